@@ -1,0 +1,670 @@
+//! Wire types of the Practical Training API (`/api/v1`).
+//!
+//! Every payload the widget, the gateway and the sandbox exchange is defined
+//! here once. Field names and JSON types follow
+//! `reference/practical-training-api.md`; shapes the reference marks
+//! *(inferred)* are flagged in each item's doc comment with "Inferred", so they
+//! are easy to find and correct when the real contract is known.
+//!
+//! Decoding is tolerant: unknown fields are ignored, optional fields may be
+//! missing or `null`, and an enum value this crate does not know decodes to an
+//! `Other(String)` variant instead of failing the whole response.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use chrono::{DateTime, FixedOffset};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// A timestamp with the UTC offset the API sent (venue-local for events).
+pub type Timestamp = DateTime<FixedOffset>;
+
+/// An amount of money in whole pence (GBP), sent on the wire as a JSON number
+/// of pounds (`95`, `412.5`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Money(pub i64);
+
+impl Money {
+    /// The amount in whole pence.
+    pub fn pence(self) -> i64 {
+        self.0
+    }
+
+    /// Builds an amount from pounds, rounding to the nearest penny.
+    /// Returns `None` for values that are not finite or out of range.
+    pub fn from_pounds(pounds: f64) -> Option<Money> {
+        let pence = (pounds * 100.0).round();
+        if pence.is_finite() && pence.abs() < 1e15 {
+            Some(Money(pence as i64))
+        } else {
+            None
+        }
+    }
+
+    /// The amount in pounds, as sent on the wire.
+    pub fn pounds(self) -> f64 {
+        self.0 as f64 / 100.0
+    }
+}
+
+impl fmt::Display for Money {
+    /// Formats as `£95` for whole pounds and `£412.50` otherwise.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sign = if self.0 < 0 { "-" } else { "" };
+        let abs = self.0.unsigned_abs();
+        if abs.is_multiple_of(100) {
+            write!(f, "{sign}£{}", abs / 100)
+        } else {
+            write!(f, "{sign}£{}.{:02}", abs / 100, abs % 100)
+        }
+    }
+}
+
+impl Serialize for Money {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if self.0.unsigned_abs().is_multiple_of(100) {
+            serializer.serialize_i64(self.0 / 100)
+        } else {
+            serializer.serialize_f64(self.pounds())
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Money {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let pounds = f64::deserialize(deserializer)?;
+        Money::from_pounds(pounds)
+            .ok_or_else(|| serde::de::Error::custom("money amount out of range"))
+    }
+}
+
+/// Declares a string enum whose unknown values decode to `Other(String)`.
+macro_rules! open_enum {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident { $($(#[$vmeta:meta])* $variant:ident => $wire:literal,)+ }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        pub enum $name {
+            $($(#[$vmeta])* $variant,)+
+            /// A value this version does not know, kept as sent.
+            Other(String),
+        }
+
+        impl $name {
+            /// The value as it appears on the wire.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $($name::$variant => $wire,)+
+                    $name::Other(value) => value,
+                }
+            }
+
+            /// Parses a wire value; unknown values become `Other`.
+            pub fn parse(value: &str) -> Self {
+                match value {
+                    $($wire => $name::$variant,)+
+                    other => $name::Other(other.to_owned()),
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let value = String::deserialize(deserializer)?;
+                Ok($name::parse(&value))
+            }
+        }
+    };
+}
+
+open_enum! {
+    /// How a booking is paid for (`pay_option`).
+    pub enum PayOption {
+        /// One booking credit of the course.
+        Credits => "credits",
+        /// The event's cost from the account's money balance.
+        Balance => "balance",
+        /// An invoice to the agency; needs invoice payments enabled.
+        Inv => "inv",
+        /// The candidate pays by card on a Stripe Checkout page.
+        CandidatePays => "candidate_pays",
+    }
+}
+
+impl PayOption {
+    /// The four options the API documents, in the order the widget offers them.
+    pub const KNOWN: [PayOption; 4] = [
+        PayOption::Credits,
+        PayOption::Balance,
+        PayOption::Inv,
+        PayOption::CandidatePays,
+    ];
+}
+
+open_enum! {
+    /// Where a booking stands (`booking_status`). Only `booked` is documented;
+    /// the rest are Inferred.
+    pub enum BookingStatus {
+        /// Confirmed seat.
+        Booked => "booked",
+        /// Awaiting payment or admin review.
+        Pending => "pending",
+        /// Cancelled; the seat was returned.
+        Cancelled => "cancelled",
+        /// The candidate did not attend.
+        NoShow => "no_show",
+        /// The candidate completed the training.
+        Completed => "completed",
+    }
+}
+
+open_enum! {
+    /// Whether a booking has been paid (`pay_status`). Only `completed` is
+    /// documented; the rest are Inferred.
+    pub enum PayStatus {
+        /// Paid (or nothing to pay).
+        Completed => "completed",
+        /// Waiting for the candidate's card payment.
+        Pending => "pending",
+        /// Money or credit returned after a cancellation.
+        Refunded => "refunded",
+    }
+}
+
+open_enum! {
+    /// Attendance recorded after the event (`attendance`). Inferred values.
+    pub enum Attendance {
+        /// The candidate attended.
+        Attended => "attended",
+        /// The candidate did not attend.
+        NoShow => "no_show",
+    }
+}
+
+open_enum! {
+    /// Direction of a wallet transaction. Inferred.
+    pub enum TransactionType {
+        /// Money or credits added to the wallet.
+        Credit => "credit",
+        /// Money or credits taken from the wallet.
+        Debit => "debit",
+    }
+}
+
+/// A course as embedded in events and bookings (`CourseRef`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CourseRef {
+    /// Course id.
+    pub id: u64,
+    /// Course name, e.g. "Moving & Handling Practical".
+    pub name: String,
+}
+
+/// A full course from `GET /courses`. Inferred beyond `id` and `name`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Course {
+    /// Course id.
+    pub id: u64,
+    /// Course name.
+    pub name: String,
+    /// A one-paragraph description. Inferred.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Length of one training event in minutes. Inferred.
+    #[serde(default)]
+    pub duration_minutes: Option<u32>,
+    /// Price for this account, VAT included. Inferred.
+    #[serde(default)]
+    pub cost_inc_vat: Option<Money>,
+    /// Bookings on this course wait for admin review. Inferred.
+    #[serde(default)]
+    pub requires_review: bool,
+}
+
+/// A training venue (`Location`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Location {
+    /// Location id.
+    pub id: u64,
+    /// Short town or venue label, e.g. "Leeds".
+    pub name: String,
+    /// Venue line, e.g. "Unit 4, Aire Street, Leeds".
+    #[serde(default)]
+    pub address: String,
+}
+
+/// A trainer as embedded in bookings and event details.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Trainer {
+    /// Trainer id.
+    pub id: u64,
+    /// Trainer's name.
+    pub name: String,
+}
+
+/// A scheduled training event with seats (`TrainingEvent`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainingEvent {
+    /// Event id.
+    pub id: u64,
+    /// The course taught.
+    pub course: CourseRef,
+    /// Where it takes place.
+    pub location: Location,
+    /// Start, with the venue's UK offset (`+00:00` GMT or `+01:00` BST).
+    pub start_date: Timestamp,
+    /// End, with the venue's UK offset.
+    pub end_date: Timestamp,
+    /// Seats left: capacity minus bookings (holds do not count).
+    pub remaining_slots: u32,
+    /// Price for this account, VAT included.
+    pub cost_inc_vat: Money,
+    /// The account's public booking page for this event.
+    #[serde(default)]
+    pub booking_url: String,
+}
+
+/// `GET /training-events/{id}`: a superset of [`TrainingEvent`]. The extras are
+/// Inferred.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainingEventDetail {
+    /// The event as listed.
+    #[serde(flatten)]
+    pub event: TrainingEvent,
+    /// Total seats. Inferred.
+    #[serde(default)]
+    pub capacity: Option<u32>,
+    /// Who teaches it. Inferred.
+    #[serde(default)]
+    pub trainer: Option<Trainer>,
+}
+
+/// The event as summarised in a hold response: course and location are plain
+/// names here, not objects.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HeldEvent {
+    /// Event id.
+    pub id: u64,
+    /// Course name.
+    pub course: String,
+    /// Location name.
+    pub location: String,
+    /// Start, venue-local offset.
+    pub start_date: Timestamp,
+}
+
+/// `POST /training-events/{id}/hold` response (`SlotHoldResponse`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeatHold {
+    /// Opaque 32-character hold id, sent back when booking.
+    pub hold_hash: String,
+    /// When the hold lapses (UTC).
+    pub expires_at: Timestamp,
+    /// Seconds left when the response was made (1800 for a new hold).
+    pub expires_in_seconds: i64,
+    /// The held event.
+    pub training_event: HeldEvent,
+}
+
+/// 409 body when an active hold already exists: a message plus the existing
+/// hold's details. The field layout (flat) is Inferred.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HoldConflict {
+    /// Human-readable reason.
+    pub message: String,
+    /// The existing hold's id; absent when it belongs to someone else.
+    #[serde(default)]
+    pub hold_hash: Option<String>,
+    /// When the existing hold lapses.
+    #[serde(default)]
+    pub expires_at: Option<Timestamp>,
+    /// Seconds until the existing hold lapses.
+    #[serde(default)]
+    pub expires_in_seconds: Option<i64>,
+    /// The held event, when disclosed.
+    #[serde(default)]
+    pub training_event: Option<HeldEvent>,
+}
+
+/// `POST /bookings` body (`CreateBookingRequest`). Which fields are required
+/// is Inferred: hold, names, email and pay option.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CreateBookingRequest {
+    /// The live hold to turn into a booking.
+    pub hold_hash: String,
+    /// Candidate's given name.
+    pub first_name: String,
+    /// Candidate's family name.
+    pub last_name: String,
+    /// Candidate's email.
+    pub email: String,
+    /// Candidate's phone, international form (`+447700900123`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    /// Candidate's job role.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job_role: Option<String>,
+    /// How the seat is paid for.
+    pub pay_option: PayOption,
+    /// Person at the agency.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agency_contact_name: Option<String>,
+    /// That person's email.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agency_contact_email: Option<String>,
+    /// Agency mailbox, e.g. for invoices.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agency_email: Option<String>,
+}
+
+/// The candidate as shown in a booking.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Candidate {
+    /// Full name.
+    pub name: String,
+    /// Email.
+    pub email: String,
+    /// Phone, if given.
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// Job role, if given.
+    #[serde(default)]
+    pub job_role: Option<String>,
+}
+
+/// A booking (`BookingDetail`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BookingDetail {
+    /// Booking id, the candidate's reference.
+    pub id: u64,
+    /// Who is booked.
+    pub candidate: Candidate,
+    /// The course.
+    pub course: CourseRef,
+    /// The venue.
+    pub location: Location,
+    /// The trainer, when assigned.
+    #[serde(default)]
+    pub trainer: Option<Trainer>,
+    /// Start, venue-local offset.
+    pub start_date: Timestamp,
+    /// End, venue-local offset.
+    pub end_date: Timestamp,
+    /// Where the booking stands.
+    pub booking_status: BookingStatus,
+    /// Whether it is paid.
+    pub pay_status: PayStatus,
+    /// How it is paid.
+    pub pay_option: PayOption,
+    /// Who made it, e.g. "Agency".
+    #[serde(default)]
+    pub booked_by: String,
+    /// Attendance, `null` before the event.
+    #[serde(default)]
+    pub attendance: Option<Attendance>,
+    /// Whether a completion certificate can be downloaded.
+    #[serde(default)]
+    pub certificate_available: bool,
+    /// When it was made (UTC).
+    pub created_at: Timestamp,
+    /// Stripe Checkout link, for `candidate_pays` only. Position Inferred.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_url: Option<String>,
+}
+
+/// Credits held for one course.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CourseCredit {
+    /// The course.
+    pub course_id: u64,
+    /// Its name.
+    pub course_name: String,
+    /// Credits left.
+    pub credits: u32,
+}
+
+/// `GET /credits` (`CreditsResponse`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CreditsResponse {
+    /// Credits per course.
+    pub booking_credits: Vec<CourseCredit>,
+    /// Money balance in GBP.
+    pub booking_money_balance: Money,
+    /// Always "GBP".
+    pub currency: String,
+}
+
+impl CreditsResponse {
+    /// Credits left for a course (0 when the course has no wallet).
+    pub fn credits_for(&self, course_id: u64) -> u32 {
+        self.booking_credits
+            .iter()
+            .filter(|credit| credit.course_id == course_id)
+            .map(|credit| credit.credits)
+            .sum()
+    }
+}
+
+/// `GET /profile`: the account. Inferred fields.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClientProfile {
+    /// Account id.
+    pub id: u64,
+    /// Company name.
+    pub name: String,
+    /// Account email.
+    #[serde(default)]
+    pub email: String,
+    /// The client id used to sign in.
+    pub hb_client_id: String,
+    /// Whether `pay_option: "inv"` may be used.
+    #[serde(default)]
+    pub invoice_payments: bool,
+    /// The account's public booking page.
+    #[serde(default)]
+    pub booking_url: String,
+}
+
+/// `GET /booking-url`. Inferred shape.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BookingUrl {
+    /// The account's public booking page.
+    pub booking_url: String,
+}
+
+/// One entry of `GET /transactions`. Inferred shape.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WalletTransaction {
+    /// Transaction id.
+    pub id: u64,
+    /// Credit or debit.
+    #[serde(rename = "type")]
+    pub kind: TransactionType,
+    /// Money moved, for balance transactions.
+    #[serde(default)]
+    pub amount: Option<Money>,
+    /// Credits moved, for credit transactions.
+    #[serde(default)]
+    pub credits: Option<u32>,
+    /// The course whose wallet moved.
+    #[serde(default)]
+    pub course_id: Option<u64>,
+    /// The booking that caused it.
+    #[serde(default)]
+    pub booking_id: Option<u64>,
+    /// What happened, for people.
+    pub description: String,
+    /// Money balance after this transaction.
+    #[serde(default)]
+    pub balance_after: Option<Money>,
+    /// When (UTC).
+    pub created_at: Timestamp,
+}
+
+/// `meta` of the pagination envelope.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PageMeta {
+    /// This page's number, from 1.
+    pub current_page: u32,
+    /// Items per page.
+    pub per_page: u32,
+    /// Number of the last page.
+    pub last_page: u32,
+    /// Items across all pages.
+    pub total: u64,
+}
+
+/// `links` of the pagination envelope: absolute URLs or `null`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct PageLinks {
+    /// The next page, if any.
+    #[serde(default)]
+    pub next: Option<String>,
+    /// The previous page, if any.
+    #[serde(default)]
+    pub prev: Option<String>,
+}
+
+/// The pagination envelope every list endpoint uses.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Page<T> {
+    /// The items of this page.
+    pub data: Vec<T>,
+    /// Page numbers and totals.
+    pub meta: PageMeta,
+    /// Links to neighbouring pages.
+    #[serde(default)]
+    pub links: PageLinks,
+}
+
+/// A generic error body (`{ "message": ... }`). Inferred Laravel style.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApiError {
+    /// Human-readable reason.
+    pub message: String,
+}
+
+/// A 422 body: a message plus messages per field. Inferred Laravel style.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ValidationError {
+    /// Summary, usually the first field error.
+    pub message: String,
+    /// Messages per field name.
+    #[serde(default)]
+    pub errors: BTreeMap<String, Vec<String>>,
+}
+
+/// `POST /auth/token` body. Inferred field names.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TokenRequest {
+    /// The account's client id, e.g. "HB-00417".
+    pub hb_client_id: String,
+    /// An active API key.
+    pub api_key: String,
+}
+
+/// `POST /auth/refresh` body. Inferred.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RefreshRequest {
+    /// The refresh token from the last token pair.
+    pub refresh_token: String,
+}
+
+/// `POST /auth/token` and `/auth/refresh` response. Inferred field names;
+/// lifetimes documented (1 hour, 7 days).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TokenPair {
+    /// Bearer token for API calls.
+    pub access_token: String,
+    /// Token to get a new pair without credentials.
+    pub refresh_token: String,
+    /// Always "Bearer".
+    pub token_type: String,
+    /// Access token lifetime in seconds (3600).
+    pub expires_in: i64,
+    /// Refresh token lifetime in seconds (604800).
+    pub refresh_expires_in: i64,
+}
+
+/// `GET /auth/token-info` response. Inferred.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TokenInfo {
+    /// The account's client id.
+    pub hb_client_id: String,
+    /// "access".
+    pub token_type: String,
+    /// What the token may do.
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    /// When it lapses (UTC).
+    pub expires_at: Timestamp,
+    /// Seconds until it lapses.
+    pub expires_in: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn training_event_decodes_the_reference_example() {
+        let body = r#"{
+          "data": [{
+            "id": 41,
+            "course":   { "id": 2, "name": "Moving & Handling Practical" },
+            "location": { "id": 5, "name": "Leeds", "address": "Unit 4, Aire Street, Leeds" },
+            "start_date": "2026-08-04T09:30:00+01:00",
+            "end_date":   "2026-08-04T16:30:00+01:00",
+            "remaining_slots": 5,
+            "cost_inc_vat": 95,
+            "booking_url": "https://tdta.hbcompliance.co.uk/practical-training/?sgi=NWCARE07"
+          }],
+          "meta":  { "current_page": 1, "per_page": 20, "last_page": 2, "total": 27 },
+          "links": { "next": "https://tdta.hbcompliance.co.uk/api/v1/training-events?page=2", "prev": null }
+        }"#;
+        let page: Page<TrainingEvent> = serde_json::from_str(body).expect("decodes");
+        let event = &page.data[0];
+        assert_eq!(event.id, 41);
+        assert_eq!(event.location.name, "Leeds");
+        assert_eq!(event.cost_inc_vat, Money(9500));
+        assert_eq!(event.start_date.offset().local_minus_utc(), 3600);
+        assert_eq!(page.meta.total, 27);
+        assert_eq!(page.links.prev, None);
+    }
+
+    #[test]
+    fn unknown_enum_values_decode_to_other() {
+        assert_eq!(
+            serde_json::from_str::<BookingStatus>(r#""waitlisted""#).unwrap(),
+            BookingStatus::Other("waitlisted".into())
+        );
+        assert_eq!(
+            serde_json::from_str::<PayOption>(r#""inv""#).unwrap(),
+            PayOption::Inv
+        );
+    }
+
+    #[test]
+    fn money_round_trips_as_pounds() {
+        let money: Money = serde_json::from_str("412.5").unwrap();
+        assert_eq!(money, Money(41250));
+        assert_eq!(serde_json::to_string(&money).unwrap(), "412.5");
+        assert_eq!(serde_json::to_string(&Money(9500)).unwrap(), "95");
+        assert_eq!(money.to_string(), "£412.50");
+        assert_eq!(Money(9500).to_string(), "£95");
+    }
+}

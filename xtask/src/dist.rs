@@ -1,0 +1,116 @@
+//! Building the widget's release files (`dist/`) with Trunk, and the server.
+//!
+//! Trunk compiles the widget, runs wasm-bindgen and wasm-opt, and writes
+//! content-hashed files. `widget.js`, the one stable URL agencies embed, is
+//! then given the hashed names of the module, its glue and the stylesheet.
+
+use std::path::{Path, PathBuf};
+
+use crate::process::{command, exec};
+use crate::{root, TaskResult};
+
+/// The widget's built files.
+pub struct DistFiles {
+    /// The WebAssembly module.
+    pub wasm: PathBuf,
+    /// wasm-bindgen's JavaScript glue.
+    pub glue: PathBuf,
+    /// The loader that defines `<hbg-booking>`.
+    pub loader: PathBuf,
+    /// The widget's stylesheet.
+    pub css: PathBuf,
+}
+
+/// Cargo's target directory.
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target"))
+}
+
+/// The dist directory.
+pub fn dist_dir() -> PathBuf {
+    root().join("dist")
+}
+
+/// Builds `dist/` in release mode.
+pub fn build() -> TaskResult {
+    println!("dist: building the widget with Trunk (release)");
+    let mut trunk = command("trunk", &["build", "--release"]);
+    trunk.env("TRUNK_SKIP_VERSION_CHECK", "true");
+    exec(trunk)?;
+    let files = files()?;
+    link_loader(&files)
+}
+
+/// Finds the built files in `dist/`.
+pub fn files() -> Result<DistFiles, String> {
+    let dir = dist_dir();
+    let entries: Vec<String> = std::fs::read_dir(&dir)
+        .map_err(|error| format!("reading {}: {error}", dir.display()))?
+        .filter_map(|entry| entry.ok())
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .collect();
+    let find = |test: &dyn Fn(&str) -> bool, what: &str| {
+        entries
+            .iter()
+            .find(|name| test(name))
+            .map(|name| dir.join(name))
+            .ok_or_else(|| format!("dist/ has no {what}; run `cargo xtask dist`"))
+    };
+    let wasm = find(&|name| name.ends_with("_bg.wasm"), "WebAssembly module")?;
+    let glue_name = wasm
+        .file_name()
+        .and_then(|name| name.to_str())
+        .and_then(|name| name.strip_suffix("_bg.wasm"))
+        .map(|stem| format!("{stem}.js"))
+        .expect("the module's name ends with _bg.wasm");
+    let glue = find(&|name| name == glue_name, "wasm-bindgen glue")?;
+    let css = find(
+        &|name| name.starts_with("widget-") && name.ends_with(".css"),
+        "widget stylesheet",
+    )?;
+    let loader = find(&|name| name == "widget.js", "widget.js")?;
+    Ok(DistFiles {
+        wasm,
+        glue,
+        loader,
+        css,
+    })
+}
+
+fn file_name(path: &Path) -> &str {
+    path.file_name()
+        .and_then(|name| name.to_str())
+        .expect("dist file names are UTF-8")
+}
+
+/// Writes the hashed names into `dist/widget.js`.
+fn link_loader(files: &DistFiles) -> TaskResult {
+    let source = std::fs::read_to_string(&files.loader)
+        .map_err(|error| format!("reading widget.js: {error}"))?;
+    let linked = source
+        .replace("__HBG_GLUE__", file_name(&files.glue))
+        .replace("__HBG_WASM__", file_name(&files.wasm))
+        .replace("__HBG_CSS__", file_name(&files.css));
+    if linked.contains("__HBG_") {
+        return Err("widget.js has a placeholder xtask does not know".to_owned());
+    }
+    std::fs::write(&files.loader, linked).map_err(|error| format!("writing widget.js: {error}"))
+}
+
+/// Builds `booking-server` with the `server` profile and returns its path.
+pub fn build_server() -> Result<PathBuf, String> {
+    println!("dist: building booking-server");
+    exec(command(
+        "cargo",
+        &[
+            "build",
+            "--profile",
+            "server",
+            "--package",
+            "booking-server",
+        ],
+    ))?;
+    Ok(target_dir().join("server/booking-server"))
+}

@@ -1,0 +1,49 @@
+//! `cargo xtask`: the project's chores in one place.
+//!
+//! * `setup`: installs the pinned tools that are missing (idempotent, seconds when warm).
+//! * `demo`: builds the widget and starts the servers, printing the URL.
+//! * `test`: formatting, lints, native, browser and end-to-end tests, with one summary line.
+//! * `bench`: size and speed reports against the budgets.
+//! * `dist`: builds the widget's release files into `dist/`.
+
+mod bench;
+mod demo;
+mod dist;
+mod process;
+mod setup;
+mod test;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// The result every task returns: a message for people on failure.
+pub type TaskResult = Result<(), String>;
+
+const USAGE: &str = "usage: cargo xtask <setup|demo|test|bench|dist>";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("setup") => setup::run(),
+        Some("demo") => demo::run(),
+        Some("test") => test::run(),
+        Some("bench") => bench::run(),
+        Some("dist") => setup::run().and_then(|()| dist::build()),
+        _ => Err(USAGE.to_owned()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The repository's root directory.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives one level below the root")
+        .to_path_buf()
+}
