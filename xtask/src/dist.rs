@@ -40,7 +40,21 @@ pub fn build() -> TaskResult {
     trunk.env("TRUNK_SKIP_VERSION_CHECK", "true");
     exec(trunk)?;
     let files = files()?;
-    link_loader(&files)
+    link_loader(&files)?;
+    drop_build_directives(&dist_dir().join("index.html"))
+}
+
+/// Removes the `<link data-trunk rel="rust">` line Trunk leaves in the page
+/// when it is told not to inject its own loader (widget.js loads the module).
+fn drop_build_directives(page: &Path) -> TaskResult {
+    let html = std::fs::read_to_string(page)
+        .map_err(|error| format!("reading {}: {error}", page.display()))?;
+    let kept: Vec<&str> = html
+        .lines()
+        .filter(|line| !line.contains("data-trunk"))
+        .collect();
+    std::fs::write(page, kept.join("\n") + "\n")
+        .map_err(|error| format!("writing {}: {error}", page.display()))
 }
 
 /// Finds the built files in `dist/`.
