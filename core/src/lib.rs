@@ -4,3 +4,4 @@
 //! unchanged to WebAssembly for the widget.
 
 pub mod api;
+pub mod widget_api;
