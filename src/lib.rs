@@ -3,7 +3,9 @@
 
 use wasm_bindgen::prelude::*;
 
+pub mod api;
 pub mod app;
+pub mod browser;
 
 /// Mounts the widget into `root` (an element inside the host's shadow root)
 /// and keeps it alive until [`WidgetHandle::unmount`] is called.

@@ -1,9 +1,8 @@
 //! `cargo xtask bench`: measured reports against the budgets.
 
-use std::io::Write;
 use std::path::Path;
 
-use crate::dist;
+use crate::{compress, dist};
 use crate::{setup, TaskResult};
 
 /// The widget's transfer budget: wasm + JS + CSS, brotli.
@@ -30,18 +29,10 @@ impl TransferSize {
 
     /// Measures some bytes.
     pub fn of_bytes(bytes: &[u8]) -> TransferSize {
-        let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-        gzip.write_all(bytes).expect("writing to memory");
-        let gzip = gzip.finish().expect("writing to memory").len();
-        let mut brotli = Vec::new();
-        {
-            let mut writer = brotli::CompressorWriter::new(&mut brotli, 4096, 11, 22);
-            writer.write_all(bytes).expect("writing to memory");
-        }
         TransferSize {
             raw: bytes.len(),
-            gzip,
-            brotli: brotli.len(),
+            gzip: compress::gzip(bytes).len(),
+            brotli: compress::brotli(bytes).len(),
         }
     }
 

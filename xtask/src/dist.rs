@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::process::{command, exec};
-use crate::{root, TaskResult};
+use crate::{compress, root, TaskResult};
 
 /// The widget's built files.
 pub struct DistFiles {
@@ -41,7 +41,41 @@ pub fn build() -> TaskResult {
     exec(trunk)?;
     let files = files()?;
     link_loader(&files)?;
-    drop_build_directives(&dist_dir().join("index.html"))
+    drop_build_directives(&dist_dir().join("index.html"))?;
+    precompress(&dist_dir())
+}
+
+/// File kinds worth compressing ahead of time.
+const COMPRESSIBLE: [&str; 5] = ["js", "wasm", "css", "html", "svg"];
+
+/// Writes `.br` and `.gz` next to each compressible file, so the gateway
+/// serves them without compressing on every request.
+fn precompress(dir: &Path) -> TaskResult {
+    let entries =
+        std::fs::read_dir(dir).map_err(|error| format!("reading {}: {error}", dir.display()))?;
+    for entry in entries.filter_map(Result::ok) {
+        let path = entry.path();
+        let compressible = path
+            .extension()
+            .and_then(|ext| ext.to_str())
+            .is_some_and(|ext| COMPRESSIBLE.contains(&ext));
+        if !compressible || !path.is_file() {
+            continue;
+        }
+        let bytes =
+            std::fs::read(&path).map_err(|error| format!("reading {}: {error}", path.display()))?;
+        for (suffix, packed) in [
+            ("br", compress::brotli(&bytes)),
+            ("gz", compress::gzip(&bytes)),
+        ] {
+            let mut target = path.clone().into_os_string();
+            target.push(".");
+            target.push(suffix);
+            std::fs::write(&target, packed)
+                .map_err(|error| format!("writing {}: {error}", path.display()))?;
+        }
+    }
+    Ok(())
 }
 
 /// Removes the `<link data-trunk rel="rust">` line Trunk leaves in the page

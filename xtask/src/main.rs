@@ -7,6 +7,7 @@
 //! * `dist`: builds the widget's release files into `dist/`.
 
 mod bench;
+mod compress;
 mod demo;
 mod dist;
 mod process;

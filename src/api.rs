@@ -1,0 +1,274 @@
+//! The widget's client for the gateway (`booking_core::widget_api`).
+//!
+//! Components talk to the gateway only through [`BookingApi`], so browser
+//! tests can put an in-memory API behind the same trait. [`HttpApi`] is the
+//! real client: it keeps the gateway's session token in `sessionStorage`,
+//! retries GET requests with back-off, and waits as a 429's `Retry-After`
+//! says. Writes are never retried here: a booking is retried by the flow,
+//! with the same idempotency key.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
+
+use booking_core::api::{Course, Timestamp, TrainingEvent};
+use booking_core::widget_api::{
+    BookingReceipt, BookingRequest, HeldSeat, HoldRequest, ReleaseBeacon, WidgetOptions,
+    IDEMPOTENCY_HEADER, SESSION_HEADER,
+};
+use gloo_net::http::{Request, RequestBuilder, Response};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+
+/// A pending answer from the gateway.
+pub type ApiFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, ApiError>> + 'a>>;
+
+/// Why a call to the gateway did not succeed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ApiError {
+    /// No answer at all: offline, the gateway is down, or the request was cut.
+    Network,
+    /// The gateway answered with an error status.
+    Status(ErrorBody),
+    /// The answer could not be read.
+    Decode(String),
+}
+
+impl ApiError {
+    /// A sentence for people.
+    pub fn message(&self) -> String {
+        match self {
+            ApiError::Network => {
+                "We could not reach the booking service. Check your connection and try again."
+                    .to_owned()
+            }
+            ApiError::Status(body) if !body.message.is_empty() => body.message.clone(),
+            ApiError::Status(body) => format!("The booking service answered {}.", body.status),
+            ApiError::Decode(_) => {
+                "The booking service sent an answer we could not read.".to_owned()
+            }
+        }
+    }
+
+    /// The HTTP status, when the gateway answered.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            ApiError::Status(body) => Some(body.status),
+            _ => None,
+        }
+    }
+}
+
+/// An error answer: a message, field errors on 422, and for a 409 on a hold,
+/// until when someone else holds the seat.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+pub struct ErrorBody {
+    /// HTTP status.
+    #[serde(skip)]
+    pub status: u16,
+    /// Seconds to wait before trying again, from `Retry-After`.
+    #[serde(skip)]
+    pub retry_after: Option<u32>,
+    /// Human-readable reason.
+    #[serde(default)]
+    pub message: String,
+    /// Messages per field (422).
+    #[serde(default)]
+    pub errors: BTreeMap<String, Vec<String>>,
+    /// When another session's hold lapses (409 on a hold).
+    #[serde(default)]
+    pub held_until: Option<Timestamp>,
+}
+
+/// Everything the widget asks of the gateway.
+pub trait BookingApi {
+    /// Pay options, the agency's name, and a session when there is none.
+    fn options(&self) -> ApiFuture<'_, WidgetOptions>;
+    /// Active courses.
+    fn courses(&self) -> ApiFuture<'_, Vec<Course>>;
+    /// Every upcoming training event of a course.
+    fn training_events(&self, course_id: u64) -> ApiFuture<'_, Vec<TrainingEvent>>;
+    /// Holds a seat for 30 minutes.
+    fn hold(&self, request: HoldRequest) -> ApiFuture<'_, HeldSeat>;
+    /// Releases a hold.
+    fn release(&self, hold_ref: String) -> ApiFuture<'_, ()>;
+    /// Releases a hold while the page is going away (`navigator.sendBeacon`).
+    fn release_on_exit(&self, hold_ref: &str);
+    /// Creates the booking; the same key and request return the same booking.
+    fn create_booking(
+        &self,
+        request: BookingRequest,
+        idempotency_key: String,
+    ) -> ApiFuture<'_, BookingReceipt>;
+    /// Reads a booking this session made.
+    fn booking(&self, booking_ref: String) -> ApiFuture<'_, BookingReceipt>;
+}
+
+/// Attempts a GET makes before giving up on network errors and 5xx answers.
+const GET_ATTEMPTS: u32 = 3;
+/// The longest `Retry-After` the widget waits for by itself, in seconds.
+const MAX_RETRY_AFTER_SECONDS: u32 = 30;
+
+/// The real client: HTTP to the gateway at `base` (e.g. `/api`).
+pub struct HttpApi {
+    base: String,
+    session: RefCell<Option<String>>,
+}
+
+impl HttpApi {
+    /// A client for the gateway at `base`, resuming this tab's session.
+    pub fn new(base: &str) -> HttpApi {
+        let base = base.trim_end_matches('/').to_owned();
+        let session = crate::browser::session_get(&session_key(&base));
+        HttpApi {
+            base,
+            session: RefCell::new(session),
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    fn with_session(&self, builder: RequestBuilder) -> RequestBuilder {
+        match self.session.borrow().as_deref() {
+            Some(session) => builder.header(SESSION_HEADER, session),
+            None => builder,
+        }
+    }
+
+    async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ApiError> {
+        let url = self.url(path);
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let answer = send(self.with_session(Request::get(&url)).build()).await;
+            let retry_in_ms = match &answer {
+                Err(ApiError::Network) => Some(backoff_ms(attempt)),
+                Err(ApiError::Status(body)) if body.status == 429 => Some(
+                    body.retry_after
+                        .unwrap_or(1)
+                        .min(MAX_RETRY_AFTER_SECONDS)
+                        .saturating_mul(1000),
+                ),
+                Err(ApiError::Status(body)) if body.status >= 500 => Some(backoff_ms(attempt)),
+                _ => None,
+            };
+            match retry_in_ms {
+                Some(delay) if attempt < GET_ATTEMPTS => {
+                    gloo_timers::future::TimeoutFuture::new(delay).await;
+                }
+                _ => return answer,
+            }
+        }
+    }
+
+    async fn post<T: DeserializeOwned, B: serde::Serialize>(
+        &self,
+        path: &str,
+        body: &B,
+        idempotency_key: Option<&str>,
+    ) -> Result<T, ApiError> {
+        let mut builder = self.with_session(Request::post(&self.url(path)));
+        if let Some(key) = idempotency_key {
+            builder = builder.header(IDEMPOTENCY_HEADER, key);
+        }
+        send(builder.json(body)).await
+    }
+}
+
+fn session_key(base: &str) -> String {
+    format!("hbg:session:{base}")
+}
+
+fn backoff_ms(attempt: u32) -> u32 {
+    500 * 2u32.pow(attempt.saturating_sub(1).min(4))
+}
+
+async fn send<T: DeserializeOwned>(
+    request: Result<Request, gloo_net::Error>,
+) -> Result<T, ApiError> {
+    let request = request.map_err(|error| ApiError::Decode(error.to_string()))?;
+    let response = request.send().await.map_err(|_| ApiError::Network)?;
+    read(response).await
+}
+
+async fn read<T: DeserializeOwned>(response: Response) -> Result<T, ApiError> {
+    let status = response.status();
+    let text = response.text().await.map_err(|_| ApiError::Network)?;
+    if (200..300).contains(&status) {
+        let text = if text.is_empty() { "null" } else { &text };
+        return serde_json::from_str(text).map_err(|error| ApiError::Decode(error.to_string()));
+    }
+    let mut body: ErrorBody = serde_json::from_str(&text).unwrap_or_default();
+    body.status = status;
+    body.retry_after = response
+        .headers()
+        .get("retry-after")
+        .and_then(|value| value.trim().parse().ok());
+    Err(ApiError::Status(body))
+}
+
+impl BookingApi for HttpApi {
+    fn options(&self) -> ApiFuture<'_, WidgetOptions> {
+        Box::pin(async move {
+            let options: WidgetOptions = self.get("/options").await?;
+            if let Some(session) = &options.session {
+                crate::browser::session_set(&session_key(&self.base), session);
+                *self.session.borrow_mut() = Some(session.clone());
+            }
+            Ok(options)
+        })
+    }
+
+    fn courses(&self) -> ApiFuture<'_, Vec<Course>> {
+        Box::pin(self.get("/courses"))
+    }
+
+    fn training_events(&self, course_id: u64) -> ApiFuture<'_, Vec<TrainingEvent>> {
+        Box::pin(async move {
+            self.get(&format!("/training-events?course_id={course_id}"))
+                .await
+        })
+    }
+
+    fn hold(&self, request: HoldRequest) -> ApiFuture<'_, HeldSeat> {
+        Box::pin(async move { self.post("/holds", &request, None).await })
+    }
+
+    fn release(&self, hold_ref: String) -> ApiFuture<'_, ()> {
+        Box::pin(async move {
+            let url = self.url(&format!("/holds/{hold_ref}"));
+            send::<()>(self.with_session(Request::delete(&url)).build()).await
+        })
+    }
+
+    fn release_on_exit(&self, hold_ref: &str) {
+        let Some(session) = self.session.borrow().clone() else {
+            return;
+        };
+        let beacon = ReleaseBeacon {
+            session,
+            hold_ref: hold_ref.to_owned(),
+        };
+        if let Ok(body) = serde_json::to_string(&beacon) {
+            crate::browser::send_beacon(&self.url("/holds/release"), &body);
+        }
+    }
+
+    fn create_booking(
+        &self,
+        request: BookingRequest,
+        idempotency_key: String,
+    ) -> ApiFuture<'_, BookingReceipt> {
+        Box::pin(async move {
+            self.post("/bookings", &request, Some(&idempotency_key))
+                .await
+        })
+    }
+
+    fn booking(&self, booking_ref: String) -> ApiFuture<'_, BookingReceipt> {
+        Box::pin(async move { self.get(&format!("/bookings/{booking_ref}")).await })
+    }
+}
