@@ -4,4 +4,5 @@
 //! unchanged to WebAssembly for the widget.
 
 pub mod api;
+pub mod ics;
 pub mod widget_api;

@@ -1,0 +1,143 @@
+//! "Add to calendar": an iCalendar (RFC 5545) file for a booking, made in the
+//! browser from the booking the API returned.
+//!
+//! Invariants: times are written in UTC (`...Z`), so every calendar shows the
+//! venue's time correctly whatever its own zone; text values are escaped, so
+//! a course or address can never add lines or properties; lines are folded at
+//! 75 octets without splitting a UTF-8 character; lines end with CRLF.
+
+use chrono::{DateTime, Utc};
+
+use crate::api::BookingDetail;
+
+/// The file name offered for download.
+pub fn file_name(booking: &BookingDetail) -> String {
+    format!("training-booking-{}.ics", booking.id)
+}
+
+/// The calendar file for a booking.
+pub fn booking_ics(booking: &BookingDetail) -> String {
+    let venue = if booking.location.address.is_empty() {
+        booking.location.name.clone()
+    } else {
+        format!("{}, {}", booking.location.name, booking.location.address)
+    };
+    let lines = [
+        "BEGIN:VCALENDAR".to_owned(),
+        "VERSION:2.0".to_owned(),
+        "PRODID:-//Healthier Business Group//Training booking widget//EN".to_owned(),
+        "CALSCALE:GREGORIAN".to_owned(),
+        "METHOD:PUBLISH".to_owned(),
+        "BEGIN:VEVENT".to_owned(),
+        format!("UID:training-booking-{}@hbg-booking", booking.id),
+        format!("DTSTAMP:{}", utc_stamp(booking.created_at.with_timezone(&Utc))),
+        format!("DTSTART:{}", utc_stamp(booking.start_date.with_timezone(&Utc))),
+        format!("DTEND:{}", utc_stamp(booking.end_date.with_timezone(&Utc))),
+        format!("SUMMARY:{}", escape_text(&booking.course.name)),
+        format!("LOCATION:{}", escape_text(&venue)),
+        format!(
+            "DESCRIPTION:{}",
+            escape_text(&format!(
+                "{} at {}. Booking reference {}.",
+                booking.course.name, venue, booking.id
+            ))
+        ),
+        "END:VEVENT".to_owned(),
+        "END:VCALENDAR".to_owned(),
+    ];
+    lines.iter().map(|line| fold(line)).collect()
+}
+
+fn utc_stamp(instant: DateTime<Utc>) -> String {
+    instant.format("%Y%m%dT%H%M%SZ").to_string()
+}
+
+/// Escapes a TEXT value: backslash, semicolon, comma and line breaks.
+fn escape_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for ch in text.chars() {
+        match ch {
+            '\\' => out.push_str("\\\\"),
+            ';' => out.push_str("\\;"),
+            ',' => out.push_str("\\,"),
+            '\n' => out.push_str("\\n"),
+            '\r' => {}
+            ch if ch.is_control() => {}
+            ch => out.push(ch),
+        }
+    }
+    out
+}
+
+/// Folds a content line at 75 octets and ends it with CRLF.
+fn fold(line: &str) -> String {
+    const LIMIT: usize = 75;
+    let mut out = String::with_capacity(line.len() + 8);
+    let mut width = 0;
+    for ch in line.chars() {
+        let len = ch.len_utf8();
+        if width + len > LIMIT {
+            out.push_str("\r\n ");
+            width = 1;
+        }
+        out.push(ch);
+        width += len;
+    }
+    out.push_str("\r\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn booking(course: &str, address: &str) -> BookingDetail {
+        let body = serde_json::json!({
+            "id": 102388,
+            "candidate": { "name": "Priya Patel", "email": "priya@example.com" },
+            "course": { "id": 2, "name": course },
+            "location": { "id": 5, "name": "Leeds", "address": address },
+            "start_date": "2026-08-04T09:30:00+01:00",
+            "end_date": "2026-08-04T16:30:00+01:00",
+            "booking_status": "booked",
+            "pay_status": "completed",
+            "pay_option": "credits",
+            "booked_by": "Agency",
+            "attendance": null,
+            "certificate_available": false,
+            "created_at": "2026-07-20T14:17:03+00:00"
+        });
+        serde_json::from_value(body).expect("a valid booking")
+    }
+
+    #[test]
+    fn times_are_written_in_utc() {
+        let ics = booking_ics(&booking("Moving & Handling Practical", "Unit 4"));
+        assert!(ics.contains("DTSTART:20260804T083000Z\r\n"));
+        assert!(ics.contains("DTEND:20260804T153000Z\r\n"));
+        assert!(ics.contains("DTSTAMP:20260720T141703Z\r\n"));
+        assert!(ics.starts_with("BEGIN:VCALENDAR\r\n"));
+        assert!(ics.ends_with("END:VCALENDAR\r\n"));
+    }
+
+    #[test]
+    fn text_cannot_add_properties() {
+        let ics = booking_ics(&booking(
+            "Evil\r\nATTENDEE:mailto:x@example.com",
+            "A; B, C\\",
+        ));
+        assert!(!ics.contains("\r\nATTENDEE"));
+        assert!(ics.contains("SUMMARY:Evil\\nATTENDEE:mailto:x@example.com"));
+        assert!(ics.contains("Leeds\\, A\\; B\\, C\\\\"));
+    }
+
+    #[test]
+    fn long_lines_fold_without_splitting_characters() {
+        let ics = booking_ics(&booking(&"é".repeat(100), "Unit 4"));
+        for line in ics.split("\r\n") {
+            assert!(line.len() <= 75, "line too long: {line}");
+        }
+        let unfolded = ics.replace("\r\n ", "");
+        assert!(unfolded.contains(&format!("SUMMARY:{}", "é".repeat(100))));
+    }
+}
