@@ -6,9 +6,12 @@
 //! *(inferred)* are flagged in each item's doc comment with "Inferred", so they
 //! are easy to find and correct when the real contract is known.
 //!
-//! Decoding is tolerant: unknown fields are ignored, optional fields may be
+//! Decoding is tolerant: unknown fields are ignored, optional fields (and
+//! fields with a sensible default, such as an address or a flag) may be
 //! missing or `null`, and an enum value this crate does not know decodes to an
-//! `Other(String)` variant instead of failing the whole response.
+//! `Other(String)` variant instead of failing the whole response. Anything
+//! else that is wrong (a missing id, a string where a number belongs, a
+//! malformed timestamp) is a [`DecodeError`], never a panic: use [`decode`].
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -18,6 +21,65 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A timestamp with the UTC offset the API sent (venue-local for events).
 pub type Timestamp = DateTime<FixedOffset>;
+
+/// Why a response body could not be read as the expected payload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecodeError {
+    /// What was wrong and where, for logs (never shown to candidates).
+    pub detail: String,
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "unexpected response from the booking service: {}",
+            self.detail
+        )
+    }
+}
+
+impl std::error::Error for DecodeError {}
+
+/// Reads a JSON response body as `T`. Malformed, hostile or deeply nested
+/// bodies give a [`DecodeError`]; this never panics.
+pub fn decode<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, DecodeError> {
+    serde_json::from_slice(body).map_err(|error| DecodeError {
+        detail: error.to_string(),
+    })
+}
+
+/// Decodes a field that has a default, treating `null` like a missing field.
+fn null_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
+}
+
+/// Decodes 422 `errors`: each field maps to a list of messages, or (as some
+/// servers send) to a single message; `null` means no field errors.
+fn field_messages<'de, D>(deserializer: D) -> Result<BTreeMap<String, Vec<String>>, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    let raw: Option<BTreeMap<String, OneOrMany>> = Option::deserialize(deserializer)?;
+    Ok(raw
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(field, messages)| match messages {
+            OneOrMany::One(message) => (field, vec![message]),
+            OneOrMany::Many(messages) => (field, messages),
+        })
+        .collect())
+}
 
 /// An amount of money in whole pence (GBP), sent on the wire as a JSON number
 /// of pounds (`95`, `412.5`).
@@ -231,7 +293,7 @@ pub struct Course {
     #[serde(default)]
     pub cost_inc_vat: Option<Money>,
     /// Bookings on this course wait for admin review. Inferred.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub requires_review: bool,
 }
 
@@ -243,7 +305,7 @@ pub struct Location {
     /// Short town or venue label, e.g. "Leeds".
     pub name: String,
     /// Venue line, e.g. "Unit 4, Aire Street, Leeds".
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub address: String,
 }
 
@@ -274,8 +336,15 @@ pub struct TrainingEvent {
     /// Price for this account, VAT included.
     pub cost_inc_vat: Money,
     /// The account's public booking page for this event.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub booking_url: String,
+}
+
+impl TrainingEvent {
+    /// Whether every seat is booked.
+    pub fn is_full(&self) -> bool {
+        self.remaining_slots == 0
+    }
 }
 
 /// `GET /training-events/{id}`: a superset of [`TrainingEvent`]. The extras are
@@ -325,6 +394,7 @@ pub struct SeatHold {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HoldConflict {
     /// Human-readable reason.
+    #[serde(default, deserialize_with = "null_as_default")]
     pub message: String,
     /// The existing hold's id; absent when it belongs to someone else.
     #[serde(default)]
@@ -411,13 +481,13 @@ pub struct BookingDetail {
     /// How it is paid.
     pub pay_option: PayOption,
     /// Who made it, e.g. "Agency".
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub booked_by: String,
     /// Attendance, `null` before the event.
     #[serde(default)]
     pub attendance: Option<Attendance>,
     /// Whether a completion certificate can be downloaded.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub certificate_available: bool,
     /// When it was made (UTC).
     pub created_at: Timestamp,
@@ -467,15 +537,15 @@ pub struct ClientProfile {
     /// Company name.
     pub name: String,
     /// Account email.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub email: String,
     /// The client id used to sign in.
     pub hb_client_id: String,
     /// Whether `pay_option: "inv"` may be used.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub invoice_payments: bool,
     /// The account's public booking page.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub booking_url: String,
 }
 
@@ -547,7 +617,7 @@ pub struct Page<T> {
     /// Page numbers and totals.
     pub meta: PageMeta,
     /// Links to neighbouring pages.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub links: PageLinks,
 }
 
@@ -555,6 +625,7 @@ pub struct Page<T> {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ApiError {
     /// Human-readable reason.
+    #[serde(default, deserialize_with = "null_as_default")]
     pub message: String,
 }
 
@@ -562,9 +633,10 @@ pub struct ApiError {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ValidationError {
     /// Summary, usually the first field error.
+    #[serde(default, deserialize_with = "null_as_default")]
     pub message: String,
-    /// Messages per field name.
-    #[serde(default)]
+    /// Messages per field name (a single string per field is accepted too).
+    #[serde(default, deserialize_with = "field_messages")]
     pub errors: BTreeMap<String, Vec<String>>,
 }
 
@@ -608,7 +680,7 @@ pub struct TokenInfo {
     /// "access".
     pub token_type: String,
     /// What the token may do.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub scopes: Vec<String>,
     /// When it lapses (UTC).
     pub expires_at: Timestamp,
