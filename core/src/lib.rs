@@ -2,5 +2,11 @@
 //!
 //! Nothing here touches the DOM: every rule is tested natively and compiled
 //! unchanged to WebAssembly for the widget.
+//!
+//! * [`api`]: the wire types of the Practical Training API.
+//! * [`uk_time`]: UK civil time (GMT/BST) and date and time texts.
 
 pub mod api;
+pub mod uk_time;
+
+pub use uk_time::{uk_local, uk_offset_at};
