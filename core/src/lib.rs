@@ -6,9 +6,11 @@
 //! * [`api`]: the wire types of the Practical Training API.
 //! * [`uk_time`]: UK civil time (GMT/BST) and date and time texts.
 //! * [`calendar`]: the month grid and day agendas computed from events.
+//! * [`countdown`]: the seat hold countdown and its warnings.
 
 pub mod api;
 pub mod calendar;
+pub mod countdown;
 pub mod uk_time;
 
 pub use uk_time::{uk_local, uk_offset_at};
