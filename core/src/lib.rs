@@ -7,10 +7,12 @@
 //! * [`uk_time`]: UK civil time (GMT/BST) and date and time texts.
 //! * [`calendar`]: the month grid and day agendas computed from events.
 //! * [`countdown`]: the seat hold countdown and its warnings.
+//! * [`validation`]: candidate form checks, field errors, pay options on offer.
 
 pub mod api;
 pub mod calendar;
 pub mod countdown;
 pub mod uk_time;
+pub mod validation;
 
 pub use uk_time::{uk_local, uk_offset_at};
