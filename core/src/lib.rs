@@ -8,10 +8,12 @@
 //! * [`calendar`]: the month grid and day agendas computed from events.
 //! * [`countdown`]: the seat hold countdown and its warnings.
 //! * [`validation`]: candidate form checks, field errors, pay options on offer.
+//! * [`redirect`]: which payment pages the widget may redirect to.
 
 pub mod api;
 pub mod calendar;
 pub mod countdown;
+pub mod redirect;
 pub mod uk_time;
 pub mod validation;
 
