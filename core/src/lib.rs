@@ -7,12 +7,14 @@
 //! * [`uk_time`]: UK civil time (GMT/BST) and date and time texts.
 //! * [`calendar`]: the month grid and day agendas computed from events.
 //! * [`countdown`]: the seat hold countdown and its warnings.
+//! * [`flow`]: the booking flow as a pure state machine.
 //! * [`validation`]: candidate form checks, field errors, pay options on offer.
 //! * [`redirect`]: which payment pages the widget may redirect to.
 
 pub mod api;
 pub mod calendar;
 pub mod countdown;
+pub mod flow;
 pub mod redirect;
 pub mod uk_time;
 pub mod validation;
