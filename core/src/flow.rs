@@ -316,7 +316,7 @@ pub enum Effect {
     /// `BookingCreated`, `BookingRejected` or `BookingFailed`.
     CreateBooking {
         /// The body.
-        request: CreateBookingRequest,
+        request: Box<CreateBookingRequest>,
         /// The header's value.
         idempotency_key: String,
     },
@@ -404,14 +404,14 @@ pub enum Outcome {
     /// Network failure, 5xx or 429 on hold; the text is for logs.
     HoldFailed(String),
     /// 201 on create booking.
-    BookingCreated(BookingDetail),
+    BookingCreated(Box<BookingDetail>),
     /// 422 on create booking.
     BookingRejected(ValidationError),
     /// Network failure, timeout or 5xx on create booking: the outcome is
     /// unknown. The text is for logs.
     BookingFailed(String),
     /// A booking read again (polling, or back from the payment page).
-    BookingStatus(BookingDetail),
+    BookingStatus(Box<BookingDetail>),
     /// A release finished.
     Released,
 }
@@ -1067,7 +1067,7 @@ impl Flow {
             pay_option: request.pay_option.clone(),
         }));
         effects.push(Effect::CreateBooking {
-            request,
+            request: Box::new(request),
             idempotency_key,
         });
     }
@@ -1191,7 +1191,7 @@ impl Flow {
                     booking_status: booking.booking_status.clone(),
                     pay_status: booking.pay_status.clone(),
                 }));
-                self.settle_booking(booking, effects);
+                self.settle_booking(*booking, effects);
             }
             Outcome::BookingRejected(error) => {
                 if self.step != Step::Submitting {
@@ -1238,7 +1238,7 @@ impl Flow {
                 if !(waiting && same) {
                     return self.stale(None, effects);
                 }
-                self.settle_booking(booking, effects);
+                self.settle_booking(*booking, effects);
             }
             Outcome::Released => {}
         }
