@@ -20,7 +20,28 @@ use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A timestamp with the UTC offset the API sent (venue-local for events).
+/// Serialised as the API writes it: RFC 3339 with a numeric offset, so UTC
+/// is `+00:00`, never `Z`.
 pub type Timestamp = DateTime<FixedOffset>;
+
+/// Serialises a [`Timestamp`] with a numeric offset (`+00:00`, not `Z`).
+pub fn serialize_timestamp<S: Serializer>(
+    timestamp: &Timestamp,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&timestamp.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false))
+}
+
+/// Serialises an optional [`Timestamp`] like [`serialize_timestamp`].
+pub fn serialize_optional_timestamp<S: Serializer>(
+    timestamp: &Option<Timestamp>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match timestamp {
+        Some(timestamp) => serialize_timestamp(timestamp, serializer),
+        None => serializer.serialize_none(),
+    }
+}
 
 /// Why a response body could not be read as the expected payload.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -328,8 +349,10 @@ pub struct TrainingEvent {
     /// Where it takes place.
     pub location: Location,
     /// Start, with the venue's UK offset (`+00:00` GMT or `+01:00` BST).
+    #[serde(serialize_with = "serialize_timestamp")]
     pub start_date: Timestamp,
     /// End, with the venue's UK offset.
+    #[serde(serialize_with = "serialize_timestamp")]
     pub end_date: Timestamp,
     /// Seats left: capacity minus bookings (holds do not count).
     pub remaining_slots: u32,
@@ -373,6 +396,7 @@ pub struct HeldEvent {
     /// Location name.
     pub location: String,
     /// Start, venue-local offset.
+    #[serde(serialize_with = "serialize_timestamp")]
     pub start_date: Timestamp,
 }
 
@@ -382,6 +406,7 @@ pub struct SeatHold {
     /// Opaque 32-character hold id, sent back when booking.
     pub hold_hash: String,
     /// When the hold lapses (UTC).
+    #[serde(serialize_with = "serialize_timestamp")]
     pub expires_at: Timestamp,
     /// Seconds left when the response was made (1800 for a new hold).
     pub expires_in_seconds: i64,
@@ -400,7 +425,7 @@ pub struct HoldConflict {
     #[serde(default)]
     pub hold_hash: Option<String>,
     /// When the existing hold lapses.
-    #[serde(default)]
+    #[serde(default, serialize_with = "serialize_optional_timestamp")]
     pub expires_at: Option<Timestamp>,
     /// Seconds until the existing hold lapses.
     #[serde(default)]
@@ -471,8 +496,10 @@ pub struct BookingDetail {
     #[serde(default)]
     pub trainer: Option<Trainer>,
     /// Start, venue-local offset.
+    #[serde(serialize_with = "serialize_timestamp")]
     pub start_date: Timestamp,
     /// End, venue-local offset.
+    #[serde(serialize_with = "serialize_timestamp")]
     pub end_date: Timestamp,
     /// Where the booking stands.
     pub booking_status: BookingStatus,
@@ -490,6 +517,7 @@ pub struct BookingDetail {
     #[serde(default, deserialize_with = "null_as_default")]
     pub certificate_available: bool,
     /// When it was made (UTC).
+    #[serde(serialize_with = "serialize_timestamp")]
     pub created_at: Timestamp,
     /// Stripe Checkout link, for `candidate_pays` only. Position Inferred.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -582,6 +610,7 @@ pub struct WalletTransaction {
     #[serde(default)]
     pub balance_after: Option<Money>,
     /// When (UTC).
+    #[serde(serialize_with = "serialize_timestamp")]
     pub created_at: Timestamp,
 }
 
@@ -683,6 +712,7 @@ pub struct TokenInfo {
     #[serde(default, deserialize_with = "null_as_default")]
     pub scopes: Vec<String>,
     /// When it lapses (UTC).
+    #[serde(serialize_with = "serialize_timestamp")]
     pub expires_at: Timestamp,
     /// Seconds until it lapses.
     pub expires_in: i64,
@@ -728,6 +758,23 @@ mod tests {
             serde_json::from_str::<PayOption>(r#""inv""#).unwrap(),
             PayOption::Inv
         );
+    }
+
+    #[test]
+    fn utc_timestamps_keep_a_numeric_offset() {
+        let body = r#"{"hold_hash":"Q8vTz2LmPa9RkWc4NbXy7HdJf3GsEu6K","expires_at":"2026-07-20T14:45:00+00:00","expires_in_seconds":1800,"training_event":{"id":41,"course":"Moving & Handling Practical","location":"Leeds","start_date":"2026-08-04T09:30:00+01:00"}}"#;
+        let hold: SeatHold = decode(body.as_bytes()).unwrap();
+        assert_eq!(serde_json::to_string(&hold).unwrap(), body);
+        let conflict = HoldConflict {
+            message: String::new(),
+            hold_hash: None,
+            expires_at: Some(hold.expires_at),
+            expires_in_seconds: None,
+            training_event: None,
+        };
+        assert!(serde_json::to_string(&conflict)
+            .unwrap()
+            .contains(r#""expires_at":"2026-07-20T14:45:00+00:00""#));
     }
 
     #[test]
