@@ -1,7 +1,5 @@
-//! Fixtures shared by the integration tests: events, holds, bookings and
+//! Fixtures for the flow tests: events, holds, bookings and
 //! flows driven to each step through legal transitions.
-
-#![allow(dead_code)]
 
 use booking_core::api::{
     BookingDetail, BookingStatus, Candidate, CourseRef, HeldEvent, HoldConflict, Location, Money,
