@@ -605,26 +605,43 @@ fn agenda(date: NaiveDate, events: &[IndexedEvent], filter: &Filter<'_>) -> DayA
 }
 
 fn agenda_entry(event: &TrainingEvent, date_label: &str) -> AgendaEntry {
+    use std::fmt::Write;
     let (start, end) = (event.start_date, event.end_date);
     let start_time = uk_time::clock_time(start.time());
     let end_time = uk_time::clock_time(end.time());
     let zone = uk_time::zone_label(*start.offset());
-    let end_zone = uk_time::zone_label(*end.offset());
-    let mut span = if zone == end_zone {
-        format!("{start_time} to {end_time} {zone}")
-    } else {
-        format!("{start_time} {zone} to {end_time} {end_zone}")
-    };
-    if end.date_naive() > start.date_naive() {
-        span.push_str(&format!(" (ends {})", uk_time::full_date(end.date_naive())));
+    let zone_changes = end.offset() != start.offset();
+    let mut label = String::with_capacity(64);
+    label.push_str(&start_time);
+    if zone_changes {
+        label.push(' ');
+        label.push_str(&zone);
     }
-    let full = event.is_full();
-    let seats = if full {
-        "Full".to_owned()
+    label.push_str(" to ");
+    label.push_str(&end_time);
+    label.push(' ');
+    if zone_changes {
+        label.push_str(&uk_time::zone_label(*end.offset()));
     } else {
-        format!("{} left", count(event.remaining_slots, "seat"))
-    };
-    let label = format!("{span}, {}, {seats}", event.location.name);
+        label.push_str(&zone);
+    }
+    if end.date_naive() > start.date_naive() {
+        let _ = write!(label, " (ends {})", uk_time::full_date(end.date_naive()));
+    }
+    label.push_str(", ");
+    label.push_str(&event.location.name);
+    let full = event.is_full();
+    match event.remaining_slots {
+        0 => label.push_str(", Full"),
+        1 => label.push_str(", 1 seat left"),
+        seats => {
+            let _ = write!(label, ", {seats} seats left");
+        }
+    }
+    let mut full_label = String::with_capacity(date_label.len() + 2 + label.len());
+    full_label.push_str(date_label);
+    full_label.push_str(", ");
+    full_label.push_str(&label);
     let duration = end.signed_duration_since(start).max(Duration::zero());
     AgendaEntry {
         event_id: event.id,
@@ -640,8 +657,8 @@ fn agenda_entry(event: &TrainingEvent, date_label: &str) -> AgendaEntry {
         seats_left: event.remaining_slots,
         full,
         cost: event.cost_inc_vat,
-        full_label: format!("{date_label}, {label}"),
         label,
+        full_label,
     }
 }
 

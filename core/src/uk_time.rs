@@ -162,27 +162,40 @@ pub fn full_date(date: NaiveDate) -> String {
 /// A time of day on the 24-hour clock: "09:30".
 pub fn clock_time(time: NaiveTime) -> String {
     use chrono::Timelike;
-    format!("{:02}:{:02}", time.hour(), time.minute())
+    let (hour, minute) = (time.hour(), time.minute());
+    let digit = |n: u32| char::from(b'0' + n as u8);
+    [
+        digit(hour / 10),
+        digit(hour % 10),
+        ':',
+        digit(minute / 10),
+        digit(minute % 10),
+    ]
+    .into_iter()
+    .collect()
 }
 
 /// A length of time in hours and whole minutes: "7 hours", "1 hour",
 /// "6 hours 30 minutes", "45 minutes". Negative lengths read as
 /// "0 minutes"; seconds are dropped.
 pub fn duration_text(duration: Duration) -> String {
+    use std::fmt::Write;
     let minutes = duration.num_minutes().max(0);
     let (hours, minutes) = (minutes / 60, minutes % 60);
-    let plural = |n: i64, unit: &str| {
-        if n == 1 {
-            format!("1 {unit}")
-        } else {
-            format!("{n} {unit}s")
+    let mut text = String::with_capacity(20);
+    let mut part = |n: i64, unit: &str| {
+        if !text.is_empty() {
+            text.push(' ');
         }
+        let _ = write!(text, "{n} {unit}{}", if n == 1 { "" } else { "s" });
     };
-    match (hours, minutes) {
-        (0, minutes) => plural(minutes, "minute"),
-        (hours, 0) => plural(hours, "hour"),
-        (hours, minutes) => format!("{} {}", plural(hours, "hour"), plural(minutes, "minute")),
+    if hours > 0 {
+        part(hours, "hour");
     }
+    if minutes > 0 || hours == 0 {
+        part(minutes, "minute");
+    }
+    text
 }
 
 #[cfg(test)]
