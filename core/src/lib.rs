@@ -11,6 +11,8 @@
 //! * [`validation`]: candidate form checks, field errors, pay options on offer.
 //! * [`redirect`]: which payment pages the widget may redirect to.
 
+#![warn(missing_docs)]
+
 pub mod api;
 pub mod calendar;
 pub mod countdown;
