@@ -17,6 +17,8 @@
 //!   hold was already past when it started (an adopted hold with 4 minutes
 //!   left gets the 1-minute warning, not a stale 10-minute one).
 
+use chrono::Duration;
+
 /// Warning thresholds in seconds left, most distant first.
 pub const WARNING_THRESHOLDS_SECONDS: [i64; 3] = [600, 300, 60];
 
@@ -71,12 +73,13 @@ impl HoldWarning {
     }
 
     fn threshold_ms(self) -> f64 {
-        match self {
-            HoldWarning::TenMinutes => 600_000.0,
-            HoldWarning::FiveMinutes => 300_000.0,
-            HoldWarning::OneMinute => 60_000.0,
-            HoldWarning::Expired => 0.0,
-        }
+        let seconds = match self {
+            HoldWarning::TenMinutes => WARNING_THRESHOLDS_SECONDS[0],
+            HoldWarning::FiveMinutes => WARNING_THRESHOLDS_SECONDS[1],
+            HoldWarning::OneMinute => WARNING_THRESHOLDS_SECONDS[2],
+            HoldWarning::Expired => 0,
+        };
+        seconds as f64 * 1000.0
     }
 }
 
@@ -108,6 +111,11 @@ impl HoldCountdown {
         } else {
             0.0
         }
+    }
+
+    /// Time left, to the millisecond, never negative.
+    pub fn remaining(&self, now_ms: f64) -> Duration {
+        Duration::milliseconds(self.remaining_ms(now_ms) as i64)
     }
 
     /// Whole seconds left, rounded up (0 only once expired).
@@ -174,6 +182,7 @@ mod tests {
     fn remaining_time_counts_down_from_the_server_value() {
         let hold = HoldCountdown::start(1800, START);
         assert_eq!(hold.remaining_seconds(START), 1800);
+        assert_eq!(hold.remaining(at(0.25)), Duration::milliseconds(1_799_750));
         assert_eq!(hold.remaining_seconds(at(0.2)), 1800);
         assert_eq!(hold.remaining_seconds(at(1.0)), 1799);
         assert_eq!(hold.remaining_seconds(at(1799.9)), 1);

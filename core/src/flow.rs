@@ -559,7 +559,7 @@ const MESSAGE_HOLD_FAILED: &str =
 const MESSAGE_HOLD_REFUSED: &str = "This event can no longer be booked. Choose another date";
 const MESSAGE_BOOKING_UNKNOWN: &str =
     "We could not confirm your booking. Try again: you will not be booked twice";
-const MESSAGE_PAYMENT_PAGE: &str = "Your seat is booked, but we could not open the payment page because its address is not one we trust. A payment link has been emailed to the candidate";
+const MESSAGE_PAYMENT_PAGE: &str = "Your booking is waiting for payment, but we could not open the payment page because its address is not one we trust. A payment link has been emailed to the candidate";
 const MESSAGE_CANCELLED: &str = "This booking has been cancelled";
 const MESSAGE_BOOKING_REJECTED: &str = "The booking could not be made";
 const MESSAGE_SELECT_PAY_OPTION: &str = "Select how the booking is paid for";

@@ -417,6 +417,7 @@ fn failures_and_conflicts_are_explained() {
     let redirect = at(At::FailedRedirect);
     let failure = redirect.failure().unwrap();
     assert_eq!(failure.kind, FailureKind::PaymentPageRefused);
+    assert!(failure.message.contains("waiting for payment"));
     assert!(failure.message.contains("payment link has been emailed"));
     assert!(failure.detail.contains("checkout.stripe.com.evil.example"));
     assert_eq!(redirect.booking().map(|b| b.id), Some(9001));
