@@ -70,6 +70,21 @@ pub fn decode<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, DecodeEr
     })
 }
 
+/// Reads a list that may come as a bare JSON array or inside the pagination
+/// envelope (`{"data": [...]}`): whether `GET /courses` and `GET /locations`
+/// are paginated is not documented.
+pub fn decode_list<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<Vec<T>, DecodeError> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum List<T> {
+        Bare(Vec<T>),
+        Envelope { data: Vec<T> },
+    }
+    decode::<List<T>>(body).map(|list| match list {
+        List::Bare(items) | List::Envelope { data: items } => items,
+    })
+}
+
 /// Decodes a field that has a default, treating `null` like a missing field.
 fn null_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
 where
@@ -775,6 +790,19 @@ mod tests {
         assert!(serde_json::to_string(&conflict)
             .unwrap()
             .contains(r#""expires_at":"2026-07-20T14:45:00+00:00""#));
+    }
+
+    #[test]
+    fn lists_come_bare_or_in_the_envelope() {
+        let bare: Vec<CourseRef> = decode_list(br#"[{"id":2,"name":"M&H"}]"#).unwrap();
+        let paged: Vec<CourseRef> = decode_list(
+            br#"{"data":[{"id":2,"name":"M&H"}],"meta":{"current_page":1,"per_page":20,"last_page":1,"total":1}}"#,
+        )
+        .unwrap();
+        assert_eq!(bare, paged);
+        assert_eq!(bare[0].id, 2);
+        assert!(decode_list::<CourseRef>(br#"{"courses":[]}"#).is_err());
+        assert!(decode_list::<CourseRef>(br#"[{"id":"2","name":"M&H"}]"#).is_err());
     }
 
     #[test]

@@ -198,6 +198,29 @@ pub fn duration_text(duration: Duration) -> String {
     text
 }
 
+/// The time of a venue-local timestamp on the viewer's clock, for when it
+/// differs from the venue's: "10:30 your time (UTC+02:00)", with the date
+/// when that differs too ("00:30 on Wednesday 5 August 2026 your time
+/// (UTC+09:00)"). `None` when the viewer's offset is the venue's, as DESIGN
+/// asks to mention the viewer's zone only then. `viewer` is the viewer's
+/// offset at that instant (from the browser's `Date`).
+pub fn viewer_time_note(at: DateTime<FixedOffset>, viewer: FixedOffset) -> Option<String> {
+    if at.offset() == &viewer {
+        return None;
+    }
+    let theirs = at.with_timezone(&viewer);
+    let time = clock_time(theirs.time());
+    let zone = zone_label(viewer);
+    Some(if theirs.date_naive() == at.date_naive() {
+        format!("{time} your time ({zone})")
+    } else {
+        format!(
+            "{time} on {} your time ({zone})",
+            full_date(theirs.date_naive())
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -280,6 +303,26 @@ mod tests {
             assert_eq!(got.offset(), &uk_offset_at(got.with_timezone(&Utc)));
         }
         assert_eq!(uk_local(date(2026, 8, 4), 24, 0), None);
+    }
+
+    #[test]
+    fn viewer_time_is_mentioned_only_when_it_differs() {
+        let start = DateTime::parse_from_rfc3339("2026-08-04T09:30:00+01:00").unwrap();
+        let offset = |seconds| FixedOffset::east_opt(seconds).unwrap();
+        assert_eq!(viewer_time_note(start, offset(3600)), None);
+        assert_eq!(
+            viewer_time_note(start, offset(7200)).as_deref(),
+            Some("10:30 your time (UTC+02:00)")
+        );
+        assert_eq!(
+            viewer_time_note(start, offset(0)).as_deref(),
+            Some("08:30 your time (GMT)")
+        );
+        let late = DateTime::parse_from_rfc3339("2026-08-04T17:30:00+01:00").unwrap();
+        assert_eq!(
+            viewer_time_note(late, offset(9 * 3600)).as_deref(),
+            Some("01:30 on Wednesday 5 August 2026 your time (UTC+09:00)")
+        );
     }
 
     #[test]
