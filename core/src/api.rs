@@ -6,9 +6,12 @@
 //! *(inferred)* are flagged in each item's doc comment with "Inferred", so they
 //! are easy to find and correct when the real contract is known.
 //!
-//! Decoding is tolerant: unknown fields are ignored, optional fields may be
+//! Decoding is tolerant: unknown fields are ignored, optional fields (and
+//! fields with a sensible default, such as an address or a flag) may be
 //! missing or `null`, and an enum value this crate does not know decodes to an
-//! `Other(String)` variant instead of failing the whole response.
+//! `Other(String)` variant instead of failing the whole response. Anything
+//! else that is wrong (a missing id, a string where a number belongs, a
+//! malformed timestamp) is a [`DecodeError`], never a panic: use [`decode`].
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -17,7 +20,102 @@ use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A timestamp with the UTC offset the API sent (venue-local for events).
+/// Serialised as the API writes it: RFC 3339 with a numeric offset, so UTC
+/// is `+00:00`, never `Z`.
 pub type Timestamp = DateTime<FixedOffset>;
+
+/// Serialises a [`Timestamp`] with a numeric offset (`+00:00`, not `Z`).
+pub fn serialize_timestamp<S: Serializer>(
+    timestamp: &Timestamp,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&timestamp.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false))
+}
+
+/// Serialises an optional [`Timestamp`] like [`serialize_timestamp`].
+pub fn serialize_optional_timestamp<S: Serializer>(
+    timestamp: &Option<Timestamp>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match timestamp {
+        Some(timestamp) => serialize_timestamp(timestamp, serializer),
+        None => serializer.serialize_none(),
+    }
+}
+
+/// Why a response body could not be read as the expected payload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecodeError {
+    /// What was wrong and where, for logs (never shown to candidates).
+    pub detail: String,
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "unexpected response from the booking service: {}",
+            self.detail
+        )
+    }
+}
+
+impl std::error::Error for DecodeError {}
+
+/// Reads a JSON response body as `T`. Malformed, hostile or deeply nested
+/// bodies give a [`DecodeError`]; this never panics.
+pub fn decode<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, DecodeError> {
+    serde_json::from_slice(body).map_err(|error| DecodeError {
+        detail: error.to_string(),
+    })
+}
+
+/// Reads a list that may come as a bare JSON array or inside the pagination
+/// envelope (`{"data": [...]}`): whether `GET /courses` and `GET /locations`
+/// are paginated is not documented.
+pub fn decode_list<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<Vec<T>, DecodeError> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum List<T> {
+        Bare(Vec<T>),
+        Envelope { data: Vec<T> },
+    }
+    decode::<List<T>>(body).map(|list| match list {
+        List::Bare(items) | List::Envelope { data: items } => items,
+    })
+}
+
+/// Decodes a field that has a default, treating `null` like a missing field.
+fn null_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
+}
+
+/// Decodes 422 `errors`: each field maps to a list of messages, or (as some
+/// servers send) to a single message; `null` means no field errors.
+fn field_messages<'de, D>(deserializer: D) -> Result<BTreeMap<String, Vec<String>>, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    let raw: Option<BTreeMap<String, OneOrMany>> = Option::deserialize(deserializer)?;
+    Ok(raw
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(field, messages)| match messages {
+            OneOrMany::One(message) => (field, vec![message]),
+            OneOrMany::Many(messages) => (field, messages),
+        })
+        .collect())
+}
 
 /// An amount of money in whole pence (GBP), sent on the wire as a JSON number
 /// of pounds (`95`, `412.5`).
@@ -231,7 +329,7 @@ pub struct Course {
     #[serde(default)]
     pub cost_inc_vat: Option<Money>,
     /// Bookings on this course wait for admin review. Inferred.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub requires_review: bool,
 }
 
@@ -243,7 +341,7 @@ pub struct Location {
     /// Short town or venue label, e.g. "Leeds".
     pub name: String,
     /// Venue line, e.g. "Unit 4, Aire Street, Leeds".
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub address: String,
 }
 
@@ -266,16 +364,25 @@ pub struct TrainingEvent {
     /// Where it takes place.
     pub location: Location,
     /// Start, with the venue's UK offset (`+00:00` GMT or `+01:00` BST).
+    #[serde(serialize_with = "serialize_timestamp")]
     pub start_date: Timestamp,
     /// End, with the venue's UK offset.
+    #[serde(serialize_with = "serialize_timestamp")]
     pub end_date: Timestamp,
     /// Seats left: capacity minus bookings (holds do not count).
     pub remaining_slots: u32,
     /// Price for this account, VAT included.
     pub cost_inc_vat: Money,
     /// The account's public booking page for this event.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub booking_url: String,
+}
+
+impl TrainingEvent {
+    /// Whether every seat is booked.
+    pub fn is_full(&self) -> bool {
+        self.remaining_slots == 0
+    }
 }
 
 /// `GET /training-events/{id}`: a superset of [`TrainingEvent`]. The extras are
@@ -304,6 +411,7 @@ pub struct HeldEvent {
     /// Location name.
     pub location: String,
     /// Start, venue-local offset.
+    #[serde(serialize_with = "serialize_timestamp")]
     pub start_date: Timestamp,
 }
 
@@ -313,6 +421,7 @@ pub struct SeatHold {
     /// Opaque 32-character hold id, sent back when booking.
     pub hold_hash: String,
     /// When the hold lapses (UTC).
+    #[serde(serialize_with = "serialize_timestamp")]
     pub expires_at: Timestamp,
     /// Seconds left when the response was made (1800 for a new hold).
     pub expires_in_seconds: i64,
@@ -325,12 +434,13 @@ pub struct SeatHold {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HoldConflict {
     /// Human-readable reason.
+    #[serde(default, deserialize_with = "null_as_default")]
     pub message: String,
     /// The existing hold's id; absent when it belongs to someone else.
     #[serde(default)]
     pub hold_hash: Option<String>,
     /// When the existing hold lapses.
-    #[serde(default)]
+    #[serde(default, serialize_with = "serialize_optional_timestamp")]
     pub expires_at: Option<Timestamp>,
     /// Seconds until the existing hold lapses.
     #[serde(default)]
@@ -401,8 +511,10 @@ pub struct BookingDetail {
     #[serde(default)]
     pub trainer: Option<Trainer>,
     /// Start, venue-local offset.
+    #[serde(serialize_with = "serialize_timestamp")]
     pub start_date: Timestamp,
     /// End, venue-local offset.
+    #[serde(serialize_with = "serialize_timestamp")]
     pub end_date: Timestamp,
     /// Where the booking stands.
     pub booking_status: BookingStatus,
@@ -411,15 +523,16 @@ pub struct BookingDetail {
     /// How it is paid.
     pub pay_option: PayOption,
     /// Who made it, e.g. "Agency".
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub booked_by: String,
     /// Attendance, `null` before the event.
     #[serde(default)]
     pub attendance: Option<Attendance>,
     /// Whether a completion certificate can be downloaded.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub certificate_available: bool,
     /// When it was made (UTC).
+    #[serde(serialize_with = "serialize_timestamp")]
     pub created_at: Timestamp,
     /// Stripe Checkout link, for `candidate_pays` only. Position Inferred.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -467,15 +580,15 @@ pub struct ClientProfile {
     /// Company name.
     pub name: String,
     /// Account email.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub email: String,
     /// The client id used to sign in.
     pub hb_client_id: String,
     /// Whether `pay_option: "inv"` may be used.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub invoice_payments: bool,
     /// The account's public booking page.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub booking_url: String,
 }
 
@@ -512,6 +625,7 @@ pub struct WalletTransaction {
     #[serde(default)]
     pub balance_after: Option<Money>,
     /// When (UTC).
+    #[serde(serialize_with = "serialize_timestamp")]
     pub created_at: Timestamp,
 }
 
@@ -547,7 +661,7 @@ pub struct Page<T> {
     /// Page numbers and totals.
     pub meta: PageMeta,
     /// Links to neighbouring pages.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub links: PageLinks,
 }
 
@@ -555,6 +669,7 @@ pub struct Page<T> {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ApiError {
     /// Human-readable reason.
+    #[serde(default, deserialize_with = "null_as_default")]
     pub message: String,
 }
 
@@ -562,9 +677,10 @@ pub struct ApiError {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ValidationError {
     /// Summary, usually the first field error.
+    #[serde(default, deserialize_with = "null_as_default")]
     pub message: String,
-    /// Messages per field name.
-    #[serde(default)]
+    /// Messages per field name (a single string per field is accepted too).
+    #[serde(default, deserialize_with = "field_messages")]
     pub errors: BTreeMap<String, Vec<String>>,
 }
 
@@ -608,9 +724,10 @@ pub struct TokenInfo {
     /// "access".
     pub token_type: String,
     /// What the token may do.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub scopes: Vec<String>,
     /// When it lapses (UTC).
+    #[serde(serialize_with = "serialize_timestamp")]
     pub expires_at: Timestamp,
     /// Seconds until it lapses.
     pub expires_in: i64,
@@ -656,6 +773,36 @@ mod tests {
             serde_json::from_str::<PayOption>(r#""inv""#).unwrap(),
             PayOption::Inv
         );
+    }
+
+    #[test]
+    fn utc_timestamps_keep_a_numeric_offset() {
+        let body = r#"{"hold_hash":"Q8vTz2LmPa9RkWc4NbXy7HdJf3GsEu6K","expires_at":"2026-07-20T14:45:00+00:00","expires_in_seconds":1800,"training_event":{"id":41,"course":"Moving & Handling Practical","location":"Leeds","start_date":"2026-08-04T09:30:00+01:00"}}"#;
+        let hold: SeatHold = decode(body.as_bytes()).unwrap();
+        assert_eq!(serde_json::to_string(&hold).unwrap(), body);
+        let conflict = HoldConflict {
+            message: String::new(),
+            hold_hash: None,
+            expires_at: Some(hold.expires_at),
+            expires_in_seconds: None,
+            training_event: None,
+        };
+        assert!(serde_json::to_string(&conflict)
+            .unwrap()
+            .contains(r#""expires_at":"2026-07-20T14:45:00+00:00""#));
+    }
+
+    #[test]
+    fn lists_come_bare_or_in_the_envelope() {
+        let bare: Vec<CourseRef> = decode_list(br#"[{"id":2,"name":"M&H"}]"#).unwrap();
+        let paged: Vec<CourseRef> = decode_list(
+            br#"{"data":[{"id":2,"name":"M&H"}],"meta":{"current_page":1,"per_page":20,"last_page":1,"total":1}}"#,
+        )
+        .unwrap();
+        assert_eq!(bare, paged);
+        assert_eq!(bare[0].id, 2);
+        assert!(decode_list::<CourseRef>(br#"{"courses":[]}"#).is_err());
+        assert!(decode_list::<CourseRef>(br#"[{"id":"2","name":"M&H"}]"#).is_err());
     }
 
     #[test]

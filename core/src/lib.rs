@@ -2,7 +2,27 @@
 //!
 //! Nothing here touches the DOM: every rule is tested natively and compiled
 //! unchanged to WebAssembly for the widget.
+//!
+//! * [`api`]: the wire types of the Practical Training API.
+//! * [`uk_time`]: UK civil time (GMT/BST) and date and time texts.
+//! * [`calendar`]: the month grid and day agendas computed from events.
+//! * [`countdown`]: the seat hold countdown and its warnings.
+//! * [`flow`]: the booking flow as a pure state machine.
+//! * [`validation`]: candidate form checks, field errors, pay options on offer.
+//! * [`redirect`]: which payment pages the widget may redirect to.
+//! * [`ics`]: the "add to calendar" file for a booking.
+//! * [`widget_api`]: the contract between the widget and the gateway.
+
+#![warn(missing_docs)]
 
 pub mod api;
+pub mod calendar;
+pub mod countdown;
+pub mod flow;
 pub mod ics;
+pub mod redirect;
+pub mod uk_time;
+pub mod validation;
 pub mod widget_api;
+
+pub use uk_time::{uk_local, uk_offset_at};

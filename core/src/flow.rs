@@ -1,0 +1,1355 @@
+//! The booking flow as a pure state machine.
+//!
+//! The widget sends every user intent ([`Intent`]) and every API outcome
+//! ([`Outcome`]) to [`Flow::apply`], renders the [`Flow`] it gets back and
+//! performs the returned [`Effect`]s in order (each one after the previous
+//! has been started; `Release` before `Hold` matters). Nothing here does I/O
+//! or reads a clock: times come in with the inputs.
+//!
+//! ```text
+//! ChooseCourse -> ChooseLocation -> ChooseEvent -> Holding -> Details -> Payment -> Submitting
+//!                                        ^            |          |          |           |
+//!                                        |            v          v          v           v
+//!                                        +---- HoldConflict   HoldExpired (form kept)  Confirmed
+//!                                        +---- Failed (hold)                           PendingReview
+//!                                                                                      AwaitingPayment
+//!                                                                                      Failed (booking)
+//! ```
+//!
+//! Invariants (each has a test):
+//! * **No details without a live hold.** `Details` and `Payment` always have
+//!   a hold; a hold exists only in those steps and while a booking is being
+//!   submitted (or its outcome is unknown).
+//! * **Going back past the hold releases it.** Back from `Details` emits
+//!   `Release`; so does starting over while a seat is held. Back from
+//!   `Payment` returns to `Details` and keeps the hold.
+//! * **Nothing typed is lost.** The candidate form survives every
+//!   transition (hold expiry, conflicts, failures, going back) except
+//!   [`Intent::StartOver`], which is for booking the next candidate.
+//! * **A booking is created at most once.** While a create-booking request
+//!   is in flight every further submit is refused, so a double click gives
+//!   one `CreateBooking`. After an unknown outcome (network drop, 5xx,
+//!   timeout), retrying, or submitting the same request again, reuses the
+//!   same idempotency key, so the server can only return the booking it may
+//!   already have made. After a 422, or when the details or pay option
+//!   changed, a new key is used.
+//! * **Refusals change nothing.** An input that does not apply leaves the
+//!   flow unchanged and says why ([`Refusal`]). The only effect a refusal can
+//!   carry is releasing a seat hold that arrived too late to be wanted.
+//! * **Redirects are checked.** `Redirect` is only emitted for a
+//!   `payment_url` the [`PaymentRedirectPolicy`] accepts; any other lands in
+//!   `Failed` with a message, never a redirect.
+//!
+//! Choices made here:
+//! * The idempotency key comes from the widget: every [`Intent::Submit`]
+//!   carries a fresh random key (`crypto.randomUUID()`), and the flow decides
+//!   whether to use it or reuse the pending one. The flow holds no random
+//!   state, so it stays deterministic and testable.
+//! * "Keep my seat" ([`Intent::KeepMySeat`], final minute only) is modelled
+//!   as `Release` then `Hold` for the same event (the API answers 409 to a
+//!   second hold while one is live), passing through `Holding` and returning
+//!   to the step the candidate was on.
+//! * A 409 that names a hold (`hold_hash`) is ours: the gateway only
+//!   discloses a hold to the session that made it. If it is for the chosen
+//!   event (or does not say which) and has time left, it is adopted;
+//!   otherwise (another event, or no time left) it is released and the seat
+//!   is asked for once more. A 409
+//!   without a hold lands in `HoldConflict`, which offers another event or a
+//!   retry.
+//! * A 422 on booking that names `hold_hash` means the hold lapsed or was
+//!   used: it lands in `HoldExpired` (hold again, nothing lost). Other 422s
+//!   go back to `Details` when a candidate field is wrong, else to `Payment`.
+//! * Host page events carry ids, times and statuses only, never the
+//!   candidate's personal data, and their error messages are fixed texts.
+
+use serde::{Deserialize, Serialize};
+
+use crate::api::{
+    BookingDetail, BookingStatus, CourseRef, CreateBookingRequest, HoldConflict, PayOption,
+    PayStatus, SeatHold, Timestamp, TrainingEvent, ValidationError,
+};
+use crate::countdown::{HoldCountdown, HoldWarning};
+use crate::redirect::PaymentRedirectPolicy;
+use crate::validation::{self, CandidateForm, FieldErrors, FormField};
+
+/// Number of steps in the progress indicator ("Step 3 of 6").
+pub const PROGRESS_STEPS: u8 = 6;
+
+/// Where the candidate is in the flow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Step {
+    /// Pick a course.
+    ChooseCourse,
+    /// Pick a location (or any).
+    ChooseLocation,
+    /// Pick a date and event in the calendar.
+    ChooseEvent,
+    /// A hold request is in flight.
+    Holding,
+    /// Enter the candidate's details (seat held).
+    Details,
+    /// Choose how to pay and confirm (seat held).
+    Payment,
+    /// The create-booking request is in flight.
+    Submitting,
+    /// Booked and confirmed.
+    Confirmed,
+    /// Booked, waiting for admin review before confirmation.
+    PendingReview,
+    /// Booked, waiting for the candidate's card payment.
+    AwaitingPayment,
+    /// The hold lapsed; everything typed is kept; hold again or choose another.
+    HoldExpired,
+    /// The seat is held elsewhere; choose another event or try again.
+    HoldConflict,
+    /// Something failed; see [`Flow::failure`].
+    Failed,
+}
+
+impl Step {
+    /// The step's heading (focus moves to it on every step change).
+    pub fn heading(self) -> &'static str {
+        match self {
+            Step::ChooseCourse => "Choose a course",
+            Step::ChooseLocation => "Choose a location",
+            Step::ChooseEvent => "Choose a date and time",
+            Step::Holding => "Holding your seat",
+            Step::Details => "Your details",
+            Step::Payment => "How the booking is paid for",
+            Step::Submitting => "Booking your seat",
+            Step::Confirmed => "Booking confirmed",
+            Step::PendingReview => "Booking received: pending review",
+            Step::AwaitingPayment => "Complete the payment",
+            Step::HoldExpired => "Your seat is no longer held",
+            Step::HoldConflict => "This seat is already held",
+            Step::Failed => "There is a problem",
+        }
+    }
+
+    /// The step's number in the progress indicator, 1 to [`PROGRESS_STEPS`];
+    /// `None` for steps that are not on the main path.
+    pub fn progress(self) -> Option<u8> {
+        match self {
+            Step::ChooseCourse => Some(1),
+            Step::ChooseLocation => Some(2),
+            Step::ChooseEvent | Step::Holding => Some(3),
+            Step::Details => Some(4),
+            Step::Payment | Step::Submitting => Some(5),
+            Step::Confirmed | Step::PendingReview | Step::AwaitingPayment => Some(6),
+            Step::HoldExpired | Step::HoldConflict | Step::Failed => None,
+        }
+    }
+}
+
+/// The seat hold the flow owns.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActiveHold {
+    /// The hold's id, sent when booking and when releasing.
+    pub hold_hash: String,
+    /// The held event.
+    pub event_id: u64,
+    /// When the server says it lapses (shown only; the countdown decides).
+    pub expires_at: Option<Timestamp>,
+    /// Time left, from the server's `expires_in_seconds`.
+    pub countdown: HoldCountdown,
+}
+
+/// What kind of failure the `Failed` step shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FailureKind {
+    /// The hold request failed (network, 5xx, 429): retry or choose again.
+    HoldFailed,
+    /// The API refused the hold (422: full or past): choose another event.
+    HoldRefused,
+    /// The create-booking request's outcome is unknown: retry (same key).
+    BookingOutcomeUnknown,
+    /// The booking was made but its payment page is not on the allow-list.
+    PaymentPageRefused,
+    /// The booking was cancelled before it was confirmed.
+    BookingCancelled,
+}
+
+/// A failure to explain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// What failed.
+    pub kind: FailureKind,
+    /// What to tell the candidate.
+    pub message: String,
+    /// Technical detail for logs (never shown, never emitted).
+    pub detail: String,
+}
+
+/// The booking to remember across the payment redirect (`sessionStorage`),
+/// ids only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BookingInProgress {
+    /// The pending booking.
+    pub booking_id: u64,
+    /// Its event.
+    pub event_id: u64,
+}
+
+/// A DOM `CustomEvent` for the host page, dispatched on `<hbg-booking>`.
+/// Serialises to the event's `detail`: ids, times and statuses only.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum HostEvent {
+    /// The widget is ready.
+    Ready {},
+    /// A course was chosen.
+    CourseChosen {
+        /// Course id.
+        course_id: u64,
+    },
+    /// A location was chosen (`null` for any).
+    LocationChosen {
+        /// Location id, or `None` for any location.
+        location_id: Option<u64>,
+    },
+    /// An event was chosen.
+    EventChosen {
+        /// Event id.
+        event_id: u64,
+        /// Its venue-local start.
+        #[serde(serialize_with = "crate::api::serialize_timestamp")]
+        start: Timestamp,
+    },
+    /// A seat is held.
+    HoldCreated {
+        /// Event id.
+        event_id: u64,
+        /// When the hold lapses, as the server said.
+        #[serde(serialize_with = "crate::api::serialize_optional_timestamp")]
+        hold_expires_at: Option<Timestamp>,
+        /// Seconds left when it was granted.
+        expires_in_seconds: i64,
+    },
+    /// The hold crossed a warning threshold.
+    HoldExpiring {
+        /// Event id.
+        event_id: u64,
+        /// 10, 5 or 1.
+        minutes_left: u32,
+    },
+    /// The hold lapsed.
+    HoldExpired {
+        /// Event id.
+        event_id: u64,
+    },
+    /// The booking is being submitted.
+    SubmitStarted {
+        /// Event id.
+        event_id: u64,
+        /// How it is paid for.
+        pay_option: PayOption,
+    },
+    /// The candidate is being sent to the payment page.
+    PaymentRedirect {
+        /// The pending booking.
+        booking_id: u64,
+    },
+    /// A booking was created.
+    BookingCreated {
+        /// Booking id.
+        booking_id: u64,
+        /// Its status.
+        booking_status: BookingStatus,
+        /// Its payment status.
+        pay_status: PayStatus,
+    },
+    /// A booking is confirmed.
+    BookingConfirmed {
+        /// Booking id.
+        booking_id: u64,
+    },
+    /// Something went wrong.
+    Error {
+        /// Stable code: `hold_failed`, `hold_refused`, `hold_conflict`,
+        /// `booking_rejected`, `booking_unknown`, `payment_redirect_refused`,
+        /// `booking_cancelled`.
+        code: &'static str,
+        /// A fixed sentence (never a server message, which may quote
+        /// personal data).
+        message: &'static str,
+    },
+}
+
+impl HostEvent {
+    /// The DOM event name, e.g. "hbg:hold-created".
+    pub fn name(&self) -> &'static str {
+        match self {
+            HostEvent::Ready {} => "hbg:ready",
+            HostEvent::CourseChosen { .. } => "hbg:course-chosen",
+            HostEvent::LocationChosen { .. } => "hbg:location-chosen",
+            HostEvent::EventChosen { .. } => "hbg:event-chosen",
+            HostEvent::HoldCreated { .. } => "hbg:hold-created",
+            HostEvent::HoldExpiring { .. } => "hbg:hold-expiring",
+            HostEvent::HoldExpired { .. } => "hbg:hold-expired",
+            HostEvent::SubmitStarted { .. } => "hbg:submit-started",
+            HostEvent::PaymentRedirect { .. } => "hbg:payment-redirect",
+            HostEvent::BookingCreated { .. } => "hbg:booking-created",
+            HostEvent::BookingConfirmed { .. } => "hbg:booking-confirmed",
+            HostEvent::Error { .. } => "hbg:error",
+        }
+    }
+
+    /// The event's `detail` as JSON.
+    pub fn detail_json(&self) -> String {
+        serde_json::to_string(self).expect("host events serialise")
+    }
+}
+
+/// What the widget must do after a transition, in order.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// `POST /training-events/{event_id}/hold`, then send `HoldGranted`,
+    /// `HoldConflict`, `HoldRefused` or `HoldFailed`.
+    Hold {
+        /// The event to hold a seat on.
+        event_id: u64,
+    },
+    /// Release the hold (also on `pagehide`); send `Released` when done.
+    Release {
+        /// The hold to release.
+        hold_hash: String,
+    },
+    /// `POST /bookings` with an `Idempotency-Key` header, then send
+    /// `BookingCreated`, `BookingRejected` or `BookingFailed`.
+    CreateBooking {
+        /// The body.
+        request: Box<CreateBookingRequest>,
+        /// The header's value.
+        idempotency_key: String,
+    },
+    /// Navigate the top window to this already-checked URL.
+    Redirect {
+        /// The URL, canonical origin, accepted by the redirect policy.
+        url: String,
+    },
+    /// Dispatch a host page event.
+    Emit(HostEvent),
+    /// Say this in the `aria-live="polite"` region.
+    Announce(&'static str),
+    /// Keep the pending booking in `sessionStorage` for the return from
+    /// the payment page.
+    PersistBookingInProgress(BookingInProgress),
+    /// Forget the pending booking.
+    ClearBookingInProgress,
+    /// Fetch the events again (seats changed).
+    RefreshEvents,
+}
+
+/// Something the candidate did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Intent {
+    /// Pick a course.
+    ChooseCourse(CourseRef),
+    /// Pick a location, `None` for any.
+    ChooseLocation(Option<u64>),
+    /// Pick an event (asks for a hold).
+    ChooseEvent(TrainingEvent),
+    /// The form's new contents.
+    EditForm(CandidateForm),
+    /// Details done: validate and go to payment.
+    ContinueToPayment,
+    /// Pick how to pay.
+    ChoosePayOption(PayOption),
+    /// Confirm the booking, with a fresh random idempotency key.
+    Submit {
+        /// A fresh key; used unless a pending one must be reused.
+        idempotency_key: String,
+    },
+    /// Go back one step.
+    Back,
+    /// Try the failed request again.
+    Retry,
+    /// Hold the same event again (after expiry or a conflict).
+    HoldAgain,
+    /// "Keep my seat" in the final minute, at this monotonic reading.
+    KeepMySeat {
+        /// `performance.now()`.
+        now_ms: f64,
+    },
+    /// The countdown's periodic tick: two monotonic readings.
+    Tick {
+        /// The previous tick's reading.
+        prev_ms: f64,
+        /// This tick's reading.
+        now_ms: f64,
+    },
+    /// The countdown reached zero.
+    HoldExpired,
+    /// Forget everything and book again (e.g. the next candidate).
+    StartOver,
+}
+
+/// What the API answered.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// 200 on hold, received at this monotonic reading.
+    HoldGranted {
+        /// The hold.
+        hold: SeatHold,
+        /// `performance.now()` when the response arrived.
+        received_at_ms: f64,
+    },
+    /// 409 on hold.
+    HoldConflict {
+        /// The 409 body.
+        conflict: HoldConflict,
+        /// `performance.now()` when the response arrived.
+        received_at_ms: f64,
+    },
+    /// 422 on hold (full, past).
+    HoldRefused(ValidationError),
+    /// Network failure, 5xx or 429 on hold; the text is for logs.
+    HoldFailed(String),
+    /// 201 on create booking.
+    BookingCreated(Box<BookingDetail>),
+    /// 422 on create booking.
+    BookingRejected(ValidationError),
+    /// Network failure, timeout or 5xx on create booking: the outcome is
+    /// unknown. The text is for logs.
+    BookingFailed(String),
+    /// A booking read again (polling, or back from the payment page).
+    BookingStatus(Box<BookingDetail>),
+    /// A release finished.
+    Released,
+}
+
+/// Anything the flow reacts to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Input {
+    /// From the candidate.
+    Intent(Intent),
+    /// From the API.
+    Outcome(Outcome),
+}
+
+impl From<Intent> for Input {
+    fn from(intent: Intent) -> Self {
+        Input::Intent(intent)
+    }
+}
+
+impl From<Outcome> for Input {
+    fn from(outcome: Outcome) -> Self {
+        Input::Outcome(outcome)
+    }
+}
+
+/// Why an input was refused (the flow is unchanged).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Refusal {
+    /// Choose a course first.
+    CourseNotChosen,
+    /// The event is for a different course.
+    EventForAnotherCourse,
+    /// The event has no seats left.
+    EventFull,
+    /// A hold request is in flight.
+    HoldInProgress,
+    /// A seat is held: go back (which releases it) first.
+    SeatHeld,
+    /// There is no live hold.
+    NoLiveHold,
+    /// A booking is being submitted.
+    AlreadySubmitting,
+    /// The booking is already made.
+    BookingFinished,
+    /// This is the first step.
+    NothingToGoBackTo,
+    /// Nothing has failed.
+    NothingToRetry,
+    /// Only the documented pay options can be chosen.
+    UnknownPayOption,
+    /// "Keep my seat" is only offered in the final minute.
+    NotExtendableYet,
+    /// The idempotency key is empty.
+    EmptyIdempotencyKey,
+    /// The idempotency key was already used for another request.
+    IdempotencyKeyReused,
+    /// An API answer to a request the flow no longer waits for.
+    StaleOutcome,
+    /// The intent does not apply to the current step.
+    NotInThisStep,
+}
+
+impl Refusal {
+    /// Why, for logs and developers.
+    pub fn reason(self) -> &'static str {
+        match self {
+            Refusal::CourseNotChosen => "no course chosen",
+            Refusal::EventForAnotherCourse => "event is for another course",
+            Refusal::EventFull => "event is full",
+            Refusal::HoldInProgress => "a hold request is in flight",
+            Refusal::SeatHeld => "a seat is held; go back to release it first",
+            Refusal::NoLiveHold => "no live hold",
+            Refusal::AlreadySubmitting => "already submitting",
+            Refusal::BookingFinished => "the booking is already made",
+            Refusal::NothingToGoBackTo => "nothing to go back to",
+            Refusal::NothingToRetry => "nothing to retry",
+            Refusal::UnknownPayOption => "unknown pay option",
+            Refusal::NotExtendableYet => "the hold can only be kept in its final minute",
+            Refusal::EmptyIdempotencyKey => "empty idempotency key",
+            Refusal::IdempotencyKeyReused => "idempotency key already used for another request",
+            Refusal::StaleOutcome => "answer to a request no longer pending",
+            Refusal::NotInThisStep => "not possible in this step",
+        }
+    }
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.reason())
+    }
+}
+
+/// The result of [`Flow::apply`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Transition {
+    /// The flow after the input (unchanged when refused).
+    pub flow: Flow,
+    /// What to do, in order.
+    pub effects: Vec<Effect>,
+    /// Why the input was refused, if it was.
+    pub refused: Option<Refusal>,
+}
+
+/// Where a create-booking request stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SubmissionState {
+    InFlight,
+    Unknown,
+    Settled,
+}
+
+/// The last create-booking request and its idempotency key.
+#[derive(Debug, Clone, PartialEq)]
+struct Submission {
+    key: String,
+    request: CreateBookingRequest,
+    state: SubmissionState,
+}
+
+/// The booking flow's state. Read it through the accessors; change it only
+/// through [`Flow::apply`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Flow {
+    policy: PaymentRedirectPolicy,
+    step: Step,
+    course: Option<CourseRef>,
+    location: Option<u64>,
+    event: Option<TrainingEvent>,
+    hold: Option<ActiveHold>,
+    resume_step: Step,
+    conflict_release_tried: bool,
+    form: CandidateForm,
+    pay_option: Option<PayOption>,
+    errors: FieldErrors,
+    booking: Option<BookingDetail>,
+    conflict: Option<HoldConflict>,
+    failure: Option<Failure>,
+    submission: Option<Submission>,
+}
+
+const MESSAGE_HOLD_FAILED: &str =
+    "We could not hold your seat. Check your connection and try again";
+const MESSAGE_HOLD_REFUSED: &str = "This event can no longer be booked. Choose another date";
+const MESSAGE_BOOKING_UNKNOWN: &str =
+    "We could not confirm your booking. Try again: you will not be booked twice";
+const MESSAGE_PAYMENT_PAGE: &str = "Your booking is waiting for payment, but we could not open the payment page because its address is not one we trust. A payment link has been emailed to the candidate";
+const MESSAGE_CANCELLED: &str = "This booking has been cancelled";
+const MESSAGE_BOOKING_REJECTED: &str = "The booking could not be made";
+const MESSAGE_SELECT_PAY_OPTION: &str = "Select how the booking is paid for";
+
+impl Flow {
+    /// A new flow at the first step, redirecting only where `policy` allows.
+    pub fn new(policy: PaymentRedirectPolicy) -> Flow {
+        Flow {
+            policy,
+            step: Step::ChooseCourse,
+            course: None,
+            location: None,
+            event: None,
+            hold: None,
+            resume_step: Step::Details,
+            conflict_release_tried: false,
+            form: CandidateForm::default(),
+            pay_option: None,
+            errors: FieldErrors::default(),
+            booking: None,
+            conflict: None,
+            failure: None,
+            submission: None,
+        }
+    }
+
+    /// A new flow and the `hbg:ready` event.
+    pub fn start(policy: PaymentRedirectPolicy) -> Transition {
+        Transition {
+            flow: Flow::new(policy),
+            effects: vec![Effect::Emit(HostEvent::Ready {})],
+            refused: None,
+        }
+    }
+
+    /// Picks up a booking made before a reload or the payment page's
+    /// redirect back: confirmed, pending review, awaiting payment (no new
+    /// redirect) or cancelled, as its status says. Unless still awaiting
+    /// payment, the remembered booking is cleared.
+    pub fn resume(policy: PaymentRedirectPolicy, booking: BookingDetail) -> Transition {
+        let mut flow = Flow::new(policy);
+        flow.course = Some(booking.course.clone());
+        let mut effects = Vec::new();
+        flow.settle_booking(booking, &mut effects);
+        if flow.step != Step::AwaitingPayment {
+            effects.push(Effect::ClearBookingInProgress);
+        }
+        Transition {
+            flow,
+            effects,
+            refused: None,
+        }
+    }
+
+    /// The current step.
+    pub fn step(&self) -> Step {
+        self.step
+    }
+
+    /// The redirect policy in force.
+    pub fn policy(&self) -> &PaymentRedirectPolicy {
+        &self.policy
+    }
+
+    /// The chosen course.
+    pub fn course(&self) -> Option<&CourseRef> {
+        self.course.as_ref()
+    }
+
+    /// The location filter (`None`: any location).
+    pub fn location(&self) -> Option<u64> {
+        self.location
+    }
+
+    /// The chosen event (kept through hold expiry and conflicts).
+    pub fn event(&self) -> Option<&TrainingEvent> {
+        self.event.as_ref()
+    }
+
+    /// The live seat hold.
+    pub fn hold(&self) -> Option<&ActiveHold> {
+        self.hold.as_ref()
+    }
+
+    /// What the candidate typed.
+    pub fn form(&self) -> &CandidateForm {
+        &self.form
+    }
+
+    /// The chosen pay option.
+    pub fn pay_option(&self) -> Option<&PayOption> {
+        self.pay_option.as_ref()
+    }
+
+    /// Errors to show (client checks or the server's 422).
+    pub fn errors(&self) -> &FieldErrors {
+        &self.errors
+    }
+
+    /// The booking, once created.
+    pub fn booking(&self) -> Option<&BookingDetail> {
+        self.booking.as_ref()
+    }
+
+    /// The 409 that led to `HoldConflict`.
+    pub fn conflict(&self) -> Option<&HoldConflict> {
+        self.conflict.as_ref()
+    }
+
+    /// The failure that led to `Failed`.
+    pub fn failure(&self) -> Option<&Failure> {
+        self.failure.as_ref()
+    }
+
+    /// The idempotency key of the last create-booking request.
+    pub fn idempotency_key(&self) -> Option<&str> {
+        self.submission.as_ref().map(|s| s.key.as_str())
+    }
+
+    /// Applies an intent or outcome.
+    pub fn apply(&self, input: impl Into<Input>) -> Transition {
+        let mut next = self.clone();
+        let mut effects = Vec::new();
+        let result = match input.into() {
+            Input::Intent(intent) => next.on_intent(intent, &mut effects),
+            Input::Outcome(outcome) => next.on_outcome(outcome, &mut effects),
+        };
+        match result {
+            Ok(()) => Transition {
+                flow: next,
+                effects,
+                refused: None,
+            },
+            Err(refusal) => Transition {
+                flow: self.clone(),
+                effects: effects
+                    .into_iter()
+                    .filter(|effect| matches!(effect, Effect::Release { .. }))
+                    .collect(),
+                refused: Some(refusal),
+            },
+        }
+    }
+
+    /// Whether the flow is at a step where the candidate is choosing and
+    /// holds no seat.
+    fn is_choosing(&self) -> bool {
+        match self.step {
+            Step::ChooseCourse
+            | Step::ChooseLocation
+            | Step::ChooseEvent
+            | Step::HoldExpired
+            | Step::HoldConflict => true,
+            Step::Failed => self.failed_holding_nothing(),
+            _ => false,
+        }
+    }
+
+    fn failure_kind(&self) -> Option<FailureKind> {
+        self.failure.as_ref().map(|f| f.kind)
+    }
+
+    fn failed_holding_nothing(&self) -> bool {
+        self.step == Step::Failed
+            && matches!(
+                self.failure_kind(),
+                Some(FailureKind::HoldFailed | FailureKind::HoldRefused)
+            )
+    }
+
+    fn booking_made(&self) -> bool {
+        matches!(
+            self.step,
+            Step::Confirmed | Step::PendingReview | Step::AwaitingPayment
+        ) || matches!(
+            self.failure_kind(),
+            Some(FailureKind::PaymentPageRefused | FailureKind::BookingCancelled)
+        ) && self.step == Step::Failed
+    }
+
+    /// The most helpful refusal for an intent that does not fit the step.
+    fn busy(&self) -> Refusal {
+        match self.step {
+            Step::Holding => Refusal::HoldInProgress,
+            Step::Details | Step::Payment => Refusal::SeatHeld,
+            Step::Submitting => Refusal::AlreadySubmitting,
+            _ if self.booking_made() => Refusal::BookingFinished,
+            _ => Refusal::NotInThisStep,
+        }
+    }
+
+    fn on_intent(&mut self, intent: Intent, effects: &mut Vec<Effect>) -> Result<(), Refusal> {
+        match intent {
+            Intent::ChooseCourse(course) => {
+                if !self.is_choosing() {
+                    return Err(self.busy());
+                }
+                effects.push(Effect::Emit(HostEvent::CourseChosen {
+                    course_id: course.id,
+                }));
+                self.course = Some(course);
+                self.leave_event_choice();
+                self.step = Step::ChooseLocation;
+            }
+            Intent::ChooseLocation(location) => {
+                if !self.is_choosing() {
+                    return Err(self.busy());
+                }
+                if self.course.is_none() {
+                    return Err(Refusal::CourseNotChosen);
+                }
+                self.location = location;
+                self.leave_event_choice();
+                self.step = Step::ChooseEvent;
+                effects.push(Effect::Emit(HostEvent::LocationChosen {
+                    location_id: location,
+                }));
+            }
+            Intent::ChooseEvent(event) => {
+                let course = self.course.as_ref().ok_or(Refusal::CourseNotChosen)?;
+                if !self.is_choosing()
+                    || matches!(self.step, Step::ChooseCourse | Step::ChooseLocation)
+                {
+                    return Err(self.busy());
+                }
+                if event.course.id != course.id {
+                    return Err(Refusal::EventForAnotherCourse);
+                }
+                if event.is_full() {
+                    return Err(Refusal::EventFull);
+                }
+                effects.push(Effect::Emit(HostEvent::EventChosen {
+                    event_id: event.id,
+                    start: event.start_date,
+                }));
+                self.event = Some(event);
+                self.request_hold(Step::Details, effects);
+            }
+            Intent::EditForm(form) => {
+                if self.step == Step::Submitting || self.booking_made() {
+                    return Err(self.busy());
+                }
+                self.form = form;
+            }
+            Intent::ContinueToPayment => {
+                if self.step != Step::Details {
+                    return Err(Refusal::NotInThisStep);
+                }
+                match validation::validate(&self.form) {
+                    Ok(_) => {
+                        self.errors = FieldErrors::default();
+                        self.step = Step::Payment;
+                    }
+                    Err(errors) => self.errors = errors,
+                }
+            }
+            Intent::ChoosePayOption(option) => {
+                if self.step != Step::Payment {
+                    return Err(if self.step == Step::Submitting {
+                        Refusal::AlreadySubmitting
+                    } else {
+                        Refusal::NotInThisStep
+                    });
+                }
+                if matches!(option, PayOption::Other(_)) {
+                    return Err(Refusal::UnknownPayOption);
+                }
+                self.pay_option = Some(option);
+                let mut errors = FieldErrors::default();
+                for (field, message) in self.errors.fields() {
+                    if field != FormField::PayOption {
+                        errors.insert(field, message);
+                    }
+                }
+                self.errors = errors;
+            }
+            Intent::Submit { idempotency_key } => self.submit(idempotency_key, effects)?,
+            Intent::Back => self.back(effects)?,
+            Intent::Retry => match self.step {
+                Step::HoldConflict => self.request_hold(self.resume_step, effects),
+                Step::Failed if self.failed_holding_nothing() => {
+                    self.request_hold(self.resume_step, effects)
+                }
+                Step::Failed if self.failure_kind() == Some(FailureKind::BookingOutcomeUnknown) => {
+                    let submission = self.submission.as_mut().ok_or(Refusal::NothingToRetry)?;
+                    submission.state = SubmissionState::InFlight;
+                    let (request, key) = (submission.request.clone(), submission.key.clone());
+                    self.send_booking(request, key, effects);
+                }
+                Step::Submitting => return Err(Refusal::AlreadySubmitting),
+                _ => return Err(Refusal::NothingToRetry),
+            },
+            Intent::HoldAgain => match self.step {
+                Step::HoldExpired | Step::HoldConflict => {
+                    self.request_hold(self.resume_step, effects)
+                }
+                Step::Failed if self.failed_holding_nothing() => {
+                    self.request_hold(self.resume_step, effects)
+                }
+                _ => return Err(self.busy()),
+            },
+            Intent::KeepMySeat { now_ms } => {
+                if !matches!(self.step, Step::Details | Step::Payment) {
+                    return Err(Refusal::NoLiveHold);
+                }
+                let hold = self.hold.take().ok_or(Refusal::NoLiveHold)?;
+                if !hold.countdown.can_extend(now_ms) {
+                    return Err(Refusal::NotExtendableYet);
+                }
+                effects.push(Effect::Release {
+                    hold_hash: hold.hold_hash,
+                });
+                self.request_hold(self.step, effects);
+            }
+            Intent::Tick { prev_ms, now_ms } => {
+                let Some(hold) = self.hold.as_ref() else {
+                    return Ok(());
+                };
+                if !matches!(self.step, Step::Details | Step::Payment) {
+                    return Ok(());
+                }
+                let event_id = hold.event_id;
+                if hold.countdown.is_expired(now_ms) {
+                    self.expire(effects);
+                } else if let Some(warning) = hold.countdown.warning_between(prev_ms, now_ms) {
+                    effects.push(Effect::Announce(warning.announcement()));
+                    effects.push(Effect::Emit(HostEvent::HoldExpiring {
+                        event_id,
+                        minutes_left: warning.minutes_left(),
+                    }));
+                }
+            }
+            Intent::HoldExpired => {
+                if !matches!(self.step, Step::Details | Step::Payment) || self.hold.is_none() {
+                    return Err(Refusal::NoLiveHold);
+                }
+                self.expire(effects);
+            }
+            Intent::StartOver => {
+                if self.step == Step::Submitting {
+                    return Err(Refusal::AlreadySubmitting);
+                }
+                if let Some(hold) = self.hold.take() {
+                    effects.push(Effect::Release {
+                        hold_hash: hold.hold_hash,
+                    });
+                }
+                if self.step == Step::AwaitingPayment {
+                    effects.push(Effect::ClearBookingInProgress);
+                }
+                *self = Flow::new(self.policy.clone());
+            }
+        }
+        Ok(())
+    }
+
+    /// Clears what belongs to a previous event choice (not the form).
+    fn leave_event_choice(&mut self) {
+        self.event = None;
+        self.conflict = None;
+        self.failure = None;
+        self.resume_step = Step::Details;
+    }
+
+    /// Asks for a hold on the chosen event, to continue at `resume` once
+    /// granted.
+    fn request_hold(&mut self, resume: Step, effects: &mut Vec<Effect>) {
+        let event_id = self
+            .event
+            .as_ref()
+            .map(|event| event.id)
+            .expect("a hold is only requested for a chosen event");
+        self.step = Step::Holding;
+        self.resume_step = resume;
+        self.conflict_release_tried = false;
+        self.conflict = None;
+        self.failure = None;
+        effects.push(Effect::Hold { event_id });
+    }
+
+    /// The hold lapsed: keep everything, offer to hold again.
+    fn expire(&mut self, effects: &mut Vec<Effect>) {
+        if let Some(hold) = self.hold.take() {
+            effects.push(Effect::Announce(HoldWarning::Expired.announcement()));
+            effects.push(Effect::Emit(HostEvent::HoldExpired {
+                event_id: hold.event_id,
+            }));
+        }
+        if matches!(self.step, Step::Details | Step::Payment) {
+            self.resume_step = self.step;
+        }
+        self.step = Step::HoldExpired;
+    }
+
+    fn back(&mut self, effects: &mut Vec<Effect>) -> Result<(), Refusal> {
+        self.step = match self.step {
+            Step::ChooseCourse => return Err(Refusal::NothingToGoBackTo),
+            Step::ChooseLocation => Step::ChooseCourse,
+            Step::ChooseEvent => Step::ChooseLocation,
+            Step::Details => {
+                if let Some(hold) = self.hold.take() {
+                    effects.push(Effect::Release {
+                        hold_hash: hold.hold_hash,
+                    });
+                }
+                self.errors = FieldErrors::default();
+                self.leave_event_choice();
+                Step::ChooseEvent
+            }
+            Step::Payment => Step::Details,
+            Step::Submitting => return Err(Refusal::AlreadySubmitting),
+            Step::Failed if self.failure_kind() == Some(FailureKind::BookingOutcomeUnknown) => {
+                self.failure = None;
+                Step::Payment
+            }
+            Step::Holding | Step::HoldExpired | Step::HoldConflict | Step::Failed
+                if !self.booking_made() =>
+            {
+                self.leave_event_choice();
+                Step::ChooseEvent
+            }
+            _ => return Err(Refusal::BookingFinished),
+        };
+        Ok(())
+    }
+
+    fn submit(&mut self, fresh_key: String, effects: &mut Vec<Effect>) -> Result<(), Refusal> {
+        let retrying = self.step == Step::Failed
+            && self.failure_kind() == Some(FailureKind::BookingOutcomeUnknown);
+        if self.step != Step::Payment && !retrying {
+            return Err(match self.step {
+                Step::Submitting => Refusal::AlreadySubmitting,
+                _ if self.booking_made() => Refusal::BookingFinished,
+                _ => Refusal::NotInThisStep,
+            });
+        }
+        let hold_hash = self
+            .hold
+            .as_ref()
+            .map(|hold| hold.hold_hash.clone())
+            .ok_or(Refusal::NoLiveHold)?;
+        let candidate = match validation::validate(&self.form) {
+            Ok(candidate) => candidate,
+            Err(errors) => {
+                self.errors = errors;
+                self.failure = None;
+                self.step = Step::Details;
+                return Ok(());
+            }
+        };
+        let Some(pay_option) = self.pay_option.clone() else {
+            self.errors = FieldErrors::default();
+            self.errors
+                .insert(FormField::PayOption, MESSAGE_SELECT_PAY_OPTION);
+            self.failure = None;
+            self.step = Step::Payment;
+            return Ok(());
+        };
+        let request = CreateBookingRequest {
+            hold_hash,
+            first_name: candidate.first_name,
+            last_name: candidate.last_name,
+            email: candidate.email,
+            phone: candidate.phone,
+            job_role: candidate.job_role,
+            pay_option,
+            agency_contact_name: None,
+            agency_contact_email: None,
+            agency_email: None,
+        };
+        let key = match &self.submission {
+            Some(previous)
+                if previous.state == SubmissionState::Unknown && previous.request == request =>
+            {
+                previous.key.clone()
+            }
+            previous => {
+                if fresh_key.trim().is_empty() {
+                    return Err(Refusal::EmptyIdempotencyKey);
+                }
+                if previous.as_ref().is_some_and(|p| p.key == fresh_key) {
+                    return Err(Refusal::IdempotencyKeyReused);
+                }
+                fresh_key
+            }
+        };
+        self.submission = Some(Submission {
+            key: key.clone(),
+            request: request.clone(),
+            state: SubmissionState::InFlight,
+        });
+        self.send_booking(request, key, effects);
+        Ok(())
+    }
+
+    fn send_booking(
+        &mut self,
+        request: CreateBookingRequest,
+        idempotency_key: String,
+        effects: &mut Vec<Effect>,
+    ) {
+        self.step = Step::Submitting;
+        self.errors = FieldErrors::default();
+        self.failure = None;
+        effects.push(Effect::Emit(HostEvent::SubmitStarted {
+            event_id: self.hold.as_ref().map_or(0, |hold| hold.event_id),
+            pay_option: request.pay_option.clone(),
+        }));
+        effects.push(Effect::CreateBooking {
+            request: Box::new(request),
+            idempotency_key,
+        });
+    }
+
+    fn fail(&mut self, kind: FailureKind, message: &str, detail: String) {
+        self.failure = Some(Failure {
+            kind,
+            message: message.to_owned(),
+            detail,
+        });
+        self.step = Step::Failed;
+    }
+
+    /// Refuses an answer nobody waits for, releasing its hold when that
+    /// hold is not the one the flow owns.
+    fn stale(&self, hold_hash: Option<&str>, effects: &mut Vec<Effect>) -> Result<(), Refusal> {
+        if let Some(hash) = hold_hash.filter(|hash| !hash.is_empty()) {
+            if self.hold.as_ref().is_none_or(|own| own.hold_hash != hash) {
+                effects.push(Effect::Release {
+                    hold_hash: hash.to_owned(),
+                });
+            }
+        }
+        Err(Refusal::StaleOutcome)
+    }
+
+    fn chosen_event_id(&self) -> Option<u64> {
+        self.event.as_ref().map(|event| event.id)
+    }
+
+    fn on_outcome(&mut self, outcome: Outcome, effects: &mut Vec<Effect>) -> Result<(), Refusal> {
+        match outcome {
+            Outcome::HoldGranted {
+                hold,
+                received_at_ms,
+            } => {
+                if self.step != Step::Holding
+                    || self.chosen_event_id() != Some(hold.training_event.id)
+                {
+                    return self.stale(Some(&hold.hold_hash), effects);
+                }
+                self.adopt_hold(
+                    hold.hold_hash,
+                    hold.training_event.id,
+                    Some(hold.expires_at),
+                    HoldCountdown::start(hold.expires_in_seconds, received_at_ms),
+                    effects,
+                );
+            }
+            Outcome::HoldConflict {
+                conflict,
+                received_at_ms,
+            } => {
+                let hash = conflict.hold_hash.clone().filter(|h| !h.is_empty());
+                let Some(chosen) = self
+                    .chosen_event_id()
+                    .filter(|_| self.step == Step::Holding)
+                else {
+                    return self.stale(hash.as_deref(), effects);
+                };
+                let held_event = conflict.training_event.as_ref().map(|e| e.id);
+                let seconds = conflict.expires_in_seconds.unwrap_or(0);
+                match hash {
+                    Some(hash) if held_event.is_none_or(|id| id == chosen) && seconds > 0 => {
+                        self.adopt_hold(
+                            hash,
+                            chosen,
+                            conflict.expires_at,
+                            HoldCountdown::start(seconds, received_at_ms),
+                            effects,
+                        );
+                    }
+                    Some(hash) if !self.conflict_release_tried => {
+                        self.conflict_release_tried = true;
+                        effects.push(Effect::Release { hold_hash: hash });
+                        effects.push(Effect::Hold { event_id: chosen });
+                    }
+                    _ => {
+                        self.conflict = Some(conflict);
+                        self.step = Step::HoldConflict;
+                        effects.push(Effect::Emit(HostEvent::Error {
+                            code: "hold_conflict",
+                            message: "The seat is already held",
+                        }));
+                    }
+                }
+            }
+            Outcome::HoldRefused(error) => {
+                if self.step != Step::Holding {
+                    return self.stale(None, effects);
+                }
+                let message = match error.message.trim() {
+                    "" => MESSAGE_HOLD_REFUSED.to_owned(),
+                    server => server.to_owned(),
+                };
+                self.fail(FailureKind::HoldRefused, &message, error.message.clone());
+                effects.push(Effect::RefreshEvents);
+                effects.push(Effect::Emit(HostEvent::Error {
+                    code: "hold_refused",
+                    message: MESSAGE_HOLD_REFUSED,
+                }));
+            }
+            Outcome::HoldFailed(detail) => {
+                if self.step != Step::Holding {
+                    return self.stale(None, effects);
+                }
+                self.fail(FailureKind::HoldFailed, MESSAGE_HOLD_FAILED, detail);
+                effects.push(Effect::Emit(HostEvent::Error {
+                    code: "hold_failed",
+                    message: MESSAGE_HOLD_FAILED,
+                }));
+            }
+            Outcome::BookingCreated(booking) => {
+                if self.step != Step::Submitting {
+                    return self.stale(None, effects);
+                }
+                self.finish_submission(SubmissionState::Settled);
+                self.hold = None;
+                effects.push(Effect::Emit(HostEvent::BookingCreated {
+                    booking_id: booking.id,
+                    booking_status: booking.booking_status.clone(),
+                    pay_status: booking.pay_status.clone(),
+                }));
+                self.settle_booking(*booking, effects);
+            }
+            Outcome::BookingRejected(error) => {
+                if self.step != Step::Submitting {
+                    return self.stale(None, effects);
+                }
+                self.finish_submission(SubmissionState::Settled);
+                if error.errors.contains_key("hold_hash") {
+                    self.step = Step::Payment;
+                    self.expire(effects);
+                    return Ok(());
+                }
+                self.errors = FieldErrors::from_validation_error(&error);
+                self.step = if self.errors.has_candidate_errors() {
+                    Step::Details
+                } else {
+                    Step::Payment
+                };
+                if self.errors.fields().next().is_none() {
+                    effects.push(Effect::RefreshEvents);
+                }
+                effects.push(Effect::Emit(HostEvent::Error {
+                    code: "booking_rejected",
+                    message: MESSAGE_BOOKING_REJECTED,
+                }));
+            }
+            Outcome::BookingFailed(detail) => {
+                if self.step != Step::Submitting {
+                    return self.stale(None, effects);
+                }
+                self.finish_submission(SubmissionState::Unknown);
+                self.fail(
+                    FailureKind::BookingOutcomeUnknown,
+                    MESSAGE_BOOKING_UNKNOWN,
+                    detail,
+                );
+                effects.push(Effect::Emit(HostEvent::Error {
+                    code: "booking_unknown",
+                    message: MESSAGE_BOOKING_UNKNOWN,
+                }));
+            }
+            Outcome::BookingStatus(booking) => {
+                let waiting = matches!(self.step, Step::AwaitingPayment | Step::PendingReview);
+                let same = self.booking.as_ref().is_some_and(|b| b.id == booking.id);
+                if !(waiting && same) {
+                    return self.stale(None, effects);
+                }
+                self.settle_booking(*booking, effects);
+            }
+            Outcome::Released => {}
+        }
+        Ok(())
+    }
+
+    fn finish_submission(&mut self, state: SubmissionState) {
+        if let Some(submission) = self.submission.as_mut() {
+            submission.state = state;
+        }
+    }
+
+    fn adopt_hold(
+        &mut self,
+        hold_hash: String,
+        event_id: u64,
+        expires_at: Option<Timestamp>,
+        countdown: HoldCountdown,
+        effects: &mut Vec<Effect>,
+    ) {
+        effects.push(Effect::Emit(HostEvent::HoldCreated {
+            event_id,
+            hold_expires_at: expires_at,
+            expires_in_seconds: countdown.expires_in_seconds(),
+        }));
+        self.hold = Some(ActiveHold {
+            hold_hash,
+            event_id,
+            expires_at,
+            countdown,
+        });
+        self.conflict = None;
+        self.failure = None;
+        self.step = self.resume_step;
+    }
+
+    /// Moves to the step a created or re-read booking calls for.
+    fn settle_booking(&mut self, booking: BookingDetail, effects: &mut Vec<Effect>) {
+        let previous = self.step;
+        let in_progress = BookingInProgress {
+            booking_id: booking.id,
+            event_id: self.chosen_event_id().unwrap_or(0),
+        };
+        let awaiting_card = booking.pay_option == PayOption::CandidatePays
+            && booking.pay_status != PayStatus::Completed
+            && !matches!(booking.booking_status, BookingStatus::Cancelled);
+        match &booking.booking_status {
+            BookingStatus::Cancelled => {
+                self.fail(
+                    FailureKind::BookingCancelled,
+                    MESSAGE_CANCELLED,
+                    String::new(),
+                );
+                if previous == Step::AwaitingPayment {
+                    effects.push(Effect::ClearBookingInProgress);
+                }
+                effects.push(Effect::Emit(HostEvent::Error {
+                    code: "booking_cancelled",
+                    message: MESSAGE_CANCELLED,
+                }));
+            }
+            _ if awaiting_card => {
+                if previous == Step::Submitting {
+                    match booking
+                        .payment_url
+                        .as_deref()
+                        .map(|url| self.policy.check(url))
+                    {
+                        Some(Ok(url)) => {
+                            effects.push(Effect::PersistBookingInProgress(in_progress));
+                            effects.push(Effect::Emit(HostEvent::PaymentRedirect {
+                                booking_id: booking.id,
+                            }));
+                            effects.push(Effect::Redirect { url });
+                            self.step = Step::AwaitingPayment;
+                        }
+                        Some(Err(refused)) => {
+                            self.fail(
+                                FailureKind::PaymentPageRefused,
+                                MESSAGE_PAYMENT_PAGE,
+                                refused.to_string(),
+                            );
+                            effects.push(Effect::Emit(HostEvent::Error {
+                                code: "payment_redirect_refused",
+                                message: refused.message(),
+                            }));
+                        }
+                        None => {
+                            effects.push(Effect::PersistBookingInProgress(in_progress));
+                            self.step = Step::AwaitingPayment;
+                        }
+                    }
+                } else {
+                    self.step = Step::AwaitingPayment;
+                }
+            }
+            BookingStatus::Booked | BookingStatus::Completed => {
+                if previous == Step::AwaitingPayment {
+                    effects.push(Effect::ClearBookingInProgress);
+                }
+                if previous != Step::Confirmed {
+                    effects.push(Effect::Emit(HostEvent::BookingConfirmed {
+                        booking_id: booking.id,
+                    }));
+                }
+                self.step = Step::Confirmed;
+            }
+            _ => self.step = Step::PendingReview,
+        }
+        self.booking = Some(booking);
+    }
+}

@@ -1,0 +1,763 @@
+//! The booking flow: every transition in a table (legal and illegal), the
+//! idempotency rules, data kept across failures, host events, and a property
+//! test of the invariants over random input sequences.
+
+mod common;
+
+use booking_core::api::{BookingStatus, PayOption, PayStatus, ValidationError};
+use booking_core::flow::{
+    Effect, FailureKind, Flow, HostEvent, Input, Intent, Outcome, Refusal, Step,
+};
+use booking_core::redirect::PaymentRedirectPolicy;
+use booking_core::validation::{CandidateForm, FormField};
+use common::*;
+use proptest::prelude::*;
+
+/// What a row expects.
+enum Expect {
+    /// The input applies: the new step and the effects' tags.
+    Moves(Step, &'static [&'static str]),
+    /// The input is refused: the reason and the only effects (releases).
+    Refused(Refusal, &'static [&'static str]),
+}
+
+use Expect::{Moves, Refused};
+
+/// The tag of the redirect to [`STRIPE_URL`].
+const REDIRECT_TO_STRIPE: &str = "redirect https://checkout.stripe.com/c/pay/cs_test_a1B2c3";
+
+fn tick(prev_ms: f64, now_ms: f64) -> Input {
+    Intent::Tick { prev_ms, now_ms }.into()
+}
+
+fn booked(status: BookingStatus, pay: PayStatus, option: PayOption, url: Option<&str>) -> Input {
+    created(booking(status, pay, option, url))
+}
+
+#[test]
+fn every_transition_in_the_table() {
+    assert_eq!(REDIRECT_TO_STRIPE, format!("redirect {STRIPE_URL}"));
+    use BookingStatus as B;
+    use PayOption as P;
+    use PayStatus as S;
+    let evil = "https://checkout.stripe.com.evil.example/pay";
+    let other_course = event_for(77, 3, 5);
+    let full = event_for(43, COURSE_ID, 0);
+    #[rustfmt::skip]
+    let table: Vec<(&str, At, Input, Expect)> = vec![
+        // Choose a course
+        ("course chosen", At::ChooseCourse, Intent::ChooseCourse(course()).into(), Moves(Step::ChooseLocation, &["hbg:course-chosen"])),
+        ("location before course", At::ChooseCourse, Intent::ChooseLocation(Some(5)).into(), Refused(Refusal::CourseNotChosen, &[])),
+        ("event before course", At::ChooseCourse, Intent::ChooseEvent(event(41)).into(), Refused(Refusal::CourseNotChosen, &[])),
+        ("back from the first step", At::ChooseCourse, Intent::Back.into(), Refused(Refusal::NothingToGoBackTo, &[])),
+        ("continue with no hold", At::ChooseCourse, Intent::ContinueToPayment.into(), Refused(Refusal::NotInThisStep, &[])),
+        ("submit with no hold", At::ChooseCourse, submit("K1"), Refused(Refusal::NotInThisStep, &[])),
+        ("expiry with no hold", At::ChooseCourse, Intent::HoldExpired.into(), Refused(Refusal::NoLiveHold, &[])),
+        ("retry with nothing failed", At::ChooseCourse, Intent::Retry.into(), Refused(Refusal::NothingToRetry, &[])),
+        ("prefill the form", At::ChooseCourse, Intent::EditForm(typed_form()).into(), Moves(Step::ChooseCourse, &[])),
+        ("tick with no hold", At::ChooseCourse, tick(0.0, 1000.0), Moves(Step::ChooseCourse, &[])),
+        ("release finished", At::ChooseCourse, Outcome::Released.into(), Moves(Step::ChooseCourse, &[])),
+        ("hold nobody asked for is released", At::ChooseCourse, granted(41, "H-X"), Refused(Refusal::StaleOutcome, &["release H-X"])),
+        ("booking nobody asked for", At::ChooseCourse, booked(B::Booked, S::Completed, P::Credits, None), Refused(Refusal::StaleOutcome, &[])),
+        // Choose a location
+        ("location chosen", At::ChooseLocation, Intent::ChooseLocation(Some(5)).into(), Moves(Step::ChooseEvent, &["hbg:location-chosen"])),
+        ("any location", At::ChooseLocation, Intent::ChooseLocation(None).into(), Moves(Step::ChooseEvent, &["hbg:location-chosen"])),
+        ("event before location", At::ChooseLocation, Intent::ChooseEvent(event(41)).into(), Refused(Refusal::NotInThisStep, &[])),
+        ("back to courses", At::ChooseLocation, Intent::Back.into(), Moves(Step::ChooseCourse, &[])),
+        ("change course", At::ChooseLocation, Intent::ChooseCourse(course()).into(), Moves(Step::ChooseLocation, &["hbg:course-chosen"])),
+        // Choose an event
+        ("event chosen asks for a hold", At::ChooseEvent, Intent::ChooseEvent(event(41)).into(), Moves(Step::Holding, &["hbg:event-chosen", "hold 41"])),
+        ("full event", At::ChooseEvent, Intent::ChooseEvent(full.clone()).into(), Refused(Refusal::EventFull, &[])),
+        ("event of another course", At::ChooseEvent, Intent::ChooseEvent(other_course.clone()).into(), Refused(Refusal::EventForAnotherCourse, &[])),
+        ("back to locations", At::ChooseEvent, Intent::Back.into(), Moves(Step::ChooseLocation, &[])),
+        ("change location filter", At::ChooseEvent, Intent::ChooseLocation(Some(6)).into(), Moves(Step::ChooseEvent, &["hbg:location-chosen"])),
+        ("hold again with nothing to hold", At::ChooseEvent, Intent::HoldAgain.into(), Refused(Refusal::NotInThisStep, &[])),
+        ("keep a seat not held", At::ChooseEvent, Intent::KeepMySeat { now_ms: 0.0 }.into(), Refused(Refusal::NoLiveHold, &[])),
+        // Holding
+        ("hold granted", At::Holding, granted(41, "H-41"), Moves(Step::Details, &["hbg:hold-created"])),
+        ("hold granted for another event", At::Holding, granted(99, "H-99"), Refused(Refusal::StaleOutcome, &["release H-99"])),
+        ("409 with our hold on this event is adopted", At::Holding, conflict(Some("H-41"), Some(41), Some(1200)), Moves(Step::Details, &["hbg:hold-created"])),
+        ("409 with our hold, event unnamed, is adopted", At::Holding, conflict(Some("H-41"), None, Some(1200)), Moves(Step::Details, &["hbg:hold-created"])),
+        ("409 with our hold on another event: release, ask again", At::Holding, conflict(Some("H-40"), Some(40), Some(900)), Moves(Step::Holding, &["release H-40", "hold 41"])),
+        ("409 with our lapsing hold: release, ask again", At::Holding, conflict(Some("H-41"), Some(41), Some(0)), Moves(Step::Holding, &["release H-41", "hold 41"])),
+        ("409 held by someone else", At::Holding, conflict(None, None, Some(600)), Moves(Step::HoldConflict, &["hbg:error"])),
+        ("422 on hold", At::Holding, Outcome::HoldRefused(ValidationError::default()).into(), Moves(Step::Failed, &["refresh-events", "hbg:error"])),
+        ("network failure on hold", At::Holding, Outcome::HoldFailed("timeout".into()).into(), Moves(Step::Failed, &["hbg:error"])),
+        ("back cancels the hold request", At::Holding, Intent::Back.into(), Moves(Step::ChooseEvent, &[])),
+        ("another event while holding", At::Holding, Intent::ChooseEvent(event(42)).into(), Refused(Refusal::HoldInProgress, &[])),
+        ("another course while holding", At::Holding, Intent::ChooseCourse(course()).into(), Refused(Refusal::HoldInProgress, &[])),
+        ("submit while holding", At::Holding, submit("K1"), Refused(Refusal::NotInThisStep, &[])),
+        ("expiry while holding", At::Holding, Intent::HoldExpired.into(), Refused(Refusal::NoLiveHold, &[])),
+        ("type while holding", At::Holding, Intent::EditForm(typed_form()).into(), Moves(Step::Holding, &[])),
+        // Keep my seat: release then hold, back to where the candidate was
+        ("seat kept", At::KeepingSeat, granted(41, "H-41b"), Moves(Step::Payment, &["hbg:hold-created"])),
+        // Details
+        ("details valid", At::Details, Intent::ContinueToPayment.into(), Moves(Step::Payment, &[])),
+        ("details missing", At::DetailsEmpty, Intent::ContinueToPayment.into(), Moves(Step::Details, &[])),
+        ("back from details releases the hold", At::Details, Intent::Back.into(), Moves(Step::ChooseEvent, &["release H-41"])),
+        ("hold expires on details", At::Details, Intent::HoldExpired.into(), Moves(Step::HoldExpired, &["announce", "hbg:hold-expired"])),
+        ("ten minutes left", At::Details, tick(1_199_000.0, 1_200_500.0), Moves(Step::Details, &["announce", "hbg:hold-expiring"])),
+        ("quiet tick", At::Details, tick(1_000.0, 2_000.0), Moves(Step::Details, &[])),
+        ("tick past expiry", At::Details, tick(1_799_000.0, 1_800_001.0), Moves(Step::HoldExpired, &["announce", "hbg:hold-expired"])),
+        ("tick long after an unseen expiry", At::Details, tick(1_900_000.0, 1_901_000.0), Moves(Step::HoldExpired, &["announce", "hbg:hold-expired"])),
+        ("keep my seat too early", At::Details, Intent::KeepMySeat { now_ms: 1_000.0 }.into(), Refused(Refusal::NotExtendableYet, &[])),
+        ("keep my seat in the final minute", At::Details, Intent::KeepMySeat { now_ms: 1_750_000.0, } .into(), Moves(Step::Holding, &["release H-41", "hold 41"])),
+        ("another event while a seat is held", At::Details, Intent::ChooseEvent(event(42)).into(), Refused(Refusal::SeatHeld, &[])),
+        ("another course while a seat is held", At::Details, Intent::ChooseCourse(course()).into(), Refused(Refusal::SeatHeld, &[])),
+        ("submit from details", At::Details, submit("K1"), Refused(Refusal::NotInThisStep, &[])),
+        ("pay option on details", At::Details, Intent::ChoosePayOption(P::Credits).into(), Refused(Refusal::NotInThisStep, &[])),
+        ("duplicate grant of our own hold", At::Details, granted(41, "H-41"), Refused(Refusal::StaleOutcome, &[])),
+        ("late 409 naming our own hold", At::Details, conflict(Some("H-41"), Some(41), Some(1000)), Refused(Refusal::StaleOutcome, &[])),
+        ("late 409 naming another hold", At::Details, conflict(Some("H-7"), Some(41), Some(1000)), Refused(Refusal::StaleOutcome, &["release H-7"])),
+        ("start over releases the hold", At::Details, Intent::StartOver.into(), Moves(Step::ChooseCourse, &["release H-41"])),
+        // Payment
+        ("submit", At::Payment, submit("K1"), Moves(Step::Submitting, &["hbg:submit-started", "create-booking K1"])),
+        ("submit without a key", At::Payment, submit(" "), Refused(Refusal::EmptyIdempotencyKey, &[])),
+        ("submit without a pay option", At::PaymentNoOption, submit("K1"), Moves(Step::Payment, &[])),
+        ("back from payment keeps the hold", At::Payment, Intent::Back.into(), Moves(Step::Details, &[])),
+        ("unknown pay option", At::Payment, Intent::ChoosePayOption(P::Other("voucher".into())).into(), Refused(Refusal::UnknownPayOption, &[])),
+        ("change pay option", At::Payment, Intent::ChoosePayOption(P::CandidatePays).into(), Moves(Step::Payment, &[])),
+        ("hold expires on payment", At::Payment, Intent::HoldExpired.into(), Moves(Step::HoldExpired, &["announce", "hbg:hold-expired"])),
+        ("continue again from payment", At::Payment, Intent::ContinueToPayment.into(), Refused(Refusal::NotInThisStep, &[])),
+        // Submitting
+        ("double click", At::Submitting, submit("K2"), Refused(Refusal::AlreadySubmitting, &[])),
+        ("back while submitting", At::Submitting, Intent::Back.into(), Refused(Refusal::AlreadySubmitting, &[])),
+        ("typing while submitting", At::Submitting, Intent::EditForm(CandidateForm::default()).into(), Refused(Refusal::AlreadySubmitting, &[])),
+        ("start over while submitting", At::Submitting, Intent::StartOver.into(), Refused(Refusal::AlreadySubmitting, &[])),
+        ("pay option while submitting", At::Submitting, Intent::ChoosePayOption(P::Balance).into(), Refused(Refusal::AlreadySubmitting, &[])),
+        ("retry while submitting", At::Submitting, Intent::Retry.into(), Refused(Refusal::AlreadySubmitting, &[])),
+        ("expiry while submitting: the server decides", At::Submitting, Intent::HoldExpired.into(), Refused(Refusal::NoLiveHold, &[])),
+        ("booked with credits", At::Submitting, booked(B::Booked, S::Completed, P::Credits, None), Moves(Step::Confirmed, &["hbg:booking-created", "hbg:booking-confirmed"])),
+        ("pending review", At::Submitting, booked(B::Pending, S::Completed, P::Credits, None), Moves(Step::PendingReview, &["hbg:booking-created"])),
+        ("unknown status is not called confirmed", At::Submitting, booked(B::Other("waitlisted".into()), S::Completed, P::Inv, None), Moves(Step::PendingReview, &["hbg:booking-created"])),
+        ("candidate pays on stripe", At::Submitting, booked(B::Pending, S::Pending, P::CandidatePays, Some(STRIPE_URL)), Moves(Step::AwaitingPayment, &["hbg:booking-created", "persist 9001", "hbg:payment-redirect", REDIRECT_TO_STRIPE])),
+        ("candidate pays on a look-alike host", At::Submitting, booked(B::Pending, S::Pending, P::CandidatePays, Some(evil)), Moves(Step::Failed, &["hbg:booking-created", "hbg:error"])),
+        ("candidate pays with a script URL", At::Submitting, booked(B::Pending, S::Pending, P::CandidatePays, Some("javascript:alert(1)")), Moves(Step::Failed, &["hbg:booking-created", "hbg:error"])),
+        ("candidate pays without a URL", At::Submitting, booked(B::Pending, S::Pending, P::CandidatePays, None), Moves(Step::AwaitingPayment, &["hbg:booking-created", "persist 9001"])),
+        ("422 on a candidate field", At::Submitting, rejected(Some("email"), "The email must be a valid email address."), Moves(Step::Details, &["hbg:error"])),
+        ("422 on the pay option", At::Submitting, rejected(Some("pay_option"), "No credits left."), Moves(Step::Payment, &["hbg:error"])),
+        ("422 without fields", At::Submitting, rejected(None, "This training event is full."), Moves(Step::Payment, &["refresh-events", "hbg:error"])),
+        ("422 on the hold", At::Submitting, rejected(Some("hold_hash"), "The hold has expired."), Moves(Step::HoldExpired, &["announce", "hbg:hold-expired"])),
+        ("unknown outcome", At::Submitting, Outcome::BookingFailed("502".into()).into(), Moves(Step::Failed, &["hbg:error"])),
+        ("a late hold while submitting is released", At::Submitting, granted(77, "H-77"), Refused(Refusal::StaleOutcome, &["release H-77"])),
+        // Finished bookings
+        ("back after booking", At::Confirmed, Intent::Back.into(), Refused(Refusal::BookingFinished, &[])),
+        ("typing after booking", At::Confirmed, Intent::EditForm(typed_form()).into(), Refused(Refusal::BookingFinished, &[])),
+        ("new course after booking", At::Confirmed, Intent::ChooseCourse(course()).into(), Refused(Refusal::BookingFinished, &[])),
+        ("submit after booking", At::Confirmed, submit("K9"), Refused(Refusal::BookingFinished, &[])),
+        ("book the next candidate", At::Confirmed, Intent::StartOver.into(), Moves(Step::ChooseCourse, &[])),
+        ("status when not waiting", At::Confirmed, status(booking(B::Booked, S::Completed, P::Credits, None)), Refused(Refusal::StaleOutcome, &[])),
+        ("review passed", At::PendingReview, status(booking(B::Booked, S::Completed, P::Credits, None)), Moves(Step::Confirmed, &["hbg:booking-confirmed"])),
+        ("still in review", At::PendingReview, status(booking(B::Pending, S::Completed, P::Credits, None)), Moves(Step::PendingReview, &[])),
+        ("paid", At::AwaitingPayment, status(booking(B::Booked, S::Completed, P::CandidatePays, None)), Moves(Step::Confirmed, &["clear-booking", "hbg:booking-confirmed"])),
+        ("not paid yet", At::AwaitingPayment, status(booking(B::Pending, S::Pending, P::CandidatePays, Some(STRIPE_URL))), Moves(Step::AwaitingPayment, &[])),
+        ("cancelled before payment", At::AwaitingPayment, status(booking(B::Cancelled, S::Pending, P::CandidatePays, None)), Moves(Step::Failed, &["clear-booking", "hbg:error"])),
+        ("start over while awaiting payment", At::AwaitingPayment, Intent::StartOver.into(), Moves(Step::ChooseCourse, &["clear-booking"])),
+        ("back while awaiting payment", At::AwaitingPayment, Intent::Back.into(), Refused(Refusal::BookingFinished, &[])),
+        // Hold expired: everything kept, hold again
+        ("hold again", At::HoldExpired, Intent::HoldAgain.into(), Moves(Step::Holding, &["hold 41"])),
+        ("retry is not hold again", At::HoldExpired, Intent::Retry.into(), Refused(Refusal::NothingToRetry, &[])),
+        ("another event after expiry", At::HoldExpired, Intent::ChooseEvent(event(42)).into(), Moves(Step::Holding, &["hbg:event-chosen", "hold 42"])),
+        ("back after expiry", At::HoldExpired, Intent::Back.into(), Moves(Step::ChooseEvent, &[])),
+        ("typing after expiry", At::HoldExpired, Intent::EditForm(typed_form()).into(), Moves(Step::HoldExpired, &[])),
+        ("expiry twice", At::HoldExpired, Intent::HoldExpired.into(), Refused(Refusal::NoLiveHold, &[])),
+        ("continue after expiry", At::HoldExpired, Intent::ContinueToPayment.into(), Refused(Refusal::NotInThisStep, &[])),
+        ("submit after expiry", At::HoldExpired, submit("K2"), Refused(Refusal::NotInThisStep, &[])),
+        // Conflict
+        ("retry after a conflict", At::HoldConflict, Intent::Retry.into(), Moves(Step::Holding, &["hold 41"])),
+        ("hold again after a conflict", At::HoldConflict, Intent::HoldAgain.into(), Moves(Step::Holding, &["hold 41"])),
+        ("another event after a conflict", At::HoldConflict, Intent::ChooseEvent(event(42)).into(), Moves(Step::Holding, &["hbg:event-chosen", "hold 42"])),
+        ("back after a conflict", At::HoldConflict, Intent::Back.into(), Moves(Step::ChooseEvent, &[])),
+        // Failures
+        ("retry a failed hold", At::FailedHold, Intent::Retry.into(), Moves(Step::Holding, &["hold 41"])),
+        ("back after a failed hold", At::FailedHold, Intent::Back.into(), Moves(Step::ChooseEvent, &[])),
+        ("another event after a refused hold", At::FailedRefused, Intent::ChooseEvent(event(42)).into(), Moves(Step::Holding, &["hbg:event-chosen", "hold 42"])),
+        ("retry an unknown booking: same key", At::FailedUnknown, Intent::Retry.into(), Moves(Step::Submitting, &["hbg:submit-started", "create-booking K1"])),
+        ("submit an unknown booking again: same key", At::FailedUnknown, submit("K2"), Moves(Step::Submitting, &["hbg:submit-started", "create-booking K1"])),
+        ("back after an unknown booking keeps the hold", At::FailedUnknown, Intent::Back.into(), Moves(Step::Payment, &[])),
+        ("expiry after an unknown booking: the retry decides", At::FailedUnknown, Intent::HoldExpired.into(), Refused(Refusal::NoLiveHold, &[])),
+        ("retry a refused redirect", At::FailedRedirect, Intent::Retry.into(), Refused(Refusal::NothingToRetry, &[])),
+        ("back after a refused redirect", At::FailedRedirect, Intent::Back.into(), Refused(Refusal::BookingFinished, &[])),
+        ("start over after a refused redirect", At::FailedRedirect, Intent::StartOver.into(), Moves(Step::ChooseCourse, &[])),
+    ];
+    let mut failures = Vec::new();
+    for (name, start, input, expect) in table {
+        let before = at(start);
+        let transition = before.apply(input);
+        let got = tags(&transition.effects);
+        match expect {
+            Moves(step, effects) => {
+                if transition.refused.is_some() || transition.flow.step() != step || got != effects
+                {
+                    failures.push(format!(
+                        "{name}: expected {step:?} {effects:?}, got {:?} {got:?} refused {:?}",
+                        transition.flow.step(),
+                        transition.refused
+                    ));
+                }
+            }
+            Refused(reason, effects) => {
+                if transition.refused != Some(reason) || transition.flow != before || got != effects
+                {
+                    failures.push(format!(
+                        "{name}: expected refusal {reason:?} {effects:?}, got {:?} {got:?} (unchanged: {})",
+                        transition.refused,
+                        transition.flow == before
+                    ));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+fn create_keys(effects: &[Effect]) -> Vec<String> {
+    effects
+        .iter()
+        .filter_map(|effect| match effect {
+            Effect::CreateBooking {
+                idempotency_key, ..
+            } => Some(idempotency_key.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn double_submit_creates_one_booking() {
+    let flow = at(At::Payment);
+    let first = flow.apply(submit("K1"));
+    let second = first.flow.apply(submit("K2"));
+    let third = second.flow.apply(submit("K1"));
+    let keys: Vec<String> = [&first, &second, &third]
+        .iter()
+        .flat_map(|t| create_keys(&t.effects))
+        .collect();
+    assert_eq!(keys, vec!["K1"]);
+    assert_eq!(second.refused, Some(Refusal::AlreadySubmitting));
+}
+
+#[test]
+fn an_unknown_outcome_is_retried_with_the_same_key_and_body() {
+    let failed = at(At::FailedUnknown);
+    let Effect::CreateBooking { request: first, .. } =
+        at(At::Payment).apply(submit("K1")).effects.pop().unwrap()
+    else {
+        panic!("expected a create-booking effect");
+    };
+    let retried = failed.apply(Intent::Retry);
+    let Some(Effect::CreateBooking {
+        request,
+        idempotency_key,
+    }) = retried.effects.last()
+    else {
+        panic!("expected a create-booking effect");
+    };
+    assert_eq!(idempotency_key, "K1");
+    assert_eq!(request, &first);
+    // Fails again, then the candidate goes back and submits unchanged.
+    let again = drive(
+        retried.flow,
+        vec![
+            Outcome::BookingFailed("timeout".into()).into(),
+            Intent::Back.into(),
+        ],
+    );
+    assert_eq!(create_keys(&again.apply(submit("K3")).effects), vec!["K1"]);
+}
+
+#[test]
+fn changed_details_or_pay_option_get_a_new_key() {
+    let mut email = typed_form();
+    email.email = "p.patel@carestaff.example".into();
+    let cases: Vec<(&str, Vec<Input>)> = vec![
+        (
+            "pay option",
+            vec![
+                Intent::Back.into(),
+                Intent::ChoosePayOption(PayOption::Balance).into(),
+            ],
+        ),
+        (
+            "email",
+            vec![Intent::EditForm(email)]
+                .into_iter()
+                .map(Input::from)
+                .collect(),
+        ),
+    ];
+    for (what, changes) in cases {
+        let changed = drive(at(At::FailedUnknown), changes);
+        let transition = changed.apply(submit("K2"));
+        assert_eq!(create_keys(&transition.effects), vec!["K2"], "{what}");
+        assert_eq!(transition.flow.idempotency_key(), Some("K2"), "{what}");
+    }
+}
+
+#[test]
+fn after_a_422_a_new_key_is_required() {
+    let rejected_flow = drive(
+        at(At::Submitting),
+        vec![rejected(Some("pay_option"), "No credits left.")],
+    );
+    assert_eq!(rejected_flow.step(), Step::Payment);
+    assert_eq!(
+        rejected_flow.errors().get(FormField::PayOption),
+        Some("No credits left.")
+    );
+    let reused = rejected_flow.apply(submit("K1"));
+    assert_eq!(reused.refused, Some(Refusal::IdempotencyKeyReused));
+    assert!(reused.effects.is_empty());
+    let fixed = drive(
+        rejected_flow,
+        vec![Intent::ChoosePayOption(PayOption::Inv).into()],
+    );
+    assert_eq!(fixed.errors().get(FormField::PayOption), None);
+    assert_eq!(create_keys(&fixed.apply(submit("K2")).effects), vec!["K2"]);
+}
+
+#[test]
+fn the_booking_request_carries_the_normalised_candidate_and_the_live_hold() {
+    let transition = at(At::Payment).apply(submit("K1"));
+    let Some(Effect::CreateBooking { request, .. }) = transition.effects.last() else {
+        panic!("expected a create-booking effect");
+    };
+    assert_eq!(request.hold_hash, "H-41");
+    assert_eq!(request.first_name, "Priya");
+    assert_eq!(request.phone.as_deref(), Some("+447700900123"));
+    assert_eq!(request.pay_option, PayOption::Credits);
+    let adopted = drive(
+        at(At::Holding),
+        vec![conflict(Some("H-ours"), Some(41), Some(700))],
+    );
+    let hold = adopted.hold().unwrap();
+    assert_eq!(hold.hold_hash, "H-ours");
+    assert_eq!(hold.countdown.remaining_seconds(0.0), 700);
+}
+
+#[test]
+fn nothing_typed_is_lost_on_the_way() {
+    let form = typed_form();
+    let journey: Vec<Input> = vec![
+        Intent::HoldExpired.into(),
+        Intent::HoldAgain.into(),
+        conflict(None, None, Some(900)),
+        Intent::Retry.into(),
+        Outcome::HoldFailed("offline".into()).into(),
+        Intent::Retry.into(),
+        Outcome::HoldRefused(ValidationError::default()).into(),
+        Intent::Back.into(),
+        Intent::ChooseEvent(event(42)).into(),
+        granted(42, "H-42"),
+        Intent::Back.into(),
+        Intent::ChooseLocation(None).into(),
+        Intent::ChooseEvent(event(41)).into(),
+        granted(41, "H-41c"),
+        Intent::ContinueToPayment.into(),
+        Intent::ChoosePayOption(PayOption::Credits).into(),
+        submit("K1"),
+        rejected(Some("hold_hash"), "The hold has expired."),
+    ];
+    let mut flow = at(At::Payment);
+    for input in journey {
+        let transition = flow.apply(input.clone());
+        assert_eq!(transition.refused, None, "{input:?}");
+        flow = transition.flow;
+        assert_eq!(flow.form(), &form, "after {input:?}");
+    }
+    assert_eq!(flow.step(), Step::HoldExpired);
+    assert_eq!(flow.pay_option(), Some(&PayOption::Credits));
+    assert_eq!(flow.event().map(|e| e.id), Some(41));
+    // Holding again returns to the payment step, where the candidate was.
+    let back = drive(flow, vec![Intent::HoldAgain.into(), granted(41, "H-41d")]);
+    assert_eq!(back.step(), Step::Payment);
+    assert_eq!(back.form(), &form);
+}
+
+#[test]
+fn invalid_details_stay_with_messages() {
+    let flow = at(At::DetailsEmpty).apply(Intent::ContinueToPayment).flow;
+    assert_eq!(
+        flow.errors().get(FormField::FirstName),
+        Some("Enter your first name")
+    );
+    assert_eq!(
+        flow.errors().get(FormField::Email),
+        Some("Enter an email address")
+    );
+    assert!(flow.hold().is_some());
+    let missing_option = at(At::PaymentNoOption).apply(submit("K1")).flow;
+    assert_eq!(
+        missing_option.errors().get(FormField::PayOption),
+        Some("Select how the booking is paid for")
+    );
+    let server = at(At::Submitting)
+        .apply(rejected(
+            Some("email"),
+            "The email must be a valid email address.",
+        ))
+        .flow;
+    assert_eq!(
+        server.errors().get(FormField::Email),
+        Some("The email must be a valid email address.")
+    );
+    assert_eq!(server.step(), Step::Details);
+    assert!(server.hold().is_some());
+}
+
+#[test]
+fn failures_and_conflicts_are_explained() {
+    let conflict_flow = at(At::HoldConflict);
+    assert!(conflict_flow.conflict().is_some());
+    assert_eq!(conflict_flow.step().heading(), "This seat is already held");
+    let refused = at(At::FailedRefused);
+    let failure = refused.failure().unwrap();
+    assert_eq!(failure.kind, FailureKind::HoldRefused);
+    assert_eq!(failure.message, "This training event is full.");
+    let redirect = at(At::FailedRedirect);
+    let failure = redirect.failure().unwrap();
+    assert_eq!(failure.kind, FailureKind::PaymentPageRefused);
+    assert!(failure.message.contains("waiting for payment"));
+    assert!(failure.message.contains("payment link has been emailed"));
+    assert!(failure.detail.contains("checkout.stripe.com.evil.example"));
+    assert_eq!(redirect.booking().map(|b| b.id), Some(9001));
+}
+
+#[test]
+fn the_sandbox_checkout_is_allowed_only_when_configured() {
+    let sandbox_url = "http://127.0.0.1:8080/checkout/9001";
+    let pay = |policy: PaymentRedirectPolicy| {
+        drive(
+            Flow::new(policy),
+            vec![
+                Intent::ChooseCourse(course()).into(),
+                Intent::ChooseLocation(None).into(),
+                Intent::ChooseEvent(event(41)).into(),
+                granted(41, "H-41"),
+                Intent::EditForm(typed_form()).into(),
+                Intent::ContinueToPayment.into(),
+                Intent::ChoosePayOption(PayOption::CandidatePays).into(),
+                submit("K1"),
+            ],
+        )
+        .apply(booked(
+            BookingStatus::Pending,
+            PayStatus::Pending,
+            PayOption::CandidatePays,
+            Some(sandbox_url),
+        ))
+    };
+    let demo = pay(PaymentRedirectPolicy::new(["http://127.0.0.1:8080"]));
+    assert_eq!(demo.flow.step(), Step::AwaitingPayment);
+    assert_eq!(
+        demo.effects.last(),
+        Some(&Effect::Redirect {
+            url: sandbox_url.into()
+        })
+    );
+    let production = pay(PaymentRedirectPolicy::default());
+    assert_eq!(production.flow.step(), Step::Failed);
+    assert!(!production
+        .effects
+        .iter()
+        .any(|e| matches!(e, Effect::Redirect { .. })));
+}
+
+#[test]
+fn resuming_after_the_payment_page() {
+    let pending = booking(
+        BookingStatus::Pending,
+        PayStatus::Pending,
+        PayOption::CandidatePays,
+        Some(STRIPE_URL),
+    );
+    let waiting = Flow::resume(PaymentRedirectPolicy::default(), pending);
+    assert_eq!(waiting.flow.step(), Step::AwaitingPayment);
+    assert!(waiting.effects.is_empty(), "no second redirect");
+    let paid = booking(
+        BookingStatus::Booked,
+        PayStatus::Completed,
+        PayOption::CandidatePays,
+        None,
+    );
+    let done = Flow::resume(PaymentRedirectPolicy::default(), paid.clone());
+    assert_eq!(done.flow.step(), Step::Confirmed);
+    assert_eq!(
+        tags(&done.effects),
+        vec!["hbg:booking-confirmed", "clear-booking"]
+    );
+    let polled = waiting.flow.apply(status(paid));
+    assert_eq!(polled.flow.step(), Step::Confirmed);
+}
+
+#[test]
+fn host_events_carry_ids_and_statuses_only() {
+    let start = Flow::start(PaymentRedirectPolicy::default());
+    let mut events: Vec<HostEvent> = Vec::new();
+    let mut collect = |effects: &[Effect]| {
+        events.extend(effects.iter().filter_map(|effect| match effect {
+            Effect::Emit(event) => Some(event.clone()),
+            _ => None,
+        }))
+    };
+    collect(&start.effects);
+    let mut flow = start.flow;
+    let inputs: Vec<Input> = vec![
+        Intent::ChooseCourse(course()).into(),
+        Intent::ChooseLocation(None).into(),
+        Intent::ChooseEvent(event(41)).into(),
+        granted(41, "H-41"),
+        Intent::EditForm(typed_form()).into(),
+        tick(1_199_000.0, 1_200_500.0),
+        Intent::ContinueToPayment.into(),
+        Intent::ChoosePayOption(PayOption::CandidatePays).into(),
+        submit("K1"),
+        booked(
+            BookingStatus::Pending,
+            PayStatus::Pending,
+            PayOption::CandidatePays,
+            Some(STRIPE_URL),
+        ),
+        status(booking(
+            BookingStatus::Booked,
+            PayStatus::Completed,
+            PayOption::CandidatePays,
+            None,
+        )),
+    ];
+    for input in inputs {
+        let transition = flow.apply(input);
+        collect(&transition.effects);
+        flow = transition.flow;
+    }
+    let named: Vec<(&str, String)> = events.iter().map(|e| (e.name(), e.detail_json())).collect();
+    let expected = vec![
+        ("hbg:ready", "{}".to_owned()),
+        ("hbg:course-chosen", r#"{"course_id":2}"#.to_owned()),
+        ("hbg:location-chosen", r#"{"location_id":null}"#.to_owned()),
+        ("hbg:event-chosen", r#"{"event_id":41,"start":"2026-08-04T09:30:00+01:00"}"#.to_owned()),
+        ("hbg:hold-created", r#"{"event_id":41,"hold_expires_at":"2026-07-20T14:45:00+00:00","expires_in_seconds":1800}"#.to_owned()),
+        ("hbg:hold-expiring", r#"{"event_id":41,"minutes_left":10}"#.to_owned()),
+        ("hbg:submit-started", r#"{"event_id":41,"pay_option":"candidate_pays"}"#.to_owned()),
+        ("hbg:booking-created", r#"{"booking_id":9001,"booking_status":"pending","pay_status":"pending"}"#.to_owned()),
+        ("hbg:payment-redirect", r#"{"booking_id":9001}"#.to_owned()),
+        ("hbg:booking-confirmed", r#"{"booking_id":9001}"#.to_owned()),
+    ];
+    let expected: Vec<(&str, String)> = expected.into_iter().collect();
+    assert_eq!(named, expected);
+    let all = named
+        .iter()
+        .map(|(_, json)| json.as_str())
+        .collect::<String>();
+    for personal in ["Priya", "Patel", "carestaff", "7700", "Healthcare"] {
+        assert!(!all.contains(personal), "{personal} leaked");
+    }
+    let error = HostEvent::Error {
+        code: "hold_failed",
+        message: "We could not hold your seat. Check your connection and try again",
+    };
+    assert_eq!(error.name(), "hbg:error");
+    assert!(error.detail_json().starts_with(r#"{"code":"hold_failed","#));
+}
+
+#[test]
+fn steps_have_headings_and_progress() {
+    assert_eq!(Step::ChooseEvent.progress(), Some(3));
+    assert_eq!(Step::Confirmed.progress(), Some(6));
+    assert_eq!(Step::Failed.progress(), None);
+    assert_eq!(
+        Step::PendingReview.heading(),
+        "Booking received: pending review"
+    );
+    assert_eq!(Refusal::AlreadySubmitting.to_string(), "already submitting");
+}
+
+/// Inputs a random session may send, from small pools so that sequences
+/// meet each other (same events, hashes and keys).
+fn any_input() -> impl Strategy<Value = Input> {
+    let events = prop_oneof![
+        Just(event(41)),
+        Just(event(42)),
+        Just(event_for(43, COURSE_ID, 0)),
+        Just(event_for(77, 3, 4)),
+    ];
+    let forms = prop_oneof![Just(typed_form()), Just(CandidateForm::default())];
+    let options = prop_oneof![
+        Just(PayOption::Credits),
+        Just(PayOption::CandidatePays),
+        Just(PayOption::Other("voucher".into())),
+    ];
+    let statuses = prop_oneof![
+        Just(BookingStatus::Booked),
+        Just(BookingStatus::Pending),
+        Just(BookingStatus::Cancelled),
+    ];
+    let urls = prop_oneof![
+        Just(None),
+        Just(Some(STRIPE_URL)),
+        Just(Some("https://evil.example/pay")),
+        Just(Some("javascript:alert(1)")),
+    ];
+    let intents = prop_oneof![
+        Just(Intent::ChooseCourse(course())),
+        prop_oneof![Just(None), Just(Some(5u64))].prop_map(Intent::ChooseLocation),
+        events.prop_map(Intent::ChooseEvent),
+        forms.prop_map(Intent::EditForm),
+        Just(Intent::ContinueToPayment),
+        options.prop_map(Intent::ChoosePayOption),
+        prop_oneof![Just("K1"), Just("K2"), Just("K3"), Just("")].prop_map(|key| Intent::Submit {
+            idempotency_key: key.into()
+        }),
+        Just(Intent::Back),
+        Just(Intent::Retry),
+        Just(Intent::HoldAgain),
+        (0u32..2000).prop_map(|s| Intent::KeepMySeat {
+            now_ms: f64::from(s) * 1000.0
+        }),
+        (0u32..2000, 0u32..120).prop_map(|(s, d)| Intent::Tick {
+            prev_ms: f64::from(s) * 1000.0,
+            now_ms: f64::from(s + d) * 1000.0
+        }),
+        Just(Intent::HoldExpired),
+        Just(Intent::StartOver),
+    ];
+    let outcomes = prop_oneof![
+        (prop_oneof![Just(41u64), Just(42)], 0u8..3)
+            .prop_map(|(id, n)| granted(id, &format!("H-{id}-{n}"))),
+        (
+            prop::option::of(Just("H-c")),
+            prop::option::of(prop_oneof![Just(41u64), Just(40)]),
+            prop::option::of(0i64..1800)
+        )
+            .prop_map(|(h, e, s)| conflict(h, e, s)),
+        Just(Outcome::HoldRefused(ValidationError::default()).into()),
+        Just(Outcome::HoldFailed("offline".into()).into()),
+        (statuses.clone(), urls, any::<bool>()).prop_map(|(status, url, card)| {
+            let option = if card {
+                PayOption::CandidatePays
+            } else {
+                PayOption::Credits
+            };
+            let pay = if card {
+                PayStatus::Pending
+            } else {
+                PayStatus::Completed
+            };
+            created(booking(status, pay, option, url))
+        }),
+        prop_oneof![
+            Just(Some("email")),
+            Just(Some("pay_option")),
+            Just(Some("hold_hash")),
+            Just(None)
+        ]
+        .prop_map(|field| rejected(field, "Rejected.")),
+        Just(Outcome::BookingFailed("timeout".into()).into()),
+        statuses.prop_map(|s| status(booking(s, PayStatus::Completed, PayOption::Credits, None))),
+        Just(Outcome::Released.into()),
+    ];
+    prop_oneof![3 => intents.prop_map(Input::from), 2 => outcomes]
+}
+
+/// The legal way to a booking, which random sessions start part-way along,
+/// so that they reach every step.
+fn happy_path(card: bool) -> Vec<Input> {
+    let (option, booking_input) = if card {
+        (
+            PayOption::CandidatePays,
+            booked(
+                BookingStatus::Pending,
+                PayStatus::Pending,
+                PayOption::CandidatePays,
+                Some(STRIPE_URL),
+            ),
+        )
+    } else {
+        (
+            PayOption::Credits,
+            booked(
+                BookingStatus::Booked,
+                PayStatus::Completed,
+                PayOption::Credits,
+                None,
+            ),
+        )
+    };
+    vec![
+        Intent::ChooseCourse(course()).into(),
+        Intent::ChooseLocation(Some(5)).into(),
+        Intent::ChooseEvent(event(41)).into(),
+        granted(41, "H-41-0"),
+        Intent::EditForm(typed_form()).into(),
+        Intent::ContinueToPayment.into(),
+        Intent::ChoosePayOption(option).into(),
+        submit("K1"),
+        booking_input,
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    /// The flow's invariants hold after every input of any session.
+    #[test]
+    fn invariants_hold_in_any_session(
+        prefix in 0usize..=happy_path(false).len(),
+        card in any::<bool>(),
+        tail in prop::collection::vec(any_input(), 1..60),
+    ) {
+        let inputs = happy_path(card).into_iter().take(prefix).chain(tail);
+        let mut flow = Flow::new(PaymentRedirectPolicy::default());
+        let mut in_flight: Option<String> = None;
+        for input in inputs {
+            let before = flow.clone();
+            let transition = flow.apply(input.clone());
+            let after = &transition.flow;
+            if let Some(reason) = transition.refused {
+                prop_assert_eq!(after, &before, "refused {:?} changed the flow", reason);
+                let only_releases = transition.effects.iter().all(|e| matches!(e, Effect::Release { .. }));
+                prop_assert!(only_releases, "refusal with effects {:?}", transition.effects);
+            }
+            // No details without a live hold; holds live only where they may.
+            if matches!(after.step(), Step::Details | Step::Payment) {
+                prop_assert!(after.hold().is_some(), "{:?} without a hold", after.step());
+            }
+            if after.hold().is_some() {
+                let unknown = after.failure().map(|f| f.kind) == Some(FailureKind::BookingOutcomeUnknown);
+                prop_assert!(
+                    matches!(after.step(), Step::Details | Step::Payment | Step::Submitting) || unknown,
+                    "hold kept at {:?}", after.step()
+                );
+            }
+            // Going back past the hold releases it.
+            if before.step() == Step::Details && after.step() == Step::ChooseEvent {
+                let hash = before.hold().unwrap().hold_hash.clone();
+                let release = Effect::Release { hold_hash: hash };
+                prop_assert!(transition.effects.contains(&release), "no release going back");
+            }
+            // The form changes only when the candidate edits it or starts over.
+            let edits = matches!(input, Input::Intent(Intent::EditForm(_) | Intent::StartOver));
+            if !edits {
+                prop_assert_eq!(after.form(), before.form());
+            }
+            // At most one create-booking request in flight.
+            let keys = create_keys(&transition.effects);
+            prop_assert!(keys.len() <= 1);
+            if let Some(key) = keys.first() {
+                prop_assert!(in_flight.is_none(), "second create-booking while {:?} in flight", in_flight);
+                prop_assert_eq!(after.step(), Step::Submitting);
+                in_flight = Some(key.clone());
+            }
+            if before.step() == Step::Submitting && after.step() != Step::Submitting {
+                in_flight = None;
+            }
+            // Redirects go only to the allowed origin.
+            for effect in &transition.effects {
+                if let Effect::Redirect { url } = effect {
+                    prop_assert!(url.starts_with("https://checkout.stripe.com/"));
+                }
+            }
+            flow = transition.flow;
+        }
+    }
+}
