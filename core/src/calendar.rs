@@ -286,7 +286,37 @@ impl DayAgenda {
     }
 }
 
-/// An event with its venue-local date and start instant, precomputed.
+/// A location the candidate can choose: one with bookable events.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Venue {
+    /// Location id.
+    pub id: u64,
+    /// Short name, e.g. "Leeds".
+    pub name: String,
+    /// Venue line.
+    pub address: String,
+    /// Bookable events there.
+    pub bookable_events: u32,
+    /// The venue-local date of the earliest bookable event.
+    pub first_date: NaiveDate,
+}
+
+impl Venue {
+    /// What the location choice says under the name, e.g.
+    /// "3 dates, the first on Tuesday 4 August 2026".
+    pub fn summary(&self) -> String {
+        let dates = if self.bookable_events == 1 {
+            "1 date".to_owned()
+        } else {
+            format!("{} dates", self.bookable_events)
+        };
+        format!(
+            "{dates}, the first on {}",
+            uk_time::full_date(self.first_date)
+        )
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 struct IndexedEvent {
     date: NaiveDate,
@@ -500,7 +530,35 @@ impl EventIndex {
             .collect()
     }
 
-    /// The earliest month with a bookable event.
+    /// The venues with at least one bookable event, whatever the location
+    /// filter, sorted by name: the choices of the location step.
+    pub fn venues(&self, now: DateTime<Utc>, options: &CalendarOptions) -> Vec<Venue> {
+        let any_location = CalendarOptions {
+            location: None,
+            ..options.clone()
+        };
+        let filter = Filter::new(now, &any_location);
+        let mut venues: Vec<Venue> = Vec::new();
+        for indexed in &self.entries {
+            if filter.visibility(indexed) != Visibility::Bookable {
+                continue;
+            }
+            let location = &indexed.event.location;
+            match venues.iter_mut().find(|venue| venue.id == location.id) {
+                Some(venue) => venue.bookable_events += 1,
+                None => venues.push(Venue {
+                    id: location.id,
+                    name: location.name.clone(),
+                    address: location.address.clone(),
+                    bookable_events: 1,
+                    first_date: indexed.date,
+                }),
+            }
+        }
+        venues.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
+        venues
+    }
+
     pub fn first_month_with_availability(
         &self,
         now: DateTime<Utc>,
@@ -1048,5 +1106,32 @@ mod tests {
             &CalendarOptions::default(),
         );
         assert!(grid.days().all(|d| d.event_count == 0));
+    }
+
+    #[test]
+    fn venues_list_locations_with_bookable_events_whatever_the_filter() {
+        let index = EventIndex::new(august());
+        let options = CalendarOptions {
+            location: Some(6),
+            ..CalendarOptions::default()
+        };
+        let venues = index.venues(now("2026-08-03T12:00:00+01:00"), &options);
+        let names: Vec<(&str, u32, NaiveDate)> = venues
+            .iter()
+            .map(|venue| (venue.name.as_str(), venue.bookable_events, venue.first_date))
+            .collect();
+        assert_eq!(
+            names,
+            vec![
+                ("Leeds", 2, date(2026, 8, 4)),
+                ("York", 1, date(2026, 8, 4))
+            ]
+        );
+        assert_eq!(
+            venues[0].summary(),
+            "2 dates, the first on Tuesday 4 August 2026"
+        );
+        let later = index.venues(now("2026-08-05T12:00:00+01:00"), &options);
+        assert!(later.is_empty(), "past and full events offer no venue");
     }
 }

@@ -30,8 +30,14 @@ pub fn booking_ics(booking: &BookingDetail) -> String {
         "METHOD:PUBLISH".to_owned(),
         "BEGIN:VEVENT".to_owned(),
         format!("UID:training-booking-{}@hbg-booking", booking.id),
-        format!("DTSTAMP:{}", utc_stamp(booking.created_at.with_timezone(&Utc))),
-        format!("DTSTART:{}", utc_stamp(booking.start_date.with_timezone(&Utc))),
+        format!(
+            "DTSTAMP:{}",
+            utc_stamp(booking.created_at.with_timezone(&Utc))
+        ),
+        format!(
+            "DTSTART:{}",
+            utc_stamp(booking.start_date.with_timezone(&Utc))
+        ),
         format!("DTEND:{}", utc_stamp(booking.end_date.with_timezone(&Utc))),
         format!("SUMMARY:{}", escape_text(&booking.course.name)),
         format!("LOCATION:{}", escape_text(&venue)),
