@@ -286,6 +286,72 @@ impl DayAgenda {
     }
 }
 
+/// A key pressed on a day of the date grid (WAI-ARIA date grid pattern).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum GridKey {
+    /// Left arrow: the previous day.
+    PreviousDay,
+    /// Right arrow: the next day.
+    NextDay,
+    /// Up arrow: the same weekday a week earlier.
+    PreviousWeek,
+    /// Down arrow: the same weekday a week later.
+    NextWeek,
+    /// Home: Monday of the week.
+    WeekStart,
+    /// End: Sunday of the week.
+    WeekEnd,
+    /// Page Up: the same day a month earlier (clamped to the month's end).
+    PreviousMonth,
+    /// Page Down: the same day a month later (clamped to the month's end).
+    NextMonth,
+}
+
+impl GridKey {
+    /// The grid key for a `KeyboardEvent.key` value, if it is one.
+    pub fn from_key(key: &str) -> Option<GridKey> {
+        Some(match key {
+            "ArrowLeft" => GridKey::PreviousDay,
+            "ArrowRight" => GridKey::NextDay,
+            "ArrowUp" => GridKey::PreviousWeek,
+            "ArrowDown" => GridKey::NextWeek,
+            "Home" => GridKey::WeekStart,
+            "End" => GridKey::WeekEnd,
+            "PageUp" => GridKey::PreviousMonth,
+            "PageDown" => GridKey::NextMonth,
+            _ => return None,
+        })
+    }
+
+    /// The date focus moves to from `date`.
+    pub fn moved(self, date: NaiveDate) -> NaiveDate {
+        let weekday = i64::from(date.weekday().num_days_from_monday());
+        let shifted = match self {
+            GridKey::PreviousDay => date.checked_sub_signed(Duration::days(1)),
+            GridKey::NextDay => date.checked_add_signed(Duration::days(1)),
+            GridKey::PreviousWeek => date.checked_sub_signed(Duration::days(7)),
+            GridKey::NextWeek => date.checked_add_signed(Duration::days(7)),
+            GridKey::WeekStart => date.checked_sub_signed(Duration::days(weekday)),
+            GridKey::WeekEnd => date.checked_add_signed(Duration::days(6 - weekday)),
+            GridKey::PreviousMonth => YearMonth::of(date)
+                .previous()
+                .map(|month| same_day_in(month, date.day())),
+            GridKey::NextMonth => YearMonth::of(date)
+                .next()
+                .map(|month| same_day_in(month, date.day())),
+        };
+        shifted.unwrap_or(date)
+    }
+}
+
+/// `day` of `month`, or the month's last day when it is shorter.
+fn same_day_in(month: YearMonth, day: u32) -> NaiveDate {
+    month
+        .first_day()
+        .with_day(day)
+        .unwrap_or_else(|| month.last_day())
+}
+
 /// A location the candidate can choose: one with bookable events.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Venue {
@@ -1133,5 +1199,30 @@ mod tests {
         );
         let later = index.venues(now("2026-08-05T12:00:00+01:00"), &options);
         assert!(later.is_empty(), "past and full events offer no venue");
+    }
+
+    #[test]
+    fn grid_keys_move_focus_like_the_aria_date_grid() {
+        let wednesday = date(2026, 8, 5);
+        let cases = [
+            (GridKey::PreviousDay, date(2026, 8, 4)),
+            (GridKey::NextDay, date(2026, 8, 6)),
+            (GridKey::PreviousWeek, date(2026, 7, 29)),
+            (GridKey::NextWeek, date(2026, 8, 12)),
+            (GridKey::WeekStart, date(2026, 8, 3)),
+            (GridKey::WeekEnd, date(2026, 8, 9)),
+            (GridKey::PreviousMonth, date(2026, 7, 5)),
+            (GridKey::NextMonth, date(2026, 9, 5)),
+        ];
+        for (key, expected) in cases {
+            assert_eq!(key.moved(wednesday), expected, "{key:?}");
+        }
+        assert_eq!(
+            GridKey::NextMonth.moved(date(2027, 1, 31)),
+            date(2027, 2, 28),
+            "clamped to the shorter month"
+        );
+        assert_eq!(GridKey::from_key("PageDown"), Some(GridKey::NextMonth));
+        assert_eq!(GridKey::from_key("a"), None);
     }
 }

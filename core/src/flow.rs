@@ -351,6 +351,8 @@ pub enum Intent {
     ChooseEvent(TrainingEvent),
     /// The form's new contents.
     EditForm(CandidateForm),
+    /// A field lost focus: re-check it if it is already in error.
+    CheckField(FormField),
     /// Details done: validate and go to payment.
     ContinueToPayment,
     /// Pick how to pay.
@@ -803,6 +805,12 @@ impl Flow {
                     return Err(self.busy());
                 }
                 self.form = form;
+            }
+            Intent::CheckField(field) => {
+                if self.step != Step::Details {
+                    return Err(Refusal::NotInThisStep);
+                }
+                self.errors.recheck(&self.form, field);
             }
             Intent::ContinueToPayment => {
                 if self.step != Step::Details {

@@ -169,6 +169,25 @@ impl FieldErrors {
         self.fields.entry(field).or_insert_with(|| message.into());
     }
 
+    /// Re-checks one field of `form` that is already in error (on blur):
+    /// its message is replaced by the current one, or removed once the field
+    /// is right. Fields not in error are left alone: people are not told off
+    /// while they are still typing.
+    pub fn recheck(&mut self, form: &CandidateForm, field: FormField) {
+        if !self.fields.contains_key(&field) || field == FormField::PayOption {
+            return;
+        }
+        let fresh = validate(form).err().unwrap_or_default();
+        match fresh.get(field) {
+            Some(message) => {
+                self.fields.insert(field, message.to_owned());
+            }
+            None => {
+                self.fields.remove(&field);
+            }
+        }
+    }
+
     /// Adds a general message.
     pub fn push_general(&mut self, message: impl Into<String>) {
         self.general.push(message.into());

@@ -93,6 +93,8 @@ fn every_transition_in_the_table() {
         ("seat kept", At::KeepingSeat, granted(41, "H-41b"), Moves(Step::Payment, &["hbg:hold-created"])),
         // Details
         ("details valid", At::Details, Intent::ContinueToPayment.into(), Moves(Step::Payment, &[])),
+        ("blur re-checks a field", At::Details, Intent::CheckField(FormField::Email).into(), Moves(Step::Details, &[])),
+        ("blur outside the details step", At::ChooseEvent, Intent::CheckField(FormField::Email).into(), Refused(Refusal::NotInThisStep, &[])),
         ("details missing", At::DetailsEmpty, Intent::ContinueToPayment.into(), Moves(Step::Details, &[])),
         ("back from details releases the hold", At::Details, Intent::Back.into(), Moves(Step::ChooseEvent, &["release H-41"])),
         ("hold expires on details", At::Details, Intent::HoldExpired.into(), Moves(Step::HoldExpired, &["announce", "hbg:hold-expired"])),
@@ -760,4 +762,33 @@ proptest! {
             flow = transition.flow;
         }
     }
+}
+
+#[test]
+fn blur_rechecks_only_fields_already_in_error() {
+    let flow = at(At::Details);
+    let blank = CandidateForm::default();
+    let flow = drive(flow, vec![Intent::EditForm(blank.clone()).into()]);
+    let flow = flow.apply(Intent::CheckField(FormField::Email)).flow;
+    assert!(
+        flow.errors().is_empty(),
+        "a field not yet in error is not checked on blur"
+    );
+    let flow = flow.apply(Intent::ContinueToPayment).flow;
+    assert!(flow.errors().get(FormField::Email).is_some());
+    assert!(flow.errors().get(FormField::FirstName).is_some());
+    let mut fixed = blank;
+    fixed.email = "priya@example.com".to_owned();
+    let flow = flow.apply(Intent::EditForm(fixed)).flow;
+    let flow = flow.apply(Intent::CheckField(FormField::Email)).flow;
+    assert_eq!(
+        flow.errors().get(FormField::Email),
+        None,
+        "fixed field cleared"
+    );
+    assert!(
+        flow.errors().get(FormField::FirstName).is_some(),
+        "other fields keep their errors"
+    );
+    assert_eq!(flow.step(), Step::Details);
 }
