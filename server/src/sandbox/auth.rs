@@ -5,7 +5,12 @@
 //! access token lives 1 hour and a refresh token 7 days on the sandbox clock;
 //! a refresh token works once (refreshing rotates it); revoking marks both
 //! tokens of the pair revoked; any missing, unknown, expired or revoked
-//! bearer token answers 401 `{ "message": "Unauthenticated." }`.
+//! bearer token answers 401 `{ "message": "Unauthenticated." }`. Checked
+//! access tokens are cached in memory until they expire; revoking (the only
+//! way a token ends early) removes them from the cache.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
 
 use axum::extract::{FromRequestParts, State};
 use axum::http::header::AUTHORIZATION;
@@ -25,6 +30,48 @@ use super::AppState;
 pub(crate) const ACCESS_TTL: i64 = 3600;
 /// Refresh token lifetime in seconds (7 days).
 pub(crate) const REFRESH_TTL: i64 = 7 * 24 * 3600;
+
+/// Entries kept before the cache is emptied.
+const CACHE_LIMIT: usize = 10_000;
+
+/// Access tokens already found valid, by hash, so most requests skip the
+/// database.
+#[derive(Debug, Default)]
+pub(crate) struct TokenCache {
+    entries: Mutex<HashMap<String, Authed>>,
+}
+
+impl TokenCache {
+    fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<String, Authed>> {
+        // Plain data: a panic elsewhere cannot leave it half-written.
+        self.entries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The caller for a token hash, if cached and not expired at `now`.
+    fn get(&self, hash: &str, now: i64) -> Option<Authed> {
+        self.entries()
+            .get(hash)
+            .filter(|authed| authed.access_expires > now)
+            .cloned()
+    }
+
+    /// Remembers a valid token.
+    fn insert(&self, hash: String, authed: Authed) {
+        let mut entries = self.entries();
+        if entries.len() >= CACHE_LIMIT {
+            entries.clear();
+        }
+        entries.insert(hash, authed);
+    }
+
+    /// Forgets every cached token of a pair.
+    fn forget(&self, token_id: i64) {
+        self.entries()
+            .retain(|_, authed| authed.token_id != token_id);
+    }
+}
 
 /// The caller, identified by a valid access token.
 #[derive(Debug, Clone)]
@@ -60,11 +107,17 @@ impl FromRequestParts<AppState> for Authed {
             .ok_or(SandboxError::Unauthenticated)?;
         let hash = sha256_hex(token);
         let now = state.clock.now_secs();
-        state
+        if let Some(authed) = state.tokens.get(&hash, now) {
+            return Ok(authed);
+        }
+        let key = hash.clone();
+        let authed = state
             .db
-            .call(move |conn| find_access(conn, &hash, now).map_err(SandboxError::from))
+            .call(move |conn| find_access(conn, &key, now).map_err(SandboxError::from))
             .await?
-            .ok_or(SandboxError::Unauthenticated)
+            .ok_or(SandboxError::Unauthenticated)?;
+        state.tokens.insert(hash, authed.clone());
+        Ok(authed)
     }
 }
 
@@ -87,29 +140,59 @@ fn find_access(conn: &Connection, hash: &str, now: i64) -> Result<Option<Authed>
     .optional()
 }
 
+/// A new token pair, and the caller its access token identifies.
+struct Issued {
+    pair: TokenPair,
+    access_hash: String,
+    authed: Authed,
+}
+
 /// Creates a token pair for an account.
-fn issue(conn: &Connection, account_id: i64, now: i64) -> Result<TokenPair, rusqlite::Error> {
+fn issue(conn: &Connection, account_id: i64, now: i64) -> Result<Issued, rusqlite::Error> {
     let access = format!("sbx_{}", random_token(48));
     let refresh = format!("rft_{}", random_token(48));
+    let access_hash = sha256_hex(&access);
     conn.execute(
         "INSERT INTO tokens (account_id, access_hash, refresh_hash, access_expires_utc, \
          refresh_expires_utc, created_utc) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         params![
             account_id,
-            sha256_hex(&access),
+            access_hash,
             sha256_hex(&refresh),
             now + ACCESS_TTL,
             now + REFRESH_TTL,
             now
         ],
     )?;
-    Ok(TokenPair {
-        access_token: access,
-        refresh_token: refresh,
-        token_type: "Bearer".to_owned(),
-        expires_in: ACCESS_TTL,
-        refresh_expires_in: REFRESH_TTL,
+    let token_id = conn.last_insert_rowid();
+    let (hb_client_id, sgi_code) = conn.query_row(
+        "SELECT hb_client_id, sgi_code FROM accounts WHERE id = ?1",
+        [account_id],
+        |row| Ok((row.get(0)?, row.get(1)?)),
+    )?;
+    Ok(Issued {
+        pair: TokenPair {
+            access_token: access,
+            refresh_token: refresh,
+            token_type: "Bearer".to_owned(),
+            expires_in: ACCESS_TTL,
+            refresh_expires_in: REFRESH_TTL,
+        },
+        access_hash,
+        authed: Authed {
+            account_id,
+            token_id,
+            hb_client_id,
+            sgi_code,
+            access_expires: now + ACCESS_TTL,
+        },
     })
+}
+
+/// Caches a new access token and answers with the pair.
+fn answer(state: &AppState, issued: Issued) -> ApiJson<TokenPair> {
+    state.tokens.insert(issued.access_hash, issued.authed);
+    ApiJson(issued.pair)
 }
 
 /// `POST /auth/token`: `hb_client_id` + `api_key` for a token pair.
@@ -126,7 +209,7 @@ pub(crate) async fn token(
     };
     let key_hash = sha256_hex(&api_key);
     let now = state.clock.now_secs();
-    let pair = state
+    let issued = state
         .db
         .call(move |conn| {
             let account: Option<i64> = conn
@@ -143,7 +226,7 @@ pub(crate) async fn token(
             Ok(issue(conn, account, now)?)
         })
         .await?;
-    Ok(ApiJson(pair))
+    Ok(answer(&state, issued))
 }
 
 /// `POST /auth/refresh`: a new pair for a live refresh token, which then
@@ -160,7 +243,7 @@ pub(crate) async fn refresh(
     };
     let hash = sha256_hex(&refresh_token);
     let now = state.clock.now_secs();
-    let pair = state
+    let issued = state
         .db
         .call(move |conn| {
             let tx = write_tx(conn)?;
@@ -179,12 +262,12 @@ pub(crate) async fn refresh(
                 "UPDATE tokens SET refreshed_utc = ?1 WHERE id = ?2",
                 params![now, token_id],
             )?;
-            let pair = issue(&tx, account_id, now)?;
+            let issued = issue(&tx, account_id, now)?;
             tx.commit()?;
-            Ok(pair)
+            Ok(issued)
         })
         .await?;
-    Ok(ApiJson(pair))
+    Ok(answer(&state, issued))
 }
 
 /// `GET /auth/token-info`: the access token in use.
@@ -228,6 +311,7 @@ pub(crate) async fn revoke(
             Ok(())
         })
         .await?;
+    state.tokens.forget(authed.token_id);
     Ok(ApiJson(ApiError {
         message: "Token revoked.".to_owned(),
     }))

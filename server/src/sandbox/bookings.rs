@@ -32,6 +32,7 @@ use super::certificate::{certificate_pdf, CertificateFields};
 use super::db::{random_token, sha256_hex, write_tx, BOOKED_SEATS};
 use super::errors::SandboxError;
 use super::extract::{IgnoredBody, JsonObject, PathParam, QueryParams};
+use super::holds::load_hold;
 use super::pagination::{envelope, PageRequest};
 use super::uk_time::{from_unix, uk_local, utc_fixed};
 use super::validate::{is_e164, is_http_url, Validator};
@@ -305,32 +306,34 @@ fn describe(booking_id: i64, event: &EventRow) -> String {
     )
 }
 
-/// Writes a wallet transaction row.
-#[allow(clippy::too_many_arguments)]
-fn wallet_entry(
-    conn: &Connection,
+/// One wallet movement to record.
+struct WalletEntry<'a> {
     account_id: i64,
-    kind: &str,
+    /// `credit` (into the wallet) or `debit` (out of it).
+    kind: &'a str,
     amount_pence: Option<i64>,
     credits: Option<i64>,
-    course_id: Option<i64>,
+    course_id: i64,
     booking_id: i64,
-    description: &str,
-    now: i64,
-) -> rusqlite::Result<()> {
+    description: &'a str,
+}
+
+/// Writes a wallet transaction row; `balance_after` is the account's money
+/// balance as it now stands.
+fn record(conn: &Connection, entry: &WalletEntry<'_>, now: i64) -> rusqlite::Result<()> {
     conn.prepare_cached(
         "INSERT INTO wallet_transactions (account_id, kind, amount_pence, credits, course_id, \
          booking_id, description, balance_after_pence, created_utc) \
          SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, balance_pence, ?8 FROM accounts WHERE id = ?1",
     )?
     .execute(params![
-        account_id,
-        kind,
-        amount_pence,
-        credits,
-        course_id,
-        booking_id,
-        description,
+        entry.account_id,
+        entry.kind,
+        entry.amount_pence,
+        entry.credits,
+        entry.course_id,
+        entry.booking_id,
+        entry.description,
         now
     ])?;
     Ok(())
@@ -419,41 +422,28 @@ fn book(
     input: &BookingInput,
     now: i64,
 ) -> Result<i64, SandboxError> {
-    let hold: Option<(i64, i64, i64, Option<i64>, Option<i64>)> = conn
-        .prepare_cached(
-            "SELECT id, event_id, expires_utc, released_utc, used_utc FROM holds \
-             WHERE hold_hash = ?1 AND account_id = ?2",
-        )?
-        .query_row(params![input.hold_hash, account_id], |row| {
-            Ok((
-                row.get(0)?,
-                row.get(1)?,
-                row.get(2)?,
-                row.get(3)?,
-                row.get(4)?,
-            ))
-        })
-        .optional()?;
-    let (hold_id, event_id, expires, released, used) = hold
+    let hold = load_hold(conn, account_id, &input.hold_hash)?
         .ok_or_else(|| SandboxError::invalid("hold_hash", "The selected hold hash is invalid."))?;
-    if used.is_some() {
+    if hold.used_utc.is_some() {
         return Err(SandboxError::invalid(
             "hold_hash",
             "This hold has already been used for a booking.",
         ));
     }
-    if released.is_some() {
+    if hold.released_utc.is_some() {
         return Err(SandboxError::invalid(
             "hold_hash",
             "This hold has been released.",
         ));
     }
-    if expires <= now {
+    if hold.expires_utc <= now {
         return Err(SandboxError::invalid(
             "hold_hash",
             "This hold has expired. Hold a seat again.",
         ));
     }
+    let event_id = hold.event_id;
+    let hold_id = hold.id;
     let event = load_event(conn, event_id)?
         .ok_or_else(|| SandboxError::Internal("held event missing".into()))?;
     if event.start_utc <= now {
@@ -573,15 +563,17 @@ fn book(
                  WHERE account_id = ?1 AND course_id = ?2",
                 params![account_id, course_id],
             )?;
-            wallet_entry(
+            record(
                 conn,
-                account_id,
-                "debit",
-                None,
-                Some(1),
-                Some(course_id),
-                booking_id,
-                &description,
+                &WalletEntry {
+                    account_id,
+                    kind: "debit",
+                    amount_pence: None,
+                    credits: Some(1),
+                    course_id,
+                    booking_id,
+                    description: &description,
+                },
                 now,
             )?;
         }
@@ -590,15 +582,17 @@ fn book(
                 "UPDATE accounts SET balance_pence = balance_pence - ?1 WHERE id = ?2",
                 params![cost, account_id],
             )?;
-            wallet_entry(
+            record(
                 conn,
-                account_id,
-                "debit",
-                Some(cost),
-                None,
-                Some(course_id),
-                booking_id,
-                &description,
+                &WalletEntry {
+                    account_id,
+                    kind: "debit",
+                    amount_pence: Some(cost),
+                    credits: None,
+                    course_id,
+                    booking_id,
+                    description: &description,
+                },
                 now,
             )?;
         }
@@ -799,34 +793,38 @@ pub(crate) async fn cancel(
                          ON CONFLICT (account_id, course_id) DO UPDATE SET credits = credits + 1",
                         params![account_id, course_id],
                     )?;
-                    wallet_entry(
-                        &tx,
-                        account_id,
-                        "credit",
-                        None,
-                        Some(1),
-                        Some(course_id),
-                        id,
-                        &description,
-                        now,
-                    )?;
+                    record(
+                &tx,
+                &WalletEntry {
+                    account_id,
+                    kind: "credit",
+                    amount_pence: None,
+                    credits: Some(1),
+                    course_id,
+                    booking_id: id,
+                    description: &description,
+                },
+                now,
+            )?;
                 }
                 PayOption::Balance if paid => {
                     tx.execute(
                         "UPDATE accounts SET balance_pence = balance_pence + ?1 WHERE id = ?2",
                         params![booking.amount_pence, account_id],
                     )?;
-                    wallet_entry(
-                        &tx,
-                        account_id,
-                        "credit",
-                        Some(booking.amount_pence),
-                        None,
-                        Some(course_id),
-                        id,
-                        &description,
-                        now,
-                    )?;
+                    record(
+                &tx,
+                &WalletEntry {
+                    account_id,
+                    kind: "credit",
+                    amount_pence: Some(booking.amount_pence),
+                    credits: None,
+                    course_id,
+                    booking_id: id,
+                    description: &description,
+                },
+                now,
+            )?;
                 }
                 PayOption::Inv => {
                     tx.execute(

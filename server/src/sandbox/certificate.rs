@@ -102,7 +102,7 @@ pub(crate) fn certificate_pdf(fields: &CertificateFields) -> Vec<u8> {
     let xref_at = pdf.len();
     let mut xref = format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1);
     for offset in offsets {
-        let _ = write!(xref, "{offset:010} 00000 n \n");
+        let _ = writeln!(xref, "{offset:010} 00000 n ");
     }
     let _ = write!(
         xref,

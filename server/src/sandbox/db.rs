@@ -1,10 +1,10 @@
 //! The SQLite database: connection handle, schema migrations and seed data.
 //!
 //! Invariants:
-//! * One connection, behind an async mutex; each piece of work runs on the
-//!   blocking pool while holding it, so requests never block the async
-//!   runtime and writes are serialised. Writes that check and then change
-//!   seats or wallets run in one `BEGIN IMMEDIATE` transaction.
+//! * One connection, owned by one thread that runs queued jobs one after
+//!   another, so requests never block the async runtime and all database
+//!   work is serialised. Writes that check and then change seats or wallets
+//!   also run in one `BEGIN IMMEDIATE` transaction.
 //! * Money is stored in whole pence, times in Unix seconds (UTC). An event's
 //!   `local_date` is its UK date, used by date filters.
 //! * A booking occupies a seat unless its status is `cancelled`; a hold
@@ -13,15 +13,17 @@
 //!   start. Seed data is written once, when the database is new, and depends
 //!   only on the UK date of the sandbox clock at that moment.
 
+use std::panic::{self, AssertUnwindSafe};
 use std::path::PathBuf;
 use std::str::FromStr;
-use std::sync::Arc;
+use std::sync::mpsc;
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, Utc, Weekday};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
 use sha2::{Digest, Sha256};
+use tokio::sync::oneshot;
 
 use super::errors::SandboxError;
 use super::uk_time::{clock_changes_between, uk_local, uk_to_utc};
@@ -47,47 +49,75 @@ impl FromStr for DatabaseLocation {
     }
 }
 
-/// The shared database handle.
+/// Prepared statements kept for reuse (the API uses a few dozen).
+const STATEMENT_CACHE: usize = 128;
+
+/// A unit of database work, run on the database thread.
+type Job = Box<dyn FnOnce(&mut Connection) + Send>;
+
+/// The shared database handle: a queue to the one thread that owns the
+/// connection.
 #[derive(Debug, Clone)]
 pub(crate) struct Db {
-    conn: Arc<tokio::sync::Mutex<Connection>>,
+    jobs: mpsc::Sender<Job>,
+}
+
+/// Opens (creating, migrating and seeding as needed) the database. `now` is
+/// the sandbox time used when seeding a new database.
+pub(crate) fn open_connection(
+    location: &DatabaseLocation,
+    now: DateTime<Utc>,
+) -> Result<Connection, rusqlite::Error> {
+    let mut conn = match location {
+        DatabaseLocation::Memory => Connection::open_in_memory()?,
+        DatabaseLocation::File(path) => {
+            let conn = Connection::open(path)?;
+            conn.pragma_update(None, "journal_mode", "WAL")?;
+            conn.pragma_update(None, "synchronous", "NORMAL")?;
+            conn
+        }
+    };
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    migrate(&mut conn)?;
+    seed_if_new(&mut conn, now)?;
+    Ok(conn)
 }
 
 impl Db {
-    /// Opens (creating, migrating and seeding as needed) the database.
-    /// `today` is the UK date used when seeding a new database.
-    pub(crate) fn open(
-        location: &DatabaseLocation,
-        now: DateTime<Utc>,
-    ) -> Result<Db, rusqlite::Error> {
-        let mut conn = match location {
-            DatabaseLocation::Memory => Connection::open_in_memory()?,
-            DatabaseLocation::File(path) => {
-                let conn = Connection::open(path)?;
-                conn.pragma_update(None, "journal_mode", "WAL")?;
-                conn.pragma_update(None, "synchronous", "NORMAL")?;
-                conn
-            }
-        };
-        conn.pragma_update(None, "foreign_keys", "ON")?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        migrate(&mut conn)?;
-        seed_if_new(&mut conn, now)?;
-        Ok(Db {
-            conn: Arc::new(tokio::sync::Mutex::new(conn)),
-        })
+    /// Moves the connection to its own thread. The thread ends, closing the
+    /// connection, when the last handle is dropped.
+    pub(crate) fn start(mut conn: Connection) -> std::io::Result<Db> {
+        let (jobs, queue) = mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("sandbox-db".to_owned())
+            .spawn(move || {
+                for job in queue {
+                    // A panicking job drops its reply (the request answers
+                    // 500) and rolls its transaction back; the thread goes on.
+                    let _ = panic::catch_unwind(AssertUnwindSafe(|| job(&mut conn)));
+                }
+            })?;
+        Ok(Db { jobs })
     }
 
-    /// Runs `work` with the connection on the blocking pool.
+    /// Runs `work` on the database thread and waits for its result.
     pub(crate) async fn call<R, F>(&self, work: F) -> Result<R, SandboxError>
     where
         R: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<R, SandboxError> + Send + 'static,
     {
-        let mut guard = self.conn.clone().lock_owned().await;
-        tokio::task::spawn_blocking(move || work(&mut guard))
+        let (reply, answer) = oneshot::channel();
+        let job: Job = Box::new(move |conn| {
+            let _ = reply.send(work(conn));
+        });
+        self.jobs
+            .send(job)
+            .map_err(|_| SandboxError::Internal("the database thread has stopped".into()))?;
+        answer
             .await
-            .map_err(|error| SandboxError::Internal(format!("database task failed: {error}")))?
+            .map_err(|_| SandboxError::Internal("a database job failed".into()))?
     }
 }
 
@@ -784,8 +814,7 @@ mod tests {
         let now = DateTime::parse_from_rfc3339(now)
             .unwrap()
             .with_timezone(&Utc);
-        let db = Db::open(&DatabaseLocation::Memory, now).unwrap();
-        Arc::try_unwrap(db.conn).unwrap().into_inner()
+        open_connection(&DatabaseLocation::Memory, now).unwrap()
     }
 
     fn starts_on(conn: &Connection, day: &str) -> Vec<String> {
@@ -877,13 +906,12 @@ mod tests {
         let path = dir.join("sandbox.sqlite3");
         let location = DatabaseLocation::File(path.clone());
         let first = Utc::now();
-        let events = |db: Db| -> i64 {
-            let conn = Arc::try_unwrap(db.conn).unwrap().into_inner();
+        let events = |conn: Connection| -> i64 {
             conn.query_row("SELECT COUNT(*) FROM training_events", [], |row| row.get(0))
                 .unwrap()
         };
-        let before = events(Db::open(&location, first).unwrap());
-        let after = events(Db::open(&location, first + Duration::days(3)).unwrap());
+        let before = events(open_connection(&location, first).unwrap());
+        let after = events(open_connection(&location, first + Duration::days(3)).unwrap());
         assert_eq!(before, after);
         std::fs::remove_dir_all(dir).unwrap();
     }

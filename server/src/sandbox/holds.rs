@@ -11,7 +11,7 @@
 use axum::extract::State;
 use booking_core::api::{ApiError, HeldEvent, HoldConflict, SeatHold};
 use chrono::Duration;
-use rusqlite::{params, OptionalExtension};
+use rusqlite::{params, Connection, OptionalExtension};
 
 use super::auth::Authed;
 use super::catalog::{load_event, to_u64, EventRow, EVENT_NOT_FOUND};
@@ -29,6 +29,43 @@ pub(crate) const HOLD_HASH_LEN: usize = 32;
 
 /// 404 message for an unknown hold.
 const HOLD_NOT_FOUND: &str = "Hold not found.";
+
+/// A hold as stored.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct HoldRow {
+    /// Row id.
+    pub id: i64,
+    /// The held event.
+    pub event_id: i64,
+    /// Expiry, Unix seconds.
+    pub expires_utc: i64,
+    /// When it was released, if it was.
+    pub released_utc: Option<i64>,
+    /// When a booking used it, if one did.
+    pub used_utc: Option<i64>,
+}
+
+/// The account's hold with this hash, whatever its state.
+pub(crate) fn load_hold(
+    conn: &Connection,
+    account_id: i64,
+    hold_hash: &str,
+) -> rusqlite::Result<Option<HoldRow>> {
+    conn.prepare_cached(
+        "SELECT id, event_id, expires_utc, released_utc, used_utc FROM holds \
+         WHERE hold_hash = ?1 AND account_id = ?2",
+    )?
+    .query_row(params![hold_hash, account_id], |row| {
+        Ok(HoldRow {
+            id: row.get(0)?,
+            event_id: row.get(1)?,
+            expires_utc: row.get(2)?,
+            released_utc: row.get(3)?,
+            used_utc: row.get(4)?,
+        })
+    })
+    .optional()
+}
 
 /// The hold response's summary of an event.
 fn held_event(row: &EventRow) -> HeldEvent {
@@ -121,34 +158,26 @@ pub(crate) async fn release(
         .db
         .call(move |conn| {
             let tx = write_tx(conn)?;
-            let hold: Option<(i64, i64, Option<i64>, Option<i64>)> = tx
-                .query_row(
-                    "SELECT id, expires_utc, released_utc, used_utc FROM holds \
-                     WHERE hold_hash = ?1 AND account_id = ?2",
-                    params![hold_hash, authed.account_id],
-                    |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
-                )
-                .optional()?;
-            let (id, expires, released, used) =
-                hold.ok_or(SandboxError::NotFound(HOLD_NOT_FOUND))?;
-            if used.is_some() {
+            let hold = load_hold(&tx, authed.account_id, &hold_hash)?
+                .ok_or(SandboxError::NotFound(HOLD_NOT_FOUND))?;
+            if hold.used_utc.is_some() {
                 return Err(SandboxError::invalid(
                     "hold_hash",
                     "This hold has already been used for a booking.",
                 ));
             }
-            if released.is_some() {
+            if hold.released_utc.is_some() {
                 return Err(SandboxError::invalid(
                     "hold_hash",
                     "This hold has already been released.",
                 ));
             }
-            if expires <= now {
+            if hold.expires_utc <= now {
                 return Err(SandboxError::invalid("hold_hash", "This hold has expired."));
             }
             tx.execute(
                 "UPDATE holds SET released_utc = ?1 WHERE id = ?2",
-                params![now, id],
+                params![now, hold.id],
             )?;
             tx.commit()?;
             Ok(())

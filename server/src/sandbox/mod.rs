@@ -58,6 +58,7 @@ mod wire;
 
 pub use db::DatabaseLocation;
 
+use auth::TokenCache;
 use clock::Clock;
 use db::Db;
 use rate_limit::RateLimiter;
@@ -137,6 +138,8 @@ pub(crate) struct AppState {
     pub public_url: Arc<str>,
     /// The per-IP request limiter.
     pub limiter: Arc<RateLimiter>,
+    /// Access tokens already found valid.
+    pub tokens: Arc<TokenCache>,
 }
 
 impl AppState {
@@ -270,14 +273,16 @@ async fn prepare(config: SandboxConfig) -> Result<(TcpListener, Router, String),
     let clock = Arc::new(Clock::new(config.clock_start));
     let now = clock.now();
     let location = config.db.clone();
-    let db = tokio::task::spawn_blocking(move || Db::open(&location, now))
+    let conn = tokio::task::spawn_blocking(move || db::open_connection(&location, now))
         .await
         .map_err(|error| std::io::Error::other(error.to_string()))??;
+    let db = Db::start(conn)?;
     let state = AppState {
         db,
         clock,
         public_url: public_url.clone().into(),
         limiter: Arc::new(RateLimiter::new(config.rate_limit)),
+        tokens: Arc::new(TokenCache::default()),
     };
     Ok((listener, router(state, config.test_clock), public_url))
 }
