@@ -9,6 +9,9 @@ use std::sync::atomic::{AtomicI64, Ordering};
 
 use chrono::{DateTime, Duration, Utc};
 
+/// How far ahead of real time the clock may run: a century.
+const MAX_OFFSET_MS: i64 = 100 * 366 * 24 * 3600 * 1000;
+
 /// Real time shifted by an adjustable offset.
 #[derive(Debug)]
 pub(crate) struct Clock {
@@ -40,10 +43,16 @@ impl Clock {
         self.now().timestamp_millis()
     }
 
-    /// Moves the clock forward by `seconds` (never backwards).
-    pub(crate) fn advance(&self, seconds: u32) {
+    /// Moves the clock forward by `seconds` (never backwards). Refuses, and
+    /// returns `false`, once the clock would run more than a century ahead.
+    pub(crate) fn advance(&self, seconds: u32) -> bool {
+        let step = i64::from(seconds) * 1000;
         self.offset_ms
-            .fetch_add(i64::from(seconds) * 1000, Ordering::SeqCst);
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |offset| {
+                let next = offset + step;
+                (next <= MAX_OFFSET_MS).then_some(next)
+            })
+            .is_ok()
     }
 
     /// How far the clock runs ahead of real time, in whole seconds.
@@ -60,10 +69,20 @@ mod tests {
     fn advancing_moves_now_forward() {
         let clock = Clock::new(None);
         let before = clock.now();
-        clock.advance(3601);
+        assert!(clock.advance(3601));
         let after = clock.now();
         assert!(after - before >= Duration::seconds(3601));
         assert_eq!(clock.offset_seconds(), 3601);
+    }
+
+    #[test]
+    fn the_clock_stops_a_century_ahead() {
+        let clock = Clock::new(None);
+        let year = 31_536_000;
+        while clock.advance(year) {}
+        assert!(clock.offset_seconds() > 99 * i64::from(year));
+        assert!(!clock.advance(u32::MAX));
+        assert!(clock.now() > Utc::now());
     }
 
     #[test]

@@ -13,7 +13,7 @@ use axum::Router;
 use booking_core::api::{
     BookingDetail, ClientProfile, CreditsResponse, Timestamp, TrainingEventDetail,
 };
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Datelike, Duration, Utc};
 use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
 use serde_json::Value;
@@ -73,7 +73,12 @@ async fn advance_clock(
     let seconds = seconds
         .and_then(|seconds| u32::try_from(seconds).ok())
         .ok_or_else(|| SandboxError::Internal("validated field missing".into()))?;
-    state.clock.advance(seconds);
+    if !state.clock.advance(seconds) {
+        return Err(SandboxError::invalid(
+            "advance_seconds",
+            "The sandbox clock cannot run more than a century ahead.",
+        ));
+    }
     Ok(ApiJson(reading(&state)))
 }
 
@@ -204,7 +209,17 @@ fn timestamp(
 ) -> Option<DateTime<Utc>> {
     let raw = v.string(body, field, required, 64)?;
     match DateTime::parse_from_rfc3339(&raw) {
-        Ok(at) => Some(at.with_timezone(&Utc)),
+        Ok(at) if (2000..=2200).contains(&at.year()) => Some(at.with_timezone(&Utc)),
+        Ok(_) => {
+            v.add(
+                field,
+                format!(
+                    "The {} field must be between the years 2000 and 2200.",
+                    field.replace('_', " ")
+                ),
+            );
+            None
+        }
         Err(_) => {
             v.add(
                 field,

@@ -5,7 +5,9 @@
 //! instant is GMT (`+00:00`). This is a private stand-in until `booking-core`
 //! offers the same rule.
 
-use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono::{
+    DateTime, Datelike, Duration, FixedOffset, NaiveDate, NaiveTime, Offset, TimeZone, Utc,
+};
 
 /// One hour east of UTC (BST).
 const BST_SECONDS: i32 = 3600;
@@ -39,7 +41,7 @@ pub(crate) fn uk_offset(at: DateTime<Utc>) -> FixedOffset {
 
 /// UTC as a fixed offset (`+00:00`).
 pub(crate) fn utc_offset() -> FixedOffset {
-    FixedOffset::east_opt(0).unwrap_or_else(|| unreachable!("zero is a valid offset"))
+    Utc.fix()
 }
 
 /// `at` shown in UK local time, with its offset.
