@@ -22,14 +22,15 @@ pub(crate) struct CertificateFields {
     pub date: String,
 }
 
-/// Longest text run printed on one line, in characters.
-const MAX_LINE: usize = 80;
+/// Longest value (name, course, place) printed on one line, in characters.
+const MAX_VALUE: usize = 70;
 
-/// A PDF string literal body: Latin-1 as octal escapes, specials escaped.
-fn pdf_text(text: &str) -> String {
+/// A PDF string literal body of at most `max` characters (then `...`):
+/// Latin-1 as octal escapes, specials escaped.
+fn pdf_text(text: &str, max: usize) -> String {
     let mut out = String::new();
     for (index, c) in text.chars().enumerate() {
-        if index == MAX_LINE {
+        if index == max {
             out.push_str("...");
             break;
         }
@@ -53,30 +54,36 @@ pub(crate) fn certificate_pdf(fields: &CertificateFields) -> Vec<u8> {
     let lines: [(&str, u32, u32, String); 7] = [
         ("F2", 30, 470, "Certificate of Completion".to_owned()),
         ("F1", 14, 425, "This is to certify that".to_owned()),
-        ("F2", 24, 390, pdf_text(&fields.candidate_name)),
+        ("F2", 24, 390, pdf_text(&fields.candidate_name, MAX_VALUE)),
         ("F1", 14, 350, "has completed the practical training".to_owned()),
-        ("F2", 18, 318, pdf_text(&fields.course_name)),
+        ("F2", 18, 318, pdf_text(&fields.course_name, MAX_VALUE)),
         (
             "F1",
             14,
             280,
-            pdf_text(&format!("on {} at {}", fields.date, fields.location)),
+            pdf_text(
+                &format!("on {} at {}", fields.date, fields.location),
+                2 * MAX_VALUE,
+            ),
         ),
         (
             "F1",
             10,
             90,
-            pdf_text(&format!(
-                "Booking reference {}. Issued by the Practical Training API sandbox: not a real certificate.",
-                fields.booking_id
-            )),
+            pdf_text(
+                &format!(
+                    "Booking reference {}. Issued by the Practical Training API sandbox: not a real certificate.",
+                    fields.booking_id
+                ),
+                usize::MAX,
+            ),
         ),
     ];
     let mut content = String::new();
     for (font, size, y, text) in &lines {
         let _ = writeln!(content, "BT /{font} {size} Tf 72 {y} Td ({text}) Tj ET");
     }
-    let title = pdf_text(&format!("Certificate {}", fields.booking_id));
+    let title = pdf_text(&format!("Certificate {}", fields.booking_id), usize::MAX);
     let objects = [
         "<< /Type /Catalog /Pages 2 0 R >>".to_owned(),
         "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_owned(),
@@ -164,5 +171,13 @@ mod tests {
         let body_at = text.find("stream\n").unwrap() + "stream\n".len();
         assert_eq!(&text[body_at + length..body_at + length + 9], "endstream");
         assert!(text.contains("(Zo\\353 O'Brien \\(n\\351e Smith\\) \\\\ ?)"));
+    }
+
+    #[test]
+    fn long_values_are_cut_and_the_footer_is_whole() {
+        let pdf = sample(&"N".repeat(200));
+        let text = String::from_utf8_lossy(&pdf).into_owned();
+        assert!(text.contains(&format!("({}...)", "N".repeat(MAX_VALUE))));
+        assert!(text.contains("not a real certificate.) Tj"));
     }
 }

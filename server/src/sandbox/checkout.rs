@@ -78,7 +78,15 @@ fn summary(booking: &BookingRecord) -> String {
             "{}, {}",
             booking.event.location.name, booking.event.location.address
         )),
-        escape_html(&start.format("%A %-d %B %Y, %H:%M").to_string()),
+        escape_html(&format!(
+            "{} {}",
+            start.format("%A %-d %B %Y, %H:%M"),
+            if start.offset().local_minus_utc() == 0 {
+                "GMT"
+            } else {
+                "BST"
+            }
+        )),
         escape_html(&Money(booking.amount_pence).to_string()),
         booking.id,
     )
