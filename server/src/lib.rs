@@ -1,10 +1,7 @@
 //! The servers behind the widget.
 //!
-//! * `gateway`: the agency-side server. It serves the widget's files and,
-//!   in later stages, the allow-listed booking API.
-
-use std::net::SocketAddr;
-use std::path::PathBuf;
+//! * `gateway`: the agency-side server. It serves the widget's files and the
+//!   allow-listed booking API (`/api`), holding the upstream credentials.
 
 use clap::{Parser, Subcommand};
 use tokio::net::TcpListener;
@@ -21,15 +18,11 @@ pub struct Command {
 
 #[derive(Debug, Subcommand)]
 enum Server {
-    /// The agency-side server: serves the widget's files.
-    Gateway {
-        /// Address to listen on; port 0 picks a free port.
-        #[arg(long, default_value = "127.0.0.1:8080")]
-        listen: SocketAddr,
-        /// Directory of the built widget (`dist/`).
-        #[arg(long = "static", default_value = "dist")]
-        static_dir: PathBuf,
-    },
+    /// The agency-side server: serves the widget's files and its API.
+    ///
+    /// Credentials come from the environment: HBG_CLIENT_ID, HBG_API_KEY and
+    /// HBG_GATEWAY_KEY (the key signing widget sessions; random when unset).
+    Gateway(gateway::GatewayArgs),
 }
 
 /// Why a server could not start or stopped.
@@ -38,19 +31,21 @@ pub enum ServerError {
     /// Binding or serving failed.
     #[error("network: {0}")]
     Io(#[from] std::io::Error),
+    /// The gateway could not start.
+    #[error("gateway: {0}")]
+    Gateway(#[from] gateway::StartError),
+    /// A gateway setting is wrong.
+    #[error("gateway configuration: {0}")]
+    GatewayConfig(#[from] gateway::ConfigError),
 }
 
 impl Command {
     /// Starts the chosen server and serves until Ctrl-C or SIGTERM.
     pub async fn run(self) -> Result<(), ServerError> {
         match self.server {
-            Server::Gateway { listen, static_dir } => {
-                let listener = TcpListener::bind(listen).await?;
-                announce("gateway", &listener)?;
-                let app = gateway::router(gateway::GatewayConfig { static_dir });
-                axum::serve(listener, app)
-                    .with_graceful_shutdown(shutdown_signal())
-                    .await?;
+            Server::Gateway(args) => {
+                let config = args.resolve(&gateway::config::ProcessEnvironment)?;
+                gateway::serve(config, shutdown_signal()).await?;
                 Ok(())
             }
         }
