@@ -1,12 +1,20 @@
 //! The servers behind the widget.
 //!
+//! * `sandbox`: a stateful local implementation of the Practical Training
+//!   API over SQLite, for the demo, the tests and agencies' own testing.
+//!   Tests start one in-process with [`sandbox::spawn_sandbox`].
 //! * `gateway`: the agency-side server. It serves the widget's files and the
 //!   allow-listed booking API (`/api`), holding the upstream credentials.
+//!   Tests start one in-process with [`gateway::spawn_gateway`].
 
+use std::net::SocketAddr;
+
+use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand};
 use tokio::net::TcpListener;
 
 pub mod gateway;
+pub mod sandbox;
 
 /// Command line of `booking-server`.
 #[derive(Debug, Parser)]
@@ -18,6 +26,29 @@ pub struct Command {
 
 #[derive(Debug, Subcommand)]
 enum Server {
+    /// A local Practical Training API with a SQLite database.
+    Sandbox {
+        /// Address to listen on; port 0 picks a free port.
+        #[arg(long, default_value = "127.0.0.1:8081")]
+        listen: SocketAddr,
+        /// SQLite file, created and seeded when new; `:memory:` for a
+        /// throw-away database.
+        #[arg(long, default_value = "sandbox.sqlite3")]
+        db: sandbox::DatabaseLocation,
+        /// Test mode: mounts `/_sandbox/*` (movable clock, fixtures).
+        #[arg(long)]
+        test_clock: bool,
+        /// With `--test-clock`: start the clock at this instant (RFC 3339).
+        #[arg(long, requires = "test_clock")]
+        clock_start: Option<DateTime<Utc>>,
+        /// Requests per minute per client IP on `/api/v1`.
+        #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..))]
+        rate_limit: u32,
+        /// Base URL for links the sandbox returns (default: http:// plus the
+        /// bound address).
+        #[arg(long)]
+        public_url: Option<String>,
+    },
     /// The agency-side server: serves the widget's files and its API.
     ///
     /// Credentials come from the environment: HBG_CLIENT_ID, HBG_API_KEY and
@@ -31,6 +62,9 @@ pub enum ServerError {
     /// Binding or serving failed.
     #[error("network: {0}")]
     Io(#[from] std::io::Error),
+    /// The sandbox could not start.
+    #[error("sandbox: {0}")]
+    Sandbox(#[from] sandbox::StartError),
     /// The gateway could not start.
     #[error("gateway: {0}")]
     Gateway(#[from] gateway::StartError),
@@ -43,6 +77,25 @@ impl Command {
     /// Starts the chosen server and serves until Ctrl-C or SIGTERM.
     pub async fn run(self) -> Result<(), ServerError> {
         match self.server {
+            Server::Sandbox {
+                listen,
+                db,
+                test_clock,
+                clock_start,
+                rate_limit,
+                public_url,
+            } => {
+                let config = sandbox::SandboxConfig {
+                    listen,
+                    db,
+                    test_clock,
+                    clock_start,
+                    rate_limit,
+                    public_url,
+                };
+                sandbox::serve(config, shutdown_signal()).await?;
+                Ok(())
+            }
             Server::Gateway(args) => {
                 let config = args.resolve(&gateway::config::ProcessEnvironment)?;
                 gateway::serve(config, shutdown_signal()).await?;
@@ -53,7 +106,7 @@ impl Command {
 }
 
 /// Prints the bound address on stdout, the line scripts and tests wait for.
-fn announce(name: &str, listener: &TcpListener) -> std::io::Result<()> {
+pub(crate) fn announce(name: &str, listener: &TcpListener) -> std::io::Result<()> {
     let address = listener.local_addr()?;
     println!("{name} listening on http://{address}");
     Ok(())

@@ -1,0 +1,908 @@
+//! Bookings: creation with the four pay options, listing, no-shows, a single
+//! booking, cancellation and the completion certificate.
+//!
+//! Invariants:
+//! * Creating a booking needs a live hold of the same account; it uses the
+//!   hold up, and the seat check, the payment and the booking are one
+//!   `BEGIN IMMEDIATE` transaction, so a seat or a credit is never spent twice.
+//! * Accounting: `credits` takes one credit of the course, `balance` takes the
+//!   event's cost; each writes a wallet transaction with the balance after it.
+//!   `inv` raises an invoice (no wallet movement), `candidate_pays` leaves the
+//!   booking pending until the checkout page is paid. Cancelling returns the
+//!   credit or the money (another wallet transaction), voids the invoice and
+//!   frees the seat.
+//! * A course that requires review makes every booking `pending`.
+//! * An `Idempotency-Key` replays the booking it created for the same body,
+//!   and refuses (422) a different body.
+
+use axum::extract::State;
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use booking_core::api::{
+    Attendance, BookingDetail, BookingStatus, Candidate, Money, Page, PayOption, PayStatus,
+};
+use rusqlite::types::Value as SqlValue;
+use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
+use serde_json::{Map, Value};
+
+use super::auth::Authed;
+use super::catalog::{load_event, to_u64, EventRow, EVENT_COLUMNS};
+use super::certificate::{certificate_pdf, CertificateFields};
+use super::db::{random_token, sha256_hex, write_tx, BOOKED_SEATS};
+use super::errors::SandboxError;
+use super::extract::{IgnoredBody, JsonObject, PathParam, QueryParams};
+use super::pagination::{envelope, PageRequest};
+use super::uk_time::{from_unix, uk_local, utc_fixed};
+use super::validate::{is_e164, is_http_url, Validator};
+use super::wire::ApiJson;
+use super::AppState;
+
+/// 404 message for an unknown booking.
+pub(crate) const BOOKING_NOT_FOUND: &str = "Booking not found.";
+
+/// Length of the opaque token in a checkout link.
+const CHECKOUT_TOKEN_LEN: usize = 32;
+
+/// The booking columns [`BookingRecord::from_row`] reads, then the event's.
+const BOOKING_SELECT: &str = "SELECT b.id, b.first_name, b.last_name, b.email, \
+     b.phone, b.job_role, b.booking_status, b.pay_status, b.pay_option, b.attendance, \
+     b.certificate_available, b.created_utc, b.checkout_token, b.return_url, b.amount_pence";
+
+/// Number of columns in [`BOOKING_SELECT`].
+const BOOKING_COLUMN_COUNT: usize = 15;
+
+/// Joins for booking queries.
+const BOOKING_FROM: &str = "FROM bookings b \
+     JOIN training_events e ON e.id = b.event_id \
+     JOIN courses c ON c.id = e.course_id \
+     JOIN locations l ON l.id = e.location_id \
+     LEFT JOIN trainers t ON t.id = e.trainer_id";
+
+/// A booking as read from the database, with its event.
+#[derive(Debug, Clone)]
+pub(crate) struct BookingRecord {
+    /// Booking id.
+    pub id: i64,
+    /// Candidate's given name.
+    pub first_name: String,
+    /// Candidate's family name.
+    pub last_name: String,
+    /// Candidate's email.
+    pub email: String,
+    /// Candidate's phone.
+    pub phone: Option<String>,
+    /// Candidate's job role.
+    pub job_role: Option<String>,
+    /// `booking_status` as stored.
+    pub booking_status: String,
+    /// `pay_status` as stored.
+    pub pay_status: String,
+    /// `pay_option` as stored.
+    pub pay_option: String,
+    /// `attendance` as stored.
+    pub attendance: Option<String>,
+    /// Whether the certificate can be downloaded.
+    pub certificate_available: bool,
+    /// Creation time, Unix seconds.
+    pub created_utc: i64,
+    /// Checkout link token (`candidate_pays`).
+    pub checkout_token: Option<String>,
+    /// Where the checkout page sends the browser after paying.
+    pub return_url: Option<String>,
+    /// Money charged (balance), invoiced (inv) or due (candidate_pays).
+    pub amount_pence: i64,
+    /// The event booked.
+    pub event: EventRow,
+}
+
+impl BookingRecord {
+    fn from_row(row: &Row<'_>) -> rusqlite::Result<BookingRecord> {
+        Ok(BookingRecord {
+            id: row.get(0)?,
+            first_name: row.get(1)?,
+            last_name: row.get(2)?,
+            email: row.get(3)?,
+            phone: row.get(4)?,
+            job_role: row.get(5)?,
+            booking_status: row.get(6)?,
+            pay_status: row.get(7)?,
+            pay_option: row.get(8)?,
+            attendance: row.get(9)?,
+            certificate_available: row.get(10)?,
+            created_utc: row.get(11)?,
+            checkout_token: row.get(12)?,
+            return_url: row.get(13)?,
+            amount_pence: row.get(14)?,
+            event: EventRow::from_row_at(row, BOOKING_COLUMN_COUNT)?,
+        })
+    }
+
+    /// The candidate's full name.
+    pub(crate) fn candidate_name(&self) -> String {
+        format!("{} {}", self.first_name, self.last_name)
+    }
+
+    /// The checkout link, while a `candidate_pays` booking awaits payment.
+    pub(crate) fn payment_url(&self, public_url: &str) -> Option<String> {
+        let awaiting = self.pay_option == PayOption::CandidatePays.as_str()
+            && self.pay_status == PayStatus::Pending.as_str()
+            && self.booking_status != BookingStatus::Cancelled.as_str();
+        let token = self.checkout_token.as_ref().filter(|_| awaiting)?;
+        let mut url = format!("{public_url}/checkout/{token}");
+        if let Some(return_url) = &self.return_url {
+            let encoded: String = form_urlencoded::byte_serialize(return_url.as_bytes()).collect();
+            url.push_str("?return_url=");
+            url.push_str(&encoded);
+        }
+        Some(url)
+    }
+
+    /// The wire view.
+    pub(crate) fn to_detail(&self, public_url: &str) -> BookingDetail {
+        BookingDetail {
+            id: to_u64(self.id),
+            candidate: Candidate {
+                name: self.candidate_name(),
+                email: self.email.clone(),
+                phone: self.phone.clone(),
+                job_role: self.job_role.clone(),
+            },
+            course: self.event.course.clone(),
+            location: self.event.location.clone(),
+            trainer: self.event.trainer.clone(),
+            start_date: uk_local(from_unix(self.event.start_utc)),
+            end_date: uk_local(from_unix(self.event.end_utc)),
+            booking_status: BookingStatus::parse(&self.booking_status),
+            pay_status: PayStatus::parse(&self.pay_status),
+            pay_option: PayOption::parse(&self.pay_option),
+            booked_by: "Agency".to_owned(),
+            attendance: self.attendance.as_deref().map(Attendance::parse),
+            certificate_available: self.certificate_available,
+            created_at: utc_fixed(from_unix(self.created_utc)),
+            payment_url: self.payment_url(public_url),
+        }
+    }
+}
+
+/// One booking by id, limited to `account_id` when given.
+pub(crate) fn load_booking(
+    conn: &Connection,
+    account_id: Option<i64>,
+    id: i64,
+) -> rusqlite::Result<Option<BookingRecord>> {
+    conn.prepare_cached(&format!(
+        "{BOOKING_SELECT}, {EVENT_COLUMNS}, {BOOKED_SEATS} {BOOKING_FROM} \
+         WHERE b.id = ?1 AND (?2 IS NULL OR b.account_id = ?2)"
+    ))?
+    .query_row(params![id, account_id], BookingRecord::from_row)
+    .optional()
+}
+
+/// One booking by its checkout token, whatever the account.
+pub(crate) fn load_booking_by_checkout(
+    conn: &Connection,
+    token: &str,
+) -> rusqlite::Result<Option<BookingRecord>> {
+    conn.prepare_cached(&format!(
+        "{BOOKING_SELECT}, {EVENT_COLUMNS}, {BOOKED_SEATS} {BOOKING_FROM} \
+         WHERE b.checkout_token = ?1"
+    ))?
+    .query_row([token], BookingRecord::from_row)
+    .optional()
+}
+
+/// A validated `POST /bookings` body.
+#[derive(Debug)]
+struct BookingInput {
+    hold_hash: String,
+    first_name: String,
+    last_name: String,
+    email: String,
+    phone: Option<String>,
+    job_role: Option<String>,
+    pay_option: PayOption,
+    agency_contact_name: Option<String>,
+    agency_contact_email: Option<String>,
+    agency_email: Option<String>,
+    return_url: Option<String>,
+}
+
+/// Validates the body field by field, collecting every error.
+fn validate_booking(body: &Map<String, Value>) -> Result<BookingInput, SandboxError> {
+    let mut v = Validator::default();
+    let hold_hash = v.string(body, "hold_hash", true, 255);
+    let first_name = v.string(body, "first_name", true, 100);
+    let last_name = v.string(body, "last_name", true, 100);
+    let email = v.email(body, "email", true);
+    let phone = v.string(body, "phone", false, 32);
+    if phone.as_deref().is_some_and(|phone| !is_e164(phone)) {
+        v.add("phone", "The phone field format is invalid.");
+    }
+    let job_role = v.string(body, "job_role", false, 100);
+    let pay_option = v
+        .string(body, "pay_option", true, 32)
+        .map(|value| PayOption::parse(&value));
+    if let Some(PayOption::Other(_)) = pay_option {
+        v.add("pay_option", "The selected pay option is invalid.");
+    }
+    let agency_contact_name = v.string(body, "agency_contact_name", false, 100);
+    let agency_contact_email = v.email(body, "agency_contact_email", false);
+    let agency_email = v.email(body, "agency_email", false);
+    let return_url = v.string(body, "return_url", false, 2000);
+    if return_url.as_deref().is_some_and(|url| !is_http_url(url)) {
+        v.add("return_url", "The return url field must be a valid URL.");
+    }
+    v.finish()?;
+    match (hold_hash, first_name, last_name, email, pay_option) {
+        (Some(hold_hash), Some(first_name), Some(last_name), Some(email), Some(pay_option)) => {
+            Ok(BookingInput {
+                hold_hash,
+                first_name,
+                last_name,
+                email,
+                phone,
+                job_role,
+                pay_option,
+                agency_contact_name,
+                agency_contact_email,
+                agency_email,
+                return_url,
+            })
+        }
+        _ => Err(SandboxError::Internal("validated fields missing".into())),
+    }
+}
+
+/// The `Idempotency-Key` header, if present and well formed.
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, SandboxError> {
+    let Some(value) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    let key =
+        value.to_str().ok().map(str::trim).filter(|key| {
+            (1..=255).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_graphic())
+        });
+    match key {
+        Some(key) => Ok(Some(key.to_owned())),
+        None => Err(SandboxError::invalid(
+            "idempotency_key",
+            "The Idempotency-Key header must be 1 to 255 visible ASCII characters.",
+        )),
+    }
+}
+
+/// JSON text with object keys sorted at every level, so equal bodies hash
+/// equally whatever their key order.
+fn canonical_json(value: &Value) -> String {
+    match value {
+        Value::Object(map) => {
+            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(b.0));
+            let inner: Vec<String> = entries
+                .into_iter()
+                .map(|(key, value)| {
+                    format!("{}:{}", Value::String(key.clone()), canonical_json(value))
+                })
+                .collect();
+            format!("{{{}}}", inner.join(","))
+        }
+        Value::Array(items) => {
+            let inner: Vec<String> = items.iter().map(canonical_json).collect();
+            format!("[{}]", inner.join(","))
+        }
+        other => other.to_string(),
+    }
+}
+
+/// A short description of a booking for wallet transactions.
+fn describe(booking_id: i64, event: &EventRow) -> String {
+    format!(
+        "Booking #{booking_id}: {}, {}, {}",
+        event.course.name,
+        event.location.name,
+        uk_local(from_unix(event.start_utc)).format("%-d %b %Y")
+    )
+}
+
+/// Writes a wallet transaction row.
+#[allow(clippy::too_many_arguments)]
+fn wallet_entry(
+    conn: &Connection,
+    account_id: i64,
+    kind: &str,
+    amount_pence: Option<i64>,
+    credits: Option<i64>,
+    course_id: Option<i64>,
+    booking_id: i64,
+    description: &str,
+    now: i64,
+) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO wallet_transactions (account_id, kind, amount_pence, credits, course_id, \
+         booking_id, description, balance_after_pence, created_utc) \
+         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, balance_pence, ?8 FROM accounts WHERE id = ?1",
+    )?
+    .execute(params![
+        account_id,
+        kind,
+        amount_pence,
+        credits,
+        course_id,
+        booking_id,
+        description,
+        now
+    ])?;
+    Ok(())
+}
+
+/// What `create` answers: a new booking, or a replay of an earlier one.
+enum Created {
+    New(BookingRecord),
+    Replayed(BookingRecord),
+}
+
+/// `POST /bookings`: turns a live hold into a booking.
+pub(crate) async fn create(
+    State(state): State<AppState>,
+    authed: Authed,
+    headers: HeaderMap,
+    JsonObject(body): JsonObject,
+) -> Result<Response, SandboxError> {
+    let input = validate_booking(&body)?;
+    let key = idempotency_key(&headers)?;
+    let request_hash = sha256_hex(&canonical_json(&Value::Object(body)));
+    let now = state.clock.now_secs();
+    let account_id = authed.account_id;
+    let created = state
+        .db
+        .call(move |conn| {
+            let tx = write_tx(conn)?;
+            if let Some(key) = &key {
+                let earlier: Option<(String, i64)> = tx
+                    .query_row(
+                        "SELECT request_hash, booking_id FROM idempotency_keys \
+                         WHERE account_id = ?1 AND key = ?2",
+                        params![account_id, key],
+                        |row| Ok((row.get(0)?, row.get(1)?)),
+                    )
+                    .optional()?;
+                if let Some((hash, booking_id)) = earlier {
+                    if hash != request_hash {
+                        return Err(SandboxError::invalid(
+                            "idempotency_key",
+                            "This Idempotency-Key was already used with a different request.",
+                        ));
+                    }
+                    let booking =
+                        load_booking(&tx, Some(account_id), booking_id)?.ok_or_else(|| {
+                            SandboxError::Internal("idempotent booking missing".into())
+                        })?;
+                    return Ok(Created::Replayed(booking));
+                }
+            }
+            let booking_id = book(&tx, account_id, &input, now)?;
+            if let Some(key) = &key {
+                tx.execute(
+                    "INSERT INTO idempotency_keys (account_id, key, request_hash, booking_id, \
+                     created_utc) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![account_id, key, request_hash, booking_id, now],
+                )?;
+            }
+            let booking = load_booking(&tx, Some(account_id), booking_id)?
+                .ok_or_else(|| SandboxError::Internal("new booking missing".into()))?;
+            tx.commit()?;
+            Ok(Created::New(booking))
+        })
+        .await?;
+    let response = match created {
+        Created::New(booking) => (
+            StatusCode::CREATED,
+            ApiJson(booking.to_detail(&state.public_url)),
+        )
+            .into_response(),
+        Created::Replayed(booking) => (
+            StatusCode::CREATED,
+            [("idempotent-replayed", "true")],
+            ApiJson(booking.to_detail(&state.public_url)),
+        )
+            .into_response(),
+    };
+    Ok(response)
+}
+
+/// Checks the hold and the pay option, takes payment and inserts the
+/// booking. Runs inside the caller's transaction; returns the booking id.
+fn book(
+    conn: &Connection,
+    account_id: i64,
+    input: &BookingInput,
+    now: i64,
+) -> Result<i64, SandboxError> {
+    let hold: Option<(i64, i64, i64, Option<i64>, Option<i64>)> = conn
+        .prepare_cached(
+            "SELECT id, event_id, expires_utc, released_utc, used_utc FROM holds \
+             WHERE hold_hash = ?1 AND account_id = ?2",
+        )?
+        .query_row(params![input.hold_hash, account_id], |row| {
+            Ok((
+                row.get(0)?,
+                row.get(1)?,
+                row.get(2)?,
+                row.get(3)?,
+                row.get(4)?,
+            ))
+        })
+        .optional()?;
+    let (hold_id, event_id, expires, released, used) = hold
+        .ok_or_else(|| SandboxError::invalid("hold_hash", "The selected hold hash is invalid."))?;
+    if used.is_some() {
+        return Err(SandboxError::invalid(
+            "hold_hash",
+            "This hold has already been used for a booking.",
+        ));
+    }
+    if released.is_some() {
+        return Err(SandboxError::invalid(
+            "hold_hash",
+            "This hold has been released.",
+        ));
+    }
+    if expires <= now {
+        return Err(SandboxError::invalid(
+            "hold_hash",
+            "This hold has expired. Hold a seat again.",
+        ));
+    }
+    let event = load_event(conn, event_id)?
+        .ok_or_else(|| SandboxError::Internal("held event missing".into()))?;
+    if event.start_utc <= now {
+        return Err(SandboxError::invalid(
+            "hold_hash",
+            "This training event has already started.",
+        ));
+    }
+    if event.remaining() == 0 {
+        return Err(SandboxError::invalid(
+            "hold_hash",
+            "This training event is fully booked.",
+        ));
+    }
+    let (balance, invoice_payments): (i64, bool) = conn
+        .prepare_cached("SELECT balance_pence, invoice_payments FROM accounts WHERE id = ?1")?
+        .query_row([account_id], |row| Ok((row.get(0)?, row.get(1)?)))?;
+    let course_id = i64::try_from(event.course.id).unwrap_or(0);
+    let cost = event.cost_pence;
+    let (pay_status, amount, checkout_token) = match &input.pay_option {
+        PayOption::Credits => {
+            let credits: i64 = conn
+                .prepare_cached(
+                    "SELECT credits FROM course_credits WHERE account_id = ?1 AND course_id = ?2",
+                )?
+                .query_row(params![account_id, course_id], |row| row.get(0))
+                .optional()?
+                .unwrap_or(0);
+            if credits < 1 {
+                return Err(SandboxError::invalid(
+                    "pay_option",
+                    format!(
+                        "You have no booking credits left for {}.",
+                        event.course.name
+                    ),
+                ));
+            }
+            (PayStatus::Completed, 0, None)
+        }
+        PayOption::Balance => {
+            if balance < cost {
+                return Err(SandboxError::invalid(
+                    "pay_option",
+                    format!(
+                        "Your booking money balance ({}) does not cover this training event ({}).",
+                        Money(balance),
+                        Money(cost)
+                    ),
+                ));
+            }
+            (PayStatus::Completed, cost, None)
+        }
+        PayOption::Inv => {
+            if !invoice_payments {
+                return Err(SandboxError::invalid(
+                    "pay_option",
+                    "Invoice payments are not enabled for this account.",
+                ));
+            }
+            (PayStatus::Completed, cost, None)
+        }
+        PayOption::CandidatePays => (
+            PayStatus::Pending,
+            cost,
+            Some(random_token(CHECKOUT_TOKEN_LEN)),
+        ),
+        PayOption::Other(_) => {
+            return Err(SandboxError::invalid(
+                "pay_option",
+                "The selected pay option is invalid.",
+            ))
+        }
+    };
+    let booking_status = if event.requires_review || pay_status == PayStatus::Pending {
+        BookingStatus::Pending
+    } else {
+        BookingStatus::Booked
+    };
+    let return_url = input
+        .return_url
+        .as_ref()
+        .filter(|_| input.pay_option == PayOption::CandidatePays);
+    conn.prepare_cached(
+        "INSERT INTO bookings (account_id, event_id, hold_id, first_name, last_name, email, phone, \
+         job_role, agency_contact_name, agency_contact_email, agency_email, pay_option, \
+         booking_status, pay_status, amount_pence, checkout_token, return_url, created_utc) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+    )?
+    .execute(params![
+        account_id,
+        event_id,
+        hold_id,
+        input.first_name,
+        input.last_name,
+        input.email,
+        input.phone,
+        input.job_role,
+        input.agency_contact_name,
+        input.agency_contact_email,
+        input.agency_email,
+        input.pay_option.as_str(),
+        booking_status.as_str(),
+        pay_status.as_str(),
+        amount,
+        checkout_token,
+        return_url,
+        now
+    ])?;
+    let booking_id = conn.last_insert_rowid();
+    conn.prepare_cached("UPDATE holds SET used_utc = ?1 WHERE id = ?2")?
+        .execute(params![now, hold_id])?;
+    let description = describe(booking_id, &event);
+    match &input.pay_option {
+        PayOption::Credits => {
+            conn.execute(
+                "UPDATE course_credits SET credits = credits - 1 \
+                 WHERE account_id = ?1 AND course_id = ?2",
+                params![account_id, course_id],
+            )?;
+            wallet_entry(
+                conn,
+                account_id,
+                "debit",
+                None,
+                Some(1),
+                Some(course_id),
+                booking_id,
+                &description,
+                now,
+            )?;
+        }
+        PayOption::Balance => {
+            conn.execute(
+                "UPDATE accounts SET balance_pence = balance_pence - ?1 WHERE id = ?2",
+                params![cost, account_id],
+            )?;
+            wallet_entry(
+                conn,
+                account_id,
+                "debit",
+                Some(cost),
+                None,
+                Some(course_id),
+                booking_id,
+                &description,
+                now,
+            )?;
+        }
+        PayOption::Inv => {
+            conn.execute(
+                "INSERT INTO invoices (account_id, booking_id, amount_pence, status, created_utc) \
+                 VALUES (?1, ?2, ?3, 'issued', ?4)",
+                params![account_id, booking_id, cost, now],
+            )?;
+        }
+        PayOption::CandidatePays | PayOption::Other(_) => {}
+    }
+    Ok(booking_id)
+}
+
+/// `GET /bookings/{id}`.
+pub(crate) async fn show(
+    State(state): State<AppState>,
+    authed: Authed,
+    id: PathParam,
+) -> Result<ApiJson<BookingDetail>, SandboxError> {
+    let id = id.id(BOOKING_NOT_FOUND)?;
+    let booking = state
+        .db
+        .call(move |conn| Ok(load_booking(conn, Some(authed.account_id), id)?))
+        .await?
+        .ok_or(SandboxError::NotFound(BOOKING_NOT_FOUND))?;
+    Ok(ApiJson(booking.to_detail(&state.public_url)))
+}
+
+/// The booking statuses a list can filter on.
+const STATUSES: &[&str] = &["booked", "pending", "cancelled", "no_show", "completed"];
+
+/// `GET /bookings`: the account's bookings, newest first, with filters.
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    authed: Authed,
+    query: QueryParams,
+) -> Result<ApiJson<Page<BookingDetail>>, SandboxError> {
+    let mut v = Validator::default();
+    let status = v
+        .query_choice(query.get("status"), "status", STATUSES)
+        .map(str::to_owned);
+    let course_id = v.query_integer(query.get("course_id"), "course_id", 1, i64::MAX);
+    let date_from = v.query_date(query.get("date_from"), "date_from");
+    let date_to = v.query_date(query.get("date_to"), "date_to");
+    if let (Some(from), Some(to)) = (date_from, date_to) {
+        if to < from {
+            v.add(
+                "date_to",
+                "The date to field must be a date after or equal to date from.",
+            );
+        }
+    }
+    let request = PageRequest::from_query(&query, &mut v);
+    v.finish()?;
+    let mut filters = vec!["b.account_id = ?".to_owned()];
+    let mut values = vec![SqlValue::Integer(authed.account_id)];
+    if let Some(status) = status {
+        filters.push("b.booking_status = ?".to_owned());
+        values.push(SqlValue::Text(status));
+    }
+    if let Some(course_id) = course_id {
+        filters.push("e.course_id = ?".to_owned());
+        values.push(SqlValue::Integer(course_id));
+    }
+    if let Some(from) = date_from {
+        filters.push("e.local_date >= ?".to_owned());
+        values.push(SqlValue::Text(from.to_string()));
+    }
+    if let Some(to) = date_to {
+        filters.push("e.local_date <= ?".to_owned());
+        values.push(SqlValue::Text(to.to_string()));
+    }
+    let page = paged(&state, filters, values, "b.id DESC", request).await?;
+    let data = page
+        .1
+        .iter()
+        .map(|b| b.to_detail(&state.public_url))
+        .collect();
+    Ok(ApiJson(envelope(
+        &state,
+        "/bookings",
+        &query,
+        request,
+        page.0,
+        data,
+    )))
+}
+
+/// `GET /bookings/no-shows`: the account's bookings whose candidate did not
+/// attend, latest event first.
+pub(crate) async fn no_shows(
+    State(state): State<AppState>,
+    authed: Authed,
+    query: QueryParams,
+) -> Result<ApiJson<Page<BookingDetail>>, SandboxError> {
+    let mut v = Validator::default();
+    let request = PageRequest::from_query(&query, &mut v);
+    v.finish()?;
+    let filters = vec![
+        "b.account_id = ?".to_owned(),
+        "b.attendance = 'no_show'".to_owned(),
+    ];
+    let values = vec![SqlValue::Integer(authed.account_id)];
+    let page = paged(
+        &state,
+        filters,
+        values,
+        "e.start_utc DESC, b.id DESC",
+        request,
+    )
+    .await?;
+    let data = page
+        .1
+        .iter()
+        .map(|b| b.to_detail(&state.public_url))
+        .collect();
+    Ok(ApiJson(envelope(
+        &state,
+        "/bookings/no-shows",
+        &query,
+        request,
+        page.0,
+        data,
+    )))
+}
+
+/// Counts and loads one page of bookings matching `filters`.
+async fn paged(
+    state: &AppState,
+    filters: Vec<String>,
+    values: Vec<SqlValue>,
+    order: &'static str,
+    request: PageRequest,
+) -> Result<(i64, Vec<BookingRecord>), SandboxError> {
+    let filter = filters.join(" AND ");
+    state
+        .db
+        .call(move |conn| {
+            let total: i64 = conn
+                .prepare_cached(&format!("SELECT COUNT(*) {BOOKING_FROM} WHERE {filter}"))?
+                .query_row(params_from_iter(values.iter()), |row| row.get(0))?;
+            let mut page_values = values;
+            page_values.push(SqlValue::Integer(request.limit()));
+            page_values.push(SqlValue::Integer(request.offset()));
+            let rows = conn
+                .prepare_cached(&format!(
+                    "{BOOKING_SELECT}, {EVENT_COLUMNS}, {BOOKED_SEATS} {BOOKING_FROM} \
+                     WHERE {filter} ORDER BY {order} LIMIT ? OFFSET ?"
+                ))?
+                .query_map(
+                    params_from_iter(page_values.iter()),
+                    BookingRecord::from_row,
+                )?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok((total, rows))
+        })
+        .await
+}
+
+/// `POST /bookings/{id}/cancel`: cancels a booking before its event starts,
+/// returning the credit or money and the seat.
+pub(crate) async fn cancel(
+    State(state): State<AppState>,
+    authed: Authed,
+    id: PathParam,
+    _body: IgnoredBody,
+) -> Result<ApiJson<BookingDetail>, SandboxError> {
+    let id = id.id(BOOKING_NOT_FOUND)?;
+    let now = state.clock.now_secs();
+    let account_id = authed.account_id;
+    let booking = state
+        .db
+        .call(move |conn| {
+            let tx = write_tx(conn)?;
+            let booking = load_booking(&tx, Some(account_id), id)?
+                .ok_or(SandboxError::NotFound(BOOKING_NOT_FOUND))?;
+            if booking.booking_status == BookingStatus::Cancelled.as_str() {
+                return Err(SandboxError::invalid(
+                    "booking",
+                    "This booking has already been cancelled.",
+                ));
+            }
+            if booking.event.start_utc <= now {
+                return Err(SandboxError::invalid(
+                    "booking",
+                    "This training event has already started, so the booking can no longer be cancelled.",
+                ));
+            }
+            let paid = booking.pay_status == PayStatus::Completed.as_str();
+            let course_id = i64::try_from(booking.event.course.id).unwrap_or(0);
+            let description = format!("Cancelled: {}", describe(id, &booking.event));
+            match PayOption::parse(&booking.pay_option) {
+                PayOption::Credits if paid => {
+                    tx.execute(
+                        "INSERT INTO course_credits (account_id, course_id, credits) VALUES (?1, ?2, 1) \
+                         ON CONFLICT (account_id, course_id) DO UPDATE SET credits = credits + 1",
+                        params![account_id, course_id],
+                    )?;
+                    wallet_entry(
+                        &tx,
+                        account_id,
+                        "credit",
+                        None,
+                        Some(1),
+                        Some(course_id),
+                        id,
+                        &description,
+                        now,
+                    )?;
+                }
+                PayOption::Balance if paid => {
+                    tx.execute(
+                        "UPDATE accounts SET balance_pence = balance_pence + ?1 WHERE id = ?2",
+                        params![booking.amount_pence, account_id],
+                    )?;
+                    wallet_entry(
+                        &tx,
+                        account_id,
+                        "credit",
+                        Some(booking.amount_pence),
+                        None,
+                        Some(course_id),
+                        id,
+                        &description,
+                        now,
+                    )?;
+                }
+                PayOption::Inv => {
+                    tx.execute(
+                        "UPDATE invoices SET status = 'void' WHERE booking_id = ?1",
+                        [id],
+                    )?;
+                }
+                _ => {}
+            }
+            let pay_status = if paid {
+                PayStatus::Refunded.as_str()
+            } else {
+                booking.pay_status.as_str()
+            };
+            tx.execute(
+                "UPDATE bookings SET booking_status = 'cancelled', pay_status = ?1, \
+                 cancelled_utc = ?2 WHERE id = ?3",
+                params![pay_status, now, id],
+            )?;
+            let booking = load_booking(&tx, Some(account_id), id)?
+                .ok_or_else(|| SandboxError::Internal("cancelled booking missing".into()))?;
+            tx.commit()?;
+            Ok(booking)
+        })
+        .await?;
+    Ok(ApiJson(booking.to_detail(&state.public_url)))
+}
+
+/// `GET /bookings/{id}/certificate`: the completion certificate as a PDF.
+pub(crate) async fn certificate(
+    State(state): State<AppState>,
+    authed: Authed,
+    id: PathParam,
+) -> Result<Response, SandboxError> {
+    let id = id.id(BOOKING_NOT_FOUND)?;
+    let booking = state
+        .db
+        .call(move |conn| Ok(load_booking(conn, Some(authed.account_id), id)?))
+        .await?
+        .ok_or(SandboxError::NotFound(BOOKING_NOT_FOUND))?;
+    if !booking.certificate_available {
+        return Err(SandboxError::invalid(
+            "booking",
+            "No certificate is available for this booking yet.",
+        ));
+    }
+    let pdf = certificate_pdf(&CertificateFields {
+        booking_id: booking.id,
+        candidate_name: booking.candidate_name(),
+        course_name: booking.event.course.name.clone(),
+        location: booking.event.location.name.clone(),
+        date: uk_local(from_unix(booking.event.start_utc))
+            .format("%A %-d %B %Y")
+            .to_string(),
+    });
+    let disposition = format!("attachment; filename=\"certificate-{}.pdf\"", booking.id);
+    let mut response = pdf.into_response();
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/pdf"));
+    if let Ok(value) = HeaderValue::from_str(&disposition) {
+        headers.insert(CONTENT_DISPOSITION, value);
+    }
+    Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn canonical_json_ignores_key_order() {
+        let a = json!({ "b": 1, "a": { "y": [1, { "q": 2, "p": 3 }], "x": null } });
+        let b = json!({ "a": { "x": null, "y": [1, { "p": 3, "q": 2 }] }, "b": 1 });
+        assert_eq!(canonical_json(&a), canonical_json(&b));
+        assert_ne!(canonical_json(&a), canonical_json(&json!({ "b": 2 })));
+        assert_eq!(canonical_json(&json!({ "k\"": "v" })), r#"{"k\"":"v"}"#);
+    }
+}

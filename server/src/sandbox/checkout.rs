@@ -1,0 +1,272 @@
+//! The checkout page that stands in for Stripe Checkout, and the stand-in
+//! for the account's public booking page.
+//!
+//! Invariants: every interpolated value is HTML-escaped; pages carry no
+//! script and a Content-Security-Policy that forbids one; paying is a plain
+//! form POST; after paying, the browser is sent only to the `return_url`
+//! stored with the booking when it was created (a `return_url` edited into
+//! the link is ignored), so the page cannot be used as an open redirect.
+
+use axum::extract::State;
+use axum::http::header::{CONTENT_SECURITY_POLICY, LOCATION};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use booking_core::api::{BookingStatus, Money, PayStatus};
+use rusqlite::{params, OptionalExtension};
+
+use super::bookings::{load_booking_by_checkout, BookingRecord};
+use super::db::write_tx;
+use super::errors::SandboxError;
+use super::extract::{PathParam, QueryParams};
+use super::uk_time::{from_unix, uk_local};
+use super::AppState;
+
+/// No scripts, no external resources, no framing.
+const CSP: &str =
+    "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'";
+
+/// Escapes text for HTML element content and quoted attributes.
+pub(crate) fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// A complete page with the sandbox's styles.
+fn page(status: StatusCode, title: &str, body: &str) -> Response {
+    let html = format!(
+        "<!doctype html>\n<html lang=\"en-GB\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>{title} - Sandbox checkout</title>\n<style>\n\
+         body {{ font-family: system-ui, sans-serif; max-width: 32rem; margin: 2rem auto; padding: 0 1rem; color: #1b1b1b; }}\n\
+         .notice {{ background: #fff4d6; border-left: 4px solid #b58100; padding: 0.5rem 0.75rem; }}\n\
+         dl {{ display: grid; grid-template-columns: max-content 1fr; gap: 0.25rem 1rem; }}\n\
+         dt {{ font-weight: 600; }}\n\
+         button {{ font-size: 1.1rem; padding: 0.6rem 1.5rem; min-height: 44px; background: #1d4ed8; color: #fff; border: 0; border-radius: 4px; cursor: pointer; }}\n\
+         button:focus-visible {{ outline: 3px solid #111; outline-offset: 2px; }}\n\
+         </style>\n</head>\n<body>\n<main>\n\
+         <p class=\"notice\">Sandbox checkout: no real card is charged.</p>\n\
+         <h1>{title}</h1>\n{body}</main>\n</body>\n</html>\n",
+        title = escape_html(title),
+    );
+    let mut response = (status, Html(html)).into_response();
+    response
+        .headers_mut()
+        .insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    response
+}
+
+/// The booking summary shown on the checkout pages.
+fn summary(booking: &BookingRecord) -> String {
+    let start = uk_local(from_unix(booking.event.start_utc));
+    format!(
+        "<dl>\n<dt>Candidate</dt><dd>{}</dd>\n<dt>Course</dt><dd>{}</dd>\n\
+         <dt>Venue</dt><dd>{}</dd>\n<dt>Date</dt><dd>{}</dd>\n<dt>Amount</dt><dd>{}</dd>\n\
+         <dt>Booking</dt><dd>#{}</dd>\n</dl>\n",
+        escape_html(&booking.candidate_name()),
+        escape_html(&booking.event.course.name),
+        escape_html(&format!(
+            "{}, {}",
+            booking.event.location.name, booking.event.location.address
+        )),
+        escape_html(&start.format("%A %-d %B %Y, %H:%M").to_string()),
+        escape_html(&Money(booking.amount_pence).to_string()),
+        booking.id,
+    )
+}
+
+/// The page for a link that leads nowhere.
+fn unknown_link() -> Response {
+    page(
+        StatusCode::NOT_FOUND,
+        "Payment link not found",
+        "<p>This payment link is not valid. Ask the agency for a new one.</p>\n",
+    )
+}
+
+/// The page for a booking cancelled before payment.
+fn cancelled(booking: &BookingRecord) -> Response {
+    page(
+        StatusCode::GONE,
+        "Booking cancelled",
+        &format!(
+            "<p>This booking was cancelled, so there is nothing to pay.</p>\n{}",
+            summary(booking)
+        ),
+    )
+}
+
+/// The page confirming payment.
+fn paid(booking: &BookingRecord) -> Response {
+    let note = if booking.booking_status == BookingStatus::Pending.as_str() {
+        "<p>Your payment has been received. The booking now awaits review by the training provider.</p>\n"
+    } else {
+        "<p>Your payment has been received and your place is booked.</p>\n"
+    };
+    page(
+        StatusCode::OK,
+        "Payment received",
+        &format!("{note}{}", summary(booking)),
+    )
+}
+
+/// Loads the booking behind a checkout token.
+async fn find(state: &AppState, token: String) -> Result<Option<BookingRecord>, SandboxError> {
+    state
+        .db
+        .call(move |conn| Ok(load_booking_by_checkout(conn, &token)?))
+        .await
+}
+
+/// The checkout page: the amount and a Pay button.
+async fn page_handler(state: &AppState, token: String) -> Result<Response, SandboxError> {
+    let Some(booking) = find(state, token.clone()).await? else {
+        return Ok(unknown_link());
+    };
+    if booking.booking_status == BookingStatus::Cancelled.as_str() {
+        return Ok(cancelled(&booking));
+    }
+    if booking.pay_status != PayStatus::Pending.as_str() {
+        return Ok(paid(&booking));
+    }
+    let action = format!("/checkout/{}", escape_html(&token));
+    let body = format!(
+        "<p>Pay for this training booking.</p>\n{}\
+         <form method=\"post\" action=\"{action}\">\n\
+         <button type=\"submit\">Pay {}</button>\n</form>\n",
+        summary(&booking),
+        escape_html(&Money(booking.amount_pence).to_string()),
+    );
+    Ok(page(StatusCode::OK, "Checkout", &body))
+}
+
+/// `GET /checkout/{token}`.
+pub(crate) async fn show(State(state): State<AppState>, token: PathParam) -> Response {
+    page_handler(&state, token.0)
+        .await
+        .unwrap_or_else(error_page)
+}
+
+/// `POST /checkout/{token}`: completes the payment, then redirects (303) to
+/// the booking's `return_url` or shows "Payment received". Paying twice is
+/// harmless.
+pub(crate) async fn pay(State(state): State<AppState>, token: PathParam) -> Response {
+    pay_handler(&state, token.0)
+        .await
+        .unwrap_or_else(error_page)
+}
+
+/// Marks the booking paid (once) and chooses the answer.
+async fn pay_handler(state: &AppState, token: String) -> Result<Response, SandboxError> {
+    let now = state.clock.now_secs();
+    let booking = state
+        .db
+        .call(move |conn| {
+            let tx = write_tx(conn)?;
+            let Some(booking) = load_booking_by_checkout(&tx, &token)? else {
+                return Ok(None);
+            };
+            let awaiting = booking.pay_status == PayStatus::Pending.as_str()
+                && booking.booking_status != BookingStatus::Cancelled.as_str();
+            if awaiting {
+                let status = if booking.event.requires_review {
+                    BookingStatus::Pending
+                } else {
+                    BookingStatus::Booked
+                };
+                tx.execute(
+                    "UPDATE bookings SET pay_status = 'completed', booking_status = ?1, \
+                     paid_utc = ?2 WHERE id = ?3",
+                    params![status.as_str(), now, booking.id],
+                )?;
+            }
+            let booking = load_booking_by_checkout(&tx, &token)?;
+            tx.commit()?;
+            Ok(booking)
+        })
+        .await?;
+    let Some(booking) = booking else {
+        return Ok(unknown_link());
+    };
+    if booking.booking_status == BookingStatus::Cancelled.as_str() {
+        return Ok(cancelled(&booking));
+    }
+    if let Some(location) = booking
+        .return_url
+        .as_deref()
+        .and_then(|url| HeaderValue::from_str(url).ok())
+    {
+        return Ok((StatusCode::SEE_OTHER, [(LOCATION, location)]).into_response());
+    }
+    Ok(paid(&booking))
+}
+
+/// A failure shown as a page rather than JSON.
+fn error_page(error: SandboxError) -> Response {
+    let status = error.into_response().status();
+    page(
+        status,
+        "Something went wrong",
+        "<p>The payment could not be processed. Please try again.</p>\n",
+    )
+}
+
+/// `GET /practical-training/?sgi=CODE`: the sandbox's stand-in for an
+/// account's public booking page.
+pub(crate) async fn booking_page(State(state): State<AppState>, query: QueryParams) -> Response {
+    let code = query.get("sgi").unwrap_or("").to_owned();
+    let lookup = code.clone();
+    let name = state
+        .db
+        .call(move |conn| {
+            let name = conn
+                .query_row(
+                    "SELECT name FROM accounts WHERE sgi_code = ?1 AND internal = 0",
+                    [lookup],
+                    |row| row.get::<_, String>(0),
+                )
+                .optional()?;
+            Ok(name)
+        })
+        .await;
+    match name {
+        Err(error) => error_page(error),
+        Ok(Some(name)) => page(
+            StatusCode::OK,
+            "Public booking page",
+            &format!(
+                "<p>This stands in for the public booking page of <strong>{}</strong> \
+                 (code {}). Candidates book through the agency's widget in the sandbox.</p>\n",
+                escape_html(&name),
+                escape_html(&code)
+            ),
+        ),
+        Ok(None) => page(
+            StatusCode::NOT_FOUND,
+            "Booking page not found",
+            "<p>No account has this booking page.</p>\n",
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_markup() {
+        assert_eq!(
+            escape_html(r#"<script>alert("x")</script> & 'y'"#),
+            "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;y&#39;"
+        );
+    }
+}

@@ -1,0 +1,160 @@
+//! Seat holds: 30 minutes to turn a seat into a booking.
+//!
+//! Invariants, all checked inside one `BEGIN IMMEDIATE` transaction:
+//! * a hold is granted only while capacity minus bookings minus live holds is
+//!   above zero, so every live hold has a seat that nobody else can take;
+//! * one account has at most one live hold per event: a second attempt is a
+//!   409 carrying the existing hold and the seconds it has left;
+//! * holding never changes `remaining_slots`; a hold stops counting once it
+//!   expires, is released or is used by a booking.
+
+use axum::extract::State;
+use booking_core::api::{ApiError, HeldEvent, HoldConflict, SeatHold};
+use chrono::Duration;
+use rusqlite::{params, OptionalExtension};
+
+use super::auth::Authed;
+use super::catalog::{load_event, to_u64, EventRow, EVENT_NOT_FOUND};
+use super::db::{live_holds, random_token, write_tx};
+use super::errors::SandboxError;
+use super::extract::{IgnoredBody, PathParam};
+use super::uk_time::{from_unix, uk_local, utc_fixed};
+use super::wire::ApiJson;
+use super::AppState;
+
+/// How long a hold lasts, in seconds.
+pub(crate) const HOLD_TTL: i64 = 1800;
+/// Length of a `hold_hash`.
+pub(crate) const HOLD_HASH_LEN: usize = 32;
+
+/// 404 message for an unknown hold.
+const HOLD_NOT_FOUND: &str = "Hold not found.";
+
+/// The hold response's summary of an event.
+fn held_event(row: &EventRow) -> HeldEvent {
+    HeldEvent {
+        id: to_u64(row.id),
+        course: row.course.name.clone(),
+        location: row.location.name.clone(),
+        start_date: uk_local(from_unix(row.start_utc)),
+    }
+}
+
+/// `POST /training-events/{id}/hold`: holds one seat for 30 minutes.
+pub(crate) async fn hold(
+    State(state): State<AppState>,
+    authed: Authed,
+    id: PathParam,
+    _body: IgnoredBody,
+) -> Result<ApiJson<SeatHold>, SandboxError> {
+    let event_id = id.id(EVENT_NOT_FOUND)?;
+    let now = state.clock.now_secs();
+    let hold = state
+        .db
+        .call(move |conn| {
+            let tx = write_tx(conn)?;
+            let event = load_event(&tx, event_id)?.ok_or(SandboxError::NotFound(EVENT_NOT_FOUND))?;
+            if event.start_utc <= now {
+                return Err(SandboxError::invalid(
+                    "training_event",
+                    "This training event has already started.",
+                ));
+            }
+            let existing: Option<(String, i64)> = tx
+                .prepare_cached(
+                    "SELECT hold_hash, expires_utc FROM holds WHERE account_id = ?1 AND event_id = ?2 \
+                     AND released_utc IS NULL AND used_utc IS NULL AND expires_utc > ?3",
+                )?
+                .query_row(params![authed.account_id, event_id, now], |row| {
+                    Ok((row.get(0)?, row.get(1)?))
+                })
+                .optional()?;
+            if let Some((hold_hash, expires)) = existing {
+                return Err(SandboxError::HoldConflict(Box::new(HoldConflict {
+                    message: "An active hold already exists for this training event.".to_owned(),
+                    hold_hash: Some(hold_hash),
+                    expires_at: Some(utc_fixed(from_unix(expires))),
+                    expires_in_seconds: Some(expires - now),
+                    training_event: Some(held_event(&event)),
+                })));
+            }
+            if event.remaining() == 0 {
+                return Err(SandboxError::invalid(
+                    "training_event",
+                    "This training event is fully booked.",
+                ));
+            }
+            if event.remaining() - live_holds(&tx, event_id, now)? <= 0 {
+                return Err(SandboxError::invalid(
+                    "training_event",
+                    "Every remaining seat on this training event is held by another booker. Try again in a few minutes.",
+                ));
+            }
+            let hold_hash = random_token(HOLD_HASH_LEN);
+            let expires = now + HOLD_TTL;
+            tx.prepare_cached(
+                "INSERT INTO holds (hold_hash, account_id, event_id, created_utc, expires_utc) \
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![hold_hash, authed.account_id, event_id, now, expires])?;
+            tx.commit()?;
+            Ok(SeatHold {
+                hold_hash,
+                expires_at: utc_fixed(from_unix(now) + Duration::seconds(HOLD_TTL)),
+                expires_in_seconds: HOLD_TTL,
+                training_event: held_event(&event),
+            })
+        })
+        .await?;
+    Ok(ApiJson(hold))
+}
+
+/// `DELETE /training-events/hold/{holdHash}`: releases a live hold.
+pub(crate) async fn release(
+    State(state): State<AppState>,
+    authed: Authed,
+    hold_hash: PathParam,
+) -> Result<ApiJson<ApiError>, SandboxError> {
+    let hold_hash = hold_hash.0;
+    let now = state.clock.now_secs();
+    state
+        .db
+        .call(move |conn| {
+            let tx = write_tx(conn)?;
+            let hold: Option<(i64, i64, Option<i64>, Option<i64>)> = tx
+                .query_row(
+                    "SELECT id, expires_utc, released_utc, used_utc FROM holds \
+                     WHERE hold_hash = ?1 AND account_id = ?2",
+                    params![hold_hash, authed.account_id],
+                    |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
+                )
+                .optional()?;
+            let (id, expires, released, used) =
+                hold.ok_or(SandboxError::NotFound(HOLD_NOT_FOUND))?;
+            if used.is_some() {
+                return Err(SandboxError::invalid(
+                    "hold_hash",
+                    "This hold has already been used for a booking.",
+                ));
+            }
+            if released.is_some() {
+                return Err(SandboxError::invalid(
+                    "hold_hash",
+                    "This hold has already been released.",
+                ));
+            }
+            if expires <= now {
+                return Err(SandboxError::invalid("hold_hash", "This hold has expired."));
+            }
+            tx.execute(
+                "UPDATE holds SET released_utc = ?1 WHERE id = ?2",
+                params![now, id],
+            )?;
+            tx.commit()?;
+            Ok(())
+        })
+        .await?;
+    Ok(ApiJson(ApiError {
+        message: "Hold released.".to_owned(),
+    }))
+}

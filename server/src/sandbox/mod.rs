@@ -1,0 +1,346 @@
+//! The sandbox: a stateful local implementation of the Practical Training API
+//! (`reference/practical-training-api.md`, sections 0 to 6) over SQLite.
+//!
+//! Modules and their jobs:
+//! * `db`: connection, schema, seed data; `uk_time`: UK offsets;
+//!   `clock`: the one clock everything reads.
+//! * `auth`: token pairs and the bearer-token extractor.
+//! * `catalog`: courses, locations, training events.
+//! * `holds`: 30-minute seat holds. `bookings`: bookings, the pay options'
+//!   accounting, cancellation, certificates. `accounts`: profile, credits,
+//!   wallet transactions, booking URL.
+//! * `checkout`: the HTML page that stands in for Stripe Checkout.
+//! * `errors`, `validate`, `extract`, `pagination`, `wire`: Laravel-style
+//!   errors, validation, tolerant extractors, the pagination envelope and
+//!   JSON with `+00:00` timestamps.
+//! * `rate_limit`: 60 requests a minute per client IP on `/api/v1`.
+//! * `testmode`: `/_sandbox/*` clock and fixture endpoints, mounted only with
+//!   `--test-clock`.
+//!
+//! Invariants: every `/api/v1` response is JSON (the certificate PDF aside);
+//! a live hold always has a seat (seats minus bookings minus live holds never
+//! goes below zero); every movement of money or credits is a wallet
+//! transaction; another account's data answers 404.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::middleware::{from_fn, from_fn_with_state};
+use axum::routing::{delete, get, post};
+use axum::Router;
+use chrono::{DateTime, Utc};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+mod accounts;
+mod auth;
+mod bookings;
+mod catalog;
+mod certificate;
+mod checkout;
+mod clock;
+mod db;
+mod errors;
+mod extract;
+mod holds;
+mod pagination;
+mod rate_limit;
+mod testmode;
+mod uk_time;
+mod validate;
+mod wire;
+
+pub use db::DatabaseLocation;
+
+use clock::Clock;
+use db::Db;
+use rate_limit::RateLimiter;
+
+/// Largest request body accepted (64 KiB); larger ones answer 413.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// How to run a sandbox.
+#[derive(Debug, Clone)]
+pub struct SandboxConfig {
+    /// Address to listen on; port 0 picks a free port.
+    pub listen: SocketAddr,
+    /// Where the data lives.
+    pub db: DatabaseLocation,
+    /// Test mode: mounts `/_sandbox/*` (movable clock, fixtures).
+    pub test_clock: bool,
+    /// Test mode only: the instant the clock starts at, for reproducible dates.
+    pub clock_start: Option<DateTime<Utc>>,
+    /// Requests per minute per client IP on `/api/v1`.
+    pub rate_limit: u32,
+    /// Base URL used in pagination links, booking and payment URLs; by
+    /// default `http://` plus the bound address.
+    pub public_url: Option<String>,
+}
+
+impl Default for SandboxConfig {
+    /// The CLI defaults: `127.0.0.1:8081`, `sandbox.sqlite3`, 60 a minute.
+    fn default() -> Self {
+        SandboxConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8081)),
+            db: DatabaseLocation::File("sandbox.sqlite3".into()),
+            test_clock: false,
+            clock_start: None,
+            rate_limit: 60,
+            public_url: None,
+        }
+    }
+}
+
+impl SandboxConfig {
+    /// For tests: an ephemeral port on 127.0.0.1, an in-memory database,
+    /// test mode on and a rate limit high enough never to trigger.
+    pub fn for_tests() -> Self {
+        SandboxConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            db: DatabaseLocation::Memory,
+            test_clock: true,
+            clock_start: None,
+            rate_limit: 1_000_000,
+            public_url: None,
+        }
+    }
+}
+
+/// Why a sandbox could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// Binding or serving failed.
+    #[error("network: {0}")]
+    Io(#[from] std::io::Error),
+    /// The database could not be opened, migrated or seeded.
+    #[error("database: {0}")]
+    Database(#[from] rusqlite::Error),
+    /// The configuration is inconsistent.
+    #[error("configuration: {0}")]
+    Config(&'static str),
+}
+
+/// What every handler shares.
+#[derive(Clone)]
+pub(crate) struct AppState {
+    /// The database.
+    pub db: Db,
+    /// The sandbox clock.
+    pub clock: Arc<Clock>,
+    /// Base URL for links, without a trailing slash.
+    pub public_url: Arc<str>,
+    /// The per-IP request limiter.
+    pub limiter: Arc<RateLimiter>,
+}
+
+impl AppState {
+    /// `{public_url}/api/v1{path}`.
+    pub(crate) fn api_url(&self, path: &str) -> String {
+        format!("{}/api/v1{path}", self.public_url)
+    }
+
+    /// The account's public booking page.
+    pub(crate) fn booking_url(&self, sgi_code: &str) -> String {
+        let code: String = form_urlencoded::byte_serialize(sgi_code.as_bytes()).collect();
+        format!("{}/practical-training/?sgi={code}", self.public_url)
+    }
+}
+
+/// A sandbox serving in the background (see [`spawn_sandbox`]). Dropping it
+/// stops the server.
+#[derive(Debug)]
+pub struct RunningSandbox {
+    local_addr: SocketAddr,
+    url: String,
+    public_url: String,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<std::io::Result<()>>>,
+}
+
+impl RunningSandbox {
+    /// The bound address.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// `http://ADDR` of the bound address, e.g. `http://127.0.0.1:40123`.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The API base, `http://ADDR/api/v1`.
+    pub fn api_url(&self) -> String {
+        format!("{}/api/v1", self.url)
+    }
+
+    /// The base URL the sandbox puts in links it returns.
+    pub fn public_url(&self) -> &str {
+        &self.public_url
+    }
+
+    /// Stops accepting connections and waits for open requests to finish.
+    pub async fn shutdown(mut self) -> std::io::Result<()> {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        match self.task.take() {
+            Some(task) => task
+                .await
+                .map_err(|error| std::io::Error::other(error.to_string()))?,
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for RunningSandbox {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+    }
+}
+
+/// Starts a sandbox in the background of the current Tokio runtime and
+/// returns once it accepts connections.
+///
+/// ```ignore
+/// let sandbox = spawn_sandbox(SandboxConfig::for_tests()).await?;
+/// let events = reqwest::get(format!("{}/training-events", sandbox.api_url())).await?;
+/// ```
+pub async fn spawn_sandbox(config: SandboxConfig) -> Result<RunningSandbox, StartError> {
+    let (listener, app, public_url) = prepare(config).await?;
+    let local_addr = listener.local_addr()?;
+    let (shutdown, stop) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async {
+            let _ = stop.await;
+        })
+        .await
+    });
+    Ok(RunningSandbox {
+        local_addr,
+        url: format!("http://{local_addr}"),
+        public_url,
+        shutdown: Some(shutdown),
+        task: Some(task),
+    })
+}
+
+/// Runs a sandbox in the foreground until `shutdown` resolves, announcing
+/// `sandbox listening on http://ADDR` on stdout once it accepts connections.
+pub async fn serve(
+    config: SandboxConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), StartError> {
+    let (listener, app, _) = prepare(config).await?;
+    crate::announce("sandbox", &listener)?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await?;
+    Ok(())
+}
+
+/// Binds, opens the database and builds the routes.
+async fn prepare(config: SandboxConfig) -> Result<(TcpListener, Router, String), StartError> {
+    if config.clock_start.is_some() && !config.test_clock {
+        return Err(StartError::Config("a clock start needs the test clock"));
+    }
+    if config.rate_limit == 0 {
+        return Err(StartError::Config("the rate limit must be at least 1"));
+    }
+    let listener = TcpListener::bind(config.listen).await?;
+    let bound = listener.local_addr()?;
+    let public_url = match &config.public_url {
+        Some(url) => url.trim_end_matches('/').to_owned(),
+        None => default_public_url(bound),
+    };
+    let clock = Arc::new(Clock::new(config.clock_start));
+    let now = clock.now();
+    let location = config.db.clone();
+    let db = tokio::task::spawn_blocking(move || Db::open(&location, now))
+        .await
+        .map_err(|error| std::io::Error::other(error.to_string()))??;
+    let state = AppState {
+        db,
+        clock,
+        public_url: public_url.clone().into(),
+        limiter: Arc::new(RateLimiter::new(config.rate_limit)),
+    };
+    Ok((listener, router(state, config.test_clock), public_url))
+}
+
+/// `http://` plus the bound address; an unspecified address (`0.0.0.0`)
+/// becomes `127.0.0.1` so links work from this machine.
+fn default_public_url(bound: SocketAddr) -> String {
+    let mut address = bound;
+    if address.ip().is_unspecified() {
+        address.set_ip(if address.is_ipv4() {
+            std::net::Ipv4Addr::LOCALHOST.into()
+        } else {
+            std::net::Ipv6Addr::LOCALHOST.into()
+        });
+    }
+    format!("http://{address}")
+}
+
+/// All routes: `/api/v1`, the checkout pages and, in test mode, `/_sandbox`.
+fn router(state: AppState, test_mode: bool) -> Router {
+    let api = Router::new()
+        .route("/auth/token", post(auth::token))
+        .route("/auth/refresh", post(auth::refresh))
+        .route("/auth/token-info", get(auth::token_info))
+        .route("/auth/revoke", post(auth::revoke))
+        .route("/booking-url", get(accounts::booking_url))
+        .route("/profile", get(accounts::profile))
+        .route("/credits", get(accounts::credits))
+        .route("/transactions", get(accounts::transactions))
+        .route("/courses", get(catalog::courses))
+        .route("/locations", get(catalog::locations))
+        .route("/training-events", get(catalog::events))
+        .route("/training-events/{id}", get(catalog::event))
+        .route("/training-events/{id}/hold", post(holds::hold))
+        .route("/training-events/hold/{hold_hash}", delete(holds::release))
+        .route("/bookings", get(bookings::list).post(bookings::create))
+        .route("/bookings/no-shows", get(bookings::no_shows))
+        .route("/bookings/{id}", get(bookings::show))
+        .route("/bookings/{id}/cancel", post(bookings::cancel))
+        .route("/bookings/{id}/certificate", get(bookings::certificate))
+        .fallback(errors::not_found)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(from_fn_with_state(state.clone(), rate_limit::middleware))
+        .layer(from_fn(errors::json_errors));
+    let mut app = Router::new()
+        .nest("/api/v1", api)
+        .route("/checkout/{token}", get(checkout::show).post(checkout::pay))
+        .route("/practical-training/", get(checkout::booking_page));
+    if test_mode {
+        app = app.nest(
+            "/_sandbox",
+            testmode::router()
+                .fallback(errors::not_found)
+                .layer(DefaultBodyLimit::max(BODY_LIMIT))
+                .layer(from_fn(errors::json_errors)),
+        );
+    }
+    app.fallback(errors::not_found)
+        .layer(CatchPanicLayer::custom(errors::panic_response))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
+        .with_state(state)
+}

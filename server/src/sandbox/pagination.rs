@@ -1,0 +1,85 @@
+//! The pagination envelope of every list endpoint.
+//!
+//! Invariants: `page` is at least 1 and `per_page` 1 to 100 (default 20), or
+//! the request is a 422; `last_page` is at least 1; links are absolute,
+//! keep the request's other query parameters, and are `null` where there is
+//! no such page.
+
+use booking_core::api::{Page, PageLinks, PageMeta};
+
+use super::extract::QueryParams;
+use super::validate::Validator;
+use super::AppState;
+
+/// Items per page when the request does not say.
+pub(crate) const DEFAULT_PER_PAGE: i64 = 20;
+/// Largest `per_page` accepted.
+pub(crate) const MAX_PER_PAGE: i64 = 100;
+
+/// Which page a list request asks for.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PageRequest {
+    /// Page number from 1.
+    pub page: i64,
+    /// Items per page.
+    pub per_page: i64,
+}
+
+impl PageRequest {
+    /// Reads `page` and `per_page`, recording errors in `validator`.
+    pub(crate) fn from_query(query: &QueryParams, validator: &mut Validator) -> PageRequest {
+        let page = validator
+            .query_integer(query.get("page"), "page", 1, 1_000_000)
+            .unwrap_or(1);
+        let per_page = validator
+            .query_integer(query.get("per_page"), "per_page", 1, MAX_PER_PAGE)
+            .unwrap_or(DEFAULT_PER_PAGE);
+        PageRequest { page, per_page }
+    }
+
+    /// SQL `LIMIT` value.
+    pub(crate) fn limit(self) -> i64 {
+        self.per_page
+    }
+
+    /// SQL `OFFSET` value.
+    pub(crate) fn offset(self) -> i64 {
+        (self.page - 1) * self.per_page
+    }
+}
+
+/// Wraps one page of items in the envelope, with links built from `path`
+/// (e.g. `/training-events`) and the request's query.
+pub(crate) fn envelope<T>(
+    state: &AppState,
+    path: &str,
+    query: &QueryParams,
+    request: PageRequest,
+    total: i64,
+    data: Vec<T>,
+) -> Page<T> {
+    let last_page = ((total + request.per_page - 1) / request.per_page).max(1);
+    let link = |page: i64| {
+        let mut serializer = form_urlencoded::Serializer::new(String::new());
+        for (key, value) in query.pairs() {
+            if key != "page" {
+                serializer.append_pair(key, value);
+            }
+        }
+        serializer.append_pair("page", &page.to_string());
+        format!("{}?{}", state.api_url(path), serializer.finish())
+    };
+    Page {
+        data,
+        meta: PageMeta {
+            current_page: u32::try_from(request.page).unwrap_or(u32::MAX),
+            per_page: u32::try_from(request.per_page).unwrap_or(u32::MAX),
+            last_page: u32::try_from(last_page).unwrap_or(u32::MAX),
+            total: u64::try_from(total).unwrap_or(0),
+        },
+        links: PageLinks {
+            next: (request.page < last_page).then(|| link(request.page + 1)),
+            prev: (request.page > 1).then(|| link(request.page - 1)),
+        },
+    }
+}
