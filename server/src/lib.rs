@@ -53,7 +53,7 @@ enum Server {
     ///
     /// Credentials come from the environment: HBG_CLIENT_ID, HBG_API_KEY and
     /// HBG_GATEWAY_KEY (the key signing widget sessions; random when unset).
-    Gateway(gateway::GatewayArgs),
+    Gateway(Box<gateway::GatewayArgs>),
 }
 
 /// Why a server could not start or stopped.
