@@ -250,3 +250,28 @@ async fn api_answers_are_uncacheable_traceable_and_compressed() {
         assert_eq!(compressed.headers()["content-encoding"], encoding);
     }
 }
+
+#[tokio::test]
+async fn behind_a_load_balancer_each_forwarded_client_has_its_own_budget() {
+    let stack = Stack::start_with(|config, _| {
+        config.rate_limit = 2;
+        config.trust_forwarded_for = true;
+    })
+    .await;
+    let url = format!("{}/api/options", stack.gateway.url());
+    let from = |client: &str| {
+        stack
+            .client
+            .get(&url)
+            .header("x-forwarded-for", format!("203.0.113.9, {client}"))
+    };
+    for client in ["198.51.100.1", "198.51.100.2"] {
+        assert_eq!(send(from(client)).await.status, StatusCode::OK);
+        assert_eq!(send(from(client)).await.status, StatusCode::OK);
+        assert_eq!(
+            send(from(client)).await.status,
+            StatusCode::TOO_MANY_REQUESTS,
+            "{client}"
+        );
+    }
+}

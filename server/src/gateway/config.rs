@@ -468,6 +468,17 @@ mod tests {
     }
 
     #[test]
+    fn the_example_file_is_a_valid_configuration() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("gateway.example.toml");
+        let config = args(&["--config", path.to_str().unwrap()])
+            .resolve(&ENV)
+            .unwrap();
+        assert_eq!(config.upstream, "https://tdta.hbcompliance.co.uk/api/v1");
+        assert_eq!(config.allowed_origins, vec!["https://www.agency.example"]);
+        assert_eq!(config.agency.contact_name.as_deref(), Some("Tom Birch"));
+    }
+
+    #[test]
     fn bad_settings_are_named() {
         let error = args(&["--pay-options", "credits,cash"])
             .resolve(&ENV)

@@ -163,9 +163,10 @@ async fn all_pages<T: DeserializeOwned>(
     }
 }
 
-/// The account profile, cached with the catalogue.
-async fn profile(state: &AppState) -> Result<ClientProfile, GatewayError> {
-    let bytes = state
+/// The account profile, cached with the catalogue; `None` when the
+/// upstream has no profile endpoint (it is inferred, not documented).
+async fn profile(state: &AppState) -> Result<Option<ClientProfile>, GatewayError> {
+    let loaded = state
         .cache
         .get(Freshness::Catalogue, "/profile".to_owned(), || async {
             let profile: ClientProfile = state
@@ -178,8 +179,17 @@ async fn profile(state: &AppState) -> Result<ClientProfile, GatewayError> {
                 .await?;
             to_bytes(&profile)
         })
-        .await?;
+        .await;
+    let bytes = match loaded {
+        Ok(bytes) => bytes,
+        Err(GatewayError::NotFound(_)) => {
+            tracing::warn!("the upstream has no account profile: offering the configured pay options as they are");
+            return Ok(None);
+        }
+        Err(error) => return Err(error),
+    };
     serde_json::from_slice(&bytes)
+        .map(Some)
         .map_err(|error| GatewayError::BadGateway(format!("cached profile: {error}")))
 }
 
@@ -193,9 +203,13 @@ pub async fn options(
         Some(_) => None,
         None => Some(state.signer.new_session().1),
     };
+    let (name, invoice_payments) = match profile {
+        Some(profile) => (profile.name, profile.invoice_payments),
+        None => (String::new(), true),
+    };
     Ok(Json(WidgetOptions {
-        account_name: state.account_name.clone().unwrap_or(profile.name),
-        pay_options: state.policy.offered(profile.invoice_payments),
+        account_name: state.account_name.clone().unwrap_or(name),
+        pay_options: state.policy.offered(invoice_payments),
         payment_origins: state.policy.payment_origins().to_vec(),
         session,
     }))
