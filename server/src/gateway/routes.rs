@@ -190,7 +190,7 @@ async fn profile(state: &AppState) -> Result<Option<ClientProfile>, GatewayError
     };
     serde_json::from_slice(&bytes)
         .map(Some)
-        .map_err(|error| GatewayError::BadGateway(format!("cached profile: {error}")))
+        .map_err(|error| GatewayError::BadGateway(super::upstream::unreadable(&error)))
 }
 
 /// `GET /api/options`.

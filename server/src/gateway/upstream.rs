@@ -125,9 +125,8 @@ impl Reply {
     /// validation error with the upstream's field errors.
     pub fn json<T: DeserializeOwned>(self, not_found: &'static str) -> Result<T, GatewayError> {
         match self.status {
-            status if status.is_success() => serde_json::from_slice(&self.body).map_err(|error| {
-                GatewayError::BadGateway(format!("unreadable upstream answer: {error}"))
-            }),
+            status if status.is_success() => serde_json::from_slice(&self.body)
+                .map_err(|error| GatewayError::BadGateway(unreadable(&error))),
             _ => Err(self.into_error(not_found)),
         }
     }
@@ -140,6 +139,17 @@ impl Reply {
             status => GatewayError::BadGateway(format!("unexpected upstream status {status}")),
         }
     }
+}
+
+/// Why an answer did not decode, without quoting it (it may hold personal
+/// data): the kind of error and where.
+pub fn unreadable(error: &serde_json::Error) -> String {
+    format!(
+        "unreadable upstream answer ({:?} error at line {} column {})",
+        error.classify(),
+        error.line(),
+        error.column()
+    )
 }
 
 /// The upstream's 422 body with `hold_hash` errors renamed to `hold_ref`
@@ -510,6 +520,19 @@ mod tests {
         assert!(error.errors.contains_key("hold_ref"));
         assert!(!error.errors.contains_key("hold_hash"));
         assert!(error.errors.contains_key("email"));
+    }
+
+    #[test]
+    fn an_unreadable_answer_is_described_without_quoting_it() {
+        let reply = Reply {
+            status: StatusCode::OK,
+            body: Bytes::from_static(br#"{"id":"Priya Patel"}"#),
+        };
+        let Err(GatewayError::BadGateway(reason)) = reply.json::<booking_core::api::Trainer>("")
+        else {
+            panic!("an unreadable answer is a bad gateway");
+        };
+        assert!(!reason.contains("Priya"), "{reason}");
     }
 
     #[test]
