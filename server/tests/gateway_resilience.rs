@@ -87,7 +87,8 @@ async fn an_upstream_that_is_down_is_a_502_and_the_gateway_recovers() {
     let client = reqwest::Client::new();
     let account = create_account(&client, sandbox.url()).await;
     let down: SocketAddr = unused_address().await;
-    let mut config = gateway_config(&format!("http://{down}/api/v1"), &account, temp_dir("down"));
+    let dir = temp_dir("down");
+    let mut config = gateway_config(&format!("http://{down}/api/v1"), &account, dir.path());
     config.upstream_timeout = Duration::from_secs(2);
     let gateway = spawn_gateway(config).await.unwrap();
 

@@ -82,7 +82,7 @@ async fn no_credential_token_or_personal_data_leaks_into_responses_or_logs() {
     let account = create_account(&client, sandbox.url()).await;
     let proxy = Proxy::start("127.0.0.1:0".parse().unwrap(), sandbox.url()).await;
     let dir = temp_dir("binary");
-    let config = dir.join("gateway.toml");
+    let config = dir.path().join("gateway.toml");
     std::fs::write(
         &config,
         format!(
@@ -104,7 +104,7 @@ async fn no_credential_token_or_personal_data_leaks_into_responses_or_logs() {
         "--upstream",
         &proxy.api_url(),
         "--static",
-        dir.to_str().unwrap(),
+        dir.path().to_str().unwrap(),
         "--config",
         config.to_str().unwrap(),
     ]

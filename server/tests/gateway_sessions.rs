@@ -187,7 +187,7 @@ async fn sessions_and_refs_work_across_instances_sharing_the_key() {
     let mut config = gateway_config(
         &stack.proxy.api_url(),
         &stack.account,
-        stack.static_dir.clone(),
+        stack.static_dir.path(),
     );
     config.pay_options = vec![PayOption::Credits];
     let second = spawn_gateway(config).await.expect("second gateway");
@@ -209,7 +209,7 @@ async fn sessions_and_refs_work_across_instances_sharing_the_key() {
     let mut config = gateway_config(
         &stack.proxy.api_url(),
         &stack.account,
-        stack.static_dir.clone(),
+        stack.static_dir.path(),
     );
     config.signing_key = None;
     let stranger = spawn_gateway(config).await.expect("third gateway");

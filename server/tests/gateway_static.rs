@@ -7,7 +7,7 @@ mod gateway_support;
 use std::path::Path;
 
 use booking_server::gateway::{spawn_gateway, GatewayConfig, RunningGateway};
-use gateway_support::{send, temp_dir};
+use gateway_support::{send, temp_dir, TempDir};
 use reqwest::StatusCode;
 
 const WASM: &str = "booking-widget-14587bb7ddbeabeb_bg.wasm";
@@ -16,17 +16,21 @@ const WASM_BYTES: &[u8] =
     b"\0asm\x01\0\0\0 pretend module with enough bytes to be worth compressing";
 const BROTLI_BYTES: &[u8] = b"pretend brotli bytes";
 
-async fn gateway() -> RunningGateway {
+async fn gateway() -> (RunningGateway, TempDir) {
     let dir = temp_dir("files");
-    write(&dir, "index.html", b"<!DOCTYPE html><title>Book</title>");
-    write(&dir, "widget.js", b"console.log('widget');");
-    write(&dir, WASM, WASM_BYTES);
-    write(&dir, &format!("{WASM}.br"), BROTLI_BYTES);
-    write(&dir, CSS, b":host { display: block; }");
-    let mut config = GatewayConfig::new("http://127.0.0.1:9/api/v1", dir);
+    write(
+        &dir.path(),
+        "index.html",
+        b"<!DOCTYPE html><title>Book</title>",
+    );
+    write(&dir.path(), "widget.js", b"console.log('widget');");
+    write(&dir.path(), WASM, WASM_BYTES);
+    write(&dir.path(), &format!("{WASM}.br"), BROTLI_BYTES);
+    write(&dir.path(), CSS, b":host { display: block; }");
+    let mut config = GatewayConfig::new("http://127.0.0.1:9/api/v1", dir.path());
     config.listen = "127.0.0.1:0".parse().unwrap();
     config.allowed_origins = vec!["https://www.agency.example".into()];
-    spawn_gateway(config).await.expect("gateway starts")
+    (spawn_gateway(config).await.expect("gateway starts"), dir)
 }
 
 fn write(dir: &Path, name: &str, bytes: &[u8]) {
@@ -43,7 +47,7 @@ async fn get(gateway: &RunningGateway, path: &str, encoding: Option<&str>) -> re
 
 #[tokio::test]
 async fn hashed_files_are_immutable_and_stable_names_revalidate() {
-    let gateway = gateway().await;
+    let (gateway, _dir) = gateway().await;
     for path in [format!("/{WASM}"), format!("/{CSS}")] {
         let response = get(&gateway, &path, None).await;
         assert_eq!(response.status(), StatusCode::OK, "{path}");
@@ -70,7 +74,7 @@ async fn hashed_files_are_immutable_and_stable_names_revalidate() {
 
 #[tokio::test]
 async fn pages_carry_the_strict_content_security_policy() {
-    let gateway = gateway().await;
+    let (gateway, _dir) = gateway().await;
     let page = get(&gateway, "/", None).await;
     let csp = page.headers()["content-security-policy"]
         .to_str()
@@ -93,7 +97,7 @@ async fn pages_carry_the_strict_content_security_policy() {
 
 #[tokio::test]
 async fn precompressed_brotli_is_served_to_clients_that_accept_it() {
-    let gateway = gateway().await;
+    let (gateway, _dir) = gateway().await;
     let brotli = get(&gateway, &format!("/{WASM}"), Some("br, gzip")).await;
     assert_eq!(brotli.headers()["content-encoding"], "br");
     assert_eq!(brotli.headers()["content-type"], "application/wasm");
@@ -112,7 +116,7 @@ async fn precompressed_brotli_is_served_to_clients_that_accept_it() {
 
 #[tokio::test]
 async fn without_credentials_the_files_are_served_and_the_api_says_so() {
-    let gateway = gateway().await;
+    let (gateway, _dir) = gateway().await;
     assert_eq!(get(&gateway, "/", None).await.status(), StatusCode::OK);
     let options = send(reqwest::Client::new().get(format!("{}/api/options", gateway.url()))).await;
     assert_eq!(

@@ -465,6 +465,7 @@ mod tests {
             Some("accounts@agency.example")
         );
         assert_eq!(config.listen.port(), 0);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

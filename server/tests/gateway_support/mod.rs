@@ -267,7 +267,7 @@ pub struct Stack {
     pub gateway: RunningGateway,
     pub account: Account,
     pub client: reqwest::Client,
-    pub static_dir: PathBuf,
+    pub static_dir: TempDir,
 }
 
 /// A gateway configuration for `upstream` with a test account: every test
@@ -291,15 +291,31 @@ pub fn gateway_config(upstream: &str, account: &Account, static_dir: PathBuf) ->
 /// The host page origin the test gateways allow.
 pub const HOST_ORIGIN: &str = "https://host.example";
 
+/// A directory removed when dropped.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    /// Its path.
+    pub fn path(&self) -> PathBuf {
+        self.0.clone()
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 /// An empty directory for the gateway's files.
-pub fn temp_dir(name: &str) -> PathBuf {
+pub fn temp_dir(name: &str) -> TempDir {
     let dir = std::env::temp_dir().join(format!(
         "gateway-test-{name}-{}-{}",
         std::process::id(),
         rand_suffix()
     ));
     std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
+    TempDir(dir)
 }
 
 fn rand_suffix() -> String {
@@ -325,7 +341,7 @@ impl Stack {
         let account = create_account(&client, sandbox.url()).await;
         let proxy = Proxy::start(SocketAddr::from(([127, 0, 0, 1], 0)), sandbox.url()).await;
         let static_dir = temp_dir("static");
-        let mut config = gateway_config(&proxy.api_url(), &account, static_dir.clone());
+        let mut config = gateway_config(&proxy.api_url(), &account, static_dir.path());
         configure(&mut config, &sandbox);
         let gateway = spawn_gateway(config).await.expect("gateway starts");
         Stack {
