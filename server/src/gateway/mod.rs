@@ -49,16 +49,18 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
-pub mod cache;
+mod cache;
 pub mod config;
-pub mod errors;
-pub mod policy;
-pub mod routes;
-pub mod session;
-pub mod static_files;
-pub mod upstream;
+mod errors;
+mod policy;
+mod routes;
+mod session;
+mod static_files;
+mod upstream;
 
+pub use cache::CacheTtls;
 pub use config::{ConfigError, Credentials, GatewayArgs, GatewayConfig, Secret};
+pub use policy::AgencyContact;
 
 use booking_core::widget_api::{IDEMPOTENCY_HEADER, SESSION_HEADER};
 use cache::ReadCache;
