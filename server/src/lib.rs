@@ -3,11 +3,11 @@
 //! * `sandbox`: a stateful local implementation of the Practical Training
 //!   API over SQLite, for the demo, the tests and agencies' own testing.
 //!   Tests start one in-process with [`sandbox::spawn_sandbox`].
-//! * `gateway`: the agency-side server. It serves the widget's files and,
-//!   in later stages, the allow-listed booking API.
+//! * `gateway`: the agency-side server. It serves the widget's files and the
+//!   allow-listed booking API (`/api`), holding the upstream credentials.
+//!   Tests start one in-process with [`gateway::spawn_gateway`].
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand};
@@ -49,15 +49,11 @@ enum Server {
         #[arg(long)]
         public_url: Option<String>,
     },
-    /// The agency-side server: serves the widget's files.
-    Gateway {
-        /// Address to listen on; port 0 picks a free port.
-        #[arg(long, default_value = "127.0.0.1:8080")]
-        listen: SocketAddr,
-        /// Directory of the built widget (`dist/`).
-        #[arg(long = "static", default_value = "dist")]
-        static_dir: PathBuf,
-    },
+    /// The agency-side server: serves the widget's files and its API.
+    ///
+    /// Credentials come from the environment: HBG_CLIENT_ID, HBG_API_KEY and
+    /// HBG_GATEWAY_KEY (the key signing widget sessions; random when unset).
+    Gateway(Box<gateway::GatewayArgs>),
 }
 
 /// Why a server could not start or stopped.
@@ -69,6 +65,12 @@ pub enum ServerError {
     /// The sandbox could not start.
     #[error("sandbox: {0}")]
     Sandbox(#[from] sandbox::StartError),
+    /// The gateway could not start.
+    #[error("gateway: {0}")]
+    Gateway(#[from] gateway::StartError),
+    /// A gateway setting is wrong.
+    #[error("gateway configuration: {0}")]
+    GatewayConfig(#[from] gateway::ConfigError),
 }
 
 impl Command {
@@ -94,13 +96,9 @@ impl Command {
                 sandbox::serve(config, shutdown_signal()).await?;
                 Ok(())
             }
-            Server::Gateway { listen, static_dir } => {
-                let listener = TcpListener::bind(listen).await?;
-                announce("gateway", &listener)?;
-                let app = gateway::router(gateway::GatewayConfig { static_dir });
-                axum::serve(listener, app)
-                    .with_graceful_shutdown(shutdown_signal())
-                    .await?;
+            Server::Gateway(args) => {
+                let config = args.resolve(&gateway::config::ProcessEnvironment)?;
+                gateway::serve(config, shutdown_signal()).await?;
                 Ok(())
             }
         }
@@ -136,12 +134,15 @@ pub async fn shutdown_signal() {
     }
 }
 
-/// Logs to stderr, filtered by `RUST_LOG` (default `info`).
+/// Logs to stderr, filtered by `RUST_LOG` (default `info`); colours only
+/// when stderr is a terminal, so log files and collectors get plain text.
 pub fn init_tracing() {
+    use std::io::IsTerminal;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr)
         .init();
 }

@@ -1,0 +1,515 @@
+//! The gateway's configuration: command-line flags, an optional TOML file
+//! (`--config gateway.toml`) and, for secrets, the environment only.
+//!
+//! A flag wins over the file, the file over the default. Secrets
+//! (`HBG_CLIENT_ID`, `HBG_API_KEY`, `HBG_GATEWAY_KEY`) are read from the
+//! environment and nowhere else, so they stay out of files and process
+//! listings.
+//!
+//! Invariants: secrets are held in [`Secret`], whose `Debug` prints
+//! `[redacted]` and which has no `Display`; origins are normalised when
+//! read; pay options are the four the API knows; a bad setting stops the
+//! gateway at start with a message naming it.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use booking_core::api::PayOption;
+use serde::Deserialize;
+
+use super::cache::CacheTtls;
+use super::policy::{origin_of, parse_origin, AgencyContact};
+use super::session::MIN_KEY_BYTES;
+
+/// A credential or token: never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    pub fn new(value: String) -> Secret {
+        Secret(value)
+    }
+
+    /// The value, for the one place that sends it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+/// The agency's API credentials.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    /// `hb_client_id`, e.g. `HB-00417` (not secret, but kept out of logs).
+    pub client_id: String,
+    /// An active API key.
+    pub api_key: Secret,
+}
+
+/// Everything a gateway needs to run.
+#[derive(Debug, Clone)]
+pub struct GatewayConfig {
+    /// Address to listen on; port 0 picks a free port.
+    pub listen: SocketAddr,
+    /// The upstream API base URL including its version path, e.g.
+    /// `https://tdta.hbcompliance.co.uk/api/v1` or `http://127.0.0.1:8081/api/v1`.
+    pub upstream: String,
+    /// Directory of the built widget (`dist/`).
+    pub static_dir: PathBuf,
+    /// API credentials; without them `/api` answers 503 and only the files
+    /// are served.
+    pub credentials: Option<Credentials>,
+    /// HMAC key for sessions and references; `None` makes a random one.
+    pub signing_key: Option<Secret>,
+    /// Host page origins allowed to call `/api` (same-origin always is).
+    pub allowed_origins: Vec<String>,
+    /// Pay options a public candidate may use, in the order offered.
+    pub pay_options: Vec<PayOption>,
+    /// Origins a `payment_url` may point at.
+    pub payment_origins: Vec<String>,
+    /// Agency contact fields added to every booking.
+    pub agency: AgencyContact,
+    /// Display name for the widget; by default the account's name upstream.
+    pub account_name: Option<String>,
+    /// Widget requests per minute per client IP.
+    pub rate_limit: u32,
+    /// Upstream request timeout.
+    pub upstream_timeout: Duration,
+    /// Cache lifetimes.
+    pub cache: CacheTtls,
+    /// The gateway's public origin when it is behind a proxy; by default a
+    /// request's `Host` header decides what is same-origin.
+    pub public_url: Option<String>,
+    /// Take the client IP (for the rate limit) from the last
+    /// `X-Forwarded-For` entry, for a gateway behind a load balancer.
+    pub trust_forwarded_for: bool,
+}
+
+/// Default widget requests per minute per client IP.
+pub const DEFAULT_RATE_LIMIT: u32 = 120;
+
+impl GatewayConfig {
+    /// The defaults, for the upstream at `upstream` and the files in `static_dir`.
+    pub fn new(upstream: impl Into<String>, static_dir: impl Into<PathBuf>) -> GatewayConfig {
+        GatewayConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            upstream: upstream.into(),
+            static_dir: static_dir.into(),
+            credentials: None,
+            signing_key: None,
+            allowed_origins: Vec::new(),
+            pay_options: vec![PayOption::CandidatePays],
+            payment_origins: vec!["https://checkout.stripe.com".to_owned()],
+            agency: AgencyContact::default(),
+            account_name: None,
+            rate_limit: DEFAULT_RATE_LIMIT,
+            upstream_timeout: Duration::from_secs(10),
+            cache: CacheTtls {
+                catalogue: Duration::from_secs(300),
+                events: Duration::from_secs(10),
+            },
+            public_url: None,
+            trust_forwarded_for: false,
+        }
+    }
+
+    /// Checks and normalises the settings.
+    pub fn validated(mut self) -> Result<GatewayConfig, ConfigError> {
+        let upstream = url::Url::parse(&self.upstream)
+            .ok()
+            .filter(|url| matches!(url.scheme(), "http" | "https") && url.host().is_some())
+            .ok_or_else(|| {
+                ConfigError::new(
+                    "upstream",
+                    "must be an http(s) URL such as https://tdta.hbcompliance.co.uk/api/v1",
+                )
+            })?;
+        self.upstream = upstream.as_str().trim_end_matches('/').to_owned();
+        self.allowed_origins = normalise_origins("allowed_origins", &self.allowed_origins)?;
+        self.payment_origins = normalise_origins("payment_origins", &self.payment_origins)?;
+        if let Some(option) = self
+            .pay_options
+            .iter()
+            .find(|option| matches!(option, PayOption::Other(_)))
+        {
+            return Err(ConfigError::new(
+                "pay_options",
+                format!("{option:?} is not one of credits, balance, inv, candidate_pays"),
+            ));
+        }
+        if self.pay_options.is_empty() {
+            return Err(ConfigError::new(
+                "pay_options",
+                "allow at least one pay option",
+            ));
+        }
+        if self.rate_limit == 0 {
+            return Err(ConfigError::new("rate_limit", "must be at least 1"));
+        }
+        if self.upstream_timeout.is_zero() {
+            return Err(ConfigError::new(
+                "upstream_timeout",
+                "must be more than 0 seconds",
+            ));
+        }
+        if let Some(key) = &self.signing_key {
+            if key.expose().len() < MIN_KEY_BYTES {
+                return Err(ConfigError::new(
+                    "HBG_GATEWAY_KEY",
+                    format!("must be at least {MIN_KEY_BYTES} characters"),
+                ));
+            }
+        }
+        if let Some(public_url) = &self.public_url {
+            let origin = origin_of(public_url)
+                .ok_or_else(|| ConfigError::new("public_url", "must be an http(s) URL"))?;
+            self.public_url = Some(origin);
+        }
+        Ok(self)
+    }
+}
+
+fn normalise_origins(
+    setting: &'static str,
+    origins: &[String],
+) -> Result<Vec<String>, ConfigError> {
+    origins
+        .iter()
+        .map(|origin| parse_origin(origin).map_err(|message| ConfigError::new(setting, message)))
+        .collect()
+}
+
+/// A setting that cannot be used.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{setting}: {message}")]
+pub struct ConfigError {
+    setting: &'static str,
+    message: String,
+}
+
+impl ConfigError {
+    fn new(setting: &'static str, message: impl Into<String>) -> ConfigError {
+        ConfigError {
+            setting,
+            message: message.into(),
+        }
+    }
+}
+
+/// `booking-server gateway` flags. Each may also be set in the TOML file
+/// under the same name with `_` for `-` (`static` for `--static`).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct GatewayArgs {
+    /// TOML file with any of the settings below.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Address to listen on; port 0 picks a free port [default: 127.0.0.1:8080].
+    #[arg(long)]
+    pub listen: Option<SocketAddr>,
+    /// Upstream API base URL including `/api/v1`
+    /// [default: http://127.0.0.1:8081/api/v1, the local sandbox].
+    #[arg(long)]
+    pub upstream: Option<String>,
+    /// Directory of the built widget [default: dist].
+    #[arg(long = "static")]
+    pub static_dir: Option<PathBuf>,
+    /// Host page origins allowed to call the API, comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    pub allowed_origins: Option<Vec<String>>,
+    /// Pay options candidates may use, comma-separated [default: candidate_pays].
+    #[arg(long, value_delimiter = ',')]
+    pub pay_options: Option<Vec<String>>,
+    /// Origins a payment URL may point at [default: https://checkout.stripe.com].
+    #[arg(long, value_delimiter = ',')]
+    pub payment_origins: Option<Vec<String>>,
+    /// Person at the agency, added to every booking.
+    #[arg(long)]
+    pub agency_contact_name: Option<String>,
+    /// That person's email.
+    #[arg(long)]
+    pub agency_contact_email: Option<String>,
+    /// Agency mailbox, e.g. for invoices.
+    #[arg(long)]
+    pub agency_email: Option<String>,
+    /// Name shown in the widget [default: the account's name upstream].
+    #[arg(long)]
+    pub account_name: Option<String>,
+    /// Widget requests per minute per client IP [default: 120].
+    #[arg(long)]
+    pub rate_limit: Option<u32>,
+    /// Upstream request timeout in seconds [default: 10].
+    #[arg(long)]
+    pub upstream_timeout: Option<f64>,
+    /// Seconds courses, locations and the profile are cached [default: 300].
+    #[arg(long)]
+    pub catalogue_ttl: Option<f64>,
+    /// Seconds training events are cached [default: 10].
+    #[arg(long)]
+    pub events_ttl: Option<f64>,
+    /// The gateway's public URL when behind a proxy, e.g. https://booking.agency.example.
+    #[arg(long)]
+    pub public_url: Option<String>,
+    /// Take the client IP from the last X-Forwarded-For entry (behind a load balancer).
+    #[arg(long)]
+    pub trust_forwarded_for: bool,
+}
+
+/// The TOML file: the same settings as the flags.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    listen: Option<SocketAddr>,
+    upstream: Option<String>,
+    #[serde(rename = "static")]
+    static_dir: Option<PathBuf>,
+    allowed_origins: Option<Vec<String>>,
+    pay_options: Option<Vec<String>>,
+    payment_origins: Option<Vec<String>>,
+    agency_contact_name: Option<String>,
+    agency_contact_email: Option<String>,
+    agency_email: Option<String>,
+    account_name: Option<String>,
+    rate_limit: Option<u32>,
+    upstream_timeout: Option<f64>,
+    catalogue_ttl: Option<f64>,
+    events_ttl: Option<f64>,
+    public_url: Option<String>,
+    trust_forwarded_for: Option<bool>,
+}
+
+/// Where secrets come from: the process environment, or a map in tests.
+pub trait Environment {
+    /// The value of a variable, if set and not empty.
+    fn var(&self, name: &str) -> Option<String>;
+}
+
+/// The process environment.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ProcessEnvironment;
+
+impl Environment for ProcessEnvironment {
+    fn var(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok().filter(|value| !value.is_empty())
+    }
+}
+
+impl<const N: usize> Environment for [(&str, &str); N] {
+    fn var(&self, name: &str) -> Option<String> {
+        self.iter()
+            .find(|(key, _)| *key == name)
+            .map(|(_, value)| (*value).to_owned())
+    }
+}
+
+impl GatewayArgs {
+    /// The configuration these flags, their file and the environment give.
+    pub fn resolve(&self, env: &impl Environment) -> Result<GatewayConfig, ConfigError> {
+        let file = match &self.config {
+            Some(path) => read_file(path)?,
+            None => FileConfig::default(),
+        };
+        let mut config = GatewayConfig::new(
+            pick(self.upstream.clone(), file.upstream)
+                .unwrap_or_else(|| "http://127.0.0.1:8081/api/v1".to_owned()),
+            pick(self.static_dir.clone(), file.static_dir).unwrap_or_else(|| "dist".into()),
+        );
+        if let Some(listen) = pick(self.listen, file.listen) {
+            config.listen = listen;
+        }
+        if let Some(origins) = pick(self.allowed_origins.clone(), file.allowed_origins) {
+            config.allowed_origins = origins;
+        }
+        if let Some(options) = pick(self.pay_options.clone(), file.pay_options) {
+            config.pay_options = options
+                .iter()
+                .map(|option| PayOption::parse(option.trim()))
+                .collect();
+        }
+        if let Some(origins) = pick(self.payment_origins.clone(), file.payment_origins) {
+            config.payment_origins = origins;
+        }
+        config.agency = AgencyContact {
+            contact_name: pick(self.agency_contact_name.clone(), file.agency_contact_name),
+            contact_email: pick(self.agency_contact_email.clone(), file.agency_contact_email),
+            email: pick(self.agency_email.clone(), file.agency_email),
+        };
+        config.account_name = pick(self.account_name.clone(), file.account_name);
+        if let Some(limit) = pick(self.rate_limit, file.rate_limit) {
+            config.rate_limit = limit;
+        }
+        if let Some(seconds) = pick(self.upstream_timeout, file.upstream_timeout) {
+            config.upstream_timeout = seconds_setting("upstream_timeout", seconds)?;
+        }
+        if let Some(seconds) = pick(self.catalogue_ttl, file.catalogue_ttl) {
+            config.cache.catalogue = seconds_setting("catalogue_ttl", seconds)?;
+        }
+        if let Some(seconds) = pick(self.events_ttl, file.events_ttl) {
+            config.cache.events = seconds_setting("events_ttl", seconds)?;
+        }
+        config.public_url = pick(self.public_url.clone(), file.public_url);
+        config.trust_forwarded_for =
+            self.trust_forwarded_for || file.trust_forwarded_for.unwrap_or(false);
+        config.credentials = match (env.var("HBG_CLIENT_ID"), env.var("HBG_API_KEY")) {
+            (Some(client_id), Some(api_key)) => Some(Credentials {
+                client_id,
+                api_key: Secret::new(api_key),
+            }),
+            (None, None) => None,
+            _ => {
+                return Err(ConfigError::new(
+                    "HBG_CLIENT_ID/HBG_API_KEY",
+                    "set both or neither",
+                ))
+            }
+        };
+        config.signing_key = env.var("HBG_GATEWAY_KEY").map(Secret::new);
+        config.validated()
+    }
+}
+
+fn pick<T>(flag: Option<T>, file: Option<T>) -> Option<T> {
+    flag.or(file)
+}
+
+fn seconds_setting(setting: &'static str, seconds: f64) -> Result<Duration, ConfigError> {
+    Duration::try_from_secs_f64(seconds)
+        .map_err(|_| ConfigError::new(setting, "must be a number of seconds, 0 or more"))
+}
+
+fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|error| {
+        ConfigError::new("config", format!("reading {}: {error}", path.display()))
+    })?;
+    toml::from_str(&text)
+        .map_err(|error| ConfigError::new("config", format!("{}: {error}", path.display())))
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Debug, Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: GatewayArgs,
+    }
+
+    fn args(flags: &[&str]) -> GatewayArgs {
+        let mut argv = vec!["gateway"];
+        argv.extend_from_slice(flags);
+        Cli::parse_from(argv).args
+    }
+
+    const ENV: [(&str, &str); 2] = [("HBG_CLIENT_ID", "HB-DEMO"), ("HBG_API_KEY", "sandbox-key")];
+
+    #[test]
+    fn defaults_need_no_flags() {
+        let config = args(&[]).resolve(&ENV).unwrap();
+        assert_eq!(config.upstream, "http://127.0.0.1:8081/api/v1");
+        assert_eq!(config.pay_options, vec![PayOption::CandidatePays]);
+        assert_eq!(config.payment_origins, vec!["https://checkout.stripe.com"]);
+        assert_eq!(config.rate_limit, DEFAULT_RATE_LIMIT);
+        assert_eq!(config.credentials.unwrap().client_id, "HB-DEMO");
+        assert!(config.signing_key.is_none());
+    }
+
+    #[test]
+    fn flags_win_over_the_file() {
+        let dir = std::env::temp_dir().join(format!("gateway-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("gateway.toml");
+        std::fs::write(
+            &path,
+            r#"
+            upstream = "http://127.0.0.1:9000/api/v1/"
+            static = "/srv/widget"
+            allowed_origins = ["https://www.agency.example/"]
+            pay_options = ["credits", "candidate_pays"]
+            rate_limit = 30
+            upstream_timeout = 2.5
+            agency_email = "accounts@agency.example"
+            "#,
+        )
+        .unwrap();
+        let config = args(&[
+            "--config",
+            path.to_str().unwrap(),
+            "--rate-limit",
+            "99",
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .resolve(&ENV)
+        .unwrap();
+        assert_eq!(config.upstream, "http://127.0.0.1:9000/api/v1");
+        assert_eq!(config.static_dir, PathBuf::from("/srv/widget"));
+        assert_eq!(config.allowed_origins, vec!["https://www.agency.example"]);
+        assert_eq!(
+            config.pay_options,
+            vec![PayOption::Credits, PayOption::CandidatePays]
+        );
+        assert_eq!(config.rate_limit, 99);
+        assert_eq!(config.upstream_timeout, Duration::from_millis(2500));
+        assert_eq!(
+            config.agency.email.as_deref(),
+            Some("accounts@agency.example")
+        );
+        assert_eq!(config.listen.port(), 0);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn the_example_file_is_a_valid_configuration() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("gateway.example.toml");
+        let config = args(&["--config", path.to_str().unwrap()])
+            .resolve(&ENV)
+            .unwrap();
+        assert_eq!(config.upstream, "https://tdta.hbcompliance.co.uk/api/v1");
+        assert_eq!(config.allowed_origins, vec!["https://www.agency.example"]);
+        assert_eq!(config.agency.contact_name.as_deref(), Some("Tom Birch"));
+    }
+
+    #[test]
+    fn bad_settings_are_named() {
+        let error = args(&["--pay-options", "credits,cash"])
+            .resolve(&ENV)
+            .unwrap_err();
+        assert!(error.to_string().starts_with("pay_options:"), "{error}");
+        let error = args(&["--allowed-origins", "https://a.example/path"])
+            .resolve(&ENV)
+            .unwrap_err();
+        assert!(error.to_string().starts_with("allowed_origins:"), "{error}");
+        let error = args(&[])
+            .resolve(&[("HBG_CLIENT_ID", "HB-DEMO")])
+            .unwrap_err();
+        assert!(error.to_string().contains("HBG_API_KEY"), "{error}");
+    }
+
+    #[test]
+    fn a_short_signing_key_is_refused_without_echoing_it() {
+        let env = [
+            ("HBG_CLIENT_ID", "HB-DEMO"),
+            ("HBG_API_KEY", "sandbox-key"),
+            ("HBG_GATEWAY_KEY", "short-key-value"),
+        ];
+        let error = args(&[]).resolve(&env).unwrap_err().to_string();
+        assert!(error.starts_with("HBG_GATEWAY_KEY"), "{error}");
+        assert!(!error.contains("short-key-value"));
+    }
+
+    #[test]
+    fn secrets_do_not_debug_print() {
+        let config = args(&[]).resolve(&ENV).unwrap();
+        assert!(!format!("{config:?}").contains("sandbox-key"));
+    }
+}

@@ -1,0 +1,433 @@
+//! The gateway: the agency-side server that keeps API credentials out of the
+//! browser. It serves the widget's files and an allow-listed API for it
+//! under `/api` (`booking_core::widget_api`), forwarding to the upstream
+//! Practical Training API with the agency's token pair.
+//!
+//! Modules and their jobs:
+//! * `config`: flags, the TOML file and the environment's secrets.
+//! * `upstream`: the HTTP client, the token pair's lifecycle, retries.
+//! * `cache`: cached, coalesced catalogue reads with last-good copies.
+//! * `session`: HMAC-signed session tokens and hold/booking references.
+//! * `policy`: pay options, agency fields, payment and return URL origins.
+//! * `routes`: the `/api` handlers.
+//! * `static_files`: the widget's files, cache lifetimes, CSP.
+//! * `errors`: one error type and its JSON bodies.
+//!
+//! Invariants: the gateway is stateless apart from caches and its token
+//! pair (sessions and ownership live in signed tokens, so instances sharing
+//! `HBG_GATEWAY_KEY` are interchangeable); nothing of the upstream API but
+//! the widget's routes is reachable; credentials, tokens, session tokens and
+//! references never appear in a response they were not made for, a log line
+//! or an error message; every `/api` answer is JSON with
+//! `Cache-Control: no-store`.
+
+use std::future::Future;
+use std::net::{IpAddr, SocketAddr};
+use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{ConnectInfo, MatchedPath, Request, State};
+use axum::http::header::{CACHE_CONTROL, HOST, ORIGIN, RETRY_AFTER, X_CONTENT_TYPE_OPTIONS};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode};
+use axum::middleware::{from_fn, from_fn_with_state, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use governor::clock::Clock;
+use governor::{DefaultKeyedRateLimiter, Quota};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+mod cache;
+pub mod config;
+mod errors;
+mod policy;
+mod routes;
+mod session;
+mod static_files;
+mod upstream;
+
+pub use cache::CacheTtls;
+pub use config::{ConfigError, Credentials, GatewayArgs, GatewayConfig, Secret};
+pub use policy::AgencyContact;
+
+use booking_core::widget_api::{IDEMPOTENCY_HEADER, SESSION_HEADER};
+use cache::ReadCache;
+use errors::GatewayError;
+use policy::Policy;
+use session::Signer;
+use upstream::Upstream;
+
+/// Largest `/api` request body accepted (16 KiB); larger ones answer 413.
+pub const BODY_LIMIT: usize = 16 * 1024;
+
+/// Longest wait on an upstream `Retry-After` before retrying once.
+pub const MAX_RETRY_WAIT: Duration = Duration::from_secs(5);
+
+/// Longest a graceful shutdown waits to revoke the upstream token.
+const REVOKE_TIMEOUT: Duration = Duration::from_secs(3);
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// What every handler shares.
+pub struct AppState {
+    upstream: Upstream,
+    cache: ReadCache,
+    signer: Signer,
+    policy: Policy,
+    account_name: Option<String>,
+    public_origin: Option<String>,
+    limiter: DefaultKeyedRateLimiter<IpAddr>,
+    limiter_checks: AtomicU64,
+    trust_forwarded_for: bool,
+}
+
+/// Why a gateway could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// Binding or serving failed.
+    #[error("network: {0}")]
+    Io(#[from] std::io::Error),
+    /// A setting is wrong.
+    #[error("configuration: {0}")]
+    Config(#[from] ConfigError),
+    /// The HTTP client could not be built.
+    #[error("upstream client: {0}")]
+    Client(String),
+}
+
+/// Builds the state and the routes for a validated configuration.
+fn build(config: GatewayConfig) -> Result<(Router, Arc<AppState>), StartError> {
+    let config = config.validated()?;
+    let signer = match &config.signing_key {
+        Some(key) => Signer::new(key.expose().as_bytes()),
+        None => {
+            tracing::warn!(
+                "HBG_GATEWAY_KEY is not set: using a random signing key, so widget sessions \
+                 will not survive a restart or work across several gateway instances"
+            );
+            Signer::random()
+        }
+    };
+    if config.credentials.is_none() {
+        tracing::warn!(
+            "HBG_CLIENT_ID and HBG_API_KEY are not set: serving the widget's files only; \
+             /api answers 503"
+        );
+    }
+    let upstream = Upstream::new(
+        &config.upstream,
+        config.credentials.clone(),
+        config.upstream_timeout,
+        MAX_RETRY_WAIT,
+    )
+    .map_err(|error| StartError::Client(error.to_string()))?;
+    let rate = NonZeroU32::new(config.rate_limit).unwrap_or(NonZeroU32::MIN);
+    let state = Arc::new(AppState {
+        upstream,
+        cache: ReadCache::new(config.cache, MAX_RETRY_WAIT),
+        signer,
+        policy: Policy::new(
+            config.pay_options.clone(),
+            config.payment_origins.clone(),
+            config.allowed_origins.clone(),
+            config.agency.clone(),
+        ),
+        account_name: config.account_name.clone(),
+        public_origin: config.public_url.clone(),
+        limiter: DefaultKeyedRateLimiter::keyed(Quota::per_minute(rate)),
+        limiter_checks: AtomicU64::new(0),
+        trust_forwarded_for: config.trust_forwarded_for,
+    });
+    Ok((router(&config, state.clone()), state))
+}
+
+/// All routes: `/api` for the widget, the widget's files for the rest.
+fn router(config: &GatewayConfig, state: Arc<AppState>) -> Router {
+    let cors = CorsLayer::new()
+        .allow_origin(AllowOrigin::list(
+            config
+                .allowed_origins
+                .iter()
+                .filter_map(|origin| HeaderValue::from_str(origin).ok()),
+        ))
+        .allow_methods([Method::GET, Method::POST, Method::DELETE])
+        .allow_headers([
+            axum::http::header::CONTENT_TYPE,
+            HeaderName::from_static(SESSION_HEADER),
+            HeaderName::from_static(IDEMPOTENCY_HEADER),
+        ])
+        .expose_headers([RETRY_AFTER, REQUEST_ID])
+        .max_age(Duration::from_secs(3600));
+    let api = Router::new()
+        .route("/options", get(routes::options))
+        .route("/courses", get(routes::courses))
+        .route("/locations", get(routes::locations))
+        .route("/training-events", get(routes::training_events))
+        .route("/training-events/{id}", get(routes::training_event))
+        .route("/holds", post(routes::hold))
+        .route("/holds/release", post(routes::release_beacon))
+        .route(
+            "/holds/{hold_ref}",
+            axum::routing::delete(routes::release_hold),
+        )
+        .route("/bookings", post(routes::create_booking))
+        .route("/bookings/{booking_ref}", get(routes::booking))
+        .fallback(routes::not_found)
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(from_fn_with_state(state.clone(), rate_limit))
+        .layer(from_fn_with_state(state.clone(), origin_check))
+        .layer(cors)
+        .layer(from_fn(errors::json_errors))
+        .layer(CompressionLayer::new())
+        .layer(SetResponseHeaderLayer::overriding(
+            CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|request: &Request| {
+                    let route = request
+                        .extensions()
+                        .get::<MatchedPath>()
+                        .map_or("/api/*", MatchedPath::as_str);
+                    request_span(request, route)
+                })
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
+        .with_state(state);
+    let files = static_files::router(config).layer(
+        TraceLayer::new_for_http()
+            .make_span_with(|request: &Request| request_span(request, request.uri().path()))
+            .on_response(DefaultOnResponse::new().level(Level::DEBUG)),
+    );
+    Router::new()
+        .nest("/api", api)
+        .fallback_service(files)
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+/// The span of one request: its id, method and route (a template for
+/// `/api`, so no reference or query string reaches the log).
+fn request_span(request: &Request, route: &str) -> tracing::Span {
+    let id = request
+        .headers()
+        .get(REQUEST_ID)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("-");
+    tracing::info_span!("request", id = %id, method = %request.method(), route = %route)
+}
+
+fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    tracing::error!("a request handler panicked");
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        axum::Json(booking_core::api::ApiError {
+            message: "Something went wrong. Please try again.".to_owned(),
+        }),
+    )
+        .into_response()
+}
+
+/// Whether `origin` (`scheme://authority`) names the same authority as a
+/// `Host` header.
+pub(crate) fn same_authority(origin: &str, host: &str) -> bool {
+    origin
+        .split_once("://")
+        .is_some_and(|(_, authority)| authority.eq_ignore_ascii_case(host))
+}
+
+/// 403 for an `/api` request whose `Origin` is neither the gateway's own nor
+/// allow-listed. Requests without `Origin` (same-origin GETs, non-browser
+/// clients) pass: CORS is a browser protection.
+async fn origin_check(
+    State(state): State<Arc<AppState>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if let Some(origin) = request.headers().get(ORIGIN) {
+        let origin = origin.to_str().unwrap_or("");
+        let allowed = state.policy.allowed_origins().iter().any(|o| o == origin)
+            || match &state.public_origin {
+                Some(own) => own == origin,
+                None => request
+                    .headers()
+                    .get(HOST)
+                    .and_then(|host| host.to_str().ok())
+                    .is_some_and(|host| same_authority(origin, host)),
+            };
+        if !allowed {
+            tracing::info!("request from an origin not on the list refused");
+            return GatewayError::OriginNotAllowed.into_response();
+        }
+    }
+    next.run(request).await
+}
+
+/// The client's IP: the peer, or the last `X-Forwarded-For` entry when the
+/// gateway is configured to trust its load balancer.
+fn client_ip(state: &AppState, request: &Request) -> IpAddr {
+    if state.trust_forwarded_for {
+        let forwarded = request
+            .headers()
+            .get("x-forwarded-for")
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.rsplit(',').next())
+            .and_then(|last| last.trim().parse().ok());
+        if let Some(ip) = forwarded {
+            return ip;
+        }
+    }
+    request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or(IpAddr::from([0, 0, 0, 0]), |info| info.0.ip())
+}
+
+/// 429 with `Retry-After` once a client IP is over the per-minute limit.
+async fn rate_limit(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
+    let ip = client_ip(&state, &request);
+    if state.limiter_checks.fetch_add(1, Ordering::Relaxed) % 4096 == 4095 {
+        state.limiter.retain_recent();
+        state.limiter.shrink_to_fit();
+    }
+    if let Err(not_until) = state.limiter.check_key(&ip) {
+        let wait = not_until.wait_time_from(state.limiter.clock().now());
+        let retry_after = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        return GatewayError::TooManyRequests { retry_after }.into_response();
+    }
+    next.run(request).await
+}
+
+/// A gateway serving in the background (see [`spawn_gateway`]). Dropping it
+/// stops the server.
+#[derive(Debug)]
+pub struct RunningGateway {
+    local_addr: SocketAddr,
+    url: String,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<std::io::Result<()>>>,
+}
+
+impl RunningGateway {
+    /// The bound address.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// `http://ADDR`, e.g. `http://127.0.0.1:40123`.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Stops accepting connections, waits for open requests to finish and
+    /// revokes the upstream token.
+    pub async fn shutdown(mut self) -> std::io::Result<()> {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        match self.task.take() {
+            Some(task) => task
+                .await
+                .map_err(|error| std::io::Error::other(error.to_string()))?,
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for RunningGateway {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+    }
+}
+
+/// Starts a gateway in the background of the current Tokio runtime and
+/// returns once it accepts connections.
+///
+/// ```ignore
+/// let mut config = GatewayConfig::new(sandbox.api_url(), "dist");
+/// config.listen = "127.0.0.1:0".parse()?;
+/// let gateway = spawn_gateway(config).await?;
+/// let options = reqwest::get(format!("{}/api/options", gateway.url())).await?;
+/// ```
+pub async fn spawn_gateway(config: GatewayConfig) -> Result<RunningGateway, StartError> {
+    let listener = TcpListener::bind(config.listen).await?;
+    let (app, state) = build(config)?;
+    let local_addr = listener.local_addr()?;
+    let (shutdown, stop) = oneshot::channel::<()>();
+    let task = tokio::spawn(run(listener, app, state, async {
+        let _ = stop.await;
+    }));
+    Ok(RunningGateway {
+        local_addr,
+        url: format!("http://{local_addr}"),
+        shutdown: Some(shutdown),
+        task: Some(task),
+    })
+}
+
+/// Runs a gateway in the foreground until `shutdown` resolves, announcing
+/// `gateway listening on http://ADDR` on stdout once it accepts connections.
+pub async fn serve(
+    config: GatewayConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), StartError> {
+    let listener = TcpListener::bind(config.listen).await?;
+    let (app, state) = build(config)?;
+    crate::announce("gateway", &listener)?;
+    run(listener, app, state, shutdown).await?;
+    Ok(())
+}
+
+async fn run(
+    listener: TcpListener,
+    app: Router,
+    state: Arc<AppState>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await?;
+    if tokio::time::timeout(REVOKE_TIMEOUT, state.upstream.revoke())
+        .await
+        .is_err()
+    {
+        tracing::warn!("revoking the upstream token timed out");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_authority_compares_host_and_port() {
+        assert!(same_authority("http://127.0.0.1:8080", "127.0.0.1:8080"));
+        assert!(same_authority("https://Booking.example", "booking.example"));
+        assert!(!same_authority("http://127.0.0.1:8081", "127.0.0.1:8080"));
+        assert!(!same_authority("null", "127.0.0.1:8080"));
+    }
+}

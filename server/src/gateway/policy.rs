@@ -1,0 +1,251 @@
+//! The agency's rules for public bookings: which pay options a candidate may
+//! use, the agency contact fields added to every booking, and which origins
+//! a `payment_url` or a `return_url` may point at.
+//!
+//! Invariants: a pay option outside the policy is refused before anything
+//! reaches the upstream; agency fields come only from the configuration,
+//! never from the browser; origins are compared in their normalised
+//! `scheme://host[:port]` form.
+
+use booking_core::api::{CreateBookingRequest, PayOption};
+use booking_core::widget_api::BookingRequest;
+use url::Url;
+
+use super::errors::GatewayError;
+
+/// Agency contact fields filled into every booking.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AgencyContact {
+    /// Person at the agency (`agency_contact_name`).
+    pub contact_name: Option<String>,
+    /// That person's email (`agency_contact_email`).
+    pub contact_email: Option<String>,
+    /// Agency mailbox, e.g. for invoices (`agency_email`).
+    pub email: Option<String>,
+}
+
+/// The booking policy of one gateway.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    pay_options: Vec<PayOption>,
+    payment_origins: Vec<String>,
+    allowed_origins: Vec<String>,
+    agency: AgencyContact,
+}
+
+/// The normalised origin (`scheme://host[:port]`, default ports dropped) of
+/// an absolute `http`/`https` URL.
+pub fn origin_of(url: &str) -> Option<String> {
+    let url = Url::parse(url).ok()?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return None;
+    }
+    Some(url.origin().ascii_serialization())
+}
+
+/// Normalises an origin from the configuration, refusing anything with a
+/// path, query or credentials.
+pub fn parse_origin(value: &str) -> Result<String, String> {
+    let url = Url::parse(value).map_err(|_| format!("{value:?} is not an origin"))?;
+    let bare = url.path() == "/"
+        && url.query().is_none()
+        && url.fragment().is_none()
+        && url.username().is_empty()
+        && url.password().is_none();
+    match origin_of(value) {
+        Some(origin) if bare => Ok(origin),
+        _ => Err(format!(
+            "{value:?} is not an origin (write scheme://host[:port], e.g. https://www.agency.example)"
+        )),
+    }
+}
+
+impl Policy {
+    /// A policy; origins must already be normalised (see [`parse_origin`]).
+    pub fn new(
+        pay_options: Vec<PayOption>,
+        payment_origins: Vec<String>,
+        allowed_origins: Vec<String>,
+        agency: AgencyContact,
+    ) -> Policy {
+        Policy {
+            pay_options,
+            payment_origins,
+            allowed_origins,
+            agency,
+        }
+    }
+
+    /// The pay options to offer, in order; `inv` only when the account has
+    /// invoice payments enabled.
+    pub fn offered(&self, invoice_payments: bool) -> Vec<PayOption> {
+        self.pay_options
+            .iter()
+            .filter(|option| invoice_payments || **option != PayOption::Inv)
+            .cloned()
+            .collect()
+    }
+
+    /// Origins a `payment_url` may point at.
+    pub fn payment_origins(&self) -> &[String] {
+        &self.payment_origins
+    }
+
+    /// Host page origins allowed to call the API (CORS).
+    pub fn allowed_origins(&self) -> &[String] {
+        &self.allowed_origins
+    }
+
+    /// Refuses a pay option the policy does not allow, with a 422 on
+    /// `pay_option`.
+    pub fn check_pay_option(&self, option: &PayOption) -> Result<(), GatewayError> {
+        if self.pay_options.contains(option) {
+            return Ok(());
+        }
+        let message = match option {
+            PayOption::Credits => "Paying with booking credits is not available here.",
+            PayOption::Balance => "Paying from the account balance is not available here.",
+            PayOption::Inv => "Paying by invoice is not available here.",
+            PayOption::CandidatePays => "Paying by card is not available here.",
+            PayOption::Other(_) => "That payment option is not available here.",
+        };
+        Err(GatewayError::invalid("pay_option", message))
+    }
+
+    /// Whether a `payment_url` may be handed to the widget.
+    pub fn payment_url_allowed(&self, url: &str) -> bool {
+        origin_of(url).is_some_and(|origin| self.payment_origins.contains(&origin))
+    }
+
+    /// Whether a `return_url` may be forwarded: its origin is an allowed
+    /// host page or the gateway's own.
+    pub fn return_url_allowed(&self, url: &str, own_origin: Option<&str>) -> bool {
+        origin_of(url).is_some_and(|origin| {
+            self.allowed_origins.contains(&origin) || own_origin == Some(origin.as_str())
+        })
+    }
+
+    /// The upstream booking request for a widget request and a hold: the
+    /// candidate's fields from the widget, the agency's from the policy.
+    pub fn booking_request(
+        &self,
+        request: &BookingRequest,
+        hold_hash: &str,
+    ) -> CreateBookingRequest {
+        CreateBookingRequest {
+            hold_hash: hold_hash.to_owned(),
+            first_name: request.first_name.clone(),
+            last_name: request.last_name.clone(),
+            email: request.email.clone(),
+            phone: request.phone.clone(),
+            job_role: request.job_role.clone(),
+            pay_option: request.pay_option.clone(),
+            agency_contact_name: self.agency.contact_name.clone(),
+            agency_contact_email: self.agency.contact_email.clone(),
+            agency_email: self.agency.email.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy() -> Policy {
+        Policy::new(
+            vec![PayOption::CandidatePays, PayOption::Inv],
+            vec!["https://checkout.stripe.com".into()],
+            vec!["https://www.agency.example".into()],
+            AgencyContact {
+                contact_name: Some("Tom Birch".into()),
+                contact_email: Some("tom@agency.example".into()),
+                email: Some("accounts@agency.example".into()),
+            },
+        )
+    }
+
+    #[test]
+    fn pay_options_outside_the_policy_are_refused_on_the_field() {
+        let policy = policy();
+        assert!(policy.check_pay_option(&PayOption::CandidatePays).is_ok());
+        let Err(GatewayError::Validation(error)) = policy.check_pay_option(&PayOption::Credits)
+        else {
+            panic!("credits must be refused");
+        };
+        assert_eq!(
+            error.errors["pay_option"],
+            vec!["Paying with booking credits is not available here."]
+        );
+    }
+
+    #[test]
+    fn invoice_is_offered_only_when_the_account_has_it() {
+        assert_eq!(policy().offered(false), vec![PayOption::CandidatePays]);
+        assert_eq!(
+            policy().offered(true),
+            vec![PayOption::CandidatePays, PayOption::Inv]
+        );
+    }
+
+    #[test]
+    fn payment_urls_must_match_an_origin_exactly() {
+        let policy = policy();
+        assert!(policy.payment_url_allowed("https://checkout.stripe.com/c/pay/cs_test_1"));
+        assert!(policy.payment_url_allowed("https://checkout.stripe.com:443/x"));
+        for bad in [
+            "http://checkout.stripe.com/x",
+            "https://checkout.stripe.com.evil.example/x",
+            "https://evil.example/?https://checkout.stripe.com",
+            "javascript:alert(1)",
+            "/relative",
+        ] {
+            assert!(!policy.payment_url_allowed(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn return_urls_go_to_allowed_or_own_origins_only() {
+        let policy = policy();
+        assert!(policy.return_url_allowed("https://www.agency.example/booked?x=1", None));
+        assert!(
+            policy.return_url_allowed("http://127.0.0.1:8080/done", Some("http://127.0.0.1:8080"))
+        );
+        assert!(!policy.return_url_allowed("https://evil.example/", Some("http://127.0.0.1:8080")));
+    }
+
+    #[test]
+    fn agency_fields_come_from_the_policy() {
+        let request = BookingRequest {
+            hold_ref: "h.t".into(),
+            first_name: "Priya".into(),
+            last_name: "Patel".into(),
+            email: "priya@example.com".into(),
+            phone: None,
+            job_role: None,
+            pay_option: PayOption::Inv,
+            return_url: None,
+        };
+        let upstream = policy().booking_request(&request, "HASH");
+        assert_eq!(upstream.hold_hash, "HASH");
+        assert_eq!(upstream.agency_contact_name.as_deref(), Some("Tom Birch"));
+        assert_eq!(
+            upstream.agency_email.as_deref(),
+            Some("accounts@agency.example")
+        );
+    }
+
+    #[test]
+    fn configured_origins_are_normalised_and_checked() {
+        assert_eq!(
+            parse_origin("https://www.Agency.example:443/").unwrap(),
+            "https://www.agency.example"
+        );
+        assert_eq!(
+            parse_origin("http://127.0.0.1:8081").unwrap(),
+            "http://127.0.0.1:8081"
+        );
+        assert!(parse_origin("https://www.agency.example/booking").is_err());
+        assert!(parse_origin("www.agency.example").is_err());
+        assert!(parse_origin("ftp://files.example").is_err());
+    }
+}

@@ -1,0 +1,644 @@
+//! The `/api` handlers: the widget contract of `booking_core::widget_api`,
+//! and nothing else of the upstream API.
+//!
+//! Invariants: every route but `options` and the release beacon needs a
+//! verified session; a hold or booking reference that does not open for the
+//! caller's session is answered exactly like an unknown one (404); a 409 on
+//! hold returns the existing hold only to the session whose reference names
+//! it and tells anyone else only until when the seat is held; pay options
+//! are checked against the policy before the upstream is called; agency
+//! fields come from the configuration; a `payment_url` off the allow-list is
+//! never handed to the widget; reads go through the cache.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request, State};
+use axum::http::header::{CONTENT_TYPE, HOST, ORIGIN};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use booking_core::api::{
+    BookingDetail, ClientProfile, Course, CreateBookingRequest, HoldConflict, Location, Page,
+    SeatHold, Timestamp, TrainingEvent, TrainingEventDetail, ValidationError,
+};
+use booking_core::widget_api::{
+    BookingReceipt, BookingRequest, HeldSeat, HoldRequest, ReleaseBeacon, SeatTaken, WidgetOptions,
+    IDEMPOTENCY_HEADER, SESSION_HEADER,
+};
+use chrono::{Datelike, Duration as DateDuration, NaiveDate, TimeZone, Utc, Weekday};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use super::cache::Freshness;
+use super::errors::GatewayError;
+use super::session::{is_valid_idempotency_key, SessionId};
+use super::upstream::{Call, On429};
+use super::AppState;
+
+/// Shared state of the handlers.
+type Shared = State<Arc<AppState>>;
+
+/// Largest number of pages merged into one list.
+const MAX_PAGES: u32 = 50;
+
+/// Items asked for per upstream page.
+const PER_PAGE: u32 = 100;
+
+const EVENT_NOT_FOUND: &str = "That training event was not found.";
+const HOLD_NOT_FOUND: &str =
+    "That seat hold was not found. It may have expired: hold the seat again.";
+const BOOKING_NOT_FOUND: &str = "That booking was not found.";
+
+/// A verified widget session from [`SESSION_HEADER`].
+pub struct WidgetSession(pub SessionId);
+
+impl FromRequestParts<Arc<AppState>> for WidgetSession {
+    type Rejection = GatewayError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, Self::Rejection> {
+        session_from(&parts.headers, state)
+            .map(WidgetSession)
+            .ok_or(GatewayError::NoSession)
+    }
+}
+
+fn session_from(headers: &HeaderMap, state: &AppState) -> Option<SessionId> {
+    headers
+        .get(SESSION_HEADER)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|token| state.signer.verify_session(token))
+}
+
+/// A JSON body whatever its content type (the release beacon is
+/// `text/plain`); a bad body is a 422 naming the problem, never a 500.
+pub struct JsonBody<T>(pub T);
+
+impl<S, T> FromRequest<S> for JsonBody<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = GatewayError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = Bytes::from_request(request, state)
+            .await
+            .map_err(|rejection| {
+                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    GatewayError::PayloadTooLarge
+                } else {
+                    GatewayError::BadRequest("The request body could not be read.")
+                }
+            })?;
+        serde_json::from_slice(&bytes)
+            .map(JsonBody)
+            .map_err(|error| invalid_body(&error))
+    }
+}
+
+/// The 422 for a body that does not decode: a missing field is named as
+/// that field's error.
+fn invalid_body(error: &serde_json::Error) -> GatewayError {
+    let text = error.to_string();
+    let missing = text
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.split_once('`'))
+        .map(|(field, _)| field.to_owned());
+    match missing {
+        Some(field) => GatewayError::invalid(&field, format!("The {field} field is required.")),
+        None => GatewayError::Validation(ValidationError {
+            message: format!("The request body is not valid: {text}."),
+            errors: BTreeMap::new(),
+        }),
+    }
+}
+
+/// A cached JSON answer.
+fn json_bytes(bytes: Bytes) -> Response {
+    (
+        [(CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+        bytes,
+    )
+        .into_response()
+}
+
+fn to_bytes<T: Serialize>(value: &T) -> Result<Bytes, GatewayError> {
+    serde_json::to_vec(value)
+        .map(Bytes::from)
+        .map_err(|error| GatewayError::BadGateway(format!("encoding an answer: {error}")))
+}
+
+/// Every page of an upstream list, merged.
+async fn all_pages<T: DeserializeOwned>(
+    state: &AppState,
+    route: &'static str,
+    query: &[(&'static str, u64)],
+) -> Result<Vec<T>, GatewayError> {
+    let mut items = Vec::new();
+    let mut page = 1;
+    loop {
+        let mut call = Call::get(route, route)
+            .query("page", page)
+            .query("per_page", PER_PAGE);
+        for (name, value) in query {
+            call = call.query(name, value);
+        }
+        let batch: Page<T> = state
+            .upstream
+            .json(&call, On429::Fail, "Not found.")
+            .await?;
+        let last_page = batch.meta.last_page;
+        let empty = batch.data.is_empty();
+        items.extend(batch.data);
+        if empty || page >= last_page || page >= MAX_PAGES {
+            return Ok(items);
+        }
+        page += 1;
+    }
+}
+
+/// The account profile, cached with the catalogue; `None` when the
+/// upstream has no profile endpoint (it is inferred, not documented).
+async fn profile(state: &AppState) -> Result<Option<ClientProfile>, GatewayError> {
+    let loaded = state
+        .cache
+        .get(Freshness::Catalogue, "/profile".to_owned(), || async {
+            let profile: ClientProfile = state
+                .upstream
+                .json(
+                    &Call::get("/profile", "/profile"),
+                    On429::Fail,
+                    "Not found.",
+                )
+                .await?;
+            to_bytes(&profile)
+        })
+        .await;
+    let bytes = match loaded {
+        Ok(bytes) => bytes,
+        Err(GatewayError::NotFound(_)) => {
+            tracing::warn!("the upstream has no account profile: offering the configured pay options as they are");
+            return Ok(None);
+        }
+        Err(error) => return Err(error),
+    };
+    serde_json::from_slice(&bytes)
+        .map(Some)
+        .map_err(|error| GatewayError::BadGateway(super::upstream::unreadable(&error)))
+}
+
+/// `GET /api/options`.
+pub async fn options(
+    State(state): Shared,
+    headers: HeaderMap,
+) -> Result<Json<WidgetOptions>, GatewayError> {
+    let profile = profile(&state).await?;
+    let session = match session_from(&headers, &state) {
+        Some(_) => None,
+        None => Some(state.signer.new_session().1),
+    };
+    let (name, invoice_payments) = match profile {
+        Some(profile) => (profile.name, profile.invoice_payments),
+        None => (String::new(), true),
+    };
+    Ok(Json(WidgetOptions {
+        account_name: state.account_name.clone().unwrap_or(name),
+        pay_options: state.policy.offered(invoice_payments),
+        payment_origins: state.policy.payment_origins().to_vec(),
+        session,
+    }))
+}
+
+/// `GET /api/courses`.
+pub async fn courses(
+    State(state): Shared,
+    _session: WidgetSession,
+) -> Result<Response, GatewayError> {
+    let bytes = state
+        .cache
+        .get(Freshness::Catalogue, "/courses".to_owned(), || async {
+            to_bytes(&all_pages::<Course>(&state, "/courses", &[]).await?)
+        })
+        .await?;
+    Ok(json_bytes(bytes))
+}
+
+/// `GET /api/locations`.
+pub async fn locations(
+    State(state): Shared,
+    _session: WidgetSession,
+) -> Result<Response, GatewayError> {
+    let bytes = state
+        .cache
+        .get(Freshness::Catalogue, "/locations".to_owned(), || async {
+            to_bytes(&all_pages::<Location>(&state, "/locations", &[]).await?)
+        })
+        .await?;
+    Ok(json_bytes(bytes))
+}
+
+/// Query of `GET /api/training-events`.
+#[derive(Debug, Default, Deserialize)]
+pub struct EventFilter {
+    course_id: Option<String>,
+    location_id: Option<String>,
+}
+
+fn id_filter(field: &str, value: Option<&str>) -> Result<Option<u64>, GatewayError> {
+    match value.map(str::trim).filter(|value| !value.is_empty()) {
+        None => Ok(None),
+        Some(value) => value
+            .parse()
+            .map(Some)
+            .map_err(|_| GatewayError::invalid(field, format!("The {field} must be a number."))),
+    }
+}
+
+/// `GET /api/training-events?course_id=&location_id=`: every upcoming page.
+pub async fn training_events(
+    State(state): Shared,
+    _session: WidgetSession,
+    Query(filter): Query<EventFilter>,
+) -> Result<Response, GatewayError> {
+    let mut query = Vec::new();
+    if let Some(id) = id_filter("course_id", filter.course_id.as_deref())? {
+        query.push(("course_id", id));
+    }
+    if let Some(id) = id_filter("location_id", filter.location_id.as_deref())? {
+        query.push(("location_id", id));
+    }
+    let key = query
+        .iter()
+        .map(|(name, value)| format!("{name}={value}"))
+        .collect::<Vec<_>>()
+        .join("&");
+    let bytes = state
+        .cache
+        .get(
+            Freshness::Events,
+            format!("/training-events?{key}"),
+            || async {
+                to_bytes(&all_pages::<TrainingEvent>(&state, "/training-events", &query).await?)
+            },
+        )
+        .await?;
+    Ok(json_bytes(bytes))
+}
+
+/// `GET /api/training-events/{id}`.
+pub async fn training_event(
+    State(state): Shared,
+    _session: WidgetSession,
+    Path(id): Path<String>,
+) -> Result<Response, GatewayError> {
+    let id: u64 = id
+        .parse()
+        .map_err(|_| GatewayError::NotFound(EVENT_NOT_FOUND))?;
+    let bytes = state
+        .cache
+        .get(
+            Freshness::Events,
+            format!("/training-events/{id}"),
+            || async {
+                let call = Call::get("/training-events/{id}", format!("/training-events/{id}"));
+                let event: TrainingEventDetail = state
+                    .upstream
+                    .json(&call, On429::Fail, EVENT_NOT_FOUND)
+                    .await?;
+                to_bytes(&event)
+            },
+        )
+        .await?;
+    Ok(json_bytes(bytes))
+}
+
+/// `POST /api/holds`.
+pub async fn hold(
+    State(state): Shared,
+    WidgetSession(session): WidgetSession,
+    JsonBody(request): JsonBody<HoldRequest>,
+) -> Result<Json<HeldSeat>, GatewayError> {
+    let path = format!("/training-events/{}/hold", request.event_id);
+    let call = Call::post::<()>("/training-events/{id}/hold", path, None)?;
+    let reply = state.upstream.send(&call, On429::WaitAndRetry).await?;
+    if reply.status.is_success() {
+        let hold: SeatHold = reply.json(EVENT_NOT_FOUND)?;
+        let hold_ref = state
+            .signer
+            .hold_ref(&session, &hold.hold_hash)
+            .ok_or_else(|| {
+                GatewayError::BadGateway("the upstream hold hash is not a plain token".into())
+            })?;
+        tracing::info!(event_id = request.event_id, "seat held");
+        return Ok(Json(HeldSeat { hold_ref, hold }));
+    }
+    if reply.status != StatusCode::CONFLICT {
+        return Err(reply.into_error(EVENT_NOT_FOUND));
+    }
+    let conflict: Option<HoldConflict> = serde_json::from_slice(&reply.body).ok();
+    let own_hash = request
+        .hold_ref
+        .as_deref()
+        .and_then(|hold_ref| state.signer.open_hold_ref(&session, hold_ref));
+    if let (Some(own_hash), Some(conflict)) = (own_hash, &conflict) {
+        if conflict.hold_hash.as_deref() == Some(own_hash) {
+            if let Some(hold) = existing_hold(conflict) {
+                tracing::info!(
+                    event_id = request.event_id,
+                    "seat already held by this session"
+                );
+                let hold_ref = request.hold_ref.clone().unwrap_or_default();
+                return Ok(Json(HeldSeat { hold_ref, hold }));
+            }
+        }
+    }
+    let held_until = conflict.and_then(|conflict| conflict.expires_at);
+    Err(GatewayError::SeatTaken(seat_taken(held_until)))
+}
+
+/// The hold a 409 describes, when it says enough to rebuild it.
+fn existing_hold(conflict: &HoldConflict) -> Option<SeatHold> {
+    Some(SeatHold {
+        hold_hash: conflict.hold_hash.clone()?,
+        expires_at: conflict.expires_at?,
+        expires_in_seconds: conflict.expires_in_seconds?,
+        training_event: conflict.training_event.clone()?,
+    })
+}
+
+/// The 409 another session gets: the seat is held, and until when.
+fn seat_taken(held_until: Option<Timestamp>) -> SeatTaken {
+    let message = match held_until {
+        Some(until) => format!(
+            "This seat is being held by someone else until {}. Choose another event or try again after then.",
+            uk_local(until).format("%H:%M")
+        ),
+        None => "This seat is being held by someone else. Choose another event or try again later."
+            .to_owned(),
+    };
+    SeatTaken {
+        message,
+        held_until,
+    }
+}
+
+/// A UTC instant as UK clock time (GMT, or BST from 01:00 UTC on the last
+/// Sunday of March to 01:00 UTC on the last Sunday of October).
+fn uk_local(instant: Timestamp) -> Timestamp {
+    let utc = instant.with_timezone(&Utc);
+    let year = utc.year();
+    let bst = match (last_sunday_1am(year, 3), last_sunday_1am(year, 10)) {
+        (Some(start), Some(end)) => utc >= start && utc < end,
+        _ => false,
+    };
+    let offset = chrono::FixedOffset::east_opt(if bst { 3600 } else { 0 })
+        .unwrap_or_else(|| unreachable!("one hour is a valid offset"));
+    utc.with_timezone(&offset)
+}
+
+fn last_sunday_1am(year: i32, month: u32) -> Option<chrono::DateTime<Utc>> {
+    let first_of_next = NaiveDate::from_ymd_opt(year, month + 1, 1)?;
+    let mut day = first_of_next - DateDuration::days(1);
+    while day.weekday() != Weekday::Sun {
+        day -= DateDuration::days(1);
+    }
+    Utc.from_local_datetime(&day.and_hms_opt(1, 0, 0)?).single()
+}
+
+/// Releases a hold upstream: 204, or 404 when it is unknown or gone.
+async fn release(
+    state: &AppState,
+    session: &SessionId,
+    hold_ref: &str,
+) -> Result<StatusCode, GatewayError> {
+    let hash = state
+        .signer
+        .open_hold_ref(session, hold_ref)
+        .ok_or(GatewayError::NotFound(HOLD_NOT_FOUND))?;
+    let call = Call::delete(
+        "/training-events/hold/{hold_hash}",
+        format!("/training-events/hold/{hash}"),
+    );
+    let reply = state.upstream.send(&call, On429::WaitAndRetry).await?;
+    if reply.status.is_success() {
+        tracing::info!("seat hold released");
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(reply.into_error(HOLD_NOT_FOUND))
+    }
+}
+
+/// `DELETE /api/holds/{hold_ref}`.
+pub async fn release_hold(
+    State(state): Shared,
+    WidgetSession(session): WidgetSession,
+    Path(hold_ref): Path<String>,
+) -> Result<StatusCode, GatewayError> {
+    release(&state, &session, &hold_ref).await
+}
+
+/// `POST /api/holds/release`: the `navigator.sendBeacon` form, session in
+/// the (`text/plain`) body.
+pub async fn release_beacon(
+    State(state): Shared,
+    JsonBody(beacon): JsonBody<ReleaseBeacon>,
+) -> Result<StatusCode, GatewayError> {
+    let session = state
+        .signer
+        .verify_session(&beacon.session)
+        .ok_or(GatewayError::NoSession)?;
+    release(&state, &session, &beacon.hold_ref).await
+}
+
+/// `POST /bookings` body: the API's request plus the sandbox's `return_url`
+/// extension (the real API ignores it).
+#[derive(Debug, Serialize)]
+struct UpstreamBooking {
+    #[serde(flatten)]
+    request: CreateBookingRequest,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    return_url: Option<String>,
+}
+
+/// The gateway's own origin for this request: the configured public URL,
+/// or the request's `Origin` when it names the `Host` it was sent to.
+fn own_origin(state: &AppState, headers: &HeaderMap) -> Option<String> {
+    if let Some(public) = &state.public_origin {
+        return Some(public.clone());
+    }
+    let origin = headers.get(ORIGIN)?.to_str().ok()?;
+    let host = headers.get(HOST)?.to_str().ok()?;
+    super::same_authority(origin, host).then(|| origin.to_owned())
+}
+
+/// Drops a `payment_url` whose origin is not allow-listed.
+fn vet_payment_url(state: &AppState, mut booking: BookingDetail) -> BookingDetail {
+    if let Some(url) = &booking.payment_url {
+        if !state.policy.payment_url_allowed(url) {
+            tracing::warn!(
+                booking_id = booking.id,
+                "the upstream payment_url is not on the payment_origins list: withheld"
+            );
+            booking.payment_url = None;
+        }
+    }
+    booking
+}
+
+/// `POST /api/bookings` with an `Idempotency-Key`.
+pub async fn create_booking(
+    State(state): Shared,
+    WidgetSession(session): WidgetSession,
+    headers: HeaderMap,
+    JsonBody(request): JsonBody<BookingRequest>,
+) -> Result<(StatusCode, Json<BookingReceipt>), GatewayError> {
+    let widget_key = headers
+        .get(IDEMPOTENCY_HEADER)
+        .and_then(|value| value.to_str().ok())
+        .filter(|key| is_valid_idempotency_key(key))
+        .ok_or(GatewayError::BadRequest(
+            "Send an Idempotency-Key header (1 to 128 visible characters) unique to this booking attempt.",
+        ))?;
+    state.policy.check_pay_option(&request.pay_option)?;
+    let hash = state
+        .signer
+        .open_hold_ref(&session, &request.hold_ref)
+        .ok_or(GatewayError::NotFound(HOLD_NOT_FOUND))?;
+    let own = own_origin(&state, &headers);
+    let return_url = request
+        .return_url
+        .clone()
+        .filter(|url| state.policy.return_url_allowed(url, own.as_deref()));
+    let body = UpstreamBooking {
+        request: state.policy.booking_request(&request, hash),
+        return_url,
+    };
+    let call = Call::post("/bookings", "/bookings", Some(&body))?
+        .idempotency_key(state.signer.idempotency_key(&session, widget_key));
+    let booking: BookingDetail = state
+        .upstream
+        .send(&call, On429::WaitAndRetry)
+        .await?
+        .json(HOLD_NOT_FOUND)?;
+    let booking = vet_payment_url(&state, booking);
+    tracing::info!(
+        booking_id = booking.id,
+        pay_option = %booking.pay_option,
+        booking_status = %booking.booking_status,
+        "booking created"
+    );
+    let booking_ref = state.signer.booking_ref(&session, booking.id);
+    Ok((
+        StatusCode::CREATED,
+        Json(BookingReceipt {
+            booking_ref,
+            booking,
+        }),
+    ))
+}
+
+/// `GET /api/bookings/{booking_ref}`.
+pub async fn booking(
+    State(state): Shared,
+    WidgetSession(session): WidgetSession,
+    Path(booking_ref): Path<String>,
+) -> Result<Json<BookingReceipt>, GatewayError> {
+    let id = state
+        .signer
+        .open_booking_ref(&session, &booking_ref)
+        .ok_or(GatewayError::NotFound(BOOKING_NOT_FOUND))?;
+    let call = Call::get("/bookings/{id}", format!("/bookings/{id}"));
+    let booking: BookingDetail = state
+        .upstream
+        .json(&call, On429::WaitAndRetry, BOOKING_NOT_FOUND)
+        .await?;
+    tracing::info!(booking_id = id, "booking read");
+    Ok(Json(BookingReceipt {
+        booking_ref,
+        booking: vet_payment_url(&state, booking),
+    }))
+}
+
+/// Any other `/api` path.
+pub async fn not_found() -> GatewayError {
+    GatewayError::NotFound("Not found.")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(text: &str) -> Timestamp {
+        chrono::DateTime::parse_from_rfc3339(text).unwrap()
+    }
+
+    #[test]
+    fn held_until_is_told_in_uk_clock_time() {
+        let summer = seat_taken(Some(at("2026-07-20T13:45:00+00:00")));
+        assert_eq!(
+            summer.message,
+            "This seat is being held by someone else until 14:45. Choose another event or try again after then."
+        );
+        let winter = seat_taken(Some(at("2026-12-01T13:45:00+00:00")));
+        assert!(winter.message.contains("until 13:45."));
+        assert_eq!(winter.held_until, Some(at("2026-12-01T13:45:00+00:00")));
+    }
+
+    #[test]
+    fn uk_clock_changes_at_one_am_utc_on_the_last_sundays() {
+        assert_eq!(
+            uk_local(at("2026-03-29T00:59:00Z"))
+                .format("%H:%M")
+                .to_string(),
+            "00:59"
+        );
+        assert_eq!(
+            uk_local(at("2026-03-29T01:00:00Z"))
+                .format("%H:%M")
+                .to_string(),
+            "02:00"
+        );
+        assert_eq!(
+            uk_local(at("2026-10-25T00:59:00Z"))
+                .format("%H:%M")
+                .to_string(),
+            "01:59"
+        );
+        assert_eq!(
+            uk_local(at("2026-10-25T01:00:00Z"))
+                .format("%H:%M")
+                .to_string(),
+            "01:00"
+        );
+    }
+
+    #[test]
+    fn a_missing_field_is_named() {
+        let error = serde_json::from_str::<HoldRequest>("{}").unwrap_err();
+        let GatewayError::Validation(body) = invalid_body(&error) else {
+            panic!("a validation error");
+        };
+        assert_eq!(
+            body.errors["event_id"],
+            vec!["The event_id field is required."]
+        );
+    }
+
+    #[test]
+    fn a_conflict_without_details_cannot_be_rebuilt() {
+        let conflict = HoldConflict {
+            message: "An active hold already exists.".into(),
+            hold_hash: Some("abc".into()),
+            expires_at: None,
+            expires_in_seconds: None,
+            training_event: None,
+        };
+        assert_eq!(existing_hold(&conflict), None);
+    }
+}

@@ -1,0 +1,542 @@
+//! The upstream client: HTTP calls to the Practical Training API with the
+//! agency's token pair.
+//!
+//! The token manager keeps one token pair for the whole process behind an
+//! async mutex: the first call exchanges the credentials, a call that finds
+//! the access token within a minute of expiry (by the gateway's own clock,
+//! from `expires_in`) refreshes it first, and a call the upstream answers 401
+//! refreshes once (or exchanges the credentials again when the refresh token
+//! is refused) and is retried once. Concurrent callers wait on the mutex, so
+//! a burst costs one exchange. [`Upstream::revoke`] revokes the token on
+//! shutdown.
+//!
+//! Invariants: credentials and tokens live in [`Secret`]s and are never
+//! formatted into a log line or an error; a transport failure becomes 502
+//! (unreachable) or 504 (timed out); a 5xx or an unreadable answer becomes
+//! 502; an upstream 429 is retried once after `Retry-After` only when the
+//! caller asks for it and the wait is within the bound; log lines name an
+//! upstream route by its template (`/training-events/hold/{hold_hash}`),
+//! never by a path holding a hash.
+
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::http::StatusCode;
+use booking_core::api::{RefreshRequest, TokenPair, TokenRequest, ValidationError};
+use reqwest::header::{AUTHORIZATION, RETRY_AFTER};
+use reqwest::Method;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use tokio::sync::Mutex;
+use tokio::time::Instant;
+
+use super::config::{Credentials, Secret};
+use super::errors::GatewayError;
+
+/// How long before its expiry an access token is refreshed.
+const REFRESH_MARGIN: Duration = Duration::from_secs(60);
+
+/// Header carrying the idempotency key upstream.
+const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
+
+/// What a call does when the upstream answers 429.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum On429 {
+    /// Fail at once with [`GatewayError::UpstreamBusy`] (the cache decides).
+    Fail,
+    /// Wait `Retry-After` when it is within the bound and retry once.
+    WaitAndRetry,
+}
+
+/// One upstream call.
+#[derive(Debug, Clone)]
+pub struct Call {
+    method: Method,
+    path: String,
+    route: &'static str,
+    query: Vec<(&'static str, String)>,
+    body: Option<Vec<u8>>,
+    idempotency_key: Option<String>,
+}
+
+impl Call {
+    /// A GET of `path`; `route` names it in logs.
+    pub fn get(route: &'static str, path: impl Into<String>) -> Call {
+        Call {
+            method: Method::GET,
+            path: path.into(),
+            route,
+            query: Vec::new(),
+            body: None,
+            idempotency_key: None,
+        }
+    }
+
+    /// A POST of `path` with an optional JSON body.
+    pub fn post<B: Serialize>(
+        route: &'static str,
+        path: impl Into<String>,
+        body: Option<&B>,
+    ) -> Result<Call, GatewayError> {
+        let body = body
+            .map(serde_json::to_vec)
+            .transpose()
+            .map_err(|error| GatewayError::BadGateway(format!("encoding a request: {error}")))?;
+        Ok(Call {
+            method: Method::POST,
+            body,
+            ..Call::get(route, path)
+        })
+    }
+
+    /// A DELETE of `path`.
+    pub fn delete(route: &'static str, path: impl Into<String>) -> Call {
+        Call {
+            method: Method::DELETE,
+            ..Call::get(route, path)
+        }
+    }
+
+    /// Adds a query parameter.
+    pub fn query(mut self, name: &'static str, value: impl ToString) -> Call {
+        self.query.push((name, value.to_string()));
+        self
+    }
+
+    /// Sends an `Idempotency-Key`.
+    pub fn idempotency_key(mut self, key: String) -> Call {
+        self.idempotency_key = Some(key);
+        self
+    }
+}
+
+/// An upstream answer that was neither a transport failure, a 5xx nor a
+/// rate limit: a 2xx or a 4xx the caller interprets.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    /// The status.
+    pub status: StatusCode,
+    /// The body.
+    pub body: Bytes,
+}
+
+impl Reply {
+    /// Decodes a 2xx JSON body; maps 404 to `not_found` and 422 to a
+    /// validation error with the upstream's field errors.
+    pub fn json<T: DeserializeOwned>(self, not_found: &'static str) -> Result<T, GatewayError> {
+        match self.status {
+            status if status.is_success() => serde_json::from_slice(&self.body)
+                .map_err(|error| GatewayError::BadGateway(unreadable(&error))),
+            _ => Err(self.into_error(not_found)),
+        }
+    }
+
+    /// The error a non-2xx answer stands for.
+    pub fn into_error(self, not_found: &'static str) -> GatewayError {
+        match self.status {
+            StatusCode::NOT_FOUND => GatewayError::NotFound(not_found),
+            StatusCode::UNPROCESSABLE_ENTITY => GatewayError::Validation(validation(&self.body)),
+            status => GatewayError::BadGateway(format!("unexpected upstream status {status}")),
+        }
+    }
+}
+
+/// Why an answer did not decode, without quoting it (it may hold personal
+/// data): the kind of error and where.
+pub fn unreadable(error: &serde_json::Error) -> String {
+    format!(
+        "unreadable upstream answer ({:?} error at line {} column {})",
+        error.classify(),
+        error.line(),
+        error.column()
+    )
+}
+
+/// The upstream's 422 body with `hold_hash` errors renamed to `hold_ref`
+/// (the widget never sees hold hashes as fields).
+fn validation(body: &[u8]) -> ValidationError {
+    let mut error: ValidationError =
+        serde_json::from_slice(body).unwrap_or_else(|_| ValidationError {
+            message: "The booking service did not accept the request.".to_owned(),
+            ..ValidationError::default()
+        });
+    if let Some(messages) = error.errors.remove("hold_hash") {
+        error.errors.insert("hold_ref".to_owned(), messages);
+    }
+    error
+}
+
+/// The live token pair and when its parts lapse.
+struct TokenState {
+    access: Secret,
+    refresh: Secret,
+    access_expires_at: Instant,
+    refresh_expires_at: Instant,
+}
+
+impl TokenState {
+    fn from_pair(pair: TokenPair, now: Instant) -> TokenState {
+        let seconds = |value: i64| Duration::from_secs(u64::try_from(value).unwrap_or(0));
+        TokenState {
+            access: Secret::new(pair.access_token),
+            refresh: Secret::new(pair.refresh_token),
+            access_expires_at: now + seconds(pair.expires_in),
+            refresh_expires_at: now + seconds(pair.refresh_expires_in),
+        }
+    }
+}
+
+/// What to do before using the current token pair.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Renewal {
+    /// The access token is good.
+    Keep,
+    /// Refresh the access token with the refresh token.
+    Refresh,
+    /// Exchange the credentials for a new pair.
+    Exchange,
+}
+
+/// Whether a token pair needs renewing at `now`: within [`REFRESH_MARGIN`]
+/// of the access token's expiry it is refreshed, and once the refresh token
+/// is (nearly) spent the credentials are exchanged again.
+fn renewal(state: Option<&TokenState>, now: Instant) -> Renewal {
+    match state {
+        None => Renewal::Exchange,
+        Some(state) if now + REFRESH_MARGIN < state.access_expires_at => Renewal::Keep,
+        Some(state) if now + REFRESH_MARGIN < state.refresh_expires_at => Renewal::Refresh,
+        Some(_) => Renewal::Exchange,
+    }
+}
+
+/// The upstream API client.
+pub struct Upstream {
+    http: reqwest::Client,
+    base: String,
+    credentials: Option<Credentials>,
+    tokens: Mutex<Option<TokenState>>,
+    max_retry_wait: Duration,
+}
+
+impl Upstream {
+    /// A client for the API at `base` (e.g. `https://tdta.hbcompliance.co.uk/api/v1`).
+    /// Without credentials every call answers [`GatewayError::NotConfigured`].
+    pub fn new(
+        base: &str,
+        credentials: Option<Credentials>,
+        timeout: Duration,
+        max_retry_wait: Duration,
+    ) -> Result<Upstream, reqwest::Error> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(timeout.min(Duration::from_secs(5)))
+            .timeout(timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("hbg-booking-gateway/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        Ok(Upstream {
+            http,
+            base: base.trim_end_matches('/').to_owned(),
+            credentials,
+            tokens: Mutex::new(None),
+            max_retry_wait,
+        })
+    }
+
+    /// Sends a call with the access token, renewing it on a 401 and, when
+    /// asked, waiting out a 429 once.
+    pub async fn send(&self, call: &Call, on_429: On429) -> Result<Reply, GatewayError> {
+        let reply = self.send_authorised(call).await;
+        let retry_after = match &reply {
+            Err(GatewayError::UpstreamBusy { retry_after }) => *retry_after,
+            _ => return reply,
+        };
+        let wait = Duration::from_secs(retry_after);
+        if on_429 == On429::Fail || wait > self.max_retry_wait {
+            return reply;
+        }
+        tracing::info!(
+            upstream = call.route,
+            wait_s = retry_after,
+            "upstream rate limit: waiting to retry"
+        );
+        tokio::time::sleep(wait).await;
+        self.send_authorised(call).await
+    }
+
+    /// Sends a call and decodes its 2xx JSON answer.
+    pub async fn json<T: DeserializeOwned>(
+        &self,
+        call: &Call,
+        on_429: On429,
+        not_found: &'static str,
+    ) -> Result<T, GatewayError> {
+        self.send(call, on_429).await?.json(not_found)
+    }
+
+    async fn send_authorised(&self, call: &Call) -> Result<Reply, GatewayError> {
+        let token = self.access_token().await?;
+        let reply = self.send_once(call, Some(&token)).await?;
+        if reply.status != StatusCode::UNAUTHORIZED {
+            return Ok(reply);
+        }
+        tracing::info!(
+            upstream = call.route,
+            "upstream refused the access token: renewing it"
+        );
+        let token = self.renew_rejected(&token).await?;
+        let reply = self.send_once(call, Some(&token)).await?;
+        if reply.status == StatusCode::UNAUTHORIZED {
+            return Err(GatewayError::UpstreamAuth);
+        }
+        Ok(reply)
+    }
+
+    /// One HTTP exchange; transport failures, 5xx and 429 become errors.
+    async fn send_once(&self, call: &Call, token: Option<&Secret>) -> Result<Reply, GatewayError> {
+        let started = Instant::now();
+        let mut request = self
+            .http
+            .request(call.method.clone(), format!("{}{}", self.base, call.path))
+            .header(reqwest::header::ACCEPT, "application/json");
+        if !call.query.is_empty() {
+            request = request.query(&call.query);
+        }
+        if let Some(token) = token {
+            request = request.header(AUTHORIZATION, format!("Bearer {}", token.expose()));
+        }
+        if let Some(key) = &call.idempotency_key {
+            request = request.header(IDEMPOTENCY_KEY, key);
+        }
+        if let Some(body) = &call.body {
+            request = request
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(body.clone());
+        }
+        let outcome = match request.send().await {
+            Ok(response) => {
+                let status = response.status();
+                let retry_after = response
+                    .headers()
+                    .get(RETRY_AFTER)
+                    .and_then(|value| value.to_str().ok())
+                    .and_then(|value| value.trim().parse::<u64>().ok());
+                response
+                    .bytes()
+                    .await
+                    .map(|body| (status, retry_after, body))
+            }
+            Err(error) => Err(error),
+        };
+        let elapsed_ms = started.elapsed().as_millis() as u64;
+        let (status, retry_after, body) = outcome.map_err(|error| {
+            let failure = transport_failure(&error);
+            tracing::warn!(
+                upstream = call.route,
+                method = %call.method,
+                elapsed_ms,
+                failure = %failure,
+                "upstream call failed"
+            );
+            failure
+        })?;
+        tracing::debug!(
+            upstream = call.route,
+            method = %call.method,
+            status = status.as_u16(),
+            elapsed_ms,
+            "upstream call"
+        );
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            return Err(GatewayError::UpstreamBusy {
+                retry_after: retry_after.unwrap_or(1),
+            });
+        }
+        if status.is_server_error() {
+            return Err(GatewayError::BadGateway(format!(
+                "upstream {} answered {status}",
+                call.route
+            )));
+        }
+        Ok(Reply { status, body })
+    }
+
+    /// The current access token, exchanging or refreshing first if needed.
+    async fn access_token(&self) -> Result<Secret, GatewayError> {
+        let mut tokens = self.tokens.lock().await;
+        match renewal(tokens.as_ref(), Instant::now()) {
+            Renewal::Keep => {}
+            Renewal::Refresh => self.refresh_or_exchange(&mut tokens).await?,
+            Renewal::Exchange => self.exchange(&mut tokens).await?,
+        }
+        tokens
+            .as_ref()
+            .map(|state| state.access.clone())
+            .ok_or(GatewayError::UpstreamAuth)
+    }
+
+    /// After a 401 with `rejected`: renew the pair unless another call has
+    /// already done so, and return the token to retry with.
+    async fn renew_rejected(&self, rejected: &Secret) -> Result<Secret, GatewayError> {
+        let mut tokens = self.tokens.lock().await;
+        let already_renewed = tokens
+            .as_ref()
+            .is_some_and(|state| state.access != *rejected);
+        if !already_renewed {
+            self.refresh_or_exchange(&mut tokens).await?;
+        }
+        tokens
+            .as_ref()
+            .map(|state| state.access.clone())
+            .ok_or(GatewayError::UpstreamAuth)
+    }
+
+    async fn refresh_or_exchange(
+        &self,
+        tokens: &mut Option<TokenState>,
+    ) -> Result<(), GatewayError> {
+        let Some(refresh) = tokens.as_ref().map(|state| state.refresh.clone()) else {
+            return self.exchange(tokens).await;
+        };
+        let body = RefreshRequest {
+            refresh_token: refresh.expose().to_owned(),
+        };
+        let call = Call::post("/auth/refresh", "/auth/refresh", Some(&body))?;
+        let reply = self.send_once(&call, None).await?;
+        if reply.status.is_success() {
+            let pair: TokenPair = reply.json("")?;
+            *tokens = Some(TokenState::from_pair(pair, Instant::now()));
+            tracing::info!("refreshed the upstream access token");
+            return Ok(());
+        }
+        tracing::info!(
+            status = reply.status.as_u16(),
+            "upstream refused the refresh token: exchanging the credentials again"
+        );
+        self.exchange(tokens).await
+    }
+
+    async fn exchange(&self, tokens: &mut Option<TokenState>) -> Result<(), GatewayError> {
+        let credentials = self
+            .credentials
+            .as_ref()
+            .ok_or(GatewayError::NotConfigured)?;
+        let body = TokenRequest {
+            hb_client_id: credentials.client_id.clone(),
+            api_key: credentials.api_key.expose().to_owned(),
+        };
+        let call = Call::post("/auth/token", "/auth/token", Some(&body))?;
+        let reply = self.send_once(&call, None).await?;
+        match reply.status {
+            status if status.is_success() => {
+                let pair: TokenPair = reply.json("")?;
+                *tokens = Some(TokenState::from_pair(pair, Instant::now()));
+                tracing::info!("exchanged the API credentials for a token pair");
+                Ok(())
+            }
+            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN | StatusCode::UNPROCESSABLE_ENTITY => {
+                *tokens = None;
+                Err(GatewayError::UpstreamAuth)
+            }
+            status => Err(GatewayError::BadGateway(format!(
+                "token exchange answered {status}"
+            ))),
+        }
+    }
+
+    /// Revokes the current access token (on shutdown). Failures are logged:
+    /// the token lapses within the hour anyway.
+    pub async fn revoke(&self) {
+        let Some(state) = self.tokens.lock().await.take() else {
+            return;
+        };
+        let call = Call {
+            method: Method::POST,
+            ..Call::get("/auth/revoke", "/auth/revoke")
+        };
+        match self.send_once(&call, Some(&state.access)).await {
+            Ok(reply) if reply.status.is_success() => {
+                tracing::info!("revoked the upstream access token");
+            }
+            Ok(reply) => {
+                tracing::warn!(
+                    status = reply.status.as_u16(),
+                    "revoking the upstream token failed"
+                );
+            }
+            Err(_) => tracing::warn!("revoking the upstream token failed"),
+        }
+    }
+}
+
+/// The error a failed HTTP exchange stands for.
+fn transport_failure(error: &reqwest::Error) -> GatewayError {
+    if error.is_timeout() {
+        GatewayError::Timeout
+    } else if error.is_connect() {
+        GatewayError::Unreachable
+    } else {
+        GatewayError::BadGateway("the upstream connection failed".to_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state(now: Instant, access_s: u64, refresh_s: u64) -> TokenState {
+        TokenState {
+            access: Secret::new("a".into()),
+            refresh: Secret::new("r".into()),
+            access_expires_at: now + Duration::from_secs(access_s),
+            refresh_expires_at: now + Duration::from_secs(refresh_s),
+        }
+    }
+
+    #[test]
+    fn tokens_are_renewed_a_minute_before_expiry() {
+        let now = Instant::now();
+        assert_eq!(renewal(None, now), Renewal::Exchange);
+        assert_eq!(
+            renewal(Some(&state(now, 3600, 604_800)), now),
+            Renewal::Keep
+        );
+        assert_eq!(renewal(Some(&state(now, 61, 604_800)), now), Renewal::Keep);
+        assert_eq!(
+            renewal(Some(&state(now, 60, 604_800)), now),
+            Renewal::Refresh
+        );
+        assert_eq!(
+            renewal(Some(&state(now, 0, 604_800)), now),
+            Renewal::Refresh
+        );
+        assert_eq!(renewal(Some(&state(now, 10, 30)), now), Renewal::Exchange);
+    }
+
+    #[test]
+    fn hold_hash_errors_are_renamed_for_the_widget() {
+        let body = br#"{"message":"The hold has expired.","errors":{"hold_hash":["The hold has expired."],"email":["Bad."]}}"#;
+        let error = validation(body);
+        assert_eq!(error.message, "The hold has expired.");
+        assert!(error.errors.contains_key("hold_ref"));
+        assert!(!error.errors.contains_key("hold_hash"));
+        assert!(error.errors.contains_key("email"));
+    }
+
+    #[test]
+    fn an_unreadable_answer_is_described_without_quoting_it() {
+        let reply = Reply {
+            status: StatusCode::OK,
+            body: Bytes::from_static(br#"{"id":"Priya Patel"}"#),
+        };
+        let Err(GatewayError::BadGateway(reason)) = reply.json::<booking_core::api::Trainer>("")
+        else {
+            panic!("an unreadable answer is a bad gateway");
+        };
+        assert!(!reason.contains("Priya"), "{reason}");
+    }
+
+    #[test]
+    fn an_unreadable_validation_body_still_gives_a_message() {
+        assert!(!validation(b"<html>").message.is_empty());
+    }
+}

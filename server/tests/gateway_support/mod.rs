@@ -1,0 +1,627 @@
+//! Shared helpers for the gateway's HTTP tests.
+//!
+//! A [`Stack`] is a sandbox (in-process, test mode, in-memory database), a
+//! [`Proxy`] in front of it that counts every upstream call, can fail,
+//! stall or rate-limit on demand and notes the tokens the sandbox issues,
+//! and a gateway pointed at the proxy, all on ephemeral ports. A [`Widget`]
+//! talks to the gateway the way the browser widget does.
+#![allow(dead_code)] // Each test binary uses a different subset.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::Response;
+use axum::Router;
+use booking_core::api::PayOption;
+use booking_server::gateway::{spawn_gateway, Credentials, GatewayConfig, RunningGateway, Secret};
+use booking_server::sandbox::{spawn_sandbox, RunningSandbox, SandboxConfig};
+use chrono::{DateTime, Utc};
+use serde_json::{json, Value};
+use tokio::net::TcpListener;
+
+/// A fresh agency account per stack, so tests never share wallets.
+pub struct Account {
+    pub client_id: String,
+    pub api_key: String,
+}
+
+/// The signing key the stacks' gateways share.
+pub const SIGNING_KEY: &str = "gateway-test-signing-key-0123456789abcdef";
+
+/// Credits and balance every test account opens with.
+pub const OPENING_CREDITS: i64 = 5;
+pub const OPENING_BALANCE_PENCE: i64 = 100_000;
+
+/// What the proxy does with the next requests.
+#[derive(Debug, Clone)]
+pub enum Mode {
+    /// Forward everything.
+    Pass,
+    /// Wait this long, then forward.
+    Delay(Duration),
+    /// Answer this status with a JSON message, forwarding nothing.
+    Fail(u16),
+    /// Answer 429 with `Retry-After` to the next `count` requests whose
+    /// method and path match (`None` matches any).
+    RateLimit {
+        count: u32,
+        retry_after: u64,
+        method: Option<Method>,
+        path: Option<String>,
+    },
+}
+
+/// One upstream request the proxy saw.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    pub method: Method,
+    /// Path relative to `/api/v1`, without the query.
+    pub path: String,
+    pub query: String,
+    pub status: u16,
+    pub request_body: Bytes,
+    pub request_headers: HeaderMap,
+}
+
+struct ProxyState {
+    target: String,
+    client: reqwest::Client,
+    seen: Mutex<Vec<Seen>>,
+    mode: Mutex<Mode>,
+    tokens: Mutex<Vec<String>>,
+}
+
+/// A counting, fault-injecting reverse proxy in front of the sandbox.
+pub struct Proxy {
+    url: String,
+    state: Arc<ProxyState>,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+impl Proxy {
+    /// Starts a proxy to `target` (`http://ADDR`) on `listen`.
+    pub async fn start(listen: SocketAddr, target: &str) -> Proxy {
+        let listener = TcpListener::bind(listen).await.expect("proxy binds");
+        let address = listener.local_addr().expect("address");
+        let state = Arc::new(ProxyState {
+            target: target.to_owned(),
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("client"),
+            seen: Mutex::new(Vec::new()),
+            mode: Mutex::new(Mode::Pass),
+            tokens: Mutex::new(Vec::new()),
+        });
+        let app = Router::new().fallback(forward).with_state(state.clone());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = stopped.await;
+                })
+                .await;
+        });
+        Proxy {
+            url: format!("http://{address}"),
+            state,
+            _stop: stop,
+        }
+    }
+
+    /// The upstream base URL to give the gateway.
+    pub fn api_url(&self) -> String {
+        format!("{}/api/v1", self.url)
+    }
+
+    /// Sets what the proxy does next.
+    pub fn set_mode(&self, mode: Mode) {
+        *self.state.mode.lock().unwrap() = mode;
+    }
+
+    /// Every request seen so far.
+    pub fn seen(&self) -> Vec<Seen> {
+        self.state.seen.lock().unwrap().clone()
+    }
+
+    /// Forgets the requests seen so far.
+    pub fn clear(&self) {
+        self.state.seen.lock().unwrap().clear();
+    }
+
+    /// Requests seen with this method and path.
+    pub fn count(&self, method: Method, path: &str) -> usize {
+        self.seen()
+            .iter()
+            .filter(|seen| seen.method == method && seen.path == path)
+            .count()
+    }
+
+    /// Every access and refresh token the sandbox issued through the proxy.
+    pub fn tokens(&self) -> Vec<String> {
+        self.state.tokens.lock().unwrap().clone()
+    }
+}
+
+async fn forward(
+    State(state): State<Arc<ProxyState>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let path = uri
+        .path()
+        .strip_prefix("/api/v1")
+        .unwrap_or(uri.path())
+        .to_owned();
+    let query = uri.query().unwrap_or("").to_owned();
+    let mode = {
+        let mut mode = state.mode.lock().unwrap();
+        let current = mode.clone();
+        if let Mode::RateLimit {
+            count,
+            method: only_method,
+            path: only_path,
+            ..
+        } = &mut *mode
+        {
+            let matches = only_method.as_ref().is_none_or(|m| *m == method)
+                && only_path.as_ref().is_none_or(|p| *p == path);
+            if !matches || *count == 0 {
+                None
+            } else {
+                *count -= 1;
+                Some(current)
+            }
+        } else {
+            Some(current)
+        }
+    };
+    let record = |status: u16| Seen {
+        method: method.clone(),
+        path: path.clone(),
+        query: query.clone(),
+        status,
+        request_body: body.clone(),
+        request_headers: headers.clone(),
+    };
+    match mode {
+        Some(Mode::Fail(status)) => {
+            state.seen.lock().unwrap().push(record(status));
+            return json_response(status, json!({ "message": "Server Error" }), None);
+        }
+        Some(Mode::RateLimit { retry_after, .. }) => {
+            state.seen.lock().unwrap().push(record(429));
+            return json_response(
+                429,
+                json!({ "message": "Too Many Attempts." }),
+                Some(retry_after),
+            );
+        }
+        Some(Mode::Delay(delay)) => tokio::time::sleep(delay).await,
+        Some(Mode::Pass) | None => {}
+    }
+    let mut request = state.client.request(
+        method.clone(),
+        format!(
+            "{}{}",
+            state.target,
+            uri.path_and_query().map_or("/", |p| p.as_str())
+        ),
+    );
+    for (name, value) in &headers {
+        if name != "host" && name != "content-length" {
+            request = request.header(name, value);
+        }
+    }
+    let upstream = request
+        .body(body.clone())
+        .send()
+        .await
+        .expect("sandbox answers");
+    let status = upstream.status().as_u16();
+    let upstream_headers = upstream.headers().clone();
+    let bytes = upstream.bytes().await.expect("sandbox body");
+    if status == 200 && (path == "/auth/token" || path == "/auth/refresh") {
+        if let Ok(pair) = serde_json::from_slice::<Value>(&bytes) {
+            let mut tokens = state.tokens.lock().unwrap();
+            for field in ["access_token", "refresh_token"] {
+                if let Some(token) = pair[field].as_str() {
+                    tokens.push(token.to_owned());
+                }
+            }
+        }
+    }
+    state.seen.lock().unwrap().push(record(status));
+    let mut response = Response::builder().status(status);
+    for (name, value) in &upstream_headers {
+        if name != "transfer-encoding" && name != "content-length" && name != "connection" {
+            response = response.header(name, value);
+        }
+    }
+    response.body(Body::from(bytes)).expect("response")
+}
+
+fn json_response(status: u16, body: Value, retry_after: Option<u64>) -> Response {
+    let mut response = Response::builder()
+        .status(status)
+        .header("content-type", "application/json");
+    if let Some(seconds) = retry_after {
+        response = response.header("retry-after", seconds.to_string());
+    }
+    response
+        .body(Body::from(body.to_string()))
+        .expect("response")
+}
+
+/// A sandbox, a proxy in front of it, and a gateway in front of that.
+pub struct Stack {
+    pub sandbox: RunningSandbox,
+    pub proxy: Proxy,
+    pub gateway: RunningGateway,
+    pub account: Account,
+    pub client: reqwest::Client,
+    pub static_dir: TempDir,
+}
+
+/// A gateway configuration for `upstream` with a test account: every test
+/// stack's gateway allows the widget page at `https://host.example`.
+pub fn gateway_config(upstream: &str, account: &Account, static_dir: PathBuf) -> GatewayConfig {
+    let mut config = GatewayConfig::new(upstream, static_dir);
+    config.listen = SocketAddr::from(([127, 0, 0, 1], 0));
+    config.credentials = Some(Credentials {
+        client_id: account.client_id.clone(),
+        api_key: Secret::new(account.api_key.clone()),
+    });
+    config.signing_key = Some(Secret::new(SIGNING_KEY.to_owned()));
+    config.allowed_origins = vec![HOST_ORIGIN.to_owned()];
+    config.rate_limit = 100_000;
+    config.agency.contact_name = Some("Tom Birch".into());
+    config.agency.contact_email = Some("tom.birch@northwestcare.example".into());
+    config.agency.email = Some("accounts@northwestcare.example".into());
+    config
+}
+
+/// The host page origin the test gateways allow.
+pub const HOST_ORIGIN: &str = "https://host.example";
+
+/// A directory removed when dropped.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    /// Its path.
+    pub fn path(&self) -> PathBuf {
+        self.0.clone()
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// An empty directory for the gateway's files.
+pub fn temp_dir(name: &str) -> TempDir {
+    let dir = std::env::temp_dir().join(format!(
+        "gateway-test-{name}-{}-{}",
+        std::process::id(),
+        rand_suffix()
+    ));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    TempDir(dir)
+}
+
+fn rand_suffix() -> String {
+    use rand::RngCore;
+    format!("{:016x}", rand::rng().next_u64())
+}
+
+impl Stack {
+    /// A stack with the default test gateway configuration.
+    pub async fn start() -> Stack {
+        Stack::start_with(|_, _| {}).await
+    }
+
+    /// A stack whose gateway configuration `configure` adjusts.
+    pub async fn start_with(configure: impl FnOnce(&mut GatewayConfig, &RunningSandbox)) -> Stack {
+        let sandbox = spawn_sandbox(SandboxConfig::for_tests())
+            .await
+            .expect("sandbox starts");
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        let account = create_account(&client, sandbox.url()).await;
+        let proxy = Proxy::start(SocketAddr::from(([127, 0, 0, 1], 0)), sandbox.url()).await;
+        let static_dir = temp_dir("static");
+        let mut config = gateway_config(&proxy.api_url(), &account, static_dir.path());
+        configure(&mut config, &sandbox);
+        let gateway = spawn_gateway(config).await.expect("gateway starts");
+        Stack {
+            sandbox,
+            proxy,
+            gateway,
+            account,
+            client,
+            static_dir,
+        }
+    }
+
+    /// A widget with a new session.
+    pub async fn widget(&self) -> Widget {
+        Widget::start(self.client.clone(), self.gateway.url()).await
+    }
+
+    /// An access token for the test account, straight from the sandbox.
+    pub async fn sandbox_token(&self) -> String {
+        let reply = self
+            .client
+            .post(format!("{}/auth/token", self.sandbox.api_url()))
+            .json(
+                &json!({ "hb_client_id": self.account.client_id, "api_key": self.account.api_key }),
+            )
+            .send()
+            .await
+            .expect("token");
+        let body: Value = reply.json().await.expect("json");
+        body["access_token"]
+            .as_str()
+            .expect("access token")
+            .to_owned()
+    }
+
+    /// GET a sandbox API path with the account's token, straight from the sandbox.
+    pub async fn sandbox_get(&self, path: &str) -> (StatusCode, Value) {
+        let token = self.sandbox_token().await;
+        let reply = self
+            .client
+            .get(format!("{}{path}", self.sandbox.api_url()))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("sandbox answers");
+        let status = reply.status();
+        (status, reply.json().await.expect("json"))
+    }
+
+    /// The account's credits for a course and its balance in pence.
+    pub async fn wallet(&self, course_id: u64) -> (i64, i64) {
+        let (status, body) = self.sandbox_get("/credits").await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let credits = body["booking_credits"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .find(|entry| entry["course_id"] == course_id)
+            .map_or(0, |entry| entry["credits"].as_i64().expect("credits"));
+        let balance =
+            (body["booking_money_balance"].as_f64().expect("balance") * 100.0).round() as i64;
+        (credits, balance)
+    }
+
+    /// Creates an event of `course_id` at location 1, a week ahead, and
+    /// returns its id.
+    pub async fn create_event(&self, course_id: u64, capacity: u32) -> u64 {
+        let now = sandbox_now(&self.client, self.sandbox.url()).await;
+        let start = now + chrono::Duration::days(7);
+        let reply = self
+            .client
+            .post(format!("{}/_sandbox/training-events", self.sandbox.url()))
+            .json(&json!({
+                "course_id": course_id,
+                "location_id": 1,
+                "start_date": start.to_rfc3339(),
+                "capacity": capacity,
+            }))
+            .send()
+            .await
+            .expect("fixture");
+        assert_eq!(reply.status(), StatusCode::CREATED);
+        let body: Value = reply.json().await.expect("json");
+        body["id"].as_u64().expect("event id")
+    }
+
+    /// Moves the sandbox clock forward.
+    pub async fn advance_clock(&self, seconds: i64) {
+        let reply = self
+            .client
+            .post(format!("{}/_sandbox/clock", self.sandbox.url()))
+            .json(&json!({ "advance_seconds": seconds }))
+            .send()
+            .await
+            .expect("clock");
+        assert_eq!(reply.status(), StatusCode::OK);
+    }
+}
+
+/// The sandbox's current time.
+pub async fn sandbox_now(client: &reqwest::Client, sandbox_url: &str) -> DateTime<Utc> {
+    let body: Value = client
+        .get(format!("{sandbox_url}/_sandbox/clock"))
+        .send()
+        .await
+        .expect("clock")
+        .json()
+        .await
+        .expect("json");
+    DateTime::parse_from_rfc3339(body["now"].as_str().expect("now"))
+        .expect("rfc 3339")
+        .with_timezone(&Utc)
+}
+
+/// Creates an agency account with invoice payments, credits for every
+/// seeded course and a balance.
+pub async fn create_account(client: &reqwest::Client, sandbox_url: &str) -> Account {
+    let account = Account {
+        client_id: format!("HB-T{}", &rand_suffix()[..8]).to_uppercase(),
+        api_key: format!("tdta_test_{}", rand_suffix()),
+    };
+    let credits: Vec<Value> = (1..=5)
+        .map(|course| json!({ "course_id": course, "credits": OPENING_CREDITS }))
+        .collect();
+    let reply = client
+        .post(format!("{sandbox_url}/_sandbox/accounts"))
+        .json(&json!({
+            "hb_client_id": account.client_id,
+            "api_key": account.api_key,
+            "name": "Test Care Staffing",
+            "invoice_payments": true,
+            "balance": OPENING_BALANCE_PENCE as f64 / 100.0,
+            "credits": credits,
+        }))
+        .send()
+        .await
+        .expect("fixture");
+    assert_eq!(reply.status(), StatusCode::CREATED);
+    account
+}
+
+/// A gateway answer: status, headers and the body (JSON when there is one).
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub text: String,
+    pub body: Value,
+}
+
+/// Sends a request and insists that any body is JSON.
+pub async fn send(request: reqwest::RequestBuilder) -> Reply {
+    let response = request.send().await.expect("gateway answers");
+    let status = response.status();
+    let headers = response.headers().clone();
+    let text = response.text().await.expect("body");
+    let body = if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text)
+            .unwrap_or_else(|_| panic!("{status} without a JSON body: {text:?}"))
+    };
+    if status != StatusCode::NO_CONTENT && !status.is_success() {
+        assert!(
+            body["message"].as_str().is_some_and(|m| !m.is_empty()),
+            "{status} error without a message: {text}"
+        );
+    }
+    Reply {
+        status,
+        headers,
+        text,
+        body,
+    }
+}
+
+/// The browser widget's side of the contract.
+#[derive(Clone)]
+pub struct Widget {
+    pub client: reqwest::Client,
+    pub base: String,
+    pub session: String,
+}
+
+impl Widget {
+    /// Loads the options and keeps the session they hand out.
+    pub async fn start(client: reqwest::Client, base: &str) -> Widget {
+        let reply = send(client.get(format!("{base}/api/options"))).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+        let session = reply.body["session"]
+            .as_str()
+            .expect("a new session")
+            .to_owned();
+        Widget {
+            client,
+            base: base.to_owned(),
+            session,
+        }
+    }
+
+    /// GET an `/api` path with the session.
+    pub async fn get(&self, path: &str) -> Reply {
+        send(
+            self.client
+                .get(format!("{}/api{path}", self.base))
+                .header("x-hbg-session", &self.session),
+        )
+        .await
+    }
+
+    /// POST JSON to an `/api` path with the session and extra headers.
+    pub async fn post(&self, path: &str, body: Value, headers: &[(&str, &str)]) -> Reply {
+        let mut request = self
+            .client
+            .post(format!("{}/api{path}", self.base))
+            .header("x-hbg-session", &self.session)
+            .json(&body);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        send(request).await
+    }
+
+    /// DELETE an `/api` path with the session.
+    pub async fn delete(&self, path: &str) -> Reply {
+        send(
+            self.client
+                .delete(format!("{}/api{path}", self.base))
+                .header("x-hbg-session", &self.session),
+        )
+        .await
+    }
+
+    /// Holds a seat, optionally naming a hold this session has.
+    pub async fn hold(&self, event_id: u64, hold_ref: Option<&str>) -> Reply {
+        let mut body = json!({ "event_id": event_id });
+        if let Some(hold_ref) = hold_ref {
+            body["hold_ref"] = json!(hold_ref);
+        }
+        self.post("/holds", body, &[]).await
+    }
+
+    /// Holds a seat and returns its reference, insisting on success.
+    pub async fn hold_ref(&self, event_id: u64) -> String {
+        let reply = self.hold(event_id, None).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+        reply.body["hold_ref"]
+            .as_str()
+            .expect("hold_ref")
+            .to_owned()
+    }
+
+    /// Books a held seat with an idempotency key.
+    pub async fn book(&self, hold_ref: &str, pay_option: &PayOption, key: &str) -> Reply {
+        self.post(
+            "/bookings",
+            booking_body(hold_ref, pay_option.as_str()),
+            &[("idempotency-key", key)],
+        )
+        .await
+    }
+}
+
+/// A valid widget booking body.
+pub fn booking_body(hold_ref: &str, pay_option: &str) -> Value {
+    json!({
+        "hold_ref": hold_ref,
+        "first_name": "Priya",
+        "last_name": "Patel",
+        "email": "priya.patel@carestaff.example",
+        "phone": "+447700900123",
+        "job_role": "Healthcare Assistant",
+        "pay_option": pay_option,
+    })
+}
+
+/// A free local address nothing listens on (for "upstream down").
+pub async fn unused_address() -> SocketAddr {
+    let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
+        .await
+        .expect("bind");
+    listener.local_addr().expect("address")
+}
