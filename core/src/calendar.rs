@@ -262,6 +262,15 @@ pub struct AgendaEntry {
     pub full_label: String,
 }
 
+impl AgendaEntry {
+    /// The entry for one event on its own venue-local day, e.g. for the
+    /// summary of the chosen event.
+    pub fn of(event: &TrainingEvent) -> AgendaEntry {
+        let date = event.start_date.date_naive();
+        agenda_entry(event, &uk_time::full_date(date))
+    }
+}
+
 /// The events of one venue-local date, sorted by start.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DayAgenda {
@@ -625,6 +634,7 @@ impl EventIndex {
         venues
     }
 
+    /// The earliest month with a bookable event.
     pub fn first_month_with_availability(
         &self,
         now: DateTime<Utc>,
@@ -728,30 +738,60 @@ fn agenda(date: NaiveDate, events: &[IndexedEvent], filter: &Filter<'_>) -> DayA
     }
 }
 
+/// "Tuesday 4 August 2026, 09:30 to 16:30 BST": when something takes
+/// place, in venue-local time, for a booking's summary.
+pub fn when_label(start: Timestamp, end: Timestamp) -> String {
+    let mut label = uk_time::full_date(start.date_naive());
+    label.push_str(", ");
+    push_time_span(
+        &mut label,
+        start,
+        end,
+        &uk_time::clock_time(start.time()),
+        &uk_time::clock_time(end.time()),
+        &uk_time::zone_label(*start.offset()),
+    );
+    label
+}
+
+/// Appends "09:30 to 16:30 BST", naming both zones when the clocks change
+/// during the event and the end date when it ends on a later day.
+fn push_time_span(
+    label: &mut String,
+    start: Timestamp,
+    end: Timestamp,
+    start_time: &str,
+    end_time: &str,
+    zone: &str,
+) {
+    use std::fmt::Write;
+    let zone_changes = end.offset() != start.offset();
+    label.push_str(start_time);
+    if zone_changes {
+        label.push(' ');
+        label.push_str(zone);
+    }
+    label.push_str(" to ");
+    label.push_str(end_time);
+    label.push(' ');
+    if zone_changes {
+        label.push_str(&uk_time::zone_label(*end.offset()));
+    } else {
+        label.push_str(zone);
+    }
+    if end.date_naive() > start.date_naive() {
+        let _ = write!(label, " (ends {})", uk_time::full_date(end.date_naive()));
+    }
+}
+
 fn agenda_entry(event: &TrainingEvent, date_label: &str) -> AgendaEntry {
     use std::fmt::Write;
     let (start, end) = (event.start_date, event.end_date);
     let start_time = uk_time::clock_time(start.time());
     let end_time = uk_time::clock_time(end.time());
     let zone = uk_time::zone_label(*start.offset());
-    let zone_changes = end.offset() != start.offset();
     let mut label = String::with_capacity(64);
-    label.push_str(&start_time);
-    if zone_changes {
-        label.push(' ');
-        label.push_str(&zone);
-    }
-    label.push_str(" to ");
-    label.push_str(&end_time);
-    label.push(' ');
-    if zone_changes {
-        label.push_str(&uk_time::zone_label(*end.offset()));
-    } else {
-        label.push_str(&zone);
-    }
-    if end.date_naive() > start.date_naive() {
-        let _ = write!(label, " (ends {})", uk_time::full_date(end.date_naive()));
-    }
+    push_time_span(&mut label, start, end, &start_time, &end_time, &zone);
     label.push_str(", ");
     label.push_str(&event.location.name);
     let full = event.is_full();
@@ -1224,5 +1264,31 @@ mod tests {
         );
         assert_eq!(GridKey::from_key("PageDown"), Some(GridKey::NextMonth));
         assert_eq!(GridKey::from_key("a"), None);
+    }
+
+    #[test]
+    fn an_event_on_its_own_has_its_full_label() {
+        let events = august();
+        let entry = AgendaEntry::of(&events[0]);
+        assert_eq!(
+            entry.full_label,
+            "Tuesday 4 August 2026, 09:30 to 16:30 BST, Leeds, 3 seats left"
+        );
+        assert_eq!(entry.duration_text, "7 hours");
+    }
+
+    #[test]
+    fn when_label_names_the_venue_local_day_and_zone() {
+        let events = august();
+        assert_eq!(
+            when_label(events[0].start_date, events[0].end_date),
+            "Tuesday 4 August 2026, 09:30 to 16:30 BST"
+        );
+        let winter_start = DateTime::parse_from_rfc3339("2027-03-28T00:30:00+00:00").unwrap();
+        let summer_end = DateTime::parse_from_rfc3339("2027-03-28T04:00:00+01:00").unwrap();
+        assert_eq!(
+            when_label(winter_start, summer_end),
+            "Sunday 28 March 2027, 00:30 GMT to 04:00 BST"
+        );
     }
 }
