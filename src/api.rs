@@ -146,12 +146,14 @@ impl HttpApi {
             let answer = send(self.with_session(Request::get(&url)).build()).await;
             let retry_in_ms = match &answer {
                 Err(ApiError::Network) => Some(backoff_ms(attempt)),
-                Err(ApiError::Status(body)) if body.status == 429 => Some(
-                    body.retry_after
-                        .unwrap_or(1)
-                        .min(MAX_RETRY_AFTER_SECONDS)
-                        .saturating_mul(1000),
-                ),
+                Err(ApiError::Status(body)) if body.status == 429 || body.retry_after.is_some() => {
+                    Some(
+                        body.retry_after
+                            .unwrap_or(1)
+                            .min(MAX_RETRY_AFTER_SECONDS)
+                            .saturating_mul(1000),
+                    )
+                }
                 Err(ApiError::Status(body)) if body.status >= 500 => Some(backoff_ms(attempt)),
                 _ => None,
             };

@@ -1,18 +1,47 @@
 //! The booking widget: Leptos components over `booking-core`, compiled to
 //! WebAssembly and mounted by `widget.js` inside a shadow root.
 
+use std::rc::Rc;
+
 use wasm_bindgen::prelude::*;
 
 pub mod api;
 pub mod app;
 pub mod browser;
+pub mod calendar;
+pub mod config;
+pub mod host;
+pub mod state;
+pub mod steps;
+
+use api::{BookingApi, HttpApi};
+use config::WidgetConfig;
 
 /// Mounts the widget into `root` (an element inside the host's shadow root)
-/// and keeps it alive until [`WidgetHandle::unmount`] is called.
+/// with the settings `widget.js` read from the element's attributes (JSON),
+/// talking to the gateway over HTTP.
 #[wasm_bindgen]
-pub fn mount(root: web_sys::HtmlElement) -> WidgetHandle {
+pub fn mount(root: web_sys::HtmlElement, config_json: &str) -> WidgetHandle {
     console_error_panic_hook::set_once();
-    let handle = leptos::mount::mount_to(root, app::App);
+    let config = WidgetConfig::from_json(config_json);
+    let api: Rc<dyn BookingApi> = Rc::new(HttpApi::new(&config.api));
+    mount_with(root, config, api)
+}
+
+/// Mounts the widget with any [`BookingApi`] (tests use an in-memory one).
+pub fn mount_with(
+    root: web_sys::HtmlElement,
+    config: WidgetConfig,
+    api: Rc<dyn BookingApi>,
+) -> WidgetHandle {
+    let host = host::Host::for_root(&root);
+    let handle = leptos::mount::mount_to(root, move || {
+        app::App(app::AppProps {
+            config: config.clone(),
+            api: Rc::clone(&api),
+            host: host.clone(),
+        })
+    });
     WidgetHandle {
         inner: Some(Box::new(handle)),
     }

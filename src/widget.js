@@ -7,7 +7,10 @@ const GLUE = asset("__HBG_GLUE__");
 const WASM = asset("__HBG_WASM__");
 const CSS = asset("__HBG_CSS__");
 
+const PREFILL = ["first-name", "last-name", "email", "phone", "job-role"];
 let module;
+let count = 0;
+
 function load() {
   module ??= import(GLUE).then(async (glue) => {
     await glue.default({ module_or_path: WASM });
@@ -16,9 +19,33 @@ function load() {
   return module;
 }
 
+function id(element, name) {
+  const value = element.getAttribute(name);
+  if (value === null || value === "") return null;
+  if (/^[1-9][0-9]{0,15}$/.test(value)) return Number(value);
+  console.warn(`<hbg-booking>: ignoring ${name}="${value}" (not a positive whole number)`);
+  return null;
+}
+
+function settings(element) {
+  const prefill = {};
+  for (const name of PREFILL) {
+    const value = element.getAttribute(name);
+    if (value) prefill[name.replace("-", "_")] = value;
+  }
+  return JSON.stringify({
+    api: element.getAttribute("api") || new URL("api", base).href,
+    course: id(element, "course"),
+    location: id(element, "location"),
+    prefill,
+    instance: element.id || String(element.instance),
+  });
+}
+
 class HbgBooking extends HTMLElement {
   connectedCallback() {
     if (this.root) return;
+    this.instance ??= count++;
     const shadow = this.shadowRoot ?? this.attachShadow({ mode: "open" });
     const style = document.createElement("link");
     style.rel = "stylesheet";
@@ -27,7 +54,9 @@ class HbgBooking extends HTMLElement {
     this.root.setAttribute("part", "root");
     shadow.replaceChildren(style, this.root);
     load().then((glue) => {
-      if (this.isConnected && this.root && !this.handle) this.handle = glue.mount(this.root);
+      if (this.isConnected && this.root && !this.handle) {
+        this.handle = glue.mount(this.root, settings(this));
+      }
     });
   }
 

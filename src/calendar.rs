@@ -1,0 +1,253 @@
+//! The month calendar: the WAI-ARIA date grid over `booking-core`'s
+//! `MonthGrid`, and the list of a day's (or a month's) events.
+//!
+//! Keys and dates come from `booking_core::calendar` (`GridKey::moved`);
+//! this module only moves focus and renders. Exactly one day button is in
+//! the tab order (roving `tabindex`); days without events stay focusable but
+//! are `aria-disabled`, so arrow keys move continuously.
+
+use booking_core::calendar::{AgendaEntry, DayAgenda, GridKey, MonthGrid, YearMonth};
+use booking_core::flow::Intent;
+use chrono::{Datelike, NaiveDate};
+use leptos::html::Table;
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+
+use crate::state::{Booking, Load};
+
+/// Weekday column headers: abbreviation and full name.
+const WEEKDAYS: [(&str, &str); 7] = [
+    ("Mon", "Monday"),
+    ("Tue", "Tuesday"),
+    ("Wed", "Wednesday"),
+    ("Thu", "Thursday"),
+    ("Fri", "Friday"),
+    ("Sat", "Saturday"),
+    ("Sun", "Sunday"),
+];
+
+/// Previous and next month buttons, named with the month they go to and
+/// disabled when no earlier or later month has seats.
+#[component]
+pub fn MonthNavigation(
+    /// The month shown.
+    month: Signal<Option<YearMonth>>,
+    /// The nearest earlier month with seats.
+    previous: Signal<Option<YearMonth>>,
+    /// The nearest later month with seats.
+    next: Signal<Option<YearMonth>>,
+    /// Called with the month to show.
+    on_change: Callback<YearMonth>,
+) -> impl IntoView {
+    let button =
+        move |target: Signal<Option<YearMonth>>, word: &'static str, arrow: &'static str| {
+            view! {
+                <button
+                    type="button"
+                    class="hbg-button hbg-button-secondary hbg-month-button"
+                    disabled=move || target.get().is_none()
+                    aria-label=move || match target.get() {
+                        Some(to) => format!("{word} month, {to}"),
+                        None => format!("{word} month: no earlier or later dates"),
+                    }
+                    on:click=move |_| {
+                        if let Some(to) = target.get_untracked() {
+                            on_change.run(to);
+                        }
+                    }
+                >
+                    {arrow}
+                </button>
+            }
+        };
+    view! {
+        <div class="hbg-month-nav">
+            {button(previous, "Previous", "‹")}
+            <p class="hbg-month-label" id="hbg-month-label" aria-live="polite">
+                {move || month.get().map(|month| month.to_string())}
+            </p>
+            {button(next, "Next", "›")}
+        </div>
+    }
+}
+
+/// The month grid with keyboard navigation.
+#[component]
+pub fn DateGrid(
+    /// The grid to show.
+    grid: Memo<Option<MonthGrid>>,
+    /// The day whose events are listed.
+    selected: RwSignal<Option<NaiveDate>>,
+    /// Called when keyboard focus leaves the month shown.
+    on_month: Callback<YearMonth>,
+) -> impl IntoView {
+    let focused = RwSignal::new(None::<NaiveDate>);
+    let table = NodeRef::<Table>::new();
+    let tab_stop = Memo::new(move |_| {
+        grid.with(|grid| {
+            let grid = grid.as_ref()?;
+            let candidates = [focused.get(), selected.get(), grid.first_bookable_day];
+            candidates
+                .into_iter()
+                .flatten()
+                .find(|date| grid.month.contains(*date))
+                .or(Some(grid.month.first_day()))
+        })
+    });
+    let focus_date = move |date: NaiveDate| {
+        request_animation_frame(move || {
+            let selector = format!("[data-date=\"{date}\"]");
+            let button = table
+                .get_untracked()
+                .and_then(|table| table.query_selector(&selector).ok().flatten())
+                .and_then(|element| element.dyn_into::<web_sys::HtmlElement>().ok());
+            if let Some(button) = button {
+                let _ = button.focus();
+            }
+        });
+    };
+    let on_key = move |date: NaiveDate, event: web_sys::KeyboardEvent| {
+        let Some(key) = GridKey::from_key(&event.key()) else {
+            return;
+        };
+        event.prevent_default();
+        let target = key.moved(date);
+        focused.set(Some(target));
+        let month = YearMonth::of(target);
+        if !month.contains(date) {
+            on_month.run(month);
+        }
+        focus_date(target);
+    };
+
+    let rows = move || {
+        grid.get()
+            .map(|grid| {
+                grid.weeks
+                    .into_iter()
+                    .map(|week| {
+                        view! {
+                            <tr>
+                                {week
+                                    .days
+                                    .into_iter()
+                                    .map(|day| {
+                                        let date = day.date;
+                                        let has_events = day.event_count > 0;
+                                        let class = format!(
+                                            "hbg-day hbg-day-{}{}",
+                                            status_class(day.status),
+                                            if day.in_month { "" } else { " hbg-day-outside" },
+                                        );
+                                        view! {
+                                            <td>
+                                                <button
+                                                    type="button"
+                                                    class=class
+                                                    data-date=date.to_string()
+                                                    tabindex=move || if tab_stop.get() == Some(date) { "0" } else { "-1" }
+                                                    aria-label=day.label
+                                                    aria-disabled=(!has_events).then_some("true")
+                                                    aria-pressed=move || if selected.get() == Some(date) { "true" } else { "false" }
+                                                    aria-current=day.is_today.then_some("date")
+                                                    on:click=move |_| {
+                                                        focused.set(Some(date));
+                                                        if has_events {
+                                                            selected.set(Some(date));
+                                                        }
+                                                    }
+                                                    on:keydown=move |event| on_key(date, event)
+                                                >
+                                                    {date.day()}
+                                                </button>
+                                            </td>
+                                        }
+                                    })
+                                    .collect_view()}
+                            </tr>
+                        }
+                    })
+                    .collect_view()
+            })
+    };
+
+    view! {
+        <table class="hbg-grid" role="grid" aria-labelledby="hbg-month-label" node_ref=table>
+            <thead>
+                <tr>
+                    {WEEKDAYS
+                        .iter()
+                        .map(|(short, full)| view! { <th scope="col" abbr=*full>{*short}</th> })
+                        .collect_view()}
+                </tr>
+            </thead>
+            <tbody>{rows}</tbody>
+        </table>
+    }
+}
+
+fn status_class(status: booking_core::calendar::DayStatus) -> &'static str {
+    use booking_core::calendar::DayStatus;
+    match status {
+        DayStatus::Available => "available",
+        DayStatus::FewSeats => "few",
+        DayStatus::Full => "full",
+        DayStatus::NoEvents => "none",
+        DayStatus::Past => "past",
+    }
+}
+
+/// One day's events: a button per bookable event, sold-out ones listed as
+/// "Full" and not choosable.
+#[component]
+pub fn Agenda(
+    /// The day.
+    agenda: DayAgenda,
+) -> impl IntoView {
+    let booking = expect_context::<Booking>();
+    let heading = view! { <h3 class="hbg-agenda-heading">{agenda.label.clone()}</h3> };
+    view! {
+        <section class="hbg-agenda">
+            {heading}
+            <ul class="hbg-choices">
+                {agenda
+                    .entries
+                    .into_iter()
+                    .map(|entry| entry_view(booking, agenda.label.clone(), entry))
+                    .collect_view()}
+            </ul>
+        </section>
+    }
+}
+
+fn entry_view(booking: Booking, date_label: String, entry: AgendaEntry) -> AnyView {
+    if entry.full {
+        return view! {
+            <li class="hbg-event-full">
+                <span class="hbg-visually-hidden">{date_label}", "</span>
+                <span class="hbg-choice-title">{entry.label}</span>
+            </li>
+        }
+        .into_any();
+    }
+    let event_id = entry.event_id;
+    let choose = move |_| {
+        let event = booking.events.with_untracked(|events| match events {
+            Load::Ready(index) => index.event(event_id).cloned(),
+            _ => None,
+        });
+        if let Some(event) = event {
+            booking.dispatch(Intent::ChooseEvent(event));
+        }
+    };
+    view! {
+        <li>
+            <button type="button" class="hbg-choice" on:click=choose>
+                <span class="hbg-visually-hidden">{date_label}", "</span>
+                <span class="hbg-choice-title">{entry.label}</span>
+                <span class="hbg-choice-meta">{entry.cost.to_string()}</span>
+            </button>
+        </li>
+    }
+    .into_any()
+}

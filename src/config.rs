@@ -1,0 +1,83 @@
+//! What the host page tells the widget: the gateway's address, what to
+//! preselect, and candidate fields to prefill. `widget.js` reads these from
+//! the element's attributes and passes them as JSON.
+
+use booking_core::validation::CandidateForm;
+use serde::Deserialize;
+
+/// The widget's settings.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct WidgetConfig {
+    /// The gateway's API base, e.g. `/api` or `https://booking.agency.example/api`.
+    pub api: String,
+    /// A course id to preselect.
+    pub course: Option<u64>,
+    /// A location id to preselect.
+    pub location: Option<u64>,
+    /// Candidate fields to prefill.
+    pub prefill: Prefill,
+    /// Tells apart several widgets on one page (the element's `id`, or its
+    /// position), so each keeps its own booking across the payment page.
+    pub instance: String,
+}
+
+impl Default for WidgetConfig {
+    fn default() -> Self {
+        WidgetConfig {
+            api: "/api".to_owned(),
+            course: None,
+            location: None,
+            prefill: Prefill::default(),
+            instance: String::new(),
+        }
+    }
+}
+
+/// Candidate fields the host page already knows.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[serde(default)]
+pub struct Prefill {
+    /// Given name.
+    pub first_name: String,
+    /// Family name.
+    pub last_name: String,
+    /// Email.
+    pub email: String,
+    /// Phone.
+    pub phone: String,
+    /// Job role.
+    pub job_role: String,
+}
+
+impl Prefill {
+    /// The prefill as the form's starting values.
+    pub fn form(&self) -> CandidateForm {
+        CandidateForm {
+            first_name: self.first_name.clone(),
+            last_name: self.last_name.clone(),
+            email: self.email.clone(),
+            phone: self.phone.clone(),
+            job_role: self.job_role.clone(),
+        }
+    }
+
+    /// Whether nothing is prefilled.
+    pub fn is_empty(&self) -> bool {
+        self.form() == CandidateForm::default()
+    }
+}
+
+impl WidgetConfig {
+    /// Reads the JSON `widget.js` passes; anything unreadable falls back to
+    /// the defaults, with a console warning, rather than a blank widget.
+    pub fn from_json(json: &str) -> WidgetConfig {
+        match serde_json::from_str(json) {
+            Ok(config) => config,
+            Err(error) => {
+                leptos::logging::warn!("hbg-booking: ignoring unreadable settings ({error})");
+                WidgetConfig::default()
+            }
+        }
+    }
+}

@@ -1,0 +1,407 @@
+//! The widget's state and the one place where the flow's effects happen.
+//!
+//! Components read [`Booking`] (from context) and send intents with
+//! [`Booking::dispatch`]. Every input goes through `Flow::apply`; the
+//! effects of one transition run in order in one task, each network call
+//! awaited before the next starts (a release must finish before the seat is
+//! held again), and each API answer comes back as an [`Outcome`].
+
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use booking_core::api::{ClientProfile, Course, HoldConflict, ValidationError};
+use booking_core::calendar::EventIndex;
+use booking_core::flow::{BookingInProgress, Effect, Flow, Input, Intent, Outcome, Step};
+use booking_core::redirect::PaymentRedirectPolicy;
+use booking_core::widget_api::{BookingRequest, HoldRequest, WidgetOptions};
+use chrono::{DateTime, Utc};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use serde::{Deserialize, Serialize};
+
+use crate::api::{ApiError, BookingApi};
+use crate::browser;
+use crate::config::WidgetConfig;
+use crate::host::Host;
+
+/// Something fetched: still loading, there, or failed with a reason.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Load<T> {
+    /// The request is in flight.
+    Loading,
+    /// The answer.
+    Ready(T),
+    /// Why it failed.
+    Failed(ApiError),
+}
+
+/// The booking in progress as kept in `sessionStorage` across the payment
+/// page's redirect: ids and the session-bound reference only.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct StoredBooking {
+    booking_id: u64,
+    event_id: u64,
+    booking_ref: String,
+}
+
+/// The widget's state, shared through context. Cheap to copy.
+#[derive(Clone, Copy)]
+pub struct Booking {
+    /// The booking flow.
+    pub flow: RwSignal<Flow>,
+    /// The gateway's options (pay options, agency name).
+    pub options: RwSignal<Load<WidgetOptions>>,
+    /// Active courses.
+    pub courses: RwSignal<Load<Vec<Course>>>,
+    /// The chosen course's events, indexed once per fetch.
+    pub events: RwSignal<Load<EventIndex>>,
+    /// Monotonic clock reading, updated every second while a seat is held.
+    pub now_ms: RwSignal<f64>,
+    /// The text of the `aria-live` region.
+    pub announcement: RwSignal<String>,
+    /// Whether the browser says it is online.
+    pub online: RwSignal<bool>,
+    /// Whether the step heading should take focus after the next render
+    /// (not on the first render: the widget must not steal the page's focus).
+    pub focus_heading: RwSignal<bool>,
+    /// Whether the error summary should take focus after the next render
+    /// (a step change that brings field errors, such as a server 422).
+    pub focus_errors: RwSignal<bool>,
+    api: StoredValue<Rc<dyn BookingApi>, LocalStorage>,
+    host: StoredValue<Host, LocalStorage>,
+    config: StoredValue<WidgetConfig, LocalStorage>,
+    booking_refs: StoredValue<HashMap<u64, String>, LocalStorage>,
+    preselected_location: StoredValue<Option<u64>, LocalStorage>,
+}
+
+impl Booking {
+    /// Creates the state and starts loading the first steps' data.
+    pub fn start(config: WidgetConfig, api: Rc<dyn BookingApi>, host: Host) -> Booking {
+        let preselected_location = config.location;
+        let booking = Booking {
+            flow: RwSignal::new(Flow::new(PaymentRedirectPolicy::default())),
+            options: RwSignal::new(Load::Loading),
+            courses: RwSignal::new(Load::Loading),
+            events: RwSignal::new(Load::Loading),
+            now_ms: RwSignal::new(browser::monotonic_ms()),
+            announcement: RwSignal::new(String::new()),
+            online: RwSignal::new(browser::is_online()),
+            focus_heading: RwSignal::new(false),
+            focus_errors: RwSignal::new(false),
+            api: StoredValue::new_local(api),
+            host: StoredValue::new_local(host),
+            config: StoredValue::new_local(config),
+            booking_refs: StoredValue::new_local(HashMap::new()),
+            preselected_location: StoredValue::new_local(preselected_location),
+        };
+        booking.load_options();
+        booking
+    }
+
+    fn api(self) -> Rc<dyn BookingApi> {
+        self.api.with_value(Rc::clone)
+    }
+
+    /// The widget's settings.
+    pub fn config(self) -> WidgetConfig {
+        self.config.get_value()
+    }
+
+    /// Now, from the browser's wall clock (for past days and notice only;
+    /// the hold countdown uses the monotonic clock).
+    pub fn now_utc(self) -> DateTime<Utc> {
+        DateTime::from_timestamp_millis(browser::wall_clock_ms() as i64).unwrap_or_default()
+    }
+
+    /// Sends an intent or outcome to the flow and runs the effects.
+    pub fn dispatch(self, input: impl Into<Input>) {
+        let transition = self.flow.with_untracked(|flow| flow.apply(input));
+        if let Some(refusal) = transition.refused {
+            leptos::logging::log!("hbg-booking: {}", refusal.reason());
+        }
+        let before = self.flow.with_untracked(Flow::step);
+        if transition.flow.step() != before {
+            if transition.flow.errors().is_empty() {
+                self.focus_heading.set(true);
+            } else {
+                self.focus_errors.set(true);
+            }
+        }
+        self.flow.set(transition.flow);
+        if !transition.effects.is_empty() {
+            spawn_local(self.run_effects(transition.effects));
+        }
+    }
+
+    async fn run_effects(self, effects: Vec<Effect>) {
+        for effect in effects {
+            self.run(effect).await;
+        }
+    }
+
+    async fn run(self, effect: Effect) {
+        match effect {
+            Effect::Hold { event_id } => self.hold(event_id).await,
+            Effect::Release { hold_hash } => {
+                let _ = self.api().release(hold_hash).await;
+                self.dispatch(Outcome::Released);
+            }
+            Effect::CreateBooking {
+                request,
+                idempotency_key,
+            } => {
+                let request = BookingRequest {
+                    hold_ref: request.hold_hash,
+                    first_name: request.first_name,
+                    last_name: request.last_name,
+                    email: request.email,
+                    phone: request.phone,
+                    job_role: request.job_role,
+                    pay_option: request.pay_option,
+                    return_url: browser::page_url(),
+                };
+                let outcome = match self.api().create_booking(request, idempotency_key).await {
+                    Ok(receipt) => {
+                        self.booking_refs.update_value(|refs| {
+                            refs.insert(receipt.booking.id, receipt.booking_ref);
+                        });
+                        Outcome::BookingCreated(Box::new(receipt.booking))
+                    }
+                    Err(ApiError::Status(body)) if body.status == 422 => {
+                        Outcome::BookingRejected(ValidationError {
+                            message: body.message,
+                            errors: body.errors,
+                        })
+                    }
+                    Err(error) => Outcome::BookingFailed(error.message()),
+                };
+                self.dispatch(outcome);
+            }
+            Effect::Redirect { url } => browser::navigate_top(&url),
+            Effect::Emit(event) => self.host.with_value(|host| host.emit(&event)),
+            Effect::Announce(text) => self.announcement.set(text.to_owned()),
+            Effect::PersistBookingInProgress(progress) => self.remember(progress),
+            Effect::ClearBookingInProgress => browser::session_remove(&self.storage_key()),
+            Effect::RefreshEvents => {
+                if let Some(course_id) = self.flow.with_untracked(|f| f.course().map(|c| c.id)) {
+                    self.load_events(course_id);
+                }
+            }
+        }
+    }
+
+    async fn hold(self, event_id: u64) {
+        let hold_ref = self.flow.with_untracked(|flow| {
+            flow.hold()
+                .filter(|hold| hold.event_id == event_id)
+                .map(|hold| hold.hold_hash.clone())
+        });
+        let answer = self.api().hold(HoldRequest { event_id, hold_ref }).await;
+        let received_at_ms = browser::monotonic_ms();
+        let outcome = match answer {
+            Ok(held) => {
+                let mut hold = held.hold;
+                hold.hold_hash = held.hold_ref;
+                Outcome::HoldGranted {
+                    hold,
+                    received_at_ms,
+                }
+            }
+            Err(ApiError::Status(body)) if body.status == 409 => Outcome::HoldConflict {
+                conflict: HoldConflict {
+                    message: body.message,
+                    hold_hash: None,
+                    expires_at: body.held_until,
+                    expires_in_seconds: None,
+                    training_event: None,
+                },
+                received_at_ms,
+            },
+            Err(ApiError::Status(body)) if body.status == 422 => {
+                Outcome::HoldRefused(ValidationError {
+                    message: body.message,
+                    errors: body.errors,
+                })
+            }
+            Err(error) => Outcome::HoldFailed(error.message()),
+        };
+        self.dispatch(outcome);
+    }
+
+    fn storage_key(self) -> String {
+        let config = self.config.get_value();
+        format!("hbg:booking:{}:{}", config.api, config.instance)
+    }
+
+    fn remember(self, progress: BookingInProgress) {
+        let Some(booking_ref) = self
+            .booking_refs
+            .with_value(|refs| refs.get(&progress.booking_id).cloned())
+        else {
+            return;
+        };
+        let stored = StoredBooking {
+            booking_id: progress.booking_id,
+            event_id: progress.event_id,
+            booking_ref,
+        };
+        if let Ok(json) = serde_json::to_string(&stored) {
+            browser::session_set(&self.storage_key(), &json);
+        }
+    }
+
+    /// Loads the gateway's options (which open the session), then the
+    /// courses, and starts the flow (resuming a booking this tab left for
+    /// the payment page, if any).
+    pub fn load_options(self) {
+        self.options.set(Load::Loading);
+        spawn_local(async move {
+            match self.api().options().await {
+                Ok(options) => {
+                    let policy = PaymentRedirectPolicy {
+                        allowed_origins: options.payment_origins.clone(),
+                    };
+                    self.options.set(Load::Ready(options));
+                    if !matches!(self.courses.get_untracked(), Load::Ready(_)) {
+                        self.load_courses();
+                    }
+                    self.begin(policy).await;
+                }
+                Err(error) => self.options.set(Load::Failed(error)),
+            }
+        });
+    }
+
+    async fn begin(self, policy: PaymentRedirectPolicy) {
+        let stored = browser::session_get(&self.storage_key())
+            .and_then(|json| serde_json::from_str::<StoredBooking>(&json).ok());
+        if let Some(stored) = stored {
+            if let Ok(receipt) = self.api().booking(stored.booking_ref.clone()).await {
+                self.booking_refs.update_value(|refs| {
+                    refs.insert(receipt.booking.id, stored.booking_ref);
+                });
+                let transition = Flow::resume(policy, receipt.booking);
+                self.flow.set(transition.flow);
+                self.run_effects(transition.effects).await;
+                return;
+            }
+            browser::session_remove(&self.storage_key());
+        }
+        let transition = Flow::start(policy);
+        self.flow.set(transition.flow);
+        self.run_effects(transition.effects).await;
+        let prefill = self.config.with_value(|config| config.prefill.clone());
+        if !prefill.is_empty() {
+            self.dispatch(Intent::EditForm(prefill.form()));
+        }
+        self.preselect_course();
+    }
+
+    /// Loads the active courses.
+    pub fn load_courses(self) {
+        self.courses.set(Load::Loading);
+        spawn_local(async move {
+            let answer = self.api().courses().await;
+            self.courses.set(match answer {
+                Ok(courses) => Load::Ready(courses),
+                Err(error) => Load::Failed(error),
+            });
+            self.preselect_course();
+        });
+    }
+
+    /// Chooses the course the host page asked for, once the courses and the
+    /// flow are both ready.
+    fn preselect_course(self) {
+        let Some(wanted) = self.config.with_value(|config| config.course) else {
+            return;
+        };
+        if self.flow.with_untracked(Flow::step) != Step::ChooseCourse
+            || self
+                .options
+                .with_untracked(|options| !matches!(options, Load::Ready(_)))
+        {
+            return;
+        }
+        let course = self.courses.with_untracked(|courses| match courses {
+            Load::Ready(courses) => courses.iter().find(|course| course.id == wanted).cloned(),
+            _ => None,
+        });
+        match course {
+            Some(course) => self.dispatch(Intent::ChooseCourse(course_ref(&course))),
+            None if matches!(self.courses.get_untracked(), Load::Ready(_)) => {
+                leptos::logging::warn!(
+                    "hbg-booking: course {wanted} is not offered; showing every course"
+                );
+            }
+            None => {}
+        }
+    }
+
+    /// Loads the events of a course (all of them, once: switching month or
+    /// location makes no request).
+    pub fn load_events(self, course_id: u64) {
+        self.events.set(Load::Loading);
+        spawn_local(async move {
+            let answer = self.api().training_events(course_id).await;
+            let still_wanted =
+                self.flow.with_untracked(|flow| flow.course().map(|c| c.id)) == Some(course_id);
+            if !still_wanted {
+                return;
+            }
+            self.events.set(match answer {
+                Ok(events) => Load::Ready(EventIndex::new(events)),
+                Err(error) => Load::Failed(error),
+            });
+        });
+    }
+
+    /// Reads the booking again (e.g. to see whether it has been paid).
+    pub fn refresh_booking(self) {
+        let Some(booking_ref) = self.flow.with_untracked(|flow| {
+            let id = flow.booking()?.id;
+            self.booking_refs.with_value(|refs| refs.get(&id).cloned())
+        }) else {
+            return;
+        };
+        spawn_local(async move {
+            if let Ok(receipt) = self.api().booking(booking_ref).await {
+                self.dispatch(Outcome::BookingStatus(Box::new(receipt.booking)));
+            }
+        });
+    }
+
+    /// The location the host page asked for, handed out once: going back to
+    /// the location step later shows every location.
+    pub fn take_preselected_location(self) -> Option<u64> {
+        let mut wanted = None;
+        self.preselected_location
+            .update_value(|location| wanted = location.take());
+        wanted
+    }
+
+    /// Releases the held seat as the page goes away (`pagehide`).
+    pub fn release_on_exit(self) {
+        if let Some(hold_ref) = self
+            .flow
+            .with_untracked(|flow| flow.hold().map(|hold| hold.hold_hash.clone()))
+        {
+            self.api().release_on_exit(&hold_ref);
+        }
+    }
+
+    /// The account facts the payment step can judge pay options by. The
+    /// gateway exposes none today, so every allowed option is offered and a
+    /// 422 explains a refusal.
+    pub fn account_profile(self) -> Option<ClientProfile> {
+        None
+    }
+}
+
+/// The course as the flow records it.
+pub fn course_ref(course: &Course) -> booking_core::api::CourseRef {
+    booking_core::api::CourseRef {
+        id: course.id,
+        name: course.name.clone(),
+    }
+}

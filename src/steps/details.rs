@@ -1,0 +1,272 @@
+//! Step 4: the candidate's details, with the GOV.UK error pattern: checked
+//! on submit (and on blur once a field is in error), an error summary that
+//! takes focus, and each message above its field.
+
+use booking_core::flow::Intent;
+use booking_core::validation::{CandidateForm, FieldErrors, FormField};
+use leptos::html::Div;
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+
+use crate::state::Booking;
+use crate::steps::{BackButton, EventSummary};
+
+/// How one input is drawn.
+struct FieldSpec {
+    field: FormField,
+    input_type: &'static str,
+    autocomplete: &'static str,
+    input_mode: Option<&'static str>,
+    hint: Option<&'static str>,
+}
+
+const FIELDS: [FieldSpec; 5] = [
+    FieldSpec {
+        field: FormField::FirstName,
+        input_type: "text",
+        autocomplete: "given-name",
+        input_mode: None,
+        hint: None,
+    },
+    FieldSpec {
+        field: FormField::LastName,
+        input_type: "text",
+        autocomplete: "family-name",
+        input_mode: None,
+        hint: None,
+    },
+    FieldSpec {
+        field: FormField::Email,
+        input_type: "email",
+        autocomplete: "email",
+        input_mode: Some("email"),
+        hint: Some("We send the booking confirmation here."),
+    },
+    FieldSpec {
+        field: FormField::Phone,
+        input_type: "tel",
+        autocomplete: "tel",
+        input_mode: Some("tel"),
+        hint: Some("A UK number, like 07700 900123, or an international number starting with +."),
+    },
+    FieldSpec {
+        field: FormField::JobRole,
+        input_type: "text",
+        autocomplete: "organization-title",
+        input_mode: None,
+        hint: Some("For example, Healthcare Assistant."),
+    },
+];
+
+/// The id of a field's input.
+pub fn input_id(field: FormField) -> String {
+    format!("hbg-{}", field.name().replace('_', "-"))
+}
+
+/// The candidate form.
+#[component]
+pub fn DetailsStep() -> impl IntoView {
+    let booking = expect_context::<Booking>();
+    let summary = NodeRef::<Div>::new();
+    let errors = Memo::new(move |_| booking.flow.with(|flow| flow.errors().clone()));
+    let reported = reported_errors(booking, summary);
+    let on_submit = move |event: leptos::ev::SubmitEvent| {
+        event.prevent_default();
+        booking.dispatch(Intent::ContinueToPayment);
+        report(booking, reported, summary);
+    };
+    view! {
+        <EventSummary/>
+        <ErrorSummary errors=reported node=summary/>
+        <form class="hbg-form" novalidate on:submit=on_submit>
+            {FIELDS.iter().map(|spec| field_view(booking, spec, errors)).collect_view()}
+            <div class="hbg-actions">
+                <button type="submit" class="hbg-button">"Continue"</button>
+                <BackButton/>
+            </div>
+        </form>
+    }
+}
+
+fn field_view(booking: Booking, spec: &FieldSpec, errors: Memo<FieldErrors>) -> impl IntoView {
+    let field = spec.field;
+    let id = input_id(field);
+    let hint_id = spec.hint.map(|_| format!("{id}-hint"));
+    let error_id = format!("{id}-error");
+    let message = move || errors.with(|errors| errors.get(field).map(str::to_owned));
+    let described_by = {
+        let hint_id = hint_id.clone();
+        let error_id = error_id.clone();
+        move || {
+            let ids: Vec<&str> = hint_id
+                .iter()
+                .map(String::as_str)
+                .chain(message().is_some().then_some(error_id.as_str()))
+                .collect();
+            (!ids.is_empty()).then(|| ids.join(" "))
+        }
+    };
+    let value = move || {
+        booking
+            .flow
+            .with(|flow| flow.form().value(field).unwrap_or_default().to_owned())
+    };
+    let on_input = move |event: leptos::ev::Event| {
+        let typed = event_target_value(&event);
+        let mut form = booking.flow.with_untracked(|flow| flow.form().clone());
+        set_field(&mut form, field, typed);
+        booking.dispatch(Intent::EditForm(form));
+    };
+    view! {
+        <div class="hbg-field" class:hbg-field-error=move || message().is_some()>
+            <label class="hbg-label" for=id.clone()>{field.label()}</label>
+            {spec.hint.map(|hint| view! { <p class="hbg-hint" id=hint_id.clone()>{hint}</p> })}
+            {move || {
+                message()
+                    .map(|text| {
+                        view! {
+                            <p class="hbg-error-message" id=error_id.clone()>
+                                <span class="hbg-visually-hidden">"Error: "</span>
+                                {text}
+                            </p>
+                        }
+                    })
+            }}
+            <input
+                class="hbg-input"
+                id=id
+                name=field.name()
+                type=spec.input_type
+                autocomplete=spec.autocomplete
+                inputmode=spec.input_mode
+                spellcheck="false"
+                aria-invalid=move || message().is_some().then_some("true")
+                aria-describedby=described_by
+                prop:value=value
+                on:input=on_input
+                on:blur=move |_| booking.dispatch(Intent::CheckField(field))
+            />
+        </div>
+    }
+}
+
+fn set_field(form: &mut CandidateForm, field: FormField, typed: String) {
+    match field {
+        FormField::FirstName => form.first_name = typed,
+        FormField::LastName => form.last_name = typed,
+        FormField::Email => form.email = typed,
+        FormField::Phone => form.phone = typed,
+        FormField::JobRole => form.job_role = typed,
+        FormField::PayOption => {}
+    }
+}
+
+/// Focuses an element after the next render.
+fn focus_later(node: NodeRef<Div>) {
+    request_animation_frame(move || {
+        if let Some(element) = node.get_untracked() {
+            let _ = element.focus();
+        }
+    });
+}
+
+/// The errors the summary lists: those of the last submit (or of the
+/// server's answer that brought the step back). Re-checking a field on blur
+/// updates its own message but not the summary, so nothing moves under the
+/// pointer between pressing and releasing a button.
+pub fn reported_errors(booking: Booking, summary: NodeRef<Div>) -> RwSignal<FieldErrors> {
+    let reported = RwSignal::new(booking.flow.with_untracked(|flow| flow.errors().clone()));
+    if booking.focus_errors.get_untracked() {
+        booking.focus_errors.set(false);
+        focus_later(summary);
+    }
+    reported
+}
+
+/// After a submit: the summary lists the flow's errors and takes focus if
+/// there are any.
+pub fn report(booking: Booking, reported: RwSignal<FieldErrors>, summary: NodeRef<Div>) {
+    let errors = booking.flow.with_untracked(|flow| flow.errors().clone());
+    let any = !errors.is_empty();
+    reported.set(errors);
+    if any {
+        focus_later(summary);
+    }
+}
+
+/// "There is a problem": every error as a link to its field, plus errors
+/// not tied to a field. It takes focus after a failed submit.
+#[component]
+pub fn ErrorSummary(
+    /// The errors to list.
+    errors: RwSignal<FieldErrors>,
+    /// The summary's element, to focus.
+    node: NodeRef<Div>,
+) -> impl IntoView {
+    view! {
+        <div
+            class="hbg-error-summary"
+            tabindex="-1"
+            node_ref=node
+            aria-labelledby="hbg-error-summary-title"
+            hidden=move || errors.with(FieldErrors::is_empty)
+        >
+            <h3 id="hbg-error-summary-title" class="hbg-error-summary-title">"There is a problem"</h3>
+            <ul class="hbg-error-list">
+                {move || {
+                    errors
+                        .get()
+                        .general()
+                        .iter()
+                        .map(|message| view! { <li>{message.clone()}</li> })
+                        .collect_view()
+                }}
+                {move || {
+                    errors
+                        .get()
+                        .fields()
+                        .map(|(field, message)| {
+                            let target = input_id(field);
+                            let href = format!("#{target}");
+                            view! {
+                                <li>
+                                    <a
+                                        href=href
+                                        on:click=move |event| {
+                                            event.prevent_default();
+                                            focus_field(&event, &target);
+                                        }
+                                    >
+                                        {message.to_owned()}
+                                    </a>
+                                </li>
+                            }
+                        })
+                        .collect_view()
+                }}
+            </ul>
+        </div>
+    }
+}
+
+/// Focuses the input with `id` in the same (shadow) root as the event's
+/// target: fragment links do not reach into shadow roots.
+fn focus_field(event: &leptos::ev::MouseEvent, id: &str) {
+    let root = event
+        .target()
+        .and_then(|target| target.dyn_into::<web_sys::Node>().ok())
+        .map(|node| node.get_root_node());
+    let element = root.and_then(|root| {
+        if let Some(shadow) = root.dyn_ref::<web_sys::ShadowRoot>() {
+            shadow.get_element_by_id(id)
+        } else {
+            root.dyn_ref::<web_sys::Document>()
+                .and_then(|document| document.get_element_by_id(id))
+        }
+    });
+    if let Some(element) =
+        element.and_then(|element| element.dyn_into::<web_sys::HtmlElement>().ok())
+    {
+        let _ = element.focus();
+    }
+}

@@ -1,0 +1,50 @@
+//! The hold banner: visible from the moment a seat is held, counting down
+//! (updated each second, never announced each tick), with "Keep my seat" in
+//! the final minute (WCAG 2.2.1). Threshold announcements go to the
+//! widget's `aria-live` region through the flow's `Announce` effect.
+
+use booking_core::flow::Intent;
+use leptos::prelude::*;
+
+use crate::browser;
+use crate::state::Booking;
+
+/// The countdown banner, shown while a seat is held.
+#[component]
+pub fn HoldBanner() -> impl IntoView {
+    let booking = expect_context::<Booking>();
+    let countdown = Memo::new(move |_| {
+        booking
+            .flow
+            .with(|flow| flow.hold().map(|hold| hold.countdown))
+    });
+    move || {
+        countdown.get().map(|countdown| {
+            let text = move || countdown.visible_text(booking.now_ms.get());
+            let can_extend = move || countdown.can_extend(booking.now_ms.get());
+            view! {
+                <div class="hbg-hold" class:hbg-hold-ending=can_extend>
+                    <p class="hbg-hold-text">{text}</p>
+                    {move || {
+                        can_extend()
+                            .then(|| {
+                                view! {
+                                    <button
+                                        type="button"
+                                        class="hbg-button hbg-button-small"
+                                        on:click=move |_| {
+                                            booking.dispatch(Intent::KeepMySeat {
+                                                now_ms: browser::monotonic_ms(),
+                                            })
+                                        }
+                                    >
+                                        "Keep my seat"
+                                    </button>
+                                }
+                            })
+                    }}
+                </div>
+            }
+        })
+    }
+}

@@ -1,0 +1,136 @@
+//! Step 5: how the booking is paid for, and confirming it. Only the pay
+//! options the gateway allows are offered. The confirm button is disabled
+//! while the booking is being submitted; each attempt carries a fresh
+//! idempotency key, which the flow replaces with the pending one when a
+//! retry must not book twice.
+
+use booking_core::api::PayOption;
+use booking_core::flow::{Intent, Step};
+use booking_core::validation::{offered_pay_options, AccountFacts, FormField};
+use leptos::html::Div;
+use leptos::prelude::*;
+
+use crate::browser;
+use crate::state::{Booking, Load};
+use crate::steps::details::{report, reported_errors, ErrorSummary};
+use crate::steps::{BackButton, EventSummary};
+
+/// Pay options and the confirm button.
+#[component]
+pub fn PaymentStep() -> impl IntoView {
+    let booking = expect_context::<Booking>();
+    let summary = NodeRef::<Div>::new();
+    let errors = Memo::new(move |_| booking.flow.with(|flow| flow.errors().clone()));
+    let reported = reported_errors(booking, summary);
+    let submitting = Memo::new(move |_| booking.flow.with(|flow| flow.step() == Step::Submitting));
+    let offers = Memo::new(move |_| {
+        let allowed = booking.options.with(|options| match options {
+            Load::Ready(options) => options.pay_options.clone(),
+            _ => Vec::new(),
+        });
+        let cost = booking
+            .flow
+            .with(|flow| flow.event().map(|event| event.cost_inc_vat))
+            .unwrap_or_default();
+        offered_pay_options(&allowed, &AccountFacts::default(), cost)
+    });
+    Effect::new(move |_| {
+        let only = offers.with(|offers| match offers.as_slice() {
+            [only] if only.usable => Some(only.option.clone()),
+            _ => None,
+        });
+        if let Some(option) = only {
+            if booking
+                .flow
+                .with_untracked(|flow| flow.pay_option().is_none())
+            {
+                booking.dispatch(Intent::ChoosePayOption(option));
+            }
+        }
+    });
+    let chosen = move || booking.flow.with(|flow| flow.pay_option().cloned());
+    let on_submit = move |event: leptos::ev::SubmitEvent| {
+        event.prevent_default();
+        booking.dispatch(Intent::Submit {
+            idempotency_key: browser::random_token(),
+        });
+        report(booking, reported, summary);
+    };
+    let option_error =
+        move || errors.with(|errors| errors.get(FormField::PayOption).map(str::to_owned));
+
+    view! {
+        <EventSummary/>
+        <ErrorSummary errors=reported node=summary/>
+        <form class="hbg-form" novalidate on:submit=on_submit>
+            <fieldset class="hbg-fieldset" aria-describedby=move || option_error().map(|_| "hbg-pay-option-error")>
+                <legend class="hbg-legend">{FormField::PayOption.label()}</legend>
+                {move || {
+                    option_error()
+                        .map(|text| {
+                            view! {
+                                <p class="hbg-error-message" id="hbg-pay-option-error">
+                                    <span class="hbg-visually-hidden">"Error: "</span>
+                                    {text}
+                                </p>
+                            }
+                        })
+                }}
+                {move || {
+                    offers
+                        .get()
+                        .into_iter()
+                        .map(|offer| {
+                            let option = offer.option.clone();
+                            let value = option.as_str().to_owned();
+                            let id = format!("hbg-pay-{value}");
+                            let checked = {
+                                let option = option.clone();
+                                move || chosen().as_ref() == Some(&option)
+                            };
+                            view! {
+                                <div class="hbg-radio">
+                                    <input
+                                        type="radio"
+                                        class="hbg-radio-input"
+                                        name="pay_option"
+                                        id=id.clone()
+                                        value=value
+                                        disabled=!offer.usable || submitting.get()
+                                        prop:checked=checked
+                                        on:change=move |_| booking.dispatch(Intent::ChoosePayOption(option.clone()))
+                                    />
+                                    <label class="hbg-radio-label" for=id>
+                                        {offer.label}
+                                        {offer.reason.map(|reason| view! { <span class="hbg-hint">{reason}</span> })}
+                                    </label>
+                                </div>
+                            }
+                        })
+                        .collect_view()
+                }}
+            </fieldset>
+            {move || {
+                (chosen() == Some(PayOption::CandidatePays))
+                    .then(|| {
+                        view! {
+                            <p class="hbg-note">
+                                "After you confirm, you will pay by card on a secure Stripe page, then come back here."
+                            </p>
+                        }
+                    })
+            }}
+            <div class="hbg-actions">
+                <button
+                    type="submit"
+                    class="hbg-button"
+                    disabled=move || submitting.get()
+                    aria-disabled=move || submitting.get().then_some("true")
+                >
+                    {move || if submitting.get() { "Booking your seat…" } else { "Confirm booking" }}
+                </button>
+                <BackButton/>
+            </div>
+        </form>
+    }
+}

@@ -1,0 +1,500 @@
+//! An in-memory gateway behind the widget's `BookingApi` trait, and helpers
+//! to drive the mounted widget as a person would: find buttons by their
+//! text, type into labelled fields, press keys.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::rc::Rc;
+
+use booking_core::api::{
+    BookingDetail, BookingStatus, Candidate, Course, CourseRef, HeldEvent, Location, Money,
+    PayOption, PayStatus, SeatHold, TrainingEvent,
+};
+use booking_core::uk_time::{to_uk, uk_local};
+use booking_core::widget_api::{
+    BookingReceipt, BookingRequest, HeldSeat, HoldRequest, WidgetOptions,
+};
+use booking_widget::api::{ApiError, ApiFuture, BookingApi, ErrorBody};
+use booking_widget::config::WidgetConfig;
+use booking_widget::WidgetHandle;
+use chrono::{DateTime, Duration, Utc};
+use wasm_bindgen::JsCast;
+
+/// The course the fixtures book.
+pub const COURSE: u64 = 2;
+
+/// A scripted answer that replaces the default one for the next call.
+pub type Scripted<T> = RefCell<VecDeque<Result<T, ApiError>>>;
+
+/// The in-memory gateway: sensible answers by default, scripted ones first.
+#[derive(Default)]
+pub struct FakeGateway {
+    /// Every call, in order ("hold 41", "release ref-41", ...).
+    pub calls: RefCell<Vec<String>>,
+    /// Pay options the gateway allows.
+    pub pay_options: RefCell<Vec<PayOption>>,
+    /// Scripted answers to `courses`.
+    pub courses: Scripted<Vec<Course>>,
+    /// Scripted answers to `hold`.
+    pub holds: Scripted<HeldSeat>,
+    /// Scripted answers to `create_booking`.
+    pub bookings: Scripted<BookingReceipt>,
+    /// Seconds a granted hold lasts.
+    pub hold_seconds: RefCell<Option<i64>>,
+    /// The payment page of candidate-pays bookings.
+    pub payment_url: RefCell<Option<String>>,
+    /// Idempotency keys of create-booking calls.
+    pub keys: RefCell<Vec<String>>,
+}
+
+/// Now, as the browser's clock says.
+pub fn now() -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(js_sys::Date::now() as i64).unwrap()
+}
+
+/// An event `days` from today at a venue, 09:30 to 16:30 UK time.
+pub fn event(id: u64, days: i64, location: u64, seats: u32) -> TrainingEvent {
+    let date = to_uk(now()).date_naive() + Duration::days(days);
+    let (name, address) = match location {
+        5 => ("Leeds", "Unit 4, Aire Street, Leeds"),
+        _ => ("York", "Station Rise, York"),
+    };
+    TrainingEvent {
+        id,
+        course: CourseRef {
+            id: COURSE,
+            name: "Moving & Handling Practical".into(),
+        },
+        location: Location {
+            id: location,
+            name: name.into(),
+            address: address.into(),
+        },
+        start_date: uk_local(date, 9, 30).unwrap(),
+        end_date: uk_local(date, 16, 30).unwrap(),
+        remaining_slots: seats,
+        cost_inc_vat: Money(9500),
+        booking_url: String::new(),
+    }
+}
+
+/// The events every test sees: two venues, one full event.
+pub fn events() -> Vec<TrainingEvent> {
+    vec![
+        event(41, 3, 5, 4),
+        event(42, 3, 6, 2),
+        event(43, 4, 5, 0),
+        event(44, 10, 6, 8),
+    ]
+}
+
+/// A gateway error with a status and message.
+pub fn status(code: u16, message: &str) -> ApiError {
+    ApiError::Status(ErrorBody {
+        status: code,
+        message: message.into(),
+        ..ErrorBody::default()
+    })
+}
+
+/// A 422 naming one field.
+pub fn field_error(field: &str, message: &str) -> ApiError {
+    let mut body = ErrorBody {
+        status: 422,
+        message: message.into(),
+        ..ErrorBody::default()
+    };
+    body.errors.insert(field.into(), vec![message.into()]);
+    ApiError::Status(body)
+}
+
+fn ready<'a, T: 'a>(answer: Result<T, ApiError>) -> ApiFuture<'a, T> {
+    Box::pin(async move { answer })
+}
+
+impl FakeGateway {
+    /// A gateway allowing credits and card payments.
+    pub fn new() -> Rc<FakeGateway> {
+        let gateway = FakeGateway::default();
+        *gateway.pay_options.borrow_mut() = vec![PayOption::Credits, PayOption::CandidatePays];
+        Rc::new(gateway)
+    }
+
+    fn log(&self, call: String) {
+        self.calls.borrow_mut().push(call);
+    }
+
+    /// The calls whose text starts with `prefix`.
+    pub fn calls_to(&self, prefix: &str) -> Vec<String> {
+        self.calls
+            .borrow()
+            .iter()
+            .filter(|call| call.starts_with(prefix))
+            .cloned()
+            .collect()
+    }
+
+    fn booking_for(&self, request: &BookingRequest) -> BookingDetail {
+        let event = events()
+            .into_iter()
+            .find(|event| request.hold_ref == format!("ref-{}", event.id))
+            .unwrap_or_else(|| event(41, 3, 5, 4));
+        let pending = request.pay_option == PayOption::CandidatePays;
+        BookingDetail {
+            id: 9001,
+            candidate: Candidate {
+                name: format!("{} {}", request.first_name, request.last_name),
+                email: request.email.clone(),
+                phone: request.phone.clone(),
+                job_role: request.job_role.clone(),
+            },
+            course: event.course.clone(),
+            location: event.location.clone(),
+            trainer: None,
+            start_date: event.start_date,
+            end_date: event.end_date,
+            booking_status: if pending {
+                BookingStatus::Pending
+            } else {
+                BookingStatus::Booked
+            },
+            pay_status: if pending {
+                PayStatus::Pending
+            } else {
+                PayStatus::Completed
+            },
+            pay_option: request.pay_option.clone(),
+            booked_by: "Agency".into(),
+            attendance: None,
+            certificate_available: false,
+            created_at: now().fixed_offset(),
+            payment_url: pending.then(|| self.payment_url.borrow().clone()).flatten(),
+        }
+    }
+}
+
+impl BookingApi for FakeGateway {
+    fn options(&self) -> ApiFuture<'_, WidgetOptions> {
+        self.log("options".into());
+        ready(Ok(WidgetOptions {
+            account_name: "Northwest Care Staffing".into(),
+            pay_options: self.pay_options.borrow().clone(),
+            payment_origins: vec!["https://checkout.stripe.com".into()],
+            session: Some("session-1".into()),
+        }))
+    }
+
+    fn courses(&self) -> ApiFuture<'_, Vec<Course>> {
+        self.log("courses".into());
+        let scripted = self.courses.borrow_mut().pop_front();
+        ready(scripted.unwrap_or_else(|| {
+            Ok(vec![
+                Course {
+                    id: COURSE,
+                    name: "Moving & Handling Practical".into(),
+                    description: None,
+                    duration_minutes: Some(420),
+                    cost_inc_vat: Some(Money(9500)),
+                    requires_review: false,
+                },
+                Course {
+                    id: 3,
+                    name: "PMVA <img src=x onerror=alert(1)>".into(),
+                    description: None,
+                    duration_minutes: None,
+                    cost_inc_vat: None,
+                    requires_review: true,
+                },
+            ])
+        }))
+    }
+
+    fn training_events(&self, course_id: u64) -> ApiFuture<'_, Vec<TrainingEvent>> {
+        self.log(format!("events {course_id}"));
+        ready(Ok(events()))
+    }
+
+    fn hold(&self, request: HoldRequest) -> ApiFuture<'_, HeldSeat> {
+        self.log(format!("hold {}", request.event_id));
+        let scripted = self.holds.borrow_mut().pop_front();
+        let seconds = self.hold_seconds.borrow().unwrap_or(1800);
+        ready(scripted.unwrap_or_else(|| {
+            let event = events()
+                .into_iter()
+                .find(|event| event.id == request.event_id)
+                .expect("a known event");
+            Ok(HeldSeat {
+                hold_ref: format!("ref-{}", event.id),
+                hold: SeatHold {
+                    hold_hash: "upstream-hash".into(),
+                    expires_at: (now() + Duration::seconds(seconds)).fixed_offset(),
+                    expires_in_seconds: seconds,
+                    training_event: HeldEvent {
+                        id: event.id,
+                        course: event.course.name.clone(),
+                        location: event.location.name.clone(),
+                        start_date: event.start_date,
+                    },
+                },
+            })
+        }))
+    }
+
+    fn release(&self, hold_ref: String) -> ApiFuture<'_, ()> {
+        self.log(format!("release {hold_ref}"));
+        ready(Ok(()))
+    }
+
+    fn release_on_exit(&self, hold_ref: &str) {
+        self.log(format!("beacon {hold_ref}"));
+    }
+
+    fn create_booking(
+        &self,
+        request: BookingRequest,
+        idempotency_key: String,
+    ) -> ApiFuture<'_, BookingReceipt> {
+        self.log(format!("book {}", request.pay_option));
+        self.keys.borrow_mut().push(idempotency_key);
+        let scripted = self.bookings.borrow_mut().pop_front();
+        let booking = self.booking_for(&request);
+        ready(scripted.unwrap_or(Ok(BookingReceipt {
+            booking_ref: "booking-ref-9001".into(),
+            booking,
+        })))
+    }
+
+    fn booking(&self, booking_ref: String) -> ApiFuture<'_, BookingReceipt> {
+        self.log(format!("booking {booking_ref}"));
+        ready(Err(status(404, "Not found.")))
+    }
+}
+
+/// A mounted widget and the in-memory gateway behind it.
+pub struct Mounted {
+    /// The element the widget renders into.
+    pub root: web_sys::HtmlElement,
+    /// The gateway.
+    pub gateway: Rc<FakeGateway>,
+    /// Host page events seen on the root, as "name detail-json".
+    pub events: Rc<RefCell<Vec<String>>>,
+    _handle: WidgetHandle,
+    _listeners: Vec<wasm_bindgen::closure::Closure<dyn FnMut(web_sys::CustomEvent)>>,
+}
+
+impl Drop for Mounted {
+    fn drop(&mut self) {
+        self.root.remove();
+    }
+}
+
+/// Host page event names the tests listen for.
+const HOST_EVENTS: [&str; 12] = [
+    "hbg:ready",
+    "hbg:course-chosen",
+    "hbg:location-chosen",
+    "hbg:event-chosen",
+    "hbg:hold-created",
+    "hbg:hold-expiring",
+    "hbg:hold-expired",
+    "hbg:submit-started",
+    "hbg:payment-redirect",
+    "hbg:booking-created",
+    "hbg:booking-confirmed",
+    "hbg:error",
+];
+
+/// Mounts the widget with a gateway and settings, and waits for it to load.
+pub async fn mount_with(gateway: Rc<FakeGateway>, config: WidgetConfig) -> Mounted {
+    let window = web_sys::window().unwrap();
+    if let Ok(Some(storage)) = window.session_storage() {
+        storage.clear().unwrap();
+    }
+    let document = window.document().unwrap();
+    let root: web_sys::HtmlElement = document.create_element("div").unwrap().unchecked_into();
+    document.body().unwrap().append_child(&root).unwrap();
+    let events = Rc::new(RefCell::new(Vec::new()));
+    let mut listeners = Vec::new();
+    for name in HOST_EVENTS {
+        let seen = Rc::clone(&events);
+        let listener = wasm_bindgen::closure::Closure::<dyn FnMut(web_sys::CustomEvent)>::new(
+            move |event: web_sys::CustomEvent| {
+                let detail = js_sys::JSON::stringify(&event.detail())
+                    .map(String::from)
+                    .unwrap_or_default();
+                seen.borrow_mut()
+                    .push(format!("{} {detail}", event.type_()));
+            },
+        );
+        root.add_event_listener_with_callback(name, listener.as_ref().unchecked_ref())
+            .unwrap();
+        listeners.push(listener);
+    }
+    let api: Rc<dyn BookingApi> = gateway.clone();
+    let handle = booking_widget::mount_with(root.clone(), config, api);
+    let mounted = Mounted {
+        root,
+        gateway,
+        events,
+        _handle: handle,
+        _listeners: listeners,
+    };
+    settle().await;
+    mounted
+}
+
+/// Mounts the widget with default settings.
+pub async fn mount(gateway: Rc<FakeGateway>) -> Mounted {
+    mount_with(gateway, WidgetConfig::default()).await
+}
+
+/// Lets spawned tasks, effects and animation frames run.
+pub async fn settle() {
+    for _ in 0..6 {
+        leptos::task::tick().await;
+        gloo_timers::future::TimeoutFuture::new(20).await;
+    }
+}
+
+impl Mounted {
+    /// The step heading's text.
+    pub fn heading(&self) -> String {
+        self.root
+            .query_selector("h2")
+            .unwrap()
+            .map(|heading| heading.text_content().unwrap_or_default())
+            .unwrap_or_default()
+    }
+
+    /// The widget's visible text.
+    pub fn text(&self) -> String {
+        self.root.text_content().unwrap_or_default()
+    }
+
+    /// Every element matching a selector.
+    pub fn all(&self, selector: &str) -> Vec<web_sys::HtmlElement> {
+        let list = self.root.query_selector_all(selector).unwrap();
+        (0..list.length())
+            .filter_map(|index| list.item(index))
+            .map(|node| node.unchecked_into())
+            .collect()
+    }
+
+    /// The first element matching a selector.
+    pub fn one(&self, selector: &str) -> web_sys::HtmlElement {
+        self.root
+            .query_selector(selector)
+            .unwrap()
+            .unwrap_or_else(|| panic!("nothing matches {selector}"))
+            .unchecked_into()
+    }
+
+    /// The button whose text contains `text`.
+    pub fn button(&self, text: &str) -> web_sys::HtmlElement {
+        self.all("button")
+            .into_iter()
+            .find(|button| button.text_content().unwrap_or_default().contains(text))
+            .unwrap_or_else(|| panic!("no button with {text:?} in {:?}", self.text()))
+    }
+
+    /// Whether a button with `text` is shown.
+    pub fn has_button(&self, text: &str) -> bool {
+        self.all("button")
+            .iter()
+            .any(|button| button.text_content().unwrap_or_default().contains(text))
+    }
+
+    /// Clicks the button whose text contains `text`, and waits.
+    pub async fn click(&self, text: &str) {
+        self.button(text).click();
+        settle().await;
+    }
+
+    /// The input labelled `label`.
+    pub fn field(&self, label: &str) -> web_sys::HtmlInputElement {
+        let label_element = self
+            .all("label")
+            .into_iter()
+            .find(|element| {
+                element
+                    .text_content()
+                    .unwrap_or_default()
+                    .starts_with(label)
+            })
+            .unwrap_or_else(|| panic!("no label {label:?}"));
+        let id = label_element.get_attribute("for").expect("label has a for");
+        self.one(&format!("#{id}")).unchecked_into()
+    }
+
+    /// Types `value` into the field labelled `label` (input event).
+    pub async fn type_into(&self, label: &str, value: &str) {
+        let input = self.field(label);
+        input.set_value(value);
+        let event = web_sys::Event::new("input").unwrap();
+        input.dispatch_event(&event).unwrap();
+        settle().await;
+    }
+
+    /// Presses a key on an element (keydown).
+    pub async fn press(&self, element: &web_sys::HtmlElement, key: &str) {
+        let init = web_sys::KeyboardEventInit::new();
+        init.set_key(key);
+        init.set_bubbles(true);
+        init.set_cancelable(true);
+        let event =
+            web_sys::KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).unwrap();
+        element.dispatch_event(&event).unwrap();
+        settle().await;
+    }
+
+    /// The element that has focus inside the widget.
+    pub fn focused(&self) -> Option<web_sys::Element> {
+        web_sys::window()?.document()?.active_element()
+    }
+
+    /// Host page event names seen so far.
+    pub fn event_names(&self) -> Vec<String> {
+        self.events
+            .borrow()
+            .iter()
+            .map(|event| event.split(' ').next().unwrap_or_default().to_owned())
+            .collect()
+    }
+
+    /// Goes from the first step to the details step, holding event 41.
+    pub async fn hold_first_event(&self) {
+        self.click("Moving & Handling").await;
+        self.click("Leeds").await;
+        self.choose_event("09:30 to 16:30").await;
+        assert_eq!(self.heading(), "Your details");
+    }
+
+    /// Clicks the first bookable event whose text contains `text`.
+    pub async fn choose_event(&self, text: &str) {
+        let event = self
+            .all("button.hbg-choice")
+            .into_iter()
+            .find(|button| button.text_content().unwrap_or_default().contains(text))
+            .unwrap_or_else(|| panic!("no event {text:?}"));
+        event.click();
+        settle().await;
+    }
+
+    /// Fills the candidate form with valid details and continues.
+    pub async fn fill_details(&self) {
+        self.type_into("First name", "Priya").await;
+        self.type_into("Last name", "Patel").await;
+        self.type_into("Email address", "priya@example.com").await;
+        self.type_into("Phone number", "07700 900123").await;
+        self.click("Continue").await;
+        assert_eq!(self.heading(), "How the booking is paid for");
+    }
+
+    /// Chooses a pay option by its label.
+    pub async fn choose_pay_option(&self, value: &str) {
+        let radio: web_sys::HtmlInputElement =
+            self.one(&format!("#hbg-pay-{value}")).unchecked_into();
+        radio.click();
+        settle().await;
+    }
+}
