@@ -19,9 +19,11 @@ use axum::extract::State;
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::Json;
 use booking_core::api::{
     Attendance, BookingDetail, BookingStatus, Candidate, Money, Page, PayOption, PayStatus,
 };
+use booking_core::uk_time::to_uk;
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
 use serde_json::{Map, Value};
@@ -29,14 +31,13 @@ use serde_json::{Map, Value};
 use super::auth::Authed;
 use super::catalog::{load_event, to_u64, EventRow, EVENT_COLUMNS};
 use super::certificate::{certificate_pdf, CertificateFields};
+use super::clock::{from_unix, utc_fixed};
 use super::db::{random_token, sha256_hex, write_tx, BOOKED_SEATS};
 use super::errors::SandboxError;
 use super::extract::{IgnoredBody, JsonObject, PathParam, QueryParams};
 use super::holds::load_hold;
 use super::pagination::{envelope, PageRequest};
-use super::uk_time::{from_unix, uk_local, utc_fixed};
 use super::validate::{is_e164, is_http_url, Validator};
-use super::wire::ApiJson;
 use super::AppState;
 
 /// 404 message for an unknown booking.
@@ -152,8 +153,8 @@ impl BookingRecord {
             course: self.event.course.clone(),
             location: self.event.location.clone(),
             trainer: self.event.trainer.clone(),
-            start_date: uk_local(from_unix(self.event.start_utc)),
-            end_date: uk_local(from_unix(self.event.end_utc)),
+            start_date: to_uk(from_unix(self.event.start_utc)),
+            end_date: to_uk(from_unix(self.event.end_utc)),
             booking_status: BookingStatus::parse(&self.booking_status),
             pay_status: PayStatus::parse(&self.pay_status),
             pay_option: PayOption::parse(&self.pay_option),
@@ -302,7 +303,7 @@ fn describe(booking_id: i64, event: &EventRow) -> String {
         "Booking #{booking_id}: {}, {}, {}",
         event.course.name,
         event.location.name,
-        uk_local(from_unix(event.start_utc)).format("%-d %b %Y")
+        to_uk(from_unix(event.start_utc)).format("%-d %b %Y")
     )
 }
 
@@ -401,13 +402,13 @@ pub(crate) async fn create(
     let response = match created {
         Created::New(booking) => (
             StatusCode::CREATED,
-            ApiJson(booking.to_detail(&state.public_url)),
+            Json(booking.to_detail(&state.public_url)),
         )
             .into_response(),
         Created::Replayed(booking) => (
             StatusCode::CREATED,
             [("idempotent-replayed", "true")],
-            ApiJson(booking.to_detail(&state.public_url)),
+            Json(booking.to_detail(&state.public_url)),
         )
             .into_response(),
     };
@@ -613,14 +614,14 @@ pub(crate) async fn show(
     State(state): State<AppState>,
     authed: Authed,
     id: PathParam,
-) -> Result<ApiJson<BookingDetail>, SandboxError> {
+) -> Result<Json<BookingDetail>, SandboxError> {
     let id = id.id(BOOKING_NOT_FOUND)?;
     let booking = state
         .db
         .call(move |conn| Ok(load_booking(conn, Some(authed.account_id), id)?))
         .await?
         .ok_or(SandboxError::NotFound(BOOKING_NOT_FOUND))?;
-    Ok(ApiJson(booking.to_detail(&state.public_url)))
+    Ok(Json(booking.to_detail(&state.public_url)))
 }
 
 /// The booking statuses a list can filter on.
@@ -631,7 +632,7 @@ pub(crate) async fn list(
     State(state): State<AppState>,
     authed: Authed,
     query: QueryParams,
-) -> Result<ApiJson<Page<BookingDetail>>, SandboxError> {
+) -> Result<Json<Page<BookingDetail>>, SandboxError> {
     let mut v = Validator::default();
     let status = v
         .query_choice(query.get("status"), "status", STATUSES)
@@ -673,7 +674,7 @@ pub(crate) async fn list(
         .iter()
         .map(|b| b.to_detail(&state.public_url))
         .collect();
-    Ok(ApiJson(envelope(
+    Ok(Json(envelope(
         &state,
         "/bookings",
         &query,
@@ -689,7 +690,7 @@ pub(crate) async fn no_shows(
     State(state): State<AppState>,
     authed: Authed,
     query: QueryParams,
-) -> Result<ApiJson<Page<BookingDetail>>, SandboxError> {
+) -> Result<Json<Page<BookingDetail>>, SandboxError> {
     let mut v = Validator::default();
     let request = PageRequest::from_query(&query, &mut v);
     v.finish()?;
@@ -711,7 +712,7 @@ pub(crate) async fn no_shows(
         .iter()
         .map(|b| b.to_detail(&state.public_url))
         .collect();
-    Ok(ApiJson(envelope(
+    Ok(Json(envelope(
         &state,
         "/bookings/no-shows",
         &query,
@@ -761,7 +762,7 @@ pub(crate) async fn cancel(
     authed: Authed,
     id: PathParam,
     _body: IgnoredBody,
-) -> Result<ApiJson<BookingDetail>, SandboxError> {
+) -> Result<Json<BookingDetail>, SandboxError> {
     let id = id.id(BOOKING_NOT_FOUND)?;
     let now = state.clock.now_secs();
     let account_id = authed.account_id;
@@ -850,7 +851,7 @@ pub(crate) async fn cancel(
             Ok(booking)
         })
         .await?;
-    Ok(ApiJson(booking.to_detail(&state.public_url)))
+    Ok(Json(booking.to_detail(&state.public_url)))
 }
 
 /// `GET /bookings/{id}/certificate`: the completion certificate as a PDF.
@@ -876,7 +877,7 @@ pub(crate) async fn certificate(
         candidate_name: booking.candidate_name(),
         course_name: booking.event.course.name.clone(),
         location: booking.event.location.name.clone(),
-        date: uk_local(from_unix(booking.event.start_utc))
+        date: to_uk(from_unix(booking.event.start_utc))
             .format("%A %-d %B %Y")
             .to_string(),
     });
