@@ -7,6 +7,9 @@ mod common;
 use booking_core::api::{
     BookingDetail, BookingStatus, Page, PayOption, PayStatus, WalletTransaction,
 };
+use booking_core::validation::{
+    EMAIL_MAX_CHARS, JOB_ROLE_MAX_CHARS, NAME_MAX_CHARS, PHONE_MAX_DIGITS, PHONE_MIN_DIGITS,
+};
 use common::{balance_pence, booking_body, credits_for, Harness, DEMO, NOINV};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -305,6 +308,67 @@ async fn review_course_bookings_stay_pending() {
     assert_eq!(after.booking_status, BookingStatus::Pending);
     assert_eq!(after.pay_status, PayStatus::Completed);
     assert_eq!(h.remaining(&token, event).await, 9);
+}
+
+/// An email address of `length` characters that both booking-core and the
+/// sandbox find well formed (local part 64, labels of at most 60).
+fn email_of_length(length: usize) -> String {
+    let fixed = "@.example".len() + 64 + 2 * 61;
+    format!(
+        "{}@{}.{}.{}.example",
+        "a".repeat(64),
+        "b".repeat(60),
+        "c".repeat(60),
+        "d".repeat(length - fixed)
+    )
+}
+
+#[tokio::test]
+async fn candidate_limits_are_booking_cores() {
+    let h = Harness::start().await;
+    let token = h.login(DEMO).await;
+    let event = h.create_event(2, 12, 48).await;
+    let hash = h.hold_hash(&token, event).await;
+    let digits = |count: usize| format!("+1{}", "2".repeat(count - 1));
+    let over = [
+        ("first_name", json!("é".repeat(NAME_MAX_CHARS + 1))),
+        ("last_name", json!("x".repeat(NAME_MAX_CHARS + 1))),
+        ("email", json!(email_of_length(EMAIL_MAX_CHARS + 1))),
+        ("job_role", json!("r".repeat(JOB_ROLE_MAX_CHARS + 1))),
+        ("phone", json!(digits(PHONE_MIN_DIGITS - 1))),
+        ("phone", json!(digits(PHONE_MAX_DIGITS + 1))),
+        (
+            "phone",
+            json!(format!("+0{}", "2".repeat(PHONE_MIN_DIGITS))),
+        ),
+    ];
+    for (field, value) in over {
+        let mut body = booking_body(&hash, "credits");
+        body[field] = value.clone();
+        let reply = h.post(Some(&token), "/bookings", body).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{field}={value}"
+        );
+        assert!(reply.body["errors"][field].is_array(), "{}", reply.body);
+    }
+    let mut unused_hold = Some(hash);
+    for phone in [digits(PHONE_MIN_DIGITS), digits(PHONE_MAX_DIGITS)] {
+        let hash = match unused_hold.take() {
+            Some(hash) => hash,
+            None => h.hold_hash(&token, event).await,
+        };
+        let mut body = booking_body(&hash, "credits");
+        body["first_name"] = json!("é".repeat(NAME_MAX_CHARS));
+        body["last_name"] = json!("x".repeat(NAME_MAX_CHARS));
+        body["email"] = json!(email_of_length(EMAIL_MAX_CHARS));
+        body["job_role"] = json!("r".repeat(JOB_ROLE_MAX_CHARS));
+        body["phone"] = json!(phone);
+        let reply = h.post(Some(&token), "/bookings", body).await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+        assert_eq!(detail(reply.body).candidate.phone, Some(phone));
+    }
 }
 
 #[tokio::test]

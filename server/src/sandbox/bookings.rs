@@ -24,6 +24,9 @@ use booking_core::api::{
     Attendance, BookingDetail, BookingStatus, Candidate, Money, Page, PayOption, PayStatus,
 };
 use booking_core::uk_time::to_uk;
+use booking_core::validation::{
+    is_international_phone, JOB_ROLE_MAX_CHARS, NAME_MAX_CHARS, PHONE_MAX_CHARS,
+};
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
 use serde_json::{Map, Value};
@@ -37,7 +40,7 @@ use super::errors::SandboxError;
 use super::extract::{IgnoredBody, JsonObject, PathParam, QueryParams};
 use super::holds::load_hold;
 use super::pagination::{envelope, PageRequest};
-use super::validate::{is_e164, is_http_url, Validator};
+use super::validate::{is_http_url, Validator};
 use super::AppState;
 
 /// 404 message for an unknown booking.
@@ -210,18 +213,23 @@ struct BookingInput {
     return_url: Option<String>,
 }
 
-/// Validates the body field by field, collecting every error.
+/// Validates the body field by field, collecting every error. The
+/// candidate's fields follow `booking_core::validation`'s limits and phone
+/// rule, so the widget and the sandbox agree on what is valid.
 fn validate_booking(body: &Map<String, Value>) -> Result<BookingInput, SandboxError> {
     let mut v = Validator::default();
     let hold_hash = v.string(body, "hold_hash", true, 255);
-    let first_name = v.string(body, "first_name", true, 100);
-    let last_name = v.string(body, "last_name", true, 100);
+    let first_name = v.string(body, "first_name", true, NAME_MAX_CHARS);
+    let last_name = v.string(body, "last_name", true, NAME_MAX_CHARS);
     let email = v.email(body, "email", true);
-    let phone = v.string(body, "phone", false, 32);
-    if phone.as_deref().is_some_and(|phone| !is_e164(phone)) {
+    let phone = v.string(body, "phone", false, PHONE_MAX_CHARS);
+    if phone
+        .as_deref()
+        .is_some_and(|phone| !is_international_phone(phone))
+    {
         v.add("phone", "The phone field format is invalid.");
     }
-    let job_role = v.string(body, "job_role", false, 100);
+    let job_role = v.string(body, "job_role", false, JOB_ROLE_MAX_CHARS);
     let pay_option = v
         .string(body, "pay_option", true, 32)
         .map(|value| PayOption::parse(&value));
