@@ -11,7 +11,8 @@
 //!   booking pending until the checkout page is paid. Cancelling returns the
 //!   credit or the money (another wallet transaction), voids the invoice and
 //!   frees the seat.
-//! * A course that requires review makes every booking `pending`.
+//! * A course that requires review makes every booking `pending` until it is
+//!   approved (`booked` once paid) or refused (cancelled and refunded).
 //! * An `Idempotency-Key` replays the booking it created for the same body,
 //!   and refuses (422) a different body.
 
@@ -52,10 +53,11 @@ const CHECKOUT_TOKEN_LEN: usize = 32;
 /// The booking columns [`BookingRecord::from_row`] reads, then the event's.
 const BOOKING_SELECT: &str = "SELECT b.id, b.first_name, b.last_name, b.email, \
      b.phone, b.job_role, b.booking_status, b.pay_status, b.pay_option, b.attendance, \
-     b.certificate_available, b.created_utc, b.checkout_token, b.return_url, b.amount_pence";
+     b.certificate_available, b.created_utc, b.checkout_token, b.return_url, b.amount_pence, \
+     b.account_id, b.reviewed_utc";
 
 /// Number of columns in [`BOOKING_SELECT`].
-const BOOKING_COLUMN_COUNT: usize = 15;
+const BOOKING_COLUMN_COUNT: usize = 17;
 
 /// Joins for booking queries.
 const BOOKING_FROM: &str = "FROM bookings b \
@@ -97,6 +99,10 @@ pub(crate) struct BookingRecord {
     pub return_url: Option<String>,
     /// Money charged (balance), invoiced (inv) or due (candidate_pays).
     pub amount_pence: i64,
+    /// The account that made it.
+    pub account_id: i64,
+    /// When it was approved or refused, on a course that requires review.
+    pub reviewed_utc: Option<i64>,
     /// The event booked.
     pub event: EventRow,
 }
@@ -119,8 +125,28 @@ impl BookingRecord {
             checkout_token: row.get(12)?,
             return_url: row.get(13)?,
             amount_pence: row.get(14)?,
+            account_id: row.get(15)?,
+            reviewed_utc: row.get(16)?,
             event: EventRow::from_row_at(row, BOOKING_COLUMN_COUNT)?,
         })
+    }
+
+    /// Whether it is pending on a course that requires review and has been
+    /// neither approved nor refused.
+    pub(crate) fn awaits_review(&self) -> bool {
+        self.event.requires_review
+            && self.reviewed_utc.is_none()
+            && self.booking_status == BookingStatus::Pending.as_str()
+    }
+
+    /// The status a paid booking takes: `pending` while it awaits review,
+    /// else `booked`.
+    pub(crate) fn status_once_paid(&self) -> BookingStatus {
+        if self.awaits_review() {
+            BookingStatus::Pending
+        } else {
+            BookingStatus::Booked
+        }
     }
 
     /// The candidate's full name.
@@ -792,67 +818,7 @@ pub(crate) async fn cancel(
                     "This training event has already started, so the booking can no longer be cancelled.",
                 ));
             }
-            let paid = booking.pay_status == PayStatus::Completed.as_str();
-            let course_id = i64::try_from(booking.event.course.id).unwrap_or(0);
-            let description = format!("Cancelled: {}", describe(id, &booking.event));
-            match PayOption::parse(&booking.pay_option) {
-                PayOption::Credits if paid => {
-                    tx.execute(
-                        "INSERT INTO course_credits (account_id, course_id, credits) VALUES (?1, ?2, 1) \
-                         ON CONFLICT (account_id, course_id) DO UPDATE SET credits = credits + 1",
-                        params![account_id, course_id],
-                    )?;
-                    record(
-                &tx,
-                &WalletEntry {
-                    account_id,
-                    kind: "credit",
-                    amount_pence: None,
-                    credits: Some(1),
-                    course_id,
-                    booking_id: id,
-                    description: &description,
-                },
-                now,
-            )?;
-                }
-                PayOption::Balance if paid => {
-                    tx.execute(
-                        "UPDATE accounts SET balance_pence = balance_pence + ?1 WHERE id = ?2",
-                        params![booking.amount_pence, account_id],
-                    )?;
-                    record(
-                &tx,
-                &WalletEntry {
-                    account_id,
-                    kind: "credit",
-                    amount_pence: Some(booking.amount_pence),
-                    credits: None,
-                    course_id,
-                    booking_id: id,
-                    description: &description,
-                },
-                now,
-            )?;
-                }
-                PayOption::Inv => {
-                    tx.execute(
-                        "UPDATE invoices SET status = 'void' WHERE booking_id = ?1",
-                        [id],
-                    )?;
-                }
-                _ => {}
-            }
-            let pay_status = if paid {
-                PayStatus::Refunded.as_str()
-            } else {
-                booking.pay_status.as_str()
-            };
-            tx.execute(
-                "UPDATE bookings SET booking_status = 'cancelled', pay_status = ?1, \
-                 cancelled_utc = ?2 WHERE id = ?3",
-                params![pay_status, now, id],
-            )?;
+            cancel_booking(&tx, &booking, "Cancelled", now)?;
             let booking = load_booking(&tx, Some(account_id), id)?
                 .ok_or_else(|| SandboxError::Internal("cancelled booking missing".into()))?;
             tx.commit()?;
@@ -860,6 +826,72 @@ pub(crate) async fn cancel(
         })
         .await?;
     Ok(Json(booking.to_detail(&state.public_url)))
+}
+
+/// Cancels a booking inside the caller's transaction: a paid credit or
+/// money comes back as a wallet transaction described as `reason`, an
+/// invoice is voided, a paid booking ends `refunded`, and the seat is free.
+pub(crate) fn cancel_booking(
+    conn: &Connection,
+    booking: &BookingRecord,
+    reason: &str,
+    now: i64,
+) -> Result<(), SandboxError> {
+    let id = booking.id;
+    let account_id = booking.account_id;
+    let paid = booking.pay_status == PayStatus::Completed.as_str();
+    let course_id = i64::try_from(booking.event.course.id).unwrap_or(0);
+    let description = format!("{reason}: {}", describe(id, &booking.event));
+    let refund = |amount_pence: Option<i64>, credits: Option<i64>| {
+        record(
+            conn,
+            &WalletEntry {
+                account_id,
+                kind: "credit",
+                amount_pence,
+                credits,
+                course_id,
+                booking_id: id,
+                description: &description,
+            },
+            now,
+        )
+    };
+    match PayOption::parse(&booking.pay_option) {
+        PayOption::Credits if paid => {
+            conn.execute(
+                "INSERT INTO course_credits (account_id, course_id, credits) VALUES (?1, ?2, 1) \
+                 ON CONFLICT (account_id, course_id) DO UPDATE SET credits = credits + 1",
+                params![account_id, course_id],
+            )?;
+            refund(None, Some(1))?;
+        }
+        PayOption::Balance if paid => {
+            conn.execute(
+                "UPDATE accounts SET balance_pence = balance_pence + ?1 WHERE id = ?2",
+                params![booking.amount_pence, account_id],
+            )?;
+            refund(Some(booking.amount_pence), None)?;
+        }
+        PayOption::Inv => {
+            conn.execute(
+                "UPDATE invoices SET status = 'void' WHERE booking_id = ?1",
+                [id],
+            )?;
+        }
+        _ => {}
+    }
+    let pay_status = if paid {
+        PayStatus::Refunded.as_str()
+    } else {
+        booking.pay_status.as_str()
+    };
+    conn.execute(
+        "UPDATE bookings SET booking_status = 'cancelled', pay_status = ?1, \
+         cancelled_utc = ?2 WHERE id = ?3",
+        params![pay_status, now, id],
+    )?;
+    Ok(())
 }
 
 /// `GET /bookings/{id}/certificate`: the completion certificate as a PDF.

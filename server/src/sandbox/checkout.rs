@@ -187,11 +187,7 @@ async fn pay_handler(state: &AppState, token: String) -> Result<Response, Sandbo
             let awaiting = booking.pay_status == PayStatus::Pending.as_str()
                 && booking.booking_status != BookingStatus::Cancelled.as_str();
             if awaiting {
-                let status = if booking.event.requires_review {
-                    BookingStatus::Pending
-                } else {
-                    BookingStatus::Booked
-                };
+                let status = booking.status_once_paid();
                 tx.execute(
                     "UPDATE bookings SET pay_status = 'completed', booking_status = ?1, \
                      paid_utc = ?2 WHERE id = ?3",

@@ -162,7 +162,8 @@ pub(crate) fn live_holds(
 }
 
 /// The schema, one entry per version.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE accounts (
     id INTEGER PRIMARY KEY,
@@ -283,7 +284,10 @@ CREATE TABLE idempotency_keys (
     created_utc INTEGER NOT NULL,
     PRIMARY KEY (account_id, key)
 );
-"#];
+"#,
+    // When a booking on a course that requires review was approved or refused.
+    "ALTER TABLE bookings ADD COLUMN reviewed_utc INTEGER;",
+];
 
 /// Applies the migrations the database has not seen yet.
 fn migrate(conn: &mut Connection) -> Result<(), rusqlite::Error> {
@@ -913,6 +917,19 @@ mod tests {
             )
             .unwrap();
         assert!(locations >= 8);
+    }
+
+    #[test]
+    fn an_older_database_is_migrated_to_the_latest_schema() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(MIGRATIONS[0]).unwrap();
+        conn.pragma_update(None, "user_version", 1).unwrap();
+        migrate(&mut conn).unwrap();
+        let version: i64 = conn
+            .pragma_query_value(None, "user_version", |row| row.get(0))
+            .unwrap();
+        assert_eq!(version, MIGRATIONS.len() as i64);
+        conn.prepare("SELECT reviewed_utc FROM bookings").unwrap();
     }
 
     #[test]

@@ -4,7 +4,9 @@
 //! Invariants: none of these exist (404) without test mode; they need no
 //! token; they change data only through the same rules as the API (a filled
 //! event keeps the seats of live holds, accounts get their opening balance
-//! and credits as wallet transactions); the clock only moves forward.
+//! and credits as wallet transactions, a booking refused at review is
+//! cancelled and refunded as the API's cancel does); the clock only moves
+//! forward.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -12,8 +14,8 @@ use axum::routing::{get, post};
 use axum::Json;
 use axum::Router;
 use booking_core::api::{
-    serialize_timestamp, BookingDetail, ClientProfile, CreditsResponse, Timestamp,
-    TrainingEventDetail,
+    serialize_timestamp, BookingDetail, BookingStatus, ClientProfile, CreditsResponse, PayStatus,
+    Timestamp, TrainingEventDetail,
 };
 use chrono::{DateTime, Datelike, Duration, Utc};
 use rusqlite::{params, OptionalExtension};
@@ -21,7 +23,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::accounts::{load_credits, load_profile};
-use super::bookings::{load_booking, BOOKING_NOT_FOUND};
+use super::bookings::{cancel_booking, load_booking, BOOKING_NOT_FOUND};
 use super::catalog::{load_event, EVENT_NOT_FOUND};
 use super::clock::utc_fixed;
 use super::db::{
@@ -40,6 +42,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/training-events", post(create_event))
         .route("/training-events/{id}/fill", post(fill_event))
         .route("/bookings/{id}/attendance", post(mark_attendance))
+        .route("/bookings/{id}/review", post(review_booking))
 }
 
 /// `GET/POST /_sandbox/clock` response.
@@ -400,6 +403,66 @@ async fn mark_attendance(
                  certificate_available = ?3 WHERE id = ?4",
                 params![status, mark, attended, id],
             )?;
+            let booking = load_booking(&tx, None, id)?
+                .ok_or_else(|| SandboxError::Internal("booking missing".into()))?;
+            tx.commit()?;
+            Ok(booking)
+        })
+        .await?;
+    Ok(Json(booking.to_detail(&state.public_url)))
+}
+
+/// `POST /_sandbox/bookings/{id}/review` `{ "approve": true | false }`:
+/// settles a booking that awaits review (a course that requires it, such as
+/// PMVA). Approved, it is `booked` once paid; an unpaid `candidate_pays`
+/// booking stays `pending` until its checkout page is paid, then becomes
+/// `booked`. Refused, it is cancelled as `POST /bookings/{id}/cancel` would
+/// (credit or money back, invoice voided, seat freed). Any other booking,
+/// or one already settled, is a 422.
+async fn review_booking(
+    State(state): State<AppState>,
+    id: PathParam,
+    JsonObject(body): JsonObject,
+) -> Result<Json<BookingDetail>, SandboxError> {
+    let id = id.id(BOOKING_NOT_FOUND)?;
+    let mut v = Validator::default();
+    let approve = v.boolean(&body, "approve");
+    if matches!(body.get("approve"), None | Some(Value::Null)) {
+        v.add("approve", "The approve field is required.");
+    }
+    v.finish()?;
+    let approve =
+        approve.ok_or_else(|| SandboxError::Internal("validated field missing".into()))?;
+    let now = state.clock.now_secs();
+    let booking = state
+        .db
+        .call(move |conn| {
+            let tx = write_tx(conn)?;
+            let booking =
+                load_booking(&tx, None, id)?.ok_or(SandboxError::NotFound(BOOKING_NOT_FOUND))?;
+            if !booking.awaits_review() {
+                return Err(SandboxError::invalid(
+                    "booking",
+                    "This booking is not awaiting review.",
+                ));
+            }
+            if approve {
+                let status = if booking.pay_status == PayStatus::Completed.as_str() {
+                    BookingStatus::Booked
+                } else {
+                    BookingStatus::Pending
+                };
+                tx.execute(
+                    "UPDATE bookings SET booking_status = ?1, reviewed_utc = ?2 WHERE id = ?3",
+                    params![status.as_str(), now, id],
+                )?;
+            } else {
+                cancel_booking(&tx, &booking, "Not approved at review", now)?;
+                tx.execute(
+                    "UPDATE bookings SET reviewed_utc = ?1 WHERE id = ?2",
+                    params![now, id],
+                )?;
+            }
             let booking = load_booking(&tx, None, id)?
                 .ok_or_else(|| SandboxError::Internal("booking missing".into()))?;
             tx.commit()?;
