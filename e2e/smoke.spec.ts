@@ -1,17 +1,17 @@
 import { test, expect } from "@playwright/test";
-import { startGateway, type RunningServer } from "./support/stack";
+import { startStack, type Stack } from "./support/stack";
 
-let gateway: RunningServer;
+let stack: Stack;
 
 test.beforeAll(async () => {
-  gateway = await startGateway();
+  stack = await startStack();
 });
 
 test.afterAll(async () => {
-  await gateway?.stop();
+  await stack?.stop();
 });
 
 test("the demo page shows the widget's first step", async ({ page }) => {
-  await page.goto(gateway.url + "/");
+  await page.goto(stack.gateway.url + "/");
   await expect(page.getByRole("heading", { level: 2, name: "Choose a course" })).toBeVisible();
 });

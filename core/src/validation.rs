@@ -29,7 +29,7 @@ pub const PHONE_MAX_CHARS: usize = 30;
 /// Most digits in an international (E.164) phone number, country code included.
 pub const PHONE_MAX_DIGITS: usize = 15;
 /// Fewest digits in an international phone number, country code included.
-pub const PHONE_MIN_DIGITS: usize = 7;
+pub const PHONE_MIN_DIGITS: usize = 8;
 
 /// The candidate's details exactly as typed. Kept across every step, hold
 /// expiry and failure.
@@ -379,7 +379,7 @@ pub fn is_valid_email(email: &str) -> bool {
 /// * UK numbers: `07700 900123`, `+44 7700 900123`, `+44 (0)7700 900123`,
 ///   `0044 7700 900123` all give `+447700900123` (10 digits after the trunk
 ///   `0`, or 9 for a few `01` and `08` numbers).
-/// * Other countries: `+` or `00` then 7 to 15 digits, the first not `0`,
+/// * Other countries: `+` or `00` then 8 to 15 digits, the first not `0`,
 ///   kept as `+` and digits.
 /// * Spaces, hyphens, dots and brackets are ignored; anything else (letters,
 ///   a `+` after the start, extensions) is refused.
@@ -409,13 +409,24 @@ pub fn normalise_phone(typed: &str) -> Option<String> {
         Some(number) => match number.strip_prefix("44") {
             Some(national) => uk_number(national),
             None => {
-                let plausible = (PHONE_MIN_DIGITS..=PHONE_MAX_DIGITS).contains(&number.len())
-                    && !number.starts_with('0');
-                plausible.then(|| format!("+{number}"))
+                let international = format!("+{number}");
+                is_international_phone(&international).then_some(international)
             }
         },
         None => digits.strip_prefix('0').and_then(uk_number),
     }
+}
+
+/// Whether a phone number is in the international (E.164) form the API
+/// takes: `+`, then [`PHONE_MIN_DIGITS`] to [`PHONE_MAX_DIGITS`] digits, the
+/// first not `0`. Every number [`normalise_phone`] returns has this form, and
+/// the sandbox accepts exactly these.
+pub fn is_international_phone(number: &str) -> bool {
+    number.strip_prefix('+').is_some_and(|digits| {
+        (PHONE_MIN_DIGITS..=PHONE_MAX_DIGITS).contains(&digits.len())
+            && digits.bytes().all(|byte| byte.is_ascii_digit())
+            && !digits.starts_with('0')
+    })
 }
 
 /// A UK national number after `+44`, with or without its trunk `0`: 10
@@ -663,6 +674,11 @@ mod tests {
             ("+353 1 234 5678", Some("+35312345678")),
             ("0033 1 23 45 67 89", Some("+33123456789")),
             ("+1 (202) 555-0143", Some("+12025550143")),
+            ("+123 45678", Some("+12345678")),
+            ("00 123 45678", Some("+12345678")),
+            ("+123 4567", None),
+            ("+1234 5678 9012 345", Some("+123456789012345")),
+            ("+1234 5678 9012 3456", None),
             ("7700 900123", None),
             ("07700 90012", None),
             ("07700 9001234", None),
@@ -678,6 +694,26 @@ mod tests {
         ];
         for (typed, expected) in table {
             assert_eq!(normalise_phone(typed).as_deref(), expected, "{typed}");
+        }
+    }
+
+    #[test]
+    fn the_international_form_has_eight_to_fifteen_digits() {
+        let table = [
+            ("+447700900123", true),
+            ("+12345678", true),
+            ("+123456789012345", true),
+            ("+1234567", false),
+            ("+1234567890123456", false),
+            ("+02345678", false),
+            ("447700900123", false),
+            ("+44 7700 900123", false),
+            ("+4477009001a3", false),
+            ("++447700900123", false),
+            ("", false),
+        ];
+        for (number, expected) in table {
+            assert_eq!(is_international_phone(number), expected, "{number}");
         }
     }
 

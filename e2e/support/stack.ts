@@ -1,4 +1,6 @@
-// Starts the project's real servers on ephemeral ports for one test file.
+// Starts the project's real servers on ephemeral ports for one test file:
+// a sandbox in test mode and a gateway in front of it serving the built
+// widget, as an agency would run them, plus helpers that set up data.
 import { spawn, type ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";
 
@@ -9,15 +11,36 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
+/** The demo account every sandbox seeds (invoice payments, credits, balance). */
+export const DEMO_ACCOUNT = { hb_client_id: "HB-DEMO", api_key: "sandbox-key" };
+
+/** Signs the test gateway's widget sessions; for tests only. */
+const TEST_GATEWAY_KEY = "e2e-only-gateway-key-0123456789abcdef";
+
+/** Every pay option, so tests can take each path. */
+const PAY_OPTIONS = "credits,balance,inv,candidate_pays";
+
 function serverBinary(): string {
   const bin = process.env.BOOKING_SERVER_BIN;
   if (!bin) throw new Error("BOOKING_SERVER_BIN is not set: run the tests with `cargo xtask test`");
   return bin;
 }
 
+function distDir(): string {
+  const dist = process.env.BOOKING_DIST;
+  if (!dist) throw new Error("BOOKING_DIST is not set: run the tests with `cargo xtask test`");
+  return dist;
+}
+
 /** Spawns `booking-server ARGS` and waits for its "listening on URL" line. */
-export async function startServer(args: string[]): Promise<RunningServer> {
-  const child = spawn(serverBinary(), args, { stdio: ["ignore", "pipe", "inherit"] });
+export async function startServer(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<RunningServer> {
+  const child = spawn(serverBinary(), args, {
+    stdio: ["ignore", "pipe", "inherit"],
+    env: { ...process.env, ...env },
+  });
   const lines = createInterface({ input: child.stdout! });
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`booking-server ${args[0]} did not start`)), 15_000);
@@ -42,9 +65,174 @@ export async function startServer(args: string[]): Promise<RunningServer> {
   };
 }
 
-/** The gateway serving the built widget. */
-export async function startGateway(): Promise<RunningServer> {
-  const dist = process.env.BOOKING_DIST;
-  if (!dist) throw new Error("BOOKING_DIST is not set: run the tests with `cargo xtask test`");
-  return startServer(["gateway", "--listen", "127.0.0.1:0", "--static", dist]);
+/** How to start a stack. */
+export interface StackOptions {
+  /** The sandbox clock's start (RFC 3339), for reproducible dates. */
+  clockStart?: string;
+}
+
+/** `GET/POST /_sandbox/clock`. */
+export interface ClockReading {
+  now: string;
+  offset_seconds: number;
+}
+
+/** A training event as the sandbox returns it (`TrainingEventDetail`). */
+export interface SandboxEvent {
+  id: number;
+  course: { id: number; name: string };
+  location: { id: number; name: string };
+  start_date: string;
+  end_date: string;
+  remaining_slots: number;
+  capacity: number;
+  cost_inc_vat: number;
+}
+
+/** What `createEvent` needs; the rest defaults as the sandbox documents. */
+export interface NewEvent {
+  courseId: number;
+  /** Default 1 (Leeds). */
+  locationId?: number;
+  /** RFC 3339; default 48 hours after the sandbox clock's now. */
+  startDate?: string;
+  /** Default 12. */
+  capacity?: number;
+  /** Pounds; default the course's price. */
+  costIncVat?: number;
+}
+
+/** A sandbox, a gateway in front of it, and helpers for test data. */
+export interface Stack {
+  sandbox: RunningServer;
+  gateway: RunningServer;
+  /** Stops the gateway, then the sandbox. */
+  stop(): Promise<void>;
+  /** Calls the sandbox API (`/api/v1` + `path`) signed in as HB-DEMO. */
+  sandboxApi(path: string, init?: RequestInit): Promise<Response>;
+  /** Moves the sandbox clock forward (holds expire after 1800 seconds). */
+  advanceClock(seconds: number): Promise<ClockReading>;
+  /** Books every seat of an event that no live hold covers. */
+  fillEvent(id: number): Promise<SandboxEvent>;
+  /** Creates a training event. */
+  createEvent(event: NewEvent): Promise<SandboxEvent>;
+}
+
+/** Answers the JSON body of a successful response, or throws with its text. */
+async function expectJson<T>(response: Response, what: string): Promise<T> {
+  const text = await response.text();
+  if (!response.ok) throw new Error(`${what}: ${response.status} ${text}`);
+  return JSON.parse(text) as T;
+}
+
+/**
+ * Starts a sandbox (in-memory database, test clock, no effective rate limit)
+ * and a gateway serving `$BOOKING_DIST` in front of it with the HB-DEMO
+ * account's credentials, every pay option and the sandbox's checkout page
+ * allowed as a payment origin.
+ */
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const sandboxArgs = [
+    "sandbox",
+    "--db",
+    ":memory:",
+    "--test-clock",
+    "--rate-limit",
+    "1000000",
+    "--listen",
+    "127.0.0.1:0",
+  ];
+  if (options.clockStart) sandboxArgs.push("--clock-start", options.clockStart);
+  const sandbox = await startServer(sandboxArgs);
+  let gateway: RunningServer;
+  try {
+    gateway = await startServer(
+      [
+        "gateway",
+        "--listen",
+        "127.0.0.1:0",
+        "--static",
+        distDir(),
+        "--upstream",
+        `${sandbox.url}/api/v1`,
+        "--payment-origins",
+        sandbox.url,
+        "--pay-options",
+        PAY_OPTIONS,
+        "--rate-limit",
+        "1000000",
+      ],
+      {
+        HBG_CLIENT_ID: DEMO_ACCOUNT.hb_client_id,
+        HBG_API_KEY: DEMO_ACCOUNT.api_key,
+        HBG_GATEWAY_KEY: TEST_GATEWAY_KEY,
+      },
+    );
+  } catch (error) {
+    await sandbox.stop();
+    throw error;
+  }
+
+  let token: string | undefined;
+  const login = async (): Promise<string> => {
+    const response = await fetch(`${sandbox.url}/api/v1/auth/token`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(DEMO_ACCOUNT),
+    });
+    const pair = await expectJson<{ access_token: string }>(response, "signing in to the sandbox");
+    return pair.access_token;
+  };
+  const sandboxApi = async (path: string, init: RequestInit = {}): Promise<Response> => {
+    token ??= await login();
+    const headers = new Headers(init.headers);
+    headers.set("authorization", `Bearer ${token}`);
+    headers.set("accept", "application/json");
+    if (init.body !== undefined && !headers.has("content-type")) {
+      headers.set("content-type", "application/json");
+    }
+    return fetch(`${sandbox.url}/api/v1${path}`, { ...init, headers });
+  };
+  const testMode = async <T>(path: string, body: unknown, what: string): Promise<T> => {
+    const response = await fetch(`${sandbox.url}/_sandbox${path}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    return expectJson<T>(response, what);
+  };
+
+  return {
+    sandbox,
+    gateway,
+    stop: async () => {
+      await gateway.stop();
+      await sandbox.stop();
+    },
+    sandboxApi,
+    advanceClock: (seconds) =>
+      testMode<ClockReading>("/clock", { advance_seconds: seconds }, "moving the sandbox clock"),
+    fillEvent: (id) => testMode<SandboxEvent>(`/training-events/${id}/fill`, {}, `filling event ${id}`),
+    createEvent: async (event) => {
+      let start = event.startDate;
+      if (!start) {
+        const clock = await expectJson<ClockReading>(
+          await fetch(`${sandbox.url}/_sandbox/clock`),
+          "reading the sandbox clock",
+        );
+        start = new Date(Date.parse(clock.now) + 48 * 3600 * 1000).toISOString();
+      }
+      return testMode<SandboxEvent>(
+        "/training-events",
+        {
+          course_id: event.courseId,
+          location_id: event.locationId ?? 1,
+          start_date: start,
+          capacity: event.capacity ?? 12,
+          cost_inc_vat: event.costIncVat,
+        },
+        "creating a training event",
+      );
+    },
+  };
 }

@@ -36,6 +36,8 @@ async fn token_pair_has_the_documented_lifetimes() {
     assert_ne!(pair.access_token, pair.refresh_token);
     let info = h.get(&pair.access_token, "/auth/token-info").await;
     assert_eq!(info.status, StatusCode::OK);
+    let raw_expiry = info.body["expires_at"].as_str().unwrap().to_owned();
+    assert!(raw_expiry.ends_with("+00:00"), "{raw_expiry}");
     let info: TokenInfo = serde_json::from_value(info.body).expect("a TokenInfo");
     assert_eq!(info.hb_client_id, "HB-DEMO");
     assert_eq!(info.token_type, "access");

@@ -7,6 +7,9 @@ mod common;
 use booking_core::api::{
     BookingDetail, BookingStatus, Page, PayOption, PayStatus, WalletTransaction,
 };
+use booking_core::validation::{
+    EMAIL_MAX_CHARS, JOB_ROLE_MAX_CHARS, NAME_MAX_CHARS, PHONE_MAX_DIGITS, PHONE_MIN_DIGITS,
+};
 use common::{balance_pence, booking_body, credits_for, Harness, DEMO, NOINV};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -305,6 +308,174 @@ async fn review_course_bookings_stay_pending() {
     assert_eq!(after.booking_status, BookingStatus::Pending);
     assert_eq!(after.pay_status, PayStatus::Completed);
     assert_eq!(h.remaining(&token, event).await, 9);
+}
+
+/// An email address of `length` characters that both booking-core and the
+/// sandbox find well formed (local part 64, labels of at most 60).
+fn email_of_length(length: usize) -> String {
+    let fixed = "@.example".len() + 64 + 2 * 61;
+    format!(
+        "{}@{}.{}.{}.example",
+        "a".repeat(64),
+        "b".repeat(60),
+        "c".repeat(60),
+        "d".repeat(length - fixed)
+    )
+}
+
+/// Settles a booking awaiting review through the test-mode endpoint.
+async fn review(h: &Harness, booking_id: u64, body: Value) -> common::Reply {
+    h.fixture(&format!("/_sandbox/bookings/{booking_id}/review"), body)
+        .await
+}
+
+#[tokio::test]
+async fn approving_a_review_books_once_paid() {
+    let h = Harness::start().await;
+    let token = h.login(DEMO).await;
+    let event = h.create_event(3, 12, 48).await;
+    let hash = h.hold_hash(&token, event).await;
+    let invoiced = detail(h.book(&token, &hash, "inv").await.body);
+    assert_eq!(invoiced.booking_status, BookingStatus::Pending);
+    let reply = review(&h, invoiced.id, json!({ "approve": true })).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let approved = detail(reply.body);
+    assert_eq!(approved.booking_status, BookingStatus::Booked);
+    assert_eq!(approved.pay_status, PayStatus::Completed);
+    let again = review(&h, invoiced.id, json!({ "approve": false })).await;
+    assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        again.body["errors"]["booking"],
+        json!(["This booking is not awaiting review."])
+    );
+
+    // Approved before the candidate paid: pending until the checkout page is paid.
+    let hash = h.hold_hash(&token, event).await;
+    let card = detail(h.book(&token, &hash, "candidate_pays").await.body);
+    let reply = review(&h, card.id, json!({ "approve": true })).await;
+    let approved = detail(reply.body);
+    assert_eq!(approved.booking_status, BookingStatus::Pending);
+    assert_eq!(approved.pay_status, PayStatus::Pending);
+    let payment_url = approved.payment_url.expect("still awaiting payment");
+    let paid = h.client.post(&payment_url).send().await.unwrap();
+    assert!(paid.text().await.unwrap().contains("your place is booked"));
+    let after = detail(h.get(&token, &format!("/bookings/{}", card.id)).await.body);
+    assert_eq!(after.booking_status, BookingStatus::Booked);
+    assert_eq!(after.pay_status, PayStatus::Completed);
+    assert_eq!(h.remaining(&token, event).await, 10);
+}
+
+#[tokio::test]
+async fn refusing_a_review_cancels_and_refunds() {
+    let h = Harness::start().await;
+    let token = h.login(DEMO).await;
+    let event = h.create_event(3, 12, 48).await;
+    let before = balance_pence(&h.credits(&token).await);
+    let hash = h.hold_hash(&token, event).await;
+    let booking = detail(h.book(&token, &hash, "balance").await.body);
+    assert_eq!(balance_pence(&h.credits(&token).await), before - 14500);
+    assert_eq!(h.remaining(&token, event).await, 11);
+    let reply = review(&h, booking.id, json!({ "approve": false })).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let refused = detail(reply.body);
+    assert_eq!(refused.booking_status, BookingStatus::Cancelled);
+    assert_eq!(refused.pay_status, PayStatus::Refunded);
+    assert_eq!(balance_pence(&h.credits(&token).await), before);
+    assert_eq!(h.remaining(&token, event).await, 12);
+    let refund = latest_transaction(&h, &token).await;
+    assert_eq!(refund.kind.as_str(), "credit");
+    assert!(
+        refund.description.starts_with("Not approved at review"),
+        "{}",
+        refund.description
+    );
+}
+
+#[tokio::test]
+async fn only_bookings_awaiting_review_can_be_reviewed() {
+    let h = Harness::start().await;
+    let token = h.login(DEMO).await;
+    let ordinary = h.create_event(2, 12, 48).await;
+    let hash = h.hold_hash(&token, ordinary).await;
+    let booked = detail(h.book(&token, &hash, "inv").await.body);
+    let reply = review(&h, booked.id, json!({ "approve": true })).await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        reply.body["errors"]["booking"],
+        json!(["This booking is not awaiting review."])
+    );
+    let unknown = review(&h, 999_999, json!({ "approve": true })).await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+
+    let pmva = h.create_event(3, 12, 48).await;
+    let hash = h.hold_hash(&token, pmva).await;
+    let pending = detail(h.book(&token, &hash, "inv").await.body);
+    for (body, message) in [
+        (json!({}), "The approve field is required."),
+        (json!({ "approve": null }), "The approve field is required."),
+        (
+            json!({ "approve": "yes" }),
+            "The approve field must be true or false.",
+        ),
+    ] {
+        let reply = review(&h, pending.id, body.clone()).await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(reply.body["errors"]["approve"], json!([message]), "{body}");
+    }
+    let cancelled = h
+        .post_empty(&token, &format!("/bookings/{}/cancel", pending.id))
+        .await;
+    assert_eq!(cancelled.status, StatusCode::OK, "{}", cancelled.body);
+    let reply = review(&h, pending.id, json!({ "approve": true })).await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[tokio::test]
+async fn candidate_limits_are_booking_cores() {
+    let h = Harness::start().await;
+    let token = h.login(DEMO).await;
+    let event = h.create_event(2, 12, 48).await;
+    let hash = h.hold_hash(&token, event).await;
+    let digits = |count: usize| format!("+1{}", "2".repeat(count - 1));
+    let over = [
+        ("first_name", json!("é".repeat(NAME_MAX_CHARS + 1))),
+        ("last_name", json!("x".repeat(NAME_MAX_CHARS + 1))),
+        ("email", json!(email_of_length(EMAIL_MAX_CHARS + 1))),
+        ("job_role", json!("r".repeat(JOB_ROLE_MAX_CHARS + 1))),
+        ("phone", json!(digits(PHONE_MIN_DIGITS - 1))),
+        ("phone", json!(digits(PHONE_MAX_DIGITS + 1))),
+        (
+            "phone",
+            json!(format!("+0{}", "2".repeat(PHONE_MIN_DIGITS))),
+        ),
+    ];
+    for (field, value) in over {
+        let mut body = booking_body(&hash, "credits");
+        body[field] = value.clone();
+        let reply = h.post(Some(&token), "/bookings", body).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{field}={value}"
+        );
+        assert!(reply.body["errors"][field].is_array(), "{}", reply.body);
+    }
+    let mut unused_hold = Some(hash);
+    for phone in [digits(PHONE_MIN_DIGITS), digits(PHONE_MAX_DIGITS)] {
+        let hash = match unused_hold.take() {
+            Some(hash) => hash,
+            None => h.hold_hash(&token, event).await,
+        };
+        let mut body = booking_body(&hash, "credits");
+        body["first_name"] = json!("é".repeat(NAME_MAX_CHARS));
+        body["last_name"] = json!("x".repeat(NAME_MAX_CHARS));
+        body["email"] = json!(email_of_length(EMAIL_MAX_CHARS));
+        body["job_role"] = json!("r".repeat(JOB_ROLE_MAX_CHARS));
+        body["phone"] = json!(phone);
+        let reply = h.post(Some(&token), "/bookings", body).await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+        assert_eq!(detail(reply.body).candidate.phone, Some(phone));
+    }
 }
 
 #[tokio::test]

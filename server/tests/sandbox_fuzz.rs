@@ -85,7 +85,9 @@ fn hostile_bodies() -> Vec<Vec<u8>> {
     bodies
 }
 
-/// Sends one request and checks the answer.
+/// Sends one request and checks the answer. Each probe has a connection of
+/// its own: an endpoint that answers without reading a large body closes
+/// the connection, and a pooled one could be reused just as it closes.
 async fn probe(
     h: &Harness,
     method: Method,
@@ -103,6 +105,7 @@ async fn probe(
     }
     let response = request
         .header("content-type", "application/json")
+        .header("connection", "close")
         .send()
         .await
         .unwrap_or_else(|error| panic!("{method} {url}: no answer: {error}"));

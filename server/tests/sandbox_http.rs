@@ -48,6 +48,7 @@ async fn test_mode_endpoints_exist_only_with_the_test_clock() {
         "/_sandbox/training-events",
         "/_sandbox/training-events/1/fill",
         "/_sandbox/bookings/1/attendance",
+        "/_sandbox/bookings/1/review",
     ] {
         let reply = h.fixture(path, json!({ "advance_seconds": 60 })).await;
         assert_eq!(reply.status, StatusCode::NOT_FOUND, "{path}");

@@ -1,8 +1,19 @@
 //! `cargo xtask bench`: measured reports against the budgets.
+//!
+//! * The widget's transfer size (wasm + JS + CSS, brotli) against 80 KB.
+//! * The hold storm (`server/examples/hold_storm.rs`): 500 concurrent
+//!   hold-and-book attempts on a 12-seat event, through a gateway and
+//!   straight at a sandbox, both release builds started here on free ports.
+//!   It fails the bench unless exactly 12 bookings are made. Its latencies
+//!   come from this one machine, whose cores the client and both servers
+//!   share.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use crate::{compress, dist};
+use crate::demo::{DEMO_API_KEY, DEMO_CLIENT_ID, DEMO_GATEWAY_KEY};
+use crate::dist::target_dir;
+use crate::process::{command, exec};
+use crate::{compress, dist, servers};
 use crate::{setup, TaskResult};
 
 /// The widget's transfer budget: wasm + JS + CSS, brotli.
@@ -49,7 +60,80 @@ impl TransferSize {
 pub fn run() -> TaskResult {
     setup::run()?;
     dist::build()?;
-    widget_size()
+    widget_size()?;
+    hold_storm()
+}
+
+/// Starts a sandbox (test mode, in memory, rate limit out of the way) and
+/// a gateway in front of it, then runs the storm against both.
+fn hold_storm() -> TaskResult {
+    let server = dist::build_server()?;
+    let storm = build_hold_storm()?;
+    let server = server.to_str().expect("target path is UTF-8");
+    let mut sandbox = command(
+        server,
+        &[
+            "sandbox",
+            "--listen",
+            "127.0.0.1:0",
+            "--db",
+            ":memory:",
+            "--test-clock",
+            "--rate-limit",
+            "1000000",
+        ],
+    );
+    sandbox.env("RUST_LOG", "warn");
+    let sandbox = servers::start(sandbox, "sandbox")?;
+    let upstream = format!("{}/api/v1", sandbox.url());
+    let dist_dir = dist::dist_dir();
+    let mut gateway = command(
+        server,
+        &[
+            "gateway",
+            "--listen",
+            "127.0.0.1:0",
+            "--static",
+            dist_dir.to_str().expect("dist path is UTF-8"),
+            "--upstream",
+            &upstream,
+            "--payment-origins",
+            sandbox.url(),
+            "--pay-options",
+            "credits,balance,inv,candidate_pays",
+            "--rate-limit",
+            "1000000",
+        ],
+    );
+    gateway
+        .env("RUST_LOG", "warn")
+        .env("HBG_CLIENT_ID", DEMO_CLIENT_ID)
+        .env("HBG_API_KEY", DEMO_API_KEY)
+        .env("HBG_GATEWAY_KEY", DEMO_GATEWAY_KEY);
+    let gateway = servers::start(gateway, "gateway")?;
+    exec(command(
+        storm.to_str().expect("target path is UTF-8"),
+        &["--sandbox", sandbox.url(), "--gateway", gateway.url()],
+    ))
+    .map_err(|error| format!("the hold storm failed: {error}"))
+}
+
+/// Builds the hold storm client with the `server` profile.
+fn build_hold_storm() -> Result<PathBuf, String> {
+    println!("bench: building the hold storm client");
+    exec(command(
+        "cargo",
+        &[
+            "build",
+            "--profile",
+            "server",
+            "--package",
+            "booking-server",
+            "--example",
+            "hold_storm",
+        ],
+    ))?;
+    Ok(target_dir().join("server/examples/hold_storm"))
 }
 
 fn widget_size() -> TaskResult {

@@ -1,22 +1,52 @@
-//! `cargo xtask demo`: builds everything and runs it until Ctrl-C.
+//! `cargo xtask demo [--fresh]`: builds everything and runs it until Ctrl-C.
+//!
+//! Two processes, as an agency would run them, except that the upstream is
+//! the sandbox: the sandbox on 127.0.0.1:8081 (no test mode, like the real
+//! API) with its database in `target/demo/`, kept between runs so demo
+//! bookings persist (`--fresh` starts from newly seeded data); and the
+//! gateway on 127.0.0.1:8080, serving `dist/` and the widget's API with the
+//! HB-DEMO account's credentials.
 
-use std::process::Child;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::sync::{Arc, Mutex};
 
-use crate::dist;
+use crate::dist::{self, target_dir};
 use crate::process::command;
+use crate::servers::{self, Running};
 use crate::{setup, TaskResult};
 
 /// Where the demo's gateway listens.
 pub const GATEWAY_ADDR: &str = "127.0.0.1:8080";
+/// Where the demo's sandbox listens.
+pub const SANDBOX_ADDR: &str = "127.0.0.1:8081";
+/// The demo account's client id (seeded in every sandbox).
+pub const DEMO_CLIENT_ID: &str = "HB-DEMO";
+/// The demo account's API key.
+pub const DEMO_API_KEY: &str = "sandbox-key";
+/// Key signing the demo gateway's widget sessions. Demo only: it is public,
+/// so anyone could forge sessions with it. A real gateway gets its own
+/// random key through `HBG_GATEWAY_KEY`.
+pub const DEMO_GATEWAY_KEY: &str = "demo-only-gateway-key-public-never-use-in-production";
 
-/// Builds the widget and the server, starts the servers, prints the URL and
-/// waits; Ctrl-C stops every child process.
-pub fn run() -> TaskResult {
+const USAGE: &str = "usage: cargo xtask demo [--fresh]";
+
+/// Builds the widget and the server, starts the sandbox and then the
+/// gateway, prints where they are and waits; Ctrl-C stops both.
+pub fn run(args: &[String]) -> TaskResult {
+    let fresh = match args {
+        [] => false,
+        [flag] if flag == "--fresh" => true,
+        _ => return Err(USAGE.to_owned()),
+    };
+    servers::ensure_free(GATEWAY_ADDR, "the gateway")?;
+    servers::ensure_free(SANDBOX_ADDR, "the sandbox")?;
     setup::run()?;
     dist::build()?;
     let server = dist::build_server()?;
-    let children: Arc<Mutex<Vec<Child>>> = Arc::default();
+    let database = database(fresh)?;
+
+    let children: Arc<Mutex<Vec<Running>>> = Arc::default();
     let for_handler = Arc::clone(&children);
     ctrlc::set_handler(move || {
         stop_all(&for_handler);
@@ -24,8 +54,87 @@ pub fn run() -> TaskResult {
     })
     .map_err(|error| format!("installing the Ctrl-C handler: {error}"))?;
 
+    let sandbox = servers::start(sandbox_command(&server, &database), "sandbox")?;
+    let sandbox_url = sandbox.url().to_owned();
+    push(&children, sandbox);
+    let gateway = match servers::start(gateway_command(&server, &sandbox_url), "gateway") {
+        Ok(gateway) => gateway,
+        Err(message) => {
+            stop_all(&children);
+            return Err(message);
+        }
+    };
+    let gateway_url = gateway.url().to_owned();
+    push(&children, gateway);
+
+    println!();
+    println!("Booking widget demo");
+    println!("  widget:  {gateway_url}/  (the gateway: the widget's files and its /api)");
+    println!(
+        "  sandbox: {sandbox_url}/api/v1  (the Practical Training API stand-in; server/SANDBOX.md)"
+    );
+    println!("  try:     curl -s -X POST {sandbox_url}/api/v1/auth/token -H 'Content-Type: application/json' -d '{{\"hb_client_id\":\"{DEMO_CLIENT_ID}\",\"api_key\":\"{DEMO_API_KEY}\"}}'");
+    println!(
+        "  data:    {} (kept between runs; `cargo xtask demo --fresh` starts anew)",
+        database.display()
+    );
+    println!("Press Ctrl-C to stop.");
+    loop {
+        let mut guard = children.lock().expect("no panics hold the lock");
+        let stopped = guard
+            .iter_mut()
+            .find_map(|child| child.exited().map(|status| (child.name(), status)));
+        drop(guard);
+        if let Some((name, status)) = stopped {
+            stop_all(&children);
+            return Err(format!("the demo's {name} stopped ({status})"));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    }
+}
+
+/// The demo database, `target/demo/sandbox.sqlite3`; removed first when
+/// `fresh`, so the sandbox seeds a new one.
+fn database(fresh: bool) -> Result<PathBuf, String> {
+    let dir = target_dir().join("demo");
+    std::fs::create_dir_all(&dir)
+        .map_err(|error| format!("creating {}: {error}", dir.display()))?;
+    let database = dir.join("sandbox.sqlite3");
+    if fresh {
+        for suffix in ["", "-wal", "-shm"] {
+            let mut file = database.clone().into_os_string();
+            file.push(suffix);
+            remove_if_present(Path::new(&file))?;
+        }
+    }
+    Ok(database)
+}
+
+fn remove_if_present(path: &Path) -> TaskResult {
+    match std::fs::remove_file(path) {
+        Ok(()) => Ok(()),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(error) => Err(format!("removing {}: {error}", path.display())),
+    }
+}
+
+fn sandbox_command(server: &Path, database: &Path) -> Command {
+    command(
+        server.to_str().expect("target path is UTF-8"),
+        &[
+            "sandbox",
+            "--listen",
+            SANDBOX_ADDR,
+            "--db",
+            database.to_str().expect("target path is UTF-8"),
+        ],
+    )
+}
+
+fn gateway_command(server: &Path, sandbox_url: &str) -> Command {
+    let upstream = format!("{sandbox_url}/api/v1");
     let dist_dir = dist::dist_dir();
-    let gateway = command(
+    let mut gateway = command(
         server.to_str().expect("target path is UTF-8"),
         &[
             "gateway",
@@ -33,38 +142,39 @@ pub fn run() -> TaskResult {
             GATEWAY_ADDR,
             "--static",
             dist_dir.to_str().expect("dist path is UTF-8"),
+            "--upstream",
+            &upstream,
+            "--payment-origins",
+            sandbox_url,
+            "--pay-options",
+            "credits,balance,inv,candidate_pays",
+            "--account-name",
+            "Northwest Care Staffing",
+            "--agency-contact-name",
+            "Tom Birch",
+            "--agency-contact-email",
+            "tom.birch@northwestcare.example",
+            "--agency-email",
+            "accounts@northwestcare.example",
         ],
-    )
-    .spawn()
-    .map_err(|error| format!("starting the gateway: {error}"))?;
+    );
+    gateway
+        .env("HBG_CLIENT_ID", DEMO_CLIENT_ID)
+        .env("HBG_API_KEY", DEMO_API_KEY)
+        .env("HBG_GATEWAY_KEY", DEMO_GATEWAY_KEY);
+    gateway
+}
+
+fn push(children: &Mutex<Vec<Running>>, child: Running) {
     children
         .lock()
         .expect("no panics hold the lock")
-        .push(gateway);
-
-    println!();
-    println!("Booking widget demo: http://{GATEWAY_ADDR}/");
-    println!("Press Ctrl-C to stop.");
-    loop {
-        let mut guard = children.lock().expect("no panics hold the lock");
-        for child in guard.iter_mut() {
-            if let Ok(Some(status)) = child.try_wait() {
-                drop(guard);
-                stop_all(&children);
-                return Err(format!("a demo server stopped ({status})"));
-            }
-        }
-        drop(guard);
-        std::thread::sleep(std::time::Duration::from_millis(300));
-    }
+        .push(child);
 }
 
-fn stop_all(children: &Mutex<Vec<Child>>) {
+/// Stops every child (dropping a [`Running`] kills its process).
+fn stop_all(children: &Mutex<Vec<Running>>) {
     if let Ok(mut guard) = children.lock() {
-        for child in guard.iter_mut() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
         guard.clear();
     }
 }

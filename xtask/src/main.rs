@@ -1,7 +1,8 @@
 //! `cargo xtask`: the project's chores in one place.
 //!
 //! * `setup`: installs the pinned tools that are missing (idempotent, seconds when warm).
-//! * `demo`: builds the widget and starts the servers, printing the URL.
+//! * `demo [--fresh]`: builds the widget and starts the sandbox and the
+//!   gateway, printing their URLs.
 //! * `test`: formatting, lints, native, browser and end-to-end tests, with one summary line.
 //! * `bench`: size and speed reports against the budgets.
 //! * `dist`: builds the widget's release files into `dist/`.
@@ -11,6 +12,7 @@ mod compress;
 mod demo;
 mod dist;
 mod process;
+mod servers;
 mod setup;
 mod test;
 
@@ -20,13 +22,13 @@ use std::process::ExitCode;
 /// The result every task returns: a message for people on failure.
 pub type TaskResult = Result<(), String>;
 
-const USAGE: &str = "usage: cargo xtask <setup|demo|test|bench|dist>";
+const USAGE: &str = "usage: cargo xtask <setup|demo [--fresh]|test|bench|dist>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("setup") => setup::run(),
-        Some("demo") => demo::run(),
+        Some("demo") => demo::run(&args[1..]),
         Some("test") => test::run(),
         Some("bench") => bench::run(),
         Some("dist") => setup::run().and_then(|()| dist::build()),

@@ -5,6 +5,7 @@
 //! the money balance equals the sum of its wallet transactions' amounts.
 
 use axum::extract::State;
+use axum::Json;
 use booking_core::api::{
     BookingUrl, ClientProfile, CourseCredit, CreditsResponse, Money, Page, TransactionType,
     WalletTransaction,
@@ -13,20 +14,16 @@ use rusqlite::{params, Connection};
 
 use super::auth::Authed;
 use super::catalog::to_u64;
+use super::clock::{from_unix, utc_fixed};
 use super::errors::SandboxError;
 use super::extract::QueryParams;
 use super::pagination::{envelope, PageRequest};
-use super::uk_time::{from_unix, utc_fixed};
 use super::validate::Validator;
-use super::wire::ApiJson;
 use super::AppState;
 
 /// `GET /booking-url`: the account's public booking page.
-pub(crate) async fn booking_url(
-    State(state): State<AppState>,
-    authed: Authed,
-) -> ApiJson<BookingUrl> {
-    ApiJson(BookingUrl {
+pub(crate) async fn booking_url(State(state): State<AppState>, authed: Authed) -> Json<BookingUrl> {
+    Json(BookingUrl {
         booking_url: state.booking_url(&authed.sgi_code),
     })
 }
@@ -88,25 +85,25 @@ pub(crate) fn load_credits(
 pub(crate) async fn profile(
     State(state): State<AppState>,
     authed: Authed,
-) -> Result<ApiJson<ClientProfile>, SandboxError> {
+) -> Result<Json<ClientProfile>, SandboxError> {
     let shared = state.clone();
     let profile = state
         .db
         .call(move |conn| Ok(load_profile(conn, &shared, authed.account_id)?))
         .await?;
-    Ok(ApiJson(profile))
+    Ok(Json(profile))
 }
 
 /// `GET /credits`.
 pub(crate) async fn credits(
     State(state): State<AppState>,
     authed: Authed,
-) -> Result<ApiJson<CreditsResponse>, SandboxError> {
+) -> Result<Json<CreditsResponse>, SandboxError> {
     let credits = state
         .db
         .call(move |conn| Ok(load_credits(conn, authed.account_id)?))
         .await?;
-    Ok(ApiJson(credits))
+    Ok(Json(credits))
 }
 
 /// `GET /transactions`: wallet movements, newest first.
@@ -114,7 +111,7 @@ pub(crate) async fn transactions(
     State(state): State<AppState>,
     authed: Authed,
     query: QueryParams,
-) -> Result<ApiJson<Page<WalletTransaction>>, SandboxError> {
+) -> Result<Json<Page<WalletTransaction>>, SandboxError> {
     let mut validator = Validator::default();
     let request = PageRequest::from_query(&query, &mut validator);
     validator.finish()?;
@@ -155,7 +152,7 @@ pub(crate) async fn transactions(
                 Ok((total, data))
             })
             .await?;
-    Ok(ApiJson(envelope(
+    Ok(Json(envelope(
         &state,
         "/transactions",
         &query,

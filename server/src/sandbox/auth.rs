@@ -15,15 +15,15 @@ use std::sync::Mutex;
 use axum::extract::{FromRequestParts, State};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
+use axum::Json;
 use booking_core::api::{ApiError, TokenInfo, TokenPair};
 use rusqlite::{params, Connection, OptionalExtension};
 
+use super::clock::{from_unix, utc_fixed};
 use super::db::{random_token, sha256_hex, write_tx};
 use super::errors::SandboxError;
 use super::extract::{IgnoredBody, JsonObject};
-use super::uk_time::{from_unix, utc_fixed};
 use super::validate::Validator;
-use super::wire::ApiJson;
 use super::AppState;
 
 /// Access token lifetime in seconds (1 hour).
@@ -190,16 +190,16 @@ fn issue(conn: &Connection, account_id: i64, now: i64) -> Result<Issued, rusqlit
 }
 
 /// Caches a new access token and answers with the pair.
-fn answer(state: &AppState, issued: Issued) -> ApiJson<TokenPair> {
+fn answer(state: &AppState, issued: Issued) -> Json<TokenPair> {
     state.tokens.insert(issued.access_hash, issued.authed);
-    ApiJson(issued.pair)
+    Json(issued.pair)
 }
 
 /// `POST /auth/token`: `hb_client_id` + `api_key` for a token pair.
 pub(crate) async fn token(
     State(state): State<AppState>,
     JsonObject(body): JsonObject,
-) -> Result<ApiJson<TokenPair>, SandboxError> {
+) -> Result<Json<TokenPair>, SandboxError> {
     let mut validator = Validator::default();
     let client_id = validator.string(&body, "hb_client_id", true, 255);
     let api_key = validator.string(&body, "api_key", true, 255);
@@ -234,7 +234,7 @@ pub(crate) async fn token(
 pub(crate) async fn refresh(
     State(state): State<AppState>,
     JsonObject(body): JsonObject,
-) -> Result<ApiJson<TokenPair>, SandboxError> {
+) -> Result<Json<TokenPair>, SandboxError> {
     let mut validator = Validator::default();
     let refresh_token = validator.string(&body, "refresh_token", true, 255);
     validator.finish()?;
@@ -271,12 +271,9 @@ pub(crate) async fn refresh(
 }
 
 /// `GET /auth/token-info`: the access token in use.
-pub(crate) async fn token_info(
-    State(state): State<AppState>,
-    authed: Authed,
-) -> ApiJson<TokenInfo> {
+pub(crate) async fn token_info(State(state): State<AppState>, authed: Authed) -> Json<TokenInfo> {
     let now = state.clock.now_secs();
-    ApiJson(TokenInfo {
+    Json(TokenInfo {
         hb_client_id: authed.hb_client_id,
         token_type: "access".to_owned(),
         scopes: [
@@ -299,7 +296,7 @@ pub(crate) async fn revoke(
     State(state): State<AppState>,
     authed: Authed,
     _body: IgnoredBody,
-) -> Result<ApiJson<ApiError>, SandboxError> {
+) -> Result<Json<ApiError>, SandboxError> {
     let now = state.clock.now_secs();
     state
         .db
@@ -312,7 +309,7 @@ pub(crate) async fn revoke(
         })
         .await?;
     state.tokens.forget(authed.token_id);
-    Ok(ApiJson(ApiError {
+    Ok(Json(ApiError {
         message: "Token revoked.".to_owned(),
     }))
 }

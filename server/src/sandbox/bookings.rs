@@ -11,7 +11,8 @@
 //!   booking pending until the checkout page is paid. Cancelling returns the
 //!   credit or the money (another wallet transaction), voids the invoice and
 //!   frees the seat.
-//! * A course that requires review makes every booking `pending`.
+//! * A course that requires review makes every booking `pending` until it is
+//!   approved (`booked` once paid) or refused (cancelled and refunded).
 //! * An `Idempotency-Key` replays the booking it created for the same body,
 //!   and refuses (422) a different body.
 
@@ -19,8 +20,13 @@ use axum::extract::State;
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::Json;
 use booking_core::api::{
     Attendance, BookingDetail, BookingStatus, Candidate, Money, Page, PayOption, PayStatus,
+};
+use booking_core::uk_time::to_uk;
+use booking_core::validation::{
+    is_international_phone, JOB_ROLE_MAX_CHARS, NAME_MAX_CHARS, PHONE_MAX_CHARS,
 };
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
@@ -29,14 +35,13 @@ use serde_json::{Map, Value};
 use super::auth::Authed;
 use super::catalog::{load_event, to_u64, EventRow, EVENT_COLUMNS};
 use super::certificate::{certificate_pdf, CertificateFields};
+use super::clock::{from_unix, utc_fixed};
 use super::db::{random_token, sha256_hex, write_tx, BOOKED_SEATS};
 use super::errors::SandboxError;
 use super::extract::{IgnoredBody, JsonObject, PathParam, QueryParams};
 use super::holds::load_hold;
 use super::pagination::{envelope, PageRequest};
-use super::uk_time::{from_unix, uk_local, utc_fixed};
-use super::validate::{is_e164, is_http_url, Validator};
-use super::wire::ApiJson;
+use super::validate::{is_http_url, Validator};
 use super::AppState;
 
 /// 404 message for an unknown booking.
@@ -48,10 +53,11 @@ const CHECKOUT_TOKEN_LEN: usize = 32;
 /// The booking columns [`BookingRecord::from_row`] reads, then the event's.
 const BOOKING_SELECT: &str = "SELECT b.id, b.first_name, b.last_name, b.email, \
      b.phone, b.job_role, b.booking_status, b.pay_status, b.pay_option, b.attendance, \
-     b.certificate_available, b.created_utc, b.checkout_token, b.return_url, b.amount_pence";
+     b.certificate_available, b.created_utc, b.checkout_token, b.return_url, b.amount_pence, \
+     b.account_id, b.reviewed_utc";
 
 /// Number of columns in [`BOOKING_SELECT`].
-const BOOKING_COLUMN_COUNT: usize = 15;
+const BOOKING_COLUMN_COUNT: usize = 17;
 
 /// Joins for booking queries.
 const BOOKING_FROM: &str = "FROM bookings b \
@@ -93,6 +99,10 @@ pub(crate) struct BookingRecord {
     pub return_url: Option<String>,
     /// Money charged (balance), invoiced (inv) or due (candidate_pays).
     pub amount_pence: i64,
+    /// The account that made it.
+    pub account_id: i64,
+    /// When it was approved or refused, on a course that requires review.
+    pub reviewed_utc: Option<i64>,
     /// The event booked.
     pub event: EventRow,
 }
@@ -115,8 +125,28 @@ impl BookingRecord {
             checkout_token: row.get(12)?,
             return_url: row.get(13)?,
             amount_pence: row.get(14)?,
+            account_id: row.get(15)?,
+            reviewed_utc: row.get(16)?,
             event: EventRow::from_row_at(row, BOOKING_COLUMN_COUNT)?,
         })
+    }
+
+    /// Whether it is pending on a course that requires review and has been
+    /// neither approved nor refused.
+    pub(crate) fn awaits_review(&self) -> bool {
+        self.event.requires_review
+            && self.reviewed_utc.is_none()
+            && self.booking_status == BookingStatus::Pending.as_str()
+    }
+
+    /// The status a paid booking takes: `pending` while it awaits review,
+    /// else `booked`.
+    pub(crate) fn status_once_paid(&self) -> BookingStatus {
+        if self.awaits_review() {
+            BookingStatus::Pending
+        } else {
+            BookingStatus::Booked
+        }
     }
 
     /// The candidate's full name.
@@ -152,8 +182,8 @@ impl BookingRecord {
             course: self.event.course.clone(),
             location: self.event.location.clone(),
             trainer: self.event.trainer.clone(),
-            start_date: uk_local(from_unix(self.event.start_utc)),
-            end_date: uk_local(from_unix(self.event.end_utc)),
+            start_date: to_uk(from_unix(self.event.start_utc)),
+            end_date: to_uk(from_unix(self.event.end_utc)),
             booking_status: BookingStatus::parse(&self.booking_status),
             pay_status: PayStatus::parse(&self.pay_status),
             pay_option: PayOption::parse(&self.pay_option),
@@ -209,18 +239,23 @@ struct BookingInput {
     return_url: Option<String>,
 }
 
-/// Validates the body field by field, collecting every error.
+/// Validates the body field by field, collecting every error. The
+/// candidate's fields follow `booking_core::validation`'s limits and phone
+/// rule, so the widget and the sandbox agree on what is valid.
 fn validate_booking(body: &Map<String, Value>) -> Result<BookingInput, SandboxError> {
     let mut v = Validator::default();
     let hold_hash = v.string(body, "hold_hash", true, 255);
-    let first_name = v.string(body, "first_name", true, 100);
-    let last_name = v.string(body, "last_name", true, 100);
+    let first_name = v.string(body, "first_name", true, NAME_MAX_CHARS);
+    let last_name = v.string(body, "last_name", true, NAME_MAX_CHARS);
     let email = v.email(body, "email", true);
-    let phone = v.string(body, "phone", false, 32);
-    if phone.as_deref().is_some_and(|phone| !is_e164(phone)) {
+    let phone = v.string(body, "phone", false, PHONE_MAX_CHARS);
+    if phone
+        .as_deref()
+        .is_some_and(|phone| !is_international_phone(phone))
+    {
         v.add("phone", "The phone field format is invalid.");
     }
-    let job_role = v.string(body, "job_role", false, 100);
+    let job_role = v.string(body, "job_role", false, JOB_ROLE_MAX_CHARS);
     let pay_option = v
         .string(body, "pay_option", true, 32)
         .map(|value| PayOption::parse(&value));
@@ -302,7 +337,7 @@ fn describe(booking_id: i64, event: &EventRow) -> String {
         "Booking #{booking_id}: {}, {}, {}",
         event.course.name,
         event.location.name,
-        uk_local(from_unix(event.start_utc)).format("%-d %b %Y")
+        to_uk(from_unix(event.start_utc)).format("%-d %b %Y")
     )
 }
 
@@ -401,13 +436,13 @@ pub(crate) async fn create(
     let response = match created {
         Created::New(booking) => (
             StatusCode::CREATED,
-            ApiJson(booking.to_detail(&state.public_url)),
+            Json(booking.to_detail(&state.public_url)),
         )
             .into_response(),
         Created::Replayed(booking) => (
             StatusCode::CREATED,
             [("idempotent-replayed", "true")],
-            ApiJson(booking.to_detail(&state.public_url)),
+            Json(booking.to_detail(&state.public_url)),
         )
             .into_response(),
     };
@@ -613,14 +648,14 @@ pub(crate) async fn show(
     State(state): State<AppState>,
     authed: Authed,
     id: PathParam,
-) -> Result<ApiJson<BookingDetail>, SandboxError> {
+) -> Result<Json<BookingDetail>, SandboxError> {
     let id = id.id(BOOKING_NOT_FOUND)?;
     let booking = state
         .db
         .call(move |conn| Ok(load_booking(conn, Some(authed.account_id), id)?))
         .await?
         .ok_or(SandboxError::NotFound(BOOKING_NOT_FOUND))?;
-    Ok(ApiJson(booking.to_detail(&state.public_url)))
+    Ok(Json(booking.to_detail(&state.public_url)))
 }
 
 /// The booking statuses a list can filter on.
@@ -631,7 +666,7 @@ pub(crate) async fn list(
     State(state): State<AppState>,
     authed: Authed,
     query: QueryParams,
-) -> Result<ApiJson<Page<BookingDetail>>, SandboxError> {
+) -> Result<Json<Page<BookingDetail>>, SandboxError> {
     let mut v = Validator::default();
     let status = v
         .query_choice(query.get("status"), "status", STATUSES)
@@ -673,7 +708,7 @@ pub(crate) async fn list(
         .iter()
         .map(|b| b.to_detail(&state.public_url))
         .collect();
-    Ok(ApiJson(envelope(
+    Ok(Json(envelope(
         &state,
         "/bookings",
         &query,
@@ -689,7 +724,7 @@ pub(crate) async fn no_shows(
     State(state): State<AppState>,
     authed: Authed,
     query: QueryParams,
-) -> Result<ApiJson<Page<BookingDetail>>, SandboxError> {
+) -> Result<Json<Page<BookingDetail>>, SandboxError> {
     let mut v = Validator::default();
     let request = PageRequest::from_query(&query, &mut v);
     v.finish()?;
@@ -711,7 +746,7 @@ pub(crate) async fn no_shows(
         .iter()
         .map(|b| b.to_detail(&state.public_url))
         .collect();
-    Ok(ApiJson(envelope(
+    Ok(Json(envelope(
         &state,
         "/bookings/no-shows",
         &query,
@@ -761,7 +796,7 @@ pub(crate) async fn cancel(
     authed: Authed,
     id: PathParam,
     _body: IgnoredBody,
-) -> Result<ApiJson<BookingDetail>, SandboxError> {
+) -> Result<Json<BookingDetail>, SandboxError> {
     let id = id.id(BOOKING_NOT_FOUND)?;
     let now = state.clock.now_secs();
     let account_id = authed.account_id;
@@ -783,74 +818,80 @@ pub(crate) async fn cancel(
                     "This training event has already started, so the booking can no longer be cancelled.",
                 ));
             }
-            let paid = booking.pay_status == PayStatus::Completed.as_str();
-            let course_id = i64::try_from(booking.event.course.id).unwrap_or(0);
-            let description = format!("Cancelled: {}", describe(id, &booking.event));
-            match PayOption::parse(&booking.pay_option) {
-                PayOption::Credits if paid => {
-                    tx.execute(
-                        "INSERT INTO course_credits (account_id, course_id, credits) VALUES (?1, ?2, 1) \
-                         ON CONFLICT (account_id, course_id) DO UPDATE SET credits = credits + 1",
-                        params![account_id, course_id],
-                    )?;
-                    record(
-                &tx,
-                &WalletEntry {
-                    account_id,
-                    kind: "credit",
-                    amount_pence: None,
-                    credits: Some(1),
-                    course_id,
-                    booking_id: id,
-                    description: &description,
-                },
-                now,
-            )?;
-                }
-                PayOption::Balance if paid => {
-                    tx.execute(
-                        "UPDATE accounts SET balance_pence = balance_pence + ?1 WHERE id = ?2",
-                        params![booking.amount_pence, account_id],
-                    )?;
-                    record(
-                &tx,
-                &WalletEntry {
-                    account_id,
-                    kind: "credit",
-                    amount_pence: Some(booking.amount_pence),
-                    credits: None,
-                    course_id,
-                    booking_id: id,
-                    description: &description,
-                },
-                now,
-            )?;
-                }
-                PayOption::Inv => {
-                    tx.execute(
-                        "UPDATE invoices SET status = 'void' WHERE booking_id = ?1",
-                        [id],
-                    )?;
-                }
-                _ => {}
-            }
-            let pay_status = if paid {
-                PayStatus::Refunded.as_str()
-            } else {
-                booking.pay_status.as_str()
-            };
-            tx.execute(
-                "UPDATE bookings SET booking_status = 'cancelled', pay_status = ?1, \
-                 cancelled_utc = ?2 WHERE id = ?3",
-                params![pay_status, now, id],
-            )?;
+            cancel_booking(&tx, &booking, "Cancelled", now)?;
             let booking = load_booking(&tx, Some(account_id), id)?
                 .ok_or_else(|| SandboxError::Internal("cancelled booking missing".into()))?;
             tx.commit()?;
             Ok(booking)
         })
         .await?;
-    Ok(ApiJson(booking.to_detail(&state.public_url)))
+    Ok(Json(booking.to_detail(&state.public_url)))
+}
+
+/// Cancels a booking inside the caller's transaction: a paid credit or
+/// money comes back as a wallet transaction described as `reason`, an
+/// invoice is voided, a paid booking ends `refunded`, and the seat is free.
+pub(crate) fn cancel_booking(
+    conn: &Connection,
+    booking: &BookingRecord,
+    reason: &str,
+    now: i64,
+) -> Result<(), SandboxError> {
+    let id = booking.id;
+    let account_id = booking.account_id;
+    let paid = booking.pay_status == PayStatus::Completed.as_str();
+    let course_id = i64::try_from(booking.event.course.id).unwrap_or(0);
+    let description = format!("{reason}: {}", describe(id, &booking.event));
+    let refund = |amount_pence: Option<i64>, credits: Option<i64>| {
+        record(
+            conn,
+            &WalletEntry {
+                account_id,
+                kind: "credit",
+                amount_pence,
+                credits,
+                course_id,
+                booking_id: id,
+                description: &description,
+            },
+            now,
+        )
+    };
+    match PayOption::parse(&booking.pay_option) {
+        PayOption::Credits if paid => {
+            conn.execute(
+                "INSERT INTO course_credits (account_id, course_id, credits) VALUES (?1, ?2, 1) \
+                 ON CONFLICT (account_id, course_id) DO UPDATE SET credits = credits + 1",
+                params![account_id, course_id],
+            )?;
+            refund(None, Some(1))?;
+        }
+        PayOption::Balance if paid => {
+            conn.execute(
+                "UPDATE accounts SET balance_pence = balance_pence + ?1 WHERE id = ?2",
+                params![booking.amount_pence, account_id],
+            )?;
+            refund(Some(booking.amount_pence), None)?;
+        }
+        PayOption::Inv => {
+            conn.execute(
+                "UPDATE invoices SET status = 'void' WHERE booking_id = ?1",
+                [id],
+            )?;
+        }
+        _ => {}
+    }
+    let pay_status = if paid {
+        PayStatus::Refunded.as_str()
+    } else {
+        booking.pay_status.as_str()
+    };
+    conn.execute(
+        "UPDATE bookings SET booking_status = 'cancelled', pay_status = ?1, \
+         cancelled_utc = ?2 WHERE id = ?3",
+        params![pay_status, now, id],
+    )?;
+    Ok(())
 }
 
 /// `GET /bookings/{id}/certificate`: the completion certificate as a PDF.
@@ -876,7 +917,7 @@ pub(crate) async fn certificate(
         candidate_name: booking.candidate_name(),
         course_name: booking.event.course.name.clone(),
         location: booking.event.location.name.clone(),
-        date: uk_local(from_unix(booking.event.start_utc))
+        date: to_uk(from_unix(booking.event.start_utc))
             .format("%A %-d %B %Y")
             .to_string(),
     });

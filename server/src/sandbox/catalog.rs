@@ -6,20 +6,21 @@
 //! sandbox's now, while a single event can be fetched whatever its date.
 
 use axum::extract::State;
+use axum::Json;
 use booking_core::api::{
     Course, CourseRef, Location, Money, Page, Trainer, TrainingEvent, TrainingEventDetail,
 };
+use booking_core::uk_time::to_uk;
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
 
 use super::auth::Authed;
+use super::clock::from_unix;
 use super::db::BOOKED_SEATS;
 use super::errors::SandboxError;
 use super::extract::{PathParam, QueryParams};
 use super::pagination::{envelope, PageRequest};
-use super::uk_time::{from_unix, uk_local};
 use super::validate::Validator;
-use super::wire::ApiJson;
 use super::AppState;
 
 /// 404 message for an unknown event.
@@ -107,8 +108,8 @@ impl EventRow {
             id: to_u64(self.id),
             course: self.course.clone(),
             location: self.location.clone(),
-            start_date: uk_local(from_unix(self.start_utc)),
-            end_date: uk_local(from_unix(self.end_utc)),
+            start_date: to_uk(from_unix(self.start_utc)),
+            end_date: to_uk(from_unix(self.end_utc)),
             remaining_slots: u32::try_from(self.remaining()).unwrap_or(u32::MAX),
             cost_inc_vat: Money(self.cost_pence),
             booking_url: booking_url.to_owned(),
@@ -144,7 +145,7 @@ pub(crate) async fn courses(
     State(state): State<AppState>,
     _authed: Authed,
     query: QueryParams,
-) -> Result<ApiJson<Page<Course>>, SandboxError> {
+) -> Result<Json<Page<Course>>, SandboxError> {
     let mut validator = Validator::default();
     let request = PageRequest::from_query(&query, &mut validator);
     validator.finish()?;
@@ -174,7 +175,7 @@ pub(crate) async fn courses(
             Ok((total, data))
         })
         .await?;
-    Ok(ApiJson(envelope(
+    Ok(Json(envelope(
         &state, "/courses", &query, request, total, data,
     )))
 }
@@ -184,7 +185,7 @@ pub(crate) async fn locations(
     State(state): State<AppState>,
     _authed: Authed,
     query: QueryParams,
-) -> Result<ApiJson<Page<Location>>, SandboxError> {
+) -> Result<Json<Page<Location>>, SandboxError> {
     let mut validator = Validator::default();
     let request = PageRequest::from_query(&query, &mut validator);
     validator.finish()?;
@@ -208,7 +209,7 @@ pub(crate) async fn locations(
             Ok((total, data))
         })
         .await?;
-    Ok(ApiJson(envelope(
+    Ok(Json(envelope(
         &state,
         "/locations",
         &query,
@@ -223,7 +224,7 @@ pub(crate) async fn events(
     State(state): State<AppState>,
     authed: Authed,
     query: QueryParams,
-) -> Result<ApiJson<Page<TrainingEvent>>, SandboxError> {
+) -> Result<Json<Page<TrainingEvent>>, SandboxError> {
     let mut validator = Validator::default();
     let course_id = validator.query_integer(query.get("course_id"), "course_id", 1, i64::MAX);
     let location_id = validator.query_integer(query.get("location_id"), "location_id", 1, i64::MAX);
@@ -290,7 +291,7 @@ pub(crate) async fn events(
         })
         .await?;
     let data = rows.iter().map(|row| row.to_event(&booking_url)).collect();
-    Ok(ApiJson(envelope(
+    Ok(Json(envelope(
         &state,
         "/training-events",
         &query,
@@ -305,12 +306,12 @@ pub(crate) async fn event(
     State(state): State<AppState>,
     authed: Authed,
     id: PathParam,
-) -> Result<ApiJson<TrainingEventDetail>, SandboxError> {
+) -> Result<Json<TrainingEventDetail>, SandboxError> {
     let id = id.id(EVENT_NOT_FOUND)?;
     let row = state
         .db
         .call(move |conn| Ok(load_event(conn, id)?))
         .await?
         .ok_or(SandboxError::NotFound(EVENT_NOT_FOUND))?;
-    Ok(ApiJson(row.to_detail(&state.booking_url(&authed.sgi_code))))
+    Ok(Json(row.to_detail(&state.booking_url(&authed.sgi_code))))
 }

@@ -12,13 +12,14 @@ use axum::http::header::{CONTENT_SECURITY_POLICY, LOCATION};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use booking_core::api::{BookingStatus, Money, PayStatus};
+use booking_core::uk_time::to_uk;
 use rusqlite::{params, OptionalExtension};
 
 use super::bookings::{load_booking_by_checkout, BookingRecord};
+use super::clock::from_unix;
 use super::db::write_tx;
 use super::errors::SandboxError;
 use super::extract::{PathParam, QueryParams};
-use super::uk_time::{from_unix, uk_local};
 use super::AppState;
 
 /// No scripts, no external resources, no framing.
@@ -67,7 +68,7 @@ fn page(status: StatusCode, title: &str, body: &str) -> Response {
 
 /// The booking summary shown on the checkout pages.
 fn summary(booking: &BookingRecord) -> String {
-    let start = uk_local(from_unix(booking.event.start_utc));
+    let start = to_uk(from_unix(booking.event.start_utc));
     format!(
         "<dl>\n<dt>Candidate</dt><dd>{}</dd>\n<dt>Course</dt><dd>{}</dd>\n\
          <dt>Venue</dt><dd>{}</dd>\n<dt>Date</dt><dd>{}</dd>\n<dt>Amount</dt><dd>{}</dd>\n\
@@ -186,11 +187,7 @@ async fn pay_handler(state: &AppState, token: String) -> Result<Response, Sandbo
             let awaiting = booking.pay_status == PayStatus::Pending.as_str()
                 && booking.booking_status != BookingStatus::Cancelled.as_str();
             if awaiting {
-                let status = if booking.event.requires_review {
-                    BookingStatus::Pending
-                } else {
-                    BookingStatus::Booked
-                };
+                let status = booking.status_once_paid();
                 tx.execute(
                     "UPDATE bookings SET pay_status = 'completed', booking_status = ?1, \
                      paid_utc = ?2 WHERE id = ?3",

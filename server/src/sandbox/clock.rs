@@ -7,7 +7,7 @@
 
 use std::sync::atomic::{AtomicI64, Ordering};
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, FixedOffset, TimeZone, Utc};
 
 /// How far ahead of real time the clock may run: a century.
 const MAX_OFFSET_MS: i64 = 100 * 366 * 24 * 3600 * 1000;
@@ -59,6 +59,20 @@ impl Clock {
     pub(crate) fn offset_seconds(&self) -> i64 {
         self.offset_ms.load(Ordering::SeqCst) / 1000
     }
+}
+
+/// Unix seconds, as the database stores times, to a UTC instant (clamped
+/// into chrono's range).
+pub(crate) fn from_unix(seconds: i64) -> DateTime<Utc> {
+    Utc.timestamp_opt(seconds, 0)
+        .single()
+        .unwrap_or(DateTime::<Utc>::UNIX_EPOCH)
+}
+
+/// An instant with offset `+00:00`: how hold expiry, `created_at`, token
+/// expiry and the test clock are sent.
+pub(crate) fn utc_fixed(at: DateTime<Utc>) -> DateTime<FixedOffset> {
+    at.fixed_offset()
 }
 
 #[cfg(test)]

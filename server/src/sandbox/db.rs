@@ -18,7 +18,8 @@ use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::mpsc;
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, Utc, Weekday};
+use booking_core::uk_time::{bst_ends, bst_starts, to_uk, uk_local};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc, Weekday};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
@@ -26,7 +27,6 @@ use sha2::{Digest, Sha256};
 use tokio::sync::oneshot;
 
 use super::errors::SandboxError;
-use super::uk_time::{clock_changes_between, uk_local, uk_to_utc};
 
 /// Where the sandbox keeps its data.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -162,7 +162,8 @@ pub(crate) fn live_holds(
 }
 
 /// The schema, one entry per version.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE accounts (
     id INTEGER PRIMARY KEY,
@@ -283,7 +284,10 @@ CREATE TABLE idempotency_keys (
     created_utc INTEGER NOT NULL,
     PRIMARY KEY (account_id, key)
 );
-"#];
+"#,
+    // When a booking on a course that requires review was approved or refused.
+    "ALTER TABLE bookings ADD COLUMN reviewed_utc INTEGER;",
+];
 
 /// Applies the migrations the database has not seen yet.
 fn migrate(conn: &mut Connection) -> Result<(), rusqlite::Error> {
@@ -477,7 +481,7 @@ fn seed_if_new(conn: &mut Connection, now: DateTime<Utc>) -> Result<(), rusqlite
 
 /// Writes the catalogue, accounts, timetable and seeded bookings.
 fn seed(tx: &Transaction<'_>, now: DateTime<Utc>) -> Result<(), rusqlite::Error> {
-    let today = uk_local(now).date_naive();
+    let today = to_uk(now).date_naive();
     let now_secs = now.timestamp();
     tx.execute(
         "INSERT INTO meta (key, value) VALUES ('seeded_on', ?1)",
@@ -641,7 +645,7 @@ pub(crate) fn insert_event(conn: &Connection, event: &NewEvent) -> Result<i64, r
             event.trainer_id,
             event.start.timestamp(),
             event.end.timestamp(),
-            uk_local(event.start).date_naive().to_string(),
+            to_uk(event.start).date_naive().to_string(),
             event.capacity,
             event.cost_pence
         ],
@@ -678,6 +682,24 @@ fn seed_course(id: i64) -> Option<&'static SeedCourse> {
     COURSES.iter().find(|course| course.id == id)
 }
 
+/// When a course starts on `day`: its UK wall-clock start time with the
+/// offset in force then, as a UTC instant.
+fn course_start(course: &SeedCourse, day: NaiveDate) -> Option<DateTime<Utc>> {
+    let (hour, minute) = course.start;
+    uk_local(day, hour, minute).map(|start| start.with_timezone(&Utc))
+}
+
+/// The UK clock-change dates (the last Sundays of March and October) from
+/// `from` to `to`, both included.
+fn clock_changes_between(from: NaiveDate, to: NaiveDate) -> Vec<NaiveDate> {
+    (from.year()..=to.year())
+        .flat_map(|year| [bst_starts(year), bst_ends(year)])
+        .flatten()
+        .map(|change| change.date_naive())
+        .filter(|day| (from..=to).contains(day))
+        .collect()
+}
+
 /// Creates one seeded event on `day` and fills some of its seats.
 fn seed_event(
     tx: &Transaction<'_>,
@@ -691,10 +713,9 @@ fn seed_event(
     let Some(course) = seed_course(course_id) else {
         return Ok(());
     };
-    let Some(time) = NaiveTime::from_hms_opt(course.start.0, course.start.1, 0) else {
+    let Some(start) = course_start(course, day) else {
         return Ok(());
     };
-    let start = uk_to_utc(day, time);
     let capacity = [8_i64, 10, 12, 12, 12, 16][rng.random_range(0..6)];
     *counter += 1;
     // A fixed pattern guarantees full and nearly full events whatever the RNG draws.
@@ -760,10 +781,9 @@ fn seed_past_bookings(tx: &Transaction<'_>, today: NaiveDate) -> Result<(), rusq
         let Some(course) = seed_course(course_id) else {
             continue;
         };
-        let Some(time) = NaiveTime::from_hms_opt(course.start.0, course.start.1, 0) else {
+        let Some(start) = course_start(course, day) else {
             continue;
         };
-        let start = uk_to_utc(day, time);
         let event_id = insert_event(
             tx,
             &NewEvent {
@@ -823,7 +843,7 @@ mod tests {
             .unwrap();
         stmt.query_map([day], |row| row.get::<_, i64>(0))
             .unwrap()
-            .map(|start| uk_local(super::super::uk_time::from_unix(start.unwrap())).to_rfc3339())
+            .map(|start| to_uk(super::super::clock::from_unix(start.unwrap())).to_rfc3339())
             .collect()
     }
 
@@ -897,6 +917,19 @@ mod tests {
             )
             .unwrap();
         assert!(locations >= 8);
+    }
+
+    #[test]
+    fn an_older_database_is_migrated_to_the_latest_schema() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(MIGRATIONS[0]).unwrap();
+        conn.pragma_update(None, "user_version", 1).unwrap();
+        migrate(&mut conn).unwrap();
+        let version: i64 = conn
+            .pragma_query_value(None, "user_version", |row| row.get(0))
+            .unwrap();
+        assert_eq!(version, MIGRATIONS.len() as i64);
+        conn.prepare("SELECT reviewed_utc FROM bookings").unwrap();
     }
 
     #[test]

@@ -16,8 +16,6 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use booking_core::api::{ApiError, HoldConflict, ValidationError};
 
-use super::wire::ApiJson;
-
 /// Everything a sandbox request can fail with.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum SandboxError {
@@ -80,9 +78,7 @@ impl IntoResponse for SandboxError {
             SandboxError::Validation(body) => {
                 (StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response()
             }
-            SandboxError::HoldConflict(body) => {
-                (StatusCode::CONFLICT, ApiJson(*body)).into_response()
-            }
+            SandboxError::HoldConflict(body) => (StatusCode::CONFLICT, Json(*body)).into_response(),
             SandboxError::Database(error) => {
                 tracing::error!(%error, "database error");
                 message(StatusCode::INTERNAL_SERVER_ERROR, SERVER_ERROR)

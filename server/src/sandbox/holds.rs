@@ -9,17 +9,18 @@
 //!   expires, is released or is used by a booking.
 
 use axum::extract::State;
+use axum::Json;
 use booking_core::api::{ApiError, HeldEvent, HoldConflict, SeatHold};
+use booking_core::uk_time::to_uk;
 use chrono::Duration;
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::auth::Authed;
 use super::catalog::{load_event, to_u64, EventRow, EVENT_NOT_FOUND};
+use super::clock::{from_unix, utc_fixed};
 use super::db::{live_holds, random_token, write_tx};
 use super::errors::SandboxError;
 use super::extract::{IgnoredBody, PathParam};
-use super::uk_time::{from_unix, uk_local, utc_fixed};
-use super::wire::ApiJson;
 use super::AppState;
 
 /// How long a hold lasts, in seconds.
@@ -73,7 +74,7 @@ fn held_event(row: &EventRow) -> HeldEvent {
         id: to_u64(row.id),
         course: row.course.name.clone(),
         location: row.location.name.clone(),
-        start_date: uk_local(from_unix(row.start_utc)),
+        start_date: to_uk(from_unix(row.start_utc)),
     }
 }
 
@@ -83,7 +84,7 @@ pub(crate) async fn hold(
     authed: Authed,
     id: PathParam,
     _body: IgnoredBody,
-) -> Result<ApiJson<SeatHold>, SandboxError> {
+) -> Result<Json<SeatHold>, SandboxError> {
     let event_id = id.id(EVENT_NOT_FOUND)?;
     let now = state.clock.now_secs();
     let hold = state
@@ -143,7 +144,7 @@ pub(crate) async fn hold(
             })
         })
         .await?;
-    Ok(ApiJson(hold))
+    Ok(Json(hold))
 }
 
 /// `DELETE /training-events/hold/{holdHash}`: releases a live hold.
@@ -151,7 +152,7 @@ pub(crate) async fn release(
     State(state): State<AppState>,
     authed: Authed,
     hold_hash: PathParam,
-) -> Result<ApiJson<ApiError>, SandboxError> {
+) -> Result<Json<ApiError>, SandboxError> {
     let hold_hash = hold_hash.0;
     let now = state.clock.now_secs();
     state
@@ -183,7 +184,7 @@ pub(crate) async fn release(
             Ok(())
         })
         .await?;
-    Ok(ApiJson(ApiError {
+    Ok(Json(ApiError {
         message: "Hold released.".to_owned(),
     }))
 }

@@ -2,17 +2,18 @@
 //! (`reference/practical-training-api.md`, sections 0 to 6) over SQLite.
 //!
 //! Modules and their jobs:
-//! * `db`: connection, schema, seed data; `uk_time`: UK offsets;
-//!   `clock`: the one clock everything reads.
+//! * `db`: connection, schema, seed data (venue times through
+//!   `booking_core::uk_time`); `clock`: the one clock everything reads, and
+//!   the conversions of stored Unix seconds.
 //! * `auth`: token pairs and the bearer-token extractor.
 //! * `catalog`: courses, locations, training events.
 //! * `holds`: 30-minute seat holds. `bookings`: bookings, the pay options'
 //!   accounting, cancellation, certificates. `accounts`: profile, credits,
 //!   wallet transactions, booking URL.
 //! * `checkout`: the HTML page that stands in for Stripe Checkout.
-//! * `errors`, `validate`, `extract`, `pagination`, `wire`: Laravel-style
-//!   errors, validation, tolerant extractors, the pagination envelope and
-//!   JSON with `+00:00` timestamps.
+//! * `errors`, `validate`, `extract`, `pagination`: Laravel-style errors,
+//!   validation, tolerant extractors and the pagination envelope. Answers are
+//!   `booking_core::api` types serialised as they are (UTC as `+00:00`).
 //! * `rate_limit`: 60 requests a minute per client IP on `/api/v1`.
 //! * `testmode`: `/_sandbox/*` clock and fixture endpoints, mounted only with
 //!   `--test-clock`.
@@ -52,9 +53,7 @@ mod holds;
 mod pagination;
 mod rate_limit;
 mod testmode;
-mod uk_time;
 mod validate;
-mod wire;
 
 pub use db::DatabaseLocation;
 

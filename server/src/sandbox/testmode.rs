@@ -4,14 +4,18 @@
 //! Invariants: none of these exist (404) without test mode; they need no
 //! token; they change data only through the same rules as the API (a filled
 //! event keeps the seats of live holds, accounts get their opening balance
-//! and credits as wallet transactions); the clock only moves forward.
+//! and credits as wallet transactions, a booking refused at review is
+//! cancelled and refunded as the API's cancel does); the clock only moves
+//! forward.
 
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
+use axum::Json;
 use axum::Router;
 use booking_core::api::{
-    BookingDetail, ClientProfile, CreditsResponse, Timestamp, TrainingEventDetail,
+    serialize_timestamp, BookingDetail, BookingStatus, ClientProfile, CreditsResponse, PayStatus,
+    Timestamp, TrainingEventDetail,
 };
 use chrono::{DateTime, Datelike, Duration, Utc};
 use rusqlite::{params, OptionalExtension};
@@ -19,16 +23,15 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::accounts::{load_credits, load_profile};
-use super::bookings::{load_booking, BOOKING_NOT_FOUND};
+use super::bookings::{cancel_booking, load_booking, BOOKING_NOT_FOUND};
 use super::catalog::{load_event, EVENT_NOT_FOUND};
+use super::clock::utc_fixed;
 use super::db::{
     book_for_others, insert_account, insert_event, live_holds, write_tx, NewAccount, NewEvent,
 };
 use super::errors::SandboxError;
 use super::extract::{IgnoredBody, JsonObject, PathParam};
-use super::uk_time::utc_fixed;
 use super::validate::Validator;
-use super::wire::ApiJson;
 use super::AppState;
 
 /// The test-mode routes, relative to `/_sandbox`.
@@ -39,12 +42,14 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/training-events", post(create_event))
         .route("/training-events/{id}/fill", post(fill_event))
         .route("/bookings/{id}/attendance", post(mark_attendance))
+        .route("/bookings/{id}/review", post(review_booking))
 }
 
 /// `GET/POST /_sandbox/clock` response.
 #[derive(Debug, Serialize)]
 pub(crate) struct ClockReading {
     /// The sandbox's now (UTC).
+    #[serde(serialize_with = "serialize_timestamp")]
     pub now: Timestamp,
     /// Seconds the clock runs ahead of real time.
     pub offset_seconds: i64,
@@ -58,15 +63,15 @@ fn reading(state: &AppState) -> ClockReading {
 }
 
 /// `GET /_sandbox/clock`.
-async fn clock(State(state): State<AppState>) -> ApiJson<ClockReading> {
-    ApiJson(reading(&state))
+async fn clock(State(state): State<AppState>) -> Json<ClockReading> {
+    Json(reading(&state))
 }
 
 /// `POST /_sandbox/clock` `{ "advance_seconds": N }` (1 to 31,536,000).
 async fn advance_clock(
     State(state): State<AppState>,
     JsonObject(body): JsonObject,
-) -> Result<ApiJson<ClockReading>, SandboxError> {
+) -> Result<Json<ClockReading>, SandboxError> {
     let mut v = Validator::default();
     let seconds = v.integer(&body, "advance_seconds", true, 1, 31_536_000);
     v.finish()?;
@@ -79,7 +84,7 @@ async fn advance_clock(
             "The sandbox clock cannot run more than a century ahead.",
         ));
     }
-    Ok(ApiJson(reading(&state)))
+    Ok(Json(reading(&state)))
 }
 
 /// `POST /_sandbox/accounts` response.
@@ -97,7 +102,7 @@ pub(crate) struct CreatedAccount {
 async fn create_account(
     State(state): State<AppState>,
     JsonObject(body): JsonObject,
-) -> Result<(StatusCode, ApiJson<CreatedAccount>), SandboxError> {
+) -> Result<(StatusCode, Json<CreatedAccount>), SandboxError> {
     let mut v = Validator::default();
     let client_id = v.string(&body, "hb_client_id", true, 64);
     let api_key = v.string(&body, "api_key", true, 255);
@@ -197,7 +202,7 @@ async fn create_account(
             Ok(created)
         })
         .await?;
-    Ok((StatusCode::CREATED, ApiJson(created)))
+    Ok((StatusCode::CREATED, Json(created)))
 }
 
 /// Reads an RFC 3339 timestamp field.
@@ -240,7 +245,7 @@ fn timestamp(
 async fn create_event(
     State(state): State<AppState>,
     JsonObject(body): JsonObject,
-) -> Result<(StatusCode, ApiJson<TrainingEventDetail>), SandboxError> {
+) -> Result<(StatusCode, Json<TrainingEventDetail>), SandboxError> {
     let mut v = Validator::default();
     let course_id = v.integer(&body, "course_id", true, 1, i64::MAX);
     let location_id = v.integer(&body, "location_id", true, 1, i64::MAX);
@@ -319,7 +324,7 @@ async fn create_event(
             Ok(row)
         })
         .await?;
-    Ok((StatusCode::CREATED, ApiJson(row.to_detail(&booking_url))))
+    Ok((StatusCode::CREATED, Json(row.to_detail(&booking_url))))
 }
 
 /// `POST /_sandbox/training-events/{id}/fill`: books every seat that is
@@ -328,7 +333,7 @@ async fn fill_event(
     State(state): State<AppState>,
     id: PathParam,
     _body: IgnoredBody,
-) -> Result<ApiJson<TrainingEventDetail>, SandboxError> {
+) -> Result<Json<TrainingEventDetail>, SandboxError> {
     let id = id.id(EVENT_NOT_FOUND)?;
     let now = state.clock.now_secs();
     let booking_url = format!("{}/practical-training/", state.public_url);
@@ -345,7 +350,7 @@ async fn fill_event(
             Ok(row)
         })
         .await?;
-    Ok(ApiJson(row.to_detail(&booking_url)))
+    Ok(Json(row.to_detail(&booking_url)))
 }
 
 /// `POST /_sandbox/bookings/{id}/attendance` `{ "attendance": "attended" |
@@ -355,7 +360,7 @@ async fn mark_attendance(
     State(state): State<AppState>,
     id: PathParam,
     JsonObject(body): JsonObject,
-) -> Result<ApiJson<BookingDetail>, SandboxError> {
+) -> Result<Json<BookingDetail>, SandboxError> {
     let id = id.id(BOOKING_NOT_FOUND)?;
     let mut v = Validator::default();
     let attendance = v.string(&body, "attendance", true, 16);
@@ -404,5 +409,65 @@ async fn mark_attendance(
             Ok(booking)
         })
         .await?;
-    Ok(ApiJson(booking.to_detail(&state.public_url)))
+    Ok(Json(booking.to_detail(&state.public_url)))
+}
+
+/// `POST /_sandbox/bookings/{id}/review` `{ "approve": true | false }`:
+/// settles a booking that awaits review (a course that requires it, such as
+/// PMVA). Approved, it is `booked` once paid; an unpaid `candidate_pays`
+/// booking stays `pending` until its checkout page is paid, then becomes
+/// `booked`. Refused, it is cancelled as `POST /bookings/{id}/cancel` would
+/// (credit or money back, invoice voided, seat freed). Any other booking,
+/// or one already settled, is a 422.
+async fn review_booking(
+    State(state): State<AppState>,
+    id: PathParam,
+    JsonObject(body): JsonObject,
+) -> Result<Json<BookingDetail>, SandboxError> {
+    let id = id.id(BOOKING_NOT_FOUND)?;
+    let mut v = Validator::default();
+    let approve = v.boolean(&body, "approve");
+    if matches!(body.get("approve"), None | Some(Value::Null)) {
+        v.add("approve", "The approve field is required.");
+    }
+    v.finish()?;
+    let approve =
+        approve.ok_or_else(|| SandboxError::Internal("validated field missing".into()))?;
+    let now = state.clock.now_secs();
+    let booking = state
+        .db
+        .call(move |conn| {
+            let tx = write_tx(conn)?;
+            let booking =
+                load_booking(&tx, None, id)?.ok_or(SandboxError::NotFound(BOOKING_NOT_FOUND))?;
+            if !booking.awaits_review() {
+                return Err(SandboxError::invalid(
+                    "booking",
+                    "This booking is not awaiting review.",
+                ));
+            }
+            if approve {
+                let status = if booking.pay_status == PayStatus::Completed.as_str() {
+                    BookingStatus::Booked
+                } else {
+                    BookingStatus::Pending
+                };
+                tx.execute(
+                    "UPDATE bookings SET booking_status = ?1, reviewed_utc = ?2 WHERE id = ?3",
+                    params![status.as_str(), now, id],
+                )?;
+            } else {
+                cancel_booking(&tx, &booking, "Not approved at review", now)?;
+                tx.execute(
+                    "UPDATE bookings SET reviewed_utc = ?1 WHERE id = ?2",
+                    params![now, id],
+                )?;
+            }
+            let booking = load_booking(&tx, None, id)?
+                .ok_or_else(|| SandboxError::Internal("booking missing".into()))?;
+            tx.commit()?;
+            Ok(booking)
+        })
+        .await?;
+    Ok(Json(booking.to_detail(&state.public_url)))
 }
