@@ -10,7 +10,6 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::demo::{DEMO_API_KEY, DEMO_CLIENT_ID, DEMO_GATEWAY_KEY};
 use crate::dist::target_dir;
 use crate::process::{command, exec};
 use crate::{compress, dist, servers};
@@ -69,51 +68,15 @@ pub fn run() -> TaskResult {
 fn hold_storm() -> TaskResult {
     let server = dist::build_server()?;
     let storm = build_hold_storm()?;
-    let server = server.to_str().expect("target path is UTF-8");
-    let mut sandbox = command(
-        server,
-        &[
-            "sandbox",
-            "--listen",
-            "127.0.0.1:0",
-            "--db",
-            ":memory:",
-            "--test-clock",
-            "--rate-limit",
-            "1000000",
-        ],
-    );
-    sandbox.env("RUST_LOG", "warn");
-    let sandbox = servers::start(sandbox, "sandbox")?;
-    let upstream = format!("{}/api/v1", sandbox.url());
-    let dist_dir = dist::dist_dir();
-    let mut gateway = command(
-        server,
-        &[
-            "gateway",
-            "--listen",
-            "127.0.0.1:0",
-            "--static",
-            dist_dir.to_str().expect("dist path is UTF-8"),
-            "--upstream",
-            &upstream,
-            "--payment-origins",
-            sandbox.url(),
-            "--pay-options",
-            "credits,balance,inv,candidate_pays",
-            "--rate-limit",
-            "1000000",
-        ],
-    );
-    gateway
-        .env("RUST_LOG", "warn")
-        .env("HBG_CLIENT_ID", DEMO_CLIENT_ID)
-        .env("HBG_API_KEY", DEMO_API_KEY)
-        .env("HBG_GATEWAY_KEY", DEMO_GATEWAY_KEY);
-    let gateway = servers::start(gateway, "gateway")?;
+    let stack = servers::start_test_stack(&server, &[])?;
     exec(command(
         storm.to_str().expect("target path is UTF-8"),
-        &["--sandbox", sandbox.url(), "--gateway", gateway.url()],
+        &[
+            "--sandbox",
+            stack.sandbox.url(),
+            "--gateway",
+            stack.gateway.url(),
+        ],
     ))
     .map_err(|error| format!("the hold storm failed: {error}"))
 }

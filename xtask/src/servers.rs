@@ -4,11 +4,14 @@
 
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
+use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::Duration;
 
-use crate::process::describe;
+use crate::demo::{DEMO_API_KEY, DEMO_CLIENT_ID, DEMO_GATEWAY_KEY};
+use crate::dist;
+use crate::process::{command, describe};
 use crate::TaskResult;
 
 /// How long a server may take to start listening.
@@ -105,4 +108,68 @@ pub fn start(mut command: Command, name: &'static str) -> Result<Running, String
             START_TIMEOUT.as_secs()
         )),
     }
+}
+
+/// A sandbox in test mode (in memory, rate limit out of the way) and a
+/// gateway in front of it allowing every pay option, on free ports.
+pub struct TestStack {
+    /// The sandbox.
+    pub sandbox: Running,
+    /// The gateway, serving `dist/`.
+    pub gateway: Running,
+}
+
+/// Starts a [`TestStack`] with `booking-server` at `server`; `gateway_args`
+/// are added to the gateway's flags (e.g. `--allowed-origins`).
+pub fn start_test_stack(server: &Path, gateway_args: &[&str]) -> Result<TestStack, String> {
+    let server = server.to_str().expect("target path is UTF-8");
+    let mut sandbox = command(
+        server,
+        &[
+            "sandbox",
+            "--listen",
+            "127.0.0.1:0",
+            "--db",
+            ":memory:",
+            "--test-clock",
+            "--rate-limit",
+            "1000000",
+        ],
+    );
+    sandbox.env("RUST_LOG", "warn");
+    let sandbox = start(sandbox, "sandbox")?;
+    let upstream = format!("{}/api/v1", sandbox.url());
+    let dist_dir = dist::dist_dir();
+    let mut args = vec![
+        "gateway",
+        "--listen",
+        "127.0.0.1:0",
+        "--static",
+        dist_dir.to_str().expect("dist path is UTF-8"),
+        "--upstream",
+        &upstream,
+        "--payment-origins",
+        sandbox.url(),
+        "--pay-options",
+        "credits,balance,inv,candidate_pays",
+        "--rate-limit",
+        "1000000",
+    ];
+    args.extend_from_slice(gateway_args);
+    let mut gateway = command(server, &args);
+    gateway
+        .env("RUST_LOG", "warn")
+        .env("HBG_CLIENT_ID", DEMO_CLIENT_ID)
+        .env("HBG_API_KEY", DEMO_API_KEY)
+        .env("HBG_GATEWAY_KEY", DEMO_GATEWAY_KEY);
+    let gateway = start(gateway, "gateway")?;
+    Ok(TestStack { sandbox, gateway })
+}
+
+/// A port on 127.0.0.1 that is free right now.
+pub fn free_port() -> Result<u16, String> {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|addr| addr.port())
+        .map_err(|error| format!("finding a free port: {error}"))
 }

@@ -2,11 +2,11 @@
 //! layer, closing with one `N passed, N failed` line over all layers.
 
 use std::ops::AddAssign;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::dist::{self, target_dir};
 use crate::process::{command, exec, run_teed};
-use crate::{setup, TaskResult};
+use crate::{servers, setup, TaskResult};
 
 /// Passed and failed test counts.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -122,13 +122,14 @@ fn layers(total: &mut Tally) -> TaskResult {
     );
     counted("native tests", native, parse_libtest, total)?;
 
-    section("browser tests: wasm-pack test --headless --chrome");
-    let browser = command("wasm-pack", &["test", "--headless", "--chrome"]);
-    counted("browser tests", browser, parse_libtest, total)?;
-
-    section("end-to-end tests: Playwright in Chromium");
+    section("building the widget and the servers");
     dist::build()?;
     let server = dist::build_server()?;
+
+    section("browser tests: wasm-pack test --headless --chrome");
+    browser_tests(&server, total)?;
+
+    section("end-to-end tests: Playwright in Chromium");
     end_to_end(server, total)
 }
 
@@ -148,6 +149,23 @@ fn counted(
         return Err(format!("{layer} ran no tests"));
     }
     Ok(())
+}
+
+/// The browser tests, with a sandbox and gateway running so that the test
+/// of the real HTTP client has something to talk to: the test runner's page
+/// gets a fixed origin, which the gateway allows.
+fn browser_tests(server: &Path, total: &mut Tally) -> TaskResult {
+    let runner_port = servers::free_port()?;
+    let runner_origin = format!("http://127.0.0.1:{runner_port}");
+    let stack = servers::start_test_stack(server, &["--allowed-origins", &runner_origin])?;
+    let mut browser = command("wasm-pack", &["test", "--headless", "--chrome"]);
+    browser
+        .env("HBG_TEST_GATEWAY", format!("{}/api", stack.gateway.url()))
+        .env(
+            "WASM_BINDGEN_TEST_ADDRESS",
+            format!("127.0.0.1:{runner_port}"),
+        );
+    counted("browser tests", browser, parse_libtest, total)
 }
 
 fn end_to_end(server: PathBuf, total: &mut Tally) -> TaskResult {

@@ -24,11 +24,12 @@ use booking_core::api::{
     BookingDetail, ClientProfile, Course, CreateBookingRequest, HoldConflict, Location, Page,
     SeatHold, Timestamp, TrainingEvent, TrainingEventDetail, ValidationError,
 };
+use booking_core::uk_time;
 use booking_core::widget_api::{
     BookingReceipt, BookingRequest, HeldSeat, HoldRequest, ReleaseBeacon, SeatTaken, WidgetOptions,
     IDEMPOTENCY_HEADER, SESSION_HEADER,
 };
-use chrono::{Datelike, Duration as DateDuration, NaiveDate, TimeZone, Utc, Weekday};
+use chrono::Utc;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -377,7 +378,7 @@ fn seat_taken(held_until: Option<Timestamp>) -> SeatTaken {
     let message = match held_until {
         Some(until) => format!(
             "This seat is being held by someone else until {}. Choose another event or try again after then.",
-            uk_local(until).format("%H:%M")
+            uk_time::clock_time(uk_time::to_uk(until.with_timezone(&Utc)).time())
         ),
         None => "This seat is being held by someone else. Choose another event or try again later."
             .to_owned(),
@@ -386,29 +387,6 @@ fn seat_taken(held_until: Option<Timestamp>) -> SeatTaken {
         message,
         held_until,
     }
-}
-
-/// A UTC instant as UK clock time (GMT, or BST from 01:00 UTC on the last
-/// Sunday of March to 01:00 UTC on the last Sunday of October).
-fn uk_local(instant: Timestamp) -> Timestamp {
-    let utc = instant.with_timezone(&Utc);
-    let year = utc.year();
-    let bst = match (last_sunday_1am(year, 3), last_sunday_1am(year, 10)) {
-        (Some(start), Some(end)) => utc >= start && utc < end,
-        _ => false,
-    };
-    let offset = chrono::FixedOffset::east_opt(if bst { 3600 } else { 0 })
-        .unwrap_or_else(|| unreachable!("one hour is a valid offset"));
-    utc.with_timezone(&offset)
-}
-
-fn last_sunday_1am(year: i32, month: u32) -> Option<chrono::DateTime<Utc>> {
-    let first_of_next = NaiveDate::from_ymd_opt(year, month + 1, 1)?;
-    let mut day = first_of_next - DateDuration::days(1);
-    while day.weekday() != Weekday::Sun {
-        day -= DateDuration::days(1);
-    }
-    Utc.from_local_datetime(&day.and_hms_opt(1, 0, 0)?).single()
 }
 
 /// Releases a hold upstream: 204, or 404 when it is unknown or gone.
@@ -588,34 +566,6 @@ mod tests {
         let winter = seat_taken(Some(at("2026-12-01T13:45:00+00:00")));
         assert!(winter.message.contains("until 13:45."));
         assert_eq!(winter.held_until, Some(at("2026-12-01T13:45:00+00:00")));
-    }
-
-    #[test]
-    fn uk_clock_changes_at_one_am_utc_on_the_last_sundays() {
-        assert_eq!(
-            uk_local(at("2026-03-29T00:59:00Z"))
-                .format("%H:%M")
-                .to_string(),
-            "00:59"
-        );
-        assert_eq!(
-            uk_local(at("2026-03-29T01:00:00Z"))
-                .format("%H:%M")
-                .to_string(),
-            "02:00"
-        );
-        assert_eq!(
-            uk_local(at("2026-10-25T00:59:00Z"))
-                .format("%H:%M")
-                .to_string(),
-            "01:59"
-        );
-        assert_eq!(
-            uk_local(at("2026-10-25T01:00:00Z"))
-                .format("%H:%M")
-                .to_string(),
-            "01:00"
-        );
     }
 
     #[test]
