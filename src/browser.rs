@@ -46,6 +46,23 @@ pub fn monotonic_ms() -> f64 {
         .unwrap_or_default()
 }
 
+/// Records a `performance.mark` after the next render, so benchmarks can
+/// time what the candidate sees (`hbg:interactive`, `hbg:calendar-shown`).
+pub fn mark_after_render(name: &'static str) {
+    leptos::prelude::request_animation_frame(move || {
+        if let Some(performance) = window().and_then(|window| window.performance()) {
+            let _ = performance.mark(name);
+        }
+    });
+}
+
+/// Records a `performance.mark` now.
+pub fn mark(name: &str) {
+    if let Some(performance) = window().and_then(|window| window.performance()) {
+        let _ = performance.mark(name);
+    }
+}
+
 /// The current time as milliseconds since the Unix epoch (`Date.now()`).
 pub fn wall_clock_ms() -> f64 {
     js_sys::Date::now()

@@ -120,6 +120,10 @@ impl Booking {
             leptos::logging::log!("hbg-booking: {}", refusal.reason());
         }
         let before = self.flow.with_untracked(Flow::step);
+        if transition.flow.step() == Step::ChooseEvent && before == Step::ChooseLocation {
+            browser::mark("hbg:location-chosen");
+            browser::mark_after_render("hbg:calendar-shown");
+        }
         if transition.flow.step() != before {
             if transition.flow.errors().is_empty() {
                 self.focus_heading.set(true);
@@ -302,6 +306,9 @@ impl Booking {
         self.courses.set(Load::Loading);
         spawn_local(async move {
             let answer = self.api().courses().await;
+            if answer.is_ok() {
+                browser::mark_after_render("hbg:interactive");
+            }
             self.courses.set(match answer {
                 Ok(courses) => Load::Ready(courses),
                 Err(error) => Load::Failed(error),
