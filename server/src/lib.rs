@@ -13,6 +13,7 @@ use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand};
 use tokio::net::TcpListener;
 
+pub mod background;
 pub mod gateway;
 pub mod sandbox;
 

@@ -38,8 +38,6 @@ use axum::Router;
 use governor::clock::Clock;
 use governor::{DefaultKeyedRateLimiter, Quota};
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -62,6 +60,7 @@ pub use cache::CacheTtls;
 pub use config::{ConfigError, Credentials, GatewayArgs, GatewayConfig, Secret};
 pub use policy::AgencyContact;
 
+use crate::background::Background;
 use booking_core::widget_api::{IDEMPOTENCY_HEADER, SESSION_HEADER};
 use cache::ReadCache;
 use errors::GatewayError;
@@ -320,43 +319,24 @@ async fn rate_limit(State(state): State<Arc<AppState>>, request: Request, next: 
 /// stops the server.
 #[derive(Debug)]
 pub struct RunningGateway {
-    local_addr: SocketAddr,
-    url: String,
-    shutdown: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<std::io::Result<()>>>,
+    server: Background,
 }
 
 impl RunningGateway {
     /// The bound address.
     pub fn local_addr(&self) -> SocketAddr {
-        self.local_addr
+        self.server.local_addr()
     }
 
     /// `http://ADDR`, e.g. `http://127.0.0.1:40123`.
     pub fn url(&self) -> &str {
-        &self.url
+        self.server.url()
     }
 
     /// Stops accepting connections, waits for open requests to finish and
     /// revokes the upstream token.
-    pub async fn shutdown(mut self) -> std::io::Result<()> {
-        if let Some(shutdown) = self.shutdown.take() {
-            let _ = shutdown.send(());
-        }
-        match self.task.take() {
-            Some(task) => task
-                .await
-                .map_err(|error| std::io::Error::other(error.to_string()))?,
-            None => Ok(()),
-        }
-    }
-}
-
-impl Drop for RunningGateway {
-    fn drop(&mut self) {
-        if let Some(shutdown) = self.shutdown.take() {
-            let _ = shutdown.send(());
-        }
+    pub async fn shutdown(self) -> std::io::Result<()> {
+        self.server.shutdown().await
     }
 }
 
@@ -373,16 +353,8 @@ pub async fn spawn_gateway(config: GatewayConfig) -> Result<RunningGateway, Star
     let listener = TcpListener::bind(config.listen).await?;
     let (app, state) = build(config)?;
     let local_addr = listener.local_addr()?;
-    let (shutdown, stop) = oneshot::channel::<()>();
-    let task = tokio::spawn(run(listener, app, state, async {
-        let _ = stop.await;
-    }));
-    Ok(RunningGateway {
-        local_addr,
-        url: format!("http://{local_addr}"),
-        shutdown: Some(shutdown),
-        task: Some(task),
-    })
+    let server = Background::spawn(local_addr, |stop| run(listener, app, state, stop));
+    Ok(RunningGateway { server })
 }
 
 /// Runs a gateway in the foreground until `shutdown` resolves, announcing

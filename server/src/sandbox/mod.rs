@@ -33,8 +33,6 @@ use axum::routing::{delete, get, post};
 use axum::Router;
 use chrono::{DateTime, Utc};
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
@@ -57,6 +55,7 @@ mod validate;
 
 pub use db::DatabaseLocation;
 
+use crate::background::Background;
 use auth::TokenCache;
 use clock::Clock;
 use db::Db;
@@ -158,27 +157,24 @@ impl AppState {
 /// stops the server.
 #[derive(Debug)]
 pub struct RunningSandbox {
-    local_addr: SocketAddr,
-    url: String,
+    server: Background,
     public_url: String,
-    shutdown: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<std::io::Result<()>>>,
 }
 
 impl RunningSandbox {
     /// The bound address.
     pub fn local_addr(&self) -> SocketAddr {
-        self.local_addr
+        self.server.local_addr()
     }
 
     /// `http://ADDR` of the bound address, e.g. `http://127.0.0.1:40123`.
     pub fn url(&self) -> &str {
-        &self.url
+        self.server.url()
     }
 
     /// The API base, `http://ADDR/api/v1`.
     pub fn api_url(&self) -> String {
-        format!("{}/api/v1", self.url)
+        format!("{}/api/v1", self.url())
     }
 
     /// The base URL the sandbox puts in links it returns.
@@ -187,24 +183,8 @@ impl RunningSandbox {
     }
 
     /// Stops accepting connections and waits for open requests to finish.
-    pub async fn shutdown(mut self) -> std::io::Result<()> {
-        if let Some(shutdown) = self.shutdown.take() {
-            let _ = shutdown.send(());
-        }
-        match self.task.take() {
-            Some(task) => task
-                .await
-                .map_err(|error| std::io::Error::other(error.to_string()))?,
-            None => Ok(()),
-        }
-    }
-}
-
-impl Drop for RunningSandbox {
-    fn drop(&mut self) {
-        if let Some(shutdown) = self.shutdown.take() {
-            let _ = shutdown.send(());
-        }
+    pub async fn shutdown(self) -> std::io::Result<()> {
+        self.server.shutdown().await
     }
 }
 
@@ -218,24 +198,15 @@ impl Drop for RunningSandbox {
 pub async fn spawn_sandbox(config: SandboxConfig) -> Result<RunningSandbox, StartError> {
     let (listener, app, public_url) = prepare(config).await?;
     let local_addr = listener.local_addr()?;
-    let (shutdown, stop) = oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
+    let server = Background::spawn(local_addr, |stop| async move {
         axum::serve(
             listener,
             app.into_make_service_with_connect_info::<SocketAddr>(),
         )
-        .with_graceful_shutdown(async {
-            let _ = stop.await;
-        })
+        .with_graceful_shutdown(stop)
         .await
     });
-    Ok(RunningSandbox {
-        local_addr,
-        url: format!("http://{local_addr}"),
-        public_url,
-        shutdown: Some(shutdown),
-        task: Some(task),
-    })
+    Ok(RunningSandbox { server, public_url })
 }
 
 /// Runs a sandbox in the foreground until `shutdown` resolves, announcing
