@@ -180,7 +180,7 @@ impl HttpApi {
         if (200..300).contains(&status) {
             return Ok(text);
         }
-        let mut body: ErrorBody = serde_json::from_str(&text).unwrap_or_default();
+        let mut body: ErrorBody = booking_core::json::from_str(&text).unwrap_or_default();
         body.status = status;
         body.retry_after = response
             .headers()
@@ -246,7 +246,7 @@ fn backoff_ms(attempt: u32) -> u32 {
 /// Reads a successful answer; an empty body reads as JSON `null`.
 fn decode<T: DeserializeOwned>(text: &str) -> Result<T, ApiError> {
     let text = if text.is_empty() { "null" } else { text };
-    serde_json::from_str(text).map_err(|error| ApiError::Decode(error.to_string()))
+    booking_core::json::from_str(text).map_err(|error| ApiError::Decode(error.to_string()))
 }
 
 impl BookingApi for HttpApi {

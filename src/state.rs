@@ -274,7 +274,7 @@ impl Booking {
 
     async fn begin(self, policy: PaymentRedirectPolicy) {
         let stored = browser::session_get(&self.storage_key())
-            .and_then(|json| serde_json::from_str::<StoredBooking>(&json).ok());
+            .and_then(|json| booking_core::json::from_str::<StoredBooking>(&json).ok());
         if let Some(stored) = stored {
             if let Ok(receipt) = self.api().booking(stored.booking_ref.clone()).await {
                 self.booking_refs.update_value(|refs| {
