@@ -63,18 +63,20 @@ pub fn PaymentStep() -> impl IntoView {
         <EventSummary/>
         <ErrorSummary errors=reported node=summary/>
         <form class="hbg-form" novalidate on:submit=on_submit>
-            <fieldset class="hbg-fieldset" aria-describedby=move || option_error().map(|_| "hbg-pay-option-error")>
+            <fieldset
+                class="hbg-fieldset"
+                aria-describedby=move || option_error().map(|_| "hbg-pay-option-error")
+            >
                 <legend class="hbg-legend">{FormField::PayOption.label()}</legend>
-                {move || {
-                    option_error()
-                        .map(|text| {
-                            view! {
-                                <p class="hbg-error-message" id="hbg-pay-option-error">
-                                    <span class="hbg-visually-hidden">"Error: "</span>
-                                    {text}
-                                </p>
-                            }
-                        })
+                {move || match option_error() {
+                    Some(text) => view! {
+                        <p class="hbg-error-message" id="hbg-pay-option-error">
+                            <span class="hbg-visually-hidden">"Error: "</span>
+                            {text}
+                        </p>
+                    }
+                    .into_any(),
+                    None => ().into_any(),
                 }}
                 {move || {
                     offers
@@ -84,9 +86,10 @@ pub fn PaymentStep() -> impl IntoView {
                             let option = offer.option.clone();
                             let value = option.as_str().to_owned();
                             let id = format!("hbg-pay-{value}");
-                            let checked = {
-                                let option = option.clone();
-                                move || chosen().as_ref() == Some(&option)
+                            let checked = option.clone();
+                            let reason = match offer.reason {
+                                Some(reason) => view! { <span class="hbg-hint">{reason}</span> }.into_any(),
+                                None => ().into_any(),
                             };
                             view! {
                                 <div class="hbg-radio">
@@ -97,28 +100,31 @@ pub fn PaymentStep() -> impl IntoView {
                                         id=id.clone()
                                         value=value
                                         disabled=!offer.usable || submitting.get()
-                                        prop:checked=checked
+                                        prop:checked=move || chosen().as_ref() == Some(&checked)
                                         on:change=move |_| booking.dispatch(Intent::ChoosePayOption(option.clone()))
                                     />
                                     <label class="hbg-radio-label" for=id>
                                         {offer.label}
-                                        {offer.reason.map(|reason| view! { <span class="hbg-hint">{reason}</span> })}
+                                        {reason}
                                     </label>
                                 </div>
                             }
+                            .into_any()
                         })
-                        .collect_view()
+                        .collect::<Vec<_>>()
                 }}
             </fieldset>
             {move || {
-                (chosen() == Some(PayOption::CandidatePays))
-                    .then(|| {
-                        view! {
-                            <p class="hbg-note">
-                                "After you confirm, you will pay by card on a secure Stripe page, then come back here."
-                            </p>
-                        }
-                    })
+                if chosen() == Some(PayOption::CandidatePays) {
+                    view! {
+                        <p class="hbg-note">
+                            "After you confirm, you will pay by card on a secure Stripe page, then come back here."
+                        </p>
+                    }
+                    .into_any()
+                } else {
+                    ().into_any()
+                }
             }}
             <div class="hbg-actions">
                 <button
@@ -127,7 +133,10 @@ pub fn PaymentStep() -> impl IntoView {
                     disabled=move || submitting.get()
                     aria-disabled=move || submitting.get().then_some("true")
                 >
-                    {move || if submitting.get() { "Booking your seat…" } else { "Confirm booking" }}
+                    {move || {
+                        if submitting.get() { "Booking your seat…" } else { "Confirm booking" }
+                            .to_owned()
+                    }}
                 </button>
                 <BackButton/>
             </div>
