@@ -229,8 +229,8 @@ impl HttpApi {
         body: &B,
         idempotency_key: Option<&str>,
     ) -> Result<T, ApiError> {
-        let body =
-            serde_json::to_string(body).map_err(|error| ApiError::Decode(error.to_string()))?;
+        let body = serde_json::to_string(body)
+            .map_err(|_| ApiError::Decode("the request could not be written".to_owned()))?;
         decode(&self.send("POST", path, Some(body), idempotency_key).await?)
     }
 }
