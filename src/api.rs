@@ -79,7 +79,10 @@ pub struct ErrorBody {
     #[serde(default)]
     pub errors: BTreeMap<String, Vec<String>>,
     /// When another session's hold lapses (409 on a hold).
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "booking_core::api::deserialize_optional_timestamp"
+    )]
     pub held_until: Option<Timestamp>,
 }
 
