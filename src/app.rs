@@ -12,7 +12,7 @@ use leptos::prelude::*;
 use crate::api::BookingApi;
 use crate::config::WidgetConfig;
 use crate::host::Host;
-use crate::state::{Booking, Load};
+use crate::state::{effect, Booking, Load};
 use crate::steps;
 
 /// The booking widget.
@@ -26,7 +26,7 @@ pub fn App(config: WidgetConfig, api: Rc<dyn BookingApi>, host: Host) -> impl In
 
     let step = Memo::new(move |_| booking.flow.with(Flow::step));
     let heading = NodeRef::<H2>::new();
-    Effect::new(move |_| {
+    effect(move || {
         step.track();
         if booking.focus_heading.get_untracked() {
             booking.focus_heading.set(false);

@@ -407,6 +407,17 @@ impl Booking {
     }
 }
 
+/// Runs `run` now and again whenever a signal it reads changes (as
+/// `Effect::new` does). Every such effect shares one copy of Leptos' effect
+/// code instead of one per closure.
+pub fn effect(run: impl Fn() + 'static) {
+    boxed_effect(Box::new(run));
+}
+
+fn boxed_effect(run: Box<dyn Fn()>) {
+    leptos::prelude::Effect::new(move |_| run());
+}
+
 /// The course as the flow records it.
 pub fn course_ref(course: &Course) -> booking_core::api::CourseRef {
     booking_core::api::CourseRef {

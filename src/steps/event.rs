@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use leptos::prelude::*;
 
 use crate::calendar::{Agenda, DateGrid, MonthNavigation};
-use crate::state::{Booking, Load};
+use crate::state::{effect, Booking, Load};
 use crate::steps::{BackButton, Problem, Skeleton};
 
 /// The calendar, the list view and the chosen day's events.
@@ -32,7 +32,7 @@ pub fn EventStep() -> impl IntoView {
             _ => None,
         })
     };
-    Effect::new(move |_| {
+    effect(move || {
         let options = options.get();
         month.set(with_index(&|index| {
             index.first_month_with_availability(now, &options)
@@ -46,7 +46,7 @@ pub fn EventStep() -> impl IntoView {
             _ => None,
         })
     });
-    Effect::new(move |_| {
+    effect(move || {
         if let Some(grid) = grid.get() {
             let still_shown = selected
                 .get_untracked()

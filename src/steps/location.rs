@@ -5,7 +5,7 @@ use booking_core::calendar::CalendarOptions;
 use booking_core::flow::Intent;
 use leptos::prelude::*;
 
-use crate::state::{Booking, Load};
+use crate::state::{effect, Booking, Load};
 use crate::steps::{BackButton, Choice, ChoiceList, Problem, Skeleton};
 
 /// The venues with seats, and "Any location".
@@ -82,7 +82,7 @@ pub fn LocationStep() -> impl IntoView {
 /// Chooses the location the host page asked for, once, when the events
 /// are in and it has seats; otherwise warns and lets the candidate choose.
 fn preselect_location(booking: Booking) {
-    Effect::new(move |_| {
+    effect(move || {
         let venues = booking.events.with(|events| match events {
             Load::Ready(index) => {
                 Some(index.venues(booking.now_utc(), &CalendarOptions::default()))

@@ -11,7 +11,7 @@ use leptos::html::Div;
 use leptos::prelude::*;
 
 use crate::browser;
-use crate::state::{Booking, Load};
+use crate::state::{effect, Booking, Load};
 use crate::steps::details::{report, reported_errors, ErrorSummary};
 use crate::steps::{BackButton, EventSummary};
 
@@ -34,7 +34,7 @@ pub fn PaymentStep() -> impl IntoView {
             .unwrap_or_default();
         offered_pay_options(&allowed, &AccountFacts::default(), cost)
     });
-    Effect::new(move |_| {
+    effect(move || {
         let only = offers.with(|offers| match offers.as_slice() {
             [only] if only.usable => Some(only.option.clone()),
             _ => None,
