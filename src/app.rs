@@ -4,7 +4,7 @@
 use std::rc::Rc;
 use std::time::Duration;
 
-use booking_core::flow::{Flow, Intent, Step, PROGRESS_STEPS};
+use booking_core::flow::{Intent, Step, PROGRESS_STEPS};
 use leptos::ev;
 use leptos::html::H2;
 use leptos::prelude::*;
@@ -24,7 +24,7 @@ pub fn App(config: WidgetConfig, api: Rc<dyn BookingApi>, host: Host) -> impl In
     watch_page(booking);
     load_events_for_the_chosen_course(booking);
 
-    let step = Memo::new(move |_| booking.flow.with(Flow::step));
+    let step = booking.step;
     let heading = NodeRef::<H2>::new();
     effect(move || {
         step.track();

@@ -48,6 +48,8 @@ struct StoredBooking {
 pub struct Booking {
     /// The booking flow.
     pub flow: RwSignal<Flow>,
+    /// The flow's step, changing only when the step does.
+    pub step: Memo<Step>,
     /// The gateway's options (pay options, agency name).
     pub options: RwSignal<Load<WidgetOptions>>,
     /// Active courses.
@@ -79,8 +81,10 @@ impl Booking {
     /// Creates the state and starts loading the first steps' data.
     pub fn start(config: WidgetConfig, api: Rc<dyn BookingApi>, host: Host) -> Booking {
         let preselected_location = config.location;
+        let flow = RwSignal::new(Flow::new(PaymentRedirectPolicy::default()));
         let booking = Booking {
-            flow: RwSignal::new(Flow::new(PaymentRedirectPolicy::default())),
+            flow,
+            step: Memo::new(move |_| flow.with(Flow::step)),
             options: RwSignal::new(Load::Loading),
             courses: RwSignal::new(Load::Loading),
             events: RwSignal::new(Load::Loading),

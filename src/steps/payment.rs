@@ -22,7 +22,6 @@ pub fn PaymentStep() -> impl IntoView {
     let summary = NodeRef::<Div>::new();
     let errors = Memo::new(move |_| booking.flow.with(|flow| flow.errors().clone()));
     let reported = reported_errors(booking, summary);
-    let submitting = Memo::new(move |_| booking.flow.with(|flow| flow.step() == Step::Submitting));
     let offers = Memo::new(move |_| {
         let allowed = booking.options.with(|options| match options {
             Load::Ready(options) => options.pay_options.clone(),
@@ -99,7 +98,7 @@ pub fn PaymentStep() -> impl IntoView {
                                         name="pay_option"
                                         id=id.clone()
                                         value=value
-                                        disabled=!offer.usable || submitting.get()
+                                        disabled=!offer.usable || submitting(booking)
                                         prop:checked=move || chosen().as_ref() == Some(&checked)
                                         on:change=move |_| booking.dispatch(Intent::ChoosePayOption(option.clone()))
                                     />
@@ -130,11 +129,11 @@ pub fn PaymentStep() -> impl IntoView {
                 <button
                     type="submit"
                     class="hbg-button"
-                    disabled=move || submitting.get()
-                    aria-disabled=move || submitting.get().then_some("true")
+                    disabled=move || submitting(booking)
+                    aria-disabled=move || submitting(booking).then_some("true")
                 >
                     {move || {
-                        if submitting.get() { "Booking your seat…" } else { "Confirm booking" }
+                        if submitting(booking) { "Booking your seat…" } else { "Confirm booking" }
                             .to_owned()
                     }}
                 </button>
@@ -142,4 +141,10 @@ pub fn PaymentStep() -> impl IntoView {
             </div>
         </form>
     }
+}
+
+/// Whether the booking is being submitted (tracked through the step, so it
+/// notifies only when the step changes).
+fn submitting(booking: Booking) -> bool {
+    booking.step.get() == Step::Submitting
 }
