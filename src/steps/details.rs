@@ -68,7 +68,6 @@ pub fn input_id(field: FormField) -> String {
 pub fn DetailsStep() -> impl IntoView {
     let booking = expect_context::<Booking>();
     let summary = NodeRef::<Div>::new();
-    let errors = Memo::new(move |_| booking.flow.with(|flow| flow.errors().clone()));
     let reported = reported_errors(booking, summary);
     let on_submit = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
@@ -79,7 +78,7 @@ pub fn DetailsStep() -> impl IntoView {
         <EventSummary/>
         <ErrorSummary errors=reported node=summary/>
         <form class="hbg-form" novalidate on:submit=on_submit>
-            {FIELDS.iter().map(|spec| field_view(booking, spec, errors)).collect::<Vec<_>>()}
+            {FIELDS.iter().map(|spec| field_view(booking, spec)).collect::<Vec<_>>()}
             <div class="hbg-actions">
                 <button type="submit" class="hbg-button">"Continue"</button>
                 <BackButton/>
@@ -88,12 +87,12 @@ pub fn DetailsStep() -> impl IntoView {
     }
 }
 
-fn field_view(booking: Booking, spec: &FieldSpec, errors: Memo<FieldErrors>) -> AnyView {
+fn field_view(booking: Booking, spec: &FieldSpec) -> AnyView {
     let field = spec.field;
     let id = input_id(field);
     let hint_id = spec.hint.map(|_| format!("{id}-hint"));
     let error_id = format!("{id}-error");
-    let message = move || errors.with(|errors| errors.get(field).map(str::to_owned));
+    let message = move || field_error(booking, field);
     let describing = (hint_id.clone(), error_id.clone());
     let on_input = move |event: leptos::ev::Event| {
         let typed = event_target_value(&event);
@@ -168,6 +167,13 @@ fn focus_later(node: NodeRef<Div>) {
             let _ = element.focus();
         }
     });
+}
+
+/// The flow's error message for a field, if it has one.
+pub fn field_error(booking: Booking, field: FormField) -> Option<String> {
+    booking
+        .flow
+        .with(|flow| flow.errors().get(field).map(str::to_owned))
 }
 
 /// The errors the summary lists: those of the last submit (or of the

@@ -12,7 +12,7 @@ use leptos::prelude::*;
 
 use crate::browser;
 use crate::state::{effect, Booking, Load};
-use crate::steps::details::{report, reported_errors, ErrorSummary};
+use crate::steps::details::{field_error, report, reported_errors, ErrorSummary};
 use crate::steps::{BackButton, EventSummary};
 
 /// Pay options and the confirm button.
@@ -20,7 +20,6 @@ use crate::steps::{BackButton, EventSummary};
 pub fn PaymentStep() -> impl IntoView {
     let booking = expect_context::<Booking>();
     let summary = NodeRef::<Div>::new();
-    let errors = Memo::new(move |_| booking.flow.with(|flow| flow.errors().clone()));
     let reported = reported_errors(booking, summary);
     let offers = Memo::new(move |_| {
         let allowed = booking.options.with(|options| match options {
@@ -55,8 +54,7 @@ pub fn PaymentStep() -> impl IntoView {
         });
         report(booking, reported, summary);
     };
-    let option_error =
-        move || errors.with(|errors| errors.get(FormField::PayOption).map(str::to_owned));
+    let option_error = move || field_error(booking, FormField::PayOption);
 
     view! {
         <EventSummary/>
