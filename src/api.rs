@@ -17,9 +17,11 @@ use booking_core::widget_api::{
     BookingReceipt, BookingRequest, HeldSeat, HoldRequest, ReleaseBeacon, WidgetOptions,
     IDEMPOTENCY_HEADER, SESSION_HEADER,
 };
-use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
 
 /// A pending answer from the gateway.
 pub type ApiFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, ApiError>> + 'a>>;
@@ -77,7 +79,10 @@ pub struct ErrorBody {
     #[serde(default)]
     pub errors: BTreeMap<String, Vec<String>>,
     /// When another session's hold lapses (409 on a hold).
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "booking_core::api::deserialize_optional_timestamp"
+    )]
     pub held_until: Option<Timestamp>,
 }
 
@@ -110,6 +115,13 @@ const GET_ATTEMPTS: u32 = 3;
 /// The longest `Retry-After` the widget waits for by itself, in seconds.
 const MAX_RETRY_AFTER_SECONDS: u32 = 30;
 
+#[wasm_bindgen]
+extern "C" {
+    /// The global `fetch`, so the client works wherever `fetch` exists.
+    #[wasm_bindgen(js_name = fetch)]
+    fn fetch_with_request(request: &web_sys::Request) -> js_sys::Promise;
+}
+
 /// The real client: HTTP to the gateway at `base` (e.g. `/api`).
 pub struct HttpApi {
     base: String,
@@ -131,19 +143,63 @@ impl HttpApi {
         format!("{}{path}", self.base)
     }
 
-    fn with_session(&self, builder: RequestBuilder) -> RequestBuilder {
-        match self.session.borrow().as_deref() {
-            Some(session) => builder.header(SESSION_HEADER, session),
-            None => builder,
+    /// Sends one request with the session header (and a JSON body and an
+    /// idempotency key, when given) and returns the answer's text.
+    async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<String>,
+        idempotency_key: Option<&str>,
+    ) -> Result<String, ApiError> {
+        let init = web_sys::RequestInit::new();
+        init.set_method(method);
+        let headers = web_sys::Headers::new().map_err(|_| ApiError::Network)?;
+        if let Some(session) = self.session.borrow().as_deref() {
+            let _ = headers.set(SESSION_HEADER, session);
         }
+        if let Some(key) = idempotency_key {
+            let _ = headers.set(IDEMPOTENCY_HEADER, key);
+        }
+        if let Some(body) = body {
+            let _ = headers.set("Content-Type", "application/json");
+            init.set_body(&JsValue::from_str(&body));
+        }
+        init.set_headers(&headers);
+        let request = web_sys::Request::new_with_str_and_init(&self.url(path), &init)
+            .map_err(|_| ApiError::Decode("the request could not be built".to_owned()))?;
+        let response: web_sys::Response = JsFuture::from(fetch_with_request(&request))
+            .await
+            .map_err(|_| ApiError::Network)?
+            .unchecked_into();
+        let text = match response.text() {
+            Ok(promise) => JsFuture::from(promise).await.ok(),
+            Err(_) => None,
+        };
+        let text = text
+            .and_then(|text| text.as_string())
+            .ok_or(ApiError::Network)?;
+        let status = response.status();
+        if (200..300).contains(&status) {
+            return Ok(text);
+        }
+        let mut body: ErrorBody = booking_core::json::from_str(&text).unwrap_or_default();
+        body.status = status;
+        body.retry_after = response
+            .headers()
+            .get("retry-after")
+            .ok()
+            .flatten()
+            .and_then(|value| value.trim().parse().ok());
+        Err(ApiError::Status(body))
     }
 
-    async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ApiError> {
-        let url = self.url(path);
+    /// GETs `path`, retrying network errors, 5xx answers and 429s.
+    async fn get_text(&self, path: &str) -> Result<String, ApiError> {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let answer = send(self.with_session(Request::get(&url)).build()).await;
+            let answer = self.send("GET", path, None, None).await;
             let retry_in_ms = match &answer {
                 Err(ApiError::Network) => Some(backoff_ms(attempt)),
                 Err(ApiError::Status(body)) if body.status == 429 || body.retry_after.is_some() => {
@@ -166,17 +222,19 @@ impl HttpApi {
         }
     }
 
+    async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ApiError> {
+        decode(&self.get_text(path).await?)
+    }
+
     async fn post<T: DeserializeOwned, B: serde::Serialize>(
         &self,
         path: &str,
         body: &B,
         idempotency_key: Option<&str>,
     ) -> Result<T, ApiError> {
-        let mut builder = self.with_session(Request::post(&self.url(path)));
-        if let Some(key) = idempotency_key {
-            builder = builder.header(IDEMPOTENCY_HEADER, key);
-        }
-        send(builder.json(body)).await
+        let body = serde_json::to_string(body)
+            .map_err(|_| ApiError::Decode("the request could not be written".to_owned()))?;
+        decode(&self.send("POST", path, Some(body), idempotency_key).await?)
     }
 }
 
@@ -188,28 +246,10 @@ fn backoff_ms(attempt: u32) -> u32 {
     500 * 2u32.pow(attempt.saturating_sub(1).min(4))
 }
 
-async fn send<T: DeserializeOwned>(
-    request: Result<Request, gloo_net::Error>,
-) -> Result<T, ApiError> {
-    let request = request.map_err(|error| ApiError::Decode(error.to_string()))?;
-    let response = request.send().await.map_err(|_| ApiError::Network)?;
-    read(response).await
-}
-
-async fn read<T: DeserializeOwned>(response: Response) -> Result<T, ApiError> {
-    let status = response.status();
-    let text = response.text().await.map_err(|_| ApiError::Network)?;
-    if (200..300).contains(&status) {
-        let text = if text.is_empty() { "null" } else { &text };
-        return serde_json::from_str(text).map_err(|error| ApiError::Decode(error.to_string()));
-    }
-    let mut body: ErrorBody = serde_json::from_str(&text).unwrap_or_default();
-    body.status = status;
-    body.retry_after = response
-        .headers()
-        .get("retry-after")
-        .and_then(|value| value.trim().parse().ok());
-    Err(ApiError::Status(body))
+/// Reads a successful answer; an empty body reads as JSON `null`.
+fn decode<T: DeserializeOwned>(text: &str) -> Result<T, ApiError> {
+    let text = if text.is_empty() { "null" } else { text };
+    booking_core::json::from_str(text).map_err(|error| ApiError::Decode(error.to_string()))
 }
 
 impl BookingApi for HttpApi {
@@ -241,8 +281,10 @@ impl BookingApi for HttpApi {
 
     fn release(&self, hold_ref: String) -> ApiFuture<'_, ()> {
         Box::pin(async move {
-            let url = self.url(&format!("/holds/{hold_ref}"));
-            send::<()>(self.with_session(Request::delete(&url)).build()).await
+            let answer = self
+                .send("DELETE", &format!("/holds/{hold_ref}"), None, None)
+                .await?;
+            decode(&answer)
         })
     }
 

@@ -4,7 +4,7 @@
 use std::rc::Rc;
 use std::time::Duration;
 
-use booking_core::flow::{Flow, Intent, Step, PROGRESS_STEPS};
+use booking_core::flow::{Intent, Step, PROGRESS_STEPS};
 use leptos::ev;
 use leptos::html::H2;
 use leptos::prelude::*;
@@ -12,7 +12,7 @@ use leptos::prelude::*;
 use crate::api::BookingApi;
 use crate::config::WidgetConfig;
 use crate::host::Host;
-use crate::state::{Booking, Load};
+use crate::state::{effect, Booking, Load};
 use crate::steps;
 
 /// The booking widget.
@@ -24,9 +24,9 @@ pub fn App(config: WidgetConfig, api: Rc<dyn BookingApi>, host: Host) -> impl In
     watch_page(booking);
     load_events_for_the_chosen_course(booking);
 
-    let step = Memo::new(move |_| booking.flow.with(Flow::step));
+    let step = booking.step;
     let heading = NodeRef::<H2>::new();
-    Effect::new(move |_| {
+    effect(move || {
         step.track();
         if booking.focus_heading.get_untracked() {
             booking.focus_heading.set(false);
@@ -37,20 +37,22 @@ pub fn App(config: WidgetConfig, api: Rc<dyn BookingApi>, host: Host) -> impl In
             });
         }
     });
-    let progress = move || {
-        step.get()
-            .progress()
-            .map(|n| format!("Step {n} of {PROGRESS_STEPS}"))
-    };
 
     view! {
         <section class="hbg" aria-labelledby="hbg-step-heading">
             <p class="hbg-offline" role="status" hidden=move || booking.online.get()>
                 "You are offline. What you have entered is kept; we will carry on when you are back online."
             </p>
-            <p class="hbg-progress">{progress}</p>
+            <p class="hbg-progress">
+                {move || {
+                    step.get()
+                        .progress()
+                        .map(|n| format!("Step {n} of {PROGRESS_STEPS}"))
+                        .unwrap_or_default()
+                }}
+            </p>
             <h2 id="hbg-step-heading" class="hbg-heading" tabindex="-1" node_ref=heading>
-                {move || step.get().heading()}
+                {move || step.get().heading().to_owned()}
             </h2>
             <steps::hold::HoldBanner/>
             <div class="hbg-visually-hidden" aria-live="polite" aria-atomic="true">
@@ -129,10 +131,11 @@ fn watch_page(booking: Booking) {
 
 /// Fetches the events once each time the chosen course changes.
 fn load_events_for_the_chosen_course(booking: Booking) {
-    let course_id = Memo::new(move |_| booking.flow.with(|flow| flow.course().map(|c| c.id)));
-    Effect::new(move |_| {
-        if let Some(id) = course_id.get() {
+    Effect::new(move |loaded: Option<Option<u64>>| {
+        let course_id = booking.flow.with(|flow| flow.course().map(|c| c.id));
+        if let Some(id) = course_id.filter(|id| loaded.flatten() != Some(*id)) {
             booking.load_events(id);
         }
+        course_id
     });
 }

@@ -6,7 +6,7 @@
 //! the tab order (roving `tabindex`); days without events stay focusable but
 //! are `aria-disabled`, so arrow keys move continuously.
 
-use booking_core::calendar::{AgendaEntry, DayAgenda, GridKey, MonthGrid, YearMonth};
+use booking_core::calendar::{AgendaEntry, DayAgenda, GridDay, GridKey, MonthGrid, YearMonth};
 use booking_core::flow::Intent;
 use chrono::{Datelike, NaiveDate};
 use leptos::html::Table;
@@ -14,6 +14,7 @@ use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
 use crate::state::{Booking, Load};
+use crate::steps::{Choice, ChoiceList};
 
 /// Weekday column headers: abbreviation and full name.
 const WEEKDAYS: [(&str, &str); 7] = [
@@ -31,44 +32,51 @@ const WEEKDAYS: [(&str, &str); 7] = [
 #[component]
 pub fn MonthNavigation(
     /// The month shown.
-    month: Signal<Option<YearMonth>>,
+    month: RwSignal<Option<YearMonth>>,
     /// The nearest earlier month with seats.
-    previous: Signal<Option<YearMonth>>,
+    previous: Callback<(), Option<YearMonth>>,
     /// The nearest later month with seats.
-    next: Signal<Option<YearMonth>>,
+    next: Callback<(), Option<YearMonth>>,
     /// Called with the month to show.
     on_change: Callback<YearMonth>,
 ) -> impl IntoView {
-    let button =
-        move |target: Signal<Option<YearMonth>>, word: &'static str, arrow: &'static str| {
-            view! {
-                <button
-                    type="button"
-                    class="hbg-button hbg-button-secondary hbg-month-button"
-                    disabled=move || target.get().is_none()
-                    aria-label=move || match target.get() {
-                        Some(to) => format!("{word} month, {to}"),
-                        None => format!("{word} month: no earlier or later dates"),
-                    }
-                    on:click=move |_| {
-                        if let Some(to) = target.get_untracked() {
-                            on_change.run(to);
-                        }
-                    }
-                >
-                    {arrow}
-                </button>
-            }
-        };
     view! {
         <div class="hbg-month-nav">
-            {button(previous, "Previous", "‹")}
+            {month_button(previous, "Previous", "‹", on_change)}
             <p class="hbg-month-label" id="hbg-month-label" aria-live="polite">
-                {move || month.get().map(|month| month.to_string())}
+                {move || month.get().map(|month| month.to_string()).unwrap_or_default()}
             </p>
-            {button(next, "Next", "›")}
+            {month_button(next, "Next", "›", on_change)}
         </div>
     }
+}
+
+/// A button to the month `target` gives, named after it.
+fn month_button(
+    target: Callback<(), Option<YearMonth>>,
+    word: &'static str,
+    arrow: &'static str,
+    on_change: Callback<YearMonth>,
+) -> AnyView {
+    view! {
+        <button
+            type="button"
+            class="hbg-button hbg-button-secondary hbg-month-button"
+            disabled=move || target.run(()).is_none()
+            aria-label=move || match target.run(()) {
+                Some(to) => format!("{word} month, {to}"),
+                None => format!("{word} month: no earlier or later dates"),
+            }
+            on:click=move |_| {
+                if let Some(to) = untrack(|| target.run(())) {
+                    on_change.run(to);
+                }
+            }
+        >
+            {arrow}
+        </button>
+    }
+    .into_any()
 }
 
 /// The month grid with keyboard navigation.
@@ -83,7 +91,7 @@ pub fn DateGrid(
 ) -> impl IntoView {
     let focused = RwSignal::new(None::<NaiveDate>);
     let table = NodeRef::<Table>::new();
-    let tab_stop = Memo::new(move |_| {
+    let tab_stop = move || {
         grid.with(|grid| {
             let grid = grid.as_ref()?;
             let candidates = [focused.get(), selected.get(), grid.first_bookable_day];
@@ -93,7 +101,7 @@ pub fn DateGrid(
                 .find(|date| grid.month.contains(*date))
                 .or(Some(grid.month.first_day()))
         })
-    });
+    };
     let focus_date = move |date: NaiveDate| {
         request_animation_frame(move || {
             let selector = format!("[data-date=\"{date}\"]");
@@ -119,69 +127,64 @@ pub fn DateGrid(
         }
         focus_date(target);
     };
-
-    let rows = move || {
-        grid.get()
-            .map(|grid| {
-                grid.weeks
-                    .into_iter()
-                    .map(|week| {
-                        view! {
-                            <tr>
-                                {week
-                                    .days
-                                    .into_iter()
-                                    .map(|day| {
-                                        let date = day.date;
-                                        let has_events = day.event_count > 0;
-                                        let class = format!(
-                                            "hbg-day hbg-day-{}{}",
-                                            status_class(day.status),
-                                            if day.in_month { "" } else { " hbg-day-outside" },
-                                        );
-                                        view! {
-                                            <td>
-                                                <button
-                                                    type="button"
-                                                    class=class
-                                                    data-date=date.to_string()
-                                                    tabindex=move || if tab_stop.get() == Some(date) { "0" } else { "-1" }
-                                                    aria-label=day.label
-                                                    aria-disabled=(!has_events).then_some("true")
-                                                    aria-pressed=move || if selected.get() == Some(date) { "true" } else { "false" }
-                                                    aria-current=day.is_today.then_some("date")
-                                                    on:click=move |_| {
-                                                        focused.set(Some(date));
-                                                        if has_events {
-                                                            selected.set(Some(date));
-                                                        }
-                                                    }
-                                                    on:keydown=move |event| on_key(date, event)
-                                                >
-                                                    {date.day()}
-                                                </button>
-                                            </td>
-                                        }
-                                    })
-                                    .collect_view()}
-                            </tr>
+    let day_view = move |day: GridDay| {
+        let date = day.date;
+        let has_events = day.event_count > 0;
+        let class = format!(
+            "hbg-day hbg-day-{}{}",
+            status_class(day.status),
+            if day.in_month { "" } else { " hbg-day-outside" },
+        );
+        view! {
+            <td>
+                <button
+                    type="button"
+                    class=class
+                    data-date=date.to_string()
+                    tabindex=move || if tab_stop() == Some(date) { "0" } else { "-1" }
+                    aria-label=day.label
+                    aria-disabled=(!has_events).then_some("true")
+                    aria-pressed=move || if selected.get() == Some(date) { "true" } else { "false" }
+                    aria-current=day.is_today.then_some("date")
+                    on:click=move |_| {
+                        focused.set(Some(date));
+                        if has_events {
+                            selected.set(Some(date));
                         }
-                    })
-                    .collect_view()
-            })
+                    }
+                    on:keydown=move |event| on_key(date, event)
+                >
+                    {date.day().to_string()}
+                </button>
+            </td>
+        }
+        .into_any()
     };
+    let headers = WEEKDAYS
+        .iter()
+        .map(|(short, full)| view! { <th scope="col" abbr=*full>{*short}</th> }.into_any())
+        .collect::<Vec<_>>();
 
     view! {
         <table class="hbg-grid" role="grid" aria-labelledby="hbg-month-label" node_ref=table>
             <thead>
-                <tr>
-                    {WEEKDAYS
-                        .iter()
-                        .map(|(short, full)| view! { <th scope="col" abbr=*full>{*short}</th> })
-                        .collect_view()}
-                </tr>
+                <tr>{headers}</tr>
             </thead>
-            <tbody>{rows}</tbody>
+            <tbody>
+                {move || {
+                    grid.get()
+                        .map(|grid| {
+                            grid.weeks
+                                .into_iter()
+                                .map(|week| {
+                                    let days = week.days.into_iter().map(day_view).collect::<Vec<_>>();
+                                    view! { <tr>{days}</tr> }.into_any()
+                                })
+                                .collect::<Vec<_>>()
+                        })
+                        .unwrap_or_default()
+                }}
+            </tbody>
         </table>
     }
 }
@@ -205,49 +208,40 @@ pub fn Agenda(
     agenda: DayAgenda,
 ) -> impl IntoView {
     let booking = expect_context::<Booking>();
-    let heading = view! { <h3 class="hbg-agenda-heading">{agenda.label.clone()}</h3> };
+    let choices = agenda
+        .entries
+        .into_iter()
+        .map(|entry| entry_choice(booking, agenda.label.clone(), entry))
+        .collect();
     view! {
         <section class="hbg-agenda">
-            {heading}
-            <ul class="hbg-choices">
-                {agenda
-                    .entries
-                    .into_iter()
-                    .map(|entry| entry_view(booking, agenda.label.clone(), entry))
-                    .collect_view()}
-            </ul>
+            <h3 class="hbg-agenda-heading">{agenda.label}</h3>
+            <ChoiceList choices=choices/>
         </section>
     }
 }
 
-fn entry_view(booking: Booking, date_label: String, entry: AgendaEntry) -> AnyView {
-    if entry.full {
-        return view! {
-            <li class="hbg-event-full">
-                <span class="hbg-visually-hidden">{date_label}", "</span>
-                <span class="hbg-choice-title">{entry.label}</span>
-            </li>
-        }
-        .into_any();
-    }
+fn entry_choice(booking: Booking, date_label: String, entry: AgendaEntry) -> Choice {
     let event_id = entry.event_id;
-    let choose = move |_| {
-        let event = booking.events.with_untracked(|events| match events {
-            Load::Ready(index) => index.event(event_id).cloned(),
-            _ => None,
-        });
-        if let Some(event) = event {
-            booking.dispatch(Intent::ChooseEvent(event));
-        }
-    };
-    view! {
-        <li>
-            <button type="button" class="hbg-choice" on:click=choose>
-                <span class="hbg-visually-hidden">{date_label}", "</span>
-                <span class="hbg-choice-title">{entry.label}</span>
-                <span class="hbg-choice-meta">{entry.cost.to_string()}</span>
-            </button>
-        </li>
+    let action = (!entry.full).then(|| {
+        Callback::new(move |()| {
+            let event = booking.events.with_untracked(|events| match events {
+                Load::Ready(index) => index.event(event_id).cloned(),
+                _ => None,
+            });
+            if let Some(event) = event {
+                booking.dispatch(Intent::ChooseEvent(event));
+            }
+        })
+    });
+    Choice {
+        hidden: Some(date_label),
+        title: entry.label,
+        meta: if entry.full {
+            Vec::new()
+        } else {
+            vec![entry.cost.to_string()]
+        },
+        action,
     }
-    .into_any()
 }

@@ -72,7 +72,7 @@ impl WidgetConfig {
     /// Reads the JSON `widget.js` passes; anything unreadable falls back to
     /// the defaults, with a console warning, rather than a blank widget.
     pub fn from_json(json: &str) -> WidgetConfig {
-        match serde_json::from_str(json) {
+        match booking_core::json::from_str(json) {
             Ok(config) => config,
             Err(error) => {
                 leptos::logging::warn!("hbg-booking: ignoring unreadable settings ({error})");

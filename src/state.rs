@@ -6,7 +6,6 @@
 //! awaited before the next starts (a release must finish before the seat is
 //! held again), and each API answer comes back as an [`Outcome`].
 
-use std::collections::HashMap;
 use std::rc::Rc;
 
 use booking_core::api::{ClientProfile, Course, HoldConflict, ValidationError};
@@ -49,6 +48,8 @@ struct StoredBooking {
 pub struct Booking {
     /// The booking flow.
     pub flow: RwSignal<Flow>,
+    /// The flow's step, changing only when the step does.
+    pub step: Memo<Step>,
     /// The gateway's options (pay options, agency name).
     pub options: RwSignal<Load<WidgetOptions>>,
     /// Active courses.
@@ -70,7 +71,9 @@ pub struct Booking {
     api: StoredValue<Rc<dyn BookingApi>, LocalStorage>,
     host: StoredValue<Host, LocalStorage>,
     config: StoredValue<WidgetConfig, LocalStorage>,
-    booking_refs: StoredValue<HashMap<u64, String>, LocalStorage>,
+    /// Session-bound references of the bookings made here, by booking id (a
+    /// list: a tab makes one or two).
+    booking_refs: StoredValue<Vec<(u64, String)>, LocalStorage>,
     preselected_location: StoredValue<Option<u64>, LocalStorage>,
 }
 
@@ -78,8 +81,10 @@ impl Booking {
     /// Creates the state and starts loading the first steps' data.
     pub fn start(config: WidgetConfig, api: Rc<dyn BookingApi>, host: Host) -> Booking {
         let preselected_location = config.location;
+        let flow = RwSignal::new(Flow::new(PaymentRedirectPolicy::default()));
         let booking = Booking {
-            flow: RwSignal::new(Flow::new(PaymentRedirectPolicy::default())),
+            flow,
+            step: Memo::new(move |_| flow.with(Flow::step)),
             options: RwSignal::new(Load::Loading),
             courses: RwSignal::new(Load::Loading),
             events: RwSignal::new(Load::Loading),
@@ -91,7 +96,7 @@ impl Booking {
             api: StoredValue::new_local(api),
             host: StoredValue::new_local(host),
             config: StoredValue::new_local(config),
-            booking_refs: StoredValue::new_local(HashMap::new()),
+            booking_refs: StoredValue::new_local(Vec::new()),
             preselected_location: StoredValue::new_local(preselected_location),
         };
         booking.load_options();
@@ -166,9 +171,7 @@ impl Booking {
                 };
                 let outcome = match self.api().create_booking(request, idempotency_key).await {
                     Ok(receipt) => {
-                        self.booking_refs.update_value(|refs| {
-                            refs.insert(receipt.booking.id, receipt.booking_ref);
-                        });
+                        self.keep_booking_ref(receipt.booking.id, receipt.booking_ref);
                         Outcome::BookingCreated(Box::new(receipt.booking))
                     }
                     Err(ApiError::Status(body)) if body.status == 422 => {
@@ -232,16 +235,28 @@ impl Booking {
         self.dispatch(outcome);
     }
 
+    fn keep_booking_ref(self, booking_id: u64, booking_ref: String) {
+        self.booking_refs.update_value(|refs| {
+            refs.retain(|(id, _)| *id != booking_id);
+            refs.push((booking_id, booking_ref));
+        });
+    }
+
+    fn booking_ref(self, booking_id: u64) -> Option<String> {
+        self.booking_refs.with_value(|refs| {
+            refs.iter()
+                .find(|(id, _)| *id == booking_id)
+                .map(|(_, booking_ref)| booking_ref.clone())
+        })
+    }
+
     fn storage_key(self) -> String {
         let config = self.config.get_value();
         format!("hbg:booking:{}:{}", config.api, config.instance)
     }
 
     fn remember(self, progress: BookingInProgress) {
-        let Some(booking_ref) = self
-            .booking_refs
-            .with_value(|refs| refs.get(&progress.booking_id).cloned())
-        else {
+        let Some(booking_ref) = self.booking_ref(progress.booking_id) else {
             return;
         };
         let stored = StoredBooking {
@@ -278,12 +293,10 @@ impl Booking {
 
     async fn begin(self, policy: PaymentRedirectPolicy) {
         let stored = browser::session_get(&self.storage_key())
-            .and_then(|json| serde_json::from_str::<StoredBooking>(&json).ok());
+            .and_then(|json| booking_core::json::from_str::<StoredBooking>(&json).ok());
         if let Some(stored) = stored {
             if let Ok(receipt) = self.api().booking(stored.booking_ref.clone()).await {
-                self.booking_refs.update_value(|refs| {
-                    refs.insert(receipt.booking.id, stored.booking_ref);
-                });
+                self.keep_booking_ref(receipt.booking.id, stored.booking_ref);
                 let transition = Flow::resume(policy, receipt.booking);
                 self.flow.set(transition.flow);
                 self.run_effects(transition.effects).await;
@@ -367,7 +380,7 @@ impl Booking {
     pub fn refresh_booking(self) {
         let Some(booking_ref) = self.flow.with_untracked(|flow| {
             let id = flow.booking()?.id;
-            self.booking_refs.with_value(|refs| refs.get(&id).cloned())
+            self.booking_ref(id)
         }) else {
             return;
         };
@@ -403,6 +416,17 @@ impl Booking {
     pub fn account_profile(self) -> Option<ClientProfile> {
         None
     }
+}
+
+/// Runs `run` now and again whenever a signal it reads changes (as
+/// `Effect::new` does). Every such effect shares one copy of Leptos' effect
+/// code instead of one per closure.
+pub fn effect(run: impl Fn() + 'static) {
+    boxed_effect(Box::new(run));
+}
+
+fn boxed_effect(run: Box<dyn Fn()>) {
+    leptos::prelude::Effect::new(move |_| run());
 }
 
 /// The course as the flow records it.

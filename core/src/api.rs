@@ -16,7 +16,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use chrono::{DateTime, FixedOffset};
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime, TimeZone};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A timestamp with the UTC offset the API sent (venue-local for events).
@@ -40,6 +40,185 @@ pub fn serialize_optional_timestamp<S: Serializer>(
     match timestamp {
         Some(timestamp) => serialize_timestamp(timestamp, serializer),
         None => serializer.serialize_none(),
+    }
+}
+
+/// Reads a [`Timestamp`] exactly as chrono reads a `DateTime<FixedOffset>`
+/// from a string (its relaxed RFC 3339: `T`, `t` or a space between date and
+/// time, optional whitespace around `-` and `:`, up to nine fraction digits
+/// kept, `Z`, `UTC` or a numeric offset). Written out by hand because
+/// chrono's general parser is a large part of the widget's WebAssembly.
+pub fn parse_timestamp(text: &str) -> Option<Timestamp> {
+    let mut scan = Scan(text);
+    scan.trim();
+    let year = match scan.0.as_bytes().first() {
+        Some(b'-') => {
+            scan.0 = &scan.0[1..];
+            0i64.checked_sub(scan.number(usize::MAX)?)?
+        }
+        Some(b'+') => {
+            scan.0 = &scan.0[1..];
+            scan.number(usize::MAX)?
+        }
+        _ => scan.number(4)?,
+    };
+    let year = i32::try_from(year).ok()?;
+    scan.trim();
+    scan.byte(b'-')?;
+    let month = scan.field(1..=12)?;
+    scan.trim();
+    scan.byte(b'-')?;
+    let day = scan.field(1..=31)?;
+    if !matches!(scan.0.as_bytes().first(), Some(b'T' | b't' | b' ')) {
+        return None;
+    }
+    scan.0 = &scan.0[1..];
+    let hour = scan.field(0..=23)?;
+    scan.trim();
+    scan.byte(b':')?;
+    let minute = scan.field(0..=59)?;
+    scan.trim();
+    scan.byte(b':')?;
+    let (second, mut nano) = match scan.field(0..=60)? {
+        60 => (59, 1_000_000_000),
+        second => (second, 0),
+    };
+    if scan.0.starts_with('.') {
+        scan.0 = &scan.0[1..];
+        let before = scan.0.len();
+        let fraction = scan.number(9)?;
+        let digits = before - scan.0.len();
+        nano += u32::try_from(fraction).ok()? * 10u32.pow(9 - digits as u32);
+        scan.0 = scan.0.trim_start_matches(|c: char| c.is_ascii_digit());
+    }
+    scan.trim();
+    let offset = scan.offset()?;
+    if !scan.0.trim_start().is_empty() {
+        return None;
+    }
+    let date = NaiveDate::from_ymd_opt(year, month, day)?;
+    let time = NaiveTime::from_hms_nano_opt(hour, minute, second, nano)?;
+    FixedOffset::east_opt(offset)?
+        .from_local_datetime(&date.and_time(time))
+        .single()
+}
+
+/// The rest of a timestamp being read.
+struct Scan<'a>(&'a str);
+
+impl Scan<'_> {
+    fn trim(&mut self) {
+        self.0 = self.0.trim_start();
+    }
+
+    fn byte(&mut self, byte: u8) -> Option<()> {
+        if self.0.as_bytes().first() != Some(&byte) {
+            return None;
+        }
+        self.0 = &self.0[1..];
+        Some(())
+    }
+
+    /// One to `max` ASCII digits.
+    fn number(&mut self, max: usize) -> Option<i64> {
+        let digits = self
+            .0
+            .bytes()
+            .take(max)
+            .take_while(u8::is_ascii_digit)
+            .count();
+        if digits == 0 {
+            return None;
+        }
+        let mut value: i64 = 0;
+        for byte in self.0[..digits].bytes() {
+            value = value.checked_mul(10)?.checked_add(i64::from(byte - b'0'))?;
+        }
+        self.0 = &self.0[digits..];
+        Some(value)
+    }
+
+    /// A field of one or two digits, after whitespace, within `range`.
+    fn field(&mut self, range: std::ops::RangeInclusive<u32>) -> Option<u32> {
+        self.trim();
+        let value = u32::try_from(self.number(2)?).ok()?;
+        range.contains(&value).then_some(value)
+    }
+
+    /// `Z`, `UTC` or `±hh:mm` (`:` or whitespace between, or neither), in
+    /// seconds east of UTC.
+    fn offset(&mut self) -> Option<i32> {
+        let bytes = self.0.as_bytes();
+        if bytes.len() >= 3 && bytes[..3].eq_ignore_ascii_case(b"UTC") {
+            self.0 = &self.0[3..];
+            return Some(0);
+        }
+        let mut chars = self.0.chars();
+        let negative = match chars.next()? {
+            'Z' | 'z' => {
+                self.0 = chars.as_str();
+                return Some(0);
+            }
+            '+' => false,
+            '-' | '\u{2212}' => true,
+            _ => return None,
+        };
+        self.0 = chars.as_str();
+        let hours = self.two_digits(b'9')?;
+        self.0 = self
+            .0
+            .trim_start_matches(|c: char| c == ':' || c.is_whitespace());
+        let minutes = self.two_digits(b'5')?;
+        let seconds = hours * 3600 + minutes * 60;
+        Some(if negative { -seconds } else { seconds })
+    }
+
+    /// Two ASCII digits, the first at most `first_max`.
+    fn two_digits(&mut self, first_max: u8) -> Option<i32> {
+        match self.0.as_bytes() {
+            [tens @ b'0'..=b'9', units @ b'0'..=b'9', ..] if *tens <= first_max => {
+                self.0 = &self.0[2..];
+                Some(i32::from(tens - b'0') * 10 + i32::from(units - b'0'))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Deserialises a [`Timestamp`] from its text with [`parse_timestamp`].
+pub fn deserialize_timestamp<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Timestamp, D::Error> {
+    Rfc3339::deserialize(deserializer).map(|text| text.0)
+}
+
+/// Deserialises an optional [`Timestamp`] like [`deserialize_timestamp`].
+pub fn deserialize_optional_timestamp<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Timestamp>, D::Error> {
+    Option::<Rfc3339>::deserialize(deserializer).map(|text| text.map(|text| text.0))
+}
+
+/// A [`Timestamp`] read with [`parse_timestamp`].
+struct Rfc3339(Timestamp);
+
+impl<'de> Deserialize<'de> for Rfc3339 {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Text;
+        impl serde::de::Visitor<'_> for Text {
+            type Value = Rfc3339;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an RFC 3339 timestamp")
+            }
+
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Rfc3339, E> {
+                parse_timestamp(text)
+                    .map(Rfc3339)
+                    .ok_or_else(|| E::custom("invalid RFC 3339 timestamp"))
+            }
+        }
+        deserializer.deserialize_str(Text)
     }
 }
 
@@ -364,10 +543,16 @@ pub struct TrainingEvent {
     /// Where it takes place.
     pub location: Location,
     /// Start, with the venue's UK offset (`+00:00` GMT or `+01:00` BST).
-    #[serde(serialize_with = "serialize_timestamp")]
+    #[serde(
+        serialize_with = "serialize_timestamp",
+        deserialize_with = "deserialize_timestamp"
+    )]
     pub start_date: Timestamp,
     /// End, with the venue's UK offset.
-    #[serde(serialize_with = "serialize_timestamp")]
+    #[serde(
+        serialize_with = "serialize_timestamp",
+        deserialize_with = "deserialize_timestamp"
+    )]
     pub end_date: Timestamp,
     /// Seats left: capacity minus bookings (holds do not count).
     pub remaining_slots: u32,
@@ -411,7 +596,10 @@ pub struct HeldEvent {
     /// Location name.
     pub location: String,
     /// Start, venue-local offset.
-    #[serde(serialize_with = "serialize_timestamp")]
+    #[serde(
+        serialize_with = "serialize_timestamp",
+        deserialize_with = "deserialize_timestamp"
+    )]
     pub start_date: Timestamp,
 }
 
@@ -421,7 +609,10 @@ pub struct SeatHold {
     /// Opaque 32-character hold id, sent back when booking.
     pub hold_hash: String,
     /// When the hold lapses (UTC).
-    #[serde(serialize_with = "serialize_timestamp")]
+    #[serde(
+        serialize_with = "serialize_timestamp",
+        deserialize_with = "deserialize_timestamp"
+    )]
     pub expires_at: Timestamp,
     /// Seconds left when the response was made (1800 for a new hold).
     pub expires_in_seconds: i64,
@@ -440,7 +631,11 @@ pub struct HoldConflict {
     #[serde(default)]
     pub hold_hash: Option<String>,
     /// When the existing hold lapses.
-    #[serde(default, serialize_with = "serialize_optional_timestamp")]
+    #[serde(
+        default,
+        serialize_with = "serialize_optional_timestamp",
+        deserialize_with = "deserialize_optional_timestamp"
+    )]
     pub expires_at: Option<Timestamp>,
     /// Seconds until the existing hold lapses.
     #[serde(default)]
@@ -511,10 +706,16 @@ pub struct BookingDetail {
     #[serde(default)]
     pub trainer: Option<Trainer>,
     /// Start, venue-local offset.
-    #[serde(serialize_with = "serialize_timestamp")]
+    #[serde(
+        serialize_with = "serialize_timestamp",
+        deserialize_with = "deserialize_timestamp"
+    )]
     pub start_date: Timestamp,
     /// End, venue-local offset.
-    #[serde(serialize_with = "serialize_timestamp")]
+    #[serde(
+        serialize_with = "serialize_timestamp",
+        deserialize_with = "deserialize_timestamp"
+    )]
     pub end_date: Timestamp,
     /// Where the booking stands.
     pub booking_status: BookingStatus,
@@ -532,7 +733,10 @@ pub struct BookingDetail {
     #[serde(default, deserialize_with = "null_as_default")]
     pub certificate_available: bool,
     /// When it was made (UTC).
-    #[serde(serialize_with = "serialize_timestamp")]
+    #[serde(
+        serialize_with = "serialize_timestamp",
+        deserialize_with = "deserialize_timestamp"
+    )]
     pub created_at: Timestamp,
     /// Stripe Checkout link, for `candidate_pays` only. Position Inferred.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -625,7 +829,10 @@ pub struct WalletTransaction {
     #[serde(default)]
     pub balance_after: Option<Money>,
     /// When (UTC).
-    #[serde(serialize_with = "serialize_timestamp")]
+    #[serde(
+        serialize_with = "serialize_timestamp",
+        deserialize_with = "deserialize_timestamp"
+    )]
     pub created_at: Timestamp,
 }
 
@@ -727,7 +934,10 @@ pub struct TokenInfo {
     #[serde(default, deserialize_with = "null_as_default")]
     pub scopes: Vec<String>,
     /// When it lapses (UTC).
-    #[serde(serialize_with = "serialize_timestamp")]
+    #[serde(
+        serialize_with = "serialize_timestamp",
+        deserialize_with = "deserialize_timestamp"
+    )]
     pub expires_at: Timestamp,
     /// Seconds until it lapses.
     pub expires_in: i64,
@@ -735,6 +945,118 @@ pub struct TokenInfo {
 
 #[cfg(test)]
 mod tests {
+
+    /// The texts chrono may meet: near RFC 3339, with every variation its
+    /// relaxed parser allows or refuses.
+    fn timestamp_text() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let space = prop_oneof![
+            Just(""),
+            Just(""),
+            Just(" "),
+            Just("\t"),
+            Just("\u{a0}"),
+            Just("  ")
+        ];
+        let year = prop_oneof![
+            (0u32..10_000).prop_map(|y| format!("{y:04}")),
+            (0u32..10_000).prop_map(|y| y.to_string()),
+            (0u64..400_000).prop_map(|y| format!("+{y}")),
+            (0u64..400_000).prop_map(|y| format!("-{y:05}")),
+            Just("99999999999999999999".to_owned()),
+            Just("x".to_owned()),
+        ];
+        let two = |max: u32| {
+            prop_oneof![
+                (0..=max).prop_map(|n| format!("{n:02}")),
+                (0..=max).prop_map(|n| n.to_string()),
+                Just("1a".to_owned()),
+                Just("".to_owned()),
+            ]
+        };
+        let fraction = prop_oneof![
+            Just(String::new()),
+            "[0-9]{1,12}".prop_map(|digits| format!(".{digits}")),
+            Just(".".to_owned()),
+        ];
+        let offset = prop_oneof![
+            Just("Z".to_owned()),
+            Just("z".to_owned()),
+            Just("UTC".to_owned()),
+            Just("utc".to_owned()),
+            Just("".to_owned()),
+            (
+                prop_oneof![Just("+"), Just("-"), Just("\u{2212}"), Just("~")],
+                0u32..30,
+                prop_oneof![Just(":"), Just(""), Just(" "), Just("::"), Just(" : ")],
+                0u32..70,
+            )
+                .prop_map(|(sign, h, sep, m)| format!("{sign}{h:02}{sep}{m:02}")),
+            (prop_oneof![Just("+"), Just("-")], 0u32..30).prop_map(|(s, h)| format!("{s}{h:02}")),
+            (prop_oneof![Just("+"), Just("-")], 0u32..10).prop_map(|(s, h)| format!("{s}{h}")),
+        ];
+        let tail = prop_oneof![Just(""), Just(""), Just(" "), Just("x"), Just(" \n")];
+        (
+            (
+                space.clone(),
+                year,
+                space.clone(),
+                two(14),
+                space.clone(),
+                two(33),
+            ),
+            prop_oneof![Just("T"), Just("t"), Just(" "), Just("_"), Just("T ")],
+            (two(25), space.clone(), two(61), space.clone(), two(62)),
+            (fraction, space, offset, tail),
+        )
+            .prop_map(
+                |((s0, y, s1, mo, s2, d), sep, (h, s3, mi, s4, se), (f, s5, o, t))| {
+                    format!("{s0}{y}{s1}-{mo}{s2}-{d}{sep}{h}{s3}:{mi}{s4}:{se}{f}{s5}{o}{t}")
+                },
+            )
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn timestamps_are_read_as_chrono_reads_them(text in timestamp_text()) {
+            proptest::prop_assert_eq!(parse_timestamp(&text), text.parse::<Timestamp>().ok(), "{:?}", text);
+        }
+
+        #[test]
+        fn any_short_text_reads_as_chrono_reads_it(text in "[0-9TtZz:+\\- .UC]{0,30}") {
+            proptest::prop_assert_eq!(parse_timestamp(&text), text.parse::<Timestamp>().ok(), "{:?}", text);
+        }
+    }
+
+    #[test]
+    fn timestamps_from_the_api_and_their_edges() {
+        for text in [
+            "2026-08-04T09:30:00+01:00",
+            "2026-08-04t09:30:00.123456789123Z",
+            "2026-08-04 09:30:00 +0100",
+            " 2026 - 8 - 4T 9 : 30 : 00 UTC ",
+            "2026-12-31T23:59:60+00:00",
+            "2026-12-31T22:59:60+00:00",
+            "+262143-12-31T23:59:59Z",
+            "-262144-01-01T00:00:00Z",
+            "2026-02-29T00:00:00Z",
+            "2028-02-29T00:00:00Z",
+            "2026-08-04T09:30:00+23:59",
+            "2026-08-04T09:30:00+24:00",
+            "2026-08-04T09:30:00\u{2212}05:00",
+            "2026-08-04T09:30:00+05",
+            "2026-08-04T09:30:00.",
+            "2026-08-04T09:30",
+            "",
+        ] {
+            assert_eq!(
+                parse_timestamp(text),
+                text.parse::<Timestamp>().ok(),
+                "{text:?}"
+            );
+        }
+    }
+
     use super::*;
 
     #[test]

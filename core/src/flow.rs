@@ -296,7 +296,9 @@ impl HostEvent {
 
     /// The event's `detail` as JSON.
     pub fn detail_json(&self) -> String {
-        serde_json::to_string(self).expect("host events serialise")
+        // Not `expect`: it would keep serde_json's error messages in the
+        // widget's WebAssembly for a case that cannot happen.
+        serde_json::to_string(self).unwrap_or_else(|_| unreachable!("host events serialise"))
     }
 }
 

@@ -6,7 +6,7 @@
 //! a course or address can never add lines or properties; lines are folded at
 //! 75 octets without splitting a UTF-8 character; lines end with CRLF.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Timelike, Utc};
 
 use crate::api::BookingDetail;
 
@@ -54,8 +54,17 @@ pub fn booking_ics(booking: &BookingDetail) -> String {
     lines.iter().map(|line| fold(line)).collect()
 }
 
+/// A UTC date-time as iCalendar writes it: `20260804T083000Z`.
 fn utc_stamp(instant: DateTime<Utc>) -> String {
-    instant.format("%Y%m%dT%H%M%SZ").to_string()
+    format!(
+        "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
+        instant.year(),
+        instant.month(),
+        instant.day(),
+        instant.hour(),
+        instant.minute(),
+        instant.second()
+    )
 }
 
 /// Escapes a TEXT value: backslash, semicolon, comma and line breaks.

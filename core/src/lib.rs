@@ -11,6 +11,7 @@
 //! * [`validation`]: candidate form checks, field errors, pay options on offer.
 //! * [`redirect`]: which payment pages the widget may redirect to.
 //! * [`ics`]: the "add to calendar" file for a booking.
+//! * [`json`]: a small JSON reader for the widget.
 //! * [`widget_api`]: the contract between the widget and the gateway.
 
 #![warn(missing_docs)]
@@ -20,6 +21,7 @@ pub mod calendar;
 pub mod countdown;
 pub mod flow;
 pub mod ics;
+pub mod json;
 pub mod redirect;
 pub mod uk_time;
 pub mod validation;

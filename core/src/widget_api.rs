@@ -73,7 +73,10 @@ pub struct SeatTaken {
     /// Human-readable reason.
     pub message: String,
     /// When the other hold lapses, if the upstream said.
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "crate::api::deserialize_optional_timestamp"
+    )]
     pub held_until: Option<Timestamp>,
 }
 

@@ -10,6 +10,7 @@ use leptos::prelude::*;
 
 use crate::browser;
 use crate::state::Booking;
+use crate::steps::{summary, SummaryRow};
 
 /// The booking's summary and what happens next.
 #[component]
@@ -20,8 +21,11 @@ pub fn ConfirmationStep() -> impl IntoView {
             .flow
             .with(|flow| flow.booking().cloned().map(|detail| (flow.step(), detail)))
     });
-    move || {
-        state.get().map(|(step, detail)| {
+    view! {
+        {move || {
+            let Some((step, detail)) = state.get() else {
+                return ().into_any();
+            };
             let next = match step {
                 Step::Confirmed => "Your place is booked. A confirmation email is on its way.",
                 Step::PendingReview => {
@@ -34,48 +38,49 @@ pub fn ConfirmationStep() -> impl IntoView {
                 .payment_url
                 .as_deref()
                 .and_then(|url| booking.flow.with_untracked(|flow| flow.policy().check(url).ok()));
-            view! {
-                <p class="hbg-lead" role="status">{next}</p>
-                <BookingSummary detail=detail.clone()/>
-                <div class="hbg-actions">
-                    {awaiting
-                        .then(|| {
-                            pay_url.map(|url| {
-                                view! {
-                                    <button
-                                        type="button"
-                                        class="hbg-button"
-                                        on:click=move |_| browser::navigate_top(&url)
-                                    >
-                                        "Pay by card"
-                                    </button>
-                                }
-                            })
-                        })}
-                    {awaiting
-                        .then(|| {
-                            view! {
-                                <button
-                                    type="button"
-                                    class="hbg-button hbg-button-secondary"
-                                    on:click=move |_| booking.refresh_booking()
-                                >
-                                    "Check the payment"
-                                </button>
-                            }
-                        })}
+            let pay = match pay_url.filter(|_| awaiting) {
+                Some(url) => view! {
+                    <button
+                        type="button"
+                        class="hbg-button"
+                        on:click=move |_| browser::navigate_top(&url)
+                    >
+                        "Pay by card"
+                    </button>
+                }
+                .into_any(),
+                None => ().into_any(),
+            };
+            let check = if awaiting {
+                view! {
                     <button
                         type="button"
                         class="hbg-button hbg-button-secondary"
-                        on:click={
-                            let detail = detail.clone();
-                            move |_| {
-                                browser::download(
-                                    &ics::file_name(&detail),
-                                    "text/calendar",
-                                    &ics::booking_ics(&detail),
-                                )
-                            }
+                        on:click=move |_| booking.refresh_booking()
+                    >
+                        "Check the payment"
+                    </button>
+                }
+                .into_any()
+            } else {
+                ().into_any()
+            };
+            let rows = booking_rows(&detail);
+            view! {
+                <p class="hbg-lead" role="status">{next}</p>
+                {summary(rows)}
+                <div class="hbg-actions">
+                    {pay}
+                    {check}
+                    <button
+                        type="button"
+                        class="hbg-button hbg-button-secondary"
+                        on:click=move |_| {
+                            browser::download(
+                                &ics::file_name(&detail),
+                                "text/calendar",
+                                &ics::booking_ics(&detail),
+                            )
                         }
                     >
                         "Add to calendar"
@@ -89,25 +94,31 @@ pub fn ConfirmationStep() -> impl IntoView {
                     </button>
                 </div>
             }
-        })
+            .into_any()
+        }}
     }
 }
 
-/// The booking's details as a description list.
-#[component]
-fn BookingSummary(detail: BookingDetail) -> impl IntoView {
-    let when = when_label(detail.start_date, detail.end_date);
-    let status = status_text(&detail);
-    view! {
-        <dl class="hbg-summary">
-            <div><dt>"Booking reference"</dt><dd class="hbg-reference">{detail.id}</dd></div>
-            <div><dt>"Course"</dt><dd>{detail.course.name}</dd></div>
-            <div><dt>"When"</dt><dd>{when}</dd></div>
-            <div><dt>"Where"</dt><dd>{detail.location.name}<br/>{detail.location.address}</dd></div>
-            <div><dt>"Candidate"</dt><dd>{detail.candidate.name}</dd></div>
-            <div><dt>"Status"</dt><dd>{status}</dd></div>
-        </dl>
-    }
+/// The booking's details, as the summary lists them.
+fn booking_rows(detail: &BookingDetail) -> Vec<SummaryRow> {
+    vec![
+        SummaryRow {
+            label: "Booking reference",
+            lines: vec![detail.id.to_string()],
+            reference: true,
+        },
+        SummaryRow::new("Course", vec![detail.course.name.clone()]),
+        SummaryRow::new("When", vec![when_label(detail.start_date, detail.end_date)]),
+        SummaryRow::new(
+            "Where",
+            vec![
+                detail.location.name.clone(),
+                detail.location.address.clone(),
+            ],
+        ),
+        SummaryRow::new("Candidate", vec![detail.candidate.name.clone()]),
+        SummaryRow::new("Status", vec![status_text(detail)]),
+    ]
 }
 
 fn status_text(detail: &BookingDetail) -> String {

@@ -68,7 +68,6 @@ pub fn input_id(field: FormField) -> String {
 pub fn DetailsStep() -> impl IntoView {
     let booking = expect_context::<Booking>();
     let summary = NodeRef::<Div>::new();
-    let errors = Memo::new(move |_| booking.flow.with(|flow| flow.errors().clone()));
     let reported = reported_errors(booking, summary);
     let on_submit = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
@@ -79,7 +78,7 @@ pub fn DetailsStep() -> impl IntoView {
         <EventSummary/>
         <ErrorSummary errors=reported node=summary/>
         <form class="hbg-form" novalidate on:submit=on_submit>
-            {FIELDS.iter().map(|spec| field_view(booking, spec, errors)).collect_view()}
+            {FIELDS.iter().map(|spec| field_view(booking, spec)).collect::<Vec<_>>()}
             <div class="hbg-actions">
                 <button type="submit" class="hbg-button">"Continue"</button>
                 <BackButton/>
@@ -88,49 +87,36 @@ pub fn DetailsStep() -> impl IntoView {
     }
 }
 
-fn field_view(booking: Booking, spec: &FieldSpec, errors: Memo<FieldErrors>) -> impl IntoView {
+fn field_view(booking: Booking, spec: &FieldSpec) -> AnyView {
     let field = spec.field;
     let id = input_id(field);
     let hint_id = spec.hint.map(|_| format!("{id}-hint"));
     let error_id = format!("{id}-error");
-    let message = move || errors.with(|errors| errors.get(field).map(str::to_owned));
-    let described_by = {
-        let hint_id = hint_id.clone();
-        let error_id = error_id.clone();
-        move || {
-            let ids: Vec<&str> = hint_id
-                .iter()
-                .map(String::as_str)
-                .chain(message().is_some().then_some(error_id.as_str()))
-                .collect();
-            (!ids.is_empty()).then(|| ids.join(" "))
-        }
-    };
-    let value = move || {
-        booking
-            .flow
-            .with(|flow| flow.form().value(field).unwrap_or_default().to_owned())
-    };
+    let message = move || field_error(booking, field);
+    let describing = (hint_id.clone(), error_id.clone());
     let on_input = move |event: leptos::ev::Event| {
         let typed = event_target_value(&event);
         let mut form = booking.flow.with_untracked(|flow| flow.form().clone());
         set_field(&mut form, field, typed);
         booking.dispatch(Intent::EditForm(form));
     };
+    let hint = match spec.hint {
+        Some(hint) => view! { <p class="hbg-hint" id=hint_id>{hint}</p> }.into_any(),
+        None => ().into_any(),
+    };
     view! {
         <div class="hbg-field" class:hbg-field-error=move || message().is_some()>
             <label class="hbg-label" for=id.clone()>{field.label()}</label>
-            {spec.hint.map(|hint| view! { <p class="hbg-hint" id=hint_id.clone()>{hint}</p> })}
-            {move || {
-                message()
-                    .map(|text| {
-                        view! {
-                            <p class="hbg-error-message" id=error_id.clone()>
-                                <span class="hbg-visually-hidden">"Error: "</span>
-                                {text}
-                            </p>
-                        }
-                    })
+            {hint}
+            {move || match message() {
+                Some(text) => view! {
+                    <p class="hbg-error-message" id=error_id.clone()>
+                        <span class="hbg-visually-hidden">"Error: "</span>
+                        {text}
+                    </p>
+                }
+                .into_any(),
+                None => ().into_any(),
             }}
             <input
                 class="hbg-input"
@@ -141,13 +127,26 @@ fn field_view(booking: Booking, spec: &FieldSpec, errors: Memo<FieldErrors>) -> 
                 inputmode=spec.input_mode
                 spellcheck="false"
                 aria-invalid=move || message().is_some().then_some("true")
-                aria-describedby=described_by
-                prop:value=value
+                aria-describedby=move || {
+                    let (hint_id, error_id) = &describing;
+                    let ids: Vec<&str> = hint_id
+                        .iter()
+                        .map(String::as_str)
+                        .chain(message().is_some().then_some(error_id.as_str()))
+                        .collect();
+                    (!ids.is_empty()).then(|| ids.join(" "))
+                }
+                prop:value=move || {
+                    booking
+                        .flow
+                        .with(|flow| flow.form().value(field).unwrap_or_default().to_owned())
+                }
                 on:input=on_input
                 on:blur=move |_| booking.dispatch(Intent::CheckField(field))
             />
         </div>
     }
+    .into_any()
 }
 
 fn set_field(form: &mut CandidateForm, field: FormField, typed: String) {
@@ -168,6 +167,13 @@ fn focus_later(node: NodeRef<Div>) {
             let _ = element.focus();
         }
     });
+}
+
+/// The flow's error message for a field, if it has one.
+pub fn field_error(booking: Booking, field: FormField) -> Option<String> {
+    booking
+        .flow
+        .with(|flow| flow.errors().get(field).map(str::to_owned))
 }
 
 /// The errors the summary lists: those of the last submit (or of the
@@ -218,8 +224,8 @@ pub fn ErrorSummary(
                         .get()
                         .general()
                         .iter()
-                        .map(|message| view! { <li>{message.clone()}</li> })
-                        .collect_view()
+                        .map(|message| view! { <li>{message.clone()}</li> }.into_any())
+                        .collect::<Vec<_>>()
                 }}
                 {move || {
                     errors
@@ -241,8 +247,9 @@ pub fn ErrorSummary(
                                     </a>
                                 </li>
                             }
+                            .into_any()
                         })
-                        .collect_view()
+                        .collect::<Vec<_>>()
                 }}
             </ul>
         </div>

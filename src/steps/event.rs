@@ -8,17 +8,8 @@ use chrono::NaiveDate;
 use leptos::prelude::*;
 
 use crate::calendar::{Agenda, DateGrid, MonthNavigation};
-use crate::state::{Booking, Load};
+use crate::state::{effect, Booking, Load};
 use crate::steps::{BackButton, Problem, Skeleton};
-
-/// How the month is shown.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Layout {
-    /// The month grid and the chosen day's events.
-    Grid,
-    /// Every day with events, as a list (the default on narrow screens).
-    List,
-}
 
 /// The calendar, the list view and the chosen day's events.
 #[component]
@@ -31,11 +22,9 @@ pub fn EventStep() -> impl IntoView {
     });
     let month = RwSignal::new(None::<YearMonth>);
     let selected = RwSignal::new(None::<NaiveDate>);
-    let layout = RwSignal::new(if narrow_screen() {
-        Layout::List
-    } else {
-        Layout::Grid
-    });
+    // The month grid and the chosen day's events, or (the default on narrow
+    // screens) every day with events, as a list.
+    let as_list = RwSignal::new(narrow_screen());
 
     let with_index = move |f: &dyn Fn(&EventIndex) -> Option<YearMonth>| {
         booking.events.with(|events| match events {
@@ -43,7 +32,7 @@ pub fn EventStep() -> impl IntoView {
             _ => None,
         })
     };
-    Effect::new(move |_| {
+    effect(move || {
         let options = options.get();
         month.set(with_index(&|index| {
             index.first_month_with_availability(now, &options)
@@ -57,7 +46,7 @@ pub fn EventStep() -> impl IntoView {
             _ => None,
         })
     });
-    Effect::new(move |_| {
+    effect(move || {
         if let Some(grid) = grid.get() {
             let still_shown = selected
                 .get_untracked()
@@ -68,34 +57,35 @@ pub fn EventStep() -> impl IntoView {
             }
         }
     });
-    let previous = Signal::derive(move || {
+    let previous = Callback::new(move |()| {
         let shown = month.get()?;
         let options = options.get();
         with_index(&|index| index.previous_month_with_availability(shown, now, &options))
     });
-    let next = Signal::derive(move || {
+    let next = Callback::new(move |()| {
         let shown = month.get()?;
         let options = options.get();
         with_index(&|index| index.next_month_with_availability(shown, now, &options))
     });
     let change_month = Callback::new(move |to: YearMonth| month.set(Some(to)));
 
-    let day_agenda = move || -> Option<DayAgenda> {
-        let date = selected.get()?;
+    let agendas = move || -> Vec<DayAgenda> {
         let options = options.get();
-        booking.events.with(|events| match events {
-            Load::Ready(index) => Some(index.day_agenda(date, now, &options)),
-            _ => None,
-        })
-    };
-    let month_agendas = move || -> Vec<DayAgenda> {
-        let Some(shown) = month.get() else {
-            return Vec::new();
-        };
-        let options = options.get();
-        booking.events.with(|events| match events {
-            Load::Ready(index) => index.agendas_in_month(shown, now, &options),
-            _ => Vec::new(),
+        booking.events.with(|events| {
+            let Load::Ready(index) = events else {
+                return Vec::new();
+            };
+            if as_list.get() {
+                month
+                    .get()
+                    .map(|shown| index.agendas_in_month(shown, now, &options))
+                    .unwrap_or_default()
+            } else {
+                selected
+                    .get()
+                    .map(|date| vec![index.day_agenda(date, now, &options)])
+                    .unwrap_or_default()
+            }
         })
     };
     let retry = Callback::new(move |()| {
@@ -106,69 +96,67 @@ pub fn EventStep() -> impl IntoView {
             booking.load_events(course);
         }
     });
-
-    let body = move || match booking.events.with(|events| match events {
-        Load::Loading => Some(None),
-        Load::Failed(error) => Some(Some(error.message())),
-        Load::Ready(_) => None,
-    }) {
-        Some(None) => view! { <Skeleton rows=6 label="Loading dates"/> }.into_any(),
-        Some(Some(message)) => {
-            view! { <Problem message=message action="Try again" on_action=retry/> }.into_any()
+    let layout_button = move |list: bool, text: &'static str| {
+        view! {
+            <button
+                type="button"
+                class="hbg-button hbg-button-secondary"
+                aria-pressed=move || if as_list.get() == list { "true" } else { "false" }
+                on:click=move |_| as_list.set(list)
+            >
+                {text}
+            </button>
         }
-        None if month.get().is_none() => view! {
-            <p class="hbg-empty">
-                "There are no dates with seats left here. Choose another location, or any location."
-            </p>
-        }
-        .into_any(),
-        None => view! {
-            <MonthNavigation
-                month=month.into()
-                previous=previous
-                next=next
-                on_change=change_month
-            />
-            {move || match layout.get() {
-                Layout::Grid => view! {
-                    <DateGrid grid=grid selected=selected on_month=change_month/>
-                    {move || day_agenda().map(|agenda| view! { <Agenda agenda=agenda/> })}
-                }
-                .into_any(),
-                Layout::List => month_agendas()
-                    .into_iter()
-                    .map(|agenda| view! { <Agenda agenda=agenda/> })
-                    .collect_view()
-                    .into_any(),
-            }}
-        }
-        .into_any(),
+        .into_any()
     };
 
     view! {
-        <p class="hbg-lead">{move || booking.flow.with(|flow| flow.course().map(|c| c.name.clone()))}</p>
+        <p class="hbg-lead">
+            {move || {
+                booking.flow.with(|flow| flow.course().map(|c| c.name.clone()).unwrap_or_default())
+            }}
+        </p>
         <div class="hbg-toolbar">
             <LocationFilter now=now/>
             <div class="hbg-layout-switch" role="group" aria-label="Show dates as">
-                <button
-                    type="button"
-                    class="hbg-button hbg-button-secondary"
-                    aria-pressed=move || if layout.get() == Layout::Grid { "true" } else { "false" }
-                    on:click=move |_| layout.set(Layout::Grid)
-                >
-                    "Calendar"
-                </button>
-                <button
-                    type="button"
-                    class="hbg-button hbg-button-secondary"
-                    aria-pressed=move || if layout.get() == Layout::List { "true" } else { "false" }
-                    on:click=move |_| layout.set(Layout::List)
-                >
-                    "List"
-                </button>
+                {layout_button(false, "Calendar")}
+                {layout_button(true, "List")}
             </div>
         </div>
-        {body}
+        {move || match booking.events.with(|events| match events {
+            Load::Loading => Some(None),
+            Load::Failed(error) => Some(Some(error.message())),
+            Load::Ready(_) => None,
+        }) {
+            Some(None) => view! { <Skeleton rows=6 label="Loading dates"/> }.into_any(),
+            Some(Some(message)) => {
+                view! { <Problem message=message action="Try again" on_action=retry/> }.into_any()
+            }
+            None if month.get().is_none() => view! {
+                <p class="hbg-empty">
+                    "There are no dates with seats left here. Choose another location, or any location."
+                </p>
+            }
+            .into_any(),
+            None => view! {
+                <MonthNavigation month=month previous=previous next=next on_change=change_month/>
+                {move || {
+                    if as_list.get() {
+                        ().into_any()
+                    } else {
+                        view! { <DateGrid grid=grid selected=selected on_month=change_month/> }
+                            .into_any()
+                    }
+                }}
+                {move || {
+                    agendas()
+                        .into_iter()
+                        .map(|agenda| view! { <Agenda agenda=agenda/> }.into_any())
+                        .collect::<Vec<_>>()
+                }}
+            }
+            .into_any(),
+        }}
         <div class="hbg-actions">
             <BackButton/>
         </div>
@@ -179,25 +167,13 @@ pub fn EventStep() -> impl IntoView {
 #[component]
 fn LocationFilter(now: chrono::DateTime<chrono::Utc>) -> impl IntoView {
     let booking = expect_context::<Booking>();
-    let venues = Memo::new(move |_| {
-        booking.events.with(|events| match events {
-            Load::Ready(index) => index.venues(now, &CalendarOptions::default()),
-            _ => Vec::new(),
-        })
-    });
-    let current = move || {
-        booking
-            .flow
-            .with(|flow| flow.location())
-            .map(|id| id.to_string())
-            .unwrap_or_default()
-    };
+    let current = move || location_value(booking);
     view! {
         <label class="hbg-filter">
             <span class="hbg-label">"Location"</span>
             <select
                 class="hbg-select"
-                prop:value=current
+                prop:value=move || location_value(booking)
                 on:change=move |event| {
                     let location = event_target_value(&event).parse::<u64>().ok();
                     booking.dispatch(Intent::ChooseLocation(location));
@@ -205,22 +181,36 @@ fn LocationFilter(now: chrono::DateTime<chrono::Utc>) -> impl IntoView {
             >
                 <option value="" selected=move || current().is_empty()>"Any location"</option>
                 {move || {
+                    let venues = booking.events.with(|events| match events {
+                        Load::Ready(index) => index.venues(now, &CalendarOptions::default()),
+                        _ => Vec::new(),
+                    });
                     venues
-                        .get()
                         .into_iter()
                         .map(|venue| {
                             let value = venue.id.to_string();
-                            let selected = Memo::new({
-                                let value = value.clone();
-                                move |_| current() == value
-                            });
-                            view! { <option value=value selected=selected>{venue.name}</option> }
+                            let chosen = value.clone();
+                            view! {
+                                <option value=value selected=move || current() == chosen>
+                                    {venue.name}
+                                </option>
+                            }
+                            .into_any()
                         })
-                        .collect_view()
+                        .collect::<Vec<_>>()
                 }}
             </select>
         </label>
     }
+}
+
+/// The location filter's value: the chosen location's id, or `""` for any.
+fn location_value(booking: Booking) -> String {
+    booking
+        .flow
+        .with(|flow| flow.location())
+        .map(|id| id.to_string())
+        .unwrap_or_default()
 }
 
 /// Whether the widget is narrow enough to prefer the list view.

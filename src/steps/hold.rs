@@ -18,33 +18,41 @@ pub fn HoldBanner() -> impl IntoView {
             .flow
             .with(|flow| flow.hold().map(|hold| hold.countdown))
     });
-    move || {
-        countdown.get().map(|countdown| {
-            let text = move || countdown.visible_text(booking.now_ms.get());
-            let can_extend = move || countdown.can_extend(booking.now_ms.get());
+    view! {
+        {move || {
+            let Some(countdown) = countdown.get() else {
+                return ().into_any();
+            };
             view! {
-                <div class="hbg-hold" class:hbg-hold-ending=can_extend>
-                    <p class="hbg-hold-text">{text}</p>
+                <div
+                    class="hbg-hold"
+                    class:hbg-hold-ending=move || countdown.can_extend(booking.now_ms.get())
+                >
+                    <p class="hbg-hold-text">
+                        {move || countdown.visible_text(booking.now_ms.get())}
+                    </p>
                     {move || {
-                        can_extend()
-                            .then(|| {
-                                view! {
-                                    <button
-                                        type="button"
-                                        class="hbg-button hbg-button-small"
-                                        on:click=move |_| {
-                                            booking.dispatch(Intent::KeepMySeat {
-                                                now_ms: browser::monotonic_ms(),
-                                            })
-                                        }
-                                    >
-                                        "Keep my seat"
-                                    </button>
+                        if !countdown.can_extend(booking.now_ms.get()) {
+                            return ().into_any();
+                        }
+                        view! {
+                            <button
+                                type="button"
+                                class="hbg-button hbg-button-small"
+                                on:click=move |_| {
+                                    booking.dispatch(Intent::KeepMySeat {
+                                        now_ms: browser::monotonic_ms(),
+                                    })
                                 }
-                            })
+                            >
+                                "Keep my seat"
+                            </button>
+                        }
+                        .into_any()
                     }}
                 </div>
             }
-        })
+            .into_any()
+        }}
     }
 }

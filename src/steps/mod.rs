@@ -1,6 +1,10 @@
 //! One file per step of the booking flow, plus the small pieces they share.
 //! Steps render the flow's state and send intents; they never decide what
 //! comes next.
+//!
+//! Every optional or repeated part of a view is an `AnyView` (lists are
+//! `Vec<AnyView>`) and every reactive text a `String`: Leptos compiles its
+//! rendering code once per type, so few types keep the module small.
 
 use leptos::prelude::*;
 
@@ -24,7 +28,9 @@ pub fn Skeleton(
     view! {
         <div class="hbg-skeleton" aria-busy="true" role="status">
             <span class="hbg-visually-hidden">{label}</span>
-            {(0..rows).map(|_| view! { <div class="hbg-skeleton-row"></div> }).collect_view()}
+            {(0..rows)
+                .map(|_| view! { <div class="hbg-skeleton-row"></div> }.into_any())
+                .collect::<Vec<_>>()}
         </div>
     }
 }
@@ -63,6 +69,56 @@ pub fn Problem(
     }
 }
 
+/// One entry of a [`ChoiceList`]: a button that chooses it, or, without an
+/// action, a line that cannot be chosen (a full event).
+pub struct Choice {
+    /// Read before the title by screen readers only (e.g. the date).
+    pub hidden: Option<String>,
+    /// The entry's name.
+    pub title: String,
+    /// Lines under the title.
+    pub meta: Vec<String>,
+    /// What choosing it does; `None` when it cannot be chosen.
+    pub action: Option<Callback<()>>,
+}
+
+/// A list of choices (courses, locations, events), one button each.
+#[component]
+pub fn ChoiceList(
+    /// The entries, in order.
+    choices: Vec<Choice>,
+) -> impl IntoView {
+    view! { <ul class="hbg-choices">{choices.into_iter().map(choice_view).collect_view()}</ul> }
+}
+
+fn choice_view(choice: Choice) -> AnyView {
+    let hidden = match choice.hidden {
+        Some(hidden) => view! { <span class="hbg-visually-hidden">{hidden}", "</span> }.into_any(),
+        None => ().into_any(),
+    };
+    let meta = choice
+        .meta
+        .into_iter()
+        .map(|line| view! { <span class="hbg-choice-meta">{line}</span> }.into_any())
+        .collect::<Vec<_>>();
+    let content = view! {
+        {hidden}
+        <span class="hbg-choice-title">{choice.title}</span>
+        {meta}
+    };
+    match choice.action {
+        Some(action) => view! {
+            <li>
+                <button type="button" class="hbg-choice" on:click=move |_| action.run(())>
+                    {content}
+                </button>
+            </li>
+        }
+        .into_any(),
+        None => view! { <li class="hbg-event-full">{content}</li> }.into_any(),
+    }
+}
+
 /// The "Back" button every step after the first has.
 #[component]
 pub fn BackButton() -> impl IntoView {
@@ -78,32 +134,80 @@ pub fn BackButton() -> impl IntoView {
     }
 }
 
+/// One row of a [`Summary`]: a label and the lines of its value.
+pub struct SummaryRow {
+    /// The term, e.g. "Course".
+    pub label: &'static str,
+    /// The value, one line each (separated by line breaks).
+    pub lines: Vec<String>,
+    /// Whether the value is a reference (styled to stand out).
+    pub reference: bool,
+}
+
+impl SummaryRow {
+    /// A row whose value is one or more lines of text.
+    pub fn new(label: &'static str, lines: Vec<String>) -> SummaryRow {
+        SummaryRow {
+            label,
+            lines,
+            reference: false,
+        }
+    }
+}
+
+/// A description list of what is booked.
+pub fn summary(rows: Vec<SummaryRow>) -> AnyView {
+    let rows = rows
+        .into_iter()
+        .map(|row| {
+            let lines = row
+                .lines
+                .into_iter()
+                .enumerate()
+                .map(|(index, line)| {
+                    if index == 0 {
+                        line.into_any()
+                    } else {
+                        view! { <br/>{line} }.into_any()
+                    }
+                })
+                .collect::<Vec<_>>();
+            view! {
+                <div>
+                    <dt>{row.label}</dt>
+                    <dd class:hbg-reference=row.reference>{lines}</dd>
+                </div>
+            }
+            .into_any()
+        })
+        .collect::<Vec<_>>();
+    view! { <dl class="hbg-summary">{rows}</dl> }.into_any()
+}
+
 /// What is being booked: course, when (venue-local), where and the price.
 #[component]
 pub fn EventSummary() -> impl IntoView {
     let booking = expect_context::<crate::state::Booking>();
-    let summary = move || {
-        booking.flow.with(|flow| {
-            let event = flow.event()?;
-            Some((
-                event.course.name.clone(),
-                booking_core::calendar::when_label(event.start_date, event.end_date),
-                event.location.name.clone(),
-                event.location.address.clone(),
-                event.cost_inc_vat.to_string(),
-            ))
-        })
-    };
-    move || {
-        summary().map(|(course, when, place, address, price)| {
-            view! {
-                <dl class="hbg-summary">
-                    <div><dt>"Course"</dt><dd>{course}</dd></div>
-                    <div><dt>"When"</dt><dd>{when}</dd></div>
-                    <div><dt>"Where"</dt><dd>{place}<br/>{address}</dd></div>
-                    <div><dt>"Price"</dt><dd>{price}</dd></div>
-                </dl>
-            }
-        })
+    view! {
+        {move || {
+            booking
+                .flow
+                .with(|flow| {
+                    let event = flow.event()?;
+                    Some(vec![
+                        SummaryRow::new("Course", vec![event.course.name.clone()]),
+                        SummaryRow::new(
+                            "When",
+                            vec![booking_core::calendar::when_label(event.start_date, event.end_date)],
+                        ),
+                        SummaryRow::new(
+                            "Where",
+                            vec![event.location.name.clone(), event.location.address.clone()],
+                        ),
+                        SummaryRow::new("Price", vec![event.cost_inc_vat.to_string()]),
+                    ])
+                })
+                .map_or_else(|| ().into_any(), summary)
+        }}
     }
 }

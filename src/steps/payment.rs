@@ -11,8 +11,8 @@ use leptos::html::Div;
 use leptos::prelude::*;
 
 use crate::browser;
-use crate::state::{Booking, Load};
-use crate::steps::details::{report, reported_errors, ErrorSummary};
+use crate::state::{effect, Booking, Load};
+use crate::steps::details::{field_error, report, reported_errors, ErrorSummary};
 use crate::steps::{BackButton, EventSummary};
 
 /// Pay options and the confirm button.
@@ -20,9 +20,7 @@ use crate::steps::{BackButton, EventSummary};
 pub fn PaymentStep() -> impl IntoView {
     let booking = expect_context::<Booking>();
     let summary = NodeRef::<Div>::new();
-    let errors = Memo::new(move |_| booking.flow.with(|flow| flow.errors().clone()));
     let reported = reported_errors(booking, summary);
-    let submitting = Memo::new(move |_| booking.flow.with(|flow| flow.step() == Step::Submitting));
     let offers = Memo::new(move |_| {
         let allowed = booking.options.with(|options| match options {
             Load::Ready(options) => options.pay_options.clone(),
@@ -34,7 +32,7 @@ pub fn PaymentStep() -> impl IntoView {
             .unwrap_or_default();
         offered_pay_options(&allowed, &AccountFacts::default(), cost)
     });
-    Effect::new(move |_| {
+    effect(move || {
         let only = offers.with(|offers| match offers.as_slice() {
             [only] if only.usable => Some(only.option.clone()),
             _ => None,
@@ -56,25 +54,26 @@ pub fn PaymentStep() -> impl IntoView {
         });
         report(booking, reported, summary);
     };
-    let option_error =
-        move || errors.with(|errors| errors.get(FormField::PayOption).map(str::to_owned));
+    let option_error = move || field_error(booking, FormField::PayOption);
 
     view! {
         <EventSummary/>
         <ErrorSummary errors=reported node=summary/>
         <form class="hbg-form" novalidate on:submit=on_submit>
-            <fieldset class="hbg-fieldset" aria-describedby=move || option_error().map(|_| "hbg-pay-option-error")>
+            <fieldset
+                class="hbg-fieldset"
+                aria-describedby=move || option_error().map(|_| "hbg-pay-option-error")
+            >
                 <legend class="hbg-legend">{FormField::PayOption.label()}</legend>
-                {move || {
-                    option_error()
-                        .map(|text| {
-                            view! {
-                                <p class="hbg-error-message" id="hbg-pay-option-error">
-                                    <span class="hbg-visually-hidden">"Error: "</span>
-                                    {text}
-                                </p>
-                            }
-                        })
+                {move || match option_error() {
+                    Some(text) => view! {
+                        <p class="hbg-error-message" id="hbg-pay-option-error">
+                            <span class="hbg-visually-hidden">"Error: "</span>
+                            {text}
+                        </p>
+                    }
+                    .into_any(),
+                    None => ().into_any(),
                 }}
                 {move || {
                     offers
@@ -84,9 +83,10 @@ pub fn PaymentStep() -> impl IntoView {
                             let option = offer.option.clone();
                             let value = option.as_str().to_owned();
                             let id = format!("hbg-pay-{value}");
-                            let checked = {
-                                let option = option.clone();
-                                move || chosen().as_ref() == Some(&option)
+                            let checked = option.clone();
+                            let reason = match offer.reason {
+                                Some(reason) => view! { <span class="hbg-hint">{reason}</span> }.into_any(),
+                                None => ().into_any(),
                             };
                             view! {
                                 <div class="hbg-radio">
@@ -96,41 +96,53 @@ pub fn PaymentStep() -> impl IntoView {
                                         name="pay_option"
                                         id=id.clone()
                                         value=value
-                                        disabled=!offer.usable || submitting.get()
-                                        prop:checked=checked
+                                        disabled=!offer.usable || submitting(booking)
+                                        prop:checked=move || chosen().as_ref() == Some(&checked)
                                         on:change=move |_| booking.dispatch(Intent::ChoosePayOption(option.clone()))
                                     />
                                     <label class="hbg-radio-label" for=id>
                                         {offer.label}
-                                        {offer.reason.map(|reason| view! { <span class="hbg-hint">{reason}</span> })}
+                                        {reason}
                                     </label>
                                 </div>
                             }
+                            .into_any()
                         })
-                        .collect_view()
+                        .collect::<Vec<_>>()
                 }}
             </fieldset>
             {move || {
-                (chosen() == Some(PayOption::CandidatePays))
-                    .then(|| {
-                        view! {
-                            <p class="hbg-note">
-                                "After you confirm, you will pay by card on a secure Stripe page, then come back here."
-                            </p>
-                        }
-                    })
+                if chosen() == Some(PayOption::CandidatePays) {
+                    view! {
+                        <p class="hbg-note">
+                            "After you confirm, you will pay by card on a secure Stripe page, then come back here."
+                        </p>
+                    }
+                    .into_any()
+                } else {
+                    ().into_any()
+                }
             }}
             <div class="hbg-actions">
                 <button
                     type="submit"
                     class="hbg-button"
-                    disabled=move || submitting.get()
-                    aria-disabled=move || submitting.get().then_some("true")
+                    disabled=move || submitting(booking)
+                    aria-disabled=move || submitting(booking).then_some("true")
                 >
-                    {move || if submitting.get() { "Booking your seat…" } else { "Confirm booking" }}
+                    {move || {
+                        if submitting(booking) { "Booking your seat…" } else { "Confirm booking" }
+                            .to_owned()
+                    }}
                 </button>
                 <BackButton/>
             </div>
         </form>
     }
+}
+
+/// Whether the booking is being submitted (tracked through the step, so it
+/// notifies only when the step changes).
+fn submitting(booking: Booking) -> bool {
+    booking.step.get() == Step::Submitting
 }

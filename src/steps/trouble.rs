@@ -74,30 +74,33 @@ pub fn TroubleStep() -> impl IntoView {
             }
         })
     };
-    move || {
-        let (message, actions) = content();
-        view! {
-            <div class="hbg-problem" role="alert">
-                <p>{message}</p>
-            </div>
-            <EventSummary/>
-            <div class="hbg-actions">
-                {actions
-                    .into_iter()
-                    .map(|action| {
-                        view! {
-                            <button
-                                type="button"
-                                class="hbg-button"
-                                class:hbg-button-secondary=!action.primary
-                                on:click=move |_| booking.dispatch((action.intent)())
-                            >
-                                {action.text}
-                            </button>
-                        }
-                    })
-                    .collect_view()}
-            </div>
-        }
+    view! {
+        {move || {
+            let (message, actions) = content();
+            let buttons = actions
+                .into_iter()
+                .map(|action| {
+                    view! {
+                        <button
+                            type="button"
+                            class="hbg-button"
+                            class:hbg-button-secondary=!action.primary
+                            on:click=move |_| booking.dispatch((action.intent)())
+                        >
+                            {action.text}
+                        </button>
+                    }
+                    .into_any()
+                })
+                .collect::<Vec<_>>();
+            view! {
+                <div class="hbg-problem" role="alert">
+                    <p>{message}</p>
+                </div>
+                <EventSummary/>
+                <div class="hbg-actions">{buttons}</div>
+            }
+            .into_any()
+        }}
     }
 }

@@ -3,6 +3,9 @@
 //! Trunk compiles the widget, runs wasm-bindgen and wasm-opt, and writes
 //! content-hashed files. `widget.js`, the one stable URL agencies embed, is
 //! then given the hashed names of the module, its glue and the stylesheet.
+//! Last, esbuild minifies the JavaScript (the widget's transfer budget
+//! counts it). The stylesheets stay as Trunk wrote them: the page links them
+//! with integrity hashes.
 
 use std::path::{Path, PathBuf};
 
@@ -40,9 +43,78 @@ pub fn build() -> TaskResult {
     trunk.env("TRUNK_SKIP_VERSION_CHECK", "true");
     exec(trunk)?;
     let files = files()?;
+    drop_unused_glue_exports(&files.glue)?;
     link_loader(&files)?;
+    minify(&files.glue)?;
+    minify(&files.loader)?;
     drop_build_directives(&dist_dir().join("index.html"))?;
     precompress(&dist_dir())
+}
+
+/// The prefix of the classes wasm-bindgen writes for wasm-streams, which
+/// Leptos links for server functions the widget does not use. `index.html`
+/// has wasm-opt drop their exports from the module.
+const UNUSED_GLUE_CLASSES: &str = "IntoUnderlying";
+
+/// Removes the unused wasm-streams classes (and their finalizers) from the
+/// glue; fails if any mention is left, e.g. after a wasm-bindgen update.
+fn drop_unused_glue_exports(glue: &Path) -> TaskResult {
+    enum Skip {
+        No,
+        Class,
+        Statement,
+    }
+    let source =
+        std::fs::read_to_string(glue).map_err(|error| format!("reading the glue: {error}"))?;
+    let class = format!("export class {UNUSED_GLUE_CLASSES}");
+    let finalizer = format!("const {UNUSED_GLUE_CLASSES}");
+    let class_end = format!("if (Symbol.dispose) {UNUSED_GLUE_CLASSES}");
+    let mut skip = Skip::No;
+    let mut kept = String::with_capacity(source.len());
+    for line in source.lines() {
+        if matches!(skip, Skip::No) {
+            if line.starts_with(&class) {
+                skip = Skip::Class;
+            } else if line.starts_with(&finalizer) {
+                skip = Skip::Statement;
+            }
+        }
+        skip = match skip {
+            Skip::No => {
+                kept.push_str(line);
+                kept.push('\n');
+                Skip::No
+            }
+            Skip::Class if line.starts_with(&class_end) => Skip::No,
+            Skip::Statement if line.ends_with(';') => Skip::No,
+            other => other,
+        };
+    }
+    if kept.contains(UNUSED_GLUE_CLASSES) {
+        return Err(format!(
+            "the glue still mentions {UNUSED_GLUE_CLASSES}: check its layout after a wasm-bindgen update"
+        ));
+    }
+    std::fs::write(glue, kept).map_err(|error| format!("writing the glue: {error}"))
+}
+
+/// Minifies a JavaScript module in place with esbuild (installed by
+/// `cargo xtask setup` from `package.json`), dropping unused code.
+fn minify(path: &Path) -> TaskResult {
+    let file = path.to_str().ok_or("dist paths are UTF-8")?;
+    let outfile = format!("--outfile={file}");
+    exec(command(
+        "esbuild",
+        &[
+            file,
+            "--minify",
+            "--format=esm",
+            "--tree-shaking=true",
+            "--allow-overwrite",
+            "--log-level=warning",
+            &outfile,
+        ],
+    ))
 }
 
 /// File kinds worth compressing ahead of time.

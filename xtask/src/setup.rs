@@ -149,7 +149,7 @@ fn npm_packages() -> TaskResult {
     if wasm_opt_ok && std::fs::read(&stamp).ok().as_deref() == Some(wanted.as_slice()) {
         return Ok(());
     }
-    println!("setup: installing npm packages: binaryen {WASM_OPT_VERSION}, Playwright, axe-core (about 20 seconds)");
+    println!("setup: installing npm packages: binaryen {WASM_OPT_VERSION}, esbuild, Playwright, axe-core (about 20 seconds)");
     exec(command("npm", &["ci", "--no-audit", "--no-fund"]))?;
     write_stamp(&stamp, &wanted)
 }
