@@ -49,7 +49,7 @@ pub fn App(config: WidgetConfig, api: Rc<dyn BookingApi>, host: Host) -> impl In
                 "You are offline. What you have entered is kept; we will carry on when you are back online."
             </p>
             <p class="hbg-progress">{progress}</p>
-            <h2 id="hbg-step-heading" class="hbg-heading" tabindex="-1" node_ref=heading>
+            <h2 id="hbg-step-heading" class="hbg-heading" part="heading" tabindex="-1" node_ref=heading>
                 {move || step.get().heading()}
             </h2>
             <steps::hold::HoldBanner/>
@@ -107,9 +107,11 @@ fn keep_time(booking: Booking) {
     }
 }
 
-/// Offline banner, and releasing the hold when the page goes away. A page
-/// restored from the back-forward cache has lost its hold, so the flow is
-/// told it expired (everything typed is kept; one button holds again).
+/// Offline banner, and releasing the hold when the page goes away or the
+/// widget is unmounted (removed from the page, or remounted by `widget.js`
+/// with new settings). A page restored from the back-forward cache has lost
+/// its hold, so the flow is told it expired (everything typed is kept; one
+/// button holds again).
 fn watch_page(booking: Booking) {
     let online = window_event_listener(ev::online, move |_| booking.online.set(true));
     let offline = window_event_listener(ev::offline, move |_| booking.online.set(false));
@@ -124,6 +126,7 @@ fn watch_page(booking: Booking) {
         offline.remove();
         hide.remove();
         show.remove();
+        booking.release_on_exit();
     });
 }
 

@@ -45,6 +45,7 @@ pub fn MonthNavigation(
                 <button
                     type="button"
                     class="hbg-button hbg-button-secondary hbg-month-button"
+                    part="button"
                     disabled=move || target.get().is_none()
                     aria-label=move || match target.get() {
                         Some(to) => format!("{word} month, {to}"),
@@ -242,7 +243,7 @@ fn entry_view(booking: Booking, date_label: String, entry: AgendaEntry) -> AnyVi
     };
     view! {
         <li>
-            <button type="button" class="hbg-choice" on:click=choose>
+            <button type="button" class="hbg-choice" part="choice" on:click=choose>
                 <span class="hbg-visually-hidden">{date_label}", "</span>
                 <span class="hbg-choice-title">{entry.label}</span>
                 <span class="hbg-choice-meta">{entry.cost.to_string()}</span>

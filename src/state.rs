@@ -162,7 +162,10 @@ impl Booking {
                     phone: request.phone,
                     job_role: request.job_role,
                     pay_option: request.pay_option,
-                    return_url: browser::page_url(),
+                    return_url: self
+                        .config
+                        .with_value(|config| config.return_url.clone())
+                        .or_else(browser::page_url),
                 };
                 let outcome = match self.api().create_booking(request, idempotency_key).await {
                     Ok(receipt) => {

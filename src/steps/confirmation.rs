@@ -45,6 +45,7 @@ pub fn ConfirmationStep() -> impl IntoView {
                                     <button
                                         type="button"
                                         class="hbg-button"
+                                        part="button"
                                         on:click=move |_| browser::navigate_top(&url)
                                     >
                                         "Pay by card"
@@ -58,6 +59,7 @@ pub fn ConfirmationStep() -> impl IntoView {
                                 <button
                                     type="button"
                                     class="hbg-button hbg-button-secondary"
+                                    part="button"
                                     on:click=move |_| booking.refresh_booking()
                                 >
                                     "Check the payment"
@@ -67,6 +69,7 @@ pub fn ConfirmationStep() -> impl IntoView {
                     <button
                         type="button"
                         class="hbg-button hbg-button-secondary"
+                        part="button"
                         on:click={
                             let detail = detail.clone();
                             move |_| {
@@ -83,6 +86,7 @@ pub fn ConfirmationStep() -> impl IntoView {
                     <button
                         type="button"
                         class="hbg-button hbg-button-secondary"
+                        part="button"
                         on:click=move |_| booking.dispatch(Intent::StartOver)
                     >
                         "Book another place"
@@ -99,7 +103,7 @@ fn BookingSummary(detail: BookingDetail) -> impl IntoView {
     let when = when_label(detail.start_date, detail.end_date);
     let status = status_text(&detail);
     view! {
-        <dl class="hbg-summary">
+        <dl class="hbg-summary" part="summary">
             <div><dt>"Booking reference"</dt><dd class="hbg-reference">{detail.id}</dd></div>
             <div><dt>"Course"</dt><dd>{detail.course.name}</dd></div>
             <div><dt>"When"</dt><dd>{when}</dd></div>

@@ -37,6 +37,7 @@ pub fn CourseStep() -> impl IntoView {
                                 <button
                                     type="button"
                                     class="hbg-choice"
+                                    part="choice"
                                     on:click=move |_| booking.dispatch(Intent::ChooseCourse(chosen.clone()))
                                 >
                                     <span class="hbg-choice-title">{course.name}</span>

@@ -81,7 +81,7 @@ pub fn DetailsStep() -> impl IntoView {
         <form class="hbg-form" novalidate on:submit=on_submit>
             {FIELDS.iter().map(|spec| field_view(booking, spec, errors)).collect_view()}
             <div class="hbg-actions">
-                <button type="submit" class="hbg-button">"Continue"</button>
+                <button type="submit" class="hbg-button" part="button">"Continue"</button>
                 <BackButton/>
             </div>
         </form>
@@ -134,6 +134,7 @@ fn field_view(booking: Booking, spec: &FieldSpec, errors: Memo<FieldErrors>) -> 
             }}
             <input
                 class="hbg-input"
+                part="input"
                 id=id
                 name=field.name()
                 type=spec.input_type

@@ -153,6 +153,7 @@ pub fn EventStep() -> impl IntoView {
                 <button
                     type="button"
                     class="hbg-button hbg-button-secondary"
+                    part="button"
                     aria-pressed=move || if layout.get() == Layout::Grid { "true" } else { "false" }
                     on:click=move |_| layout.set(Layout::Grid)
                 >
@@ -161,6 +162,7 @@ pub fn EventStep() -> impl IntoView {
                 <button
                     type="button"
                     class="hbg-button hbg-button-secondary"
+                    part="button"
                     aria-pressed=move || if layout.get() == Layout::List { "true" } else { "false" }
                     on:click=move |_| layout.set(Layout::List)
                 >
@@ -197,6 +199,7 @@ fn LocationFilter(now: chrono::DateTime<chrono::Utc>) -> impl IntoView {
             <span class="hbg-label">"Location"</span>
             <select
                 class="hbg-select"
+                part="input"
                 prop:value=current
                 on:change=move |event| {
                     let location = event_target_value(&event).parse::<u64>().ok();

@@ -48,6 +48,7 @@ pub fn LocationStep() -> impl IntoView {
                     <button
                         type="button"
                         class="hbg-choice"
+                        part="choice"
                         on:click=move |_| booking.dispatch(Intent::ChooseLocation(None))
                     >
                         <span class="hbg-choice-title">"Any location"</span>
@@ -64,6 +65,7 @@ pub fn LocationStep() -> impl IntoView {
                                 <button
                                     type="button"
                                     class="hbg-choice"
+                                    part="choice"
                                     on:click=move |_| booking.dispatch(Intent::ChooseLocation(Some(id)))
                                 >
                                     <span class="hbg-choice-title">{venue.name}</span>

@@ -56,7 +56,7 @@ pub fn Problem(
     view! {
         <div class="hbg-problem" role="alert">
             <p>{message}</p>
-            <button type="button" class="hbg-button" on:click=move |_| on_action.run(())>
+            <button type="button" class="hbg-button" part="button" on:click=move |_| on_action.run(())>
                 {action}
             </button>
         </div>
@@ -71,6 +71,7 @@ pub fn BackButton() -> impl IntoView {
         <button
             type="button"
             class="hbg-button hbg-button-secondary"
+            part="button"
             on:click=move |_| booking.dispatch(booking_core::flow::Intent::Back)
         >
             "Back"
@@ -97,7 +98,7 @@ pub fn EventSummary() -> impl IntoView {
     move || {
         summary().map(|(course, when, place, address, price)| {
             view! {
-                <dl class="hbg-summary">
+                <dl class="hbg-summary" part="summary">
                     <div><dt>"Course"</dt><dd>{course}</dd></div>
                     <div><dt>"When"</dt><dd>{when}</dd></div>
                     <div><dt>"Where"</dt><dd>{place}<br/>{address}</dd></div>

@@ -124,6 +124,7 @@ pub fn PaymentStep() -> impl IntoView {
                 <button
                     type="submit"
                     class="hbg-button"
+                    part="button"
                     disabled=move || submitting.get()
                     aria-disabled=move || submitting.get().then_some("true")
                 >

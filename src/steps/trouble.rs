@@ -89,6 +89,7 @@ pub fn TroubleStep() -> impl IntoView {
                             <button
                                 type="button"
                                 class="hbg-button"
+                                part="button"
                                 class:hbg-button-secondary=!action.primary
                                 on:click=move |_| booking.dispatch((action.intent)())
                             >
