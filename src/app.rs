@@ -31,7 +31,7 @@ pub fn App(config: WidgetConfig, api: Rc<dyn BookingApi>, host: Host) -> impl In
         if booking.focus_heading.get_untracked() {
             booking.focus_heading.set(false);
             request_animation_frame(move || {
-                if let Some(heading) = heading.get_untracked() {
+                if let Some(heading) = heading.try_get_untracked().flatten() {
                     let _ = heading.focus();
                 }
             });

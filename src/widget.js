@@ -126,7 +126,7 @@ class HbgBooking extends HTMLElement {
   // Mounts the widget with the current settings, unless they are the ones
   // it already has.
   mount() {
-    if (!glue || !this.root) return;
+    if (!glue || !this.root || !this.isConnected) return;
     const config = settings(this);
     if (this.handle && config === this.config) return;
     this.handle?.unmount();
@@ -148,9 +148,14 @@ class HbgBooking extends HTMLElement {
     });
   }
 
+  // Unmounts once the widget's own code has returned (a host page may remove
+  // the element from an event listener), and not at all if it was moved.
   disconnectedCallback() {
-    this.handle?.unmount();
-    this.handle = this.root = this.config = undefined;
+    queueMicrotask(() => {
+      if (this.isConnected) return;
+      this.handle?.unmount();
+      this.handle = this.root = this.config = undefined;
+    });
   }
 }
 

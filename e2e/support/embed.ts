@@ -83,6 +83,8 @@ export interface Booking {
   course?: string;
   /** The location choice's name, when the element does not preselect one. */
   location?: string | RegExp;
+  /** Whether the widget already holds a seat and shows the details step. */
+  fromDetails?: boolean;
   /** The pay option's label. */
   payOption?: string;
   firstName?: string;
@@ -93,16 +95,18 @@ export interface Booking {
 /** A candidate's booking through one widget, from its current step to the confirmation. */
 export async function book(widget: Locator | FrameLocator, booking: Booking = {}): Promise<void> {
   const heading = widget.getByRole("heading", { level: 2 });
-  if (booking.course) {
-    await expect(heading).toHaveText("Choose a course");
-    await widget.getByRole("button", { name: booking.course }).click();
+  if (!booking.fromDetails) {
+    if (booking.course) {
+      await expect(heading).toHaveText("Choose a course");
+      await widget.getByRole("button", { name: booking.course }).click();
+    }
+    if (booking.location) {
+      await expect(heading).toHaveText("Choose a location");
+      await widget.getByRole("button", { name: booking.location }).click();
+    }
+    await expect(heading).toHaveText("Choose a date and time");
+    await widget.getByRole("button", { name: /seats? left/ }).first().click();
   }
-  if (booking.location) {
-    await expect(heading).toHaveText("Choose a location");
-    await widget.getByRole("button", { name: booking.location }).click();
-  }
-  await expect(heading).toHaveText("Choose a date and time");
-  await widget.getByRole("button", { name: /seats? left/ }).first().click();
   await expect(heading).toHaveText("Your details");
   const first = widget.getByLabel("First name", { exact: true });
   const last = widget.getByLabel("Last name", { exact: true });

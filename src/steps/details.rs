@@ -165,7 +165,7 @@ fn set_field(form: &mut CandidateForm, field: FormField, typed: String) {
 /// Focuses an element after the next render.
 fn focus_later(node: NodeRef<Div>) {
     request_animation_frame(move || {
-        if let Some(element) = node.get_untracked() {
+        if let Some(element) = node.try_get_untracked().flatten() {
             let _ = element.focus();
         }
     });
