@@ -4,7 +4,9 @@
 // the widget's hbg:* events on itself, as <hbg-booking> does. Messages are
 // accepted only from that iframe's window and the gateway's origin, and sent
 // only to that origin. Non-personal settings go in the iframe's URL; the
-// candidate fields and the page's address go by message.
+// candidate fields and the page's address go by message, and so does what
+// the widget keeps in sessionStorage, which this page keeps for it (browsers
+// that block third-party storage deny it to the iframe). See embed.js.
 const EVENTS = new Set(
   [
     "ready",
@@ -34,6 +36,14 @@ const PROPERTIES = {
 };
 const IN_URL = ["course", "location", "lang"];
 const BY_MESSAGE = ["first-name", "last-name", "email", "phone", "job-role"];
+let count = 0;
+
+// This tab's sessionStorage, if the page may use it.
+function tabStorage() {
+  try {
+    return window.sessionStorage;
+  } catch {}
+}
 
 class HbgBookingFrame extends HTMLElement {
   static observedAttributes = [...Object.values(PROPERTIES), "lang"];
@@ -50,7 +60,9 @@ class HbgBookingFrame extends HTMLElement {
     const page = this.page();
     if (!page) return;
     this.origin = page.origin;
+    this.instance ??= this.id || String(count++);
     page.searchParams.set("parent", location.origin);
+    page.searchParams.set("instance", this.instance);
     for (const name of IN_URL) {
       const value = this.getAttribute(name);
       if (value !== null) page.searchParams.set(name, value);
@@ -85,11 +97,23 @@ class HbgBookingFrame extends HTMLElement {
 
   receive(event) {
     if (!this.frame || event.source !== this.frame.contentWindow || event.origin !== this.origin) return;
-    const { type, height, detail } = event.data ?? {};
+    const { type, height, detail, key, value } = event.data ?? {};
+    const storage = tabStorage();
+    const prefix = `hbg-frame ${this.origin} `;
     if (type === "hbg:connect") {
       const attributes = { "return-url": location.href };
       for (const name of BY_MESSAGE) attributes[name] = this.getAttribute(name);
-      this.send(attributes);
+      const stored = {};
+      for (let i = 0; i < (storage?.length ?? 0); i++) {
+        const name = storage.key(i);
+        if (name?.startsWith(prefix)) stored[name.slice(prefix.length)] = storage.getItem(name);
+      }
+      this.send(attributes, stored);
+    } else if (type === "hbg:storage" && typeof key === "string" && key.startsWith("hbg:")) {
+      try {
+        if (value == null) storage?.removeItem(prefix + key);
+        else storage?.setItem(prefix + key, String(value));
+      } catch {}
     } else if (type === "hbg:resize" && Number.isFinite(height) && height >= 0) {
       this.frame.style.height = `${Math.ceil(height)}px`;
     } else if (EVENTS.has(type)) {
@@ -97,8 +121,8 @@ class HbgBookingFrame extends HTMLElement {
     }
   }
 
-  send(attributes) {
-    this.frame?.contentWindow?.postMessage({ type: "hbg:attributes", attributes }, this.origin);
+  send(attributes, storage) {
+    this.frame?.contentWindow?.postMessage({ type: "hbg:attributes", attributes, storage }, this.origin);
   }
 
   attributeChangedCallback(name, old, value) {

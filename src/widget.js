@@ -47,12 +47,14 @@ let glue;
 let sheet;
 let count = 0;
 
-// The module and the stylesheet, fetched once for every element. A missing
-// stylesheet leaves the widget unstyled rather than absent.
+// The module and the stylesheet, fetched once (and in parallel) for every
+// element. A missing stylesheet leaves the widget unstyled rather than absent.
 function load() {
-  loading ??= Promise.all([
-    import(GLUE).then(async (module) => {
-      await module.default({ module_or_path: WASM });
+  if (loading) return loading;
+  const wasm = fetch(WASM);
+  loading = Promise.all([
+    Promise.all([import(GLUE), wasm]).then(async ([module]) => {
+      await module.default({ module_or_path: wasm });
       glue = module;
     }),
     fetch(CSS)
