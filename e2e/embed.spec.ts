@@ -357,3 +357,69 @@ test("the host page's aggressive CSS does not break the widget, and the widget's
   await book(widget, { location: /^Any location/ });
   expect((await heardEvents(page)).map((event) => event.type)).toContain("hbg:booking-confirmed");
 });
+
+test("a widget removed or restarted while its request is in flight leaves the other widgets working", async ({
+  page,
+}) => {
+  const errors: string[] = [];
+  page.on("pageerror", (error) => errors.push(error.message));
+  page.on("console", (message) => {
+    if (message.type() === "error") errors.push(message.text());
+  });
+  // The course's events come back slowly, so the widget is gone by then.
+  await page.route(`${stack.gateway.url}/api/training-events*`, async (route) => {
+    await new Promise((resolve) => setTimeout(resolve, 800));
+    await route.continue();
+  });
+  await openAgencyPage(
+    page,
+    `<hbg-booking id="leaving"></hbg-booking>
+     <hbg-booking id="restarting"></hbg-booking>
+     <hbg-booking id="staying"></hbg-booking>`,
+  );
+  const leaving = page.locator("hbg-booking#leaving");
+  const restarting = page.locator("hbg-booking#restarting");
+  const staying = page.locator("hbg-booking#staying");
+  for (const widget of [leaving, restarting]) {
+    await widget.getByRole("button", { name: /^Moving & Handling Practical/ }).click();
+    await expect(widget.getByRole("heading", { level: 2 })).toHaveText("Choose a location");
+    await expect(widget.getByRole("status").filter({ hasText: "Loading locations" })).toBeVisible();
+  }
+  await leaving.evaluate((element) => element.remove());
+  await restarting.evaluate((element) => element.setAttribute("course", "4"));
+  await page.waitForTimeout(1200);
+
+  await page.unroute(`${stack.gateway.url}/api/training-events*`);
+  await book(staying, { course: "Basic Life Support Practical", location: /^Any location/ });
+  await expect(restarting.getByText("Basic Life Support Practical", { exact: true })).toBeVisible();
+  expect(errors).toEqual([]);
+});
+
+test("the demo agency page themes the widget through custom properties and parts, and hears its events", async ({
+  page,
+}) => {
+  await page.goto(`${stack.gateway.url}/agency.html`);
+  const widget = page.locator("hbg-booking");
+  await expect(widget.getByRole("heading", { level: 2 })).toHaveText("Choose a course");
+  const themed = await widget.evaluate((element) => {
+    const root = element.shadowRoot!;
+    const style = (selector: string) => getComputedStyle(root.querySelector(selector)!);
+    return {
+      heading: [style('[part~="heading"]').color, style('[part~="heading"]').textTransform],
+      choice: [style('[part~="choice"]').borderLeftColor, style('[part~="choice"]').borderLeftWidth],
+      font: style('[part~="root"]').fontFamily,
+    };
+  });
+  expect(themed).toEqual({
+    heading: ["rgb(91, 42, 134)", "none"],
+    choice: ["rgb(91, 42, 134)", "6px"],
+    font: '"Trebuchet MS", Verdana, sans-serif',
+  });
+  // The page's own h2 stays as the agency styled it.
+  expect(await page.getByRole("heading", { name: "Before you book" }).evaluate((h2) => getComputedStyle(h2).textTransform)).toBe(
+    "uppercase",
+  );
+  await expect(page.locator("#event-log")).toContainText("hbg:ready {}");
+  await widget.getByRole("button", { name: /^Moving & Handling Practical/ }).click();
+  await expect(page.locator("#event-log")).toContainText('hbg:course-chosen {"course_id":2}');
+});
