@@ -229,14 +229,19 @@ test("attribute and property changes after start take effect; invalid values war
     })
     .toBe(200);
 
-  // Two changes in one task are one restart with both.
+  // Two changes in one task are one restart with both: the widget's DOM is built once.
   const restarts = await widget.evaluate(async (element) => {
-    let ready = 0;
-    element.addEventListener("hbg:ready", () => ready++);
+    const root = element.shadowRoot!.querySelector('[part="root"]')!;
+    let built = 0;
+    new MutationObserver((records) => {
+      for (const record of records) {
+        built += [...record.addedNodes].filter((node) => (node as Element).classList?.contains("hbg")).length;
+      }
+    }).observe(root, { childList: true });
     element.setAttribute("course", "1");
     element.setAttribute("last-name", "Jones");
-    await new Promise((resolve) => setTimeout(resolve, 1500));
-    return ready;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    return built;
   });
   expect(restarts).toBe(1);
   await expect(widget.getByText("CSTF Mandatory Practical Skills", { exact: true })).toBeVisible();
