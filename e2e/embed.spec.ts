@@ -251,6 +251,17 @@ test("attribute and property changes after start take effect; invalid values war
   await expect(widget.getByLabel("First name", { exact: true })).toHaveValue("Sam");
   await expect(widget.getByLabel("Last name", { exact: true })).toHaveValue("Jones");
   await expect(widget.getByLabel("Job role (optional)", { exact: true })).toHaveValue("Support Worker");
+
+  // Moved elsewhere in the page, it carries on where it was.
+  await widget.evaluate((element) => {
+    const box = document.createElement("div");
+    document.body.append(box);
+    box.append(element);
+  });
+  await page.waitForTimeout(200);
+  await expect(heading).toHaveText("Your details");
+  await expect(widget.getByLabel("Last name", { exact: true })).toHaveValue("Jones");
+  await expect(widget.getByText(/Seat held for/)).toBeVisible();
 });
 
 /** Computed styles of a host page element. */
