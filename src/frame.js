@@ -58,7 +58,6 @@ class HbgBookingFrame extends HTMLElement {
       }
     }
     const page = this.page();
-    if (!page) return;
     this.origin = page.origin;
     this.instance ??= this.id || String(count++);
     page.searchParams.set("parent", location.origin);
@@ -87,12 +86,14 @@ class HbgBookingFrame extends HTMLElement {
   // The gateway's embed.html: next to this script unless `gateway` says where.
   page() {
     const gateway = this.getAttribute("gateway");
-    try {
-      const base = gateway ? new URL(gateway.replace(/\/?$/, "/"), document.baseURI) : import.meta.url;
-      return new URL("embed.html", base);
-    } catch {
-      console.error(`<hbg-booking-frame>: gateway="${gateway}" is not a URL`);
+    if (gateway) {
+      try {
+        const base = new URL(gateway.replace(/\/?$/, "/"), document.baseURI);
+        if (/^https?:$/.test(base.protocol)) return new URL("embed.html", base);
+      } catch {}
+      console.warn(`<hbg-booking-frame>: ignoring gateway="${gateway}" (not an http(s) URL; using ${new URL(".", import.meta.url)})`);
     }
+    return new URL("embed.html", import.meta.url);
   }
 
   receive(event) {
