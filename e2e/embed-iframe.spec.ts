@@ -189,6 +189,23 @@ test("embed.html with a parent that is not an origin still shows the widget, and
   );
 });
 
+test("a gateway attribute that is not an http(s) URL warns and falls back to frame.js's gateway", async ({ page }) => {
+  const warnings: string[] = [];
+  page.on("console", (message) => {
+    if (message.type() === "warning") warnings.push(message.text());
+  });
+  await openFramePage(page, `gateway="javascript:alert(1)" course="2"`);
+  await expect(page.frameLocator("hbg-booking-frame iframe").getByRole("heading", { level: 2 })).toHaveText(
+    "Choose a location",
+  );
+  expect(await page.locator("hbg-booking-frame iframe").getAttribute("src")).toMatch(
+    new RegExp(`^${stack.gateway.url}/embed\\.html\\?`),
+  );
+  expect(warnings).toEqual(
+    expect.arrayContaining([expect.stringContaining(`ignoring gateway="javascript:alert(1)" (not an http(s) URL`)]),
+  );
+});
+
 test("the demo agency page shows the iframe mode", async ({ page }) => {
   await page.goto(`${stack.gateway.url}/agency-iframe.html`);
   const widget = page.frameLocator("hbg-booking-frame iframe");
