@@ -31,7 +31,7 @@ pub fn App(config: WidgetConfig, api: Rc<dyn BookingApi>, host: Host) -> impl In
         if booking.focus_heading.get_untracked() {
             booking.focus_heading.set(false);
             request_animation_frame(move || {
-                if let Some(heading) = heading.get_untracked() {
+                if let Some(heading) = heading.try_get_untracked().flatten() {
                     let _ = heading.focus();
                 }
             });
@@ -51,7 +51,7 @@ pub fn App(config: WidgetConfig, api: Rc<dyn BookingApi>, host: Host) -> impl In
                         .unwrap_or_default()
                 }}
             </p>
-            <h2 id="hbg-step-heading" class="hbg-heading" tabindex="-1" node_ref=heading>
+            <h2 id="hbg-step-heading" class="hbg-heading" part="heading" tabindex="-1" node_ref=heading>
                 {move || step.get().heading().to_owned()}
             </h2>
             <steps::hold::HoldBanner/>
@@ -109,9 +109,11 @@ fn keep_time(booking: Booking) {
     }
 }
 
-/// Offline banner, and releasing the hold when the page goes away. A page
-/// restored from the back-forward cache has lost its hold, so the flow is
-/// told it expired (everything typed is kept; one button holds again).
+/// Offline banner, and releasing the hold when the page goes away or the
+/// widget is unmounted (removed from the page, or remounted by `widget.js`
+/// with new settings). A page restored from the back-forward cache has lost
+/// its hold, so the flow is told it expired (everything typed is kept; one
+/// button holds again).
 fn watch_page(booking: Booking) {
     let online = window_event_listener(ev::online, move |_| booking.online.set(true));
     let offline = window_event_listener(ev::offline, move |_| booking.online.set(false));
@@ -126,6 +128,7 @@ fn watch_page(booking: Booking) {
         offline.remove();
         hide.remove();
         show.remove();
+        booking.release_on_exit();
     });
 }
 

@@ -61,7 +61,7 @@ fn month_button(
     view! {
         <button
             type="button"
-            class="hbg-button hbg-button-secondary hbg-month-button"
+            class="hbg-button hbg-button-secondary hbg-month-button" part="button"
             disabled=move || target.run(()).is_none()
             aria-label=move || match target.run(()) {
                 Some(to) => format!("{word} month, {to}"),

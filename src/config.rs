@@ -17,6 +17,9 @@ pub struct WidgetConfig {
     pub location: Option<u64>,
     /// Candidate fields to prefill.
     pub prefill: Prefill,
+    /// Where the payment page sends the candidate back; `None` for the page
+    /// the widget is on (the iframe mode passes its host page's address).
+    pub return_url: Option<String>,
     /// Tells apart several widgets on one page (the element's `id`, or its
     /// position), so each keeps its own booking across the payment page.
     pub instance: String,
@@ -29,6 +32,7 @@ impl Default for WidgetConfig {
             course: None,
             location: None,
             prefill: Prefill::default(),
+            return_url: None,
             instance: String::new(),
         }
     }

@@ -6,7 +6,9 @@
 //! awaited before the next starts (a release must finish before the seat is
 //! held again), and each API answer comes back as an [`Outcome`].
 
+use std::future::Future;
 use std::rc::Rc;
+use std::task::Poll;
 
 use booking_core::api::{ClientProfile, Course, HoldConflict, ValidationError};
 use booking_core::calendar::EventIndex;
@@ -103,6 +105,21 @@ impl Booking {
         booking
     }
 
+    /// Runs `task` while the widget is mounted. A task woken after an
+    /// unmount (an answer arriving once `widget.js` removed or remounted the
+    /// widget) is dropped without being polled again, since the state it
+    /// would touch is disposed and touching it would abort the module (and
+    /// with it every widget on the page).
+    fn spawn(self, task: impl Future<Output = ()> + 'static) {
+        let mut task = Box::pin(task);
+        spawn_local(std::future::poll_fn(move |context| {
+            if self.flow.is_disposed() {
+                return Poll::Ready(());
+            }
+            task.as_mut().poll(context)
+        }));
+    }
+
     fn api(self) -> Rc<dyn BookingApi> {
         self.api.with_value(Rc::clone)
     }
@@ -138,7 +155,7 @@ impl Booking {
         }
         self.flow.set(transition.flow);
         if !transition.effects.is_empty() {
-            spawn_local(self.run_effects(transition.effects));
+            self.spawn(self.run_effects(transition.effects));
         }
     }
 
@@ -167,7 +184,10 @@ impl Booking {
                     phone: request.phone,
                     job_role: request.job_role,
                     pay_option: request.pay_option,
-                    return_url: browser::page_url(),
+                    return_url: self
+                        .config
+                        .with_value(|config| config.return_url.clone())
+                        .or_else(browser::page_url),
                 };
                 let outcome = match self.api().create_booking(request, idempotency_key).await {
                     Ok(receipt) => {
@@ -274,7 +294,7 @@ impl Booking {
     /// the payment page, if any).
     pub fn load_options(self) {
         self.options.set(Load::Loading);
-        spawn_local(async move {
+        self.spawn(async move {
             match self.api().options().await {
                 Ok(options) => {
                     let policy = PaymentRedirectPolicy {
@@ -317,7 +337,7 @@ impl Booking {
     /// Loads the active courses.
     pub fn load_courses(self) {
         self.courses.set(Load::Loading);
-        spawn_local(async move {
+        self.spawn(async move {
             let answer = self.api().courses().await;
             if answer.is_ok() {
                 browser::mark_after_render("hbg:interactive");
@@ -362,7 +382,7 @@ impl Booking {
     /// location makes no request).
     pub fn load_events(self, course_id: u64) {
         self.events.set(Load::Loading);
-        spawn_local(async move {
+        self.spawn(async move {
             let answer = self.api().training_events(course_id).await;
             let still_wanted =
                 self.flow.with_untracked(|flow| flow.course().map(|c| c.id)) == Some(course_id);
@@ -384,7 +404,7 @@ impl Booking {
         }) else {
             return;
         };
-        spawn_local(async move {
+        self.spawn(async move {
             if let Ok(receipt) = self.api().booking(booking_ref).await {
                 self.dispatch(Outcome::BookingStatus(Box::new(receipt.booking)));
             }

@@ -1,70 +1,176 @@
 // <hbg-booking>: the embeddable booking widget.
-// Loads the WebAssembly module lazily, when the first element connects, and
-// renders each element inside its own shadow root.
+// Loads the WebAssembly module and the stylesheet lazily, when the first
+// element connects, and renders each element inside its own shadow root
+// (one shared, adopted stylesheet). Attributes, and the matching properties,
+// are read into the widget's settings; a change after start remounts the
+// widget with the new settings, coalesced in a microtask.
 const base = import.meta.url;
 const asset = (name) => new URL(name, base).href;
 const GLUE = asset("__HBG_GLUE__");
 const WASM = asset("__HBG_WASM__");
 const CSS = asset("__HBG_CSS__");
+const LANG = "en-GB";
+const TAG = "<hbg-booking>";
 
+// Property name -> attribute name. `lang` is HTMLElement's own.
+const PROPERTIES = {
+  api: "api",
+  course: "course",
+  location: "location",
+  returnUrl: "return-url",
+  firstName: "first-name",
+  lastName: "last-name",
+  email: "email",
+  phone: "phone",
+  jobRole: "job-role",
+};
 const PREFILL = ["first-name", "last-name", "email", "phone", "job-role"];
-let module;
+
+// Readers of the checked attributes: the setting, or undefined if invalid.
+const http = (value) => {
+  try {
+    const url = new URL(value, document.baseURI);
+    if (/^https?:$/.test(url.protocol)) return url.href;
+  } catch {}
+};
+const id = (value) => (/^[1-9][0-9]{0,15}$/.test(value) ? Number(value) : undefined);
+const READERS = {
+  api: [http, `not an http(s) URL; using ${asset("api")}`],
+  course: [id, "not a positive whole number; showing every course"],
+  location: [id, "not a positive whole number; showing every location"],
+  lang: [(value) => (/^en(-gb)?$/i.test(value) ? LANG : undefined), `the widget speaks ${LANG} only`],
+  "return-url": [http, "not an http(s) URL; returning to this page"],
+};
+
+let loading;
+let glue;
+let sheet;
 let count = 0;
 
+// The module and the stylesheet, fetched once (and in parallel) for every
+// element. A missing stylesheet leaves the widget unstyled rather than absent.
 function load() {
-  module ??= import(GLUE).then(async (glue) => {
-    await glue.default({ module_or_path: WASM });
-    return glue;
+  if (loading) return loading;
+  const wasm = fetch(WASM);
+  loading = Promise.all([
+    Promise.all([import(GLUE), wasm]).then(async ([module]) => {
+      await module.default({ module_or_path: wasm });
+      glue = module;
+    }),
+    fetch(CSS)
+      .then((response) => (response.ok ? response.text() : Promise.reject(response.status)))
+      .then((text) => (sheet = new CSSStyleSheet()).replace(text))
+      .catch((error) => console.warn(`${TAG}: the stylesheet did not load (${error})`)),
+  ]).catch((error) => {
+    loading = undefined;
+    throw error;
   });
-  return module;
+  return loading;
 }
 
-function id(element, name) {
+// An attribute's setting: null when absent, empty or invalid.
+function read(element, name) {
   const value = element.getAttribute(name);
-  if (value === null || value === "") return null;
-  if (/^[1-9][0-9]{0,15}$/.test(value)) return Number(value);
-  console.warn(`<hbg-booking>: ignoring ${name}="${value}" (not a positive whole number)`);
-  return null;
+  return value ? (READERS[name]?.[0] ?? String)(value) ?? null : null;
 }
 
 function settings(element) {
   const prefill = {};
   for (const name of PREFILL) {
-    const value = element.getAttribute(name);
+    const value = read(element, name);
     if (value) prefill[name.replace("-", "_")] = value;
   }
   return JSON.stringify({
-    api: element.getAttribute("api") || new URL("api", base).href,
-    course: id(element, "course"),
-    location: id(element, "location"),
+    api: read(element, "api") ?? asset("api"),
+    course: read(element, "course"),
+    location: read(element, "location"),
+    return_url: read(element, "return-url"),
     prefill,
     instance: element.id || String(element.instance),
   });
 }
 
 class HbgBooking extends HTMLElement {
+  static observedAttributes = [...Object.values(PROPERTIES), "lang"];
+
   connectedCallback() {
     if (this.root) return;
+    // Properties a framework set before this element was defined.
+    for (const name in PROPERTIES) {
+      if (Object.hasOwn(this, name)) {
+        const value = this[name];
+        delete this[name];
+        this[name] = value;
+      }
+    }
     this.instance ??= count++;
     const shadow = this.shadowRoot ?? this.attachShadow({ mode: "open" });
-    const style = document.createElement("link");
-    style.rel = "stylesheet";
-    style.href = CSS;
-    this.root = document.createElement("div");
-    this.root.setAttribute("part", "root");
-    shadow.replaceChildren(style, this.root);
-    load().then((glue) => {
-      if (this.isConnected && this.root && !this.handle) {
-        this.handle = glue.mount(this.root, settings(this));
-      }
+    const root = (this.root = document.createElement("div"));
+    root.className = "hbg-root";
+    root.part = "root";
+    root.lang = LANG;
+    shadow.replaceChildren(root);
+    load().then(
+      () => {
+        if (sheet) shadow.adoptedStyleSheets = [sheet];
+        this.mount();
+      },
+      (error) => {
+        console.error(`${TAG}: the widget did not load`, error);
+        if (this.root !== root) return;
+        const message = document.createElement("p");
+        message.textContent = "The booking form could not load. Reload the page to try again.";
+        root.replaceChildren(message);
+      },
+    );
+  }
+
+  // Mounts the widget with the current settings, unless they are the ones
+  // it already has.
+  mount() {
+    if (!glue || !this.root || !this.isConnected) return;
+    const config = settings(this);
+    if (this.handle && config === this.config) return;
+    this.handle?.unmount();
+    this.config = config;
+    this.handle = glue.mount(this.root, config);
+  }
+
+  attributeChangedCallback(name, old, value) {
+    if (old === value) return;
+    const reader = READERS[name];
+    if (value && reader && reader[0](value) === undefined) {
+      console.warn(`${TAG}: ignoring ${name}="${value}" (${reader[1]})`);
+    }
+    if (!this.handle || this.pending) return;
+    this.pending = true;
+    queueMicrotask(() => {
+      this.pending = false;
+      this.mount();
     });
   }
 
+  // Unmounts once the widget's own code has returned (a host page may remove
+  // the element from an event listener), and not at all if it was moved.
   disconnectedCallback() {
-    this.handle?.unmount();
-    this.handle = undefined;
-    this.root = undefined;
+    queueMicrotask(() => {
+      if (this.isConnected) return;
+      this.handle?.unmount();
+      this.handle = this.root = this.config = undefined;
+    });
   }
+}
+
+for (const [property, attribute] of Object.entries(PROPERTIES)) {
+  Object.defineProperty(HbgBooking.prototype, property, {
+    get() {
+      return this.getAttribute(attribute);
+    },
+    set(value) {
+      if (value == null) this.removeAttribute(attribute);
+      else this.setAttribute(attribute, value);
+    },
+  });
 }
 
 if (!customElements.get("hbg-booking")) customElements.define("hbg-booking", HbgBooking);

@@ -69,6 +69,8 @@ export async function startServer(
 export interface StackOptions {
   /** The sandbox clock's start (RFC 3339), for reproducible dates. */
   clockStart?: string;
+  /** Extra gateway flags, e.g. `["--allowed-origins", "https://agency.example"]`. */
+  gatewayArgs?: string[];
 }
 
 /** `GET/POST /_sandbox/clock`. */
@@ -161,6 +163,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         PAY_OPTIONS,
         "--rate-limit",
         "1000000",
+        ...(options.gatewayArgs ?? []),
       ],
       {
         HBG_CLIENT_ID: DEMO_ACCOUNT.hb_client_id,

@@ -42,7 +42,7 @@ pub fn ConfirmationStep() -> impl IntoView {
                 Some(url) => view! {
                     <button
                         type="button"
-                        class="hbg-button"
+                        class="hbg-button" part="button"
                         on:click=move |_| browser::navigate_top(&url)
                     >
                         "Pay by card"
@@ -55,7 +55,7 @@ pub fn ConfirmationStep() -> impl IntoView {
                 view! {
                     <button
                         type="button"
-                        class="hbg-button hbg-button-secondary"
+                        class="hbg-button hbg-button-secondary" part="button"
                         on:click=move |_| booking.refresh_booking()
                     >
                         "Check the payment"
@@ -74,7 +74,7 @@ pub fn ConfirmationStep() -> impl IntoView {
                     {check}
                     <button
                         type="button"
-                        class="hbg-button hbg-button-secondary"
+                        class="hbg-button hbg-button-secondary" part="button"
                         on:click=move |_| {
                             browser::download(
                                 &ics::file_name(&detail),
@@ -88,6 +88,7 @@ pub fn ConfirmationStep() -> impl IntoView {
                     <button
                         type="button"
                         class="hbg-button hbg-button-secondary"
+                        part="button"
                         on:click=move |_| booking.dispatch(Intent::StartOver)
                     >
                         "Book another place"

@@ -80,7 +80,7 @@ pub fn DetailsStep() -> impl IntoView {
         <form class="hbg-form" novalidate on:submit=on_submit>
             {FIELDS.iter().map(|spec| field_view(booking, spec)).collect::<Vec<_>>()}
             <div class="hbg-actions">
-                <button type="submit" class="hbg-button">"Continue"</button>
+                <button type="submit" class="hbg-button" part="button">"Continue"</button>
                 <BackButton/>
             </div>
         </form>
@@ -120,6 +120,7 @@ fn field_view(booking: Booking, spec: &FieldSpec) -> AnyView {
             }}
             <input
                 class="hbg-input"
+                part="input"
                 id=id
                 name=field.name()
                 type=spec.input_type
@@ -163,7 +164,7 @@ fn set_field(form: &mut CandidateForm, field: FormField, typed: String) {
 /// Focuses an element after the next render.
 fn focus_later(node: NodeRef<Div>) {
     request_animation_frame(move || {
-        if let Some(element) = node.get_untracked() {
+        if let Some(element) = node.try_get_untracked().flatten() {
             let _ = element.focus();
         }
     });

@@ -100,7 +100,7 @@ pub fn EventStep() -> impl IntoView {
         view! {
             <button
                 type="button"
-                class="hbg-button hbg-button-secondary"
+                class="hbg-button hbg-button-secondary" part="button"
                 aria-pressed=move || if as_list.get() == list { "true" } else { "false" }
                 on:click=move |_| as_list.set(list)
             >
@@ -172,7 +172,7 @@ fn LocationFilter(now: chrono::DateTime<chrono::Utc>) -> impl IntoView {
         <label class="hbg-filter">
             <span class="hbg-label">"Location"</span>
             <select
-                class="hbg-select"
+                class="hbg-select" part="input"
                 prop:value=move || location_value(booking)
                 on:change=move |event| {
                     let location = event_target_value(&event).parse::<u64>().ok();

@@ -38,7 +38,7 @@ pub fn HoldBanner() -> impl IntoView {
                         view! {
                             <button
                                 type="button"
-                                class="hbg-button hbg-button-small"
+                                class="hbg-button hbg-button-small" part="button"
                                 on:click=move |_| {
                                     booking.dispatch(Intent::KeepMySeat {
                                         now_ms: browser::monotonic_ms(),

@@ -62,7 +62,7 @@ pub fn Problem(
     view! {
         <div class="hbg-problem" role="alert">
             <p>{message}</p>
-            <button type="button" class="hbg-button" on:click=move |_| on_action.run(())>
+            <button type="button" class="hbg-button" part="button" on:click=move |_| on_action.run(())>
                 {action}
             </button>
         </div>
@@ -109,7 +109,7 @@ fn choice_view(choice: Choice) -> AnyView {
     match choice.action {
         Some(action) => view! {
             <li>
-                <button type="button" class="hbg-choice" on:click=move |_| action.run(())>
+                <button type="button" class="hbg-choice" part="choice" on:click=move |_| action.run(())>
                     {content}
                 </button>
             </li>
@@ -127,6 +127,7 @@ pub fn BackButton() -> impl IntoView {
         <button
             type="button"
             class="hbg-button hbg-button-secondary"
+            part="button"
             on:click=move |_| booking.dispatch(booking_core::flow::Intent::Back)
         >
             "Back"
@@ -181,7 +182,7 @@ pub fn summary(rows: Vec<SummaryRow>) -> AnyView {
             .into_any()
         })
         .collect::<Vec<_>>();
-    view! { <dl class="hbg-summary">{rows}</dl> }.into_any()
+    view! { <dl class="hbg-summary" part="summary">{rows}</dl> }.into_any()
 }
 
 /// What is being booked: course, when (venue-local), where and the price.

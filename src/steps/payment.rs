@@ -126,7 +126,7 @@ pub fn PaymentStep() -> impl IntoView {
             <div class="hbg-actions">
                 <button
                     type="submit"
-                    class="hbg-button"
+                    class="hbg-button" part="button"
                     disabled=move || submitting(booking)
                     aria-disabled=move || submitting(booking).then_some("true")
                 >

@@ -83,7 +83,7 @@ pub fn TroubleStep() -> impl IntoView {
                     view! {
                         <button
                             type="button"
-                            class="hbg-button"
+                            class="hbg-button" part="button"
                             class:hbg-button-secondary=!action.primary
                             on:click=move |_| booking.dispatch((action.intent)())
                         >

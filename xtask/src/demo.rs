@@ -70,6 +70,7 @@ pub fn run(args: &[String]) -> TaskResult {
     println!();
     println!("Booking widget demo");
     println!("  widget:  {gateway_url}/  (the gateway: the widget's files and its /api)");
+    println!("  agency:  {gateway_url}/agency.html and {gateway_url}/agency-iframe.html  (embedded in an agency's page, and in iframe mode)");
     println!(
         "  sandbox: {sandbox_url}/api/v1  (the Practical Training API stand-in; server/SANDBOX.md)"
     );
