@@ -10,6 +10,9 @@ export default defineConfig({
   workers: 2,
   retries: 0,
   timeout: 60_000,
+  // Web-first assertions wait this long: generous for a machine whose two
+  // cores are shared with builds; a passing test does not wait for it.
+  expect: { timeout: 10_000 },
   reporter: [["list"], ["json"]],
   use: {
     browserName: "chromium",

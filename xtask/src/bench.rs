@@ -139,23 +139,41 @@ pub fn run() -> TaskResult {
 }
 
 fn print_rows(rows: &[Row]) {
-    let width = rows.iter().map(|row| row.what.len()).max().unwrap_or(0);
+    let column = |header: &str, cell: fn(&Row) -> &str| {
+        rows.iter()
+            .map(|row| cell(row).chars().count())
+            .chain([header.len()])
+            .max()
+            .unwrap_or(0)
+    };
+    let what = column("measure", |row| &row.what);
+    let measured = column("measured", |row| &row.measured);
+    let budget = column("budget", |row| &row.budget);
     println!();
     println!("Budgets");
     println!(
-        "| {:<width$} | {:>16} | {:>12} | verdict  |",
+        "| {:<what$} | {:>measured$} | {:>budget$} | verdict |",
         "measure", "measured", "budget"
     );
-    println!("| {:-<width$} | {:->16} | {:->12} | -------- |", "", "", "");
+    println!(
+        "| {:-<what$} | {:->measured$}:| {:->budget$}:| ------- |",
+        "", "", ""
+    );
     for row in rows {
         let verdict = match row.verdict {
             Verdict::Within => "within",
             Verdict::Over => "OVER",
             Verdict::Measured => "",
         };
+        // Pad by characters: "µs" is one character but two bytes.
+        let pad = |text: &str, width: usize| " ".repeat(width.saturating_sub(text.chars().count()));
         println!(
-            "| {:<width$} | {:>16} | {:>12} | {verdict:<8} |",
-            row.what, row.measured, row.budget
+            "| {:<what$} | {}{} | {}{} | {verdict:<7} |",
+            row.what,
+            pad(&row.measured, measured),
+            row.measured,
+            pad(&row.budget, budget),
+            row.budget
         );
     }
 }
@@ -356,7 +374,7 @@ fn format_ms(ms: f64) -> String {
     if ms < 1.0 {
         format!("{:.1} µs", ms * 1000.0)
     } else {
-        format!("{ms:.2} ms")
+        format!("{ms:.1} ms")
     }
 }
 
