@@ -13,11 +13,11 @@ import {
   confirmButton,
   expectStep,
   fillDetails,
+  freshHold,
   findEvent,
   holdSeat,
   openWidget,
   toPayment,
-  widget,
 } from "./support/widget";
 
 let stack: Stack;
@@ -116,7 +116,7 @@ for (const width of [320, 1280]) {
       await expect(page.getByRole("button", { name: "Keep my seat" })).toBeVisible();
       await check("the hold's final minute");
       await page.getByRole("button", { name: "Keep my seat" }).click();
-      await expect(widget(page).getByText("Seat held for 30 minutes")).toBeVisible();
+      await expect(freshHold(page)).toBeVisible();
 
       await page.getByRole("button", { name: "Continue" }).click();
       await page.getByRole("radio", { name: "Pay by card" }).check();

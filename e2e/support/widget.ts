@@ -19,6 +19,14 @@ export async function expectStep(page: Page, name: string): Promise<void> {
   await expect(stepHeading(page, name)).toBeVisible();
 }
 
+/**
+ * The hold banner of a hold just granted: "Seat held for 30 minutes" for
+ * its first second, then 29.
+ */
+export function freshHold(page: Page): Locator {
+  return widget(page).getByText(/^Seat held for (30|29) minutes$/);
+}
+
 /** The error summary ("There is a problem"), an `h3` inside the step. */
 export function errorSummary(page: Page): Locator {
   return page.getByRole("heading", { level: 3, name: "There is a problem" }).locator("..");
