@@ -1,18 +1,8 @@
 import { defineConfig } from "@playwright/test";
+import { chromiumLaunchOptions } from "./chromium";
 
-// Debian's Chromium, never a downloaded browser. The flags keep it off the
-// network: these machines reach only package registries.
-const chromiumArgs = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-dev-shm-usage",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--no-first-run",
-  "--disable-sync",
-  "--disable-quic",
-];
-
+// The end-to-end tests (`*.spec.ts`); `cargo xtask test` runs them. The
+// browser benchmarks (`bench/*.bench.ts`) have their own configuration.
 export default defineConfig({
   testDir: ".",
   outputDir: "artifacts",
@@ -20,13 +10,13 @@ export default defineConfig({
   workers: 2,
   retries: 0,
   timeout: 60_000,
+  // Web-first assertions wait this long: generous for a machine whose two
+  // cores are shared with builds; a passing test does not wait for it.
+  expect: { timeout: 10_000 },
   reporter: [["list"], ["json"]],
   use: {
     browserName: "chromium",
-    launchOptions: {
-      executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-      args: chromiumArgs,
-    },
+    launchOptions: chromiumLaunchOptions,
     screenshot: "only-on-failure",
     trace: "retain-on-failure",
   },

@@ -32,14 +32,17 @@ function distDir(): string {
   return dist;
 }
 
-/** Spawns `booking-server ARGS` and waits for its "listening on URL" line. */
+/**
+ * Spawns `booking-server ARGS` and waits for its "listening on URL" line.
+ * Servers log warnings and errors only, unless `RUST_LOG` says otherwise.
+ */
 export async function startServer(
   args: string[],
   env: Record<string, string> = {},
 ): Promise<RunningServer> {
   const child = spawn(serverBinary(), args, {
     stdio: ["ignore", "pipe", "inherit"],
-    env: { ...process.env, ...env },
+    env: { RUST_LOG: "warn", ...process.env, ...env },
   });
   const lines = createInterface({ input: child.stdout! });
   const url = await new Promise<string>((resolve, reject) => {
@@ -131,7 +134,8 @@ async function expectJson<T>(response: Response, what: string): Promise<T> {
  * Starts a sandbox (in-memory database, test clock, no effective rate limit)
  * and a gateway serving `$BOOKING_DIST` in front of it with the HB-DEMO
  * account's credentials, every pay option and the sandbox's checkout page
- * allowed as a payment origin.
+ * allowed as a payment origin. The gateway does not cache training events,
+ * so events a test creates or fills show in the widget at once.
  */
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const sandboxArgs = [
@@ -163,6 +167,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         PAY_OPTIONS,
         "--rate-limit",
         "1000000",
+        "--events-ttl",
+        "0",
         ...(options.gatewayArgs ?? []),
       ],
       {

@@ -1,0 +1,220 @@
+// The seat hold: expiry mid-form, keeping the seat, another session
+// holding it, the seat selling out before it is held, and releasing it
+// when the candidate leaves.
+import { test, expect } from "@playwright/test";
+import { startStack, type Stack } from "./support/stack";
+import { COURSES, LOCATIONS, newEvent, theOneBookingMadeBy } from "./support/data";
+import {
+  PRIYA,
+  chooseCourse,
+  chooseLocation,
+  confirmButton,
+  dayButton,
+  eventButton,
+  expectDetails,
+  expectStep,
+  fillDetails,
+  findEvent,
+  freshHold,
+  holdSeat,
+  labelsOf,
+  openWidget,
+  recordApiCalls,
+  showMonth,
+  toPayment,
+  widget,
+} from "./support/widget";
+
+const THIRTY_MINUTES_AND_A_SECOND = 1801;
+
+let stack: Stack;
+
+test.beforeAll(async () => {
+  stack = await startStack();
+});
+
+test.afterAll(async () => {
+  await stack?.stop();
+});
+
+const course = COURSES.movingAndHandling;
+
+// BUG (gateway and widget disagree on the field naming the hold): when the
+// sandbox refuses a booking because its hold lapsed, it answers 422 with
+// `errors.hold_hash`; the gateway renames that field to `hold_ref`
+// (server/src/gateway/upstream.rs, `validation`), but booking-core's flow
+// only recognises `hold_hash` (core/src/flow.rs, `Outcome::BookingRejected`).
+// So the widget stays on "How the booking is paid for", still showing "Seat
+// held for 29 minutes", with "This hold has expired. Hold a seat again." as a
+// general error and no way to hold again: every further "Confirm booking"
+// gets the same 422. Fix: treat `hold_ref` like `hold_hash` (in the widget's
+// 422 handling, src/state.rs, or in the flow).
+test.fixme("the hold lapses on the server mid-form: the booking is refused, everything is kept, hold again and book", async ({ page }) => {
+  const event = await newEvent(stack, { courseId: course.id, locationId: LOCATIONS.leeds.id });
+  await openWidget(page, stack.gateway.url);
+  await holdSeat(page, course.name, event);
+  await toPayment(page, PRIYA, "credits");
+  await stack.advanceClock(THIRTY_MINUTES_AND_A_SECOND);
+
+  await confirmButton(page).click();
+  await expectStep(page, "Your seat is no longer held");
+  await expect(page.getByRole("alert")).toContainText("Everything you entered is kept");
+
+  const made = await theOneBookingMadeBy(stack, async () => {
+    await page.getByRole("button", { name: "Hold this seat again" }).click();
+    await expectStep(page, "How the booking is paid for");
+    await expect(page.getByRole("radio", { name: "Use a booking credit" })).toBeChecked();
+    await page.getByRole("button", { name: "Back" }).click();
+    await expectStep(page, "Your details");
+    await expectDetails(page, PRIYA);
+    await page.getByRole("button", { name: "Continue" }).click();
+    await confirmButton(page).click();
+    await expectStep(page, "Booking confirmed");
+  });
+  expect(made).toMatchObject({ pay_option: "credits", candidate: { name: "Priya Patel" } });
+});
+
+test("the countdown runs out mid-form: every field is kept, the seat is held again and booked", async ({ page }) => {
+  const event = await newEvent(stack, { courseId: course.id, locationId: LOCATIONS.leeds.id });
+  // The browser's timers and performance.now() run under Playwright's clock,
+  // so thirty minutes can pass at once; the sandbox's clock moves with it.
+  await page.clock.install();
+  await openWidget(page, stack.gateway.url);
+  await holdSeat(page, course.name, event);
+  await expect(freshHold(page)).toBeVisible();
+  await fillDetails(page, PRIYA);
+
+  await page.clock.fastForward("20:01");
+  await expect(widget(page).getByText("10 minutes left to complete your booking", { exact: true })).toBeAttached();
+  await page.clock.fastForward("10:00");
+  await stack.advanceClock(THIRTY_MINUTES_AND_A_SECOND);
+  await expectStep(page, "Your seat is no longer held");
+  await expect(page.getByRole("alert")).toContainText("Everything you entered is kept");
+  await expect(page.getByRole("button", { name: "Choose another date" })).toBeVisible();
+
+  const made = await theOneBookingMadeBy(stack, async () => {
+    await page.getByRole("button", { name: "Hold this seat again" }).click();
+    await expectStep(page, "Your details");
+    await expect(freshHold(page)).toBeVisible();
+    await expectDetails(page, PRIYA);
+    await page.getByRole("button", { name: "Continue" }).click();
+    await page.getByRole("radio", { name: "Invoice the agency" }).check();
+    await confirmButton(page).click();
+    await expectStep(page, "Booking confirmed");
+  });
+  expect(made).toMatchObject({
+    pay_option: "inv",
+    candidate: { name: "Priya Patel", email: PRIYA.email, phone: "+447700900123", job_role: PRIYA.jobRole },
+  });
+});
+
+test("in the final minute, Keep my seat holds the seat for another 30 minutes", async ({ page }) => {
+  const event = await newEvent(stack, { courseId: course.id, locationId: LOCATIONS.leeds.id });
+  const calls = recordApiCalls(page);
+  await page.clock.install();
+  await openWidget(page, stack.gateway.url);
+  await holdSeat(page, course.name, event);
+  await fillDetails(page, PRIYA);
+  await expect(page.getByRole("button", { name: "Keep my seat" })).toBeHidden();
+
+  await page.clock.fastForward("29:30");
+  await expect(widget(page).getByText(/^Seat held: 0:[0-5]\d left$/)).toBeVisible();
+  await expect(
+    widget(page).getByText("1 minute left to complete your booking. Select Keep my seat for more time"),
+  ).toBeAttached();
+  await page.getByRole("button", { name: "Keep my seat" }).click();
+  await expect(freshHold(page)).toBeVisible();
+  await expectStep(page, "Your details");
+  await expectDetails(page, PRIYA);
+  // The old hold is released before the seat is held again.
+  expect(calls.filter((c) => c.path.startsWith("/holds")).map((c) => c.method)).toEqual(["POST", "DELETE", "POST"]);
+
+  // The new hold is live on the server: the booking goes through.
+  await page.clock.fastForward("25:00");
+  await page.getByRole("button", { name: "Continue" }).click();
+  await page.getByRole("radio", { name: "Use a booking credit" }).check();
+  await theOneBookingMadeBy(stack, async () => {
+    await confirmButton(page).click();
+    await expectStep(page, "Booking confirmed");
+  });
+});
+
+test("another session holds the seat: the widget says until when, offers another date, and holds it once released", async ({
+  page,
+  browser,
+}) => {
+  const event = await newEvent(stack, { courseId: course.id, locationId: LOCATIONS.leeds.id });
+  const other = await browser.newContext();
+  try {
+    const otherPage = await other.newPage();
+    await openWidget(otherPage, stack.gateway.url);
+    await holdSeat(otherPage, course.name, event);
+
+    await openWidget(page, stack.gateway.url);
+    await chooseCourse(page, course.name);
+    await chooseLocation(page, LOCATIONS.leeds.name);
+    await (await findEvent(page, event)).click();
+    await expectStep(page, "This seat is already held");
+    await expect(page.getByRole("alert")).toHaveText(
+      /^This seat is being held by someone else until \d\d:\d\d\. Choose another event or try again after then\.$/,
+    );
+    await page.getByRole("button", { name: "Choose another date" }).click();
+    await expectStep(page, "Choose a date and time");
+
+    // The other candidate goes back, which releases the seat.
+    await otherPage.getByRole("button", { name: "Back" }).click();
+    await expectStep(otherPage, "Choose a date and time");
+
+    await (await findEvent(page, event)).click();
+    await expectStep(page, "Your details");
+    await toPayment(page, PRIYA, "inv");
+    await theOneBookingMadeBy(stack, async () => {
+      await confirmButton(page).click();
+      await expectStep(page, "Booking confirmed");
+    });
+  } finally {
+    await other.close();
+  }
+});
+
+test("the seat sells out between choosing and holding: the widget explains and offers another date", async ({ page }) => {
+  const event = await newEvent(stack, { courseId: course.id, locationId: LOCATIONS.leeds.id, capacity: 2 });
+  const labels = labelsOf(event);
+  await openWidget(page, stack.gateway.url);
+  await chooseCourse(page, course.name);
+  await chooseLocation(page, LOCATIONS.leeds.name);
+  const choice = await findEvent(page, event);
+  await expect(choice).toHaveAccessibleName(`${labels.choice}, 2 seats left £95`);
+
+  expect((await stack.fillEvent(event.id)).remaining_slots).toBe(0);
+  await choice.click();
+  await expectStep(page, "There is a problem");
+  await expect(page.getByRole("alert")).not.toBeEmpty();
+  await expect(page.getByRole("button", { name: "Try again" })).toBeHidden();
+
+  await page.getByRole("button", { name: "Choose another date" }).click();
+  await expectStep(page, "Choose a date and time");
+  await showMonth(page, labels.month);
+  await dayButton(page, labels.date).click();
+  await expect(page.getByRole("listitem").filter({ hasText: `${labels.choice}, Full` })).toBeVisible();
+  await expect(eventButton(page, event)).toHaveCount(0);
+});
+
+test("leaving the page releases the seat for other candidates", async ({ page }) => {
+  const event = await newEvent(stack, { courseId: course.id, locationId: LOCATIONS.leeds.id });
+  await openWidget(page, stack.gateway.url);
+  await holdSeat(page, course.name, event);
+  const held = await stack.sandboxApi(`/training-events/${event.id}/hold`, { method: "POST" });
+  expect(held.status, "the widget's hold is live").toBe(409);
+
+  await page.goto("about:blank");
+  let hold: { hold_hash: string } | undefined;
+  await expect
+    .poll(async () => {
+      const response = await stack.sandboxApi(`/training-events/${event.id}/hold`, { method: "POST" });
+      if (response.status === 200) hold = await response.json();
+      return response.status;
+    })
+    .toBe(200);
+  await stack.sandboxApi(`/training-events/hold/${hold!.hold_hash}`, { method: "DELETE" });
+});

@@ -1,0 +1,63 @@
+// Checking a step as it is shown: axe-core's WCAG 2.x A and AA rules over
+// the whole page (the widget's open shadow root included), no horizontal
+// scrolling at narrow widths, and a full-page screenshot kept as a test
+// artefact.
+import { expect, type Page, type TestInfo } from "@playwright/test";
+import AxeBuilder from "@axe-core/playwright";
+
+const WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"];
+
+/** A violation as the failure message lists it. */
+interface Finding {
+  rule: string;
+  impact: string | null | undefined;
+  help: string;
+  elements: string[];
+}
+
+/**
+ * Answers a function that checks the step shown now and names its
+ * screenshot `name`; `widget: false` for a page without the widget (the
+ * sandbox's checkout page).
+ */
+export function stepChecker(
+  page: Page,
+  testInfo: TestInfo,
+): (name: string, options?: { widget?: boolean }) => Promise<void> {
+  let taken = 0;
+  return async (name, { widget = true } = {}) => {
+    const results = await new AxeBuilder({ page }).withTags(WCAG_TAGS).analyze();
+    const findings: Finding[] = results.violations.map((violation) => ({
+      rule: violation.id,
+      impact: violation.impact,
+      help: violation.help,
+      elements: violation.nodes.map((node) => JSON.stringify(node.target)),
+    }));
+    expect(findings, `axe-core on "${name}"`).toEqual([]);
+    if (widget) {
+      // Shadow DOM nodes have a target path of more than one selector.
+      const inShadow = results.passes.some((rule) => rule.nodes.some((node) => node.target.some(Array.isArray)));
+      expect(inShadow, `axe-core checked the widget's shadow root on "${name}"`).toBe(true);
+    }
+
+    const width = page.viewportSize()?.width ?? 0;
+    const scrollWidth = await page.evaluate(() => document.documentElement.scrollWidth);
+    expect(scrollWidth, `no horizontal scrolling on "${name}" at ${width} px`).toBeLessThanOrEqual(width);
+
+    taken += 1;
+    const file = `${width}px-${String(taken).padStart(2, "0")}-${name.toLowerCase().replace(/[^a-z0-9]+/g, "-")}.png`;
+    await page.screenshot({ path: testInfo.outputPath(file), fullPage: true, animations: "disabled" });
+  };
+}
+
+/** A gate that holds routed requests until it is opened. */
+export interface Gate {
+  open(): void;
+  wait(): Promise<void>;
+}
+
+export function gate(): Gate {
+  let open = () => {};
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return { open: () => open(), wait: () => opened };
+}
