@@ -207,14 +207,10 @@ test("reading the booking back after paying, one 500: the widget retries and sho
   expect(reads).toHaveLength(2);
 });
 
-// BUG (a paid booking is forgotten when it cannot be read back): coming
-// back from the payment page, the widget reads the booking again; if that
-// read fails (three attempts), `begin` in src/state.rs removes the stored
-// booking and starts a new flow, so the candidate who has just paid sees
-// "Choose a course" with no word about the booking, and may book again.
-// Fix: keep the stored booking and show "There is a problem" with "Try
-// again" (forget it only when the gateway answers 404).
-test.fixme("reading the booking back after paying keeps failing: the widget explains and tries again", async ({ page }) => {
+// Coming back from the payment page, the widget reads the booking again: if
+// that keeps failing it says so and tries again when asked, and never
+// forgets a booking the candidate has paid for.
+test("reading the booking back after paying keeps failing: the widget explains and tries again", async ({ page }) => {
   const event = await leedsEvent();
   await openWidget(page, stack.gateway.url);
   await holdSeat(page, course.name, event);
@@ -229,16 +225,10 @@ test.fixme("reading the booking back after paying keeps failing: the widget expl
   await expectStep(page, "Booking confirmed");
 });
 
-// BUG (a failed release locks the candidate out of their own seat): going
-// back from "Your details" releases the hold; if that DELETE fails, the
-// widget drops the hold's reference anyway (src/state.rs ignores the
-// release's result). The sandbox still holds the seat for this account, and
-// the gateway cannot tell the new request is the same session's, so choosing
-// the same event again says "This seat is being held by someone else until
-// HH:MM" for up to 30 minutes. Fix: keep the reference until the release
-// succeeds (retry it), or send it as `hold_ref` with the next hold of the
-// same event so that the gateway hands the existing hold back.
-test.fixme("a release that fails does not lock the candidate out of the same seat", async ({ page }) => {
+// A release that fails (Back from the details) does not lock the candidate
+// out of the same seat: the widget offers the unreleased hold with its next
+// hold, and the gateway hands it back.
+test("a release that fails does not lock the candidate out of the same seat", async ({ page }) => {
   const event = await leedsEvent();
   await openWidget(page, stack.gateway.url);
   await holdSeat(page, course.name, event);

@@ -39,17 +39,10 @@ test.afterAll(async () => {
 
 const course = COURSES.movingAndHandling;
 
-// BUG (gateway and widget disagree on the field naming the hold): when the
-// sandbox refuses a booking because its hold lapsed, it answers 422 with
-// `errors.hold_hash`; the gateway renames that field to `hold_ref`
-// (server/src/gateway/upstream.rs, `validation`), but booking-core's flow
-// only recognises `hold_hash` (core/src/flow.rs, `Outcome::BookingRejected`).
-// So the widget stays on "How the booking is paid for", still showing "Seat
-// held for 29 minutes", with "This hold has expired. Hold a seat again." as a
-// general error and no way to hold again: every further "Confirm booking"
-// gets the same 422. Fix: treat `hold_ref` like `hold_hash` (in the widget's
-// 422 handling, src/state.rs, or in the flow).
-test.fixme("the hold lapses on the server mid-form: the booking is refused, everything is kept, hold again and book", async ({ page }) => {
+// The sandbox refuses a booking whose hold lapsed with a 422 about the hold
+// (`hold_hash`, renamed `hold_ref` by the gateway): the widget must take that
+// as the hold having ended, keep everything typed and offer to hold again.
+test("the hold lapses on the server mid-form: the booking is refused, everything is kept, hold again and book", async ({ page }) => {
   const event = await newEvent(stack, { courseId: course.id, locationId: LOCATIONS.leeds.id });
   await openWidget(page, stack.gateway.url);
   await holdSeat(page, course.name, event);

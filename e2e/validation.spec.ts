@@ -128,14 +128,9 @@ test("a pay option the account cannot use is refused at the pay options", async 
   expect((await wallet(stack)).balance).toBeCloseTo(before.balance - 55, 2);
 });
 
-// BUG (error summary link to the pay options goes nowhere): the summary
-// links a pay option error to `#hbg-pay-option` (src/steps/details.rs,
-// `input_id(FormField::PayOption)`), but no element has that id: the radios
-// are `hbg-pay-credits`, `hbg-pay-balance`, ... and the fieldset has no id.
-// Clicking the link does nothing, so a keyboard or screen reader user is not
-// taken to the field in error. Fix: link to the first radio (GOV.UK does),
-// or give the fieldset's first radio the id the summary uses.
-test.fixme("the summary's link to a pay option error moves focus to the pay options", async ({ page }) => {
+// The error summary's link to the pay option error takes focus to the first
+// choice, as GOV.UK's radios do.
+test("the summary's link to a pay option error moves focus to the pay options", async ({ page }) => {
   const event = await newEvent(stack, { courseId: COURSES.fireSafety.id, locationId: LOCATIONS.leeds.id });
   await openWidget(page, stack.gateway.url);
   await holdSeat(page, COURSES.fireSafety.name, event);

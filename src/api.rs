@@ -35,6 +35,9 @@ pub enum ApiError {
     Status(ErrorBody),
     /// The answer could not be read.
     Decode(String),
+    /// The booking this tab made (e.g. before the payment page) could not
+    /// be read back; it is kept, to read again.
+    BookingUnread,
 }
 
 impl ApiError {
@@ -49,6 +52,10 @@ impl ApiError {
             ApiError::Status(body) => format!("The booking service answered {}.", body.status),
             ApiError::Decode(_) => {
                 "The booking service sent an answer we could not read.".to_owned()
+            }
+            ApiError::BookingUnread => {
+                "We could not check the booking you made a moment ago. It is safe: try again in a moment."
+                    .to_owned()
             }
         }
     }

@@ -52,7 +52,13 @@ pub fn App(config: WidgetConfig, api: Rc<dyn BookingApi>, host: Host) -> impl In
                 }}
             </p>
             <h2 id="hbg-step-heading" class="hbg-heading" part="heading" tabindex="-1" node_ref=heading>
-                {move || step.get().heading().to_owned()}
+                {move || {
+                    if booking.options.with(|options| matches!(options, Load::Failed(_))) {
+                        Step::Failed.heading().to_owned()
+                    } else {
+                        step.get().heading().to_owned()
+                    }
+                }}
             </h2>
             <steps::hold::HoldBanner/>
             <div class="hbg-visually-hidden" aria-live="polite" aria-atomic="true">

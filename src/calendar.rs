@@ -73,7 +73,10 @@ fn month_button(
                 }
             }
         >
-            {arrow}
+            {match word {
+                "Previous" => format!("{arrow} {word}"),
+                _ => format!("{word} {arrow}"),
+            }}
         </button>
     }
     .into_any()
@@ -106,7 +109,8 @@ pub fn DateGrid(
         request_animation_frame(move || {
             let selector = format!("[data-date=\"{date}\"]");
             let button = table
-                .get_untracked()
+                .try_get_untracked()
+                .flatten()
                 .and_then(|table| table.query_selector(&selector).ok().flatten())
                 .and_then(|element| element.dyn_into::<web_sys::HtmlElement>().ok());
             if let Some(button) = button {

@@ -77,6 +77,9 @@ pub struct Booking {
     /// list: a tab makes one or two).
     booking_refs: StoredValue<Vec<(u64, String)>, LocalStorage>,
     preselected_location: StoredValue<Option<u64>, LocalStorage>,
+    /// A hold whose release failed: offered with the next hold request, so
+    /// the gateway can hand it back instead of calling it someone else's.
+    unreleased: StoredValue<Option<String>, LocalStorage>,
 }
 
 impl Booking {
@@ -100,6 +103,7 @@ impl Booking {
             config: StoredValue::new_local(config),
             booking_refs: StoredValue::new_local(Vec::new()),
             preselected_location: StoredValue::new_local(preselected_location),
+            unreleased: StoredValue::new_local(None),
         };
         booking.load_options();
         booking
@@ -147,6 +151,7 @@ impl Booking {
             browser::mark_after_render("hbg:calendar-shown");
         }
         if transition.flow.step() != before {
+            self.announcement.set(String::new());
             if transition.flow.errors().is_empty() {
                 self.focus_heading.set(true);
             } else {
@@ -169,7 +174,10 @@ impl Booking {
         match effect {
             Effect::Hold { event_id } => self.hold(event_id).await,
             Effect::Release { hold_hash } => {
-                let _ = self.api().release(hold_hash).await;
+                let released = self.api().release(hold_hash.clone()).await;
+                let gone = matches!(&released, Ok(()))
+                    || matches!(&released, Err(error) if error.status() == Some(404));
+                self.unreleased.set_value((!gone).then_some(hold_hash));
                 self.dispatch(Outcome::Released);
             }
             Effect::CreateBooking {
@@ -197,7 +205,7 @@ impl Booking {
                     Err(ApiError::Status(body)) if body.status == 422 => {
                         Outcome::BookingRejected(ValidationError {
                             message: body.message,
-                            errors: body.errors,
+                            errors: flow_field_names(body.errors),
                         })
                     }
                     Err(error) => Outcome::BookingFailed(error.message()),
@@ -218,15 +226,24 @@ impl Booking {
     }
 
     async fn hold(self, event_id: u64) {
-        let hold_ref = self.flow.with_untracked(|flow| {
-            flow.hold()
-                .filter(|hold| hold.event_id == event_id)
-                .map(|hold| hold.hold_hash.clone())
-        });
+        let hold_ref = self
+            .flow
+            .with_untracked(|flow| {
+                flow.hold()
+                    .filter(|hold| hold.event_id == event_id)
+                    .map(|hold| hold.hold_hash.clone())
+            })
+            .or_else(|| self.unreleased.get_value());
         let answer = self.api().hold(HoldRequest { event_id, hold_ref }).await;
         let received_at_ms = browser::monotonic_ms();
         let outcome = match answer {
             Ok(held) => {
+                if self
+                    .unreleased
+                    .with_value(|unreleased| unreleased.as_ref() == Some(&held.hold_ref))
+                {
+                    self.unreleased.set_value(None);
+                }
                 let mut hold = held.hold;
                 hold.hold_hash = held.hold_ref;
                 Outcome::HoldGranted {
@@ -315,14 +332,22 @@ impl Booking {
         let stored = browser::session_get(&self.storage_key())
             .and_then(|json| booking_core::json::from_str::<StoredBooking>(&json).ok());
         if let Some(stored) = stored {
-            if let Ok(receipt) = self.api().booking(stored.booking_ref.clone()).await {
-                self.keep_booking_ref(receipt.booking.id, stored.booking_ref);
-                let transition = Flow::resume(policy, receipt.booking);
-                self.flow.set(transition.flow);
-                self.run_effects(transition.effects).await;
-                return;
+            match self.api().booking(stored.booking_ref.clone()).await {
+                Ok(receipt) => {
+                    self.keep_booking_ref(receipt.booking.id, stored.booking_ref);
+                    let transition = Flow::resume(policy, receipt.booking);
+                    self.flow.set(transition.flow);
+                    self.run_effects(transition.effects).await;
+                    return;
+                }
+                Err(error) if error.status() == Some(404) => {
+                    browser::session_remove(&self.storage_key());
+                }
+                Err(_) => {
+                    self.options.set(Load::Failed(ApiError::BookingUnread));
+                    return;
+                }
             }
-            browser::session_remove(&self.storage_key());
         }
         let transition = Flow::start(policy);
         self.flow.set(transition.flow);
@@ -447,6 +472,20 @@ pub fn effect(run: impl Fn() + 'static) {
 
 fn boxed_effect(run: Box<dyn Fn()>) {
     leptos::prelude::Effect::new(move |_| run());
+}
+
+/// The gateway names the hold `hold_ref` (the session-bound reference the
+/// flow keeps as its `hold_hash`): a 422 about it is about the hold.
+fn flow_field_names(
+    mut errors: std::collections::BTreeMap<String, Vec<String>>,
+) -> std::collections::BTreeMap<String, Vec<String>> {
+    if let Some(messages) = errors.remove("hold_ref") {
+        errors
+            .entry("hold_hash".to_owned())
+            .or_default()
+            .extend(messages);
+    }
+    errors
 }
 
 /// The course as the flow records it.

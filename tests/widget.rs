@@ -439,3 +439,64 @@ async fn pay_option_is_required() {
     assert!(widget.text().contains("There is a problem"));
     assert!(widget.gateway.calls_to("book").is_empty());
 }
+
+#[wasm_bindgen_test]
+async fn page_down_carries_focus_into_the_next_month() {
+    let widget = mount(FakeGateway::new()).await;
+    widget.click("Moving & Handling").await;
+    widget.click("Any location").await;
+    let start = widget
+        .all(".hbg-grid button")
+        .into_iter()
+        .find(|day| day.get_attribute("tabindex").as_deref() == Some("0"))
+        .unwrap();
+    let date = start.get_attribute("data-date").unwrap();
+    start.focus().unwrap();
+    widget.press(&start, "PageDown").await;
+    let expected = booking_core::calendar::GridKey::NextMonth.moved(date.parse().unwrap());
+    let focused = widget.focused().expect("focus stays in the grid");
+    assert_eq!(
+        focused.get_attribute("data-date"),
+        Some(expected.to_string())
+    );
+    assert!(
+        widget.root.contains(Some(&focused)),
+        "focus is on a day of the widget, not the page"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_hold_the_gateway_says_has_lapsed_is_offered_again() {
+    let gateway = FakeGateway::new();
+    gateway.bookings.borrow_mut().push_back(Err(field_error(
+        "hold_ref",
+        "This hold has expired. Hold a seat again.",
+    )));
+    let widget = mount(gateway).await;
+    widget.hold_first_event().await;
+    widget.fill_details().await;
+    widget.choose_pay_option("credits").await;
+    widget.click("Confirm booking").await;
+    assert_eq!(widget.heading(), "Your seat is no longer held");
+    widget.click("Hold this seat again").await;
+    assert_eq!(widget.field("First name").value(), "Priya");
+}
+
+#[wasm_bindgen_test]
+async fn a_failed_release_is_offered_with_the_next_hold() {
+    let gateway = FakeGateway::new();
+    gateway
+        .releases
+        .borrow_mut()
+        .push_back(Err(booking_widget::api::ApiError::Network));
+    let widget = mount(gateway).await;
+    widget.hold_first_event().await;
+    widget.click("Back").await;
+    widget.choose_event("09:30 to 16:30").await;
+    assert_eq!(
+        widget.gateway.offered_refs.borrow().clone(),
+        vec![None, Some("ref-41".to_owned())],
+        "the unreleased hold is offered back to the gateway"
+    );
+    assert_eq!(widget.heading(), "Your details");
+}

@@ -58,7 +58,7 @@ const FIELDS: [FieldSpec; 5] = [
     },
 ];
 
-/// The id of a field's input.
+/// The id of a field's input (for the pay option, its fieldset).
 pub fn input_id(field: FormField) -> String {
     format!("hbg-{}", field.name().replace('_', "-"))
 }
@@ -213,6 +213,7 @@ pub fn ErrorSummary(
     view! {
         <div
             class="hbg-error-summary"
+            role="alert"
             tabindex="-1"
             node_ref=node
             aria-labelledby="hbg-error-summary-title"
@@ -258,7 +259,8 @@ pub fn ErrorSummary(
 }
 
 /// Focuses the input with `id` in the same (shadow) root as the event's
-/// target: fragment links do not reach into shadow roots.
+/// target (fragment links do not reach into shadow roots); for a group of
+/// radios (a fieldset), its first choice that can be chosen.
 fn focus_field(event: &leptos::ev::MouseEvent, id: &str) {
     let root = event
         .target()
@@ -270,6 +272,16 @@ fn focus_field(event: &leptos::ev::MouseEvent, id: &str) {
         } else {
             root.dyn_ref::<web_sys::Document>()
                 .and_then(|document| document.get_element_by_id(id))
+        }
+    });
+    let element = element.and_then(|element| {
+        if element.tag_name().eq_ignore_ascii_case("fieldset") {
+            element
+                .query_selector("input:not([disabled])")
+                .ok()
+                .flatten()
+        } else {
+            Some(element)
         }
     });
     if let Some(element) =

@@ -68,6 +68,9 @@ pub fn EventStep() -> impl IntoView {
         with_index(&|index| index.next_month_with_availability(shown, now, &options))
     });
     let change_month = Callback::new(move |to: YearMonth| month.set(Some(to)));
+    // Whether there is a month to show at all: the calendar is built once and
+    // kept while the month changes, so keyboard focus stays in the grid.
+    let has_month = Memo::new(move |_| month.with(Option::is_some));
 
     let agendas = move || -> Vec<DayAgenda> {
         let options = options.get();
@@ -132,7 +135,7 @@ pub fn EventStep() -> impl IntoView {
             Some(Some(message)) => {
                 view! { <Problem message=message action="Try again" on_action=retry/> }.into_any()
             }
-            None if month.get().is_none() => view! {
+            None if !has_month.get() => view! {
                 <p class="hbg-empty">
                     "There are no dates with seats left here. Choose another location, or any location."
                 </p>

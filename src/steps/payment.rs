@@ -62,6 +62,7 @@ pub fn PaymentStep() -> impl IntoView {
         <form class="hbg-form" novalidate on:submit=on_submit>
             <fieldset
                 class="hbg-fieldset"
+                id="hbg-pay-option"
                 aria-describedby=move || option_error().map(|_| "hbg-pay-option-error")
             >
                 <legend class="hbg-legend">{FormField::PayOption.label()}</legend>

@@ -39,6 +39,10 @@ pub struct FakeGateway {
     pub holds: Scripted<HeldSeat>,
     /// Scripted answers to `create_booking`.
     pub bookings: Scripted<BookingReceipt>,
+    /// Scripted answers to `release`.
+    pub releases: Scripted<()>,
+    /// The `hold_ref` each hold request offered.
+    pub offered_refs: RefCell<Vec<Option<String>>>,
     /// Seconds a granted hold lasts.
     pub hold_seconds: RefCell<Option<i64>>,
     /// The payment page of candidate-pays bookings.
@@ -216,6 +220,9 @@ impl BookingApi for FakeGateway {
 
     fn hold(&self, request: HoldRequest) -> ApiFuture<'_, HeldSeat> {
         self.log(format!("hold {}", request.event_id));
+        self.offered_refs
+            .borrow_mut()
+            .push(request.hold_ref.clone());
         let scripted = self.holds.borrow_mut().pop_front();
         let seconds = self.hold_seconds.borrow().unwrap_or(1800);
         ready(scripted.unwrap_or_else(|| {
@@ -242,7 +249,8 @@ impl BookingApi for FakeGateway {
 
     fn release(&self, hold_ref: String) -> ApiFuture<'_, ()> {
         self.log(format!("release {hold_ref}"));
-        ready(Ok(()))
+        let scripted = self.releases.borrow_mut().pop_front();
+        ready(scripted.unwrap_or(Ok(())))
     }
 
     fn release_on_exit(&self, hold_ref: &str) {

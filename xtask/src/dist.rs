@@ -151,16 +151,24 @@ fn precompress(dir: &Path) -> TaskResult {
 }
 
 /// Removes the `<link data-trunk rel="rust">` line Trunk leaves in the page
-/// when it is told not to inject its own loader (widget.js loads the module).
+/// when it is told not to inject its own loader (widget.js loads the module),
+/// and the page's link to the widget's stylesheet.
 fn drop_build_directives(page: &Path) -> TaskResult {
     let html = std::fs::read_to_string(page)
         .map_err(|error| format!("reading {}: {error}", page.display()))?;
     let kept: Vec<&str> = html
         .lines()
-        .filter(|line| !line.contains("data-trunk"))
+        .filter(|line| !line.contains("data-trunk") && !is_widget_stylesheet_link(line))
         .collect();
     std::fs::write(page, kept.join("\n") + "\n")
         .map_err(|error| format!("writing {}: {error}", page.display()))
+}
+
+/// Whether a line is the `<link rel="stylesheet">` Trunk writes for the
+/// widget's own stylesheet: `widget.js` adopts it inside each shadow root,
+/// so on the page it would only style the page and be fetched twice.
+fn is_widget_stylesheet_link(line: &str) -> bool {
+    line.contains("rel=\"stylesheet\"") && line.contains("href=\"/widget-")
 }
 
 /// Finds the built files in `dist/`.

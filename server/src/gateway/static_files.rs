@@ -49,15 +49,20 @@ pub fn content_security_policy(allowed_origins: &[String]) -> String {
     )
 }
 
-/// Whether a file name carries a content hash: `-` and 16 lowercase hex
-/// digits followed by `.` or `_`.
+/// Whether a file name carries a content hash: `-` and 12 to 16 lowercase
+/// hex digits followed by `.` or `_`. Trunk writes a 64-bit hash in hex
+/// without leading zeros, so the length varies.
 pub fn is_content_hashed(name: &str) -> bool {
-    name.as_bytes().windows(18).any(|window| {
-        window[0] == b'-'
-            && window[1..17]
-                .iter()
-                .all(|byte| byte.is_ascii_digit() || (b'a'..=b'f').contains(byte))
-            && matches!(window[17], b'.' | b'_')
+    let bytes = name.as_bytes();
+    bytes.iter().enumerate().any(|(start, byte)| {
+        if *byte != b'-' {
+            return false;
+        }
+        let digits = bytes[start + 1..]
+            .iter()
+            .take_while(|byte| byte.is_ascii_digit() || (b'a'..=b'f').contains(*byte))
+            .count();
+        (12..=16).contains(&digits) && matches!(bytes.get(start + 1 + digits), Some(b'.' | b'_'))
     })
 }
 
@@ -137,13 +142,15 @@ mod tests {
             "booking-widget-14587bb7ddbeabeb_bg.wasm",
             "booking-widget-14587bb7ddbeabeb.js",
             "widget-9d41bc9f07519cf7.css",
+            "widget-3dab297c997f0b1.css",
         ] {
             assert!(is_content_hashed(name), "{name}");
         }
         for name in [
             "index.html",
             "widget.js",
-            "widget-9d41bc9f07519cf.css",
+            "widget-9d41bc9.css",
+            "widget-9d41bc9f07519cf7a.css",
             "widget-9D41BC9F07519CF7.css",
             "widget-9d41bc9f07519cf7x.css",
             "widget-9d41bc9f07519cf7",
