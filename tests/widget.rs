@@ -479,6 +479,12 @@ async fn a_hold_the_gateway_says_has_lapsed_is_offered_again() {
     widget.click("Confirm booking").await;
     assert_eq!(widget.heading(), "Your seat is no longer held");
     widget.click("Hold this seat again").await;
+    assert_eq!(
+        widget.heading(),
+        "How the booking is paid for",
+        "back where the candidate was"
+    );
+    widget.click("Back").await;
     assert_eq!(widget.field("First name").value(), "Priya");
 }
 
