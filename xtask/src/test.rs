@@ -151,6 +151,10 @@ fn counted(
     Ok(())
 }
 
+/// How long the browser tests of one file may take in all. The runner's
+/// default (20 s) is about what the widget's tests need on a quiet machine.
+const BROWSER_TEST_TIMEOUT_SECONDS: &str = "180";
+
 /// The browser tests, with a sandbox and gateway running so that the test
 /// of the real HTTP client has something to talk to: the test runner's page
 /// gets a fixed origin, which the gateway allows.
@@ -164,7 +168,8 @@ fn browser_tests(server: &Path, total: &mut Tally) -> TaskResult {
         .env(
             "WASM_BINDGEN_TEST_ADDRESS",
             format!("127.0.0.1:{runner_port}"),
-        );
+        )
+        .env("WASM_BINDGEN_TEST_TIMEOUT", BROWSER_TEST_TIMEOUT_SECONDS);
     counted("browser tests", browser, parse_libtest, total)
 }
 
