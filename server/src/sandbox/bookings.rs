@@ -29,7 +29,7 @@ use booking_core::validation::{
     is_international_phone, JOB_ROLE_MAX_CHARS, NAME_MAX_CHARS, PHONE_MAX_CHARS,
 };
 use rusqlite::types::Value as SqlValue;
-use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
+use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde_json::{Map, Value};
 
 use super::auth::Authed;
@@ -40,7 +40,7 @@ use super::db::{random_token, sha256_hex, write_tx, BOOKED_SEATS};
 use super::errors::SandboxError;
 use super::extract::{IgnoredBody, JsonObject, PathParam, QueryParams};
 use super::holds::load_hold;
-use super::pagination::{envelope, PageRequest};
+use super::pagination::{count_and_page, envelope, Filters, PageRequest};
 use super::validate::{is_http_url, Validator};
 use super::AppState;
 
@@ -684,25 +684,18 @@ pub(crate) async fn list(
     }
     let request = PageRequest::from_query(&query, &mut v);
     v.finish()?;
-    let mut filters = vec!["b.account_id = ?".to_owned()];
-    let mut values = vec![SqlValue::Integer(authed.account_id)];
-    if let Some(status) = status {
-        filters.push("b.booking_status = ?".to_owned());
-        values.push(SqlValue::Text(status));
-    }
-    if let Some(course_id) = course_id {
-        filters.push("e.course_id = ?".to_owned());
-        values.push(SqlValue::Integer(course_id));
-    }
-    if let Some(from) = date_from {
-        filters.push("e.local_date >= ?".to_owned());
-        values.push(SqlValue::Text(from.to_string()));
-    }
-    if let Some(to) = date_to {
-        filters.push("e.local_date <= ?".to_owned());
-        values.push(SqlValue::Text(to.to_string()));
-    }
-    let page = paged(&state, filters, values, "b.id DESC", request).await?;
+    let mut filters = Filters::new("b.account_id = ?", SqlValue::Integer(authed.account_id));
+    filters.and_some("b.booking_status = ?", status.map(SqlValue::Text));
+    filters.and_some("e.course_id = ?", course_id.map(SqlValue::Integer));
+    filters.and_some(
+        "e.local_date >= ?",
+        date_from.map(|from| SqlValue::Text(from.to_string())),
+    );
+    filters.and_some(
+        "e.local_date <= ?",
+        date_to.map(|to| SqlValue::Text(to.to_string())),
+    );
+    let page = paged(&state, filters, "b.id DESC", request).await?;
     let data = page
         .1
         .iter()
@@ -728,19 +721,9 @@ pub(crate) async fn no_shows(
     let mut v = Validator::default();
     let request = PageRequest::from_query(&query, &mut v);
     v.finish()?;
-    let filters = vec![
-        "b.account_id = ?".to_owned(),
-        "b.attendance = 'no_show'".to_owned(),
-    ];
-    let values = vec![SqlValue::Integer(authed.account_id)];
-    let page = paged(
-        &state,
-        filters,
-        values,
-        "e.start_utc DESC, b.id DESC",
-        request,
-    )
-    .await?;
+    let mut filters = Filters::new("b.account_id = ?", SqlValue::Integer(authed.account_id));
+    filters.and("b.attendance = 'no_show'");
+    let page = paged(&state, filters, "e.start_utc DESC, b.id DESC", request).await?;
     let data = page
         .1
         .iter()
@@ -759,32 +742,22 @@ pub(crate) async fn no_shows(
 /// Counts and loads one page of bookings matching `filters`.
 async fn paged(
     state: &AppState,
-    filters: Vec<String>,
-    values: Vec<SqlValue>,
+    filters: Filters,
     order: &'static str,
     request: PageRequest,
 ) -> Result<(i64, Vec<BookingRecord>), SandboxError> {
-    let filter = filters.join(" AND ");
     state
         .db
         .call(move |conn| {
-            let total: i64 = conn
-                .prepare_cached(&format!("SELECT COUNT(*) {BOOKING_FROM} WHERE {filter}"))?
-                .query_row(params_from_iter(values.iter()), |row| row.get(0))?;
-            let mut page_values = values;
-            page_values.push(SqlValue::Integer(request.limit()));
-            page_values.push(SqlValue::Integer(request.offset()));
-            let rows = conn
-                .prepare_cached(&format!(
-                    "{BOOKING_SELECT}, {EVENT_COLUMNS}, {BOOKED_SEATS} {BOOKING_FROM} \
-                     WHERE {filter} ORDER BY {order} LIMIT ? OFFSET ?"
-                ))?
-                .query_map(
-                    params_from_iter(page_values.iter()),
-                    BookingRecord::from_row,
-                )?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
-            Ok((total, rows))
+            Ok(count_and_page(
+                conn,
+                &format!("{BOOKING_SELECT}, {EVENT_COLUMNS}, {BOOKED_SEATS}"),
+                BOOKING_FROM,
+                filters,
+                order,
+                request,
+                BookingRecord::from_row,
+            )?)
         })
         .await
 }

@@ -12,14 +12,14 @@ use booking_core::api::{
 };
 use booking_core::uk_time::to_uk;
 use rusqlite::types::Value as SqlValue;
-use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
+use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use super::auth::Authed;
 use super::clock::from_unix;
 use super::db::BOOKED_SEATS;
 use super::errors::SandboxError;
 use super::extract::{PathParam, QueryParams};
-use super::pagination::{envelope, PageRequest};
+use super::pagination::{count_and_page, envelope, Filters, PageRequest};
 use super::validate::Validator;
 use super::AppState;
 
@@ -247,47 +247,34 @@ pub(crate) async fn events(
     let request = PageRequest::from_query(&query, &mut validator);
     validator.finish()?;
 
-    let mut filters = vec!["e.start_utc > ?".to_owned()];
-    let mut values = vec![SqlValue::Integer(state.clock.now_secs())];
-    if let Some(course_id) = course_id {
-        filters.push("e.course_id = ?".to_owned());
-        values.push(SqlValue::Integer(course_id));
-    }
-    if let Some(location_id) = location_id {
-        filters.push("e.location_id = ?".to_owned());
-        values.push(SqlValue::Integer(location_id));
-    }
-    if let Some(from) = date_from {
-        filters.push("e.local_date >= ?".to_owned());
-        values.push(SqlValue::Text(from.to_string()));
-    }
-    if let Some(to) = date_to {
-        filters.push("e.local_date <= ?".to_owned());
-        values.push(SqlValue::Text(to.to_string()));
-    }
+    let mut filters = Filters::new("e.start_utc > ?", SqlValue::Integer(state.clock.now_secs()));
+    filters.and_some("e.course_id = ?", course_id.map(SqlValue::Integer));
+    filters.and_some("e.location_id = ?", location_id.map(SqlValue::Integer));
+    filters.and_some(
+        "e.local_date >= ?",
+        date_from.map(|from| SqlValue::Text(from.to_string())),
+    );
+    filters.and_some(
+        "e.local_date <= ?",
+        date_to.map(|to| SqlValue::Text(to.to_string())),
+    );
     if available_only {
-        filters.push(format!("e.capacity > {BOOKED_SEATS}"));
+        filters.and(format!("e.capacity > {BOOKED_SEATS}"));
     }
-    let filter = filters.join(" AND ");
     let direction = if descending { "DESC" } else { "ASC" };
     let booking_url = state.booking_url(&authed.sgi_code);
     let (total, rows) = state
         .db
         .call(move |conn| {
-            let total: i64 = conn
-                .prepare_cached(&format!("SELECT COUNT(*) {EVENT_FROM} WHERE {filter}"))?
-                .query_row(params_from_iter(values.iter()), |row| row.get(0))?;
-            let mut page_values = values;
-            page_values.push(SqlValue::Integer(request.limit()));
-            page_values.push(SqlValue::Integer(request.offset()));
-            let rows = conn
-                .prepare_cached(&format!(
-                    "SELECT {EVENT_COLUMNS}, {BOOKED_SEATS} {EVENT_FROM} WHERE {filter} \
-                     ORDER BY e.start_utc {direction}, e.id {direction} LIMIT ? OFFSET ?"
-                ))?
-                .query_map(params_from_iter(page_values.iter()), EventRow::from_row)?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
-            Ok((total, rows))
+            Ok(count_and_page(
+                conn,
+                &format!("SELECT {EVENT_COLUMNS}, {BOOKED_SEATS}"),
+                EVENT_FROM,
+                filters,
+                &format!("e.start_utc {direction}, e.id {direction}"),
+                request,
+                EventRow::from_row,
+            )?)
         })
         .await?;
     let data = rows.iter().map(|row| row.to_event(&booking_url)).collect();

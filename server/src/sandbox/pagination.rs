@@ -6,6 +6,8 @@
 //! no such page.
 
 use booking_core::api::{Page, PageLinks, PageMeta};
+use rusqlite::types::Value as SqlValue;
+use rusqlite::{params_from_iter, Connection, Row};
 
 use super::extract::QueryParams;
 use super::validate::Validator;
@@ -46,6 +48,63 @@ impl PageRequest {
     pub(crate) fn offset(self) -> i64 {
         (self.page - 1) * self.per_page
     }
+}
+
+/// The `WHERE` clause of a list query, built from the filters the request
+/// names, with its parameters in the same order.
+pub(crate) struct Filters {
+    clauses: Vec<String>,
+    values: Vec<SqlValue>,
+}
+
+impl Filters {
+    /// Starts with one condition and its parameter.
+    pub(crate) fn new(clause: &str, value: SqlValue) -> Filters {
+        Filters {
+            clauses: vec![clause.to_owned()],
+            values: vec![value],
+        }
+    }
+
+    /// Adds a condition without a parameter.
+    pub(crate) fn and(&mut self, clause: impl Into<String>) {
+        self.clauses.push(clause.into());
+    }
+
+    /// Adds a condition with one `?` parameter when the request gave one.
+    pub(crate) fn and_some(&mut self, clause: &str, value: Option<SqlValue>) {
+        if let Some(value) = value {
+            self.clauses.push(clause.to_owned());
+            self.values.push(value);
+        }
+    }
+}
+
+/// Counts the rows `from` and `filters` select, then reads the requested
+/// page of them: `select` columns, in `order`, each row read by `read`.
+pub(crate) fn count_and_page<T>(
+    conn: &Connection,
+    select: &str,
+    from: &str,
+    filters: Filters,
+    order: &str,
+    request: PageRequest,
+    read: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
+) -> rusqlite::Result<(i64, Vec<T>)> {
+    let filter = filters.clauses.join(" AND ");
+    let total: i64 = conn
+        .prepare_cached(&format!("SELECT COUNT(*) {from} WHERE {filter}"))?
+        .query_row(params_from_iter(filters.values.iter()), |row| row.get(0))?;
+    let mut values = filters.values;
+    values.push(SqlValue::Integer(request.limit()));
+    values.push(SqlValue::Integer(request.offset()));
+    let rows = conn
+        .prepare_cached(&format!(
+            "{select} {from} WHERE {filter} ORDER BY {order} LIMIT ? OFFSET ?"
+        ))?
+        .query_map(params_from_iter(values.iter()), read)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok((total, rows))
 }
 
 /// Wraps one page of items in the envelope, with links built from `path`
