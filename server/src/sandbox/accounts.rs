@@ -10,14 +10,15 @@ use booking_core::api::{
     BookingUrl, ClientProfile, CourseCredit, CreditsResponse, Money, Page, TransactionType,
     WalletTransaction,
 };
-use rusqlite::{params, Connection};
+use rusqlite::types::Value as SqlValue;
+use rusqlite::Connection;
 
 use super::auth::Authed;
 use super::catalog::to_u64;
 use super::clock::{from_unix, utc_fixed};
 use super::errors::SandboxError;
 use super::extract::QueryParams;
-use super::pagination::{envelope, PageRequest};
+use super::pagination::{count_and_page, envelope, Filters, PageRequest};
 use super::validate::Validator;
 use super::AppState;
 
@@ -115,23 +116,19 @@ pub(crate) async fn transactions(
     let mut validator = Validator::default();
     let request = PageRequest::from_query(&query, &mut validator);
     validator.finish()?;
-    let account_id = authed.account_id;
-    let (total, data) =
-        state
-            .db
-            .call(move |conn| {
-                let total: i64 = conn.query_row(
-                    "SELECT COUNT(*) FROM wallet_transactions WHERE account_id = ?1",
-                    [account_id],
-                    |row| row.get(0),
-                )?;
-                let data = conn
-                .prepare_cached(
-                    "SELECT id, kind, amount_pence, credits, course_id, booking_id, description, \
-                     balance_after_pence, created_utc FROM wallet_transactions \
-                     WHERE account_id = ?1 ORDER BY id DESC LIMIT ?2 OFFSET ?3",
-                )?
-                .query_map(params![account_id, request.limit(), request.offset()], |row| {
+    let filters = Filters::new("account_id = ?", SqlValue::Integer(authed.account_id));
+    let (total, data) = state
+        .db
+        .call(move |conn| {
+            Ok(count_and_page(
+                conn,
+                "SELECT id, kind, amount_pence, credits, course_id, booking_id, description, \
+                 balance_after_pence, created_utc",
+                "FROM wallet_transactions",
+                filters,
+                "id DESC",
+                request,
+                |row| {
                     let kind: String = row.get(1)?;
                     let amount: Option<i64> = row.get(2)?;
                     let course_id: Option<i64> = row.get(4)?;
@@ -147,11 +144,10 @@ pub(crate) async fn transactions(
                         balance_after: Some(Money(row.get(7)?)),
                         created_at: utc_fixed(from_unix(row.get(8)?)),
                     })
-                })?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
-                Ok((total, data))
-            })
-            .await?;
+                },
+            )?)
+        })
+        .await?;
     Ok(Json(envelope(
         &state,
         "/transactions",

@@ -12,7 +12,7 @@ use booking_core::api::{
 };
 use booking_core::uk_time::to_uk;
 use rusqlite::types::Value as SqlValue;
-use rusqlite::{params, Connection, OptionalExtension, Row};
+use rusqlite::{Connection, OptionalExtension, Row};
 
 use super::auth::Authed;
 use super::clock::from_unix;
@@ -149,19 +149,19 @@ pub(crate) async fn courses(
     let mut validator = Validator::default();
     let request = PageRequest::from_query(&query, &mut validator);
     validator.finish()?;
+    let mut filters = Filters::default();
+    filters.and("active = 1");
     let (total, data) = state
         .db
         .call(move |conn| {
-            let total: i64 =
-                conn.query_row("SELECT COUNT(*) FROM courses WHERE active = 1", [], |row| {
-                    row.get(0)
-                })?;
-            let mut stmt = conn.prepare_cached(
-                "SELECT id, name, description, duration_minutes, cost_pence, requires_review \
-                 FROM courses WHERE active = 1 ORDER BY id LIMIT ?1 OFFSET ?2",
-            )?;
-            let data = stmt
-                .query_map(params![request.limit(), request.offset()], |row| {
+            Ok(count_and_page(
+                conn,
+                "SELECT id, name, description, duration_minutes, cost_pence, requires_review",
+                "FROM courses",
+                filters,
+                "id",
+                request,
+                |row| {
                     Ok(Course {
                         id: to_u64(row.get(0)?),
                         name: row.get(1)?,
@@ -170,9 +170,8 @@ pub(crate) async fn courses(
                         cost_inc_vat: Some(Money(row.get(4)?)),
                         requires_review: row.get(5)?,
                     })
-                })?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
-            Ok((total, data))
+                },
+            )?)
         })
         .await?;
     Ok(Json(envelope(
@@ -192,21 +191,21 @@ pub(crate) async fn locations(
     let (total, data) = state
         .db
         .call(move |conn| {
-            let total: i64 =
-                conn.query_row("SELECT COUNT(*) FROM locations", [], |row| row.get(0))?;
-            let mut stmt = conn.prepare_cached(
-                "SELECT id, name, address FROM locations ORDER BY id LIMIT ?1 OFFSET ?2",
-            )?;
-            let data = stmt
-                .query_map(params![request.limit(), request.offset()], |row| {
+            Ok(count_and_page(
+                conn,
+                "SELECT id, name, address",
+                "FROM locations",
+                Filters::default(),
+                "id",
+                request,
+                |row| {
                     Ok(Location {
                         id: to_u64(row.get(0)?),
                         name: row.get(1)?,
                         address: row.get(2)?,
                     })
-                })?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
-            Ok((total, data))
+                },
+            )?)
         })
         .await?;
     Ok(Json(envelope(

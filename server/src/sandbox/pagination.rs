@@ -51,7 +51,8 @@ impl PageRequest {
 }
 
 /// The `WHERE` clause of a list query, built from the filters the request
-/// names, with its parameters in the same order.
+/// names, with its parameters in the same order. No filter selects every row.
+#[derive(Default)]
 pub(crate) struct Filters {
     clauses: Vec<String>,
     values: Vec<SqlValue>,
@@ -91,7 +92,11 @@ pub(crate) fn count_and_page<T>(
     request: PageRequest,
     read: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
 ) -> rusqlite::Result<(i64, Vec<T>)> {
-    let filter = filters.clauses.join(" AND ");
+    let filter = if filters.clauses.is_empty() {
+        "1".to_owned()
+    } else {
+        filters.clauses.join(" AND ")
+    };
     let total: i64 = conn
         .prepare_cached(&format!("SELECT COUNT(*) {from} WHERE {filter}"))?
         .query_row(params_from_iter(filters.values.iter()), |row| row.get(0))?;
