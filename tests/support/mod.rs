@@ -1,6 +1,8 @@
 //! An in-memory gateway behind the widget's `BookingApi` trait, and helpers
 //! to drive the mounted widget as a person would: find buttons by their
-//! text, type into labelled fields, press keys.
+//! text, type into labelled fields, press keys. Each test file uses a part
+//! of it.
+#![allow(dead_code)]
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
