@@ -182,7 +182,7 @@ test("the seat sells out between choosing and holding: the widget explains and o
   expect((await stack.fillEvent(event.id)).remaining_slots).toBe(0);
   await choice.click();
   await expectStep(page, "There is a problem");
-  await expect(page.getByRole("alert")).not.toBeEmpty();
+  await expect(page.getByRole("alert")).toContainText("This training event is fully booked.");
   await expect(page.getByRole("button", { name: "Try again" })).toBeHidden();
 
   await page.getByRole("button", { name: "Choose another date" }).click();

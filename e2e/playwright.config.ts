@@ -9,6 +9,8 @@ export default defineConfig({
   fullyParallel: false,
   workers: 2,
   retries: 0,
+  // A `test.only` left in a spec would silently skip the rest on CI.
+  forbidOnly: !!process.env.CI,
   timeout: 60_000,
   // Web-first assertions wait this long: generous for a machine whose two
   // cores are shared with builds; a passing test does not wait for it.

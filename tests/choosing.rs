@@ -6,9 +6,11 @@
 
 mod support;
 
+use booking_core::uk_time::{bst_ends, bst_starts, full_date, to_uk, uk_local, zone_label};
 use booking_widget::config::{Prefill, WidgetConfig};
-use wasm_bindgen::JsCast;
+use chrono::Datelike;
 use support::*;
+use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -77,19 +79,18 @@ async fn calendar_labels_days_with_full_dates_and_switches_without_requests() {
     widget.click("Moving & Handling").await;
     widget.click("Any location").await;
     assert_eq!(widget.heading(), "Choose a date and time");
+    let first = event(41, 3, 5, 4);
+    let date = first.start_date.date_naive();
     let day = widget
         .all(".hbg-grid button")
         .into_iter()
         .find(|day| day.get_attribute("aria-disabled").is_none())
         .expect("a day with events");
-    let label = day.get_attribute("aria-label").unwrap();
-    assert!(
-        label.contains("2026") || label.contains("2027"),
-        "full date: {label}"
-    );
-    assert!(
-        label.contains("events") || label.contains("event"),
-        "{label}"
+    assert_eq!(day.get_attribute("data-date"), Some(date.to_string()));
+    assert_eq!(
+        day.get_attribute("aria-label").unwrap(),
+        format!("{}, 2 events, 6 seats", full_date(date)),
+        "the first day with events says its full date, events and seats"
     );
     let tab_stops = widget
         .all(".hbg-grid button")
@@ -99,15 +100,22 @@ async fn calendar_labels_days_with_full_dates_and_switches_without_requests() {
     assert_eq!(tab_stops, 1, "roving tabindex: one day in the tab order");
 
     widget.click("List").await;
-    assert!(widget.text().contains("09:30 to 16:30 GMT") || widget.text().contains("BST"));
+    let zone = zone_label(*first.start_date.offset());
+    let leeds = format!("09:30 to 16:30 {zone}, Leeds, 4 seats left");
+    let york = format!("09:30 to 16:30 {zone}, York, 2 seats left");
+    assert!(widget.text().contains(&leeds), "{leeds} listed");
+    assert!(widget.text().contains(&york), "{york} listed");
     let select: web_sys::HtmlSelectElement = widget.one("select").unchecked_into();
     select.set_value("6");
     select
         .dispatch_event(&web_sys::Event::new("change").unwrap())
         .unwrap();
     settle().await;
-    assert!(!widget.text().contains("Leeds, 4 seats left"));
-    assert!(widget.text().contains("York"));
+    assert!(
+        !widget.text().contains(&leeds),
+        "York's list leaves out Leeds"
+    );
+    assert!(widget.text().contains(&york), "{york} still listed");
     assert_eq!(
         widget.gateway.calls_to("events").len(),
         1,
@@ -181,4 +189,53 @@ async fn preselection_and_prefill_from_the_host_page() {
     widget.choose_event("09:30 to 16:30").await;
     assert_eq!(widget.field("First name").value(), "Sam");
     assert_eq!(widget.field("Email address").value(), "sam@example.com");
+}
+
+#[wasm_bindgen_test]
+async fn an_event_across_a_clock_change_names_both_zones_on_its_first_day() {
+    let soon = now() + chrono::Duration::days(2);
+    let change = [soon.year(), soon.year() + 1]
+        .into_iter()
+        .flat_map(|year| [bst_starts(year), bst_ends(year)])
+        .flatten()
+        .filter(|change| *change > soon)
+        .min()
+        .expect("a clock change ahead");
+    let last_day = to_uk(change).date_naive();
+    let first_day = last_day.pred_opt().unwrap();
+    let mut across = event(51, 0, 5, 5);
+    across.start_date = uk_local(first_day, 9, 30).unwrap();
+    across.end_date = uk_local(last_day, 16, 30).unwrap();
+    let gateway = FakeGateway::new();
+    *gateway.timetable.borrow_mut() = vec![across.clone()];
+    let widget = mount(gateway).await;
+    widget.click("Moving & Handling").await;
+    widget.click("Any location").await;
+
+    let day = |date: chrono::NaiveDate| {
+        widget
+            .one(&format!(".hbg-grid button[data-date='{date}']"))
+            .get_attribute("aria-label")
+            .unwrap()
+    };
+    assert_eq!(
+        day(first_day),
+        format!("{}, 1 event, 5 seats", full_date(first_day))
+    );
+    assert_eq!(
+        day(last_day),
+        format!("{}, no events", full_date(last_day)),
+        "the event is shown once, on the day it starts"
+    );
+    let (before, after) = (
+        zone_label(*across.start_date.offset()),
+        zone_label(*across.end_date.offset()),
+    );
+    assert_ne!(before, after, "the clocks change during the event");
+    widget.click("List").await;
+    let expected = format!(
+        "09:30 {before} to 16:30 {after} (ends {}), Leeds, 5 seats left",
+        full_date(last_day)
+    );
+    assert!(widget.text().contains(&expected), "{expected} listed");
 }

@@ -6,7 +6,6 @@
 
 mod support;
 
-
 use support::*;
 use wasm_bindgen_test::*;
 
@@ -78,9 +77,10 @@ async fn an_expired_hold_keeps_the_form_and_holds_again() {
     let widget = mount(gateway).await;
     widget.hold_first_event().await;
     widget.type_into("First name", "Priya").await;
-    gloo_timers::future::TimeoutFuture::new(2300).await;
-    settle().await;
-    assert_eq!(widget.heading(), "Your seat is no longer held");
+    until("the hold to lapse", 5.0, || {
+        widget.heading() == "Your seat is no longer held"
+    })
+    .await;
     assert!(widget
         .event_names()
         .contains(&"hbg:hold-expired".to_owned()));
@@ -163,4 +163,33 @@ async fn going_offline_shows_a_banner_and_keeps_input() {
     settle().await;
     assert!(banner.hidden());
     assert_eq!(widget.field("First name").value(), "Priya");
+}
+
+#[wasm_bindgen_test]
+async fn five_minutes_before_expiry_the_candidate_is_warned_and_the_host_told() {
+    let gateway = FakeGateway::new();
+    *gateway.hold_seconds.borrow_mut() = Some(301);
+    let widget = mount(gateway).await;
+    widget.hold_first_event().await;
+    let live = widget.one("[aria-live='polite'][aria-atomic='true']");
+    assert!(!live.text_content().unwrap().contains("5 minutes left"));
+    until("the five-minute warning", 5.0, || {
+        live.text_content()
+            .unwrap()
+            .contains("5 minutes left to complete your booking")
+    })
+    .await;
+    let expiring: Vec<String> = widget
+        .events
+        .borrow()
+        .iter()
+        .filter(|event| event.starts_with("hbg:hold-expiring "))
+        .cloned()
+        .collect();
+    assert_eq!(
+        expiring,
+        vec![r#"hbg:hold-expiring {"event_id":41,"minutes_left":5}"#.to_owned()],
+        "one warning, for five minutes, naming the event"
+    );
+    assert_eq!(widget.heading(), "Your details", "the form stays");
 }

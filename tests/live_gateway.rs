@@ -1,7 +1,9 @@
 //! The widget's real HTTP client against a running gateway and sandbox:
-//! a whole booking over the network. `cargo xtask test` starts both and
-//! sets `HBG_TEST_GATEWAY`; without it this file has no tests.
-#![cfg(all(target_arch = "wasm32", live_gateway))]
+//! a whole booking over the network. Built only with the `live-gateway`
+//! feature; `HBG_TEST_GATEWAY` names the gateway's `/api` when it is built.
+//! `cargo xtask test` starts a sandbox and a gateway and runs it as the
+//! README shows.
+#![cfg(target_arch = "wasm32")]
 
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
@@ -64,7 +66,11 @@ async fn a_booking_over_real_http() {
     let document = web_sys::window().unwrap().document().unwrap();
     let root: web_sys::HtmlElement = document.create_element("div").unwrap().unchecked_into();
     document.body().unwrap().append_child(&root).unwrap();
-    let config = serde_json::json!({ "api": env!("HBG_TEST_GATEWAY") });
+    let gateway = env!(
+        "HBG_TEST_GATEWAY",
+        "set HBG_TEST_GATEWAY to a running gateway's /api to build this test"
+    );
+    let config = serde_json::json!({ "api": gateway });
     let _widget = booking_widget::mount(root.clone(), &config.to_string());
 
     until("courses", || button(&root, "Moving & Handling").is_some()).await;

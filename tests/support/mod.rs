@@ -51,6 +51,8 @@ pub struct FakeGateway {
     pub payment_url: RefCell<Option<String>>,
     /// Idempotency keys of create-booking calls.
     pub keys: RefCell<Vec<String>>,
+    /// The events the gateway lists and holds seats on.
+    pub timetable: RefCell<Vec<TrainingEvent>>,
 }
 
 /// Now, as the browser's clock says.
@@ -123,7 +125,17 @@ impl FakeGateway {
     pub fn new() -> Rc<FakeGateway> {
         let gateway = FakeGateway::default();
         *gateway.pay_options.borrow_mut() = vec![PayOption::Credits, PayOption::CandidatePays];
+        *gateway.timetable.borrow_mut() = events();
         Rc::new(gateway)
+    }
+
+    /// The first event of the timetable that `wanted` picks.
+    fn find_event(&self, wanted: impl Fn(&TrainingEvent) -> bool) -> Option<TrainingEvent> {
+        self.timetable
+            .borrow()
+            .iter()
+            .find(|event| wanted(event))
+            .cloned()
     }
 
     fn log(&self, call: String) {
@@ -141,9 +153,8 @@ impl FakeGateway {
     }
 
     fn booking_for(&self, request: &BookingRequest) -> BookingDetail {
-        let event = events()
-            .into_iter()
-            .find(|event| request.hold_ref == format!("ref-{}", event.id))
+        let event = self
+            .find_event(|event| request.hold_ref == format!("ref-{}", event.id))
             .unwrap_or_else(|| event(41, 3, 5, 4));
         let pending = request.pay_option == PayOption::CandidatePays;
         BookingDetail {
@@ -217,7 +228,7 @@ impl BookingApi for FakeGateway {
 
     fn training_events(&self, course_id: u64) -> ApiFuture<'_, Vec<TrainingEvent>> {
         self.log(format!("events {course_id}"));
-        ready(Ok(events()))
+        ready(Ok(self.timetable.borrow().clone()))
     }
 
     fn hold(&self, request: HoldRequest) -> ApiFuture<'_, HeldSeat> {
@@ -228,9 +239,8 @@ impl BookingApi for FakeGateway {
         let scripted = self.holds.borrow_mut().pop_front();
         let seconds = self.hold_seconds.borrow().unwrap_or(1800);
         ready(scripted.unwrap_or_else(|| {
-            let event = events()
-                .into_iter()
-                .find(|event| event.id == request.event_id)
+            let event = self
+                .find_event(|event| event.id == request.event_id)
                 .expect("a known event");
             Ok(HeldSeat {
                 hold_ref: format!("ref-{}", event.id),
@@ -358,12 +368,47 @@ pub async fn mount(gateway: Rc<FakeGateway>) -> Mounted {
     mount_with(gateway, WidgetConfig::default()).await
 }
 
-/// Lets spawned tasks, effects and animation frames run.
+/// Microtask rounds a reaction may take: an intent, its effect, the
+/// in-memory gateway's answer, the outcome and the DOM update each take one
+/// or two.
+const TICKS: usize = 12;
+
+/// Lets the widget finish reacting to what the test did: spawned tasks and
+/// effects (microtasks), then the animation frame in which focus moves, then
+/// whatever that started. No fixed sleeps: a settled widget costs a frame
+/// or two, not a timer.
 pub async fn settle() {
-    for _ in 0..6 {
-        leptos::task::tick().await;
-        gloo_timers::future::TimeoutFuture::new(20).await;
+    for _ in 0..2 {
+        for _ in 0..TICKS {
+            leptos::task::tick().await;
+        }
+        next_frame().await;
     }
+    for _ in 0..TICKS {
+        leptos::task::tick().await;
+    }
+}
+
+/// Resolves at the browser's next animation frame.
+pub async fn next_frame() {
+    let frame = js_sys::Promise::new(&mut |resolve, _| {
+        let _ = web_sys::window().unwrap().request_animation_frame(&resolve);
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(frame).await;
+}
+
+/// Waits until `ready` holds, checking at every animation frame for up to
+/// `seconds`, for what runs on a real timer (the hold's one-second tick).
+pub async fn until(what: &str, seconds: f64, ready: impl Fn() -> bool) {
+    let deadline = js_sys::Date::now() + seconds * 1000.0;
+    while !ready() {
+        assert!(
+            js_sys::Date::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        next_frame().await;
+    }
+    settle().await;
 }
 
 impl Mounted {
