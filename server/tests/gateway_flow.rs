@@ -5,6 +5,7 @@
 mod gateway_support;
 
 use booking_core::api::PayOption;
+use booking_core::redirect::PaymentRedirectPolicy;
 use gateway_support::{Stack, Widget, HOST_ORIGIN, OPENING_BALANCE_PENCE, OPENING_CREDITS};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
@@ -105,6 +106,14 @@ async fn every_allowed_pay_option_books_through_the_gateway() {
             assert!(
                 url.starts_with(&format!("{}/checkout/", stack.sandbox.url())),
                 "{url}"
+            );
+            // The widget, given the gateway's payment origins, opens it.
+            let options = widget.get("/options").await;
+            let origins: Vec<String> =
+                serde_json::from_value(options.body["payment_origins"].clone()).unwrap();
+            assert_eq!(
+                PaymentRedirectPolicy::new(origins).check(url).as_deref(),
+                Ok(url)
             );
         } else {
             assert_eq!(booking["booking_status"], "booked", "{option}");
