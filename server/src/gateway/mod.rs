@@ -31,7 +31,7 @@ use std::time::Duration;
 use axum::extract::{ConnectInfo, MatchedPath, Request, State};
 use axum::http::header::{CACHE_CONTROL, HOST, ORIGIN, RETRY_AFTER, X_CONTENT_TYPE_OPTIONS};
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode};
-use axum::middleware::{from_fn, from_fn_with_state, Next};
+use axum::middleware::{from_fn_with_state, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
@@ -61,6 +61,7 @@ pub use config::{ConfigError, Credentials, GatewayArgs, GatewayConfig, Secret};
 pub use policy::AgencyContact;
 
 use crate::background::Background;
+use crate::json_errors::{json_errors, Wording};
 use booking_core::widget_api::{IDEMPOTENCY_HEADER, SESSION_HEADER};
 use cache::ReadCache;
 use errors::GatewayError;
@@ -188,7 +189,10 @@ fn router(config: &GatewayConfig, state: Arc<AppState>) -> Router {
         .layer(from_fn_with_state(state.clone(), rate_limit))
         .layer(from_fn_with_state(state.clone(), origin_check))
         .layer(cors)
-        .layer(from_fn(errors::json_errors))
+        .layer(from_fn_with_state(
+            errors::json_error_message as Wording,
+            json_errors,
+        ))
         .layer(CompressionLayer::new())
         .layer(SetResponseHeaderLayer::overriding(
             CACHE_CONTROL,
