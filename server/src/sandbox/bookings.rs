@@ -459,24 +459,7 @@ fn book(
 ) -> Result<i64, SandboxError> {
     let hold = load_hold(conn, account_id, &input.hold_hash)?
         .ok_or_else(|| SandboxError::invalid("hold_hash", "The selected hold hash is invalid."))?;
-    if hold.used_utc.is_some() {
-        return Err(SandboxError::invalid(
-            "hold_hash",
-            "This hold has already been used for a booking.",
-        ));
-    }
-    if hold.released_utc.is_some() {
-        return Err(SandboxError::invalid(
-            "hold_hash",
-            "This hold has been released.",
-        ));
-    }
-    if hold.expires_utc <= now {
-        return Err(SandboxError::invalid(
-            "hold_hash",
-            "This hold has expired. Hold a seat again.",
-        ));
-    }
+    hold.check_live(now)?;
     let event_id = hold.event_id;
     let hold_id = hold.id;
     let event = load_event(conn, event_id)?
