@@ -282,7 +282,7 @@ pub struct GatewayArgs {
     /// Upstream request timeout in seconds [default: 10].
     #[arg(long)]
     pub upstream_timeout: Option<f64>,
-    /// Seconds courses, locations and the profile are cached [default: 300].
+    /// Seconds courses and the profile are cached [default: 300].
     #[arg(long)]
     pub catalogue_ttl: Option<f64>,
     /// Seconds training events are cached [default: 10].

@@ -173,9 +173,7 @@ fn router(config: &GatewayConfig, state: Arc<AppState>) -> Router {
     let api = Router::new()
         .route("/options", get(routes::options))
         .route("/courses", get(routes::courses))
-        .route("/locations", get(routes::locations))
         .route("/training-events", get(routes::training_events))
-        .route("/training-events/{id}", get(routes::training_event))
         .route("/holds", post(routes::hold))
         .route("/holds/release", post(routes::release_beacon))
         .route(
