@@ -62,6 +62,7 @@ pub use policy::AgencyContact;
 
 use crate::background::Background;
 use crate::json_errors::{json_errors, Wording};
+use booking_core::redirect::parse_origin;
 use booking_core::widget_api::{IDEMPOTENCY_HEADER, SESSION_HEADER};
 use cache::ReadCache;
 use errors::GatewayError;
@@ -248,11 +249,19 @@ fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
 }
 
 /// Whether `origin` (`scheme://authority`) names the same authority as a
-/// `Host` header.
+/// `Host` header, both read by `booking_core::redirect` (case and a default
+/// port do not matter).
 pub(crate) fn same_authority(origin: &str, host: &str) -> bool {
-    origin
-        .split_once("://")
-        .is_some_and(|(_, authority)| authority.eq_ignore_ascii_case(host))
+    let Some((scheme, _)) = origin.split_once("://") else {
+        return false;
+    };
+    match (
+        parse_origin(origin),
+        parse_origin(&format!("{scheme}://{host}")),
+    ) {
+        (Ok(origin), Ok(host)) => origin == host,
+        _ => false,
+    }
 }
 
 /// 403 for an `/api` request whose `Origin` is neither the gateway's own nor
@@ -403,5 +412,21 @@ mod tests {
         assert!(same_authority("https://Booking.example", "booking.example"));
         assert!(!same_authority("http://127.0.0.1:8081", "127.0.0.1:8080"));
         assert!(!same_authority("null", "127.0.0.1:8080"));
+        assert!(same_authority(
+            "https://booking.example:443",
+            "Booking.example"
+        ));
+        assert!(!same_authority(
+            "https://booking.example",
+            "booking.example/x"
+        ));
+        assert!(!same_authority(
+            "https://booking.example",
+            "tom@booking.example"
+        ));
+        assert!(!same_authority(
+            "https://booking.example/",
+            "booking.example:"
+        ));
     }
 }
