@@ -58,7 +58,9 @@ pub enum RedirectRefused {
     /// Whitespace, a control character, a backslash or a non-ASCII character.
     ForbiddenCharacter,
     /// Not `https` (including `javascript:`, `data:`, relative and
-    /// protocol-relative URLs), and not an allowed loopback `http` origin.
+    /// protocol-relative URLs), and not an allowed loopback `http` origin;
+    /// from [`split_url`], [`origin_of`] and [`parse_origin`], which read
+    /// `http` too: neither `http` nor `https`.
     NotHttps,
     /// No host after the scheme.
     MissingHost,
