@@ -261,7 +261,7 @@ pub struct GatewayArgs {
     #[arg(long, value_delimiter = ',')]
     pub pay_options: Option<Vec<String>>,
     /// Origins a payment URL may point at, comma-separated: https, or http on
-    /// 127.0.0.1, localhost or [::1] [default: https://checkout.stripe.com].
+    /// `127.0.0.1`, `localhost` or `[::1]` [default: https://checkout.stripe.com].
     #[arg(long, value_delimiter = ',')]
     pub payment_origins: Option<Vec<String>>,
     /// Person at the agency, added to every booking.
