@@ -18,14 +18,18 @@
 //! * Whitespace, control characters, backslashes and non-ASCII characters
 //!   anywhere are refused: browsers strip or reinterpret them, which is how
 //!   look-alike URLs get through naive checks.
+//! * The servers read URLs and origins with the same parser ([`split_url`],
+//!   [`origin_of`], [`parse_origin`], [`parse_payment_origin`]), so the
+//!   gateway accepts as a payment origin exactly what the widget honours,
+//!   and a URL the servers accept is one the widget can read.
 
 use std::fmt;
 
 /// The origin of Stripe Checkout, the only payment page allowed by default.
 pub const STRIPE_CHECKOUT_ORIGIN: &str = "https://checkout.stripe.com";
 
-/// Hosts for which an `http://` allow-list entry is honoured.
-const LOOPBACK_HOSTS: [&str; 3] = ["127.0.0.1", "localhost", "[::1]"];
+/// Hosts for which an `http://` payment origin is honoured (a local sandbox).
+pub const LOOPBACK_HOSTS: [&str; 3] = ["127.0.0.1", "localhost", "[::1]"];
 
 /// The payment pages the widget may redirect to. Configuration: Stripe
 /// Checkout by default, the sandbox's own checkout page in the demo.
@@ -54,7 +58,9 @@ pub enum RedirectRefused {
     /// Whitespace, a control character, a backslash or a non-ASCII character.
     ForbiddenCharacter,
     /// Not `https` (including `javascript:`, `data:`, relative and
-    /// protocol-relative URLs), and not an allowed loopback `http` origin.
+    /// protocol-relative URLs), and not an allowed loopback `http` origin;
+    /// from [`split_url`], [`origin_of`] and [`parse_origin`], which read
+    /// `http` too: neither `http` nor `https`.
     NotHttps,
     /// No host after the scheme.
     MissingHost,
@@ -64,6 +70,9 @@ pub enum RedirectRefused {
     MalformedHost,
     /// The port is not a number from 0 to 65535.
     BadPort,
+    /// Something after an origin that must stand alone: a path other than
+    /// `/`, a query or a fragment.
+    NotAnOrigin,
     /// A well-formed origin that is not on the allow-list.
     NotAllowed {
         /// The refused origin, canonical form.
@@ -90,6 +99,9 @@ impl fmt::Display for RedirectRefused {
             RedirectRefused::UserInfo => f.write_str("payment URL has user info"),
             RedirectRefused::MalformedHost => f.write_str("payment URL host is malformed"),
             RedirectRefused::BadPort => f.write_str("payment URL port is malformed"),
+            RedirectRefused::NotAnOrigin => {
+                f.write_str("origin has a path, query or fragment after it")
+            }
             RedirectRefused::NotAllowed { origin } => {
                 write!(f, "payment URL origin {origin} is not allowed")
             }
@@ -219,6 +231,57 @@ fn parse_port(digits: &str) -> Result<u16, RedirectRefused> {
     digits.parse().map_err(|_| RedirectRefused::BadPort)
 }
 
+/// An origin with nothing after it but an optional `/`.
+fn bare_origin(value: &str) -> Result<Origin, RedirectRefused> {
+    let (origin, rest) = parse(value)?;
+    if rest.is_empty() || rest == "/" {
+        Ok(origin)
+    } else {
+        Err(RedirectRefused::NotAnOrigin)
+    }
+}
+
+/// A bare origin that is `https`, or `http` on a loopback host.
+fn payment_origin(value: &str) -> Result<Origin, RedirectRefused> {
+    let origin = bare_origin(value)?;
+    if origin.https || LOOPBACK_HOSTS.contains(&origin.host.as_str()) {
+        Ok(origin)
+    } else {
+        Err(RedirectRefused::NotHttps)
+    }
+}
+
+/// Reads an absolute `http` or `https` URL with the parser the payment
+/// policy uses: its origin in canonical form (lower case, default port
+/// dropped) and the rest (empty or starting with `/`, `?` or `#`) exactly as
+/// written. Any host is accepted, over `http` too: this reads a URL, it does
+/// not decide whether the widget may be sent there.
+pub fn split_url(url: &str) -> Result<(String, &str), RedirectRefused> {
+    let (origin, rest) = parse(url)?;
+    Ok((origin.to_string(), rest))
+}
+
+/// The canonical origin of an absolute `http` or `https` URL (see
+/// [`split_url`]).
+pub fn origin_of(url: &str) -> Result<String, RedirectRefused> {
+    split_url(url).map(|(origin, _)| origin)
+}
+
+/// An origin as written in a configuration, `scheme://host[:port]` with at
+/// most a trailing `/`, in canonical form. Any host, over `http` too.
+pub fn parse_origin(value: &str) -> Result<String, RedirectRefused> {
+    bare_origin(value).map(|origin| origin.to_string())
+}
+
+/// A payment page origin as written in a configuration, in canonical form,
+/// if the widget honours it: a bare origin (see [`parse_origin`]) that is
+/// `https`, or `http` on one of the [`LOOPBACK_HOSTS`]. An entry refused
+/// here never matches in a [`PaymentRedirectPolicy`]; one accepted here
+/// matches every URL on that origin, written as given or in canonical form.
+pub fn parse_payment_origin(value: &str) -> Result<String, RedirectRefused> {
+    payment_origin(value).map(|origin| origin.to_string())
+}
+
 impl PaymentRedirectPolicy {
     /// A policy allowing these origins.
     pub fn new<I, S>(allowed_origins: I) -> PaymentRedirectPolicy
@@ -233,12 +296,9 @@ impl PaymentRedirectPolicy {
 
     /// The allow-list entries that can match, as parsed origins.
     fn usable_origins(&self) -> impl Iterator<Item = Origin> + '_ {
-        self.allowed_origins.iter().filter_map(|entry| {
-            let (origin, rest) = parse(entry).ok()?;
-            let bare = rest.is_empty() || rest == "/";
-            let secure_enough = origin.https || LOOPBACK_HOSTS.contains(&origin.host.as_str());
-            (bare && secure_enough).then_some(origin)
-        })
+        self.allowed_origins
+            .iter()
+            .filter_map(|entry| payment_origin(entry).ok())
     }
 
     /// Accepts a payment URL, returning it with a canonical origin, or says
@@ -423,6 +483,139 @@ mod tests {
         ];
         for (url, reason) in refused {
             assert_eq!(policy.check(url), Err(reason), "{url}");
+        }
+    }
+
+    #[test]
+    fn urls_are_read_with_the_policy_s_parser_on_any_host() {
+        use RedirectRefused::*;
+        assert_eq!(
+            split_url("HTTP://Agency.Example:80/Booked?x=1#top"),
+            Ok(("http://agency.example".to_owned(), "/Booked?x=1#top"))
+        );
+        assert_eq!(
+            split_url("https://tdta.hbcompliance.co.uk/api/v1/"),
+            Ok(("https://tdta.hbcompliance.co.uk".to_owned(), "/api/v1/"))
+        );
+        assert_eq!(
+            origin_of("https://www.agency.example:443/booked").as_deref(),
+            Ok("https://www.agency.example")
+        );
+        assert_eq!(
+            origin_of("http://sandbox.example:8080?x").as_deref(),
+            Ok("http://sandbox.example:8080")
+        );
+        for (url, reason) in [
+            ("", Empty),
+            ("javascript:alert(1)", NotHttps),
+            ("/relative", NotHttps),
+            ("//agency.example/", NotHttps),
+            ("https://", MissingHost),
+            ("https://user@agency.example/", UserInfo),
+            ("https://agency.example/ x", ForbiddenCharacter),
+            ("https://agency.example\\@evil.example/", ForbiddenCharacter),
+            ("https://agency_example/", MalformedHost),
+            ("https://agency.example:99999/", BadPort),
+        ] {
+            assert_eq!(origin_of(url), Err(reason), "{url:?}");
+        }
+    }
+
+    #[test]
+    fn configured_origins_stand_alone_and_are_canonical() {
+        use RedirectRefused::*;
+        for (value, origin) in [
+            (
+                "https://www.Agency.example:443/",
+                "https://www.agency.example",
+            ),
+            ("http://127.0.0.1:8081", "http://127.0.0.1:8081"),
+            ("http://agency.test", "http://agency.test"),
+            ("https://[::1]:8443", "https://[::1]:8443"),
+        ] {
+            assert_eq!(parse_origin(value).as_deref(), Ok(origin), "{value}");
+        }
+        for (value, reason) in [
+            ("https://www.agency.example/booking", NotAnOrigin),
+            ("https://www.agency.example/?x=1", NotAnOrigin),
+            ("https://www.agency.example#top", NotAnOrigin),
+            ("https://www.agency.example//", NotAnOrigin),
+            ("www.agency.example", NotHttps),
+            ("ftp://files.example", NotHttps),
+            ("https://tom@www.agency.example", UserInfo),
+        ] {
+            assert_eq!(parse_origin(value), Err(reason), "{value}");
+        }
+    }
+
+    #[test]
+    fn payment_origins_are_https_or_loopback_http() {
+        use RedirectRefused::*;
+        for (value, origin) in [
+            ("https://checkout.stripe.com", "https://checkout.stripe.com"),
+            (
+                "HTTPS://Checkout.Stripe.com:443/",
+                "https://checkout.stripe.com",
+            ),
+            (
+                "https://pay.agency.example:8443",
+                "https://pay.agency.example:8443",
+            ),
+            ("http://127.0.0.1:8081", "http://127.0.0.1:8081"),
+            ("http://LOCALHOST:3000/", "http://localhost:3000"),
+            ("http://[::1]:9000", "http://[::1]:9000"),
+        ] {
+            assert_eq!(
+                parse_payment_origin(value).as_deref(),
+                Ok(origin),
+                "{value}"
+            );
+        }
+        for (value, reason) in [
+            ("http://sandbox.example:8080", NotHttps),
+            ("http://checkout.stripe.com", NotHttps),
+            ("http://127.0.0.2:8081", NotHttps),
+            ("http://0.0.0.0:8081", NotHttps),
+            ("https://checkout.stripe.com/c/pay", NotAnOrigin),
+            ("checkout.stripe.com", NotHttps),
+        ] {
+            assert_eq!(parse_payment_origin(value), Err(reason), "{value}");
+        }
+    }
+
+    #[test]
+    fn a_payment_origin_is_honoured_exactly_when_it_is_accepted() {
+        let schemes = ["https://", "http://", "HTTP://", "ftp://", ""];
+        let hosts = [
+            "checkout.stripe.com",
+            "Sandbox.Example",
+            "127.0.0.1",
+            "localhost",
+            "[::1]",
+            "10.0.0.5",
+            "",
+        ];
+        let ports = ["", ":443", ":80", ":8081", ":x"];
+        let rests = ["", "/", "/pay", "?x", "#f"];
+        for scheme in schemes {
+            for host in hosts {
+                for port in ports {
+                    for rest in rests {
+                        let entry = format!("{scheme}{host}{port}{rest}");
+                        let honoured = PaymentRedirectPolicy::new([entry.as_str()])
+                            .check(&entry)
+                            .is_ok();
+                        let accepted = parse_payment_origin(&entry);
+                        assert_eq!(accepted.is_ok(), honoured, "{entry:?}: {accepted:?}");
+                        if let Ok(canonical) = accepted {
+                            let page = format!("{canonical}/checkout/1");
+                            let policy = PaymentRedirectPolicy::new([canonical]);
+                            assert!(policy.check(&entry).is_ok(), "{entry:?}");
+                            assert_eq!(policy.check(&page), Ok(page.clone()));
+                        }
+                    }
+                }
+            }
         }
     }
 

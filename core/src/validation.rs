@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::api::{ClientProfile, CreditsResponse, Money, PayOption, ValidationError};
+use crate::api::{Money, PayOption, ValidationError};
 
 /// Longest first or last name accepted, in characters.
 pub const NAME_MAX_CHARS: usize = 100;
@@ -455,21 +455,6 @@ pub struct AccountFacts {
     pub balance: Option<Money>,
 }
 
-impl AccountFacts {
-    /// Gathers the facts from whatever the gateway let the widget read.
-    pub fn from_account(
-        profile: Option<&ClientProfile>,
-        credits: Option<&CreditsResponse>,
-        course_id: u64,
-    ) -> AccountFacts {
-        AccountFacts {
-            invoice_payments: profile.map(|p| p.invoice_payments),
-            credits_for_course: credits.map(|c| c.credits_for(course_id)),
-            balance: credits.map(|c| c.booking_money_balance),
-        }
-    }
-}
-
 /// One way to pay, as the payment step offers it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PayOptionOffer {
@@ -532,6 +517,7 @@ pub fn offered_pay_options(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::CreditsResponse;
 
     fn form(first: &str, last: &str, email: &str, phone: &str, role: &str) -> CandidateForm {
         CandidateForm {
@@ -807,17 +793,22 @@ mod tests {
     }
 
     #[test]
-    fn account_facts_come_from_profile_and_credits() {
+    fn the_widget_knows_no_account_facts_so_every_allowed_option_is_usable() {
+        let facts = AccountFacts::default();
+        assert_eq!(facts.invoice_payments, None);
+        assert_eq!(facts.credits_for_course, None);
+        assert_eq!(facts.balance, None);
         let credits: CreditsResponse = serde_json::from_str(
             r#"{"booking_credits":[{"course_id":2,"course_name":"M&H","credits":6}],
                 "booking_money_balance":412.5,"currency":"GBP"}"#,
         )
         .unwrap();
-        let facts = AccountFacts::from_account(None, Some(&credits), 2);
-        assert_eq!(facts.credits_for_course, Some(6));
-        assert_eq!(facts.balance, Some(Money(41250)));
-        assert_eq!(facts.invoice_payments, None);
-        let other_course = AccountFacts::from_account(None, Some(&credits), 3);
-        assert_eq!(other_course.credits_for_course, Some(0));
+        assert_eq!(credits.credits_for(2), 6);
+        assert_eq!(credits.booking_money_balance, Money(41250));
+        assert_eq!(credits.credits_for(3), 0);
+        let offers = offered_pay_options(&PayOption::KNOWN, &facts, Money(1_000_000));
+        assert!(offers
+            .iter()
+            .all(|offer| offer.usable && offer.reason.is_none()));
     }
 }

@@ -9,9 +9,7 @@
 //! | --- | --- | --- | --- |
 //! | GET | `/api/options` | | [`WidgetOptions`] (with a new session when none was sent) |
 //! | GET | `/api/courses` | | `[Course]` |
-//! | GET | `/api/locations` | | `[Location]` |
 //! | GET | `/api/training-events?course_id=&location_id=` | | `[TrainingEvent]`, every upcoming page |
-//! | GET | `/api/training-events/{id}` | | `TrainingEventDetail` |
 //! | POST | `/api/holds` | [`HoldRequest`] | [`HeldSeat`]; 409 [`SeatTaken`] |
 //! | DELETE | `/api/holds/{hold_ref}` | | 204 |
 //! | POST | `/api/holds/release` | [`ReleaseBeacon`] as `text/plain` | 204 (for `navigator.sendBeacon`) |

@@ -2,7 +2,7 @@
 //! allowed origin followed by `/`, `?`, `#` or nothing, and every such URL
 //! with ordinary characters passes.
 
-use booking_core::redirect::PaymentRedirectPolicy;
+use booking_core::redirect::{origin_of, parse_payment_origin, PaymentRedirectPolicy};
 use proptest::prelude::*;
 
 const ALLOWED: [&str; 2] = ["https://checkout.stripe.com", "http://127.0.0.1:8080"];
@@ -104,6 +104,33 @@ proptest! {
     ) {
         let url = format!("{origin}{rest}");
         prop_assert_eq!(policy().check(&url), Ok(url.clone()));
+    }
+
+    /// A configured payment origin is accepted exactly when the widget's
+    /// policy honours it, and its canonical form is honoured for the same
+    /// URLs: what a gateway accepts at start-up, the widget accepts.
+    #[test]
+    fn payment_origins_are_accepted_exactly_when_honoured(
+        entry in prop_oneof![any::<String>(), near_misses(), "[ -~]{0,40}"],
+        url in prop_oneof![near_misses(), "[ -~]{0,40}"],
+    ) {
+        let as_written = PaymentRedirectPolicy::new([entry.as_str()]);
+        let accepted = parse_payment_origin(&entry);
+        prop_assert_eq!(accepted.is_ok(), as_written.check(&entry).is_ok(), "{:?}", entry);
+        if let Ok(canonical) = accepted {
+            let canonical = PaymentRedirectPolicy::new([canonical]);
+            prop_assert_eq!(canonical.check(&url), as_written.check(&url), "{:?} {:?}", entry, url);
+        }
+    }
+
+    /// An accepted payment URL's origin, as the servers read it, is the
+    /// allowed origin it was accepted for.
+    #[test]
+    fn origin_of_an_accepted_url_is_its_allowed_origin(url in prop_oneof![near_misses(), "[ -~]{0,40}"]) {
+        if policy().check(&url).is_ok() {
+            let origin = origin_of(&url);
+            prop_assert!(origin.as_deref().is_ok_and(|origin| ALLOWED.contains(&origin)), "{:?}: {:?}", url, origin);
+        }
     }
 
     /// Anything wrapped around an allowed host that changes it is refused.

@@ -15,6 +15,7 @@ use tokio::net::TcpListener;
 
 pub mod background;
 pub mod gateway;
+mod json_errors;
 pub mod sandbox;
 
 /// Command line of `booking-server`.

@@ -26,12 +26,8 @@ async fn a_hundred_sessions_loading_the_first_steps_cost_a_handful_of_upstream_c
         tasks.push(tokio::spawn(async move {
             let widget = Widget::start(client, &base).await;
             let events_path = format!("/training-events?course_id={course}");
-            let (courses, locations, events) = tokio::join!(
-                widget.get("/courses"),
-                widget.get("/locations"),
-                widget.get(&events_path),
-            );
-            for reply in [&courses, &locations, &events] {
+            let (courses, events) = tokio::join!(widget.get("/courses"), widget.get(&events_path));
+            for reply in [&courses, &events] {
                 assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
             }
             events.body.as_array().map_or(0, Vec::len)
@@ -47,17 +43,11 @@ async fn a_hundred_sessions_loading_the_first_steps_cost_a_handful_of_upstream_c
         *per_path.entry(call.path.clone()).or_default() += 1;
     }
     println!(
-        "{SESSIONS} sessions x 4 widget requests: {} upstream calls {per_path:?}",
+        "{SESSIONS} sessions x 3 widget requests: {} upstream calls {per_path:?}",
         seen.len()
     );
-    for path in [
-        "/auth/token",
-        "/profile",
-        "/courses",
-        "/locations",
-        "/training-events",
-    ] {
+    for path in ["/auth/token", "/profile", "/courses", "/training-events"] {
         assert_eq!(per_path.get(path), Some(&1), "{path}: {per_path:?}");
     }
-    assert_eq!(seen.len(), 5, "{per_path:?}");
+    assert_eq!(seen.len(), 4, "{per_path:?}");
 }

@@ -181,6 +181,8 @@ async fn nothing_else_of_the_upstream_api_is_reachable() {
     let widget = stack.widget().await;
     stack.proxy.clear();
     for path in [
+        "/locations",
+        "/training-events/1",
         "/credits",
         "/profile",
         "/transactions",

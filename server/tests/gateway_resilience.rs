@@ -20,11 +20,10 @@ const COURSE: u64 = 4;
 #[tokio::test]
 async fn the_token_is_refreshed_once_the_sandbox_clock_passes_its_lifetime() {
     let stack = Stack::start().await;
-    let event_id = stack.create_event(COURSE, 10).await;
     let widget = stack.widget().await;
     assert_eq!(
         widget
-            .get(&format!("/training-events/{event_id}"))
+            .get(&format!("/training-events?course_id={COURSE}"))
             .await
             .status,
         StatusCode::OK
@@ -55,9 +54,15 @@ async fn the_token_is_refreshed_once_the_sandbox_clock_passes_its_lifetime() {
         "no new exchange"
     );
 
-    // The refreshed token keeps working.
-    let again = widget.get(&format!("/training-events/{event_id}")).await;
+    // The refreshed token keeps working (a list not read before, so the
+    // upstream is asked).
+    let again = widget
+        .get(&format!(
+            "/training-events?course_id={COURSE}&location_id=1"
+        ))
+        .await;
     assert_eq!(again.status, StatusCode::OK);
+    assert_eq!(stack.proxy.count(Method::GET, "/training-events"), 2);
     assert_eq!(stack.proxy.count(Method::POST, "/auth/refresh"), 1);
 }
 
@@ -138,7 +143,7 @@ async fn an_upstream_server_error_is_a_502_json() {
     let stack = Stack::start().await;
     let widget = stack.widget().await;
     stack.proxy.set_mode(Mode::Fail(500));
-    let failed = widget.get("/locations").await;
+    let failed = widget.get("/courses").await;
     assert_eq!(failed.status, StatusCode::BAD_GATEWAY, "{}", failed.text);
     assert_eq!(failed.headers["content-type"], "application/json");
     assert!(
@@ -146,7 +151,7 @@ async fn an_upstream_server_error_is_a_502_json() {
         "the upstream body is not passed on"
     );
     stack.proxy.set_mode(Mode::Pass);
-    assert_eq!(widget.get("/locations").await.status, StatusCode::OK);
+    assert_eq!(widget.get("/courses").await.status, StatusCode::OK);
 }
 
 #[tokio::test]
@@ -180,7 +185,7 @@ async fn reads_are_answered_from_cache_while_the_upstream_rate_limits() {
     );
 
     // Nothing cached for this one: a long Retry-After is passed on.
-    let uncached = widget.get("/training-events/999").await;
+    let uncached = widget.get("/training-events?course_id=999").await;
     assert_eq!(
         uncached.status,
         StatusCode::SERVICE_UNAVAILABLE,

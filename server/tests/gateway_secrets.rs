@@ -2,7 +2,8 @@
 //! file and the environment, runs a whole booking session against the
 //! sandbox (through a counting proxy that notes every token the sandbox
 //! issues); then no response body or header, and no log line, holds a
-//! credential, a token or a candidate's personal data.
+//! credential, a token or a candidate's personal data. A setting the
+//! widget would refuse stops the binary before it listens.
 
 mod gateway_support;
 
@@ -140,9 +141,7 @@ async fn no_credential_token_or_personal_data_leaks_into_responses_or_logs() {
     for path in [
         "/options".to_owned(),
         "/courses".to_owned(),
-        "/locations".to_owned(),
         "/training-events?course_id=1".to_owned(),
-        format!("/training-events/{event_id}"),
     ] {
         replies.push(widget.get(&path).await);
     }
@@ -259,4 +258,61 @@ async fn no_credential_token_or_personal_data_leaks_into_responses_or_logs() {
             .any(|line| line.contains("request{id=") && !line.contains("request{id=-")),
         "request lines carry a request id: {log}"
     );
+}
+
+/// A payment origin the widget would never open stops the binary before it
+/// listens, with a message naming the setting and without the secrets.
+#[test]
+fn a_payment_origin_the_widget_would_refuse_stops_the_binary() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_booking-server"))
+        .args([
+            "gateway",
+            "--listen",
+            "127.0.0.1:0",
+            "--payment-origins",
+            "https://checkout.stripe.com,http://pay.agency.example",
+        ])
+        .env("HBG_CLIENT_ID", "HB-00417")
+        .env("HBG_API_KEY", "refusal-test-api-key")
+        .env("HBG_GATEWAY_KEY", SIGNING_KEY)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if started.elapsed() > Duration::from_secs(30) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the gateway did not stop");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut stdout = String::new();
+    let mut stderr = String::new();
+    child
+        .stdout
+        .take()
+        .expect("stdout")
+        .read_to_string(&mut stdout)
+        .expect("stdout");
+    child
+        .stderr
+        .take()
+        .expect("stderr")
+        .read_to_string(&mut stderr)
+        .expect("stderr");
+    assert!(!status.success());
+    assert_eq!(stdout, "", "nothing is announced");
+    assert!(
+        stderr.contains(
+            "gateway configuration: payment_origins: \"http://pay.agency.example\" would be refused by the widget"
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("refusal-test-api-key"), "{stderr}");
+    assert!(!stderr.contains(SIGNING_KEY), "{stderr}");
 }

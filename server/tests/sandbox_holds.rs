@@ -119,7 +119,14 @@ async fn an_expired_hold_stops_counting_and_cannot_be_booked() {
         .delete(&demo, &format!("/training-events/hold/{hash}"))
         .await;
     assert_eq!(release.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(release.body["message"], "This hold has expired.");
+    assert_eq!(
+        release.body["message"],
+        "This hold has expired. Hold a seat again."
+    );
+    assert_eq!(
+        release.body["errors"]["hold_hash"],
+        json!(["This hold has expired. Hold a seat again."])
+    );
 }
 
 #[tokio::test]
@@ -144,7 +151,7 @@ async fn releasing_frees_the_seat() {
     assert_eq!(book.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(
         book.body["errors"]["hold_hash"],
-        json!(["This hold has been released."])
+        json!(["This hold has already been released."])
     );
     assert_eq!(h.hold(&noinv, event).await.status, StatusCode::OK);
     let unknown = h

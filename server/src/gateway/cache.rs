@@ -4,8 +4,8 @@
 //! 60 requests a minute per client IP, so reads are shared:
 //!
 //! * answers are cached by key (the upstream path plus its normalised query)
-//!   as the JSON bytes the widget gets: catalogue reads (courses, locations,
-//!   the account profile) for minutes, training events for seconds;
+//!   as the JSON bytes the widget gets: catalogue reads (courses, the account
+//!   profile) for minutes, training events for seconds;
 //! * concurrent requests for the same key share one upstream call (moka's
 //!   `try_get_with` runs one loader per key and hands its result to every
 //!   waiter);
@@ -28,7 +28,7 @@ use super::errors::GatewayError;
 /// How fresh a kind of read must be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Freshness {
-    /// Courses, locations, the account profile: minutes.
+    /// Courses, the account profile: minutes.
     Catalogue,
     /// Training events, whose seats change: seconds.
     Events,

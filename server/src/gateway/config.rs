@@ -7,9 +7,11 @@
 //! listings.
 //!
 //! Invariants: secrets are held in [`Secret`], whose `Debug` prints
-//! `[redacted]` and which has no `Display`; origins are normalised when
-//! read; pay options are the four the API knows; a bad setting stops the
-//! gateway at start with a message naming it.
+//! `[redacted]` and which has no `Display`; URLs and origins are read by
+//! `booking_core::redirect` (the widget's parser) and normalised when read;
+//! a payment origin the widget would not open stops the start; pay options
+//! are the four the API knows; a bad setting stops the gateway at start with
+//! a message naming it.
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -17,10 +19,13 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use booking_core::api::PayOption;
+use booking_core::redirect::{
+    origin_of, parse_origin, parse_payment_origin, split_url, LOOPBACK_HOSTS,
+};
 use serde::Deserialize;
 
 use super::cache::CacheTtls;
-use super::policy::{origin_of, parse_origin, AgencyContact};
+use super::policy::AgencyContact;
 use super::session::MIN_KEY_BYTES;
 
 /// A credential or token: never printed.
@@ -73,7 +78,8 @@ pub struct GatewayConfig {
     pub allowed_origins: Vec<String>,
     /// Pay options a public candidate may use, in the order offered.
     pub pay_options: Vec<PayOption>,
-    /// Origins a `payment_url` may point at.
+    /// Origins a `payment_url` may point at: `https`, or `http` on a
+    /// loopback host (the widget opens no other).
     pub payment_origins: Vec<String>,
     /// Agency contact fields added to every booking.
     pub agency: AgencyContact,
@@ -123,18 +129,19 @@ impl GatewayConfig {
 
     /// Checks and normalises the settings.
     pub fn validated(mut self) -> Result<GatewayConfig, ConfigError> {
-        let upstream = url::Url::parse(&self.upstream)
-            .ok()
-            .filter(|url| matches!(url.scheme(), "http" | "https") && url.host().is_some())
-            .ok_or_else(|| {
-                ConfigError::new(
-                    "upstream",
-                    "must be an http(s) URL such as https://tdta.hbcompliance.co.uk/api/v1",
-                )
-            })?;
-        self.upstream = upstream.as_str().trim_end_matches('/').to_owned();
+        let (origin, rest) = split_url(&self.upstream).map_err(|_| {
+            ConfigError::new(
+                "upstream",
+                "must be an http(s) URL such as https://tdta.hbcompliance.co.uk/api/v1",
+            )
+        })?;
+        self.upstream = format!("{origin}{}", rest.trim_end_matches('/'));
         self.allowed_origins = normalise_origins("allowed_origins", &self.allowed_origins)?;
-        self.payment_origins = normalise_origins("payment_origins", &self.payment_origins)?;
+        self.payment_origins = self
+            .payment_origins
+            .iter()
+            .map(|origin| payment_origin_setting(origin))
+            .collect::<Result<_, _>>()?;
         if let Some(option) = self
             .pay_options
             .iter()
@@ -170,21 +177,47 @@ impl GatewayConfig {
         }
         if let Some(public_url) = &self.public_url {
             let origin = origin_of(public_url)
-                .ok_or_else(|| ConfigError::new("public_url", "must be an http(s) URL"))?;
+                .map_err(|_| ConfigError::new("public_url", "must be an http(s) URL"))?;
             self.public_url = Some(origin);
         }
         Ok(self)
     }
 }
 
+/// The message for a value that is not an origin.
+fn not_an_origin(value: &str) -> String {
+    format!(
+        "{value:?} is not an origin (write scheme://host[:port], e.g. https://www.agency.example)"
+    )
+}
+
+/// Origins in canonical form, or the setting and the value that is not one.
 fn normalise_origins(
     setting: &'static str,
     origins: &[String],
 ) -> Result<Vec<String>, ConfigError> {
     origins
         .iter()
-        .map(|origin| parse_origin(origin).map_err(|message| ConfigError::new(setting, message)))
+        .map(|origin| {
+            parse_origin(origin).map_err(|_| ConfigError::new(setting, not_an_origin(origin)))
+        })
         .collect()
+}
+
+/// A payment origin in canonical form, refused unless the widget would open
+/// a payment page there (`booking_core::redirect::parse_payment_origin`).
+fn payment_origin_setting(value: &str) -> Result<String, ConfigError> {
+    parse_origin(value).map_err(|_| ConfigError::new("payment_origins", not_an_origin(value)))?;
+    parse_payment_origin(value).map_err(|_| {
+        ConfigError::new(
+            "payment_origins",
+            format!(
+                "{value:?} would be refused by the widget, so every card payment would fail: \
+                 a payment page must be https (http only on {}, for a local sandbox)",
+                LOOPBACK_HOSTS.join(", ")
+            ),
+        )
+    })
 }
 
 /// A setting that cannot be used.
@@ -227,7 +260,8 @@ pub struct GatewayArgs {
     /// Pay options candidates may use, comma-separated [default: candidate_pays].
     #[arg(long, value_delimiter = ',')]
     pub pay_options: Option<Vec<String>>,
-    /// Origins a payment URL may point at [default: https://checkout.stripe.com].
+    /// Origins a payment URL may point at, comma-separated: https, or http on
+    /// `127.0.0.1`, `localhost` or `[::1]` [default: https://checkout.stripe.com].
     #[arg(long, value_delimiter = ',')]
     pub payment_origins: Option<Vec<String>>,
     /// Person at the agency, added to every booking.
@@ -248,7 +282,7 @@ pub struct GatewayArgs {
     /// Upstream request timeout in seconds [default: 10].
     #[arg(long)]
     pub upstream_timeout: Option<f64>,
-    /// Seconds courses, locations and the profile are cached [default: 300].
+    /// Seconds courses and the profile are cached [default: 300].
     #[arg(long)]
     pub catalogue_ttl: Option<f64>,
     /// Seconds training events are cached [default: 10].
@@ -489,10 +523,150 @@ mod tests {
             .resolve(&ENV)
             .unwrap_err();
         assert!(error.to_string().starts_with("allowed_origins:"), "{error}");
+        let error = args(&["--upstream", "tdta.hbcompliance.co.uk/api/v1"])
+            .resolve(&ENV)
+            .unwrap_err();
+        assert!(error.to_string().starts_with("upstream:"), "{error}");
+        let error = args(&["--public-url", "booking.agency.example"])
+            .resolve(&ENV)
+            .unwrap_err();
+        assert!(error.to_string().starts_with("public_url:"), "{error}");
         let error = args(&[])
             .resolve(&[("HBG_CLIENT_ID", "HB-DEMO")])
             .unwrap_err();
         assert!(error.to_string().contains("HBG_API_KEY"), "{error}");
+    }
+
+    #[test]
+    fn a_payment_origin_the_widget_would_refuse_stops_the_start() {
+        for value in [
+            "http://sandbox.example:8080",
+            "http://checkout.stripe.com",
+            "http://192.168.1.20:8081",
+        ] {
+            let error = args(&["--payment-origins", value])
+                .resolve(&ENV)
+                .unwrap_err()
+                .to_string();
+            assert!(error.starts_with("payment_origins:"), "{error}");
+            assert!(error.contains(value), "{error}");
+            assert!(error.contains("refused by the widget"), "{error}");
+            assert!(
+                error.contains("must be https (http only on 127.0.0.1, localhost, [::1]"),
+                "{error}"
+            );
+        }
+        let error = args(&["--payment-origins", "https://checkout.stripe.com/c/pay"])
+            .resolve(&ENV)
+            .unwrap_err()
+            .to_string();
+        assert!(error.starts_with("payment_origins:"), "{error}");
+        assert!(error.contains("is not an origin"), "{error}");
+        let mut config = GatewayConfig::new("http://127.0.0.1:8081/api/v1", "dist");
+        config.payment_origins = vec!["http://sandbox.example:8080".into()];
+        let error = config.validated().unwrap_err().to_string();
+        assert!(error.starts_with("payment_origins:"), "{error}");
+    }
+
+    #[test]
+    fn loopback_http_payment_origins_are_accepted_for_a_local_sandbox() {
+        let config = args(&[
+            "--payment-origins",
+            "http://127.0.0.1:8081,http://LOCALHOST:3000/,http://[::1]:9000,https://Pay.Example:443",
+        ])
+        .resolve(&ENV)
+        .unwrap();
+        assert_eq!(
+            config.payment_origins,
+            vec![
+                "http://127.0.0.1:8081",
+                "http://localhost:3000",
+                "http://[::1]:9000",
+                "https://pay.example",
+            ]
+        );
+    }
+
+    /// Whatever payment origin a gateway starts with, the widget honours,
+    /// and the gateway hands on exactly the payment URLs the widget opens.
+    #[test]
+    fn the_gateway_accepts_what_the_widget_accepts() {
+        use booking_core::redirect::PaymentRedirectPolicy;
+
+        use super::super::policy::Policy;
+
+        let schemes = ["https://", "http://", "HTTPS://", "ftp://", ""];
+        let hosts = [
+            "checkout.stripe.com",
+            "Sandbox.Example",
+            "127.0.0.1",
+            "localhost",
+            "[::1]",
+            "192.168.1.20",
+            "bücher.example",
+            "user@checkout.stripe.com",
+            "",
+        ];
+        let ports = ["", ":443", ":80", ":8081", ":99999"];
+        let rests = ["", "/", "/c/pay", "?x=1"];
+        let mut entries = Vec::new();
+        for scheme in schemes {
+            for host in hosts {
+                for port in ports {
+                    for rest in rests {
+                        entries.push(format!("{scheme}{host}{port}{rest}"));
+                    }
+                }
+            }
+        }
+        let urls: Vec<String> = entries
+            .iter()
+            .flat_map(|entry| {
+                [
+                    entry.clone(),
+                    format!("{entry}/checkout/abc?return_url=x"),
+                    format!("{entry}.evil.example/"),
+                    format!("{entry} /"),
+                ]
+            })
+            .collect();
+        let mut accepted = 0;
+        for entry in &entries {
+            let mut config = GatewayConfig::new("http://127.0.0.1:8081/api/v1", "dist");
+            config.payment_origins = vec![entry.clone()];
+            let honoured = PaymentRedirectPolicy::new([entry.as_str()])
+                .check(entry)
+                .is_ok();
+            let Ok(config) = config.validated() else {
+                assert!(
+                    !honoured,
+                    "the gateway refuses {entry:?}, which the widget honours"
+                );
+                continue;
+            };
+            assert!(
+                honoured,
+                "the gateway accepts {entry:?}, which the widget ignores"
+            );
+            accepted += 1;
+            // The widget's policy is built from `/api/options`.
+            let widget = PaymentRedirectPolicy::new(config.payment_origins.clone());
+            let gateway = Policy::new(
+                config.pay_options.clone(),
+                config.payment_origins.clone(),
+                Vec::new(),
+                AgencyContact::default(),
+            );
+            assert_eq!(gateway.payment_origins(), config.payment_origins.as_slice());
+            for url in &urls {
+                assert_eq!(
+                    gateway.payment_url_allowed(url),
+                    widget.check(url).is_ok(),
+                    "{entry:?} {url:?}"
+                );
+            }
+        }
+        assert!(accepted > 20, "{accepted}");
     }
 
     #[test]

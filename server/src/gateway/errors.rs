@@ -4,17 +4,15 @@
 //! `errors` per field on 422 (the upstream's field errors passed through,
 //! `hold_hash` renamed to `hold_ref`); messages are written for candidates and
 //! never carry credentials, tokens, upstream URLs or the cause of an upstream
-//! failure (that goes to the log, without secrets). The [`json_errors`]
-//! middleware is the safety net that turns any other error response under
-//! `/api` (an axum rejection, a 405, a body-limit 413) into that shape.
+//! failure (that goes to the log, without secrets). The servers' shared
+//! `json_errors` middleware, worded by [`json_error_message`], is the safety
+//! net that turns any other error response under `/api` (an axum rejection, a
+//! 405, a body-limit 413) into that shape.
 
 use std::collections::BTreeMap;
 
-use axum::body::Body;
-use axum::extract::Request;
-use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER};
-use axum::http::{HeaderValue, StatusCode};
-use axum::middleware::Next;
+use axum::http::header::RETRY_AFTER;
+use axum::http::{HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use booking_core::api::{ApiError, ValidationError};
@@ -212,24 +210,10 @@ impl IntoResponse for GatewayError {
     }
 }
 
-/// Rewrites any error response under `/api` that is not JSON (axum's
-/// rejections, a 405, a 413 from the body limit) into `{ "message": ... }`,
-/// keeping its status and headers.
-pub async fn json_errors(request: Request, next: Next) -> Response {
-    let response = next.run(request).await;
-    let status = response.status();
-    if !(status.is_client_error() || status.is_server_error()) {
-        return response;
-    }
-    let is_json = response
-        .headers()
-        .get(CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .is_some_and(|value| value.starts_with("application/json"));
-    if is_json {
-        return response;
-    }
-    let message = match status {
+/// The candidate-facing message of an error response under `/api` that had
+/// no JSON body (see `crate::json_errors`).
+pub fn json_error_message(_method: &Method, status: StatusCode) -> String {
+    match status {
         StatusCode::NOT_FOUND => "Not found.",
         StatusCode::METHOD_NOT_ALLOWED => "This method is not allowed here.",
         StatusCode::PAYLOAD_TOO_LARGE => "The request is too large.",
@@ -237,18 +221,8 @@ pub async fn json_errors(request: Request, next: Next) -> Response {
         StatusCode::REQUEST_TIMEOUT => "The request took too long.",
         status if status.is_server_error() => "Something went wrong. Please try again.",
         _ => "The request could not be understood.",
-    };
-    let (mut parts, _) = response.into_parts();
-    parts.headers.remove(CONTENT_LENGTH);
-    parts.headers.remove(axum::http::header::CONTENT_ENCODING);
-    parts
-        .headers
-        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    let body = serde_json::to_vec(&ApiError {
-        message: message.to_owned(),
-    })
-    .unwrap_or_default();
-    Response::from_parts(parts, Body::from(body))
+    }
+    .to_owned()
 }
 
 #[cfg(test)]

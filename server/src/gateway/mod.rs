@@ -31,7 +31,7 @@ use std::time::Duration;
 use axum::extract::{ConnectInfo, MatchedPath, Request, State};
 use axum::http::header::{CACHE_CONTROL, HOST, ORIGIN, RETRY_AFTER, X_CONTENT_TYPE_OPTIONS};
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode};
-use axum::middleware::{from_fn, from_fn_with_state, Next};
+use axum::middleware::{from_fn_with_state, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
@@ -61,6 +61,8 @@ pub use config::{ConfigError, Credentials, GatewayArgs, GatewayConfig, Secret};
 pub use policy::AgencyContact;
 
 use crate::background::Background;
+use crate::json_errors::{json_errors, Wording};
+use booking_core::redirect::parse_origin;
 use booking_core::widget_api::{IDEMPOTENCY_HEADER, SESSION_HEADER};
 use cache::ReadCache;
 use errors::GatewayError;
@@ -172,9 +174,7 @@ fn router(config: &GatewayConfig, state: Arc<AppState>) -> Router {
     let api = Router::new()
         .route("/options", get(routes::options))
         .route("/courses", get(routes::courses))
-        .route("/locations", get(routes::locations))
         .route("/training-events", get(routes::training_events))
-        .route("/training-events/{id}", get(routes::training_event))
         .route("/holds", post(routes::hold))
         .route("/holds/release", post(routes::release_beacon))
         .route(
@@ -188,7 +188,10 @@ fn router(config: &GatewayConfig, state: Arc<AppState>) -> Router {
         .layer(from_fn_with_state(state.clone(), rate_limit))
         .layer(from_fn_with_state(state.clone(), origin_check))
         .layer(cors)
-        .layer(from_fn(errors::json_errors))
+        .layer(from_fn_with_state(
+            errors::json_error_message as Wording,
+            json_errors,
+        ))
         .layer(CompressionLayer::new())
         .layer(SetResponseHeaderLayer::overriding(
             CACHE_CONTROL,
@@ -246,11 +249,19 @@ fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
 }
 
 /// Whether `origin` (`scheme://authority`) names the same authority as a
-/// `Host` header.
+/// `Host` header, both read by `booking_core::redirect` (case and a default
+/// port do not matter).
 pub(crate) fn same_authority(origin: &str, host: &str) -> bool {
-    origin
-        .split_once("://")
-        .is_some_and(|(_, authority)| authority.eq_ignore_ascii_case(host))
+    let Some((scheme, _)) = origin.split_once("://") else {
+        return false;
+    };
+    match (
+        parse_origin(origin),
+        parse_origin(&format!("{scheme}://{host}")),
+    ) {
+        (Ok(origin), Ok(host)) => origin == host,
+        _ => false,
+    }
 }
 
 /// 403 for an `/api` request whose `Origin` is neither the gateway's own nor
@@ -401,5 +412,21 @@ mod tests {
         assert!(same_authority("https://Booking.example", "booking.example"));
         assert!(!same_authority("http://127.0.0.1:8081", "127.0.0.1:8080"));
         assert!(!same_authority("null", "127.0.0.1:8080"));
+        assert!(same_authority(
+            "https://booking.example:443",
+            "Booking.example"
+        ));
+        assert!(!same_authority(
+            "https://booking.example",
+            "booking.example/x"
+        ));
+        assert!(!same_authority(
+            "https://booking.example",
+            "tom@booking.example"
+        ));
+        assert!(!same_authority(
+            "https://booking.example/",
+            "booking.example:"
+        ));
     }
 }

@@ -4,12 +4,14 @@
 //!
 //! Invariants: a pay option outside the policy is refused before anything
 //! reaches the upstream; agency fields come only from the configuration,
-//! never from the browser; origins are compared in their normalised
-//! `scheme://host[:port]` form.
+//! never from the browser; URLs and origins are read by
+//! `booking_core::redirect`, the widget's own parser, and a `payment_url` is
+//! judged by the widget's own [`PaymentRedirectPolicy`], so the gateway
+//! hands the widget only payment pages it will open.
 
 use booking_core::api::{CreateBookingRequest, PayOption};
+use booking_core::redirect::{origin_of, PaymentRedirectPolicy};
 use booking_core::widget_api::BookingRequest;
-use url::Url;
 
 use super::errors::GatewayError;
 
@@ -28,40 +30,14 @@ pub struct AgencyContact {
 #[derive(Debug, Clone)]
 pub struct Policy {
     pay_options: Vec<PayOption>,
-    payment_origins: Vec<String>,
+    payment: PaymentRedirectPolicy,
     allowed_origins: Vec<String>,
     agency: AgencyContact,
 }
 
-/// The normalised origin (`scheme://host[:port]`, default ports dropped) of
-/// an absolute `http`/`https` URL.
-pub fn origin_of(url: &str) -> Option<String> {
-    let url = Url::parse(url).ok()?;
-    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
-        return None;
-    }
-    Some(url.origin().ascii_serialization())
-}
-
-/// Normalises an origin from the configuration, refusing anything with a
-/// path, query or credentials.
-pub fn parse_origin(value: &str) -> Result<String, String> {
-    let url = Url::parse(value).map_err(|_| format!("{value:?} is not an origin"))?;
-    let bare = url.path() == "/"
-        && url.query().is_none()
-        && url.fragment().is_none()
-        && url.username().is_empty()
-        && url.password().is_none();
-    match origin_of(value) {
-        Some(origin) if bare => Ok(origin),
-        _ => Err(format!(
-            "{value:?} is not an origin (write scheme://host[:port], e.g. https://www.agency.example)"
-        )),
-    }
-}
-
 impl Policy {
-    /// A policy; origins must already be normalised (see [`parse_origin`]).
+    /// A policy; origins must already be in canonical form (the
+    /// configuration reads them with `booking_core::redirect`).
     pub fn new(
         pay_options: Vec<PayOption>,
         payment_origins: Vec<String>,
@@ -70,7 +46,7 @@ impl Policy {
     ) -> Policy {
         Policy {
             pay_options,
-            payment_origins,
+            payment: PaymentRedirectPolicy::new(payment_origins),
             allowed_origins,
             agency,
         }
@@ -88,7 +64,7 @@ impl Policy {
 
     /// Origins a `payment_url` may point at.
     pub fn payment_origins(&self) -> &[String] {
-        &self.payment_origins
+        &self.payment.allowed_origins
     }
 
     /// Host page origins allowed to call the API (CORS).
@@ -112,15 +88,16 @@ impl Policy {
         Err(GatewayError::invalid("pay_option", message))
     }
 
-    /// Whether a `payment_url` may be handed to the widget.
+    /// Whether a `payment_url` may be handed to the widget: exactly when
+    /// the widget, given [`Policy::payment_origins`], would open it.
     pub fn payment_url_allowed(&self, url: &str) -> bool {
-        origin_of(url).is_some_and(|origin| self.payment_origins.contains(&origin))
+        self.payment.check(url).is_ok()
     }
 
     /// Whether a `return_url` may be forwarded: its origin is an allowed
     /// host page or the gateway's own.
     pub fn return_url_allowed(&self, url: &str, own_origin: Option<&str>) -> bool {
-        origin_of(url).is_some_and(|origin| {
+        origin_of(url).is_ok_and(|origin| {
             self.allowed_origins.contains(&origin) || own_origin == Some(origin.as_str())
         })
     }
@@ -211,6 +188,8 @@ mod tests {
             policy.return_url_allowed("http://127.0.0.1:8080/done", Some("http://127.0.0.1:8080"))
         );
         assert!(!policy.return_url_allowed("https://evil.example/", Some("http://127.0.0.1:8080")));
+        assert!(!policy.return_url_allowed("https://tom@www.agency.example/", None));
+        assert!(!policy.return_url_allowed("https://www.agency.example\\@evil.example/", None));
     }
 
     #[test]
@@ -232,20 +211,5 @@ mod tests {
             upstream.agency_email.as_deref(),
             Some("accounts@agency.example")
         );
-    }
-
-    #[test]
-    fn configured_origins_are_normalised_and_checked() {
-        assert_eq!(
-            parse_origin("https://www.Agency.example:443/").unwrap(),
-            "https://www.agency.example"
-        );
-        assert_eq!(
-            parse_origin("http://127.0.0.1:8081").unwrap(),
-            "http://127.0.0.1:8081"
-        );
-        assert!(parse_origin("https://www.agency.example/booking").is_err());
-        assert!(parse_origin("www.agency.example").is_err());
-        assert!(parse_origin("ftp://files.example").is_err());
     }
 }

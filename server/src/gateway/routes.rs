@@ -21,8 +21,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use booking_core::api::{
-    BookingDetail, ClientProfile, Course, CreateBookingRequest, HoldConflict, Location, Page,
-    SeatHold, Timestamp, TrainingEvent, TrainingEventDetail, ValidationError,
+    BookingDetail, ClientProfile, Course, CreateBookingRequest, HoldConflict, Page, SeatHold,
+    Timestamp, TrainingEvent, ValidationError,
 };
 use booking_core::uk_time;
 use booking_core::widget_api::{
@@ -230,20 +230,6 @@ pub async fn courses(
     Ok(json_bytes(bytes))
 }
 
-/// `GET /api/locations`.
-pub async fn locations(
-    State(state): Shared,
-    _session: WidgetSession,
-) -> Result<Response, GatewayError> {
-    let bytes = state
-        .cache
-        .get(Freshness::Catalogue, "/locations".to_owned(), || async {
-            to_bytes(&all_pages::<Location>(&state, "/locations", &[]).await?)
-        })
-        .await?;
-    Ok(json_bytes(bytes))
-}
-
 /// Query of `GET /api/training-events`.
 #[derive(Debug, Default, Deserialize)]
 pub struct EventFilter {
@@ -286,33 +272,6 @@ pub async fn training_events(
             format!("/training-events?{key}"),
             || async {
                 to_bytes(&all_pages::<TrainingEvent>(&state, "/training-events", &query).await?)
-            },
-        )
-        .await?;
-    Ok(json_bytes(bytes))
-}
-
-/// `GET /api/training-events/{id}`.
-pub async fn training_event(
-    State(state): Shared,
-    _session: WidgetSession,
-    Path(id): Path<String>,
-) -> Result<Response, GatewayError> {
-    let id: u64 = id
-        .parse()
-        .map_err(|_| GatewayError::NotFound(EVENT_NOT_FOUND))?;
-    let bytes = state
-        .cache
-        .get(
-            Freshness::Events,
-            format!("/training-events/{id}"),
-            || async {
-                let call = Call::get("/training-events/{id}", format!("/training-events/{id}"));
-                let event: TrainingEventDetail = state
-                    .upstream
-                    .json(&call, On429::Fail, EVENT_NOT_FOUND)
-                    .await?;
-                to_bytes(&event)
             },
         )
         .await?;

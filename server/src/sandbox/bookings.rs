@@ -39,7 +39,7 @@ use super::clock::{from_unix, utc_fixed};
 use super::db::{random_token, sha256_hex, write_tx, BOOKED_SEATS};
 use super::errors::SandboxError;
 use super::extract::{IgnoredBody, JsonObject, PathParam, QueryParams};
-use super::holds::load_hold;
+use super::holds::{load_hold, HoldRow};
 use super::pagination::{count_and_page, envelope, Filters, PageRequest};
 use super::validate::{is_http_url, Validator};
 use super::AppState;
@@ -449,37 +449,41 @@ pub(crate) async fn create(
     Ok(response)
 }
 
-/// Checks the hold and the pay option, takes payment and inserts the
-/// booking. Runs inside the caller's transaction; returns the booking id.
+/// Checks the hold, the event and the pay option, inserts the booking, uses
+/// the hold up and takes payment. Runs inside the caller's transaction;
+/// returns the booking id.
 fn book(
     conn: &Connection,
     account_id: i64,
     input: &BookingInput,
     now: i64,
 ) -> Result<i64, SandboxError> {
-    let hold = load_hold(conn, account_id, &input.hold_hash)?
+    let hold = live_hold(conn, account_id, &input.hold_hash, now)?;
+    let event = bookable_event(conn, &hold, now)?;
+    let payment = Payment::check(conn, account_id, &event, &input.pay_option)?;
+    let booking_id = insert_booking(conn, account_id, &hold, &event, input, &payment, now)?;
+    conn.prepare_cached("UPDATE holds SET used_utc = ?1 WHERE id = ?2")?
+        .execute(params![now, hold.id])?;
+    payment.take(conn, account_id, booking_id, &event, now)?;
+    Ok(booking_id)
+}
+
+/// The account's hold with this hash, if it is still live.
+fn live_hold(
+    conn: &Connection,
+    account_id: i64,
+    hold_hash: &str,
+    now: i64,
+) -> Result<HoldRow, SandboxError> {
+    let hold = load_hold(conn, account_id, hold_hash)?
         .ok_or_else(|| SandboxError::invalid("hold_hash", "The selected hold hash is invalid."))?;
-    if hold.used_utc.is_some() {
-        return Err(SandboxError::invalid(
-            "hold_hash",
-            "This hold has already been used for a booking.",
-        ));
-    }
-    if hold.released_utc.is_some() {
-        return Err(SandboxError::invalid(
-            "hold_hash",
-            "This hold has been released.",
-        ));
-    }
-    if hold.expires_utc <= now {
-        return Err(SandboxError::invalid(
-            "hold_hash",
-            "This hold has expired. Hold a seat again.",
-        ));
-    }
-    let event_id = hold.event_id;
-    let hold_id = hold.id;
-    let event = load_event(conn, event_id)?
+    hold.check_live(now)?;
+    Ok(hold)
+}
+
+/// The held event, if it can still be booked: not started, not full.
+fn bookable_event(conn: &Connection, hold: &HoldRow, now: i64) -> Result<EventRow, SandboxError> {
+    let event = load_event(conn, hold.event_id)?
         .ok_or_else(|| SandboxError::Internal("held event missing".into()))?;
     if event.start_utc <= now {
         return Err(SandboxError::invalid(
@@ -493,66 +497,180 @@ fn book(
             "This training event is fully booked.",
         ));
     }
-    let (balance, invoice_payments): (i64, bool) = conn
-        .prepare_cached("SELECT balance_pence, invoice_payments FROM accounts WHERE id = ?1")?
-        .query_row([account_id], |row| Ok((row.get(0)?, row.get(1)?)))?;
-    let course_id = i64::try_from(event.course.id).unwrap_or(0);
-    let cost = event.cost_pence;
-    let (pay_status, amount, checkout_token) = match &input.pay_option {
-        PayOption::Credits => {
-            let credits: i64 = conn
-                .prepare_cached(
-                    "SELECT credits FROM course_credits WHERE account_id = ?1 AND course_id = ?2",
-                )?
-                .query_row(params![account_id, course_id], |row| row.get(0))
-                .optional()?
-                .unwrap_or(0);
-            if credits < 1 {
+    Ok(event)
+}
+
+/// How a booking is paid for, found affordable before anything is written.
+struct Payment<'a> {
+    /// The pay option.
+    option: &'a PayOption,
+    /// The booking's `pay_status` once created.
+    status: PayStatus,
+    /// Money charged, invoiced or due (0 for a credit).
+    amount_pence: i64,
+    /// The checkout link's token (`candidate_pays`).
+    checkout_token: Option<String>,
+    /// The event's course, whose credit a `credits` booking takes.
+    course_id: i64,
+}
+
+impl<'a> Payment<'a> {
+    /// Checks that the account can pay for `event` with `option`: a credit
+    /// of the course left, a balance that covers the cost, invoice payments
+    /// enabled; else a 422 on `pay_option`.
+    fn check(
+        conn: &Connection,
+        account_id: i64,
+        event: &EventRow,
+        option: &'a PayOption,
+    ) -> Result<Payment<'a>, SandboxError> {
+        let (balance, invoice_payments): (i64, bool) = conn
+            .prepare_cached("SELECT balance_pence, invoice_payments FROM accounts WHERE id = ?1")?
+            .query_row([account_id], |row| Ok((row.get(0)?, row.get(1)?)))?;
+        let course_id = i64::try_from(event.course.id).unwrap_or(0);
+        let cost = event.cost_pence;
+        let (status, amount_pence, checkout_token) = match option {
+            PayOption::Credits => {
+                let credits: i64 = conn
+                    .prepare_cached(
+                        "SELECT credits FROM course_credits WHERE account_id = ?1 AND course_id = ?2",
+                    )?
+                    .query_row(params![account_id, course_id], |row| row.get(0))
+                    .optional()?
+                    .unwrap_or(0);
+                if credits < 1 {
+                    return Err(SandboxError::invalid(
+                        "pay_option",
+                        format!(
+                            "You have no booking credits left for {}.",
+                            event.course.name
+                        ),
+                    ));
+                }
+                (PayStatus::Completed, 0, None)
+            }
+            PayOption::Balance => {
+                if balance < cost {
+                    return Err(SandboxError::invalid(
+                        "pay_option",
+                        format!(
+                            "Your booking money balance ({}) does not cover this training event ({}).",
+                            Money(balance),
+                            Money(cost)
+                        ),
+                    ));
+                }
+                (PayStatus::Completed, cost, None)
+            }
+            PayOption::Inv => {
+                if !invoice_payments {
+                    return Err(SandboxError::invalid(
+                        "pay_option",
+                        "Invoice payments are not enabled for this account.",
+                    ));
+                }
+                (PayStatus::Completed, cost, None)
+            }
+            PayOption::CandidatePays => (
+                PayStatus::Pending,
+                cost,
+                Some(random_token(CHECKOUT_TOKEN_LEN)),
+            ),
+            PayOption::Other(_) => {
                 return Err(SandboxError::invalid(
                     "pay_option",
-                    format!(
-                        "You have no booking credits left for {}.",
-                        event.course.name
-                    ),
-                ));
+                    "The selected pay option is invalid.",
+                ))
             }
-            (PayStatus::Completed, 0, None)
-        }
-        PayOption::Balance => {
-            if balance < cost {
-                return Err(SandboxError::invalid(
-                    "pay_option",
-                    format!(
-                        "Your booking money balance ({}) does not cover this training event ({}).",
-                        Money(balance),
-                        Money(cost)
-                    ),
-                ));
+        };
+        Ok(Payment {
+            option,
+            status,
+            amount_pence,
+            checkout_token,
+            course_id,
+        })
+    }
+
+    /// Takes payment for a booking just inserted: one credit of the course
+    /// or the event's cost from the balance, each with its wallet
+    /// transaction, or an invoice; nothing yet for `candidate_pays`.
+    fn take(
+        &self,
+        conn: &Connection,
+        account_id: i64,
+        booking_id: i64,
+        event: &EventRow,
+        now: i64,
+    ) -> Result<(), SandboxError> {
+        let course_id = self.course_id;
+        let cost = event.cost_pence;
+        let description = describe(booking_id, event);
+        match self.option {
+            PayOption::Credits => {
+                conn.execute(
+                    "UPDATE course_credits SET credits = credits - 1 \
+                     WHERE account_id = ?1 AND course_id = ?2",
+                    params![account_id, course_id],
+                )?;
+                record(
+                    conn,
+                    &WalletEntry {
+                        account_id,
+                        kind: "debit",
+                        amount_pence: None,
+                        credits: Some(1),
+                        course_id,
+                        booking_id,
+                        description: &description,
+                    },
+                    now,
+                )?;
             }
-            (PayStatus::Completed, cost, None)
-        }
-        PayOption::Inv => {
-            if !invoice_payments {
-                return Err(SandboxError::invalid(
-                    "pay_option",
-                    "Invoice payments are not enabled for this account.",
-                ));
+            PayOption::Balance => {
+                conn.execute(
+                    "UPDATE accounts SET balance_pence = balance_pence - ?1 WHERE id = ?2",
+                    params![cost, account_id],
+                )?;
+                record(
+                    conn,
+                    &WalletEntry {
+                        account_id,
+                        kind: "debit",
+                        amount_pence: Some(cost),
+                        credits: None,
+                        course_id,
+                        booking_id,
+                        description: &description,
+                    },
+                    now,
+                )?;
             }
-            (PayStatus::Completed, cost, None)
+            PayOption::Inv => {
+                conn.execute(
+                    "INSERT INTO invoices (account_id, booking_id, amount_pence, status, created_utc) \
+                     VALUES (?1, ?2, ?3, 'issued', ?4)",
+                    params![account_id, booking_id, cost, now],
+                )?;
+            }
+            PayOption::CandidatePays | PayOption::Other(_) => {}
         }
-        PayOption::CandidatePays => (
-            PayStatus::Pending,
-            cost,
-            Some(random_token(CHECKOUT_TOKEN_LEN)),
-        ),
-        PayOption::Other(_) => {
-            return Err(SandboxError::invalid(
-                "pay_option",
-                "The selected pay option is invalid.",
-            ))
-        }
-    };
-    let booking_status = if event.requires_review || pay_status == PayStatus::Pending {
+        Ok(())
+    }
+}
+
+/// Inserts the booking for a live hold: `pending` while it awaits payment or
+/// review, else `booked`. Returns its id.
+fn insert_booking(
+    conn: &Connection,
+    account_id: i64,
+    hold: &HoldRow,
+    event: &EventRow,
+    input: &BookingInput,
+    payment: &Payment<'_>,
+    now: i64,
+) -> Result<i64, SandboxError> {
+    let booking_status = if event.requires_review || payment.status == PayStatus::Pending {
         BookingStatus::Pending
     } else {
         BookingStatus::Booked
@@ -569,8 +687,8 @@ fn book(
     )?
     .execute(params![
         account_id,
-        event_id,
-        hold_id,
+        hold.event_id,
+        hold.id,
         input.first_name,
         input.last_name,
         input.email,
@@ -581,66 +699,13 @@ fn book(
         input.agency_email,
         input.pay_option.as_str(),
         booking_status.as_str(),
-        pay_status.as_str(),
-        amount,
-        checkout_token,
+        payment.status.as_str(),
+        payment.amount_pence,
+        payment.checkout_token,
         return_url,
         now
     ])?;
-    let booking_id = conn.last_insert_rowid();
-    conn.prepare_cached("UPDATE holds SET used_utc = ?1 WHERE id = ?2")?
-        .execute(params![now, hold_id])?;
-    let description = describe(booking_id, &event);
-    match &input.pay_option {
-        PayOption::Credits => {
-            conn.execute(
-                "UPDATE course_credits SET credits = credits - 1 \
-                 WHERE account_id = ?1 AND course_id = ?2",
-                params![account_id, course_id],
-            )?;
-            record(
-                conn,
-                &WalletEntry {
-                    account_id,
-                    kind: "debit",
-                    amount_pence: None,
-                    credits: Some(1),
-                    course_id,
-                    booking_id,
-                    description: &description,
-                },
-                now,
-            )?;
-        }
-        PayOption::Balance => {
-            conn.execute(
-                "UPDATE accounts SET balance_pence = balance_pence - ?1 WHERE id = ?2",
-                params![cost, account_id],
-            )?;
-            record(
-                conn,
-                &WalletEntry {
-                    account_id,
-                    kind: "debit",
-                    amount_pence: Some(cost),
-                    credits: None,
-                    course_id,
-                    booking_id,
-                    description: &description,
-                },
-                now,
-            )?;
-        }
-        PayOption::Inv => {
-            conn.execute(
-                "INSERT INTO invoices (account_id, booking_id, amount_pence, status, created_utc) \
-                 VALUES (?1, ?2, ?3, 'issued', ?4)",
-                params![account_id, booking_id, cost, now],
-            )?;
-        }
-        PayOption::CandidatePays | PayOption::Other(_) => {}
-    }
-    Ok(booking_id)
+    Ok(conn.last_insert_rowid())
 }
 
 /// `GET /bookings/{id}`.

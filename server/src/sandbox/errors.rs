@@ -4,14 +4,11 @@
 //! `{ "message": ... }` or, for 409 and 422, the richer shapes of
 //! `booking_core::api`; a database or internal failure is logged and answers
 //! 500 `{ "message": "Server Error" }`, never a panic and never a leak of the
-//! cause. The [`json_errors`] middleware is the safety net that rewrites any
-//! non-JSON error response (an axum rejection, a 405) into that shape.
+//! cause. The servers' shared `json_errors` middleware, worded by
+//! [`json_error_message`], is the safety net that rewrites any non-JSON error
+//! response (an axum rejection, a 405) into that shape.
 
-use axum::body::Body;
-use axum::extract::Request;
-use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
-use axum::http::{HeaderValue, StatusCode};
-use axum::middleware::Next;
+use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use booking_core::api::{ApiError, HoldConflict, ValidationError};
@@ -113,25 +110,10 @@ pub(crate) fn panic_response(_panic: Box<dyn std::any::Any + Send + 'static>) ->
     message(StatusCode::INTERNAL_SERVER_ERROR, SERVER_ERROR)
 }
 
-/// Rewrites any error response without a JSON body into `{ "message": ... }`,
-/// keeping its status and headers (`Allow`, `Retry-After`).
-pub(crate) async fn json_errors(request: Request, next: Next) -> Response {
-    let method = request.method().clone();
-    let response = next.run(request).await;
-    let status = response.status();
-    if !(status.is_client_error() || status.is_server_error()) {
-        return response;
-    }
-    let is_json = response
-        .headers()
-        .get(CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .is_some_and(|value| value.starts_with("application/json"));
-    if is_json {
-        return response;
-    }
-    let (mut parts, _body) = response.into_parts();
-    let text = match status {
+/// The Laravel-style message of an error response that had no JSON body
+/// (see `crate::json_errors`).
+pub(crate) fn json_error_message(method: &Method, status: StatusCode) -> String {
+    match status {
         StatusCode::METHOD_NOT_ALLOWED => {
             format!("The {method} method is not supported for this route.")
         }
@@ -142,11 +124,5 @@ pub(crate) async fn json_errors(request: Request, next: Next) -> Response {
             || "Request failed.".to_owned(),
             |reason| format!("{reason}."),
         ),
-    };
-    let body = serde_json::to_vec(&ApiError { message: text }).unwrap_or_default();
-    parts.headers.remove(CONTENT_LENGTH);
-    parts
-        .headers
-        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    Response::from_parts(parts, Body::from(body))
+    }
 }

@@ -46,6 +46,24 @@ pub(crate) struct HoldRow {
     pub used_utc: Option<i64>,
 }
 
+impl HoldRow {
+    /// Refuses a hold that is no longer live (used by a booking, released,
+    /// or expired at `now`) with a 422 on `hold_hash`: the one check, and
+    /// the one set of messages, for releasing and for booking.
+    pub(crate) fn check_live(&self, now: i64) -> Result<(), SandboxError> {
+        let message = if self.used_utc.is_some() {
+            "This hold has already been used for a booking."
+        } else if self.released_utc.is_some() {
+            "This hold has already been released."
+        } else if self.expires_utc <= now {
+            "This hold has expired. Hold a seat again."
+        } else {
+            return Ok(());
+        };
+        Err(SandboxError::invalid("hold_hash", message))
+    }
+}
+
 /// The account's hold with this hash, whatever its state.
 pub(crate) fn load_hold(
     conn: &Connection,
@@ -161,21 +179,7 @@ pub(crate) async fn release(
             let tx = write_tx(conn)?;
             let hold = load_hold(&tx, authed.account_id, &hold_hash)?
                 .ok_or(SandboxError::NotFound(HOLD_NOT_FOUND))?;
-            if hold.used_utc.is_some() {
-                return Err(SandboxError::invalid(
-                    "hold_hash",
-                    "This hold has already been used for a booking.",
-                ));
-            }
-            if hold.released_utc.is_some() {
-                return Err(SandboxError::invalid(
-                    "hold_hash",
-                    "This hold has already been released.",
-                ));
-            }
-            if hold.expires_utc <= now {
-                return Err(SandboxError::invalid("hold_hash", "This hold has expired."));
-            }
+            hold.check_live(now)?;
             tx.execute(
                 "UPDATE holds SET released_utc = ?1 WHERE id = ?2",
                 params![now, hold.id],

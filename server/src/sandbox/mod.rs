@@ -28,7 +28,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
-use axum::middleware::{from_fn, from_fn_with_state};
+use axum::middleware::from_fn_with_state;
 use axum::routing::{delete, get, post};
 use axum::Router;
 use chrono::{DateTime, Utc};
@@ -56,10 +56,14 @@ mod validate;
 pub use db::DatabaseLocation;
 
 use crate::background::Background;
+use crate::json_errors::{json_errors, Wording};
 use auth::TokenCache;
 use clock::Clock;
 use db::Db;
 use rate_limit::RateLimiter;
+
+/// How the JSON-error safety net words its messages here (Laravel's way).
+const JSON_ERRORS: Wording = errors::json_error_message;
 
 /// Largest request body accepted (64 KiB); larger ones answer 413.
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -296,7 +300,7 @@ fn router(state: AppState, test_mode: bool) -> Router {
         .fallback(errors::not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(from_fn_with_state(state.clone(), rate_limit::middleware))
-        .layer(from_fn(errors::json_errors));
+        .layer(from_fn_with_state(JSON_ERRORS, json_errors));
     let mut app = Router::new()
         .nest("/api/v1", api)
         .route("/checkout/{token}", get(checkout::show).post(checkout::pay))
@@ -307,7 +311,7 @@ fn router(state: AppState, test_mode: bool) -> Router {
             testmode::router()
                 .fallback(errors::not_found)
                 .layer(DefaultBodyLimit::max(BODY_LIMIT))
-                .layer(from_fn(errors::json_errors)),
+                .layer(from_fn_with_state(JSON_ERRORS, json_errors)),
         );
     }
     app.fallback(errors::not_found)

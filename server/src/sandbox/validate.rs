@@ -302,18 +302,11 @@ pub(crate) fn is_email(value: &str) -> bool {
     local_ok && domain_ok
 }
 
-/// An absolute `http` or `https` URL with a host and no whitespace.
+/// An absolute `http` or `https` URL, read by `booking_core::redirect` (the
+/// widget's parser): a host, no user info, and no whitespace, control,
+/// backslash or non-ASCII characters.
 pub(crate) fn is_http_url(value: &str) -> bool {
-    let rest = value
-        .strip_prefix("https://")
-        .or_else(|| value.strip_prefix("http://"));
-    let Some(rest) = rest else {
-        return false;
-    };
-    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
-    !host.is_empty()
-        && !host.contains('@')
-        && value.chars().all(|c| !c.is_whitespace() && !c.is_control())
+    booking_core::redirect::origin_of(value).is_ok()
 }
 
 #[cfg(test)]
@@ -337,11 +330,14 @@ mod tests {
     fn urls() {
         assert!(is_http_url("https://agency.example/booked?x=1"));
         assert!(is_http_url("http://127.0.0.1:8080/"));
+        assert!(is_http_url("http://agency.test/booked"));
         assert!(!is_http_url("javascript:alert(1)"));
         assert!(!is_http_url("https://"));
         assert!(!is_http_url("//evil.example"));
         assert!(!is_http_url("https://user@evil.example"));
         assert!(!is_http_url("https://a.example/ b"));
+        assert!(!is_http_url("https://a.example\\@evil.example/"));
+        assert!(!is_http_url("https://bücher.example/"));
     }
 
     #[test]
