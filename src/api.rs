@@ -88,7 +88,7 @@ pub struct ErrorBody {
     /// When another session's hold lapses (409 on a hold).
     #[serde(
         default,
-        deserialize_with = "booking_core::api::deserialize_optional_timestamp"
+        deserialize_with = "booking_core::api::timestamp::option::deserialize"
     )]
     pub held_until: Option<Timestamp>,
 }

@@ -212,7 +212,7 @@ pub enum HostEvent {
         /// Event id.
         event_id: u64,
         /// Its venue-local start.
-        #[serde(serialize_with = "crate::api::serialize_timestamp")]
+        #[serde(with = "crate::api::timestamp")]
         start: Timestamp,
     },
     /// A seat is held.
@@ -220,7 +220,7 @@ pub enum HostEvent {
         /// Event id.
         event_id: u64,
         /// When the hold lapses, as the server said.
-        #[serde(serialize_with = "crate::api::serialize_optional_timestamp")]
+        #[serde(with = "crate::api::timestamp::option")]
         hold_expires_at: Option<Timestamp>,
         /// Seconds left when it was granted.
         expires_in_seconds: i64,

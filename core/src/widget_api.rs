@@ -75,7 +75,7 @@ pub struct SeatTaken {
     /// When the other hold lapses, if the upstream said.
     #[serde(
         default,
-        deserialize_with = "crate::api::deserialize_optional_timestamp"
+        deserialize_with = "crate::api::timestamp::option::deserialize"
     )]
     pub held_until: Option<Timestamp>,
 }
