@@ -838,26 +838,19 @@ fn count(n: u32, noun: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::{CourseRef, Location};
+    use crate::synthetic;
 
+    /// A synthetic event at Leeds (venue 5) or York (any other venue).
     fn event(id: u64, start: &str, end: &str, seats: u32, location: u64) -> TrainingEvent {
-        TrainingEvent {
+        let mut event = synthetic::training_event(
             id,
-            course: CourseRef {
-                id: 2,
-                name: "Moving & Handling Practical".into(),
-            },
-            location: Location {
-                id: location,
-                name: if location == 5 { "Leeds" } else { "York" }.into(),
-                address: String::new(),
-            },
-            start_date: DateTime::parse_from_rfc3339(start).unwrap(),
-            end_date: DateTime::parse_from_rfc3339(end).unwrap(),
-            remaining_slots: seats,
-            cost_inc_vat: Money(9500),
-            booking_url: String::new(),
-        }
+            location,
+            DateTime::parse_from_rfc3339(start).unwrap(),
+            DateTime::parse_from_rfc3339(end).unwrap(),
+            seats,
+        );
+        event.location.name = if location == 5 { "Leeds" } else { "York" }.into();
+        event
     }
 
     fn now(text: &str) -> DateTime<Utc> {

@@ -2,44 +2,34 @@
 //! flows driven to each step through legal transitions.
 
 use booking_core::api::{
-    BookingDetail, BookingStatus, Candidate, CourseRef, HeldEvent, HoldConflict, Location, Money,
-    PayOption, PayStatus, SeatHold, TrainingEvent, ValidationError,
+    BookingDetail, BookingStatus, Candidate, CourseRef, HeldEvent, HoldConflict, PayOption,
+    PayStatus, SeatHold, TrainingEvent, ValidationError,
 };
 use booking_core::flow::{Effect, Flow, Input, Intent, Outcome, Step};
 use booking_core::redirect::PaymentRedirectPolicy;
+use booking_core::synthetic;
+/// The course every fixture books, and its id.
+pub use booking_core::synthetic::{course, COURSE_ID};
 use booking_core::validation::CandidateForm;
 use chrono::DateTime;
 
-/// The course every fixture books.
-pub const COURSE_ID: u64 = 2;
 /// The Stripe Checkout URL the fixtures' candidate-pays bookings carry.
 pub const STRIPE_URL: &str = "https://checkout.stripe.com/c/pay/cs_test_a1B2c3";
 
-pub fn course() -> CourseRef {
-    CourseRef {
-        id: COURSE_ID,
-        name: "Moving & Handling Practical".into(),
-    }
-}
-
+/// A synthetic event of course `course_id` on 4 August 2026 at venue 5.
 pub fn event_for(id: u64, course_id: u64, seats: u32) -> TrainingEvent {
-    TrainingEvent {
+    let mut event = synthetic::training_event(
         id,
-        course: CourseRef {
-            id: course_id,
-            name: "Course".into(),
-        },
-        location: Location {
-            id: 5,
-            name: "Leeds".into(),
-            address: "Unit 4, Aire Street, Leeds".into(),
-        },
-        start_date: DateTime::parse_from_rfc3339("2026-08-04T09:30:00+01:00").unwrap(),
-        end_date: DateTime::parse_from_rfc3339("2026-08-04T16:30:00+01:00").unwrap(),
-        remaining_slots: seats,
-        cost_inc_vat: Money(9500),
-        booking_url: String::new(),
-    }
+        5,
+        DateTime::parse_from_rfc3339("2026-08-04T09:30:00+01:00").unwrap(),
+        DateTime::parse_from_rfc3339("2026-08-04T16:30:00+01:00").unwrap(),
+        seats,
+    );
+    event.course = CourseRef {
+        id: course_id,
+        name: "Course".into(),
+    };
+    event
 }
 
 pub fn event(id: u64) -> TrainingEvent {
@@ -58,7 +48,7 @@ pub fn seat_hold(event_id: u64, hold_hash: &str) -> SeatHold {
         training_event: HeldEvent {
             id: event_id,
             course: "Moving & Handling Practical".into(),
-            location: "Leeds".into(),
+            location: "Venue 5".into(),
             start_date: DateTime::parse_from_rfc3339("2026-08-04T09:30:00+01:00").unwrap(),
         },
     }
