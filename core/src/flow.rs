@@ -276,6 +276,25 @@ pub enum HostEvent {
 }
 
 impl HostEvent {
+    /// Every host event name, in the order of the variants. The scripts that
+    /// forward or listen to the events (`src/embed.js`, `src/frame.js`,
+    /// `embed/agency.js`) list the same names, without `hbg:` (a test
+    /// checks).
+    pub const NAMES: [&'static str; 12] = [
+        "hbg:ready",
+        "hbg:course-chosen",
+        "hbg:location-chosen",
+        "hbg:event-chosen",
+        "hbg:hold-created",
+        "hbg:hold-expiring",
+        "hbg:hold-expired",
+        "hbg:submit-started",
+        "hbg:payment-redirect",
+        "hbg:booking-created",
+        "hbg:booking-confirmed",
+        "hbg:error",
+    ];
+
     /// The DOM event name, e.g. "hbg:hold-created".
     pub fn name(&self) -> &'static str {
         match self {
