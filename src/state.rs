@@ -10,11 +10,11 @@ use std::future::Future;
 use std::rc::Rc;
 use std::task::Poll;
 
-use booking_core::api::{ClientProfile, Course, HoldConflict, ValidationError};
+use booking_core::api::{ClientProfile, Course};
 use booking_core::calendar::EventIndex;
 use booking_core::flow::{BookingInProgress, Effect, Flow, Input, Intent, Outcome, Step};
 use booking_core::redirect::PaymentRedirectPolicy;
-use booking_core::widget_api::{BookingRequest, HoldRequest, WidgetOptions};
+use booking_core::widget_api::{HoldRequest, WidgetOptions};
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -173,41 +173,27 @@ impl Booking {
     async fn run(self, effect: Effect) {
         match effect {
             Effect::Hold { event_id } => self.hold(event_id).await,
-            Effect::Release { hold_hash } => {
-                let released = self.api().release(hold_hash.clone()).await;
+            Effect::Release { hold_ref } => {
+                let released = self.api().release(hold_ref.clone()).await;
                 let gone = matches!(&released, Ok(()))
                     || matches!(&released, Err(error) if error.status() == Some(404));
-                self.unreleased.set_value((!gone).then_some(hold_hash));
+                self.unreleased.set_value((!gone).then_some(hold_ref));
                 self.dispatch(Outcome::Released);
             }
             Effect::CreateBooking {
-                request,
+                mut request,
                 idempotency_key,
             } => {
-                let request = BookingRequest {
-                    hold_ref: request.hold_hash,
-                    first_name: request.first_name,
-                    last_name: request.last_name,
-                    email: request.email,
-                    phone: request.phone,
-                    job_role: request.job_role,
-                    pay_option: request.pay_option,
-                    return_url: self
-                        .config
-                        .with_value(|config| config.return_url.clone())
-                        .or_else(browser::page_url),
-                };
-                let outcome = match self.api().create_booking(request, idempotency_key).await {
+                request.return_url = self
+                    .config
+                    .with_value(|config| config.return_url.clone())
+                    .or_else(browser::page_url);
+                let outcome = match self.api().create_booking(*request, idempotency_key).await {
                     Ok(receipt) => {
                         self.keep_booking_ref(receipt.booking.id, receipt.booking_ref);
                         Outcome::BookingCreated(Box::new(receipt.booking))
                     }
-                    Err(ApiError::Status(body)) if body.status == 422 => {
-                        Outcome::BookingRejected(ValidationError {
-                            message: body.message,
-                            errors: flow_field_names(body.errors),
-                        })
-                    }
+                    Err(ApiError::Status(answer)) => Outcome::booking_error(answer),
                     Err(error) => Outcome::BookingFailed(error.message()),
                 };
                 self.dispatch(outcome);
@@ -231,42 +217,25 @@ impl Booking {
             .with_untracked(|flow| {
                 flow.hold()
                     .filter(|hold| hold.event_id == event_id)
-                    .map(|hold| hold.hold_hash.clone())
+                    .map(|hold| hold.hold_ref.clone())
             })
             .or_else(|| self.unreleased.get_value());
         let answer = self.api().hold(HoldRequest { event_id, hold_ref }).await;
         let received_at_ms = browser::monotonic_ms();
         let outcome = match answer {
-            Ok(held) => {
+            Ok(hold) => {
                 if self
                     .unreleased
-                    .with_value(|unreleased| unreleased.as_ref() == Some(&held.hold_ref))
+                    .with_value(|unreleased| unreleased.as_ref() == Some(&hold.hold_ref))
                 {
                     self.unreleased.set_value(None);
                 }
-                let mut hold = held.hold;
-                hold.hold_hash = held.hold_ref;
                 Outcome::HoldGranted {
                     hold,
                     received_at_ms,
                 }
             }
-            Err(ApiError::Status(body)) if body.status == 409 => Outcome::HoldConflict {
-                conflict: HoldConflict {
-                    message: body.message,
-                    hold_hash: None,
-                    expires_at: body.held_until,
-                    expires_in_seconds: None,
-                    training_event: None,
-                },
-                received_at_ms,
-            },
-            Err(ApiError::Status(body)) if body.status == 422 => {
-                Outcome::HoldRefused(ValidationError {
-                    message: body.message,
-                    errors: body.errors,
-                })
-            }
+            Err(ApiError::Status(answer)) => Outcome::hold_error(answer, received_at_ms),
             Err(error) => Outcome::HoldFailed(error.message()),
         };
         self.dispatch(outcome);
@@ -449,7 +418,7 @@ impl Booking {
     pub fn release_on_exit(self) {
         if let Some(hold_ref) = self
             .flow
-            .with_untracked(|flow| flow.hold().map(|hold| hold.hold_hash.clone()))
+            .with_untracked(|flow| flow.hold().map(|hold| hold.hold_ref.clone()))
         {
             self.api().release_on_exit(&hold_ref);
         }
@@ -472,20 +441,6 @@ pub fn effect(run: impl Fn() + 'static) {
 
 fn boxed_effect(run: Box<dyn Fn()>) {
     leptos::prelude::Effect::new(move |_| run());
-}
-
-/// The gateway names the hold `hold_ref` (the session-bound reference the
-/// flow keeps as its `hold_hash`): a 422 about it is about the hold.
-fn flow_field_names(
-    mut errors: std::collections::BTreeMap<String, Vec<String>>,
-) -> std::collections::BTreeMap<String, Vec<String>> {
-    if let Some(messages) = errors.remove("hold_ref") {
-        errors
-            .entry("hold_hash".to_owned())
-            .or_default()
-            .extend(messages);
-    }
-    errors
 }
 
 /// The course as the flow records it.

@@ -49,14 +49,18 @@
 //!   as `Release` then `Hold` for the same event (the API answers 409 to a
 //!   second hold while one is live), passing through `Holding` and returning
 //!   to the step the candidate was on.
-//! * A 409 that names a hold (`hold_hash`) is ours: the gateway only
+//! * The flow speaks the gateway's language ([`crate::widget_api`]): a hold
+//!   is its session-bound `hold_ref`, a booking is asked for with a
+//!   [`BookingRequest`], and [`Outcome::hold_error`] and
+//!   [`Outcome::booking_error`] read its error answers.
+//! * A 409 that names a hold (`hold_ref`) is ours: the gateway only
 //!   discloses a hold to the session that made it. If it is for the chosen
 //!   event (or does not say which) and has time left, it is adopted;
 //!   otherwise (another event, or no time left) it is released and the seat
 //!   is asked for once more. A 409
 //!   without a hold lands in `HoldConflict`, which offers another event or a
 //!   retry.
-//! * A 422 on booking that names `hold_hash` means the hold lapsed or was
+//! * A 422 on booking that names `hold_ref` means the hold lapsed or was
 //!   used: it lands in `HoldExpired` (hold again, nothing lost). Other 422s
 //!   go back to `Details` when a candidate field is wrong, else to `Payment`.
 //! * Host page events carry ids, times and statuses only, never the
@@ -65,12 +69,13 @@
 use serde::{Deserialize, Serialize};
 
 use crate::api::{
-    BookingDetail, BookingStatus, CourseRef, CreateBookingRequest, HoldConflict, PayOption,
-    PayStatus, SeatHold, Timestamp, TrainingEvent, ValidationError,
+    BookingDetail, BookingStatus, CourseRef, PayOption, PayStatus, Timestamp, TrainingEvent,
+    ValidationError,
 };
 use crate::countdown::{HoldCountdown, HoldWarning};
 use crate::redirect::PaymentRedirectPolicy;
 use crate::validation::{self, CandidateForm, FieldErrors, FormField};
+use crate::widget_api::{BookingRequest, ErrorAnswer, ErrorBody, HeldSeat, SeatTaken};
 
 /// Number of steps in the progress indicator ("Step 3 of 6").
 pub const PROGRESS_STEPS: u8 = 6;
@@ -144,8 +149,9 @@ impl Step {
 /// The seat hold the flow owns.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ActiveHold {
-    /// The hold's id, sent when booking and when releasing.
-    pub hold_hash: String,
+    /// The gateway's session-bound reference to the hold, sent when booking
+    /// and when releasing.
+    pub hold_ref: String,
     /// The held event.
     pub event_id: u64,
     /// When the server says it lapses (shown only; the countdown decides).
@@ -333,13 +339,13 @@ pub enum Effect {
     /// Release the hold (also on `pagehide`); send `Released` when done.
     Release {
         /// The hold to release.
-        hold_hash: String,
+        hold_ref: String,
     },
     /// `POST /bookings` with an `Idempotency-Key` header, then send
     /// `BookingCreated`, `BookingRejected` or `BookingFailed`.
     CreateBooking {
-        /// The body.
-        request: Box<CreateBookingRequest>,
+        /// The body; the widget adds the address the payment page returns to.
+        request: Box<BookingRequest>,
         /// The header's value.
         idempotency_key: String,
     },
@@ -412,15 +418,15 @@ pub enum Intent {
 pub enum Outcome {
     /// 200 on hold, received at this monotonic reading.
     HoldGranted {
-        /// The hold.
-        hold: SeatHold,
+        /// The hold and its reference.
+        hold: HeldSeat,
         /// `performance.now()` when the response arrived.
         received_at_ms: f64,
     },
     /// 409 on hold.
     HoldConflict {
-        /// The 409 body.
-        conflict: HoldConflict,
+        /// What the 409 says.
+        conflict: SeatConflict,
         /// `performance.now()` when the response arrived.
         received_at_ms: f64,
     },
@@ -439,6 +445,67 @@ pub enum Outcome {
     BookingStatus(Box<BookingDetail>),
     /// A release finished.
     Released,
+}
+
+impl Outcome {
+    /// What an error answer to a hold request means: a 409, the seat is held
+    /// by another session; a 422, the event cannot be held (full, past);
+    /// anything else, a failure (its status and message kept for logs).
+    pub fn hold_error(answer: ErrorAnswer, received_at_ms: f64) -> Outcome {
+        match answer.body {
+            ErrorBody::SeatTaken(taken) => Outcome::HoldConflict {
+                conflict: taken.into(),
+                received_at_ms,
+            },
+            ErrorBody::Invalid(error) => Outcome::HoldRefused(error),
+            ErrorBody::Message(_) => Outcome::HoldFailed(failure_detail(&answer)),
+        }
+    }
+
+    /// What an error answer to a create-booking request means: a 422 is a
+    /// rejection naming what is wrong (`hold_ref`: the hold lapsed); after
+    /// anything else the outcome is unknown.
+    pub fn booking_error(answer: ErrorAnswer) -> Outcome {
+        match answer.body {
+            ErrorBody::Invalid(error) => Outcome::BookingRejected(error),
+            ErrorBody::SeatTaken(_) | ErrorBody::Message(_) => {
+                Outcome::BookingFailed(failure_detail(&answer))
+            }
+        }
+    }
+}
+
+/// An error answer's status and message, for logs.
+fn failure_detail(answer: &ErrorAnswer) -> String {
+    format!("{} {}", answer.status, answer.message())
+        .trim_end()
+        .to_owned()
+}
+
+/// A 409 on a hold request, as the flow reads it: the seat is held. The
+/// gateway names the hold only to the session that owns it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SeatConflict {
+    /// Human-readable reason.
+    pub message: String,
+    /// The session's own hold, when the answer names it.
+    pub hold_ref: Option<String>,
+    /// When the hold lapses, if said.
+    pub held_until: Option<Timestamp>,
+    /// Seconds until the hold lapses, if said.
+    pub expires_in_seconds: Option<i64>,
+    /// The held event, if said.
+    pub event_id: Option<u64>,
+}
+
+impl From<SeatTaken> for SeatConflict {
+    fn from(taken: SeatTaken) -> SeatConflict {
+        SeatConflict {
+            message: taken.message,
+            held_until: taken.held_until,
+            ..SeatConflict::default()
+        }
+    }
 }
 
 /// Anything the flow reacts to.
@@ -552,7 +619,7 @@ enum SubmissionState {
 #[derive(Debug, Clone, PartialEq)]
 struct Submission {
     key: String,
-    request: CreateBookingRequest,
+    request: BookingRequest,
     state: SubmissionState,
 }
 
@@ -572,7 +639,7 @@ pub struct Flow {
     pay_option: Option<PayOption>,
     errors: FieldErrors,
     booking: Option<BookingDetail>,
-    conflict: Option<HoldConflict>,
+    conflict: Option<SeatConflict>,
     failure: Option<Failure>,
     submission: Option<Submission>,
 }
@@ -688,7 +755,7 @@ impl Flow {
     }
 
     /// The 409 that led to `HoldConflict`.
-    pub fn conflict(&self) -> Option<&HoldConflict> {
+    pub fn conflict(&self) -> Option<&SeatConflict> {
         self.conflict.as_ref()
     }
 
@@ -899,7 +966,7 @@ impl Flow {
                     return Err(Refusal::NotExtendableYet);
                 }
                 effects.push(Effect::Release {
-                    hold_hash: hold.hold_hash,
+                    hold_ref: hold.hold_ref,
                 });
                 self.request_hold(self.step, effects);
             }
@@ -933,7 +1000,7 @@ impl Flow {
                 }
                 if let Some(hold) = self.hold.take() {
                     effects.push(Effect::Release {
-                        hold_hash: hold.hold_hash,
+                        hold_ref: hold.hold_ref,
                     });
                 }
                 if self.step == Step::AwaitingPayment {
@@ -991,7 +1058,7 @@ impl Flow {
             Step::Details => {
                 if let Some(hold) = self.hold.take() {
                     effects.push(Effect::Release {
-                        hold_hash: hold.hold_hash,
+                        hold_ref: hold.hold_ref,
                     });
                 }
                 self.errors = FieldErrors::default();
@@ -1025,10 +1092,10 @@ impl Flow {
                 _ => Refusal::NotInThisStep,
             });
         }
-        let hold_hash = self
+        let hold_ref = self
             .hold
             .as_ref()
-            .map(|hold| hold.hold_hash.clone())
+            .map(|hold| hold.hold_ref.clone())
             .ok_or(Refusal::NoLiveHold)?;
         let candidate = match validation::validate(&self.form) {
             Ok(candidate) => candidate,
@@ -1047,17 +1114,15 @@ impl Flow {
             self.step = Step::Payment;
             return Ok(());
         };
-        let request = CreateBookingRequest {
-            hold_hash,
+        let request = BookingRequest {
+            hold_ref,
             first_name: candidate.first_name,
             last_name: candidate.last_name,
             email: candidate.email,
             phone: candidate.phone,
             job_role: candidate.job_role,
             pay_option,
-            agency_contact_name: None,
-            agency_contact_email: None,
-            agency_email: None,
+            return_url: None,
         };
         let key = match &self.submission {
             Some(previous)
@@ -1086,7 +1151,7 @@ impl Flow {
 
     fn send_booking(
         &mut self,
-        request: CreateBookingRequest,
+        request: BookingRequest,
         idempotency_key: String,
         effects: &mut Vec<Effect>,
     ) {
@@ -1114,11 +1179,15 @@ impl Flow {
 
     /// Refuses an answer nobody waits for, releasing its hold when that
     /// hold is not the one the flow owns.
-    fn stale(&self, hold_hash: Option<&str>, effects: &mut Vec<Effect>) -> Result<(), Refusal> {
-        if let Some(hash) = hold_hash.filter(|hash| !hash.is_empty()) {
-            if self.hold.as_ref().is_none_or(|own| own.hold_hash != hash) {
+    fn stale(&self, hold_ref: Option<&str>, effects: &mut Vec<Effect>) -> Result<(), Refusal> {
+        if let Some(hold_ref) = hold_ref.filter(|hold_ref| !hold_ref.is_empty()) {
+            if self
+                .hold
+                .as_ref()
+                .is_none_or(|own| own.hold_ref != hold_ref)
+            {
                 effects.push(Effect::Release {
-                    hold_hash: hash.to_owned(),
+                    hold_ref: hold_ref.to_owned(),
                 });
             }
         }
@@ -1135,16 +1204,15 @@ impl Flow {
                 hold,
                 received_at_ms,
             } => {
-                if self.step != Step::Holding
-                    || self.chosen_event_id() != Some(hold.training_event.id)
-                {
-                    return self.stale(Some(&hold.hold_hash), effects);
+                let event_id = hold.hold.training_event.id;
+                if self.step != Step::Holding || self.chosen_event_id() != Some(event_id) {
+                    return self.stale(Some(&hold.hold_ref), effects);
                 }
                 self.adopt_hold(
-                    hold.hold_hash,
-                    hold.training_event.id,
-                    Some(hold.expires_at),
-                    HoldCountdown::start(hold.expires_in_seconds, received_at_ms),
+                    hold.hold_ref,
+                    event_id,
+                    Some(hold.hold.expires_at),
+                    HoldCountdown::start(hold.hold.expires_in_seconds, received_at_ms),
                     effects,
                 );
             }
@@ -1152,28 +1220,28 @@ impl Flow {
                 conflict,
                 received_at_ms,
             } => {
-                let hash = conflict.hold_hash.clone().filter(|h| !h.is_empty());
+                let hold_ref = conflict.hold_ref.clone().filter(|h| !h.is_empty());
                 let Some(chosen) = self
                     .chosen_event_id()
                     .filter(|_| self.step == Step::Holding)
                 else {
-                    return self.stale(hash.as_deref(), effects);
+                    return self.stale(hold_ref.as_deref(), effects);
                 };
-                let held_event = conflict.training_event.as_ref().map(|e| e.id);
+                let held_event = conflict.event_id;
                 let seconds = conflict.expires_in_seconds.unwrap_or(0);
-                match hash {
-                    Some(hash) if held_event.is_none_or(|id| id == chosen) && seconds > 0 => {
+                match hold_ref {
+                    Some(hold_ref) if held_event.is_none_or(|id| id == chosen) && seconds > 0 => {
                         self.adopt_hold(
-                            hash,
+                            hold_ref,
                             chosen,
-                            conflict.expires_at,
+                            conflict.held_until,
                             HoldCountdown::start(seconds, received_at_ms),
                             effects,
                         );
                     }
-                    Some(hash) if !self.conflict_release_tried => {
+                    Some(hold_ref) if !self.conflict_release_tried => {
                         self.conflict_release_tried = true;
-                        effects.push(Effect::Release { hold_hash: hash });
+                        effects.push(Effect::Release { hold_ref });
                         effects.push(Effect::Hold { event_id: chosen });
                     }
                     _ => {
@@ -1229,7 +1297,7 @@ impl Flow {
                     return self.stale(None, effects);
                 }
                 self.finish_submission(SubmissionState::Settled);
-                if error.errors.contains_key("hold_hash") {
+                if error.errors.contains_key("hold_ref") {
                     self.step = Step::Payment;
                     self.expire(effects);
                     return Ok(());
@@ -1284,7 +1352,7 @@ impl Flow {
 
     fn adopt_hold(
         &mut self,
-        hold_hash: String,
+        hold_ref: String,
         event_id: u64,
         expires_at: Option<Timestamp>,
         countdown: HoldCountdown,
@@ -1296,7 +1364,7 @@ impl Flow {
             expires_in_seconds: countdown.expires_in_seconds(),
         }));
         self.hold = Some(ActiveHold {
-            hold_hash,
+            hold_ref,
             event_id,
             expires_at,
             countdown,

@@ -10,6 +10,7 @@ use booking_core::flow::{
 };
 use booking_core::redirect::PaymentRedirectPolicy;
 use booking_core::validation::{CandidateForm, FormField};
+use booking_core::widget_api::ErrorAnswer;
 use common::*;
 use proptest::prelude::*;
 
@@ -139,7 +140,7 @@ fn every_transition_in_the_table() {
         ("422 on a candidate field", At::Submitting, rejected(Some("email"), "The email must be a valid email address."), Moves(Step::Details, &["hbg:error"])),
         ("422 on the pay option", At::Submitting, rejected(Some("pay_option"), "No credits left."), Moves(Step::Payment, &["hbg:error"])),
         ("422 without fields", At::Submitting, rejected(None, "This training event is full."), Moves(Step::Payment, &["refresh-events", "hbg:error"])),
-        ("422 on the hold", At::Submitting, rejected(Some("hold_hash"), "The hold has expired."), Moves(Step::HoldExpired, &["announce", "hbg:hold-expired"])),
+        ("422 on the hold", At::Submitting, rejected(Some("hold_ref"), "The hold has expired."), Moves(Step::HoldExpired, &["announce", "hbg:hold-expired"])),
         ("unknown outcome", At::Submitting, Outcome::BookingFailed("502".into()).into(), Moves(Step::Failed, &["hbg:error"])),
         ("a late hold while submitting is released", At::Submitting, granted(77, "H-77"), Refused(Refusal::StaleOutcome, &["release H-77"])),
         // Finished bookings
@@ -324,7 +325,7 @@ fn the_booking_request_carries_the_normalised_candidate_and_the_live_hold() {
     let Some(Effect::CreateBooking { request, .. }) = transition.effects.last() else {
         panic!("expected a create-booking effect");
     };
-    assert_eq!(request.hold_hash, "H-41");
+    assert_eq!(request.hold_ref, "H-41");
     assert_eq!(request.first_name, "Priya");
     assert_eq!(request.phone.as_deref(), Some("+447700900123"));
     assert_eq!(request.pay_option, PayOption::Credits);
@@ -333,7 +334,7 @@ fn the_booking_request_carries_the_normalised_candidate_and_the_live_hold() {
         vec![conflict(Some("H-ours"), Some(41), Some(700))],
     );
     let hold = adopted.hold().unwrap();
-    assert_eq!(hold.hold_hash, "H-ours");
+    assert_eq!(hold.hold_ref, "H-ours");
     assert_eq!(hold.countdown.remaining_seconds(0.0), 700);
 }
 
@@ -358,7 +359,7 @@ fn nothing_typed_is_lost_on_the_way() {
         Intent::ContinueToPayment.into(),
         Intent::ChoosePayOption(PayOption::Credits).into(),
         submit("K1"),
-        rejected(Some("hold_hash"), "The hold has expired."),
+        rejected(Some("hold_ref"), "The hold has expired."),
     ];
     let mut flow = at(At::Payment);
     for input in journey {
@@ -575,7 +576,7 @@ fn steps_have_headings_and_progress() {
 }
 
 /// Inputs a random session may send, from small pools so that sequences
-/// meet each other (same events, hashes and keys).
+/// meet each other (same events, hold references and keys).
 fn any_input() -> impl Strategy<Value = Input> {
     let events = prop_oneof![
         Just(event(41)),
@@ -650,7 +651,7 @@ fn any_input() -> impl Strategy<Value = Input> {
         prop_oneof![
             Just(Some("email")),
             Just(Some("pay_option")),
-            Just(Some("hold_hash")),
+            Just(Some("hold_ref")),
             Just(None)
         ]
         .prop_map(|field| rejected(field, "Rejected.")),
@@ -733,8 +734,8 @@ proptest! {
             }
             // Going back past the hold releases it.
             if before.step() == Step::Details && after.step() == Step::ChooseEvent {
-                let hash = before.hold().unwrap().hold_hash.clone();
-                let release = Effect::Release { hold_hash: hash };
+                let hold_ref = before.hold().unwrap().hold_ref.clone();
+                let release = Effect::Release { hold_ref };
                 prop_assert!(transition.effects.contains(&release), "no release going back");
             }
             // The form changes only when the candidate edits it or starts over.
@@ -791,4 +792,77 @@ fn blur_rechecks_only_fields_already_in_error() {
         "other fields keep their errors"
     );
     assert_eq!(flow.step(), Step::Details);
+}
+
+#[test]
+fn the_gateways_error_answers_become_outcomes() {
+    let held = Outcome::hold_error(
+        ErrorAnswer::read(
+            409,
+            r#"{"message":"This seat is being held by someone else until 14:45.","held_until":"2026-07-20T14:45:00+00:00"}"#,
+        ),
+        250.0,
+    );
+    let Outcome::HoldConflict {
+        conflict,
+        received_at_ms,
+    } = &held
+    else {
+        panic!("a 409 on a hold is a conflict: {held:?}");
+    };
+    assert_eq!(*received_at_ms, 250.0);
+    assert_eq!(
+        conflict.hold_ref, None,
+        "another session's hold is not named"
+    );
+    assert!(conflict.held_until.is_some());
+    let waiting = at(At::Holding).apply(held.clone()).flow;
+    assert_eq!(waiting.step(), Step::HoldConflict);
+    assert_eq!(
+        waiting.conflict().map(|c| c.message.as_str()),
+        Some("This seat is being held by someone else until 14:45.")
+    );
+
+    let full = Outcome::hold_error(
+        ErrorAnswer::read(422, r#"{"message":"This training event is full."}"#),
+        0.0,
+    );
+    assert!(
+        matches!(&full, Outcome::HoldRefused(error) if error.message == "This training event is full.")
+    );
+    let busy = Outcome::hold_error(
+        ErrorAnswer::read(503, r#"{"message":"The booking service is busy."}"#),
+        0.0,
+    );
+    assert_eq!(
+        busy,
+        Outcome::HoldFailed("503 The booking service is busy.".into())
+    );
+    assert_eq!(
+        at(At::Holding).apply(busy).flow.failure().map(|f| f.kind),
+        Some(FailureKind::HoldFailed)
+    );
+
+    let lapsed = Outcome::booking_error(ErrorAnswer::read(
+        422,
+        r#"{"message":"This hold has expired.","errors":{"hold_ref":["This hold has expired."]}}"#,
+    ));
+    assert_eq!(
+        at(At::Submitting).apply(lapsed).flow.step(),
+        Step::HoldExpired
+    );
+    let email = Outcome::booking_error(ErrorAnswer::read(
+        422,
+        r#"{"message":"The email is invalid.","errors":{"email":["The email is invalid."]}}"#,
+    ));
+    assert_eq!(at(At::Submitting).apply(email).flow.step(), Step::Details);
+    for status in [409, 500, 502] {
+        let unknown = Outcome::booking_error(ErrorAnswer::read(status, ""));
+        assert_eq!(unknown, Outcome::BookingFailed(status.to_string()));
+        let failed = at(At::Submitting).apply(unknown).flow;
+        assert_eq!(
+            failed.failure().map(|f| f.kind),
+            Some(FailureKind::BookingOutcomeUnknown)
+        );
+    }
 }

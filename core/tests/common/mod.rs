@@ -2,15 +2,16 @@
 //! flows driven to each step through legal transitions.
 
 use booking_core::api::{
-    BookingDetail, BookingStatus, Candidate, CourseRef, HeldEvent, HoldConflict, PayOption,
-    PayStatus, SeatHold, TrainingEvent, ValidationError,
+    BookingDetail, BookingStatus, Candidate, CourseRef, HeldEvent, PayOption, PayStatus, SeatHold,
+    TrainingEvent, ValidationError,
 };
-use booking_core::flow::{Effect, Flow, Input, Intent, Outcome, Step};
+use booking_core::flow::{Effect, Flow, Input, Intent, Outcome, SeatConflict, Step};
 use booking_core::redirect::PaymentRedirectPolicy;
 use booking_core::synthetic;
 /// The course every fixture books, and its id.
 pub use booking_core::synthetic::{course, COURSE_ID};
 use booking_core::validation::CandidateForm;
+use booking_core::widget_api::HeldSeat;
 use chrono::DateTime;
 
 /// The Stripe Checkout URL the fixtures' candidate-pays bookings carry.
@@ -36,13 +37,14 @@ pub fn event(id: u64) -> TrainingEvent {
     event_for(id, COURSE_ID, 5)
 }
 
-pub fn hash(event_id: u64) -> String {
+/// The reference of the fixtures' hold on an event.
+pub fn hold_ref(event_id: u64) -> String {
     format!("H-{event_id}")
 }
 
-pub fn seat_hold(event_id: u64, hold_hash: &str) -> SeatHold {
+pub fn seat_hold(event_id: u64) -> SeatHold {
     SeatHold {
-        hold_hash: hold_hash.into(),
+        hold_hash: "Q8vTz2LmPa9RkWc4NbXy7HdJf3GsEu6K".into(),
         expires_at: DateTime::parse_from_rfc3339("2026-07-20T14:45:00+00:00").unwrap(),
         expires_in_seconds: 1800,
         training_event: HeldEvent {
@@ -54,22 +56,25 @@ pub fn seat_hold(event_id: u64, hold_hash: &str) -> SeatHold {
     }
 }
 
-pub fn granted(event_id: u64, hold_hash: &str) -> Input {
+pub fn granted(event_id: u64, hold_ref: &str) -> Input {
     Outcome::HoldGranted {
-        hold: seat_hold(event_id, hold_hash),
+        hold: HeldSeat {
+            hold_ref: hold_ref.into(),
+            hold: seat_hold(event_id),
+        },
         received_at_ms: 0.0,
     }
     .into()
 }
 
-pub fn conflict(hold_hash: Option<&str>, event_id: Option<u64>, seconds: Option<i64>) -> Input {
+pub fn conflict(hold_ref: Option<&str>, event_id: Option<u64>, seconds: Option<i64>) -> Input {
     Outcome::HoldConflict {
-        conflict: HoldConflict {
+        conflict: SeatConflict {
             message: "An active hold already exists.".into(),
-            hold_hash: hold_hash.map(Into::into),
-            expires_at: None,
+            hold_ref: hold_ref.map(Into::into),
+            held_until: None,
             expires_in_seconds: seconds,
-            training_event: event_id.map(|id| seat_hold(id, "").training_event),
+            event_id,
         },
         received_at_ms: 0.0,
     }
@@ -186,7 +191,7 @@ pub fn at(start: At) -> Flow {
         to_choose_event.clone(),
         vec![
             Intent::ChooseEvent(event(41)).into(),
-            granted(41, &hash(41)),
+            granted(41, &hold_ref(41)),
         ],
     ]
     .concat();
@@ -326,7 +331,7 @@ pub fn tags(effects: &[Effect]) -> Vec<String> {
         .iter()
         .map(|effect| match effect {
             Effect::Hold { event_id } => format!("hold {event_id}"),
-            Effect::Release { hold_hash } => format!("release {hold_hash}"),
+            Effect::Release { hold_ref } => format!("release {hold_ref}"),
             Effect::CreateBooking {
                 idempotency_key, ..
             } => format!("create-booking {idempotency_key}"),
