@@ -96,13 +96,8 @@ pub fn DateGrid(
     let table = NodeRef::<Table>::new();
     let tab_stop = move || {
         grid.with(|grid| {
-            let grid = grid.as_ref()?;
-            let candidates = [focused.get(), selected.get(), grid.first_bookable_day];
-            candidates
-                .into_iter()
-                .flatten()
-                .find(|date| grid.month.contains(*date))
-                .or(Some(grid.month.first_day()))
+            grid.as_ref()
+                .map(|grid| grid.tab_stop(focused.get(), selected.get()))
         })
     };
     let focus_date = move |date: NaiveDate| {

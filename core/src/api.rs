@@ -737,6 +737,19 @@ pub struct BookingDetail {
     pub payment_url: Option<String>,
 }
 
+impl BookingDetail {
+    /// The booking's status as the confirmation lists it, e.g. "booked
+    /// (payment completed)"; unknown statuses are shown as sent, with spaces
+    /// for underscores.
+    pub fn status_label(&self) -> String {
+        format!(
+            "{} (payment {})",
+            self.booking_status.as_str().replace('_', " "),
+            self.pay_status.as_str().replace('_', " ")
+        )
+    }
+}
+
 /// Credits held for one course.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CourseCredit {

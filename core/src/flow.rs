@@ -74,7 +74,9 @@ use crate::api::{
 };
 use crate::countdown::{HoldCountdown, HoldWarning};
 use crate::redirect::PaymentRedirectPolicy;
-use crate::validation::{self, CandidateForm, FieldErrors, FormField};
+use crate::validation::{
+    self, AccountFacts, CandidateForm, FieldErrors, FormField, PayOptionOffer,
+};
 use crate::widget_api::{BookingRequest, ErrorAnswer, ErrorBody, HeldSeat, SeatTaken};
 
 /// Number of steps in the progress indicator ("Step 3 of 6").
@@ -144,6 +146,73 @@ impl Step {
             Step::HoldExpired | Step::HoldConflict | Step::Failed => None,
         }
     }
+
+    /// What happens next, on the steps after a booking is made.
+    pub fn what_next(self) -> Option<&'static str> {
+        match self {
+            Step::Confirmed => Some("Your place is booked. A confirmation email is on its way."),
+            Step::PendingReview => Some(
+                "Your booking has been received. The training provider reviews bookings for this course before confirming them; you will hear by email.",
+            ),
+            Step::AwaitingPayment => Some(
+                "Your seat is reserved while you pay. Once the payment is complete, your place is confirmed by email.",
+            ),
+            _ => None,
+        }
+    }
+}
+
+/// A way out of a problem step (`HoldExpired`, `HoldConflict`, `Failed`),
+/// offered as a button; each sends an intent the flow accepts there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Recovery {
+    /// Hold the same event again ([`Intent::HoldAgain`]).
+    HoldAgain,
+    /// Send the failed request again ([`Intent::Retry`]).
+    TryAgain,
+    /// Back to the calendar ([`Intent::Back`]).
+    ChooseAnotherDate,
+    /// Back to the payment step ([`Intent::Back`]).
+    BackToPayment,
+    /// A new booking from the start ([`Intent::StartOver`]).
+    StartAgain,
+}
+
+impl Recovery {
+    /// The button's text.
+    pub fn label(self) -> &'static str {
+        match self {
+            Recovery::HoldAgain => "Hold this seat again",
+            Recovery::TryAgain => "Try again",
+            Recovery::ChooseAnotherDate => "Choose another date",
+            Recovery::BackToPayment => "Back",
+            Recovery::StartAgain => "Start again",
+        }
+    }
+
+    /// The intent the button sends.
+    pub fn intent(self) -> Intent {
+        match self {
+            Recovery::HoldAgain => Intent::HoldAgain,
+            Recovery::TryAgain => Intent::Retry,
+            Recovery::ChooseAnotherDate | Recovery::BackToPayment => Intent::Back,
+            Recovery::StartAgain => Intent::StartOver,
+        }
+    }
+
+    /// Whether it is the step's main action (the others are secondary).
+    pub fn is_primary(self) -> bool {
+        matches!(self, Recovery::HoldAgain | Recovery::TryAgain)
+    }
+}
+
+/// What a problem step tells the candidate and the ways out it offers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Trouble {
+    /// What happened, for people.
+    pub message: String,
+    /// The ways out, the main one first.
+    pub recoveries: Vec<Recovery>,
 }
 
 /// The seat hold the flow owns.
@@ -653,6 +722,10 @@ const MESSAGE_PAYMENT_PAGE: &str = "Your booking is waiting for payment, but we 
 const MESSAGE_CANCELLED: &str = "This booking has been cancelled";
 const MESSAGE_BOOKING_REJECTED: &str = "The booking could not be made";
 const MESSAGE_SELECT_PAY_OPTION: &str = "Select how the booking is paid for";
+const MESSAGE_HOLD_LAPSED: &str = "Seats are held for 30 minutes and this hold has ended. Everything you entered is kept: hold the seat again to carry on.";
+const MESSAGE_SEAT_TAKEN: &str =
+    "Someone else is holding this seat at the moment. Choose another date, or try again shortly.";
+const MESSAGE_SOMETHING_WRONG: &str = "Something went wrong.";
 
 impl Flow {
     /// A new flow at the first step, redirecting only where `policy` allows.
@@ -762,6 +835,83 @@ impl Flow {
     /// The failure that led to `Failed`.
     pub fn failure(&self) -> Option<&Failure> {
         self.failure.as_ref()
+    }
+
+    /// The pay options to offer for the chosen event: those the gateway
+    /// allows, in the usual order. The gateway tells the widget nothing about
+    /// the account, so every allowed option is usable and a 422 explains a
+    /// refusal.
+    pub fn pay_option_offers(&self, allowed: &[PayOption]) -> Vec<PayOptionOffer> {
+        let cost = self
+            .event
+            .as_ref()
+            .map(|event| event.cost_inc_vat)
+            .unwrap_or_default();
+        validation::offered_pay_options(allowed, &AccountFacts::default(), cost)
+    }
+
+    /// The pay option to choose for the candidate on the payment step: the
+    /// one on offer, when it is the only one and usable and nothing is chosen
+    /// yet.
+    pub fn sole_pay_option(&self, offers: &[PayOptionOffer]) -> Option<PayOption> {
+        if self.step != Step::Payment || self.pay_option.is_some() {
+            return None;
+        }
+        match offers {
+            [only] if only.usable => Some(only.option.clone()),
+            _ => None,
+        }
+    }
+
+    /// What a problem step (`HoldExpired`, `HoldConflict`, `Failed`) says and
+    /// the ways out it offers; `None` on any other step.
+    pub fn trouble(&self) -> Option<Trouble> {
+        let (message, recoveries) = match self.step {
+            Step::HoldExpired => (
+                MESSAGE_HOLD_LAPSED.to_owned(),
+                vec![Recovery::HoldAgain, Recovery::ChooseAnotherDate],
+            ),
+            Step::HoldConflict => (
+                self.conflict
+                    .as_ref()
+                    .map(|conflict| conflict.message.clone())
+                    .filter(|message| !message.is_empty())
+                    .unwrap_or_else(|| MESSAGE_SEAT_TAKEN.to_owned()),
+                vec![Recovery::TryAgain, Recovery::ChooseAnotherDate],
+            ),
+            Step::Failed => {
+                let message = self
+                    .failure
+                    .as_ref()
+                    .map_or(MESSAGE_SOMETHING_WRONG, |failure| &failure.message);
+                let recoveries = match self.failure_kind() {
+                    Some(FailureKind::HoldFailed) => {
+                        vec![Recovery::TryAgain, Recovery::ChooseAnotherDate]
+                    }
+                    Some(FailureKind::HoldRefused) => vec![Recovery::ChooseAnotherDate],
+                    Some(FailureKind::BookingOutcomeUnknown) => {
+                        vec![Recovery::TryAgain, Recovery::BackToPayment]
+                    }
+                    _ => vec![Recovery::StartAgain],
+                };
+                (message.to_owned(), recoveries)
+            }
+            _ => return None,
+        };
+        Some(Trouble {
+            message,
+            recoveries,
+        })
+    }
+
+    /// The payment page to offer while the booking awaits payment: its
+    /// `payment_url`, when the redirect policy accepts it.
+    pub fn payment_page(&self) -> Option<String> {
+        if self.step != Step::AwaitingPayment {
+            return None;
+        }
+        let url = self.booking.as_ref()?.payment_url.as_deref()?;
+        self.policy.check(url).ok()
     }
 
     /// The idempotency key of the last create-booking request.

@@ -6,7 +6,8 @@ mod common;
 
 use booking_core::api::{BookingStatus, PayOption, PayStatus, ValidationError};
 use booking_core::flow::{
-    Effect, FailureKind, Flow, HostEvent, Input, Intent, Outcome, Refusal, Step,
+    Effect, FailureKind, Flow, HostEvent, Input, Intent, Outcome, Recovery, Refusal, SeatConflict,
+    Step,
 };
 use booking_core::redirect::PaymentRedirectPolicy;
 use booking_core::validation::{CandidateForm, FormField};
@@ -573,6 +574,21 @@ fn steps_have_headings_and_progress() {
         "Booking received: pending review"
     );
     assert_eq!(Refusal::AlreadySubmitting.to_string(), "already submitting");
+    let after: Vec<bool> = [
+        Step::Payment,
+        Step::Confirmed,
+        Step::PendingReview,
+        Step::AwaitingPayment,
+        Step::Failed,
+    ]
+    .iter()
+    .map(|step| step.what_next().is_some())
+    .collect();
+    assert_eq!(after, vec![false, true, true, true, false]);
+    assert_eq!(
+        Step::Confirmed.what_next(),
+        Some("Your place is booked. A confirmation email is on its way.")
+    );
 }
 
 /// Inputs a random session may send, from small pools so that sequences
@@ -865,4 +881,148 @@ fn the_gateways_error_answers_become_outcomes() {
             Some(FailureKind::BookingOutcomeUnknown)
         );
     }
+}
+
+#[test]
+fn each_problem_offers_ways_out_the_flow_accepts() {
+    use Recovery::*;
+    let cancelled = at(At::AwaitingPayment)
+        .apply(status(booking(
+            BookingStatus::Cancelled,
+            PayStatus::Pending,
+            PayOption::CandidatePays,
+            None,
+        )))
+        .flow;
+    #[rustfmt::skip]
+    let table: Vec<(&str, Flow, &[Recovery], &[Step])> = vec![
+        ("hold lapsed", at(At::HoldExpired), &[HoldAgain, ChooseAnotherDate], &[Step::Holding, Step::ChooseEvent]),
+        ("seat taken", at(At::HoldConflict), &[TryAgain, ChooseAnotherDate], &[Step::Holding, Step::ChooseEvent]),
+        ("hold failed", at(At::FailedHold), &[TryAgain, ChooseAnotherDate], &[Step::Holding, Step::ChooseEvent]),
+        ("hold refused", at(At::FailedRefused), &[ChooseAnotherDate], &[Step::ChooseEvent]),
+        ("booking unknown", at(At::FailedUnknown), &[TryAgain, BackToPayment], &[Step::Submitting, Step::Payment]),
+        ("payment page refused", at(At::FailedRedirect), &[StartAgain], &[Step::ChooseCourse]),
+        ("booking cancelled", cancelled, &[StartAgain], &[Step::ChooseCourse]),
+    ];
+    for (name, flow, recoveries, steps) in table {
+        let trouble = flow
+            .trouble()
+            .unwrap_or_else(|| panic!("{name}: no trouble"));
+        assert_eq!(trouble.recoveries, recoveries, "{name}");
+        assert!(!trouble.message.is_empty(), "{name}");
+        for (recovery, step) in recoveries.iter().zip(steps) {
+            let transition = flow.apply(recovery.intent());
+            assert_eq!(transition.refused, None, "{name}: {recovery:?}");
+            assert_eq!(transition.flow.step(), *step, "{name}: {recovery:?}");
+        }
+        assert!(recoveries[1..]
+            .iter()
+            .all(|recovery| !recovery.is_primary()));
+    }
+    assert_eq!(
+        at(At::HoldExpired).trouble().unwrap().message,
+        "Seats are held for 30 minutes and this hold has ended. Everything you entered is kept: hold the seat again to carry on."
+    );
+    assert_eq!(
+        at(At::HoldConflict).trouble().unwrap().message,
+        "An active hold already exists."
+    );
+    let unexplained = drive(
+        at(At::Holding),
+        vec![Outcome::HoldConflict {
+            conflict: SeatConflict::default(),
+            received_at_ms: 0.0,
+        }
+        .into()],
+    );
+    assert_eq!(
+        unexplained.trouble().unwrap().message,
+        "Someone else is holding this seat at the moment. Choose another date, or try again shortly."
+    );
+    assert_eq!(
+        at(At::FailedRefused).trouble().unwrap().message,
+        "This training event is full."
+    );
+    let labels: Vec<&str> = [
+        HoldAgain,
+        TryAgain,
+        ChooseAnotherDate,
+        BackToPayment,
+        StartAgain,
+    ]
+    .iter()
+    .map(|recovery| recovery.label())
+    .collect();
+    assert_eq!(
+        labels,
+        [
+            "Hold this seat again",
+            "Try again",
+            "Choose another date",
+            "Back",
+            "Start again"
+        ]
+    );
+    for start in [At::Details, At::Payment, At::Confirmed, At::Holding] {
+        assert_eq!(at(start).trouble(), None, "{start:?}");
+    }
+}
+
+#[test]
+fn the_only_usable_pay_option_is_chosen_for_the_candidate() {
+    let waiting = at(At::PaymentNoOption);
+    let offers = |flow: &Flow, allowed: &[PayOption]| flow.pay_option_offers(allowed);
+    let only_credits = offers(&waiting, &[PayOption::Credits]);
+    assert_eq!(only_credits.len(), 1);
+    assert_eq!(only_credits[0].label, "Use a booking credit");
+    let chosen = waiting.sole_pay_option(&only_credits);
+    assert_eq!(chosen, Some(PayOption::Credits));
+    let applied = waiting.apply(Intent::ChoosePayOption(PayOption::Credits));
+    assert_eq!(applied.refused, None);
+    assert_eq!(
+        applied.flow.sole_pay_option(&only_credits),
+        None,
+        "already chosen"
+    );
+    let unknown_and_invoice = [PayOption::Other("voucher".into()), PayOption::Inv];
+    assert_eq!(
+        waiting.sole_pay_option(&offers(&waiting, &unknown_and_invoice)),
+        Some(PayOption::Inv)
+    );
+    let two = [PayOption::Credits, PayOption::CandidatePays];
+    assert_eq!(waiting.sole_pay_option(&offers(&waiting, &two)), None);
+    assert_eq!(waiting.sole_pay_option(&[]), None);
+    let details = at(At::Details);
+    assert_eq!(
+        details.sole_pay_option(&offers(&details, &[PayOption::Credits])),
+        None,
+        "only on the payment step"
+    );
+}
+
+#[test]
+fn the_payment_page_is_offered_only_while_awaiting_payment_and_only_if_allowed() {
+    assert_eq!(
+        at(At::AwaitingPayment).payment_page().as_deref(),
+        Some(STRIPE_URL)
+    );
+    assert_eq!(at(At::Confirmed).payment_page(), None);
+    assert_eq!(at(At::FailedRedirect).payment_page(), None);
+    let pending = |url: &str| {
+        booking(
+            BookingStatus::Pending,
+            PayStatus::Pending,
+            PayOption::CandidatePays,
+            Some(url),
+        )
+    };
+    let evil = Flow::resume(
+        PaymentRedirectPolicy::default(),
+        pending("https://checkout.stripe.com.evil.example/pay"),
+    )
+    .flow;
+    assert_eq!(evil.step(), Step::AwaitingPayment);
+    assert_eq!(evil.payment_page(), None, "checked again, not trusted");
+    let stripe = Flow::resume(PaymentRedirectPolicy::default(), pending(STRIPE_URL)).flow;
+    assert_eq!(stripe.payment_page().as_deref(), Some(STRIPE_URL));
 }

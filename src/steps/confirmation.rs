@@ -4,7 +4,7 @@
 
 use booking_core::api::BookingDetail;
 use booking_core::calendar::when_label;
-use booking_core::flow::{Intent, Step};
+use booking_core::flow::{Flow, Intent, Step};
 use booking_core::ics;
 use leptos::prelude::*;
 
@@ -26,19 +26,9 @@ pub fn ConfirmationStep() -> impl IntoView {
             let Some((step, detail)) = state.get() else {
                 return ().into_any();
             };
-            let next = match step {
-                Step::Confirmed => "Your place is booked. A confirmation email is on its way.",
-                Step::PendingReview => {
-                    "Your booking has been received. The training provider reviews bookings for this course before confirming them; you will hear by email."
-                }
-                _ => "Your seat is reserved while you pay. Once the payment is complete, your place is confirmed by email.",
-            };
+            let next = step.what_next().unwrap_or_default();
             let awaiting = step == Step::AwaitingPayment;
-            let pay_url = detail
-                .payment_url
-                .as_deref()
-                .and_then(|url| booking.flow.with_untracked(|flow| flow.policy().check(url).ok()));
-            let pay = match pay_url.filter(|_| awaiting) {
+            let pay = match booking.flow.with_untracked(Flow::payment_page) {
                 Some(url) => view! {
                     <button
                         type="button"
@@ -118,14 +108,6 @@ fn booking_rows(detail: &BookingDetail) -> Vec<SummaryRow> {
             ],
         ),
         SummaryRow::new("Candidate", vec![detail.candidate.name.clone()]),
-        SummaryRow::new("Status", vec![status_text(detail)]),
+        SummaryRow::new("Status", vec![detail.status_label()]),
     ]
-}
-
-fn status_text(detail: &BookingDetail) -> String {
-    format!(
-        "{} (payment {})",
-        detail.booking_status.as_str().replace('_', " "),
-        detail.pay_status.as_str().replace('_', " ")
-    )
 }

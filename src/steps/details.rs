@@ -3,7 +3,7 @@
 //! takes focus, and each message above its field.
 
 use booking_core::flow::Intent;
-use booking_core::validation::{CandidateForm, FieldErrors, FormField};
+use booking_core::validation::{FieldErrors, FormField};
 use leptos::html::Div;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
@@ -97,7 +97,7 @@ fn field_view(booking: Booking, spec: &FieldSpec) -> AnyView {
     let on_input = move |event: leptos::ev::Event| {
         let typed = event_target_value(&event);
         let mut form = booking.flow.with_untracked(|flow| flow.form().clone());
-        set_field(&mut form, field, typed);
+        form.set(field, typed);
         booking.dispatch(Intent::EditForm(form));
     };
     let hint = match spec.hint {
@@ -148,17 +148,6 @@ fn field_view(booking: Booking, spec: &FieldSpec) -> AnyView {
         </div>
     }
     .into_any()
-}
-
-fn set_field(form: &mut CandidateForm, field: FormField, typed: String) {
-    match field {
-        FormField::FirstName => form.first_name = typed,
-        FormField::LastName => form.last_name = typed,
-        FormField::Email => form.email = typed,
-        FormField::Phone => form.phone = typed,
-        FormField::JobRole => form.job_role = typed,
-        FormField::PayOption => {}
-    }
 }
 
 /// Focuses an element after the next render.

@@ -48,12 +48,9 @@ pub fn EventStep() -> impl IntoView {
     });
     effect(move || {
         if let Some(grid) = grid.get() {
-            let still_shown = selected
-                .get_untracked()
-                .and_then(|date| grid.day(date))
-                .is_some_and(|day| day.event_count > 0 && grid.month.contains(day.date));
-            if !still_shown {
-                selected.set(grid.first_bookable_day);
+            let kept = grid.keep_selected(selected.get_untracked());
+            if kept != selected.get_untracked() {
+                selected.set(kept);
             }
         }
     });

@@ -83,19 +83,22 @@ pub fn LocationStep() -> impl IntoView {
 /// are in and it has seats; otherwise warns and lets the candidate choose.
 fn preselect_location(booking: Booking) {
     effect(move || {
-        let venues = booking.events.with(|events| match events {
-            Load::Ready(index) => {
-                Some(index.venues(booking.now_utc(), &CalendarOptions::default()))
-            }
-            _ => None,
-        });
-        let Some(venues) = venues else {
+        if !booking
+            .events
+            .with(|events| matches!(events, Load::Ready(_)))
+        {
             return;
-        };
+        }
         let Some(wanted) = booking.take_preselected_location() else {
             return;
         };
-        if venues.iter().any(|venue| venue.id == wanted) {
+        let offered = booking.events.with_untracked(|events| match events {
+            Load::Ready(index) => index
+                .bookable_venue(wanted, booking.now_utc(), &CalendarOptions::default())
+                .is_some(),
+            _ => false,
+        });
+        if offered {
             booking.dispatch(Intent::ChooseLocation(Some(wanted)));
         } else {
             leptos::logging::warn!(

@@ -4,9 +4,8 @@
 //! idempotency key, which the flow replaces with the pending one when a
 //! retry must not book twice.
 
-use booking_core::api::PayOption;
 use booking_core::flow::{Intent, Step};
-use booking_core::validation::{offered_pay_options, AccountFacts, FormField};
+use booking_core::validation::{pay_option_note, FormField};
 use leptos::html::Div;
 use leptos::prelude::*;
 
@@ -26,24 +25,16 @@ pub fn PaymentStep() -> impl IntoView {
             Load::Ready(options) => options.pay_options.clone(),
             _ => Vec::new(),
         });
-        let cost = booking
-            .flow
-            .with(|flow| flow.event().map(|event| event.cost_inc_vat))
-            .unwrap_or_default();
-        offered_pay_options(&allowed, &AccountFacts::default(), cost)
+        booking.flow.with(|flow| flow.pay_option_offers(&allowed))
     });
     effect(move || {
-        let only = offers.with(|offers| match offers.as_slice() {
-            [only] if only.usable => Some(only.option.clone()),
-            _ => None,
-        });
-        if let Some(option) = only {
-            if booking
+        let sole = offers.with(|offers| {
+            booking
                 .flow
-                .with_untracked(|flow| flow.pay_option().is_none())
-            {
-                booking.dispatch(Intent::ChoosePayOption(option));
-            }
+                .with_untracked(|flow| flow.sole_pay_option(offers))
+        });
+        if let Some(option) = sole {
+            booking.dispatch(Intent::ChoosePayOption(option));
         }
     });
     let chosen = move || booking.flow.with(|flow| flow.pay_option().cloned());
@@ -112,17 +103,9 @@ pub fn PaymentStep() -> impl IntoView {
                         .collect::<Vec<_>>()
                 }}
             </fieldset>
-            {move || {
-                if chosen() == Some(PayOption::CandidatePays) {
-                    view! {
-                        <p class="hbg-note">
-                            "After you confirm, you will pay by card on a secure Stripe page, then come back here."
-                        </p>
-                    }
-                    .into_any()
-                } else {
-                    ().into_any()
-                }
+            {move || match chosen().as_ref().and_then(pay_option_note) {
+                Some(note) => view! { <p class="hbg-note">{note}</p> }.into_any(),
+                None => ().into_any(),
             }}
             <div class="hbg-actions">
                 <button
