@@ -993,172 +993,227 @@ impl Flow {
 
     fn on_intent(&mut self, intent: Intent, effects: &mut Vec<Effect>) -> Result<(), Refusal> {
         match intent {
-            Intent::ChooseCourse(course) => {
-                if !self.is_choosing() {
-                    return Err(self.busy());
-                }
-                effects.push(Effect::Emit(HostEvent::CourseChosen {
-                    course_id: course.id,
-                }));
-                self.course = Some(course);
-                self.leave_event_choice();
-                self.step = Step::ChooseLocation;
+            Intent::ChooseCourse(course) => self.choose_course(course, effects),
+            Intent::ChooseLocation(location) => self.choose_location(location, effects),
+            Intent::ChooseEvent(event) => self.choose_event(event, effects),
+            Intent::EditForm(form) => self.edit_form(form),
+            Intent::CheckField(field) => self.check_field(field),
+            Intent::ContinueToPayment => self.continue_to_payment(),
+            Intent::ChoosePayOption(option) => self.choose_pay_option(option),
+            Intent::Submit { idempotency_key } => self.submit(idempotency_key, effects),
+            Intent::Back => self.back(effects),
+            Intent::Retry => self.retry(effects),
+            Intent::HoldAgain => self.hold_again(effects),
+            Intent::KeepMySeat { now_ms } => self.keep_my_seat(now_ms, effects),
+            Intent::Tick { prev_ms, now_ms } => self.tick(prev_ms, now_ms, effects),
+            Intent::HoldExpired => self.hold_expired(effects),
+            Intent::StartOver => self.start_over(effects),
+        }
+    }
+
+    fn choose_course(
+        &mut self,
+        course: CourseRef,
+        effects: &mut Vec<Effect>,
+    ) -> Result<(), Refusal> {
+        if !self.is_choosing() {
+            return Err(self.busy());
+        }
+        effects.push(Effect::Emit(HostEvent::CourseChosen {
+            course_id: course.id,
+        }));
+        self.course = Some(course);
+        self.leave_event_choice();
+        self.step = Step::ChooseLocation;
+        Ok(())
+    }
+
+    fn choose_location(
+        &mut self,
+        location: Option<u64>,
+        effects: &mut Vec<Effect>,
+    ) -> Result<(), Refusal> {
+        if !self.is_choosing() {
+            return Err(self.busy());
+        }
+        if self.course.is_none() {
+            return Err(Refusal::CourseNotChosen);
+        }
+        self.location = location;
+        self.leave_event_choice();
+        self.step = Step::ChooseEvent;
+        effects.push(Effect::Emit(HostEvent::LocationChosen {
+            location_id: location,
+        }));
+        Ok(())
+    }
+
+    fn choose_event(
+        &mut self,
+        event: TrainingEvent,
+        effects: &mut Vec<Effect>,
+    ) -> Result<(), Refusal> {
+        let course = self.course.as_ref().ok_or(Refusal::CourseNotChosen)?;
+        if !self.is_choosing() || matches!(self.step, Step::ChooseCourse | Step::ChooseLocation) {
+            return Err(self.busy());
+        }
+        if event.course.id != course.id {
+            return Err(Refusal::EventForAnotherCourse);
+        }
+        if event.is_full() {
+            return Err(Refusal::EventFull);
+        }
+        effects.push(Effect::Emit(HostEvent::EventChosen {
+            event_id: event.id,
+            start: event.start_date,
+        }));
+        self.event = Some(event);
+        self.request_hold(Step::Details, effects);
+        Ok(())
+    }
+
+    fn edit_form(&mut self, form: CandidateForm) -> Result<(), Refusal> {
+        if self.step == Step::Submitting || self.booking_made() {
+            return Err(self.busy());
+        }
+        self.form = form;
+        Ok(())
+    }
+
+    fn check_field(&mut self, field: FormField) -> Result<(), Refusal> {
+        if self.step != Step::Details {
+            return Err(Refusal::NotInThisStep);
+        }
+        self.errors.recheck(&self.form, field);
+        Ok(())
+    }
+
+    fn continue_to_payment(&mut self) -> Result<(), Refusal> {
+        if self.step != Step::Details {
+            return Err(Refusal::NotInThisStep);
+        }
+        match validation::validate(&self.form) {
+            Ok(_) => {
+                self.errors = FieldErrors::default();
+                self.step = Step::Payment;
             }
-            Intent::ChooseLocation(location) => {
-                if !self.is_choosing() {
-                    return Err(self.busy());
-                }
-                if self.course.is_none() {
-                    return Err(Refusal::CourseNotChosen);
-                }
-                self.location = location;
-                self.leave_event_choice();
-                self.step = Step::ChooseEvent;
-                effects.push(Effect::Emit(HostEvent::LocationChosen {
-                    location_id: location,
-                }));
-            }
-            Intent::ChooseEvent(event) => {
-                let course = self.course.as_ref().ok_or(Refusal::CourseNotChosen)?;
-                if !self.is_choosing()
-                    || matches!(self.step, Step::ChooseCourse | Step::ChooseLocation)
-                {
-                    return Err(self.busy());
-                }
-                if event.course.id != course.id {
-                    return Err(Refusal::EventForAnotherCourse);
-                }
-                if event.is_full() {
-                    return Err(Refusal::EventFull);
-                }
-                effects.push(Effect::Emit(HostEvent::EventChosen {
-                    event_id: event.id,
-                    start: event.start_date,
-                }));
-                self.event = Some(event);
-                self.request_hold(Step::Details, effects);
-            }
-            Intent::EditForm(form) => {
-                if self.step == Step::Submitting || self.booking_made() {
-                    return Err(self.busy());
-                }
-                self.form = form;
-            }
-            Intent::CheckField(field) => {
-                if self.step != Step::Details {
-                    return Err(Refusal::NotInThisStep);
-                }
-                self.errors.recheck(&self.form, field);
-            }
-            Intent::ContinueToPayment => {
-                if self.step != Step::Details {
-                    return Err(Refusal::NotInThisStep);
-                }
-                match validation::validate(&self.form) {
-                    Ok(_) => {
-                        self.errors = FieldErrors::default();
-                        self.step = Step::Payment;
-                    }
-                    Err(errors) => self.errors = errors,
-                }
-            }
-            Intent::ChoosePayOption(option) => {
-                if self.step != Step::Payment {
-                    return Err(if self.step == Step::Submitting {
-                        Refusal::AlreadySubmitting
-                    } else {
-                        Refusal::NotInThisStep
-                    });
-                }
-                if matches!(option, PayOption::Other(_)) {
-                    return Err(Refusal::UnknownPayOption);
-                }
-                self.pay_option = Some(option);
-                let mut errors = FieldErrors::default();
-                for (field, message) in self.errors.fields() {
-                    if field != FormField::PayOption {
-                        errors.insert(field, message);
-                    }
-                }
-                self.errors = errors;
-            }
-            Intent::Submit { idempotency_key } => self.submit(idempotency_key, effects)?,
-            Intent::Back => self.back(effects)?,
-            Intent::Retry => match self.step {
-                Step::HoldConflict => self.request_hold(self.resume_step, effects),
-                Step::Failed if self.failed_holding_nothing() => {
-                    self.request_hold(self.resume_step, effects)
-                }
-                Step::Failed if self.failure_kind() == Some(FailureKind::BookingOutcomeUnknown) => {
-                    let submission = self.submission.as_mut().ok_or(Refusal::NothingToRetry)?;
-                    submission.state = SubmissionState::InFlight;
-                    let (request, key) = (submission.request.clone(), submission.key.clone());
-                    self.send_booking(request, key, effects);
-                }
-                Step::Submitting => return Err(Refusal::AlreadySubmitting),
-                _ => return Err(Refusal::NothingToRetry),
-            },
-            Intent::HoldAgain => match self.step {
-                Step::HoldExpired | Step::HoldConflict => {
-                    self.request_hold(self.resume_step, effects)
-                }
-                Step::Failed if self.failed_holding_nothing() => {
-                    self.request_hold(self.resume_step, effects)
-                }
-                _ => return Err(self.busy()),
-            },
-            Intent::KeepMySeat { now_ms } => {
-                if !matches!(self.step, Step::Details | Step::Payment) {
-                    return Err(Refusal::NoLiveHold);
-                }
-                let hold = self.hold.take().ok_or(Refusal::NoLiveHold)?;
-                if !hold.countdown.can_extend(now_ms) {
-                    return Err(Refusal::NotExtendableYet);
-                }
-                effects.push(Effect::Release {
-                    hold_ref: hold.hold_ref,
-                });
-                self.request_hold(self.step, effects);
-            }
-            Intent::Tick { prev_ms, now_ms } => {
-                let Some(hold) = self.hold.as_ref() else {
-                    return Ok(());
-                };
-                if !matches!(self.step, Step::Details | Step::Payment) {
-                    return Ok(());
-                }
-                let event_id = hold.event_id;
-                if hold.countdown.is_expired(now_ms) {
-                    self.expire(effects);
-                } else if let Some(warning) = hold.countdown.warning_between(prev_ms, now_ms) {
-                    effects.push(Effect::Announce(warning.announcement()));
-                    effects.push(Effect::Emit(HostEvent::HoldExpiring {
-                        event_id,
-                        minutes_left: warning.minutes_left(),
-                    }));
-                }
-            }
-            Intent::HoldExpired => {
-                if !matches!(self.step, Step::Details | Step::Payment) || self.hold.is_none() {
-                    return Err(Refusal::NoLiveHold);
-                }
-                self.expire(effects);
-            }
-            Intent::StartOver => {
-                if self.step == Step::Submitting {
-                    return Err(Refusal::AlreadySubmitting);
-                }
-                if let Some(hold) = self.hold.take() {
-                    effects.push(Effect::Release {
-                        hold_ref: hold.hold_ref,
-                    });
-                }
-                if self.step == Step::AwaitingPayment {
-                    effects.push(Effect::ClearBookingInProgress);
-                }
-                *self = Flow::new(self.policy.clone());
+            Err(errors) => self.errors = errors,
+        }
+        Ok(())
+    }
+
+    fn choose_pay_option(&mut self, option: PayOption) -> Result<(), Refusal> {
+        if self.step != Step::Payment {
+            return Err(if self.step == Step::Submitting {
+                Refusal::AlreadySubmitting
+            } else {
+                Refusal::NotInThisStep
+            });
+        }
+        if matches!(option, PayOption::Other(_)) {
+            return Err(Refusal::UnknownPayOption);
+        }
+        self.pay_option = Some(option);
+        let mut errors = FieldErrors::default();
+        for (field, message) in self.errors.fields() {
+            if field != FormField::PayOption {
+                errors.insert(field, message);
             }
         }
+        self.errors = errors;
+        Ok(())
+    }
+
+    fn retry(&mut self, effects: &mut Vec<Effect>) -> Result<(), Refusal> {
+        match self.step {
+            Step::HoldConflict => self.request_hold(self.resume_step, effects),
+            Step::Failed if self.failed_holding_nothing() => {
+                self.request_hold(self.resume_step, effects)
+            }
+            Step::Failed if self.failure_kind() == Some(FailureKind::BookingOutcomeUnknown) => {
+                let submission = self.submission.as_mut().ok_or(Refusal::NothingToRetry)?;
+                submission.state = SubmissionState::InFlight;
+                let (request, key) = (submission.request.clone(), submission.key.clone());
+                self.send_booking(request, key, effects);
+            }
+            Step::Submitting => return Err(Refusal::AlreadySubmitting),
+            _ => return Err(Refusal::NothingToRetry),
+        }
+        Ok(())
+    }
+
+    fn hold_again(&mut self, effects: &mut Vec<Effect>) -> Result<(), Refusal> {
+        match self.step {
+            Step::HoldExpired | Step::HoldConflict => self.request_hold(self.resume_step, effects),
+            Step::Failed if self.failed_holding_nothing() => {
+                self.request_hold(self.resume_step, effects)
+            }
+            _ => return Err(self.busy()),
+        }
+        Ok(())
+    }
+
+    fn keep_my_seat(&mut self, now_ms: f64, effects: &mut Vec<Effect>) -> Result<(), Refusal> {
+        if !matches!(self.step, Step::Details | Step::Payment) {
+            return Err(Refusal::NoLiveHold);
+        }
+        let hold = self.hold.take().ok_or(Refusal::NoLiveHold)?;
+        if !hold.countdown.can_extend(now_ms) {
+            return Err(Refusal::NotExtendableYet);
+        }
+        effects.push(Effect::Release {
+            hold_ref: hold.hold_ref,
+        });
+        self.request_hold(self.step, effects);
+        Ok(())
+    }
+
+    fn tick(
+        &mut self,
+        prev_ms: f64,
+        now_ms: f64,
+        effects: &mut Vec<Effect>,
+    ) -> Result<(), Refusal> {
+        let Some(hold) = self.hold.as_ref() else {
+            return Ok(());
+        };
+        if !matches!(self.step, Step::Details | Step::Payment) {
+            return Ok(());
+        }
+        let event_id = hold.event_id;
+        if hold.countdown.is_expired(now_ms) {
+            self.expire(effects);
+        } else if let Some(warning) = hold.countdown.warning_between(prev_ms, now_ms) {
+            effects.push(Effect::Announce(warning.announcement()));
+            effects.push(Effect::Emit(HostEvent::HoldExpiring {
+                event_id,
+                minutes_left: warning.minutes_left(),
+            }));
+        }
+        Ok(())
+    }
+
+    fn hold_expired(&mut self, effects: &mut Vec<Effect>) -> Result<(), Refusal> {
+        if !matches!(self.step, Step::Details | Step::Payment) || self.hold.is_none() {
+            return Err(Refusal::NoLiveHold);
+        }
+        self.expire(effects);
+        Ok(())
+    }
+
+    fn start_over(&mut self, effects: &mut Vec<Effect>) -> Result<(), Refusal> {
+        if self.step == Step::Submitting {
+            return Err(Refusal::AlreadySubmitting);
+        }
+        if let Some(hold) = self.hold.take() {
+            effects.push(Effect::Release {
+                hold_ref: hold.hold_ref,
+            });
+        }
+        if self.step == Step::AwaitingPayment {
+            effects.push(Effect::ClearBookingInProgress);
+        }
+        *self = Flow::new(self.policy.clone());
         Ok(())
     }
 
@@ -1353,144 +1408,194 @@ impl Flow {
             Outcome::HoldGranted {
                 hold,
                 received_at_ms,
-            } => {
-                let event_id = hold.hold.training_event.id;
-                if self.step != Step::Holding || self.chosen_event_id() != Some(event_id) {
-                    return self.stale(Some(&hold.hold_ref), effects);
-                }
-                self.adopt_hold(
-                    hold.hold_ref,
-                    event_id,
-                    Some(hold.hold.expires_at),
-                    HoldCountdown::start(hold.hold.expires_in_seconds, received_at_ms),
-                    effects,
-                );
-            }
+            } => self.hold_granted(hold, received_at_ms, effects),
             Outcome::HoldConflict {
                 conflict,
                 received_at_ms,
-            } => {
-                let hold_ref = conflict.hold_ref.clone().filter(|h| !h.is_empty());
-                let Some(chosen) = self
-                    .chosen_event_id()
-                    .filter(|_| self.step == Step::Holding)
-                else {
-                    return self.stale(hold_ref.as_deref(), effects);
-                };
-                let held_event = conflict.event_id;
-                let seconds = conflict.expires_in_seconds.unwrap_or(0);
-                match hold_ref {
-                    Some(hold_ref) if held_event.is_none_or(|id| id == chosen) && seconds > 0 => {
-                        self.adopt_hold(
-                            hold_ref,
-                            chosen,
-                            conflict.held_until,
-                            HoldCountdown::start(seconds, received_at_ms),
-                            effects,
-                        );
-                    }
-                    Some(hold_ref) if !self.conflict_release_tried => {
-                        self.conflict_release_tried = true;
-                        effects.push(Effect::Release { hold_ref });
-                        effects.push(Effect::Hold { event_id: chosen });
-                    }
-                    _ => {
-                        self.conflict = Some(conflict);
-                        self.step = Step::HoldConflict;
-                        effects.push(Effect::Emit(HostEvent::Error {
-                            code: "hold_conflict",
-                            message: "The seat is already held",
-                        }));
-                    }
-                }
-            }
-            Outcome::HoldRefused(error) => {
-                if self.step != Step::Holding {
-                    return self.stale(None, effects);
-                }
-                let message = match error.message.trim() {
-                    "" => MESSAGE_HOLD_REFUSED.to_owned(),
-                    server => server.to_owned(),
-                };
-                self.fail(FailureKind::HoldRefused, &message, error.message.clone());
-                effects.push(Effect::RefreshEvents);
-                effects.push(Effect::Emit(HostEvent::Error {
-                    code: "hold_refused",
-                    message: MESSAGE_HOLD_REFUSED,
-                }));
-            }
-            Outcome::HoldFailed(detail) => {
-                if self.step != Step::Holding {
-                    return self.stale(None, effects);
-                }
-                self.fail(FailureKind::HoldFailed, MESSAGE_HOLD_FAILED, detail);
-                effects.push(Effect::Emit(HostEvent::Error {
-                    code: "hold_failed",
-                    message: MESSAGE_HOLD_FAILED,
-                }));
-            }
-            Outcome::BookingCreated(booking) => {
-                if self.step != Step::Submitting {
-                    return self.stale(None, effects);
-                }
-                self.finish_submission(SubmissionState::Settled);
-                self.hold = None;
-                effects.push(Effect::Emit(HostEvent::BookingCreated {
-                    booking_id: booking.id,
-                    booking_status: booking.booking_status.clone(),
-                    pay_status: booking.pay_status.clone(),
-                }));
-                self.settle_booking(*booking, effects);
-            }
-            Outcome::BookingRejected(error) => {
-                if self.step != Step::Submitting {
-                    return self.stale(None, effects);
-                }
-                self.finish_submission(SubmissionState::Settled);
-                if error.errors.contains_key("hold_ref") {
-                    self.step = Step::Payment;
-                    self.expire(effects);
-                    return Ok(());
-                }
-                self.errors = FieldErrors::from_validation_error(&error);
-                self.step = if self.errors.has_candidate_errors() {
-                    Step::Details
-                } else {
-                    Step::Payment
-                };
-                if self.errors.fields().next().is_none() {
-                    effects.push(Effect::RefreshEvents);
-                }
-                effects.push(Effect::Emit(HostEvent::Error {
-                    code: "booking_rejected",
-                    message: MESSAGE_BOOKING_REJECTED,
-                }));
-            }
-            Outcome::BookingFailed(detail) => {
-                if self.step != Step::Submitting {
-                    return self.stale(None, effects);
-                }
-                self.finish_submission(SubmissionState::Unknown);
-                self.fail(
-                    FailureKind::BookingOutcomeUnknown,
-                    MESSAGE_BOOKING_UNKNOWN,
-                    detail,
-                );
-                effects.push(Effect::Emit(HostEvent::Error {
-                    code: "booking_unknown",
-                    message: MESSAGE_BOOKING_UNKNOWN,
-                }));
-            }
-            Outcome::BookingStatus(booking) => {
-                let waiting = matches!(self.step, Step::AwaitingPayment | Step::PendingReview);
-                let same = self.booking.as_ref().is_some_and(|b| b.id == booking.id);
-                if !(waiting && same) {
-                    return self.stale(None, effects);
-                }
-                self.settle_booking(*booking, effects);
-            }
-            Outcome::Released => {}
+            } => self.hold_conflict(conflict, received_at_ms, effects),
+            Outcome::HoldRefused(error) => self.hold_refused(error, effects),
+            Outcome::HoldFailed(detail) => self.hold_failed(detail, effects),
+            Outcome::BookingCreated(booking) => self.booking_created(*booking, effects),
+            Outcome::BookingRejected(error) => self.booking_rejected(error, effects),
+            Outcome::BookingFailed(detail) => self.booking_failed(detail, effects),
+            Outcome::BookingStatus(booking) => self.booking_read(*booking, effects),
+            Outcome::Released => Ok(()),
         }
+    }
+
+    fn hold_granted(
+        &mut self,
+        hold: HeldSeat,
+        received_at_ms: f64,
+        effects: &mut Vec<Effect>,
+    ) -> Result<(), Refusal> {
+        let event_id = hold.hold.training_event.id;
+        if self.step != Step::Holding || self.chosen_event_id() != Some(event_id) {
+            return self.stale(Some(&hold.hold_ref), effects);
+        }
+        self.adopt_hold(
+            hold.hold_ref,
+            event_id,
+            Some(hold.hold.expires_at),
+            HoldCountdown::start(hold.hold.expires_in_seconds, received_at_ms),
+            effects,
+        );
+        Ok(())
+    }
+
+    fn hold_conflict(
+        &mut self,
+        conflict: SeatConflict,
+        received_at_ms: f64,
+        effects: &mut Vec<Effect>,
+    ) -> Result<(), Refusal> {
+        let hold_ref = conflict.hold_ref.clone().filter(|h| !h.is_empty());
+        let Some(chosen) = self
+            .chosen_event_id()
+            .filter(|_| self.step == Step::Holding)
+        else {
+            return self.stale(hold_ref.as_deref(), effects);
+        };
+        let held_event = conflict.event_id;
+        let seconds = conflict.expires_in_seconds.unwrap_or(0);
+        match hold_ref {
+            Some(hold_ref) if held_event.is_none_or(|id| id == chosen) && seconds > 0 => {
+                self.adopt_hold(
+                    hold_ref,
+                    chosen,
+                    conflict.held_until,
+                    HoldCountdown::start(seconds, received_at_ms),
+                    effects,
+                );
+            }
+            Some(hold_ref) if !self.conflict_release_tried => {
+                self.conflict_release_tried = true;
+                effects.push(Effect::Release { hold_ref });
+                effects.push(Effect::Hold { event_id: chosen });
+            }
+            _ => {
+                self.conflict = Some(conflict);
+                self.step = Step::HoldConflict;
+                effects.push(Effect::Emit(HostEvent::Error {
+                    code: "hold_conflict",
+                    message: "The seat is already held",
+                }));
+            }
+        }
+        Ok(())
+    }
+
+    fn hold_refused(
+        &mut self,
+        error: ValidationError,
+        effects: &mut Vec<Effect>,
+    ) -> Result<(), Refusal> {
+        if self.step != Step::Holding {
+            return self.stale(None, effects);
+        }
+        let message = match error.message.trim() {
+            "" => MESSAGE_HOLD_REFUSED.to_owned(),
+            server => server.to_owned(),
+        };
+        self.fail(FailureKind::HoldRefused, &message, error.message.clone());
+        effects.push(Effect::RefreshEvents);
+        effects.push(Effect::Emit(HostEvent::Error {
+            code: "hold_refused",
+            message: MESSAGE_HOLD_REFUSED,
+        }));
+        Ok(())
+    }
+
+    fn hold_failed(&mut self, detail: String, effects: &mut Vec<Effect>) -> Result<(), Refusal> {
+        if self.step != Step::Holding {
+            return self.stale(None, effects);
+        }
+        self.fail(FailureKind::HoldFailed, MESSAGE_HOLD_FAILED, detail);
+        effects.push(Effect::Emit(HostEvent::Error {
+            code: "hold_failed",
+            message: MESSAGE_HOLD_FAILED,
+        }));
+        Ok(())
+    }
+
+    fn booking_created(
+        &mut self,
+        booking: BookingDetail,
+        effects: &mut Vec<Effect>,
+    ) -> Result<(), Refusal> {
+        if self.step != Step::Submitting {
+            return self.stale(None, effects);
+        }
+        self.finish_submission(SubmissionState::Settled);
+        self.hold = None;
+        effects.push(Effect::Emit(HostEvent::BookingCreated {
+            booking_id: booking.id,
+            booking_status: booking.booking_status.clone(),
+            pay_status: booking.pay_status.clone(),
+        }));
+        self.settle_booking(booking, effects);
+        Ok(())
+    }
+
+    fn booking_rejected(
+        &mut self,
+        error: ValidationError,
+        effects: &mut Vec<Effect>,
+    ) -> Result<(), Refusal> {
+        if self.step != Step::Submitting {
+            return self.stale(None, effects);
+        }
+        self.finish_submission(SubmissionState::Settled);
+        if error.errors.contains_key("hold_ref") {
+            self.step = Step::Payment;
+            self.expire(effects);
+            return Ok(());
+        }
+        self.errors = FieldErrors::from_validation_error(&error);
+        self.step = if self.errors.has_candidate_errors() {
+            Step::Details
+        } else {
+            Step::Payment
+        };
+        if self.errors.fields().next().is_none() {
+            effects.push(Effect::RefreshEvents);
+        }
+        effects.push(Effect::Emit(HostEvent::Error {
+            code: "booking_rejected",
+            message: MESSAGE_BOOKING_REJECTED,
+        }));
+        Ok(())
+    }
+
+    fn booking_failed(&mut self, detail: String, effects: &mut Vec<Effect>) -> Result<(), Refusal> {
+        if self.step != Step::Submitting {
+            return self.stale(None, effects);
+        }
+        self.finish_submission(SubmissionState::Unknown);
+        self.fail(
+            FailureKind::BookingOutcomeUnknown,
+            MESSAGE_BOOKING_UNKNOWN,
+            detail,
+        );
+        effects.push(Effect::Emit(HostEvent::Error {
+            code: "booking_unknown",
+            message: MESSAGE_BOOKING_UNKNOWN,
+        }));
+        Ok(())
+    }
+
+    /// A booking read again, while waiting for its payment or review.
+    fn booking_read(
+        &mut self,
+        booking: BookingDetail,
+        effects: &mut Vec<Effect>,
+    ) -> Result<(), Refusal> {
+        let waiting = matches!(self.step, Step::AwaitingPayment | Step::PendingReview);
+        let same = self.booking.as_ref().is_some_and(|b| b.id == booking.id);
+        if !(waiting && same) {
+            return self.stale(None, effects);
+        }
+        self.settle_booking(booking, effects);
         Ok(())
     }
 
