@@ -1,8 +1,8 @@
-//! The widget's state and the one place where the flow's effects happen.
+//! The widget's state and the one place where the flow's commands run.
 //!
-//! Components read [`Booking`] (from context) and send intents with
-//! [`Booking::dispatch`]. Every input goes through `Flow::apply`; the
-//! effects of one transition run in order in one task, each network call
+//! Components read [`WidgetState`] (from context) and send intents with
+//! [`WidgetState::dispatch`]. Every input goes through `Flow::apply`; the
+//! commands of one transition run in order in one task, each network call
 //! awaited before the next starts (a release must finish before the seat is
 //! held again), and each API answer comes back as an [`Outcome`].
 
@@ -10,9 +10,9 @@ use std::future::Future;
 use std::rc::Rc;
 use std::task::Poll;
 
-use booking_core::api::{ClientProfile, Course};
+use booking_core::api::Course;
 use booking_core::calendar::EventIndex;
-use booking_core::flow::{BookingInProgress, Effect, Flow, Input, Intent, Outcome, Step};
+use booking_core::flow::{BookingInProgress, Command, Flow, Input, Intent, Outcome, Step};
 use booking_core::redirect::PaymentRedirectPolicy;
 use booking_core::widget_api::{HoldRequest, WidgetOptions};
 use chrono::{DateTime, Utc};
@@ -47,7 +47,7 @@ struct StoredBooking {
 
 /// The widget's state, shared through context. Cheap to copy.
 #[derive(Clone, Copy)]
-pub struct Booking {
+pub struct WidgetState {
     /// The booking flow.
     pub flow: RwSignal<Flow>,
     /// The flow's step, changing only when the step does.
@@ -82,12 +82,12 @@ pub struct Booking {
     unreleased: StoredValue<Option<String>, LocalStorage>,
 }
 
-impl Booking {
+impl WidgetState {
     /// Creates the state and starts loading the first steps' data.
-    pub fn start(config: WidgetConfig, api: Rc<dyn BookingApi>, host: Host) -> Booking {
+    pub fn start(config: WidgetConfig, api: Rc<dyn BookingApi>, host: Host) -> WidgetState {
         let preselected_location = config.location;
         let flow = RwSignal::new(Flow::new(PaymentRedirectPolicy::default()));
-        let booking = Booking {
+        let state = WidgetState {
             flow,
             step: Memo::new(move |_| flow.with(Flow::step)),
             options: RwSignal::new(Load::Loading),
@@ -105,8 +105,8 @@ impl Booking {
             preselected_location: StoredValue::new_local(preselected_location),
             unreleased: StoredValue::new_local(None),
         };
-        booking.load_options();
-        booking
+        state.load_options();
+        state
     }
 
     /// Runs `task` while the widget is mounted. A task woken after an
@@ -139,7 +139,7 @@ impl Booking {
         DateTime::from_timestamp_millis(browser::wall_clock_ms() as i64).unwrap_or_default()
     }
 
-    /// Sends an intent or outcome to the flow and runs the effects.
+    /// Sends an intent or outcome to the flow and runs its commands.
     pub fn dispatch(self, input: impl Into<Input>) {
         let transition = self.flow.with_untracked(|flow| flow.apply(input));
         if let Some(refusal) = transition.refused {
@@ -159,28 +159,28 @@ impl Booking {
             }
         }
         self.flow.set(transition.flow);
-        if !transition.effects.is_empty() {
-            self.spawn(self.run_effects(transition.effects));
+        if !transition.commands.is_empty() {
+            self.spawn(self.run_commands(transition.commands));
         }
     }
 
-    async fn run_effects(self, effects: Vec<Effect>) {
-        for effect in effects {
-            self.run(effect).await;
+    async fn run_commands(self, commands: Vec<Command>) {
+        for command in commands {
+            self.run(command).await;
         }
     }
 
-    async fn run(self, effect: Effect) {
-        match effect {
-            Effect::Hold { event_id } => self.hold(event_id).await,
-            Effect::Release { hold_ref } => {
+    async fn run(self, command: Command) {
+        match command {
+            Command::Hold { event_id } => self.hold(event_id).await,
+            Command::Release { hold_ref } => {
                 let released = self.api().release(hold_ref.clone()).await;
                 let gone = matches!(&released, Ok(()))
                     || matches!(&released, Err(error) if error.status() == Some(404));
                 self.unreleased.set_value((!gone).then_some(hold_ref));
                 self.dispatch(Outcome::Released);
             }
-            Effect::CreateBooking {
+            Command::CreateBooking {
                 mut request,
                 idempotency_key,
             } => {
@@ -198,12 +198,12 @@ impl Booking {
                 };
                 self.dispatch(outcome);
             }
-            Effect::Redirect { url } => browser::navigate_top(&url),
-            Effect::Emit(event) => self.host.with_value(|host| host.emit(&event)),
-            Effect::Announce(text) => self.announcement.set(text.to_owned()),
-            Effect::PersistBookingInProgress(progress) => self.remember(progress),
-            Effect::ClearBookingInProgress => browser::session_remove(&self.storage_key()),
-            Effect::RefreshEvents => {
+            Command::Redirect { url } => browser::navigate_top(&url),
+            Command::Emit(event) => self.host.with_value(|host| host.emit(&event)),
+            Command::Announce(text) => self.announcement.set(text.to_owned()),
+            Command::PersistBookingInProgress(progress) => self.remember(progress),
+            Command::ClearBookingInProgress => browser::session_remove(&self.storage_key()),
+            Command::RefreshEvents => {
                 if let Some(course_id) = self.flow.with_untracked(|f| f.course().map(|c| c.id)) {
                     self.load_events(course_id);
                 }
@@ -306,7 +306,7 @@ impl Booking {
                     self.keep_booking_ref(receipt.booking.id, stored.booking_ref);
                     let transition = Flow::resume(policy, receipt.booking);
                     self.flow.set(transition.flow);
-                    self.run_effects(transition.effects).await;
+                    self.run_commands(transition.commands).await;
                     return;
                 }
                 Err(error) if error.status() == Some(404) => {
@@ -320,7 +320,7 @@ impl Booking {
         }
         let transition = Flow::start(policy);
         self.flow.set(transition.flow);
-        self.run_effects(transition.effects).await;
+        self.run_commands(transition.commands).await;
         let prefill = self.config.with_value(|config| config.prefill.clone());
         if !prefill.is_empty() {
             self.dispatch(Intent::EditForm(prefill.form()));
@@ -422,13 +422,6 @@ impl Booking {
         {
             self.api().release_on_exit(&hold_ref);
         }
-    }
-
-    /// The account facts the payment step can judge pay options by. The
-    /// gateway exposes none today, so every allowed option is offered and a
-    /// 422 explains a refusal.
-    pub fn account_profile(self) -> Option<ClientProfile> {
-        None
     }
 }
 

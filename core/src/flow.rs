@@ -2,7 +2,7 @@
 //!
 //! The widget sends every user intent ([`Intent`]) and every API outcome
 //! ([`Outcome`]) to [`Flow::apply`], renders the [`Flow`] it gets back and
-//! performs the returned [`Effect`]s in order (each one after the previous
+//! performs the returned [`Command`]s in order (each one after the previous
 //! has been started; `Release` before `Hold` matters). Nothing here does I/O
 //! or reads a clock: times come in with the inputs.
 //!
@@ -34,7 +34,7 @@
 //!   already have made. After a 422, or when the details or pay option
 //!   changed, a new key is used.
 //! * **Refusals change nothing.** An input that does not apply leaves the
-//!   flow unchanged and says why ([`Refusal`]). The only effect a refusal can
+//!   flow unchanged and says why ([`Refusal`]). The only command a refusal can
 //!   carry is releasing a seat hold that arrived too late to be wanted.
 //! * **Redirects are checked.** `Redirect` is only emitted for a
 //!   `payment_url` the [`PaymentRedirectPolicy`] accepts; any other lands in
@@ -396,9 +396,10 @@ impl HostEvent {
     }
 }
 
-/// What the widget must do after a transition, in order.
+/// What the widget must do after a transition, in order: the flow's side
+/// effects, which the widget runs.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Effect {
+pub enum Command {
     /// `POST /training-events/{event_id}/hold`, then send `HoldGranted`,
     /// `HoldConflict`, `HoldRefused` or `HoldFailed`.
     Hold {
@@ -671,7 +672,7 @@ pub struct Transition {
     /// The flow after the input (unchanged when refused).
     pub flow: Flow,
     /// What to do, in order.
-    pub effects: Vec<Effect>,
+    pub commands: Vec<Command>,
     /// Why the input was refused, if it was.
     pub refused: Option<Refusal>,
 }
@@ -753,7 +754,7 @@ impl Flow {
     pub fn start(policy: PaymentRedirectPolicy) -> Transition {
         Transition {
             flow: Flow::new(policy),
-            effects: vec![Effect::Emit(HostEvent::Ready {})],
+            commands: vec![Command::Emit(HostEvent::Ready {})],
             refused: None,
         }
     }
@@ -765,14 +766,14 @@ impl Flow {
     pub fn resume(policy: PaymentRedirectPolicy, booking: BookingDetail) -> Transition {
         let mut flow = Flow::new(policy);
         flow.course = Some(booking.course.clone());
-        let mut effects = Vec::new();
-        flow.settle_booking(booking, &mut effects);
+        let mut commands = Vec::new();
+        flow.settle_booking(booking, &mut commands);
         if flow.step != Step::AwaitingPayment {
-            effects.push(Effect::ClearBookingInProgress);
+            commands.push(Command::ClearBookingInProgress);
         }
         Transition {
             flow,
-            effects,
+            commands,
             refused: None,
         }
     }
@@ -922,22 +923,22 @@ impl Flow {
     /// Applies an intent or outcome.
     pub fn apply(&self, input: impl Into<Input>) -> Transition {
         let mut next = self.clone();
-        let mut effects = Vec::new();
+        let mut commands = Vec::new();
         let result = match input.into() {
-            Input::Intent(intent) => next.on_intent(intent, &mut effects),
-            Input::Outcome(outcome) => next.on_outcome(outcome, &mut effects),
+            Input::Intent(intent) => next.on_intent(intent, &mut commands),
+            Input::Outcome(outcome) => next.on_outcome(outcome, &mut commands),
         };
         match result {
             Ok(()) => Transition {
                 flow: next,
-                effects,
+                commands,
                 refused: None,
             },
             Err(refusal) => Transition {
                 flow: self.clone(),
-                effects: effects
+                commands: commands
                     .into_iter()
-                    .filter(|effect| matches!(effect, Effect::Release { .. }))
+                    .filter(|command| matches!(command, Command::Release { .. }))
                     .collect(),
                 refused: Some(refusal),
             },
@@ -991,35 +992,35 @@ impl Flow {
         }
     }
 
-    fn on_intent(&mut self, intent: Intent, effects: &mut Vec<Effect>) -> Result<(), Refusal> {
+    fn on_intent(&mut self, intent: Intent, commands: &mut Vec<Command>) -> Result<(), Refusal> {
         match intent {
-            Intent::ChooseCourse(course) => self.choose_course(course, effects),
-            Intent::ChooseLocation(location) => self.choose_location(location, effects),
-            Intent::ChooseEvent(event) => self.choose_event(event, effects),
+            Intent::ChooseCourse(course) => self.choose_course(course, commands),
+            Intent::ChooseLocation(location) => self.choose_location(location, commands),
+            Intent::ChooseEvent(event) => self.choose_event(event, commands),
             Intent::EditForm(form) => self.edit_form(form),
             Intent::CheckField(field) => self.check_field(field),
             Intent::ContinueToPayment => self.continue_to_payment(),
             Intent::ChoosePayOption(option) => self.choose_pay_option(option),
-            Intent::Submit { idempotency_key } => self.submit(idempotency_key, effects),
-            Intent::Back => self.back(effects),
-            Intent::Retry => self.retry(effects),
-            Intent::HoldAgain => self.hold_again(effects),
-            Intent::KeepMySeat { now_ms } => self.keep_my_seat(now_ms, effects),
-            Intent::Tick { prev_ms, now_ms } => self.tick(prev_ms, now_ms, effects),
-            Intent::HoldExpired => self.hold_expired(effects),
-            Intent::StartOver => self.start_over(effects),
+            Intent::Submit { idempotency_key } => self.submit(idempotency_key, commands),
+            Intent::Back => self.back(commands),
+            Intent::Retry => self.retry(commands),
+            Intent::HoldAgain => self.hold_again(commands),
+            Intent::KeepMySeat { now_ms } => self.keep_my_seat(now_ms, commands),
+            Intent::Tick { prev_ms, now_ms } => self.tick(prev_ms, now_ms, commands),
+            Intent::HoldExpired => self.hold_expired(commands),
+            Intent::StartOver => self.start_over(commands),
         }
     }
 
     fn choose_course(
         &mut self,
         course: CourseRef,
-        effects: &mut Vec<Effect>,
+        commands: &mut Vec<Command>,
     ) -> Result<(), Refusal> {
         if !self.is_choosing() {
             return Err(self.busy());
         }
-        effects.push(Effect::Emit(HostEvent::CourseChosen {
+        commands.push(Command::Emit(HostEvent::CourseChosen {
             course_id: course.id,
         }));
         self.course = Some(course);
@@ -1031,7 +1032,7 @@ impl Flow {
     fn choose_location(
         &mut self,
         location: Option<u64>,
-        effects: &mut Vec<Effect>,
+        commands: &mut Vec<Command>,
     ) -> Result<(), Refusal> {
         if !self.is_choosing() {
             return Err(self.busy());
@@ -1042,7 +1043,7 @@ impl Flow {
         self.location = location;
         self.leave_event_choice();
         self.step = Step::ChooseEvent;
-        effects.push(Effect::Emit(HostEvent::LocationChosen {
+        commands.push(Command::Emit(HostEvent::LocationChosen {
             location_id: location,
         }));
         Ok(())
@@ -1051,7 +1052,7 @@ impl Flow {
     fn choose_event(
         &mut self,
         event: TrainingEvent,
-        effects: &mut Vec<Effect>,
+        commands: &mut Vec<Command>,
     ) -> Result<(), Refusal> {
         let course = self.course.as_ref().ok_or(Refusal::CourseNotChosen)?;
         if !self.is_choosing() || matches!(self.step, Step::ChooseCourse | Step::ChooseLocation) {
@@ -1063,12 +1064,12 @@ impl Flow {
         if event.is_full() {
             return Err(Refusal::EventFull);
         }
-        effects.push(Effect::Emit(HostEvent::EventChosen {
+        commands.push(Command::Emit(HostEvent::EventChosen {
             event_id: event.id,
             start: event.start_date,
         }));
         self.event = Some(event);
-        self.request_hold(Step::Details, effects);
+        self.request_hold(Step::Details, commands);
         Ok(())
     }
 
@@ -1124,17 +1125,17 @@ impl Flow {
         Ok(())
     }
 
-    fn retry(&mut self, effects: &mut Vec<Effect>) -> Result<(), Refusal> {
+    fn retry(&mut self, commands: &mut Vec<Command>) -> Result<(), Refusal> {
         match self.step {
-            Step::HoldConflict => self.request_hold(self.resume_step, effects),
+            Step::HoldConflict => self.request_hold(self.resume_step, commands),
             Step::Failed if self.failed_holding_nothing() => {
-                self.request_hold(self.resume_step, effects)
+                self.request_hold(self.resume_step, commands)
             }
             Step::Failed if self.failure_kind() == Some(FailureKind::BookingOutcomeUnknown) => {
                 let submission = self.submission.as_mut().ok_or(Refusal::NothingToRetry)?;
                 submission.state = SubmissionState::InFlight;
                 let (request, key) = (submission.request.clone(), submission.key.clone());
-                self.send_booking(request, key, effects);
+                self.send_booking(request, key, commands);
             }
             Step::Submitting => return Err(Refusal::AlreadySubmitting),
             _ => return Err(Refusal::NothingToRetry),
@@ -1142,18 +1143,18 @@ impl Flow {
         Ok(())
     }
 
-    fn hold_again(&mut self, effects: &mut Vec<Effect>) -> Result<(), Refusal> {
+    fn hold_again(&mut self, commands: &mut Vec<Command>) -> Result<(), Refusal> {
         match self.step {
-            Step::HoldExpired | Step::HoldConflict => self.request_hold(self.resume_step, effects),
+            Step::HoldExpired | Step::HoldConflict => self.request_hold(self.resume_step, commands),
             Step::Failed if self.failed_holding_nothing() => {
-                self.request_hold(self.resume_step, effects)
+                self.request_hold(self.resume_step, commands)
             }
             _ => return Err(self.busy()),
         }
         Ok(())
     }
 
-    fn keep_my_seat(&mut self, now_ms: f64, effects: &mut Vec<Effect>) -> Result<(), Refusal> {
+    fn keep_my_seat(&mut self, now_ms: f64, commands: &mut Vec<Command>) -> Result<(), Refusal> {
         if !matches!(self.step, Step::Details | Step::Payment) {
             return Err(Refusal::NoLiveHold);
         }
@@ -1161,10 +1162,10 @@ impl Flow {
         if !hold.countdown.can_extend(now_ms) {
             return Err(Refusal::NotExtendableYet);
         }
-        effects.push(Effect::Release {
+        commands.push(Command::Release {
             hold_ref: hold.hold_ref,
         });
-        self.request_hold(self.step, effects);
+        self.request_hold(self.step, commands);
         Ok(())
     }
 
@@ -1172,7 +1173,7 @@ impl Flow {
         &mut self,
         prev_ms: f64,
         now_ms: f64,
-        effects: &mut Vec<Effect>,
+        commands: &mut Vec<Command>,
     ) -> Result<(), Refusal> {
         let Some(hold) = self.hold.as_ref() else {
             return Ok(());
@@ -1182,10 +1183,10 @@ impl Flow {
         }
         let event_id = hold.event_id;
         if hold.countdown.is_expired(now_ms) {
-            self.expire(effects);
+            self.expire(commands);
         } else if let Some(warning) = hold.countdown.warning_between(prev_ms, now_ms) {
-            effects.push(Effect::Announce(warning.announcement()));
-            effects.push(Effect::Emit(HostEvent::HoldExpiring {
+            commands.push(Command::Announce(warning.announcement()));
+            commands.push(Command::Emit(HostEvent::HoldExpiring {
                 event_id,
                 minutes_left: warning.minutes_left(),
             }));
@@ -1193,25 +1194,25 @@ impl Flow {
         Ok(())
     }
 
-    fn hold_expired(&mut self, effects: &mut Vec<Effect>) -> Result<(), Refusal> {
+    fn hold_expired(&mut self, commands: &mut Vec<Command>) -> Result<(), Refusal> {
         if !matches!(self.step, Step::Details | Step::Payment) || self.hold.is_none() {
             return Err(Refusal::NoLiveHold);
         }
-        self.expire(effects);
+        self.expire(commands);
         Ok(())
     }
 
-    fn start_over(&mut self, effects: &mut Vec<Effect>) -> Result<(), Refusal> {
+    fn start_over(&mut self, commands: &mut Vec<Command>) -> Result<(), Refusal> {
         if self.step == Step::Submitting {
             return Err(Refusal::AlreadySubmitting);
         }
         if let Some(hold) = self.hold.take() {
-            effects.push(Effect::Release {
+            commands.push(Command::Release {
                 hold_ref: hold.hold_ref,
             });
         }
         if self.step == Step::AwaitingPayment {
-            effects.push(Effect::ClearBookingInProgress);
+            commands.push(Command::ClearBookingInProgress);
         }
         *self = Flow::new(self.policy.clone());
         Ok(())
@@ -1227,7 +1228,7 @@ impl Flow {
 
     /// Asks for a hold on the chosen event, to continue at `resume` once
     /// granted.
-    fn request_hold(&mut self, resume: Step, effects: &mut Vec<Effect>) {
+    fn request_hold(&mut self, resume: Step, commands: &mut Vec<Command>) {
         let event_id = self
             .event
             .as_ref()
@@ -1238,14 +1239,14 @@ impl Flow {
         self.conflict_release_tried = false;
         self.conflict = None;
         self.failure = None;
-        effects.push(Effect::Hold { event_id });
+        commands.push(Command::Hold { event_id });
     }
 
     /// The hold lapsed: keep everything, offer to hold again.
-    fn expire(&mut self, effects: &mut Vec<Effect>) {
+    fn expire(&mut self, commands: &mut Vec<Command>) {
         if let Some(hold) = self.hold.take() {
-            effects.push(Effect::Announce(HoldWarning::Expired.announcement()));
-            effects.push(Effect::Emit(HostEvent::HoldExpired {
+            commands.push(Command::Announce(HoldWarning::Expired.announcement()));
+            commands.push(Command::Emit(HostEvent::HoldExpired {
                 event_id: hold.event_id,
             }));
         }
@@ -1255,14 +1256,14 @@ impl Flow {
         self.step = Step::HoldExpired;
     }
 
-    fn back(&mut self, effects: &mut Vec<Effect>) -> Result<(), Refusal> {
+    fn back(&mut self, commands: &mut Vec<Command>) -> Result<(), Refusal> {
         self.step = match self.step {
             Step::ChooseCourse => return Err(Refusal::NothingToGoBackTo),
             Step::ChooseLocation => Step::ChooseCourse,
             Step::ChooseEvent => Step::ChooseLocation,
             Step::Details => {
                 if let Some(hold) = self.hold.take() {
-                    effects.push(Effect::Release {
+                    commands.push(Command::Release {
                         hold_ref: hold.hold_ref,
                     });
                 }
@@ -1287,7 +1288,7 @@ impl Flow {
         Ok(())
     }
 
-    fn submit(&mut self, fresh_key: String, effects: &mut Vec<Effect>) -> Result<(), Refusal> {
+    fn submit(&mut self, fresh_key: String, commands: &mut Vec<Command>) -> Result<(), Refusal> {
         let retrying = self.step == Step::Failed
             && self.failure_kind() == Some(FailureKind::BookingOutcomeUnknown);
         if self.step != Step::Payment && !retrying {
@@ -1350,7 +1351,7 @@ impl Flow {
             request: request.clone(),
             state: SubmissionState::InFlight,
         });
-        self.send_booking(request, key, effects);
+        self.send_booking(request, key, commands);
         Ok(())
     }
 
@@ -1358,16 +1359,16 @@ impl Flow {
         &mut self,
         request: BookingRequest,
         idempotency_key: String,
-        effects: &mut Vec<Effect>,
+        commands: &mut Vec<Command>,
     ) {
         self.step = Step::Submitting;
         self.errors = FieldErrors::default();
         self.failure = None;
-        effects.push(Effect::Emit(HostEvent::SubmitStarted {
+        commands.push(Command::Emit(HostEvent::SubmitStarted {
             event_id: self.hold.as_ref().map_or(0, |hold| hold.event_id),
             pay_option: request.pay_option.clone(),
         }));
-        effects.push(Effect::CreateBooking {
+        commands.push(Command::CreateBooking {
             request: Box::new(request),
             idempotency_key,
         });
@@ -1384,14 +1385,14 @@ impl Flow {
 
     /// Refuses an answer nobody waits for, releasing its hold when that
     /// hold is not the one the flow owns.
-    fn stale(&self, hold_ref: Option<&str>, effects: &mut Vec<Effect>) -> Result<(), Refusal> {
+    fn stale(&self, hold_ref: Option<&str>, commands: &mut Vec<Command>) -> Result<(), Refusal> {
         if let Some(hold_ref) = hold_ref.filter(|hold_ref| !hold_ref.is_empty()) {
             if self
                 .hold
                 .as_ref()
                 .is_none_or(|own| own.hold_ref != hold_ref)
             {
-                effects.push(Effect::Release {
+                commands.push(Command::Release {
                     hold_ref: hold_ref.to_owned(),
                 });
             }
@@ -1403,22 +1404,22 @@ impl Flow {
         self.event.as_ref().map(|event| event.id)
     }
 
-    fn on_outcome(&mut self, outcome: Outcome, effects: &mut Vec<Effect>) -> Result<(), Refusal> {
+    fn on_outcome(&mut self, outcome: Outcome, commands: &mut Vec<Command>) -> Result<(), Refusal> {
         match outcome {
             Outcome::HoldGranted {
                 hold,
                 received_at_ms,
-            } => self.hold_granted(hold, received_at_ms, effects),
+            } => self.hold_granted(hold, received_at_ms, commands),
             Outcome::HoldConflict {
                 conflict,
                 received_at_ms,
-            } => self.hold_conflict(conflict, received_at_ms, effects),
-            Outcome::HoldRefused(error) => self.hold_refused(error, effects),
-            Outcome::HoldFailed(detail) => self.hold_failed(detail, effects),
-            Outcome::BookingCreated(booking) => self.booking_created(*booking, effects),
-            Outcome::BookingRejected(error) => self.booking_rejected(error, effects),
-            Outcome::BookingFailed(detail) => self.booking_failed(detail, effects),
-            Outcome::BookingStatus(booking) => self.booking_read(*booking, effects),
+            } => self.hold_conflict(conflict, received_at_ms, commands),
+            Outcome::HoldRefused(error) => self.hold_refused(error, commands),
+            Outcome::HoldFailed(detail) => self.hold_failed(detail, commands),
+            Outcome::BookingCreated(booking) => self.booking_created(*booking, commands),
+            Outcome::BookingRejected(error) => self.booking_rejected(error, commands),
+            Outcome::BookingFailed(detail) => self.booking_failed(detail, commands),
+            Outcome::BookingStatus(booking) => self.booking_read(*booking, commands),
             Outcome::Released => Ok(()),
         }
     }
@@ -1427,18 +1428,18 @@ impl Flow {
         &mut self,
         hold: HeldSeat,
         received_at_ms: f64,
-        effects: &mut Vec<Effect>,
+        commands: &mut Vec<Command>,
     ) -> Result<(), Refusal> {
         let event_id = hold.hold.training_event.id;
         if self.step != Step::Holding || self.chosen_event_id() != Some(event_id) {
-            return self.stale(Some(&hold.hold_ref), effects);
+            return self.stale(Some(&hold.hold_ref), commands);
         }
         self.adopt_hold(
             hold.hold_ref,
             event_id,
             Some(hold.hold.expires_at),
             HoldCountdown::start(hold.hold.expires_in_seconds, received_at_ms),
-            effects,
+            commands,
         );
         Ok(())
     }
@@ -1447,14 +1448,14 @@ impl Flow {
         &mut self,
         conflict: SeatConflict,
         received_at_ms: f64,
-        effects: &mut Vec<Effect>,
+        commands: &mut Vec<Command>,
     ) -> Result<(), Refusal> {
         let hold_ref = conflict.hold_ref.clone().filter(|h| !h.is_empty());
         let Some(chosen) = self
             .chosen_event_id()
             .filter(|_| self.step == Step::Holding)
         else {
-            return self.stale(hold_ref.as_deref(), effects);
+            return self.stale(hold_ref.as_deref(), commands);
         };
         let held_event = conflict.event_id;
         let seconds = conflict.expires_in_seconds.unwrap_or(0);
@@ -1465,18 +1466,18 @@ impl Flow {
                     chosen,
                     conflict.held_until,
                     HoldCountdown::start(seconds, received_at_ms),
-                    effects,
+                    commands,
                 );
             }
             Some(hold_ref) if !self.conflict_release_tried => {
                 self.conflict_release_tried = true;
-                effects.push(Effect::Release { hold_ref });
-                effects.push(Effect::Hold { event_id: chosen });
+                commands.push(Command::Release { hold_ref });
+                commands.push(Command::Hold { event_id: chosen });
             }
             _ => {
                 self.conflict = Some(conflict);
                 self.step = Step::HoldConflict;
-                effects.push(Effect::Emit(HostEvent::Error {
+                commands.push(Command::Emit(HostEvent::Error {
                     code: "hold_conflict",
                     message: "The seat is already held",
                 }));
@@ -1488,30 +1489,30 @@ impl Flow {
     fn hold_refused(
         &mut self,
         error: ValidationError,
-        effects: &mut Vec<Effect>,
+        commands: &mut Vec<Command>,
     ) -> Result<(), Refusal> {
         if self.step != Step::Holding {
-            return self.stale(None, effects);
+            return self.stale(None, commands);
         }
         let message = match error.message.trim() {
             "" => MESSAGE_HOLD_REFUSED.to_owned(),
             server => server.to_owned(),
         };
         self.fail(FailureKind::HoldRefused, &message, error.message.clone());
-        effects.push(Effect::RefreshEvents);
-        effects.push(Effect::Emit(HostEvent::Error {
+        commands.push(Command::RefreshEvents);
+        commands.push(Command::Emit(HostEvent::Error {
             code: "hold_refused",
             message: MESSAGE_HOLD_REFUSED,
         }));
         Ok(())
     }
 
-    fn hold_failed(&mut self, detail: String, effects: &mut Vec<Effect>) -> Result<(), Refusal> {
+    fn hold_failed(&mut self, detail: String, commands: &mut Vec<Command>) -> Result<(), Refusal> {
         if self.step != Step::Holding {
-            return self.stale(None, effects);
+            return self.stale(None, commands);
         }
         self.fail(FailureKind::HoldFailed, MESSAGE_HOLD_FAILED, detail);
-        effects.push(Effect::Emit(HostEvent::Error {
+        commands.push(Command::Emit(HostEvent::Error {
             code: "hold_failed",
             message: MESSAGE_HOLD_FAILED,
         }));
@@ -1521,34 +1522,34 @@ impl Flow {
     fn booking_created(
         &mut self,
         booking: BookingDetail,
-        effects: &mut Vec<Effect>,
+        commands: &mut Vec<Command>,
     ) -> Result<(), Refusal> {
         if self.step != Step::Submitting {
-            return self.stale(None, effects);
+            return self.stale(None, commands);
         }
         self.finish_submission(SubmissionState::Settled);
         self.hold = None;
-        effects.push(Effect::Emit(HostEvent::BookingCreated {
+        commands.push(Command::Emit(HostEvent::BookingCreated {
             booking_id: booking.id,
             booking_status: booking.booking_status.clone(),
             pay_status: booking.pay_status.clone(),
         }));
-        self.settle_booking(booking, effects);
+        self.settle_booking(booking, commands);
         Ok(())
     }
 
     fn booking_rejected(
         &mut self,
         error: ValidationError,
-        effects: &mut Vec<Effect>,
+        commands: &mut Vec<Command>,
     ) -> Result<(), Refusal> {
         if self.step != Step::Submitting {
-            return self.stale(None, effects);
+            return self.stale(None, commands);
         }
         self.finish_submission(SubmissionState::Settled);
         if error.errors.contains_key("hold_ref") {
             self.step = Step::Payment;
-            self.expire(effects);
+            self.expire(commands);
             return Ok(());
         }
         self.errors = FieldErrors::from_validation_error(&error);
@@ -1558,18 +1559,22 @@ impl Flow {
             Step::Payment
         };
         if self.errors.fields().next().is_none() {
-            effects.push(Effect::RefreshEvents);
+            commands.push(Command::RefreshEvents);
         }
-        effects.push(Effect::Emit(HostEvent::Error {
+        commands.push(Command::Emit(HostEvent::Error {
             code: "booking_rejected",
             message: MESSAGE_BOOKING_REJECTED,
         }));
         Ok(())
     }
 
-    fn booking_failed(&mut self, detail: String, effects: &mut Vec<Effect>) -> Result<(), Refusal> {
+    fn booking_failed(
+        &mut self,
+        detail: String,
+        commands: &mut Vec<Command>,
+    ) -> Result<(), Refusal> {
         if self.step != Step::Submitting {
-            return self.stale(None, effects);
+            return self.stale(None, commands);
         }
         self.finish_submission(SubmissionState::Unknown);
         self.fail(
@@ -1577,7 +1582,7 @@ impl Flow {
             MESSAGE_BOOKING_UNKNOWN,
             detail,
         );
-        effects.push(Effect::Emit(HostEvent::Error {
+        commands.push(Command::Emit(HostEvent::Error {
             code: "booking_unknown",
             message: MESSAGE_BOOKING_UNKNOWN,
         }));
@@ -1588,14 +1593,14 @@ impl Flow {
     fn booking_read(
         &mut self,
         booking: BookingDetail,
-        effects: &mut Vec<Effect>,
+        commands: &mut Vec<Command>,
     ) -> Result<(), Refusal> {
         let waiting = matches!(self.step, Step::AwaitingPayment | Step::PendingReview);
         let same = self.booking.as_ref().is_some_and(|b| b.id == booking.id);
         if !(waiting && same) {
-            return self.stale(None, effects);
+            return self.stale(None, commands);
         }
-        self.settle_booking(booking, effects);
+        self.settle_booking(booking, commands);
         Ok(())
     }
 
@@ -1611,9 +1616,9 @@ impl Flow {
         event_id: u64,
         expires_at: Option<Timestamp>,
         countdown: HoldCountdown,
-        effects: &mut Vec<Effect>,
+        commands: &mut Vec<Command>,
     ) {
-        effects.push(Effect::Emit(HostEvent::HoldCreated {
+        commands.push(Command::Emit(HostEvent::HoldCreated {
             event_id,
             hold_expires_at: expires_at,
             expires_in_seconds: countdown.expires_in_seconds(),
@@ -1630,7 +1635,7 @@ impl Flow {
     }
 
     /// Moves to the step a created or re-read booking calls for.
-    fn settle_booking(&mut self, booking: BookingDetail, effects: &mut Vec<Effect>) {
+    fn settle_booking(&mut self, booking: BookingDetail, commands: &mut Vec<Command>) {
         let previous = self.step;
         let in_progress = BookingInProgress {
             booking_id: booking.id,
@@ -1647,9 +1652,9 @@ impl Flow {
                     String::new(),
                 );
                 if previous == Step::AwaitingPayment {
-                    effects.push(Effect::ClearBookingInProgress);
+                    commands.push(Command::ClearBookingInProgress);
                 }
-                effects.push(Effect::Emit(HostEvent::Error {
+                commands.push(Command::Emit(HostEvent::Error {
                     code: "booking_cancelled",
                     message: MESSAGE_CANCELLED,
                 }));
@@ -1662,11 +1667,11 @@ impl Flow {
                         .map(|url| self.policy.check(url))
                     {
                         Some(Ok(url)) => {
-                            effects.push(Effect::PersistBookingInProgress(in_progress));
-                            effects.push(Effect::Emit(HostEvent::PaymentRedirect {
+                            commands.push(Command::PersistBookingInProgress(in_progress));
+                            commands.push(Command::Emit(HostEvent::PaymentRedirect {
                                 booking_id: booking.id,
                             }));
-                            effects.push(Effect::Redirect { url });
+                            commands.push(Command::Redirect { url });
                             self.step = Step::AwaitingPayment;
                         }
                         Some(Err(refused)) => {
@@ -1675,13 +1680,13 @@ impl Flow {
                                 MESSAGE_PAYMENT_PAGE,
                                 refused.to_string(),
                             );
-                            effects.push(Effect::Emit(HostEvent::Error {
+                            commands.push(Command::Emit(HostEvent::Error {
                                 code: "payment_redirect_refused",
                                 message: refused.message(),
                             }));
                         }
                         None => {
-                            effects.push(Effect::PersistBookingInProgress(in_progress));
+                            commands.push(Command::PersistBookingInProgress(in_progress));
                             self.step = Step::AwaitingPayment;
                         }
                     }
@@ -1691,10 +1696,10 @@ impl Flow {
             }
             BookingStatus::Booked | BookingStatus::Completed => {
                 if previous == Step::AwaitingPayment {
-                    effects.push(Effect::ClearBookingInProgress);
+                    commands.push(Command::ClearBookingInProgress);
                 }
                 if previous != Step::Confirmed {
-                    effects.push(Effect::Emit(HostEvent::BookingConfirmed {
+                    commands.push(Command::Emit(HostEvent::BookingConfirmed {
                         booking_id: booking.id,
                     }));
                 }

@@ -6,7 +6,7 @@ mod common;
 
 use booking_core::api::{BookingStatus, PayOption, PayStatus, ValidationError};
 use booking_core::flow::{
-    Effect, FailureKind, Flow, HostEvent, Input, Intent, Outcome, Recovery, Refusal, SeatConflict,
+    Command, FailureKind, Flow, HostEvent, Input, Intent, Outcome, Recovery, Refusal, SeatConflict,
     Step,
 };
 use booking_core::redirect::PaymentRedirectPolicy;
@@ -17,9 +17,9 @@ use proptest::prelude::*;
 
 /// What a row expects.
 enum Expect {
-    /// The input applies: the new step and the effects' tags.
+    /// The input applies: the new step and the commands' tags.
     Moves(Step, &'static [&'static str]),
-    /// The input is refused: the reason and the only effects (releases).
+    /// The input is refused: the reason and the only commands (releases).
     Refused(Refusal, &'static [&'static str]),
 }
 
@@ -188,23 +188,25 @@ fn every_transition_in_the_table() {
     for (name, start, input, expect) in table {
         let before = at(start);
         let transition = before.apply(input);
-        let got = tags(&transition.effects);
+        let got = tags(&transition.commands);
         match expect {
-            Moves(step, effects) => {
-                if transition.refused.is_some() || transition.flow.step() != step || got != effects
+            Moves(step, commands) => {
+                if transition.refused.is_some() || transition.flow.step() != step || got != commands
                 {
                     failures.push(format!(
-                        "{name}: expected {step:?} {effects:?}, got {:?} {got:?} refused {:?}",
+                        "{name}: expected {step:?} {commands:?}, got {:?} {got:?} refused {:?}",
                         transition.flow.step(),
                         transition.refused
                     ));
                 }
             }
-            Refused(reason, effects) => {
-                if transition.refused != Some(reason) || transition.flow != before || got != effects
+            Refused(reason, commands) => {
+                if transition.refused != Some(reason)
+                    || transition.flow != before
+                    || got != commands
                 {
                     failures.push(format!(
-                        "{name}: expected refusal {reason:?} {effects:?}, got {:?} {got:?} (unchanged: {})",
+                        "{name}: expected refusal {reason:?} {commands:?}, got {:?} {got:?} (unchanged: {})",
                         transition.refused,
                         transition.flow == before
                     ));
@@ -215,11 +217,11 @@ fn every_transition_in_the_table() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
-fn create_keys(effects: &[Effect]) -> Vec<String> {
-    effects
+fn create_keys(commands: &[Command]) -> Vec<String> {
+    commands
         .iter()
-        .filter_map(|effect| match effect {
-            Effect::CreateBooking {
+        .filter_map(|command| match command {
+            Command::CreateBooking {
                 idempotency_key, ..
             } => Some(idempotency_key.clone()),
             _ => None,
@@ -235,7 +237,7 @@ fn double_submit_creates_one_booking() {
     let third = second.flow.apply(submit("K1"));
     let keys: Vec<String> = [&first, &second, &third]
         .iter()
-        .flat_map(|t| create_keys(&t.effects))
+        .flat_map(|t| create_keys(&t.commands))
         .collect();
     assert_eq!(keys, vec!["K1"]);
     assert_eq!(second.refused, Some(Refusal::AlreadySubmitting));
@@ -244,18 +246,18 @@ fn double_submit_creates_one_booking() {
 #[test]
 fn an_unknown_outcome_is_retried_with_the_same_key_and_body() {
     let failed = at(At::FailedUnknown);
-    let Effect::CreateBooking { request: first, .. } =
-        at(At::Payment).apply(submit("K1")).effects.pop().unwrap()
+    let Command::CreateBooking { request: first, .. } =
+        at(At::Payment).apply(submit("K1")).commands.pop().unwrap()
     else {
-        panic!("expected a create-booking effect");
+        panic!("expected a create-booking command");
     };
     let retried = failed.apply(Intent::Retry);
-    let Some(Effect::CreateBooking {
+    let Some(Command::CreateBooking {
         request,
         idempotency_key,
-    }) = retried.effects.last()
+    }) = retried.commands.last()
     else {
-        panic!("expected a create-booking effect");
+        panic!("expected a create-booking command");
     };
     assert_eq!(idempotency_key, "K1");
     assert_eq!(request, &first);
@@ -267,7 +269,7 @@ fn an_unknown_outcome_is_retried_with_the_same_key_and_body() {
             Intent::Back.into(),
         ],
     );
-    assert_eq!(create_keys(&again.apply(submit("K3")).effects), vec!["K1"]);
+    assert_eq!(create_keys(&again.apply(submit("K3")).commands), vec!["K1"]);
 }
 
 #[test]
@@ -293,7 +295,7 @@ fn changed_details_or_pay_option_get_a_new_key() {
     for (what, changes) in cases {
         let changed = drive(at(At::FailedUnknown), changes);
         let transition = changed.apply(submit("K2"));
-        assert_eq!(create_keys(&transition.effects), vec!["K2"], "{what}");
+        assert_eq!(create_keys(&transition.commands), vec!["K2"], "{what}");
         assert_eq!(transition.flow.idempotency_key(), Some("K2"), "{what}");
     }
 }
@@ -311,20 +313,20 @@ fn after_a_422_a_new_key_is_required() {
     );
     let reused = rejected_flow.apply(submit("K1"));
     assert_eq!(reused.refused, Some(Refusal::IdempotencyKeyReused));
-    assert!(reused.effects.is_empty());
+    assert!(reused.commands.is_empty());
     let fixed = drive(
         rejected_flow,
         vec![Intent::ChoosePayOption(PayOption::Inv).into()],
     );
     assert_eq!(fixed.errors().get(FormField::PayOption), None);
-    assert_eq!(create_keys(&fixed.apply(submit("K2")).effects), vec!["K2"]);
+    assert_eq!(create_keys(&fixed.apply(submit("K2")).commands), vec!["K2"]);
 }
 
 #[test]
 fn the_booking_request_carries_the_normalised_candidate_and_the_live_hold() {
     let transition = at(At::Payment).apply(submit("K1"));
-    let Some(Effect::CreateBooking { request, .. }) = transition.effects.last() else {
-        panic!("expected a create-booking effect");
+    let Some(Command::CreateBooking { request, .. }) = transition.commands.last() else {
+        panic!("expected a create-booking command");
     };
     assert_eq!(request.hold_ref, "H-41");
     assert_eq!(request.first_name, "Priya");
@@ -454,17 +456,17 @@ fn the_sandbox_checkout_is_allowed_only_when_configured() {
     let demo = pay(PaymentRedirectPolicy::new(["http://127.0.0.1:8080"]));
     assert_eq!(demo.flow.step(), Step::AwaitingPayment);
     assert_eq!(
-        demo.effects.last(),
-        Some(&Effect::Redirect {
+        demo.commands.last(),
+        Some(&Command::Redirect {
             url: sandbox_url.into()
         })
     );
     let production = pay(PaymentRedirectPolicy::default());
     assert_eq!(production.flow.step(), Step::Failed);
     assert!(!production
-        .effects
+        .commands
         .iter()
-        .any(|e| matches!(e, Effect::Redirect { .. })));
+        .any(|e| matches!(e, Command::Redirect { .. })));
 }
 
 #[test]
@@ -477,7 +479,7 @@ fn resuming_after_the_payment_page() {
     );
     let waiting = Flow::resume(PaymentRedirectPolicy::default(), pending);
     assert_eq!(waiting.flow.step(), Step::AwaitingPayment);
-    assert!(waiting.effects.is_empty(), "no second redirect");
+    assert!(waiting.commands.is_empty(), "no second redirect");
     let paid = booking(
         BookingStatus::Booked,
         PayStatus::Completed,
@@ -487,7 +489,7 @@ fn resuming_after_the_payment_page() {
     let done = Flow::resume(PaymentRedirectPolicy::default(), paid.clone());
     assert_eq!(done.flow.step(), Step::Confirmed);
     assert_eq!(
-        tags(&done.effects),
+        tags(&done.commands),
         vec!["hbg:booking-confirmed", "clear-booking"]
     );
     let polled = waiting.flow.apply(status(paid));
@@ -498,13 +500,13 @@ fn resuming_after_the_payment_page() {
 fn host_events_carry_ids_and_statuses_only() {
     let start = Flow::start(PaymentRedirectPolicy::default());
     let mut events: Vec<HostEvent> = Vec::new();
-    let mut collect = |effects: &[Effect]| {
-        events.extend(effects.iter().filter_map(|effect| match effect {
-            Effect::Emit(event) => Some(event.clone()),
+    let mut collect = |commands: &[Command]| {
+        events.extend(commands.iter().filter_map(|command| match command {
+            Command::Emit(event) => Some(event.clone()),
             _ => None,
         }))
     };
-    collect(&start.effects);
+    collect(&start.commands);
     let mut flow = start.flow;
     let inputs: Vec<Input> = vec![
         Intent::ChooseCourse(course()).into(),
@@ -531,7 +533,7 @@ fn host_events_carry_ids_and_statuses_only() {
     ];
     for input in inputs {
         let transition = flow.apply(input);
-        collect(&transition.effects);
+        collect(&transition.commands);
         flow = transition.flow;
     }
     let named: Vec<(&str, String)> = events.iter().map(|e| (e.name(), e.detail_json())).collect();
@@ -734,8 +736,8 @@ proptest! {
             let after = &transition.flow;
             if let Some(reason) = transition.refused {
                 prop_assert_eq!(after, &before, "refused {:?} changed the flow", reason);
-                let only_releases = transition.effects.iter().all(|e| matches!(e, Effect::Release { .. }));
-                prop_assert!(only_releases, "refusal with effects {:?}", transition.effects);
+                let only_releases = transition.commands.iter().all(|e| matches!(e, Command::Release { .. }));
+                prop_assert!(only_releases, "refusal with commands {:?}", transition.commands);
             }
             // No details without a live hold; holds live only where they may.
             if matches!(after.step(), Step::Details | Step::Payment) {
@@ -751,8 +753,8 @@ proptest! {
             // Going back past the hold releases it.
             if before.step() == Step::Details && after.step() == Step::ChooseEvent {
                 let hold_ref = before.hold().unwrap().hold_ref.clone();
-                let release = Effect::Release { hold_ref };
-                prop_assert!(transition.effects.contains(&release), "no release going back");
+                let release = Command::Release { hold_ref };
+                prop_assert!(transition.commands.contains(&release), "no release going back");
             }
             // The form changes only when the candidate edits it or starts over.
             let edits = matches!(input, Input::Intent(Intent::EditForm(_) | Intent::StartOver));
@@ -760,7 +762,7 @@ proptest! {
                 prop_assert_eq!(after.form(), before.form());
             }
             // At most one create-booking request in flight.
-            let keys = create_keys(&transition.effects);
+            let keys = create_keys(&transition.commands);
             prop_assert!(keys.len() <= 1);
             if let Some(key) = keys.first() {
                 prop_assert!(in_flight.is_none(), "second create-booking while {:?} in flight", in_flight);
@@ -771,8 +773,8 @@ proptest! {
                 in_flight = None;
             }
             // Redirects go only to the allowed origin.
-            for effect in &transition.effects {
-                if let Effect::Redirect { url } = effect {
+            for command in &transition.commands {
+                if let Command::Redirect { url } = command {
                     prop_assert!(url.starts_with("https://checkout.stripe.com/"));
                 }
             }

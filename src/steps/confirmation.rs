@@ -9,26 +9,26 @@ use booking_core::ics;
 use leptos::prelude::*;
 
 use crate::browser;
-use crate::state::Booking;
+use crate::state::WidgetState;
 use crate::steps::{summary, SummaryRow};
 
 /// The booking's summary and what happens next.
 #[component]
 pub fn ConfirmationStep() -> impl IntoView {
-    let booking = expect_context::<Booking>();
-    let state = Memo::new(move |_| {
-        booking
+    let state = expect_context::<WidgetState>();
+    let booked = Memo::new(move |_| {
+        state
             .flow
             .with(|flow| flow.booking().cloned().map(|detail| (flow.step(), detail)))
     });
     view! {
         {move || {
-            let Some((step, detail)) = state.get() else {
+            let Some((step, detail)) = booked.get() else {
                 return ().into_any();
             };
             let next = step.what_next().unwrap_or_default();
             let awaiting = step == Step::AwaitingPayment;
-            let pay = match booking.flow.with_untracked(Flow::payment_page) {
+            let pay = match state.flow.with_untracked(Flow::payment_page) {
                 Some(url) => view! {
                     <button
                         type="button"
@@ -46,7 +46,7 @@ pub fn ConfirmationStep() -> impl IntoView {
                     <button
                         type="button"
                         class="hbg-button hbg-button-secondary" part="button"
-                        on:click=move |_| booking.refresh_booking()
+                        on:click=move |_| state.refresh_booking()
                     >
                         "Check the payment"
                     </button>
@@ -79,7 +79,7 @@ pub fn ConfirmationStep() -> impl IntoView {
                         type="button"
                         class="hbg-button hbg-button-secondary"
                         part="button"
-                        on:click=move |_| booking.dispatch(Intent::StartOver)
+                        on:click=move |_| state.dispatch(Intent::StartOver)
                     >
                         "Book another place"
                     </button>

@@ -8,16 +8,16 @@ use chrono::NaiveDate;
 use leptos::prelude::*;
 
 use crate::calendar::{Agenda, DateGrid, MonthNavigation};
-use crate::state::{effect, Booking, Load};
+use crate::state::{effect, Load, WidgetState};
 use crate::steps::{BackButton, Problem, Skeleton};
 
 /// The calendar, the list view and the chosen day's events.
 #[component]
 pub fn EventStep() -> impl IntoView {
-    let booking = expect_context::<Booking>();
-    let now = booking.now_utc();
+    let state = expect_context::<WidgetState>();
+    let now = state.now_utc();
     let options = Memo::new(move |_| CalendarOptions {
-        location: booking.flow.with(|flow| flow.location()),
+        location: state.flow.with(|flow| flow.location()),
         ..CalendarOptions::default()
     });
     let month = RwSignal::new(None::<YearMonth>);
@@ -27,7 +27,7 @@ pub fn EventStep() -> impl IntoView {
     let as_list = RwSignal::new(narrow_screen());
 
     let with_index = move |f: &dyn Fn(&EventIndex) -> Option<YearMonth>| {
-        booking.events.with(|events| match events {
+        state.events.with(|events| match events {
             Load::Ready(index) => f(index),
             _ => None,
         })
@@ -41,7 +41,7 @@ pub fn EventStep() -> impl IntoView {
     let grid: Memo<Option<MonthGrid>> = Memo::new(move |_| {
         let shown = month.get()?;
         let options = options.get();
-        booking.events.with(|events| match events {
+        state.events.with(|events| match events {
             Load::Ready(index) => Some(index.month_grid(shown, now, &options)),
             _ => None,
         })
@@ -71,7 +71,7 @@ pub fn EventStep() -> impl IntoView {
 
     let agendas = move || -> Vec<DayAgenda> {
         let options = options.get();
-        booking.events.with(|events| {
+        state.events.with(|events| {
             let Load::Ready(index) = events else {
                 return Vec::new();
             };
@@ -89,11 +89,11 @@ pub fn EventStep() -> impl IntoView {
         })
     };
     let retry = Callback::new(move |()| {
-        if let Some(course) = booking
+        if let Some(course) = state
             .flow
             .with_untracked(|flow| flow.course().map(|c| c.id))
         {
-            booking.load_events(course);
+            state.load_events(course);
         }
     });
     let layout_button = move |list: bool, text: &'static str| {
@@ -113,7 +113,7 @@ pub fn EventStep() -> impl IntoView {
     view! {
         <p class="hbg-lead">
             {move || {
-                booking.flow.with(|flow| flow.course().map(|c| c.name.clone()).unwrap_or_default())
+                state.flow.with(|flow| flow.course().map(|c| c.name.clone()).unwrap_or_default())
             }}
         </p>
         <div class="hbg-toolbar">
@@ -123,7 +123,7 @@ pub fn EventStep() -> impl IntoView {
                 {layout_button(true, "List")}
             </div>
         </div>
-        {move || match booking.events.with(|events| match events {
+        {move || match state.events.with(|events| match events {
             Load::Loading => Some(None),
             Load::Failed(error) => Some(Some(error.message())),
             Load::Ready(_) => None,
@@ -166,22 +166,22 @@ pub fn EventStep() -> impl IntoView {
 /// Switches the location filter in place (no request).
 #[component]
 fn LocationFilter(now: chrono::DateTime<chrono::Utc>) -> impl IntoView {
-    let booking = expect_context::<Booking>();
-    let current = move || location_value(booking);
+    let state = expect_context::<WidgetState>();
+    let current = move || location_value(state);
     view! {
         <label class="hbg-filter">
             <span class="hbg-label">"Location"</span>
             <select
                 class="hbg-select" part="input"
-                prop:value=move || location_value(booking)
+                prop:value=move || location_value(state)
                 on:change=move |event| {
                     let location = event_target_value(&event).parse::<u64>().ok();
-                    booking.dispatch(Intent::ChooseLocation(location));
+                    state.dispatch(Intent::ChooseLocation(location));
                 }
             >
                 <option value="" selected=move || current().is_empty()>"Any location"</option>
                 {move || {
-                    let venues = booking.events.with(|events| match events {
+                    let venues = state.events.with(|events| match events {
                         Load::Ready(index) => index.venues(now, &CalendarOptions::default()),
                         _ => Vec::new(),
                     });
@@ -205,8 +205,8 @@ fn LocationFilter(now: chrono::DateTime<chrono::Utc>) -> impl IntoView {
 }
 
 /// The location filter's value: the chosen location's id, or `""` for any.
-fn location_value(booking: Booking) -> String {
-    booking
+fn location_value(state: WidgetState) -> String {
+    state
         .flow
         .with(|flow| flow.location())
         .map(|id| id.to_string())

@@ -122,13 +122,13 @@ fn choice_view(choice: Choice) -> AnyView {
 /// The "Back" button every step after the first has.
 #[component]
 pub fn BackButton() -> impl IntoView {
-    let booking = expect_context::<crate::state::Booking>();
+    let state = expect_context::<crate::state::WidgetState>();
     view! {
         <button
             type="button"
             class="hbg-button hbg-button-secondary"
             part="button"
-            on:click=move |_| booking.dispatch(booking_core::flow::Intent::Back)
+            on:click=move |_| state.dispatch(booking_core::flow::Intent::Back)
         >
             "Back"
         </button>
@@ -188,10 +188,10 @@ pub fn summary(rows: Vec<SummaryRow>) -> AnyView {
 /// What is being booked: course, when (venue-local), where and the price.
 #[component]
 pub fn EventSummary() -> impl IntoView {
-    let booking = expect_context::<crate::state::Booking>();
+    let state = expect_context::<crate::state::WidgetState>();
     view! {
         {move || {
-            booking
+            state
                 .flow
                 .with(|flow| {
                     let event = flow.event()?;

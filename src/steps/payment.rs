@@ -10,42 +10,42 @@ use leptos::html::Div;
 use leptos::prelude::*;
 
 use crate::browser;
-use crate::state::{effect, Booking, Load};
+use crate::state::{effect, Load, WidgetState};
 use crate::steps::details::{field_error, report, reported_errors, ErrorSummary};
 use crate::steps::{BackButton, EventSummary};
 
 /// Pay options and the confirm button.
 #[component]
 pub fn PaymentStep() -> impl IntoView {
-    let booking = expect_context::<Booking>();
+    let state = expect_context::<WidgetState>();
     let summary = NodeRef::<Div>::new();
-    let reported = reported_errors(booking, summary);
+    let reported = reported_errors(state, summary);
     let offers = Memo::new(move |_| {
-        let allowed = booking.options.with(|options| match options {
+        let allowed = state.options.with(|options| match options {
             Load::Ready(options) => options.pay_options.clone(),
             _ => Vec::new(),
         });
-        booking.flow.with(|flow| flow.pay_option_offers(&allowed))
+        state.flow.with(|flow| flow.pay_option_offers(&allowed))
     });
     effect(move || {
         let sole = offers.with(|offers| {
-            booking
+            state
                 .flow
                 .with_untracked(|flow| flow.sole_pay_option(offers))
         });
         if let Some(option) = sole {
-            booking.dispatch(Intent::ChoosePayOption(option));
+            state.dispatch(Intent::ChoosePayOption(option));
         }
     });
-    let chosen = move || booking.flow.with(|flow| flow.pay_option().cloned());
+    let chosen = move || state.flow.with(|flow| flow.pay_option().cloned());
     let on_submit = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
-        booking.dispatch(Intent::Submit {
+        state.dispatch(Intent::Submit {
             idempotency_key: browser::random_token(),
         });
-        report(booking, reported, summary);
+        report(state, reported, summary);
     };
-    let option_error = move || field_error(booking, FormField::PayOption);
+    let option_error = move || field_error(state, FormField::PayOption);
 
     view! {
         <EventSummary/>
@@ -88,9 +88,9 @@ pub fn PaymentStep() -> impl IntoView {
                                         name="pay_option"
                                         id=id.clone()
                                         value=value
-                                        disabled=!offer.usable || submitting(booking)
+                                        disabled=!offer.usable || submitting(state)
                                         prop:checked=move || chosen().as_ref() == Some(&checked)
-                                        on:change=move |_| booking.dispatch(Intent::ChoosePayOption(option.clone()))
+                                        on:change=move |_| state.dispatch(Intent::ChoosePayOption(option.clone()))
                                     />
                                     <label class="hbg-radio-label" for=id>
                                         {offer.label}
@@ -111,11 +111,11 @@ pub fn PaymentStep() -> impl IntoView {
                 <button
                     type="submit"
                     class="hbg-button" part="button"
-                    disabled=move || submitting(booking)
-                    aria-disabled=move || submitting(booking).then_some("true")
+                    disabled=move || submitting(state)
+                    aria-disabled=move || submitting(state).then_some("true")
                 >
                     {move || {
-                        if submitting(booking) { "Booking your seat…" } else { "Confirm booking" }
+                        if submitting(state) { "Booking your seat…" } else { "Confirm booking" }
                             .to_owned()
                     }}
                 </button>
@@ -127,6 +127,6 @@ pub fn PaymentStep() -> impl IntoView {
 
 /// Whether the booking is being submitted (tracked through the step, so it
 /// notifies only when the step changes).
-fn submitting(booking: Booking) -> bool {
-    booking.step.get() == Step::Submitting
+fn submitting(state: WidgetState) -> bool {
+    state.step.get() == Step::Submitting
 }

@@ -6,16 +6,16 @@
 use booking_core::flow::Flow;
 use leptos::prelude::*;
 
-use crate::state::Booking;
+use crate::state::WidgetState;
 use crate::steps::EventSummary;
 
 /// What went wrong and the buttons that recover.
 #[component]
 pub fn TroubleStep() -> impl IntoView {
-    let booking = expect_context::<Booking>();
+    let state = expect_context::<WidgetState>();
     view! {
         {move || {
-            let Some(trouble) = booking.flow.with(Flow::trouble) else {
+            let Some(trouble) = state.flow.with(Flow::trouble) else {
                 return ().into_any();
             };
             let buttons = trouble
@@ -27,7 +27,7 @@ pub fn TroubleStep() -> impl IntoView {
                             type="button"
                             class="hbg-button" part="button"
                             class:hbg-button-secondary=!recovery.is_primary()
-                            on:click=move |_| booking.dispatch(recovery.intent())
+                            on:click=move |_| state.dispatch(recovery.intent())
                         >
                             {recovery.label()}
                         </button>

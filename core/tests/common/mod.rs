@@ -5,7 +5,7 @@ use booking_core::api::{
     BookingDetail, BookingStatus, Candidate, CourseRef, HeldEvent, PayOption, PayStatus, SeatHold,
     TrainingEvent, ValidationError,
 };
-use booking_core::flow::{Effect, Flow, Input, Intent, Outcome, SeatConflict, Step};
+use booking_core::flow::{Command, Flow, Input, Intent, Outcome, SeatConflict, Step};
 use booking_core::redirect::PaymentRedirectPolicy;
 use booking_core::synthetic;
 /// The course every fixture books, and its id.
@@ -325,22 +325,22 @@ pub fn at(start: At) -> Flow {
     flow
 }
 
-/// A short text per effect, to compare effect lists in tables.
-pub fn tags(effects: &[Effect]) -> Vec<String> {
-    effects
+/// A short text per command, to compare command lists in tables.
+pub fn tags(commands: &[Command]) -> Vec<String> {
+    commands
         .iter()
-        .map(|effect| match effect {
-            Effect::Hold { event_id } => format!("hold {event_id}"),
-            Effect::Release { hold_ref } => format!("release {hold_ref}"),
-            Effect::CreateBooking {
+        .map(|command| match command {
+            Command::Hold { event_id } => format!("hold {event_id}"),
+            Command::Release { hold_ref } => format!("release {hold_ref}"),
+            Command::CreateBooking {
                 idempotency_key, ..
             } => format!("create-booking {idempotency_key}"),
-            Effect::Redirect { url } => format!("redirect {url}"),
-            Effect::Emit(event) => event.name().to_owned(),
-            Effect::Announce(_) => "announce".to_owned(),
-            Effect::PersistBookingInProgress(b) => format!("persist {}", b.booking_id),
-            Effect::ClearBookingInProgress => "clear-booking".to_owned(),
-            Effect::RefreshEvents => "refresh-events".to_owned(),
+            Command::Redirect { url } => format!("redirect {url}"),
+            Command::Emit(event) => event.name().to_owned(),
+            Command::Announce(_) => "announce".to_owned(),
+            Command::PersistBookingInProgress(b) => format!("persist {}", b.booking_id),
+            Command::ClearBookingInProgress => "clear-booking".to_owned(),
+            Command::RefreshEvents => "refresh-events".to_owned(),
         })
         .collect()
 }
