@@ -4,27 +4,69 @@
 
 use booking_core::calendar::{CalendarOptions, DayAgenda, EventIndex, MonthGrid, YearMonth};
 use booking_core::flow::Intent;
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use leptos::prelude::*;
 
 use crate::calendar::{Agenda, DateGrid, MonthNavigation};
 use crate::state::{effect, Load, WidgetState};
-use crate::steps::{BackButton, Problem, Skeleton};
+use crate::steps::{BackButton, CourseLead, Problem, Skeleton};
 
 /// The calendar, the list view and the chosen day's events.
 #[component]
 pub fn EventStep() -> impl IntoView {
+    let now = expect_context::<WidgetState>().now_utc();
+    // The month grid and the chosen day's events, or (the default on narrow
+    // screens) every day with events, as a list.
+    let as_list = RwSignal::new(narrow_screen());
+    view! {
+        <CourseLead/>
+        <div class="hbg-toolbar">
+            <LocationFilter now=now/>
+            <LayoutSwitch as_list=as_list/>
+        </div>
+        <Dates now=now as_list=as_list/>
+        <div class="hbg-actions">
+            <BackButton/>
+        </div>
+    }
+}
+
+/// Shows the dates as a calendar or as a list.
+#[component]
+fn LayoutSwitch(as_list: RwSignal<bool>) -> impl IntoView {
+    let layout_button = move |list: bool, text: &'static str| {
+        view! {
+            <button
+                type="button"
+                class="hbg-button hbg-button-secondary" part="button"
+                aria-pressed=move || if as_list.get() == list { "true" } else { "false" }
+                on:click=move |_| as_list.set(list)
+            >
+                {text}
+            </button>
+        }
+        .into_any()
+    };
+    view! {
+        <div class="hbg-layout-switch" role="group" aria-label="Show dates as">
+            {layout_button(false, "Calendar")}
+            {layout_button(true, "List")}
+        </div>
+    }
+}
+
+/// The dates with seats: while they load, a failure to load them, none
+/// left, or the month navigation with the date grid (or the list) and the
+/// events.
+#[component]
+fn Dates(now: DateTime<Utc>, as_list: RwSignal<bool>) -> impl IntoView {
     let state = expect_context::<WidgetState>();
-    let now = state.now_utc();
     let options = Memo::new(move |_| CalendarOptions {
         location: state.flow.with(|flow| flow.location()),
         ..CalendarOptions::default()
     });
     let month = RwSignal::new(None::<YearMonth>);
     let selected = RwSignal::new(None::<NaiveDate>);
-    // The month grid and the chosen day's events, or (the default on narrow
-    // screens) every day with events, as a list.
-    let as_list = RwSignal::new(narrow_screen());
 
     let with_index = move |f: &dyn Fn(&EventIndex) -> Option<YearMonth>| {
         state.events.with(|events| match events {
@@ -68,26 +110,6 @@ pub fn EventStep() -> impl IntoView {
     // Whether there is a month to show at all: the calendar is built once and
     // kept while the month changes, so keyboard focus stays in the grid.
     let has_month = Memo::new(move |_| month.with(Option::is_some));
-
-    let agendas = move || -> Vec<DayAgenda> {
-        let options = options.get();
-        state.events.with(|events| {
-            let Load::Ready(index) = events else {
-                return Vec::new();
-            };
-            if as_list.get() {
-                month
-                    .get()
-                    .map(|shown| index.agendas_in_month(shown, now, &options))
-                    .unwrap_or_default()
-            } else {
-                selected
-                    .get()
-                    .map(|date| vec![index.day_agenda(date, now, &options)])
-                    .unwrap_or_default()
-            }
-        })
-    };
     let retry = Callback::new(move |()| {
         if let Some(course) = state
             .flow
@@ -96,33 +118,8 @@ pub fn EventStep() -> impl IntoView {
             state.load_events(course);
         }
     });
-    let layout_button = move |list: bool, text: &'static str| {
-        view! {
-            <button
-                type="button"
-                class="hbg-button hbg-button-secondary" part="button"
-                aria-pressed=move || if as_list.get() == list { "true" } else { "false" }
-                on:click=move |_| as_list.set(list)
-            >
-                {text}
-            </button>
-        }
-        .into_any()
-    };
 
     view! {
-        <p class="hbg-lead">
-            {move || {
-                state.flow.with(|flow| flow.course().map(|c| c.name.clone()).unwrap_or_default())
-            }}
-        </p>
-        <div class="hbg-toolbar">
-            <LocationFilter now=now/>
-            <div class="hbg-layout-switch" role="group" aria-label="Show dates as">
-                {layout_button(false, "Calendar")}
-                {layout_button(true, "List")}
-            </div>
-        </div>
         {move || match state.events.with(|events| match events {
             Load::Loading => Some(None),
             Load::Failed(error) => Some(Some(error.message())),
@@ -148,24 +145,56 @@ pub fn EventStep() -> impl IntoView {
                             .into_any()
                     }
                 }}
-                {move || {
-                    agendas()
-                        .into_iter()
-                        .map(|agenda| view! { <Agenda agenda=agenda/> }.into_any())
-                        .collect::<Vec<_>>()
-                }}
+                <Agendas now=now options=options month=month selected=selected as_list=as_list/>
             }
             .into_any(),
         }}
-        <div class="hbg-actions">
-            <BackButton/>
-        </div>
+    }
+}
+
+/// The events to choose from: every day of the month with events in the
+/// list view, else the selected day's.
+#[component]
+fn Agendas(
+    now: DateTime<Utc>,
+    options: Memo<CalendarOptions>,
+    month: RwSignal<Option<YearMonth>>,
+    selected: RwSignal<Option<NaiveDate>>,
+    as_list: RwSignal<bool>,
+) -> impl IntoView {
+    let state = expect_context::<WidgetState>();
+    let agendas = move || -> Vec<DayAgenda> {
+        let options = options.get();
+        state.events.with(|events| {
+            let Load::Ready(index) = events else {
+                return Vec::new();
+            };
+            if as_list.get() {
+                month
+                    .get()
+                    .map(|shown| index.agendas_in_month(shown, now, &options))
+                    .unwrap_or_default()
+            } else {
+                selected
+                    .get()
+                    .map(|date| vec![index.day_agenda(date, now, &options)])
+                    .unwrap_or_default()
+            }
+        })
+    };
+    view! {
+        {move || {
+            agendas()
+                .into_iter()
+                .map(|agenda| view! { <Agenda agenda=agenda/> }.into_any())
+                .collect::<Vec<_>>()
+        }}
     }
 }
 
 /// Switches the location filter in place (no request).
 #[component]
-fn LocationFilter(now: chrono::DateTime<chrono::Utc>) -> impl IntoView {
+fn LocationFilter(now: DateTime<Utc>) -> impl IntoView {
     let state = expect_context::<WidgetState>();
     let current = move || location_value(state);
     view! {

@@ -6,7 +6,7 @@ use booking_core::flow::Intent;
 use leptos::prelude::*;
 
 use crate::state::{effect, Load, WidgetState};
-use crate::steps::{BackButton, Choice, ChoiceList, Problem, Skeleton};
+use crate::steps::{BackButton, Choice, ChoiceList, CourseLead, Problem, Skeleton};
 
 /// The venues with seats, and "Any location".
 #[component]
@@ -31,11 +31,7 @@ pub fn LocationStep() -> impl IntoView {
         })
     };
     view! {
-        <p class="hbg-lead">
-            {move || {
-                state.flow.with(|flow| flow.course().map(|c| c.name.clone()).unwrap_or_default())
-            }}
-        </p>
+        <CourseLead/>
         {move || match venues() {
             None => view! { <Skeleton rows=4 label="Loading locations"/> }.into_any(),
             Some(Err(message)) => {

@@ -135,6 +135,19 @@ pub fn BackButton() -> impl IntoView {
     }
 }
 
+/// The chosen course's name, above the steps that choose where and when.
+#[component]
+pub fn CourseLead() -> impl IntoView {
+    let state = expect_context::<crate::state::WidgetState>();
+    view! {
+        <p class="hbg-lead">
+            {move || {
+                state.flow.with(|flow| flow.course().map(|c| c.name.clone()).unwrap_or_default())
+            }}
+        </p>
+    }
+}
+
 /// One row of a [`Summary`]: a label and the lines of its value.
 pub struct SummaryRow {
     /// The term, e.g. "Course".
