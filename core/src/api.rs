@@ -298,21 +298,46 @@ fn field_messages<'de, D>(deserializer: D) -> Result<BTreeMap<String, Vec<String
 where
     D: Deserializer<'de>,
 {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum OneOrMany {
-        One(String),
-        Many(Vec<String>),
-    }
-    let raw: Option<BTreeMap<String, OneOrMany>> = Option::deserialize(deserializer)?;
+    let raw: Option<BTreeMap<String, Messages>> = Option::deserialize(deserializer)?;
     Ok(raw
         .unwrap_or_default()
         .into_iter()
-        .map(|(field, messages)| match messages {
-            OneOrMany::One(message) => (field, vec![message]),
-            OneOrMany::Many(messages) => (field, messages),
-        })
+        .map(|(field, Messages(messages))| (field, messages))
         .collect())
+}
+
+/// One field's 422 messages: a list of strings, or a single string. Read by
+/// a visitor rather than an untagged enum, which would buffer the value (and
+/// bring serde's buffering code into the widget's WebAssembly).
+struct Messages(Vec<String>);
+
+impl<'de> Deserialize<'de> for Messages {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct OneOrMany;
+        impl<'de> serde::de::Visitor<'de> for OneOrMany {
+            type Value = Messages;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a message or a list of messages")
+            }
+
+            fn visit_str<E: serde::de::Error>(self, message: &str) -> Result<Messages, E> {
+                Ok(Messages(vec![message.to_owned()]))
+            }
+
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Messages, A::Error> {
+                let mut messages = Vec::new();
+                while let Some(message) = seq.next_element::<String>()? {
+                    messages.push(message);
+                }
+                Ok(Messages(messages))
+            }
+        }
+        deserializer.deserialize_any(OneOrMany)
+    }
 }
 
 /// An amount of money in whole pence (GBP), sent on the wire as a JSON number
@@ -946,6 +971,36 @@ pub struct TokenInfo {
 
 #[cfg(test)]
 mod tests {
+    use super::{decode, ValidationError};
+
+    #[test]
+    fn field_errors_are_a_message_or_a_list_of_messages() {
+        let by_serde_json = |text: &str| {
+            decode::<ValidationError>(text.as_bytes())
+                .map(|error| error.errors)
+                .ok()
+        };
+        let by_widget = |text: &str| {
+            crate::json::from_str::<ValidationError>(text)
+                .map(|error| error.errors)
+                .ok()
+        };
+        for read in [by_serde_json, by_widget] {
+            let one = read(r#"{"errors":{"email":"Bad."}}"#).unwrap();
+            assert_eq!(one["email"], ["Bad."]);
+            let many = read(r#"{"errors":{"email":["Bad.","Worse."]}}"#).unwrap();
+            assert_eq!(many["email"], ["Bad.", "Worse."]);
+            assert!(read(r#"{"errors":null}"#).unwrap().is_empty());
+            for refused in [
+                r#"{"errors":{"email":3}}"#,
+                r#"{"errors":{"email":[3]}}"#,
+                r#"{"errors":{"email":null}}"#,
+                r#"{"errors":{"email":{"message":"Bad."}}}"#,
+            ] {
+                assert_eq!(read(refused), None, "{refused}");
+            }
+        }
+    }
 
     /// The texts chrono may meet: near RFC 3339, with every variation its
     /// relaxed parser allows or refuses.
