@@ -783,11 +783,6 @@ impl Flow {
         self.step
     }
 
-    /// The redirect policy in force.
-    pub fn policy(&self) -> &PaymentRedirectPolicy {
-        &self.policy
-    }
-
     /// The chosen course.
     pub fn course(&self) -> Option<&CourseRef> {
         self.course.as_ref()
