@@ -502,14 +502,15 @@ pub enum Outcome {
     },
     /// 422 on hold (full, past).
     HoldRefused(ValidationError),
-    /// Network failure, 5xx or 429 on hold; the text is for logs.
+    /// Network failure or any other error answer (5xx, 429) on hold; the
+    /// text is for logs.
     HoldFailed(String),
     /// 201 on create booking.
     BookingCreated(Box<BookingDetail>),
     /// 422 on create booking.
     BookingRejected(ValidationError),
-    /// Network failure, timeout or 5xx on create booking: the outcome is
-    /// unknown. The text is for logs.
+    /// Network failure, timeout or any error answer but a 422 (5xx) on
+    /// create booking: the outcome is unknown. The text is for logs.
     BookingFailed(String),
     /// A booking read again (polling, or back from the payment page).
     BookingStatus(Box<BookingDetail>),
