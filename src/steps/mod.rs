@@ -148,7 +148,7 @@ pub fn CourseLead() -> impl IntoView {
     }
 }
 
-/// One row of a [`Summary`]: a label and the lines of its value.
+/// One row of a [`summary`]: a label and the lines of its value.
 pub struct SummaryRow {
     /// The term, e.g. "Course".
     pub label: &'static str,
