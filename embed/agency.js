@@ -1,6 +1,7 @@
 // The demo agency pages' own script: lists the widget's events as the page
 // receives them. They bubble and are composed, so the document hears them
 // from <hbg-booking> (and <hbg-booking-frame> re-dispatches them).
+// The widget's host events (booking-core's HostEvent::NAMES; a test checks).
 const EVENTS = [
   "ready",
   "course-chosen",

@@ -8,17 +8,15 @@
 //! with the same idempotency key.
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
 
-use booking_core::api::{Course, Timestamp, TrainingEvent};
+use booking_core::api::{Course, TrainingEvent};
 use booking_core::widget_api::{
-    BookingReceipt, BookingRequest, HeldSeat, HoldRequest, ReleaseBeacon, WidgetOptions,
-    IDEMPOTENCY_HEADER, SESSION_HEADER,
+    BookingReceipt, BookingRequest, ErrorAnswer, HeldSeat, HoldRequest, ReleaseBeacon,
+    WidgetOptions, IDEMPOTENCY_HEADER, SESSION_HEADER,
 };
 use serde::de::DeserializeOwned;
-use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -32,7 +30,7 @@ pub enum ApiError {
     /// No answer at all: offline, the gateway is down, or the request was cut.
     Network,
     /// The gateway answered with an error status.
-    Status(ErrorBody),
+    Status(ErrorAnswer),
     /// The answer could not be read.
     Decode(String),
     /// The booking this tab made (e.g. before the payment page) could not
@@ -48,8 +46,12 @@ impl ApiError {
                 "We could not reach the booking service. Check your connection and try again."
                     .to_owned()
             }
-            ApiError::Status(body) if !body.message.is_empty() => body.message.clone(),
-            ApiError::Status(body) => format!("The booking service answered {}.", body.status),
+            ApiError::Status(answer) if !answer.message().is_empty() => {
+                answer.message().to_owned()
+            }
+            ApiError::Status(answer) => {
+                format!("The booking service answered {}.", answer.status)
+            }
             ApiError::Decode(_) => {
                 "The booking service sent an answer we could not read.".to_owned()
             }
@@ -63,34 +65,10 @@ impl ApiError {
     /// The HTTP status, when the gateway answered.
     pub fn status(&self) -> Option<u16> {
         match self {
-            ApiError::Status(body) => Some(body.status),
+            ApiError::Status(answer) => Some(answer.status),
             _ => None,
         }
     }
-}
-
-/// An error answer: a message, field errors on 422, and for a 409 on a hold,
-/// until when someone else holds the seat.
-#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
-pub struct ErrorBody {
-    /// HTTP status.
-    #[serde(skip)]
-    pub status: u16,
-    /// Seconds to wait before trying again, from `Retry-After`.
-    #[serde(skip)]
-    pub retry_after: Option<u32>,
-    /// Human-readable reason.
-    #[serde(default)]
-    pub message: String,
-    /// Messages per field (422).
-    #[serde(default)]
-    pub errors: BTreeMap<String, Vec<String>>,
-    /// When another session's hold lapses (409 on a hold).
-    #[serde(
-        default,
-        deserialize_with = "booking_core::api::deserialize_optional_timestamp"
-    )]
-    pub held_until: Option<Timestamp>,
 }
 
 /// Everything the widget asks of the gateway.
@@ -190,15 +168,14 @@ impl HttpApi {
         if (200..300).contains(&status) {
             return Ok(text);
         }
-        let mut body: ErrorBody = booking_core::json::from_str(&text).unwrap_or_default();
-        body.status = status;
-        body.retry_after = response
+        let mut answer = ErrorAnswer::read(status, &text);
+        answer.retry_after = response
             .headers()
             .get("retry-after")
             .ok()
             .flatten()
             .and_then(|value| value.trim().parse().ok());
-        Err(ApiError::Status(body))
+        Err(ApiError::Status(answer))
     }
 
     /// GETs `path`, retrying network errors, 5xx answers and 429s.
@@ -209,15 +186,18 @@ impl HttpApi {
             let answer = self.send("GET", path, None, None).await;
             let retry_in_ms = match &answer {
                 Err(ApiError::Network) => Some(backoff_ms(attempt)),
-                Err(ApiError::Status(body)) if body.status == 429 || body.retry_after.is_some() => {
+                Err(ApiError::Status(error))
+                    if error.status == 429 || error.retry_after.is_some() =>
+                {
                     Some(
-                        body.retry_after
+                        error
+                            .retry_after
                             .unwrap_or(1)
                             .min(MAX_RETRY_AFTER_SECONDS)
                             .saturating_mul(1000),
                     )
                 }
-                Err(ApiError::Status(body)) if body.status >= 500 => Some(backoff_ms(attempt)),
+                Err(ApiError::Status(error)) if error.status >= 500 => Some(backoff_ms(attempt)),
                 _ => None,
             };
             match retry_in_ms {

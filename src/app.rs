@@ -12,24 +12,24 @@ use leptos::prelude::*;
 use crate::api::BookingApi;
 use crate::config::WidgetConfig;
 use crate::host::Host;
-use crate::state::{effect, Booking, Load};
+use crate::state::{effect, Load, WidgetState};
 use crate::steps;
 
 /// The booking widget.
 #[component]
 pub fn App(config: WidgetConfig, api: Rc<dyn BookingApi>, host: Host) -> impl IntoView {
-    let booking = Booking::start(config, api, host);
-    provide_context(booking);
-    keep_time(booking);
-    watch_page(booking);
-    load_events_for_the_chosen_course(booking);
+    let state = WidgetState::start(config, api, host);
+    provide_context(state);
+    keep_time(state);
+    watch_page(state);
+    load_events_for_the_chosen_course(state);
 
-    let step = booking.step;
+    let step = state.step;
     let heading = NodeRef::<H2>::new();
     effect(move || {
         step.track();
-        if booking.focus_heading.get_untracked() {
-            booking.focus_heading.set(false);
+        if state.focus_heading.get_untracked() {
+            state.focus_heading.set(false);
             request_animation_frame(move || {
                 if let Some(heading) = heading.try_get_untracked().flatten() {
                     let _ = heading.focus();
@@ -40,7 +40,7 @@ pub fn App(config: WidgetConfig, api: Rc<dyn BookingApi>, host: Host) -> impl In
 
     view! {
         <section class="hbg" aria-labelledby="hbg-step-heading">
-            <p class="hbg-offline" role="status" hidden=move || booking.online.get()>
+            <p class="hbg-offline" role="status" hidden=move || state.online.get()>
                 "You are offline. What you have entered is kept; we will carry on when you are back online."
             </p>
             <p class="hbg-progress">
@@ -53,7 +53,7 @@ pub fn App(config: WidgetConfig, api: Rc<dyn BookingApi>, host: Host) -> impl In
             </p>
             <h2 id="hbg-step-heading" class="hbg-heading" part="heading" tabindex="-1" node_ref=heading>
                 {move || {
-                    if booking.options.with(|options| matches!(options, Load::Failed(_))) {
+                    if state.options.with(|options| matches!(options, Load::Failed(_))) {
                         Step::Failed.heading().to_owned()
                     } else {
                         step.get().heading().to_owned()
@@ -62,14 +62,14 @@ pub fn App(config: WidgetConfig, api: Rc<dyn BookingApi>, host: Host) -> impl In
             </h2>
             <steps::hold::HoldBanner/>
             <div class="hbg-visually-hidden" aria-live="polite" aria-atomic="true">
-                {move || booking.announcement.get()}
+                {move || state.announcement.get()}
             </div>
-            {move || match booking.options.get() {
+            {move || match state.options.get() {
                 Load::Failed(error) => view! {
                     <steps::Problem
                         message=error.message()
                         action="Try again"
-                        on_action=Callback::new(move |()| booking.load_options())
+                        on_action=Callback::new(move |()| state.load_options())
                     />
                 }
                 .into_any(),
@@ -98,16 +98,16 @@ fn step_view(step: Step) -> AnyView {
 
 /// Ticks the monotonic clock every second while a seat is held, so the
 /// banner counts down and the flow can warn and expire the hold.
-fn keep_time(booking: Booking) {
+fn keep_time(state: WidgetState) {
     if let Ok(handle) = set_interval_with_handle(
         move || {
-            if booking.flow.with_untracked(|flow| flow.hold().is_none()) {
+            if state.flow.with_untracked(|flow| flow.hold().is_none()) {
                 return;
             }
-            let prev_ms = booking.now_ms.get_untracked();
+            let prev_ms = state.now_ms.get_untracked();
             let now_ms = crate::browser::monotonic_ms();
-            booking.now_ms.set(now_ms);
-            booking.dispatch(Intent::Tick { prev_ms, now_ms });
+            state.now_ms.set(now_ms);
+            state.dispatch(Intent::Tick { prev_ms, now_ms });
         },
         Duration::from_secs(1),
     ) {
@@ -120,13 +120,13 @@ fn keep_time(booking: Booking) {
 /// with new settings). A page restored from the back-forward cache has lost
 /// its hold, so the flow is told it expired (everything typed is kept; one
 /// button holds again).
-fn watch_page(booking: Booking) {
-    let online = window_event_listener(ev::online, move |_| booking.online.set(true));
-    let offline = window_event_listener(ev::offline, move |_| booking.online.set(false));
-    let hide = window_event_listener(ev::pagehide, move |_| booking.release_on_exit());
+fn watch_page(state: WidgetState) {
+    let online = window_event_listener(ev::online, move |_| state.online.set(true));
+    let offline = window_event_listener(ev::offline, move |_| state.online.set(false));
+    let hide = window_event_listener(ev::pagehide, move |_| state.release_on_exit());
     let show = window_event_listener(ev::pageshow, move |event| {
-        if event.persisted() && booking.flow.with_untracked(|flow| flow.hold().is_some()) {
-            booking.dispatch(Intent::HoldExpired);
+        if event.persisted() && state.flow.with_untracked(|flow| flow.hold().is_some()) {
+            state.dispatch(Intent::HoldExpired);
         }
     });
     on_cleanup(move || {
@@ -134,16 +134,16 @@ fn watch_page(booking: Booking) {
         offline.remove();
         hide.remove();
         show.remove();
-        booking.release_on_exit();
+        state.release_on_exit();
     });
 }
 
 /// Fetches the events once each time the chosen course changes.
-fn load_events_for_the_chosen_course(booking: Booking) {
+fn load_events_for_the_chosen_course(state: WidgetState) {
     Effect::new(move |loaded: Option<Option<u64>>| {
-        let course_id = booking.flow.with(|flow| flow.course().map(|c| c.id));
+        let course_id = state.flow.with(|flow| flow.course().map(|c| c.id));
         if let Some(id) = course_id.filter(|id| loaded.flatten() != Some(*id)) {
-            booking.load_events(id);
+            state.load_events(id);
         }
         course_id
     });

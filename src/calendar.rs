@@ -13,7 +13,7 @@ use leptos::html::Table;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
-use crate::state::{Booking, Load};
+use crate::state::{Load, WidgetState};
 use crate::steps::{Choice, ChoiceList};
 
 /// Weekday column headers: abbreviation and full name.
@@ -96,13 +96,8 @@ pub fn DateGrid(
     let table = NodeRef::<Table>::new();
     let tab_stop = move || {
         grid.with(|grid| {
-            let grid = grid.as_ref()?;
-            let candidates = [focused.get(), selected.get(), grid.first_bookable_day];
-            candidates
-                .into_iter()
-                .flatten()
-                .find(|date| grid.month.contains(*date))
-                .or(Some(grid.month.first_day()))
+            grid.as_ref()
+                .map(|grid| grid.tab_stop(focused.get(), selected.get()))
         })
     };
     let focus_date = move |date: NaiveDate| {
@@ -211,11 +206,11 @@ pub fn Agenda(
     /// The day.
     agenda: DayAgenda,
 ) -> impl IntoView {
-    let booking = expect_context::<Booking>();
+    let state = expect_context::<WidgetState>();
     let choices = agenda
         .entries
         .into_iter()
-        .map(|entry| entry_choice(booking, agenda.label.clone(), entry))
+        .map(|entry| entry_choice(state, agenda.label.clone(), entry))
         .collect();
     view! {
         <section class="hbg-agenda">
@@ -225,16 +220,16 @@ pub fn Agenda(
     }
 }
 
-fn entry_choice(booking: Booking, date_label: String, entry: AgendaEntry) -> Choice {
+fn entry_choice(state: WidgetState, date_label: String, entry: AgendaEntry) -> Choice {
     let event_id = entry.event_id;
     let action = (!entry.full).then(|| {
         Callback::new(move |()| {
-            let event = booking.events.with_untracked(|events| match events {
+            let event = state.events.with_untracked(|events| match events {
                 Load::Ready(index) => index.event(event_id).cloned(),
                 _ => None,
             });
             if let Some(event) = event {
-                booking.dispatch(Intent::ChooseEvent(event));
+                state.dispatch(Intent::ChooseEvent(event));
             }
         })
     });

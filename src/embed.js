@@ -13,6 +13,7 @@
 // Browsers that block third-party storage deny an iframe its sessionStorage,
 // which the widget needs to find a booking again after the payment page: the
 // widget's sessionStorage is kept in the host page's instead.
+// The widget's host events (booking-core's HostEvent::NAMES; a test checks).
 const EVENTS = [
   "ready",
   "course-chosen",

@@ -7,6 +7,7 @@
 // candidate fields and the page's address go by message, and so does what
 // the widget keeps in sessionStorage, which this page keeps for it (browsers
 // that block third-party storage deny it to the iframe). See embed.js.
+// The widget's host events (booking-core's HostEvent::NAMES; a test checks).
 const EVENTS = new Set(
   [
     "ready",

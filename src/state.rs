@@ -1,8 +1,8 @@
-//! The widget's state and the one place where the flow's effects happen.
+//! The widget's state and the one place where the flow's commands run.
 //!
-//! Components read [`Booking`] (from context) and send intents with
-//! [`Booking::dispatch`]. Every input goes through `Flow::apply`; the
-//! effects of one transition run in order in one task, each network call
+//! Components read [`WidgetState`] (from context) and send intents with
+//! [`WidgetState::dispatch`]. Every input goes through `Flow::apply`; the
+//! commands of one transition run in order in one task, each network call
 //! awaited before the next starts (a release must finish before the seat is
 //! held again), and each API answer comes back as an [`Outcome`].
 
@@ -10,11 +10,11 @@ use std::future::Future;
 use std::rc::Rc;
 use std::task::Poll;
 
-use booking_core::api::{ClientProfile, Course, HoldConflict, ValidationError};
+use booking_core::api::Course;
 use booking_core::calendar::EventIndex;
-use booking_core::flow::{BookingInProgress, Effect, Flow, Input, Intent, Outcome, Step};
+use booking_core::flow::{BookingInProgress, Command, Flow, Input, Intent, Outcome, Step};
 use booking_core::redirect::PaymentRedirectPolicy;
-use booking_core::widget_api::{BookingRequest, HoldRequest, WidgetOptions};
+use booking_core::widget_api::{HoldRequest, WidgetOptions};
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -47,7 +47,7 @@ struct StoredBooking {
 
 /// The widget's state, shared through context. Cheap to copy.
 #[derive(Clone, Copy)]
-pub struct Booking {
+pub struct WidgetState {
     /// The booking flow.
     pub flow: RwSignal<Flow>,
     /// The flow's step, changing only when the step does.
@@ -82,12 +82,12 @@ pub struct Booking {
     unreleased: StoredValue<Option<String>, LocalStorage>,
 }
 
-impl Booking {
+impl WidgetState {
     /// Creates the state and starts loading the first steps' data.
-    pub fn start(config: WidgetConfig, api: Rc<dyn BookingApi>, host: Host) -> Booking {
+    pub fn start(config: WidgetConfig, api: Rc<dyn BookingApi>, host: Host) -> WidgetState {
         let preselected_location = config.location;
         let flow = RwSignal::new(Flow::new(PaymentRedirectPolicy::default()));
-        let booking = Booking {
+        let state = WidgetState {
             flow,
             step: Memo::new(move |_| flow.with(Flow::step)),
             options: RwSignal::new(Load::Loading),
@@ -105,8 +105,8 @@ impl Booking {
             preselected_location: StoredValue::new_local(preselected_location),
             unreleased: StoredValue::new_local(None),
         };
-        booking.load_options();
-        booking
+        state.load_options();
+        state
     }
 
     /// Runs `task` while the widget is mounted. A task woken after an
@@ -139,7 +139,7 @@ impl Booking {
         DateTime::from_timestamp_millis(browser::wall_clock_ms() as i64).unwrap_or_default()
     }
 
-    /// Sends an intent or outcome to the flow and runs the effects.
+    /// Sends an intent or outcome to the flow and runs its commands.
     pub fn dispatch(self, input: impl Into<Input>) {
         let transition = self.flow.with_untracked(|flow| flow.apply(input));
         if let Some(refusal) = transition.refused {
@@ -159,65 +159,51 @@ impl Booking {
             }
         }
         self.flow.set(transition.flow);
-        if !transition.effects.is_empty() {
-            self.spawn(self.run_effects(transition.effects));
+        if !transition.commands.is_empty() {
+            self.spawn(self.run_commands(transition.commands));
         }
     }
 
-    async fn run_effects(self, effects: Vec<Effect>) {
-        for effect in effects {
-            self.run(effect).await;
+    async fn run_commands(self, commands: Vec<Command>) {
+        for command in commands {
+            self.run(command).await;
         }
     }
 
-    async fn run(self, effect: Effect) {
-        match effect {
-            Effect::Hold { event_id } => self.hold(event_id).await,
-            Effect::Release { hold_hash } => {
-                let released = self.api().release(hold_hash.clone()).await;
+    async fn run(self, command: Command) {
+        match command {
+            Command::Hold { event_id } => self.hold(event_id).await,
+            Command::Release { hold_ref } => {
+                let released = self.api().release(hold_ref.clone()).await;
                 let gone = matches!(&released, Ok(()))
                     || matches!(&released, Err(error) if error.status() == Some(404));
-                self.unreleased.set_value((!gone).then_some(hold_hash));
+                self.unreleased.set_value((!gone).then_some(hold_ref));
                 self.dispatch(Outcome::Released);
             }
-            Effect::CreateBooking {
-                request,
+            Command::CreateBooking {
+                mut request,
                 idempotency_key,
             } => {
-                let request = BookingRequest {
-                    hold_ref: request.hold_hash,
-                    first_name: request.first_name,
-                    last_name: request.last_name,
-                    email: request.email,
-                    phone: request.phone,
-                    job_role: request.job_role,
-                    pay_option: request.pay_option,
-                    return_url: self
-                        .config
-                        .with_value(|config| config.return_url.clone())
-                        .or_else(browser::page_url),
-                };
-                let outcome = match self.api().create_booking(request, idempotency_key).await {
+                request.return_url = self
+                    .config
+                    .with_value(|config| config.return_url.clone())
+                    .or_else(browser::page_url);
+                let outcome = match self.api().create_booking(*request, idempotency_key).await {
                     Ok(receipt) => {
                         self.keep_booking_ref(receipt.booking.id, receipt.booking_ref);
                         Outcome::BookingCreated(Box::new(receipt.booking))
                     }
-                    Err(ApiError::Status(body)) if body.status == 422 => {
-                        Outcome::BookingRejected(ValidationError {
-                            message: body.message,
-                            errors: flow_field_names(body.errors),
-                        })
-                    }
+                    Err(ApiError::Status(answer)) => Outcome::booking_error(answer),
                     Err(error) => Outcome::BookingFailed(error.message()),
                 };
                 self.dispatch(outcome);
             }
-            Effect::Redirect { url } => browser::navigate_top(&url),
-            Effect::Emit(event) => self.host.with_value(|host| host.emit(&event)),
-            Effect::Announce(text) => self.announcement.set(text.to_owned()),
-            Effect::PersistBookingInProgress(progress) => self.remember(progress),
-            Effect::ClearBookingInProgress => browser::session_remove(&self.storage_key()),
-            Effect::RefreshEvents => {
+            Command::Redirect { url } => browser::navigate_top(&url),
+            Command::Emit(event) => self.host.with_value(|host| host.emit(&event)),
+            Command::Announce(text) => self.announcement.set(text.to_owned()),
+            Command::PersistBookingInProgress(progress) => self.remember(progress),
+            Command::ClearBookingInProgress => browser::session_remove(&self.storage_key()),
+            Command::RefreshEvents => {
                 if let Some(course_id) = self.flow.with_untracked(|f| f.course().map(|c| c.id)) {
                     self.load_events(course_id);
                 }
@@ -231,42 +217,25 @@ impl Booking {
             .with_untracked(|flow| {
                 flow.hold()
                     .filter(|hold| hold.event_id == event_id)
-                    .map(|hold| hold.hold_hash.clone())
+                    .map(|hold| hold.hold_ref.clone())
             })
             .or_else(|| self.unreleased.get_value());
         let answer = self.api().hold(HoldRequest { event_id, hold_ref }).await;
         let received_at_ms = browser::monotonic_ms();
         let outcome = match answer {
-            Ok(held) => {
+            Ok(hold) => {
                 if self
                     .unreleased
-                    .with_value(|unreleased| unreleased.as_ref() == Some(&held.hold_ref))
+                    .with_value(|unreleased| unreleased.as_ref() == Some(&hold.hold_ref))
                 {
                     self.unreleased.set_value(None);
                 }
-                let mut hold = held.hold;
-                hold.hold_hash = held.hold_ref;
                 Outcome::HoldGranted {
                     hold,
                     received_at_ms,
                 }
             }
-            Err(ApiError::Status(body)) if body.status == 409 => Outcome::HoldConflict {
-                conflict: HoldConflict {
-                    message: body.message,
-                    hold_hash: None,
-                    expires_at: body.held_until,
-                    expires_in_seconds: None,
-                    training_event: None,
-                },
-                received_at_ms,
-            },
-            Err(ApiError::Status(body)) if body.status == 422 => {
-                Outcome::HoldRefused(ValidationError {
-                    message: body.message,
-                    errors: body.errors,
-                })
-            }
+            Err(ApiError::Status(answer)) => Outcome::hold_error(answer, received_at_ms),
             Err(error) => Outcome::HoldFailed(error.message()),
         };
         self.dispatch(outcome);
@@ -337,7 +306,7 @@ impl Booking {
                     self.keep_booking_ref(receipt.booking.id, stored.booking_ref);
                     let transition = Flow::resume(policy, receipt.booking);
                     self.flow.set(transition.flow);
-                    self.run_effects(transition.effects).await;
+                    self.run_commands(transition.commands).await;
                     return;
                 }
                 Err(error) if error.status() == Some(404) => {
@@ -351,7 +320,7 @@ impl Booking {
         }
         let transition = Flow::start(policy);
         self.flow.set(transition.flow);
-        self.run_effects(transition.effects).await;
+        self.run_commands(transition.commands).await;
         let prefill = self.config.with_value(|config| config.prefill.clone());
         if !prefill.is_empty() {
             self.dispatch(Intent::EditForm(prefill.form()));
@@ -449,17 +418,10 @@ impl Booking {
     pub fn release_on_exit(self) {
         if let Some(hold_ref) = self
             .flow
-            .with_untracked(|flow| flow.hold().map(|hold| hold.hold_hash.clone()))
+            .with_untracked(|flow| flow.hold().map(|hold| hold.hold_ref.clone()))
         {
             self.api().release_on_exit(&hold_ref);
         }
-    }
-
-    /// The account facts the payment step can judge pay options by. The
-    /// gateway exposes none today, so every allowed option is offered and a
-    /// 422 explains a refusal.
-    pub fn account_profile(self) -> Option<ClientProfile> {
-        None
     }
 }
 
@@ -472,20 +434,6 @@ pub fn effect(run: impl Fn() + 'static) {
 
 fn boxed_effect(run: Box<dyn Fn()>) {
     leptos::prelude::Effect::new(move |_| run());
-}
-
-/// The gateway names the hold `hold_ref` (the session-bound reference the
-/// flow keeps as its `hold_hash`): a 422 about it is about the hold.
-fn flow_field_names(
-    mut errors: std::collections::BTreeMap<String, Vec<String>>,
-) -> std::collections::BTreeMap<String, Vec<String>> {
-    if let Some(messages) = errors.remove("hold_ref") {
-        errors
-            .entry("hold_hash".to_owned())
-            .or_default()
-            .extend(messages);
-    }
-    errors
 }
 
 /// The course as the flow records it.

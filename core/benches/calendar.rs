@@ -1,4 +1,5 @@
-//! Calendar benchmark: 2,000 events over six months at eight locations.
+//! Calendar benchmark: 2,000 events over six months at eight locations
+//! (`booking_core::synthetic::calendar_events`).
 //!
 //! * `calendar/index`: grouping the fetched events by venue-local date (the
 //!   events are moved in, as the widget does after a fetch).
@@ -13,47 +14,10 @@
 
 use std::hint::black_box;
 
-use booking_core::api::{CourseRef, Location, Money, TrainingEvent};
 use booking_core::calendar::{CalendarOptions, EventIndex, YearMonth};
-use booking_core::uk_time::{to_uk, uk_local};
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use booking_core::synthetic::calendar_events;
+use chrono::{DateTime, Duration, Utc};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
-
-const EVENTS: u64 = 2_000;
-const LOCATIONS: u64 = 8;
-const DAYS: u64 = 182;
-
-/// 2,000 events from 1 September 2026 over 182 days (across the October
-/// clock change), spread over eight venues, with 0 to 12 seats left.
-fn events() -> Vec<TrainingEvent> {
-    let first = NaiveDate::from_ymd_opt(2026, 9, 1).unwrap();
-    (0..EVENTS)
-        .map(|i| {
-            let date = first + Duration::days((i * DAYS / EVENTS) as i64);
-            let start = uk_local(date, 8 + (i % 5) as u32 * 2, [0, 30][(i % 2) as usize]).unwrap();
-            let hours = 3 + (i % 6) as i64;
-            let end = to_uk(start.with_timezone(&Utc) + Duration::hours(hours));
-            let location = 1 + i % LOCATIONS;
-            TrainingEvent {
-                id: i + 1,
-                course: CourseRef {
-                    id: 2,
-                    name: "Moving & Handling Practical".into(),
-                },
-                location: Location {
-                    id: location,
-                    name: format!("Venue {location}"),
-                    address: format!("Unit {location}, Training Street"),
-                },
-                start_date: start,
-                end_date: end,
-                remaining_slots: ((i * 7) % 13) as u32,
-                cost_inc_vat: Money(9500),
-                booking_url: String::new(),
-            }
-        })
-        .collect()
-}
 
 fn months() -> Vec<YearMonth> {
     std::iter::successors(YearMonth::new(2026, 9), |m| m.next())
@@ -62,7 +26,7 @@ fn months() -> Vec<YearMonth> {
 }
 
 fn calendar(c: &mut Criterion) {
-    let events = events();
+    let events = calendar_events();
     let now: DateTime<Utc> = DateTime::parse_from_rfc3339("2026-08-20T10:00:00+01:00")
         .unwrap()
         .with_timezone(&Utc);

@@ -24,24 +24,9 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// is `+00:00`, never `Z`.
 pub type Timestamp = DateTime<FixedOffset>;
 
-/// Serialises a [`Timestamp`] with a numeric offset (`+00:00`, not `Z`).
-pub fn serialize_timestamp<S: Serializer>(
-    timestamp: &Timestamp,
-    serializer: S,
-) -> Result<S::Ok, S::Error> {
-    serializer.serialize_str(&timestamp.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false))
-}
-
-/// Serialises an optional [`Timestamp`] like [`serialize_timestamp`].
-pub fn serialize_optional_timestamp<S: Serializer>(
-    timestamp: &Option<Timestamp>,
-    serializer: S,
-) -> Result<S::Ok, S::Error> {
-    match timestamp {
-        Some(timestamp) => serialize_timestamp(timestamp, serializer),
-        None => serializer.serialize_none(),
-    }
-}
+/// Serialises a [`Timestamp`] with a numeric offset (`+00:00`, not `Z`), for
+/// `serialize_with` on types that are only written.
+pub use timestamp::serialize as serialize_timestamp;
 
 /// Reads a [`Timestamp`] exactly as chrono reads a `DateTime<FixedOffset>`
 /// from a string (its relaxed RFC 3339: `T`, `t` or a space between date and
@@ -185,18 +170,52 @@ impl Scan<'_> {
     }
 }
 
-/// Deserialises a [`Timestamp`] from its text with [`parse_timestamp`].
-pub fn deserialize_timestamp<'de, D: Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Timestamp, D::Error> {
-    Rfc3339::deserialize(deserializer).map(|text| text.0)
-}
+/// `#[serde(with = "timestamp")]`: a [`Timestamp`] written with a numeric
+/// offset (`+00:00`, not `Z`) and read with [`parse_timestamp`];
+/// `timestamp::option` does the same for an `Option<Timestamp>` (`null` when
+/// absent).
+pub mod timestamp {
+    use serde::{Deserialize, Deserializer, Serializer};
 
-/// Deserialises an optional [`Timestamp`] like [`deserialize_timestamp`].
-pub fn deserialize_optional_timestamp<'de, D: Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Option<Timestamp>, D::Error> {
-    Option::<Rfc3339>::deserialize(deserializer).map(|text| text.map(|text| text.0))
+    use super::{Rfc3339, Timestamp};
+
+    /// Writes a [`Timestamp`] as RFC 3339 with a numeric offset.
+    pub fn serialize<S: Serializer>(
+        timestamp: &Timestamp,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&timestamp.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false))
+    }
+
+    /// Reads a [`Timestamp`] from its text with [`super::parse_timestamp`].
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Timestamp, D::Error> {
+        Rfc3339::deserialize(deserializer).map(|text| text.0)
+    }
+
+    /// The same for an optional [`Timestamp`].
+    pub mod option {
+        use serde::{Deserialize, Deserializer, Serializer};
+
+        use super::super::{Rfc3339, Timestamp};
+
+        /// Writes an optional [`Timestamp`] like [`super::serialize`], or `null`.
+        pub fn serialize<S: Serializer>(
+            timestamp: &Option<Timestamp>,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            match timestamp {
+                Some(timestamp) => super::serialize(timestamp, serializer),
+                None => serializer.serialize_none(),
+            }
+        }
+
+        /// Reads an optional [`Timestamp`] like [`super::deserialize`].
+        pub fn deserialize<'de, D: Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Option<Timestamp>, D::Error> {
+            Option::<Rfc3339>::deserialize(deserializer).map(|text| text.map(|text| text.0))
+        }
+    }
 }
 
 /// A [`Timestamp`] read with [`parse_timestamp`].
@@ -279,21 +298,46 @@ fn field_messages<'de, D>(deserializer: D) -> Result<BTreeMap<String, Vec<String
 where
     D: Deserializer<'de>,
 {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum OneOrMany {
-        One(String),
-        Many(Vec<String>),
-    }
-    let raw: Option<BTreeMap<String, OneOrMany>> = Option::deserialize(deserializer)?;
+    let raw: Option<BTreeMap<String, Messages>> = Option::deserialize(deserializer)?;
     Ok(raw
         .unwrap_or_default()
         .into_iter()
-        .map(|(field, messages)| match messages {
-            OneOrMany::One(message) => (field, vec![message]),
-            OneOrMany::Many(messages) => (field, messages),
-        })
+        .map(|(field, Messages(messages))| (field, messages))
         .collect())
+}
+
+/// One field's 422 messages: a list of strings, or a single string. Read by
+/// a visitor rather than an untagged enum, which would buffer the value (and
+/// bring serde's buffering code into the widget's WebAssembly).
+struct Messages(Vec<String>);
+
+impl<'de> Deserialize<'de> for Messages {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct OneOrMany;
+        impl<'de> serde::de::Visitor<'de> for OneOrMany {
+            type Value = Messages;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a message or a list of messages")
+            }
+
+            fn visit_str<E: serde::de::Error>(self, message: &str) -> Result<Messages, E> {
+                Ok(Messages(vec![message.to_owned()]))
+            }
+
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Messages, A::Error> {
+                let mut messages = Vec::new();
+                while let Some(message) = seq.next_element::<String>()? {
+                    messages.push(message);
+                }
+                Ok(Messages(messages))
+            }
+        }
+        deserializer.deserialize_any(OneOrMany)
+    }
 }
 
 /// An amount of money in whole pence (GBP), sent on the wire as a JSON number
@@ -543,16 +587,10 @@ pub struct TrainingEvent {
     /// Where it takes place.
     pub location: Location,
     /// Start, with the venue's UK offset (`+00:00` GMT or `+01:00` BST).
-    #[serde(
-        serialize_with = "serialize_timestamp",
-        deserialize_with = "deserialize_timestamp"
-    )]
+    #[serde(with = "timestamp")]
     pub start_date: Timestamp,
     /// End, with the venue's UK offset.
-    #[serde(
-        serialize_with = "serialize_timestamp",
-        deserialize_with = "deserialize_timestamp"
-    )]
+    #[serde(with = "timestamp")]
     pub end_date: Timestamp,
     /// Seats left: capacity minus bookings (holds do not count).
     pub remaining_slots: u32,
@@ -596,10 +634,7 @@ pub struct HeldEvent {
     /// Location name.
     pub location: String,
     /// Start, venue-local offset.
-    #[serde(
-        serialize_with = "serialize_timestamp",
-        deserialize_with = "deserialize_timestamp"
-    )]
+    #[serde(with = "timestamp")]
     pub start_date: Timestamp,
 }
 
@@ -609,10 +644,7 @@ pub struct SeatHold {
     /// Opaque 32-character hold id, sent back when booking.
     pub hold_hash: String,
     /// When the hold lapses (UTC).
-    #[serde(
-        serialize_with = "serialize_timestamp",
-        deserialize_with = "deserialize_timestamp"
-    )]
+    #[serde(with = "timestamp")]
     pub expires_at: Timestamp,
     /// Seconds left when the response was made (1800 for a new hold).
     pub expires_in_seconds: i64,
@@ -631,11 +663,7 @@ pub struct HoldConflict {
     #[serde(default)]
     pub hold_hash: Option<String>,
     /// When the existing hold lapses.
-    #[serde(
-        default,
-        serialize_with = "serialize_optional_timestamp",
-        deserialize_with = "deserialize_optional_timestamp"
-    )]
+    #[serde(default, with = "timestamp::option")]
     pub expires_at: Option<Timestamp>,
     /// Seconds until the existing hold lapses.
     #[serde(default)]
@@ -706,16 +734,10 @@ pub struct BookingDetail {
     #[serde(default)]
     pub trainer: Option<Trainer>,
     /// Start, venue-local offset.
-    #[serde(
-        serialize_with = "serialize_timestamp",
-        deserialize_with = "deserialize_timestamp"
-    )]
+    #[serde(with = "timestamp")]
     pub start_date: Timestamp,
     /// End, venue-local offset.
-    #[serde(
-        serialize_with = "serialize_timestamp",
-        deserialize_with = "deserialize_timestamp"
-    )]
+    #[serde(with = "timestamp")]
     pub end_date: Timestamp,
     /// Where the booking stands.
     pub booking_status: BookingStatus,
@@ -733,14 +755,24 @@ pub struct BookingDetail {
     #[serde(default, deserialize_with = "null_as_default")]
     pub certificate_available: bool,
     /// When it was made (UTC).
-    #[serde(
-        serialize_with = "serialize_timestamp",
-        deserialize_with = "deserialize_timestamp"
-    )]
+    #[serde(with = "timestamp")]
     pub created_at: Timestamp,
     /// Stripe Checkout link, for `candidate_pays` only. Position Inferred.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payment_url: Option<String>,
+}
+
+impl BookingDetail {
+    /// The booking's status as the confirmation lists it, e.g. "booked
+    /// (payment completed)"; unknown statuses are shown as sent, with spaces
+    /// for underscores.
+    pub fn status_label(&self) -> String {
+        format!(
+            "{} (payment {})",
+            self.booking_status.as_str().replace('_', " "),
+            self.pay_status.as_str().replace('_', " ")
+        )
+    }
 }
 
 /// Credits held for one course.
@@ -829,10 +861,7 @@ pub struct WalletTransaction {
     #[serde(default)]
     pub balance_after: Option<Money>,
     /// When (UTC).
-    #[serde(
-        serialize_with = "serialize_timestamp",
-        deserialize_with = "deserialize_timestamp"
-    )]
+    #[serde(with = "timestamp")]
     pub created_at: Timestamp,
 }
 
@@ -934,10 +963,7 @@ pub struct TokenInfo {
     #[serde(default, deserialize_with = "null_as_default")]
     pub scopes: Vec<String>,
     /// When it lapses (UTC).
-    #[serde(
-        serialize_with = "serialize_timestamp",
-        deserialize_with = "deserialize_timestamp"
-    )]
+    #[serde(with = "timestamp")]
     pub expires_at: Timestamp,
     /// Seconds until it lapses.
     pub expires_in: i64,
@@ -945,6 +971,36 @@ pub struct TokenInfo {
 
 #[cfg(test)]
 mod tests {
+    use super::{decode, ValidationError};
+
+    #[test]
+    fn field_errors_are_a_message_or_a_list_of_messages() {
+        let by_serde_json = |text: &str| {
+            decode::<ValidationError>(text.as_bytes())
+                .map(|error| error.errors)
+                .ok()
+        };
+        let by_widget = |text: &str| {
+            crate::json::from_str::<ValidationError>(text)
+                .map(|error| error.errors)
+                .ok()
+        };
+        for read in [by_serde_json, by_widget] {
+            let one = read(r#"{"errors":{"email":"Bad."}}"#).unwrap();
+            assert_eq!(one["email"], ["Bad."]);
+            let many = read(r#"{"errors":{"email":["Bad.","Worse."]}}"#).unwrap();
+            assert_eq!(many["email"], ["Bad.", "Worse."]);
+            assert!(read(r#"{"errors":null}"#).unwrap().is_empty());
+            for refused in [
+                r#"{"errors":{"email":3}}"#,
+                r#"{"errors":{"email":[3]}}"#,
+                r#"{"errors":{"email":null}}"#,
+                r#"{"errors":{"email":{"message":"Bad."}}}"#,
+            ] {
+                assert_eq!(read(refused), None, "{refused}");
+            }
+        }
+    }
 
     /// The texts chrono may meet: near RFC 3339, with every variation its
     /// relaxed parser allows or refuses.

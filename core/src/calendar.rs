@@ -224,6 +224,31 @@ impl MonthGrid {
     pub fn day(&self, date: NaiveDate) -> Option<&GridDay> {
         self.days().find(|day| day.date == date)
     }
+
+    /// The day whose events to list once this grid is shown: `selected`
+    /// while it is a day of this month with events, else the first bookable
+    /// day (`None` when there is none).
+    pub fn keep_selected(&self, selected: Option<NaiveDate>) -> Option<NaiveDate> {
+        let still_shown = selected
+            .and_then(|date| self.day(date))
+            .is_some_and(|day| day.event_count > 0 && self.month.contains(day.date));
+        if still_shown {
+            selected
+        } else {
+            self.first_bookable_day
+        }
+    }
+
+    /// The one day button in the tab order (roving `tabindex`): the first of
+    /// the focused day, the selected day and the first bookable day that is
+    /// in this month, else the month's first day.
+    pub fn tab_stop(&self, focused: Option<NaiveDate>, selected: Option<NaiveDate>) -> NaiveDate {
+        [focused, selected, self.first_bookable_day]
+            .into_iter()
+            .flatten()
+            .find(|date| self.month.contains(*date))
+            .unwrap_or(self.month.first_day())
+    }
 }
 
 /// One event in a day's agenda, ready to render.
@@ -634,6 +659,20 @@ impl EventIndex {
         venues
     }
 
+    /// The venue `location_id` when it has a bookable event, whatever the
+    /// location filter (a location the host page asked for is chosen only
+    /// then).
+    pub fn bookable_venue(
+        &self,
+        location_id: u64,
+        now: DateTime<Utc>,
+        options: &CalendarOptions,
+    ) -> Option<Venue> {
+        self.venues(now, options)
+            .into_iter()
+            .find(|venue| venue.id == location_id)
+    }
+
     /// The earliest month with a bookable event.
     pub fn first_month_with_availability(
         &self,
@@ -838,26 +877,19 @@ fn count(n: u32, noun: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::{CourseRef, Location};
+    use crate::synthetic;
 
+    /// A synthetic event at Leeds (venue 5) or York (any other venue).
     fn event(id: u64, start: &str, end: &str, seats: u32, location: u64) -> TrainingEvent {
-        TrainingEvent {
+        let mut event = synthetic::training_event(
             id,
-            course: CourseRef {
-                id: 2,
-                name: "Moving & Handling Practical".into(),
-            },
-            location: Location {
-                id: location,
-                name: if location == 5 { "Leeds" } else { "York" }.into(),
-                address: String::new(),
-            },
-            start_date: DateTime::parse_from_rfc3339(start).unwrap(),
-            end_date: DateTime::parse_from_rfc3339(end).unwrap(),
-            remaining_slots: seats,
-            cost_inc_vat: Money(9500),
-            booking_url: String::new(),
-        }
+            location,
+            DateTime::parse_from_rfc3339(start).unwrap(),
+            DateTime::parse_from_rfc3339(end).unwrap(),
+            seats,
+        );
+        event.location.name = if location == 5 { "Leeds" } else { "York" }.into();
+        event
     }
 
     fn now(text: &str) -> DateTime<Utc> {
@@ -1239,6 +1271,59 @@ mod tests {
         );
         let later = index.venues(now("2026-08-05T12:00:00+01:00"), &options);
         assert!(later.is_empty(), "past and full events offer no venue");
+    }
+
+    #[test]
+    fn a_location_asked_for_is_offered_only_with_bookable_events() {
+        let index = EventIndex::new(august());
+        let york_only = CalendarOptions {
+            location: Some(6),
+            ..CalendarOptions::default()
+        };
+        let before = now("2026-08-03T12:00:00+01:00");
+        let leeds = index.bookable_venue(5, before, &york_only);
+        assert_eq!(leeds.map(|venue| venue.name), Some("Leeds".to_owned()));
+        assert_eq!(index.bookable_venue(7, before, &york_only), None);
+        let after = now("2026-08-05T12:00:00+01:00");
+        assert_eq!(index.bookable_venue(5, after, &york_only), None);
+    }
+
+    #[test]
+    fn the_selected_day_is_kept_while_the_month_shows_its_events() {
+        let index = EventIndex::new(august());
+        let at = now("2026-08-03T12:00:00+01:00");
+        let any = CalendarOptions::default();
+        let grid = index.month_grid(YearMonth::new(2026, 8).unwrap(), at, &any);
+        assert_eq!(grid.first_bookable_day, Some(date(2026, 8, 4)));
+        let cases = [
+            (Some(date(2026, 8, 5)), Some(date(2026, 8, 5))),
+            (None, Some(date(2026, 8, 4))),
+            // Past, so its event is not shown.
+            (Some(date(2026, 8, 2)), Some(date(2026, 8, 4))),
+            (Some(date(2026, 8, 20)), Some(date(2026, 8, 4))),
+            // A day of July padding the first week.
+            (Some(date(2026, 7, 31)), Some(date(2026, 8, 4))),
+        ];
+        for (selected, kept) in cases {
+            assert_eq!(grid.keep_selected(selected), kept, "{selected:?}");
+        }
+        let september = index.month_grid(YearMonth::new(2026, 9).unwrap(), at, &any);
+        assert_eq!(september.keep_selected(Some(date(2026, 8, 5))), None);
+    }
+
+    #[test]
+    fn one_day_of_the_month_is_in_the_tab_order() {
+        let index = EventIndex::new(august());
+        let at = now("2026-08-03T12:00:00+01:00");
+        let any = CalendarOptions::default();
+        let grid = index.month_grid(YearMonth::new(2026, 8).unwrap(), at, &any);
+        let (aug_4, aug_5, aug_20) = (date(2026, 8, 4), date(2026, 8, 5), date(2026, 8, 20));
+        assert_eq!(grid.tab_stop(None, None), aug_4);
+        assert_eq!(grid.tab_stop(Some(aug_20), Some(aug_5)), aug_20);
+        assert_eq!(grid.tab_stop(None, Some(aug_5)), aug_5);
+        assert_eq!(grid.tab_stop(Some(date(2026, 7, 31)), Some(aug_5)), aug_5);
+        let september = index.month_grid(YearMonth::new(2026, 9).unwrap(), at, &any);
+        assert_eq!(september.tab_stop(None, Some(aug_5)), date(2026, 9, 1));
     }
 
     #[test]

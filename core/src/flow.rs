@@ -2,7 +2,7 @@
 //!
 //! The widget sends every user intent ([`Intent`]) and every API outcome
 //! ([`Outcome`]) to [`Flow::apply`], renders the [`Flow`] it gets back and
-//! performs the returned [`Effect`]s in order (each one after the previous
+//! performs the returned [`Command`]s in order (each one after the previous
 //! has been started; `Release` before `Hold` matters). Nothing here does I/O
 //! or reads a clock: times come in with the inputs.
 //!
@@ -34,7 +34,7 @@
 //!   already have made. After a 422, or when the details or pay option
 //!   changed, a new key is used.
 //! * **Refusals change nothing.** An input that does not apply leaves the
-//!   flow unchanged and says why ([`Refusal`]). The only effect a refusal can
+//!   flow unchanged and says why ([`Refusal`]). The only command a refusal can
 //!   carry is releasing a seat hold that arrived too late to be wanted.
 //! * **Redirects are checked.** `Redirect` is only emitted for a
 //!   `payment_url` the [`PaymentRedirectPolicy`] accepts; any other lands in
@@ -49,14 +49,18 @@
 //!   as `Release` then `Hold` for the same event (the API answers 409 to a
 //!   second hold while one is live), passing through `Holding` and returning
 //!   to the step the candidate was on.
-//! * A 409 that names a hold (`hold_hash`) is ours: the gateway only
+//! * The flow speaks the gateway's language ([`crate::widget_api`]): a hold
+//!   is its session-bound `hold_ref`, a booking is asked for with a
+//!   [`BookingRequest`], and [`Outcome::hold_error`] and
+//!   [`Outcome::booking_error`] read its error answers.
+//! * A 409 that names a hold (`hold_ref`) is ours: the gateway only
 //!   discloses a hold to the session that made it. If it is for the chosen
 //!   event (or does not say which) and has time left, it is adopted;
 //!   otherwise (another event, or no time left) it is released and the seat
 //!   is asked for once more. A 409
 //!   without a hold lands in `HoldConflict`, which offers another event or a
 //!   retry.
-//! * A 422 on booking that names `hold_hash` means the hold lapsed or was
+//! * A 422 on booking that names `hold_ref` means the hold lapsed or was
 //!   used: it lands in `HoldExpired` (hold again, nothing lost). Other 422s
 //!   go back to `Details` when a candidate field is wrong, else to `Payment`.
 //! * Host page events carry ids, times and statuses only, never the
@@ -65,12 +69,15 @@
 use serde::{Deserialize, Serialize};
 
 use crate::api::{
-    BookingDetail, BookingStatus, CourseRef, CreateBookingRequest, HoldConflict, PayOption,
-    PayStatus, SeatHold, Timestamp, TrainingEvent, ValidationError,
+    BookingDetail, BookingStatus, CourseRef, PayOption, PayStatus, Timestamp, TrainingEvent,
+    ValidationError,
 };
 use crate::countdown::{HoldCountdown, HoldWarning};
 use crate::redirect::PaymentRedirectPolicy;
-use crate::validation::{self, CandidateForm, FieldErrors, FormField};
+use crate::validation::{
+    self, AccountFacts, CandidateForm, FieldErrors, FormField, PayOptionOffer,
+};
+use crate::widget_api::{BookingRequest, ErrorAnswer, ErrorBody, HeldSeat, SeatTaken};
 
 /// Number of steps in the progress indicator ("Step 3 of 6").
 pub const PROGRESS_STEPS: u8 = 6;
@@ -139,13 +146,81 @@ impl Step {
             Step::HoldExpired | Step::HoldConflict | Step::Failed => None,
         }
     }
+
+    /// What happens next, on the steps after a booking is made.
+    pub fn what_next(self) -> Option<&'static str> {
+        match self {
+            Step::Confirmed => Some("Your place is booked. A confirmation email is on its way."),
+            Step::PendingReview => Some(
+                "Your booking has been received. The training provider reviews bookings for this course before confirming them; you will hear by email.",
+            ),
+            Step::AwaitingPayment => Some(
+                "Your seat is reserved while you pay. Once the payment is complete, your place is confirmed by email.",
+            ),
+            _ => None,
+        }
+    }
+}
+
+/// A way out of a problem step (`HoldExpired`, `HoldConflict`, `Failed`),
+/// offered as a button; each sends an intent the flow accepts there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Recovery {
+    /// Hold the same event again ([`Intent::HoldAgain`]).
+    HoldAgain,
+    /// Send the failed request again ([`Intent::Retry`]).
+    TryAgain,
+    /// Back to the calendar ([`Intent::Back`]).
+    ChooseAnotherDate,
+    /// Back to the payment step ([`Intent::Back`]).
+    BackToPayment,
+    /// A new booking from the start ([`Intent::StartOver`]).
+    StartAgain,
+}
+
+impl Recovery {
+    /// The button's text.
+    pub fn label(self) -> &'static str {
+        match self {
+            Recovery::HoldAgain => "Hold this seat again",
+            Recovery::TryAgain => "Try again",
+            Recovery::ChooseAnotherDate => "Choose another date",
+            Recovery::BackToPayment => "Back",
+            Recovery::StartAgain => "Start again",
+        }
+    }
+
+    /// The intent the button sends.
+    pub fn intent(self) -> Intent {
+        match self {
+            Recovery::HoldAgain => Intent::HoldAgain,
+            Recovery::TryAgain => Intent::Retry,
+            Recovery::ChooseAnotherDate | Recovery::BackToPayment => Intent::Back,
+            Recovery::StartAgain => Intent::StartOver,
+        }
+    }
+
+    /// Whether it is the step's main action (the others are secondary).
+    pub fn is_primary(self) -> bool {
+        matches!(self, Recovery::HoldAgain | Recovery::TryAgain)
+    }
+}
+
+/// What a problem step tells the candidate and the ways out it offers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Trouble {
+    /// What happened, for people.
+    pub message: String,
+    /// The ways out, the main one first.
+    pub recoveries: Vec<Recovery>,
 }
 
 /// The seat hold the flow owns.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ActiveHold {
-    /// The hold's id, sent when booking and when releasing.
-    pub hold_hash: String,
+    /// The gateway's session-bound reference to the hold, sent when booking
+    /// and when releasing.
+    pub hold_ref: String,
     /// The held event.
     pub event_id: u64,
     /// When the server says it lapses (shown only; the countdown decides).
@@ -212,7 +287,7 @@ pub enum HostEvent {
         /// Event id.
         event_id: u64,
         /// Its venue-local start.
-        #[serde(serialize_with = "crate::api::serialize_timestamp")]
+        #[serde(with = "crate::api::timestamp")]
         start: Timestamp,
     },
     /// A seat is held.
@@ -220,7 +295,7 @@ pub enum HostEvent {
         /// Event id.
         event_id: u64,
         /// When the hold lapses, as the server said.
-        #[serde(serialize_with = "crate::api::serialize_optional_timestamp")]
+        #[serde(with = "crate::api::timestamp::option")]
         hold_expires_at: Option<Timestamp>,
         /// Seconds left when it was granted.
         expires_in_seconds: i64,
@@ -276,6 +351,25 @@ pub enum HostEvent {
 }
 
 impl HostEvent {
+    /// Every host event name, in the order of the variants. The scripts that
+    /// forward or listen to the events (`src/embed.js`, `src/frame.js`,
+    /// `embed/agency.js`) list the same names, without `hbg:` (a test
+    /// checks).
+    pub const NAMES: [&'static str; 12] = [
+        "hbg:ready",
+        "hbg:course-chosen",
+        "hbg:location-chosen",
+        "hbg:event-chosen",
+        "hbg:hold-created",
+        "hbg:hold-expiring",
+        "hbg:hold-expired",
+        "hbg:submit-started",
+        "hbg:payment-redirect",
+        "hbg:booking-created",
+        "hbg:booking-confirmed",
+        "hbg:error",
+    ];
+
     /// The DOM event name, e.g. "hbg:hold-created".
     pub fn name(&self) -> &'static str {
         match self {
@@ -302,9 +396,10 @@ impl HostEvent {
     }
 }
 
-/// What the widget must do after a transition, in order.
+/// What the widget must do after a transition, in order: the flow's side
+/// effects, which the widget runs.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Effect {
+pub enum Command {
     /// `POST /training-events/{event_id}/hold`, then send `HoldGranted`,
     /// `HoldConflict`, `HoldRefused` or `HoldFailed`.
     Hold {
@@ -314,13 +409,13 @@ pub enum Effect {
     /// Release the hold (also on `pagehide`); send `Released` when done.
     Release {
         /// The hold to release.
-        hold_hash: String,
+        hold_ref: String,
     },
     /// `POST /bookings` with an `Idempotency-Key` header, then send
     /// `BookingCreated`, `BookingRejected` or `BookingFailed`.
     CreateBooking {
-        /// The body.
-        request: Box<CreateBookingRequest>,
+        /// The body; the widget adds the address the payment page returns to.
+        request: Box<BookingRequest>,
         /// The header's value.
         idempotency_key: String,
     },
@@ -393,33 +488,95 @@ pub enum Intent {
 pub enum Outcome {
     /// 200 on hold, received at this monotonic reading.
     HoldGranted {
-        /// The hold.
-        hold: SeatHold,
+        /// The hold and its reference.
+        hold: HeldSeat,
         /// `performance.now()` when the response arrived.
         received_at_ms: f64,
     },
     /// 409 on hold.
     HoldConflict {
-        /// The 409 body.
-        conflict: HoldConflict,
+        /// What the 409 says.
+        conflict: SeatConflict,
         /// `performance.now()` when the response arrived.
         received_at_ms: f64,
     },
     /// 422 on hold (full, past).
     HoldRefused(ValidationError),
-    /// Network failure, 5xx or 429 on hold; the text is for logs.
+    /// Network failure or any other error answer (5xx, 429) on hold; the
+    /// text is for logs.
     HoldFailed(String),
     /// 201 on create booking.
     BookingCreated(Box<BookingDetail>),
     /// 422 on create booking.
     BookingRejected(ValidationError),
-    /// Network failure, timeout or 5xx on create booking: the outcome is
-    /// unknown. The text is for logs.
+    /// Network failure, timeout or any error answer but a 422 (5xx) on
+    /// create booking: the outcome is unknown. The text is for logs.
     BookingFailed(String),
     /// A booking read again (polling, or back from the payment page).
     BookingStatus(Box<BookingDetail>),
     /// A release finished.
     Released,
+}
+
+impl Outcome {
+    /// What an error answer to a hold request means: a 409, the seat is held
+    /// by another session; a 422, the event cannot be held (full, past);
+    /// anything else, a failure (its status and message kept for logs).
+    pub fn hold_error(answer: ErrorAnswer, received_at_ms: f64) -> Outcome {
+        match answer.body {
+            ErrorBody::SeatTaken(taken) => Outcome::HoldConflict {
+                conflict: taken.into(),
+                received_at_ms,
+            },
+            ErrorBody::Invalid(error) => Outcome::HoldRefused(error),
+            ErrorBody::Message(_) => Outcome::HoldFailed(failure_detail(&answer)),
+        }
+    }
+
+    /// What an error answer to a create-booking request means: a 422 is a
+    /// rejection naming what is wrong (`hold_ref`: the hold lapsed); after
+    /// anything else the outcome is unknown.
+    pub fn booking_error(answer: ErrorAnswer) -> Outcome {
+        match answer.body {
+            ErrorBody::Invalid(error) => Outcome::BookingRejected(error),
+            ErrorBody::SeatTaken(_) | ErrorBody::Message(_) => {
+                Outcome::BookingFailed(failure_detail(&answer))
+            }
+        }
+    }
+}
+
+/// An error answer's status and message, for logs.
+fn failure_detail(answer: &ErrorAnswer) -> String {
+    format!("{} {}", answer.status, answer.message())
+        .trim_end()
+        .to_owned()
+}
+
+/// A 409 on a hold request, as the flow reads it: the seat is held. The
+/// gateway names the hold only to the session that owns it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SeatConflict {
+    /// Human-readable reason.
+    pub message: String,
+    /// The session's own hold, when the answer names it.
+    pub hold_ref: Option<String>,
+    /// When the hold lapses, if said.
+    pub held_until: Option<Timestamp>,
+    /// Seconds until the hold lapses, if said.
+    pub expires_in_seconds: Option<i64>,
+    /// The held event, if said.
+    pub event_id: Option<u64>,
+}
+
+impl From<SeatTaken> for SeatConflict {
+    fn from(taken: SeatTaken) -> SeatConflict {
+        SeatConflict {
+            message: taken.message,
+            held_until: taken.held_until,
+            ..SeatConflict::default()
+        }
+    }
 }
 
 /// Anything the flow reacts to.
@@ -516,7 +673,7 @@ pub struct Transition {
     /// The flow after the input (unchanged when refused).
     pub flow: Flow,
     /// What to do, in order.
-    pub effects: Vec<Effect>,
+    pub commands: Vec<Command>,
     /// Why the input was refused, if it was.
     pub refused: Option<Refusal>,
 }
@@ -533,7 +690,7 @@ enum SubmissionState {
 #[derive(Debug, Clone, PartialEq)]
 struct Submission {
     key: String,
-    request: CreateBookingRequest,
+    request: BookingRequest,
     state: SubmissionState,
 }
 
@@ -553,7 +710,7 @@ pub struct Flow {
     pay_option: Option<PayOption>,
     errors: FieldErrors,
     booking: Option<BookingDetail>,
-    conflict: Option<HoldConflict>,
+    conflict: Option<SeatConflict>,
     failure: Option<Failure>,
     submission: Option<Submission>,
 }
@@ -567,6 +724,10 @@ const MESSAGE_PAYMENT_PAGE: &str = "Your booking is waiting for payment, but we 
 const MESSAGE_CANCELLED: &str = "This booking has been cancelled";
 const MESSAGE_BOOKING_REJECTED: &str = "The booking could not be made";
 const MESSAGE_SELECT_PAY_OPTION: &str = "Select how the booking is paid for";
+const MESSAGE_HOLD_LAPSED: &str = "Seats are held for 30 minutes and this hold has ended. Everything you entered is kept: hold the seat again to carry on.";
+const MESSAGE_SEAT_TAKEN: &str =
+    "Someone else is holding this seat at the moment. Choose another date, or try again shortly.";
+const MESSAGE_SOMETHING_WRONG: &str = "Something went wrong.";
 
 impl Flow {
     /// A new flow at the first step, redirecting only where `policy` allows.
@@ -594,7 +755,7 @@ impl Flow {
     pub fn start(policy: PaymentRedirectPolicy) -> Transition {
         Transition {
             flow: Flow::new(policy),
-            effects: vec![Effect::Emit(HostEvent::Ready {})],
+            commands: vec![Command::Emit(HostEvent::Ready {})],
             refused: None,
         }
     }
@@ -606,14 +767,14 @@ impl Flow {
     pub fn resume(policy: PaymentRedirectPolicy, booking: BookingDetail) -> Transition {
         let mut flow = Flow::new(policy);
         flow.course = Some(booking.course.clone());
-        let mut effects = Vec::new();
-        flow.settle_booking(booking, &mut effects);
+        let mut commands = Vec::new();
+        flow.settle_booking(booking, &mut commands);
         if flow.step != Step::AwaitingPayment {
-            effects.push(Effect::ClearBookingInProgress);
+            commands.push(Command::ClearBookingInProgress);
         }
         Transition {
             flow,
-            effects,
+            commands,
             refused: None,
         }
     }
@@ -621,11 +782,6 @@ impl Flow {
     /// The current step.
     pub fn step(&self) -> Step {
         self.step
-    }
-
-    /// The redirect policy in force.
-    pub fn policy(&self) -> &PaymentRedirectPolicy {
-        &self.policy
     }
 
     /// The chosen course.
@@ -669,13 +825,90 @@ impl Flow {
     }
 
     /// The 409 that led to `HoldConflict`.
-    pub fn conflict(&self) -> Option<&HoldConflict> {
+    pub fn conflict(&self) -> Option<&SeatConflict> {
         self.conflict.as_ref()
     }
 
     /// The failure that led to `Failed`.
     pub fn failure(&self) -> Option<&Failure> {
         self.failure.as_ref()
+    }
+
+    /// The pay options to offer for the chosen event: those the gateway
+    /// allows, in the usual order. The gateway tells the widget nothing about
+    /// the account, so every allowed option is usable and a 422 explains a
+    /// refusal.
+    pub fn pay_option_offers(&self, allowed: &[PayOption]) -> Vec<PayOptionOffer> {
+        let cost = self
+            .event
+            .as_ref()
+            .map(|event| event.cost_inc_vat)
+            .unwrap_or_default();
+        validation::offered_pay_options(allowed, &AccountFacts::default(), cost)
+    }
+
+    /// The pay option to choose for the candidate on the payment step: the
+    /// one on offer, when it is the only one and usable and nothing is chosen
+    /// yet.
+    pub fn sole_pay_option(&self, offers: &[PayOptionOffer]) -> Option<PayOption> {
+        if self.step != Step::Payment || self.pay_option.is_some() {
+            return None;
+        }
+        match offers {
+            [only] if only.usable => Some(only.option.clone()),
+            _ => None,
+        }
+    }
+
+    /// What a problem step (`HoldExpired`, `HoldConflict`, `Failed`) says and
+    /// the ways out it offers; `None` on any other step.
+    pub fn trouble(&self) -> Option<Trouble> {
+        let (message, recoveries) = match self.step {
+            Step::HoldExpired => (
+                MESSAGE_HOLD_LAPSED.to_owned(),
+                vec![Recovery::HoldAgain, Recovery::ChooseAnotherDate],
+            ),
+            Step::HoldConflict => (
+                self.conflict
+                    .as_ref()
+                    .map(|conflict| conflict.message.clone())
+                    .filter(|message| !message.is_empty())
+                    .unwrap_or_else(|| MESSAGE_SEAT_TAKEN.to_owned()),
+                vec![Recovery::TryAgain, Recovery::ChooseAnotherDate],
+            ),
+            Step::Failed => {
+                let message = self
+                    .failure
+                    .as_ref()
+                    .map_or(MESSAGE_SOMETHING_WRONG, |failure| &failure.message);
+                let recoveries = match self.failure_kind() {
+                    Some(FailureKind::HoldFailed) => {
+                        vec![Recovery::TryAgain, Recovery::ChooseAnotherDate]
+                    }
+                    Some(FailureKind::HoldRefused) => vec![Recovery::ChooseAnotherDate],
+                    Some(FailureKind::BookingOutcomeUnknown) => {
+                        vec![Recovery::TryAgain, Recovery::BackToPayment]
+                    }
+                    _ => vec![Recovery::StartAgain],
+                };
+                (message.to_owned(), recoveries)
+            }
+            _ => return None,
+        };
+        Some(Trouble {
+            message,
+            recoveries,
+        })
+    }
+
+    /// The payment page to offer while the booking awaits payment: its
+    /// `payment_url`, when the redirect policy accepts it.
+    pub fn payment_page(&self) -> Option<String> {
+        if self.step != Step::AwaitingPayment {
+            return None;
+        }
+        let url = self.booking.as_ref()?.payment_url.as_deref()?;
+        self.policy.check(url).ok()
     }
 
     /// The idempotency key of the last create-booking request.
@@ -686,22 +919,22 @@ impl Flow {
     /// Applies an intent or outcome.
     pub fn apply(&self, input: impl Into<Input>) -> Transition {
         let mut next = self.clone();
-        let mut effects = Vec::new();
+        let mut commands = Vec::new();
         let result = match input.into() {
-            Input::Intent(intent) => next.on_intent(intent, &mut effects),
-            Input::Outcome(outcome) => next.on_outcome(outcome, &mut effects),
+            Input::Intent(intent) => next.on_intent(intent, &mut commands),
+            Input::Outcome(outcome) => next.on_outcome(outcome, &mut commands),
         };
         match result {
             Ok(()) => Transition {
                 flow: next,
-                effects,
+                commands,
                 refused: None,
             },
             Err(refusal) => Transition {
                 flow: self.clone(),
-                effects: effects
+                commands: commands
                     .into_iter()
-                    .filter(|effect| matches!(effect, Effect::Release { .. }))
+                    .filter(|command| matches!(command, Command::Release { .. }))
                     .collect(),
                 refused: Some(refusal),
             },
@@ -755,174 +988,229 @@ impl Flow {
         }
     }
 
-    fn on_intent(&mut self, intent: Intent, effects: &mut Vec<Effect>) -> Result<(), Refusal> {
+    fn on_intent(&mut self, intent: Intent, commands: &mut Vec<Command>) -> Result<(), Refusal> {
         match intent {
-            Intent::ChooseCourse(course) => {
-                if !self.is_choosing() {
-                    return Err(self.busy());
-                }
-                effects.push(Effect::Emit(HostEvent::CourseChosen {
-                    course_id: course.id,
-                }));
-                self.course = Some(course);
-                self.leave_event_choice();
-                self.step = Step::ChooseLocation;
+            Intent::ChooseCourse(course) => self.choose_course(course, commands),
+            Intent::ChooseLocation(location) => self.choose_location(location, commands),
+            Intent::ChooseEvent(event) => self.choose_event(event, commands),
+            Intent::EditForm(form) => self.edit_form(form),
+            Intent::CheckField(field) => self.check_field(field),
+            Intent::ContinueToPayment => self.continue_to_payment(),
+            Intent::ChoosePayOption(option) => self.choose_pay_option(option),
+            Intent::Submit { idempotency_key } => self.submit(idempotency_key, commands),
+            Intent::Back => self.back(commands),
+            Intent::Retry => self.retry(commands),
+            Intent::HoldAgain => self.hold_again(commands),
+            Intent::KeepMySeat { now_ms } => self.keep_my_seat(now_ms, commands),
+            Intent::Tick { prev_ms, now_ms } => self.tick(prev_ms, now_ms, commands),
+            Intent::HoldExpired => self.hold_expired(commands),
+            Intent::StartOver => self.start_over(commands),
+        }
+    }
+
+    fn choose_course(
+        &mut self,
+        course: CourseRef,
+        commands: &mut Vec<Command>,
+    ) -> Result<(), Refusal> {
+        if !self.is_choosing() {
+            return Err(self.busy());
+        }
+        commands.push(Command::Emit(HostEvent::CourseChosen {
+            course_id: course.id,
+        }));
+        self.course = Some(course);
+        self.leave_event_choice();
+        self.step = Step::ChooseLocation;
+        Ok(())
+    }
+
+    fn choose_location(
+        &mut self,
+        location: Option<u64>,
+        commands: &mut Vec<Command>,
+    ) -> Result<(), Refusal> {
+        if !self.is_choosing() {
+            return Err(self.busy());
+        }
+        if self.course.is_none() {
+            return Err(Refusal::CourseNotChosen);
+        }
+        self.location = location;
+        self.leave_event_choice();
+        self.step = Step::ChooseEvent;
+        commands.push(Command::Emit(HostEvent::LocationChosen {
+            location_id: location,
+        }));
+        Ok(())
+    }
+
+    fn choose_event(
+        &mut self,
+        event: TrainingEvent,
+        commands: &mut Vec<Command>,
+    ) -> Result<(), Refusal> {
+        let course = self.course.as_ref().ok_or(Refusal::CourseNotChosen)?;
+        if !self.is_choosing() || matches!(self.step, Step::ChooseCourse | Step::ChooseLocation) {
+            return Err(self.busy());
+        }
+        if event.course.id != course.id {
+            return Err(Refusal::EventForAnotherCourse);
+        }
+        if event.is_full() {
+            return Err(Refusal::EventFull);
+        }
+        commands.push(Command::Emit(HostEvent::EventChosen {
+            event_id: event.id,
+            start: event.start_date,
+        }));
+        self.event = Some(event);
+        self.request_hold(Step::Details, commands);
+        Ok(())
+    }
+
+    fn edit_form(&mut self, form: CandidateForm) -> Result<(), Refusal> {
+        if self.step == Step::Submitting || self.booking_made() {
+            return Err(self.busy());
+        }
+        self.form = form;
+        Ok(())
+    }
+
+    fn check_field(&mut self, field: FormField) -> Result<(), Refusal> {
+        if self.step != Step::Details {
+            return Err(Refusal::NotInThisStep);
+        }
+        self.errors.recheck(&self.form, field);
+        Ok(())
+    }
+
+    fn continue_to_payment(&mut self) -> Result<(), Refusal> {
+        if self.step != Step::Details {
+            return Err(Refusal::NotInThisStep);
+        }
+        match validation::validate(&self.form) {
+            Ok(_) => {
+                self.errors = FieldErrors::default();
+                self.step = Step::Payment;
             }
-            Intent::ChooseLocation(location) => {
-                if !self.is_choosing() {
-                    return Err(self.busy());
-                }
-                if self.course.is_none() {
-                    return Err(Refusal::CourseNotChosen);
-                }
-                self.location = location;
-                self.leave_event_choice();
-                self.step = Step::ChooseEvent;
-                effects.push(Effect::Emit(HostEvent::LocationChosen {
-                    location_id: location,
-                }));
-            }
-            Intent::ChooseEvent(event) => {
-                let course = self.course.as_ref().ok_or(Refusal::CourseNotChosen)?;
-                if !self.is_choosing()
-                    || matches!(self.step, Step::ChooseCourse | Step::ChooseLocation)
-                {
-                    return Err(self.busy());
-                }
-                if event.course.id != course.id {
-                    return Err(Refusal::EventForAnotherCourse);
-                }
-                if event.is_full() {
-                    return Err(Refusal::EventFull);
-                }
-                effects.push(Effect::Emit(HostEvent::EventChosen {
-                    event_id: event.id,
-                    start: event.start_date,
-                }));
-                self.event = Some(event);
-                self.request_hold(Step::Details, effects);
-            }
-            Intent::EditForm(form) => {
-                if self.step == Step::Submitting || self.booking_made() {
-                    return Err(self.busy());
-                }
-                self.form = form;
-            }
-            Intent::CheckField(field) => {
-                if self.step != Step::Details {
-                    return Err(Refusal::NotInThisStep);
-                }
-                self.errors.recheck(&self.form, field);
-            }
-            Intent::ContinueToPayment => {
-                if self.step != Step::Details {
-                    return Err(Refusal::NotInThisStep);
-                }
-                match validation::validate(&self.form) {
-                    Ok(_) => {
-                        self.errors = FieldErrors::default();
-                        self.step = Step::Payment;
-                    }
-                    Err(errors) => self.errors = errors,
-                }
-            }
-            Intent::ChoosePayOption(option) => {
-                if self.step != Step::Payment {
-                    return Err(if self.step == Step::Submitting {
-                        Refusal::AlreadySubmitting
-                    } else {
-                        Refusal::NotInThisStep
-                    });
-                }
-                if matches!(option, PayOption::Other(_)) {
-                    return Err(Refusal::UnknownPayOption);
-                }
-                self.pay_option = Some(option);
-                let mut errors = FieldErrors::default();
-                for (field, message) in self.errors.fields() {
-                    if field != FormField::PayOption {
-                        errors.insert(field, message);
-                    }
-                }
-                self.errors = errors;
-            }
-            Intent::Submit { idempotency_key } => self.submit(idempotency_key, effects)?,
-            Intent::Back => self.back(effects)?,
-            Intent::Retry => match self.step {
-                Step::HoldConflict => self.request_hold(self.resume_step, effects),
-                Step::Failed if self.failed_holding_nothing() => {
-                    self.request_hold(self.resume_step, effects)
-                }
-                Step::Failed if self.failure_kind() == Some(FailureKind::BookingOutcomeUnknown) => {
-                    let submission = self.submission.as_mut().ok_or(Refusal::NothingToRetry)?;
-                    submission.state = SubmissionState::InFlight;
-                    let (request, key) = (submission.request.clone(), submission.key.clone());
-                    self.send_booking(request, key, effects);
-                }
-                Step::Submitting => return Err(Refusal::AlreadySubmitting),
-                _ => return Err(Refusal::NothingToRetry),
-            },
-            Intent::HoldAgain => match self.step {
-                Step::HoldExpired | Step::HoldConflict => {
-                    self.request_hold(self.resume_step, effects)
-                }
-                Step::Failed if self.failed_holding_nothing() => {
-                    self.request_hold(self.resume_step, effects)
-                }
-                _ => return Err(self.busy()),
-            },
-            Intent::KeepMySeat { now_ms } => {
-                if !matches!(self.step, Step::Details | Step::Payment) {
-                    return Err(Refusal::NoLiveHold);
-                }
-                let hold = self.hold.take().ok_or(Refusal::NoLiveHold)?;
-                if !hold.countdown.can_extend(now_ms) {
-                    return Err(Refusal::NotExtendableYet);
-                }
-                effects.push(Effect::Release {
-                    hold_hash: hold.hold_hash,
-                });
-                self.request_hold(self.step, effects);
-            }
-            Intent::Tick { prev_ms, now_ms } => {
-                let Some(hold) = self.hold.as_ref() else {
-                    return Ok(());
-                };
-                if !matches!(self.step, Step::Details | Step::Payment) {
-                    return Ok(());
-                }
-                let event_id = hold.event_id;
-                if hold.countdown.is_expired(now_ms) {
-                    self.expire(effects);
-                } else if let Some(warning) = hold.countdown.warning_between(prev_ms, now_ms) {
-                    effects.push(Effect::Announce(warning.announcement()));
-                    effects.push(Effect::Emit(HostEvent::HoldExpiring {
-                        event_id,
-                        minutes_left: warning.minutes_left(),
-                    }));
-                }
-            }
-            Intent::HoldExpired => {
-                if !matches!(self.step, Step::Details | Step::Payment) || self.hold.is_none() {
-                    return Err(Refusal::NoLiveHold);
-                }
-                self.expire(effects);
-            }
-            Intent::StartOver => {
-                if self.step == Step::Submitting {
-                    return Err(Refusal::AlreadySubmitting);
-                }
-                if let Some(hold) = self.hold.take() {
-                    effects.push(Effect::Release {
-                        hold_hash: hold.hold_hash,
-                    });
-                }
-                if self.step == Step::AwaitingPayment {
-                    effects.push(Effect::ClearBookingInProgress);
-                }
-                *self = Flow::new(self.policy.clone());
+            Err(errors) => self.errors = errors,
+        }
+        Ok(())
+    }
+
+    fn choose_pay_option(&mut self, option: PayOption) -> Result<(), Refusal> {
+        if self.step != Step::Payment {
+            return Err(if self.step == Step::Submitting {
+                Refusal::AlreadySubmitting
+            } else {
+                Refusal::NotInThisStep
+            });
+        }
+        if matches!(option, PayOption::Other(_)) {
+            return Err(Refusal::UnknownPayOption);
+        }
+        self.pay_option = Some(option);
+        let mut errors = FieldErrors::default();
+        for (field, message) in self.errors.fields() {
+            if field != FormField::PayOption {
+                errors.insert(field, message);
             }
         }
+        self.errors = errors;
+        Ok(())
+    }
+
+    fn retry(&mut self, commands: &mut Vec<Command>) -> Result<(), Refusal> {
+        match self.step {
+            Step::HoldConflict => self.request_hold(self.resume_step, commands),
+            Step::Failed if self.failed_holding_nothing() => {
+                self.request_hold(self.resume_step, commands)
+            }
+            Step::Failed if self.failure_kind() == Some(FailureKind::BookingOutcomeUnknown) => {
+                let submission = self.submission.as_mut().ok_or(Refusal::NothingToRetry)?;
+                submission.state = SubmissionState::InFlight;
+                let (request, key) = (submission.request.clone(), submission.key.clone());
+                self.send_booking(request, key, commands);
+            }
+            Step::Submitting => return Err(Refusal::AlreadySubmitting),
+            _ => return Err(Refusal::NothingToRetry),
+        }
+        Ok(())
+    }
+
+    fn hold_again(&mut self, commands: &mut Vec<Command>) -> Result<(), Refusal> {
+        match self.step {
+            Step::HoldExpired | Step::HoldConflict => self.request_hold(self.resume_step, commands),
+            Step::Failed if self.failed_holding_nothing() => {
+                self.request_hold(self.resume_step, commands)
+            }
+            _ => return Err(self.busy()),
+        }
+        Ok(())
+    }
+
+    fn keep_my_seat(&mut self, now_ms: f64, commands: &mut Vec<Command>) -> Result<(), Refusal> {
+        if !matches!(self.step, Step::Details | Step::Payment) {
+            return Err(Refusal::NoLiveHold);
+        }
+        let hold = self.hold.take().ok_or(Refusal::NoLiveHold)?;
+        if !hold.countdown.can_extend(now_ms) {
+            return Err(Refusal::NotExtendableYet);
+        }
+        commands.push(Command::Release {
+            hold_ref: hold.hold_ref,
+        });
+        self.request_hold(self.step, commands);
+        Ok(())
+    }
+
+    fn tick(
+        &mut self,
+        prev_ms: f64,
+        now_ms: f64,
+        commands: &mut Vec<Command>,
+    ) -> Result<(), Refusal> {
+        let Some(hold) = self.hold.as_ref() else {
+            return Ok(());
+        };
+        if !matches!(self.step, Step::Details | Step::Payment) {
+            return Ok(());
+        }
+        let event_id = hold.event_id;
+        if hold.countdown.is_expired(now_ms) {
+            self.expire(commands);
+        } else if let Some(warning) = hold.countdown.warning_between(prev_ms, now_ms) {
+            commands.push(Command::Announce(warning.announcement()));
+            commands.push(Command::Emit(HostEvent::HoldExpiring {
+                event_id,
+                minutes_left: warning.minutes_left(),
+            }));
+        }
+        Ok(())
+    }
+
+    fn hold_expired(&mut self, commands: &mut Vec<Command>) -> Result<(), Refusal> {
+        if !matches!(self.step, Step::Details | Step::Payment) || self.hold.is_none() {
+            return Err(Refusal::NoLiveHold);
+        }
+        self.expire(commands);
+        Ok(())
+    }
+
+    fn start_over(&mut self, commands: &mut Vec<Command>) -> Result<(), Refusal> {
+        if self.step == Step::Submitting {
+            return Err(Refusal::AlreadySubmitting);
+        }
+        if let Some(hold) = self.hold.take() {
+            commands.push(Command::Release {
+                hold_ref: hold.hold_ref,
+            });
+        }
+        if self.step == Step::AwaitingPayment {
+            commands.push(Command::ClearBookingInProgress);
+        }
+        *self = Flow::new(self.policy.clone());
         Ok(())
     }
 
@@ -936,7 +1224,7 @@ impl Flow {
 
     /// Asks for a hold on the chosen event, to continue at `resume` once
     /// granted.
-    fn request_hold(&mut self, resume: Step, effects: &mut Vec<Effect>) {
+    fn request_hold(&mut self, resume: Step, commands: &mut Vec<Command>) {
         let event_id = self
             .event
             .as_ref()
@@ -947,14 +1235,14 @@ impl Flow {
         self.conflict_release_tried = false;
         self.conflict = None;
         self.failure = None;
-        effects.push(Effect::Hold { event_id });
+        commands.push(Command::Hold { event_id });
     }
 
     /// The hold lapsed: keep everything, offer to hold again.
-    fn expire(&mut self, effects: &mut Vec<Effect>) {
+    fn expire(&mut self, commands: &mut Vec<Command>) {
         if let Some(hold) = self.hold.take() {
-            effects.push(Effect::Announce(HoldWarning::Expired.announcement()));
-            effects.push(Effect::Emit(HostEvent::HoldExpired {
+            commands.push(Command::Announce(HoldWarning::Expired.announcement()));
+            commands.push(Command::Emit(HostEvent::HoldExpired {
                 event_id: hold.event_id,
             }));
         }
@@ -964,15 +1252,15 @@ impl Flow {
         self.step = Step::HoldExpired;
     }
 
-    fn back(&mut self, effects: &mut Vec<Effect>) -> Result<(), Refusal> {
+    fn back(&mut self, commands: &mut Vec<Command>) -> Result<(), Refusal> {
         self.step = match self.step {
             Step::ChooseCourse => return Err(Refusal::NothingToGoBackTo),
             Step::ChooseLocation => Step::ChooseCourse,
             Step::ChooseEvent => Step::ChooseLocation,
             Step::Details => {
                 if let Some(hold) = self.hold.take() {
-                    effects.push(Effect::Release {
-                        hold_hash: hold.hold_hash,
+                    commands.push(Command::Release {
+                        hold_ref: hold.hold_ref,
                     });
                 }
                 self.errors = FieldErrors::default();
@@ -996,7 +1284,7 @@ impl Flow {
         Ok(())
     }
 
-    fn submit(&mut self, fresh_key: String, effects: &mut Vec<Effect>) -> Result<(), Refusal> {
+    fn submit(&mut self, fresh_key: String, commands: &mut Vec<Command>) -> Result<(), Refusal> {
         let retrying = self.step == Step::Failed
             && self.failure_kind() == Some(FailureKind::BookingOutcomeUnknown);
         if self.step != Step::Payment && !retrying {
@@ -1006,10 +1294,10 @@ impl Flow {
                 _ => Refusal::NotInThisStep,
             });
         }
-        let hold_hash = self
+        let hold_ref = self
             .hold
             .as_ref()
-            .map(|hold| hold.hold_hash.clone())
+            .map(|hold| hold.hold_ref.clone())
             .ok_or(Refusal::NoLiveHold)?;
         let candidate = match validation::validate(&self.form) {
             Ok(candidate) => candidate,
@@ -1028,17 +1316,15 @@ impl Flow {
             self.step = Step::Payment;
             return Ok(());
         };
-        let request = CreateBookingRequest {
-            hold_hash,
+        let request = BookingRequest {
+            hold_ref,
             first_name: candidate.first_name,
             last_name: candidate.last_name,
             email: candidate.email,
             phone: candidate.phone,
             job_role: candidate.job_role,
             pay_option,
-            agency_contact_name: None,
-            agency_contact_email: None,
-            agency_email: None,
+            return_url: None,
         };
         let key = match &self.submission {
             Some(previous)
@@ -1061,24 +1347,24 @@ impl Flow {
             request: request.clone(),
             state: SubmissionState::InFlight,
         });
-        self.send_booking(request, key, effects);
+        self.send_booking(request, key, commands);
         Ok(())
     }
 
     fn send_booking(
         &mut self,
-        request: CreateBookingRequest,
+        request: BookingRequest,
         idempotency_key: String,
-        effects: &mut Vec<Effect>,
+        commands: &mut Vec<Command>,
     ) {
         self.step = Step::Submitting;
         self.errors = FieldErrors::default();
         self.failure = None;
-        effects.push(Effect::Emit(HostEvent::SubmitStarted {
+        commands.push(Command::Emit(HostEvent::SubmitStarted {
             event_id: self.hold.as_ref().map_or(0, |hold| hold.event_id),
             pay_option: request.pay_option.clone(),
         }));
-        effects.push(Effect::CreateBooking {
+        commands.push(Command::CreateBooking {
             request: Box::new(request),
             idempotency_key,
         });
@@ -1095,11 +1381,15 @@ impl Flow {
 
     /// Refuses an answer nobody waits for, releasing its hold when that
     /// hold is not the one the flow owns.
-    fn stale(&self, hold_hash: Option<&str>, effects: &mut Vec<Effect>) -> Result<(), Refusal> {
-        if let Some(hash) = hold_hash.filter(|hash| !hash.is_empty()) {
-            if self.hold.as_ref().is_none_or(|own| own.hold_hash != hash) {
-                effects.push(Effect::Release {
-                    hold_hash: hash.to_owned(),
+    fn stale(&self, hold_ref: Option<&str>, commands: &mut Vec<Command>) -> Result<(), Refusal> {
+        if let Some(hold_ref) = hold_ref.filter(|hold_ref| !hold_ref.is_empty()) {
+            if self
+                .hold
+                .as_ref()
+                .is_none_or(|own| own.hold_ref != hold_ref)
+            {
+                commands.push(Command::Release {
+                    hold_ref: hold_ref.to_owned(),
                 });
             }
         }
@@ -1110,150 +1400,203 @@ impl Flow {
         self.event.as_ref().map(|event| event.id)
     }
 
-    fn on_outcome(&mut self, outcome: Outcome, effects: &mut Vec<Effect>) -> Result<(), Refusal> {
+    fn on_outcome(&mut self, outcome: Outcome, commands: &mut Vec<Command>) -> Result<(), Refusal> {
         match outcome {
             Outcome::HoldGranted {
                 hold,
                 received_at_ms,
-            } => {
-                if self.step != Step::Holding
-                    || self.chosen_event_id() != Some(hold.training_event.id)
-                {
-                    return self.stale(Some(&hold.hold_hash), effects);
-                }
-                self.adopt_hold(
-                    hold.hold_hash,
-                    hold.training_event.id,
-                    Some(hold.expires_at),
-                    HoldCountdown::start(hold.expires_in_seconds, received_at_ms),
-                    effects,
-                );
-            }
+            } => self.hold_granted(hold, received_at_ms, commands),
             Outcome::HoldConflict {
                 conflict,
                 received_at_ms,
-            } => {
-                let hash = conflict.hold_hash.clone().filter(|h| !h.is_empty());
-                let Some(chosen) = self
-                    .chosen_event_id()
-                    .filter(|_| self.step == Step::Holding)
-                else {
-                    return self.stale(hash.as_deref(), effects);
-                };
-                let held_event = conflict.training_event.as_ref().map(|e| e.id);
-                let seconds = conflict.expires_in_seconds.unwrap_or(0);
-                match hash {
-                    Some(hash) if held_event.is_none_or(|id| id == chosen) && seconds > 0 => {
-                        self.adopt_hold(
-                            hash,
-                            chosen,
-                            conflict.expires_at,
-                            HoldCountdown::start(seconds, received_at_ms),
-                            effects,
-                        );
-                    }
-                    Some(hash) if !self.conflict_release_tried => {
-                        self.conflict_release_tried = true;
-                        effects.push(Effect::Release { hold_hash: hash });
-                        effects.push(Effect::Hold { event_id: chosen });
-                    }
-                    _ => {
-                        self.conflict = Some(conflict);
-                        self.step = Step::HoldConflict;
-                        effects.push(Effect::Emit(HostEvent::Error {
-                            code: "hold_conflict",
-                            message: "The seat is already held",
-                        }));
-                    }
-                }
-            }
-            Outcome::HoldRefused(error) => {
-                if self.step != Step::Holding {
-                    return self.stale(None, effects);
-                }
-                let message = match error.message.trim() {
-                    "" => MESSAGE_HOLD_REFUSED.to_owned(),
-                    server => server.to_owned(),
-                };
-                self.fail(FailureKind::HoldRefused, &message, error.message.clone());
-                effects.push(Effect::RefreshEvents);
-                effects.push(Effect::Emit(HostEvent::Error {
-                    code: "hold_refused",
-                    message: MESSAGE_HOLD_REFUSED,
-                }));
-            }
-            Outcome::HoldFailed(detail) => {
-                if self.step != Step::Holding {
-                    return self.stale(None, effects);
-                }
-                self.fail(FailureKind::HoldFailed, MESSAGE_HOLD_FAILED, detail);
-                effects.push(Effect::Emit(HostEvent::Error {
-                    code: "hold_failed",
-                    message: MESSAGE_HOLD_FAILED,
-                }));
-            }
-            Outcome::BookingCreated(booking) => {
-                if self.step != Step::Submitting {
-                    return self.stale(None, effects);
-                }
-                self.finish_submission(SubmissionState::Settled);
-                self.hold = None;
-                effects.push(Effect::Emit(HostEvent::BookingCreated {
-                    booking_id: booking.id,
-                    booking_status: booking.booking_status.clone(),
-                    pay_status: booking.pay_status.clone(),
-                }));
-                self.settle_booking(*booking, effects);
-            }
-            Outcome::BookingRejected(error) => {
-                if self.step != Step::Submitting {
-                    return self.stale(None, effects);
-                }
-                self.finish_submission(SubmissionState::Settled);
-                if error.errors.contains_key("hold_hash") {
-                    self.step = Step::Payment;
-                    self.expire(effects);
-                    return Ok(());
-                }
-                self.errors = FieldErrors::from_validation_error(&error);
-                self.step = if self.errors.has_candidate_errors() {
-                    Step::Details
-                } else {
-                    Step::Payment
-                };
-                if self.errors.fields().next().is_none() {
-                    effects.push(Effect::RefreshEvents);
-                }
-                effects.push(Effect::Emit(HostEvent::Error {
-                    code: "booking_rejected",
-                    message: MESSAGE_BOOKING_REJECTED,
-                }));
-            }
-            Outcome::BookingFailed(detail) => {
-                if self.step != Step::Submitting {
-                    return self.stale(None, effects);
-                }
-                self.finish_submission(SubmissionState::Unknown);
-                self.fail(
-                    FailureKind::BookingOutcomeUnknown,
-                    MESSAGE_BOOKING_UNKNOWN,
-                    detail,
-                );
-                effects.push(Effect::Emit(HostEvent::Error {
-                    code: "booking_unknown",
-                    message: MESSAGE_BOOKING_UNKNOWN,
-                }));
-            }
-            Outcome::BookingStatus(booking) => {
-                let waiting = matches!(self.step, Step::AwaitingPayment | Step::PendingReview);
-                let same = self.booking.as_ref().is_some_and(|b| b.id == booking.id);
-                if !(waiting && same) {
-                    return self.stale(None, effects);
-                }
-                self.settle_booking(*booking, effects);
-            }
-            Outcome::Released => {}
+            } => self.hold_conflict(conflict, received_at_ms, commands),
+            Outcome::HoldRefused(error) => self.hold_refused(error, commands),
+            Outcome::HoldFailed(detail) => self.hold_failed(detail, commands),
+            Outcome::BookingCreated(booking) => self.booking_created(*booking, commands),
+            Outcome::BookingRejected(error) => self.booking_rejected(error, commands),
+            Outcome::BookingFailed(detail) => self.booking_failed(detail, commands),
+            Outcome::BookingStatus(booking) => self.booking_read(*booking, commands),
+            Outcome::Released => Ok(()),
         }
+    }
+
+    fn hold_granted(
+        &mut self,
+        hold: HeldSeat,
+        received_at_ms: f64,
+        commands: &mut Vec<Command>,
+    ) -> Result<(), Refusal> {
+        let event_id = hold.hold.training_event.id;
+        if self.step != Step::Holding || self.chosen_event_id() != Some(event_id) {
+            return self.stale(Some(&hold.hold_ref), commands);
+        }
+        self.adopt_hold(
+            hold.hold_ref,
+            event_id,
+            Some(hold.hold.expires_at),
+            HoldCountdown::start(hold.hold.expires_in_seconds, received_at_ms),
+            commands,
+        );
+        Ok(())
+    }
+
+    fn hold_conflict(
+        &mut self,
+        conflict: SeatConflict,
+        received_at_ms: f64,
+        commands: &mut Vec<Command>,
+    ) -> Result<(), Refusal> {
+        let hold_ref = conflict.hold_ref.clone().filter(|h| !h.is_empty());
+        let Some(chosen) = self
+            .chosen_event_id()
+            .filter(|_| self.step == Step::Holding)
+        else {
+            return self.stale(hold_ref.as_deref(), commands);
+        };
+        let held_event = conflict.event_id;
+        let seconds = conflict.expires_in_seconds.unwrap_or(0);
+        match hold_ref {
+            Some(hold_ref) if held_event.is_none_or(|id| id == chosen) && seconds > 0 => {
+                self.adopt_hold(
+                    hold_ref,
+                    chosen,
+                    conflict.held_until,
+                    HoldCountdown::start(seconds, received_at_ms),
+                    commands,
+                );
+            }
+            Some(hold_ref) if !self.conflict_release_tried => {
+                self.conflict_release_tried = true;
+                commands.push(Command::Release { hold_ref });
+                commands.push(Command::Hold { event_id: chosen });
+            }
+            _ => {
+                self.conflict = Some(conflict);
+                self.step = Step::HoldConflict;
+                commands.push(Command::Emit(HostEvent::Error {
+                    code: "hold_conflict",
+                    message: "The seat is already held",
+                }));
+            }
+        }
+        Ok(())
+    }
+
+    fn hold_refused(
+        &mut self,
+        error: ValidationError,
+        commands: &mut Vec<Command>,
+    ) -> Result<(), Refusal> {
+        if self.step != Step::Holding {
+            return self.stale(None, commands);
+        }
+        let message = match error.message.trim() {
+            "" => MESSAGE_HOLD_REFUSED.to_owned(),
+            server => server.to_owned(),
+        };
+        self.fail(FailureKind::HoldRefused, &message, error.message.clone());
+        commands.push(Command::RefreshEvents);
+        commands.push(Command::Emit(HostEvent::Error {
+            code: "hold_refused",
+            message: MESSAGE_HOLD_REFUSED,
+        }));
+        Ok(())
+    }
+
+    fn hold_failed(&mut self, detail: String, commands: &mut Vec<Command>) -> Result<(), Refusal> {
+        if self.step != Step::Holding {
+            return self.stale(None, commands);
+        }
+        self.fail(FailureKind::HoldFailed, MESSAGE_HOLD_FAILED, detail);
+        commands.push(Command::Emit(HostEvent::Error {
+            code: "hold_failed",
+            message: MESSAGE_HOLD_FAILED,
+        }));
+        Ok(())
+    }
+
+    fn booking_created(
+        &mut self,
+        booking: BookingDetail,
+        commands: &mut Vec<Command>,
+    ) -> Result<(), Refusal> {
+        if self.step != Step::Submitting {
+            return self.stale(None, commands);
+        }
+        self.finish_submission(SubmissionState::Settled);
+        self.hold = None;
+        commands.push(Command::Emit(HostEvent::BookingCreated {
+            booking_id: booking.id,
+            booking_status: booking.booking_status.clone(),
+            pay_status: booking.pay_status.clone(),
+        }));
+        self.settle_booking(booking, commands);
+        Ok(())
+    }
+
+    fn booking_rejected(
+        &mut self,
+        error: ValidationError,
+        commands: &mut Vec<Command>,
+    ) -> Result<(), Refusal> {
+        if self.step != Step::Submitting {
+            return self.stale(None, commands);
+        }
+        self.finish_submission(SubmissionState::Settled);
+        if error.errors.contains_key("hold_ref") {
+            self.step = Step::Payment;
+            self.expire(commands);
+            return Ok(());
+        }
+        self.errors = FieldErrors::from_validation_error(&error);
+        self.step = if self.errors.has_candidate_errors() {
+            Step::Details
+        } else {
+            Step::Payment
+        };
+        if self.errors.fields().next().is_none() {
+            commands.push(Command::RefreshEvents);
+        }
+        commands.push(Command::Emit(HostEvent::Error {
+            code: "booking_rejected",
+            message: MESSAGE_BOOKING_REJECTED,
+        }));
+        Ok(())
+    }
+
+    fn booking_failed(
+        &mut self,
+        detail: String,
+        commands: &mut Vec<Command>,
+    ) -> Result<(), Refusal> {
+        if self.step != Step::Submitting {
+            return self.stale(None, commands);
+        }
+        self.finish_submission(SubmissionState::Unknown);
+        self.fail(
+            FailureKind::BookingOutcomeUnknown,
+            MESSAGE_BOOKING_UNKNOWN,
+            detail,
+        );
+        commands.push(Command::Emit(HostEvent::Error {
+            code: "booking_unknown",
+            message: MESSAGE_BOOKING_UNKNOWN,
+        }));
+        Ok(())
+    }
+
+    /// A booking read again, while waiting for its payment or review.
+    fn booking_read(
+        &mut self,
+        booking: BookingDetail,
+        commands: &mut Vec<Command>,
+    ) -> Result<(), Refusal> {
+        let waiting = matches!(self.step, Step::AwaitingPayment | Step::PendingReview);
+        let same = self.booking.as_ref().is_some_and(|b| b.id == booking.id);
+        if !(waiting && same) {
+            return self.stale(None, commands);
+        }
+        self.settle_booking(booking, commands);
         Ok(())
     }
 
@@ -1265,19 +1608,19 @@ impl Flow {
 
     fn adopt_hold(
         &mut self,
-        hold_hash: String,
+        hold_ref: String,
         event_id: u64,
         expires_at: Option<Timestamp>,
         countdown: HoldCountdown,
-        effects: &mut Vec<Effect>,
+        commands: &mut Vec<Command>,
     ) {
-        effects.push(Effect::Emit(HostEvent::HoldCreated {
+        commands.push(Command::Emit(HostEvent::HoldCreated {
             event_id,
             hold_expires_at: expires_at,
             expires_in_seconds: countdown.expires_in_seconds(),
         }));
         self.hold = Some(ActiveHold {
-            hold_hash,
+            hold_ref,
             event_id,
             expires_at,
             countdown,
@@ -1288,7 +1631,7 @@ impl Flow {
     }
 
     /// Moves to the step a created or re-read booking calls for.
-    fn settle_booking(&mut self, booking: BookingDetail, effects: &mut Vec<Effect>) {
+    fn settle_booking(&mut self, booking: BookingDetail, commands: &mut Vec<Command>) {
         let previous = self.step;
         let in_progress = BookingInProgress {
             booking_id: booking.id,
@@ -1305,9 +1648,9 @@ impl Flow {
                     String::new(),
                 );
                 if previous == Step::AwaitingPayment {
-                    effects.push(Effect::ClearBookingInProgress);
+                    commands.push(Command::ClearBookingInProgress);
                 }
-                effects.push(Effect::Emit(HostEvent::Error {
+                commands.push(Command::Emit(HostEvent::Error {
                     code: "booking_cancelled",
                     message: MESSAGE_CANCELLED,
                 }));
@@ -1320,11 +1663,11 @@ impl Flow {
                         .map(|url| self.policy.check(url))
                     {
                         Some(Ok(url)) => {
-                            effects.push(Effect::PersistBookingInProgress(in_progress));
-                            effects.push(Effect::Emit(HostEvent::PaymentRedirect {
+                            commands.push(Command::PersistBookingInProgress(in_progress));
+                            commands.push(Command::Emit(HostEvent::PaymentRedirect {
                                 booking_id: booking.id,
                             }));
-                            effects.push(Effect::Redirect { url });
+                            commands.push(Command::Redirect { url });
                             self.step = Step::AwaitingPayment;
                         }
                         Some(Err(refused)) => {
@@ -1333,13 +1676,13 @@ impl Flow {
                                 MESSAGE_PAYMENT_PAGE,
                                 refused.to_string(),
                             );
-                            effects.push(Effect::Emit(HostEvent::Error {
+                            commands.push(Command::Emit(HostEvent::Error {
                                 code: "payment_redirect_refused",
                                 message: refused.message(),
                             }));
                         }
                         None => {
-                            effects.push(Effect::PersistBookingInProgress(in_progress));
+                            commands.push(Command::PersistBookingInProgress(in_progress));
                             self.step = Step::AwaitingPayment;
                         }
                     }
@@ -1349,10 +1692,10 @@ impl Flow {
             }
             BookingStatus::Booked | BookingStatus::Completed => {
                 if previous == Step::AwaitingPayment {
-                    effects.push(Effect::ClearBookingInProgress);
+                    commands.push(Command::ClearBookingInProgress);
                 }
                 if previous != Step::Confirmed {
-                    effects.push(Effect::Emit(HostEvent::BookingConfirmed {
+                    commands.push(Command::Emit(HostEvent::BookingConfirmed {
                         booking_id: booking.id,
                     }));
                 }

@@ -13,6 +13,7 @@
 //! * [`ics`]: the "add to calendar" file for a booking.
 //! * [`json`]: a small JSON reader for the widget.
 //! * [`widget_api`]: the contract between the widget and the gateway.
+//! * `synthetic` (tests and benchmarks only): synthetic training events.
 
 #![warn(missing_docs)]
 
@@ -23,6 +24,8 @@ pub mod flow;
 pub mod ics;
 pub mod json;
 pub mod redirect;
+#[cfg(any(test, feature = "synthetic"))]
+pub mod synthetic;
 pub mod uk_time;
 pub mod validation;
 pub mod widget_api;

@@ -59,6 +59,19 @@ impl CandidateForm {
             FormField::PayOption => None,
         }
     }
+
+    /// Replaces the text of a candidate field with what was typed; the pay
+    /// option is not typed, so [`FormField::PayOption`] changes nothing.
+    pub fn set(&mut self, field: FormField, typed: String) {
+        match field {
+            FormField::FirstName => self.first_name = typed,
+            FormField::LastName => self.last_name = typed,
+            FormField::Email => self.email = typed,
+            FormField::Phone => self.phone = typed,
+            FormField::JobRole => self.job_role = typed,
+            FormField::PayOption => {}
+        }
+    }
 }
 
 /// A field of the booking form that can carry an error, in the order the
@@ -479,6 +492,17 @@ pub fn pay_option_label(option: &PayOption) -> &'static str {
     }
 }
 
+/// What the candidate should know before confirming with a pay option, if
+/// anything: card payments are made on Stripe's page.
+pub fn pay_option_note(option: &PayOption) -> Option<&'static str> {
+    match option {
+        PayOption::CandidatePays => Some(
+            "After you confirm, you will pay by card on a secure Stripe page, then come back here.",
+        ),
+        _ => None,
+    }
+}
+
 /// The pay options to show, in the order credits, balance, invoice,
 /// candidate pays: only those the gateway allows (unknown values are
 /// dropped), each marked usable or not with a reason, judged from the
@@ -547,6 +571,25 @@ mod tests {
         let minimal = validate(&form("A", "B", "a@b.co", " ", "")).unwrap();
         assert_eq!(minimal.phone, None);
         assert_eq!(minimal.job_role, None);
+    }
+
+    #[test]
+    fn each_typed_field_is_set_and_read_back() {
+        let mut typed = CandidateForm::default();
+        for (n, field) in FormField::ALL.into_iter().enumerate() {
+            typed.set(field, format!("text {n}"));
+        }
+        for (n, field) in FormField::ALL.into_iter().enumerate() {
+            let expected = format!("text {n}");
+            let read = typed.value(field);
+            match field {
+                FormField::PayOption => assert_eq!(read, None),
+                _ => assert_eq!(read, Some(expected.as_str()), "{field:?}"),
+            }
+        }
+        let before = typed.clone();
+        typed.set(FormField::PayOption, "credits".into());
+        assert_eq!(typed, before, "the pay option is not a typed field");
     }
 
     #[test]
@@ -770,6 +813,15 @@ mod tests {
         );
         assert_eq!(offers.iter().filter(|o| o.usable).count(), 1);
         assert_eq!(offers[3].label, "Pay by card");
+        let notes: Vec<bool> = PayOption::KNOWN
+            .iter()
+            .map(|option| pay_option_note(option).is_some())
+            .collect();
+        assert_eq!(
+            notes,
+            vec![false, false, false, true],
+            "only the card goes to Stripe"
+        );
 
         let rich = AccountFacts {
             invoice_payments: Some(true),

@@ -17,11 +17,13 @@
 //! | GET | `/api/bookings/{booking_ref}` | | [`BookingReceipt`] |
 //!
 //! Every request but the beacon carries the session in [`SESSION_HEADER`].
-//! Errors are JSON: `{ "message": ... }`, with `errors` per field on 422.
+//! Errors are JSON: `{ "message": ... }`, with `errors` per field on 422 (the
+//! hold named `hold_ref`) and [`SeatTaken`] on a 409 for a hold; the widget
+//! reads them as an [`ErrorAnswer`].
 
 use serde::{Deserialize, Serialize};
 
-use crate::api::{BookingDetail, PayOption, SeatHold, Timestamp};
+use crate::api::{ApiError, BookingDetail, PayOption, SeatHold, Timestamp, ValidationError};
 
 /// The request header carrying the widget's session token.
 pub const SESSION_HEADER: &str = "x-hbg-session";
@@ -69,11 +71,12 @@ pub struct HeldSeat {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SeatTaken {
     /// Human-readable reason.
+    #[serde(default)]
     pub message: String,
     /// When the other hold lapses, if the upstream said.
     #[serde(
         default,
-        deserialize_with = "crate::api::deserialize_optional_timestamp"
+        deserialize_with = "crate::api::timestamp::option::deserialize"
     )]
     pub held_until: Option<Timestamp>,
 }
@@ -120,4 +123,111 @@ pub struct BookingReceipt {
     pub booking_ref: String,
     /// The booking.
     pub booking: BookingDetail,
+}
+
+/// An error answer of the gateway: its status, how long it asks to wait,
+/// and its body, read as the status says.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ErrorAnswer {
+    /// The HTTP status.
+    pub status: u16,
+    /// Seconds to wait before trying again (`Retry-After`), when given.
+    pub retry_after: Option<u32>,
+    /// The body.
+    pub body: ErrorBody,
+}
+
+/// The body of an error answer.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ErrorBody {
+    /// 409 (on `POST /api/holds`): the seat is held by another session.
+    SeatTaken(SeatTaken),
+    /// 422: what is wrong, per field.
+    Invalid(ValidationError),
+    /// Any other error status: a message.
+    Message(ApiError),
+}
+
+impl ErrorAnswer {
+    /// Reads the body `text` of an answer with the error status `status`. A
+    /// body that cannot be read counts as one without a message.
+    pub fn read(status: u16, text: &str) -> ErrorAnswer {
+        let body = match status {
+            409 => ErrorBody::SeatTaken(crate::json::from_str(text).unwrap_or(SeatTaken {
+                message: String::new(),
+                held_until: None,
+            })),
+            422 => ErrorBody::Invalid(crate::json::from_str(text).unwrap_or_default()),
+            _ => ErrorBody::Message(crate::json::from_str(text).unwrap_or(ApiError {
+                message: String::new(),
+            })),
+        };
+        ErrorAnswer {
+            status,
+            retry_after: None,
+            body,
+        }
+    }
+
+    /// The human-readable reason; empty when the gateway gave none.
+    pub fn message(&self) -> &str {
+        match &self.body {
+            ErrorBody::SeatTaken(taken) => &taken.message,
+            ErrorBody::Invalid(invalid) => &invalid.message,
+            ErrorBody::Message(error) => &error.message,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_answers_are_read_by_their_status() {
+        let taken = ErrorAnswer::read(
+            409,
+            r#"{"message":"Held until 14:45.","held_until":"2026-07-20T14:45:00+00:00"}"#,
+        );
+        let ErrorBody::SeatTaken(seat) = &taken.body else {
+            panic!("a 409 is a seat taken: {taken:?}");
+        };
+        assert_eq!(taken.message(), "Held until 14:45.");
+        assert_eq!(
+            seat.held_until.map(|until| until.to_rfc3339()),
+            Some("2026-07-20T14:45:00+00:00".to_owned())
+        );
+        let invalid = ErrorAnswer::read(
+            422,
+            r#"{"message":"The hold has expired.","errors":{"hold_ref":["The hold has expired."]}}"#,
+        );
+        let ErrorBody::Invalid(error) = &invalid.body else {
+            panic!("a 422 names fields: {invalid:?}");
+        };
+        assert!(error.errors.contains_key("hold_ref"));
+        let busy = ErrorAnswer::read(503, r#"{"message":"The booking service is busy."}"#);
+        assert_eq!(busy.message(), "The booking service is busy.");
+        assert!(matches!(busy.body, ErrorBody::Message(_)));
+        assert_eq!(busy.status, 503);
+        assert_eq!(busy.retry_after, None);
+    }
+
+    #[test]
+    fn unreadable_error_bodies_have_no_message() {
+        for status in [409, 422, 500] {
+            for text in ["", "<html>Bad Gateway</html>", "{\"message\":3}", "null"] {
+                let answer = ErrorAnswer::read(status, text);
+                assert_eq!(answer.message(), "", "{status} {text}");
+                assert_eq!(answer.status, status);
+            }
+        }
+        let bare = ErrorAnswer::read(409, "{}");
+        assert_eq!(
+            bare.body,
+            ErrorBody::SeatTaken(SeatTaken {
+                message: String::new(),
+                held_until: None
+            })
+        );
+    }
 }

@@ -2,9 +2,9 @@
 //! start day, counts that add up, independence from the viewer's time zone,
 //! and the UK clock changes of 2026-10-25, 2027-03-28 and 2027-10-31.
 
-use booking_core::api::{CourseRef, Location, Money, TrainingEvent};
+use booking_core::api::TrainingEvent;
 use booking_core::calendar::{CalendarOptions, DayStatus, EventIndex, YearMonth};
-use booking_core::uk_time;
+use booking_core::{synthetic, uk_time};
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use proptest::prelude::*;
 use std::collections::BTreeMap;
@@ -44,6 +44,8 @@ fn local_date(timestamp: &DateTime<FixedOffset>) -> NaiveDate {
     (timestamp.naive_utc() + Duration::seconds(seconds)).date()
 }
 
+/// A synthetic event starting at `start`, with the offsets of the
+/// hand-written table.
 fn training_event(
     id: u64,
     start: DateTime<Utc>,
@@ -51,23 +53,13 @@ fn training_event(
     seats: u32,
     location: u64,
 ) -> TrainingEvent {
-    TrainingEvent {
+    synthetic::training_event(
         id,
-        course: CourseRef {
-            id: 2,
-            name: "Moving & Handling Practical".into(),
-        },
-        location: Location {
-            id: location,
-            name: format!("Venue {location}"),
-            address: String::new(),
-        },
-        start_date: venue_time(start),
-        end_date: venue_time(start + Duration::minutes(minutes)),
-        remaining_slots: seats,
-        cost_inc_vat: Money(9500),
-        booking_url: String::new(),
-    }
+        location,
+        venue_time(start),
+        venue_time(start + Duration::minutes(minutes)),
+        seats,
+    )
 }
 
 /// Events between 2026-01-01 and 2028-01-01, on 5-minute boundaries, with
@@ -333,11 +325,7 @@ fn clock_change_examples() {
     let event = |id, start: &str, end: &str| {
         let start = DateTime::parse_from_rfc3339(start).unwrap();
         let end = DateTime::parse_from_rfc3339(end).unwrap();
-        TrainingEvent {
-            start_date: start,
-            end_date: end,
-            ..training_event(id, start.with_timezone(&Utc), 60, 3, 5)
-        }
+        synthetic::training_event(id, 5, start, end, 3)
     };
     let index = EventIndex::new(vec![
         event(1, "2026-10-25T09:30:00+00:00", "2026-10-25T16:30:00+00:00"),

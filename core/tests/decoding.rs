@@ -121,6 +121,7 @@ fn reference_examples_decode() {
     assert_eq!(booking.booking_status, BookingStatus::Booked);
     assert_eq!(booking.pay_status, PayStatus::Completed);
     assert_eq!(booking.attendance, None);
+    assert_eq!(booking.status_label(), "booked (payment completed)");
     assert_eq!(booking.trainer.unwrap().name, "Megan Shaw");
     assert_eq!(booking.payment_url, None);
     let round_trip: Value =
@@ -162,6 +163,13 @@ fn tolerated_variations_decode() {
         BookingStatus::Other("waitlisted".into())
     );
     assert_eq!(decoded.pay_option, PayOption::Other("voucher".into()));
+    assert_eq!(decoded.status_label(), "waitlisted (payment pending)");
+    let no_show = BookingDetail {
+        booking_status: BookingStatus::NoShow,
+        pay_status: PayStatus::Other("part_refunded".into()),
+        ..decoded.clone()
+    };
+    assert_eq!(no_show.status_label(), "no show (payment part refunded)");
     assert_eq!(decoded.attendance, Some(Attendance::Attended));
     assert_eq!(decoded.booked_by, "");
     assert!(!decoded.certificate_available);

@@ -6,18 +6,20 @@ mod common;
 
 use booking_core::api::{BookingStatus, PayOption, PayStatus, ValidationError};
 use booking_core::flow::{
-    Effect, FailureKind, Flow, HostEvent, Input, Intent, Outcome, Refusal, Step,
+    Command, FailureKind, Flow, HostEvent, Input, Intent, Outcome, Recovery, Refusal, SeatConflict,
+    Step,
 };
 use booking_core::redirect::PaymentRedirectPolicy;
 use booking_core::validation::{CandidateForm, FormField};
+use booking_core::widget_api::ErrorAnswer;
 use common::*;
 use proptest::prelude::*;
 
 /// What a row expects.
 enum Expect {
-    /// The input applies: the new step and the effects' tags.
+    /// The input applies: the new step and the commands' tags.
     Moves(Step, &'static [&'static str]),
-    /// The input is refused: the reason and the only effects (releases).
+    /// The input is refused: the reason and the only commands (releases).
     Refused(Refusal, &'static [&'static str]),
 }
 
@@ -139,7 +141,7 @@ fn every_transition_in_the_table() {
         ("422 on a candidate field", At::Submitting, rejected(Some("email"), "The email must be a valid email address."), Moves(Step::Details, &["hbg:error"])),
         ("422 on the pay option", At::Submitting, rejected(Some("pay_option"), "No credits left."), Moves(Step::Payment, &["hbg:error"])),
         ("422 without fields", At::Submitting, rejected(None, "This training event is full."), Moves(Step::Payment, &["refresh-events", "hbg:error"])),
-        ("422 on the hold", At::Submitting, rejected(Some("hold_hash"), "The hold has expired."), Moves(Step::HoldExpired, &["announce", "hbg:hold-expired"])),
+        ("422 on the hold", At::Submitting, rejected(Some("hold_ref"), "The hold has expired."), Moves(Step::HoldExpired, &["announce", "hbg:hold-expired"])),
         ("unknown outcome", At::Submitting, Outcome::BookingFailed("502".into()).into(), Moves(Step::Failed, &["hbg:error"])),
         ("a late hold while submitting is released", At::Submitting, granted(77, "H-77"), Refused(Refusal::StaleOutcome, &["release H-77"])),
         // Finished bookings
@@ -186,23 +188,25 @@ fn every_transition_in_the_table() {
     for (name, start, input, expect) in table {
         let before = at(start);
         let transition = before.apply(input);
-        let got = tags(&transition.effects);
+        let got = tags(&transition.commands);
         match expect {
-            Moves(step, effects) => {
-                if transition.refused.is_some() || transition.flow.step() != step || got != effects
+            Moves(step, commands) => {
+                if transition.refused.is_some() || transition.flow.step() != step || got != commands
                 {
                     failures.push(format!(
-                        "{name}: expected {step:?} {effects:?}, got {:?} {got:?} refused {:?}",
+                        "{name}: expected {step:?} {commands:?}, got {:?} {got:?} refused {:?}",
                         transition.flow.step(),
                         transition.refused
                     ));
                 }
             }
-            Refused(reason, effects) => {
-                if transition.refused != Some(reason) || transition.flow != before || got != effects
+            Refused(reason, commands) => {
+                if transition.refused != Some(reason)
+                    || transition.flow != before
+                    || got != commands
                 {
                     failures.push(format!(
-                        "{name}: expected refusal {reason:?} {effects:?}, got {:?} {got:?} (unchanged: {})",
+                        "{name}: expected refusal {reason:?} {commands:?}, got {:?} {got:?} (unchanged: {})",
                         transition.refused,
                         transition.flow == before
                     ));
@@ -213,11 +217,11 @@ fn every_transition_in_the_table() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
-fn create_keys(effects: &[Effect]) -> Vec<String> {
-    effects
+fn create_keys(commands: &[Command]) -> Vec<String> {
+    commands
         .iter()
-        .filter_map(|effect| match effect {
-            Effect::CreateBooking {
+        .filter_map(|command| match command {
+            Command::CreateBooking {
                 idempotency_key, ..
             } => Some(idempotency_key.clone()),
             _ => None,
@@ -233,7 +237,7 @@ fn double_submit_creates_one_booking() {
     let third = second.flow.apply(submit("K1"));
     let keys: Vec<String> = [&first, &second, &third]
         .iter()
-        .flat_map(|t| create_keys(&t.effects))
+        .flat_map(|t| create_keys(&t.commands))
         .collect();
     assert_eq!(keys, vec!["K1"]);
     assert_eq!(second.refused, Some(Refusal::AlreadySubmitting));
@@ -242,18 +246,18 @@ fn double_submit_creates_one_booking() {
 #[test]
 fn an_unknown_outcome_is_retried_with_the_same_key_and_body() {
     let failed = at(At::FailedUnknown);
-    let Effect::CreateBooking { request: first, .. } =
-        at(At::Payment).apply(submit("K1")).effects.pop().unwrap()
+    let Command::CreateBooking { request: first, .. } =
+        at(At::Payment).apply(submit("K1")).commands.pop().unwrap()
     else {
-        panic!("expected a create-booking effect");
+        panic!("expected a create-booking command");
     };
     let retried = failed.apply(Intent::Retry);
-    let Some(Effect::CreateBooking {
+    let Some(Command::CreateBooking {
         request,
         idempotency_key,
-    }) = retried.effects.last()
+    }) = retried.commands.last()
     else {
-        panic!("expected a create-booking effect");
+        panic!("expected a create-booking command");
     };
     assert_eq!(idempotency_key, "K1");
     assert_eq!(request, &first);
@@ -265,7 +269,7 @@ fn an_unknown_outcome_is_retried_with_the_same_key_and_body() {
             Intent::Back.into(),
         ],
     );
-    assert_eq!(create_keys(&again.apply(submit("K3")).effects), vec!["K1"]);
+    assert_eq!(create_keys(&again.apply(submit("K3")).commands), vec!["K1"]);
 }
 
 #[test]
@@ -291,7 +295,7 @@ fn changed_details_or_pay_option_get_a_new_key() {
     for (what, changes) in cases {
         let changed = drive(at(At::FailedUnknown), changes);
         let transition = changed.apply(submit("K2"));
-        assert_eq!(create_keys(&transition.effects), vec!["K2"], "{what}");
+        assert_eq!(create_keys(&transition.commands), vec!["K2"], "{what}");
         assert_eq!(transition.flow.idempotency_key(), Some("K2"), "{what}");
     }
 }
@@ -309,22 +313,22 @@ fn after_a_422_a_new_key_is_required() {
     );
     let reused = rejected_flow.apply(submit("K1"));
     assert_eq!(reused.refused, Some(Refusal::IdempotencyKeyReused));
-    assert!(reused.effects.is_empty());
+    assert!(reused.commands.is_empty());
     let fixed = drive(
         rejected_flow,
         vec![Intent::ChoosePayOption(PayOption::Inv).into()],
     );
     assert_eq!(fixed.errors().get(FormField::PayOption), None);
-    assert_eq!(create_keys(&fixed.apply(submit("K2")).effects), vec!["K2"]);
+    assert_eq!(create_keys(&fixed.apply(submit("K2")).commands), vec!["K2"]);
 }
 
 #[test]
 fn the_booking_request_carries_the_normalised_candidate_and_the_live_hold() {
     let transition = at(At::Payment).apply(submit("K1"));
-    let Some(Effect::CreateBooking { request, .. }) = transition.effects.last() else {
-        panic!("expected a create-booking effect");
+    let Some(Command::CreateBooking { request, .. }) = transition.commands.last() else {
+        panic!("expected a create-booking command");
     };
-    assert_eq!(request.hold_hash, "H-41");
+    assert_eq!(request.hold_ref, "H-41");
     assert_eq!(request.first_name, "Priya");
     assert_eq!(request.phone.as_deref(), Some("+447700900123"));
     assert_eq!(request.pay_option, PayOption::Credits);
@@ -333,7 +337,7 @@ fn the_booking_request_carries_the_normalised_candidate_and_the_live_hold() {
         vec![conflict(Some("H-ours"), Some(41), Some(700))],
     );
     let hold = adopted.hold().unwrap();
-    assert_eq!(hold.hold_hash, "H-ours");
+    assert_eq!(hold.hold_ref, "H-ours");
     assert_eq!(hold.countdown.remaining_seconds(0.0), 700);
 }
 
@@ -358,7 +362,7 @@ fn nothing_typed_is_lost_on_the_way() {
         Intent::ContinueToPayment.into(),
         Intent::ChoosePayOption(PayOption::Credits).into(),
         submit("K1"),
-        rejected(Some("hold_hash"), "The hold has expired."),
+        rejected(Some("hold_ref"), "The hold has expired."),
     ];
     let mut flow = at(At::Payment);
     for input in journey {
@@ -452,17 +456,17 @@ fn the_sandbox_checkout_is_allowed_only_when_configured() {
     let demo = pay(PaymentRedirectPolicy::new(["http://127.0.0.1:8080"]));
     assert_eq!(demo.flow.step(), Step::AwaitingPayment);
     assert_eq!(
-        demo.effects.last(),
-        Some(&Effect::Redirect {
+        demo.commands.last(),
+        Some(&Command::Redirect {
             url: sandbox_url.into()
         })
     );
     let production = pay(PaymentRedirectPolicy::default());
     assert_eq!(production.flow.step(), Step::Failed);
     assert!(!production
-        .effects
+        .commands
         .iter()
-        .any(|e| matches!(e, Effect::Redirect { .. })));
+        .any(|e| matches!(e, Command::Redirect { .. })));
 }
 
 #[test]
@@ -475,7 +479,7 @@ fn resuming_after_the_payment_page() {
     );
     let waiting = Flow::resume(PaymentRedirectPolicy::default(), pending);
     assert_eq!(waiting.flow.step(), Step::AwaitingPayment);
-    assert!(waiting.effects.is_empty(), "no second redirect");
+    assert!(waiting.commands.is_empty(), "no second redirect");
     let paid = booking(
         BookingStatus::Booked,
         PayStatus::Completed,
@@ -485,7 +489,7 @@ fn resuming_after_the_payment_page() {
     let done = Flow::resume(PaymentRedirectPolicy::default(), paid.clone());
     assert_eq!(done.flow.step(), Step::Confirmed);
     assert_eq!(
-        tags(&done.effects),
+        tags(&done.commands),
         vec!["hbg:booking-confirmed", "clear-booking"]
     );
     let polled = waiting.flow.apply(status(paid));
@@ -496,13 +500,13 @@ fn resuming_after_the_payment_page() {
 fn host_events_carry_ids_and_statuses_only() {
     let start = Flow::start(PaymentRedirectPolicy::default());
     let mut events: Vec<HostEvent> = Vec::new();
-    let mut collect = |effects: &[Effect]| {
-        events.extend(effects.iter().filter_map(|effect| match effect {
-            Effect::Emit(event) => Some(event.clone()),
+    let mut collect = |commands: &[Command]| {
+        events.extend(commands.iter().filter_map(|command| match command {
+            Command::Emit(event) => Some(event.clone()),
             _ => None,
         }))
     };
-    collect(&start.effects);
+    collect(&start.commands);
     let mut flow = start.flow;
     let inputs: Vec<Input> = vec![
         Intent::ChooseCourse(course()).into(),
@@ -529,7 +533,7 @@ fn host_events_carry_ids_and_statuses_only() {
     ];
     for input in inputs {
         let transition = flow.apply(input);
-        collect(&transition.effects);
+        collect(&transition.commands);
         flow = transition.flow;
     }
     let named: Vec<(&str, String)> = events.iter().map(|e| (e.name(), e.detail_json())).collect();
@@ -572,10 +576,25 @@ fn steps_have_headings_and_progress() {
         "Booking received: pending review"
     );
     assert_eq!(Refusal::AlreadySubmitting.to_string(), "already submitting");
+    let after: Vec<bool> = [
+        Step::Payment,
+        Step::Confirmed,
+        Step::PendingReview,
+        Step::AwaitingPayment,
+        Step::Failed,
+    ]
+    .iter()
+    .map(|step| step.what_next().is_some())
+    .collect();
+    assert_eq!(after, vec![false, true, true, true, false]);
+    assert_eq!(
+        Step::Confirmed.what_next(),
+        Some("Your place is booked. A confirmation email is on its way.")
+    );
 }
 
 /// Inputs a random session may send, from small pools so that sequences
-/// meet each other (same events, hashes and keys).
+/// meet each other (same events, hold references and keys).
 fn any_input() -> impl Strategy<Value = Input> {
     let events = prop_oneof![
         Just(event(41)),
@@ -650,7 +669,7 @@ fn any_input() -> impl Strategy<Value = Input> {
         prop_oneof![
             Just(Some("email")),
             Just(Some("pay_option")),
-            Just(Some("hold_hash")),
+            Just(Some("hold_ref")),
             Just(None)
         ]
         .prop_map(|field| rejected(field, "Rejected.")),
@@ -717,8 +736,8 @@ proptest! {
             let after = &transition.flow;
             if let Some(reason) = transition.refused {
                 prop_assert_eq!(after, &before, "refused {:?} changed the flow", reason);
-                let only_releases = transition.effects.iter().all(|e| matches!(e, Effect::Release { .. }));
-                prop_assert!(only_releases, "refusal with effects {:?}", transition.effects);
+                let only_releases = transition.commands.iter().all(|e| matches!(e, Command::Release { .. }));
+                prop_assert!(only_releases, "refusal with commands {:?}", transition.commands);
             }
             // No details without a live hold; holds live only where they may.
             if matches!(after.step(), Step::Details | Step::Payment) {
@@ -733,9 +752,9 @@ proptest! {
             }
             // Going back past the hold releases it.
             if before.step() == Step::Details && after.step() == Step::ChooseEvent {
-                let hash = before.hold().unwrap().hold_hash.clone();
-                let release = Effect::Release { hold_hash: hash };
-                prop_assert!(transition.effects.contains(&release), "no release going back");
+                let hold_ref = before.hold().unwrap().hold_ref.clone();
+                let release = Command::Release { hold_ref };
+                prop_assert!(transition.commands.contains(&release), "no release going back");
             }
             // The form changes only when the candidate edits it or starts over.
             let edits = matches!(input, Input::Intent(Intent::EditForm(_) | Intent::StartOver));
@@ -743,7 +762,7 @@ proptest! {
                 prop_assert_eq!(after.form(), before.form());
             }
             // At most one create-booking request in flight.
-            let keys = create_keys(&transition.effects);
+            let keys = create_keys(&transition.commands);
             prop_assert!(keys.len() <= 1);
             if let Some(key) = keys.first() {
                 prop_assert!(in_flight.is_none(), "second create-booking while {:?} in flight", in_flight);
@@ -754,8 +773,8 @@ proptest! {
                 in_flight = None;
             }
             // Redirects go only to the allowed origin.
-            for effect in &transition.effects {
-                if let Effect::Redirect { url } = effect {
+            for command in &transition.commands {
+                if let Command::Redirect { url } = command {
                     prop_assert!(url.starts_with("https://checkout.stripe.com/"));
                 }
             }
@@ -791,4 +810,221 @@ fn blur_rechecks_only_fields_already_in_error() {
         "other fields keep their errors"
     );
     assert_eq!(flow.step(), Step::Details);
+}
+
+#[test]
+fn the_gateways_error_answers_become_outcomes() {
+    let held = Outcome::hold_error(
+        ErrorAnswer::read(
+            409,
+            r#"{"message":"This seat is being held by someone else until 14:45.","held_until":"2026-07-20T14:45:00+00:00"}"#,
+        ),
+        250.0,
+    );
+    let Outcome::HoldConflict {
+        conflict,
+        received_at_ms,
+    } = &held
+    else {
+        panic!("a 409 on a hold is a conflict: {held:?}");
+    };
+    assert_eq!(*received_at_ms, 250.0);
+    assert_eq!(
+        conflict.hold_ref, None,
+        "another session's hold is not named"
+    );
+    assert!(conflict.held_until.is_some());
+    let waiting = at(At::Holding).apply(held.clone()).flow;
+    assert_eq!(waiting.step(), Step::HoldConflict);
+    assert_eq!(
+        waiting.conflict().map(|c| c.message.as_str()),
+        Some("This seat is being held by someone else until 14:45.")
+    );
+
+    let full = Outcome::hold_error(
+        ErrorAnswer::read(422, r#"{"message":"This training event is full."}"#),
+        0.0,
+    );
+    assert!(
+        matches!(&full, Outcome::HoldRefused(error) if error.message == "This training event is full.")
+    );
+    let busy = Outcome::hold_error(
+        ErrorAnswer::read(503, r#"{"message":"The booking service is busy."}"#),
+        0.0,
+    );
+    assert_eq!(
+        busy,
+        Outcome::HoldFailed("503 The booking service is busy.".into())
+    );
+    assert_eq!(
+        at(At::Holding).apply(busy).flow.failure().map(|f| f.kind),
+        Some(FailureKind::HoldFailed)
+    );
+
+    let lapsed = Outcome::booking_error(ErrorAnswer::read(
+        422,
+        r#"{"message":"This hold has expired.","errors":{"hold_ref":["This hold has expired."]}}"#,
+    ));
+    assert_eq!(
+        at(At::Submitting).apply(lapsed).flow.step(),
+        Step::HoldExpired
+    );
+    let email = Outcome::booking_error(ErrorAnswer::read(
+        422,
+        r#"{"message":"The email is invalid.","errors":{"email":["The email is invalid."]}}"#,
+    ));
+    assert_eq!(at(At::Submitting).apply(email).flow.step(), Step::Details);
+    for status in [409, 500, 502] {
+        let unknown = Outcome::booking_error(ErrorAnswer::read(status, ""));
+        assert_eq!(unknown, Outcome::BookingFailed(status.to_string()));
+        let failed = at(At::Submitting).apply(unknown).flow;
+        assert_eq!(
+            failed.failure().map(|f| f.kind),
+            Some(FailureKind::BookingOutcomeUnknown)
+        );
+    }
+}
+
+#[test]
+fn each_problem_offers_ways_out_the_flow_accepts() {
+    use Recovery::*;
+    let cancelled = at(At::AwaitingPayment)
+        .apply(status(booking(
+            BookingStatus::Cancelled,
+            PayStatus::Pending,
+            PayOption::CandidatePays,
+            None,
+        )))
+        .flow;
+    #[rustfmt::skip]
+    let table: Vec<(&str, Flow, &[Recovery], &[Step])> = vec![
+        ("hold lapsed", at(At::HoldExpired), &[HoldAgain, ChooseAnotherDate], &[Step::Holding, Step::ChooseEvent]),
+        ("seat taken", at(At::HoldConflict), &[TryAgain, ChooseAnotherDate], &[Step::Holding, Step::ChooseEvent]),
+        ("hold failed", at(At::FailedHold), &[TryAgain, ChooseAnotherDate], &[Step::Holding, Step::ChooseEvent]),
+        ("hold refused", at(At::FailedRefused), &[ChooseAnotherDate], &[Step::ChooseEvent]),
+        ("booking unknown", at(At::FailedUnknown), &[TryAgain, BackToPayment], &[Step::Submitting, Step::Payment]),
+        ("payment page refused", at(At::FailedRedirect), &[StartAgain], &[Step::ChooseCourse]),
+        ("booking cancelled", cancelled, &[StartAgain], &[Step::ChooseCourse]),
+    ];
+    for (name, flow, recoveries, steps) in table {
+        let trouble = flow
+            .trouble()
+            .unwrap_or_else(|| panic!("{name}: no trouble"));
+        assert_eq!(trouble.recoveries, recoveries, "{name}");
+        assert!(!trouble.message.is_empty(), "{name}");
+        for (recovery, step) in recoveries.iter().zip(steps) {
+            let transition = flow.apply(recovery.intent());
+            assert_eq!(transition.refused, None, "{name}: {recovery:?}");
+            assert_eq!(transition.flow.step(), *step, "{name}: {recovery:?}");
+        }
+        assert!(recoveries[1..]
+            .iter()
+            .all(|recovery| !recovery.is_primary()));
+    }
+    assert_eq!(
+        at(At::HoldExpired).trouble().unwrap().message,
+        "Seats are held for 30 minutes and this hold has ended. Everything you entered is kept: hold the seat again to carry on."
+    );
+    assert_eq!(
+        at(At::HoldConflict).trouble().unwrap().message,
+        "An active hold already exists."
+    );
+    let unexplained = drive(
+        at(At::Holding),
+        vec![Outcome::HoldConflict {
+            conflict: SeatConflict::default(),
+            received_at_ms: 0.0,
+        }
+        .into()],
+    );
+    assert_eq!(
+        unexplained.trouble().unwrap().message,
+        "Someone else is holding this seat at the moment. Choose another date, or try again shortly."
+    );
+    assert_eq!(
+        at(At::FailedRefused).trouble().unwrap().message,
+        "This training event is full."
+    );
+    let labels: Vec<&str> = [
+        HoldAgain,
+        TryAgain,
+        ChooseAnotherDate,
+        BackToPayment,
+        StartAgain,
+    ]
+    .iter()
+    .map(|recovery| recovery.label())
+    .collect();
+    assert_eq!(
+        labels,
+        [
+            "Hold this seat again",
+            "Try again",
+            "Choose another date",
+            "Back",
+            "Start again"
+        ]
+    );
+    for start in [At::Details, At::Payment, At::Confirmed, At::Holding] {
+        assert_eq!(at(start).trouble(), None, "{start:?}");
+    }
+}
+
+#[test]
+fn the_only_usable_pay_option_is_chosen_for_the_candidate() {
+    let waiting = at(At::PaymentNoOption);
+    let offers = |flow: &Flow, allowed: &[PayOption]| flow.pay_option_offers(allowed);
+    let only_credits = offers(&waiting, &[PayOption::Credits]);
+    assert_eq!(only_credits.len(), 1);
+    assert_eq!(only_credits[0].label, "Use a booking credit");
+    let chosen = waiting.sole_pay_option(&only_credits);
+    assert_eq!(chosen, Some(PayOption::Credits));
+    let applied = waiting.apply(Intent::ChoosePayOption(PayOption::Credits));
+    assert_eq!(applied.refused, None);
+    assert_eq!(
+        applied.flow.sole_pay_option(&only_credits),
+        None,
+        "already chosen"
+    );
+    let unknown_and_invoice = [PayOption::Other("voucher".into()), PayOption::Inv];
+    assert_eq!(
+        waiting.sole_pay_option(&offers(&waiting, &unknown_and_invoice)),
+        Some(PayOption::Inv)
+    );
+    let two = [PayOption::Credits, PayOption::CandidatePays];
+    assert_eq!(waiting.sole_pay_option(&offers(&waiting, &two)), None);
+    assert_eq!(waiting.sole_pay_option(&[]), None);
+    let details = at(At::Details);
+    assert_eq!(
+        details.sole_pay_option(&offers(&details, &[PayOption::Credits])),
+        None,
+        "only on the payment step"
+    );
+}
+
+#[test]
+fn the_payment_page_is_offered_only_while_awaiting_payment_and_only_if_allowed() {
+    assert_eq!(
+        at(At::AwaitingPayment).payment_page().as_deref(),
+        Some(STRIPE_URL)
+    );
+    assert_eq!(at(At::Confirmed).payment_page(), None);
+    assert_eq!(at(At::FailedRedirect).payment_page(), None);
+    let pending = |url: &str| {
+        booking(
+            BookingStatus::Pending,
+            PayStatus::Pending,
+            PayOption::CandidatePays,
+            Some(url),
+        )
+    };
+    let evil = Flow::resume(
+        PaymentRedirectPolicy::default(),
+        pending("https://checkout.stripe.com.evil.example/pay"),
+    )
+    .flow;
+    assert_eq!(evil.step(), Step::AwaitingPayment);
+    assert_eq!(evil.payment_page(), None, "checked again, not trusted");
+    let stripe = Flow::resume(PaymentRedirectPolicy::default(), pending(STRIPE_URL)).flow;
+    assert_eq!(stripe.payment_page().as_deref(), Some(STRIPE_URL));
 }

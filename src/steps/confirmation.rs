@@ -4,41 +4,31 @@
 
 use booking_core::api::BookingDetail;
 use booking_core::calendar::when_label;
-use booking_core::flow::{Intent, Step};
+use booking_core::flow::{Flow, Intent, Step};
 use booking_core::ics;
 use leptos::prelude::*;
 
 use crate::browser;
-use crate::state::Booking;
+use crate::state::WidgetState;
 use crate::steps::{summary, SummaryRow};
 
 /// The booking's summary and what happens next.
 #[component]
 pub fn ConfirmationStep() -> impl IntoView {
-    let booking = expect_context::<Booking>();
-    let state = Memo::new(move |_| {
-        booking
+    let state = expect_context::<WidgetState>();
+    let booked = Memo::new(move |_| {
+        state
             .flow
             .with(|flow| flow.booking().cloned().map(|detail| (flow.step(), detail)))
     });
     view! {
         {move || {
-            let Some((step, detail)) = state.get() else {
+            let Some((step, detail)) = booked.get() else {
                 return ().into_any();
             };
-            let next = match step {
-                Step::Confirmed => "Your place is booked. A confirmation email is on its way.",
-                Step::PendingReview => {
-                    "Your booking has been received. The training provider reviews bookings for this course before confirming them; you will hear by email."
-                }
-                _ => "Your seat is reserved while you pay. Once the payment is complete, your place is confirmed by email.",
-            };
+            let next = step.what_next().unwrap_or_default();
             let awaiting = step == Step::AwaitingPayment;
-            let pay_url = detail
-                .payment_url
-                .as_deref()
-                .and_then(|url| booking.flow.with_untracked(|flow| flow.policy().check(url).ok()));
-            let pay = match pay_url.filter(|_| awaiting) {
+            let pay = match state.flow.with_untracked(Flow::payment_page) {
                 Some(url) => view! {
                     <button
                         type="button"
@@ -56,7 +46,7 @@ pub fn ConfirmationStep() -> impl IntoView {
                     <button
                         type="button"
                         class="hbg-button hbg-button-secondary" part="button"
-                        on:click=move |_| booking.refresh_booking()
+                        on:click=move |_| state.refresh_booking()
                     >
                         "Check the payment"
                     </button>
@@ -89,7 +79,7 @@ pub fn ConfirmationStep() -> impl IntoView {
                         type="button"
                         class="hbg-button hbg-button-secondary"
                         part="button"
-                        on:click=move |_| booking.dispatch(Intent::StartOver)
+                        on:click=move |_| state.dispatch(Intent::StartOver)
                     >
                         "Book another place"
                     </button>
@@ -118,14 +108,6 @@ fn booking_rows(detail: &BookingDetail) -> Vec<SummaryRow> {
             ],
         ),
         SummaryRow::new("Candidate", vec![detail.candidate.name.clone()]),
-        SummaryRow::new("Status", vec![status_text(detail)]),
+        SummaryRow::new("Status", vec![detail.status_label()]),
     ]
-}
-
-fn status_text(detail: &BookingDetail) -> String {
-    format!(
-        "{} (payment {})",
-        detail.booking_status.as_str().replace('_', " "),
-        detail.pay_status.as_str().replace('_', " ")
-    )
 }

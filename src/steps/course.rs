@@ -3,21 +3,21 @@
 use booking_core::flow::Intent;
 use leptos::prelude::*;
 
-use crate::state::{course_ref, Booking, Load};
+use crate::state::{course_ref, Load, WidgetState};
 use crate::steps::{Choice, ChoiceList, Problem, Skeleton};
 
 /// The active courses, each a button with its price for this agency.
 #[component]
 pub fn CourseStep() -> impl IntoView {
-    let booking = expect_context::<Booking>();
+    let state = expect_context::<WidgetState>();
     view! {
-        {move || match booking.courses.get() {
+        {move || match state.courses.get() {
             Load::Loading => view! { <Skeleton rows=4 label="Loading courses"/> }.into_any(),
             Load::Failed(error) => view! {
                 <Problem
                     message=error.message()
                     action="Try again"
-                    on_action=Callback::new(move |()| booking.load_courses())
+                    on_action=Callback::new(move |()| state.load_courses())
                 />
             }
             .into_any(),
@@ -39,7 +39,7 @@ pub fn CourseStep() -> impl IntoView {
                                 .into_iter()
                                 .collect(),
                             action: Some(Callback::new(move |()| {
-                                booking.dispatch(Intent::ChooseCourse(chosen.clone()))
+                                state.dispatch(Intent::ChooseCourse(chosen.clone()))
                             })),
                         }
                     })

@@ -3,12 +3,12 @@
 //! takes focus, and each message above its field.
 
 use booking_core::flow::Intent;
-use booking_core::validation::{CandidateForm, FieldErrors, FormField};
+use booking_core::validation::{FieldErrors, FormField};
 use leptos::html::Div;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
-use crate::state::Booking;
+use crate::state::WidgetState;
 use crate::steps::{BackButton, EventSummary};
 
 /// How one input is drawn.
@@ -66,19 +66,19 @@ pub fn input_id(field: FormField) -> String {
 /// The candidate form.
 #[component]
 pub fn DetailsStep() -> impl IntoView {
-    let booking = expect_context::<Booking>();
+    let state = expect_context::<WidgetState>();
     let summary = NodeRef::<Div>::new();
-    let reported = reported_errors(booking, summary);
+    let reported = reported_errors(state, summary);
     let on_submit = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
-        booking.dispatch(Intent::ContinueToPayment);
-        report(booking, reported, summary);
+        state.dispatch(Intent::ContinueToPayment);
+        report(state, reported, summary);
     };
     view! {
         <EventSummary/>
         <ErrorSummary errors=reported node=summary/>
         <form class="hbg-form" novalidate on:submit=on_submit>
-            {FIELDS.iter().map(|spec| field_view(booking, spec)).collect::<Vec<_>>()}
+            {FIELDS.iter().map(|spec| field_view(state, spec)).collect::<Vec<_>>()}
             <div class="hbg-actions">
                 <button type="submit" class="hbg-button" part="button">"Continue"</button>
                 <BackButton/>
@@ -87,18 +87,18 @@ pub fn DetailsStep() -> impl IntoView {
     }
 }
 
-fn field_view(booking: Booking, spec: &FieldSpec) -> AnyView {
+fn field_view(state: WidgetState, spec: &FieldSpec) -> AnyView {
     let field = spec.field;
     let id = input_id(field);
     let hint_id = spec.hint.map(|_| format!("{id}-hint"));
     let error_id = format!("{id}-error");
-    let message = move || field_error(booking, field);
+    let message = move || field_error(state, field);
     let describing = (hint_id.clone(), error_id.clone());
     let on_input = move |event: leptos::ev::Event| {
         let typed = event_target_value(&event);
-        let mut form = booking.flow.with_untracked(|flow| flow.form().clone());
-        set_field(&mut form, field, typed);
-        booking.dispatch(Intent::EditForm(form));
+        let mut form = state.flow.with_untracked(|flow| flow.form().clone());
+        form.set(field, typed);
+        state.dispatch(Intent::EditForm(form));
     };
     let hint = match spec.hint {
         Some(hint) => view! { <p class="hbg-hint" id=hint_id>{hint}</p> }.into_any(),
@@ -138,27 +138,16 @@ fn field_view(booking: Booking, spec: &FieldSpec) -> AnyView {
                     (!ids.is_empty()).then(|| ids.join(" "))
                 }
                 prop:value=move || {
-                    booking
+                    state
                         .flow
                         .with(|flow| flow.form().value(field).unwrap_or_default().to_owned())
                 }
                 on:input=on_input
-                on:blur=move |_| booking.dispatch(Intent::CheckField(field))
+                on:blur=move |_| state.dispatch(Intent::CheckField(field))
             />
         </div>
     }
     .into_any()
-}
-
-fn set_field(form: &mut CandidateForm, field: FormField, typed: String) {
-    match field {
-        FormField::FirstName => form.first_name = typed,
-        FormField::LastName => form.last_name = typed,
-        FormField::Email => form.email = typed,
-        FormField::Phone => form.phone = typed,
-        FormField::JobRole => form.job_role = typed,
-        FormField::PayOption => {}
-    }
 }
 
 /// Focuses an element after the next render.
@@ -171,8 +160,8 @@ fn focus_later(node: NodeRef<Div>) {
 }
 
 /// The flow's error message for a field, if it has one.
-pub fn field_error(booking: Booking, field: FormField) -> Option<String> {
-    booking
+pub fn field_error(state: WidgetState, field: FormField) -> Option<String> {
+    state
         .flow
         .with(|flow| flow.errors().get(field).map(str::to_owned))
 }
@@ -181,10 +170,10 @@ pub fn field_error(booking: Booking, field: FormField) -> Option<String> {
 /// server's answer that brought the step back). Re-checking a field on blur
 /// updates its own message but not the summary, so nothing moves under the
 /// pointer between pressing and releasing a button.
-pub fn reported_errors(booking: Booking, summary: NodeRef<Div>) -> RwSignal<FieldErrors> {
-    let reported = RwSignal::new(booking.flow.with_untracked(|flow| flow.errors().clone()));
-    if booking.focus_errors.get_untracked() {
-        booking.focus_errors.set(false);
+pub fn reported_errors(state: WidgetState, summary: NodeRef<Div>) -> RwSignal<FieldErrors> {
+    let reported = RwSignal::new(state.flow.with_untracked(|flow| flow.errors().clone()));
+    if state.focus_errors.get_untracked() {
+        state.focus_errors.set(false);
         focus_later(summary);
     }
     reported
@@ -192,8 +181,8 @@ pub fn reported_errors(booking: Booking, summary: NodeRef<Div>) -> RwSignal<Fiel
 
 /// After a submit: the summary lists the flow's errors and takes focus if
 /// there are any.
-pub fn report(booking: Booking, reported: RwSignal<FieldErrors>, summary: NodeRef<Div>) {
-    let errors = booking.flow.with_untracked(|flow| flow.errors().clone());
+pub fn report(state: WidgetState, reported: RwSignal<FieldErrors>, summary: NodeRef<Div>) {
+    let errors = state.flow.with_untracked(|flow| flow.errors().clone());
     let any = !errors.is_empty();
     reported.set(errors);
     if any {

@@ -4,30 +4,72 @@
 
 use booking_core::calendar::{CalendarOptions, DayAgenda, EventIndex, MonthGrid, YearMonth};
 use booking_core::flow::Intent;
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use leptos::prelude::*;
 
 use crate::calendar::{Agenda, DateGrid, MonthNavigation};
-use crate::state::{effect, Booking, Load};
-use crate::steps::{BackButton, Problem, Skeleton};
+use crate::state::{effect, Load, WidgetState};
+use crate::steps::{BackButton, CourseLead, Problem, Skeleton};
 
 /// The calendar, the list view and the chosen day's events.
 #[component]
 pub fn EventStep() -> impl IntoView {
-    let booking = expect_context::<Booking>();
-    let now = booking.now_utc();
+    let now = expect_context::<WidgetState>().now_utc();
+    // The month grid and the chosen day's events, or (the default on narrow
+    // screens) every day with events, as a list.
+    let as_list = RwSignal::new(narrow_screen());
+    view! {
+        <CourseLead/>
+        <div class="hbg-toolbar">
+            <LocationFilter now=now/>
+            <LayoutSwitch as_list=as_list/>
+        </div>
+        <Dates now=now as_list=as_list/>
+        <div class="hbg-actions">
+            <BackButton/>
+        </div>
+    }
+}
+
+/// Shows the dates as a calendar or as a list.
+#[component]
+fn LayoutSwitch(as_list: RwSignal<bool>) -> impl IntoView {
+    let layout_button = move |list: bool, text: &'static str| {
+        view! {
+            <button
+                type="button"
+                class="hbg-button hbg-button-secondary" part="button"
+                aria-pressed=move || if as_list.get() == list { "true" } else { "false" }
+                on:click=move |_| as_list.set(list)
+            >
+                {text}
+            </button>
+        }
+        .into_any()
+    };
+    view! {
+        <div class="hbg-layout-switch" role="group" aria-label="Show dates as">
+            {layout_button(false, "Calendar")}
+            {layout_button(true, "List")}
+        </div>
+    }
+}
+
+/// The dates with seats: while they load, a failure to load them, none
+/// left, or the month navigation with the date grid (or the list) and the
+/// events.
+#[component]
+fn Dates(now: DateTime<Utc>, as_list: RwSignal<bool>) -> impl IntoView {
+    let state = expect_context::<WidgetState>();
     let options = Memo::new(move |_| CalendarOptions {
-        location: booking.flow.with(|flow| flow.location()),
+        location: state.flow.with(|flow| flow.location()),
         ..CalendarOptions::default()
     });
     let month = RwSignal::new(None::<YearMonth>);
     let selected = RwSignal::new(None::<NaiveDate>);
-    // The month grid and the chosen day's events, or (the default on narrow
-    // screens) every day with events, as a list.
-    let as_list = RwSignal::new(narrow_screen());
 
     let with_index = move |f: &dyn Fn(&EventIndex) -> Option<YearMonth>| {
-        booking.events.with(|events| match events {
+        state.events.with(|events| match events {
             Load::Ready(index) => f(index),
             _ => None,
         })
@@ -41,19 +83,16 @@ pub fn EventStep() -> impl IntoView {
     let grid: Memo<Option<MonthGrid>> = Memo::new(move |_| {
         let shown = month.get()?;
         let options = options.get();
-        booking.events.with(|events| match events {
+        state.events.with(|events| match events {
             Load::Ready(index) => Some(index.month_grid(shown, now, &options)),
             _ => None,
         })
     });
     effect(move || {
         if let Some(grid) = grid.get() {
-            let still_shown = selected
-                .get_untracked()
-                .and_then(|date| grid.day(date))
-                .is_some_and(|day| day.event_count > 0 && grid.month.contains(day.date));
-            if !still_shown {
-                selected.set(grid.first_bookable_day);
+            let kept = grid.keep_selected(selected.get_untracked());
+            if kept != selected.get_untracked() {
+                selected.set(kept);
             }
         }
     });
@@ -71,62 +110,17 @@ pub fn EventStep() -> impl IntoView {
     // Whether there is a month to show at all: the calendar is built once and
     // kept while the month changes, so keyboard focus stays in the grid.
     let has_month = Memo::new(move |_| month.with(Option::is_some));
-
-    let agendas = move || -> Vec<DayAgenda> {
-        let options = options.get();
-        booking.events.with(|events| {
-            let Load::Ready(index) = events else {
-                return Vec::new();
-            };
-            if as_list.get() {
-                month
-                    .get()
-                    .map(|shown| index.agendas_in_month(shown, now, &options))
-                    .unwrap_or_default()
-            } else {
-                selected
-                    .get()
-                    .map(|date| vec![index.day_agenda(date, now, &options)])
-                    .unwrap_or_default()
-            }
-        })
-    };
     let retry = Callback::new(move |()| {
-        if let Some(course) = booking
+        if let Some(course) = state
             .flow
             .with_untracked(|flow| flow.course().map(|c| c.id))
         {
-            booking.load_events(course);
+            state.load_events(course);
         }
     });
-    let layout_button = move |list: bool, text: &'static str| {
-        view! {
-            <button
-                type="button"
-                class="hbg-button hbg-button-secondary" part="button"
-                aria-pressed=move || if as_list.get() == list { "true" } else { "false" }
-                on:click=move |_| as_list.set(list)
-            >
-                {text}
-            </button>
-        }
-        .into_any()
-    };
 
     view! {
-        <p class="hbg-lead">
-            {move || {
-                booking.flow.with(|flow| flow.course().map(|c| c.name.clone()).unwrap_or_default())
-            }}
-        </p>
-        <div class="hbg-toolbar">
-            <LocationFilter now=now/>
-            <div class="hbg-layout-switch" role="group" aria-label="Show dates as">
-                {layout_button(false, "Calendar")}
-                {layout_button(true, "List")}
-            </div>
-        </div>
-        {move || match booking.events.with(|events| match events {
+        {move || match state.events.with(|events| match events {
             Load::Loading => Some(None),
             Load::Failed(error) => Some(Some(error.message())),
             Load::Ready(_) => None,
@@ -151,40 +145,72 @@ pub fn EventStep() -> impl IntoView {
                             .into_any()
                     }
                 }}
-                {move || {
-                    agendas()
-                        .into_iter()
-                        .map(|agenda| view! { <Agenda agenda=agenda/> }.into_any())
-                        .collect::<Vec<_>>()
-                }}
+                <Agendas now=now options=options month=month selected=selected as_list=as_list/>
             }
             .into_any(),
         }}
-        <div class="hbg-actions">
-            <BackButton/>
-        </div>
+    }
+}
+
+/// The events to choose from: every day of the month with events in the
+/// list view, else the selected day's.
+#[component]
+fn Agendas(
+    now: DateTime<Utc>,
+    options: Memo<CalendarOptions>,
+    month: RwSignal<Option<YearMonth>>,
+    selected: RwSignal<Option<NaiveDate>>,
+    as_list: RwSignal<bool>,
+) -> impl IntoView {
+    let state = expect_context::<WidgetState>();
+    let agendas = move || -> Vec<DayAgenda> {
+        let options = options.get();
+        state.events.with(|events| {
+            let Load::Ready(index) = events else {
+                return Vec::new();
+            };
+            if as_list.get() {
+                month
+                    .get()
+                    .map(|shown| index.agendas_in_month(shown, now, &options))
+                    .unwrap_or_default()
+            } else {
+                selected
+                    .get()
+                    .map(|date| vec![index.day_agenda(date, now, &options)])
+                    .unwrap_or_default()
+            }
+        })
+    };
+    view! {
+        {move || {
+            agendas()
+                .into_iter()
+                .map(|agenda| view! { <Agenda agenda=agenda/> }.into_any())
+                .collect::<Vec<_>>()
+        }}
     }
 }
 
 /// Switches the location filter in place (no request).
 #[component]
-fn LocationFilter(now: chrono::DateTime<chrono::Utc>) -> impl IntoView {
-    let booking = expect_context::<Booking>();
-    let current = move || location_value(booking);
+fn LocationFilter(now: DateTime<Utc>) -> impl IntoView {
+    let state = expect_context::<WidgetState>();
+    let current = move || location_value(state);
     view! {
         <label class="hbg-filter">
             <span class="hbg-label">"Location"</span>
             <select
                 class="hbg-select" part="input"
-                prop:value=move || location_value(booking)
+                prop:value=move || location_value(state)
                 on:change=move |event| {
                     let location = event_target_value(&event).parse::<u64>().ok();
-                    booking.dispatch(Intent::ChooseLocation(location));
+                    state.dispatch(Intent::ChooseLocation(location));
                 }
             >
                 <option value="" selected=move || current().is_empty()>"Any location"</option>
                 {move || {
-                    let venues = booking.events.with(|events| match events {
+                    let venues = state.events.with(|events| match events {
                         Load::Ready(index) => index.venues(now, &CalendarOptions::default()),
                         _ => Vec::new(),
                     });
@@ -208,8 +234,8 @@ fn LocationFilter(now: chrono::DateTime<chrono::Utc>) -> impl IntoView {
 }
 
 /// The location filter's value: the chosen location's id, or `""` for any.
-fn location_value(booking: Booking) -> String {
-    booking
+fn location_value(state: WidgetState) -> String {
+    state
         .flow
         .with(|flow| flow.location())
         .map(|id| id.to_string())

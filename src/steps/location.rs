@@ -5,37 +5,33 @@ use booking_core::calendar::CalendarOptions;
 use booking_core::flow::Intent;
 use leptos::prelude::*;
 
-use crate::state::{effect, Booking, Load};
-use crate::steps::{BackButton, Choice, ChoiceList, Problem, Skeleton};
+use crate::state::{effect, Load, WidgetState};
+use crate::steps::{BackButton, Choice, ChoiceList, CourseLead, Problem, Skeleton};
 
 /// The venues with seats, and "Any location".
 #[component]
 pub fn LocationStep() -> impl IntoView {
-    let booking = expect_context::<Booking>();
-    preselect_location(booking);
+    let state = expect_context::<WidgetState>();
+    preselect_location(state);
     let retry = Callback::new(move |()| {
-        if let Some(course) = booking
+        if let Some(course) = state
             .flow
             .with_untracked(|flow| flow.course().map(|c| c.id))
         {
-            booking.load_events(course);
+            state.load_events(course);
         }
     });
     let venues = move || {
-        booking.events.with(|events| match events {
+        state.events.with(|events| match events {
             Load::Ready(index) => Some(Ok(
-                index.venues(booking.now_utc(), &CalendarOptions::default())
+                index.venues(state.now_utc(), &CalendarOptions::default())
             )),
             Load::Loading => None,
             Load::Failed(error) => Some(Err(error.message())),
         })
     };
     view! {
-        <p class="hbg-lead">
-            {move || {
-                booking.flow.with(|flow| flow.course().map(|c| c.name.clone()).unwrap_or_default())
-            }}
-        </p>
+        <CourseLead/>
         {move || match venues() {
             None => view! { <Skeleton rows=4 label="Loading locations"/> }.into_any(),
             Some(Err(message)) => {
@@ -53,7 +49,7 @@ pub fn LocationStep() -> impl IntoView {
                     title: "Any location".to_owned(),
                     meta: vec!["See every date at every venue".to_owned()],
                     action: Some(Callback::new(move |()| {
-                        booking.dispatch(Intent::ChooseLocation(None))
+                        state.dispatch(Intent::ChooseLocation(None))
                     })),
                 };
                 let choices = std::iter::once(any)
@@ -65,7 +61,7 @@ pub fn LocationStep() -> impl IntoView {
                             title: venue.name,
                             meta: vec![venue.address, summary],
                             action: Some(Callback::new(move |()| {
-                                booking.dispatch(Intent::ChooseLocation(Some(id)))
+                                state.dispatch(Intent::ChooseLocation(Some(id)))
                             })),
                         }
                     }))
@@ -81,22 +77,22 @@ pub fn LocationStep() -> impl IntoView {
 
 /// Chooses the location the host page asked for, once, when the events
 /// are in and it has seats; otherwise warns and lets the candidate choose.
-fn preselect_location(booking: Booking) {
+fn preselect_location(state: WidgetState) {
     effect(move || {
-        let venues = booking.events.with(|events| match events {
-            Load::Ready(index) => {
-                Some(index.venues(booking.now_utc(), &CalendarOptions::default()))
-            }
-            _ => None,
+        if !state.events.with(|events| matches!(events, Load::Ready(_))) {
+            return;
+        }
+        let Some(wanted) = state.take_preselected_location() else {
+            return;
+        };
+        let offered = state.events.with_untracked(|events| match events {
+            Load::Ready(index) => index
+                .bookable_venue(wanted, state.now_utc(), &CalendarOptions::default())
+                .is_some(),
+            _ => false,
         });
-        let Some(venues) = venues else {
-            return;
-        };
-        let Some(wanted) = booking.take_preselected_location() else {
-            return;
-        };
-        if venues.iter().any(|venue| venue.id == wanted) {
-            booking.dispatch(Intent::ChooseLocation(Some(wanted)));
+        if offered {
+            state.dispatch(Intent::ChooseLocation(Some(wanted)));
         } else {
             leptos::logging::warn!(
                 "hbg-booking: location {wanted} has no dates for this course; showing every location"

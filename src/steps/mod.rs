@@ -122,20 +122,33 @@ fn choice_view(choice: Choice) -> AnyView {
 /// The "Back" button every step after the first has.
 #[component]
 pub fn BackButton() -> impl IntoView {
-    let booking = expect_context::<crate::state::Booking>();
+    let state = expect_context::<crate::state::WidgetState>();
     view! {
         <button
             type="button"
             class="hbg-button hbg-button-secondary"
             part="button"
-            on:click=move |_| booking.dispatch(booking_core::flow::Intent::Back)
+            on:click=move |_| state.dispatch(booking_core::flow::Intent::Back)
         >
             "Back"
         </button>
     }
 }
 
-/// One row of a [`Summary`]: a label and the lines of its value.
+/// The chosen course's name, above the steps that choose where and when.
+#[component]
+pub fn CourseLead() -> impl IntoView {
+    let state = expect_context::<crate::state::WidgetState>();
+    view! {
+        <p class="hbg-lead">
+            {move || {
+                state.flow.with(|flow| flow.course().map(|c| c.name.clone()).unwrap_or_default())
+            }}
+        </p>
+    }
+}
+
+/// One row of a [`summary`]: a label and the lines of its value.
 pub struct SummaryRow {
     /// The term, e.g. "Course".
     pub label: &'static str,
@@ -188,10 +201,10 @@ pub fn summary(rows: Vec<SummaryRow>) -> AnyView {
 /// What is being booked: course, when (venue-local), where and the price.
 #[component]
 pub fn EventSummary() -> impl IntoView {
-    let booking = expect_context::<crate::state::Booking>();
+    let state = expect_context::<crate::state::WidgetState>();
     view! {
         {move || {
-            booking
+            state
                 .flow
                 .with(|flow| {
                     let event = flow.event()?;

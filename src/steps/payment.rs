@@ -6,144 +6,163 @@
 
 use booking_core::api::PayOption;
 use booking_core::flow::{Intent, Step};
-use booking_core::validation::{offered_pay_options, AccountFacts, FormField};
+use booking_core::validation::{pay_option_note, FormField, PayOptionOffer};
 use leptos::html::Div;
 use leptos::prelude::*;
 
 use crate::browser;
-use crate::state::{effect, Booking, Load};
+use crate::state::{effect, Load, WidgetState};
 use crate::steps::details::{field_error, report, reported_errors, ErrorSummary};
 use crate::steps::{BackButton, EventSummary};
 
 /// Pay options and the confirm button.
 #[component]
 pub fn PaymentStep() -> impl IntoView {
-    let booking = expect_context::<Booking>();
+    let state = expect_context::<WidgetState>();
     let summary = NodeRef::<Div>::new();
-    let reported = reported_errors(booking, summary);
+    let reported = reported_errors(state, summary);
     let offers = Memo::new(move |_| {
-        let allowed = booking.options.with(|options| match options {
+        let allowed = state.options.with(|options| match options {
             Load::Ready(options) => options.pay_options.clone(),
             _ => Vec::new(),
         });
-        let cost = booking
-            .flow
-            .with(|flow| flow.event().map(|event| event.cost_inc_vat))
-            .unwrap_or_default();
-        offered_pay_options(&allowed, &AccountFacts::default(), cost)
+        state.flow.with(|flow| flow.pay_option_offers(&allowed))
     });
     effect(move || {
-        let only = offers.with(|offers| match offers.as_slice() {
-            [only] if only.usable => Some(only.option.clone()),
-            _ => None,
-        });
-        if let Some(option) = only {
-            if booking
+        let sole = offers.with(|offers| {
+            state
                 .flow
-                .with_untracked(|flow| flow.pay_option().is_none())
-            {
-                booking.dispatch(Intent::ChoosePayOption(option));
-            }
+                .with_untracked(|flow| flow.sole_pay_option(offers))
+        });
+        if let Some(option) = sole {
+            state.dispatch(Intent::ChoosePayOption(option));
         }
     });
-    let chosen = move || booking.flow.with(|flow| flow.pay_option().cloned());
     let on_submit = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
-        booking.dispatch(Intent::Submit {
+        state.dispatch(Intent::Submit {
             idempotency_key: browser::random_token(),
         });
-        report(booking, reported, summary);
+        report(state, reported, summary);
     };
-    let option_error = move || field_error(booking, FormField::PayOption);
 
     view! {
         <EventSummary/>
         <ErrorSummary errors=reported node=summary/>
         <form class="hbg-form" novalidate on:submit=on_submit>
-            <fieldset
-                class="hbg-fieldset"
-                id="hbg-pay-option"
-                aria-describedby=move || option_error().map(|_| "hbg-pay-option-error")
-            >
-                <legend class="hbg-legend">{FormField::PayOption.label()}</legend>
-                {move || match option_error() {
-                    Some(text) => view! {
-                        <p class="hbg-error-message" id="hbg-pay-option-error">
-                            <span class="hbg-visually-hidden">"Error: "</span>
-                            {text}
-                        </p>
-                    }
-                    .into_any(),
-                    None => ().into_any(),
-                }}
-                {move || {
-                    offers
-                        .get()
-                        .into_iter()
-                        .map(|offer| {
-                            let option = offer.option.clone();
-                            let value = option.as_str().to_owned();
-                            let id = format!("hbg-pay-{value}");
-                            let checked = option.clone();
-                            let reason = match offer.reason {
-                                Some(reason) => view! { <span class="hbg-hint">{reason}</span> }.into_any(),
-                                None => ().into_any(),
-                            };
-                            view! {
-                                <div class="hbg-radio">
-                                    <input
-                                        type="radio"
-                                        class="hbg-radio-input"
-                                        name="pay_option"
-                                        id=id.clone()
-                                        value=value
-                                        disabled=!offer.usable || submitting(booking)
-                                        prop:checked=move || chosen().as_ref() == Some(&checked)
-                                        on:change=move |_| booking.dispatch(Intent::ChoosePayOption(option.clone()))
-                                    />
-                                    <label class="hbg-radio-label" for=id>
-                                        {offer.label}
-                                        {reason}
-                                    </label>
-                                </div>
-                            }
-                            .into_any()
-                        })
-                        .collect::<Vec<_>>()
-                }}
-            </fieldset>
-            {move || {
-                if chosen() == Some(PayOption::CandidatePays) {
-                    view! {
-                        <p class="hbg-note">
-                            "After you confirm, you will pay by card on a secure Stripe page, then come back here."
-                        </p>
-                    }
-                    .into_any()
-                } else {
-                    ().into_any()
-                }
-            }}
+            <PayOptions offers=offers/>
+            <PayOptionNote/>
             <div class="hbg-actions">
-                <button
-                    type="submit"
-                    class="hbg-button" part="button"
-                    disabled=move || submitting(booking)
-                    aria-disabled=move || submitting(booking).then_some("true")
-                >
-                    {move || {
-                        if submitting(booking) { "Booking your seat…" } else { "Confirm booking" }
-                            .to_owned()
-                    }}
-                </button>
+                <ConfirmButton/>
                 <BackButton/>
             </div>
         </form>
     }
 }
 
+/// The pay options on offer as radios, with the error about them.
+#[component]
+fn PayOptions(offers: Memo<Vec<PayOptionOffer>>) -> impl IntoView {
+    let state = expect_context::<WidgetState>();
+    let option_error = move || field_error(state, FormField::PayOption);
+    view! {
+        <fieldset
+            class="hbg-fieldset"
+            id="hbg-pay-option"
+            aria-describedby=move || option_error().map(|_| "hbg-pay-option-error")
+        >
+            <legend class="hbg-legend">{FormField::PayOption.label()}</legend>
+            {move || match option_error() {
+                Some(text) => view! {
+                    <p class="hbg-error-message" id="hbg-pay-option-error">
+                        <span class="hbg-visually-hidden">"Error: "</span>
+                        {text}
+                    </p>
+                }
+                .into_any(),
+                None => ().into_any(),
+            }}
+            {move || {
+                offers
+                    .get()
+                    .into_iter()
+                    .map(|offer| view! { <PayOptionRadio offer=offer/> }.into_any())
+                    .collect::<Vec<_>>()
+            }}
+        </fieldset>
+    }
+}
+
+/// One pay option: its radio and label, and why it cannot be used, if so.
+#[component]
+fn PayOptionRadio(offer: PayOptionOffer) -> impl IntoView {
+    let state = expect_context::<WidgetState>();
+    let option = offer.option;
+    let value = option.as_str().to_owned();
+    let id = format!("hbg-pay-{value}");
+    let checked = option.clone();
+    let usable = offer.usable;
+    let reason = match offer.reason {
+        Some(reason) => view! { <span class="hbg-hint">{reason}</span> }.into_any(),
+        None => ().into_any(),
+    };
+    view! {
+        <div class="hbg-radio">
+            <input
+                type="radio"
+                class="hbg-radio-input"
+                name="pay_option"
+                id=id.clone()
+                value=value
+                disabled=move || !usable || submitting(state)
+                prop:checked=move || chosen(state).as_ref() == Some(&checked)
+                on:change=move |_| state.dispatch(Intent::ChoosePayOption(option.clone()))
+            />
+            <label class="hbg-radio-label" for=id>
+                {offer.label}
+                {reason}
+            </label>
+        </div>
+    }
+}
+
+/// What to know before confirming with the chosen pay option, if anything.
+#[component]
+fn PayOptionNote() -> impl IntoView {
+    let state = expect_context::<WidgetState>();
+    view! {
+        {move || match chosen(state).as_ref().and_then(pay_option_note) {
+            Some(note) => view! { <p class="hbg-note">{note}</p> }.into_any(),
+            None => ().into_any(),
+        }}
+    }
+}
+
+/// The confirm button, disabled while the booking is being submitted.
+#[component]
+fn ConfirmButton() -> impl IntoView {
+    let state = expect_context::<WidgetState>();
+    view! {
+        <button
+            type="submit"
+            class="hbg-button" part="button"
+            disabled=move || submitting(state)
+            aria-disabled=move || submitting(state).then_some("true")
+        >
+            {move || {
+                if submitting(state) { "Booking your seat…" } else { "Confirm booking" }.to_owned()
+            }}
+        </button>
+    }
+}
+
+/// The chosen pay option.
+fn chosen(state: WidgetState) -> Option<PayOption> {
+    state.flow.with(|flow| flow.pay_option().cloned())
+}
+
 /// Whether the booking is being submitted (tracked through the step, so it
 /// notifies only when the step changes).
-fn submitting(booking: Booking) -> bool {
-    booking.step.get() == Step::Submitting
+fn submitting(state: WidgetState) -> bool {
+    state.step.get() == Step::Submitting
 }

@@ -14,9 +14,9 @@ use booking_core::api::{
 };
 use booking_core::uk_time::{to_uk, uk_local};
 use booking_core::widget_api::{
-    BookingReceipt, BookingRequest, HeldSeat, HoldRequest, WidgetOptions,
+    BookingReceipt, BookingRequest, ErrorAnswer, HeldSeat, HoldRequest, WidgetOptions,
 };
-use booking_widget::api::{ApiError, ApiFuture, BookingApi, ErrorBody};
+use booking_widget::api::{ApiError, ApiFuture, BookingApi};
 use booking_widget::config::WidgetConfig;
 use booking_widget::WidgetHandle;
 use chrono::{DateTime, Duration, Utc};
@@ -98,22 +98,14 @@ pub fn events() -> Vec<TrainingEvent> {
 
 /// A gateway error with a status and message.
 pub fn status(code: u16, message: &str) -> ApiError {
-    ApiError::Status(ErrorBody {
-        status: code,
-        message: message.into(),
-        ..ErrorBody::default()
-    })
+    let body = serde_json::json!({ "message": message });
+    ApiError::Status(ErrorAnswer::read(code, &body.to_string()))
 }
 
 /// A 422 naming one field.
 pub fn field_error(field: &str, message: &str) -> ApiError {
-    let mut body = ErrorBody {
-        status: 422,
-        message: message.into(),
-        ..ErrorBody::default()
-    };
-    body.errors.insert(field.into(), vec![message.into()]);
-    ApiError::Status(body)
+    let body = serde_json::json!({ "message": message, "errors": { field: [message] } });
+    ApiError::Status(ErrorAnswer::read(422, &body.to_string()))
 }
 
 fn ready<'a, T: 'a>(answer: Result<T, ApiError>) -> ApiFuture<'a, T> {

@@ -2,84 +2,79 @@
 //! flows driven to each step through legal transitions.
 
 use booking_core::api::{
-    BookingDetail, BookingStatus, Candidate, CourseRef, HeldEvent, HoldConflict, Location, Money,
-    PayOption, PayStatus, SeatHold, TrainingEvent, ValidationError,
+    BookingDetail, BookingStatus, Candidate, CourseRef, HeldEvent, PayOption, PayStatus, SeatHold,
+    TrainingEvent, ValidationError,
 };
-use booking_core::flow::{Effect, Flow, Input, Intent, Outcome, Step};
+use booking_core::flow::{Command, Flow, Input, Intent, Outcome, SeatConflict, Step};
 use booking_core::redirect::PaymentRedirectPolicy;
+use booking_core::synthetic;
+/// The course every fixture books, and its id.
+pub use booking_core::synthetic::{course, COURSE_ID};
 use booking_core::validation::CandidateForm;
+use booking_core::widget_api::HeldSeat;
 use chrono::DateTime;
 
-/// The course every fixture books.
-pub const COURSE_ID: u64 = 2;
 /// The Stripe Checkout URL the fixtures' candidate-pays bookings carry.
 pub const STRIPE_URL: &str = "https://checkout.stripe.com/c/pay/cs_test_a1B2c3";
 
-pub fn course() -> CourseRef {
-    CourseRef {
-        id: COURSE_ID,
-        name: "Moving & Handling Practical".into(),
-    }
-}
-
+/// A synthetic event of course `course_id` on 4 August 2026 at venue 5.
 pub fn event_for(id: u64, course_id: u64, seats: u32) -> TrainingEvent {
-    TrainingEvent {
+    let mut event = synthetic::training_event(
         id,
-        course: CourseRef {
-            id: course_id,
-            name: "Course".into(),
-        },
-        location: Location {
-            id: 5,
-            name: "Leeds".into(),
-            address: "Unit 4, Aire Street, Leeds".into(),
-        },
-        start_date: DateTime::parse_from_rfc3339("2026-08-04T09:30:00+01:00").unwrap(),
-        end_date: DateTime::parse_from_rfc3339("2026-08-04T16:30:00+01:00").unwrap(),
-        remaining_slots: seats,
-        cost_inc_vat: Money(9500),
-        booking_url: String::new(),
-    }
+        5,
+        DateTime::parse_from_rfc3339("2026-08-04T09:30:00+01:00").unwrap(),
+        DateTime::parse_from_rfc3339("2026-08-04T16:30:00+01:00").unwrap(),
+        seats,
+    );
+    event.course = CourseRef {
+        id: course_id,
+        name: "Course".into(),
+    };
+    event
 }
 
 pub fn event(id: u64) -> TrainingEvent {
     event_for(id, COURSE_ID, 5)
 }
 
-pub fn hash(event_id: u64) -> String {
+/// The reference of the fixtures' hold on an event.
+pub fn hold_ref(event_id: u64) -> String {
     format!("H-{event_id}")
 }
 
-pub fn seat_hold(event_id: u64, hold_hash: &str) -> SeatHold {
+pub fn seat_hold(event_id: u64) -> SeatHold {
     SeatHold {
-        hold_hash: hold_hash.into(),
+        hold_hash: "Q8vTz2LmPa9RkWc4NbXy7HdJf3GsEu6K".into(),
         expires_at: DateTime::parse_from_rfc3339("2026-07-20T14:45:00+00:00").unwrap(),
         expires_in_seconds: 1800,
         training_event: HeldEvent {
             id: event_id,
             course: "Moving & Handling Practical".into(),
-            location: "Leeds".into(),
+            location: "Venue 5".into(),
             start_date: DateTime::parse_from_rfc3339("2026-08-04T09:30:00+01:00").unwrap(),
         },
     }
 }
 
-pub fn granted(event_id: u64, hold_hash: &str) -> Input {
+pub fn granted(event_id: u64, hold_ref: &str) -> Input {
     Outcome::HoldGranted {
-        hold: seat_hold(event_id, hold_hash),
+        hold: HeldSeat {
+            hold_ref: hold_ref.into(),
+            hold: seat_hold(event_id),
+        },
         received_at_ms: 0.0,
     }
     .into()
 }
 
-pub fn conflict(hold_hash: Option<&str>, event_id: Option<u64>, seconds: Option<i64>) -> Input {
+pub fn conflict(hold_ref: Option<&str>, event_id: Option<u64>, seconds: Option<i64>) -> Input {
     Outcome::HoldConflict {
-        conflict: HoldConflict {
+        conflict: SeatConflict {
             message: "An active hold already exists.".into(),
-            hold_hash: hold_hash.map(Into::into),
-            expires_at: None,
+            hold_ref: hold_ref.map(Into::into),
+            held_until: None,
             expires_in_seconds: seconds,
-            training_event: event_id.map(|id| seat_hold(id, "").training_event),
+            event_id,
         },
         received_at_ms: 0.0,
     }
@@ -196,7 +191,7 @@ pub fn at(start: At) -> Flow {
         to_choose_event.clone(),
         vec![
             Intent::ChooseEvent(event(41)).into(),
-            granted(41, &hash(41)),
+            granted(41, &hold_ref(41)),
         ],
     ]
     .concat();
@@ -330,22 +325,22 @@ pub fn at(start: At) -> Flow {
     flow
 }
 
-/// A short text per effect, to compare effect lists in tables.
-pub fn tags(effects: &[Effect]) -> Vec<String> {
-    effects
+/// A short text per command, to compare command lists in tables.
+pub fn tags(commands: &[Command]) -> Vec<String> {
+    commands
         .iter()
-        .map(|effect| match effect {
-            Effect::Hold { event_id } => format!("hold {event_id}"),
-            Effect::Release { hold_hash } => format!("release {hold_hash}"),
-            Effect::CreateBooking {
+        .map(|command| match command {
+            Command::Hold { event_id } => format!("hold {event_id}"),
+            Command::Release { hold_ref } => format!("release {hold_ref}"),
+            Command::CreateBooking {
                 idempotency_key, ..
             } => format!("create-booking {idempotency_key}"),
-            Effect::Redirect { url } => format!("redirect {url}"),
-            Effect::Emit(event) => event.name().to_owned(),
-            Effect::Announce(_) => "announce".to_owned(),
-            Effect::PersistBookingInProgress(b) => format!("persist {}", b.booking_id),
-            Effect::ClearBookingInProgress => "clear-booking".to_owned(),
-            Effect::RefreshEvents => "refresh-events".to_owned(),
+            Command::Redirect { url } => format!("redirect {url}"),
+            Command::Emit(event) => event.name().to_owned(),
+            Command::Announce(_) => "announce".to_owned(),
+            Command::PersistBookingInProgress(b) => format!("persist {}", b.booking_id),
+            Command::ClearBookingInProgress => "clear-booking".to_owned(),
+            Command::RefreshEvents => "refresh-events".to_owned(),
         })
         .collect()
 }

@@ -1,0 +1,96 @@
+//! The host event names are written once, in `HostEvent::NAMES`: every
+//! variant's name is there, and the scripts that forward or listen to the
+//! events (the iframe's `embed.js`, the host page's `frame.js`, the demo
+//! agency page's `agency.js`) list exactly those names.
+
+use std::path::Path;
+
+use booking_core::api::{BookingStatus, PayOption, PayStatus};
+use booking_core::flow::HostEvent;
+use chrono::DateTime;
+
+/// One event of each kind, in the order of the variants.
+fn one_of_each() -> Vec<HostEvent> {
+    let start = DateTime::parse_from_rfc3339("2026-08-04T09:30:00+01:00").unwrap();
+    vec![
+        HostEvent::Ready {},
+        HostEvent::CourseChosen { course_id: 2 },
+        HostEvent::LocationChosen { location_id: None },
+        HostEvent::EventChosen {
+            event_id: 41,
+            start,
+        },
+        HostEvent::HoldCreated {
+            event_id: 41,
+            hold_expires_at: None,
+            expires_in_seconds: 1800,
+        },
+        HostEvent::HoldExpiring {
+            event_id: 41,
+            minutes_left: 5,
+        },
+        HostEvent::HoldExpired { event_id: 41 },
+        HostEvent::SubmitStarted {
+            event_id: 41,
+            pay_option: PayOption::Credits,
+        },
+        HostEvent::PaymentRedirect { booking_id: 9001 },
+        HostEvent::BookingCreated {
+            booking_id: 9001,
+            booking_status: BookingStatus::Booked,
+            pay_status: PayStatus::Completed,
+        },
+        HostEvent::BookingConfirmed { booking_id: 9001 },
+        HostEvent::Error {
+            code: "hold_failed",
+            message: "We could not hold your seat. Check your connection and try again",
+        },
+    ]
+}
+
+#[test]
+fn every_variant_is_named_in_the_list() {
+    let names: Vec<&str> = one_of_each().iter().map(HostEvent::name).collect();
+    assert_eq!(names, HostEvent::NAMES);
+}
+
+/// The strings of the array literal that follows `const EVENTS` in a script.
+fn listed_events(script: &str) -> Vec<String> {
+    let declared = script
+        .find("const EVENTS")
+        .expect("the script declares `const EVENTS`");
+    let rest = &script[declared..];
+    let open = rest.find('[').expect("EVENTS is an array literal");
+    let close = open + rest[open..].find(']').expect("the array literal ends");
+    rest[open + 1..close]
+        .split('"')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn the_scripts_list_exactly_the_host_events() {
+    let expected: Vec<&str> = HostEvent::NAMES
+        .iter()
+        .map(|name| name.strip_prefix("hbg:").expect("names start with hbg:"))
+        .collect();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    for script in ["src/embed.js", "src/frame.js", "embed/agency.js"] {
+        let text = std::fs::read_to_string(root.join(script))
+            .unwrap_or_else(|error| panic!("{script}: {error}"));
+        assert_eq!(listed_events(&text), expected, "{script}");
+    }
+}
+
+#[test]
+fn the_list_is_read_from_the_array_literal() {
+    let script = r#"const EVENTS = new Set(
+  [
+    "ready",
+    "error",
+  ].map((name) => `hbg:${name}`),
+);"#;
+    assert_eq!(listed_events(script), vec!["ready", "error"]);
+}
