@@ -653,23 +653,28 @@ pub struct SeatHold {
 }
 
 /// 409 body when an active hold already exists: a message plus the existing
-/// hold's details. The field layout (flat) is Inferred.
+/// hold's details. The field layout (flat) is Inferred, and so is their
+/// presence: a detail that is not known is left out, not `null`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HoldConflict {
     /// Human-readable reason.
     #[serde(default, deserialize_with = "null_as_default")]
     pub message: String,
     /// The existing hold's id; absent when it belongs to someone else.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hold_hash: Option<String>,
     /// When the existing hold lapses.
-    #[serde(default, with = "timestamp::option")]
+    #[serde(
+        default,
+        with = "timestamp::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub expires_at: Option<Timestamp>,
     /// Seconds until the existing hold lapses.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_in_seconds: Option<i64>,
     /// The held event, when disclosed.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub training_event: Option<HeldEvent>,
 }
 

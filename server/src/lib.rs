@@ -50,6 +50,12 @@ enum Server {
         /// bound address).
         #[arg(long)]
         public_url: Option<String>,
+        /// How to answer where the published API is silent, as
+        /// key=value,key=value: hold_scope=event|account|none,
+        /// idempotency=honoured|ignored, conflict_body=with_hold|message_only,
+        /// return_url=honoured|ignored, max_per_page=100|50 (server/SANDBOX.md).
+        #[arg(long, default_value = "")]
+        profile: sandbox::UpstreamProfile,
     },
     /// The agency-side server: serves the widget's files and its API.
     ///
@@ -86,6 +92,7 @@ impl Command {
                 clock_start,
                 rate_limit,
                 public_url,
+                profile,
             } => {
                 let config = sandbox::SandboxConfig {
                     listen,
@@ -94,6 +101,7 @@ impl Command {
                     clock_start,
                     rate_limit,
                     public_url,
+                    profile,
                 };
                 sandbox::serve(config, shutdown_signal()).await?;
                 Ok(())

@@ -24,7 +24,7 @@
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -92,6 +92,8 @@ pub struct AppState {
     limiter: DefaultKeyedRateLimiter<IpAddr>,
     limiter_checks: AtomicU64,
     trust_forwarded_for: bool,
+    /// Items asked for per upstream page: the most the upstream accepted.
+    page_size: AtomicU32,
 }
 
 /// Why a gateway could not start.
@@ -149,6 +151,7 @@ fn build(config: GatewayConfig) -> Result<(Router, Arc<AppState>), StartError> {
         public_origin: config.public_url.clone(),
         limiter: DefaultKeyedRateLimiter::keyed(Quota::per_minute(rate)),
         limiter_checks: AtomicU64::new(0),
+        page_size: AtomicU32::new(routes::LARGEST_PAGE),
         trust_forwarded_for: config.trust_forwarded_for,
     });
     Ok((router(&config, state.clone()), state))

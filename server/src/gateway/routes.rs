@@ -11,6 +11,7 @@
 //! never handed to the widget; reads go through the cache.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use axum::body::Bytes;
@@ -45,8 +46,12 @@ type Shared = State<Arc<AppState>>;
 /// Largest number of pages merged into one list.
 const MAX_PAGES: u32 = 50;
 
-/// Items asked for per upstream page.
-const PER_PAGE: u32 = 100;
+/// Items asked for per upstream page at first: the documented largest.
+pub(super) const LARGEST_PAGE: u32 = 100;
+
+/// Items asked for per upstream page once the upstream refused
+/// [`LARGEST_PAGE`] (its largest page is not documented).
+const SMALLER_PAGE: u32 = 50;
 
 const EVENT_NOT_FOUND: &str = "That training event was not found.";
 const HOLD_NOT_FOUND: &str =
@@ -135,7 +140,9 @@ fn to_bytes<T: Serialize>(value: &T) -> Result<Bytes, GatewayError> {
         .map_err(|error| GatewayError::BadGateway(format!("encoding an answer: {error}")))
 }
 
-/// Every page of an upstream list, merged.
+/// Every page of an upstream list, merged. Pages are as large as the
+/// upstream accepts: a 422 on `per_page` makes the gateway ask for smaller
+/// pages from then on, starting the list again.
 async fn all_pages<T: DeserializeOwned>(
     state: &AppState,
     route: &'static str,
@@ -144,16 +151,28 @@ async fn all_pages<T: DeserializeOwned>(
     let mut items = Vec::new();
     let mut page = 1;
     loop {
+        let per_page = state.page_size.load(Ordering::Relaxed);
         let mut call = Call::get(route, route)
             .query("page", page)
-            .query("per_page", PER_PAGE);
+            .query("per_page", per_page);
         for (name, value) in query {
             call = call.query(name, value);
         }
-        let batch: Page<T> = state
-            .upstream
-            .json(&call, On429::Fail, "Not found.")
-            .await?;
+        let batch: Page<T> = match state.upstream.json(&call, On429::Fail, "Not found.").await {
+            Err(GatewayError::Validation(error))
+                if error.errors.contains_key("per_page") && per_page > SMALLER_PAGE =>
+            {
+                tracing::warn!(
+                    per_page,
+                    "the upstream refused the page size: asking for {SMALLER_PAGE}"
+                );
+                state.page_size.store(SMALLER_PAGE, Ordering::Relaxed);
+                items.clear();
+                page = 1;
+                continue;
+            }
+            other => other?,
+        };
         let last_page = batch.meta.last_page;
         let empty = batch.data.is_empty();
         items.extend(batch.data);

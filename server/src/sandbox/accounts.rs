@@ -114,7 +114,7 @@ pub(crate) async fn transactions(
     query: QueryParams,
 ) -> Result<Json<Page<WalletTransaction>>, SandboxError> {
     let mut validator = Validator::default();
-    let request = PageRequest::from_query(&query, &mut validator);
+    let request = PageRequest::from_query(&query, &mut validator, state.profile.get().max_per_page);
     validator.finish()?;
     let filters = Filters::new("account_id = ?", SqlValue::Integer(authed.account_id));
     let (total, data) = state

@@ -14,7 +14,8 @@
 //! * A course that requires review makes every booking `pending` until it is
 //!   approved (`booked` once paid) or refused (cancelled and refunded).
 //! * An `Idempotency-Key` replays the booking it created for the same body,
-//!   and refuses (422) a different body.
+//!   and refuses (422) a different body; under `idempotency=ignored` the
+//!   header is not read at all.
 
 use axum::extract::State;
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
@@ -41,6 +42,7 @@ use super::errors::SandboxError;
 use super::extract::{IgnoredBody, JsonObject, PathParam, QueryParams};
 use super::holds::{load_hold, HoldRow};
 use super::pagination::{count_and_page, envelope, Filters, PageRequest};
+use super::profile::{Idempotency, ReturnUrl, UpstreamProfile};
 use super::validate::{is_http_url, Validator};
 use super::AppState;
 
@@ -242,7 +244,12 @@ struct BookingInput {
 /// Validates the body field by field, collecting every error. The
 /// candidate's fields follow `booking_core::validation`'s limits and phone
 /// rule, so the widget and the sandbox agree on what is valid.
-fn validate_booking(body: &Map<String, Value>) -> Result<BookingInput, SandboxError> {
+/// Under `return_url=ignored` the field is neither checked nor kept, as an
+/// API that does not know it would do.
+fn validate_booking(
+    body: &Map<String, Value>,
+    profile: &UpstreamProfile,
+) -> Result<BookingInput, SandboxError> {
     let mut v = Validator::default();
     let hold_hash = v.string(body, "hold_hash", true, 255);
     let first_name = v.string(body, "first_name", true, NAME_MAX_CHARS);
@@ -265,7 +272,10 @@ fn validate_booking(body: &Map<String, Value>) -> Result<BookingInput, SandboxEr
     let agency_contact_name = v.string(body, "agency_contact_name", false, 100);
     let agency_contact_email = v.email(body, "agency_contact_email", false);
     let agency_email = v.email(body, "agency_email", false);
-    let return_url = v.string(body, "return_url", false, 2000);
+    let return_url = match profile.return_url {
+        ReturnUrl::Honoured => v.string(body, "return_url", false, 2000),
+        ReturnUrl::Ignored => None,
+    };
     if return_url.as_deref().is_some_and(|url| !is_http_url(url)) {
         v.add("return_url", "The return url field must be a valid URL.");
     }
@@ -387,8 +397,12 @@ pub(crate) async fn create(
     headers: HeaderMap,
     JsonObject(body): JsonObject,
 ) -> Result<Response, SandboxError> {
-    let input = validate_booking(&body)?;
-    let key = idempotency_key(&headers)?;
+    let profile = state.profile.get();
+    let input = validate_booking(&body, &profile)?;
+    let key = match profile.idempotency {
+        Idempotency::Honoured => idempotency_key(&headers)?,
+        Idempotency::Ignored => None,
+    };
     let request_hash = sha256_hex(&canonical_json(&Value::Object(body)));
     let now = state.clock.now_secs();
     let account_id = authed.account_id;
@@ -747,7 +761,7 @@ pub(crate) async fn list(
             );
         }
     }
-    let request = PageRequest::from_query(&query, &mut v);
+    let request = PageRequest::from_query(&query, &mut v, state.profile.get().max_per_page);
     v.finish()?;
     let mut filters = Filters::new("b.account_id = ?", SqlValue::Integer(authed.account_id));
     filters.and_some("b.booking_status = ?", status.map(SqlValue::Text));
@@ -784,7 +798,7 @@ pub(crate) async fn no_shows(
     query: QueryParams,
 ) -> Result<Json<Page<BookingDetail>>, SandboxError> {
     let mut v = Validator::default();
-    let request = PageRequest::from_query(&query, &mut v);
+    let request = PageRequest::from_query(&query, &mut v, state.profile.get().max_per_page);
     v.finish()?;
     let mut filters = Filters::new("b.account_id = ?", SqlValue::Integer(authed.account_id));
     filters.and("b.attendance = 'no_show'");

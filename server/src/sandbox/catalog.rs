@@ -147,7 +147,7 @@ pub(crate) async fn courses(
     query: QueryParams,
 ) -> Result<Json<Page<Course>>, SandboxError> {
     let mut validator = Validator::default();
-    let request = PageRequest::from_query(&query, &mut validator);
+    let request = PageRequest::from_query(&query, &mut validator, state.profile.get().max_per_page);
     validator.finish()?;
     let mut filters = Filters::default();
     filters.and("active = 1");
@@ -186,7 +186,7 @@ pub(crate) async fn locations(
     query: QueryParams,
 ) -> Result<Json<Page<Location>>, SandboxError> {
     let mut validator = Validator::default();
-    let request = PageRequest::from_query(&query, &mut validator);
+    let request = PageRequest::from_query(&query, &mut validator, state.profile.get().max_per_page);
     validator.finish()?;
     let (total, data) = state
         .db
@@ -243,7 +243,7 @@ pub(crate) async fn events(
     validator.query_choice(query.get("sort"), "sort", &["start_date"]);
     let descending =
         validator.query_choice(query.get("sort_dir"), "sort_dir", &["asc", "desc"]) == Some("desc");
-    let request = PageRequest::from_query(&query, &mut validator);
+    let request = PageRequest::from_query(&query, &mut validator, state.profile.get().max_per_page);
     validator.finish()?;
 
     let mut filters = Filters::new("e.start_utc > ?", SqlValue::Integer(state.clock.now_secs()));

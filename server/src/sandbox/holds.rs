@@ -3,8 +3,10 @@
 //! Invariants, all checked inside one `BEGIN IMMEDIATE` transaction:
 //! * a hold is granted only while capacity minus bookings minus live holds is
 //!   above zero, so every live hold has a seat that nobody else can take;
-//! * one account has at most one live hold per event: a second attempt is a
-//!   409 carrying the existing hold and the seconds it has left;
+//! * one account has at most one live hold per event (or per account, or no
+//!   limit, as the profile's `hold_scope` says): a second attempt is a 409
+//!   carrying the existing hold and the seconds it has left (or only a
+//!   message, under `conflict_body=message_only`);
 //! * holding never changes `remaining_slots`; a hold stops counting once it
 //!   expires, is released or is used by a booking.
 
@@ -21,6 +23,7 @@ use super::clock::{from_unix, utc_fixed};
 use super::db::{live_holds, random_token, write_tx};
 use super::errors::SandboxError;
 use super::extract::{IgnoredBody, PathParam};
+use super::profile::{ConflictBody, HoldScope, UpstreamProfile};
 use super::AppState;
 
 /// How long a hold lasts, in seconds.
@@ -96,6 +99,58 @@ fn held_event(row: &EventRow) -> HeldEvent {
     }
 }
 
+/// The 409 a new hold on `event` meets: the account's live hold that the
+/// profile's hold scope says it conflicts with, described as fully as the
+/// profile's conflict body allows.
+fn conflicting_hold(
+    conn: &Connection,
+    profile: &UpstreamProfile,
+    account_id: i64,
+    event: &EventRow,
+    now: i64,
+) -> Result<Option<HoldConflict>, SandboxError> {
+    let live: Vec<(String, i64, i64)> = conn
+        .prepare_cached(
+            "SELECT hold_hash, expires_utc, event_id FROM holds WHERE account_id = ?1 \
+             AND released_utc IS NULL AND used_utc IS NULL AND expires_utc > ?2 ORDER BY id",
+        )?
+        .query_map(params![account_id, now], |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    let Some((hold_hash, expires, held_event_id)) = live
+        .into_iter()
+        .find(|(_, _, held)| profile.holds_conflict(event.id, *held))
+    else {
+        return Ok(None);
+    };
+    let message = match profile.hold_scope {
+        HoldScope::Event => "An active hold already exists for this training event.",
+        HoldScope::Account | HoldScope::None => "An active hold already exists.",
+    };
+    if profile.conflict_body == ConflictBody::MessageOnly {
+        return Ok(Some(HoldConflict {
+            message: message.to_owned(),
+            hold_hash: None,
+            expires_at: None,
+            expires_in_seconds: None,
+            training_event: None,
+        }));
+    }
+    let held_event = if held_event_id == event.id {
+        Some(held_event(event))
+    } else {
+        load_event(conn, held_event_id)?.as_ref().map(held_event)
+    };
+    Ok(Some(HoldConflict {
+        message: message.to_owned(),
+        hold_hash: Some(hold_hash),
+        expires_at: Some(utc_fixed(from_unix(expires))),
+        expires_in_seconds: Some(expires - now),
+        training_event: held_event,
+    }))
+}
+
 /// `POST /training-events/{id}/hold`: holds one seat for 30 minutes.
 pub(crate) async fn hold(
     State(state): State<AppState>,
@@ -105,6 +160,7 @@ pub(crate) async fn hold(
 ) -> Result<Json<SeatHold>, SandboxError> {
     let event_id = id.id(EVENT_NOT_FOUND)?;
     let now = state.clock.now_secs();
+    let profile = state.profile.get();
     let hold = state
         .db
         .call(move |conn| {
@@ -116,23 +172,8 @@ pub(crate) async fn hold(
                     "This training event has already started.",
                 ));
             }
-            let existing: Option<(String, i64)> = tx
-                .prepare_cached(
-                    "SELECT hold_hash, expires_utc FROM holds WHERE account_id = ?1 AND event_id = ?2 \
-                     AND released_utc IS NULL AND used_utc IS NULL AND expires_utc > ?3",
-                )?
-                .query_row(params![authed.account_id, event_id, now], |row| {
-                    Ok((row.get(0)?, row.get(1)?))
-                })
-                .optional()?;
-            if let Some((hold_hash, expires)) = existing {
-                return Err(SandboxError::HoldConflict(Box::new(HoldConflict {
-                    message: "An active hold already exists for this training event.".to_owned(),
-                    hold_hash: Some(hold_hash),
-                    expires_at: Some(utc_fixed(from_unix(expires))),
-                    expires_in_seconds: Some(expires - now),
-                    training_event: Some(held_event(&event)),
-                })));
+            if let Some(conflict) = conflicting_hold(&tx, &profile, authed.account_id, &event, now)? {
+                return Err(SandboxError::HoldConflict(Box::new(conflict)));
             }
             if event.remaining() == 0 {
                 return Err(SandboxError::invalid(

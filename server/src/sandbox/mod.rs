@@ -15,6 +15,9 @@
 //!   validation, tolerant extractors and the pagination envelope. Answers are
 //!   `booking_core::api` types serialised as they are (UTC as `+00:00`).
 //! * `rate_limit`: 60 requests a minute per client IP on `/api/v1`.
+//! * `profile`: the upstream profile, one switch per behaviour the published
+//!   API leaves open (hold scope, idempotency, the 409's body, `return_url`,
+//!   the largest page).
 //! * `testmode`: `/_sandbox/*` clock and fixture endpoints, mounted only with
 //!   `--test-clock`.
 //!
@@ -49,17 +52,20 @@ mod errors;
 mod extract;
 mod holds;
 mod pagination;
+pub mod profile;
 mod rate_limit;
 mod testmode;
 mod validate;
 
 pub use db::DatabaseLocation;
+pub use profile::UpstreamProfile;
 
 use crate::background::Background;
 use crate::json_errors::{json_errors, Wording};
 use auth::TokenCache;
 use clock::Clock;
 use db::Db;
+use profile::ProfileCell;
 use rate_limit::RateLimiter;
 
 /// How the JSON-error safety net words its messages here (Laravel's way).
@@ -84,6 +90,8 @@ pub struct SandboxConfig {
     /// Base URL used in pagination links, booking and payment URLs; by
     /// default `http://` plus the bound address.
     pub public_url: Option<String>,
+    /// How the sandbox answers where the published API is silent.
+    pub profile: UpstreamProfile,
 }
 
 impl Default for SandboxConfig {
@@ -96,6 +104,7 @@ impl Default for SandboxConfig {
             clock_start: None,
             rate_limit: 60,
             public_url: None,
+            profile: UpstreamProfile::default(),
         }
     }
 }
@@ -111,6 +120,7 @@ impl SandboxConfig {
             clock_start: None,
             rate_limit: 1_000_000,
             public_url: None,
+            profile: UpstreamProfile::default(),
         }
     }
 }
@@ -142,6 +152,8 @@ pub(crate) struct AppState {
     pub limiter: Arc<RateLimiter>,
     /// Access tokens already found valid.
     pub tokens: Arc<TokenCache>,
+    /// The upstream profile in force.
+    pub profile: Arc<ProfileCell>,
 }
 
 impl AppState {
@@ -257,6 +269,7 @@ async fn prepare(config: SandboxConfig) -> Result<(TcpListener, Router, String),
         public_url: public_url.clone().into(),
         limiter: Arc::new(RateLimiter::new(config.rate_limit)),
         tokens: Arc::new(TokenCache::default()),
+        profile: Arc::new(ProfileCell::new(config.profile)),
     };
     Ok((listener, router(state, config.test_clock), public_url))
 }

@@ -1,6 +1,7 @@
 //! The pagination envelope of every list endpoint.
 //!
-//! Invariants: `page` is at least 1 and `per_page` 1 to 100 (default 20), or
+//! Invariants: `page` is at least 1 and `per_page` 1 to the profile's
+//! `max_per_page` (100 by default; default 20), or
 //! the request is a 422; `last_page` is at least 1; links are absolute,
 //! keep the request's other query parameters, and are `null` where there is
 //! no such page.
@@ -15,8 +16,6 @@ use super::AppState;
 
 /// Items per page when the request does not say.
 pub(crate) const DEFAULT_PER_PAGE: i64 = 20;
-/// Largest `per_page` accepted.
-pub(crate) const MAX_PER_PAGE: i64 = 100;
 
 /// Which page a list request asks for.
 #[derive(Debug, Clone, Copy)]
@@ -28,13 +27,23 @@ pub(crate) struct PageRequest {
 }
 
 impl PageRequest {
-    /// Reads `page` and `per_page`, recording errors in `validator`.
-    pub(crate) fn from_query(query: &QueryParams, validator: &mut Validator) -> PageRequest {
+    /// Reads `page` and `per_page` (at most `max_per_page`, the profile's),
+    /// recording errors in `validator`.
+    pub(crate) fn from_query(
+        query: &QueryParams,
+        validator: &mut Validator,
+        max_per_page: u32,
+    ) -> PageRequest {
         let page = validator
             .query_integer(query.get("page"), "page", 1, 1_000_000)
             .unwrap_or(1);
         let per_page = validator
-            .query_integer(query.get("per_page"), "per_page", 1, MAX_PER_PAGE)
+            .query_integer(
+                query.get("per_page"),
+                "per_page",
+                1,
+                i64::from(max_per_page),
+            )
             .unwrap_or(DEFAULT_PER_PAGE);
         PageRequest { page, per_page }
     }

@@ -31,6 +31,7 @@ use super::db::{
 };
 use super::errors::SandboxError;
 use super::extract::{IgnoredBody, JsonObject, PathParam};
+use super::profile::UpstreamProfile;
 use super::validate::Validator;
 use super::AppState;
 
@@ -38,6 +39,7 @@ use super::AppState;
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/clock", get(clock).post(advance_clock))
+        .route("/profile", get(profile).post(change_profile))
         .route("/accounts", post(create_account))
         .route("/training-events", post(create_event))
         .route("/training-events/{id}/fill", post(fill_event))
@@ -85,6 +87,38 @@ async fn advance_clock(
         ));
     }
     Ok(Json(reading(&state)))
+}
+
+/// `GET /_sandbox/profile`: the upstream profile in force.
+async fn profile(State(state): State<AppState>) -> Json<UpstreamProfile> {
+    Json(state.profile.get())
+}
+
+/// `POST /_sandbox/profile` `{ "hold_scope": "account", ... }`: changes the
+/// switches named, keeps the others, and answers the profile now in force.
+/// A bad switch is a 422 naming it, and nothing changes.
+async fn change_profile(
+    State(state): State<AppState>,
+    JsonObject(body): JsonObject,
+) -> Result<Json<UpstreamProfile>, SandboxError> {
+    let mut profile = state.profile.get();
+    for (key, value) in &body {
+        let written = match value {
+            Value::String(text) => text.clone(),
+            Value::Number(number) => number.to_string(),
+            _ => {
+                return Err(SandboxError::invalid(
+                    key,
+                    "A profile switch is a string (or a number for max_per_page).",
+                ))
+            }
+        };
+        profile
+            .set(key, &written)
+            .map_err(|error| SandboxError::invalid(key, error.to_string()))?;
+    }
+    state.profile.set(profile);
+    Ok(Json(profile))
 }
 
 /// `POST /_sandbox/accounts` response.
