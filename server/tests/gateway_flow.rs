@@ -6,7 +6,7 @@ mod gateway_support;
 
 use booking_core::api::PayOption;
 use booking_core::redirect::PaymentRedirectPolicy;
-use gateway_support::{Stack, Widget, HOST_ORIGIN, OPENING_BALANCE_PENCE, OPENING_CREDITS};
+use gateway_support::{Mode, Stack, Widget, HOST_ORIGIN, OPENING_BALANCE_PENCE, OPENING_CREDITS};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
@@ -225,24 +225,53 @@ async fn a_repeated_booking_request_returns_the_same_booking() {
         "charged once"
     );
 
-    let keys: Vec<String> = stack
-        .proxy
-        .seen()
-        .iter()
-        .filter(|seen| seen.method == Method::POST && seen.path == "/bookings")
-        .map(|seen| {
-            seen.request_headers["idempotency-key"]
-                .to_str()
-                .unwrap()
-                .to_owned()
-        })
-        .collect();
-    assert_eq!(keys.len(), 2);
-    assert_eq!(keys[0], keys[1]);
+    let upstream_keys = || -> Vec<String> {
+        stack
+            .proxy
+            .seen()
+            .iter()
+            .filter(|seen| seen.method == Method::POST && seen.path == "/bookings")
+            .map(|seen| {
+                seen.request_headers["idempotency-key"]
+                    .to_str()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect()
+    };
+    let keys = upstream_keys();
+    assert_eq!(
+        keys.len(),
+        1,
+        "the booking made is replayed, not asked for again"
+    );
     assert_ne!(
         keys[0], "retry-me",
         "the upstream key is scoped to the session"
     );
+
+    // An attempt that made no booking upstream is sent again with its key.
+    // (Its event starts an hour later than the first: another event.)
+    stack.advance_clock(3600).await;
+    let second_event = stack.create_event(COURSE, 10).await;
+    let hold_ref = widget.hold_ref(second_event).await;
+    stack.proxy.set_mode(Mode::Fail(500));
+    let failed = widget
+        .book(&hold_ref, &PayOption::Credits, "retry-me-too")
+        .await;
+    assert!(failed.status.is_server_error(), "{}", failed.text);
+    stack.proxy.set_mode(Mode::Pass);
+    let retried = widget
+        .book(&hold_ref, &PayOption::Credits, "retry-me-too")
+        .await;
+    assert_eq!(retried.status, StatusCode::CREATED, "{}", retried.text);
+    let keys = upstream_keys();
+    assert_eq!(keys.len(), 3);
+    assert_eq!(
+        keys[1], keys[2],
+        "the retry reuses the attempt's upstream key"
+    );
+    assert_ne!(keys[0], keys[1], "another attempt, another key");
 
     let missing = widget
         .post(

@@ -4,7 +4,8 @@
 
 mod gateway_support;
 
-use gateway_support::Stack;
+use booking_core::api::PayOption;
+use gateway_support::{Mode, Stack};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
@@ -51,5 +52,108 @@ async fn lists_are_whole_when_the_upstream_takes_pages_of_fifty_at_most() {
         stack.proxy.count(Method::GET, "/courses"),
         1,
         "the smaller page is remembered: no second refusal"
+    );
+}
+
+/// Course 1 (CSTF Mandatory Practical Skills), which the test account has
+/// credits for.
+const COURSE: u64 = 1;
+
+/// A stack whose upstream ignores `Idempotency-Key` and whose gateway allows
+/// credits.
+async fn upstream_ignoring_keys() -> Stack {
+    let stack = Stack::start_with(|config, _| {
+        config.pay_options = PayOption::KNOWN.to_vec();
+    })
+    .await;
+    set_profile(&stack, json!({"idempotency": "ignored"})).await;
+    stack
+}
+
+/// The bookings the sandbox holds for the event.
+async fn bookings_on(stack: &Stack, event_id: u64) -> Vec<Value> {
+    let (status, list) = stack.sandbox_get("/bookings?per_page=100").await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, event) = stack
+        .sandbox_get(&format!("/training-events/{event_id}"))
+        .await;
+    list["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|booking| booking["start_date"] == event["start_date"])
+        .cloned()
+        .collect()
+}
+
+#[tokio::test]
+async fn an_answer_lost_between_gateway_and_upstream_books_and_charges_once() {
+    let stack = upstream_ignoring_keys().await;
+    let event_id = stack.create_event(COURSE, 10).await;
+    let (credits_before, balance_before) = stack.wallet(COURSE).await;
+    let widget = stack.widget().await;
+    let hold_ref = widget.hold_ref(event_id).await;
+
+    stack.proxy.set_mode(Mode::LoseAnswer {
+        method: Method::POST,
+        path: "/bookings".to_owned(),
+    });
+    let lost = widget
+        .book(&hold_ref, &PayOption::Credits, "attempt-1")
+        .await;
+    assert!(lost.status.is_server_error(), "{}", lost.text);
+    let retried = widget
+        .book(&hold_ref, &PayOption::Credits, "attempt-1")
+        .await;
+    assert_eq!(retried.status, StatusCode::CREATED, "{}", retried.text);
+
+    let made = bookings_on(&stack, event_id).await;
+    assert_eq!(made.len(), 1, "one booking: {made:?}");
+    assert_eq!(retried.body["booking"]["id"], made[0]["id"]);
+    assert_eq!(
+        stack.wallet(COURSE).await,
+        (credits_before - 1, balance_before),
+        "one credit spent"
+    );
+    assert_eq!(
+        stack.proxy.count(Method::POST, "/bookings"),
+        1,
+        "found, not sent again"
+    );
+}
+
+#[tokio::test]
+async fn an_answer_lost_between_widget_and_gateway_books_and_charges_once() {
+    let stack = upstream_ignoring_keys().await;
+    let event_id = stack.create_event(COURSE, 10).await;
+    let (credits_before, balance_before) = stack.wallet(COURSE).await;
+    let widget = stack.widget().await;
+    let hold_ref = widget.hold_ref(event_id).await;
+
+    let first = widget
+        .book(&hold_ref, &PayOption::Credits, "attempt-1")
+        .await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.text);
+    let again = widget
+        .book(&hold_ref, &PayOption::Credits, "attempt-1")
+        .await;
+    assert_eq!(again.status, StatusCode::CREATED, "{}", again.text);
+    assert_eq!(again.body["booking"]["id"], first.body["booking"]["id"]);
+
+    assert_eq!(bookings_on(&stack, event_id).await.len(), 1);
+    assert_eq!(
+        stack.wallet(COURSE).await,
+        (credits_before - 1, balance_before)
+    );
+    assert_eq!(stack.proxy.count(Method::POST, "/bookings"), 1);
+
+    let other_attempt = widget
+        .book(&hold_ref, &PayOption::Credits, "attempt-2")
+        .await;
+    assert_eq!(
+        other_attempt.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a new attempt with the used hold is refused, not replayed: {}",
+        other_attempt.text
     );
 }

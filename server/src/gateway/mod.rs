@@ -47,6 +47,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
+mod attempts;
 mod cache;
 pub mod config;
 mod errors;
@@ -94,6 +95,8 @@ pub struct AppState {
     trust_forwarded_for: bool,
     /// Items asked for per upstream page: the most the upstream accepted.
     page_size: AtomicU32,
+    /// Create-booking attempts, so a retry never books twice.
+    attempts: attempts::Attempts,
 }
 
 /// Why a gateway could not start.
@@ -152,6 +155,7 @@ fn build(config: GatewayConfig) -> Result<(Router, Arc<AppState>), StartError> {
         limiter: DefaultKeyedRateLimiter::keyed(Quota::per_minute(rate)),
         limiter_checks: AtomicU64::new(0),
         page_size: AtomicU32::new(routes::LARGEST_PAGE),
+        attempts: attempts::Attempts::default(),
         trust_forwarded_for: config.trust_forwarded_for,
     });
     Ok((router(&config, state.clone()), state))

@@ -34,6 +34,7 @@ use chrono::Utc;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+use super::attempts::Attempt;
 use super::cache::Freshness;
 use super::errors::GatewayError;
 use super::session::{is_valid_idempotency_key, SessionId};
@@ -314,6 +315,9 @@ pub async fn hold(
             .ok_or_else(|| {
                 GatewayError::BadGateway("the upstream hold hash is not a plain token".into())
             })?;
+        state
+            .attempts
+            .held(&hold.hold_hash, hold.training_event.clone(), Utc::now());
         tracing::info!(event_id = request.event_id, "seat held");
         return Ok(Json(HeldSeat { hold_ref, hold }));
     }
@@ -447,7 +451,63 @@ fn vet_payment_url(state: &AppState, mut booking: BookingDetail) -> BookingDetai
     booking
 }
 
-/// `POST /api/bookings` with an `Idempotency-Key`.
+/// Sends `POST /bookings` upstream with the attempt's idempotency key.
+async fn send_booking(
+    state: &AppState,
+    body: &UpstreamBooking,
+    key: &str,
+) -> Result<BookingDetail, GatewayError> {
+    let call = Call::post("/bookings", "/bookings", Some(body))?.idempotency_key(key.to_owned());
+    state
+        .upstream
+        .send(&call, On429::WaitAndRetry)
+        .await?
+        .json(HOLD_NOT_FOUND)
+}
+
+/// `GET /bookings/{id}` upstream.
+async fn read_booking(state: &AppState, id: u64) -> Result<BookingDetail, GatewayError> {
+    let call = Call::get("/bookings/{id}", format!("/bookings/{id}"));
+    state
+        .upstream
+        .json(&call, On429::WaitAndRetry, BOOKING_NOT_FOUND)
+        .await
+}
+
+/// Pages of the account's bookings searched for one a lost answer made.
+const RECONCILE_PAGES: u32 = 3;
+
+/// The booking an earlier attempt's lost request made, if it made one:
+/// the newest bookings (the list is newest first; Inferred) searched for the
+/// same candidate and pay option, created since the attempt began.
+async fn lost_booking(
+    state: &AppState,
+    attempt: &Attempt,
+) -> Result<Option<BookingDetail>, GatewayError> {
+    let per_page = state.page_size.load(Ordering::Relaxed);
+    for page in 1..=RECONCILE_PAGES {
+        let call = Call::get("/bookings", "/bookings")
+            .query("page", page)
+            .query("per_page", per_page);
+        let batch: Page<BookingDetail> = state
+            .upstream
+            .json(&call, On429::WaitAndRetry, BOOKING_NOT_FOUND)
+            .await?;
+        let last_page = batch.meta.last_page;
+        if let Some(found) = batch.data.into_iter().find(|booking| attempt.made(booking)) {
+            return Ok(Some(found));
+        }
+        if page >= last_page {
+            break;
+        }
+    }
+    Ok(None)
+}
+
+/// `POST /api/bookings` with an `Idempotency-Key`. A retry of an attempt
+/// (the same key in the same session) never books twice, whether or not the
+/// upstream honours the key: its booking is replayed, or the booking its
+/// lost answer made is found before anything is sent again.
 pub async fn create_booking(
     State(state): Shared,
     WidgetSession(session): WidgetSession,
@@ -475,13 +535,37 @@ pub async fn create_booking(
         request: state.policy.booking_request(&request, hash),
         return_url,
     };
-    let call = Call::post("/bookings", "/bookings", Some(&body))?
-        .idempotency_key(state.signer.idempotency_key(&session, widget_key));
-    let booking: BookingDetail = state
-        .upstream
-        .send(&call, On429::WaitAndRetry)
-        .await?
-        .json(HOLD_NOT_FOUND)?;
+    let key = state.signer.idempotency_key(&session, widget_key);
+    let booking = match state.attempts.begin(
+        &key,
+        &body.request.hold_hash,
+        &body.request.email,
+        &body.request.pay_option,
+        Utc::now(),
+    ) {
+        Some(Attempt {
+            booking_id: Some(id),
+            ..
+        }) => {
+            tracing::info!(
+                booking_id = id,
+                "booking attempt retried: its booking replayed"
+            );
+            read_booking(&state, id).await?
+        }
+        Some(earlier) => match lost_booking(&state, &earlier).await? {
+            Some(booking) => {
+                tracing::info!(
+                    booking_id = booking.id,
+                    "booking attempt retried: the booking its lost answer made was found"
+                );
+                booking
+            }
+            None => send_booking(&state, &body, &key).await?,
+        },
+        None => send_booking(&state, &body, &key).await?,
+    };
+    state.attempts.made(&key, booking.id);
     let booking = vet_payment_url(&state, booking);
     tracing::info!(
         booking_id = booking.id,
@@ -509,11 +593,7 @@ pub async fn booking(
         .signer
         .open_booking_ref(&session, &booking_ref)
         .ok_or(GatewayError::NotFound(BOOKING_NOT_FOUND))?;
-    let call = Call::get("/bookings/{id}", format!("/bookings/{id}"));
-    let booking: BookingDetail = state
-        .upstream
-        .json(&call, On429::WaitAndRetry, BOOKING_NOT_FOUND)
-        .await?;
+    let booking = read_booking(&state, id).await?;
     tracing::info!(booking_id = id, "booking read");
     Ok(Json(BookingReceipt {
         booking_ref,

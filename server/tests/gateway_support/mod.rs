@@ -54,6 +54,10 @@ pub enum Mode {
         method: Option<Method>,
         path: Option<String>,
     },
+    /// Forward the next request with this method and path, so it takes
+    /// effect upstream, then answer 502 as if its answer were lost; pass
+    /// everything after it.
+    LoseAnswer { method: Method, path: String },
 }
 
 /// One upstream request the proxy saw.
@@ -161,9 +165,20 @@ async fn forward(
         .unwrap_or(uri.path())
         .to_owned();
     let query = uri.query().unwrap_or("").to_owned();
+    let mut lose_answer = false;
     let mode = {
         let mut mode = state.mode.lock().unwrap();
         let current = mode.clone();
+        if let Mode::LoseAnswer {
+            method: lost_method,
+            path: lost_path,
+        } = &*mode
+        {
+            if *lost_method == method && *lost_path == path {
+                lose_answer = true;
+                *mode = Mode::Pass;
+            }
+        }
         if let Mode::RateLimit {
             count,
             method: only_method,
@@ -205,7 +220,7 @@ async fn forward(
             );
         }
         Some(Mode::Delay(delay)) => tokio::time::sleep(delay).await,
-        Some(Mode::Pass) | None => {}
+        Some(Mode::Pass | Mode::LoseAnswer { .. }) | None => {}
     }
     let mut request = state.client.request(
         method.clone(),
@@ -239,6 +254,9 @@ async fn forward(
         }
     }
     state.seen.lock().unwrap().push(record(status));
+    if lose_answer {
+        return json_response(502, json!({ "message": "Bad Gateway" }), None);
+    }
     let mut response = Response::builder().status(status);
     for (name, value) in &upstream_headers {
         if name != "transfer-encoding" && name != "content-length" && name != "connection" {
