@@ -144,6 +144,8 @@ pub struct Layer {
     pub status: Status,
     /// Its tests.
     pub tally: Tally,
+    /// How long it took.
+    pub elapsed: std::time::Duration,
 }
 
 impl Layer {
@@ -153,6 +155,7 @@ impl Layer {
             minimum,
             status: Status::NotRun,
             tally: Tally::default(),
+            elapsed: std::time::Duration::ZERO,
         }
     }
 
@@ -200,6 +203,9 @@ impl fmt::Display for Layer {
             Status::NotRun => "not run",
         };
         write!(formatter, "  {:<18} {:<8}", self.kind.name(), status)?;
+        if self.status != Status::NotRun {
+            write!(formatter, " {:>6.1} s", self.elapsed.as_secs_f64())?;
+        }
         if self.minimum > 0 && self.status != Status::NotRun {
             write!(
                 formatter,
@@ -267,6 +273,7 @@ fn run_layers(layers: &mut [Layer]) {
     let mut server = PathBuf::new();
     for layer in layers.iter_mut() {
         section(layer.kind.name());
+        let started = std::time::Instant::now();
         match layer.kind {
             Kind::Formatting => layer.checked(formatting()),
             Kind::Lints => layer.checked(lints()),
@@ -279,6 +286,7 @@ fn run_layers(layers: &mut [Layer]) {
             Kind::LiveGateway => counted(layer, live_gateway_test(&server)),
             Kind::EndToEnd => counted(layer, end_to_end(&server)),
         }
+        layer.elapsed = started.elapsed();
         if layer.status != Status::Passed {
             return;
         }
