@@ -107,18 +107,11 @@ test("the answer is lost, Back and Confirm booking again: the same booking comes
   expect(keys[1]).toBe(keys[0]);
 });
 
-// BUG (a lost hold answer locks the candidate out of their own seat): when
-// the answer to POST /api/holds is lost, the sandbox holds the seat for the
-// gateway's account but the widget never got the hold's reference. "Try
-// again" then meets the sandbox's 409 (one live hold per account and event),
-// and the gateway, which cannot tell that hold is this session's, answers
-// "This seat is being held by someone else until HH:MM": the candidate is
-// kept from the seat by their own hold for 30 minutes. Fix (a design
-// choice): the gateway remembers which session asked for each hold (a
-// short-lived map of session and event to hold, shared by instances), or
-// derives the hold reference so a retry of the same session and event can
-// be recognised and handed the existing hold.
-test.fixme("the answer to holding the seat is lost, Try again: the candidate gets the seat", async ({ page }) => {
+// A lost answer to holding the seat must not lock the candidate out of
+// their own hold: "Try again" meets the sandbox's 409 (one live hold per
+// account and event), and the gateway, which remembers which session was
+// granted which hold, hands the candidate's own hold back.
+test("the answer to holding the seat is lost, Try again: the candidate gets the seat", async ({ page }) => {
   const event = await newEvent(stack, { courseId: course.id, locationId: LOCATIONS.leeds.id });
   await openWidget(page, stack.gateway.url);
   await chooseCourse(page, course.name);

@@ -149,7 +149,7 @@ test("another session holds the seat: the widget says until when, offers another
     await (await findEvent(page, event)).click();
     await expectStep(page, "This seat is already held");
     await expect(page.getByRole("alert")).toHaveText(
-      /^This seat is being held by someone else until \d\d:\d\d\. Choose another event or try again after then\.$/,
+      /^Another candidate is booking this date right now\. If they do not finish, it is free again at \d\d:\d\d: choose another date, or try again then\.$/,
     );
     await page.getByRole("button", { name: "Choose another date" }).click();
     await expectStep(page, "Choose a date and time");

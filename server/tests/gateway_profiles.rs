@@ -157,3 +157,39 @@ async fn an_answer_lost_between_widget_and_gateway_books_and_charges_once() {
         other_attempt.text
     );
 }
+
+#[tokio::test]
+async fn a_lost_hold_answer_gives_the_candidate_their_own_hold_under_either_conflict_body() {
+    for conflict_body in ["with_hold", "message_only"] {
+        let stack = Stack::start().await;
+        set_profile(&stack, json!({"conflict_body": conflict_body})).await;
+        let event_id = stack.create_event(COURSE, 10).await;
+        let candidate = stack.widget().await;
+        let lost = candidate.hold(event_id, None).await;
+        assert_eq!(lost.status, StatusCode::OK, "{}", lost.text);
+
+        let again = candidate.hold(event_id, None).await;
+        assert_eq!(
+            again.status,
+            StatusCode::OK,
+            "{conflict_body}: {}",
+            again.text
+        );
+        assert_eq!(
+            again.body["hold"]["hold_hash"], lost.body["hold"]["hold_hash"],
+            "{conflict_body}: the same hold"
+        );
+        assert_eq!(again.body["hold_ref"], lost.body["hold_ref"]);
+        let left = again.body["hold"]["expires_in_seconds"].as_i64().unwrap();
+        assert!((1790..=1800).contains(&left), "{left}");
+
+        let other = stack.widget().await;
+        let taken = other.hold(event_id, None).await;
+        assert_eq!(
+            taken.status,
+            StatusCode::CONFLICT,
+            "{conflict_body}: another candidate does not get it"
+        );
+        assert!(taken.body.get("hold").is_none());
+    }
+}

@@ -113,7 +113,7 @@ async fn a_conflicting_hold_returns_the_hold_to_its_session_only() {
     );
     let message = taken.body["message"].as_str().unwrap();
     assert!(
-        message.starts_with("This seat is being held by someone else until "),
+        message.starts_with("Another candidate is booking this date right now. If they do not finish, it is free again at "),
         "{message}"
     );
 

@@ -47,10 +47,10 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
-mod attempts;
 mod cache;
 pub mod config;
 mod errors;
+mod memory;
 mod policy;
 mod routes;
 mod session;
@@ -95,8 +95,9 @@ pub struct AppState {
     trust_forwarded_for: bool,
     /// Items asked for per upstream page: the most the upstream accepted.
     page_size: AtomicU32,
-    /// Create-booking attempts, so a retry never books twice.
-    attempts: attempts::Attempts,
+    /// Holds granted per session and create-booking attempts, so a lost
+    /// answer neither locks a candidate out nor books twice.
+    memory: memory::Memory,
 }
 
 /// Why a gateway could not start.
@@ -155,7 +156,7 @@ fn build(config: GatewayConfig) -> Result<(Router, Arc<AppState>), StartError> {
         limiter: DefaultKeyedRateLimiter::keyed(Quota::per_minute(rate)),
         limiter_checks: AtomicU64::new(0),
         page_size: AtomicU32::new(routes::LARGEST_PAGE),
-        attempts: attempts::Attempts::default(),
+        memory: memory::Memory::default(),
         trust_forwarded_for: config.trust_forwarded_for,
     });
     Ok((router(&config, state.clone()), state))

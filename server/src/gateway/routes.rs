@@ -34,9 +34,9 @@ use chrono::Utc;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use super::attempts::Attempt;
 use super::cache::Freshness;
 use super::errors::GatewayError;
+use super::memory::Attempt;
 use super::session::{is_valid_idempotency_key, SessionId};
 use super::upstream::{Call, On429};
 use super::AppState;
@@ -315,9 +315,11 @@ pub async fn hold(
             .ok_or_else(|| {
                 GatewayError::BadGateway("the upstream hold hash is not a plain token".into())
             })?;
-        state
-            .attempts
-            .held(&hold.hold_hash, hold.training_event.clone(), Utc::now());
+        state.memory.held(
+            &state.signer.hold_key(&session, request.event_id),
+            &hold,
+            Utc::now(),
+        );
         tracing::info!(event_id = request.event_id, "seat held");
         return Ok(Json(HeldSeat { hold_ref, hold }));
     }
@@ -341,8 +343,44 @@ pub async fn hold(
             }
         }
     }
-    let held_until = conflict.and_then(|conflict| conflict.expires_at);
-    Err(GatewayError::SeatTaken(seat_taken(held_until)))
+    if let Some(hold) = own_remembered_hold(&state, &session, &request, conflict.as_ref()) {
+        tracing::info!(
+            event_id = request.event_id,
+            "seat already held by this session (remembered)"
+        );
+        let hold_ref = state
+            .signer
+            .hold_ref(&session, &hold.hold_hash)
+            .unwrap_or_default();
+        return Ok(Json(HeldSeat { hold_ref, hold }));
+    }
+    let held_until = conflict.as_ref().and_then(|conflict| conflict.expires_at);
+    let another_event = conflict
+        .and_then(|conflict| conflict.training_event)
+        .is_some_and(|held| held.id != request.event_id);
+    Err(GatewayError::SeatTaken(seat_taken(
+        held_until,
+        another_event,
+    )))
+}
+
+/// The hold this session was granted on the event, when a 409 meets a retry
+/// whose answer was lost: remembered by the gateway, still live by its clock,
+/// and not contradicted by the 409 (which may name no hold at all).
+fn own_remembered_hold(
+    state: &AppState,
+    session: &SessionId,
+    request: &HoldRequest,
+    conflict: Option<&HoldConflict>,
+) -> Option<SeatHold> {
+    let hold = state.memory.session_hold(
+        &state.signer.hold_key(session, request.event_id),
+        Utc::now(),
+    )?;
+    let named = conflict.and_then(|conflict| conflict.hold_hash.as_deref());
+    named
+        .is_none_or(|named| named == hold.hold_hash)
+        .then_some(hold)
 }
 
 /// The hold a 409 describes, when it says enough to rebuild it.
@@ -355,15 +393,22 @@ fn existing_hold(conflict: &HoldConflict) -> Option<SeatHold> {
     })
 }
 
-/// The 409 another session gets: the seat is held, and until when.
-fn seat_taken(held_until: Option<Timestamp>) -> SeatTaken {
-    let message = match held_until {
-        Some(until) => format!(
-            "This seat is being held by someone else until {}. Choose another event or try again after then.",
-            uk_time::clock_time(uk_time::to_uk(until.with_timezone(&Utc)).time())
+/// The 409 another session gets, said as it is: another candidate of the
+/// same agency (every candidate books through its one account) is booking
+/// this date, or, when the upstream allows one hold per account, booking at
+/// all; and until when at the latest.
+fn seat_taken(held_until: Option<Timestamp>, another_event: bool) -> SeatTaken {
+    let until = held_until
+        .map(|until| uk_time::clock_time(uk_time::to_uk(until.with_timezone(&Utc)).time()));
+    let message = match (another_event, until) {
+        (false, Some(until)) => format!(
+            "Another candidate is booking this date right now. If they do not finish, it is free again at {until}: choose another date, or try again then."
         ),
-        None => "This seat is being held by someone else. Choose another event or try again later."
-            .to_owned(),
+        (false, None) => "Another candidate is booking this date right now. Choose another date, or try again in a few minutes.".to_owned(),
+        (true, Some(until)) => format!(
+            "Another candidate is in the middle of a booking, and only one booking can be made at a time. Try again in a few minutes (by {until} at the latest)."
+        ),
+        (true, None) => "Another candidate is in the middle of a booking, and only one booking can be made at a time. Try again in a few minutes.".to_owned(),
     };
     SeatTaken {
         message,
@@ -536,7 +581,7 @@ pub async fn create_booking(
         return_url,
     };
     let key = state.signer.idempotency_key(&session, widget_key);
-    let booking = match state.attempts.begin(
+    let booking = match state.memory.begin(
         &key,
         &body.request.hold_hash,
         &body.request.email,
@@ -565,7 +610,7 @@ pub async fn create_booking(
         },
         None => send_booking(&state, &body, &key).await?,
     };
-    state.attempts.made(&key, booking.id);
+    state.memory.made(&key, booking.id);
     let booking = vet_payment_url(&state, booking);
     tracing::info!(
         booking_id = booking.id,
@@ -616,14 +661,28 @@ mod tests {
 
     #[test]
     fn held_until_is_told_in_uk_clock_time() {
-        let summer = seat_taken(Some(at("2026-07-20T13:45:00+00:00")));
+        let summer = seat_taken(Some(at("2026-07-20T13:45:00+00:00")), false);
         assert_eq!(
             summer.message,
-            "This seat is being held by someone else until 14:45. Choose another event or try again after then."
+            "Another candidate is booking this date right now. If they do not finish, it is free again at 14:45: choose another date, or try again then."
         );
-        let winter = seat_taken(Some(at("2026-12-01T13:45:00+00:00")));
-        assert!(winter.message.contains("until 13:45."));
+        let winter = seat_taken(Some(at("2026-12-01T13:45:00+00:00")), false);
+        assert!(winter.message.contains("free again at 13:45:"));
         assert_eq!(winter.held_until, Some(at("2026-12-01T13:45:00+00:00")));
+    }
+
+    #[test]
+    fn a_hold_on_another_event_says_one_booking_at_a_time() {
+        let elsewhere = seat_taken(Some(at("2026-12-01T13:45:00+00:00")), true);
+        assert_eq!(
+            elsewhere.message,
+            "Another candidate is in the middle of a booking, and only one booking can be made at a time. Try again in a few minutes (by 13:45 at the latest)."
+        );
+        let unknown = seat_taken(None, false);
+        assert_eq!(
+            unknown.message,
+            "Another candidate is booking this date right now. Choose another date, or try again in a few minutes."
+        );
     }
 
     #[test]

@@ -159,8 +159,18 @@ impl Signer {
     /// The idempotency key sent upstream for the widget's key in this
     /// session: 64 hex digits.
     pub fn idempotency_key(&self, session: &SessionId, widget_key: &str) -> String {
+        self.session_key("idempotency", session, widget_key.as_bytes())
+    }
+
+    /// The key under which the gateway remembers the hold one session was
+    /// granted on one event (hex, 64 characters; names no session).
+    pub fn hold_key(&self, session: &SessionId, event_id: u64) -> String {
+        self.session_key("held", session, event_id.to_string().as_bytes())
+    }
+
+    fn session_key(&self, label: &str, session: &SessionId, value: &[u8]) -> String {
         let digest = self
-            .mac("idempotency", Some(session), widget_key.as_bytes())
+            .mac(label, Some(session), value)
             .finalize()
             .into_bytes();
         digest.iter().map(|byte| format!("{byte:02x}")).collect()
@@ -273,6 +283,10 @@ mod tests {
         assert_ne!(key, signer.idempotency_key(&two, "attempt-1"));
         assert_ne!(key, signer.idempotency_key(&one, "attempt-2"));
         assert_eq!(key.len(), 64);
+        let held = signer.hold_key(&one, 41);
+        assert_eq!(held, signer.hold_key(&one, 41));
+        assert_ne!(held, signer.hold_key(&two, 41));
+        assert_ne!(held, signer.hold_key(&one, 42));
     }
 
     #[test]

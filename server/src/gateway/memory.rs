@@ -1,6 +1,15 @@
-//! The gateway's memory of create-booking attempts, so one candidate's one
-//! attempt makes at most one booking even when the upstream ignores
-//! `Idempotency-Key` (its published documents do not mention the header).
+//! The gateway's short memory: which session was granted which hold, and
+//! its create-booking attempts. It keeps a candidate from being locked out of
+//! their own hold when an answer is lost, and one attempt from making two
+//! bookings even when the upstream ignores `Idempotency-Key` (its published
+//! documents do not mention the header).
+//!
+//! A hold is remembered under a key naming the session and the event. When
+//! a retried hold meets the upstream's 409 and the 409 does not name another
+//! hold, the remembered hold is the session's own and is handed back, whether
+//! or not the 409 carries the hold's details. A hold is only ever handed back
+//! on a 409 (the upstream saying a live hold exists), never instead of
+//! asking.
 //!
 //! An attempt is keyed by the upstream idempotency key (the widget's key,
 //! bound to its session). It is remembered before the upstream is called
@@ -10,16 +19,17 @@
 //! lost request may have made, and sends again only when there is none.
 //!
 //! Invariants: an attempt is remembered for [`KEEP_FOR`], longer than any
-//! hold lives, so a retry within a hold's life always finds it; the memory
-//! holds ids, e-mail addresses and times only, never a token; it is
-//! in-process: one gateway instance answers one session's retries (several
-//! instances behind a load balancer need sticky sessions for this until the
-//! memory moves to a shared store).
+//! hold lives, so a retry within a hold's life always finds it; a hold is
+//! remembered until it lapses by the gateway's clock; keys are HMACs that
+//! name no session; the memory holds hold hashes, ids, e-mail addresses and
+//! times, never an upstream token; it is in-process: one gateway instance
+//! answers one session's retries (several instances behind a load balancer
+//! need sticky sessions for this until the memory moves to a shared store).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use booking_core::api::{BookingDetail, HeldEvent, PayOption};
+use booking_core::api::{BookingDetail, HeldEvent, PayOption, SeatHold};
 use chrono::{DateTime, Duration, Utc};
 
 /// How long an attempt is remembered: two hours, four times a hold's life.
@@ -61,15 +71,16 @@ impl Attempt {
     }
 }
 
-/// The attempts of the last [`KEEP_FOR`], and the events of the holds
-/// this gateway granted in that time.
+/// The attempts of the last [`KEEP_FOR`], the events of the holds this
+/// gateway granted in that time, and each session's live holds.
 #[derive(Debug, Default)]
-pub struct Attempts {
+pub struct Memory {
     entries: Mutex<HashMap<String, Attempt>>,
     holds: Mutex<HashMap<String, (HeldEvent, DateTime<Utc>)>>,
+    session_holds: Mutex<HashMap<String, (SeatHold, DateTime<Utc>)>>,
 }
 
-impl Attempts {
+impl Memory {
     /// The attempt already under `key`, if any; otherwise remembers a new
     /// one and answers `None`.
     pub fn begin(
@@ -103,9 +114,26 @@ impl Attempts {
         None
     }
 
-    /// Remembers the event of a hold this gateway granted.
-    pub fn held(&self, hold_hash: &str, event: HeldEvent, now: DateTime<Utc>) {
-        lock(&self.holds).insert(hold_hash.to_owned(), (event, now));
+    /// Remembers a hold this gateway granted, under the key naming the
+    /// session and the event ([`super::session::Signer::hold_key`]).
+    pub fn held(&self, hold_key: &str, hold: &SeatHold, now: DateTime<Utc>) {
+        lock(&self.holds).insert(hold.hold_hash.clone(), (hold.training_event.clone(), now));
+        let lapses = now + Duration::seconds(hold.expires_in_seconds.max(0));
+        let mut session_holds = lock(&self.session_holds);
+        session_holds.retain(|_, (_, lapses)| *lapses > now);
+        session_holds.insert(hold_key.to_owned(), (hold.clone(), lapses));
+    }
+
+    /// The session's hold on the event, while it has time left by the
+    /// gateway's clock, with the seconds it has left now.
+    pub fn session_hold(&self, hold_key: &str, now: DateTime<Utc>) -> Option<SeatHold> {
+        let session_holds = lock(&self.session_holds);
+        let (hold, lapses) = session_holds.get(hold_key)?;
+        let left = (*lapses - now).num_seconds();
+        (left > 0).then(|| SeatHold {
+            expires_in_seconds: left,
+            ..hold.clone()
+        })
     }
 
     /// Records the booking the attempt under `key` made.
@@ -136,7 +164,7 @@ mod tests {
 
     #[test]
     fn the_first_attempt_is_new_and_a_retry_finds_it() {
-        let attempts = Attempts::default();
+        let attempts = Memory::default();
         assert_eq!(
             attempts.begin("k", "hash", "priya@example.com", &PayOption::Credits, at(0)),
             None
@@ -155,7 +183,7 @@ mod tests {
 
     #[test]
     fn attempts_are_forgotten_after_two_hours() {
-        let attempts = Attempts::default();
+        let attempts = Memory::default();
         attempts.begin("k", "hash", "priya@example.com", &PayOption::Credits, at(0));
         assert!(attempts
             .begin(
@@ -208,24 +236,46 @@ mod tests {
         assert!(!attempt.made(&booking("priya@example.com", PayOption::Balance, at(0))));
     }
 
+    fn leeds_hold() -> SeatHold {
+        SeatHold {
+            hold_hash: "hash".into(),
+            expires_at: DateTime::parse_from_rfc3339("2026-12-01T10:30:00+00:00").unwrap(),
+            expires_in_seconds: 1800,
+            training_event: HeldEvent {
+                id: 41,
+                course: "M&H".into(),
+                location: "Leeds".into(),
+                start_date: DateTime::parse_from_rfc3339("2026-12-08T09:30:00+00:00").unwrap(),
+            },
+        }
+    }
+
     #[test]
     fn a_hold_granted_here_pins_the_lost_booking_to_its_event() {
-        let attempts = Attempts::default();
-        let leeds = HeldEvent {
-            id: 41,
-            course: "M&H".into(),
-            location: "Leeds".into(),
-            start_date: DateTime::parse_from_rfc3339("2026-12-08T09:30:00+00:00").unwrap(),
-        };
-        attempts.held("hash", leeds.clone(), at(0));
-        attempts.begin("k", "hash", "priya@example.com", &PayOption::Credits, at(1));
-        let attempt = attempts
+        let memory = Memory::default();
+        let hold = leeds_hold();
+        memory.held("session-41", &hold, at(0));
+        memory.begin("k", "hash", "priya@example.com", &PayOption::Credits, at(1));
+        let attempt = memory
             .begin("k", "hash", "priya@example.com", &PayOption::Credits, at(2))
             .unwrap();
-        assert_eq!(attempt.event, Some(leeds));
+        assert_eq!(attempt.event, Some(hold.training_event));
         let mut on_the_event = booking("priya@example.com", PayOption::Credits, at(1));
         assert!(attempt.made(&on_the_event));
         on_the_event.location.name = "York".into();
         assert!(!attempt.made(&on_the_event), "another event's booking");
+    }
+
+    #[test]
+    fn a_session_hold_is_remembered_until_it_lapses() {
+        let memory = Memory::default();
+        memory.held("session-41", &leeds_hold(), at(0));
+        let later = memory
+            .session_hold("session-41", at(10))
+            .expect("remembered");
+        assert_eq!(later.hold_hash, "hash");
+        assert_eq!(later.expires_in_seconds, 1200, "the seconds left now");
+        assert_eq!(memory.session_hold("session-42", at(10)), None);
+        assert_eq!(memory.session_hold("session-41", at(30)), None, "lapsed");
     }
 }
