@@ -678,6 +678,21 @@ pub struct HoldConflict {
     pub training_event: Option<HeldEvent>,
 }
 
+/// What the project sends the upstream beyond its published documents, each
+/// with the reason. Both are extensions the sandbox implements and the real
+/// API may ignore; the gateway stays correct when it does (the sandbox's
+/// upstream profiles `idempotency=ignored` and `return_url=ignored`).
+pub const UPSTREAM_EXTENSIONS: [(&str, &str); 2] = [
+    (
+        "return_url",
+        "a field of the POST /bookings body: where the checkout page sends a candidate who has paid",
+    ),
+    (
+        "Idempotency-Key",
+        "a header of POST /bookings: a retried request replays its booking instead of booking again",
+    ),
+];
+
 /// `POST /bookings` body (`CreateBookingRequest`). Which fields are required
 /// is Inferred: hold, names, email and pay option.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -686,6 +686,35 @@ mod tests {
     }
 
     #[test]
+    fn the_upstream_booking_adds_only_the_listed_extensions() {
+        let request: CreateBookingRequest = serde_json::from_value(serde_json::json!({
+            "hold_hash": "h", "first_name": "Priya", "last_name": "Patel",
+            "email": "priya@example.com", "pay_option": "credits"
+        }))
+        .unwrap();
+        let documented = serde_json::to_value(&request).unwrap();
+        let sent = serde_json::to_value(UpstreamBooking {
+            request,
+            return_url: Some("https://www.agency.example/booked".into()),
+        })
+        .unwrap();
+        let extra: Vec<&String> = sent
+            .as_object()
+            .unwrap()
+            .keys()
+            .filter(|key| !documented.as_object().unwrap().contains_key(*key))
+            .collect();
+        assert_eq!(extra, ["return_url"]);
+        let listed: Vec<&str> = booking_core::api::UPSTREAM_EXTENSIONS
+            .iter()
+            .map(|(name, _)| *name)
+            .collect();
+        assert!(extra.iter().all(|key| listed.contains(&key.as_str())));
+        assert!(listed.contains(&"Idempotency-Key"));
+        assert!(super::super::upstream::IDEMPOTENCY_KEY.eq_ignore_ascii_case("Idempotency-Key"));
+    }
+
+    #[test]
     fn a_missing_field_is_named() {
         let error = serde_json::from_str::<HoldRequest>("{}").unwrap_err();
         let GatewayError::Validation(body) = invalid_body(&error) else {

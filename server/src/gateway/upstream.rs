@@ -37,7 +37,7 @@ use super::errors::GatewayError;
 const REFRESH_MARGIN: Duration = Duration::from_secs(60);
 
 /// Header carrying the idempotency key upstream.
-const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
+pub(super) const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
 
 /// What a call does when the upstream answers 429.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
