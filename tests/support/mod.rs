@@ -300,22 +300,6 @@ impl Drop for Mounted {
     }
 }
 
-/// Host page event names the tests listen for.
-const HOST_EVENTS: [&str; 12] = [
-    "hbg:ready",
-    "hbg:course-chosen",
-    "hbg:location-chosen",
-    "hbg:event-chosen",
-    "hbg:hold-created",
-    "hbg:hold-expiring",
-    "hbg:hold-expired",
-    "hbg:submit-started",
-    "hbg:payment-redirect",
-    "hbg:booking-created",
-    "hbg:booking-confirmed",
-    "hbg:error",
-];
-
 /// Mounts the widget with a gateway and settings, and waits for it to load.
 pub async fn mount_with(gateway: Rc<FakeGateway>, config: WidgetConfig) -> Mounted {
     let window = web_sys::window().unwrap();
@@ -327,7 +311,7 @@ pub async fn mount_with(gateway: Rc<FakeGateway>, config: WidgetConfig) -> Mount
     document.body().unwrap().append_child(&root).unwrap();
     let events = Rc::new(RefCell::new(Vec::new()));
     let mut listeners = Vec::new();
-    for name in HOST_EVENTS {
+    for name in booking_core::flow::HostEvent::NAMES {
         let seen = Rc::clone(&events);
         let listener = wasm_bindgen::closure::Closure::<dyn FnMut(web_sys::CustomEvent)>::new(
             move |event: web_sys::CustomEvent| {
