@@ -8,11 +8,17 @@ import { AGENCY, book, heardEvents, recordEvents, serveHostPage } from "./suppor
 // life: let the agency's (public) page reach it, as it would reach a public one.
 test.use({ permissions: ["local-network-access"] });
 
+/** Another site of the agency's, also allowed to frame the gateway's pages. */
+const OTHER_AGENCY = "https://other-agency.example";
+
+/** A site with no business with the widget. */
+const EVIL = "https://evil.example";
+
 let stack: Stack;
 
 test.beforeAll(async () => {
-  // The gateway lets the agency frame its pages (frame-ancestors) and call its API.
-  stack = await startStack({ gatewayArgs: ["--allowed-origins", AGENCY] });
+  // The gateway lets the agency's sites frame its pages (frame-ancestors) and call its API.
+  stack = await startStack({ gatewayArgs: ["--allowed-origins", `${AGENCY},${OTHER_AGENCY}`] });
 });
 
 test.afterAll(async () => {
@@ -39,8 +45,8 @@ async function watchProblems(page: Page): Promise<string[]> {
   return problems;
 }
 
-/** An agency page with the frame element, under the iframe mode's CSP. */
-async function openFramePage(page: Page, attributes: string): Promise<void> {
+/** An agency page with the frame element, under the iframe mode's CSP (or `csp`). */
+async function openFramePage(page: Page, attributes: string, csp = iframeModeCsp()): Promise<void> {
   const html = `<!DOCTYPE html>
 <html lang="en-GB">
   <head>
@@ -54,7 +60,7 @@ async function openFramePage(page: Page, attributes: string): Promise<void> {
     <p>After the widget.</p>
   </body>
 </html>`;
-  await serveHostPage(page, `${AGENCY}/training*`, html, { "content-security-policy": iframeModeCsp() });
+  await serveHostPage(page, `${AGENCY}/training*`, html, { "content-security-policy": csp });
   await page.goto(`${AGENCY}/training`);
 }
 
@@ -175,6 +181,171 @@ test("messages from anywhere but the widget's iframe and gateway are ignored, bo
   // The element's own attribute change does get through.
   await page.locator("hbg-booking-frame").evaluate((element) => element.setAttribute("course", "4"));
   await expect(widget.getByText("Basic Life Support Practical", { exact: true })).toBeVisible();
+});
+
+test("the host page ignores its own iframe's window once it shows another origin, and hears it again back on the gateway", async ({
+  page,
+}) => {
+  await recordEvents(page);
+  // The iframe mode's CSP with the other site also allowed in frame-src, so
+  // that nothing but frame.js's origin check stands in the way.
+  const gateway = stack.gateway.url;
+  await openFramePage(
+    page,
+    `course="1" first-name="Priya"`,
+    `default-src 'none'; script-src ${gateway}; frame-src ${gateway} ${EVIL}`,
+  );
+  const widget = page.frameLocator("hbg-booking-frame iframe");
+  await expect(widget.getByRole("heading", { level: 2 })).toHaveText("Choose a location");
+  await expect.poll(async () => Math.abs((await heights(page)).frame - (await heights(page)).content)).toBeLessThan(2);
+  const before = (await heights(page)).frame;
+  const eventTypes = async () => (await heardEvents(page)).map((event) => event.type);
+  const eventsBefore = await eventTypes();
+  expect(eventsBefore).toContain("hbg:ready");
+  const embedUrl = page.frame({ url: /\/embed\.html/ })!.url();
+
+  // What reaches the host page's window, registered after frame.js's listener
+  // (so frame.js has handled a message by the time it is recorded).
+  await page.evaluate(() => {
+    const iframe = document.querySelector("hbg-booking-frame")!.shadowRoot!.querySelector("iframe")!;
+    const heard: { origin: string; fromIframe: boolean; type: unknown }[] = [];
+    Object.defineProperty(window, "__messages", { value: heard });
+    addEventListener("message", (event) =>
+      heard.push({ origin: event.origin, fromIframe: event.source === iframe.contentWindow, type: event.data?.type }),
+    );
+  });
+  const messagesFrom = (origin: string) =>
+    page.evaluate(
+      (origin) =>
+        (window as unknown as { __messages: { origin: string; fromIframe: boolean; type: unknown }[] }).__messages.filter(
+          (message) => message.origin === origin,
+        ),
+      origin,
+    );
+
+  // The iframe goes to another site: the same window, another origin.
+  await serveHostPage(page, `${EVIL}/**`, `<!DOCTYPE html><html lang="en"><title>Elsewhere</title><p>Not the widget.</p></html>`);
+  await page.frame({ url: /\/embed\.html/ })!.evaluate((url) => void setTimeout(() => (location.href = url)), `${EVIL}/page`);
+  await expect.poll(() => page.frame({ url: `${EVIL}/page` }) !== null).toBe(true);
+  const elsewhere = page.frame({ url: `${EVIL}/page` })!;
+  await elsewhere.waitForLoadState();
+  await elsewhere.evaluate(() => {
+    const received: unknown[] = [];
+    Object.defineProperty(window, "__received", { value: received });
+    addEventListener("message", (event) => received.push(event.data));
+    for (const message of [
+      { type: "hbg:resize", height: 7 },
+      { type: "hbg:booking-confirmed", detail: { booking_id: 1 } },
+      { type: "hbg:storage", key: "hbg:forged", value: "forged" },
+      { type: "hbg:connect" },
+    ]) {
+      parent.postMessage(message, "*");
+    }
+  });
+  await expect.poll(async () => (await messagesFrom(EVIL)).length).toBe(4);
+  expect(await messagesFrom(EVIL)).toEqual(
+    ["hbg:resize", "hbg:booking-confirmed", "hbg:storage", "hbg:connect"].map((type) => ({
+      origin: EVIL,
+      fromIframe: true,
+      type,
+    })),
+  );
+  // None of them was acted on: no resize, no event, nothing stored...
+  expect(await page.locator("hbg-booking-frame iframe").evaluate((iframe) => iframe.clientHeight)).toBe(before);
+  expect(await eventTypes()).toEqual(eventsBefore);
+  expect(
+    await page.evaluate(() => Object.entries(sessionStorage).filter(([key, value]) => key.includes("forged") || value === "forged")),
+  ).toEqual([]);
+  // ...and no candidate's details reached the other site: not in answer to
+  // its hbg:connect, nor on an attribute change, which frame.js sends to the
+  // gateway's origin only. A message the host page sends after them arrives
+  // after anything frame.js sent.
+  await page.locator("hbg-booking-frame").evaluate((element) => element.setAttribute("first-name", "Priyanka"));
+  await page.locator("hbg-booking-frame iframe").evaluate((iframe: HTMLIFrameElement) =>
+    iframe.contentWindow!.postMessage({ type: "test:last" }, "*"),
+  );
+  await expect
+    .poll(() => elsewhere.evaluate(() => (window as unknown as { __received: unknown[] }).__received))
+    .toEqual([{ type: "test:last" }]);
+
+  // Back on the gateway, the same window is heard again: it connects, gets
+  // the candidate's details, sizes the iframe and forwards its events.
+  await elsewhere.evaluate((url) => void setTimeout(() => (location.href = url)), embedUrl);
+  await expect(widget.getByRole("heading", { level: 2 })).toHaveText("Choose a location");
+  await expect.poll(async () => (await eventTypes()).filter((type) => type === "hbg:ready")).toHaveLength(2);
+  await expect.poll(async () => Math.abs((await heights(page)).frame - (await heights(page)).content)).toBeLessThan(2);
+  await widget.getByRole("button", { name: /^Any location/ }).click();
+  await widget.getByRole("button", { name: /seats? left/ }).first().click();
+  await expect(widget.getByLabel("First name", { exact: true })).toHaveValue("Priyanka");
+});
+
+test("embed.html ignores settings from the window that frames it when that window is not on the origin named by parent", async ({
+  page,
+}) => {
+  // Another site of the agency's (allowed to frame the gateway) frames
+  // embed.html twice: once naming the agency's main site as its parent, once
+  // naming itself; then it sends both the same settings.
+  const src = (parent: string, instance: string) =>
+    `${stack.gateway.url}/embed.html?course=1&instance=${instance}&parent=${encodeURIComponent(parent)}`;
+  const html = `<!DOCTYPE html>
+<html lang="en-GB">
+  <head><meta charset="utf-8"><title>Other site</title></head>
+  <body>
+    <iframe id="claimed" title="Claimed parent" src="${src(AGENCY, "claimed")}"></iframe>
+    <iframe id="own" title="Own parent" src="${src(OTHER_AGENCY, "own")}"></iframe>
+  </body>
+</html>`;
+  await serveHostPage(page, `${OTHER_AGENCY}/training`, html);
+  await page.goto(`${OTHER_AGENCY}/training`);
+  const claimed = page.frameLocator("#claimed");
+  const own = page.frameLocator("#own");
+  // Without settings from its parent, each shows the widget after a second.
+  for (const widget of [claimed, own]) {
+    await expect(widget.getByRole("heading", { level: 2 })).toHaveText("Choose a location");
+    await expect(widget.getByText("CSTF Mandatory Practical Skills", { exact: true })).toBeVisible();
+  }
+  const frames = {
+    claimed: page.frame({ url: /instance=claimed/ })!,
+    own: page.frame({ url: /instance=own/ })!,
+  };
+  // What reaches each iframe's window, registered after embed.js's listener.
+  for (const frame of Object.values(frames)) {
+    await frame.evaluate(() => {
+      const heard: { origin: string; fromParent: boolean; type: unknown }[] = [];
+      Object.defineProperty(window, "__messages", { value: heard });
+      addEventListener("message", (event) =>
+        heard.push({ origin: event.origin, fromParent: event.source === window.parent, type: event.data?.type }),
+      );
+    });
+  }
+  await page.evaluate(() => {
+    for (const id of ["claimed", "own"]) {
+      (document.getElementById(id) as HTMLIFrameElement).contentWindow!.postMessage(
+        {
+          type: "hbg:attributes",
+          attributes: { course: "4", "first-name": "Mallory" },
+          storage: { "hbg:forged": "forged" },
+        },
+        "*",
+      );
+    }
+  });
+  const settings = async (frame: (typeof frames)["own"]) => {
+    await expect
+      .poll(() => frame.evaluate(() => (window as unknown as { __messages: unknown[] }).__messages))
+      .toEqual([{ origin: OTHER_AGENCY, fromParent: true, type: "hbg:attributes" }]);
+    return frame.evaluate(() => {
+      const element = document.querySelector("hbg-booking")!;
+      return { course: element.getAttribute("course"), firstName: element.getAttribute("first-name") };
+    });
+  };
+  // The iframe whose parent is another origin than it was told ignores them...
+  expect(await settings(frames.claimed)).toEqual({ course: "1", firstName: null });
+  // ...while the same message from the origin it was told is taken.
+  expect(await settings(frames.own)).toEqual({ course: "4", firstName: "Mallory" });
+  await expect(own.getByText("Basic Life Support Practical", { exact: true })).toBeVisible();
+  await expect(claimed.getByText("CSTF Mandatory Practical Skills", { exact: true })).toBeVisible();
+  await expect(claimed.getByText("Basic Life Support Practical", { exact: true })).toHaveCount(0);
 });
 
 test("embed.html with a parent that is not an origin still shows the widget, and tells no one", async ({ page }) => {
