@@ -2,7 +2,8 @@
 // 'wasm-unsafe-eval', showing the gateway's embed.html.
 import { test, expect, type Page } from "@playwright/test";
 import { startStack, type Stack } from "./support/stack";
-import { AGENCY, book, heardEvents, recordEvents, serveHostPage } from "./support/embed";
+import { AGENCY, book, bookCheckingEachStep, heardEvents, recordEvents, serveHostPage } from "./support/embed";
+import { stepChecker } from "./support/steps";
 
 // The gateway listens on 127.0.0.1 here but on a public address in real
 // life: let the agency's (public) page reach it, as it would reach a public one.
@@ -134,6 +135,22 @@ test("the iframe mode completes a booking, sizes the iframe to its content and f
   expect(JSON.stringify(heard)).not.toMatch(/Priya|Patel|carestaff|@/);
   expect(problems).toEqual([]);
 });
+
+for (const width of [320, 1280]) {
+  test.describe(`at ${width} px`, () => {
+    test.use({ viewport: { width, height: 800 } });
+
+    test("axe-core finds nothing on the agency's page at any step of a booking, inside the iframe's document included", async ({
+      page,
+    }, testInfo) => {
+      await openFramePage(page, "");
+      const check = stepChecker(page, testInfo);
+      await bookCheckingEachStep(page.frameLocator("hbg-booking-frame iframe"), (name) =>
+        check(name, { inIframe: true }),
+      );
+    });
+  });
+}
 
 test("a card payment leaves the host page for the payment page and comes back to it, confirmed", async ({
   page,

@@ -2,7 +2,16 @@
 // elements, attribute changes, and host CSS that tries its worst.
 import { test, expect, type Page } from "@playwright/test";
 import { startStack, type Stack } from "./support/stack";
-import { AGENCY, book, heardEvents, recordEvents, serveHostPage, type HeardEvent } from "./support/embed";
+import {
+  AGENCY,
+  book,
+  bookCheckingEachStep,
+  heardEvents,
+  recordEvents,
+  serveHostPage,
+  type HeardEvent,
+} from "./support/embed";
+import { stepChecker } from "./support/steps";
 
 // The gateway listens on 127.0.0.1 here but on a public address in real
 // life: let the agency's (public) page reach it, as it would reach a public one.
@@ -125,6 +134,57 @@ test("every event of a booking reaches the host page in order, with its document
   expect(booked).toMatchObject({ booking_status: "booked", pay_option: "credits", course: { id: 1 } });
   expect(Date.parse(booked.start_date)).toBe(Date.parse(detail("hbg:event-chosen").start as string));
   expect(booked.candidate.name).toContain("Priya");
+});
+
+for (const width of [320, 1280]) {
+  test.describe(`at ${width} px`, () => {
+    test.use({ viewport: { width, height: 800 } });
+
+    test("axe-core finds nothing on the agency's page at any step of a booking, the widget's shadow root included", async ({
+      page,
+    }, testInfo) => {
+      await openAgencyPage(page, `<h1>Book your training</h1>\n<hbg-booking id="widget"></hbg-booking>`);
+      await bookCheckingEachStep(page.locator("hbg-booking#widget"), stepChecker(page, testInfo));
+    });
+  });
+}
+
+// Known bug: a field in error is checked again when it loses focus, and its
+// message then goes away above the Continue button. Pressing the button is
+// what takes the focus away, so on a page that goes on below the widget (as
+// agency pages do) the form moves up under the pointer between pressing and
+// releasing, and the click lands beside the button: the first click on
+// Continue after correcting the last field in error does nothing. (In the
+// iframe mode it happens on any page: the iframe shrinks only after its
+// content has moved.) Fix: remove a field's message as soon as the field is
+// right (on input, in booking-core's FieldErrors), or keep its space until
+// the form is sent, so that nothing moves at the press.
+test.fixme("Continue answers the first click after the last field in error is corrected", async ({ page }) => {
+  await openAgencyPage(
+    page,
+    `<h1>Book your training</h1>
+     <hbg-booking id="widget" course="1"></hbg-booking>
+     <footer style="height: 150vh">About us</footer>`,
+  );
+  const widget = page.locator("hbg-booking#widget");
+  const heading = widget.getByRole("heading", { level: 2 });
+  await widget.getByRole("button", { name: /^Any location/ }).click();
+  await widget.getByRole("button", { name: /seats? left/ }).first().click();
+  await expect(heading).toHaveText("Your details");
+  const continueButton = widget.getByRole("button", { name: "Continue" });
+  await continueButton.click();
+  await expect(widget.getByRole("heading", { name: "There is a problem" })).toBeVisible();
+  await widget.getByLabel("First name", { exact: true }).fill("Priya");
+  await widget.getByLabel("Last name", { exact: true }).fill("Patel");
+  await widget.getByLabel("Email address", { exact: true }).fill("priya.patel@carestaff.example");
+  // A person's click: press in the middle of the button, release a moment later.
+  await continueButton.scrollIntoViewIfNeeded();
+  const box = (await continueButton.boundingBox())!;
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  await page.mouse.down();
+  await page.waitForTimeout(100);
+  await page.mouse.up();
+  await expect(heading).toHaveText("How the booking is paid for");
 });
 
 test("two elements on one page book independently", async ({ page }) => {

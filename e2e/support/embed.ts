@@ -130,3 +130,49 @@ export async function book(widget: Locator | FrameLocator, booking: Booking = {}
     await expect(heading).toHaveText("Booking confirmed", { timeout: 15_000 });
   }
 }
+
+/**
+ * A booking through one widget from its first step to the confirmation
+ * (CSTF, any location, by invoice), calling `check` at each step it shows:
+ * the course, the location, the dates, the details (empty, then with their
+ * errors), the pay options and the confirmation.
+ */
+export async function bookCheckingEachStep(
+  widget: Locator | FrameLocator,
+  check: (name: string) => Promise<void>,
+): Promise<void> {
+  const heading = widget.getByRole("heading", { level: 2 });
+  await expect(heading).toHaveText("Choose a course");
+  await expect(widget.getByRole("button", { name: /^CSTF Mandatory Practical Skills/ })).toBeVisible();
+  await check("choose a course");
+  await widget.getByRole("button", { name: /^CSTF Mandatory Practical Skills/ }).click();
+  await expect(heading).toHaveText("Choose a location");
+  await expect(widget.getByRole("button", { name: /^Any location/ })).toBeVisible();
+  await check("choose a location");
+  await widget.getByRole("button", { name: /^Any location/ }).click();
+  await expect(heading).toHaveText("Choose a date and time");
+  await expect(widget.getByRole("button", { name: /seats? left/ }).first()).toBeVisible();
+  await check("choose a date and time");
+  await widget.getByRole("button", { name: /seats? left/ }).first().click();
+  await expect(heading).toHaveText("Your details");
+  await check("your details");
+  await widget.getByRole("button", { name: "Continue" }).click();
+  await expect(widget.getByRole("heading", { name: "There is a problem" })).toBeVisible();
+  await check("your details with errors");
+  await widget.getByLabel("First name", { exact: true }).fill("Priya");
+  await widget.getByLabel("Last name", { exact: true }).fill("Patel");
+  const email = widget.getByLabel("Email address", { exact: true });
+  await email.fill("priya.patel@carestaff.example");
+  // Leaving the field clears its error (a field in error is checked again on
+  // blur) before the click, so that the form does not move under the
+  // pointer between pressing and releasing it.
+  await email.press("Tab");
+  await expect(email).not.toHaveAttribute("aria-invalid");
+  await widget.getByRole("button", { name: "Continue" }).click();
+  await expect(heading).toHaveText("How the booking is paid for");
+  await check("how the booking is paid for");
+  await widget.getByLabel("Invoice the agency").check();
+  await widget.getByRole("button", { name: "Confirm booking" }).click();
+  await expect(heading).toHaveText("Booking confirmed", { timeout: 15_000 });
+  await check("booking confirmed");
+}

@@ -1,5 +1,6 @@
 // Checking a step as it is shown: axe-core's WCAG 2.x A and AA rules over
-// the whole page (the widget's open shadow root included), no horizontal
+// the whole page (the widget's open shadow root included, and in the iframe
+// mode the iframe's document and the widget's shadow root in it), no horizontal
 // scrolling at narrow widths, and a full-page screenshot kept as a test
 // artefact.
 import { expect, type Page, type TestInfo } from "@playwright/test";
@@ -15,17 +16,24 @@ interface Finding {
   elements: string[];
 }
 
+/** Where the step checked shows the widget. */
+export interface StepOptions {
+  /** `false` for a page without the widget (the sandbox's checkout page). */
+  widget?: boolean;
+  /** Whether the widget is in an iframe of the page (the iframe mode). */
+  inIframe?: boolean;
+}
+
 /**
  * Answers a function that checks the step shown now and names its
- * screenshot `name`; `widget: false` for a page without the widget (the
- * sandbox's checkout page).
+ * screenshot `name`.
  */
 export function stepChecker(
   page: Page,
   testInfo: TestInfo,
-): (name: string, options?: { widget?: boolean }) => Promise<void> {
+): (name: string, options?: StepOptions) => Promise<void> {
   let taken = 0;
-  return async (name, { widget = true } = {}) => {
+  return async (name, { widget = true, inIframe = false } = {}) => {
     const results = await new AxeBuilder({ page }).withTags(WCAG_TAGS).analyze();
     const findings: Finding[] = results.violations.map((violation) => ({
       rule: violation.id,
@@ -35,9 +43,14 @@ export function stepChecker(
     }));
     expect(findings, `axe-core on "${name}"`).toEqual([]);
     if (widget) {
-      // Shadow DOM nodes have a target path of more than one selector.
-      const inShadow = results.passes.some((rule) => rule.nodes.some((node) => node.target.some(Array.isArray)));
-      expect(inShadow, `axe-core checked the widget's shadow root on "${name}"`).toBe(true);
+      // Shadow DOM nodes have a target path of more than one selector; nodes
+      // in an iframe's document have a target of more than one entry, the
+      // first selecting the iframe.
+      const inShadow = results.passes.some((rule) =>
+        rule.nodes.some((node) => (inIframe ? node.target.slice(1) : node.target).some(Array.isArray)),
+      );
+      const where = inIframe ? "shadow root inside the iframe" : "shadow root";
+      expect(inShadow, `axe-core checked the widget's ${where} on "${name}"`).toBe(true);
     }
 
     const width = page.viewportSize()?.width ?? 0;
