@@ -905,8 +905,9 @@ test("markup and unicode in the candidate's fields are booked exactly as given, 
 // Known bug: `/api/` (the prefix with its trailing slash) is not matched by the
 // `/api` router, so the widget's files answer it: a 404 (405 for a POST or a
 // DELETE) with an empty body, no JSON and `Cache-Control: no-cache`, where
-// every other `/api` path answers JSON with `no-store`. Fix: let the `/api`
-// fallback answer `/api/` too (a route for it in `server/src/gateway/mod.rs`).
+// every other `/api` path answers JSON with `no-store`. A route for `/api/`
+// beside the nested `/api` router conflicts with it in axum 0.8 (the server
+// does not start): the fix has to rewrite the path before routing.
 test.fixme("/api/ itself answers like every other unknown /api path: 404 JSON, no-store", async ({ request }) => {
   const run = new Run(request);
   for (const method of ["GET", "POST", "DELETE"]) {
@@ -915,14 +916,11 @@ test.fixme("/api/ itself answers like every other unknown /api path: 404 JSON, n
   run.finish(3);
 });
 
-// Known bug: a request that accepts no content coding at all
-// (`Accept-Encoding: identity;q=0, *;q=0`) is carried out (here a seat is
-// held) and only then turned into a 406 by the compression layer, which
-// keeps the handler's body: the client is told "not acceptable" with no
-// message while its hold (or booking) was made. Fix: answer such a request
-// 406 with a JSON message before any handler runs (a check in front of the
-// `/api` routes), or serve it uncompressed.
-test.fixme("a request that accepts no content coding is refused with a message before anything is done", async ({
+// A request that accepts no content coding at all
+// (`Accept-Encoding: identity;q=0, *;q=0`) is refused 406 with a message
+// before any handler runs: no seat is held for a client that refuses every
+// answer.
+test("a request that accepts no content coding is refused with a message before anything is done", async ({
   request,
 }) => {
   const run = new Run(request);

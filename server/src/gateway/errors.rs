@@ -46,6 +46,10 @@ pub enum GatewayError {
     /// The request body is over the limit (413).
     #[error("request body too large")]
     PayloadTooLarge,
+    /// The request accepts no content coding the gateway can answer in
+    /// (406); refused before anything is done.
+    #[error("no acceptable content coding")]
+    NotAcceptable,
     /// This client sent too many requests (429).
     #[error("client over the rate limit")]
     TooManyRequests {
@@ -108,6 +112,7 @@ impl GatewayError {
             GatewayError::SeatTaken(_) => StatusCode::CONFLICT,
             GatewayError::OriginNotAllowed => StatusCode::FORBIDDEN,
             GatewayError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            GatewayError::NotAcceptable => StatusCode::NOT_ACCEPTABLE,
             GatewayError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             GatewayError::UpstreamBusy { .. } | GatewayError::NotConfigured => {
                 StatusCode::SERVICE_UNAVAILABLE
@@ -131,6 +136,9 @@ impl GatewayError {
                 "This booking service does not accept requests from this website.".to_owned()
             }
             GatewayError::PayloadTooLarge => "The request is too large.".to_owned(),
+            GatewayError::NotAcceptable => {
+                "The request accepts no answer the gateway can send: allow identity, gzip or br in Accept-Encoding.".to_owned()
+            }
             GatewayError::TooManyRequests { retry_after } => format!(
                 "Too many requests. Please try again in {} second{}.",
                 retry_after,

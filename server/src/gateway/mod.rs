@@ -29,9 +29,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{ConnectInfo, MatchedPath, Request, State};
-use axum::http::header::{CACHE_CONTROL, HOST, ORIGIN, RETRY_AFTER, X_CONTENT_TYPE_OPTIONS};
+use axum::http::header::{
+    ACCEPT_ENCODING, CACHE_CONTROL, HOST, ORIGIN, RETRY_AFTER, X_CONTENT_TYPE_OPTIONS,
+};
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode};
-use axum::middleware::{from_fn_with_state, Next};
+use axum::middleware::{from_fn, from_fn_with_state, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
@@ -195,6 +197,7 @@ fn router(config: &GatewayConfig, state: Arc<AppState>) -> Router {
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(from_fn_with_state(state.clone(), rate_limit))
         .layer(from_fn_with_state(state.clone(), origin_check))
+        .layer(from_fn(acceptable_coding))
         .layer(cors)
         .layer(from_fn_with_state(
             errors::json_error_message as Wording,
@@ -270,6 +273,55 @@ pub(crate) fn same_authority(origin: &str, host: &str) -> bool {
         (Ok(origin), Ok(host)) => origin == host,
         _ => false,
     }
+}
+
+/// The content codings the gateway can answer in.
+const CODINGS: [&str; 3] = ["identity", "gzip", "br"];
+
+/// Whether an `Accept-Encoding` value admits at least one of [`CODINGS`]
+/// (RFC 9110 12.5.3: `identity` is acceptable unless refused by name or by
+/// `*;q=0`).
+fn admits_a_coding(accept_encoding: &str) -> bool {
+    let mut weights = Vec::new();
+    for item in accept_encoding.split(',') {
+        let mut parts = item.split(';').map(str::trim);
+        let coding = parts.next().unwrap_or_default().to_ascii_lowercase();
+        let weight = parts
+            .find_map(|param| {
+                param
+                    .strip_prefix("q=")
+                    .or_else(|| param.strip_prefix("Q="))
+            })
+            .and_then(|q| q.trim().parse::<f32>().ok())
+            .unwrap_or(1.0);
+        if !coding.is_empty() {
+            weights.push((coding, weight));
+        }
+    }
+    let weight_of = |coding: &str| {
+        weights
+            .iter()
+            .find(|(named, _)| named == coding)
+            .or_else(|| weights.iter().find(|(named, _)| named == "*"))
+            .map(|(_, weight)| *weight)
+            .unwrap_or(if coding == "identity" { 1.0 } else { 0.0 })
+    };
+    CODINGS.iter().any(|coding| weight_of(coding) > 0.0)
+}
+
+/// 406, before any handler runs, for an `/api` request that accepts no
+/// content coding the gateway can answer in (so a hold or booking is never
+/// made for a client that refuses every answer).
+async fn acceptable_coding(request: Request, next: Next) -> Response {
+    let refuses_all = request
+        .headers()
+        .get(ACCEPT_ENCODING)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| !admits_a_coding(value));
+    if refuses_all {
+        return GatewayError::NotAcceptable.into_response();
+    }
+    next.run(request).await
 }
 
 /// 403 for an `/api` request whose `Origin` is neither the gateway's own nor
@@ -413,6 +465,29 @@ async fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_request_must_admit_a_coding_the_gateway_can_send() {
+        for admitted in [
+            "",
+            "gzip",
+            "br;q=0.5, identity;q=0",
+            "identity;q=0, *;q=0.1",
+            "*;q=0, gzip",
+            "compress, gzip;q=0.2",
+        ] {
+            assert!(admits_a_coding(admitted), "{admitted:?}");
+        }
+        for refused in [
+            "identity;q=0, *;q=0",
+            "*;q=0",
+            "identity;q=0",
+            "compress, identity;q=0",
+            "IDENTITY;Q=0",
+        ] {
+            assert!(!admits_a_coding(refused), "{refused:?}");
+        }
+    }
 
     #[test]
     fn same_authority_compares_host_and_port() {
