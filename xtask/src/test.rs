@@ -232,10 +232,10 @@ pub fn verdict(layers: &[Layer]) -> (Tally, bool) {
 
 /// The fewest tests each layer must pass. Raise them as tests are added: a
 /// layer that silently shrinks below its floor fails the run.
-const NATIVE_MINIMUM: u64 = 250;
-const BROWSER_MINIMUM: u64 = 23;
+const NATIVE_MINIMUM: u64 = 310;
+const BROWSER_MINIMUM: u64 = 25;
 const LIVE_GATEWAY_MINIMUM: u64 = 1;
-const END_TO_END_MINIMUM: u64 = 72;
+const END_TO_END_MINIMUM: u64 = 85;
 
 /// `cargo xtask test`: runs every layer and prints the summary.
 pub fn run() -> TaskResult {
