@@ -11,42 +11,8 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
-/// The documented `POST /bookings` request.
-const CREATE_BOOKING_REQUEST: &str = r#"{
-  "hold_hash": "Q8vTz2LmPa9RkWc4NbXy7HdJf3GsEu6K",
-  "first_name": "Priya",
-  "last_name": "Patel",
-  "email": "priya.patel@carestaff.example",
-  "phone": "+447700900123",
-  "job_role": "Healthcare Assistant",
-  "pay_option": "credits",
-  "agency_contact_name": "Tom Birch",
-  "agency_contact_email": "tom.birch@northwestcare.example",
-  "agency_email": "accounts@northwestcare.example"
-}"#;
-
-/// The documented 201 `BookingDetail` for `credits`.
-const BOOKING_PAID_BY_CREDITS: &str = r#"{
-  "id": 102388,
-  "candidate": {
-    "name": "Priya Patel",
-    "email": "priya.patel@carestaff.example",
-    "phone": "+447700900123",
-    "job_role": "Healthcare Assistant"
-  },
-  "course":   { "id": 2, "name": "Moving & Handling Practical" },
-  "location": { "id": 5, "name": "Leeds", "address": "Unit 4, Aire Street, Leeds" },
-  "trainer":  { "id": 9, "name": "Megan Shaw" },
-  "start_date": "2026-08-04T09:30:00+01:00",
-  "end_date":   "2026-08-04T16:30:00+01:00",
-  "booking_status": "booked",
-  "pay_status": "completed",
-  "pay_option": "credits",
-  "booked_by": "Agency",
-  "attendance": null,
-  "certificate_available": false,
-  "created_at": "2026-07-20T14:17:03+00:00"
-}"#;
+mod documented;
+use documented::{BOOKING, BOOKING_REQUEST};
 
 /// The documented example as a `candidate_pays` booking: pending, with the
 /// documented top-level `payment_url`.
@@ -104,27 +70,27 @@ where
     let by_servers: T = serde_json::from_str(document).expect("serde_json decodes the example");
     let by_widget: T = booking_core::json::from_str(document).expect("the widget decodes it");
     assert_eq!(by_servers, by_widget, "both readers read the same value");
-    let documented: Value = serde_json::from_str(document).unwrap();
+    let example: Value = serde_json::from_str(document).unwrap();
     let encoded = serde_json::to_value(&by_servers).unwrap();
     assert_eq!(
         key_paths(&encoded),
-        key_paths(&documented),
+        key_paths(&example),
         "exactly the documented keys"
     );
-    assert_eq!(encoded, documented, "exactly the documented values");
+    assert_eq!(encoded, example, "exactly the documented values");
     by_servers
 }
 
 #[test]
 fn the_create_booking_request_is_the_documented_body() {
-    let request: CreateBookingRequest = round_trip(CREATE_BOOKING_REQUEST);
+    let request: CreateBookingRequest = round_trip(BOOKING_REQUEST);
     assert_eq!(request.pay_option, PayOption::Credits);
     assert_eq!(request.hold_hash, "Q8vTz2LmPa9RkWc4NbXy7HdJf3GsEu6K");
 }
 
 #[test]
 fn a_booking_paid_by_credits_is_the_documented_answer() {
-    let booking: BookingDetail = round_trip(BOOKING_PAID_BY_CREDITS);
+    let booking: BookingDetail = round_trip(BOOKING);
     assert_eq!(booking.booking_status, BookingStatus::Booked);
     assert_eq!(booking.pay_status, PayStatus::Completed);
     assert_eq!(booking.payment_url, None);

@@ -1,11 +1,14 @@
 //! Decoding API payloads: the reference's example bodies, tolerated
 //! variations, and hostile bodies, which must give an error, never a panic.
 
+mod documented;
+
 use booking_core::api::{
     decode, ApiError, Attendance, BookingDetail, BookingStatus, ClientProfile,
     CreateBookingRequest, CreditsResponse, HoldConflict, Money, Page, PayOption, PayStatus,
     SeatHold, TokenPair, TrainingEvent, ValidationError,
 };
+use documented::{BOOKING, BOOKING_REQUEST};
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
@@ -36,41 +39,6 @@ const HOLD: &str = r#"{
     "location": "Leeds",
     "start_date": "2026-08-04T09:30:00+01:00"
   }
-}"#;
-
-const BOOKING_REQUEST: &str = r#"{
-  "hold_hash": "Q8vTz2LmPa9RkWc4NbXy7HdJf3GsEu6K",
-  "first_name": "Priya",
-  "last_name": "Patel",
-  "email": "priya.patel@carestaff.example",
-  "phone": "+447700900123",
-  "job_role": "Healthcare Assistant",
-  "pay_option": "credits",
-  "agency_contact_name": "Tom Birch",
-  "agency_contact_email": "tom.birch@northwestcare.example",
-  "agency_email": "accounts@northwestcare.example"
-}"#;
-
-const BOOKING: &str = r#"{
-  "id": 102388,
-  "candidate": {
-    "name": "Priya Patel",
-    "email": "priya.patel@carestaff.example",
-    "phone": "+447700900123",
-    "job_role": "Healthcare Assistant"
-  },
-  "course":   { "id": 2, "name": "Moving & Handling Practical" },
-  "location": { "id": 5, "name": "Leeds", "address": "Unit 4, Aire Street, Leeds" },
-  "trainer":  { "id": 9, "name": "Megan Shaw" },
-  "start_date": "2026-08-04T09:30:00+01:00",
-  "end_date":   "2026-08-04T16:30:00+01:00",
-  "booking_status": "booked",
-  "pay_status": "completed",
-  "pay_option": "credits",
-  "booked_by": "Agency",
-  "attendance": null,
-  "certificate_available": false,
-  "created_at": "2026-07-20T14:17:03+00:00"
 }"#;
 
 const CREDITS: &str = r#"{
