@@ -149,17 +149,13 @@ for (const width of [320, 1280]) {
   });
 }
 
-// Known bug: a field in error is checked again when it loses focus, and its
-// message then goes away above the Continue button. Pressing the button is
-// what takes the focus away, so on a page that goes on below the widget (as
-// agency pages do) the form moves up under the pointer between pressing and
-// releasing, and the click lands beside the button: the first click on
-// Continue after correcting the last field in error does nothing. (In the
-// iframe mode it happens on any page: the iframe shrinks only after its
-// content has moved.) Fix: remove a field's message as soon as the field is
-// right (on input, in booking-core's FieldErrors), or keep its space until
-// the form is sent, so that nothing moves at the press.
-test.fixme("Continue answers the first click after the last field in error is corrected", async ({ page }) => {
+// A field in error is checked again when it loses focus; pressing Continue is
+// what takes the focus away. If a corrected field's message went only then,
+// the form would move up under the pointer between pressing and releasing
+// (on a page that goes on below the widget, as agency pages do), and the
+// click would land beside the button. The message goes as the field is typed
+// right instead, so nothing moves at the press.
+test("Continue answers the first click after the last field in error is corrected", async ({ page }) => {
   await openAgencyPage(
     page,
     `<h1>Book your training</h1>

@@ -1074,6 +1074,7 @@ impl Flow {
             return Err(self.busy());
         }
         self.form = form;
+        self.errors.forget_corrected(&self.form);
         Ok(())
     }
 

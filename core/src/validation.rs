@@ -201,6 +201,20 @@ impl FieldErrors {
         }
     }
 
+    /// Removes the message of every field in error that `form` now has
+    /// right (as the candidate types): a corrected field's message goes at
+    /// once, not when the field loses focus, so nothing moves under the
+    /// pointer when the candidate then presses a button. Messages of fields
+    /// still wrong are left as they are until blur or submit.
+    pub fn forget_corrected(&mut self, form: &CandidateForm) {
+        if !self.has_candidate_errors() {
+            return;
+        }
+        let fresh = validate(form).err().unwrap_or_default();
+        self.fields
+            .retain(|field, _| *field == FormField::PayOption || fresh.get(*field).is_some());
+    }
+
     /// Adds a general message.
     pub fn push_general(&mut self, message: impl Into<String>) {
         self.general.push(message.into());

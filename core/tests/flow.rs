@@ -813,6 +813,32 @@ fn blur_rechecks_only_fields_already_in_error() {
 }
 
 #[test]
+fn a_corrected_fields_message_goes_as_the_candidate_types_not_at_blur() {
+    let flow = at(At::Details);
+    let blank = CandidateForm::default();
+    let flow = drive(flow, vec![Intent::EditForm(blank.clone()).into()]);
+    let flow = flow.apply(Intent::ContinueToPayment).flow;
+    let mut typing = blank;
+    typing.email = "priya@".to_owned();
+    let flow = flow.apply(Intent::EditForm(typing.clone())).flow;
+    assert!(
+        flow.errors().get(FormField::Email).is_some(),
+        "a field still wrong keeps its message while the candidate types"
+    );
+    typing.email = "priya@example.com".to_owned();
+    let flow = flow.apply(Intent::EditForm(typing)).flow;
+    assert_eq!(
+        flow.errors().get(FormField::Email),
+        None,
+        "the message goes with the keystroke that makes the field right"
+    );
+    assert!(
+        flow.errors().get(FormField::FirstName).is_some(),
+        "fields not yet corrected keep their messages"
+    );
+}
+
+#[test]
 fn the_gateways_error_answers_become_outcomes() {
     let held = Outcome::hold_error(
         ErrorAnswer::read(

@@ -1,7 +1,8 @@
 //! The host event names are written once, in `HostEvent::NAMES`: every
 //! variant's name is there, and the scripts that forward or listen to the
 //! events (the iframe's `embed.js`, the host page's `frame.js`, the demo
-//! agency page's `agency.js`) list exactly those names.
+//! agency page's `agency.js`, and the end-to-end tests' listener) list
+//! exactly those names.
 
 use std::path::Path;
 
@@ -54,11 +55,11 @@ fn every_variant_is_named_in_the_list() {
     assert_eq!(names, HostEvent::NAMES);
 }
 
-/// The strings of the array literal that follows `const EVENTS` in a script.
-fn listed_events(script: &str) -> Vec<String> {
+/// The strings of the array literal that follows `const {name}` in a script.
+fn listed_events(script: &str, name: &str) -> Vec<String> {
     let declared = script
-        .find("const EVENTS")
-        .expect("the script declares `const EVENTS`");
+        .find(&format!("const {name} "))
+        .unwrap_or_else(|| panic!("the script declares `const {name}`"));
     let rest = &script[declared..];
     let open = rest.find('[').expect("EVENTS is an array literal");
     let close = open + rest[open..].find(']').expect("the array literal ends");
@@ -80,8 +81,16 @@ fn the_scripts_list_exactly_the_host_events() {
     for script in ["src/embed.js", "src/frame.js", "embed/agency.js"] {
         let text = std::fs::read_to_string(root.join(script))
             .unwrap_or_else(|error| panic!("{script}: {error}"));
-        assert_eq!(listed_events(&text), expected, "{script}");
+        assert_eq!(listed_events(&text, "EVENTS"), expected, "{script}");
     }
+    let listener = "e2e/support/embed.ts";
+    let text = std::fs::read_to_string(root.join(listener))
+        .unwrap_or_else(|error| panic!("{listener}: {error}"));
+    assert_eq!(
+        listed_events(&text, "EVENT_NAMES"),
+        HostEvent::NAMES,
+        "{listener}"
+    );
 }
 
 #[test]
@@ -92,5 +101,5 @@ fn the_list_is_read_from_the_array_literal() {
     "error",
   ].map((name) => `hbg:${name}`),
 );"#;
-    assert_eq!(listed_events(script), vec!["ready", "error"]);
+    assert_eq!(listed_events(script, "EVENTS"), vec!["ready", "error"]);
 }

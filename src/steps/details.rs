@@ -1,6 +1,7 @@
 //! Step 4: the candidate's details, with the GOV.UK error pattern: checked
-//! on submit (and on blur once a field is in error), an error summary that
-//! takes focus, and each message above its field.
+//! on submit (and, once a field is in error, again on blur; its message goes
+//! as soon as it is typed right), an error summary that takes focus, and
+//! each message above its field.
 
 use booking_core::flow::Intent;
 use booking_core::validation::{FieldErrors, FormField};
