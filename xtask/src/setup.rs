@@ -38,7 +38,7 @@ pub fn run() -> TaskResult {
         "about 2 minutes",
     )?;
     cargo_tool("trunk", "trunk", TRUNK_VERSION, true, "about 9 minutes")?;
-    chromium()?;
+    debian_packages()?;
     npm_packages()?;
     println!("setup: ready in {:.1}s", started.elapsed().as_secs_f64());
     Ok(())
@@ -104,14 +104,26 @@ fn cargo_tool(
     exec(command("cargo", &args))
 }
 
-fn chromium() -> TaskResult {
-    let browser = version_of(CHROMIUM, &["--version"]);
-    let driver = version_of("chromedriver", &["--version"]);
-    if browser.is_some() && driver.is_some() {
+/// Debian's packages: Chromium and ChromeDriver (browser and end-to-end
+/// tests), and `redis-server` (the store the gateway instances share in the
+/// tests of several instances).
+fn debian_packages() -> TaskResult {
+    let wanted = [
+        ("chromium", CHROMIUM),
+        ("chromium-driver", "chromedriver"),
+        ("redis-server", "redis-server"),
+    ];
+    let missing: Vec<&str> = wanted
+        .iter()
+        .filter(|(_, binary)| version_of(binary, &["--version"]).is_none())
+        .map(|(package, _)| *package)
+        .collect();
+    if missing.is_empty() {
         return Ok(());
     }
     println!(
-        "setup: installing Chromium and ChromeDriver from Debian's packages (about 30 seconds)"
+        "setup: installing {} from Debian's packages (about 30 seconds)",
+        missing.join(", ")
     );
     let as_root = version_of("id", &["-u"]).as_deref() == Some("0");
     let (program, prefix): (&str, &[&str]) = if as_root {
@@ -127,14 +139,9 @@ fn chromium() -> TaskResult {
         apt
     };
     exec(with(&["update", "-q"]))?;
-    exec(with(&[
-        "install",
-        "-y",
-        "-q",
-        "--no-install-recommends",
-        "chromium",
-        "chromium-driver",
-    ]))
+    let mut install = vec!["install", "-y", "-q", "--no-install-recommends"];
+    install.extend_from_slice(&missing);
+    exec(with(&install))
 }
 
 /// Installs the npm packages (binaryen's wasm-opt, Playwright, axe-core)

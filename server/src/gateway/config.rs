@@ -2,8 +2,9 @@
 //! (`--config gateway.toml`) and, for secrets, the environment only.
 //!
 //! A flag wins over the file, the file over the default. Secrets
-//! (`HBG_CLIENT_ID`, `HBG_API_KEY`, `HBG_GATEWAY_KEY`) are read from the
-//! environment and nowhere else, so they stay out of files and process
+//! (`HBG_CLIENT_ID`, `HBG_API_KEY`, `HBG_GATEWAY_KEY`, and `HBG_SHARED_STORE`,
+//! whose URL may carry a password) are read from the environment and nowhere
+//! else, so they stay out of files and process
 //! listings.
 //!
 //! Invariants: secrets are held in [`Secret`], whose `Debug` prints
@@ -97,6 +98,10 @@ pub struct GatewayConfig {
     /// Take the client IP (for the rate limit) from the last
     /// `X-Forwarded-For` entry, for a gateway behind a load balancer.
     pub trust_forwarded_for: bool,
+    /// The Redis URL of the store several instances share their memory of
+    /// holds and booking attempts in (`HBG_SHARED_STORE`); `None` keeps it in
+    /// the process, which is right for one instance.
+    pub shared_store: Option<Secret>,
 }
 
 /// Default widget requests per minute per client IP.
@@ -124,6 +129,7 @@ impl GatewayConfig {
             },
             public_url: None,
             trust_forwarded_for: false,
+            shared_store: None,
         }
     }
 
@@ -172,6 +178,21 @@ impl GatewayConfig {
                 return Err(ConfigError::new(
                     "HBG_GATEWAY_KEY",
                     format!("must be at least {MIN_KEY_BYTES} characters"),
+                ));
+            }
+        }
+        if let Some(store) = &self.shared_store {
+            let scheme = store.expose().split("://").next().unwrap_or_default();
+            if !["redis", "rediss", "redis+unix"].contains(&scheme) {
+                return Err(ConfigError::new(
+                    "HBG_SHARED_STORE",
+                    "must be a Redis URL such as redis://127.0.0.1:6379/0",
+                ));
+            }
+            if self.signing_key.is_none() {
+                return Err(ConfigError::new(
+                    "HBG_SHARED_STORE",
+                    "instances sharing a store must sign sessions with one key: set HBG_GATEWAY_KEY too",
                 ));
             }
         }
@@ -405,6 +426,7 @@ impl GatewayArgs {
             }
         };
         config.signing_key = env.var("HBG_GATEWAY_KEY").map(Secret::new);
+        config.shared_store = env.var("HBG_SHARED_STORE").map(Secret::new);
         config.validated()
     }
 }

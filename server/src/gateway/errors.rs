@@ -78,6 +78,11 @@ pub enum GatewayError {
     /// The gateway was started without API credentials (503).
     #[error("no API credentials configured")]
     NotConfigured,
+    /// The shared store the gateway remembers booking attempts in did not
+    /// answer, so a booking is not sent: it could not be kept from being
+    /// made twice (503).
+    #[error("shared store unavailable")]
+    MemoryUnavailable,
 }
 
 impl GatewayError {
@@ -114,9 +119,9 @@ impl GatewayError {
             GatewayError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             GatewayError::NotAcceptable => StatusCode::NOT_ACCEPTABLE,
             GatewayError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            GatewayError::UpstreamBusy { .. } | GatewayError::NotConfigured => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            GatewayError::UpstreamBusy { .. }
+            | GatewayError::NotConfigured
+            | GatewayError::MemoryUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             GatewayError::Unreachable
             | GatewayError::BadGateway(_)
             | GatewayError::UpstreamAuth => StatusCode::BAD_GATEWAY,
@@ -162,6 +167,9 @@ impl GatewayError {
             GatewayError::NotConfigured => {
                 "Online booking is not set up on this server yet.".to_owned()
             }
+            GatewayError::MemoryUnavailable => {
+                "Nothing was booked: the booking service could not start it safely. Please try again in a moment.".to_owned()
+            }
         }
     }
 
@@ -170,6 +178,7 @@ impl GatewayError {
         match self {
             GatewayError::TooManyRequests { retry_after }
             | GatewayError::UpstreamBusy { retry_after } => Some((*retry_after).max(1)),
+            GatewayError::MemoryUnavailable => Some(2),
             _ => None,
         }
     }

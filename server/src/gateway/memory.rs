@@ -18,19 +18,29 @@
 //! outcome is unknown (the answer was lost) first looks for the booking the
 //! lost request may have made, and sends again only when there is none.
 //!
+//! Where it lives: in the process by default ([`InProcess`]), which is right
+//! for one gateway instance; in Redis ([`SharedStore`], `HBG_SHARED_STORE`)
+//! when several instances run behind a load balancer, so that a retry
+//! answered by another instance finds what the first one remembered. Redis
+//! is a store an operator already runs; its expiring keys do the forgetting.
+//!
 //! Invariants: an attempt is remembered for [`KEEP_FOR`], longer than any
 //! hold lives, so a retry within a hold's life always finds it; a hold is
 //! remembered until it lapses by the gateway's clock; keys are HMACs that
 //! name no session; the memory holds hold hashes, ids, e-mail addresses and
-//! times, never an upstream token; it is in-process: one gateway instance
-//! answers one session's retries (several instances behind a load balancer
-//! need sticky sessions for this until the memory moves to a shared store).
+//! times, never an upstream token; an attempt begins in one atomic step
+//! (`SET NX` in Redis), so two instances never both take it as new; when the
+//! shared store cannot be reached a booking is not sent (the candidate is
+//! asked to try again), while a hold already granted is still handed out.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 
 use booking_core::api::{BookingDetail, HeldEvent, PayOption, SeatHold};
 use chrono::{DateTime, Duration, Utc};
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::AsyncCommands;
+use serde::{Deserialize, Serialize};
 
 /// How long an attempt is remembered: two hours, four times a hold's life.
 pub const KEEP_FOR: Duration = Duration::hours(2);
@@ -39,8 +49,11 @@ pub const KEEP_FOR: Duration = Duration::hours(2);
 /// was created (the upstream's clock against the gateway's).
 pub const CLOCK_SLACK: Duration = Duration::minutes(2);
 
+/// The prefix of every key the gateway writes to a shared store.
+const KEY_PREFIX: &str = "hbg-gateway:";
+
 /// One create-booking attempt.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Attempt {
     /// When the gateway first sent it upstream.
     pub started: DateTime<Utc>,
@@ -71,19 +84,126 @@ impl Attempt {
     }
 }
 
-/// The attempts of the last [`KEEP_FOR`], the events of the holds this
-/// gateway granted in that time, and each session's live holds.
-#[derive(Debug, Default)]
-pub struct Memory {
-    entries: Mutex<HashMap<String, Attempt>>,
-    holds: Mutex<HashMap<String, (HeldEvent, DateTime<Utc>)>>,
-    session_holds: Mutex<HashMap<String, (SeatHold, DateTime<Utc>)>>,
+/// A session's hold and when it lapses by the gateway's clock.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct SessionHold {
+    hold: SeatHold,
+    lapses: DateTime<Utc>,
+}
+
+impl SessionHold {
+    /// The hold with the seconds it has left at `now`, while it has any.
+    fn at(&self, now: DateTime<Utc>) -> Option<SeatHold> {
+        let left = (self.lapses - now).num_seconds();
+        (left > 0).then(|| SeatHold {
+            expires_in_seconds: left,
+            ..self.hold.clone()
+        })
+    }
+}
+
+/// The shared store could not be read or written.
+#[derive(Debug, thiserror::Error)]
+#[error("shared store: {0}")]
+pub struct StoreError(String);
+
+impl From<redis::RedisError> for StoreError {
+    fn from(error: redis::RedisError) -> StoreError {
+        StoreError(error.to_string())
+    }
+}
+
+impl From<serde_json::Error> for StoreError {
+    fn from(error: serde_json::Error) -> StoreError {
+        StoreError(format!("an entry that is not ours: {error}"))
+    }
+}
+
+/// Where the memory lives.
+pub enum Memory {
+    /// In this process: one gateway instance.
+    InProcess(InProcess),
+    /// In Redis: several instances share it.
+    Shared(SharedStore),
+}
+
+impl Default for Memory {
+    fn default() -> Memory {
+        Memory::InProcess(InProcess::default())
+    }
 }
 
 impl Memory {
     /// The attempt already under `key`, if any; otherwise remembers a new
     /// one and answers `None`.
-    pub fn begin(
+    pub async fn begin(
+        &self,
+        key: &str,
+        hold_hash: &str,
+        email: &str,
+        pay_option: &PayOption,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Attempt>, StoreError> {
+        match self {
+            Memory::InProcess(memory) => Ok(memory.begin(key, hold_hash, email, pay_option, now)),
+            Memory::Shared(store) => store.begin(key, hold_hash, email, pay_option, now).await,
+        }
+    }
+
+    /// Remembers a hold this gateway granted, under the key naming the
+    /// session and the event ([`super::session::Signer::hold_key`]). A store
+    /// that cannot be written is logged: the hold stands all the same.
+    pub async fn held(&self, hold_key: &str, hold: &SeatHold, now: DateTime<Utc>) {
+        match self {
+            Memory::InProcess(memory) => memory.held(hold_key, hold, now),
+            Memory::Shared(store) => {
+                if let Err(error) = store.held(hold_key, hold, now).await {
+                    tracing::warn!(%error, "a granted hold was not remembered");
+                }
+            }
+        }
+    }
+
+    /// The session's hold on the event, while it has time left by the
+    /// gateway's clock, with the seconds it has left now.
+    pub async fn session_hold(&self, hold_key: &str, now: DateTime<Utc>) -> Option<SeatHold> {
+        match self {
+            Memory::InProcess(memory) => memory.session_hold(hold_key, now),
+            Memory::Shared(store) => match store.session_hold(hold_key, now).await {
+                Ok(hold) => hold,
+                Err(error) => {
+                    tracing::warn!(%error, "a session's hold could not be looked up");
+                    None
+                }
+            },
+        }
+    }
+
+    /// Records the booking the attempt under `key` made.
+    pub async fn made(&self, key: &str, booking_id: u64) {
+        match self {
+            Memory::InProcess(memory) => memory.made(key, booking_id),
+            Memory::Shared(store) => {
+                if let Err(error) = store.made(key, booking_id).await {
+                    tracing::warn!(%error, booking_id, "a booking attempt's outcome was not remembered");
+                }
+            }
+        }
+    }
+}
+
+/// The memory of one gateway instance: the attempts of the last
+/// [`KEEP_FOR`], the events of the holds it granted in that time, and each
+/// session's live holds.
+#[derive(Debug, Default)]
+pub struct InProcess {
+    entries: Mutex<HashMap<String, Attempt>>,
+    holds: Mutex<HashMap<String, (HeldEvent, DateTime<Utc>)>>,
+    session_holds: Mutex<HashMap<String, SessionHold>>,
+}
+
+impl InProcess {
+    fn begin(
         &self,
         key: &str,
         hold_hash: &str,
@@ -101,46 +221,47 @@ impl Memory {
         if let Some(earlier) = entries.get(key) {
             return Some(earlier.clone());
         }
-        entries.insert(
-            key.to_owned(),
-            Attempt {
-                started: now,
-                email: email.to_owned(),
-                pay_option: pay_option.clone(),
-                event,
-                booking_id: None,
-            },
-        );
+        entries.insert(key.to_owned(), new_attempt(email, pay_option, event, now));
         None
     }
 
-    /// Remembers a hold this gateway granted, under the key naming the
-    /// session and the event ([`super::session::Signer::hold_key`]).
-    pub fn held(&self, hold_key: &str, hold: &SeatHold, now: DateTime<Utc>) {
+    fn held(&self, hold_key: &str, hold: &SeatHold, now: DateTime<Utc>) {
         lock(&self.holds).insert(hold.hold_hash.clone(), (hold.training_event.clone(), now));
-        let lapses = now + Duration::seconds(hold.expires_in_seconds.max(0));
         let mut session_holds = lock(&self.session_holds);
-        session_holds.retain(|_, (_, lapses)| *lapses > now);
-        session_holds.insert(hold_key.to_owned(), (hold.clone(), lapses));
+        session_holds.retain(|_, held| held.lapses > now);
+        session_holds.insert(hold_key.to_owned(), session_hold(hold, now));
     }
 
-    /// The session's hold on the event, while it has time left by the
-    /// gateway's clock, with the seconds it has left now.
-    pub fn session_hold(&self, hold_key: &str, now: DateTime<Utc>) -> Option<SeatHold> {
-        let session_holds = lock(&self.session_holds);
-        let (hold, lapses) = session_holds.get(hold_key)?;
-        let left = (*lapses - now).num_seconds();
-        (left > 0).then(|| SeatHold {
-            expires_in_seconds: left,
-            ..hold.clone()
-        })
+    fn session_hold(&self, hold_key: &str, now: DateTime<Utc>) -> Option<SeatHold> {
+        lock(&self.session_holds).get(hold_key)?.at(now)
     }
 
-    /// Records the booking the attempt under `key` made.
-    pub fn made(&self, key: &str, booking_id: u64) {
+    fn made(&self, key: &str, booking_id: u64) {
         if let Some(attempt) = lock(&self.entries).get_mut(key) {
             attempt.booking_id = Some(booking_id);
         }
+    }
+}
+
+fn new_attempt(
+    email: &str,
+    pay_option: &PayOption,
+    event: Option<HeldEvent>,
+    now: DateTime<Utc>,
+) -> Attempt {
+    Attempt {
+        started: now,
+        email: email.to_owned(),
+        pay_option: pay_option.clone(),
+        event,
+        booking_id: None,
+    }
+}
+
+fn session_hold(hold: &SeatHold, now: DateTime<Utc>) -> SessionHold {
+    SessionHold {
+        hold: hold.clone(),
+        lapses: now + Duration::seconds(hold.expires_in_seconds.max(0)),
     }
 }
 
@@ -149,6 +270,134 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// The memory in Redis, shared by every gateway instance pointed at it.
+/// Keys: `attempt:{key}` (the attempt as JSON), `attempt-booking:{key}` (its
+/// booking's id), `hold-event:{hash}` (the event of a hold granted) and
+/// `session-hold:{hold_key}` (a session's hold), each under [`KEY_PREFIX`]
+/// and each expiring on its own.
+#[derive(Clone)]
+pub struct SharedStore {
+    connection: ConnectionManager,
+}
+
+impl SharedStore {
+    /// Connects to the Redis server at `url` (`redis://host:port/db`,
+    /// `rediss://` for TLS), and checks that it answers. A command waits two
+    /// seconds at most: a store that does not answer fails the request that
+    /// needed it rather than stalling it.
+    pub async fn connect(url: &str) -> Result<SharedStore, StoreError> {
+        let client = redis::Client::open(url)?;
+        let patience = std::time::Duration::from_secs(2);
+        let config = ConnectionManagerConfig::new()
+            .set_number_of_retries(2)
+            .set_factor(2)
+            .set_max_delay(500)
+            .set_connection_timeout(patience)
+            .set_response_timeout(patience);
+        let mut connection = ConnectionManager::new_with_config(client, config).await?;
+        let _: String = redis::cmd("PING").query_async(&mut connection).await?;
+        Ok(SharedStore { connection })
+    }
+
+    async fn begin(
+        &self,
+        key: &str,
+        hold_hash: &str,
+        email: &str,
+        pay_option: &PayOption,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Attempt>, StoreError> {
+        let mut connection = self.connection.clone();
+        let event: Option<String> = connection.get(store_key("hold-event", hold_hash)).await?;
+        let event = event.map(|json| serde_json::from_str(&json)).transpose()?;
+        let attempt = serde_json::to_string(&new_attempt(email, pay_option, event, now))?;
+        let attempt_key = store_key("attempt", key);
+        let created: Option<String> = redis::cmd("SET")
+            .arg(&attempt_key)
+            .arg(attempt)
+            .arg("NX")
+            .arg("EX")
+            .arg(KEEP_FOR.num_seconds())
+            .query_async(&mut connection)
+            .await?;
+        if created.is_some() {
+            return Ok(None);
+        }
+        let (earlier, booking_id): (Option<String>, Option<u64>) = redis::pipe()
+            .get(&attempt_key)
+            .get(store_key("attempt-booking", key))
+            .query_async(&mut connection)
+            .await?;
+        let Some(earlier) = earlier else {
+            return Err(StoreError("an attempt expired while it was read".into()));
+        };
+        let mut earlier: Attempt = serde_json::from_str(&earlier)?;
+        earlier.booking_id = earlier.booking_id.or(booking_id);
+        Ok(Some(earlier))
+    }
+
+    async fn held(
+        &self,
+        hold_key: &str,
+        hold: &SeatHold,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let held = session_hold(hold, now);
+        let lives = (held.lapses - now).num_seconds().max(1);
+        let () = redis::pipe()
+            .atomic()
+            .set_ex(
+                store_key("hold-event", &hold.hold_hash),
+                serde_json::to_string(&hold.training_event)?,
+                KEEP_FOR.num_seconds().unsigned_abs(),
+            )
+            .ignore()
+            .set_ex(
+                store_key("session-hold", hold_key),
+                serde_json::to_string(&held)?,
+                lives.unsigned_abs(),
+            )
+            .ignore()
+            .query_async(&mut self.connection.clone())
+            .await?;
+        Ok(())
+    }
+
+    async fn session_hold(
+        &self,
+        hold_key: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<SeatHold>, StoreError> {
+        let held: Option<String> = self
+            .connection
+            .clone()
+            .get(store_key("session-hold", hold_key))
+            .await?;
+        let Some(held) = held else {
+            return Ok(None);
+        };
+        let held: SessionHold = serde_json::from_str(&held)?;
+        Ok(held.at(now))
+    }
+
+    async fn made(&self, key: &str, booking_id: u64) -> Result<(), StoreError> {
+        let () = self
+            .connection
+            .clone()
+            .set_ex(
+                store_key("attempt-booking", key),
+                booking_id,
+                KEEP_FOR.num_seconds().unsigned_abs(),
+            )
+            .await?;
+        Ok(())
+    }
+}
+
+fn store_key(kind: &str, key: &str) -> String {
+    format!("{KEY_PREFIX}{kind}:{key}")
 }
 
 #[cfg(test)]
@@ -164,7 +413,7 @@ mod tests {
 
     #[test]
     fn the_first_attempt_is_new_and_a_retry_finds_it() {
-        let attempts = Memory::default();
+        let attempts = InProcess::default();
         assert_eq!(
             attempts.begin("k", "hash", "priya@example.com", &PayOption::Credits, at(0)),
             None
@@ -183,7 +432,7 @@ mod tests {
 
     #[test]
     fn attempts_are_forgotten_after_two_hours() {
-        let attempts = Memory::default();
+        let attempts = InProcess::default();
         attempts.begin("k", "hash", "priya@example.com", &PayOption::Credits, at(0));
         assert!(attempts
             .begin(
@@ -252,7 +501,7 @@ mod tests {
 
     #[test]
     fn a_hold_granted_here_pins_the_lost_booking_to_its_event() {
-        let memory = Memory::default();
+        let memory = InProcess::default();
         let hold = leeds_hold();
         memory.held("session-41", &hold, at(0));
         memory.begin("k", "hash", "priya@example.com", &PayOption::Credits, at(1));
@@ -268,7 +517,7 @@ mod tests {
 
     #[test]
     fn a_session_hold_is_remembered_until_it_lapses() {
-        let memory = Memory::default();
+        let memory = InProcess::default();
         memory.held("session-41", &leeds_hold(), at(0));
         let later = memory
             .session_hold("session-41", at(10))

@@ -61,6 +61,7 @@ mod upstream;
 
 pub use cache::CacheTtls;
 pub use config::{ConfigError, Credentials, GatewayArgs, GatewayConfig, Secret};
+pub use memory::StoreError;
 pub use policy::AgencyContact;
 
 use crate::background::Background;
@@ -114,11 +115,22 @@ pub enum StartError {
     /// The HTTP client could not be built.
     #[error("upstream client: {0}")]
     Client(String),
+    /// The shared store (`HBG_SHARED_STORE`) did not answer.
+    #[error("HBG_SHARED_STORE: {0}")]
+    SharedStore(memory::StoreError),
 }
 
 /// Builds the state and the routes for a validated configuration.
-fn build(config: GatewayConfig) -> Result<(Router, Arc<AppState>), StartError> {
+async fn build(config: GatewayConfig) -> Result<(Router, Arc<AppState>), StartError> {
     let config = config.validated()?;
+    let memory = match &config.shared_store {
+        Some(url) => memory::Memory::Shared(
+            memory::SharedStore::connect(url.expose())
+                .await
+                .map_err(StartError::SharedStore)?,
+        ),
+        None => memory::Memory::default(),
+    };
     let signer = match &config.signing_key {
         Some(key) => Signer::new(key.expose().as_bytes()),
         None => {
@@ -158,7 +170,7 @@ fn build(config: GatewayConfig) -> Result<(Router, Arc<AppState>), StartError> {
         limiter: DefaultKeyedRateLimiter::keyed(Quota::per_minute(rate)),
         limiter_checks: AtomicU64::new(0),
         page_size: AtomicU32::new(routes::LARGEST_PAGE),
-        memory: memory::Memory::default(),
+        memory,
         trust_forwarded_for: config.trust_forwarded_for,
     });
     Ok((router(&config, state.clone()), state))
@@ -229,9 +241,15 @@ fn router(config: &GatewayConfig, state: Arc<AppState>) -> Router {
             .make_span_with(|request: &Request| request_span(request, request.uri().path()))
             .on_response(DefaultOnResponse::new().level(Level::DEBUG)),
     );
+    // `/api/` itself is not matched by the nested router, and a route for it
+    // beside the nest conflicts with it: it is given to the same router here,
+    // so it answers as every other unknown `/api` path does.
+    let outside_api = Router::new()
+        .route_service("/api/", api.clone().into_service::<axum::body::Body>())
+        .fallback_service(files);
     Router::new()
         .nest("/api", api)
-        .fallback_service(files)
+        .fallback_service(outside_api)
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
@@ -422,7 +440,7 @@ impl RunningGateway {
 /// ```
 pub async fn spawn_gateway(config: GatewayConfig) -> Result<RunningGateway, StartError> {
     let listener = TcpListener::bind(config.listen).await?;
-    let (app, state) = build(config)?;
+    let (app, state) = build(config).await?;
     let local_addr = listener.local_addr()?;
     let server = Background::spawn(local_addr, |stop| run(listener, app, state, stop));
     Ok(RunningGateway { server })
@@ -435,7 +453,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), StartError> {
     let listener = TcpListener::bind(config.listen).await?;
-    let (app, state) = build(config)?;
+    let (app, state) = build(config).await?;
     crate::announce("gateway", &listener)?;
     run(listener, app, state, shutdown).await?;
     Ok(())

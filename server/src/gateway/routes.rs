@@ -315,11 +315,14 @@ pub async fn hold(
             .ok_or_else(|| {
                 GatewayError::BadGateway("the upstream hold hash is not a plain token".into())
             })?;
-        state.memory.held(
-            &state.signer.hold_key(&session, request.event_id),
-            &hold,
-            Utc::now(),
-        );
+        state
+            .memory
+            .held(
+                &state.signer.hold_key(&session, request.event_id),
+                &hold,
+                Utc::now(),
+            )
+            .await;
         tracing::info!(event_id = request.event_id, "seat held");
         return Ok(Json(HeldSeat { hold_ref, hold }));
     }
@@ -343,7 +346,7 @@ pub async fn hold(
             }
         }
     }
-    if let Some(hold) = own_remembered_hold(&state, &session, &request, conflict.as_ref()) {
+    if let Some(hold) = own_remembered_hold(&state, &session, &request, conflict.as_ref()).await {
         tracing::info!(
             event_id = request.event_id,
             "seat already held by this session (remembered)"
@@ -367,16 +370,19 @@ pub async fn hold(
 /// The hold this session was granted on the event, when a 409 meets a retry
 /// whose answer was lost: remembered by the gateway, still live by its clock,
 /// and not contradicted by the 409 (which may name no hold at all).
-fn own_remembered_hold(
+async fn own_remembered_hold(
     state: &AppState,
     session: &SessionId,
     request: &HoldRequest,
     conflict: Option<&HoldConflict>,
 ) -> Option<SeatHold> {
-    let hold = state.memory.session_hold(
-        &state.signer.hold_key(session, request.event_id),
-        Utc::now(),
-    )?;
+    let hold = state
+        .memory
+        .session_hold(
+            &state.signer.hold_key(session, request.event_id),
+            Utc::now(),
+        )
+        .await?;
     let named = conflict.and_then(|conflict| conflict.hold_hash.as_deref());
     named
         .is_none_or(|named| named == hold.hold_hash)
@@ -581,13 +587,21 @@ pub async fn create_booking(
         return_url,
     };
     let key = state.signer.idempotency_key(&session, widget_key);
-    let booking = match state.memory.begin(
-        &key,
-        &body.request.hold_hash,
-        &body.request.email,
-        &body.request.pay_option,
-        Utc::now(),
-    ) {
+    let earlier = state
+        .memory
+        .begin(
+            &key,
+            &body.request.hold_hash,
+            &body.request.email,
+            &body.request.pay_option,
+            Utc::now(),
+        )
+        .await
+        .map_err(|error| {
+            tracing::error!(%error, "a booking attempt could not be remembered: not sent");
+            GatewayError::MemoryUnavailable
+        })?;
+    let booking = match earlier {
         Some(Attempt {
             booking_id: Some(id),
             ..
@@ -610,7 +624,7 @@ pub async fn create_booking(
         },
         None => send_booking(&state, &body, &key).await?,
     };
-    state.memory.made(&key, booking.id);
+    state.memory.made(&key, booking.id).await;
     let booking = vet_payment_url(&state, booking);
     tracing::info!(
         booking_id = booking.id,

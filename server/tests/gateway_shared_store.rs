@@ -1,0 +1,234 @@
+//! Two gateway instances behind one load balancer share their memory of
+//! holds and booking attempts through Redis (`HBG_SHARED_STORE`), so a retry
+//! that lands on the other instance neither locks the candidate out of their
+//! own hold nor books twice. Each test starts its own `redis-server`.
+
+mod gateway_support;
+
+use booking_core::api::PayOption;
+use booking_server::gateway::{spawn_gateway, RunningGateway, Secret, StartError};
+use gateway_support::{gateway_config, temp_dir, Mode, RedisServer, Stack, TempDir, Widget};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+/// Course 1, which the test account has credits for.
+const COURSE: u64 = 1;
+
+/// A stack (sandbox, counting proxy, first gateway) and a second gateway on
+/// another port, both remembering in the same Redis.
+struct TwoInstances {
+    stack: Stack,
+    second: RunningGateway,
+    redis: RedisServer,
+    _static_dir: TempDir,
+}
+
+impl TwoInstances {
+    async fn start() -> TwoInstances {
+        let redis = RedisServer::start().await;
+        let url = redis.url();
+        let stack = Stack::start_with(|config, _| {
+            config.pay_options = PayOption::KNOWN.to_vec();
+            config.shared_store = Some(Secret::new(url.clone()));
+        })
+        .await;
+        let static_dir = temp_dir("second");
+        let mut config = gateway_config(&stack.proxy.api_url(), &stack.account, static_dir.path());
+        config.pay_options = PayOption::KNOWN.to_vec();
+        config.shared_store = Some(Secret::new(redis.url()));
+        let second = spawn_gateway(config).await.expect("second gateway starts");
+        assert_ne!(second.url(), stack.gateway.url());
+        TwoInstances {
+            stack,
+            second,
+            redis,
+            _static_dir: static_dir,
+        }
+    }
+
+    /// The same candidate (the same session) as `widget`, through the
+    /// second instance.
+    fn on_second(&self, widget: &Widget) -> Widget {
+        Widget {
+            base: self.second.url().to_owned(),
+            ..widget.clone()
+        }
+    }
+
+    async fn set_profile(&self, switches: Value) {
+        let reply = self
+            .stack
+            .client
+            .post(format!("{}/_sandbox/profile", self.stack.sandbox.url()))
+            .json(&switches)
+            .send()
+            .await
+            .expect("sandbox answers");
+        assert_eq!(reply.status(), StatusCode::OK);
+    }
+
+    /// The sandbox's bookings on the event.
+    async fn bookings_on(&self, event_id: u64) -> Vec<Value> {
+        let (_, event) = self
+            .stack
+            .sandbox_get(&format!("/training-events/{event_id}"))
+            .await;
+        let (status, list) = self.stack.sandbox_get("/bookings?per_page=100").await;
+        assert_eq!(status, StatusCode::OK);
+        list["data"]
+            .as_array()
+            .expect("a list")
+            .iter()
+            .filter(|booking| booking["start_date"] == event["start_date"])
+            .cloned()
+            .collect()
+    }
+}
+
+#[tokio::test]
+async fn a_hold_retried_on_the_other_instance_is_the_candidates_own_under_either_conflict_body() {
+    let both = TwoInstances::start().await;
+    for conflict_body in ["with_hold", "message_only"] {
+        both.set_profile(json!({"conflict_body": conflict_body}))
+            .await;
+        let event_id = both.stack.create_event(COURSE, 10).await;
+        let candidate = both.stack.widget().await;
+        let lost = candidate.hold(event_id, None).await;
+        assert_eq!(lost.status, StatusCode::OK, "{}", lost.text);
+
+        let retried = both.on_second(&candidate).hold(event_id, None).await;
+        assert_eq!(
+            retried.status,
+            StatusCode::OK,
+            "{conflict_body}: {}",
+            retried.text
+        );
+        assert_eq!(
+            retried.body["hold"]["hold_hash"], lost.body["hold"]["hold_hash"],
+            "{conflict_body}: the same hold"
+        );
+        assert_eq!(retried.body["hold_ref"], lost.body["hold_ref"]);
+
+        let other = Widget::start(both.stack.client.clone(), both.second.url()).await;
+        let taken = other.hold(event_id, None).await;
+        assert_eq!(
+            taken.status,
+            StatusCode::CONFLICT,
+            "{conflict_body}: another candidate does not get it: {}",
+            taken.text
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_booking_answer_lost_upstream_and_retried_on_the_other_instance_books_and_charges_once() {
+    let both = TwoInstances::start().await;
+    both.set_profile(json!({"idempotency": "ignored"})).await;
+    let event_id = both.stack.create_event(COURSE, 10).await;
+    let before = both.stack.wallet(COURSE).await;
+    let candidate = both.stack.widget().await;
+    let hold_ref = candidate.hold_ref(event_id).await;
+
+    both.stack.proxy.set_mode(Mode::LoseAnswer {
+        method: Method::POST,
+        path: "/bookings".to_owned(),
+    });
+    let lost = candidate
+        .book(&hold_ref, &PayOption::Credits, "attempt-1")
+        .await;
+    assert!(lost.status.is_server_error(), "{}", lost.text);
+    let retried = both
+        .on_second(&candidate)
+        .book(&hold_ref, &PayOption::Credits, "attempt-1")
+        .await;
+    assert_eq!(retried.status, StatusCode::CREATED, "{}", retried.text);
+
+    let made = both.bookings_on(event_id).await;
+    assert_eq!(made.len(), 1, "one booking: {made:?}");
+    assert_eq!(retried.body["booking"]["id"], made[0]["id"]);
+    assert_eq!(
+        both.stack.wallet(COURSE).await,
+        (before.0 - 1, before.1),
+        "one credit spent"
+    );
+    assert_eq!(
+        both.stack.proxy.count(Method::POST, "/bookings"),
+        1,
+        "the second instance found the booking, it did not send again"
+    );
+}
+
+#[tokio::test]
+async fn a_booking_answer_lost_on_the_way_to_the_browser_is_replayed_by_the_other_instance() {
+    let both = TwoInstances::start().await;
+    both.set_profile(json!({"idempotency": "ignored"})).await;
+    let event_id = both.stack.create_event(COURSE, 10).await;
+    let before = both.stack.wallet(COURSE).await;
+    let candidate = both.stack.widget().await;
+    let hold_ref = candidate.hold_ref(event_id).await;
+
+    let first = candidate
+        .book(&hold_ref, &PayOption::Credits, "attempt-1")
+        .await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.text);
+    let again = both
+        .on_second(&candidate)
+        .book(&hold_ref, &PayOption::Credits, "attempt-1")
+        .await;
+    assert_eq!(again.status, StatusCode::CREATED, "{}", again.text);
+    assert_eq!(again.body["booking"]["id"], first.body["booking"]["id"]);
+    assert_eq!(both.bookings_on(event_id).await.len(), 1);
+    assert_eq!(both.stack.wallet(COURSE).await, (before.0 - 1, before.1));
+    assert_eq!(both.stack.proxy.count(Method::POST, "/bookings"), 1);
+}
+
+#[tokio::test]
+async fn without_the_store_no_booking_is_sent_and_the_candidate_is_told_to_try_again() {
+    let mut both = TwoInstances::start().await;
+    let event_id = both.stack.create_event(COURSE, 10).await;
+    let candidate = both.stack.widget().await;
+    let hold_ref = candidate.hold_ref(event_id).await;
+    both.redis.stop();
+
+    let refused = candidate
+        .book(&hold_ref, &PayOption::Credits, "attempt-1")
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        refused.text
+    );
+    assert!(
+        refused.body["message"]
+            .as_str()
+            .is_some_and(|message| message.starts_with("Nothing was booked")),
+        "{}",
+        refused.text
+    );
+    assert_eq!(both.stack.proxy.count(Method::POST, "/bookings"), 0);
+    assert!(both.bookings_on(event_id).await.is_empty());
+
+    let other_event = both.stack.create_event(COURSE, 10).await;
+    let held = candidate.hold(other_event, None).await;
+    assert_eq!(
+        held.status,
+        StatusCode::OK,
+        "a hold is still granted: {}",
+        held.text
+    );
+}
+
+#[tokio::test]
+async fn a_gateway_whose_store_does_not_answer_does_not_start() {
+    let stack = Stack::start().await;
+    let static_dir = temp_dir("unreachable-store");
+    let mut config = gateway_config(&stack.proxy.api_url(), &stack.account, static_dir.path());
+    let nothing_there = gateway_support::unused_address().await;
+    config.shared_store = Some(Secret::new(format!("redis://{nothing_there}/0")));
+    let Err(error) = spawn_gateway(config).await else {
+        panic!("a gateway started without its shared store");
+    };
+    assert!(matches!(error, StartError::SharedStore(_)), "{error}");
+    assert!(error.to_string().starts_with("HBG_SHARED_STORE"), "{error}");
+}
