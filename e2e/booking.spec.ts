@@ -167,6 +167,35 @@ test("card: the candidate pays on the checkout page and comes back to the paid b
   expect(await wallet(stack)).toEqual(before);
 });
 
+test("card, when the checkout never sends the candidate back: told the confirmation comes by email, and coming back by hand shows the paid booking", async ({
+  page,
+}) => {
+  await stack.setProfile({ return_url: "ignored" });
+  try {
+    const event = await newEvent(stack, { courseId: COURSES.movingAndHandling.id, locationId: LOCATIONS.leeds.id });
+    await openWidget(page, stack.gateway.url);
+    await holdSeat(page, COURSES.movingAndHandling.name, event);
+    await toPayment(page, PRIYA, "candidate_pays");
+    await expect(
+      widget(page).getByText(/Your confirmation is emailed to you once you have paid, whether or not that page brings you back here/),
+    ).toBeVisible();
+    const made = await theOneBookingMadeBy(stack, async () => {
+      await confirmButton(page).click();
+      await page.waitForURL(`${stack.sandbox.url}/checkout/**`);
+    });
+    await page.getByRole("button", { name: "Pay £95" }).click();
+    await expect(page.getByRole("heading", { level: 1, name: "Payment received" })).toBeVisible();
+    expect(new URL(page.url()).origin).toBe(stack.sandbox.url);
+
+    await page.goto(stack.gateway.url);
+    await expectStep(page, "Booking confirmed");
+    expect(await shownReference(page)).toBe(made.id);
+    await expect(shownStatus(page)).toHaveText("booked (payment completed)");
+  } finally {
+    await stack.setProfile({ return_url: "honoured" });
+  }
+});
+
 test("card: coming back without paying offers the payment again, and sees it once paid", async ({ page }) => {
   const event = await newEvent(stack, { courseId: COURSES.basicLifeSupport.id, locationId: LOCATIONS.leeds.id });
   await openWidget(page, stack.gateway.url);

@@ -507,11 +507,13 @@ pub fn pay_option_label(option: &PayOption) -> &'static str {
 }
 
 /// What the candidate should know before confirming with a pay option, if
-/// anything: card payments are made on Stripe's page.
+/// anything: card payments are made on Stripe's page, and the confirmation
+/// comes by email (the checkout may not send the candidate back here: the
+/// published API does not say it honours `return_url`).
 pub fn pay_option_note(option: &PayOption) -> Option<&'static str> {
     match option {
         PayOption::CandidatePays => Some(
-            "After you confirm, you will pay by card on a secure Stripe page, then come back here.",
+            "After you confirm, you will pay by card on a secure Stripe page. Your confirmation is emailed to you once you have paid, whether or not that page brings you back here.",
         ),
         _ => None,
     }

@@ -121,6 +121,8 @@ export interface Stack {
   fillEvent(id: number): Promise<SandboxEvent>;
   /** Creates a training event. */
   createEvent(event: NewEvent): Promise<SandboxEvent>;
+  /** Sets switches of the sandbox's upstream profile (`server/SANDBOX.md`). */
+  setProfile(switches: Record<string, string | number>): Promise<void>;
 }
 
 /** Answers the JSON body of a successful response, or throws with its text. */
@@ -222,6 +224,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     advanceClock: (seconds) =>
       testMode<ClockReading>("/clock", { advance_seconds: seconds }, "moving the sandbox clock"),
     fillEvent: (id) => testMode<SandboxEvent>(`/training-events/${id}/fill`, {}, `filling event ${id}`),
+    setProfile: async (switches) => {
+      await testMode<unknown>("/profile", switches, "setting the upstream profile");
+    },
     createEvent: async (event) => {
       let start = event.startDate;
       if (!start) {
