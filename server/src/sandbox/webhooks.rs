@@ -340,18 +340,22 @@ async fn update(
     whole: bool,
 ) -> Result<Json<WebhookEndpoint>, SandboxError> {
     let id = id.id(ENDPOINT_NOT_FOUND)?;
-    let mut input = validate(&body, whole, state.test_mode)?;
-    if whole {
-        input.timeout_seconds = input.timeout_seconds.or(Some(DEFAULT_TIMEOUT_SECONDS));
-        input.is_active = input.is_active.or(Some(true));
-    }
+    let input = validate(&body, whole, state.test_mode).map(|mut input| {
+        if whole {
+            input.timeout_seconds = input.timeout_seconds.or(Some(DEFAULT_TIMEOUT_SECONDS));
+            input.is_active = input.is_active.or(Some(true));
+        }
+        input
+    });
     let now = state.clock.now_secs();
     let endpoint = state
         .db
         .call(move |conn| {
             let tx = write_tx(conn)?;
+            // Another account's endpoint is 404 whatever the body says.
             let current = load_endpoint(&tx, authed.account_id, id)?
                 .ok_or(SandboxError::NotFound(ENDPOINT_NOT_FOUND))?;
+            let input = input?;
             let events = serde_json::to_string(&input.events.unwrap_or(current.events))
                 .map_err(|error| SandboxError::Internal(error.to_string()))?;
             tx.execute(
