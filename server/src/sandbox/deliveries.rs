@@ -401,6 +401,16 @@ async fn report_expired_holds(state: &AppState) -> Result<(), SandboxError> {
     state
         .db
         .call(move |conn| {
+            // A cheap look first, so an idle sandbox takes no write lock.
+            let any: bool = conn
+                .prepare_cached(
+                    "SELECT EXISTS (SELECT 1 FROM holds WHERE expiry_reported_utc IS NULL \
+                     AND used_utc IS NULL AND released_utc IS NULL AND expires_utc <= ?1)",
+                )?
+                .query_row([now], |row| row.get(0))?;
+            if !any {
+                return Ok(());
+            }
             let tx = write_tx(conn)?;
             let expired: Vec<(i64, i64, String, i64, i64)> = tx
                 .prepare_cached(
@@ -484,6 +494,14 @@ fn claim_due(
     retry: &RetrySchedule,
 ) -> Result<(Vec<Attempt>, Option<i64>), SandboxError> {
     let now = real_now_ms();
+    let pending: bool = conn
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM webhook_deliveries WHERE status = 'pending')",
+        )?
+        .query_row([], |row| row.get(0))?;
+    if !pending {
+        return Ok((Vec::new(), None));
+    }
     let tx = write_tx(conn)?;
     type Row = (
         i64,
