@@ -1171,3 +1171,42 @@ async fn the_receiver_command_prints_a_sandbox_event() {
     assert_eq!(printed["event_type"], "booking.created");
     assert_eq!(printed["data"]["id"], booking["id"]);
 }
+
+#[tokio::test]
+async fn a_replayed_or_refused_booking_sends_nothing() {
+    let (h, token, receiver, _) = setup(ALL_EVENTS).await;
+    let event = h.create_event(2, 12, 72).await;
+    let hold = h.hold_hash(&token, event).await;
+    let body = serde_json::to_vec(&booking_body(&hold, "credits")).unwrap();
+    let headers = [("idempotency-key", "replay-1")];
+    let first = h
+        .send(
+            Method::POST,
+            &h.api("/bookings"),
+            Some(&token),
+            Some(body.clone()),
+            &headers,
+        )
+        .await;
+    assert_eq!(first.status, StatusCode::CREATED);
+    let replay = h
+        .send(
+            Method::POST,
+            &h.api("/bookings"),
+            Some(&token),
+            Some(body),
+            &headers,
+        )
+        .await;
+    assert_eq!(replay.status, StatusCode::CREATED);
+    assert_eq!(replay.headers["idempotent-replayed"], "true");
+    // A refused booking (the hold is used) writes nothing either.
+    let refused = h.book(&token, &hold, "credits").await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    receiver.wait_for_events(1).await;
+    // Events are written with the change itself, so the log is final.
+    let log = h.deliveries("").await;
+    assert_eq!(log.len(), 1, "{log:?}");
+    assert_eq!(log[0]["event_type"], "booking.created");
+    assert_eq!(receiver.event_types(), ["booking.created"]);
+}
