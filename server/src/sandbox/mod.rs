@@ -1,5 +1,5 @@
 //! The sandbox: a stateful local implementation of the Practical Training API
-//! (`reference/practical-training-api.md`, sections 0 to 6) over SQLite.
+//! (`reference/practical-training-api.md`, sections 0 to 9) over SQLite.
 //!
 //! Modules and their jobs:
 //! * `db`: connection, schema, seed data (venue times through
