@@ -6,6 +6,9 @@
 //! * `gateway`: the agency-side server. It serves the widget's files and the
 //!   allow-listed booking API (`/api`), holding the upstream credentials.
 //!   Tests start one in-process with [`gateway::spawn_gateway`].
+//! * `webhook_check`: how webhook deliveries are signed and checked, and
+//!   `webhook-receiver`, the small receiver agencies can point a sandbox
+//!   webhook at.
 
 use std::net::SocketAddr;
 
@@ -17,6 +20,7 @@ pub mod background;
 pub mod gateway;
 mod json_errors;
 pub mod sandbox;
+pub mod webhook_check;
 
 /// Command line of `booking-server`.
 #[derive(Debug, Parser)]
@@ -56,12 +60,28 @@ enum Server {
         /// return_url=honoured|ignored, max_per_page=100|50 (server/SANDBOX.md).
         #[arg(long, default_value = "")]
         profile: sandbox::UpstreamProfile,
+        /// With `--test-clock`: every webhook retry waits this many
+        /// milliseconds instead of the standard schedule (10 s to 8 h).
+        #[arg(long, requires = "test_clock")]
+        webhook_retry_ms: Option<u64>,
     },
     /// The agency-side server: serves the widget's files and its API.
     ///
     /// Credentials come from the environment: HBG_CLIENT_ID, HBG_API_KEY and
     /// HBG_GATEWAY_KEY (the key signing widget sessions; random when unset).
     Gateway(Box<gateway::GatewayArgs>),
+    /// Receives a sandbox's (or the API's) webhooks: checks each signature
+    /// and timestamp, drops repeats of an event, and prints each new event
+    /// as one JSON line on stdout.
+    WebhookReceiver {
+        /// The endpoint's signing secret (shown when the endpoint was
+        /// created or its secret rotated).
+        #[arg(long, env = "TDTA_WEBHOOK_SECRET", hide_env_values = true)]
+        secret: String,
+        /// Address to listen on; port 0 picks a free port.
+        #[arg(long, default_value = "127.0.0.1:9090")]
+        listen: SocketAddr,
+    },
 }
 
 /// Why a server could not start or stopped.
@@ -93,6 +113,7 @@ impl Command {
                 rate_limit,
                 public_url,
                 profile,
+                webhook_retry_ms,
             } => {
                 let config = sandbox::SandboxConfig {
                     listen,
@@ -102,8 +123,13 @@ impl Command {
                     rate_limit,
                     public_url,
                     profile,
+                    webhook_retry_ms,
                 };
                 sandbox::serve(config, shutdown_signal()).await?;
+                Ok(())
+            }
+            Server::WebhookReceiver { secret, listen } => {
+                webhook_check::serve_receiver(listen, &secret, shutdown_signal()).await?;
                 Ok(())
             }
             Server::Gateway(args) => {

@@ -38,6 +38,9 @@ use super::catalog::{load_event, to_u64, EventRow, EVENT_COLUMNS};
 use super::certificate::{certificate_pdf, CertificateFields};
 use super::clock::{from_unix, utc_fixed};
 use super::db::{random_token, sha256_hex, write_tx, BOOKED_SEATS};
+use super::deliveries::{
+    emit, event, Audience, BALANCE_LOW_MARK_PENCE, CREDITS_LOW_MARK, SEATS_LOW_MARK,
+};
 use super::errors::SandboxError;
 use super::extract::{IgnoredBody, JsonObject, PathParam, QueryParams};
 use super::holds::{load_hold, HoldRow};
@@ -406,6 +409,7 @@ pub(crate) async fn create(
     let request_hash = sha256_hex(&canonical_json(&Value::Object(body)));
     let now = state.clock.now_secs();
     let account_id = authed.account_id;
+    let public_url = state.public_url.clone();
     let created = state
         .db
         .call(move |conn| {
@@ -433,7 +437,7 @@ pub(crate) async fn create(
                     return Ok(Created::Replayed(booking));
                 }
             }
-            let booking_id = book(&tx, account_id, &input, now)?;
+            let booking_id = book(&tx, account_id, &input, &public_url, now)?;
             if let Some(key) = &key {
                 tx.execute(
                     "INSERT INTO idempotency_keys (account_id, key, request_hash, booking_id, \
@@ -447,6 +451,9 @@ pub(crate) async fn create(
             Ok(Created::New(booking))
         })
         .await?;
+    if let Created::New(_) = created {
+        state.webhooks.wake();
+    }
     let response = match created {
         Created::New(booking) => (
             StatusCode::CREATED,
@@ -464,12 +471,14 @@ pub(crate) async fn create(
 }
 
 /// Checks the hold, the event and the pay option, inserts the booking, uses
-/// the hold up and takes payment. Runs inside the caller's transaction;
-/// returns the booking id.
+/// the hold up, takes payment and writes the webhook events it causes
+/// (`booking.created`, then seats, credits or balance running low). Runs
+/// inside the caller's transaction; returns the booking id.
 fn book(
     conn: &Connection,
     account_id: i64,
     input: &BookingInput,
+    public_url: &str,
     now: i64,
 ) -> Result<i64, SandboxError> {
     let hold = live_hold(conn, account_id, &input.hold_hash, now)?;
@@ -479,7 +488,127 @@ fn book(
     conn.prepare_cached("UPDATE holds SET used_utc = ?1 WHERE id = ?2")?
         .execute(params![now, hold.id])?;
     payment.take(conn, account_id, booking_id, &event, now)?;
+    emit_booking(conn, event::BOOKING_CREATED, booking_id, public_url, now)?;
+    emit_seats_low(conn, &event, public_url, now)?;
+    payment.emit_running_low(conn, account_id, &event, now)?;
     Ok(booking_id)
+}
+
+/// Writes a booking event of `kind` carrying the booking as
+/// `BookingDetail`, for the booking's account.
+pub(crate) fn emit_booking(
+    conn: &Connection,
+    kind: &str,
+    booking_id: i64,
+    public_url: &str,
+    now: i64,
+) -> Result<(), SandboxError> {
+    let booking = load_booking(conn, None, booking_id)?
+        .ok_or_else(|| SandboxError::Internal("booking for an event missing".into()))?;
+    let data = serde_json::to_value(booking.to_detail(public_url))
+        .map_err(|error| SandboxError::Internal(error.to_string()))?;
+    emit(conn, Audience::Account(booking.account_id), kind, data, now)?;
+    Ok(())
+}
+
+/// Writes `training_event.seats_low` when the event, as it stood before
+/// (`before`), had more than the low mark of seats left and now has no
+/// more than it.
+pub(crate) fn emit_seats_low(
+    conn: &Connection,
+    before: &EventRow,
+    public_url: &str,
+    now: i64,
+) -> Result<(), SandboxError> {
+    let Some(after) = load_event(conn, before.id)? else {
+        return Ok(());
+    };
+    if before.remaining() > SEATS_LOW_MARK && after.remaining() <= SEATS_LOW_MARK {
+        let detail = after.to_detail(&format!("{public_url}/practical-training/"));
+        let data = serde_json::json!({ "training_event": detail, "low_mark": SEATS_LOW_MARK });
+        emit(
+            conn,
+            Audience::Everyone,
+            event::TRAINING_EVENT_SEATS_LOW,
+            data,
+            now,
+        )?;
+    }
+    Ok(())
+}
+
+/// Books the seat of a booking invite: a hold made and used at once, then
+/// [`book`] with the invite's candidate and pay option. Runs inside the
+/// caller's transaction; returns the booking id.
+pub(crate) fn book_for_invite(
+    conn: &Connection,
+    invite: &InviteBooking,
+    public_url: &str,
+    now: i64,
+) -> Result<i64, SandboxError> {
+    let event = load_event(conn, invite.event_id)?
+        .ok_or(SandboxError::NotFound(super::catalog::EVENT_NOT_FOUND))?;
+    if event.start_utc <= now {
+        return Err(SandboxError::invalid(
+            "training_event",
+            "This training event has already started.",
+        ));
+    }
+    if event.remaining() - super::db::live_holds(conn, event.id, now)? <= 0 {
+        return Err(SandboxError::invalid(
+            "training_event",
+            "This training event is fully booked.",
+        ));
+    }
+    let hold_hash = random_token(super::holds::HOLD_HASH_LEN);
+    conn.execute(
+        "INSERT INTO holds (hold_hash, account_id, event_id, created_utc, expires_utc)          VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![
+            hold_hash,
+            invite.account_id,
+            event.id,
+            now,
+            now + super::holds::HOLD_TTL
+        ],
+    )?;
+    let input = BookingInput {
+        hold_hash,
+        first_name: invite.first_name.clone(),
+        last_name: invite.last_name.clone(),
+        email: invite.email.clone(),
+        phone: None,
+        job_role: None,
+        pay_option: PayOption::parse(&invite.pay_option),
+        agency_contact_name: None,
+        agency_contact_email: None,
+        agency_email: None,
+        return_url: None,
+    };
+    let booking_id = book(conn, invite.account_id, &input, public_url, now)?;
+    conn.execute(
+        "UPDATE bookings SET invite_id = ?1 WHERE id = ?2",
+        params![invite.invite_id, booking_id],
+    )?;
+    Ok(booking_id)
+}
+
+/// What a booking through an invite needs.
+#[derive(Debug)]
+pub(crate) struct InviteBooking {
+    /// The invite.
+    pub invite_id: i64,
+    /// The account that sent it.
+    pub account_id: i64,
+    /// The event the candidate chose.
+    pub event_id: i64,
+    /// The candidate's given name.
+    pub first_name: String,
+    /// The candidate's family name.
+    pub last_name: String,
+    /// The candidate's email.
+    pub email: String,
+    /// How the booking is paid for.
+    pub pay_option: String,
 }
 
 /// The account's hold with this hash, if it is still live.
@@ -526,6 +655,10 @@ struct Payment<'a> {
     checkout_token: Option<String>,
     /// The event's course, whose credit a `credits` booking takes.
     course_id: i64,
+    /// The course's credits before the booking.
+    credits_before: i64,
+    /// The money balance before the booking, in pence.
+    balance_before: i64,
 }
 
 impl<'a> Payment<'a> {
@@ -543,15 +676,15 @@ impl<'a> Payment<'a> {
             .query_row([account_id], |row| Ok((row.get(0)?, row.get(1)?)))?;
         let course_id = i64::try_from(event.course.id).unwrap_or(0);
         let cost = event.cost_pence;
+        let credits: i64 = conn
+            .prepare_cached(
+                "SELECT credits FROM course_credits WHERE account_id = ?1 AND course_id = ?2",
+            )?
+            .query_row(params![account_id, course_id], |row| row.get(0))
+            .optional()?
+            .unwrap_or(0);
         let (status, amount_pence, checkout_token) = match option {
             PayOption::Credits => {
-                let credits: i64 = conn
-                    .prepare_cached(
-                        "SELECT credits FROM course_credits WHERE account_id = ?1 AND course_id = ?2",
-                    )?
-                    .query_row(params![account_id, course_id], |row| row.get(0))
-                    .optional()?
-                    .unwrap_or(0);
                 if credits < 1 {
                     return Err(SandboxError::invalid(
                         "pay_option",
@@ -603,7 +736,66 @@ impl<'a> Payment<'a> {
             amount_pence,
             checkout_token,
             course_id,
+            credits_before: credits,
+            balance_before: balance,
         })
+    }
+
+    /// After [`Payment::take`]: writes `credits.low` or `credits.depleted`
+    /// when this booking's credit took the course's credits to the low mark
+    /// or to none, and `balance.low` or `balance.depleted` when its cost
+    /// took the balance below the low mark or to nothing.
+    fn emit_running_low(
+        &self,
+        conn: &Connection,
+        account_id: i64,
+        event: &EventRow,
+        now: i64,
+    ) -> Result<(), SandboxError> {
+        let audience = Audience::Account(account_id);
+        match self.option {
+            PayOption::Credits => {
+                let after = self.credits_before - 1;
+                let kind = if after <= 0 {
+                    Some(event::CREDITS_DEPLETED)
+                } else if after <= CREDITS_LOW_MARK && self.credits_before > CREDITS_LOW_MARK {
+                    Some(event::CREDITS_LOW)
+                } else {
+                    None
+                };
+                if let Some(kind) = kind {
+                    let data = serde_json::json!({
+                        "course_id": event.course.id,
+                        "course_name": event.course.name,
+                        "credits": after.max(0),
+                        "low_mark": CREDITS_LOW_MARK,
+                    });
+                    emit(conn, audience, kind, data, now)?;
+                }
+            }
+            PayOption::Balance => {
+                let after = self.balance_before - event.cost_pence;
+                let kind = if after <= 0 {
+                    Some(event::BALANCE_DEPLETED)
+                } else if after < BALANCE_LOW_MARK_PENCE
+                    && self.balance_before >= BALANCE_LOW_MARK_PENCE
+                {
+                    Some(event::BALANCE_LOW)
+                } else {
+                    None
+                };
+                if let Some(kind) = kind {
+                    let data = serde_json::json!({
+                        "booking_money_balance": Money(after.max(0)),
+                        "currency": "GBP",
+                        "low_mark": Money(BALANCE_LOW_MARK_PENCE),
+                    });
+                    emit(conn, audience, kind, data, now)?;
+                }
+            }
+            _ => {}
+        }
+        Ok(())
     }
 
     /// Takes payment for a booking just inserted: one credit of the course
@@ -852,6 +1044,7 @@ pub(crate) async fn cancel(
     let id = id.id(BOOKING_NOT_FOUND)?;
     let now = state.clock.now_secs();
     let account_id = authed.account_id;
+    let public_url = state.public_url.clone();
     let booking = state
         .db
         .call(move |conn| {
@@ -870,23 +1063,26 @@ pub(crate) async fn cancel(
                     "This training event has already started, so the booking can no longer be cancelled.",
                 ));
             }
-            cancel_booking(&tx, &booking, "Cancelled", now)?;
+            cancel_booking(&tx, &booking, "Cancelled", &public_url, now)?;
             let booking = load_booking(&tx, Some(account_id), id)?
                 .ok_or_else(|| SandboxError::Internal("cancelled booking missing".into()))?;
             tx.commit()?;
             Ok(booking)
         })
         .await?;
+    state.webhooks.wake();
     Ok(Json(booking.to_detail(&state.public_url)))
 }
 
 /// Cancels a booking inside the caller's transaction: a paid credit or
 /// money comes back as a wallet transaction described as `reason`, an
-/// invoice is voided, a paid booking ends `refunded`, and the seat is free.
+/// invoice is voided, a paid booking ends `refunded`, the seat is free, and
+/// `booking.cancelled` is written.
 pub(crate) fn cancel_booking(
     conn: &Connection,
     booking: &BookingRecord,
     reason: &str,
+    public_url: &str,
     now: i64,
 ) -> Result<(), SandboxError> {
     let id = booking.id;
@@ -943,7 +1139,7 @@ pub(crate) fn cancel_booking(
          cancelled_utc = ?2 WHERE id = ?3",
         params![pay_status, now, id],
     )?;
-    Ok(())
+    emit_booking(conn, event::BOOKING_CANCELLED, id, public_url, now)
 }
 
 /// `GET /bookings/{id}/certificate`: the completion certificate as a PDF.

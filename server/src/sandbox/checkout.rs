@@ -15,9 +15,10 @@ use booking_core::api::{BookingStatus, Money, PayStatus};
 use booking_core::uk_time::to_uk;
 use rusqlite::{params, OptionalExtension};
 
-use super::bookings::{load_booking_by_checkout, BookingRecord};
+use super::bookings::{emit_booking, load_booking_by_checkout, BookingRecord};
 use super::clock::from_unix;
 use super::db::write_tx;
+use super::deliveries::event;
 use super::errors::SandboxError;
 use super::extract::{PathParam, QueryParams};
 use super::AppState;
@@ -43,7 +44,7 @@ pub(crate) fn escape_html(text: &str) -> String {
 }
 
 /// A complete page with the sandbox's styles.
-fn page(status: StatusCode, title: &str, body: &str) -> Response {
+pub(crate) fn page(status: StatusCode, title: &str, body: &str) -> Response {
     let html = format!(
         "<!doctype html>\n<html lang=\"en-GB\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
@@ -177,6 +178,7 @@ pub(crate) async fn pay(State(state): State<AppState>, token: PathParam) -> Resp
 /// Marks the booking paid (once) and chooses the answer.
 async fn pay_handler(state: &AppState, token: String) -> Result<Response, SandboxError> {
     let now = state.clock.now_secs();
+    let public_url = state.public_url.clone();
     let booking = state
         .db
         .call(move |conn| {
@@ -193,12 +195,16 @@ async fn pay_handler(state: &AppState, token: String) -> Result<Response, Sandbo
                      paid_utc = ?2 WHERE id = ?3",
                     params![status.as_str(), now, booking.id],
                 )?;
+                if status == BookingStatus::Booked {
+                    emit_booking(&tx, event::BOOKING_CONFIRMED, booking.id, &public_url, now)?;
+                }
             }
             let booking = load_booking_by_checkout(&tx, &token)?;
             tx.commit()?;
             Ok(booking)
         })
         .await?;
+    state.webhooks.wake();
     let Some(booking) = booking else {
         return Ok(unknown_link());
     };
@@ -226,9 +232,13 @@ fn error_page(error: SandboxError) -> Response {
 }
 
 /// `GET /practical-training/?sgi=CODE`: the sandbox's stand-in for an
-/// account's public booking page.
+/// account's public booking page; with `&invite=TOKEN`, the page of a
+/// booking invite (`invites`).
 pub(crate) async fn booking_page(State(state): State<AppState>, query: QueryParams) -> Response {
     let code = query.get("sgi").unwrap_or("").to_owned();
+    if let Some(token) = query.get("invite") {
+        return super::invites::page_for(&state, code, token.to_owned()).await;
+    }
     let lookup = code.clone();
     let name = state
         .db

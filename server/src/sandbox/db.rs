@@ -287,6 +287,85 @@ CREATE TABLE idempotency_keys (
 "#,
     // When a booking on a course that requires review was approved or refused.
     "ALTER TABLE bookings ADD COLUMN reviewed_utc INTEGER;",
+    // Webhook endpoints, the events sent to them, each delivery and each of
+    // its attempts; booking invites and the test-mode outbox.
+    r#"
+CREATE TABLE webhook_endpoints (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    account_id INTEGER NOT NULL REFERENCES accounts(id),
+    name TEXT NOT NULL,
+    url TEXT NOT NULL,
+    events TEXT NOT NULL,
+    secret TEXT NOT NULL,
+    timeout_seconds INTEGER NOT NULL,
+    is_active INTEGER NOT NULL,
+    created_utc INTEGER NOT NULL,
+    updated_utc INTEGER NOT NULL,
+    deleted_utc INTEGER
+);
+CREATE INDEX webhook_endpoints_account ON webhook_endpoints(account_id, id);
+CREATE TABLE webhook_events (
+    id INTEGER PRIMARY KEY,
+    event_id TEXT NOT NULL UNIQUE,
+    event_type TEXT NOT NULL,
+    body TEXT NOT NULL,
+    occurred_utc INTEGER NOT NULL
+);
+CREATE TABLE webhook_deliveries (
+    id INTEGER PRIMARY KEY,
+    event_row INTEGER NOT NULL REFERENCES webhook_events(id),
+    endpoint_id INTEGER NOT NULL REFERENCES webhook_endpoints(id),
+    status TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_ms INTEGER NOT NULL,
+    created_ms INTEGER NOT NULL,
+    finished_ms INTEGER
+);
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries(status, next_attempt_ms);
+CREATE TABLE webhook_attempts (
+    id INTEGER PRIMARY KEY,
+    delivery_id INTEGER NOT NULL REFERENCES webhook_deliveries(id),
+    attempt INTEGER NOT NULL,
+    started_ms INTEGER NOT NULL,
+    duration_ms INTEGER,
+    status_code INTEGER,
+    outcome TEXT NOT NULL,
+    error TEXT
+);
+CREATE INDEX webhook_attempts_delivery ON webhook_attempts(delivery_id, attempt);
+ALTER TABLE holds ADD COLUMN expiry_reported_utc INTEGER;
+UPDATE holds SET expiry_reported_utc = expires_utc;
+CREATE INDEX holds_unreported ON holds(expires_utc)
+    WHERE expiry_reported_utc IS NULL AND used_utc IS NULL AND released_utc IS NULL;
+CREATE TABLE booking_invites (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    account_id INTEGER NOT NULL REFERENCES accounts(id),
+    token TEXT NOT NULL UNIQUE,
+    first_name TEXT NOT NULL,
+    last_name TEXT NOT NULL,
+    email TEXT NOT NULL,
+    course_id INTEGER NOT NULL REFERENCES courses(id),
+    pay_option TEXT NOT NULL,
+    status TEXT NOT NULL,
+    booking_id INTEGER REFERENCES bookings(id),
+    created_utc INTEGER NOT NULL,
+    opened_utc INTEGER,
+    used_utc INTEGER
+);
+CREATE INDEX booking_invites_account ON booking_invites(account_id, id);
+CREATE TABLE outbox (
+    id INTEGER PRIMARY KEY,
+    account_id INTEGER NOT NULL REFERENCES accounts(id),
+    to_name TEXT NOT NULL,
+    to_email TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    body TEXT NOT NULL,
+    link TEXT NOT NULL,
+    invite_id INTEGER REFERENCES booking_invites(id),
+    created_utc INTEGER NOT NULL
+);
+ALTER TABLE bookings ADD COLUMN invite_id INTEGER REFERENCES booking_invites(id);
+"#,
 ];
 
 /// Applies the migrations the database has not seen yet.
@@ -929,7 +1008,9 @@ mod tests {
             .pragma_query_value(None, "user_version", |row| row.get(0))
             .unwrap();
         assert_eq!(version, MIGRATIONS.len() as i64);
-        conn.prepare("SELECT reviewed_utc FROM bookings").unwrap();
+        conn.prepare("SELECT reviewed_utc, invite_id FROM bookings")
+            .unwrap();
+        conn.prepare("SELECT id FROM webhook_deliveries").unwrap();
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! The sandbox: a stateful local implementation of the Practical Training API
-//! (`reference/practical-training-api.md`, sections 0 to 6) over SQLite.
+//! (`reference/practical-training-api.md`, sections 0 to 9) over SQLite.
 //!
 //! Modules and their jobs:
 //! * `db`: connection, schema, seed data (venue times through
@@ -18,6 +18,10 @@
 //! * `profile`: the upstream profile, one switch per behaviour the published
 //!   API leaves open (hold scope, idempotency, the 409's body, `return_url`,
 //!   the largest page).
+//! * `webhooks`: webhook endpoints; `deliveries`: the event catalogue,
+//!   events written with the changes they report, and the worker that signs,
+//!   sends and retries them; `invites`: booking invites, their page and the
+//!   test-mode outbox.
 //! * `testmode`: `/_sandbox/*` clock and fixture endpoints, mounted only with
 //!   `--test-clock`.
 //!
@@ -48,16 +52,20 @@ mod certificate;
 mod checkout;
 mod clock;
 mod db;
+mod deliveries;
 mod errors;
 mod extract;
 mod holds;
+mod invites;
 mod pagination;
 pub mod profile;
 mod rate_limit;
 mod testmode;
 mod validate;
+mod webhooks;
 
 pub use db::DatabaseLocation;
+pub use deliveries::RetrySchedule;
 pub use profile::UpstreamProfile;
 
 use crate::background::Background;
@@ -65,6 +73,7 @@ use crate::json_errors::{json_errors, Wording};
 use auth::TokenCache;
 use clock::Clock;
 use db::Db;
+use deliveries::{Deliveries, WorkerGuard};
 use profile::ProfileCell;
 use rate_limit::RateLimiter;
 
@@ -92,6 +101,9 @@ pub struct SandboxConfig {
     pub public_url: Option<String>,
     /// How the sandbox answers where the published API is silent.
     pub profile: UpstreamProfile,
+    /// Test mode only: every webhook retry waits this many milliseconds
+    /// instead of the standard schedule (`--webhook-retry-ms`).
+    pub webhook_retry_ms: Option<u64>,
 }
 
 impl Default for SandboxConfig {
@@ -105,6 +117,7 @@ impl Default for SandboxConfig {
             rate_limit: 60,
             public_url: None,
             profile: UpstreamProfile::default(),
+            webhook_retry_ms: None,
         }
     }
 }
@@ -121,6 +134,7 @@ impl SandboxConfig {
             rate_limit: 1_000_000,
             public_url: None,
             profile: UpstreamProfile::default(),
+            webhook_retry_ms: None,
         }
     }
 }
@@ -154,6 +168,10 @@ pub(crate) struct AppState {
     pub tokens: Arc<TokenCache>,
     /// The upstream profile in force.
     pub profile: Arc<ProfileCell>,
+    /// Webhook delivery: wakes the worker.
+    pub webhooks: Arc<Deliveries>,
+    /// Whether `/_sandbox/*` is mounted (loopback `http` webhooks allowed).
+    pub test_mode: bool,
 }
 
 impl AppState {
@@ -212,9 +230,10 @@ impl RunningSandbox {
 /// let events = reqwest::get(format!("{}/training-events", sandbox.api_url())).await?;
 /// ```
 pub async fn spawn_sandbox(config: SandboxConfig) -> Result<RunningSandbox, StartError> {
-    let (listener, app, public_url) = prepare(config).await?;
+    let (listener, app, public_url, worker) = prepare(config).await?;
     let local_addr = listener.local_addr()?;
     let server = Background::spawn(local_addr, |stop| async move {
+        let _worker = worker;
         axum::serve(
             listener,
             app.into_make_service_with_connect_info::<SocketAddr>(),
@@ -231,7 +250,7 @@ pub async fn serve(
     config: SandboxConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), StartError> {
-    let (listener, app, _) = prepare(config).await?;
+    let (listener, app, _, _worker) = prepare(config).await?;
     crate::announce("sandbox", &listener)?;
     axum::serve(
         listener,
@@ -242,10 +261,18 @@ pub async fn serve(
     Ok(())
 }
 
-/// Binds, opens the database and builds the routes.
-async fn prepare(config: SandboxConfig) -> Result<(TcpListener, Router, String), StartError> {
+/// Binds, opens the database, starts the webhook worker (stopped when its
+/// guard is dropped) and builds the routes.
+async fn prepare(
+    config: SandboxConfig,
+) -> Result<(TcpListener, Router, String, WorkerGuard), StartError> {
     if config.clock_start.is_some() && !config.test_clock {
         return Err(StartError::Config("a clock start needs the test clock"));
+    }
+    if config.webhook_retry_ms.is_some() && !config.test_clock {
+        return Err(StartError::Config(
+            "a webhook retry delay needs the test clock",
+        ));
     }
     if config.rate_limit == 0 {
         return Err(StartError::Config("the rate limit must be at least 1"));
@@ -270,8 +297,19 @@ async fn prepare(config: SandboxConfig) -> Result<(TcpListener, Router, String),
         limiter: Arc::new(RateLimiter::new(config.rate_limit)),
         tokens: Arc::new(TokenCache::default()),
         profile: Arc::new(ProfileCell::new(config.profile)),
+        webhooks: Arc::new(Deliveries::new(match config.webhook_retry_ms {
+            Some(ms) => RetrySchedule::uniform(std::time::Duration::from_millis(ms)),
+            None => RetrySchedule::standard(),
+        })),
+        test_mode: config.test_clock,
     };
-    Ok((listener, router(state, config.test_clock), public_url))
+    let worker = WorkerGuard(deliveries::spawn_worker(state.clone()));
+    Ok((
+        listener,
+        router(state, config.test_clock),
+        public_url,
+        worker,
+    ))
 }
 
 /// `http://` plus the bound address; an unspecified address (`0.0.0.0`)
@@ -310,6 +348,21 @@ fn router(state: AppState, test_mode: bool) -> Router {
         .route("/bookings/{id}", get(bookings::show))
         .route("/bookings/{id}/cancel", post(bookings::cancel))
         .route("/bookings/{id}/certificate", get(bookings::certificate))
+        .route("/webhooks", get(webhooks::list).post(webhooks::create))
+        .route(
+            "/webhooks/{id}",
+            get(webhooks::show)
+                .patch(webhooks::patch)
+                .put(webhooks::put)
+                .delete(webhooks::delete),
+        )
+        .route(
+            "/webhooks/{id}/rotate-secret",
+            post(webhooks::rotate_secret),
+        )
+        .route("/webhooks/{id}/test", post(webhooks::test))
+        .route("/booking-invites", get(invites::list).post(invites::create))
+        .route("/booking-invites/{id}", get(invites::show))
         .fallback(errors::not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(from_fn_with_state(state.clone(), rate_limit::middleware))
@@ -317,7 +370,8 @@ fn router(state: AppState, test_mode: bool) -> Router {
     let mut app = Router::new()
         .nest("/api/v1", api)
         .route("/checkout/{token}", get(checkout::show).post(checkout::pay))
-        .route("/practical-training/", get(checkout::booking_page));
+        .route("/practical-training/", get(checkout::booking_page))
+        .route("/practical-training/invites/{token}", post(invites::book));
     if test_mode {
         app = app.nest(
             "/_sandbox",

@@ -23,12 +23,15 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::accounts::{load_credits, load_profile};
-use super::bookings::{cancel_booking, load_booking, BOOKING_NOT_FOUND};
+use super::bookings::{
+    cancel_booking, emit_booking, emit_seats_low, load_booking, BOOKING_NOT_FOUND,
+};
 use super::catalog::{load_event, EVENT_NOT_FOUND};
 use super::clock::utc_fixed;
 use super::db::{
     book_for_others, insert_account, insert_event, live_holds, write_tx, NewAccount, NewEvent,
 };
+use super::deliveries::event;
 use super::errors::SandboxError;
 use super::extract::{IgnoredBody, JsonObject, PathParam};
 use super::profile::UpstreamProfile;
@@ -45,6 +48,8 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/training-events/{id}/fill", post(fill_event))
         .route("/bookings/{id}/attendance", post(mark_attendance))
         .route("/bookings/{id}/review", post(review_booking))
+        .route("/webhook-deliveries", get(super::deliveries::log))
+        .route("/outbox", get(super::invites::outbox))
 }
 
 /// `GET/POST /_sandbox/clock` response.
@@ -86,6 +91,7 @@ async fn advance_clock(
             "The sandbox clock cannot run more than a century ahead.",
         ));
     }
+    state.webhooks.wake();
     Ok(Json(reading(&state)))
 }
 
@@ -371,6 +377,7 @@ async fn fill_event(
     let id = id.id(EVENT_NOT_FOUND)?;
     let now = state.clock.now_secs();
     let booking_url = format!("{}/practical-training/", state.public_url);
+    let public_url = state.public_url.clone();
     let row = state
         .db
         .call(move |conn| {
@@ -378,12 +385,14 @@ async fn fill_event(
             let event = load_event(&tx, id)?.ok_or(SandboxError::NotFound(EVENT_NOT_FOUND))?;
             let free = (event.remaining() - live_holds(&tx, id, now)?).max(0);
             book_for_others(&tx, id, free, now)?;
+            emit_seats_low(&tx, &event, &public_url, now)?;
             let row = load_event(&tx, id)?
                 .ok_or_else(|| SandboxError::Internal("filled event missing".into()))?;
             tx.commit()?;
             Ok(row)
         })
         .await?;
+    state.webhooks.wake();
     Ok(Json(row.to_detail(&booking_url)))
 }
 
@@ -409,6 +418,7 @@ async fn mark_attendance(
     };
     v.finish()?;
     let now = state.clock.now_secs();
+    let public_url = state.public_url.clone();
     let booking = state
         .db
         .call(move |conn| {
@@ -437,12 +447,20 @@ async fn mark_attendance(
                  certificate_available = ?3 WHERE id = ?4",
                 params![status, mark, attended, id],
             )?;
+            emit_booking(&tx, event::BOOKING_ATTENDANCE_MARKED, id, &public_url, now)?;
+            let follow_up = if attended {
+                event::BOOKING_CERTIFICATE_AVAILABLE
+            } else {
+                event::BOOKING_NO_SHOW
+            };
+            emit_booking(&tx, follow_up, id, &public_url, now)?;
             let booking = load_booking(&tx, None, id)?
                 .ok_or_else(|| SandboxError::Internal("booking missing".into()))?;
             tx.commit()?;
             Ok(booking)
         })
         .await?;
+    state.webhooks.wake();
     Ok(Json(booking.to_detail(&state.public_url)))
 }
 
@@ -468,6 +486,7 @@ async fn review_booking(
     let approve =
         approve.ok_or_else(|| SandboxError::Internal("validated field missing".into()))?;
     let now = state.clock.now_secs();
+    let public_url = state.public_url.clone();
     let booking = state
         .db
         .call(move |conn| {
@@ -490,8 +509,11 @@ async fn review_booking(
                     "UPDATE bookings SET booking_status = ?1, reviewed_utc = ?2 WHERE id = ?3",
                     params![status.as_str(), now, id],
                 )?;
+                if status == BookingStatus::Booked {
+                    emit_booking(&tx, event::BOOKING_CONFIRMED, id, &public_url, now)?;
+                }
             } else {
-                cancel_booking(&tx, &booking, "Not approved at review", now)?;
+                cancel_booking(&tx, &booking, "Not approved at review", &public_url, now)?;
                 tx.execute(
                     "UPDATE bookings SET reviewed_utc = ?1 WHERE id = ?2",
                     params![now, id],
@@ -503,5 +525,6 @@ async fn review_booking(
             Ok(booking)
         })
         .await?;
+    state.webhooks.wake();
     Ok(Json(booking.to_detail(&state.public_url)))
 }

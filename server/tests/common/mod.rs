@@ -3,7 +3,9 @@
 //! request helpers that insist on JSON bodies.
 #![allow(dead_code)] // Each test binary uses a different subset.
 
-use booking_server::sandbox::{spawn_sandbox, RunningSandbox, SandboxConfig};
+pub mod receiver;
+
+use booking_server::sandbox::{spawn_sandbox, DatabaseLocation, RunningSandbox, SandboxConfig};
 use chrono::{DateTime, Duration, FixedOffset, Utc};
 use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode};
@@ -33,6 +35,17 @@ impl Harness {
     /// A sandbox with the test configuration.
     pub async fn start() -> Harness {
         Harness::start_with(SandboxConfig::for_tests()).await
+    }
+
+    /// A test sandbox over a new SQLite file in its own temporary
+    /// directory, retrying webhooks after 50 ms.
+    pub async fn start_with_file() -> Harness {
+        Harness::start_with(SandboxConfig {
+            db: DatabaseLocation::File(temp_db()),
+            webhook_retry_ms: Some(50),
+            ..SandboxConfig::for_tests()
+        })
+        .await
     }
 
     /// A sandbox with a custom configuration.
@@ -211,6 +224,36 @@ impl Harness {
         .await
     }
 
+    /// Registers a webhook endpoint for `events` at `url`; returns the
+    /// answer (with the secret).
+    pub async fn create_endpoint(&self, token: &str, url: &str, events: &[&str]) -> Value {
+        let reply = self
+            .post(
+                Some(token),
+                "/webhooks",
+                json!({ "name": "Test feed", "url": url, "events": events }),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+        reply.body
+    }
+
+    /// The test-mode delivery log, filtered by a query string
+    /// (`?endpoint_id=1`).
+    pub async fn deliveries(&self, query: &str) -> Vec<Value> {
+        let reply = self
+            .send(
+                Method::GET,
+                &self.url(&format!("/_sandbox/webhook-deliveries{query}")),
+                None,
+                None,
+                &[],
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        reply.body["data"].as_array().expect("deliveries").clone()
+    }
+
     /// Remaining seats of an event.
     pub async fn remaining(&self, token: &str, event_id: i64) -> i64 {
         let reply = self
@@ -271,3 +314,37 @@ pub fn credits_for(credits: &Value, course_id: i64) -> i64 {
 pub fn balance_pence(credits: &Value) -> i64 {
     (credits["booking_money_balance"].as_f64().expect("balance") * 100.0).round() as i64
 }
+
+/// A new SQLite file path in a fresh temporary directory.
+pub fn temp_db() -> std::path::PathBuf {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "sandbox-test-{}-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::SeqCst),
+        Utc::now().timestamp_nanos_opt().unwrap_or(0)
+    ));
+    std::fs::create_dir_all(&dir).expect("temporary directory");
+    dir.join("sandbox.sqlite3")
+}
+
+/// Every webhook event type the sandbox sends.
+pub const ALL_EVENTS: &[&str] = &[
+    "booking.created",
+    "booking.confirmed",
+    "booking.cancelled",
+    "booking.attendance_marked",
+    "booking.no_show",
+    "booking.certificate_available",
+    "hold.expired",
+    "training_event.seats_low",
+    "credits.low",
+    "credits.depleted",
+    "balance.low",
+    "balance.depleted",
+    "booking_invite.sent",
+    "booking_invite.opened",
+    "booking_invite.used",
+    "webhook.test",
+];
