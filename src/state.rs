@@ -172,7 +172,30 @@ impl WidgetState {
 
     async fn run(self, command: Command) {
         match command {
-            Command::Hold { event_id } => self.hold(event_id).await,
+            Command::Hold { event_id } => {
+                let hold_ref = self
+                    .flow
+                    .with_untracked(|flow| {
+                        flow.hold()
+                            .filter(|hold| hold.event_id == event_id)
+                            .map(|hold| hold.hold_ref.clone())
+                    })
+                    .or_else(|| self.unreleased.get_value());
+                self.hold(HoldRequest {
+                    event_id,
+                    hold_ref,
+                    renew: false,
+                })
+                .await;
+            }
+            Command::RenewHold { event_id, hold_ref } => {
+                self.hold(HoldRequest {
+                    event_id,
+                    hold_ref: Some(hold_ref),
+                    renew: true,
+                })
+                .await;
+            }
             Command::Release { hold_ref } => {
                 let released = self.api().release(hold_ref.clone()).await;
                 let gone = matches!(&released, Ok(()))
@@ -211,16 +234,8 @@ impl WidgetState {
         }
     }
 
-    async fn hold(self, event_id: u64) {
-        let hold_ref = self
-            .flow
-            .with_untracked(|flow| {
-                flow.hold()
-                    .filter(|hold| hold.event_id == event_id)
-                    .map(|hold| hold.hold_ref.clone())
-            })
-            .or_else(|| self.unreleased.get_value());
-        let answer = self.api().hold(HoldRequest { event_id, hold_ref }).await;
+    async fn hold(self, request: HoldRequest) {
+        let answer = self.api().hold(request).await;
         let received_at_ms = browser::monotonic_ms();
         let outcome = match answer {
             Ok(hold) => {

@@ -45,10 +45,12 @@
 //!   carries a fresh random key (`crypto.randomUUID()`), and the flow decides
 //!   whether to use it or reuse the pending one. The flow holds no random
 //!   state, so it stays deterministic and testable.
-//! * "Keep my seat" ([`Intent::KeepMySeat`], final minute only) is modelled
-//!   as `Release` then `Hold` for the same event (the API answers 409 to a
-//!   second hold while one is live), passing through `Holding` and returning
-//!   to the step the candidate was on.
+//! * "Keep my seat" ([`Intent::KeepMySeat`], final minute only) is one
+//!   `RenewHold` for the same event: the gateway replaces the hold with a
+//!   fresh one without a moment in which another session could take the
+//!   seat (the API has no extension, and answers 409 to a second hold while
+//!   one is live). It passes through `Holding` and returns to the step the
+//!   candidate was on.
 //! * The flow speaks the gateway's language ([`crate::widget_api`]): a hold
 //!   is its session-bound `hold_ref`, a booking is asked for with a
 //!   [`BookingRequest`], and [`Outcome::hold_error`] and
@@ -405,6 +407,14 @@ pub enum Command {
     Hold {
         /// The event to hold a seat on.
         event_id: u64,
+    },
+    /// `POST /api/holds` renewing `hold_ref` ([`crate::widget_api::HoldRequest::renew`]),
+    /// then send the outcome as for [`Command::Hold`].
+    RenewHold {
+        /// The event of the hold.
+        event_id: u64,
+        /// The live hold to replace.
+        hold_ref: String,
     },
     /// Release the hold (also on `pagehide`); send `Released` when done.
     Release {
@@ -1159,10 +1169,11 @@ impl Flow {
         if !hold.countdown.can_extend(now_ms) {
             return Err(Refusal::NotExtendableYet);
         }
-        commands.push(Command::Release {
+        let event_id = self.enter_holding(self.step);
+        commands.push(Command::RenewHold {
+            event_id,
             hold_ref: hold.hold_ref,
         });
-        self.request_hold(self.step, commands);
         Ok(())
     }
 
@@ -1226,6 +1237,13 @@ impl Flow {
     /// Asks for a hold on the chosen event, to continue at `resume` once
     /// granted.
     fn request_hold(&mut self, resume: Step, commands: &mut Vec<Command>) {
+        let event_id = self.enter_holding(resume);
+        commands.push(Command::Hold { event_id });
+    }
+
+    /// Waits for a hold on the chosen event, to continue at `resume`; the
+    /// event's id.
+    fn enter_holding(&mut self, resume: Step) -> u64 {
         let event_id = self
             .event
             .as_ref()
@@ -1236,7 +1254,7 @@ impl Flow {
         self.conflict_release_tried = false;
         self.conflict = None;
         self.failure = None;
-        commands.push(Command::Hold { event_id });
+        event_id
     }
 
     /// The hold lapsed: keep everything, offer to hold again.

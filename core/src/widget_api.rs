@@ -55,6 +55,11 @@ pub struct HoldRequest {
     /// returned instead of a conflict.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hold_ref: Option<String>,
+    /// Replace `hold_ref` (this session's live hold on the event) with a
+    /// fresh one ("Keep my seat"), leaving no moment in which another
+    /// session could take the seat.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub renew: bool,
 }
 
 /// A granted hold: the upstream's hold plus its session-bound reference.

@@ -105,7 +105,7 @@ fn every_transition_in_the_table() {
         ("tick past expiry", At::Details, tick(1_799_000.0, 1_800_001.0), Moves(Step::HoldExpired, &["announce", "hbg:hold-expired"])),
         ("tick long after an unseen expiry", At::Details, tick(1_900_000.0, 1_901_000.0), Moves(Step::HoldExpired, &["announce", "hbg:hold-expired"])),
         ("keep my seat too early", At::Details, Intent::KeepMySeat { now_ms: 1_000.0 }.into(), Refused(Refusal::NotExtendableYet, &[])),
-        ("keep my seat in the final minute", At::Details, Intent::KeepMySeat { now_ms: 1_750_000.0, } .into(), Moves(Step::Holding, &["release H-41", "hold 41"])),
+        ("keep my seat in the final minute", At::Details, Intent::KeepMySeat { now_ms: 1_750_000.0, } .into(), Moves(Step::Holding, &["renew H-41 on 41"])),
         ("another event while a seat is held", At::Details, Intent::ChooseEvent(event(42)).into(), Refused(Refusal::SeatHeld, &[])),
         ("another course while a seat is held", At::Details, Intent::ChooseCourse(course()).into(), Refused(Refusal::SeatHeld, &[])),
         ("submit from details", At::Details, submit("K1"), Refused(Refusal::NotInThisStep, &[])),

@@ -193,3 +193,136 @@ async fn a_lost_hold_answer_gives_the_candidate_their_own_hold_under_either_conf
         assert!(taken.body.get("hold").is_none());
     }
 }
+
+/// The upstream calls the proxy saw for holds, as `METHOD status`.
+fn hold_calls(stack: &Stack) -> Vec<String> {
+    stack
+        .proxy
+        .seen()
+        .iter()
+        .filter(|seen| seen.path.contains("/hold"))
+        .map(|seen| format!("{} {}", seen.method, seen.status))
+        .collect()
+}
+
+#[tokio::test]
+async fn keep_my_seat_renews_the_hold_under_every_hold_scope() {
+    // (scope, seats, the upstream calls, what another candidate then gets)
+    for (scope, seats, calls, other_gets) in [
+        (
+            "event",
+            1,
+            vec!["POST 200", "POST 409", "DELETE 200", "POST 200"],
+            409,
+        ),
+        (
+            "account",
+            1,
+            vec!["POST 200", "POST 409", "DELETE 200", "POST 200"],
+            409,
+        ),
+        (
+            "none",
+            1,
+            vec!["POST 200", "POST 422", "DELETE 200", "POST 200"],
+            422,
+        ),
+        // A seat free: the new hold is granted before the old one goes.
+        ("none", 2, vec!["POST 200", "POST 200", "DELETE 200"], 200),
+    ] {
+        let stack = Stack::start_with(|config, _| {
+            config.pay_options = PayOption::KNOWN.to_vec();
+        })
+        .await;
+        set_profile(&stack, json!({"hold_scope": scope})).await;
+        let event_id = stack.create_event(COURSE, seats).await;
+        let candidate = stack.widget().await;
+        let old_ref = candidate.hold_ref(event_id).await;
+        stack.advance_clock(29 * 60 + 10).await;
+
+        let renewed = candidate
+            .post(
+                "/holds",
+                json!({"event_id": event_id, "hold_ref": old_ref, "renew": true}),
+                &[],
+            )
+            .await;
+        assert_eq!(renewed.status, StatusCode::OK, "{scope}: {}", renewed.text);
+        let new_ref = renewed.body["hold_ref"].as_str().expect("a hold_ref");
+        assert_ne!(new_ref, old_ref, "{scope}: a new hold");
+        let left = renewed.body["hold"]["expires_in_seconds"].as_i64().unwrap();
+        assert!((1790..=1800).contains(&left), "{scope}: {left}");
+        assert_eq!(hold_calls(&stack), calls, "{scope}: the upstream calls");
+
+        let other = stack.widget().await;
+        let taken = other.hold(event_id, None).await;
+        assert_eq!(taken.status.as_u16(), other_gets, "{scope}: {}", taken.text);
+        let stale = candidate
+            .book(&old_ref, &PayOption::Credits, "with-the-old-hold")
+            .await;
+        assert!(
+            stale.status.is_client_error(),
+            "{scope}: the old hold is gone: {}",
+            stale.text
+        );
+        let booked = candidate
+            .book(new_ref, &PayOption::Credits, "with-the-new-hold")
+            .await;
+        assert_eq!(
+            booked.status,
+            StatusCode::CREATED,
+            "{scope}: {}",
+            booked.text
+        );
+    }
+}
+
+#[tokio::test]
+async fn no_other_candidate_takes_the_seat_while_a_hold_is_renewed() {
+    let stack = Stack::start().await;
+    let event_id = stack.create_event(COURSE, 1).await;
+    let candidate = stack.widget().await;
+    let old_ref = candidate.hold_ref(event_id).await;
+    // The release takes effect upstream at once; its answer comes 600 ms
+    // later, while the renewal has not yet held the seat again.
+    stack.proxy.set_mode(Mode::DelayAnswer {
+        method: Method::DELETE,
+        path_prefix: "/training-events/hold/".to_owned(),
+        delay: std::time::Duration::from_millis(600),
+    });
+    let renewing = {
+        let candidate = candidate.clone();
+        tokio::spawn(async move {
+            candidate
+                .post(
+                    "/holds",
+                    json!({"event_id": event_id, "hold_ref": old_ref, "renew": true}),
+                    &[],
+                )
+                .await
+        })
+    };
+    let other = stack.widget().await;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+    while !stack
+        .proxy
+        .seen()
+        .iter()
+        .any(|seen| seen.method == Method::DELETE)
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the renewal released nothing"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let taken = other.hold(event_id, None).await;
+    let renewed = renewing.await.expect("the renewal finishes");
+    assert_eq!(renewed.status, StatusCode::OK, "{}", renewed.text);
+    assert_eq!(
+        taken.status,
+        StatusCode::CONFLICT,
+        "the other candidate waited for the renewal and found the seat held: {}",
+        taken.text
+    );
+}

@@ -332,6 +332,7 @@ pub fn tags(commands: &[Command]) -> Vec<String> {
         .map(|command| match command {
             Command::Hold { event_id } => format!("hold {event_id}"),
             Command::Release { hold_ref } => format!("release {hold_ref}"),
+            Command::RenewHold { event_id, hold_ref } => format!("renew {hold_ref} on {event_id}"),
             Command::CreateBooking {
                 idempotency_key, ..
             } => format!("create-booking {idempotency_key}"),

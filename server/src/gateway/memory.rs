@@ -34,7 +34,7 @@
 //! asked to try again), while a hold already granted is still handed out.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use booking_core::api::{BookingDetail, HeldEvent, PayOption, SeatHold};
 use chrono::{DateTime, Duration, Utc};
@@ -179,6 +179,26 @@ impl Memory {
         }
     }
 
+    /// Takes the lock on one event's holds: a hold, or a renewal's release
+    /// and hold, is asked for upstream by one session at a time, so a
+    /// renewal leaves no moment in which another session of this gateway
+    /// (or, with a shared store, of any instance) can take the seat. When the
+    /// shared store does not answer, the hold goes ahead unlocked.
+    pub async fn lock_event(&self, event_id: u64) -> EventLock {
+        match self {
+            Memory::InProcess(memory) => EventLock::InProcess {
+                _guard: memory.lock_event(event_id).await,
+            },
+            Memory::Shared(store) => match store.lock_event(event_id).await {
+                Ok(lock) => lock,
+                Err(error) => {
+                    tracing::warn!(%error, event_id, "an event's holds could not be locked");
+                    EventLock::Unlocked
+                }
+            },
+        }
+    }
+
     /// Records the booking the attempt under `key` made.
     pub async fn made(&self, key: &str, booking_id: u64) {
         match self {
@@ -192,17 +212,65 @@ impl Memory {
     }
 }
 
+/// A lock on one event's holds ([`Memory::lock_event`]); give it back with
+/// [`EventLock::unlock`] (a shared lock also lapses by itself after
+/// [`EVENT_LOCK_LIFE`]).
+pub enum EventLock {
+    /// This process's lock, given back when dropped.
+    InProcess {
+        /// The guard of the event's mutex.
+        _guard: tokio::sync::OwnedMutexGuard<()>,
+    },
+    /// A lock in the shared store, named by a token only its taker knows.
+    Shared {
+        /// The store.
+        store: SharedStore,
+        /// The lock's key.
+        key: String,
+        /// The taker's token.
+        token: String,
+    },
+    /// No lock (the shared store did not answer).
+    Unlocked,
+}
+
+impl EventLock {
+    /// Gives the lock back.
+    pub async fn unlock(self) {
+        if let EventLock::Shared { store, key, token } = self {
+            if let Err(error) = store.unlock(&key, &token).await {
+                tracing::warn!(%error, "an event's lock was left to lapse");
+            }
+        }
+    }
+}
+
+/// How long a shared event lock lives at most: longer than a renewal's two
+/// upstream calls take, short enough that a crashed instance's lock does not
+/// hold others up for long.
+pub const EVENT_LOCK_LIFE: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// The memory of one gateway instance: the attempts of the last
-/// [`KEEP_FOR`], the events of the holds it granted in that time, and each
-/// session's live holds.
+/// [`KEEP_FOR`], the events of the holds it granted in that time, each
+/// session's live holds, and the events' hold locks.
 #[derive(Debug, Default)]
 pub struct InProcess {
     entries: Mutex<HashMap<String, Attempt>>,
     holds: Mutex<HashMap<String, (HeldEvent, DateTime<Utc>)>>,
     session_holds: Mutex<HashMap<String, SessionHold>>,
+    event_locks: Mutex<HashMap<u64, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl InProcess {
+    async fn lock_event(&self, event_id: u64) -> tokio::sync::OwnedMutexGuard<()> {
+        let lock = {
+            let mut locks = lock(&self.event_locks);
+            locks.retain(|_, lock| Arc::strong_count(lock) > 1);
+            locks.entry(event_id).or_default().clone()
+        };
+        lock.lock_owned().await
+    }
+
     fn begin(
         &self,
         key: &str,
@@ -274,9 +342,10 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 /// The memory in Redis, shared by every gateway instance pointed at it.
 /// Keys: `attempt:{key}` (the attempt as JSON), `attempt-booking:{key}` (its
-/// booking's id), `hold-event:{hash}` (the event of a hold granted) and
-/// `session-hold:{hold_key}` (a session's hold), each under [`KEY_PREFIX`]
-/// and each expiring on its own.
+/// booking's id), `hold-event:{hash}` (the event of a hold granted),
+/// `session-hold:{hold_key}` (a session's hold) and `event-lock:{id}` (the
+/// lock on an event's holds), each under [`KEY_PREFIX`] and each expiring on
+/// its own.
 #[derive(Clone)]
 pub struct SharedStore {
     connection: ConnectionManager,
@@ -380,6 +449,47 @@ impl SharedStore {
         };
         let held: SessionHold = serde_json::from_str(&held)?;
         Ok(held.at(now))
+    }
+
+    async fn lock_event(&self, event_id: u64) -> Result<EventLock, StoreError> {
+        let key = store_key("event-lock", &event_id.to_string());
+        let token = format!("{:016x}", rand::random::<u64>());
+        let life = u64::try_from(EVENT_LOCK_LIFE.as_millis()).unwrap_or(u64::MAX);
+        let deadline = tokio::time::Instant::now() + EVENT_LOCK_LIFE * 2;
+        let mut connection = self.connection.clone();
+        loop {
+            let taken: Option<String> = redis::cmd("SET")
+                .arg(&key)
+                .arg(&token)
+                .arg("NX")
+                .arg("PX")
+                .arg(life)
+                .query_async(&mut connection)
+                .await?;
+            if taken.is_some() {
+                return Ok(EventLock::Shared {
+                    store: self.clone(),
+                    key,
+                    token,
+                });
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(StoreError("an event's lock was not given back".into()));
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
+    async fn unlock(&self, key: &str, token: &str) -> Result<(), StoreError> {
+        let script = redis::Script::new(
+            "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end",
+        );
+        let _: i64 = script
+            .key(key)
+            .arg(token)
+            .invoke_async(&mut self.connection.clone())
+            .await?;
+        Ok(())
     }
 
     async fn made(&self, key: &str, booking_id: u64) -> Result<(), StoreError> {

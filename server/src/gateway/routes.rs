@@ -38,7 +38,7 @@ use super::cache::Freshness;
 use super::errors::GatewayError;
 use super::memory::Attempt;
 use super::session::{is_valid_idempotency_key, SessionId};
-use super::upstream::{Call, On429};
+use super::upstream::{Call, On429, Reply};
 use super::AppState;
 
 /// Shared state of the handlers.
@@ -304,9 +304,14 @@ pub async fn hold(
     WidgetSession(session): WidgetSession,
     JsonBody(request): JsonBody<HoldRequest>,
 ) -> Result<Json<HeldSeat>, GatewayError> {
-    let path = format!("/training-events/{}/hold", request.event_id);
-    let call = Call::post::<()>("/training-events/{id}/hold", path, None)?;
-    let reply = state.upstream.send(&call, On429::WaitAndRetry).await?;
+    let lock = state.memory.lock_event(request.event_id).await;
+    let reply = if request.renew {
+        renewed_hold(&state, &session, &request).await
+    } else {
+        send_hold(&state, request.event_id).await
+    };
+    lock.unlock().await;
+    let reply = reply?;
     if reply.status.is_success() {
         let hold: SeatHold = reply.json(EVENT_NOT_FOUND)?;
         let hold_ref = state
@@ -365,6 +370,50 @@ pub async fn hold(
         held_until,
         another_event,
     )))
+}
+
+/// `POST /training-events/{id}/hold` upstream.
+async fn send_hold(state: &AppState, event_id: u64) -> Result<Reply, GatewayError> {
+    let path = format!("/training-events/{event_id}/hold");
+    let call = Call::post::<()>("/training-events/{id}/hold", path, None)?;
+    state.upstream.send(&call, On429::WaitAndRetry).await
+}
+
+/// "Keep my seat": the upstream's answer to holding the event again in
+/// place of the session's hold `request.hold_ref`, asked for while this
+/// gateway's lock on the event's holds is held, so no other candidate of
+/// the agency can take the seat in between. An upstream that lets an
+/// account hold twice, on an event with a seat free, gives the new hold
+/// before the old one is released (no gap at all); one that answers 409
+/// (the live hold) or 422 (no other seat free) has the old hold released
+/// and the seat held again at once. Any other answer leaves the old hold.
+async fn renewed_hold(
+    state: &AppState,
+    session: &SessionId,
+    request: &HoldRequest,
+) -> Result<Reply, GatewayError> {
+    let old_ref = request.hold_ref.as_deref().ok_or(GatewayError::BadRequest(
+        "Name the hold to renew in hold_ref.",
+    ))?;
+    let old_hash = state
+        .signer
+        .open_hold_ref(session, old_ref)
+        .ok_or(GatewayError::NotFound(HOLD_NOT_FOUND))?;
+    let first = send_hold(state, request.event_id).await?;
+    if first.status.is_success() {
+        if let Err(error) = release_hash(state, old_hash).await {
+            tracing::warn!(%error, "the renewed hold's old hold was not released");
+        }
+        return Ok(first);
+    }
+    if ![StatusCode::CONFLICT, StatusCode::UNPROCESSABLE_ENTITY].contains(&first.status) {
+        return Ok(first);
+    }
+    match release_hash(state, old_hash).await {
+        Ok(()) | Err(GatewayError::NotFound(_)) => {}
+        Err(error) => return Err(error),
+    }
+    send_hold(state, request.event_id).await
 }
 
 /// The hold this session was granted on the event, when a 409 meets a retry
@@ -432,6 +481,12 @@ async fn release(
         .signer
         .open_hold_ref(session, hold_ref)
         .ok_or(GatewayError::NotFound(HOLD_NOT_FOUND))?;
+    release_hash(state, hash).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `DELETE /training-events/hold/{hold_hash}` upstream.
+async fn release_hash(state: &AppState, hash: &str) -> Result<(), GatewayError> {
     let call = Call::delete(
         "/training-events/hold/{hold_hash}",
         format!("/training-events/hold/{hash}"),
@@ -439,7 +494,7 @@ async fn release(
     let reply = state.upstream.send(&call, On429::WaitAndRetry).await?;
     if reply.status.is_success() {
         tracing::info!("seat hold released");
-        Ok(StatusCode::NO_CONTENT)
+        Ok(())
     } else {
         Err(reply.into_error(HOLD_NOT_FOUND))
     }

@@ -58,6 +58,14 @@ pub enum Mode {
     /// effect upstream, then answer 502 as if its answer were lost; pass
     /// everything after it.
     LoseAnswer { method: Method, path: String },
+    /// Forward the next request with this method and a path starting with
+    /// `path_prefix`, so it takes effect upstream, then hold its answer back
+    /// for `delay`; pass everything after it.
+    DelayAnswer {
+        method: Method,
+        path_prefix: String,
+        delay: Duration,
+    },
 }
 
 /// One upstream request the proxy saw.
@@ -166,9 +174,21 @@ async fn forward(
         .to_owned();
     let query = uri.query().unwrap_or("").to_owned();
     let mut lose_answer = false;
+    let mut answer_after = None;
     let mode = {
         let mut mode = state.mode.lock().unwrap();
         let current = mode.clone();
+        if let Mode::DelayAnswer {
+            method: delayed_method,
+            path_prefix,
+            delay,
+        } = &*mode
+        {
+            if *delayed_method == method && path.starts_with(path_prefix.as_str()) {
+                answer_after = Some(*delay);
+                *mode = Mode::Pass;
+            }
+        }
         if let Mode::LoseAnswer {
             method: lost_method,
             path: lost_path,
@@ -220,7 +240,7 @@ async fn forward(
             );
         }
         Some(Mode::Delay(delay)) => tokio::time::sleep(delay).await,
-        Some(Mode::Pass | Mode::LoseAnswer { .. }) | None => {}
+        Some(Mode::Pass | Mode::LoseAnswer { .. } | Mode::DelayAnswer { .. }) | None => {}
     }
     let mut request = state.client.request(
         method.clone(),
@@ -254,6 +274,9 @@ async fn forward(
         }
     }
     state.seen.lock().unwrap().push(record(status));
+    if let Some(delay) = answer_after {
+        tokio::time::sleep(delay).await;
+    }
     if lose_answer {
         return json_response(502, json!({ "message": "Bad Gateway" }), None);
     }
