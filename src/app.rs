@@ -4,7 +4,7 @@
 use std::rc::Rc;
 use std::time::Duration;
 
-use booking_core::flow::{Intent, Step, PROGRESS_STEPS};
+use booking_core::flow::{Flow, Intent, Step, PROGRESS_STEPS};
 use leptos::ev;
 use leptos::html::H2;
 use leptos::prelude::*;
@@ -90,18 +90,19 @@ fn step_view(step: Step) -> AnyView {
         Step::Confirmed | Step::PendingReview | Step::AwaitingPayment => {
             view! { <steps::confirmation::ConfirmationStep/> }.into_any()
         }
-        Step::HoldExpired | Step::HoldConflict | Step::Failed => {
+        Step::HoldExpired | Step::HoldConflict | Step::WaitingForSeat | Step::Failed => {
             view! { <steps::trouble::TroubleStep/> }.into_any()
         }
     }
 }
 
-/// Ticks the monotonic clock every second while a seat is held, so the
-/// banner counts down and the flow can warn and expire the hold.
+/// Ticks the monotonic clock every second while the flow needs it (a seat
+/// is held or waited for), so the countdowns run and the flow can warn,
+/// expire the hold, or hold the seat it waited for.
 fn keep_time(state: WidgetState) {
     if let Ok(handle) = set_interval_with_handle(
         move || {
-            if state.flow.with_untracked(|flow| flow.hold().is_none()) {
+            if !state.flow.with_untracked(Flow::needs_ticks) {
                 return;
             }
             let prev_ms = state.now_ms.get_untracked();

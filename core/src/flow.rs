@@ -109,8 +109,12 @@ pub enum Step {
     AwaitingPayment,
     /// The hold lapsed; everything typed is kept; hold again or choose another.
     HoldExpired,
-    /// The seat is held elsewhere; choose another event or try again.
+    /// The seat is held elsewhere; choose another event, try again, or wait
+    /// for it.
     HoldConflict,
+    /// Waiting, with a countdown, for another candidate's hold to lapse, to
+    /// hold the seat the moment it does ([`Intent::WaitForSeat`]).
+    WaitingForSeat,
     /// Something failed; see [`Flow::failure`].
     Failed,
 }
@@ -131,6 +135,7 @@ impl Step {
             Step::AwaitingPayment => "Complete the payment",
             Step::HoldExpired => "Your seat is no longer held",
             Step::HoldConflict => "This seat is already held",
+            Step::WaitingForSeat => "Waiting for this seat",
             Step::Failed => "There is a problem",
         }
     }
@@ -145,7 +150,7 @@ impl Step {
             Step::Details => Some(4),
             Step::Payment | Step::Submitting => Some(5),
             Step::Confirmed | Step::PendingReview | Step::AwaitingPayment => Some(6),
-            Step::HoldExpired | Step::HoldConflict | Step::Failed => None,
+            Step::HoldExpired | Step::HoldConflict | Step::WaitingForSeat | Step::Failed => None,
         }
     }
 
@@ -178,6 +183,10 @@ pub enum Recovery {
     BackToPayment,
     /// A new booking from the start ([`Intent::StartOver`]).
     StartAgain,
+    /// Wait for the seat and hold it when it frees ([`Intent::WaitForSeat`]).
+    WaitForSeat,
+    /// Stop waiting for the seat ([`Intent::StopWaiting`]).
+    StopWaiting,
 }
 
 impl Recovery {
@@ -189,6 +198,8 @@ impl Recovery {
             Recovery::ChooseAnotherDate => "Choose another date",
             Recovery::BackToPayment => "Back",
             Recovery::StartAgain => "Start again",
+            Recovery::WaitForSeat => "Wait and hold it for me",
+            Recovery::StopWaiting => "Stop waiting",
         }
     }
 
@@ -199,12 +210,17 @@ impl Recovery {
             Recovery::TryAgain => Intent::Retry,
             Recovery::ChooseAnotherDate | Recovery::BackToPayment => Intent::Back,
             Recovery::StartAgain => Intent::StartOver,
+            Recovery::WaitForSeat => Intent::WaitForSeat,
+            Recovery::StopWaiting => Intent::StopWaiting,
         }
     }
 
     /// Whether it is the step's main action (the others are secondary).
     pub fn is_primary(self) -> bool {
-        matches!(self, Recovery::HoldAgain | Recovery::TryAgain)
+        matches!(
+            self,
+            Recovery::HoldAgain | Recovery::TryAgain | Recovery::WaitForSeat
+        )
     }
 }
 
@@ -475,6 +491,11 @@ pub enum Intent {
     Retry,
     /// Hold the same event again (after expiry or a conflict).
     HoldAgain,
+    /// On a conflict that says when the other hold lapses: wait, counting
+    /// down, and hold the seat as soon as it is free.
+    WaitForSeat,
+    /// Stop waiting for the seat: back to what the conflict offers.
+    StopWaiting,
     /// "Keep my seat" in the final minute, at this monotonic reading.
     KeepMySeat {
         /// `performance.now()`.
@@ -584,6 +605,7 @@ impl From<SeatTaken> for SeatConflict {
         SeatConflict {
             message: taken.message,
             held_until: taken.held_until,
+            expires_in_seconds: taken.free_in_seconds,
             ..SeatConflict::default()
         }
     }
@@ -721,12 +743,20 @@ pub struct Flow {
     errors: FieldErrors,
     booking: Option<BookingDetail>,
     conflict: Option<SeatConflict>,
+    seat_frees: Option<HoldCountdown>,
     failure: Option<Failure>,
     submission: Option<Submission>,
 }
 
 const MESSAGE_HOLD_FAILED: &str =
     "We could not hold your seat. Check your connection and try again";
+const MESSAGE_WAITING_FOR_SEAT: &str = "If the other candidate does not finish their booking, the seat is free again when the time below runs out, and we hold it for you then. Keep this page open";
+const MESSAGE_SEAT_FREE: &str = "The seat may be free now: holding it for you";
+/// Longest wait offered for another candidate's hold: a hold's life.
+const LONGEST_SEAT_WAIT_SECONDS: i64 = 1800;
+/// How long after the other hold lapses the seat is asked for (clocks and
+/// the upstream's expiry sweep differ by a little).
+const SEAT_WAIT_GRACE_SECONDS: i64 = 2;
 const MESSAGE_HOLD_REFUSED: &str = "This event can no longer be booked. Choose another date";
 const MESSAGE_BOOKING_UNKNOWN: &str =
     "We could not confirm your booking. Try again: you will not be booked twice";
@@ -756,6 +786,7 @@ impl Flow {
             errors: FieldErrors::default(),
             booking: None,
             conflict: None,
+            seat_frees: None,
             failure: None,
             submission: None,
         }
@@ -839,6 +870,26 @@ impl Flow {
         self.conflict.as_ref()
     }
 
+    /// While waiting for a seat: the countdown to the moment it is asked
+    /// for, at `now_ms`, as shown ("Free again in 4:05").
+    pub fn seat_wait_text(&self, now_ms: f64) -> Option<String> {
+        if self.step != Step::WaitingForSeat {
+            return None;
+        }
+        let seconds = self.seat_frees.as_ref()?.remaining_seconds(now_ms);
+        Some(format!(
+            "Free again in {}:{:02}",
+            seconds / 60,
+            seconds % 60
+        ))
+    }
+
+    /// Whether the flow needs [`Intent::Tick`]s: a seat is held (its
+    /// countdown) or a seat is waited for.
+    pub fn needs_ticks(&self) -> bool {
+        self.hold.is_some() || self.step == Step::WaitingForSeat
+    }
+
     /// The failure that led to `Failed`.
     pub fn failure(&self) -> Option<&Failure> {
         self.failure.as_ref()
@@ -884,7 +935,19 @@ impl Flow {
                     .map(|conflict| conflict.message.clone())
                     .filter(|message| !message.is_empty())
                     .unwrap_or_else(|| MESSAGE_SEAT_TAKEN.to_owned()),
-                vec![Recovery::TryAgain, Recovery::ChooseAnotherDate],
+                if self.seat_frees.is_some() {
+                    vec![
+                        Recovery::WaitForSeat,
+                        Recovery::TryAgain,
+                        Recovery::ChooseAnotherDate,
+                    ]
+                } else {
+                    vec![Recovery::TryAgain, Recovery::ChooseAnotherDate]
+                },
+            ),
+            Step::WaitingForSeat => (
+                MESSAGE_WAITING_FOR_SEAT.to_owned(),
+                vec![Recovery::StopWaiting, Recovery::ChooseAnotherDate],
             ),
             Step::Failed => {
                 let message = self
@@ -959,7 +1022,8 @@ impl Flow {
             | Step::ChooseLocation
             | Step::ChooseEvent
             | Step::HoldExpired
-            | Step::HoldConflict => true,
+            | Step::HoldConflict
+            | Step::WaitingForSeat => true,
             Step::Failed => self.failed_holding_nothing(),
             _ => false,
         }
@@ -1011,6 +1075,8 @@ impl Flow {
             Intent::Back => self.back(commands),
             Intent::Retry => self.retry(commands),
             Intent::HoldAgain => self.hold_again(commands),
+            Intent::WaitForSeat => self.wait_for_seat(),
+            Intent::StopWaiting => self.stop_waiting(),
             Intent::KeepMySeat { now_ms } => self.keep_my_seat(now_ms, commands),
             Intent::Tick { prev_ms, now_ms } => self.tick(prev_ms, now_ms, commands),
             Intent::HoldExpired => self.hold_expired(commands),
@@ -1161,6 +1227,22 @@ impl Flow {
         Ok(())
     }
 
+    fn wait_for_seat(&mut self) -> Result<(), Refusal> {
+        if self.step != Step::HoldConflict || self.seat_frees.is_none() {
+            return Err(Refusal::NotInThisStep);
+        }
+        self.step = Step::WaitingForSeat;
+        Ok(())
+    }
+
+    fn stop_waiting(&mut self) -> Result<(), Refusal> {
+        if self.step != Step::WaitingForSeat {
+            return Err(Refusal::NotInThisStep);
+        }
+        self.step = Step::HoldConflict;
+        Ok(())
+    }
+
     fn keep_my_seat(&mut self, now_ms: f64, commands: &mut Vec<Command>) -> Result<(), Refusal> {
         if !matches!(self.step, Step::Details | Step::Payment) {
             return Err(Refusal::NoLiveHold);
@@ -1183,6 +1265,17 @@ impl Flow {
         now_ms: f64,
         commands: &mut Vec<Command>,
     ) -> Result<(), Refusal> {
+        if self.step == Step::WaitingForSeat {
+            let free = self
+                .seat_frees
+                .as_ref()
+                .is_some_and(|frees| frees.is_expired(now_ms));
+            if free {
+                commands.push(Command::Announce(MESSAGE_SEAT_FREE));
+                self.request_hold(self.resume_step, commands);
+            }
+            return Ok(());
+        }
         let Some(hold) = self.hold.as_ref() else {
             return Ok(());
         };
@@ -1230,6 +1323,7 @@ impl Flow {
     fn leave_event_choice(&mut self) {
         self.event = None;
         self.conflict = None;
+        self.seat_frees = None;
         self.failure = None;
         self.resume_step = Step::Details;
     }
@@ -1253,6 +1347,7 @@ impl Flow {
         self.resume_step = resume;
         self.conflict_release_tried = false;
         self.conflict = None;
+        self.seat_frees = None;
         self.failure = None;
         event_id
     }
@@ -1292,7 +1387,11 @@ impl Flow {
                 self.failure = None;
                 Step::Payment
             }
-            Step::Holding | Step::HoldExpired | Step::HoldConflict | Step::Failed
+            Step::Holding
+            | Step::HoldExpired
+            | Step::HoldConflict
+            | Step::WaitingForSeat
+            | Step::Failed
                 if !self.booking_made() =>
             {
                 self.leave_event_choice();
@@ -1490,6 +1589,12 @@ impl Flow {
                 commands.push(Command::Hold { event_id: chosen });
             }
             _ => {
+                self.seat_frees = conflict
+                    .expires_in_seconds
+                    .filter(|seconds| (0..=LONGEST_SEAT_WAIT_SECONDS).contains(seconds))
+                    .map(|seconds| {
+                        HoldCountdown::start(seconds + SEAT_WAIT_GRACE_SECONDS, received_at_ms)
+                    });
                 self.conflict = Some(conflict);
                 self.step = Step::HoldConflict;
                 commands.push(Command::Emit(HostEvent::Error {

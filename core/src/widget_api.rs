@@ -84,6 +84,11 @@ pub struct SeatTaken {
         deserialize_with = "crate::api::timestamp::option::deserialize"
     )]
     pub held_until: Option<Timestamp>,
+    /// Seconds until the other hold lapses, by the gateway's clock, if the
+    /// upstream said (the widget counts down from it, whatever its own
+    /// clock says).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub free_in_seconds: Option<i64>,
 }
 
 /// `POST /api/holds/release`, sent with `navigator.sendBeacon` when the page
@@ -161,6 +166,7 @@ impl ErrorAnswer {
             409 => ErrorBody::SeatTaken(crate::json::from_str(text).unwrap_or(SeatTaken {
                 message: String::new(),
                 held_until: None,
+                free_in_seconds: None,
             })),
             422 => ErrorBody::Invalid(crate::json::from_str(text).unwrap_or_default()),
             _ => ErrorBody::Message(crate::json::from_str(text).unwrap_or(ApiError {

@@ -1054,3 +1054,137 @@ fn the_payment_page_is_offered_only_while_awaiting_payment_and_only_if_allowed()
     let stripe = Flow::resume(PaymentRedirectPolicy::default(), pending(STRIPE_URL)).flow;
     assert_eq!(stripe.payment_page().as_deref(), Some(STRIPE_URL));
 }
+
+/// A flow that met another candidate's hold lapsing in `seconds`, received
+/// at monotonic reading 0.
+fn conflict_freeing_in(seconds: i64) -> Flow {
+    drive(at(At::Holding), vec![conflict(None, None, Some(seconds))])
+}
+
+#[test]
+fn a_conflict_that_says_when_the_seat_frees_offers_to_wait_for_it() {
+    use Recovery::*;
+    let flow = conflict_freeing_in(300);
+    assert_eq!(flow.step(), Step::HoldConflict);
+    let trouble = flow.trouble().unwrap();
+    assert_eq!(
+        trouble.recoveries,
+        [WaitForSeat, TryAgain, ChooseAnotherDate]
+    );
+    assert!(WaitForSeat.is_primary());
+    assert!(
+        !flow.needs_ticks(),
+        "nothing counts down before the candidate chooses to wait"
+    );
+
+    let waiting = flow.apply(WaitForSeat.intent());
+    assert_eq!(waiting.refused, None);
+    assert!(waiting.commands.is_empty(), "{:?}", waiting.commands);
+    let waiting = waiting.flow;
+    assert_eq!(waiting.step(), Step::WaitingForSeat);
+    assert_eq!(waiting.step().heading(), "Waiting for this seat");
+    assert!(waiting.needs_ticks());
+    assert_eq!(
+        waiting.trouble().unwrap().recoveries,
+        [StopWaiting, ChooseAnotherDate]
+    );
+    assert_eq!(
+        waiting.seat_wait_text(60_000.0).as_deref(),
+        Some("Free again in 4:02"),
+        "the other hold's 300 s, two of grace, one minute gone"
+    );
+    assert_eq!(flow.seat_wait_text(60_000.0), None, "only while waiting");
+
+    let still = waiting.apply(Intent::Tick {
+        prev_ms: 300_000.0,
+        now_ms: 301_000.0,
+    });
+    assert_eq!(
+        still.flow.step(),
+        Step::WaitingForSeat,
+        "not before the grace has passed"
+    );
+    assert!(still.commands.is_empty());
+    let due = waiting.apply(Intent::Tick {
+        prev_ms: 301_000.0,
+        now_ms: 302_000.0,
+    });
+    assert_eq!(due.flow.step(), Step::Holding, "held the moment it frees");
+    assert_eq!(tags(&due.commands), ["announce", "hold 41"]);
+    assert!(!due.flow.needs_ticks());
+
+    let stopped = waiting.apply(StopWaiting.intent()).flow;
+    assert_eq!(stopped.step(), Step::HoldConflict);
+    assert!(
+        !stopped.needs_ticks(),
+        "a cancelled wait holds nothing later"
+    );
+    let later = stopped.apply(Intent::Tick {
+        prev_ms: 301_000.0,
+        now_ms: 400_000.0,
+    });
+    assert_eq!(later.flow.step(), Step::HoldConflict);
+    assert!(later.commands.is_empty());
+
+    let elsewhere = waiting.apply(ChooseAnotherDate.intent()).flow;
+    assert_eq!(elsewhere.step(), Step::ChooseEvent);
+    assert!(!elsewhere.needs_ticks());
+}
+
+#[test]
+fn waiting_is_offered_only_when_the_conflict_says_when_within_a_holds_life() {
+    for seconds in [None, Some(-1), Some(1801)] {
+        let flow = drive(at(At::Holding), vec![conflict(None, None, seconds)]);
+        assert_eq!(flow.step(), Step::HoldConflict, "{seconds:?}");
+        assert!(
+            !flow
+                .trouble()
+                .unwrap()
+                .recoveries
+                .contains(&Recovery::WaitForSeat),
+            "{seconds:?}"
+        );
+        assert_eq!(
+            flow.apply(Intent::WaitForSeat).refused,
+            Some(Refusal::NotInThisStep),
+            "{seconds:?}"
+        );
+    }
+    assert_eq!(
+        at(At::ChooseEvent).apply(Intent::StopWaiting).refused,
+        Some(Refusal::NotInThisStep)
+    );
+}
+
+#[test]
+fn a_wait_that_meets_another_conflict_can_wait_again() {
+    let waiting = conflict_freeing_in(10).apply(Intent::WaitForSeat).flow;
+    let holding = waiting
+        .apply(Intent::Tick {
+            prev_ms: 11_000.0,
+            now_ms: 12_000.0,
+        })
+        .flow;
+    assert_eq!(holding.step(), Step::Holding);
+    let again = holding
+        .apply(Outcome::HoldConflict {
+            conflict: SeatConflict {
+                message: "Another candidate is booking this date right now.".into(),
+                expires_in_seconds: Some(1800),
+                ..SeatConflict::default()
+            },
+            received_at_ms: 12_500.0,
+        })
+        .flow;
+    assert_eq!(again.step(), Step::HoldConflict);
+    assert!(again
+        .trouble()
+        .unwrap()
+        .recoveries
+        .contains(&Recovery::WaitForSeat));
+    let waiting = again.apply(Intent::WaitForSeat).flow;
+    assert_eq!(
+        waiting.seat_wait_text(12_500.0).as_deref(),
+        Some("Free again in 30:02")
+    );
+}

@@ -191,6 +191,12 @@ async fn a_lost_hold_answer_gives_the_candidate_their_own_hold_under_either_conf
             "{conflict_body}: another candidate does not get it"
         );
         assert!(taken.body.get("hold").is_none());
+        let frees_in = taken.body["free_in_seconds"].as_i64();
+        assert!(
+            frees_in.is_some_and(|seconds| (1780..=1800).contains(&seconds)),
+            "{conflict_body}: when the seat frees, said even when the upstream does not: {}",
+            taken.text
+        );
     }
 }
 

@@ -117,6 +117,12 @@ async fn a_hold_retried_on_the_other_instance_is_the_candidates_own_under_either
             "{conflict_body}: another candidate does not get it: {}",
             taken.text
         );
+        let frees_in = taken.body["free_in_seconds"].as_i64();
+        assert!(
+            frees_in.is_some_and(|seconds| (1780..=1800).contains(&seconds)),
+            "{conflict_body}: the other instance knows when the seat frees: {}",
+            taken.text
+        );
     }
 }
 

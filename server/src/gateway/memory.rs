@@ -179,6 +179,25 @@ impl Memory {
         }
     }
 
+    /// Seconds until the latest hold this gateway granted on the event
+    /// lapses, while it has any left: when the upstream's 409 does not say
+    /// when the seat frees, this does (a hold per account per event is
+    /// always one the agency's gateway granted).
+    pub async fn event_hold_frees_in(&self, event_id: u64, now: DateTime<Utc>) -> Option<i64> {
+        let lapses = match self {
+            Memory::InProcess(memory) => lock(&memory.event_holds).get(&event_id).copied(),
+            Memory::Shared(store) => match store.event_hold_lapses(event_id).await {
+                Ok(lapses) => lapses,
+                Err(error) => {
+                    tracing::warn!(%error, event_id, "an event's hold could not be looked up");
+                    None
+                }
+            },
+        }?;
+        let left = (lapses - now).num_seconds();
+        (left > 0).then_some(left)
+    }
+
     /// Takes the lock on one event's holds: a hold, or a renewal's release
     /// and hold, is asked for upstream by one session at a time, so a
     /// renewal leaves no moment in which another session of this gateway
@@ -258,6 +277,7 @@ pub struct InProcess {
     entries: Mutex<HashMap<String, Attempt>>,
     holds: Mutex<HashMap<String, (HeldEvent, DateTime<Utc>)>>,
     session_holds: Mutex<HashMap<String, SessionHold>>,
+    event_holds: Mutex<HashMap<u64, DateTime<Utc>>>,
     event_locks: Mutex<HashMap<u64, Arc<tokio::sync::Mutex<()>>>>,
 }
 
@@ -295,9 +315,13 @@ impl InProcess {
 
     fn held(&self, hold_key: &str, hold: &SeatHold, now: DateTime<Utc>) {
         lock(&self.holds).insert(hold.hold_hash.clone(), (hold.training_event.clone(), now));
+        let held = session_hold(hold, now);
+        let mut event_holds = lock(&self.event_holds);
+        event_holds.retain(|_, lapses| *lapses > now);
+        event_holds.insert(hold.training_event.id, held.lapses);
         let mut session_holds = lock(&self.session_holds);
         session_holds.retain(|_, held| held.lapses > now);
-        session_holds.insert(hold_key.to_owned(), session_hold(hold, now));
+        session_holds.insert(hold_key.to_owned(), held);
     }
 
     fn session_hold(&self, hold_key: &str, now: DateTime<Utc>) -> Option<SeatHold> {
@@ -343,7 +367,8 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// The memory in Redis, shared by every gateway instance pointed at it.
 /// Keys: `attempt:{key}` (the attempt as JSON), `attempt-booking:{key}` (its
 /// booking's id), `hold-event:{hash}` (the event of a hold granted),
-/// `session-hold:{hold_key}` (a session's hold) and `event-lock:{id}` (the
+/// `session-hold:{hold_key}` (a session's hold), `event-hold:{id}` (when
+/// the latest hold granted on an event lapses) and `event-lock:{id}` (the
 /// lock on an event's holds), each under [`KEY_PREFIX`] and each expiring on
 /// its own.
 #[derive(Clone)]
@@ -429,6 +454,12 @@ impl SharedStore {
                 lives.unsigned_abs(),
             )
             .ignore()
+            .set_ex(
+                store_key("event-hold", &hold.training_event.id.to_string()),
+                held.lapses.to_rfc3339(),
+                lives.unsigned_abs(),
+            )
+            .ignore()
             .query_async(&mut self.connection.clone())
             .await?;
         Ok(())
@@ -449,6 +480,21 @@ impl SharedStore {
         };
         let held: SessionHold = serde_json::from_str(&held)?;
         Ok(held.at(now))
+    }
+
+    async fn event_hold_lapses(&self, event_id: u64) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let lapses: Option<String> = self
+            .connection
+            .clone()
+            .get(store_key("event-hold", &event_id.to_string()))
+            .await?;
+        lapses
+            .map(|lapses| {
+                DateTime::parse_from_rfc3339(&lapses)
+                    .map(|lapses| lapses.with_timezone(&Utc))
+                    .map_err(|error| StoreError(format!("an entry that is not ours: {error}")))
+            })
+            .transpose()
     }
 
     async fn lock_event(&self, event_id: u64) -> Result<EventLock, StoreError> {

@@ -364,12 +364,26 @@ pub async fn hold(
     }
     let held_until = conflict.as_ref().and_then(|conflict| conflict.expires_at);
     let another_event = conflict
-        .and_then(|conflict| conflict.training_event)
+        .as_ref()
+        .and_then(|conflict| conflict.training_event.as_ref())
         .is_some_and(|held| held.id != request.event_id);
-    Err(GatewayError::SeatTaken(seat_taken(
-        held_until,
-        another_event,
-    )))
+    let free_in_seconds = match conflict
+        .as_ref()
+        .and_then(|conflict| conflict.expires_in_seconds)
+        .or_else(|| held_until.map(|until| (until.with_timezone(&Utc) - Utc::now()).num_seconds()))
+    {
+        Some(seconds) => Some(seconds.max(0)),
+        None if !another_event => {
+            state
+                .memory
+                .event_hold_frees_in(request.event_id, Utc::now())
+                .await
+        }
+        None => None,
+    };
+    let mut taken = seat_taken(held_until, another_event);
+    taken.free_in_seconds = free_in_seconds;
+    Err(GatewayError::SeatTaken(taken))
 }
 
 /// `POST /training-events/{id}/hold` upstream.
@@ -468,6 +482,7 @@ fn seat_taken(held_until: Option<Timestamp>, another_event: bool) -> SeatTaken {
     SeatTaken {
         message,
         held_until,
+        free_in_seconds: None,
     }
 }
 
