@@ -3,6 +3,8 @@
 //! request helpers that insist on JSON bodies.
 #![allow(dead_code)] // Each test binary uses a different subset.
 
+pub mod bls;
+
 use booking_server::sandbox::{spawn_sandbox, RunningSandbox, SandboxConfig};
 use chrono::{DateTime, Duration, FixedOffset, Utc};
 use reqwest::header::HeaderMap;
