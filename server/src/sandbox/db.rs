@@ -1039,6 +1039,28 @@ mod tests {
     }
 
     #[test]
+    fn a_database_migrated_from_before_virtual_bls_gets_its_seed_once() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(MIGRATIONS[0]).unwrap();
+        conn.execute_batch(MIGRATIONS[1]).unwrap();
+        conn.pragma_update(None, "user_version", 2).unwrap();
+        migrate(&mut conn).unwrap();
+        let now = Utc::now();
+        super::super::bls::seed::seed_if_new(&mut conn, now).unwrap();
+        super::super::bls::seed::seed_if_new(&mut conn, now).unwrap();
+        let count = |sql: &str| -> i64 { conn.query_row(sql, [], |row| row.get(0)).unwrap() };
+        assert_eq!(
+            count("SELECT COUNT(*) FROM courses WHERE product = 'virtual_bls'"),
+            3
+        );
+        assert_eq!(count("SELECT COUNT(*) FROM bls_trainers"), 3);
+        assert_eq!(
+            count("SELECT COUNT(*) FROM accounts WHERE product = 'virtual_bls'"),
+            2
+        );
+    }
+
+    #[test]
     fn reopening_a_file_keeps_its_data() {
         let dir = std::env::temp_dir().join(format!("sandbox-db-{}", random_token(8)));
         std::fs::create_dir_all(&dir).unwrap();
