@@ -327,13 +327,14 @@ fn pay_method(option: &BlsPayOption) -> Result<PayMethod, SandboxError> {
 /// style (3, 4, 4) and a six-character password.
 fn zoom_meeting() -> (String, String) {
     let mut rng = rand::rng();
-    let digits: String = (0..11)
-        .map(|index| {
-            let low = if index == 0 { 1 } else { 0 };
-            char::from(b'0' + rng.random_range(low..10_u8))
-        })
-        .collect();
-    let id = format!("{} {} {}", &digits[..3], &digits[3..7], &digits[7..]);
+    let mut id = String::with_capacity(13);
+    for index in 0..11 {
+        if index == 3 || index == 7 {
+            id.push(' ');
+        }
+        let low = if index == 0 { 1 } else { 0 };
+        id.push(char::from(b'0' + rng.random_range(low..10_u8)));
+    }
     (id, random_token(ZOOM_PASSWORD_LEN))
 }
 
