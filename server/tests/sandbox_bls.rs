@@ -750,3 +750,49 @@ async fn the_bls_api_has_its_own_rate_limit() {
         .await;
     assert_eq!(practical.status, StatusCode::OK);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_holds_never_take_more_trainers_than_are_free() {
+    let h = Harness::start().await;
+    let token = h.bls_login(BLS_DEMO).await;
+    h.fixture("/_sandbox/profile", json!({ "hold_scope": "none" }))
+        .await;
+    let tuesday = next_open(earliest_bookable(h.uk_today().await), Weekday::Tue);
+    let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(40));
+    let mut tasks = Vec::new();
+    for _ in 0..40 {
+        let client = h.client.clone();
+        let url = h.bls("/timeslots/hold");
+        let token = token.clone();
+        let barrier = barrier.clone();
+        let body = json!({ "course_id": UPDATE, "date": tuesday.to_string(), "time": "09:00" });
+        tasks.push(tokio::spawn(async move {
+            barrier.wait().await;
+            client
+                .post(&url)
+                .bearer_auth(&token)
+                .json(&body)
+                .send()
+                .await
+                .expect("hold answered")
+                .status()
+        }));
+    }
+    let mut granted = 0;
+    for task in tasks {
+        let status = task.await.expect("task");
+        assert!(
+            status == StatusCode::OK || status == StatusCode::UNPROCESSABLE_ENTITY,
+            "{status}"
+        );
+        if status == StatusCode::OK {
+            granted += 1;
+        }
+    }
+    assert_eq!(granted, 2, "two trainers work that Tuesday morning");
+    assert!(!h
+        .slots_on(&token, UPDATE, tuesday)
+        .await
+        .iter()
+        .any(|(time, _)| time == "09:00"));
+}
