@@ -171,6 +171,54 @@ test("another session holds the seat: the widget says until when, offers another
   }
 });
 
+test("waiting for another candidate's seat: a visible countdown, Stop waiting cancels, and the seat is held the moment it frees", async ({
+  page,
+  browser,
+}) => {
+  const event = await newEvent(stack, { courseId: course.id, locationId: LOCATIONS.leeds.id });
+  const other = await browser.newContext();
+  try {
+    const otherPage = await other.newPage();
+    await openWidget(otherPage, stack.gateway.url);
+    await holdSeat(otherPage, course.name, event);
+
+    await page.clock.install();
+    await openWidget(page, stack.gateway.url);
+    await chooseCourse(page, course.name);
+    await chooseLocation(page, LOCATIONS.leeds.name);
+    await (await findEvent(page, event)).click();
+    await expectStep(page, "This seat is already held");
+    const wait = page.getByRole("button", { name: "Wait and hold it for me" });
+    await wait.click();
+    await expectStep(page, "Waiting for this seat");
+    const timer = widget(page).getByRole("timer");
+    await expect(timer).toHaveText(/^Free again in (30:0[0-2]|29:[5]\d)$/);
+    await page.clock.fastForward("01:00");
+    await expect(timer).toHaveText(/^Free again in (29:0[0-2]|28:[5]\d)$/);
+
+    // Stop waiting: nothing is held later.
+    await page.getByRole("button", { name: "Stop waiting" }).click();
+    await expectStep(page, "This seat is already held");
+    await expect(timer).toHaveCount(0);
+    await wait.click();
+    await expectStep(page, "Waiting for this seat");
+
+    // The other candidate's hold lapses upstream; the widget holds the seat
+    // when its countdown runs out, and the candidate carries on.
+    await stack.advanceClock(1800);
+    await page.clock.fastForward("29:05");
+    await expectStep(page, "Your details");
+    await expect(freshHold(page)).toBeVisible();
+    await toPayment(page, PRIYA, "inv");
+    await theOneBookingMadeBy(stack, async () => {
+      await confirmButton(page).click();
+      await expectStep(page, "Booking confirmed");
+    });
+  } finally {
+    await other.close();
+  }
+});
+
 test("the seat sells out between choosing and holding: the widget explains and offers another date", async ({ page }) => {
   const event = await newEvent(stack, { courseId: course.id, locationId: LOCATIONS.leeds.id, capacity: 2 });
   const labels = labelsOf(event);

@@ -989,6 +989,262 @@ pub struct TokenInfo {
     pub expires_in: i64,
 }
 
+/// Wire types of the Virtual BLS API (`reference/practical-training-api.md`
+/// §10, base `https://bls.hbcompliance.co.uk/api/v1`): timeslots generated
+/// from trainers' capacity instead of training events, a kit posted to the
+/// candidate, a Zoom session instead of a venue. Auth, pagination, errors,
+/// credits, transactions, courses and the booking URL use the Practical
+/// Training types above. Items marked "Inferred" are guesses where §10 is
+/// silent.
+pub mod bls {
+    use serde::{Deserialize, Serialize};
+
+    use super::{null_as_default, timestamp, CourseRef, Money, PayStatus, Timestamp, Trainer};
+    use super::{BookingStatus, Deserializer, Serializer};
+    use std::fmt;
+
+    open_enum! {
+        /// How a Virtual BLS booking is paid for: `invoice` here where
+        /// Practical Training says `inv`, and `candidate_pays` goes through
+        /// PayPal, not Stripe.
+        pub enum BlsPayOption {
+            /// One credit of the course's wallet.
+            Credits => "credits",
+            /// The course cost from the booking money balance.
+            Balance => "balance",
+            /// An invoice to the agency; needs invoice payments enabled.
+            Invoice => "invoice",
+            /// The candidate pays on a PayPal page; pending until paid.
+            CandidatePays => "candidate_pays",
+        }
+    }
+
+    impl BlsPayOption {
+        /// The four options §10.3 documents, in the order a widget offers them.
+        pub const KNOWN: [BlsPayOption; 4] = [
+            BlsPayOption::Credits,
+            BlsPayOption::Balance,
+            BlsPayOption::Invoice,
+            BlsPayOption::CandidatePays,
+        ];
+    }
+
+    open_enum! {
+        /// Whether the Zoom session has taken place (`training_status`).
+        /// The name and `completed` are documented; the other values Inferred.
+        pub enum TrainingStatus {
+            /// Booked, not yet held.
+            Scheduled => "scheduled",
+            /// The candidate completed the session.
+            Completed => "completed",
+            /// The candidate did not attend.
+            NoShow => "no_show",
+        }
+    }
+
+    open_enum! {
+        /// Where the posted kit is (`equipment_status`). The name and `in`
+        /// are documented; the other values Inferred.
+        pub enum EquipmentStatus {
+            /// Not yet posted to the candidate.
+            Pending => "pending",
+            /// Posted, with the candidate.
+            Out => "out",
+            /// Received back.
+            In => "in",
+        }
+    }
+
+    /// One bookable timeslot of `GET /timeslots`. The list's item shape is
+    /// Inferred (the endpoint's response is not documented): the hold's
+    /// `date` and `time`, the course, start and end with the UK offset,
+    /// the number of trainers free and the price.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    pub struct Timeslot {
+        /// UK date, `YYYY-MM-DD`.
+        pub date: String,
+        /// UK wall-clock start, `HH:MM`.
+        pub time: String,
+        /// The course.
+        pub course: CourseRef,
+        /// Start, UK offset in force.
+        #[serde(with = "timestamp")]
+        pub start_date: Timestamp,
+        /// End, UK offset in force.
+        #[serde(with = "timestamp")]
+        pub end_date: Timestamp,
+        /// Trainers free for it (at least 1). Inferred.
+        pub remaining_slots: u32,
+        /// Price for this account, VAT included. Inferred.
+        pub cost_inc_vat: Money,
+    }
+
+    /// `POST /timeslots/hold` body.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    pub struct TimeslotHoldRequest {
+        /// The course.
+        pub course_id: u64,
+        /// UK date, `YYYY-MM-DD`.
+        pub date: String,
+        /// UK wall-clock start, `HH:MM`.
+        pub time: String,
+    }
+
+    /// The slot summarised in a hold response: `course` is an object here.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    pub struct HeldSlot {
+        /// UK date, `YYYY-MM-DD`.
+        pub date: String,
+        /// UK wall-clock start, `HH:MM`.
+        pub time: String,
+        /// The course.
+        pub course: CourseRef,
+    }
+
+    /// `POST /timeslots/hold` response (`TimeslotHoldResponse`).
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    pub struct TimeslotHold {
+        /// Opaque 32-character hold id, sent back when booking.
+        pub hold_hash: String,
+        /// When the hold lapses (UTC).
+        #[serde(with = "timestamp")]
+        pub expires_at: Timestamp,
+        /// Seconds left (1800 for a new hold).
+        pub expires_in_seconds: i64,
+        /// The held slot.
+        pub slot: HeldSlot,
+    }
+
+    /// 409 body for a second hold: "returned with the existing hold's
+    /// details" is documented; the flat layout is Inferred, as for
+    /// Practical Training. Details not disclosed are left out.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    pub struct TimeslotHoldConflict {
+        /// Human-readable reason.
+        #[serde(default, deserialize_with = "null_as_default")]
+        pub message: String,
+        /// The existing hold's id.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub hold_hash: Option<String>,
+        /// When the existing hold lapses.
+        #[serde(
+            default,
+            with = "timestamp::option",
+            skip_serializing_if = "Option::is_none"
+        )]
+        pub expires_at: Option<Timestamp>,
+        /// Seconds until it lapses.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub expires_in_seconds: Option<i64>,
+        /// The held slot.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub slot: Option<HeldSlot>,
+    }
+
+    /// `POST /bookings` body: Practical Training's fields plus where the kit
+    /// is posted; no `job_role` or `agency_email` in the documented example.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    pub struct CreateVirtualBookingRequest {
+        /// The live hold to turn into a booking.
+        pub hold_hash: String,
+        /// Candidate's given name.
+        pub first_name: String,
+        /// Candidate's family name.
+        pub last_name: String,
+        /// Candidate's email.
+        pub email: String,
+        /// Candidate's phone, international form.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub phone: Option<String>,
+        /// How it is paid for.
+        pub pay_option: BlsPayOption,
+        /// Person at the agency.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub agency_contact_name: Option<String>,
+        /// That person's email.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub agency_contact_email: Option<String>,
+        /// Kit delivery: street address.
+        pub address: String,
+        /// Kit delivery: town or city.
+        pub city: String,
+        /// Kit delivery: UK postcode.
+        pub postcode: String,
+    }
+
+    /// The candidate in a Virtual BLS booking (no `job_role`).
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    pub struct VirtualCandidate {
+        /// Full name.
+        pub name: String,
+        /// Email.
+        pub email: String,
+        /// Phone, if given.
+        #[serde(default)]
+        pub phone: Option<String>,
+    }
+
+    /// The Zoom session of a booking (the `virtual` block).
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    pub struct VirtualSession {
+        /// Meeting id as people type it, e.g. "845 112 9034".
+        pub zoom_id: String,
+        /// Join link.
+        pub zoom_link: String,
+        /// Meeting password.
+        pub zoom_password: String,
+    }
+
+    /// A Virtual BLS booking: no `location`, no `attendance`, a `virtual`
+    /// block. `training_status` and `equipment_status` are documented as
+    /// the certificate's conditions; that they appear on every booking
+    /// answer is Inferred.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    pub struct VirtualBooking {
+        /// Booking id.
+        pub id: u64,
+        /// Who is booked.
+        pub candidate: VirtualCandidate,
+        /// The course.
+        pub course: CourseRef,
+        /// The trainer running the session.
+        #[serde(default)]
+        pub trainer: Option<Trainer>,
+        /// Start, UK offset in force.
+        #[serde(with = "timestamp")]
+        pub start_date: Timestamp,
+        /// End, UK offset in force.
+        #[serde(with = "timestamp")]
+        pub end_date: Timestamp,
+        /// Where the booking stands.
+        pub booking_status: BookingStatus,
+        /// Whether it is paid.
+        pub pay_status: PayStatus,
+        /// How it is paid.
+        pub pay_option: BlsPayOption,
+        /// Who made it, e.g. "Agency".
+        #[serde(default, deserialize_with = "null_as_default")]
+        pub booked_by: String,
+        /// The Zoom session.
+        #[serde(rename = "virtual")]
+        pub session: VirtualSession,
+        /// Whether the session has taken place.
+        pub training_status: TrainingStatus,
+        /// Where the kit is.
+        pub equipment_status: EquipmentStatus,
+        /// Whether the certificate can be downloaded: training completed
+        /// and kit back in.
+        #[serde(default, deserialize_with = "null_as_default")]
+        pub certificate_available: bool,
+        /// When it was made (UTC).
+        #[serde(with = "timestamp")]
+        pub created_at: Timestamp,
+        /// PayPal link, for `candidate_pays` while unpaid. Position Inferred.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub payment_url: Option<String>,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::{decode, ValidationError};
@@ -1134,6 +1390,37 @@ mod tests {
     }
 
     use super::*;
+
+    #[test]
+    fn the_virtual_bls_examples_decode() {
+        let hold: bls::TimeslotHold = decode(
+            br#"{"hold_hash":"Hn4Rk8Wq2Zx6Lp0Tv5Ys9Bc3Dm7Fg1Ja","expires_at":"2026-08-28T11:05:00+00:00",
+                "expires_in_seconds":1800,"slot":{"date":"2026-09-02","time":"14:00",
+                "course":{"id":4,"name":"BLS Annual Update (Virtual)"}}}"#,
+        )
+        .unwrap();
+        assert_eq!(hold.slot.time, "14:00");
+        assert_eq!(hold.slot.course.id, 4);
+        let booking: bls::VirtualBooking = decode(
+            br#"{"id":7731,"candidate":{"name":"Owen Hughes","email":"owen.hughes@carestaff.example","phone":"+447700900456"},
+                "course":{"id":4,"name":"BLS Annual Update (Virtual)"},"trainer":{"id":2,"name":"Dr Alana Reid"},
+                "start_date":"2026-09-02T14:00:00+01:00","end_date":"2026-09-02T15:00:00+01:00",
+                "booking_status":"booked","pay_status":"completed","pay_option":"credits","booked_by":"Agency",
+                "virtual":{"zoom_id":"845 112 9034","zoom_link":"https://zoom.us/j/8451129034","zoom_password":"k7Tq2w"},
+                "training_status":"scheduled","equipment_status":"out",
+                "certificate_available":false,"created_at":"2026-08-28T10:41:12+00:00"}"#,
+        )
+        .unwrap();
+        assert_eq!(booking.session.zoom_id, "845 112 9034");
+        assert_eq!(booking.pay_option, bls::BlsPayOption::Credits);
+        assert_eq!(
+            bls::BlsPayOption::parse("inv"),
+            bls::BlsPayOption::Other("inv".into())
+        );
+        let written = serde_json::to_value(&booking).unwrap();
+        assert_eq!(written["virtual"]["zoom_password"], "k7Tq2w");
+        assert!(written.get("location").is_none());
+    }
 
     #[test]
     fn training_event_decodes_the_reference_example() {

@@ -10,6 +10,7 @@
 //! * [`flow`]: the booking flow as a pure state machine.
 //! * [`validation`]: candidate form checks, field errors, pay options on offer.
 //! * [`redirect`]: which payment pages the widget may redirect to.
+//! * [`slots`]: Virtual BLS timeslots generated from trainers' capacity.
 //! * [`ics`]: the "add to calendar" file for a booking.
 //! * [`json`]: a small JSON reader for the widget.
 //! * [`widget_api`]: the contract between the widget and the gateway.
@@ -24,6 +25,7 @@ pub mod flow;
 pub mod ics;
 pub mod json;
 pub mod redirect;
+pub mod slots;
 #[cfg(any(test, feature = "synthetic"))]
 pub mod synthetic;
 pub mod uk_time;

@@ -469,6 +469,45 @@ fn uk_number(national: &str) -> Option<String> {
     plausible.then(|| format!("+44{national}"))
 }
 
+/// Longest postcode field accepted, in characters, as typed.
+pub const POSTCODE_MAX_CHARS: usize = 10;
+
+/// A UK postcode in its standard written form (upper case, one space before
+/// the three-character inward code: "LS1 4PR", "SW1A 1AA"), or `None` when
+/// `typed` is not one. Spaces are ignored and letters may be any case. The
+/// outward code is one of A9, A99, AA9, AA99, A9A or AA9A; the inward code a
+/// digit and two letters; "GIR 0AA" is accepted too. Whether the postcode is
+/// in use is not checked.
+pub fn normalise_uk_postcode(typed: &str) -> Option<String> {
+    if typed.chars().count() > POSTCODE_MAX_CHARS {
+        return None;
+    }
+    let compact: String = typed
+        .chars()
+        .filter(|c| *c != ' ')
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    if !(5..=7).contains(&compact.len()) || !compact.is_ascii() {
+        return None;
+    }
+    let (outward, inward) = compact.split_at(compact.len() - 3);
+    let shape = |text: &str| -> String {
+        text.chars()
+            .map(|c| match c {
+                'A'..='Z' => 'A',
+                '0'..='9' => '9',
+                _ => '?',
+            })
+            .collect()
+    };
+    let inward_ok = shape(inward) == "9AA";
+    let outward_ok = matches!(
+        shape(outward).as_str(),
+        "A9" | "A99" | "AA9" | "AA99" | "A9A" | "AA9A"
+    ) || compact == "GIR0AA";
+    (inward_ok && outward_ok).then(|| format!("{outward} {inward}"))
+}
+
 /// Facts about the account that decide which pay options can be used. Each
 /// is optional: a widget that knows only the gateway's allowed list leaves
 /// them `None`, offers every allowed option, and lets a 422 explain.
@@ -556,6 +595,40 @@ pub fn offered_pay_options(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn uk_postcodes_are_recognised_and_written_the_standard_way() {
+        use super::normalise_uk_postcode as postcode;
+        for (typed, written) in [
+            ("LS1 4PR", "LS1 4PR"),
+            ("ls14pr", "LS1 4PR"),
+            (" sw1a 1aa ", "SW1A 1AA"),
+            ("M1 3LA", "M1 3LA"),
+            ("B33 8TH", "B33 8TH"),
+            ("CR2 6XH", "CR2 6XH"),
+            ("W1A 0AX", "W1A 0AX"),
+            ("NE1 6EE", "NE1 6EE"),
+            ("CF10 2HE", "CF10 2HE"),
+            ("GIR 0AA", "GIR 0AA"),
+        ] {
+            assert_eq!(postcode(typed).as_deref(), Some(written), "{typed}");
+        }
+        for bad in [
+            "",
+            "LS1",
+            "LS1 4P",
+            "1LS 4PR",
+            "LS1 44R",
+            "LSS1 4PR",
+            "LS1 4PRX",
+            "LS1-4PR",
+            "ŁS1 4PR",
+            "12345",
+            "LS1 4PR LS1 4PR",
+        ] {
+            assert_eq!(postcode(bad), None, "{bad}");
+        }
+    }
+
     use super::*;
     use crate::api::CreditsResponse;
 

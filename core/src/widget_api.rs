@@ -237,8 +237,17 @@ mod tests {
             bare.body,
             ErrorBody::SeatTaken(SeatTaken {
                 message: String::new(),
-                held_until: None
+                held_until: None,
+                free_in_seconds: None,
             })
         );
+        let timed = ErrorAnswer::read(
+            409,
+            r#"{"message":"Another candidate is booking this date right now.","held_until":"2026-12-01T10:30:00Z","free_in_seconds":1790}"#,
+        );
+        let ErrorBody::SeatTaken(taken) = timed.body else {
+            panic!("a 409 is a seat taken");
+        };
+        assert_eq!(taken.free_in_seconds, Some(1790));
     }
 }

@@ -4,6 +4,8 @@
 
 mod common;
 
+use chrono::Weekday;
+use common::bls::{bls_booking_body, earliest_bookable, next_open, BLS_DEMO, UPDATE};
 use common::{booking_body, Harness, DEMO};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Map, Value};
@@ -110,7 +112,7 @@ async fn probe(
         .await
         .unwrap_or_else(|error| panic!("{method} {url}: no answer: {error}"));
     let status = response.status();
-    let is_page = url.contains("/checkout/");
+    let is_page = url.contains("/checkout/") || url.contains("/paypal/");
     let bytes = response.bytes().await.expect("body");
     assert!(
         !status.is_server_error(),
@@ -331,4 +333,103 @@ async fn hostile_paths_and_headers_are_4xx_json() {
     )
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_input_to_the_bls_api_never_causes_a_server_error() {
+    let h = Harness::start().await;
+    let token = h.bls_login(BLS_DEMO).await;
+    let saturday = next_open(earliest_bookable(h.uk_today().await), Weekday::Sat);
+    let hash = h.bls_hold_hash(&token, UPDATE, saturday, "09:00").await;
+    let booking = h.bls_book(&token, &hash, "candidate_pays").await;
+    assert_eq!(booking.status, StatusCode::CREATED, "{}", booking.body);
+    let booking_id = booking.body["id"].as_i64().unwrap();
+    let paypal = booking.body["payment_url"].as_str().unwrap().to_owned();
+    let endpoints: Vec<(String, bool, Value)> = vec![
+        (
+            h.bls("/auth/token"),
+            false,
+            json!({ "hb_client_id": "HB-BLS-DEMO", "api_key": "wrong" }),
+        ),
+        (
+            h.bls("/timeslots/hold"),
+            true,
+            json!({ "course_id": 41, "date": saturday.to_string(), "time": "10:30" }),
+        ),
+        (
+            h.bls("/bookings"),
+            true,
+            bls_booking_body("QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ", "credits"),
+        ),
+        (paypal.clone(), false, json!({})),
+        (
+            h.url(&format!("/_sandbox/bls/bookings/{booking_id}/status")),
+            false,
+            json!({ "training_status": "completed", "equipment_status": "in" }),
+        ),
+    ];
+    let mut probes = 0;
+    for (url, needs_token, base) in &endpoints {
+        // A fresh token each time: the clock moves between endpoints.
+        let fresh = h.bls_login(BLS_DEMO).await;
+        let token = needs_token.then_some(fresh.as_str());
+        for body in hostile_bodies() {
+            probe(&h, Method::POST, url, token, body, &[]).await;
+            probes += 1;
+        }
+        let fields: Vec<String> = match base.as_object() {
+            Some(map) if !map.is_empty() => map.keys().cloned().collect(),
+            _ => vec!["anything".to_owned()],
+        };
+        for field in &fields {
+            for value in hostile_values() {
+                probe(
+                    &h,
+                    Method::POST,
+                    url,
+                    token,
+                    with_field(base, field, &value),
+                    &[],
+                )
+                .await;
+                probes += 1;
+            }
+        }
+        // Every held timeslot is released again, so the next probe meets
+        // the same state.
+        h.fixture("/_sandbox/clock", json!({ "advance_seconds": 1801 }))
+            .await;
+    }
+    let token = h.bls_login(BLS_DEMO).await;
+    for path in [
+        "/timeslots?course_id=%00&date_from=0000-01-01&date_to=9999-12-31",
+        "/timeslots?date_from=0001-01-01&date_to=0001-12-31",
+        "/timeslots?date_from=9999-01-01&date_to=9999-12-31",
+        "/timeslots?per_page=%FF&page=1e9",
+        "/timeslots/hold/%2e%2e%2f",
+        "/bookings/%F0%9F%98%80",
+        "/bookings/1/certificate/x",
+        "/bookings?status=%00&date_to=2026-02-31",
+    ] {
+        let status = probe(&h, Method::GET, &h.bls(path), Some(&token), Vec::new(), &[]).await;
+        assert!(!status.is_server_error(), "{path}: {status}");
+        probes += 1;
+    }
+    let status = probe(
+        &h,
+        Method::DELETE,
+        &h.bls("/timeslots/hold/'%20OR%20'1'='1"),
+        Some(&token),
+        Vec::new(),
+        &[],
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // The sandbox still holds and books.
+    let hash = h.bls_hold_hash(&token, UPDATE, saturday, "10:30").await;
+    assert_eq!(
+        h.bls_book(&token, &hash, "credits").await.status,
+        StatusCode::CREATED
+    );
+    assert!(probes > 300, "{probes} probes");
 }

@@ -122,8 +122,8 @@ pub(crate) async fn transactions(
         .call(move |conn| {
             Ok(count_and_page(
                 conn,
-                "SELECT id, kind, amount_pence, credits, course_id, booking_id, description, \
-                 balance_after_pence, created_utc",
+                "SELECT id, kind, amount_pence, credits, course_id, \
+                 COALESCE(booking_id, bls_booking_id), description, balance_after_pence, created_utc",
                 "FROM wallet_transactions",
                 filters,
                 "id DESC",

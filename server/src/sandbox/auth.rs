@@ -24,7 +24,7 @@ use super::db::{random_token, sha256_hex, write_tx};
 use super::errors::SandboxError;
 use super::extract::{IgnoredBody, JsonObject};
 use super::validate::Validator;
-use super::AppState;
+use super::{AppState, Product};
 
 /// Access token lifetime in seconds (1 hour).
 pub(crate) const ACCESS_TTL: i64 = 3600;
@@ -111,9 +111,10 @@ impl FromRequestParts<AppState> for Authed {
             return Ok(authed);
         }
         let key = hash.clone();
+        let product = state.product.as_str();
         let authed = state
             .db
-            .call(move |conn| find_access(conn, &key, now).map_err(SandboxError::from))
+            .call(move |conn| find_access(conn, &key, product, now).map_err(SandboxError::from))
             .await?
             .ok_or(SandboxError::Unauthenticated)?;
         state.tokens.insert(hash, authed.clone());
@@ -121,14 +122,20 @@ impl FromRequestParts<AppState> for Authed {
     }
 }
 
-/// The live access token with this hash.
-fn find_access(conn: &Connection, hash: &str, now: i64) -> Result<Option<Authed>, rusqlite::Error> {
+/// The live access token with this hash, of an account of `product`.
+fn find_access(
+    conn: &Connection,
+    hash: &str,
+    product: &str,
+    now: i64,
+) -> Result<Option<Authed>, rusqlite::Error> {
     conn.prepare_cached(
         "SELECT t.id, t.account_id, a.hb_client_id, a.sgi_code, t.access_expires_utc \
          FROM tokens t JOIN accounts a ON a.id = t.account_id \
-         WHERE t.access_hash = ?1 AND t.revoked_utc IS NULL AND t.access_expires_utc > ?2",
+         WHERE t.access_hash = ?1 AND t.revoked_utc IS NULL AND t.access_expires_utc > ?2 \
+         AND a.product = ?3",
     )?
-    .query_row(params![hash, now], |row| {
+    .query_row(params![hash, now, product], |row| {
         Ok(Authed {
             token_id: row.get(0)?,
             account_id: row.get(1)?,
@@ -209,14 +216,15 @@ pub(crate) async fn token(
     };
     let key_hash = sha256_hex(&api_key);
     let now = state.clock.now_secs();
+    let product = state.product.as_str();
     let issued = state
         .db
         .call(move |conn| {
             let account: Option<i64> = conn
                 .query_row(
                     "SELECT id FROM accounts WHERE hb_client_id = ?1 AND api_key_hash = ?2 \
-                     AND internal = 0",
-                    params![client_id, key_hash],
+                     AND internal = 0 AND product = ?3",
+                    params![client_id, key_hash, product],
                     |row| row.get(0),
                 )
                 .optional()?;
@@ -243,15 +251,17 @@ pub(crate) async fn refresh(
     };
     let hash = sha256_hex(&refresh_token);
     let now = state.clock.now_secs();
+    let product = state.product.as_str();
     let issued = state
         .db
         .call(move |conn| {
             let tx = write_tx(conn)?;
             let found: Option<(i64, i64)> = tx
                 .query_row(
-                    "SELECT id, account_id FROM tokens WHERE refresh_hash = ?1 \
-                     AND revoked_utc IS NULL AND refreshed_utc IS NULL AND refresh_expires_utc > ?2",
-                    params![hash, now],
+                    "SELECT t.id, t.account_id FROM tokens t JOIN accounts a ON a.id = t.account_id \
+                     WHERE t.refresh_hash = ?1 AND t.revoked_utc IS NULL AND t.refreshed_utc IS NULL \
+                     AND t.refresh_expires_utc > ?2 AND a.product = ?3",
+                    params![hash, now, product],
                     |row| Ok((row.get(0)?, row.get(1)?)),
                 )
                 .optional()?;
@@ -273,19 +283,21 @@ pub(crate) async fn refresh(
 /// `GET /auth/token-info`: the access token in use.
 pub(crate) async fn token_info(State(state): State<AppState>, authed: Authed) -> Json<TokenInfo> {
     let now = state.clock.now_secs();
-    Json(TokenInfo {
-        hb_client_id: authed.hb_client_id,
-        token_type: "access".to_owned(),
-        scopes: [
+    let scopes: &[&str] = match state.product {
+        Product::Practical => &[
             "courses",
             "locations",
             "training-events",
             "holds",
             "bookings",
             "account",
-        ]
-        .map(str::to_owned)
-        .to_vec(),
+        ],
+        Product::VirtualBls => &["courses", "timeslots", "holds", "bookings", "account"],
+    };
+    Json(TokenInfo {
+        hb_client_id: authed.hb_client_id,
+        token_type: "access".to_owned(),
+        scopes: scopes.iter().map(|scope| (*scope).to_owned()).collect(),
         expires_at: utc_fixed(from_unix(authed.access_expires)),
         expires_in: authed.access_expires - now,
     })

@@ -23,7 +23,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use booking_core::api::{
-    Attendance, BookingDetail, BookingStatus, Candidate, Money, Page, PayOption, PayStatus,
+    Attendance, BookingDetail, BookingStatus, Candidate, Page, PayOption, PayStatus,
 };
 use booking_core::uk_time::to_uk;
 use booking_core::validation::{
@@ -38,22 +38,18 @@ use super::catalog::{load_event, to_u64, EventRow, EVENT_COLUMNS};
 use super::certificate::{certificate_pdf, CertificateFields};
 use super::clock::{from_unix, utc_fixed};
 use super::db::{random_token, sha256_hex, write_tx, BOOKED_SEATS};
-use super::deliveries::{
-    emit, event, Audience, BALANCE_LOW_MARK_PENCE, CREDITS_LOW_MARK, SEATS_LOW_MARK,
-};
+use super::deliveries::{emit, event, Audience, SEATS_LOW_MARK};
 use super::errors::SandboxError;
 use super::extract::{IgnoredBody, JsonObject, PathParam, QueryParams};
 use super::holds::{load_hold, HoldRow};
 use super::pagination::{count_and_page, envelope, Filters, PageRequest};
 use super::profile::{Idempotency, ReturnUrl, UpstreamProfile};
 use super::validate::{is_http_url, Validator};
+use super::wallet::{record, BookingRef, Charge, PayMethod, Priced, WalletEntry};
 use super::AppState;
 
 /// 404 message for an unknown booking.
 pub(crate) const BOOKING_NOT_FOUND: &str = "Booking not found.";
-
-/// Length of the opaque token in a checkout link.
-const CHECKOUT_TOKEN_LEN: usize = 32;
 
 /// The booking columns [`BookingRecord::from_row`] reads, then the event's.
 const BOOKING_SELECT: &str = "SELECT b.id, b.first_name, b.last_name, b.email, \
@@ -244,16 +240,25 @@ struct BookingInput {
     return_url: Option<String>,
 }
 
-/// Validates the body field by field, collecting every error. The
-/// candidate's fields follow `booking_core::validation`'s limits and phone
-/// rule, so the widget and the sandbox agree on what is valid.
-/// Under `return_url=ignored` the field is neither checked nor kept, as an
-/// API that does not know it would do.
-fn validate_booking(
-    body: &Map<String, Value>,
-    profile: &UpstreamProfile,
-) -> Result<BookingInput, SandboxError> {
-    let mut v = Validator::default();
+/// The candidate's fields both products' bookings take, as read (each
+/// `None` when missing or invalid, the error recorded).
+pub(crate) struct CandidateFields {
+    /// The live hold.
+    pub hold_hash: Option<String>,
+    /// Given name.
+    pub first_name: Option<String>,
+    /// Family name.
+    pub last_name: Option<String>,
+    /// Email.
+    pub email: Option<String>,
+    /// Phone, international form.
+    pub phone: Option<String>,
+}
+
+/// Reads `hold_hash`, `first_name`, `last_name`, `email` and `phone` with
+/// `booking_core::validation`'s limits and phone rule, so the widget and the
+/// sandbox agree on what is valid.
+pub(crate) fn read_candidate(v: &mut Validator, body: &Map<String, Value>) -> CandidateFields {
     let hold_hash = v.string(body, "hold_hash", true, 255);
     let first_name = v.string(body, "first_name", true, NAME_MAX_CHARS);
     let last_name = v.string(body, "last_name", true, NAME_MAX_CHARS);
@@ -265,6 +270,52 @@ fn validate_booking(
     {
         v.add("phone", "The phone field format is invalid.");
     }
+    CandidateFields {
+        hold_hash,
+        first_name,
+        last_name,
+        email,
+        phone,
+    }
+}
+
+/// Reads the optional `agency_contact_name` and `agency_contact_email`.
+pub(crate) fn read_agency_contact(
+    v: &mut Validator,
+    body: &Map<String, Value>,
+) -> (Option<String>, Option<String>) {
+    (
+        v.string(body, "agency_contact_name", false, 100),
+        v.email(body, "agency_contact_email", false),
+    )
+}
+
+/// Reads `return_url` (an absolute http(s) URL) under `return_url=honoured`;
+/// under `return_url=ignored` it is neither checked nor kept, as an API that
+/// does not know it would do.
+pub(crate) fn read_return_url(
+    v: &mut Validator,
+    body: &Map<String, Value>,
+    profile: &UpstreamProfile,
+) -> Option<String> {
+    let return_url = match profile.return_url {
+        ReturnUrl::Honoured => v.string(body, "return_url", false, 2000),
+        ReturnUrl::Ignored => None,
+    };
+    if return_url.as_deref().is_some_and(|url| !is_http_url(url)) {
+        v.add("return_url", "The return url field must be a valid URL.");
+        return None;
+    }
+    return_url
+}
+
+/// Validates the body field by field, collecting every error.
+fn validate_booking(
+    body: &Map<String, Value>,
+    profile: &UpstreamProfile,
+) -> Result<BookingInput, SandboxError> {
+    let mut v = Validator::default();
+    let candidate = read_candidate(&mut v, body);
     let job_role = v.string(body, "job_role", false, JOB_ROLE_MAX_CHARS);
     let pay_option = v
         .string(body, "pay_option", true, 32)
@@ -272,25 +323,24 @@ fn validate_booking(
     if let Some(PayOption::Other(_)) = pay_option {
         v.add("pay_option", "The selected pay option is invalid.");
     }
-    let agency_contact_name = v.string(body, "agency_contact_name", false, 100);
-    let agency_contact_email = v.email(body, "agency_contact_email", false);
+    let (agency_contact_name, agency_contact_email) = read_agency_contact(&mut v, body);
     let agency_email = v.email(body, "agency_email", false);
-    let return_url = match profile.return_url {
-        ReturnUrl::Honoured => v.string(body, "return_url", false, 2000),
-        ReturnUrl::Ignored => None,
-    };
-    if return_url.as_deref().is_some_and(|url| !is_http_url(url)) {
-        v.add("return_url", "The return url field must be a valid URL.");
-    }
+    let return_url = read_return_url(&mut v, body, profile);
     v.finish()?;
-    match (hold_hash, first_name, last_name, email, pay_option) {
+    match (
+        candidate.hold_hash,
+        candidate.first_name,
+        candidate.last_name,
+        candidate.email,
+        pay_option,
+    ) {
         (Some(hold_hash), Some(first_name), Some(last_name), Some(email), Some(pay_option)) => {
             Ok(BookingInput {
                 hold_hash,
                 first_name,
                 last_name,
                 email,
-                phone,
+                phone: candidate.phone,
                 job_role,
                 pay_option,
                 agency_contact_name,
@@ -304,7 +354,7 @@ fn validate_booking(
 }
 
 /// The `Idempotency-Key` header, if present and well formed.
-fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, SandboxError> {
+pub(crate) fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, SandboxError> {
     let Some(value) = headers.get("idempotency-key") else {
         return Ok(None);
     };
@@ -323,7 +373,7 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, SandboxError> 
 
 /// JSON text with object keys sorted at every level, so equal bodies hash
 /// equally whatever their key order.
-fn canonical_json(value: &Value) -> String {
+pub(crate) fn canonical_json(value: &Value) -> String {
     match value {
         Value::Object(map) => {
             let mut entries: Vec<(&String, &Value)> = map.iter().collect();
@@ -352,39 +402,6 @@ fn describe(booking_id: i64, event: &EventRow) -> String {
         event.location.name,
         to_uk(from_unix(event.start_utc)).format("%-d %b %Y")
     )
-}
-
-/// One wallet movement to record.
-struct WalletEntry<'a> {
-    account_id: i64,
-    /// `credit` (into the wallet) or `debit` (out of it).
-    kind: &'a str,
-    amount_pence: Option<i64>,
-    credits: Option<i64>,
-    course_id: i64,
-    booking_id: i64,
-    description: &'a str,
-}
-
-/// Writes a wallet transaction row; `balance_after` is the account's money
-/// balance as it now stands.
-fn record(conn: &Connection, entry: &WalletEntry<'_>, now: i64) -> rusqlite::Result<()> {
-    conn.prepare_cached(
-        "INSERT INTO wallet_transactions (account_id, kind, amount_pence, credits, course_id, \
-         booking_id, description, balance_after_pence, created_utc) \
-         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, balance_pence, ?8 FROM accounts WHERE id = ?1",
-    )?
-    .execute(params![
-        entry.account_id,
-        entry.kind,
-        entry.amount_pence,
-        entry.credits,
-        entry.course_id,
-        entry.booking_id,
-        entry.description,
-        now
-    ])?;
-    Ok(())
 }
 
 /// What `create` answers: a new booking, or a replay of an earlier one.
@@ -483,14 +500,35 @@ fn book(
 ) -> Result<i64, SandboxError> {
     let hold = live_hold(conn, account_id, &input.hold_hash, now)?;
     let event = bookable_event(conn, &hold, now)?;
-    let payment = Payment::check(conn, account_id, &event, &input.pay_option)?;
+    let method = pay_method(&input.pay_option)?;
+    let item = Priced {
+        course_id: i64::try_from(event.course.id).unwrap_or(0),
+        course_name: &event.course.name,
+        cost_pence: event.cost_pence,
+        noun: "training event",
+    };
+    let payment = Charge::check(conn, account_id, &item, method)?;
     let booking_id = insert_booking(conn, account_id, &hold, &event, input, &payment, now)?;
     conn.prepare_cached("UPDATE holds SET used_utc = ?1 WHERE id = ?2")?
         .execute(params![now, hold.id])?;
-    payment.take(conn, account_id, booking_id, &event, now)?;
+    let description = describe(booking_id, &event);
+    payment.take(
+        conn,
+        account_id,
+        BookingRef::Practical(booking_id),
+        &description,
+        now,
+    )?;
+    if method == PayMethod::Invoice {
+        conn.execute(
+            "INSERT INTO invoices (account_id, booking_id, amount_pence, status, created_utc) \
+             VALUES (?1, ?2, ?3, 'issued', ?4)",
+            params![account_id, booking_id, event.cost_pence, now],
+        )?;
+    }
     emit_booking(conn, event::BOOKING_CREATED, booking_id, public_url, now)?;
     emit_seats_low(conn, &event, public_url, now)?;
-    payment.emit_running_low(conn, account_id, &event, now)?;
+    payment.emit_running_low(conn, account_id, &item, now)?;
     Ok(booking_id)
 }
 
@@ -643,225 +681,17 @@ fn bookable_event(conn: &Connection, hold: &HoldRow, now: i64) -> Result<EventRo
     Ok(event)
 }
 
-/// How a booking is paid for, found affordable before anything is written.
-struct Payment<'a> {
-    /// The pay option.
-    option: &'a PayOption,
-    /// The booking's `pay_status` once created.
-    status: PayStatus,
-    /// Money charged, invoiced or due (0 for a credit).
-    amount_pence: i64,
-    /// The checkout link's token (`candidate_pays`).
-    checkout_token: Option<String>,
-    /// The event's course, whose credit a `credits` booking takes.
-    course_id: i64,
-    /// The course's credits before the booking.
-    credits_before: i64,
-    /// The money balance before the booking, in pence.
-    balance_before: i64,
-}
-
-impl<'a> Payment<'a> {
-    /// Checks that the account can pay for `event` with `option`: a credit
-    /// of the course left, a balance that covers the cost, invoice payments
-    /// enabled; else a 422 on `pay_option`.
-    fn check(
-        conn: &Connection,
-        account_id: i64,
-        event: &EventRow,
-        option: &'a PayOption,
-    ) -> Result<Payment<'a>, SandboxError> {
-        let (balance, invoice_payments): (i64, bool) = conn
-            .prepare_cached("SELECT balance_pence, invoice_payments FROM accounts WHERE id = ?1")?
-            .query_row([account_id], |row| Ok((row.get(0)?, row.get(1)?)))?;
-        let course_id = i64::try_from(event.course.id).unwrap_or(0);
-        let cost = event.cost_pence;
-        let credits: i64 = conn
-            .prepare_cached(
-                "SELECT credits FROM course_credits WHERE account_id = ?1 AND course_id = ?2",
-            )?
-            .query_row(params![account_id, course_id], |row| row.get(0))
-            .optional()?
-            .unwrap_or(0);
-        let (status, amount_pence, checkout_token) = match option {
-            PayOption::Credits => {
-                if credits < 1 {
-                    return Err(SandboxError::invalid(
-                        "pay_option",
-                        format!(
-                            "You have no booking credits left for {}.",
-                            event.course.name
-                        ),
-                    ));
-                }
-                (PayStatus::Completed, 0, None)
-            }
-            PayOption::Balance => {
-                if balance < cost {
-                    return Err(SandboxError::invalid(
-                        "pay_option",
-                        format!(
-                            "Your booking money balance ({}) does not cover this training event ({}).",
-                            Money(balance),
-                            Money(cost)
-                        ),
-                    ));
-                }
-                (PayStatus::Completed, cost, None)
-            }
-            PayOption::Inv => {
-                if !invoice_payments {
-                    return Err(SandboxError::invalid(
-                        "pay_option",
-                        "Invoice payments are not enabled for this account.",
-                    ));
-                }
-                (PayStatus::Completed, cost, None)
-            }
-            PayOption::CandidatePays => (
-                PayStatus::Pending,
-                cost,
-                Some(random_token(CHECKOUT_TOKEN_LEN)),
-            ),
-            PayOption::Other(_) => {
-                return Err(SandboxError::invalid(
-                    "pay_option",
-                    "The selected pay option is invalid.",
-                ))
-            }
-        };
-        Ok(Payment {
-            option,
-            status,
-            amount_pence,
-            checkout_token,
-            course_id,
-            credits_before: credits,
-            balance_before: balance,
-        })
-    }
-
-    /// After [`Payment::take`]: writes `credits.low` or `credits.depleted`
-    /// when this booking's credit took the course's credits to the low mark
-    /// or to none, and `balance.low` or `balance.depleted` when its cost
-    /// took the balance below the low mark or to nothing.
-    fn emit_running_low(
-        &self,
-        conn: &Connection,
-        account_id: i64,
-        event: &EventRow,
-        now: i64,
-    ) -> Result<(), SandboxError> {
-        let audience = Audience::Account(account_id);
-        match self.option {
-            PayOption::Credits => {
-                let after = self.credits_before - 1;
-                let kind = if after <= 0 {
-                    Some(event::CREDITS_DEPLETED)
-                } else if after <= CREDITS_LOW_MARK && self.credits_before > CREDITS_LOW_MARK {
-                    Some(event::CREDITS_LOW)
-                } else {
-                    None
-                };
-                if let Some(kind) = kind {
-                    let data = serde_json::json!({
-                        "course_id": event.course.id,
-                        "course_name": event.course.name,
-                        "credits": after.max(0),
-                        "low_mark": CREDITS_LOW_MARK,
-                    });
-                    emit(conn, audience, kind, data, now)?;
-                }
-            }
-            PayOption::Balance => {
-                let after = self.balance_before - event.cost_pence;
-                let kind = if after <= 0 {
-                    Some(event::BALANCE_DEPLETED)
-                } else if after < BALANCE_LOW_MARK_PENCE
-                    && self.balance_before >= BALANCE_LOW_MARK_PENCE
-                {
-                    Some(event::BALANCE_LOW)
-                } else {
-                    None
-                };
-                if let Some(kind) = kind {
-                    let data = serde_json::json!({
-                        "booking_money_balance": Money(after.max(0)),
-                        "currency": "GBP",
-                        "low_mark": Money(BALANCE_LOW_MARK_PENCE),
-                    });
-                    emit(conn, audience, kind, data, now)?;
-                }
-            }
-            _ => {}
-        }
-        Ok(())
-    }
-
-    /// Takes payment for a booking just inserted: one credit of the course
-    /// or the event's cost from the balance, each with its wallet
-    /// transaction, or an invoice; nothing yet for `candidate_pays`.
-    fn take(
-        &self,
-        conn: &Connection,
-        account_id: i64,
-        booking_id: i64,
-        event: &EventRow,
-        now: i64,
-    ) -> Result<(), SandboxError> {
-        let course_id = self.course_id;
-        let cost = event.cost_pence;
-        let description = describe(booking_id, event);
-        match self.option {
-            PayOption::Credits => {
-                conn.execute(
-                    "UPDATE course_credits SET credits = credits - 1 \
-                     WHERE account_id = ?1 AND course_id = ?2",
-                    params![account_id, course_id],
-                )?;
-                record(
-                    conn,
-                    &WalletEntry {
-                        account_id,
-                        kind: "debit",
-                        amount_pence: None,
-                        credits: Some(1),
-                        course_id,
-                        booking_id,
-                        description: &description,
-                    },
-                    now,
-                )?;
-            }
-            PayOption::Balance => {
-                conn.execute(
-                    "UPDATE accounts SET balance_pence = balance_pence - ?1 WHERE id = ?2",
-                    params![cost, account_id],
-                )?;
-                record(
-                    conn,
-                    &WalletEntry {
-                        account_id,
-                        kind: "debit",
-                        amount_pence: Some(cost),
-                        credits: None,
-                        course_id,
-                        booking_id,
-                        description: &description,
-                    },
-                    now,
-                )?;
-            }
-            PayOption::Inv => {
-                conn.execute(
-                    "INSERT INTO invoices (account_id, booking_id, amount_pence, status, created_utc) \
-                     VALUES (?1, ?2, ?3, 'issued', ?4)",
-                    params![account_id, booking_id, cost, now],
-                )?;
-            }
-            PayOption::CandidatePays | PayOption::Other(_) => {}
-        }
-        Ok(())
+/// How a Practical Training pay option is paid from the wallet.
+fn pay_method(option: &PayOption) -> Result<PayMethod, SandboxError> {
+    match option {
+        PayOption::Credits => Ok(PayMethod::Credits),
+        PayOption::Balance => Ok(PayMethod::Balance),
+        PayOption::Inv => Ok(PayMethod::Invoice),
+        PayOption::CandidatePays => Ok(PayMethod::CandidatePays),
+        PayOption::Other(_) => Err(SandboxError::invalid(
+            "pay_option",
+            "The selected pay option is invalid.",
+        )),
     }
 }
 
@@ -873,7 +703,7 @@ fn insert_booking(
     hold: &HoldRow,
     event: &EventRow,
     input: &BookingInput,
-    payment: &Payment<'_>,
+    payment: &Charge,
     now: i64,
 ) -> Result<i64, SandboxError> {
     let booking_status = if event.requires_review || payment.status == PayStatus::Pending {
@@ -1099,7 +929,7 @@ pub(crate) fn cancel_booking(
                 amount_pence,
                 credits,
                 course_id,
-                booking_id: id,
+                booking: BookingRef::Practical(id),
                 description: &description,
             },
             now,

@@ -149,7 +149,7 @@ pub(crate) async fn courses(
     let mut validator = Validator::default();
     let request = PageRequest::from_query(&query, &mut validator, state.profile.get().max_per_page);
     validator.finish()?;
-    let mut filters = Filters::default();
+    let mut filters = Filters::new("product = ?", SqlValue::Text(state.product.as_str().into()));
     filters.and("active = 1");
     let (total, data) = state
         .db

@@ -43,8 +43,19 @@ pub(crate) fn escape_html(text: &str) -> String {
     out
 }
 
-/// A complete page with the sandbox's styles.
+/// A complete page of the card checkout stand-in.
 pub(crate) fn page(status: StatusCode, title: &str, body: &str) -> Response {
+    stand_in_page(
+        status,
+        title,
+        "Sandbox checkout: no real card is charged.",
+        body,
+    )
+}
+
+/// A complete page with the sandbox's styles, a notice saying what it
+/// stands in for, and `body` (HTML, already escaped).
+pub(crate) fn stand_in_page(status: StatusCode, title: &str, notice: &str, body: &str) -> Response {
     let html = format!(
         "<!doctype html>\n<html lang=\"en-GB\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
@@ -56,9 +67,10 @@ pub(crate) fn page(status: StatusCode, title: &str, body: &str) -> Response {
          button {{ font-size: 1.1rem; padding: 0.6rem 1.5rem; min-height: 44px; background: #1d4ed8; color: #fff; border: 0; border-radius: 4px; cursor: pointer; }}\n\
          button:focus-visible {{ outline: 3px solid #111; outline-offset: 2px; }}\n\
          </style>\n</head>\n<body>\n<main>\n\
-         <p class=\"notice\">Sandbox checkout: no real card is charged.</p>\n\
+         <p class=\"notice\">{notice}</p>\n\
          <h1>{title}</h1>\n{body}</main>\n</body>\n</html>\n",
         title = escape_html(title),
+        notice = escape_html(notice),
     );
     let mut response = (status, Html(html)).into_response();
     response
@@ -240,13 +252,15 @@ pub(crate) async fn booking_page(State(state): State<AppState>, query: QueryPara
         return super::invites::page_for(&state, code, token.to_owned()).await;
     }
     let lookup = code.clone();
+    let product = state.product.as_str();
     let name = state
         .db
         .call(move |conn| {
             let name = conn
                 .query_row(
-                    "SELECT name FROM accounts WHERE sgi_code = ?1 AND internal = 0",
-                    [lookup],
+                    "SELECT name FROM accounts WHERE sgi_code = ?1 AND internal = 0 \
+                     AND product = ?2",
+                    [lookup, product.to_owned()],
                     |row| row.get::<_, String>(0),
                 )
                 .optional()?;

@@ -82,6 +82,7 @@ pub(crate) fn open_connection(
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     migrate(&mut conn)?;
     seed_if_new(&mut conn, now)?;
+    super::bls::seed::seed_if_new(&mut conn, now)?;
     Ok(conn)
 }
 
@@ -366,6 +367,107 @@ CREATE TABLE outbox (
 );
 ALTER TABLE bookings ADD COLUMN invite_id INTEGER REFERENCES booking_invites(id);
 "#,
+    // Virtual BLS: accounts and courses belong to a product; trainers with
+    // recurring schedules and exceptions; timeslot holds and bookings.
+    r#"
+ALTER TABLE accounts ADD COLUMN product TEXT NOT NULL DEFAULT 'practical';
+ALTER TABLE courses ADD COLUMN product TEXT NOT NULL DEFAULT 'practical';
+CREATE TABLE bls_courses (
+    course_id INTEGER PRIMARY KEY REFERENCES courses(id),
+    buffer_before_minutes INTEGER NOT NULL,
+    buffer_after_minutes INTEGER NOT NULL,
+    interval_minutes INTEGER,
+    lead_working_days INTEGER NOT NULL,
+    horizon_days INTEGER NOT NULL
+);
+CREATE TABLE bls_trainers (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
+CREATE TABLE bls_schedules (
+    id INTEGER PRIMARY KEY,
+    trainer_id INTEGER NOT NULL REFERENCES bls_trainers(id),
+    first_day TEXT NOT NULL,
+    last_day TEXT
+);
+CREATE TABLE bls_schedule_blocks (
+    schedule_id INTEGER NOT NULL REFERENCES bls_schedules(id),
+    weekday INTEGER NOT NULL CHECK (weekday BETWEEN 0 AND 6),
+    start_minute INTEGER NOT NULL,
+    end_minute INTEGER NOT NULL,
+    CHECK (0 <= start_minute AND start_minute < end_minute AND end_minute <= 1440)
+);
+CREATE TABLE bls_schedule_exceptions (
+    id INTEGER PRIMARY KEY,
+    trainer_id INTEGER NOT NULL REFERENCES bls_trainers(id),
+    kind TEXT NOT NULL CHECK (kind IN ('unavailable', 'extra')),
+    first_day TEXT NOT NULL,
+    last_day TEXT NOT NULL,
+    start_minute INTEGER,
+    end_minute INTEGER
+);
+CREATE TABLE bls_bank_holidays (day TEXT PRIMARY KEY);
+CREATE TABLE bls_holds (
+    id INTEGER PRIMARY KEY,
+    hold_hash TEXT NOT NULL UNIQUE,
+    account_id INTEGER NOT NULL REFERENCES accounts(id),
+    course_id INTEGER NOT NULL REFERENCES courses(id),
+    trainer_id INTEGER NOT NULL REFERENCES bls_trainers(id),
+    local_date TEXT NOT NULL,
+    local_time TEXT NOT NULL,
+    start_utc INTEGER NOT NULL,
+    end_utc INTEGER NOT NULL,
+    busy_from_utc INTEGER NOT NULL,
+    busy_to_utc INTEGER NOT NULL,
+    created_utc INTEGER NOT NULL,
+    expires_utc INTEGER NOT NULL,
+    released_utc INTEGER,
+    used_utc INTEGER
+);
+CREATE INDEX bls_holds_busy ON bls_holds(busy_from_utc, expires_utc);
+CREATE INDEX bls_holds_account ON bls_holds(account_id, expires_utc);
+CREATE TABLE bls_bookings (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    account_id INTEGER NOT NULL REFERENCES accounts(id),
+    course_id INTEGER NOT NULL REFERENCES courses(id),
+    trainer_id INTEGER NOT NULL REFERENCES bls_trainers(id),
+    hold_id INTEGER REFERENCES bls_holds(id),
+    local_date TEXT NOT NULL,
+    start_utc INTEGER NOT NULL,
+    end_utc INTEGER NOT NULL,
+    busy_from_utc INTEGER NOT NULL,
+    busy_to_utc INTEGER NOT NULL,
+    first_name TEXT NOT NULL,
+    last_name TEXT NOT NULL,
+    email TEXT NOT NULL,
+    phone TEXT,
+    agency_contact_name TEXT,
+    agency_contact_email TEXT,
+    address TEXT NOT NULL,
+    city TEXT NOT NULL,
+    postcode TEXT NOT NULL,
+    pay_option TEXT NOT NULL,
+    booking_status TEXT NOT NULL,
+    pay_status TEXT NOT NULL,
+    amount_pence INTEGER NOT NULL DEFAULT 0,
+    checkout_token TEXT UNIQUE,
+    return_url TEXT,
+    zoom_id TEXT NOT NULL,
+    zoom_password TEXT NOT NULL,
+    training_status TEXT NOT NULL,
+    equipment_status TEXT NOT NULL,
+    created_utc INTEGER NOT NULL,
+    paid_utc INTEGER
+);
+CREATE INDEX bls_bookings_busy ON bls_bookings(busy_from_utc, booking_status);
+CREATE INDEX bls_bookings_account ON bls_bookings(account_id, id);
+CREATE TABLE bls_idempotency_keys (
+    account_id INTEGER NOT NULL REFERENCES accounts(id),
+    key TEXT NOT NULL,
+    request_hash TEXT NOT NULL,
+    booking_id INTEGER NOT NULL REFERENCES bls_bookings(id),
+    created_utc INTEGER NOT NULL,
+    PRIMARY KEY (account_id, key)
+);
+ALTER TABLE wallet_transactions ADD COLUMN bls_booking_id INTEGER REFERENCES bls_bookings(id);
+"#,
 ];
 
 /// Applies the migrations the database has not seen yet.
@@ -605,6 +707,7 @@ fn seed(tx: &Transaction<'_>, now: DateTime<Utc>) -> Result<(), rusqlite::Error>
                 invoice_payments: invoice,
                 balance_pence: balance,
                 credits,
+                product: "practical",
             },
             now_secs,
         )?;
@@ -645,6 +748,8 @@ pub(crate) struct NewAccount<'a> {
     pub balance_pence: i64,
     /// Opening credits per course.
     pub credits: &'a [(i64, i64)],
+    /// The product whose API it signs in to (`Product::as_str`).
+    pub product: &'a str,
 }
 
 /// Inserts an account with its opening balance and credits, each recorded
@@ -656,7 +761,7 @@ pub(crate) fn insert_account(
 ) -> Result<i64, rusqlite::Error> {
     tx.execute(
         "INSERT INTO accounts (id, hb_client_id, api_key_hash, name, email, sgi_code, \
-         invoice_payments, balance_pence) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+         invoice_payments, balance_pence, product) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         params![
             account.id,
             account.hb_client_id,
@@ -665,7 +770,8 @@ pub(crate) fn insert_account(
             account.email,
             account.sgi_code,
             account.invoice_payments,
-            account.balance_pence
+            account.balance_pence,
+            account.product
         ],
     )?;
     let id = tx.last_insert_rowid();
@@ -1011,6 +1117,28 @@ mod tests {
         conn.prepare("SELECT reviewed_utc, invite_id FROM bookings")
             .unwrap();
         conn.prepare("SELECT id FROM webhook_deliveries").unwrap();
+    }
+
+    #[test]
+    fn a_database_migrated_from_before_virtual_bls_gets_its_seed_once() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(MIGRATIONS[0]).unwrap();
+        conn.execute_batch(MIGRATIONS[1]).unwrap();
+        conn.pragma_update(None, "user_version", 2).unwrap();
+        migrate(&mut conn).unwrap();
+        let now = Utc::now();
+        super::super::bls::seed::seed_if_new(&mut conn, now).unwrap();
+        super::super::bls::seed::seed_if_new(&mut conn, now).unwrap();
+        let count = |sql: &str| -> i64 { conn.query_row(sql, [], |row| row.get(0)).unwrap() };
+        assert_eq!(
+            count("SELECT COUNT(*) FROM courses WHERE product = 'virtual_bls'"),
+            3
+        );
+        assert_eq!(count("SELECT COUNT(*) FROM bls_trainers"), 3);
+        assert_eq!(
+            count("SELECT COUNT(*) FROM accounts WHERE product = 'virtual_bls'"),
+            2
+        );
     }
 
     #[test]

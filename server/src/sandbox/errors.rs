@@ -11,6 +11,7 @@
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use booking_core::api::bls::TimeslotHoldConflict;
 use booking_core::api::{ApiError, HoldConflict, ValidationError};
 
 /// Everything a sandbox request can fail with.
@@ -37,6 +38,9 @@ pub(crate) enum SandboxError {
     /// An active hold already exists (409), with its details.
     #[error("hold conflict")]
     HoldConflict(Box<HoldConflict>),
+    /// An active Virtual BLS timeslot hold already exists (409).
+    #[error("timeslot hold conflict")]
+    TimeslotHoldConflict(Box<TimeslotHoldConflict>),
     /// The database failed (500, logged).
     #[error("database: {0}")]
     Database(#[from] rusqlite::Error),
@@ -76,6 +80,9 @@ impl IntoResponse for SandboxError {
                 (StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response()
             }
             SandboxError::HoldConflict(body) => (StatusCode::CONFLICT, Json(*body)).into_response(),
+            SandboxError::TimeslotHoldConflict(body) => {
+                (StatusCode::CONFLICT, Json(*body)).into_response()
+            }
             SandboxError::Database(error) => {
                 tracing::error!(%error, "database error");
                 message(StatusCode::INTERNAL_SERVER_ERROR, SERVER_ERROR)

@@ -32,7 +32,7 @@ pub(crate) const HOLD_TTL: i64 = 1800;
 pub(crate) const HOLD_HASH_LEN: usize = 32;
 
 /// 404 message for an unknown hold.
-const HOLD_NOT_FOUND: &str = "Hold not found.";
+pub(crate) const HOLD_NOT_FOUND: &str = "Hold not found.";
 
 /// A hold as stored.
 #[derive(Debug, Clone, Copy)]
@@ -54,17 +54,36 @@ impl HoldRow {
     /// or expired at `now`) with a 422 on `hold_hash`: the one check, and
     /// the one set of messages, for releasing and for booking.
     pub(crate) fn check_live(&self, now: i64) -> Result<(), SandboxError> {
-        let message = if self.used_utc.is_some() {
-            "This hold has already been used for a booking."
-        } else if self.released_utc.is_some() {
-            "This hold has already been released."
-        } else if self.expires_utc <= now {
-            "This hold has expired. Hold a seat again."
-        } else {
-            return Ok(());
-        };
-        Err(SandboxError::invalid("hold_hash", message))
+        check_hold_live(
+            self.used_utc,
+            self.released_utc,
+            self.expires_utc,
+            now,
+            "Hold a seat again.",
+        )
     }
+}
+
+/// Refuses a hold (of either product) that a booking used, that was
+/// released, or that expired at `now`: 422 on `hold_hash`, the expiry
+/// message ending with `hold_again`.
+pub(crate) fn check_hold_live(
+    used_utc: Option<i64>,
+    released_utc: Option<i64>,
+    expires_utc: i64,
+    now: i64,
+    hold_again: &str,
+) -> Result<(), SandboxError> {
+    let message = if used_utc.is_some() {
+        "This hold has already been used for a booking.".to_owned()
+    } else if released_utc.is_some() {
+        "This hold has already been released.".to_owned()
+    } else if expires_utc <= now {
+        format!("This hold has expired. {hold_again}")
+    } else {
+        return Ok(());
+    };
+    Err(SandboxError::invalid("hold_hash", message))
 }
 
 /// The account's hold with this hash, whatever its state.

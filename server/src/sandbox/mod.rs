@@ -46,6 +46,7 @@ use tracing::Level;
 
 mod accounts;
 mod auth;
+mod bls;
 mod bookings;
 mod catalog;
 mod certificate;
@@ -62,6 +63,7 @@ pub mod profile;
 mod rate_limit;
 mod testmode;
 mod validate;
+mod wallet;
 mod webhooks;
 
 pub use db::DatabaseLocation;
@@ -172,18 +174,85 @@ pub(crate) struct AppState {
     pub webhooks: Arc<Deliveries>,
     /// Whether `/_sandbox/*` is mounted (loopback `http` webhooks allowed).
     pub test_mode: bool,
+    /// Which product's API these routes serve.
+    pub product: Product,
 }
 
+/// The two upstream products the sandbox serves, each under its own base
+/// path, with its own accounts, courses, tokens and rate limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Product {
+    /// Practical Training, at `/api/v1`.
+    Practical,
+    /// Virtual BLS, at `/bls/api/v1`.
+    VirtualBls,
+}
+
+impl Product {
+    /// The value of the `product` columns of accounts and courses.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Product::Practical => "practical",
+            Product::VirtualBls => "virtual_bls",
+        }
+    }
+
+    /// The API's base path.
+    pub(crate) fn api_base(self) -> &'static str {
+        match self {
+            Product::Practical => PRACTICAL_API_BASE,
+            Product::VirtualBls => BLS_API_BASE,
+        }
+    }
+
+    /// The path of the account's public booking page (`?sgi=CODE`).
+    pub(crate) fn booking_page(self) -> &'static str {
+        match self {
+            Product::Practical => "/practical-training/",
+            Product::VirtualBls => "/virtual-bls/",
+        }
+    }
+}
+
+/// Base path of the Practical Training API.
+pub const PRACTICAL_API_BASE: &str = "/api/v1";
+/// Base path of the Virtual BLS API (upstream: `https://bls.hbcompliance.co.uk/api/v1`).
+pub const BLS_API_BASE: &str = "/bls/api/v1";
+
 impl AppState {
-    /// `{public_url}/api/v1{path}`.
+    /// `{public_url}{api base}{path}`.
     pub(crate) fn api_url(&self, path: &str) -> String {
-        format!("{}/api/v1{path}", self.public_url)
+        format!("{}{}{path}", self.public_url, self.product.api_base())
     }
 
     /// The account's public booking page.
     pub(crate) fn booking_url(&self, sgi_code: &str) -> String {
         let code: String = form_urlencoded::byte_serialize(sgi_code.as_bytes()).collect();
-        format!("{}/practical-training/?sgi={code}", self.public_url)
+        format!(
+            "{}{}?sgi={code}",
+            self.public_url,
+            self.product.booking_page()
+        )
+    }
+
+    /// The same state, building links for `product` (e.g. a fixture
+    /// creating an account of the other product).
+    pub(crate) fn as_product(&self, product: Product) -> AppState {
+        AppState {
+            product,
+            ..self.clone()
+        }
+    }
+
+    /// The same shared data serving the other product: its own token cache
+    /// and rate limiter (the upstreams are separate hosts).
+    fn for_product(&self, product: Product, rate_limit: u32) -> AppState {
+        AppState {
+            limiter: Arc::new(RateLimiter::new(rate_limit)),
+            tokens: Arc::new(TokenCache::default()),
+            product,
+            ..self.clone()
+        }
     }
 }
 
@@ -206,9 +275,14 @@ impl RunningSandbox {
         self.server.url()
     }
 
-    /// The API base, `http://ADDR/api/v1`.
+    /// The Practical Training API base, `http://ADDR/api/v1`.
     pub fn api_url(&self) -> String {
-        format!("{}/api/v1", self.url())
+        format!("{}{PRACTICAL_API_BASE}", self.url())
+    }
+
+    /// The Virtual BLS API base, `http://ADDR/bls/api/v1`.
+    pub fn bls_api_url(&self) -> String {
+        format!("{}{BLS_API_BASE}", self.url())
     }
 
     /// The base URL the sandbox puts in links it returns.
@@ -302,11 +376,13 @@ async fn prepare(
             None => RetrySchedule::standard(),
         })),
         test_mode: config.test_clock,
+        product: Product::Practical,
     };
     let worker = WorkerGuard(deliveries::spawn_worker(state.clone()));
+    let bls = state.for_product(Product::VirtualBls, config.rate_limit);
     Ok((
         listener,
-        router(state, config.test_clock),
+        router(state, bls, config.test_clock),
         public_url,
         worker,
     ))
@@ -326,8 +402,9 @@ fn default_public_url(bound: SocketAddr) -> String {
     format!("http://{address}")
 }
 
-/// All routes: `/api/v1`, the checkout pages and, in test mode, `/_sandbox`.
-fn router(state: AppState, test_mode: bool) -> Router {
+/// All routes: `/api/v1`, `/bls/api/v1`, the checkout pages and, in test
+/// mode, `/_sandbox`.
+fn router(state: AppState, bls: AppState, test_mode: bool) -> Router {
     let api = Router::new()
         .route("/auth/token", post(auth::token))
         .route("/auth/refresh", post(auth::refresh))
@@ -368,7 +445,7 @@ fn router(state: AppState, test_mode: bool) -> Router {
         .layer(from_fn_with_state(state.clone(), rate_limit::middleware))
         .layer(from_fn_with_state(JSON_ERRORS, json_errors));
     let mut app = Router::new()
-        .nest("/api/v1", api)
+        .nest(PRACTICAL_API_BASE, api)
         .route("/checkout/{token}", get(checkout::show).post(checkout::pay))
         .route("/practical-training/", get(checkout::booking_page))
         .route("/practical-training/invites/{token}", post(invites::book));
@@ -376,17 +453,19 @@ fn router(state: AppState, test_mode: bool) -> Router {
         app = app.nest(
             "/_sandbox",
             testmode::router()
+                .merge(bls::testmode_router())
                 .fallback(errors::not_found)
                 .layer(DefaultBodyLimit::max(BODY_LIMIT))
                 .layer(from_fn_with_state(JSON_ERRORS, json_errors)),
         );
     }
-    app.fallback(errors::not_found)
+    app.with_state(state)
+        .merge(bls::router(bls))
+        .fallback(errors::not_found)
         .layer(CatchPanicLayer::custom(errors::panic_response))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
-        .with_state(state)
 }

@@ -142,8 +142,15 @@ impl UpstreamProfile {
     /// Whether a hold on `event_id` by an account conflicts with its live
     /// hold on `held_event_id`.
     pub fn holds_conflict(&self, event_id: i64, held_event_id: i64) -> bool {
+        self.hold_meets(event_id == held_event_id)
+    }
+
+    /// Whether a new hold meets an account's live hold as a 409: under
+    /// `event` only when both are on the same thing (a training event, a
+    /// Virtual BLS timeslot), under `account` always, under `none` never.
+    pub fn hold_meets(&self, same_target: bool) -> bool {
         match self.hold_scope {
-            HoldScope::Event => event_id == held_event_id,
+            HoldScope::Event => same_target,
             HoldScope::Account => true,
             HoldScope::None => false,
         }

@@ -36,7 +36,7 @@ use super::errors::SandboxError;
 use super::extract::{IgnoredBody, JsonObject, PathParam};
 use super::profile::UpstreamProfile;
 use super::validate::Validator;
-use super::AppState;
+use super::{AppState, Product};
 
 /// The test-mode routes, relative to `/_sandbox`.
 pub(crate) fn router() -> Router<AppState> {
@@ -150,6 +150,14 @@ async fn create_account(
     let email = v.email(&body, "email", false);
     let invoice_payments = v.boolean(&body, "invoice_payments").unwrap_or(false);
     let balance = v.pounds(&body, "balance", false).unwrap_or(0);
+    let product = match v.string(&body, "product", false, 32).as_deref() {
+        None | Some("practical") => Product::Practical,
+        Some("virtual_bls") => Product::VirtualBls,
+        Some(_) => {
+            v.add("product", "The selected product is invalid.");
+            Product::Practical
+        }
+    };
     let mut credits: Vec<(i64, i64)> = Vec::new();
     match body.get("credits") {
         None | Some(Value::Null) => {}
@@ -179,7 +187,7 @@ async fn create_account(
         return Err(SandboxError::Internal("validated fields missing".into()));
     };
     let now = state.clock.now_secs();
-    let shared = state.clone();
+    let shared = state.as_product(product);
     let created = state
         .db
         .call(move |conn| {
@@ -200,9 +208,11 @@ async fn create_account(
             let mut v = Validator::default();
             for (index, (course_id, _)) in credits.iter().enumerate() {
                 let exists: Option<i64> = tx
-                    .query_row("SELECT id FROM courses WHERE id = ?1", [course_id], |row| {
-                        row.get(0)
-                    })
+                    .query_row(
+                        "SELECT id FROM courses WHERE id = ?1 AND product = ?2",
+                        params![course_id, product.as_str()],
+                        |row| row.get(0),
+                    )
                     .optional()?;
                 if exists.is_none() {
                     v.add(
@@ -231,6 +241,7 @@ async fn create_account(
                     invoice_payments,
                     balance_pence: balance,
                     credits: &credits,
+                    product: product.as_str(),
                 },
                 now,
             )?;

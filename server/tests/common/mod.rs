@@ -3,6 +3,7 @@
 //! request helpers that insist on JSON bodies.
 #![allow(dead_code)] // Each test binary uses a different subset.
 
+pub mod bls;
 pub mod receiver;
 
 use booking_server::sandbox::{spawn_sandbox, DatabaseLocation, RunningSandbox, SandboxConfig};

@@ -1,0 +1,373 @@
+//! `GET /timeslots`, `POST /timeslots/hold` and
+//! `DELETE /timeslots/hold/{holdHash}`.
+//!
+//! Invariants: the list is generated on request by `booking_core::slots`
+//! from the trainers' schedules minus what live holds and bookings take; a
+//! hold is granted only for a (course, date, time) that the same generation,
+//! inside the hold's `BEGIN IMMEDIATE` transaction, finds free, and it takes
+//! one trainer for the slot's buffered span for 30 minutes; a second hold
+//! meets the profile's `hold_scope` (by default: the same account, course,
+//! date and time) as a 409 carrying the existing hold.
+
+use axum::extract::State;
+use axum::Json;
+use booking_core::api::bls::{HeldSlot, Timeslot, TimeslotHold, TimeslotHoldConflict};
+use booking_core::api::{ApiError, CourseRef, Money, Page};
+use booking_core::slots::{choose_trainer, find_timeslot, timeslots};
+use booking_core::uk_time::{clock_time, to_uk, uk_local_at};
+use chrono::{Duration, NaiveDate, NaiveTime, Utc};
+use rusqlite::{params, Connection};
+use serde_json::{Map, Value};
+
+use super::super::auth::Authed;
+use super::super::catalog::to_u64;
+use super::super::clock::{from_unix, utc_fixed};
+use super::super::db::{random_token, write_tx};
+use super::super::errors::SandboxError;
+use super::super::extract::{JsonObject, PathParam, QueryParams};
+use super::super::holds::{check_hold_live, HOLD_HASH_LEN, HOLD_NOT_FOUND, HOLD_TTL};
+use super::super::pagination::{envelope, PageRequest};
+use super::super::profile::{ConflictBody, HoldScope, UpstreamProfile};
+use super::super::validate::Validator;
+use super::super::AppState;
+use super::{load_busy, load_courses, load_trainers, BlsCourse};
+
+/// The longest range one list request may span, in days.
+const MAX_RANGE_DAYS: i64 = 366;
+
+/// Unix seconds of UK midnight starting `date`.
+fn midnight(date: NaiveDate) -> i64 {
+    uk_local_at(date, NaiveTime::MIN).timestamp()
+}
+
+/// `GET /timeslots`: free timeslots of every active course, or of
+/// `course_id`, with UK dates from `date_from` (default today) to `date_to`
+/// (default: the end of the booking window), by start then course.
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    _authed: Authed,
+    query: QueryParams,
+) -> Result<Json<Page<Timeslot>>, SandboxError> {
+    let mut v = Validator::default();
+    let course_id = v.query_integer(query.get("course_id"), "course_id", 1, i64::MAX);
+    let date_from = v.query_date(query.get("date_from"), "date_from");
+    let date_to = v.query_date(query.get("date_to"), "date_to");
+    if let (Some(from), Some(to)) = (date_from, date_to) {
+        if to < from {
+            v.add(
+                "date_to",
+                "The date to field must be a date after or equal to date from.",
+            );
+        } else if (to - from).num_days() > MAX_RANGE_DAYS {
+            v.add(
+                "date_to",
+                format!("The date to field must be within {MAX_RANGE_DAYS} days of date from."),
+            );
+        }
+    }
+    let request = PageRequest::from_query(&query, &mut v, state.profile.get().max_per_page);
+    v.finish()?;
+    let now = state.clock.now();
+    let today = to_uk(now).date_naive();
+    let slots = state
+        .db
+        .call(move |conn| {
+            let courses = load_courses(conn, course_id)?;
+            let from = date_from.unwrap_or(today);
+            let horizon = courses
+                .iter()
+                .map(|course| i64::from(course.rules.horizon_days))
+                .max()
+                .unwrap_or(0);
+            let to = date_to.unwrap_or(today + Duration::days(horizon));
+            if to < from {
+                return Ok(Vec::new());
+            }
+            let trainers = load_trainers(conn)?;
+            let busy = load_busy(
+                conn,
+                midnight(from - Duration::days(1)),
+                midnight(to + Duration::days(2)),
+                now.timestamp(),
+            )?;
+            let mut all: Vec<Timeslot> = courses
+                .iter()
+                .flat_map(|course| {
+                    timeslots(&trainers, &course.rules, &busy, now, from, to)
+                        .into_iter()
+                        .map(move |slot| Timeslot {
+                            date: slot.date.to_string(),
+                            time: clock_time(slot.time),
+                            course: course_ref(course),
+                            start_date: slot.start,
+                            end_date: slot.end,
+                            remaining_slots: u32::try_from(slot.free_trainers.len())
+                                .unwrap_or(u32::MAX),
+                            cost_inc_vat: Money(course.cost_pence),
+                        })
+                })
+                .collect();
+            all.sort_by_key(|slot| (slot.start_date, slot.course.id));
+            Ok(all)
+        })
+        .await?;
+    let total = i64::try_from(slots.len()).unwrap_or(i64::MAX);
+    let data: Vec<Timeslot> = slots
+        .into_iter()
+        .skip(usize::try_from(request.offset()).unwrap_or(usize::MAX))
+        .take(usize::try_from(request.limit()).unwrap_or(0))
+        .collect();
+    Ok(Json(envelope(
+        &state,
+        "/timeslots",
+        &query,
+        request,
+        total,
+        data,
+    )))
+}
+
+/// A course as embedded in answers.
+pub(crate) fn course_ref(course: &BlsCourse) -> CourseRef {
+    CourseRef {
+        id: to_u64(course.id),
+        name: course.name.clone(),
+    }
+}
+
+/// A validated hold request.
+struct HoldInput {
+    course_id: i64,
+    date: NaiveDate,
+    time: NaiveTime,
+}
+
+/// Reads `course_id`, `date` (`YYYY-MM-DD`) and `time` (`HH:MM`).
+fn validate_hold(body: &Map<String, Value>) -> Result<HoldInput, SandboxError> {
+    let mut v = Validator::default();
+    let course_id = v.integer(body, "course_id", true, 1, i64::MAX);
+    let date = v.string(body, "date", true, 10).and_then(|text| {
+        let parsed = (text.len() == 10)
+            .then(|| NaiveDate::parse_from_str(&text, "%Y-%m-%d").ok())
+            .flatten();
+        if parsed.is_none() {
+            v.add("date", "The date field must match the format Y-m-d.");
+        }
+        parsed
+    });
+    let time = v.string(body, "time", true, 5).and_then(|text| {
+        let parsed = (text.len() == 5)
+            .then(|| NaiveTime::parse_from_str(&text, "%H:%M").ok())
+            .flatten();
+        if parsed.is_none() {
+            v.add("time", "The time field must match the format H:i.");
+        }
+        parsed
+    });
+    v.finish()?;
+    match (course_id, date, time) {
+        (Some(course_id), Some(date), Some(time)) => Ok(HoldInput {
+            course_id,
+            date,
+            time,
+        }),
+        _ => Err(SandboxError::Internal("validated fields missing".into())),
+    }
+}
+
+/// A live hold of the account, as the 409 describes it.
+struct LiveHold {
+    hold_hash: String,
+    expires_utc: i64,
+    course_id: i64,
+    course_name: String,
+    date: String,
+    time: String,
+}
+
+/// The 409 a new hold meets, if the profile's hold scope says one of the
+/// account's live holds conflicts with it.
+fn conflicting_hold(
+    conn: &Connection,
+    profile: &UpstreamProfile,
+    account_id: i64,
+    wanted: &HoldInput,
+    now: i64,
+) -> Result<Option<TimeslotHoldConflict>, SandboxError> {
+    let live: Vec<LiveHold> = conn
+        .prepare_cached(
+            "SELECT h.hold_hash, h.expires_utc, h.course_id, c.name, h.local_date, h.local_time \
+             FROM bls_holds h JOIN courses c ON c.id = h.course_id WHERE h.account_id = ?1 \
+             AND h.released_utc IS NULL AND h.used_utc IS NULL AND h.expires_utc > ?2 ORDER BY h.id",
+        )?
+        .query_map(params![account_id, now], |row| {
+            Ok(LiveHold {
+                hold_hash: row.get(0)?,
+                expires_utc: row.get(1)?,
+                course_id: row.get(2)?,
+                course_name: row.get(3)?,
+                date: row.get(4)?,
+                time: row.get(5)?,
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    let date = wanted.date.to_string();
+    let time = clock_time(wanted.time);
+    let Some(hold) = live.into_iter().find(|hold| {
+        profile.hold_meets(
+            hold.course_id == wanted.course_id && hold.date == date && hold.time == time,
+        )
+    }) else {
+        return Ok(None);
+    };
+    let message = match profile.hold_scope {
+        HoldScope::Event => "An active hold already exists for this timeslot.",
+        HoldScope::Account | HoldScope::None => "An active hold already exists.",
+    }
+    .to_owned();
+    if profile.conflict_body == ConflictBody::MessageOnly {
+        return Ok(Some(TimeslotHoldConflict {
+            message,
+            hold_hash: None,
+            expires_at: None,
+            expires_in_seconds: None,
+            slot: None,
+        }));
+    }
+    Ok(Some(TimeslotHoldConflict {
+        message,
+        hold_hash: Some(hold.hold_hash),
+        expires_at: Some(utc_fixed(from_unix(hold.expires_utc))),
+        expires_in_seconds: Some(hold.expires_utc - now),
+        slot: Some(HeldSlot {
+            date: hold.date,
+            time: hold.time,
+            course: CourseRef {
+                id: to_u64(hold.course_id),
+                name: hold.course_name,
+            },
+        }),
+    }))
+}
+
+/// `POST /timeslots/hold` `{course_id, date, time}`: takes a trainer's
+/// capacity for the slot for 30 minutes.
+pub(crate) async fn hold(
+    State(state): State<AppState>,
+    authed: Authed,
+    JsonObject(body): JsonObject,
+) -> Result<Json<TimeslotHold>, SandboxError> {
+    let input = validate_hold(&body)?;
+    let now = state.clock.now();
+    let now_secs = now.timestamp();
+    let profile = state.profile.get();
+    let hold = state
+        .db
+        .call(move |conn| {
+            let tx = write_tx(conn)?;
+            let course = load_courses(&tx, Some(input.course_id))?
+                .into_iter()
+                .next()
+                .ok_or_else(|| {
+                    SandboxError::invalid("course_id", "The selected course id is invalid.")
+                })?;
+            if let Some(conflict) =
+                conflicting_hold(&tx, &profile, authed.account_id, &input, now_secs)?
+            {
+                return Err(SandboxError::TimeslotHoldConflict(Box::new(conflict)));
+            }
+            let trainers = load_trainers(&tx)?;
+            let busy = load_busy(
+                &tx,
+                midnight(input.date - Duration::days(1)),
+                midnight(input.date + Duration::days(2)),
+                now_secs,
+            )?;
+            let slot = find_timeslot(&trainers, &course.rules, &busy, now, input.date, input.time)
+                .ok_or_else(|| {
+                    SandboxError::invalid(
+                        "time",
+                        "This timeslot is not available. Choose another time.",
+                    )
+                })?;
+            let trainer = choose_trainer(&slot, &busy)
+                .and_then(|id| i64::try_from(id).ok())
+                .ok_or_else(|| SandboxError::Internal("a free slot without a trainer".into()))?;
+            let start = slot.start.with_timezone(&Utc);
+            let span = course.rules.buffered(start);
+            let hold_hash = random_token(HOLD_HASH_LEN);
+            let expires = now_secs + HOLD_TTL;
+            let date = slot.date.to_string();
+            let time = clock_time(slot.time);
+            tx.prepare_cached(
+                "INSERT INTO bls_holds (hold_hash, account_id, course_id, trainer_id, local_date, \
+                 local_time, start_utc, end_utc, busy_from_utc, busy_to_utc, created_utc, \
+                 expires_utc) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+            )?
+            .execute(params![
+                hold_hash,
+                authed.account_id,
+                course.id,
+                trainer,
+                date,
+                time,
+                start.timestamp(),
+                slot.end.timestamp(),
+                span.from.timestamp(),
+                span.to.timestamp(),
+                now_secs,
+                expires
+            ])?;
+            tx.commit()?;
+            Ok(TimeslotHold {
+                hold_hash,
+                expires_at: utc_fixed(from_unix(expires)),
+                expires_in_seconds: HOLD_TTL,
+                slot: HeldSlot {
+                    date,
+                    time,
+                    course: course_ref(&course),
+                },
+            })
+        })
+        .await?;
+    Ok(Json(hold))
+}
+
+/// `DELETE /timeslots/hold/{holdHash}`: gives a live hold's trainer back.
+pub(crate) async fn release(
+    State(state): State<AppState>,
+    authed: Authed,
+    hold_hash: PathParam,
+) -> Result<Json<ApiError>, SandboxError> {
+    let hold_hash = hold_hash.0;
+    let now = state.clock.now_secs();
+    state
+        .db
+        .call(move |conn| {
+            let tx = write_tx(conn)?;
+            let hold: (i64, i64, Option<i64>, Option<i64>) = tx
+                .query_row(
+                    "SELECT id, expires_utc, released_utc, used_utc FROM bls_holds \
+                     WHERE hold_hash = ?1 AND account_id = ?2",
+                    params![hold_hash, authed.account_id],
+                    |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
+                )
+                .map_err(|error| match error {
+                    rusqlite::Error::QueryReturnedNoRows => SandboxError::NotFound(HOLD_NOT_FOUND),
+                    other => SandboxError::Database(other),
+                })?;
+            let (id, expires, released, used) = hold;
+            check_hold_live(used, released, expires, now, "Hold a timeslot again.")?;
+            tx.execute(
+                "UPDATE bls_holds SET released_utc = ?1 WHERE id = ?2",
+                params![now, id],
+            )?;
+            tx.commit()?;
+            Ok(())
+        })
+        .await?;
+    Ok(Json(ApiError {
+        message: "Hold released.".to_owned(),
+    }))
+}
