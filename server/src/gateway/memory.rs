@@ -122,14 +122,14 @@ impl From<serde_json::Error> for StoreError {
 /// Where the memory lives.
 pub enum Memory {
     /// In this process: one gateway instance.
-    InProcess(InProcess),
+    InProcess(Box<InProcess>),
     /// In Redis: several instances share it.
     Shared(SharedStore),
 }
 
 impl Default for Memory {
     fn default() -> Memory {
-        Memory::InProcess(InProcess::default())
+        Memory::InProcess(Box::default())
     }
 }
 
