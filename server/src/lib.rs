@@ -64,6 +64,19 @@ enum Server {
         /// milliseconds instead of the standard schedule (10 s to 8 h).
         #[arg(long, requires = "test_clock")]
         webhook_retry_ms: Option<u64>,
+        /// Registers a webhook endpoint of the demo account HB-DEMO at this
+        /// URL (loopback `http` allowed), subscribed to every event and signed
+        /// with the secret in `HBG_DEMO_WEBHOOK_SECRET` (`cargo xtask demo`).
+        #[arg(long, requires = "demo_webhook_secret")]
+        demo_webhook: Option<String>,
+        /// The demo webhook's signing secret.
+        #[arg(
+            long,
+            env = "HBG_DEMO_WEBHOOK_SECRET",
+            hide_env_values = true,
+            hide = true
+        )]
+        demo_webhook_secret: Option<String>,
     },
     /// The agency-side server: serves the widget's files and its API.
     ///
@@ -114,6 +127,8 @@ impl Command {
                 public_url,
                 profile,
                 webhook_retry_ms,
+                demo_webhook,
+                demo_webhook_secret,
             } => {
                 let config = sandbox::SandboxConfig {
                     listen,
@@ -124,6 +139,9 @@ impl Command {
                     public_url,
                     profile,
                     webhook_retry_ms,
+                    demo_webhook: demo_webhook
+                        .zip(demo_webhook_secret)
+                        .map(|(url, secret)| sandbox::DemoWebhook { url, secret }),
                 };
                 sandbox::serve(config, shutdown_signal()).await?;
                 Ok(())

@@ -1210,3 +1210,48 @@ async fn a_replayed_or_refused_booking_sends_nothing() {
     assert_eq!(log[0]["event_type"], "booking.created");
     assert_eq!(receiver.event_types(), ["booking.created"]);
 }
+
+#[tokio::test]
+async fn the_demos_receiver_is_registered_at_start_and_kept_up_to_date() {
+    let receiver = TestReceiver::start().await;
+    receiver.set_secret("demo-secret-one");
+    let db = booking_server::sandbox::DatabaseLocation::File(temp_db());
+    let config = |secret: &str| SandboxConfig {
+        db: db.clone(),
+        demo_webhook: Some(booking_server::sandbox::DemoWebhook {
+            url: receiver.url.clone(),
+            secret: secret.to_owned(),
+        }),
+        ..SandboxConfig::for_tests()
+    };
+    let h = Harness::start_with(config("demo-secret-one")).await;
+    let token = h.login(DEMO).await;
+    let event = h.create_event(2, 5, 72).await;
+    let booking = book(&h, &token, event, "inv").await;
+    let events = receiver.wait_for_events(1).await;
+    assert_eq!(types(&events), ["booking.created"]);
+    assert_eq!(events[0]["data"]["id"], booking["id"]);
+    drop(h);
+
+    // Started again with a new secret: the same endpoint, the new secret.
+    receiver.set_secret("demo-secret-two");
+    let h = Harness::start_with(config("demo-secret-two")).await;
+    let token = h.login(DEMO).await;
+    let listed = h.get(&token, "/webhooks").await;
+    let demo: Vec<&Value> = listed.body["data"]
+        .as_array()
+        .expect("a list")
+        .iter()
+        .filter(|endpoint| endpoint["url"] == receiver.url.as_str())
+        .collect();
+    assert_eq!(
+        demo.len(),
+        1,
+        "one endpoint for the receiver: {}",
+        listed.body
+    );
+    let event = h.create_event(2, 5, 72).await;
+    book(&h, &token, event, "inv").await;
+    let events = receiver.wait_for_events(2).await;
+    assert_eq!(types(&events), ["booking.created", "booking.created"]);
+}

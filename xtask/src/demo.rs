@@ -1,11 +1,14 @@
 //! `cargo xtask demo [--fresh]`: builds everything and runs it until Ctrl-C.
 //!
-//! Two processes, as an agency would run them, except that the upstream is
+//! Three processes, as an agency would run them, except that the upstream is
 //! the sandbox: the sandbox on 127.0.0.1:8081 (no test mode, like the real
 //! API) with its database in `target/demo/`, kept between runs so demo
-//! bookings persist (`--fresh` starts from newly seeded data); and the
-//! gateway on 127.0.0.1:8080, serving `dist/` and the widget's API with the
-//! HB-DEMO account's credentials.
+//! bookings persist (`--fresh` starts from newly seeded data); the gateway
+//! on 127.0.0.1:8080, serving `dist/` and the widget's API with the HB-DEMO
+//! account's credentials; and the agency's webhook receiver on
+//! 127.0.0.1:8090 (`booking-server webhook-receiver`), registered as an
+//! HB-DEMO webhook endpoint with a secret new at each run, printing each
+//! event it receives and checks.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -20,6 +23,8 @@ use crate::{setup, TaskResult};
 pub const GATEWAY_ADDR: &str = "127.0.0.1:8080";
 /// Where the demo's sandbox listens.
 pub const SANDBOX_ADDR: &str = "127.0.0.1:8081";
+/// Where the demo's webhook receiver listens.
+pub const RECEIVER_ADDR: &str = "127.0.0.1:8090";
 /// The demo account's client id (seeded in every sandbox).
 pub const DEMO_CLIENT_ID: &str = "HB-DEMO";
 /// The demo account's API key.
@@ -41,6 +46,7 @@ pub fn run(args: &[String]) -> TaskResult {
     };
     servers::ensure_free(GATEWAY_ADDR, "the gateway")?;
     servers::ensure_free(SANDBOX_ADDR, "the sandbox")?;
+    servers::ensure_free(RECEIVER_ADDR, "the webhook receiver")?;
     setup::run()?;
     dist::build()?;
     let server = dist::build_server()?;
@@ -54,7 +60,20 @@ pub fn run(args: &[String]) -> TaskResult {
     })
     .map_err(|error| format!("installing the Ctrl-C handler: {error}"))?;
 
-    let sandbox = servers::start(sandbox_command(&server, &database), "sandbox")?;
+    let secret = webhook_secret()?;
+    let receiver = servers::start(receiver_command(&server, &secret), "webhook-receiver")?;
+    let receiver_url = receiver.url().to_owned();
+    push(&children, receiver);
+    let sandbox = match servers::start(
+        sandbox_command(&server, &database, &receiver_url, &secret),
+        "sandbox",
+    ) {
+        Ok(sandbox) => sandbox,
+        Err(message) => {
+            stop_all(&children);
+            return Err(message);
+        }
+    };
     let sandbox_url = sandbox.url().to_owned();
     push(&children, sandbox);
     let gateway = match servers::start(gateway_command(&server, &sandbox_url), "gateway") {
@@ -79,6 +98,7 @@ pub fn run(args: &[String]) -> TaskResult {
         "  data:    {} (kept between runs; `cargo xtask demo --fresh` starts anew)",
         database.display()
     );
+    println!("  webhooks: {receiver_url}/  (the agency's receiver, registered for HB-DEMO: each signed event the sandbox sends is checked and printed below as one JSON line)");
     println!("Press Ctrl-C to stop.");
     loop {
         let mut guard = children.lock().expect("no panics hold the lock");
@@ -119,8 +139,8 @@ fn remove_if_present(path: &Path) -> TaskResult {
     }
 }
 
-fn sandbox_command(server: &Path, database: &Path) -> Command {
-    command(
+fn sandbox_command(server: &Path, database: &Path, receiver_url: &str, secret: &str) -> Command {
+    let mut sandbox = command(
         server.to_str().expect("target path is UTF-8"),
         &[
             "sandbox",
@@ -128,8 +148,31 @@ fn sandbox_command(server: &Path, database: &Path) -> Command {
             SANDBOX_ADDR,
             "--db",
             database.to_str().expect("target path is UTF-8"),
+            "--demo-webhook",
+            &format!("{receiver_url}/"),
         ],
-    )
+    );
+    sandbox.env("HBG_DEMO_WEBHOOK_SECRET", secret);
+    sandbox
+}
+
+fn receiver_command(server: &Path, secret: &str) -> Command {
+    let mut receiver = command(
+        server.to_str().expect("target path is UTF-8"),
+        &["webhook-receiver", "--listen", RECEIVER_ADDR],
+    );
+    receiver.env("TDTA_WEBHOOK_SECRET", secret);
+    receiver
+}
+
+/// A signing secret new at each run: 24 random bytes, hex.
+fn webhook_secret() -> Result<String, String> {
+    use std::io::Read;
+    let mut bytes = [0u8; 24];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut random| random.read_exact(&mut bytes))
+        .map_err(|error| format!("reading /dev/urandom: {error}"))?;
+    Ok(bytes.iter().map(|byte| format!("{byte:02x}")).collect())
 }
 
 fn gateway_command(server: &Path, sandbox_url: &str) -> Command {

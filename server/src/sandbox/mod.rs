@@ -106,6 +106,19 @@ pub struct SandboxConfig {
     /// Test mode only: every webhook retry waits this many milliseconds
     /// instead of the standard schedule (`--webhook-retry-ms`).
     pub webhook_retry_ms: Option<u64>,
+    /// The demo's webhook receiver, registered at start.
+    pub demo_webhook: Option<DemoWebhook>,
+}
+
+/// The demo's webhook receiver (`cargo xtask demo`): at start, the demo
+/// account HB-DEMO gets an endpoint at `url` subscribed to every event and
+/// signed with `secret`, or has it brought up to date.
+#[derive(Debug, Clone)]
+pub struct DemoWebhook {
+    /// Where the receiver listens (loopback `http` is fine here).
+    pub url: String,
+    /// The signing secret the receiver checks with.
+    pub secret: String,
 }
 
 impl Default for SandboxConfig {
@@ -120,6 +133,7 @@ impl Default for SandboxConfig {
             public_url: None,
             profile: UpstreamProfile::default(),
             webhook_retry_ms: None,
+            demo_webhook: None,
         }
     }
 }
@@ -137,6 +151,7 @@ impl SandboxConfig {
             public_url: None,
             profile: UpstreamProfile::default(),
             webhook_retry_ms: None,
+            demo_webhook: None,
         }
     }
 }
@@ -378,6 +393,11 @@ async fn prepare(
         test_mode: config.test_clock,
         product: Product::Practical,
     };
+    if let Some(demo) = config.demo_webhook {
+        webhooks::ensure_demo_endpoint(&state, demo)
+            .await
+            .map_err(|error| std::io::Error::other(format!("the demo's webhook: {error}")))?;
+    }
     let worker = WorkerGuard(deliveries::spawn_worker(state.clone()));
     let bls = state.for_product(Product::VirtualBls, config.rate_limit);
     Ok((

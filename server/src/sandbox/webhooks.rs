@@ -512,3 +512,59 @@ mod tests {
         assert!(url_allowed("https://", true).is_err());
     }
 }
+
+/// Registers the demo's receiver ([`super::DemoWebhook`]) for the demo
+/// account HB-DEMO, subscribed to every event, or brings its endpoint (found
+/// by its name) up to date with the receiver's address and secret.
+pub(crate) async fn ensure_demo_endpoint(
+    state: &AppState,
+    demo: super::DemoWebhook,
+) -> Result<(), SandboxError> {
+    let now = state.clock.now_secs();
+    state
+        .db
+        .call(move |conn| {
+            let tx = write_tx(conn)?;
+            let account_id: i64 = tx.query_row(
+                "SELECT id FROM accounts WHERE hb_client_id = 'HB-DEMO'",
+                [],
+                |row| row.get(0),
+            )?;
+            let events = serde_json::to_string(EVENT_TYPES)
+                .map_err(|error| SandboxError::Internal(error.to_string()))?;
+            let updated = tx.execute(
+                "UPDATE webhook_endpoints SET url = ?3, events = ?4, secret = ?5, is_active = 1, \
+                 updated_utc = ?6 WHERE account_id = ?1 AND name = ?2 AND deleted_utc IS NULL",
+                params![
+                    account_id,
+                    DEMO_ENDPOINT_NAME,
+                    demo.url,
+                    events,
+                    demo.secret,
+                    now
+                ],
+            )?;
+            if updated == 0 {
+                tx.execute(
+                    "INSERT INTO webhook_endpoints (account_id, name, url, events, secret, \
+                     timeout_seconds, is_active, created_utc, updated_utc) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7, ?7)",
+                    params![
+                        account_id,
+                        DEMO_ENDPOINT_NAME,
+                        demo.url,
+                        events,
+                        demo.secret,
+                        DEFAULT_TIMEOUT_SECONDS,
+                        now
+                    ],
+                )?;
+            }
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+}
+
+/// The name of the demo receiver's endpoint.
+const DEMO_ENDPOINT_NAME: &str = "Demo receiver (cargo xtask demo)";
