@@ -750,7 +750,7 @@ pub struct Flow {
 
 const MESSAGE_HOLD_FAILED: &str =
     "We could not hold your seat. Check your connection and try again";
-const MESSAGE_WAITING_FOR_SEAT: &str = "If the other candidate does not finish their booking, the seat is free again when the time below runs out, and we hold it for you then. Keep this page open";
+const MESSAGE_WAITING_FOR_SEAT: &str = "If the other candidate does not finish their booking, the seat is free again when the time below runs out, and we hold it for you then. Keep this page open.";
 const MESSAGE_SEAT_FREE: &str = "The seat may be free now: holding it for you";
 /// Longest wait offered for another candidate's hold: a hold's life.
 const LONGEST_SEAT_WAIT_SECONDS: i64 = 1800;

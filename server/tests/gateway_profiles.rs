@@ -332,3 +332,45 @@ async fn no_other_candidate_takes_the_seat_while_a_hold_is_renewed() {
         taken.text
     );
 }
+
+#[tokio::test]
+async fn a_hold_on_another_event_under_account_scope_is_not_said_to_be_on_this_date() {
+    for conflict_body in ["with_hold", "message_only"] {
+        let stack = Stack::start().await;
+        set_profile(
+            &stack,
+            json!({"hold_scope": "account", "conflict_body": conflict_body}),
+        )
+        .await;
+        let held = stack.create_event(COURSE, 5).await;
+        let wanted = stack.create_event(COURSE, 5).await;
+        stack.widget().await.hold_ref(held).await;
+        let taken = stack.widget().await.hold(wanted, None).await;
+        assert_eq!(taken.status, StatusCode::CONFLICT, "{}", taken.text);
+        let message = taken.body["message"].as_str().unwrap_or_default();
+        assert!(
+            message.starts_with("Another candidate is in the middle of a booking"),
+            "{conflict_body}: {message}"
+        );
+        assert!(
+            !message.contains("this date"),
+            "{conflict_body}: the hold is on another date: {message}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_conflict_the_upstream_does_not_time_is_timed_from_the_holds_this_gateway_granted() {
+    let stack = Stack::start().await;
+    set_profile(&stack, json!({"conflict_body": "message_only"})).await;
+    let event_id = stack.create_event(COURSE, 5).await;
+    stack.widget().await.hold_ref(event_id).await;
+    let taken = stack.widget().await.hold(event_id, None).await;
+    assert_eq!(taken.status, StatusCode::CONFLICT, "{}", taken.text);
+    let message = taken.body["message"].as_str().unwrap_or_default();
+    assert!(
+        message.starts_with("Another candidate is booking this date right now. If they do not finish, it is free again at "),
+        "{message}"
+    );
+    assert!(taken.body["held_until"].is_string(), "{}", taken.text);
+}

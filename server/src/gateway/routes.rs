@@ -362,26 +362,37 @@ pub async fn hold(
             .unwrap_or_default();
         return Ok(Json(HeldSeat { hold_ref, hold }));
     }
-    let held_until = conflict.as_ref().and_then(|conflict| conflict.expires_at);
-    let another_event = conflict
+    let now = Utc::now();
+    let named_event = conflict
         .as_ref()
         .and_then(|conflict| conflict.training_event.as_ref())
-        .is_some_and(|held| held.id != request.event_id);
-    let free_in_seconds = match conflict
-        .as_ref()
-        .and_then(|conflict| conflict.expires_in_seconds)
-        .or_else(|| held_until.map(|until| (until.with_timezone(&Utc) - Utc::now()).num_seconds()))
-    {
-        Some(seconds) => Some(seconds.max(0)),
-        None if !another_event => {
+        .map(|held| held.id);
+    let remembered = match named_event {
+        Some(id) if id != request.event_id => None,
+        _ => {
             state
                 .memory
-                .event_hold_frees_in(request.event_id, Utc::now())
+                .event_hold_frees_in(request.event_id, now)
                 .await
         }
-        None => None,
     };
-    let mut taken = seat_taken(held_until, another_event);
+    let place = match named_event {
+        Some(id) if id != request.event_id => HeldWhere::AnotherEvent,
+        Some(_) => HeldWhere::ThisEvent,
+        None if remembered.is_some() => HeldWhere::ThisEvent,
+        None => HeldWhere::Unknown,
+    };
+    let said_until = conflict.as_ref().and_then(|conflict| conflict.expires_at);
+    let free_in_seconds = conflict
+        .as_ref()
+        .and_then(|conflict| conflict.expires_in_seconds)
+        .or_else(|| said_until.map(|until| (until.with_timezone(&Utc) - now).num_seconds()))
+        .or(remembered)
+        .map(|seconds| seconds.max(0));
+    let held_until = said_until.or_else(|| {
+        free_in_seconds.map(|seconds| (now + chrono::Duration::seconds(seconds)).fixed_offset())
+    });
+    let mut taken = seat_taken(held_until, place);
     taken.free_in_seconds = free_in_seconds;
     Err(GatewayError::SeatTaken(taken))
 }
@@ -462,22 +473,38 @@ fn existing_hold(conflict: &HoldConflict) -> Option<SeatHold> {
     })
 }
 
+/// Where the hold a 409 meets is, as far as the gateway can tell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum HeldWhere {
+    /// On the event asked for (the 409 says so, or this gateway granted it).
+    ThisEvent,
+    /// On another event: the upstream allows one hold per account.
+    AnotherEvent,
+    /// The 409 does not say, and this gateway does not know.
+    Unknown,
+}
+
 /// The 409 another session gets, said as it is: another candidate of the
 /// same agency (every candidate books through its one account) is booking
 /// this date, or, when the upstream allows one hold per account, booking at
-/// all; and until when at the latest.
-fn seat_taken(held_until: Option<Timestamp>, another_event: bool) -> SeatTaken {
+/// all, or (when neither the 409 nor the gateway's memory says which) is in
+/// the middle of a booking; and until when at the latest.
+fn seat_taken(held_until: Option<Timestamp>, place: HeldWhere) -> SeatTaken {
     let until = held_until
         .map(|until| uk_time::clock_time(uk_time::to_uk(until.with_timezone(&Utc)).time()));
-    let message = match (another_event, until) {
-        (false, Some(until)) => format!(
+    let message = match (place, until) {
+        (HeldWhere::Unknown, Some(until)) => format!(
+            "Another candidate is in the middle of a booking, so this seat cannot be held just now. Try again in a few minutes (by {until} at the latest), or choose another date."
+        ),
+        (HeldWhere::Unknown, None) => "Another candidate is in the middle of a booking, so this seat cannot be held just now. Try again in a few minutes, or choose another date.".to_owned(),
+        (HeldWhere::ThisEvent, Some(until)) => format!(
             "Another candidate is booking this date right now. If they do not finish, it is free again at {until}: choose another date, or try again then."
         ),
-        (false, None) => "Another candidate is booking this date right now. Choose another date, or try again in a few minutes.".to_owned(),
-        (true, Some(until)) => format!(
+        (HeldWhere::ThisEvent, None) => "Another candidate is booking this date right now. Choose another date, or try again in a few minutes.".to_owned(),
+        (HeldWhere::AnotherEvent, Some(until)) => format!(
             "Another candidate is in the middle of a booking, and only one booking can be made at a time. Try again in a few minutes (by {until} at the latest)."
         ),
-        (true, None) => "Another candidate is in the middle of a booking, and only one booking can be made at a time. Try again in a few minutes.".to_owned(),
+        (HeldWhere::AnotherEvent, None) => "Another candidate is in the middle of a booking, and only one booking can be made at a time. Try again in a few minutes.".to_owned(),
     };
     SeatTaken {
         message,
@@ -745,27 +772,45 @@ mod tests {
 
     #[test]
     fn held_until_is_told_in_uk_clock_time() {
-        let summer = seat_taken(Some(at("2026-07-20T13:45:00+00:00")), false);
+        let summer = seat_taken(Some(at("2026-07-20T13:45:00+00:00")), HeldWhere::ThisEvent);
         assert_eq!(
             summer.message,
             "Another candidate is booking this date right now. If they do not finish, it is free again at 14:45: choose another date, or try again then."
         );
-        let winter = seat_taken(Some(at("2026-12-01T13:45:00+00:00")), false);
+        let winter = seat_taken(Some(at("2026-12-01T13:45:00+00:00")), HeldWhere::ThisEvent);
         assert!(winter.message.contains("free again at 13:45:"));
         assert_eq!(winter.held_until, Some(at("2026-12-01T13:45:00+00:00")));
     }
 
     #[test]
     fn a_hold_on_another_event_says_one_booking_at_a_time() {
-        let elsewhere = seat_taken(Some(at("2026-12-01T13:45:00+00:00")), true);
+        let elsewhere = seat_taken(
+            Some(at("2026-12-01T13:45:00+00:00")),
+            HeldWhere::AnotherEvent,
+        );
         assert_eq!(
             elsewhere.message,
             "Another candidate is in the middle of a booking, and only one booking can be made at a time. Try again in a few minutes (by 13:45 at the latest)."
         );
-        let unknown = seat_taken(None, false);
+        let this_date = seat_taken(None, HeldWhere::ThisEvent);
+        assert_eq!(
+            this_date.message,
+            "Another candidate is booking this date right now. Choose another date, or try again in a few minutes."
+        );
+    }
+
+    #[test]
+    fn a_hold_nobody_can_place_is_not_said_to_be_on_this_date() {
+        let unknown = seat_taken(None, HeldWhere::Unknown);
         assert_eq!(
             unknown.message,
-            "Another candidate is booking this date right now. Choose another date, or try again in a few minutes."
+            "Another candidate is in the middle of a booking, so this seat cannot be held just now. Try again in a few minutes, or choose another date."
+        );
+        let until = seat_taken(Some(at("2026-12-01T13:45:00+00:00")), HeldWhere::Unknown);
+        assert!(
+            until.message.contains("(by 13:45 at the latest)"),
+            "{}",
+            until.message
         );
     }
 
