@@ -495,24 +495,6 @@ pub(crate) async fn test(
     ))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn urls_are_https_or_loopback_http_in_test_mode() {
-        assert!(url_allowed("https://hooks.agency.example/tdta", false).is_ok());
-        assert!(url_allowed("http://hooks.agency.example/tdta", false).is_err());
-        assert!(url_allowed("http://127.0.0.1:9090/hook", false).is_err());
-        assert!(url_allowed("http://127.0.0.1:9090/hook", true).is_ok());
-        assert!(url_allowed("http://localhost/hook", true).is_ok());
-        assert!(url_allowed("http://[::1]:9090/", true).is_ok());
-        assert!(url_allowed("http://127.0.0.1.evil.example/", true).is_err());
-        assert!(url_allowed("ftp://127.0.0.1/", true).is_err());
-        assert!(url_allowed("https://", true).is_err());
-    }
-}
-
 /// Registers the demo's receiver ([`super::DemoWebhook`]) for the demo
 /// account HB-DEMO, subscribed to every event, or brings its endpoint (found
 /// by its name) up to date with the receiver's address and secret.
@@ -568,3 +550,21 @@ pub(crate) async fn ensure_demo_endpoint(
 
 /// The name of the demo receiver's endpoint.
 const DEMO_ENDPOINT_NAME: &str = "Demo receiver (cargo xtask demo)";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_https_or_loopback_http_in_test_mode() {
+        assert!(url_allowed("https://hooks.agency.example/tdta", false).is_ok());
+        assert!(url_allowed("http://hooks.agency.example/tdta", false).is_err());
+        assert!(url_allowed("http://127.0.0.1:9090/hook", false).is_err());
+        assert!(url_allowed("http://127.0.0.1:9090/hook", true).is_ok());
+        assert!(url_allowed("http://localhost/hook", true).is_ok());
+        assert!(url_allowed("http://[::1]:9090/", true).is_ok());
+        assert!(url_allowed("http://127.0.0.1.evil.example/", true).is_err());
+        assert!(url_allowed("ftp://127.0.0.1/", true).is_err());
+        assert!(url_allowed("https://", true).is_err());
+    }
+}
