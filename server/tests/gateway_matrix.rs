@@ -45,31 +45,8 @@ async fn stack_with(profile: &Value) -> Stack {
         config.payment_origins = vec![sandbox.url().to_owned()];
     })
     .await;
-    let reply = stack
-        .client
-        .post(format!("{}/_sandbox/profile", stack.sandbox.url()))
-        .json(profile)
-        .send()
-        .await
-        .expect("sandbox answers");
-    assert_eq!(reply.status(), StatusCode::OK, "{profile}");
+    stack.set_profile(profile.clone()).await;
     stack
-}
-
-/// The sandbox's bookings on the event.
-async fn bookings_on(stack: &Stack, event_id: u64) -> Vec<Value> {
-    let (_, event) = stack
-        .sandbox_get(&format!("/training-events/{event_id}"))
-        .await;
-    let (status, list) = stack.sandbox_get("/bookings?per_page=100").await;
-    assert_eq!(status, StatusCode::OK);
-    list["data"]
-        .as_array()
-        .expect("a list")
-        .iter()
-        .filter(|booking| booking["start_date"] == event["start_date"])
-        .cloned()
-        .collect()
 }
 
 /// The event's price in pence.
@@ -89,7 +66,7 @@ async fn each_pay_option_books_once_and_charges_as_it_should_under_every_profile
             let price = price_pence(&stack, event_id).await;
             let (credits, balance) = stack.wallet(COURSE).await;
             // Each option's event starts when the others do: count the new one.
-            let before = bookings_on(&stack, event_id).await.len();
+            let before = stack.bookings_on(event_id).await.len();
             let candidate = stack.widget().await;
             let hold_ref = candidate.hold_ref(event_id).await;
             let made = candidate.book(&hold_ref, &option, "attempt-1").await;
@@ -108,7 +85,7 @@ async fn each_pay_option_books_once_and_charges_as_it_should_under_every_profile
             );
             assert_eq!(again.body["booking"]["id"], made.body["booking"]["id"]);
             assert_eq!(
-                bookings_on(&stack, event_id).await.len(),
+                stack.bookings_on(event_id).await.len(),
                 before + 1,
                 "{profile} {option:?}"
             );
@@ -153,7 +130,7 @@ async fn a_booking_answer_lost_upstream_books_and_charges_once_under_every_profi
             "{profile}: {}",
             retried.text
         );
-        let made = bookings_on(&stack, event_id).await;
+        let made = stack.bookings_on(event_id).await;
         assert_eq!(made.len(), 1, "{profile}: {made:?}");
         assert_eq!(retried.body["booking"]["id"], made[0]["id"], "{profile}");
         assert_eq!(
@@ -184,7 +161,7 @@ async fn a_lost_hold_answer_gives_the_candidate_their_own_seat_under_every_profi
             "{profile}: {}",
             booked.text
         );
-        assert_eq!(bookings_on(&stack, event_id).await.len(), 1, "{profile}");
+        assert_eq!(stack.bookings_on(event_id).await.len(), 1, "{profile}");
     }
 }
 
@@ -243,7 +220,7 @@ async fn two_candidates_on_one_event_are_told_honestly_under_every_profile() {
             1
         };
         assert_eq!(
-            bookings_on(&stack, event_id).await.len(),
+            stack.bookings_on(event_id).await.len(),
             expected,
             "{profile}"
         );
@@ -267,7 +244,7 @@ async fn a_lapsed_hold_is_refused_and_held_again_under_every_profile() {
             "{profile}: {}",
             refused.text
         );
-        assert!(bookings_on(&stack, event_id).await.is_empty(), "{profile}");
+        assert!(stack.bookings_on(event_id).await.is_empty(), "{profile}");
         let fresh = candidate.hold_ref(event_id).await;
         let booked = candidate
             .book(&fresh, &PayOption::Credits, "attempt-2")
@@ -278,6 +255,6 @@ async fn a_lapsed_hold_is_refused_and_held_again_under_every_profile() {
             "{profile}: {}",
             booked.text
         );
-        assert_eq!(bookings_on(&stack, event_id).await.len(), 1, "{profile}");
+        assert_eq!(stack.bookings_on(event_id).await.len(), 1, "{profile}");
     }
 }

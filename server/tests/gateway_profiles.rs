@@ -7,24 +7,12 @@ mod gateway_support;
 use booking_core::api::PayOption;
 use gateway_support::{Mode, Stack};
 use reqwest::{Method, StatusCode};
-use serde_json::{json, Value};
-
-/// Sets switches of the sandbox's upstream profile.
-async fn set_profile(stack: &Stack, switches: Value) {
-    let reply = stack
-        .client
-        .post(format!("{}/_sandbox/profile", stack.sandbox.url()))
-        .json(&switches)
-        .send()
-        .await
-        .expect("sandbox answers");
-    assert_eq!(reply.status(), StatusCode::OK);
-}
+use serde_json::json;
 
 #[tokio::test]
 async fn lists_are_whole_when_the_upstream_takes_pages_of_fifty_at_most() {
     let stack = Stack::start().await;
-    set_profile(&stack, json!({"max_per_page": 50})).await;
+    stack.set_profile(json!({"max_per_page": 50})).await;
     let course = 2;
     let (status, first) = stack
         .sandbox_get(&format!("/training-events?course_id={course}&per_page=1"))
@@ -66,24 +54,8 @@ async fn upstream_ignoring_keys() -> Stack {
         config.pay_options = PayOption::KNOWN.to_vec();
     })
     .await;
-    set_profile(&stack, json!({"idempotency": "ignored"})).await;
+    stack.set_profile(json!({"idempotency": "ignored"})).await;
     stack
-}
-
-/// The bookings the sandbox holds for the event.
-async fn bookings_on(stack: &Stack, event_id: u64) -> Vec<Value> {
-    let (status, list) = stack.sandbox_get("/bookings?per_page=100").await;
-    assert_eq!(status, StatusCode::OK);
-    let (_, event) = stack
-        .sandbox_get(&format!("/training-events/{event_id}"))
-        .await;
-    list["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|booking| booking["start_date"] == event["start_date"])
-        .cloned()
-        .collect()
 }
 
 #[tokio::test]
@@ -107,7 +79,7 @@ async fn an_answer_lost_between_gateway_and_upstream_books_and_charges_once() {
         .await;
     assert_eq!(retried.status, StatusCode::CREATED, "{}", retried.text);
 
-    let made = bookings_on(&stack, event_id).await;
+    let made = stack.bookings_on(event_id).await;
     assert_eq!(made.len(), 1, "one booking: {made:?}");
     assert_eq!(retried.body["booking"]["id"], made[0]["id"]);
     assert_eq!(
@@ -140,7 +112,7 @@ async fn an_answer_lost_between_widget_and_gateway_books_and_charges_once() {
     assert_eq!(again.status, StatusCode::CREATED, "{}", again.text);
     assert_eq!(again.body["booking"]["id"], first.body["booking"]["id"]);
 
-    assert_eq!(bookings_on(&stack, event_id).await.len(), 1);
+    assert_eq!(stack.bookings_on(event_id).await.len(), 1);
     assert_eq!(
         stack.wallet(COURSE).await,
         (credits_before - 1, balance_before)
@@ -162,7 +134,9 @@ async fn an_answer_lost_between_widget_and_gateway_books_and_charges_once() {
 async fn a_lost_hold_answer_gives_the_candidate_their_own_hold_under_either_conflict_body() {
     for conflict_body in ["with_hold", "message_only"] {
         let stack = Stack::start().await;
-        set_profile(&stack, json!({"conflict_body": conflict_body})).await;
+        stack
+            .set_profile(json!({"conflict_body": conflict_body}))
+            .await;
         let event_id = stack.create_event(COURSE, 10).await;
         let candidate = stack.widget().await;
         let lost = candidate.hold(event_id, None).await;
@@ -240,7 +214,7 @@ async fn keep_my_seat_renews_the_hold_under_every_hold_scope() {
             config.pay_options = PayOption::KNOWN.to_vec();
         })
         .await;
-        set_profile(&stack, json!({"hold_scope": scope})).await;
+        stack.set_profile(json!({"hold_scope": scope})).await;
         let event_id = stack.create_event(COURSE, seats).await;
         let candidate = stack.widget().await;
         let old_ref = candidate.hold_ref(event_id).await;
@@ -337,11 +311,9 @@ async fn no_other_candidate_takes_the_seat_while_a_hold_is_renewed() {
 async fn a_hold_on_another_event_under_account_scope_is_not_said_to_be_on_this_date() {
     for conflict_body in ["with_hold", "message_only"] {
         let stack = Stack::start().await;
-        set_profile(
-            &stack,
-            json!({"hold_scope": "account", "conflict_body": conflict_body}),
-        )
-        .await;
+        stack
+            .set_profile(json!({"hold_scope": "account", "conflict_body": conflict_body}))
+            .await;
         let held = stack.create_event(COURSE, 5).await;
         let wanted = stack.create_event(COURSE, 5).await;
         stack.widget().await.hold_ref(held).await;
@@ -362,7 +334,9 @@ async fn a_hold_on_another_event_under_account_scope_is_not_said_to_be_on_this_d
 #[tokio::test]
 async fn a_conflict_the_upstream_does_not_time_is_timed_from_the_holds_this_gateway_granted() {
     let stack = Stack::start().await;
-    set_profile(&stack, json!({"conflict_body": "message_only"})).await;
+    stack
+        .set_profile(json!({"conflict_body": "message_only"}))
+        .await;
     let event_id = stack.create_event(COURSE, 5).await;
     stack.widget().await.hold_ref(event_id).await;
     let taken = stack.widget().await.hold(event_id, None).await;

@@ -9,7 +9,7 @@ use booking_core::api::PayOption;
 use booking_server::gateway::{spawn_gateway, RunningGateway, Secret, StartError};
 use gateway_support::{gateway_config, temp_dir, Mode, RedisServer, Stack, TempDir, Widget};
 use reqwest::{Method, StatusCode};
-use serde_json::{json, Value};
+use serde_json::json;
 
 /// Course 1, which the test account has credits for.
 const COURSE: u64 = 1;
@@ -54,42 +54,14 @@ impl TwoInstances {
             ..widget.clone()
         }
     }
-
-    async fn set_profile(&self, switches: Value) {
-        let reply = self
-            .stack
-            .client
-            .post(format!("{}/_sandbox/profile", self.stack.sandbox.url()))
-            .json(&switches)
-            .send()
-            .await
-            .expect("sandbox answers");
-        assert_eq!(reply.status(), StatusCode::OK);
-    }
-
-    /// The sandbox's bookings on the event.
-    async fn bookings_on(&self, event_id: u64) -> Vec<Value> {
-        let (_, event) = self
-            .stack
-            .sandbox_get(&format!("/training-events/{event_id}"))
-            .await;
-        let (status, list) = self.stack.sandbox_get("/bookings?per_page=100").await;
-        assert_eq!(status, StatusCode::OK);
-        list["data"]
-            .as_array()
-            .expect("a list")
-            .iter()
-            .filter(|booking| booking["start_date"] == event["start_date"])
-            .cloned()
-            .collect()
-    }
 }
 
 #[tokio::test]
 async fn a_hold_retried_on_the_other_instance_is_the_candidates_own_under_either_conflict_body() {
     let both = TwoInstances::start().await;
     for conflict_body in ["with_hold", "message_only"] {
-        both.set_profile(json!({"conflict_body": conflict_body}))
+        both.stack
+            .set_profile(json!({"conflict_body": conflict_body}))
             .await;
         let event_id = both.stack.create_event(COURSE, 10).await;
         let candidate = both.stack.widget().await;
@@ -129,7 +101,9 @@ async fn a_hold_retried_on_the_other_instance_is_the_candidates_own_under_either
 #[tokio::test]
 async fn a_booking_answer_lost_upstream_and_retried_on_the_other_instance_books_and_charges_once() {
     let both = TwoInstances::start().await;
-    both.set_profile(json!({"idempotency": "ignored"})).await;
+    both.stack
+        .set_profile(json!({"idempotency": "ignored"}))
+        .await;
     let event_id = both.stack.create_event(COURSE, 10).await;
     let before = both.stack.wallet(COURSE).await;
     let candidate = both.stack.widget().await;
@@ -149,7 +123,7 @@ async fn a_booking_answer_lost_upstream_and_retried_on_the_other_instance_books_
         .await;
     assert_eq!(retried.status, StatusCode::CREATED, "{}", retried.text);
 
-    let made = both.bookings_on(event_id).await;
+    let made = both.stack.bookings_on(event_id).await;
     assert_eq!(made.len(), 1, "one booking: {made:?}");
     assert_eq!(retried.body["booking"]["id"], made[0]["id"]);
     assert_eq!(
@@ -167,7 +141,9 @@ async fn a_booking_answer_lost_upstream_and_retried_on_the_other_instance_books_
 #[tokio::test]
 async fn a_booking_answer_lost_on_the_way_to_the_browser_is_replayed_by_the_other_instance() {
     let both = TwoInstances::start().await;
-    both.set_profile(json!({"idempotency": "ignored"})).await;
+    both.stack
+        .set_profile(json!({"idempotency": "ignored"}))
+        .await;
     let event_id = both.stack.create_event(COURSE, 10).await;
     let before = both.stack.wallet(COURSE).await;
     let candidate = both.stack.widget().await;
@@ -183,7 +159,7 @@ async fn a_booking_answer_lost_on_the_way_to_the_browser_is_replayed_by_the_othe
         .await;
     assert_eq!(again.status, StatusCode::CREATED, "{}", again.text);
     assert_eq!(again.body["booking"]["id"], first.body["booking"]["id"]);
-    assert_eq!(both.bookings_on(event_id).await.len(), 1);
+    assert_eq!(both.stack.bookings_on(event_id).await.len(), 1);
     assert_eq!(both.stack.wallet(COURSE).await, (before.0 - 1, before.1));
     assert_eq!(both.stack.proxy.count(Method::POST, "/bookings"), 1);
 }
@@ -213,7 +189,7 @@ async fn without_the_store_no_booking_is_sent_and_the_candidate_is_told_to_try_a
         refused.text
     );
     assert_eq!(both.stack.proxy.count(Method::POST, "/bookings"), 0);
-    assert!(both.bookings_on(event_id).await.is_empty());
+    assert!(both.stack.bookings_on(event_id).await.is_empty());
 
     let other_event = both.stack.create_event(COURSE, 10).await;
     let held = candidate.hold(other_event, None).await;

@@ -762,40 +762,83 @@ pub(crate) async fn show(
 /// The booking statuses a list can filter on.
 const STATUSES: &[&str] = &["booked", "pending", "cancelled", "no_show", "completed"];
 
+/// The filters of a booking list (`GET /bookings` of either product):
+/// `status`, `course_id`, `date_from`, `date_to` (UK dates) and the page.
+pub(crate) struct BookingListQuery {
+    status: Option<String>,
+    course_id: Option<i64>,
+    date_from: Option<chrono::NaiveDate>,
+    date_to: Option<chrono::NaiveDate>,
+    page: PageRequest,
+}
+
+impl BookingListQuery {
+    /// Reads and checks the query; a 422 names each bad filter.
+    pub(crate) fn read(
+        query: &QueryParams,
+        max_per_page: u32,
+    ) -> Result<BookingListQuery, SandboxError> {
+        let mut v = Validator::default();
+        let status = v
+            .query_choice(query.get("status"), "status", STATUSES)
+            .map(str::to_owned);
+        let course_id = v.query_integer(query.get("course_id"), "course_id", 1, i64::MAX);
+        let date_from = v.query_date(query.get("date_from"), "date_from");
+        let date_to = v.query_date(query.get("date_to"), "date_to");
+        if let (Some(from), Some(to)) = (date_from, date_to) {
+            if to < from {
+                v.add(
+                    "date_to",
+                    "The date to field must be a date after or equal to date from.",
+                );
+            }
+        }
+        let page = PageRequest::from_query(query, &mut v, max_per_page);
+        v.finish()?;
+        Ok(BookingListQuery {
+            status,
+            course_id,
+            date_from,
+            date_to,
+            page,
+        })
+    }
+
+    /// The account's bookings these filters keep, with `course_column` and
+    /// `date_column` naming the course and UK date in the product's query;
+    /// and the page asked for.
+    pub(crate) fn filters(
+        self,
+        account_id: i64,
+        course_column: &str,
+        date_column: &str,
+    ) -> (Filters, PageRequest) {
+        let mut filters = Filters::new("b.account_id = ?", SqlValue::Integer(account_id));
+        filters.and_some("b.booking_status = ?", self.status.map(SqlValue::Text));
+        filters.and_some(
+            &format!("{course_column} = ?"),
+            self.course_id.map(SqlValue::Integer),
+        );
+        filters.and_some(
+            &format!("{date_column} >= ?"),
+            self.date_from.map(|from| SqlValue::Text(from.to_string())),
+        );
+        filters.and_some(
+            &format!("{date_column} <= ?"),
+            self.date_to.map(|to| SqlValue::Text(to.to_string())),
+        );
+        (filters, self.page)
+    }
+}
+
 /// `GET /bookings`: the account's bookings, newest first, with filters.
 pub(crate) async fn list(
     State(state): State<AppState>,
     authed: Authed,
     query: QueryParams,
 ) -> Result<Json<Page<BookingDetail>>, SandboxError> {
-    let mut v = Validator::default();
-    let status = v
-        .query_choice(query.get("status"), "status", STATUSES)
-        .map(str::to_owned);
-    let course_id = v.query_integer(query.get("course_id"), "course_id", 1, i64::MAX);
-    let date_from = v.query_date(query.get("date_from"), "date_from");
-    let date_to = v.query_date(query.get("date_to"), "date_to");
-    if let (Some(from), Some(to)) = (date_from, date_to) {
-        if to < from {
-            v.add(
-                "date_to",
-                "The date to field must be a date after or equal to date from.",
-            );
-        }
-    }
-    let request = PageRequest::from_query(&query, &mut v, state.profile.get().max_per_page);
-    v.finish()?;
-    let mut filters = Filters::new("b.account_id = ?", SqlValue::Integer(authed.account_id));
-    filters.and_some("b.booking_status = ?", status.map(SqlValue::Text));
-    filters.and_some("e.course_id = ?", course_id.map(SqlValue::Integer));
-    filters.and_some(
-        "e.local_date >= ?",
-        date_from.map(|from| SqlValue::Text(from.to_string())),
-    );
-    filters.and_some(
-        "e.local_date <= ?",
-        date_to.map(|to| SqlValue::Text(to.to_string())),
-    );
+    let (filters, request) = BookingListQuery::read(&query, state.profile.get().max_per_page)?
+        .filters(authed.account_id, "e.course_id", "e.local_date");
     let page = paged(&state, filters, "b.id DESC", request).await?;
     let data = page
         .1

@@ -432,6 +432,35 @@ impl Stack {
         (status, reply.json().await.expect("json"))
     }
 
+    /// Sets switches of the sandbox's upstream profile (`/_sandbox/profile`).
+    pub async fn set_profile(&self, switches: Value) {
+        let reply = self
+            .client
+            .post(format!("{}/_sandbox/profile", self.sandbox.url()))
+            .json(&switches)
+            .send()
+            .await
+            .expect("sandbox answers");
+        assert_eq!(reply.status(), StatusCode::OK, "{switches}");
+    }
+
+    /// The sandbox's bookings starting when the event does (test events
+    /// start a week ahead at the same time, so a test compares counts).
+    pub async fn bookings_on(&self, event_id: u64) -> Vec<Value> {
+        let (_, event) = self
+            .sandbox_get(&format!("/training-events/{event_id}"))
+            .await;
+        let (status, list) = self.sandbox_get("/bookings?per_page=100").await;
+        assert_eq!(status, StatusCode::OK);
+        list["data"]
+            .as_array()
+            .expect("a list")
+            .iter()
+            .filter(|booking| booking["start_date"] == event["start_date"])
+            .cloned()
+            .collect()
+    }
+
     /// The account's credits for a course and its balance in pence.
     pub async fn wallet(&self, course_id: u64) -> (i64, i64) {
         let (status, body) = self.sandbox_get("/credits").await;

@@ -28,14 +28,13 @@ use booking_core::api::{BookingStatus, CourseRef, Page, PayStatus, Trainer};
 use booking_core::uk_time::to_uk;
 use booking_core::validation::normalise_uk_postcode;
 use rand::Rng;
-use rusqlite::types::Value as SqlValue;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde_json::{Map, Value};
 
 use super::super::auth::Authed;
 use super::super::bookings::{
     canonical_json, idempotency_key, read_agency_contact, read_candidate, read_return_url,
-    BOOKING_NOT_FOUND,
+    BookingListQuery, BOOKING_NOT_FOUND,
 };
 use super::super::catalog::to_u64;
 use super::super::certificate::{certificate_pdf, CertificateFields};
@@ -44,7 +43,7 @@ use super::super::db::{random_token, sha256_hex, write_tx};
 use super::super::errors::SandboxError;
 use super::super::extract::{JsonObject, PathParam, QueryParams};
 use super::super::holds::check_hold_live;
-use super::super::pagination::{count_and_page, envelope, Filters, PageRequest};
+use super::super::pagination::{count_and_page, envelope};
 use super::super::profile::{Idempotency, UpstreamProfile};
 use super::super::validate::Validator;
 use super::super::wallet::{BookingRef, Charge, PayMethod, Priced};
@@ -558,9 +557,6 @@ pub(crate) async fn create(
     })
 }
 
-/// The booking statuses a list can filter on.
-const STATUSES: &[&str] = &["booked", "pending", "cancelled", "no_show", "completed"];
-
 /// `GET /bookings`: the account's Virtual BLS bookings, newest first;
 /// filters `status`, `course_id`, `date_from`, `date_to` (UK date of the
 /// session).
@@ -569,34 +565,8 @@ pub(crate) async fn list(
     authed: Authed,
     query: QueryParams,
 ) -> Result<Json<Page<VirtualBooking>>, SandboxError> {
-    let mut v = Validator::default();
-    let status = v
-        .query_choice(query.get("status"), "status", STATUSES)
-        .map(str::to_owned);
-    let course_id = v.query_integer(query.get("course_id"), "course_id", 1, i64::MAX);
-    let date_from = v.query_date(query.get("date_from"), "date_from");
-    let date_to = v.query_date(query.get("date_to"), "date_to");
-    if let (Some(from), Some(to)) = (date_from, date_to) {
-        if to < from {
-            v.add(
-                "date_to",
-                "The date to field must be a date after or equal to date from.",
-            );
-        }
-    }
-    let request = PageRequest::from_query(&query, &mut v, state.profile.get().max_per_page);
-    v.finish()?;
-    let mut filters = Filters::new("b.account_id = ?", SqlValue::Integer(authed.account_id));
-    filters.and_some("b.booking_status = ?", status.map(SqlValue::Text));
-    filters.and_some("b.course_id = ?", course_id.map(SqlValue::Integer));
-    filters.and_some(
-        "b.local_date >= ?",
-        date_from.map(|from| SqlValue::Text(from.to_string())),
-    );
-    filters.and_some(
-        "b.local_date <= ?",
-        date_to.map(|to| SqlValue::Text(to.to_string())),
-    );
+    let (filters, request) = BookingListQuery::read(&query, state.profile.get().max_per_page)?
+        .filters(authed.account_id, "b.course_id", "b.local_date");
     let (total, rows) = state
         .db
         .call(move |conn| {
