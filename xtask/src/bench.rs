@@ -125,6 +125,7 @@ pub fn run() -> TaskResult {
     rows.extend(browser(&server)?);
     rows.push(calendar_recompute()?);
     rows.extend(hold_storm(&server)?);
+    rows.extend(webhook_drag(&server)?);
     print_rows(&rows);
     let over: Vec<&str> = rows
         .iter()
@@ -459,8 +460,13 @@ fn storm_line(output: &str, name: &str) -> Option<StormLine> {
 
 /// Builds the hold storm client with the `server` profile.
 fn build_hold_storm() -> Result<PathBuf, String> {
+    build_example("hold_storm", "the hold storm client")
+}
+
+/// Builds `booking-server`'s example `name` with the `server` profile.
+fn build_example(name: &str, what: &str) -> Result<PathBuf, String> {
     println!();
-    println!("bench: building the hold storm client");
+    println!("bench: building {what}");
     exec(command(
         "cargo",
         &[
@@ -470,10 +476,53 @@ fn build_hold_storm() -> Result<PathBuf, String> {
             "--package",
             "booking-server",
             "--example",
-            "hold_storm",
+            name,
         ],
     ))?;
-    Ok(target_dir().join("server/examples/hold_storm"))
+    Ok(target_dir().join("server/examples").join(name))
+}
+
+/// Whether a slow webhook receiver slows `POST /bookings`
+/// (`server/examples/webhook_drag.rs`): the bookings' p50/p99 with no
+/// endpoint, and with one whose receiver takes 2 s; over budget when that
+/// p99 reaches the receiver's 2 s (a delivery made inside the request).
+fn webhook_drag(server: &Path) -> Result<Vec<Row>, String> {
+    let drag = build_example("webhook_drag", "the webhook drag client")?;
+    let stack = servers::start_test_stack(server, &[])?;
+    let (ok, output) = run_teed(command(
+        drag.to_str().expect("target path is UTF-8"),
+        &["--sandbox", stack.sandbox.url()],
+    ))?;
+    let without = drag_line(&output, "without a webhook endpoint")
+        .ok_or("the webhook drag printed no line without an endpoint")?;
+    let with = drag_line(&output, "with a receiver taking")
+        .ok_or("the webhook drag printed no line with the slow receiver")?;
+    let rows = vec![
+        Row::measured(
+            "webhook drag: booking p50 / p99, no endpoint",
+            format!("{} / {}", format_ms(without.0), format_ms(without.1)),
+        ),
+        Row::judged(
+            "webhook drag: booking p50 / p99, receiver taking 2 s",
+            format!("{} / {}", format_ms(with.0), format_ms(with.1)),
+            "p99 < 2000 ms",
+            with.1 < 2000.0,
+        ),
+    ];
+    if !ok && rows.iter().all(|row| row.verdict != Verdict::Over) {
+        return Err("the webhook drag failed".to_owned());
+    }
+    Ok(rows)
+}
+
+/// Reads `| NAME ... | p50 ms | p99 ms | deliveries |`: the p50 and p99.
+fn drag_line(output: &str, name: &str) -> Option<(f64, f64)> {
+    let line = output
+        .lines()
+        .find(|line| line.starts_with(&format!("| {name}")))?;
+    let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+    let ms = |cell: &str| cell.strip_suffix(" ms")?.parse::<f64>().ok();
+    Some((ms(cells.get(2)?)?, ms(cells.get(3)?)?))
 }
 
 #[cfg(test)]
@@ -497,6 +546,22 @@ mod tests {
             Some(2.5)
         );
         assert_eq!(criterion_estimate_ms(output, "another bench"), None);
+    }
+
+    #[test]
+    fn drag_lines() {
+        let output = "| run | booking p50 | booking p99 | deliveries received |\n\
+                      | without a webhook endpoint | 0.8 ms | 1.3 ms | 0 |\n\
+                      | with a receiver taking 2 s | 0.7 ms | 1.1 ms | 2 |\n";
+        assert_eq!(
+            drag_line(output, "without a webhook endpoint"),
+            Some((0.8, 1.3))
+        );
+        assert_eq!(
+            drag_line(output, "with a receiver taking"),
+            Some((0.7, 1.1))
+        );
+        assert_eq!(drag_line(output, "through the gateway"), None);
     }
 
     #[test]
