@@ -221,40 +221,11 @@ async fn no_candidate_on_the_other_instance_takes_the_seat_while_a_hold_is_renew
     let event_id = both.stack.create_event(COURSE, 1).await;
     let candidate = both.stack.widget().await;
     let old_ref = candidate.hold_ref(event_id).await;
-    both.stack.proxy.set_mode(Mode::DelayAnswer {
-        method: Method::DELETE,
-        path_prefix: "/training-events/hold/".to_owned(),
-        delay: std::time::Duration::from_millis(600),
-    });
-    let renewing = {
-        let candidate = candidate.clone();
-        tokio::spawn(async move {
-            candidate
-                .post(
-                    "/holds",
-                    json!({"event_id": event_id, "hold_ref": old_ref, "renew": true}),
-                    &[],
-                )
-                .await
-        })
-    };
     let other = Widget::start(both.stack.client.clone(), both.second.url()).await;
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
-    while !both
+    let (renewed, taken) = both
         .stack
-        .proxy
-        .seen()
-        .iter()
-        .any(|seen| seen.method == Method::DELETE)
-    {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the renewal released nothing"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
-    let taken = other.hold(event_id, None).await;
-    let renewed = renewing.await.expect("the renewal finishes");
+        .hold_during_renewal(&candidate, &old_ref, event_id, &other)
+        .await;
     assert_eq!(renewed.status, StatusCode::OK, "{}", renewed.text);
     assert_eq!(
         taken.status,

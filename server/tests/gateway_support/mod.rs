@@ -461,6 +461,46 @@ impl Stack {
             .collect()
     }
 
+    /// "Keep my seat" for `candidate`'s hold `old_ref` on `event_id`, with
+    /// the release's answer held back 600 ms (the release takes effect
+    /// upstream at once, the seat is not yet held again), and `other`'s hold
+    /// on the event sent while that answer is held back: the renewal's
+    /// answer and the other's.
+    pub async fn hold_during_renewal(
+        &self,
+        candidate: &Widget,
+        old_ref: &str,
+        event_id: u64,
+        other: &Widget,
+    ) -> (Reply, Reply) {
+        self.proxy.set_mode(Mode::DelayAnswer {
+            method: Method::DELETE,
+            path_prefix: "/training-events/hold/".to_owned(),
+            delay: Duration::from_millis(600),
+        });
+        let renewing = {
+            let candidate = candidate.clone();
+            let body = json!({"event_id": event_id, "hold_ref": old_ref, "renew": true});
+            tokio::spawn(async move { candidate.post("/holds", body, &[]).await })
+        };
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        while !self
+            .proxy
+            .seen()
+            .iter()
+            .any(|seen| seen.method == Method::DELETE)
+        {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the renewal released nothing"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let taken = other.hold(event_id, None).await;
+        let renewed = renewing.await.expect("the renewal finishes");
+        (renewed, taken)
+    }
+
     /// The account's credits for a course and its balance in pence.
     pub async fn wallet(&self, course_id: u64) -> (i64, i64) {
         let (status, body) = self.sandbox_get("/credits").await;
