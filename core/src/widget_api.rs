@@ -20,6 +20,11 @@
 //! Errors are JSON: `{ "message": ... }`, with `errors` per field on 422 (the
 //! hold named `hold_ref`) and [`SeatTaken`] on a 409 for a hold; the widget
 //! reads them as an [`ErrorAnswer`].
+//!
+//! A hold or a booking that would pass the upstream's rate limit is queued:
+//! the gateway answers 503 with `Retry-After` and a [`QueuePlace`] (nothing
+//! was sent upstream), and the widget sends the same request again once the
+//! wait is over, with the place's ticket in [`QUEUE_TICKET_HEADER`].
 
 use serde::{Deserialize, Serialize};
 
@@ -30,6 +35,48 @@ pub const SESSION_HEADER: &str = "x-hbg-session";
 
 /// The request header carrying the idempotency key of a booking attempt.
 pub const IDEMPOTENCY_HEADER: &str = "idempotency-key";
+
+/// The request header carrying a [`QueuePlace`]'s ticket when a queued
+/// request is sent again.
+pub const QUEUE_TICKET_HEADER: &str = "x-hbg-queue-ticket";
+
+/// A 503 to a hold or a booking that waits its turn under the upstream's
+/// rate limit: nothing was sent, and the same request sent again with the
+/// ticket after `queued_for_seconds` goes through.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueuePlace {
+    /// Human-readable reason.
+    pub message: String,
+    /// The claim on the reserved turn, for [`QUEUE_TICKET_HEADER`].
+    pub queue_ticket: String,
+    /// Seconds until the turn.
+    pub queued_for_seconds: u32,
+}
+
+impl QueuePlace {
+    /// The place an error answer with `status` and body `text` gives, if
+    /// it is one.
+    pub fn read(status: u16, text: &str) -> Option<QueuePlace> {
+        (status == 503)
+            .then(|| crate::json::from_str::<QueuePlace>(text).ok())
+            .flatten()
+            .filter(|place| !place.queue_ticket.is_empty())
+    }
+
+    /// What the candidate is told while waiting, `seconds_left` before the
+    /// request goes again.
+    pub fn wait_text(seconds_left: u32) -> String {
+        let when = match seconds_left {
+            0 => "now".to_owned(),
+            1 => "in 1 second".to_owned(),
+            n => format!("in {n} seconds"),
+        };
+        format!(
+            "Lots of candidates are booking right now, so your request is queued. \
+             It goes through {when}: keep this page open."
+        )
+    }
+}
 
 /// `GET /api/options`: what the widget may offer, for this agency.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -193,6 +240,35 @@ impl ErrorAnswer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_queued_request_is_read_only_from_a_503_with_a_ticket() {
+        let body = r#"{"message":"Queued.","queue_ticket":"ab12","queued_for_seconds":14}"#;
+        assert_eq!(
+            QueuePlace::read(503, body),
+            Some(QueuePlace {
+                message: "Queued.".to_owned(),
+                queue_ticket: "ab12".to_owned(),
+                queued_for_seconds: 14,
+            })
+        );
+        assert_eq!(QueuePlace::read(502, body), None);
+        assert_eq!(QueuePlace::read(503, r#"{"message":"Busy."}"#), None);
+        assert_eq!(
+            QueuePlace::read(
+                503,
+                r#"{"message":"","queue_ticket":"","queued_for_seconds":1}"#
+            ),
+            None
+        );
+    }
+
+    #[test]
+    fn the_queue_wait_counts_down_in_words() {
+        assert!(QueuePlace::wait_text(14).contains("goes through in 14 seconds"));
+        assert!(QueuePlace::wait_text(1).contains("in 1 second:"));
+        assert!(QueuePlace::wait_text(0).contains("goes through now"));
+    }
 
     #[test]
     fn error_answers_are_read_by_their_status() {

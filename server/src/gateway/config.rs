@@ -88,6 +88,12 @@ pub struct GatewayConfig {
     pub account_name: Option<String>,
     /// Widget requests per minute per client IP.
     pub rate_limit: u32,
+    /// Calls the upstream allows the gateway's address per
+    /// `upstream_rate_window` (documented: 60 a minute). Instances that
+    /// reach the upstream from one address divide it between them.
+    pub upstream_rate_limit: u32,
+    /// The upstream rate limit's window.
+    pub upstream_rate_window: Duration,
     /// Upstream request timeout.
     pub upstream_timeout: Duration,
     /// Cache lifetimes.
@@ -107,6 +113,9 @@ pub struct GatewayConfig {
 /// Default widget requests per minute per client IP.
 pub const DEFAULT_RATE_LIMIT: u32 = 120;
 
+/// The upstream's documented limit: 60 requests a minute per client IP.
+pub const DEFAULT_UPSTREAM_RATE_LIMIT: u32 = 60;
+
 impl GatewayConfig {
     /// The defaults, for the upstream at `upstream` and the files in `static_dir`.
     pub fn new(upstream: impl Into<String>, static_dir: impl Into<PathBuf>) -> GatewayConfig {
@@ -122,6 +131,8 @@ impl GatewayConfig {
             agency: AgencyContact::default(),
             account_name: None,
             rate_limit: DEFAULT_RATE_LIMIT,
+            upstream_rate_limit: DEFAULT_UPSTREAM_RATE_LIMIT,
+            upstream_rate_window: Duration::from_secs(60),
             upstream_timeout: Duration::from_secs(10),
             cache: CacheTtls {
                 catalogue: Duration::from_secs(300),
@@ -166,6 +177,18 @@ impl GatewayConfig {
         }
         if self.rate_limit == 0 {
             return Err(ConfigError::new("rate_limit", "must be at least 1"));
+        }
+        if self.upstream_rate_limit == 0 {
+            return Err(ConfigError::new(
+                "upstream_rate_limit",
+                "must be at least 1",
+            ));
+        }
+        if self.upstream_rate_window.is_zero() {
+            return Err(ConfigError::new(
+                "upstream_rate_window",
+                "must be more than 0 seconds",
+            ));
         }
         if self.upstream_timeout.is_zero() {
             return Err(ConfigError::new(
@@ -300,6 +323,13 @@ pub struct GatewayArgs {
     /// Widget requests per minute per client IP [default: 120].
     #[arg(long)]
     pub rate_limit: Option<u32>,
+    /// Upstream calls allowed per window, the upstream's rate limit for this
+    /// gateway's address [default: 60].
+    #[arg(long)]
+    pub upstream_rate_limit: Option<u32>,
+    /// Seconds of the upstream rate limit's window [default: 60].
+    #[arg(long)]
+    pub upstream_rate_window: Option<f64>,
     /// Upstream request timeout in seconds [default: 10].
     #[arg(long)]
     pub upstream_timeout: Option<f64>,
@@ -333,6 +363,8 @@ struct FileConfig {
     agency_email: Option<String>,
     account_name: Option<String>,
     rate_limit: Option<u32>,
+    upstream_rate_limit: Option<u32>,
+    upstream_rate_window: Option<f64>,
     upstream_timeout: Option<f64>,
     catalogue_ttl: Option<f64>,
     events_ttl: Option<f64>,
@@ -399,6 +431,12 @@ impl GatewayArgs {
         config.account_name = pick(self.account_name.clone(), file.account_name);
         if let Some(limit) = pick(self.rate_limit, file.rate_limit) {
             config.rate_limit = limit;
+        }
+        if let Some(limit) = pick(self.upstream_rate_limit, file.upstream_rate_limit) {
+            config.upstream_rate_limit = limit;
+        }
+        if let Some(seconds) = pick(self.upstream_rate_window, file.upstream_rate_window) {
+            config.upstream_rate_window = seconds_setting("upstream_rate_window", seconds)?;
         }
         if let Some(seconds) = pick(self.upstream_timeout, file.upstream_timeout) {
             config.upstream_timeout = seconds_setting("upstream_timeout", seconds)?;

@@ -16,7 +16,7 @@ use axum::http::{HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use booking_core::api::{ApiError, ValidationError};
-use booking_core::widget_api::SeatTaken;
+use booking_core::widget_api::{QueuePlace, SeatTaken};
 
 /// Message for requests without a valid session.
 pub const NO_SESSION: &str = "Start a new booking session.";
@@ -62,6 +62,10 @@ pub enum GatewayError {
         /// Seconds the upstream asked to wait.
         retry_after: u64,
     },
+    /// A hold or booking waits its turn under the upstream's rate limit
+    /// (503): nothing was sent; the widget sends it again with the ticket.
+    #[error("queued under the upstream's rate limit")]
+    Queued(QueuePlace),
     /// The upstream refused the connection or could not be resolved (502).
     #[error("upstream unreachable")]
     Unreachable,
@@ -120,6 +124,7 @@ impl GatewayError {
             GatewayError::NotAcceptable => StatusCode::NOT_ACCEPTABLE,
             GatewayError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             GatewayError::UpstreamBusy { .. }
+            | GatewayError::Queued(_)
             | GatewayError::NotConfigured
             | GatewayError::MemoryUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             GatewayError::Unreachable
@@ -137,6 +142,7 @@ impl GatewayError {
             GatewayError::BadRequest(message) => (*message).to_owned(),
             GatewayError::Validation(body) => body.message.clone(),
             GatewayError::SeatTaken(body) => body.message.clone(),
+            GatewayError::Queued(place) => place.message.clone(),
             GatewayError::OriginNotAllowed => {
                 "This booking service does not accept requests from this website.".to_owned()
             }
@@ -178,6 +184,7 @@ impl GatewayError {
         match self {
             GatewayError::TooManyRequests { retry_after }
             | GatewayError::UpstreamBusy { retry_after } => Some((*retry_after).max(1)),
+            GatewayError::Queued(place) => Some(u64::from(place.queued_for_seconds.max(1))),
             GatewayError::MemoryUnavailable => Some(2),
             _ => None,
         }
@@ -210,6 +217,7 @@ impl IntoResponse for GatewayError {
         let mut response = match self {
             GatewayError::Validation(body) => (status, Json(body)).into_response(),
             GatewayError::SeatTaken(body) => (status, Json(body)).into_response(),
+            GatewayError::Queued(place) => (status, Json(place)).into_response(),
             other => (
                 status,
                 Json(ApiError {

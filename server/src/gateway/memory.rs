@@ -218,6 +218,23 @@ impl Memory {
         }
     }
 
+    /// Forgets the attempt under `key`, which was never sent upstream (it
+    /// was queued): its retry is a first attempt, with nothing to look for.
+    /// A store that cannot be written is logged: the retry then looks for
+    /// a booking first, which is safe.
+    pub async fn unsent(&self, key: &str) {
+        match self {
+            Memory::InProcess(memory) => {
+                lock(&memory.entries).remove(key);
+            }
+            Memory::Shared(store) => {
+                if let Err(error) = store.unsent(key).await {
+                    tracing::warn!(%error, "an unsent booking attempt was not forgotten");
+                }
+            }
+        }
+    }
+
     /// Records the booking the attempt under `key` made.
     pub async fn made(&self, key: &str, booking_id: u64) {
         match self {
@@ -534,6 +551,15 @@ impl SharedStore {
             .key(key)
             .arg(token)
             .invoke_async(&mut self.connection.clone())
+            .await?;
+        Ok(())
+    }
+
+    async fn unsent(&self, key: &str) -> Result<(), StoreError> {
+        let () = self
+            .connection
+            .clone()
+            .del(store_key("attempt", key))
             .await?;
         Ok(())
     }

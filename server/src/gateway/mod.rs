@@ -49,6 +49,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
+mod budget;
 mod cache;
 pub mod config;
 mod errors;
@@ -67,7 +68,7 @@ pub use policy::AgencyContact;
 use crate::background::Background;
 use crate::json_errors::{json_errors, Wording};
 use booking_core::redirect::parse_origin;
-use booking_core::widget_api::{IDEMPOTENCY_HEADER, SESSION_HEADER};
+use booking_core::widget_api::{IDEMPOTENCY_HEADER, QUEUE_TICKET_HEADER, SESSION_HEADER};
 use cache::ReadCache;
 use errors::GatewayError;
 use policy::Policy;
@@ -152,6 +153,7 @@ async fn build(config: GatewayConfig) -> Result<(Router, Arc<AppState>), StartEr
         config.credentials.clone(),
         config.upstream_timeout,
         MAX_RETRY_WAIT,
+        budget::CallBudget::new(config.upstream_rate_limit, config.upstream_rate_window),
     )
     .map_err(|error| StartError::Client(error.to_string()))?;
     let rate = NonZeroU32::new(config.rate_limit).unwrap_or(NonZeroU32::MIN);
@@ -190,6 +192,7 @@ fn router(config: &GatewayConfig, state: Arc<AppState>) -> Router {
             axum::http::header::CONTENT_TYPE,
             HeaderName::from_static(SESSION_HEADER),
             HeaderName::from_static(IDEMPOTENCY_HEADER),
+            HeaderName::from_static(QUEUE_TICKET_HEADER),
         ])
         .expose_headers([RETRY_AFTER, REQUEST_ID])
         .max_age(Duration::from_secs(3600));

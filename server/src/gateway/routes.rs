@@ -28,7 +28,7 @@ use booking_core::api::{
 use booking_core::uk_time;
 use booking_core::widget_api::{
     BookingReceipt, BookingRequest, HeldSeat, HoldRequest, ReleaseBeacon, SeatTaken, WidgetOptions,
-    IDEMPOTENCY_HEADER, SESSION_HEADER,
+    IDEMPOTENCY_HEADER, QUEUE_TICKET_HEADER, SESSION_HEADER,
 };
 use chrono::Utc;
 use serde::de::DeserializeOwned;
@@ -302,13 +302,15 @@ pub async fn training_events(
 pub async fn hold(
     State(state): Shared,
     WidgetSession(session): WidgetSession,
+    headers: HeaderMap,
     JsonBody(request): JsonBody<HoldRequest>,
 ) -> Result<Json<HeldSeat>, GatewayError> {
+    let first = hold_call(request.event_id)?.queueable(queue_ticket(&headers));
     let lock = state.memory.lock_event(request.event_id).await;
     let reply = if request.renew {
-        renewed_hold(&state, &session, &request).await
+        renewed_hold(&state, &session, &request, first).await
     } else {
-        send_hold(&state, request.event_id).await
+        state.upstream.send(&first, On429::WaitAndRetry).await
     };
     lock.unlock().await;
     let reply = reply?;
@@ -398,10 +400,18 @@ pub async fn hold(
 }
 
 /// `POST /training-events/{id}/hold` upstream.
-async fn send_hold(state: &AppState, event_id: u64) -> Result<Reply, GatewayError> {
+fn hold_call(event_id: u64) -> Result<Call, GatewayError> {
     let path = format!("/training-events/{event_id}/hold");
-    let call = Call::post::<()>("/training-events/{id}/hold", path, None)?;
-    state.upstream.send(&call, On429::WaitAndRetry).await
+    Call::post::<()>("/training-events/{id}/hold", path, None)
+}
+
+/// The ticket of a request sent again after its turn in the queue.
+fn queue_ticket(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(QUEUE_TICKET_HEADER)
+        .and_then(|value| value.to_str().ok())
+        .filter(|ticket| !ticket.is_empty() && ticket.len() <= 64)
+        .map(str::to_owned)
 }
 
 /// "Keep my seat": the upstream's answer to holding the event again in
@@ -416,6 +426,7 @@ async fn renewed_hold(
     state: &AppState,
     session: &SessionId,
     request: &HoldRequest,
+    first: Call,
 ) -> Result<Reply, GatewayError> {
     let old_ref = request.hold_ref.as_deref().ok_or(GatewayError::BadRequest(
         "Name the hold to renew in hold_ref.",
@@ -424,7 +435,7 @@ async fn renewed_hold(
         .signer
         .open_hold_ref(session, old_ref)
         .ok_or(GatewayError::NotFound(HOLD_NOT_FOUND))?;
-    let first = send_hold(state, request.event_id).await?;
+    let first = state.upstream.send(&first, On429::WaitAndRetry).await?;
     if first.status.is_success() {
         if let Err(error) = release_hash(state, old_hash).await {
             tracing::warn!(%error, "the renewed hold's old hold was not released");
@@ -438,7 +449,8 @@ async fn renewed_hold(
         Ok(()) | Err(GatewayError::NotFound(_)) => {}
         Err(error) => return Err(error),
     }
-    send_hold(state, request.event_id).await
+    let again = hold_call(request.event_id)?;
+    state.upstream.send(&again, On429::WaitAndRetry).await
 }
 
 /// The hold this session was granted on the event, when a 409 meets a retry
@@ -604,8 +616,11 @@ async fn send_booking(
     state: &AppState,
     body: &UpstreamBooking,
     key: &str,
+    ticket: Option<String>,
 ) -> Result<BookingDetail, GatewayError> {
-    let call = Call::post("/bookings", "/bookings", Some(body))?.idempotency_key(key.to_owned());
+    let call = Call::post("/bookings", "/bookings", Some(body))?
+        .idempotency_key(key.to_owned())
+        .queueable(ticket);
     state
         .upstream
         .send(&call, On429::WaitAndRetry)
@@ -684,6 +699,7 @@ pub async fn create_booking(
         return_url,
     };
     let key = state.signer.idempotency_key(&session, widget_key);
+    let ticket = queue_ticket(&headers);
     let earlier = state
         .memory
         .begin(
@@ -717,9 +733,15 @@ pub async fn create_booking(
                 );
                 booking
             }
-            None => send_booking(&state, &body, &key).await?,
+            None => send_booking(&state, &body, &key, ticket).await?,
         },
-        None => send_booking(&state, &body, &key).await?,
+        None => match send_booking(&state, &body, &key, ticket).await {
+            Err(queued @ GatewayError::Queued(_)) => {
+                state.memory.unsent(&key).await;
+                return Err(queued);
+            }
+            sent => sent?,
+        },
     };
     state.memory.made(&key, booking.id).await;
     let booking = vet_payment_url(&state, booking);

@@ -17,12 +17,19 @@
 //! caller asks for it and the wait is within the bound; log lines name an
 //! upstream route by its template (`/training-events/hold/{hold_hash}`),
 //! never by a path holding a hash.
+//!
+//! Every HTTP exchange, the token's included, first takes a slot of the
+//! [`CallBudget`] (the upstream's rate limit, kept by the gateway): a hold
+//! or booking that would pass it answers [`GatewayError::Queued`] without
+//! being sent, and a read that would answers [`GatewayError::UpstreamBusy`],
+//! so the upstream's 429 is the exception, not the way the limit is found.
 
 use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::http::StatusCode;
 use booking_core::api::{RefreshRequest, TokenPair, TokenRequest, ValidationError};
+use booking_core::widget_api::QueuePlace;
 use reqwest::header::{AUTHORIZATION, RETRY_AFTER};
 use reqwest::Method;
 use serde::de::DeserializeOwned;
@@ -30,6 +37,7 @@ use serde::Serialize;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
+use super::budget::{CallBudget, CallClass, QueueTicket, Slot};
 use super::config::{Credentials, Secret};
 use super::errors::GatewayError;
 
@@ -57,6 +65,8 @@ pub struct Call {
     query: Vec<(&'static str, String)>,
     body: Option<Vec<u8>>,
     idempotency_key: Option<String>,
+    class: CallClass,
+    ticket: Option<QueueTicket>,
 }
 
 impl Call {
@@ -69,6 +79,8 @@ impl Call {
             query: Vec::new(),
             body: None,
             idempotency_key: None,
+            class: CallClass::Read,
+            ticket: None,
         }
     }
 
@@ -85,6 +97,7 @@ impl Call {
         Ok(Call {
             method: Method::POST,
             body,
+            class: CallClass::Write,
             ..Call::get(route, path)
         })
     }
@@ -93,7 +106,31 @@ impl Call {
     pub fn delete(route: &'static str, path: impl Into<String>) -> Call {
         Call {
             method: Method::DELETE,
+            class: CallClass::Write,
             ..Call::get(route, path)
+        }
+    }
+
+    /// Marks a write that starts a candidate's operation (a hold, a
+    /// booking): over the rate limit it is queued rather than kept waiting,
+    /// and `ticket` (from an earlier queued answer) claims its turn.
+    pub fn queueable(mut self, ticket: Option<String>) -> Call {
+        self.class = CallClass::QueueableWrite;
+        self.ticket = ticket.map(QueueTicket);
+        self
+    }
+
+    /// The same call sent again within the operation (after a 401 or a
+    /// 429): it waits for a slot of its own.
+    fn again(&self) -> Call {
+        let class = match self.class {
+            CallClass::Read => CallClass::Read,
+            CallClass::Write | CallClass::QueueableWrite => CallClass::Write,
+        };
+        Call {
+            class,
+            ticket: None,
+            ..self.clone()
         }
     }
 
@@ -216,16 +253,19 @@ pub struct Upstream {
     credentials: Option<Credentials>,
     tokens: Mutex<Option<TokenState>>,
     max_retry_wait: Duration,
+    budget: CallBudget,
 }
 
 impl Upstream {
     /// A client for the API at `base` (e.g. `https://tdta.hbcompliance.co.uk/api/v1`).
     /// Without credentials every call answers [`GatewayError::NotConfigured`].
+    /// Calls are spread so that no more than `budget` allows are sent.
     pub fn new(
         base: &str,
         credentials: Option<Credentials>,
         timeout: Duration,
         max_retry_wait: Duration,
+        budget: CallBudget,
     ) -> Result<Upstream, reqwest::Error> {
         let http = reqwest::Client::builder()
             .connect_timeout(timeout.min(Duration::from_secs(5)))
@@ -239,6 +279,7 @@ impl Upstream {
             credentials,
             tokens: Mutex::new(None),
             max_retry_wait,
+            budget,
         })
     }
 
@@ -260,7 +301,7 @@ impl Upstream {
             "upstream rate limit: waiting to retry"
         );
         tokio::time::sleep(wait).await;
-        self.send_authorised(call).await
+        self.send_authorised(&call.again()).await
     }
 
     /// Sends a call and decodes its 2xx JSON answer.
@@ -284,15 +325,60 @@ impl Upstream {
             "upstream refused the access token: renewing it"
         );
         let token = self.renew_rejected(&token).await?;
-        let reply = self.send_once(call, Some(&token)).await?;
+        let reply = self.send_once(&call.again(), Some(&token)).await?;
         if reply.status == StatusCode::UNAUTHORIZED {
             return Err(GatewayError::UpstreamAuth);
         }
         Ok(reply)
     }
 
-    /// One HTTP exchange; transport failures, 5xx and 429 become errors.
+    /// Waits for the call's slot of the budget, or says why it is not sent.
+    async fn take_slot(&self, call: &Call) -> Result<(), GatewayError> {
+        let whole_seconds = |wait: Duration| wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        match self
+            .budget
+            .slot(call.class, call.ticket.as_ref(), Instant::now())
+        {
+            Slot::After(wait) if wait.is_zero() => Ok(()),
+            Slot::After(wait) => {
+                tracing::info!(
+                    upstream = call.route,
+                    wait_ms = wait.as_millis() as u64,
+                    "upstream rate limit: waiting for a slot"
+                );
+                tokio::time::sleep(wait).await;
+                Ok(())
+            }
+            Slot::Queued { ticket, wait } => {
+                let seconds = u32::try_from(whole_seconds(wait)).unwrap_or(u32::MAX);
+                tracing::info!(
+                    upstream = call.route,
+                    wait_s = seconds,
+                    "upstream rate limit: queued"
+                );
+                Err(GatewayError::Queued(QueuePlace {
+                    message: QueuePlace::wait_text(seconds),
+                    queue_ticket: ticket.0,
+                    queued_for_seconds: seconds,
+                }))
+            }
+            Slot::Busy { wait } => {
+                tracing::warn!(
+                    upstream = call.route,
+                    wait_s = whole_seconds(wait),
+                    "upstream rate limit: no slot"
+                );
+                Err(GatewayError::UpstreamBusy {
+                    retry_after: whole_seconds(wait),
+                })
+            }
+        }
+    }
+
+    /// One HTTP exchange, in its slot of the budget; transport failures,
+    /// 5xx and 429 become errors.
     async fn send_once(&self, call: &Call, token: Option<&Secret>) -> Result<Reply, GatewayError> {
+        self.take_slot(call).await?;
         let started = Instant::now();
         let mut request = self
             .http
@@ -451,6 +537,7 @@ impl Upstream {
         };
         let call = Call {
             method: Method::POST,
+            class: CallClass::Write,
             ..Call::get("/auth/revoke", "/auth/revoke")
         };
         match self.send_once(&call, Some(&state.access)).await {

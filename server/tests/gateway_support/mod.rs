@@ -78,6 +78,8 @@ pub struct Seen {
     pub status: u16,
     pub request_body: Bytes,
     pub request_headers: HeaderMap,
+    /// When the proxy received it.
+    pub at: std::time::Instant,
 }
 
 struct ProxyState {
@@ -167,6 +169,7 @@ async fn forward(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let received = std::time::Instant::now();
     let path = uri
         .path()
         .strip_prefix("/api/v1")
@@ -219,6 +222,7 @@ async fn forward(
         }
     };
     let record = |status: u16| Seen {
+        at: received,
         method: method.clone(),
         path: path.clone(),
         query: query.clone(),
