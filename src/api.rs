@@ -5,16 +5,21 @@
 //! real client: it keeps the gateway's session token in `sessionStorage`,
 //! retries GET requests with back-off, and waits as a 429's `Retry-After`
 //! says. Writes are never retried here: a booking is retried by the flow,
-//! with the same idempotency key.
+//! with the same idempotency key. The one exception is a hold or booking
+//! the gateway queued under the upstream's rate limit
+//! ([`booking_core::widget_api::QueuePlace`]): nothing was sent, so it is
+//! sent again with its ticket when its turn comes, the wait counted down to
+//! [`BookingApi::on_queue_wait`]'s listener.
 
 use std::cell::RefCell;
 use std::future::Future;
 use std::pin::Pin;
+use std::rc::Rc;
 
 use booking_core::api::{Course, TrainingEvent};
 use booking_core::widget_api::{
-    BookingReceipt, BookingRequest, ErrorAnswer, HeldSeat, HoldRequest, ReleaseBeacon,
-    WidgetOptions, IDEMPOTENCY_HEADER, SESSION_HEADER,
+    BookingReceipt, BookingRequest, ErrorAnswer, HeldSeat, HoldRequest, QueuePlace, ReleaseBeacon,
+    WidgetOptions, IDEMPOTENCY_HEADER, QUEUE_TICKET_HEADER, SESSION_HEADER,
 };
 use serde::de::DeserializeOwned;
 use wasm_bindgen::prelude::*;
@@ -93,12 +98,27 @@ pub trait BookingApi {
     ) -> ApiFuture<'_, BookingReceipt>;
     /// Reads a booking this session made.
     fn booking(&self, booking_ref: String) -> ApiFuture<'_, BookingReceipt>;
+    /// Tells `listener` the seconds left while a hold or booking waits its
+    /// turn in the gateway's queue, and `None` when it no longer waits.
+    fn on_queue_wait(&self, listener: QueueListener) {
+        let _ = listener;
+    }
 }
+
+/// Hears how long a queued request still waits ([`BookingApi::on_queue_wait`]).
+pub type QueueListener = Rc<dyn Fn(Option<u32>)>;
+
+/// Turns a write takes in the gateway's queue before its answer is taken
+/// as it is.
+const QUEUE_TURNS: u32 = 4;
 
 /// Attempts a GET makes before giving up on network errors and 5xx answers.
 const GET_ATTEMPTS: u32 = 3;
 /// The longest `Retry-After` the widget waits for by itself, in seconds.
 const MAX_RETRY_AFTER_SECONDS: u32 = 30;
+/// The longest turn in the gateway's queue the widget waits for, in seconds
+/// (the gateway queues for two minutes at most).
+const MAX_QUEUE_WAIT_SECONDS: u32 = 120;
 
 #[wasm_bindgen]
 extern "C" {
@@ -111,6 +131,41 @@ extern "C" {
 pub struct HttpApi {
     base: String,
     session: RefCell<Option<String>>,
+    queue_listener: RefCell<Option<QueueListener>>,
+}
+
+/// An answer of the gateway.
+struct Answer {
+    status: u16,
+    retry_after: Option<u32>,
+    text: String,
+}
+
+impl Answer {
+    /// The text of a 2xx answer; an error status read as its body says.
+    fn into_result(self) -> Result<String, ApiError> {
+        if (200..300).contains(&self.status) {
+            return Ok(self.text);
+        }
+        let mut answer = ErrorAnswer::read(self.status, &self.text);
+        answer.retry_after = self.retry_after;
+        Err(ApiError::Status(answer))
+    }
+}
+
+/// Tells the queue listener the wait is over when dropped.
+struct QueueWait<'a>(&'a HttpApi);
+
+impl QueueWait<'_> {
+    fn left(&self, seconds: u32) {
+        self.0.tell_queue(Some(seconds));
+    }
+}
+
+impl Drop for QueueWait<'_> {
+    fn drop(&mut self) {
+        self.0.tell_queue(None);
+    }
 }
 
 impl HttpApi {
@@ -121,6 +176,14 @@ impl HttpApi {
         HttpApi {
             base,
             session: RefCell::new(session),
+            queue_listener: RefCell::new(None),
+        }
+    }
+
+    fn tell_queue(&self, seconds: Option<u32>) {
+        let listener = self.queue_listener.borrow().clone();
+        if let Some(listener) = listener {
+            listener(seconds);
         }
     }
 
@@ -137,6 +200,60 @@ impl HttpApi {
         body: Option<String>,
         idempotency_key: Option<&str>,
     ) -> Result<String, ApiError> {
+        self.exchange(method, path, body.as_deref(), idempotency_key, None)
+            .await?
+            .into_result()
+    }
+
+    /// POSTs a hold or a booking; when the gateway queues it, counts its
+    /// wait down to the queue listener and sends it again with its ticket.
+    async fn send_write(
+        &self,
+        path: &str,
+        body: String,
+        idempotency_key: Option<&str>,
+    ) -> Result<String, ApiError> {
+        let wait = QueueWait(self);
+        let mut ticket = None;
+        for _ in 0..QUEUE_TURNS {
+            let answer = self
+                .exchange(
+                    "POST",
+                    path,
+                    Some(&body),
+                    idempotency_key,
+                    ticket.as_deref(),
+                )
+                .await?;
+            let Some(place) = QueuePlace::read(answer.status, &answer.text) else {
+                return answer.into_result();
+            };
+            for left in (1..=place.queued_for_seconds.min(MAX_QUEUE_WAIT_SECONDS)).rev() {
+                wait.left(left);
+                gloo_timers::future::TimeoutFuture::new(1000).await;
+            }
+            ticket = Some(place.queue_ticket);
+        }
+        self.exchange(
+            "POST",
+            path,
+            Some(&body),
+            idempotency_key,
+            ticket.as_deref(),
+        )
+        .await?
+        .into_result()
+    }
+
+    /// One request and its answer; no answer at all is a network error.
+    async fn exchange(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&str>,
+        idempotency_key: Option<&str>,
+        queue_ticket: Option<&str>,
+    ) -> Result<Answer, ApiError> {
         let init = web_sys::RequestInit::new();
         init.set_method(method);
         let headers = web_sys::Headers::new().map_err(|_| ApiError::Network)?;
@@ -146,9 +263,12 @@ impl HttpApi {
         if let Some(key) = idempotency_key {
             let _ = headers.set(IDEMPOTENCY_HEADER, key);
         }
+        if let Some(ticket) = queue_ticket {
+            let _ = headers.set(QUEUE_TICKET_HEADER, ticket);
+        }
         if let Some(body) = body {
             let _ = headers.set("Content-Type", "application/json");
-            init.set_body(&JsValue::from_str(&body));
+            init.set_body(&JsValue::from_str(body));
         }
         init.set_headers(&headers);
         let request = web_sys::Request::new_with_str_and_init(&self.url(path), &init)
@@ -164,18 +284,17 @@ impl HttpApi {
         let text = text
             .and_then(|text| text.as_string())
             .ok_or(ApiError::Network)?;
-        let status = response.status();
-        if (200..300).contains(&status) {
-            return Ok(text);
-        }
-        let mut answer = ErrorAnswer::read(status, &text);
-        answer.retry_after = response
+        let retry_after = response
             .headers()
             .get("retry-after")
             .ok()
             .flatten()
             .and_then(|value| value.trim().parse().ok());
-        Err(ApiError::Status(answer))
+        Ok(Answer {
+            status: response.status(),
+            retry_after,
+            text,
+        })
     }
 
     /// GETs `path`, retrying network errors, 5xx answers and 429s.
@@ -221,7 +340,7 @@ impl HttpApi {
     ) -> Result<T, ApiError> {
         let body = serde_json::to_string(body)
             .map_err(|_| ApiError::Decode("the request could not be written".to_owned()))?;
-        decode(&self.send("POST", path, Some(body), idempotency_key).await?)
+        decode(&self.send_write(path, body, idempotency_key).await?)
     }
 }
 
@@ -301,5 +420,9 @@ impl BookingApi for HttpApi {
 
     fn booking(&self, booking_ref: String) -> ApiFuture<'_, BookingReceipt> {
         Box::pin(async move { self.get(&format!("/bookings/{booking_ref}")).await })
+    }
+
+    fn on_queue_wait(&self, listener: QueueListener) {
+        *self.queue_listener.borrow_mut() = Some(listener);
     }
 }

@@ -5,6 +5,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use booking_core::flow::{Flow, Intent, Step, PROGRESS_STEPS};
+use booking_core::widget_api::QueuePlace;
 use leptos::ev;
 use leptos::html::H2;
 use leptos::prelude::*;
@@ -61,6 +62,13 @@ pub fn App(config: WidgetConfig, api: Rc<dyn BookingApi>, host: Host) -> impl In
                 }}
             </h2>
             <steps::hold::HoldBanner/>
+            {move || {
+                state.queue_wait.get().map(|seconds| view! {
+                    <p class="hbg-queue">
+                        {QueuePlace::wait_text(seconds)}
+                    </p>
+                })
+            }}
             <div class="hbg-visually-hidden" aria-live="polite" aria-atomic="true">
                 {move || state.announcement.get()}
             </div>

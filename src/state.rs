@@ -14,7 +14,7 @@ use booking_core::api::Course;
 use booking_core::calendar::EventIndex;
 use booking_core::flow::{BookingInProgress, Command, Flow, Input, Intent, Outcome, Step};
 use booking_core::redirect::PaymentRedirectPolicy;
-use booking_core::widget_api::{HoldRequest, WidgetOptions};
+use booking_core::widget_api::{HoldRequest, QueuePlace, WidgetOptions};
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -58,6 +58,9 @@ pub struct WidgetState {
     pub courses: RwSignal<Load<Vec<Course>>>,
     /// The chosen course's events, indexed once per fetch.
     pub events: RwSignal<Load<EventIndex>>,
+    /// Seconds a hold or booking still waits its turn in the gateway's
+    /// queue, while it does.
+    pub queue_wait: RwSignal<Option<u32>>,
     /// Monotonic clock reading, updated every second while a seat is held.
     pub now_ms: RwSignal<f64>,
     /// The text of the `aria-live` region.
@@ -87,14 +90,24 @@ impl WidgetState {
     pub fn start(config: WidgetConfig, api: Rc<dyn BookingApi>, host: Host) -> WidgetState {
         let preselected_location = config.location;
         let flow = RwSignal::new(Flow::new(PaymentRedirectPolicy::default()));
+        let queue_wait = RwSignal::new(None);
+        let announcement = RwSignal::new(String::new());
+        api.on_queue_wait(Rc::new(move |seconds: Option<u32>| {
+            let was_waiting = queue_wait.try_get_untracked().flatten().is_some();
+            if let (Some(seconds), false) = (seconds, was_waiting) {
+                announcement.try_set(QueuePlace::wait_text(seconds));
+            }
+            queue_wait.try_set(seconds);
+        }));
         let state = WidgetState {
+            queue_wait,
             flow,
             step: Memo::new(move |_| flow.with(Flow::step)),
             options: RwSignal::new(Load::Loading),
             courses: RwSignal::new(Load::Loading),
             events: RwSignal::new(Load::Loading),
             now_ms: RwSignal::new(browser::monotonic_ms()),
-            announcement: RwSignal::new(String::new()),
+            announcement,
             online: RwSignal::new(browser::is_online()),
             focus_heading: RwSignal::new(false),
             focus_errors: RwSignal::new(false),
