@@ -134,7 +134,8 @@ async function expectJson<T>(response: Response, what: string): Promise<T> {
 
 /**
  * Starts a sandbox (in-memory database, test clock, no effective rate limit)
- * and a gateway serving `$BOOKING_DIST` in front of it with the HB-DEMO
+ * and a gateway (no effective upstream rate limit unless `gatewayArgs` sets
+ * `--upstream-rate-limit`) serving `$BOOKING_DIST` in front of it with the HB-DEMO
  * account's credentials, every pay option and the sandbox's checkout page
  * allowed as a payment origin. The gateway does not cache training events,
  * so events a test creates or fills show in the widget at once.
@@ -171,6 +172,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         "1000000",
         "--events-ttl",
         "0",
+        ...(options.gatewayArgs?.includes("--upstream-rate-limit") ? [] : ["--upstream-rate-limit", "1000000"]),
         ...(options.gatewayArgs ?? []),
       ],
       {

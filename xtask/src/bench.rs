@@ -126,6 +126,7 @@ pub fn run() -> TaskResult {
     rows.push(calendar_recompute()?);
     rows.extend(hold_storm(&server)?);
     rows.extend(webhook_drag(&server)?);
+    rows.extend(candidate_load(&server)?);
     print_rows(&rows);
     let over: Vec<&str> = rows
         .iter()
@@ -513,6 +514,59 @@ fn webhook_drag(server: &Path) -> Result<Vec<Row>, String> {
         return Err("the webhook drag failed".to_owned());
     }
     Ok(rows)
+}
+
+/// 200 candidates browsing and 30 booking within a minute through one
+/// gateway, against a sandbox keeping the documented rate limit
+/// (`server/examples/candidate_load.rs`).
+fn candidate_load(server: &Path) -> Result<Vec<Row>, String> {
+    let load = build_example("candidate_load", "the candidate load client")?;
+    let sandbox = servers::start_sandbox(server, "60")?;
+    let (ok, output) = run_teed(command(
+        load.to_str().expect("target path is UTF-8"),
+        &["--sandbox", sandbox.url()],
+    ))?;
+    let cells = table_cells(&output, "| 200 browsing + 30 booking")
+        .ok_or("the candidate load printed no summary line")?;
+    let cell = |index: usize| cells.get(index).cloned().unwrap_or_default();
+    let mut rows = vec![
+        Row::judged(
+            "candidate load: candidates who saw an error (of 230)",
+            cell(3),
+            "0",
+            cell(3) == "0",
+        ),
+        Row::judged(
+            "candidate load: upstream calls (429s)",
+            format!("{} ({})", cell(6), cell(7)),
+            "no 429",
+            cell(7) == "0",
+        ),
+        Row::judged(
+            "candidate load: bookings / told to wait their turn",
+            format!("{} / {}", cell(5), cell(4)),
+            "30 bookings",
+            cell(5) == "30",
+        ),
+    ];
+    for step in ["options", "courses", "training events", "hold", "booking"] {
+        let cells = table_cells(&output, &format!("| step {step} |"))
+            .ok_or_else(|| format!("the candidate load printed no line for {step}"))?;
+        rows.push(Row::measured(
+            &format!("candidate load: {step} p50 / p99"),
+            format!("{} / {}", cells[3], cells[4]),
+        ));
+    }
+    if !ok && rows.iter().all(|row| row.verdict != Verdict::Over) {
+        return Err("the candidate load failed".to_owned());
+    }
+    Ok(rows)
+}
+
+/// The trimmed cells of the first line of `output` starting with `start`.
+fn table_cells(output: &str, start: &str) -> Option<Vec<String>> {
+    let line = output.lines().find(|line| line.starts_with(start))?;
+    Some(line.split('|').map(|cell| cell.trim().to_owned()).collect())
 }
 
 /// Reads `| NAME ... | p50 ms | p99 ms | deliveries |`: the p50 and p99.

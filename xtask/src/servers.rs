@@ -110,8 +110,8 @@ pub fn start(mut command: Command, name: &'static str) -> Result<Running, String
     }
 }
 
-/// A sandbox in test mode (in memory, rate limit out of the way) and a
-/// gateway in front of it allowing every pay option, on free ports.
+/// A sandbox in test mode (in memory) and a gateway in front of it allowing
+/// every pay option, on free ports.
 pub struct TestStack {
     /// The sandbox.
     pub sandbox: Running,
@@ -119,12 +119,29 @@ pub struct TestStack {
     pub gateway: Running,
 }
 
-/// Starts a [`TestStack`] with `booking-server` at `server`; `gateway_args`
-/// are added to the gateway's flags (e.g. `--allowed-origins`).
+/// The rate limit out of the way: far more requests a minute than any test
+/// or bench sends.
+const NO_EFFECTIVE_LIMIT: &str = "1000000";
+
+/// Starts a [`TestStack`] with `booking-server` at `server`, every rate
+/// limit out of the way; `gateway_args` are added to the gateway's flags
+/// (e.g. `--allowed-origins`).
 pub fn start_test_stack(server: &Path, gateway_args: &[&str]) -> Result<TestStack, String> {
-    let server = server.to_str().expect("target path is UTF-8");
+    let mut args = vec![
+        "--rate-limit",
+        NO_EFFECTIVE_LIMIT,
+        "--upstream-rate-limit",
+        NO_EFFECTIVE_LIMIT,
+    ];
+    args.extend_from_slice(gateway_args);
+    start_stack(server, NO_EFFECTIVE_LIMIT, &args)
+}
+
+/// Starts a sandbox in test mode (in memory) allowing `rate_limit`
+/// requests a minute per client IP on its API.
+pub fn start_sandbox(server: &Path, rate_limit: &str) -> Result<Running, String> {
     let mut sandbox = command(
-        server,
+        server.to_str().expect("target path is UTF-8"),
         &[
             "sandbox",
             "--listen",
@@ -133,11 +150,20 @@ pub fn start_test_stack(server: &Path, gateway_args: &[&str]) -> Result<TestStac
             ":memory:",
             "--test-clock",
             "--rate-limit",
-            "1000000",
+            rate_limit,
         ],
     );
     sandbox.env("RUST_LOG", "warn");
-    let sandbox = start(sandbox, "sandbox")?;
+    start(sandbox, "sandbox")
+}
+
+fn start_stack(
+    server: &Path,
+    sandbox_rate_limit: &str,
+    gateway_args: &[&str],
+) -> Result<TestStack, String> {
+    let sandbox = start_sandbox(server, sandbox_rate_limit)?;
+    let server = server.to_str().expect("target path is UTF-8");
     let upstream = format!("{}/api/v1", sandbox.url());
     let dist_dir = dist::dist_dir();
     let mut args = vec![
@@ -152,8 +178,6 @@ pub fn start_test_stack(server: &Path, gateway_args: &[&str]) -> Result<TestStac
         sandbox.url(),
         "--pay-options",
         "credits,balance,inv,candidate_pays",
-        "--rate-limit",
-        "1000000",
     ];
     args.extend_from_slice(gateway_args);
     let mut gateway = command(server, &args);
