@@ -154,6 +154,9 @@ test("another session holds the seat: the widget says until when, offers another
     );
     await page.getByRole("button", { name: "Choose another date" }).click();
     await expectStep(page, "Choose a date and time");
+    // The calendar promises no seat on it now.
+    await expect(await findEvent(page, event)).toContainText("another candidate is booking it right now");
+    await expect(await findEvent(page, event)).not.toContainText("seats left");
 
     // The other candidate goes back, which releases the seat.
     await otherPage.getByRole("button", { name: "Back" }).click();

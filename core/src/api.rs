@@ -599,6 +599,12 @@ pub struct TrainingEvent {
     /// The account's public booking page for this event.
     #[serde(default, deserialize_with = "null_as_default")]
     pub booking_url: String,
+    /// The gateway's, never the upstream's: another candidate of the agency
+    /// holds this event under an upstream seen to allow the account one
+    /// hold per event (or one in all), so no seat of it can be held now;
+    /// seconds until that hold lapses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub busy_for_seconds: Option<u32>,
 }
 
 impl TrainingEvent {

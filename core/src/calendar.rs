@@ -834,10 +834,11 @@ fn agenda_entry(event: &TrainingEvent, date_label: &str) -> AgendaEntry {
     label.push_str(", ");
     label.push_str(&event.location.name);
     let full = event.is_full();
-    match event.remaining_slots {
-        0 => label.push_str(", Full"),
-        1 => label.push_str(", 1 seat left"),
-        seats => {
+    match (event.remaining_slots, event.busy_for_seconds) {
+        (0, _) => label.push_str(", Full"),
+        (_, Some(_)) => label.push_str(", another candidate is booking it right now"),
+        (1, None) => label.push_str(", 1 seat left"),
+        (seats, None) => {
             let _ = write!(label, ", {seats} seats left");
         }
     }
@@ -1077,6 +1078,21 @@ mod tests {
                 .collect::<Vec<_>>(),
             vec![41, 42]
         );
+    }
+
+    #[test]
+    fn an_event_another_candidate_is_booking_promises_no_seat() {
+        let mut events = august();
+        events[0].busy_for_seconds = Some(600);
+        let busy = AgendaEntry::of(&events[0]);
+        assert_eq!(
+            busy.label,
+            "09:30 to 16:30 BST, Leeds, another candidate is booking it right now"
+        );
+        assert!(!busy.full, "it can still be asked for, and waited for");
+        assert!(!busy.full_label.contains("seats left"));
+        let free = AgendaEntry::of(&events[1]);
+        assert!(free.label.ends_with("seats left") || free.label.ends_with("seat left"));
     }
 
     #[test]

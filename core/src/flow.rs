@@ -1597,6 +1597,7 @@ impl Flow {
                     });
                 self.conflict = Some(conflict);
                 self.step = Step::HoldConflict;
+                commands.push(Command::RefreshEvents);
                 commands.push(Command::Emit(HostEvent::Error {
                     code: "hold_conflict",
                     message: "The seat is already held",

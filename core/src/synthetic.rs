@@ -56,6 +56,7 @@ pub fn training_event(
         remaining_slots: seats,
         cost_inc_vat: Money(9500),
         booking_url: String::new(),
+        busy_for_seconds: None,
     }
 }
 

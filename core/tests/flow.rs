@@ -82,7 +82,7 @@ fn every_transition_in_the_table() {
         ("409 with our hold, event unnamed, is adopted", At::Holding, conflict(Some("H-41"), None, Some(1200)), Moves(Step::Details, &["hbg:hold-created"])),
         ("409 with our hold on another event: release, ask again", At::Holding, conflict(Some("H-40"), Some(40), Some(900)), Moves(Step::Holding, &["release H-40", "hold 41"])),
         ("409 with our lapsing hold: release, ask again", At::Holding, conflict(Some("H-41"), Some(41), Some(0)), Moves(Step::Holding, &["release H-41", "hold 41"])),
-        ("409 held by someone else", At::Holding, conflict(None, None, Some(600)), Moves(Step::HoldConflict, &["hbg:error"])),
+        ("409 held by someone else", At::Holding, conflict(None, None, Some(600)), Moves(Step::HoldConflict, &["refresh-events", "hbg:error"])),
         ("422 on hold", At::Holding, Outcome::HoldRefused(ValidationError::default()).into(), Moves(Step::Failed, &["refresh-events", "hbg:error"])),
         ("network failure on hold", At::Holding, Outcome::HoldFailed("timeout".into()).into(), Moves(Step::Failed, &["hbg:error"])),
         ("back cancels the hold request", At::Holding, Intent::Back.into(), Moves(Step::ChooseEvent, &[])),

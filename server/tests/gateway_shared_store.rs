@@ -234,3 +234,32 @@ async fn no_candidate_on_the_other_instance_takes_the_seat_while_a_hold_is_renew
         taken.text
     );
 }
+
+#[tokio::test]
+async fn an_event_held_through_one_instance_is_busy_on_the_other_until_released() {
+    let both = TwoInstances::start().await;
+    let event_id = both.stack.create_event(COURSE, 10).await;
+    let holder = both.stack.widget().await;
+    let hold_ref = holder.hold_ref(event_id).await;
+    let other = both.on_second(&both.stack.widget().await);
+    let conflict = other.hold(event_id, None).await;
+    assert_eq!(conflict.status, StatusCode::CONFLICT, "{}", conflict.text);
+
+    let busy =
+        |widget: Widget| async move {
+            let events = widget
+                .get(&format!("/training-events?course_id={COURSE}"))
+                .await;
+            assert_eq!(events.status, StatusCode::OK, "{}", events.text);
+            events.body.as_array().expect("a list").iter().any(|event| {
+                event["id"] == json!(event_id) && event.get("busy_for_seconds").is_some()
+            })
+        };
+    assert!(
+        busy(other.clone()).await,
+        "the other instance knows it is held"
+    );
+    let released = holder.delete(&format!("/holds/{hold_ref}")).await;
+    assert!(released.status.is_success(), "{}", released.text);
+    assert!(!busy(other).await, "and that it was released");
+}

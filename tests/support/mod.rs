@@ -83,6 +83,7 @@ pub fn event(id: u64, days: i64, location: u64, seats: u32) -> TrainingEvent {
         remaining_slots: seats,
         cost_inc_vat: Money(9500),
         booking_url: String::new(),
+        busy_for_seconds: None,
     }
 }
 

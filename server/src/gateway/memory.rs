@@ -185,7 +185,9 @@ impl Memory {
     /// always one the agency's gateway granted).
     pub async fn event_hold_frees_in(&self, event_id: u64, now: DateTime<Utc>) -> Option<i64> {
         let lapses = match self {
-            Memory::InProcess(memory) => lock(&memory.event_holds).get(&event_id).copied(),
+            Memory::InProcess(memory) => lock(&memory.event_holds)
+                .get(&event_id)
+                .map(|(lapses, _)| *lapses),
             Memory::Shared(store) => match store.event_hold_lapses(event_id).await {
                 Ok(lapses) => lapses,
                 Err(error) => {
@@ -196,6 +198,44 @@ impl Memory {
         }?;
         let left = (lapses - now).num_seconds();
         (left > 0).then_some(left)
+    }
+
+    /// Seconds until the latest hold this gateway granted on any event
+    /// lapses, while it has any left (what blocks every event under an
+    /// upstream that allows an account one live hold in all).
+    pub async fn any_hold_frees_in(&self, now: DateTime<Utc>) -> Option<i64> {
+        let lapses = match self {
+            Memory::InProcess(memory) => lock(&memory.event_holds)
+                .values()
+                .map(|(lapses, _)| *lapses)
+                .max(),
+            Memory::Shared(store) => match store.any_hold_lapses().await {
+                Ok(lapses) => lapses,
+                Err(error) => {
+                    tracing::warn!(%error, "the latest hold could not be looked up");
+                    None
+                }
+            },
+        }?;
+        let left = (lapses - now).num_seconds();
+        (left > 0).then_some(left)
+    }
+
+    /// Forgets the hold `hold_hash` as the latest on its event (and in
+    /// all), once it is released: the event is free again. A store that
+    /// cannot be written is logged: the event reads as held until the hold
+    /// would have lapsed.
+    pub async fn released(&self, hold_hash: &str) {
+        match self {
+            Memory::InProcess(memory) => {
+                lock(&memory.event_holds).retain(|_, (_, hash)| hash != hold_hash);
+            }
+            Memory::Shared(store) => {
+                if let Err(error) = store.released(hold_hash).await {
+                    tracing::warn!(%error, "a released hold was not forgotten");
+                }
+            }
+        }
     }
 
     /// Takes the lock on one event's holds: a hold, or a renewal's release
@@ -294,7 +334,8 @@ pub struct InProcess {
     entries: Mutex<HashMap<String, Attempt>>,
     holds: Mutex<HashMap<String, (HeldEvent, DateTime<Utc>)>>,
     session_holds: Mutex<HashMap<String, SessionHold>>,
-    event_holds: Mutex<HashMap<u64, DateTime<Utc>>>,
+    /// The latest hold granted on each event: when it lapses, its hash.
+    event_holds: Mutex<HashMap<u64, (DateTime<Utc>, String)>>,
     event_locks: Mutex<HashMap<u64, Arc<tokio::sync::Mutex<()>>>>,
 }
 
@@ -334,8 +375,11 @@ impl InProcess {
         lock(&self.holds).insert(hold.hold_hash.clone(), (hold.training_event.clone(), now));
         let held = session_hold(hold, now);
         let mut event_holds = lock(&self.event_holds);
-        event_holds.retain(|_, lapses| *lapses > now);
-        event_holds.insert(hold.training_event.id, held.lapses);
+        event_holds.retain(|_, (lapses, _)| *lapses > now);
+        event_holds.insert(
+            hold.training_event.id,
+            (held.lapses, hold.hold_hash.clone()),
+        );
         let mut session_holds = lock(&self.session_holds);
         session_holds.retain(|_, held| held.lapses > now);
         session_holds.insert(hold_key.to_owned(), held);
@@ -477,6 +521,24 @@ impl SharedStore {
                 lives.unsigned_abs(),
             )
             .ignore()
+            .set_ex(
+                store_key("event-hold-hash", &hold.training_event.id.to_string()),
+                &hold.hold_hash,
+                lives.unsigned_abs(),
+            )
+            .ignore()
+            .set_ex(
+                store_key("any-hold", "latest"),
+                held.lapses.to_rfc3339(),
+                lives.unsigned_abs(),
+            )
+            .ignore()
+            .set_ex(
+                store_key("any-hold-hash", "latest"),
+                &hold.hold_hash,
+                lives.unsigned_abs(),
+            )
+            .ignore()
             .query_async(&mut self.connection.clone())
             .await?;
         Ok(())
@@ -500,11 +562,44 @@ impl SharedStore {
     }
 
     async fn event_hold_lapses(&self, event_id: u64) -> Result<Option<DateTime<Utc>>, StoreError> {
-        let lapses: Option<String> = self
-            .connection
-            .clone()
-            .get(store_key("event-hold", &event_id.to_string()))
+        self.lapses(store_key("event-hold", &event_id.to_string()))
+            .await
+    }
+
+    /// Deletes the event's and the account's latest hold when they are
+    /// `hold_hash`, in one script.
+    async fn released(&self, hold_hash: &str) -> Result<(), StoreError> {
+        let mut connection = self.connection.clone();
+        let event: Option<String> = connection.get(store_key("hold-event", hold_hash)).await?;
+        let Some(event) = event else {
+            return Ok(());
+        };
+        let event: HeldEvent = serde_json::from_str(&event)?;
+        let id = event.id.to_string();
+        let script = redis::Script::new(
+            "for i = 1, 3, 2 do \
+               if redis.call('GET', KEYS[i]) == ARGV[1] then redis.call('DEL', KEYS[i], KEYS[i + 1]) end \
+             end \
+             return 0",
+        );
+        let _: i64 = script
+            .key(store_key("event-hold-hash", &id))
+            .key(store_key("event-hold", &id))
+            .key(store_key("any-hold-hash", "latest"))
+            .key(store_key("any-hold", "latest"))
+            .arg(hold_hash)
+            .invoke_async(&mut connection)
             .await?;
+        Ok(())
+    }
+
+    async fn any_hold_lapses(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        self.lapses(store_key("any-hold", "latest")).await
+    }
+
+    /// The lapse time stored under `key`, if any.
+    async fn lapses(&self, key: String) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let lapses: Option<String> = self.connection.clone().get(key).await?;
         lapses
             .map(|lapses| {
                 DateTime::parse_from_rfc3339(&lapses)

@@ -102,6 +102,8 @@ pub struct AppState {
     /// Holds granted per session and create-booking attempts, so a lost
     /// answer neither locks a candidate out nor books twice.
     memory: memory::Memory,
+    /// What the upstream has been seen to allow an account's holds.
+    hold_scope: routes::HoldScopeSeen,
 }
 
 /// Why a gateway could not start.
@@ -173,6 +175,7 @@ async fn build(config: GatewayConfig) -> Result<(Router, Arc<AppState>), StartEr
         limiter_checks: AtomicU64::new(0),
         page_size: AtomicU32::new(routes::LARGEST_PAGE),
         memory,
+        hold_scope: routes::HoldScopeSeen::default(),
         trust_forwarded_for: config.trust_forwarded_for,
     });
     Ok((router(&config, state.clone()), state))

@@ -267,10 +267,12 @@ fn id_filter(field: &str, value: Option<&str>) -> Result<Option<u64>, GatewayErr
     }
 }
 
-/// `GET /api/training-events?course_id=&location_id=`: every upcoming page.
+/// `GET /api/training-events?course_id=&location_id=`: every upcoming page,
+/// each event another session holds marked busy when the upstream has been
+/// seen to allow one hold per event or one in all ([`HoldScope`]).
 pub async fn training_events(
     State(state): Shared,
-    _session: WidgetSession,
+    WidgetSession(session): WidgetSession,
     Query(filter): Query<EventFilter>,
 ) -> Result<Response, GatewayError> {
     let mut query = Vec::new();
@@ -295,7 +297,80 @@ pub async fn training_events(
             },
         )
         .await?;
-    Ok(json_bytes(bytes))
+    if state.hold_scope.get() == HoldScope::Unknown {
+        return Ok(json_bytes(bytes));
+    }
+    let mut events: Vec<TrainingEvent> = serde_json::from_slice(&bytes)
+        .map_err(|error| GatewayError::BadGateway(format!("re-reading cached events: {error}")))?;
+    mark_busy(&state, &session, &mut events).await;
+    Ok(json_bytes(to_bytes(&events)?))
+}
+
+/// What the upstream has been seen to allow an account: the scope of its
+/// holds, learnt from a 409 that met another session's hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum HoldScope {
+    /// No such 409 yet (or an upstream that allows several holds).
+    Unknown,
+    /// One live hold per event: another session's hold on it was met.
+    Event,
+    /// One live hold in all: another session's hold on another event was met.
+    Account,
+}
+
+/// The [`HoldScope`] learnt so far; it only ever widens.
+#[derive(Debug, Default)]
+pub struct HoldScopeSeen(std::sync::atomic::AtomicU8);
+
+impl HoldScopeSeen {
+    /// The scope learnt so far.
+    pub fn get(&self) -> HoldScope {
+        match self.0.load(Ordering::Relaxed) {
+            0 => HoldScope::Unknown,
+            1 => HoldScope::Event,
+            _ => HoldScope::Account,
+        }
+    }
+
+    /// Learns from a 409 that met another session's hold at `place`.
+    fn seen(&self, place: HeldWhere) {
+        let scope = match place {
+            HeldWhere::Unknown => return,
+            HeldWhere::ThisEvent => 1,
+            HeldWhere::AnotherEvent => 2,
+        };
+        self.0.fetch_max(scope, Ordering::Relaxed);
+    }
+}
+
+/// Marks each event whose seat no one else can hold now: under
+/// [`HoldScope::Event`], an event another session holds; under
+/// [`HoldScope::Account`], every event while any hold is live. An event
+/// this session holds itself is not marked.
+async fn mark_busy(state: &AppState, session: &SessionId, events: &mut [TrainingEvent]) {
+    let now = Utc::now();
+    let any = match state.hold_scope.get() {
+        HoldScope::Unknown => return,
+        HoldScope::Event => None,
+        HoldScope::Account => state.memory.any_hold_frees_in(now).await,
+    };
+    for event in events.iter_mut().filter(|event| !event.is_full()) {
+        let frees_in = match any {
+            Some(seconds) => Some(seconds),
+            None => state.memory.event_hold_frees_in(event.id, now).await,
+        };
+        let Some(seconds) = frees_in else {
+            continue;
+        };
+        let own = state
+            .memory
+            .session_hold(&state.signer.hold_key(session, event.id), now)
+            .await
+            .is_some();
+        if !own {
+            event.busy_for_seconds = u32::try_from(seconds).ok();
+        }
+    }
 }
 
 /// `POST /api/holds`.
@@ -384,6 +459,7 @@ pub async fn hold(
         None if remembered.is_some() => HeldWhere::ThisEvent,
         None => HeldWhere::Unknown,
     };
+    state.hold_scope.seen(place);
     let said_until = conflict.as_ref().and_then(|conflict| conflict.expires_at);
     let free_in_seconds = conflict
         .as_ref()
@@ -547,6 +623,7 @@ async fn release_hash(state: &AppState, hash: &str) -> Result<(), GatewayError> 
     );
     let reply = state.upstream.send(&call, On429::WaitAndRetry).await?;
     if reply.status.is_success() {
+        state.memory.released(hash).await;
         tracing::info!("seat hold released");
         Ok(())
     } else {

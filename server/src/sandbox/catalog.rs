@@ -113,6 +113,7 @@ impl EventRow {
             remaining_slots: u32::try_from(self.remaining()).unwrap_or(u32::MAX),
             cost_inc_vat: Money(self.cost_pence),
             booking_url: booking_url.to_owned(),
+            busy_for_seconds: None,
         }
     }
 
