@@ -48,6 +48,9 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use reqwest::Client;
 use serde_json::{json, Value};
+use support::{millis, percentile};
+
+mod support;
 
 /// Candidates who only browse.
 const BROWSING: usize = 200;
@@ -172,19 +175,7 @@ async fn run(args: &Args) -> Result<bool, String> {
 
 /// One event per booking candidate, each with a few seats.
 async fn create_events(client: &Client, sandbox: &str) -> Result<Vec<u64>, String> {
-    let clock: Value = client
-        .get(format!("{sandbox}/_sandbox/clock"))
-        .send()
-        .await
-        .and_then(reqwest::Response::error_for_status)
-        .map_err(|error| format!("reading the sandbox clock (is it in test mode?): {error}"))?
-        .json()
-        .await
-        .map_err(|error| error.to_string())?;
-    let now = clock["now"]
-        .as_str()
-        .and_then(|now| chrono::DateTime::parse_from_rfc3339(now).ok())
-        .ok_or("the sandbox clock answered without a time")?;
+    let now = support::sandbox_now(client, sandbox).await?;
     let mut events = Vec::with_capacity(BOOKING);
     for n in 0..BOOKING {
         let start =
@@ -547,19 +538,4 @@ fn report(candidates: &[Candidate], seen: &[(String, u16)], wall: Duration) -> b
     }
     println!("(one machine: these candidates, the gateway and the sandbox share its cores)");
     errors.is_empty() && limited == 0 && bookings == BOOKING
-}
-
-/// The `p`th percentile (nearest rank).
-fn percentile(took: &[Duration], p: usize) -> Duration {
-    let mut sorted = took.to_vec();
-    sorted.sort_unstable();
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let rank = (p * sorted.len()).div_ceil(100).max(1);
-    sorted[rank - 1]
-}
-
-fn millis(duration: Duration) -> String {
-    format!("{:.1} ms", duration.as_secs_f64() * 1000.0)
 }

@@ -39,7 +39,10 @@ use clap::Parser;
 use rand::Rng;
 use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
+use support::millis;
 use tokio::sync::Barrier;
+
+mod support;
 
 /// Concurrent attempts in each storm.
 const ATTEMPTS: usize = 500;
@@ -177,20 +180,7 @@ impl Sandbox {
 
     /// A 12-seat event two days after the sandbox's now.
     async fn create_event(&self) -> Result<u64, String> {
-        let clock: Value = self
-            .client
-            .get(format!("{}/_sandbox/clock", self.url))
-            .send()
-            .await
-            .and_then(reqwest::Response::error_for_status)
-            .map_err(|error| format!("reading the sandbox clock (is it in test mode?): {error}"))?
-            .json()
-            .await
-            .map_err(|error| error.to_string())?;
-        let now = clock["now"]
-            .as_str()
-            .and_then(|now| chrono::DateTime::parse_from_rfc3339(now).ok())
-            .ok_or("the sandbox clock answered without a time")?;
+        let now = support::sandbox_now(&self.client, &self.url).await?;
         let start = now + chrono::Duration::days(2);
         let event = self
             .post(
@@ -453,13 +443,8 @@ async fn book(attempt: &mut Attempt, request: reqwest::RequestBuilder, what: &st
 
 /// The nearest-rank percentile of the answers' latencies.
 fn percentile(answers: &[Answer], p: usize) -> Duration {
-    let mut took: Vec<Duration> = answers.iter().map(|answer| answer.took).collect();
-    took.sort_unstable();
-    if took.is_empty() {
-        return Duration::ZERO;
-    }
-    let rank = (p * took.len()).div_ceil(100).max(1);
-    took[rank - 1]
+    let took: Vec<Duration> = answers.iter().map(|answer| answer.took).collect();
+    support::percentile(&took, p)
 }
 
 /// "200×12 409×3100 422×488".
@@ -476,10 +461,6 @@ fn by_status(answers: &[Answer]) -> String {
         let _ = write!(text, "{status}×{count}");
     }
     text
-}
-
-fn millis(duration: Duration) -> String {
-    format!("{:.1} ms", duration.as_secs_f64() * 1000.0)
 }
 
 fn print_table(reports: &[&Report]) {

@@ -26,6 +26,9 @@ use axum::Router;
 use clap::Parser;
 use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
+use support::{millis, percentile};
+
+mod support;
 
 /// Bookings in each run.
 const BOOKINGS: usize = 40;
@@ -148,19 +151,7 @@ async fn bookings(client: &Client, sandbox: &str, token: &str) -> Result<Vec<Dur
 
 /// An event with a seat for every booking, two days after the sandbox's now.
 async fn create_event(client: &Client, sandbox: &str) -> Result<u64, String> {
-    let clock: Value = client
-        .get(format!("{sandbox}/_sandbox/clock"))
-        .send()
-        .await
-        .and_then(reqwest::Response::error_for_status)
-        .map_err(|error| format!("reading the sandbox clock (is it in test mode?): {error}"))?
-        .json()
-        .await
-        .map_err(|error| error.to_string())?;
-    let now = clock["now"]
-        .as_str()
-        .and_then(|now| chrono::DateTime::parse_from_rfc3339(now).ok())
-        .ok_or("the sandbox clock answered without a time")?;
+    let now = support::sandbox_now(client, sandbox).await?;
     let event = post(
         client,
         sandbox,
@@ -218,19 +209,4 @@ async fn post(
     } else {
         Err(format!("POST {path} answered {status}: {json}"))
     }
-}
-
-/// The nearest-rank percentile.
-fn percentile(took: &[Duration], p: usize) -> Duration {
-    let mut sorted = took.to_vec();
-    sorted.sort_unstable();
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let rank = (p * sorted.len()).div_ceil(100).max(1);
-    sorted[rank - 1]
-}
-
-fn millis(duration: Duration) -> String {
-    format!("{:.1} ms", duration.as_secs_f64() * 1000.0)
 }
