@@ -109,14 +109,7 @@ struct Proxy {
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = Args::parse();
-    match run(&args).await {
-        Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => ExitCode::FAILURE,
-        Err(error) => {
-            eprintln!("candidate load: {error}");
-            ExitCode::FAILURE
-        }
-    }
+    support::exit_code("candidate load", run(&args).await)
 }
 
 async fn run(args: &Args) -> Result<bool, String> {

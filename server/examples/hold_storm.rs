@@ -100,14 +100,7 @@ struct Report {
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = Args::parse();
-    match run(&args).await {
-        Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => ExitCode::FAILURE,
-        Err(error) => {
-            eprintln!("hold storm: {error}");
-            ExitCode::FAILURE
-        }
-    }
+    support::exit_code("hold storm", run(&args).await)
 }
 
 async fn run(args: &Args) -> Result<bool, String> {

@@ -48,14 +48,10 @@ struct Args {
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = Args::parse();
-    match run(args.sandbox.trim_end_matches('/')).await {
-        Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => ExitCode::FAILURE,
-        Err(error) => {
-            eprintln!("webhook drag: {error}");
-            ExitCode::FAILURE
-        }
-    }
+    support::exit_code(
+        "webhook drag",
+        run(args.sandbox.trim_end_matches('/')).await,
+    )
 }
 
 async fn run(sandbox: &str) -> Result<bool, String> {

@@ -1,10 +1,24 @@
 //! What the bench clients share: the sandbox's clock, percentiles and how
 //! they print times.
 
+use std::process::ExitCode;
 use std::time::Duration;
 
 use reqwest::Client;
 use serde_json::Value;
+
+/// The exit status of a run named `name`: success when it met its goals;
+/// an error is printed.
+pub fn exit_code(name: &str, outcome: Result<bool, String>) -> ExitCode {
+    match outcome {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(error) => {
+            eprintln!("{name}: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
 
 /// The sandbox's "now" (its test-mode clock at `sandbox`).
 pub async fn sandbox_now(
