@@ -25,7 +25,8 @@ use std::process::ExitCode;
 /// The result every task returns: a message for people on failure.
 pub type TaskResult = Result<(), String>;
 
-const USAGE: &str = "usage: cargo xtask <setup|demo [--fresh]|test|bench [--size|--levers]|dist>";
+const USAGE: &str =
+    "usage: cargo xtask <setup|demo [--fresh]|test|bench [--size|--levers [NAME...]]|dist>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -36,7 +37,7 @@ fn main() -> ExitCode {
         Some("bench") => match args.get(1).map(String::as_str) {
             None => bench::run(),
             Some("--size") => setup::run().and_then(|()| size::attribution()),
-            Some("--levers") => setup::run().and_then(|()| size::levers_report()),
+            Some("--levers") => setup::run().and_then(|()| size::levers_report(&args[2..])),
             Some(_) => Err(USAGE.to_owned()),
         },
         Some("dist") => setup::run().and_then(|()| dist::build()),

@@ -28,6 +28,11 @@ use crate::{compress, root, TaskResult};
 const ATTRIBUTION_DOC: &str = "docs/size.md";
 /// The levers report.
 const LEVERS_DOC: &str = "docs/size-levers.md";
+/// Brotli differences this small come and go with any change to the
+/// module (a byte moved changes the compressed stream).
+const NOISE_BYTES: i64 = 100;
+/// The shipped build's name in the levers table.
+const SHIPPED: &str = "shipped build";
 /// The toolchain for the `-Zbuild-std` levers (never needed by `cargo xtask test`).
 const NIGHTLY: &str = "nightly";
 /// A hand-written stand-in for a well-kept crate stays only if it saves more
@@ -35,7 +40,7 @@ const NIGHTLY: &str = "nightly";
 const STAND_IN_MARGIN_BYTES: usize = 5 * 1024;
 
 /// The shipped module's sizes.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct ModuleSize {
     raw: usize,
     brotli: usize,
@@ -162,7 +167,7 @@ const TIMESTAMP_CHRONO: &[Edit] = &[Edit {
 fn levers() -> Vec<Build> {
     let mut builds = vec![
         Build {
-            name: "shipped build",
+            name: SHIPPED,
             ..Build::default()
         },
         Build {
@@ -239,7 +244,7 @@ pub fn attribution() -> TaskResult {
     let started = Instant::now();
     let out = target_dir().join("size");
     let shipped = Build {
-        name: "shipped build",
+        name: SHIPPED,
         ..Build::default()
     };
     let named = build_module(&shipped, &root(), &target_dir(), &out)?;
@@ -279,16 +284,31 @@ pub fn attribution() -> TaskResult {
     Ok(())
 }
 
-/// `cargo xtask bench --levers`: one build per lever, and their table.
-pub fn levers_report() -> TaskResult {
-    let started = Instant::now();
-    let nightly = nightly_ready();
+/// `cargo xtask bench --levers [NAME...]`: one build per lever (given
+/// names, parts of levers' names: only those levers and the shipped build),
+/// each result kept in `target/levers/results/` as soon as it is measured,
+/// then the table of every lever's last result in `docs/size-levers.md`.
+pub fn levers_report(only: &[String]) -> TaskResult {
     let target = target_dir().join("levers");
     let out = target.join("modules");
     let builds = levers();
-    let mut results: Vec<(&Build, Result<ModuleSize, String>)> = Vec::new();
-    for build in &builds {
+    let chosen: Vec<&Build> = builds
+        .iter()
+        .filter(|build| {
+            only.is_empty()
+                || build.name == SHIPPED
+                || only.iter().any(|part| build.name.contains(part.as_str()))
+        })
+        .collect();
+    let nightly = if chosen.iter().any(|build| build.nightly) {
+        nightly_ready()
+    } else {
+        Ok(())
+    };
+    let commit = head_commit();
+    for build in chosen {
         println!("levers: building \"{}\"", build.name);
+        let started = Instant::now();
         let result = if build.nightly {
             nightly
                 .clone()
@@ -296,57 +316,142 @@ pub fn levers_report() -> TaskResult {
         } else {
             measure_build(build, &target, &out)
         };
-        if let Err(error) = &result {
-            println!("levers: \"{}\" did not build: {error}", build.name);
+        match &result {
+            Ok(size) => println!(
+                "levers: \"{}\": {} bytes, {} brotli ({:.0}s)",
+                build.name,
+                size.raw,
+                size.brotli,
+                started.elapsed().as_secs_f64()
+            ),
+            Err(error) => println!("levers: \"{}\" did not build: {error}", build.name),
         }
-        results.push((build, result));
+        store(
+            &target,
+            build,
+            &Measured {
+                result,
+                commit: commit.clone(),
+            },
+        )?;
     }
+    let results: Vec<(&Build, Option<Measured>)> = builds
+        .iter()
+        .map(|build| (build, load(&target, build)))
+        .collect();
     let table = levers_table(&results);
     println!("{table}");
     let report = format!(
         "# What each size lever saves\n\n\
-         Written by `cargo xtask bench --levers` (commit {}, {:.0} minutes). Each row is the \
-         shipped build with one change; sizes are of the optimised module without names \
-         (the glue, `widget.js` and the stylesheet do not change). \"Saved\" is against the \
-         shipped build unless the row says otherwise; a negative number is a cost.\n\n{table}",
-        head_commit(),
-        started.elapsed().as_secs_f64() / 60.0
+         Written by `cargo xtask bench --levers`; `cargo xtask bench --levers NAME` measures \
+         again the levers whose names contain NAME, and the shipped build. Each row is the \
+         shipped build with one change, measured at the commit it names; sizes are of the \
+         optimised module without names (the glue, `widget.js` and the stylesheet do not \
+         change). \"Saved\" is against the shipped build unless the row says otherwise; a \
+         negative number is a cost.\n\n{table}"
     );
     write_doc(LEVERS_DOC, &report)
 }
 
-fn measure_build(build: &Build, target: &Path, out: &Path) -> Result<ModuleSize, String> {
-    let source = if build.edits.is_empty() {
-        root()
-    } else {
-        copy_with_edits(build, &target.join("sources").join(slug(build.name)))?
+/// A lever's measurement and the commit it was measured at.
+#[derive(Debug, Clone, PartialEq)]
+struct Measured {
+    result: Result<ModuleSize, String>,
+    commit: String,
+}
+
+fn result_path(target: &Path, build: &Build) -> PathBuf {
+    target
+        .join("results")
+        .join(format!("{}.txt", slug(build.name)))
+}
+
+/// Keeps a lever's result: `ok RAW BROTLI COMMIT` or `error COMMIT MESSAGE`.
+fn store(target: &Path, build: &Build, measured: &Measured) -> TaskResult {
+    let text = match &measured.result {
+        Ok(size) => format!("ok {} {} {}", size.raw, size.brotli, measured.commit),
+        Err(error) => format!("error {} {}", measured.commit, error.replace('\n', " ")),
     };
+    let path = result_path(target, build);
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)
+            .map_err(|error| format!("creating {}: {error}", dir.display()))?;
+    }
+    std::fs::write(&path, text).map_err(|error| format!("writing {}: {error}", path.display()))
+}
+
+/// A lever's kept result, if it has one.
+fn load(target: &Path, build: &Build) -> Option<Measured> {
+    parse_result(&std::fs::read_to_string(result_path(target, build)).ok()?)
+}
+
+fn parse_result(text: &str) -> Option<Measured> {
+    let mut words = text.trim().splitn(4, ' ');
+    match words.next()? {
+        "ok" => {
+            let raw = words.next()?.parse().ok()?;
+            let brotli = words.next()?.parse().ok()?;
+            Some(Measured {
+                result: Ok(ModuleSize { raw, brotli }),
+                commit: words.next()?.to_owned(),
+            })
+        }
+        "error" => {
+            let commit = words.next()?.to_owned();
+            let rest: Vec<&str> = words.collect();
+            Some(Measured {
+                result: Err(rest.join(" ")),
+                commit,
+            })
+        }
+        _ => None,
+    }
+}
+
+/// Builds one lever from a fresh copy of the repository, always in the same
+/// place: cargo finds its workspace crates by their place in the workspace,
+/// so copies in different folders would pass for one another, and the
+/// fresh files make it rebuild them.
+fn measure_build(build: &Build, target: &Path, out: &Path) -> Result<ModuleSize, String> {
+    let source = copy_with_edits(build, &target.join("source"))?;
     let named = build_module(build, &source, target, out)?;
     stripped_size(&named, out)
 }
 
 /// The levers table: each lever's size and what it saves.
-fn levers_table(results: &[(&Build, Result<ModuleSize, String>)]) -> String {
+fn levers_table(results: &[(&Build, Option<Measured>)]) -> String {
     let size_of = |name: &str| {
         results
             .iter()
             .find(|(build, _)| build.name == name)
-            .and_then(|(_, result)| result.as_ref().ok().copied())
+            .and_then(|(_, measured)| measured.as_ref()?.result.as_ref().ok().copied())
     };
-    let shipped = size_of("shipped build");
+    let shipped = size_of(SHIPPED);
     let mut table = String::from(
-        "| lever | module bytes | brotli bytes | bytes saved | brotli bytes saved | verdict |\n\
-         | --- | ---: | ---: | ---: | ---: | --- |\n",
+        "| lever | module bytes | brotli bytes | bytes saved | brotli bytes saved | verdict | commit |\n\
+         | --- | ---: | ---: | ---: | ---: | --- | --- |\n",
     );
-    for (build, result) in results {
-        match result {
+    for (build, measured) in results {
+        let against = build
+            .against
+            .map(|name| format!(" (against \"{name}\")"))
+            .unwrap_or_default();
+        let Some(measured) = measured else {
+            table.push_str(&format!(
+                "| {}{against} | not measured yet | | | | | |\n",
+                build.name
+            ));
+            continue;
+        };
+        let commit = &measured.commit;
+        match &measured.result {
             Ok(size) => {
                 let base = match build.against {
                     Some(name) => size_of(name),
                     None => shipped,
                 };
                 let (saved, saved_brotli, verdict) = match base {
-                    Some(base) if build.name != "shipped build" => {
+                    Some(base) if build.name != SHIPPED => {
                         let saved_brotli = base.brotli as i64 - size.brotli as i64;
                         (
                             signed(base.raw as i64 - size.raw as i64),
@@ -356,19 +461,15 @@ fn levers_table(results: &[(&Build, Result<ModuleSize, String>)]) -> String {
                     }
                     _ => ("-".to_owned(), "-".to_owned(), String::new()),
                 };
-                let against = build
-                    .against
-                    .map(|name| format!(" (against \"{name}\")"))
-                    .unwrap_or_default();
                 table.push_str(&format!(
-                    "| {}{against} | {} | {} | {saved} | {saved_brotli} | {verdict} |\n",
+                    "| {}{against} | {} | {} | {saved} | {saved_brotli} | {verdict} | {commit} |\n",
                     build.name, size.raw, size.brotli
                 ));
             }
             Err(error) => table.push_str(&format!(
-                "| {} | did not build: {} | | | | |\n",
+                "| {}{against} | did not build: {} | | | | | {commit} |\n",
                 build.name,
-                error.replace('|', "/").replace('\n', " ")
+                error.replace('|', "/")
             )),
         }
     }
@@ -379,7 +480,9 @@ fn levers_table(results: &[(&Build, Result<ModuleSize, String>)]) -> String {
 /// stand-in, whether the stand-in earns its keep (more than 5 KB brotli).
 fn verdict(build: &Build, saved_brotli: i64) -> String {
     if build.edits.is_empty() {
-        return if saved_brotli > 0 {
+        return if saved_brotli.abs() <= NOISE_BYTES {
+            "no change beyond noise"
+        } else if saved_brotli > 0 {
             "helps"
         } else {
             "does not help"
@@ -741,31 +844,28 @@ struct Kind {
     matches: fn(&str) -> bool,
 }
 
+/// The kinds, matched on names without the standard library's hashes.
 const KINDS: [Kind; 5] = [
     Kind {
         what: "`Debug` impls (`<T as core::fmt::Debug>::fmt`)",
-        matches: |name| name.contains("as core::fmt::Debug>::fmt"),
+        matches: |name| name.contains(" as core::fmt::Debug>::fmt"),
     },
     Kind {
         what: "`Display` impls",
-        matches: |name| name.contains("as core::fmt::Display>::fmt"),
+        matches: |name| name.contains(" as core::fmt::Display>::fmt"),
     },
     Kind {
-        what: "the formatting machinery (`core::fmt::*`, `alloc::fmt::format`)",
+        what: "the rest of the formatting machinery (`core::fmt`, `alloc::fmt`)",
         matches: |name| {
-            (name.starts_with("core::fmt::") || name.starts_with("alloc::fmt::"))
-                && !name.contains("as core::fmt::")
+            (name.contains("core::fmt::") || name.contains("alloc::fmt::"))
+                && !name.contains(" as core::fmt::Debug>::fmt")
+                && !name.contains(" as core::fmt::Display>::fmt")
         },
     },
     Kind {
-        what: "panics (`core::panicking`, `std::panicking`, `core::panic`, `*::panic_*`)",
+        what: "panics (`panicking`, `core::panic`, `panic_*`)",
         matches: |name| {
-            name.starts_with("core::panicking")
-                || name.starts_with("std::panicking")
-                || name.starts_with("core::panic")
-                || name.starts_with("std::panic")
-                || name.contains("::panic_")
-                || name.contains("panic_bounds_check")
+            name.contains("panicking") || name.contains("core::panic") || name.contains("::panic_")
         },
     },
     Kind {
@@ -773,6 +873,16 @@ const KINDS: [Kind; 5] = [
         matches: |name| name.contains("dlmalloc"),
     },
 ];
+
+/// The kinds an item counts for.
+fn kinds_of(name: &str) -> Vec<&'static str> {
+    let name = without_hashes(name);
+    KINDS
+        .iter()
+        .filter(|kind| (kind.matches)(&name))
+        .map(|kind| kind.what)
+        .collect()
+}
 
 fn attribution_report(named: &Path, size: ModuleSize) -> Result<String, String> {
     let items = items(named)?;
@@ -821,7 +931,7 @@ fn attribution_report(named: &Path, size: ModuleSize) -> Result<String, String> 
     for kind in &KINDS {
         let kept: Vec<&Item> = items
             .iter()
-            .filter(|item| (kind.matches)(&item.name))
+            .filter(|item| kinds_of(&item.name).contains(&kind.what))
             .collect();
         let bytes: usize = kept.iter().map(|item| item.bytes).sum();
         report.push_str(&format!(
@@ -937,6 +1047,28 @@ mod tests {
     }
 
     #[test]
+    fn formatting_panics_and_debug_are_told_apart() {
+        let [debug, display, machinery, panics, _] = KINDS.map(|kind| kind.what);
+        assert_eq!(
+            kinds_of("<&str as core[c5930c85a12de822]::fmt::Debug>::fmt"),
+            [debug]
+        );
+        assert_eq!(
+            kinds_of("<booking_core::api::Money as core::fmt::Display>::fmt::h4f75"),
+            [display]
+        );
+        assert_eq!(
+            kinds_of("<core[c5930c85a12de822]::fmt::Formatter>::pad_integral"),
+            [machinery]
+        );
+        assert_eq!(
+            kinds_of("core[c5930c85a12de822]::panicking::panic_fmt"),
+            [panics]
+        );
+        assert!(kinds_of("booking_widget::app::h1").is_empty());
+    }
+
+    #[test]
     fn crates_are_summed_largest_first() {
         let items = [
             ("a::f", 10),
@@ -992,34 +1124,72 @@ mod tests {
     }
 
     #[test]
+    fn kept_results_read_back() {
+        for measured in [
+            Measured {
+                result: Ok(ModuleSize {
+                    raw: 563082,
+                    brotli: 172491,
+                }),
+                commit: "4e8df43-dirty".to_owned(),
+            },
+            Measured {
+                result: Err("cargo failed (exit status: 101)".to_owned()),
+                commit: "4e8df43".to_owned(),
+            },
+        ] {
+            let dir = std::env::temp_dir().join(format!("xtask-levers-{}", std::process::id()));
+            let build = Build {
+                name: "a lever",
+                ..Build::default()
+            };
+            store(&dir, &build, &measured).unwrap();
+            assert_eq!(load(&dir, &build), Some(measured));
+            std::fs::remove_dir_all(&dir).unwrap();
+        }
+        assert_eq!(parse_result("garbage"), None);
+    }
+
+    #[test]
     fn saved_bytes_are_signed() {
         let shipped = Build {
-            name: "shipped build",
+            name: SHIPPED,
             ..Build::default()
         };
         let smaller = Build {
             name: "smaller",
             ..Build::default()
         };
+        let measured = |raw, brotli| {
+            Some(Measured {
+                result: Ok(ModuleSize { raw, brotli }),
+                commit: "abc1234".to_owned(),
+            })
+        };
+        let unmeasured = Build {
+            name: "later",
+            ..Build::default()
+        };
         let table = levers_table(&[
-            (
-                &shipped,
-                Ok(ModuleSize {
-                    raw: 100,
-                    brotli: 50,
-                }),
-            ),
-            (
-                &smaller,
-                Ok(ModuleSize {
-                    raw: 90,
-                    brotli: 52,
-                }),
-            ),
+            (&shipped, measured(1000, 500)),
+            (&smaller, measured(900, 520)),
+            (&unmeasured, None),
         ]);
         assert!(
-            table.contains("| smaller | 90 | 52 | +10 | -2 |"),
+            table.contains(
+                "| smaller | 900 | 520 | +100 | -20 | no change beyond noise | abc1234 |"
+            ),
             "{table}"
         );
+        assert!(table.contains("| later | not measured yet |"), "{table}");
+        let crate_in_place = Build {
+            name: "crate",
+            edits: TIMESTAMP_CHRONO,
+            ..Build::default()
+        };
+        assert!(verdict(&crate_in_place, -6000).starts_with("keep the hand-written code"));
+        assert!(verdict(&crate_in_place, -5000).starts_with("use the crate"));
+        assert_eq!(verdict(&shipped, 101), "helps");
+        assert_eq!(verdict(&shipped, -101), "does not help");
     }
 }
