@@ -408,12 +408,24 @@ fn parse_result(text: &str) -> Option<Measured> {
     }
 }
 
-/// Builds one lever from a fresh copy of the repository, always in the same
-/// place: cargo finds its workspace crates by their place in the workspace,
-/// so copies in different folders would pass for one another, and the
-/// fresh files make it rebuild them.
+/// Builds one lever from a fresh copy of the repository. The workspace's
+/// own crates are cleaned first: cargo names their builds by their place in
+/// the workspace, not by the folder, and would take another copy's build
+/// for this one.
 fn measure_build(build: &Build, target: &Path, out: &Path) -> Result<ModuleSize, String> {
     let source = copy_with_edits(build, &target.join("source"))?;
+    let mut clean = cargo(build, &source, target);
+    clean.args([
+        "clean",
+        "--release",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--package",
+        "booking-core",
+        "--package",
+        "booking-widget",
+    ]);
+    exec(clean)?;
     let named = build_module(build, &source, target, out)?;
     stripped_size(&named, out)
 }
@@ -530,6 +542,20 @@ fn nightly_ready() -> TaskResult {
     ))
 }
 
+/// `cargo` (the nightly for nightly levers) in `source`, building into `target`.
+fn cargo(build: &Build, source: &Path, target: &Path) -> Command {
+    let mut cargo = Command::new("cargo");
+    if build.nightly {
+        cargo.arg(format!("+{NIGHTLY}"));
+        cargo.env_remove("RUSTUP_TOOLCHAIN").env_remove("RUSTC");
+    }
+    cargo
+        .current_dir(source)
+        .env("PATH", crate::process::tool_path())
+        .env("CARGO_TARGET_DIR", target);
+    cargo
+}
+
 /// Builds the module from `source` into `target`, runs wasm-bindgen and
 /// wasm-opt (keeping names), and returns the optimised module's path in `out`.
 fn build_module(
@@ -538,11 +564,7 @@ fn build_module(
     target: &Path,
     out: &Path,
 ) -> Result<PathBuf, String> {
-    let mut cargo = Command::new("cargo");
-    if build.nightly {
-        cargo.arg(format!("+{NIGHTLY}"));
-        cargo.env_remove("RUSTUP_TOOLCHAIN").env_remove("RUSTC");
-    }
+    let mut cargo = cargo(build, source, target);
     cargo
         .args([
             "build",
@@ -553,10 +575,7 @@ fn build_module(
             "--package",
             "booking-widget",
         ])
-        .args(build.cargo_args)
-        .current_dir(source)
-        .env("PATH", crate::process::tool_path())
-        .env("CARGO_TARGET_DIR", target);
+        .args(build.cargo_args);
     if let Some(flags) = build.rustflags {
         cargo.env("CARGO_ENCODED_RUSTFLAGS", flags.join("\u{1f}"));
     }
