@@ -155,14 +155,6 @@ const JSON_SERDE_WASM_BINDGEN: &[Edit] = &[
     },
 ];
 
-/// The timestamp parser swapped for chrono's `DateTime::parse_from_rfc3339`.
-const TIMESTAMP_CHRONO: &[Edit] = &[Edit {
-    path: "core/src/api.rs",
-    find: "pub fn parse_timestamp(text: &str) -> Option<Timestamp> {\n",
-    replace: "pub fn parse_timestamp(text: &str) -> Option<Timestamp> {\n    \
-              return DateTime::parse_from_rfc3339(text.trim()).ok();\n",
-}];
-
 /// Every lever, one run each.
 fn levers() -> Vec<Build> {
     let mut builds = vec![
@@ -205,11 +197,6 @@ fn levers() -> Vec<Build> {
         Build {
             name: "JSON: JSON.parse + serde-wasm-bindgen instead of the hand reader",
             edits: JSON_SERDE_WASM_BINDGEN,
-            ..Build::default()
-        },
-        Build {
-            name: "timestamps: chrono parse_from_rfc3339 instead of the hand parser",
-            edits: TIMESTAMP_CHRONO,
             ..Build::default()
         },
         Build {
@@ -1203,7 +1190,7 @@ mod tests {
         assert!(table.contains("| later | not measured yet |"), "{table}");
         let crate_in_place = Build {
             name: "crate",
-            edits: TIMESTAMP_CHRONO,
+            edits: JSON_SERDE_JSON,
             ..Build::default()
         };
         assert!(verdict(&crate_in_place, -6000).starts_with("keep the hand-written code"));
