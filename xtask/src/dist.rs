@@ -24,6 +24,19 @@ pub struct DistFiles {
     pub css: PathBuf,
 }
 
+impl DistFiles {
+    /// Every file the widget fetches, each with whether the first step
+    /// needs it (all of them, while the module is one file).
+    pub fn fetched(&self) -> [(&Path, bool); 4] {
+        [
+            (self.loader.as_path(), true),
+            (self.glue.as_path(), true),
+            (self.wasm.as_path(), true),
+            (self.css.as_path(), true),
+        ]
+    }
+}
+
 /// Cargo's target directory.
 pub fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")

@@ -4,7 +4,9 @@
 //! * `demo [--fresh]`: builds the widget and starts the sandbox and the
 //!   gateway, printing their URLs.
 //! * `test`: formatting, lints, native, browser and end-to-end tests, with one summary line.
-//! * `bench`: size and speed reports against the budgets.
+//! * `bench`: size and speed reports against the budgets; `bench --size`
+//!   writes where the module's bytes go (`docs/size.md`), `bench --levers`
+//!   what each size lever saves (`docs/size-levers.md`).
 //! * `dist`: builds the widget's release files into `dist/`.
 
 mod bench;
@@ -14,6 +16,7 @@ mod dist;
 mod process;
 mod servers;
 mod setup;
+mod size;
 mod test;
 
 use std::path::{Path, PathBuf};
@@ -22,7 +25,8 @@ use std::process::ExitCode;
 /// The result every task returns: a message for people on failure.
 pub type TaskResult = Result<(), String>;
 
-const USAGE: &str = "usage: cargo xtask <setup|demo [--fresh]|test|bench|dist>";
+const USAGE: &str =
+    "usage: cargo xtask <setup|demo [--fresh]|test|bench [--size|--levers [NAME...]]|dist>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -30,7 +34,12 @@ fn main() -> ExitCode {
         Some("setup") => setup::run(),
         Some("demo") => demo::run(&args[1..]),
         Some("test") => test::run(),
-        Some("bench") => bench::run(),
+        Some("bench") => match args.get(1).map(String::as_str) {
+            None => bench::run(),
+            Some("--size") => setup::run().and_then(|()| size::attribution()),
+            Some("--levers") => setup::run().and_then(|()| size::levers_report(&args[2..])),
+            Some(_) => Err(USAGE.to_owned()),
+        },
         Some("dist") => setup::run().and_then(|()| dist::build()),
         _ => Err(USAGE.to_owned()),
     };

@@ -13,6 +13,8 @@ use crate::{root, TaskResult};
 const TRUNK_VERSION: &str = "0.21.14";
 /// wasm-pack's pinned version.
 const WASM_PACK_VERSION: &str = "0.15.1";
+/// twiggy's pinned version (`cargo xtask bench --size`).
+const TWIGGY_VERSION: &str = "0.8.0";
 /// The wasm-opt release Trunk must use (`npm` package `binaryen`).
 pub const WASM_OPT_VERSION: &str = "132";
 /// Debian's Chromium, used by wasm-pack (through ChromeDriver) and Playwright.
@@ -38,6 +40,7 @@ pub fn run() -> TaskResult {
         "about 2 minutes",
     )?;
     cargo_tool("trunk", "trunk", TRUNK_VERSION, true, "about 9 minutes")?;
+    cargo_tool("twiggy", "twiggy", TWIGGY_VERSION, true, "about 2 minutes")?;
     debian_packages()?;
     npm_packages()?;
     println!("setup: ready in {:.1}s", started.elapsed().as_secs_f64());
