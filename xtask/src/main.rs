@@ -31,12 +31,14 @@ const USAGE: &str =
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
-        Some("setup") => setup::run(),
+        Some("setup") => setup::everything(),
         Some("demo") => demo::run(&args[1..]),
         Some("test") => test::run(),
         Some("bench") => match args.get(1).map(String::as_str) {
             None => bench::run(),
-            Some("--size") => setup::run().and_then(|()| size::attribution()),
+            Some("--size") => setup::run()
+                .and_then(|()| setup::size_tools())
+                .and_then(|()| size::attribution()),
             Some("--levers") => setup::run().and_then(|()| size::levers_report(&args[2..])),
             Some(_) => Err(USAGE.to_owned()),
         },

@@ -20,7 +20,20 @@ pub const WASM_OPT_VERSION: &str = "132";
 /// Debian's Chromium, used by wasm-pack (through ChromeDriver) and Playwright.
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 
-/// `cargo xtask setup`: installs every missing tool.
+/// `cargo xtask setup`: installs every missing tool, the size report's
+/// included.
+pub fn everything() -> TaskResult {
+    run()?;
+    size_tools()
+}
+
+/// Installs the size report's tools (`cargo xtask bench --size`), which
+/// the tests and the demo do not need.
+pub fn size_tools() -> TaskResult {
+    cargo_tool("twiggy", "twiggy", TWIGGY_VERSION, true, "about 2 minutes")
+}
+
+/// Installs every missing tool the tests, the demo and the benches need.
 pub fn run() -> TaskResult {
     let started = Instant::now();
     wasm_target()?;
@@ -40,7 +53,6 @@ pub fn run() -> TaskResult {
         "about 2 minutes",
     )?;
     cargo_tool("trunk", "trunk", TRUNK_VERSION, true, "about 9 minutes")?;
-    cargo_tool("twiggy", "twiggy", TWIGGY_VERSION, true, "about 2 minutes")?;
     debian_packages()?;
     npm_packages()?;
     println!("setup: ready in {:.1}s", started.elapsed().as_secs_f64());
