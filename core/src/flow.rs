@@ -1443,6 +1443,7 @@ impl Flow {
             job_role: candidate.job_role,
             pay_option,
             return_url: None,
+            kit: None,
         };
         let key = match &self.submission {
             Some(previous)

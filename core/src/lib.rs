@@ -3,7 +3,8 @@
 //! Nothing here touches the DOM: every rule is tested natively and compiled
 //! unchanged to WebAssembly for the widget.
 //!
-//! * [`api`]: the wire types of the Practical Training API.
+//! * [`api`]: the wire types of the Practical Training and Virtual BLS APIs.
+//! * [`product`]: the booking products and where they differ.
 //! * [`uk_time`]: UK civil time (GMT/BST) and date and time texts.
 //! * [`calendar`]: the month grid and day agendas computed from events.
 //! * [`countdown`]: the seat hold countdown and its warnings.
@@ -24,6 +25,7 @@ pub mod countdown;
 pub mod flow;
 pub mod ics;
 pub mod json;
+pub mod product;
 pub mod redirect;
 pub mod slots;
 #[cfg(any(test, feature = "synthetic"))]

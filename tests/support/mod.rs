@@ -190,6 +190,7 @@ impl BookingApi for FakeGateway {
             pay_options: self.pay_options.borrow().clone(),
             payment_origins: vec!["https://checkout.stripe.com".into()],
             session: Some("session-1".into()),
+            products: vec![booking_core::product::Product::Practical],
         }))
     }
 
