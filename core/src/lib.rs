@@ -12,6 +12,7 @@
 //! * [`validation`]: candidate form checks, field errors, pay options on offer.
 //! * [`redirect`]: which payment pages the widget may redirect to.
 //! * [`slots`]: Virtual BLS timeslots generated from trainers' capacity.
+//! * [`slot_calendar`]: the timeslot calendar (month grid, then a day's times).
 //! * [`ics`]: the "add to calendar" file for a booking.
 //! * [`json`]: a small JSON reader for the widget.
 //! * [`widget_api`]: the contract between the widget and the gateway.
@@ -27,6 +28,7 @@ pub mod ics;
 pub mod json;
 pub mod product;
 pub mod redirect;
+pub mod slot_calendar;
 pub mod slots;
 #[cfg(any(test, feature = "synthetic"))]
 pub mod synthetic;
