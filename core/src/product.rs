@@ -64,6 +64,17 @@ impl Product {
         }
     }
 
+    /// What the details step says above the form, if anything: where the
+    /// training kit goes.
+    pub fn details_note(self) -> Option<&'static str> {
+        match self {
+            Product::Practical => None,
+            Product::VirtualBls => Some(
+                "We post a training kit (a mannequin and an AED trainer) to the address below before the session. Please post it back afterwards in the bag provided.",
+            ),
+        }
+    }
+
     /// Whether a booking needs the address the training kit is posted to.
     pub fn needs_kit_address(self) -> bool {
         self == Product::VirtualBls

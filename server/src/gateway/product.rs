@@ -389,7 +389,7 @@ impl MadeBooking for VirtualBooking {
     }
 
     fn status(&self) -> String {
-        format!("{} (payment {})", self.booking_status, self.pay_status)
+        booking_core::api::status_label(&self.booking_status, &self.pay_status)
     }
 
     fn created_at(&self) -> Timestamp {
