@@ -29,6 +29,7 @@ pub fn App(config: WidgetConfig, api: Rc<dyn BookingApi>, host: Host) -> impl In
     let heading = NodeRef::<H2>::new();
     effect(move || {
         step.track();
+        state.product.track();
         if state.focus_heading.get_untracked() {
             state.focus_heading.set(false);
             request_animation_frame(move || {

@@ -97,10 +97,12 @@ impl WidgetState {
     /// Creates the state and starts loading the first steps' data.
     pub fn start(config: WidgetConfig, api: Rc<dyn BookingApi>, host: Host) -> WidgetState {
         let preselected_location = config.location;
+        // Several products: the candidate chooses, unless this tab left a
+        // booking of one of them for the payment page.
         let product = match config.products.as_slice() {
             [] => Some(Product::Practical),
             [only] => Some(*only),
-            _ => None,
+            _ => stored_booking(&config).map(|stored| stored.product),
         };
         let flow = RwSignal::new(Flow::for_product(
             PaymentRedirectPolicy::default(),
@@ -140,6 +142,7 @@ impl WidgetState {
     /// The candidate chose the product to book (when the host page offers
     /// several): its options and courses load, and its flow starts.
     pub fn choose_product(self, product: Product) {
+        self.focus_heading.set(true);
         self.product.set(Some(product));
         self.courses.set(Load::Loading);
         self.load_options();
@@ -330,8 +333,7 @@ impl WidgetState {
     }
 
     fn storage_key(self) -> String {
-        let config = self.config.get_value();
-        format!("hbg:booking:{}:{}", config.api, config.instance)
+        self.config.with_value(storage_key)
     }
 
     fn remember(self, progress: BookingInProgress) {
@@ -373,8 +375,7 @@ impl WidgetState {
     }
 
     async fn begin(self, policy: PaymentRedirectPolicy) {
-        let stored = browser::session_get(&self.storage_key())
-            .and_then(|json| booking_core::json::from_str::<StoredBooking>(&json).ok());
+        let stored = self.config.with_value(stored_booking);
         if let Some(stored) = stored {
             match self
                 .api()
@@ -534,6 +535,17 @@ impl WidgetState {
             self.api().release_on_exit(&hold_ref);
         }
     }
+}
+
+/// Where this widget keeps its booking in progress in `sessionStorage`.
+fn storage_key(config: &WidgetConfig) -> String {
+    format!("hbg:booking:{}:{}", config.api, config.instance)
+}
+
+/// The booking this tab left for the payment page, if any.
+fn stored_booking(config: &WidgetConfig) -> Option<StoredBooking> {
+    browser::session_get(&storage_key(config))
+        .and_then(|json| booking_core::json::from_str::<StoredBooking>(&json).ok())
 }
 
 /// Runs `run` now and again whenever a signal it reads changes (as

@@ -95,6 +95,7 @@ pub fn run(args: &[String]) -> TaskResult {
     println!("Booking widget demo");
     println!("  widget:  {gateway_url}/  (the gateway: the widget's files and its /api)");
     println!("  agency:  {gateway_url}/agency.html and {gateway_url}/agency-iframe.html  (embedded in an agency's page, and in iframe mode)");
+    println!("  both:    {gateway_url}/agency-both.html  (an agency offering Practical Training and Virtual BLS: the candidate picks one)");
     println!(
         "  sandbox: {sandbox_url}/api/v1 and {sandbox_url}/bls/api/v1  (the Practical Training and Virtual BLS API stand-ins; server/SANDBOX.md)"
     );
