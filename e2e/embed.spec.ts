@@ -497,7 +497,7 @@ test("the demo agency page themes the widget through custom properties and parts
   expect(await page.getByRole("heading", { name: "Before you book" }).evaluate((h2) => getComputedStyle(h2).textTransform)).toBe(
     "uppercase",
   );
-  await expect(page.locator("#event-log")).toContainText("hbg:ready {}");
+  await expect(page.locator("#event-log")).toContainText('hbg:ready {"product":"practical"}');
   await widget.getByRole("button", { name: /^Moving & Handling Practical/ }).click();
-  await expect(page.locator("#event-log")).toContainText('hbg:course-chosen {"course_id":2}');
+  await expect(page.locator("#event-log")).toContainText('hbg:course-chosen {"product":"practical","course_id":2}');
 });

@@ -263,6 +263,15 @@ fn backoff_ms(attempt: u32) -> u32 {
     500 * 2u32.pow(attempt.saturating_sub(1).min(4))
 }
 
+/// The query naming a product on `/options` and `/courses`: none for
+/// Practical Training, the gateway's default, so its URLs stay as they were.
+fn product_query(product: Product) -> String {
+    match product {
+        Product::Practical => String::new(),
+        other => format!("?product={other}"),
+    }
+}
+
 /// Reads a booking answer as its product's booking.
 fn receipt(text: &str, product: Product) -> Result<BookingReceipt<Booked>, ApiError> {
     fn wrap<B: Into<Booked>>(receipt: BookingReceipt<B>) -> BookingReceipt<Booked> {
@@ -286,7 +295,9 @@ fn decode<T: DeserializeOwned>(text: &str) -> Result<T, ApiError> {
 impl BookingApi for HttpApi {
     fn options(&self, product: Product) -> ApiFuture<'_, WidgetOptions> {
         Box::pin(async move {
-            let options: WidgetOptions = self.get(&format!("/options?product={product}")).await?;
+            let options: WidgetOptions = self
+                .get(&format!("/options{}", product_query(product)))
+                .await?;
             if let Some(session) = &options.session {
                 crate::browser::session_set(&session_key(&self.base), session);
                 *self.session.borrow_mut() = Some(session.clone());
@@ -296,7 +307,10 @@ impl BookingApi for HttpApi {
     }
 
     fn courses(&self, product: Product) -> ApiFuture<'_, Vec<Course>> {
-        Box::pin(async move { self.get(&format!("/courses?product={product}")).await })
+        Box::pin(async move {
+            self.get(&format!("/courses{}", product_query(product)))
+                .await
+        })
     }
 
     fn timeslots(

@@ -457,6 +457,16 @@ async fn a_booking_needs_the_kit_address_and_an_allowed_pay_option_before_anythi
     let credits = widget.book_slot(&hold_ref, "credits", "k3").await;
     assert_eq!(credits.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(credits.body["errors"]["pay_option"].is_array());
+    // A pay option no product takes is refused before the reference is
+    // opened, as for Practical Training.
+    let unknown = widget.book_slot("not-a-hold.x", "voucher", "k3b").await;
+    assert_eq!(
+        unknown.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        unknown.text
+    );
+    assert!(unknown.body["errors"]["pay_option"].is_array());
     assert!(
         stack.proxy.seen().is_empty(),
         "nothing reached the upstream: {:?}",

@@ -820,6 +820,17 @@ pub async fn create_booking(
         .ok_or(GatewayError::BadRequest(
             "Send an Idempotency-Key header (1 to 128 visible characters) unique to this booking attempt.",
         ))?;
+    // A pay option no product allows is refused before the reference is
+    // even opened; then the one the reference names must allow it.
+    let allowed_somewhere = state
+        .products
+        .iter()
+        .any(|product| product.policy.check_pay_option(&request.pay_option).is_ok());
+    if !allowed_somewhere {
+        if let Some(first) = state.products.first() {
+            first.policy.check_pay_option(&request.pay_option)?;
+        }
+    }
     let (held, hash) = state
         .signer
         .open_hold_ref(&session, &request.hold_ref)
