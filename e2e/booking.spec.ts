@@ -100,6 +100,7 @@ test("credits: the booking uses one credit of the course and nothing else", asyn
   // The host page hears what happened, with ids and statuses only.
   await expect.poll(() => hostEvents.map((e) => e.type)).toContain("hbg:booking-created");
   expect(hostEvents.find((e) => e.type === "hbg:booking-created")?.detail).toEqual({
+    product: "practical",
     booking_id: made.id,
     booking_status: "booked",
     pay_status: "completed",

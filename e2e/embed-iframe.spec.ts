@@ -130,6 +130,7 @@ test("the iframe mode completes a booking, sizes the iframe to its content and f
   const created = heard.find((event) => event.type === "hbg:booking-created")!.detail;
   expect(created).toMatchObject({ booking_status: "booked", pay_status: "completed" });
   expect(heard.find((event) => event.type === "hbg:booking-confirmed")!.detail).toEqual({
+    product: "practical",
     booking_id: created.booking_id,
   });
   expect(JSON.stringify(heard)).not.toMatch(/Priya|Patel|carestaff|@/);

@@ -65,14 +65,14 @@ async function sandboxBooking(id: number): Promise<{
 
 /** The detail keys each documented event carries (README, "Events"). */
 const PAYLOAD_KEYS: Record<string, string[]> = {
-  "hbg:ready": [],
-  "hbg:course-chosen": ["course_id"],
+  "hbg:ready": ["product"],
+  "hbg:course-chosen": ["course_id", "product"],
   "hbg:location-chosen": ["location_id"],
-  "hbg:event-chosen": ["event_id", "start"],
-  "hbg:hold-created": ["event_id", "expires_in_seconds", "hold_expires_at"],
-  "hbg:submit-started": ["event_id", "pay_option"],
-  "hbg:booking-created": ["booking_id", "booking_status", "pay_status"],
-  "hbg:booking-confirmed": ["booking_id"],
+  "hbg:event-chosen": ["event_id", "product", "start"],
+  "hbg:hold-created": ["event_id", "expires_in_seconds", "hold_expires_at", "product"],
+  "hbg:submit-started": ["event_id", "pay_option", "product"],
+  "hbg:booking-created": ["booking_id", "booking_status", "pay_status", "product"],
+  "hbg:booking-confirmed": ["booking_id", "product"],
 };
 
 test("every event of a booking reaches the host page in order, with its documented payload and no personal data", async ({
@@ -114,14 +114,15 @@ test("every event of a booking reaches the host page in order, with its document
   expect(Date.parse(detail("hbg:event-chosen").start as string)).toBeGreaterThan(Date.now());
   expect(detail("hbg:hold-created")).toMatchObject({ event_id: eventId, expires_in_seconds: 1800 });
   expect(Date.parse(detail("hbg:hold-created").hold_expires_at as string)).toBeGreaterThan(Date.now());
-  expect(detail("hbg:submit-started")).toEqual({ event_id: eventId, pay_option: "credits" });
+  expect(detail("hbg:submit-started")).toEqual({ product: "practical", event_id: eventId, pay_option: "credits" });
   const bookingId = detail("hbg:booking-created").booking_id as number;
   expect(detail("hbg:booking-created")).toEqual({
+    product: "practical",
     booking_id: bookingId,
     booking_status: "booked",
     pay_status: "completed",
   });
-  expect(detail("hbg:booking-confirmed")).toEqual({ booking_id: bookingId });
+  expect(detail("hbg:booking-confirmed")).toEqual({ product: "practical", booking_id: bookingId });
 
   // Ids, times and statuses only: nothing the candidate typed or the host prefilled.
   const all = JSON.stringify(heard);
@@ -496,7 +497,7 @@ test("the demo agency page themes the widget through custom properties and parts
   expect(await page.getByRole("heading", { name: "Before you book" }).evaluate((h2) => getComputedStyle(h2).textTransform)).toBe(
     "uppercase",
   );
-  await expect(page.locator("#event-log")).toContainText("hbg:ready {}");
+  await expect(page.locator("#event-log")).toContainText('hbg:ready {"product":"practical"}');
   await widget.getByRole("button", { name: /^Moving & Handling Practical/ }).click();
-  await expect(page.locator("#event-log")).toContainText('hbg:course-chosen {"course_id":2}');
+  await expect(page.locator("#event-log")).toContainText('hbg:course-chosen {"product":"practical","course_id":2}');
 });

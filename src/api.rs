@@ -16,11 +16,16 @@ use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
 
-use booking_core::api::{Course, TrainingEvent};
+use booking_core::api::bls::{Timeslot, VirtualBooking};
+use booking_core::api::{BookingDetail, Course, TrainingEvent};
+use booking_core::flow::Booked;
+use booking_core::product::Product;
 use booking_core::widget_api::{
-    BookingReceipt, BookingRequest, ErrorAnswer, HeldSeat, HoldRequest, QueuePlace, ReleaseBeacon,
-    WidgetOptions, IDEMPOTENCY_HEADER, QUEUE_TICKET_HEADER, SESSION_HEADER,
+    BookingReceipt, BookingRequest, ErrorAnswer, HeldSeat, HeldTimeslot, HoldRequest, QueuePlace,
+    ReleaseBeacon, SlotHoldRequest, WidgetOptions, IDEMPOTENCY_HEADER, QUEUE_TICKET_HEADER,
+    SESSION_HEADER,
 };
+use chrono::NaiveDate;
 use serde::de::DeserializeOwned;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -78,26 +83,42 @@ impl ApiError {
 
 /// Everything the widget asks of the gateway.
 pub trait BookingApi {
-    /// Pay options, the agency's name, and a session when there is none.
-    fn options(&self) -> ApiFuture<'_, WidgetOptions>;
-    /// Active courses.
-    fn courses(&self) -> ApiFuture<'_, Vec<Course>>;
+    /// A product's pay options, the agency's name, and a session when there
+    /// is none.
+    fn options(&self, product: Product) -> ApiFuture<'_, WidgetOptions>;
+    /// A product's active courses.
+    fn courses(&self, product: Product) -> ApiFuture<'_, Vec<Course>>;
     /// Every upcoming training event of a course.
     fn training_events(&self, course_id: u64) -> ApiFuture<'_, Vec<TrainingEvent>>;
+    /// The free Virtual BLS timeslots of a course in a range of UK dates.
+    fn timeslots(
+        &self,
+        course_id: u64,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> ApiFuture<'_, Vec<Timeslot>>;
     /// Holds a seat for 30 minutes.
     fn hold(&self, request: HoldRequest) -> ApiFuture<'_, HeldSeat>;
+    /// Holds a Virtual BLS timeslot for 30 minutes.
+    fn hold_timeslot(&self, request: SlotHoldRequest) -> ApiFuture<'_, HeldTimeslot>;
     /// Releases a hold.
     fn release(&self, hold_ref: String) -> ApiFuture<'_, ()>;
     /// Releases a hold while the page is going away (`navigator.sendBeacon`).
     fn release_on_exit(&self, hold_ref: &str);
-    /// Creates the booking; the same key and request return the same booking.
+    /// Creates the booking (of the product its hold is for); the same key
+    /// and request return the same booking.
     fn create_booking(
         &self,
         request: BookingRequest,
         idempotency_key: String,
-    ) -> ApiFuture<'_, BookingReceipt>;
+        product: Product,
+    ) -> ApiFuture<'_, BookingReceipt<Booked>>;
     /// Reads a booking this session made.
-    fn booking(&self, booking_ref: String) -> ApiFuture<'_, BookingReceipt>;
+    fn booking(
+        &self,
+        booking_ref: String,
+        product: Product,
+    ) -> ApiFuture<'_, BookingReceipt<Booked>>;
     /// Tells `listener` the seconds left while a hold or booking waits its
     /// turn in the gateway's queue, and `None` when it no longer waits.
     fn on_queue_wait(&self, listener: QueueListener) {
@@ -338,9 +359,19 @@ impl HttpApi {
         body: &B,
         idempotency_key: Option<&str>,
     ) -> Result<T, ApiError> {
+        decode(&self.post_text(path, body, idempotency_key).await?)
+    }
+
+    /// POSTs `body` as JSON and returns the answer's text.
+    async fn post_text<B: serde::Serialize>(
+        &self,
+        path: &str,
+        body: &B,
+        idempotency_key: Option<&str>,
+    ) -> Result<String, ApiError> {
         let body = serde_json::to_string(body)
             .map_err(|_| ApiError::Decode("the request could not be written".to_owned()))?;
-        decode(&self.send_write(path, body, idempotency_key).await?)
+        self.send_write(path, body, idempotency_key).await
     }
 }
 
@@ -352,6 +383,29 @@ fn backoff_ms(attempt: u32) -> u32 {
     500 * 2u32.pow(attempt.saturating_sub(1).min(4))
 }
 
+/// The query naming a product on `/options` and `/courses`: none for
+/// Practical Training, the gateway's default, so its URLs stay as they were.
+fn product_query(product: Product) -> String {
+    match product {
+        Product::Practical => String::new(),
+        other => format!("?product={other}"),
+    }
+}
+
+/// Reads a booking answer as its product's booking.
+fn receipt(text: &str, product: Product) -> Result<BookingReceipt<Booked>, ApiError> {
+    fn wrap<B: Into<Booked>>(receipt: BookingReceipt<B>) -> BookingReceipt<Booked> {
+        BookingReceipt {
+            booking_ref: receipt.booking_ref,
+            booking: receipt.booking.into(),
+        }
+    }
+    match product {
+        Product::Practical => decode::<BookingReceipt<BookingDetail>>(text).map(wrap),
+        Product::VirtualBls => decode::<BookingReceipt<VirtualBooking>>(text).map(wrap),
+    }
+}
+
 /// Reads a successful answer; an empty body reads as JSON `null`.
 fn decode<T: DeserializeOwned>(text: &str) -> Result<T, ApiError> {
     let text = if text.is_empty() { "null" } else { text };
@@ -359,9 +413,11 @@ fn decode<T: DeserializeOwned>(text: &str) -> Result<T, ApiError> {
 }
 
 impl BookingApi for HttpApi {
-    fn options(&self) -> ApiFuture<'_, WidgetOptions> {
+    fn options(&self, product: Product) -> ApiFuture<'_, WidgetOptions> {
         Box::pin(async move {
-            let options: WidgetOptions = self.get("/options").await?;
+            let options: WidgetOptions = self
+                .get(&format!("/options{}", product_query(product)))
+                .await?;
             if let Some(session) = &options.session {
                 crate::browser::session_set(&session_key(&self.base), session);
                 *self.session.borrow_mut() = Some(session.clone());
@@ -370,8 +426,29 @@ impl BookingApi for HttpApi {
         })
     }
 
-    fn courses(&self) -> ApiFuture<'_, Vec<Course>> {
-        Box::pin(self.get("/courses"))
+    fn courses(&self, product: Product) -> ApiFuture<'_, Vec<Course>> {
+        Box::pin(async move {
+            self.get(&format!("/courses{}", product_query(product)))
+                .await
+        })
+    }
+
+    fn timeslots(
+        &self,
+        course_id: u64,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> ApiFuture<'_, Vec<Timeslot>> {
+        Box::pin(async move {
+            self.get(&format!(
+                "/timeslots?course_id={course_id}&date_from={from}&date_to={to}"
+            ))
+            .await
+        })
+    }
+
+    fn hold_timeslot(&self, request: SlotHoldRequest) -> ApiFuture<'_, HeldTimeslot> {
+        Box::pin(async move { self.post("/timeslot-holds", &request, None).await })
     }
 
     fn training_events(&self, course_id: u64) -> ApiFuture<'_, Vec<TrainingEvent>> {
@@ -411,15 +488,25 @@ impl BookingApi for HttpApi {
         &self,
         request: BookingRequest,
         idempotency_key: String,
-    ) -> ApiFuture<'_, BookingReceipt> {
+        product: Product,
+    ) -> ApiFuture<'_, BookingReceipt<Booked>> {
         Box::pin(async move {
-            self.post("/bookings", &request, Some(&idempotency_key))
-                .await
+            let text = self
+                .post_text("/bookings", &request, Some(&idempotency_key))
+                .await?;
+            receipt(&text, product)
         })
     }
 
-    fn booking(&self, booking_ref: String) -> ApiFuture<'_, BookingReceipt> {
-        Box::pin(async move { self.get(&format!("/bookings/{booking_ref}")).await })
+    fn booking(
+        &self,
+        booking_ref: String,
+        product: Product,
+    ) -> ApiFuture<'_, BookingReceipt<Booked>> {
+        Box::pin(async move {
+            let text = self.get_text(&format!("/bookings/{booking_ref}")).await?;
+            receipt(&text, product)
+        })
     }
 
     fn on_queue_wait(&self, listener: QueueListener) {

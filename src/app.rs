@@ -4,7 +4,8 @@
 use std::rc::Rc;
 use std::time::Duration;
 
-use booking_core::flow::{Flow, Intent, Step, PROGRESS_STEPS};
+use booking_core::flow::{Flow, Intent, Step};
+use booking_core::product::Product;
 use booking_core::widget_api::QueuePlace;
 use leptos::ev;
 use leptos::html::H2;
@@ -23,12 +24,13 @@ pub fn App(config: WidgetConfig, api: Rc<dyn BookingApi>, host: Host) -> impl In
     provide_context(state);
     keep_time(state);
     watch_page(state);
-    load_events_for_the_chosen_course(state);
+    load_dates_for_the_chosen_course(state);
 
     let step = state.step;
     let heading = NodeRef::<H2>::new();
     effect(move || {
         step.track();
+        state.product.track();
         if state.focus_heading.get_untracked() {
             state.focus_heading.set(false);
             request_animation_frame(move || {
@@ -46,15 +48,17 @@ pub fn App(config: WidgetConfig, api: Rc<dyn BookingApi>, host: Host) -> impl In
             </p>
             <p class="hbg-progress">
                 {move || {
+                    let product = state.product.get()?;
                     step.get()
-                        .progress()
-                        .map(|n| format!("Step {n} of {PROGRESS_STEPS}"))
-                        .unwrap_or_default()
+                        .progress_of(product)
+                        .map(|(n, of)| format!("Step {n} of {of}"))
                 }}
             </p>
             <h2 id="hbg-step-heading" class="hbg-heading" part="heading" tabindex="-1" node_ref=heading>
                 {move || {
-                    if state.options.with(|options| matches!(options, Load::Failed(_))) {
+                    if state.product.with(Option::is_none) {
+                        steps::product::HEADING.to_owned()
+                    } else if state.options.with(|options| matches!(options, Load::Failed(_))) {
                         Step::Failed.heading().to_owned()
                     } else {
                         step.get().heading().to_owned()
@@ -72,8 +76,9 @@ pub fn App(config: WidgetConfig, api: Rc<dyn BookingApi>, host: Host) -> impl In
             <div class="hbg-visually-hidden" aria-live="polite" aria-atomic="true">
                 {move || state.announcement.get()}
             </div>
-            {move || match state.options.get() {
-                Load::Failed(error) => view! {
+            {move || match (state.product.get(), state.options.get()) {
+                (None, _) => view! { <steps::product::ProductStep/> }.into_any(),
+                (_, Load::Failed(error)) => view! {
                     <steps::Problem
                         message=error.message()
                         action="Try again"
@@ -81,16 +86,19 @@ pub fn App(config: WidgetConfig, api: Rc<dyn BookingApi>, host: Host) -> impl In
                     />
                 }
                 .into_any(),
-                _ => step_view(step.get()),
+                (Some(product), _) => step_view(step.get(), product),
             }}
         </section>
     }
 }
 
-fn step_view(step: Step) -> AnyView {
+fn step_view(step: Step, product: Product) -> AnyView {
     match step {
         Step::ChooseCourse => view! { <steps::course::CourseStep/> }.into_any(),
         Step::ChooseLocation => view! { <steps::location::LocationStep/> }.into_any(),
+        Step::ChooseEvent if product == Product::VirtualBls => {
+            view! { <steps::timeslot::TimeslotStep/> }.into_any()
+        }
         Step::ChooseEvent => view! { <steps::event::EventStep/> }.into_any(),
         Step::Holding => view! { <steps::Waiting text="Holding a seat for you…"/> }.into_any(),
         Step::Details => view! { <steps::details::DetailsStep/> }.into_any(),
@@ -147,12 +155,13 @@ fn watch_page(state: WidgetState) {
     });
 }
 
-/// Fetches the events once each time the chosen course changes.
-fn load_events_for_the_chosen_course(state: WidgetState) {
+/// Fetches the events (or timeslots) once each time the chosen course
+/// changes.
+fn load_dates_for_the_chosen_course(state: WidgetState) {
     Effect::new(move |loaded: Option<Option<u64>>| {
         let course_id = state.flow.with(|flow| flow.course().map(|c| c.id));
         if let Some(id) = course_id.filter(|id| loaded.flatten() != Some(*id)) {
-            state.load_events(id);
+            state.load_dates(id);
         }
         course_id
     });

@@ -2,6 +2,7 @@
 //! preselect, and candidate fields to prefill. `widget.js` reads these from
 //! the element's attributes and passes them as JSON.
 
+use booking_core::product::Product;
 use booking_core::validation::CandidateForm;
 use serde::Deserialize;
 
@@ -11,6 +12,9 @@ use serde::Deserialize;
 pub struct WidgetConfig {
     /// The gateway's API base, e.g. `/api` or `https://booking.agency.example/api`.
     pub api: String,
+    /// The products the host page offers (its `product` attribute): one is
+    /// booked straight away; several are offered as the first choice.
+    pub products: Vec<Product>,
     /// A course id to preselect.
     pub course: Option<u64>,
     /// A location id to preselect.
@@ -29,6 +33,7 @@ impl Default for WidgetConfig {
     fn default() -> Self {
         WidgetConfig {
             api: "/api".to_owned(),
+            products: vec![Product::Practical],
             course: None,
             location: None,
             prefill: Prefill::default(),
@@ -63,6 +68,7 @@ impl Prefill {
             email: self.email.clone(),
             phone: self.phone.clone(),
             job_role: self.job_role.clone(),
+            ..CandidateForm::default()
         }
     }
 

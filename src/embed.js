@@ -1,4 +1,4 @@
-// The iframe mode's inside: `embed.html?parent=ORIGIN&course=..&location=..`,
+// The iframe mode's inside: `embed.html?parent=ORIGIN&product=..&course=..&location=..`,
 // served by the gateway, shows one <hbg-booking> and talks to `frame.js` in
 // the host page, only ever with the origin named by `parent`:
 //   to the host:   {type: "hbg:connect"} once; {type: "hbg:resize", height}
@@ -28,7 +28,7 @@ const EVENTS = [
   "booking-confirmed",
   "error",
 ];
-const FROM_URL = ["course", "location", "lang"];
+const FROM_URL = ["product", "course", "location", "lang"];
 const FROM_HOST = [...FROM_URL, "first-name", "last-name", "email", "phone", "job-role", "return-url"];
 
 // `value` if it is exactly an http(s) origin, such as https://www.agency.example.

@@ -27,6 +27,7 @@ const EVENTS = new Set(
 // Property name -> attribute name. `lang` is HTMLElement's own.
 const PROPERTIES = {
   gateway: "gateway",
+  product: "product",
   course: "course",
   location: "location",
   firstName: "first-name",
@@ -35,7 +36,7 @@ const PROPERTIES = {
   phone: "phone",
   jobRole: "job-role",
 };
-const IN_URL = ["course", "location", "lang"];
+const IN_URL = ["product", "course", "location", "lang"];
 const BY_MESSAGE = ["first-name", "last-name", "email", "phone", "job-role"];
 let count = 0;
 

@@ -12,9 +12,13 @@ use std::task::Poll;
 
 use booking_core::api::Course;
 use booking_core::calendar::EventIndex;
-use booking_core::flow::{BookingInProgress, Command, Flow, Input, Intent, Outcome, Step};
+use booking_core::flow::{
+    BookingInProgress, Command, Flow, GrantedHold, Input, Intent, Outcome, Place, Step,
+};
+use booking_core::product::Product;
 use booking_core::redirect::PaymentRedirectPolicy;
-use booking_core::widget_api::{HoldRequest, QueuePlace, WidgetOptions};
+use booking_core::slot_calendar::{slot_range, SlotIndex};
+use booking_core::widget_api::{HoldRequest, QueuePlace, SlotHoldRequest, WidgetOptions};
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -43,6 +47,8 @@ struct StoredBooking {
     booking_id: u64,
     event_id: u64,
     booking_ref: String,
+    #[serde(default)]
+    product: Product,
 }
 
 /// The widget's state, shared through context. Cheap to copy.
@@ -61,6 +67,11 @@ pub struct WidgetState {
     /// Seconds a hold or booking still waits its turn in the gateway's
     /// queue, while it does.
     pub queue_wait: RwSignal<Option<u32>>,
+    /// The chosen Virtual BLS course's timeslots, indexed once per fetch.
+    pub slots: RwSignal<Load<SlotIndex>>,
+    /// The product booked: the host page's, or the candidate's choice when
+    /// the page offers several (`None` until then).
+    pub product: RwSignal<Option<Product>>,
     /// Monotonic clock reading, updated every second while a seat is held.
     pub now_ms: RwSignal<f64>,
     /// The text of the `aria-live` region.
@@ -89,7 +100,17 @@ impl WidgetState {
     /// Creates the state and starts loading the first steps' data.
     pub fn start(config: WidgetConfig, api: Rc<dyn BookingApi>, host: Host) -> WidgetState {
         let preselected_location = config.location;
-        let flow = RwSignal::new(Flow::new(PaymentRedirectPolicy::default()));
+        // Several products: the candidate chooses, unless this tab left a
+        // booking of one of them for the payment page.
+        let product = match config.products.as_slice() {
+            [] => Some(Product::Practical),
+            [only] => Some(*only),
+            _ => stored_booking(&config).map(|stored| stored.product),
+        };
+        let flow = RwSignal::new(Flow::for_product(
+            PaymentRedirectPolicy::default(),
+            product.unwrap_or_default(),
+        ));
         let queue_wait = RwSignal::new(None);
         let announcement = RwSignal::new(String::new());
         api.on_queue_wait(Rc::new(move |seconds: Option<u32>| {
@@ -106,6 +127,8 @@ impl WidgetState {
             options: RwSignal::new(Load::Loading),
             courses: RwSignal::new(Load::Loading),
             events: RwSignal::new(Load::Loading),
+            slots: RwSignal::new(Load::Loading),
+            product: RwSignal::new(product),
             now_ms: RwSignal::new(browser::monotonic_ms()),
             announcement,
             online: RwSignal::new(browser::is_online()),
@@ -118,8 +141,24 @@ impl WidgetState {
             preselected_location: StoredValue::new_local(preselected_location),
             unreleased: StoredValue::new_local(None),
         };
-        state.load_options();
+        if product.is_some() {
+            state.load_options();
+        }
         state
+    }
+
+    /// The product booked (Practical Training until one is chosen).
+    pub fn product_now(self) -> Product {
+        self.product.get_untracked().unwrap_or_default()
+    }
+
+    /// The candidate chose the product to book (when the host page offers
+    /// several): its options and courses load, and its flow starts.
+    pub fn choose_product(self, product: Product) {
+        self.focus_heading.set(true);
+        self.product.set(Some(product));
+        self.courses.set(Load::Loading);
+        self.load_options();
     }
 
     /// Runs `task` while the widget is mounted. A task woken after an
@@ -185,29 +224,19 @@ impl WidgetState {
 
     async fn run(self, command: Command) {
         match command {
-            Command::Hold { event_id } => {
+            Command::Hold { place } => {
                 let hold_ref = self
                     .flow
                     .with_untracked(|flow| {
                         flow.hold()
-                            .filter(|hold| hold.event_id == event_id)
+                            .filter(|hold| hold.place == place)
                             .map(|hold| hold.hold_ref.clone())
                     })
                     .or_else(|| self.unreleased.get_value());
-                self.hold(HoldRequest {
-                    event_id,
-                    hold_ref,
-                    renew: false,
-                })
-                .await;
+                self.hold(place, hold_ref, false).await;
             }
-            Command::RenewHold { event_id, hold_ref } => {
-                self.hold(HoldRequest {
-                    event_id,
-                    hold_ref: Some(hold_ref),
-                    renew: true,
-                })
-                .await;
+            Command::RenewHold { place, hold_ref } => {
+                self.hold(place, Some(hold_ref), true).await;
             }
             Command::Release { hold_ref } => {
                 let released = self.api().release(hold_ref.clone()).await;
@@ -224,9 +253,14 @@ impl WidgetState {
                     .config
                     .with_value(|config| config.return_url.clone())
                     .or_else(browser::page_url);
-                let outcome = match self.api().create_booking(*request, idempotency_key).await {
+                let product = self.product_now();
+                let outcome = match self
+                    .api()
+                    .create_booking(*request, idempotency_key, product)
+                    .await
+                {
                     Ok(receipt) => {
-                        self.keep_booking_ref(receipt.booking.id, receipt.booking_ref);
+                        self.keep_booking_ref(receipt.booking.id(), receipt.booking_ref);
                         Outcome::BookingCreated(Box::new(receipt.booking))
                     }
                     Err(ApiError::Status(answer)) => Outcome::booking_error(answer),
@@ -241,14 +275,41 @@ impl WidgetState {
             Command::ClearBookingInProgress => browser::session_remove(&self.storage_key()),
             Command::RefreshEvents => {
                 if let Some(course_id) = self.flow.with_untracked(|f| f.course().map(|c| c.id)) {
-                    self.load_events(course_id);
+                    self.load_dates(course_id);
                 }
             }
         }
     }
 
-    async fn hold(self, request: HoldRequest) {
-        let answer = self.api().hold(request).await;
+    /// Holds an event's seat or a timeslot (renewing `hold_ref` when
+    /// asked), and sends the flow the answer.
+    async fn hold(self, place: Place, hold_ref: Option<String>, renew: bool) {
+        let answer: Result<GrantedHold, ApiError> = match place {
+            Place::Event(event_id) => self
+                .api()
+                .hold(HoldRequest {
+                    event_id,
+                    hold_ref,
+                    renew,
+                })
+                .await
+                .map(GrantedHold::from),
+            Place::Slot {
+                course_id,
+                date,
+                time,
+            } => self
+                .api()
+                .hold_timeslot(SlotHoldRequest {
+                    course_id,
+                    date,
+                    time,
+                    hold_ref,
+                    renew,
+                })
+                .await
+                .map(GrantedHold::from),
+        };
         let received_at_ms = browser::monotonic_ms();
         let outcome = match answer {
             Ok(hold) => {
@@ -285,8 +346,7 @@ impl WidgetState {
     }
 
     fn storage_key(self) -> String {
-        let config = self.config.get_value();
-        format!("hbg:booking:{}:{}", config.api, config.instance)
+        self.config.with_value(storage_key)
     }
 
     fn remember(self, progress: BookingInProgress) {
@@ -297,6 +357,7 @@ impl WidgetState {
             booking_id: progress.booking_id,
             event_id: progress.event_id,
             booking_ref,
+            product: progress.product,
         };
         if let Ok(json) = serde_json::to_string(&stored) {
             browser::session_set(&self.storage_key(), &json);
@@ -308,8 +369,9 @@ impl WidgetState {
     /// the payment page, if any).
     pub fn load_options(self) {
         self.options.set(Load::Loading);
+        let product = self.product_now();
         self.spawn(async move {
-            match self.api().options().await {
+            match self.api().options(product).await {
                 Ok(options) => {
                     let policy = PaymentRedirectPolicy {
                         allowed_origins: options.payment_origins.clone(),
@@ -326,12 +388,16 @@ impl WidgetState {
     }
 
     async fn begin(self, policy: PaymentRedirectPolicy) {
-        let stored = browser::session_get(&self.storage_key())
-            .and_then(|json| booking_core::json::from_str::<StoredBooking>(&json).ok());
+        let stored = self.config.with_value(stored_booking);
         if let Some(stored) = stored {
-            match self.api().booking(stored.booking_ref.clone()).await {
+            match self
+                .api()
+                .booking(stored.booking_ref.clone(), stored.product)
+                .await
+            {
                 Ok(receipt) => {
-                    self.keep_booking_ref(receipt.booking.id, stored.booking_ref);
+                    self.product.set(Some(stored.product));
+                    self.keep_booking_ref(receipt.booking.id(), stored.booking_ref);
                     let transition = Flow::resume(policy, receipt.booking);
                     self.flow.set(transition.flow);
                     self.run_commands(transition.commands).await;
@@ -346,7 +412,7 @@ impl WidgetState {
                 }
             }
         }
-        let transition = Flow::start(policy);
+        let transition = Flow::start_for(policy, self.product_now());
         self.flow.set(transition.flow);
         self.run_commands(transition.commands).await;
         let prefill = self.config.with_value(|config| config.prefill.clone());
@@ -359,8 +425,9 @@ impl WidgetState {
     /// Loads the active courses.
     pub fn load_courses(self) {
         self.courses.set(Load::Loading);
+        let product = self.product_now();
         self.spawn(async move {
-            let answer = self.api().courses().await;
+            let answer = self.api().courses(product).await;
             if answer.is_ok() {
                 browser::mark_after_render("hbg:interactive");
             }
@@ -400,6 +467,35 @@ impl WidgetState {
         }
     }
 
+    /// Loads what the chosen course's calendar shows: its events, or its
+    /// timeslots for Virtual BLS.
+    pub fn load_dates(self, course_id: u64) {
+        match self.product_now() {
+            Product::Practical => self.load_events(course_id),
+            Product::VirtualBls => self.load_timeslots(course_id),
+        }
+    }
+
+    /// Loads the timeslots of a Virtual BLS course in one read of the
+    /// booking window ([`slot_range`]): moving between months and days
+    /// makes no request.
+    pub fn load_timeslots(self, course_id: u64) {
+        self.slots.set(Load::Loading);
+        let (from, to) = slot_range(self.now_utc());
+        self.spawn(async move {
+            let answer = self.api().timeslots(course_id, from, to).await;
+            let still_wanted =
+                self.flow.with_untracked(|flow| flow.course().map(|c| c.id)) == Some(course_id);
+            if !still_wanted {
+                return;
+            }
+            self.slots.set(match answer {
+                Ok(slots) => Load::Ready(SlotIndex::new(slots)),
+                Err(error) => Load::Failed(error),
+            });
+        });
+    }
+
     /// Loads the events of a course (all of them, once: switching month or
     /// location makes no request).
     pub fn load_events(self, course_id: u64) {
@@ -421,13 +517,14 @@ impl WidgetState {
     /// Reads the booking again (e.g. to see whether it has been paid).
     pub fn refresh_booking(self) {
         let Some(booking_ref) = self.flow.with_untracked(|flow| {
-            let id = flow.booking()?.id;
+            let id = flow.booked()?.id();
             self.booking_ref(id)
         }) else {
             return;
         };
+        let product = self.product_now();
         self.spawn(async move {
-            if let Ok(receipt) = self.api().booking(booking_ref).await {
+            if let Ok(receipt) = self.api().booking(booking_ref, product).await {
                 self.dispatch(Outcome::BookingStatus(Box::new(receipt.booking)));
             }
         });
@@ -451,6 +548,17 @@ impl WidgetState {
             self.api().release_on_exit(&hold_ref);
         }
     }
+}
+
+/// Where this widget keeps its booking in progress in `sessionStorage`.
+fn storage_key(config: &WidgetConfig) -> String {
+    format!("hbg:booking:{}:{}", config.api, config.instance)
+}
+
+/// The booking this tab left for the payment page, if any.
+fn stored_booking(config: &WidgetConfig) -> Option<StoredBooking> {
+    browser::session_get(&storage_key(config))
+        .and_then(|json| booking_core::json::from_str::<StoredBooking>(&json).ok())
 }
 
 /// Runs `run` now and again whenever a signal it reads changes (as

@@ -15,6 +15,7 @@ const TAG = "<hbg-booking>";
 // Property name -> attribute name. `lang` is HTMLElement's own.
 const PROPERTIES = {
   api: "api",
+  product: "product",
   course: "course",
   location: "location",
   returnUrl: "return-url",
@@ -34,8 +35,17 @@ const http = (value) => {
   } catch {}
 };
 const id = (value) => (/^[1-9][0-9]{0,15}$/.test(value) ? Number(value) : undefined);
+// `product`: "practical", "virtual-bls", or both (space-separated) to let
+// the candidate choose.
+const products = (value) => {
+  const names = value.trim().split(/\s+/);
+  if (names.every((name) => name === "practical" || name === "virtual-bls")) {
+    return [...new Set(names)];
+  }
+};
 const READERS = {
   api: [http, `not an http(s) URL; using ${asset("api")}`],
+  product: [products, "not practical, virtual-bls or both; booking practical training"],
   course: [id, "not a positive whole number; showing every course"],
   location: [id, "not a positive whole number; showing every location"],
   lang: [(value) => (/^en(-gb)?$/i.test(value) ? LANG : undefined), `the widget speaks ${LANG} only`],
@@ -82,6 +92,7 @@ function settings(element) {
   }
   return JSON.stringify({
     api: read(element, "api") ?? asset("api"),
+    products: read(element, "product") ?? ["practical"],
     course: read(element, "course"),
     location: read(element, "location"),
     return_url: read(element, "return-url"),

@@ -188,7 +188,10 @@ async fn five_minutes_before_expiry_the_candidate_is_warned_and_the_host_told() 
         .collect();
     assert_eq!(
         expiring,
-        vec![r#"hbg:hold-expiring {"event_id":41,"minutes_left":5}"#.to_owned()],
+        vec![
+            r#"hbg:hold-expiring {"product":"practical","event_id":41,"minutes_left":5}"#
+                .to_owned()
+        ],
         "one warning, for five minutes, naming the event"
     );
     assert_eq!(widget.heading(), "Your details", "the form stays");

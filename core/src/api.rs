@@ -658,12 +658,19 @@ impl BookingDetail {
     /// (payment completed)"; unknown statuses are shown as sent, with spaces
     /// for underscores.
     pub fn status_label(&self) -> String {
-        format!(
-            "{} (payment {})",
-            self.booking_status.as_str().replace('_', " "),
-            self.pay_status.as_str().replace('_', " ")
-        )
+        status_label(&self.booking_status, &self.pay_status)
     }
+}
+
+/// A booking's status as a confirmation lists it, e.g. "booked (payment
+/// completed)", either product's; unknown statuses are shown as sent, with
+/// spaces for underscores.
+pub fn status_label(booking_status: &BookingStatus, pay_status: &PayStatus) -> String {
+    format!(
+        "{} (payment {})",
+        booking_status.as_str().replace('_', " "),
+        pay_status.as_str().replace('_', " ")
+    )
 }
 
 /// Credits held for one course.

@@ -546,23 +546,8 @@ impl EventIndex {
         options: &CalendarOptions,
     ) -> MonthGrid {
         let filter = Filter::new(now, options);
-        let today = uk_time::uk_today(now);
-        let first = month.first_day();
-        let lead = i64::from(first.weekday().num_days_from_monday());
-        let grid_start = first
-            .checked_sub_signed(Duration::days(lead))
-            .unwrap_or(first);
-        let last = month.last_day();
-        let trail = i64::from(6 - last.weekday().num_days_from_monday());
-        let grid_end = last
-            .checked_add_signed(Duration::days(trail))
-            .unwrap_or(last);
-
-        let mut dates: Vec<NaiveDate> = std::iter::successors(Some(grid_start), |d| d.succ_opt())
-            .take_while(|date| *date <= grid_end)
-            .collect();
-        dates.truncate(dates.len() - dates.len() % 7);
-
+        let dates = grid_dates(month);
+        let (grid_start, grid_end) = (dates[0], dates[dates.len() - 1]);
         let mut tallies = vec![DayTally::default(); dates.len()];
         for indexed in self.between(grid_start, grid_end) {
             let visibility = filter.visibility(indexed);
@@ -577,30 +562,13 @@ impl EventIndex {
                 }
             }
         }
-
-        let weeks: Vec<Week> = dates
-            .chunks_exact(7)
-            .zip(tallies.chunks_exact(7))
-            .map(|(dates, tallies)| Week {
-                days: std::array::from_fn(|i| grid_day(dates[i], tallies[i], month, today)),
-            })
-            .collect();
-        let in_month = || {
-            weeks
-                .iter()
-                .flat_map(|w| w.days.iter())
-                .filter(|d| d.in_month)
-        };
-        MonthGrid {
+        assemble_grid(
             month,
-            label: month.label(),
-            event_count: in_month().map(|d| d.event_count).sum(),
-            seats_total: in_month().fold(0, |sum: u32, d| sum.saturating_add(d.seats_total)),
-            first_bookable_day: in_month()
-                .find(|day| day.status.is_bookable())
-                .map(|day| day.date),
-            weeks,
-        }
+            &dates,
+            &tallies,
+            uk_time::uk_today(now),
+            &EVENT_WORDS,
+        )
     }
 
     /// The agenda of one venue-local date.
@@ -720,14 +688,90 @@ impl EventIndex {
     }
 }
 
-/// Shown events and seats of one date.
+/// Shown events (or timeslots) and seats of one date.
 #[derive(Debug, Clone, Copy, Default)]
-struct DayTally {
-    events: u32,
-    seats: u32,
+pub(crate) struct DayTally {
+    /// Shown events, or free timeslots.
+    pub(crate) events: u32,
+    /// Seats left across the bookable ones.
+    pub(crate) seats: u32,
 }
 
-fn grid_day(date: NaiveDate, tally: DayTally, month: YearMonth, today: NaiveDate) -> GridDay {
+/// How a grid's day labels count what a day has.
+pub(crate) struct GridWords {
+    /// What is counted, singular: "event", "time".
+    pub(crate) item: &'static str,
+    /// Whether the label also counts seats.
+    pub(crate) seats: bool,
+}
+
+/// Training events: "3 events, 11 seats".
+const EVENT_WORDS: GridWords = GridWords {
+    item: "event",
+    seats: true,
+};
+
+/// The dates a month's grid shows: whole weeks, Monday first, from the week
+/// of the month's first day to the week of its last.
+pub(crate) fn grid_dates(month: YearMonth) -> Vec<NaiveDate> {
+    let first = month.first_day();
+    let lead = i64::from(first.weekday().num_days_from_monday());
+    let grid_start = first
+        .checked_sub_signed(Duration::days(lead))
+        .unwrap_or(first);
+    let last = month.last_day();
+    let trail = i64::from(6 - last.weekday().num_days_from_monday());
+    let grid_end = last
+        .checked_add_signed(Duration::days(trail))
+        .unwrap_or(last);
+    let mut dates: Vec<NaiveDate> = std::iter::successors(Some(grid_start), |d| d.succ_opt())
+        .take_while(|date| *date <= grid_end)
+        .collect();
+    dates.truncate(dates.len() - dates.len() % 7);
+    dates
+}
+
+/// The grid of `month` from its dates ([`grid_dates`]) and each date's
+/// tally: the one builder of both calendars' grids.
+pub(crate) fn assemble_grid(
+    month: YearMonth,
+    dates: &[NaiveDate],
+    tallies: &[DayTally],
+    today: NaiveDate,
+    words: &GridWords,
+) -> MonthGrid {
+    let weeks: Vec<Week> = dates
+        .chunks_exact(7)
+        .zip(tallies.chunks_exact(7))
+        .map(|(dates, tallies)| Week {
+            days: std::array::from_fn(|i| grid_day(dates[i], tallies[i], month, today, words)),
+        })
+        .collect();
+    let in_month = || {
+        weeks
+            .iter()
+            .flat_map(|w| w.days.iter())
+            .filter(|d| d.in_month)
+    };
+    MonthGrid {
+        month,
+        label: month.label(),
+        event_count: in_month().map(|d| d.event_count).sum(),
+        seats_total: in_month().fold(0, |sum: u32, d| sum.saturating_add(d.seats_total)),
+        first_bookable_day: in_month()
+            .find(|day| day.status.is_bookable())
+            .map(|day| day.date),
+        weeks,
+    }
+}
+
+fn grid_day(
+    date: NaiveDate,
+    tally: DayTally,
+    month: YearMonth,
+    today: NaiveDate,
+    words: &GridWords,
+) -> GridDay {
     let is_past = date < today;
     let status = if is_past {
         DayStatus::Past
@@ -741,15 +785,19 @@ fn grid_day(date: NaiveDate, tally: DayTally, month: YearMonth, today: NaiveDate
         DayStatus::Available
     };
     let date_text = uk_time::full_date(date);
+    let item = words.item;
     let label = match status {
         DayStatus::Past => format!("{date_text}, past"),
-        DayStatus::NoEvents => format!("{date_text}, no events"),
-        DayStatus::Full => format!("{date_text}, {}, full", count(tally.events, "event")),
-        DayStatus::Available | DayStatus::FewSeats => format!(
+        DayStatus::NoEvents => format!("{date_text}, no {item}s"),
+        DayStatus::Full => format!("{date_text}, {}, full", count(tally.events, item)),
+        DayStatus::Available | DayStatus::FewSeats if words.seats => format!(
             "{date_text}, {}, {}",
-            count(tally.events, "event"),
+            count(tally.events, item),
             count(tally.seats, "seat")
         ),
+        DayStatus::Available | DayStatus::FewSeats => {
+            format!("{date_text}, {}", count(tally.events, item))
+        }
     };
     GridDay {
         date,
@@ -795,7 +843,7 @@ pub fn when_label(start: Timestamp, end: Timestamp) -> String {
 
 /// Appends "09:30 to 16:30 BST", naming both zones when the clocks change
 /// during the event and the end date when it ends on a later day.
-fn push_time_span(
+pub(crate) fn push_time_span(
     label: &mut String,
     start: Timestamp,
     end: Timestamp,
@@ -867,7 +915,7 @@ fn agenda_entry(event: &TrainingEvent, date_label: &str) -> AgendaEntry {
 }
 
 /// "1 event", "3 events".
-fn count(n: u32, noun: &str) -> String {
+pub(crate) fn count(n: u32, noun: &str) -> String {
     if n == 1 {
         format!("1 {noun}")
     } else {

@@ -67,19 +67,32 @@
 //!   go back to `Details` when a candidate field is wrong, else to `Payment`.
 //! * Host page events carry ids, times and statuses only, never the
 //!   candidate's personal data, and their error messages are fixed texts.
+//!   They name the product, and what is held by its [`Place`]: an event's
+//!   id for Practical Training, a timeslot's course, date and time for
+//!   Virtual BLS.
+//! * One flow for both products ([`Product`]): Virtual BLS chooses a
+//!   timeslot ([`Intent::ChooseTimeslot`]) where Practical Training chooses a
+//!   location and an event; holding, the countdown, the form (with the kit's
+//!   address for Virtual BLS), pay options, submitting, the payment redirect
+//!   and the problem steps are the same code.
 
-use serde::{Deserialize, Serialize};
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Serialize, Serializer};
 
+use crate::api::bls::{Timeslot, VirtualBooking};
 use crate::api::{
-    BookingDetail, BookingStatus, CourseRef, PayOption, PayStatus, Timestamp, TrainingEvent,
+    BookingDetail, BookingStatus, CourseRef, Money, PayOption, PayStatus, Timestamp, TrainingEvent,
     ValidationError,
 };
 use crate::countdown::{HoldCountdown, HoldWarning};
+use crate::product::Product;
 use crate::redirect::PaymentRedirectPolicy;
 use crate::validation::{
     self, AccountFacts, CandidateForm, FieldErrors, FormField, PayOptionOffer,
 };
-use crate::widget_api::{BookingRequest, ErrorAnswer, ErrorBody, HeldSeat, SeatTaken};
+use crate::widget_api::{
+    BookingRequest, ErrorAnswer, ErrorBody, HeldSeat, HeldTimeslot, SeatTaken,
+};
 
 /// Number of steps in the progress indicator ("Step 3 of 6").
 pub const PROGRESS_STEPS: u8 = 6;
@@ -120,6 +133,16 @@ pub enum Step {
 }
 
 impl Step {
+    /// The step's number and the number of steps in the progress indicator
+    /// for a product ("Step 2 of 5"): Virtual BLS has no location step.
+    pub fn progress_of(self, product: Product) -> Option<(u8, u8)> {
+        let n = self.progress()?;
+        Some(match product {
+            Product::Practical => (n, PROGRESS_STEPS),
+            Product::VirtualBls => (if n > 2 { n - 1 } else { n }, PROGRESS_STEPS - 1),
+        })
+    }
+
     /// The step's heading (focus moves to it on every step change).
     pub fn heading(self) -> &'static str {
         match self {
@@ -233,14 +256,340 @@ pub struct Trouble {
     pub recoveries: Vec<Recovery>,
 }
 
+/// What a hold is on: a seat on a training event (Practical Training) or a
+/// timeslot (Virtual BLS). In a host event's detail it is its product and
+/// `event_id`, or its product and the slot's `course_id`, `date` and `time`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Place {
+    /// A training event's id.
+    Event(u64),
+    /// A Virtual BLS timeslot.
+    Slot {
+        /// The course.
+        course_id: u64,
+        /// UK date, `YYYY-MM-DD`.
+        date: String,
+        /// UK wall-clock start, `HH:MM`.
+        time: String,
+    },
+}
+
+impl Place {
+    /// The product it belongs to.
+    pub fn product(&self) -> Product {
+        match self {
+            Place::Event(_) => Product::Practical,
+            Place::Slot { .. } => Product::VirtualBls,
+        }
+    }
+
+    /// The place of a timeslot.
+    pub fn of_slot(slot: &Timeslot) -> Place {
+        Place::Slot {
+            course_id: slot.course.id,
+            date: slot.date.clone(),
+            time: slot.time.clone(),
+        }
+    }
+}
+
+impl Serialize for Place {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("product", &self.product())?;
+        match self {
+            Place::Event(id) => map.serialize_entry("event_id", id)?,
+            Place::Slot {
+                course_id,
+                date,
+                time,
+            } => {
+                map.serialize_entry("course_id", course_id)?;
+                map.serialize_entry("date", date)?;
+                map.serialize_entry("time", time)?;
+            }
+        }
+        map.end()
+    }
+}
+
+/// What the candidate chose to hold: an event or a timeslot.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Chosen {
+    /// A training event (Practical Training).
+    Event(TrainingEvent),
+    /// A timeslot (Virtual BLS).
+    Slot(Timeslot),
+}
+
+impl Chosen {
+    /// Where a hold on it is.
+    pub fn place(&self) -> Place {
+        match self {
+            Chosen::Event(event) => Place::Event(event.id),
+            Chosen::Slot(slot) => Place::of_slot(slot),
+        }
+    }
+
+    /// Its course's id.
+    fn course_id(&self) -> u64 {
+        match self {
+            Chosen::Event(event) => event.course.id,
+            Chosen::Slot(slot) => slot.course.id,
+        }
+    }
+
+    /// Its price for the account.
+    pub fn cost(&self) -> Money {
+        match self {
+            Chosen::Event(event) => event.cost_inc_vat,
+            Chosen::Slot(slot) => slot.cost_inc_vat,
+        }
+    }
+
+    /// Its start.
+    pub fn start(&self) -> Timestamp {
+        match self {
+            Chosen::Event(event) => event.start_date,
+            Chosen::Slot(slot) => slot.start_date,
+        }
+    }
+
+    /// Whether nothing is left to hold.
+    fn is_full(&self) -> bool {
+        match self {
+            Chosen::Event(event) => event.is_full(),
+            Chosen::Slot(slot) => slot.remaining_slots == 0,
+        }
+    }
+}
+
+/// A granted hold, either product's: its reference, where it is and how
+/// long it lives.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GrantedHold {
+    /// The gateway's session-bound reference.
+    pub hold_ref: String,
+    /// What it holds.
+    pub place: Place,
+    /// When it lapses, as the server said.
+    pub expires_at: Timestamp,
+    /// Seconds left when it was granted.
+    pub expires_in_seconds: i64,
+}
+
+impl From<HeldSeat> for GrantedHold {
+    fn from(held: HeldSeat) -> GrantedHold {
+        GrantedHold {
+            hold_ref: held.hold_ref,
+            place: Place::Event(held.hold.training_event.id),
+            expires_at: held.hold.expires_at,
+            expires_in_seconds: held.hold.expires_in_seconds,
+        }
+    }
+}
+
+impl From<HeldTimeslot> for GrantedHold {
+    fn from(held: HeldTimeslot) -> GrantedHold {
+        GrantedHold {
+            hold_ref: held.hold_ref,
+            place: Place::Slot {
+                course_id: held.hold.slot.course.id,
+                date: held.hold.slot.date,
+                time: held.hold.slot.time,
+            },
+            expires_at: held.hold.expires_at,
+            expires_in_seconds: held.hold.expires_in_seconds,
+        }
+    }
+}
+
+/// A booking, either product's.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Booked {
+    /// A Practical Training booking.
+    Practical(BookingDetail),
+    /// A Virtual BLS booking, with its Zoom session.
+    Virtual(VirtualBooking),
+}
+
+impl From<BookingDetail> for Booked {
+    fn from(booking: BookingDetail) -> Booked {
+        Booked::Practical(booking)
+    }
+}
+
+impl From<VirtualBooking> for Booked {
+    fn from(booking: VirtualBooking) -> Booked {
+        Booked::Virtual(booking)
+    }
+}
+
+impl Booked {
+    /// Its id.
+    pub fn id(&self) -> u64 {
+        match self {
+            Booked::Practical(booking) => booking.id,
+            Booked::Virtual(booking) => booking.id,
+        }
+    }
+
+    /// Its product.
+    pub fn product(&self) -> Product {
+        match self {
+            Booked::Practical(_) => Product::Practical,
+            Booked::Virtual(_) => Product::VirtualBls,
+        }
+    }
+
+    /// Its course.
+    pub fn course(&self) -> &CourseRef {
+        match self {
+            Booked::Practical(booking) => &booking.course,
+            Booked::Virtual(booking) => &booking.course,
+        }
+    }
+
+    /// Where it stands.
+    pub fn booking_status(&self) -> &BookingStatus {
+        match self {
+            Booked::Practical(booking) => &booking.booking_status,
+            Booked::Virtual(booking) => &booking.booking_status,
+        }
+    }
+
+    /// Whether it is paid.
+    pub fn pay_status(&self) -> &PayStatus {
+        match self {
+            Booked::Practical(booking) => &booking.pay_status,
+            Booked::Virtual(booking) => &booking.pay_status,
+        }
+    }
+
+    /// How it is paid, in the widget contract's names.
+    pub fn pay_option(&self) -> PayOption {
+        match self {
+            Booked::Practical(booking) => booking.pay_option.clone(),
+            Booked::Virtual(booking) => PayOption::from(&booking.pay_option),
+        }
+    }
+
+    /// Its payment page link, if any.
+    pub fn payment_url(&self) -> Option<&str> {
+        match self {
+            Booked::Practical(booking) => booking.payment_url.as_deref(),
+            Booked::Virtual(booking) => booking.payment_url.as_deref(),
+        }
+    }
+
+    /// The button that opens its payment page.
+    pub fn payment_action(&self) -> &'static str {
+        match self {
+            Booked::Practical(_) => "Pay by card",
+            Booked::Virtual(_) => "Pay with PayPal",
+        }
+    }
+
+    /// What the confirmation lists, in order: the reference, course, when
+    /// (UK time), where (the venue, or the Zoom session's link, meeting id
+    /// and password), the kit's note for Virtual BLS, the candidate and the
+    /// status.
+    pub fn summary(&self) -> Vec<BookingFact> {
+        let (id, course, start, end, candidate, booking_status, pay_status) = match self {
+            Booked::Practical(b) => (
+                b.id,
+                &b.course,
+                b.start_date,
+                b.end_date,
+                &b.candidate.name,
+                &b.booking_status,
+                &b.pay_status,
+            ),
+            Booked::Virtual(b) => (
+                b.id,
+                &b.course,
+                b.start_date,
+                b.end_date,
+                &b.candidate.name,
+                &b.booking_status,
+                &b.pay_status,
+            ),
+        };
+        let mut facts = vec![
+            BookingFact {
+                label: "Booking reference",
+                lines: vec![id.to_string()],
+                reference: true,
+            },
+            BookingFact::new("Course", vec![course.name.clone()]),
+            BookingFact::new("When", vec![crate::calendar::when_label(start, end)]),
+        ];
+        match self {
+            Booked::Practical(booking) => facts.push(BookingFact::new(
+                "Where",
+                vec![
+                    booking.location.name.clone(),
+                    booking.location.address.clone(),
+                ],
+            )),
+            Booked::Virtual(booking) => {
+                let zoom = &booking.session;
+                facts.push(BookingFact::new(
+                    "Where",
+                    vec![
+                        "Online, over Zoom".to_owned(),
+                        zoom.zoom_link.clone(),
+                        format!("Meeting ID {}", zoom.zoom_id),
+                        format!("Password {}", zoom.zoom_password),
+                    ],
+                ));
+                facts.push(BookingFact::new(
+                    "Training kit",
+                    vec![
+                        "Posted to the address you gave before the session. Please post it back afterwards."
+                            .to_owned(),
+                    ],
+                ));
+            }
+        }
+        facts.push(BookingFact::new("Candidate", vec![candidate.clone()]));
+        facts.push(BookingFact::new(
+            "Status",
+            vec![crate::api::status_label(booking_status, pay_status)],
+        ));
+        facts
+    }
+}
+
+/// One line of a booking's summary: a label and the lines of its value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BookingFact {
+    /// The term, e.g. "Course".
+    pub label: &'static str,
+    /// The value, one line each.
+    pub lines: Vec<String>,
+    /// Whether the value is a reference (shown to stand out).
+    pub reference: bool,
+}
+
+impl BookingFact {
+    fn new(label: &'static str, lines: Vec<String>) -> BookingFact {
+        BookingFact {
+            label,
+            lines,
+            reference: false,
+        }
+    }
+}
+
 /// The seat hold the flow owns.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ActiveHold {
     /// The gateway's session-bound reference to the hold, sent when booking
     /// and when releasing.
     pub hold_ref: String,
-    /// The held event.
-    pub event_id: u64,
+    /// What is held.
+    pub place: Place,
     /// When the server says it lapses (shown only; the countdown decides).
     pub expires_at: Option<Timestamp>,
     /// Time left, from the server's `expires_in_seconds`.
@@ -279,8 +628,11 @@ pub struct Failure {
 pub struct BookingInProgress {
     /// The pending booking.
     pub booking_id: u64,
-    /// Its event.
+    /// Its event (0 for a timeslot).
     pub event_id: u64,
+    /// Its product.
+    #[serde(default)]
+    pub product: Product,
 }
 
 /// A DOM `CustomEvent` for the host page, dispatched on `<hbg-booking>`.
@@ -289,9 +641,14 @@ pub struct BookingInProgress {
 #[serde(untagged)]
 pub enum HostEvent {
     /// The widget is ready.
-    Ready {},
+    Ready {
+        /// The product it books.
+        product: Product,
+    },
     /// A course was chosen.
     CourseChosen {
+        /// The product.
+        product: Product,
         /// Course id.
         course_id: u64,
     },
@@ -300,18 +657,21 @@ pub enum HostEvent {
         /// Location id, or `None` for any location.
         location_id: Option<u64>,
     },
-    /// An event was chosen.
+    /// An event (or a timeslot) was chosen.
     EventChosen {
-        /// Event id.
-        event_id: u64,
-        /// Its venue-local start.
+        /// What was chosen: the product and the event's id or the slot's
+        /// date and time.
+        #[serde(flatten)]
+        place: Place,
+        /// Its venue-local (UK) start.
         #[serde(with = "crate::api::timestamp")]
         start: Timestamp,
     },
     /// A seat is held.
     HoldCreated {
-        /// Event id.
-        event_id: u64,
+        /// What is held.
+        #[serde(flatten)]
+        place: Place,
         /// When the hold lapses, as the server said.
         #[serde(with = "crate::api::timestamp::option")]
         hold_expires_at: Option<Timestamp>,
@@ -320,30 +680,37 @@ pub enum HostEvent {
     },
     /// The hold crossed a warning threshold.
     HoldExpiring {
-        /// Event id.
-        event_id: u64,
+        /// What is held.
+        #[serde(flatten)]
+        place: Place,
         /// 10, 5 or 1.
         minutes_left: u32,
     },
     /// The hold lapsed.
     HoldExpired {
-        /// Event id.
-        event_id: u64,
+        /// What was held.
+        #[serde(flatten)]
+        place: Place,
     },
     /// The booking is being submitted.
     SubmitStarted {
-        /// Event id.
-        event_id: u64,
+        /// What is held.
+        #[serde(flatten)]
+        place: Place,
         /// How it is paid for.
         pay_option: PayOption,
     },
     /// The candidate is being sent to the payment page.
     PaymentRedirect {
+        /// The product.
+        product: Product,
         /// The pending booking.
         booking_id: u64,
     },
     /// A booking was created.
     BookingCreated {
+        /// The product.
+        product: Product,
         /// Booking id.
         booking_id: u64,
         /// Its status.
@@ -353,6 +720,8 @@ pub enum HostEvent {
     },
     /// A booking is confirmed.
     BookingConfirmed {
+        /// The product.
+        product: Product,
         /// Booking id.
         booking_id: u64,
     },
@@ -391,7 +760,7 @@ impl HostEvent {
     /// The DOM event name, e.g. "hbg:hold-created".
     pub fn name(&self) -> &'static str {
         match self {
-            HostEvent::Ready {} => "hbg:ready",
+            HostEvent::Ready { .. } => "hbg:ready",
             HostEvent::CourseChosen { .. } => "hbg:course-chosen",
             HostEvent::LocationChosen { .. } => "hbg:location-chosen",
             HostEvent::EventChosen { .. } => "hbg:event-chosen",
@@ -418,17 +787,18 @@ impl HostEvent {
 /// effects, which the widget runs.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
-    /// `POST /training-events/{event_id}/hold`, then send `HoldGranted`,
-    /// `HoldConflict`, `HoldRefused` or `HoldFailed`.
+    /// `POST /api/holds` (an event) or `POST /api/timeslot-holds` (a
+    /// timeslot), then send `HoldGranted`, `HoldConflict`, `HoldRefused` or
+    /// `HoldFailed`.
     Hold {
-        /// The event to hold a seat on.
-        event_id: u64,
+        /// What to hold.
+        place: Place,
     },
-    /// `POST /api/holds` renewing `hold_ref` ([`crate::widget_api::HoldRequest::renew`]),
+    /// The same, renewing `hold_ref` ([`crate::widget_api::HoldRequest::renew`]),
     /// then send the outcome as for [`Command::Hold`].
     RenewHold {
-        /// The event of the hold.
-        event_id: u64,
+        /// What the hold is on.
+        place: Place,
         /// The live hold to replace.
         hold_ref: String,
     },
@@ -459,7 +829,7 @@ pub enum Command {
     PersistBookingInProgress(BookingInProgress),
     /// Forget the pending booking.
     ClearBookingInProgress,
-    /// Fetch the events again (seats changed).
+    /// Fetch the events (or timeslots) again: seats changed.
     RefreshEvents,
 }
 
@@ -472,6 +842,8 @@ pub enum Intent {
     ChooseLocation(Option<u64>),
     /// Pick an event (asks for a hold).
     ChooseEvent(TrainingEvent),
+    /// Pick a Virtual BLS timeslot (asks for a hold).
+    ChooseTimeslot(Timeslot),
     /// The form's new contents.
     EditForm(CandidateForm),
     /// A field lost focus: re-check it if it is already in error.
@@ -520,7 +892,7 @@ pub enum Outcome {
     /// 200 on hold, received at this monotonic reading.
     HoldGranted {
         /// The hold and its reference.
-        hold: HeldSeat,
+        hold: GrantedHold,
         /// `performance.now()` when the response arrived.
         received_at_ms: f64,
     },
@@ -537,14 +909,14 @@ pub enum Outcome {
     /// text is for logs.
     HoldFailed(String),
     /// 201 on create booking.
-    BookingCreated(Box<BookingDetail>),
+    BookingCreated(Box<Booked>),
     /// 422 on create booking.
     BookingRejected(ValidationError),
     /// Network failure, timeout or any error answer but a 422 (5xx) on
     /// create booking: the outcome is unknown. The text is for logs.
     BookingFailed(String),
     /// A booking read again (polling, or back from the payment page).
-    BookingStatus(Box<BookingDetail>),
+    BookingStatus(Box<Booked>),
     /// A release finished.
     Released,
 }
@@ -731,17 +1103,18 @@ struct Submission {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Flow {
     policy: PaymentRedirectPolicy,
+    product: Product,
     step: Step,
     course: Option<CourseRef>,
     location: Option<u64>,
-    event: Option<TrainingEvent>,
+    chosen: Option<Chosen>,
     hold: Option<ActiveHold>,
     resume_step: Step,
     conflict_release_tried: bool,
     form: CandidateForm,
     pay_option: Option<PayOption>,
     errors: FieldErrors,
-    booking: Option<BookingDetail>,
+    booking: Option<Booked>,
     conflict: Option<SeatConflict>,
     seat_frees: Option<HoldCountdown>,
     failure: Option<Failure>,
@@ -770,18 +1143,25 @@ const MESSAGE_SEAT_TAKEN: &str =
 const MESSAGE_SOMETHING_WRONG: &str = "Something went wrong.";
 
 impl Flow {
-    /// A new flow at the first step, redirecting only where `policy` allows.
+    /// A new Practical Training flow at the first step, redirecting only
+    /// where `policy` allows.
     pub fn new(policy: PaymentRedirectPolicy) -> Flow {
+        Flow::for_product(policy, Product::Practical)
+    }
+
+    /// A new flow of `product` at the first step.
+    pub fn for_product(policy: PaymentRedirectPolicy, product: Product) -> Flow {
         Flow {
             policy,
+            product,
             step: Step::ChooseCourse,
             course: None,
             location: None,
-            event: None,
+            chosen: None,
             hold: None,
             resume_step: Step::Details,
             conflict_release_tried: false,
-            form: CandidateForm::default(),
+            form: CandidateForm::for_product(product),
             pay_option: None,
             errors: FieldErrors::default(),
             booking: None,
@@ -792,11 +1172,16 @@ impl Flow {
         }
     }
 
-    /// A new flow and the `hbg:ready` event.
+    /// A new Practical Training flow and the `hbg:ready` event.
     pub fn start(policy: PaymentRedirectPolicy) -> Transition {
+        Flow::start_for(policy, Product::Practical)
+    }
+
+    /// A new flow of `product` and the `hbg:ready` event.
+    pub fn start_for(policy: PaymentRedirectPolicy, product: Product) -> Transition {
         Transition {
-            flow: Flow::new(policy),
-            commands: vec![Command::Emit(HostEvent::Ready {})],
+            flow: Flow::for_product(policy, product),
+            commands: vec![Command::Emit(HostEvent::Ready { product })],
             refused: None,
         }
     }
@@ -805,9 +1190,10 @@ impl Flow {
     /// redirect back: confirmed, pending review, awaiting payment (no new
     /// redirect) or cancelled, as its status says. Unless still awaiting
     /// payment, the remembered booking is cleared.
-    pub fn resume(policy: PaymentRedirectPolicy, booking: BookingDetail) -> Transition {
-        let mut flow = Flow::new(policy);
-        flow.course = Some(booking.course.clone());
+    pub fn resume(policy: PaymentRedirectPolicy, booking: impl Into<Booked>) -> Transition {
+        let booking = booking.into();
+        let mut flow = Flow::for_product(policy, booking.product());
+        flow.course = Some(booking.course().clone());
         let mut commands = Vec::new();
         flow.settle_booking(booking, &mut commands);
         if flow.step != Step::AwaitingPayment {
@@ -835,9 +1221,30 @@ impl Flow {
         self.location
     }
 
+    /// The product booked.
+    pub fn product(&self) -> Product {
+        self.product
+    }
+
+    /// The chosen event or timeslot (kept through hold expiry and conflicts).
+    pub fn chosen(&self) -> Option<&Chosen> {
+        self.chosen.as_ref()
+    }
+
     /// The chosen event (kept through hold expiry and conflicts).
     pub fn event(&self) -> Option<&TrainingEvent> {
-        self.event.as_ref()
+        match &self.chosen {
+            Some(Chosen::Event(event)) => Some(event),
+            _ => None,
+        }
+    }
+
+    /// The chosen timeslot (kept through hold expiry and conflicts).
+    pub fn timeslot(&self) -> Option<&Timeslot> {
+        match &self.chosen {
+            Some(Chosen::Slot(slot)) => Some(slot),
+            _ => None,
+        }
     }
 
     /// The live seat hold.
@@ -860,9 +1267,25 @@ impl Flow {
         &self.errors
     }
 
-    /// The booking, once created.
-    pub fn booking(&self) -> Option<&BookingDetail> {
+    /// The booking, once created, either product's.
+    pub fn booked(&self) -> Option<&Booked> {
         self.booking.as_ref()
+    }
+
+    /// The Practical Training booking, once created.
+    pub fn booking(&self) -> Option<&BookingDetail> {
+        match &self.booking {
+            Some(Booked::Practical(booking)) => Some(booking),
+            _ => None,
+        }
+    }
+
+    /// The Virtual BLS booking, once created, with its Zoom session.
+    pub fn virtual_booking(&self) -> Option<&VirtualBooking> {
+        match &self.booking {
+            Some(Booked::Virtual(booking)) => Some(booking),
+            _ => None,
+        }
     }
 
     /// The 409 that led to `HoldConflict`.
@@ -895,16 +1318,12 @@ impl Flow {
         self.failure.as_ref()
     }
 
-    /// The pay options to offer for the chosen event: those the gateway
-    /// allows, in the usual order. The gateway tells the widget nothing about
-    /// the account, so every allowed option is usable and a 422 explains a
-    /// refusal.
+    /// The pay options to offer for the chosen event or timeslot: those the
+    /// gateway allows, in the usual order. The gateway tells the widget
+    /// nothing about the account, so every allowed option is usable and a
+    /// 422 explains a refusal.
     pub fn pay_option_offers(&self, allowed: &[PayOption]) -> Vec<PayOptionOffer> {
-        let cost = self
-            .event
-            .as_ref()
-            .map(|event| event.cost_inc_vat)
-            .unwrap_or_default();
+        let cost = self.chosen.as_ref().map(Chosen::cost).unwrap_or_default();
         validation::offered_pay_options(allowed, &AccountFacts::default(), cost)
     }
 
@@ -980,7 +1399,7 @@ impl Flow {
         if self.step != Step::AwaitingPayment {
             return None;
         }
-        let url = self.booking.as_ref()?.payment_url.as_deref()?;
+        let url = self.booking.as_ref()?.payment_url()?;
         self.policy.check(url).ok()
     }
 
@@ -1067,6 +1486,7 @@ impl Flow {
             Intent::ChooseCourse(course) => self.choose_course(course, commands),
             Intent::ChooseLocation(location) => self.choose_location(location, commands),
             Intent::ChooseEvent(event) => self.choose_event(event, commands),
+            Intent::ChooseTimeslot(slot) => self.choose_timeslot(slot, commands),
             Intent::EditForm(form) => self.edit_form(form),
             Intent::CheckField(field) => self.check_field(field),
             Intent::ContinueToPayment => self.continue_to_payment(),
@@ -1093,11 +1513,15 @@ impl Flow {
             return Err(self.busy());
         }
         commands.push(Command::Emit(HostEvent::CourseChosen {
+            product: self.product,
             course_id: course.id,
         }));
         self.course = Some(course);
         self.leave_event_choice();
-        self.step = Step::ChooseLocation;
+        self.step = match self.product {
+            Product::Practical => Step::ChooseLocation,
+            Product::VirtualBls => Step::ChooseEvent,
+        };
         Ok(())
     }
 
@@ -1111,6 +1535,9 @@ impl Flow {
         }
         if self.course.is_none() {
             return Err(Refusal::CourseNotChosen);
+        }
+        if self.product != Product::Practical {
+            return Err(Refusal::NotInThisStep);
         }
         self.location = location;
         self.leave_event_choice();
@@ -1126,21 +1553,41 @@ impl Flow {
         event: TrainingEvent,
         commands: &mut Vec<Command>,
     ) -> Result<(), Refusal> {
+        if self.product != Product::Practical {
+            return Err(Refusal::NotInThisStep);
+        }
+        self.choose(Chosen::Event(event), commands)
+    }
+
+    fn choose_timeslot(
+        &mut self,
+        slot: Timeslot,
+        commands: &mut Vec<Command>,
+    ) -> Result<(), Refusal> {
+        if self.product != Product::VirtualBls {
+            return Err(Refusal::NotInThisStep);
+        }
+        self.choose(Chosen::Slot(slot), commands)
+    }
+
+    /// Chooses an event or a timeslot of the chosen course and asks for a
+    /// hold on it.
+    fn choose(&mut self, chosen: Chosen, commands: &mut Vec<Command>) -> Result<(), Refusal> {
         let course = self.course.as_ref().ok_or(Refusal::CourseNotChosen)?;
         if !self.is_choosing() || matches!(self.step, Step::ChooseCourse | Step::ChooseLocation) {
             return Err(self.busy());
         }
-        if event.course.id != course.id {
+        if chosen.course_id() != course.id {
             return Err(Refusal::EventForAnotherCourse);
         }
-        if event.is_full() {
+        if chosen.is_full() {
             return Err(Refusal::EventFull);
         }
         commands.push(Command::Emit(HostEvent::EventChosen {
-            event_id: event.id,
-            start: event.start_date,
+            place: chosen.place(),
+            start: chosen.start(),
         }));
-        self.event = Some(event);
+        self.chosen = Some(chosen);
         self.request_hold(Step::Details, commands);
         Ok(())
     }
@@ -1149,7 +1596,10 @@ impl Flow {
         if self.step == Step::Submitting || self.booking_made() {
             return Err(self.busy());
         }
-        self.form = form;
+        self.form = CandidateForm {
+            product: self.product,
+            ..form
+        };
         self.errors.forget_corrected(&self.form);
         Ok(())
     }
@@ -1251,9 +1701,9 @@ impl Flow {
         if !hold.countdown.can_extend(now_ms) {
             return Err(Refusal::NotExtendableYet);
         }
-        let event_id = self.enter_holding(self.step);
+        let place = self.enter_holding(self.step);
         commands.push(Command::RenewHold {
-            event_id,
+            place,
             hold_ref: hold.hold_ref,
         });
         Ok(())
@@ -1282,13 +1732,13 @@ impl Flow {
         if !matches!(self.step, Step::Details | Step::Payment) {
             return Ok(());
         }
-        let event_id = hold.event_id;
+        let place = hold.place.clone();
         if hold.countdown.is_expired(now_ms) {
             self.expire(commands);
         } else if let Some(warning) = hold.countdown.warning_between(prev_ms, now_ms) {
             commands.push(Command::Announce(warning.announcement()));
             commands.push(Command::Emit(HostEvent::HoldExpiring {
-                event_id,
+                place,
                 minutes_left: warning.minutes_left(),
             }));
         }
@@ -1315,50 +1765,46 @@ impl Flow {
         if self.step == Step::AwaitingPayment {
             commands.push(Command::ClearBookingInProgress);
         }
-        *self = Flow::new(self.policy.clone());
+        *self = Flow::for_product(self.policy.clone(), self.product);
         Ok(())
     }
 
     /// Clears what belongs to a previous event choice (not the form).
     fn leave_event_choice(&mut self) {
-        self.event = None;
+        self.chosen = None;
         self.conflict = None;
         self.seat_frees = None;
         self.failure = None;
         self.resume_step = Step::Details;
     }
 
-    /// Asks for a hold on the chosen event, to continue at `resume` once
-    /// granted.
+    /// Asks for a hold on the chosen event or timeslot, to continue at
+    /// `resume` once granted.
     fn request_hold(&mut self, resume: Step, commands: &mut Vec<Command>) {
-        let event_id = self.enter_holding(resume);
-        commands.push(Command::Hold { event_id });
+        let place = self.enter_holding(resume);
+        commands.push(Command::Hold { place });
     }
 
-    /// Waits for a hold on the chosen event, to continue at `resume`; the
-    /// event's id.
-    fn enter_holding(&mut self, resume: Step) -> u64 {
-        let event_id = self
-            .event
-            .as_ref()
-            .map(|event| event.id)
-            .expect("a hold is only requested for a chosen event");
+    /// Waits for a hold on the chosen event or timeslot, to continue at
+    /// `resume`; where the hold is.
+    fn enter_holding(&mut self, resume: Step) -> Place {
+        let place = self
+            .chosen_place()
+            .expect("a hold is only requested for a chosen event or timeslot");
         self.step = Step::Holding;
         self.resume_step = resume;
         self.conflict_release_tried = false;
         self.conflict = None;
         self.seat_frees = None;
         self.failure = None;
-        event_id
+        place
     }
 
     /// The hold lapsed: keep everything, offer to hold again.
     fn expire(&mut self, commands: &mut Vec<Command>) {
         if let Some(hold) = self.hold.take() {
             commands.push(Command::Announce(HoldWarning::Expired.announcement()));
-            commands.push(Command::Emit(HostEvent::HoldExpired {
-                event_id: hold.event_id,
-            }));
+            commands.push(Command::Emit(HostEvent::HoldExpired { place: hold.place }));
         }
         if matches!(self.step, Step::Details | Step::Payment) {
             self.resume_step = self.step;
@@ -1370,6 +1816,7 @@ impl Flow {
         self.step = match self.step {
             Step::ChooseCourse => return Err(Refusal::NothingToGoBackTo),
             Step::ChooseLocation => Step::ChooseCourse,
+            Step::ChooseEvent if self.product == Product::VirtualBls => Step::ChooseCourse,
             Step::ChooseEvent => Step::ChooseLocation,
             Step::Details => {
                 if let Some(hold) = self.hold.take() {
@@ -1443,6 +1890,7 @@ impl Flow {
             job_role: candidate.job_role,
             pay_option,
             return_url: None,
+            kit: candidate.kit,
         };
         let key = match &self.submission {
             Some(previous)
@@ -1478,10 +1926,12 @@ impl Flow {
         self.step = Step::Submitting;
         self.errors = FieldErrors::default();
         self.failure = None;
-        commands.push(Command::Emit(HostEvent::SubmitStarted {
-            event_id: self.hold.as_ref().map_or(0, |hold| hold.event_id),
-            pay_option: request.pay_option.clone(),
-        }));
+        if let Some(place) = self.hold.as_ref().map(|hold| hold.place.clone()) {
+            commands.push(Command::Emit(HostEvent::SubmitStarted {
+                place,
+                pay_option: request.pay_option.clone(),
+            }));
+        }
         commands.push(Command::CreateBooking {
             request: Box::new(request),
             idempotency_key,
@@ -1514,8 +1964,8 @@ impl Flow {
         Err(Refusal::StaleOutcome)
     }
 
-    fn chosen_event_id(&self) -> Option<u64> {
-        self.event.as_ref().map(|event| event.id)
+    fn chosen_place(&self) -> Option<Place> {
+        self.chosen.as_ref().map(Chosen::place)
     }
 
     fn on_outcome(&mut self, outcome: Outcome, commands: &mut Vec<Command>) -> Result<(), Refusal> {
@@ -1540,19 +1990,18 @@ impl Flow {
 
     fn hold_granted(
         &mut self,
-        hold: HeldSeat,
+        hold: GrantedHold,
         received_at_ms: f64,
         commands: &mut Vec<Command>,
     ) -> Result<(), Refusal> {
-        let event_id = hold.hold.training_event.id;
-        if self.step != Step::Holding || self.chosen_event_id() != Some(event_id) {
+        if self.step != Step::Holding || self.chosen_place().as_ref() != Some(&hold.place) {
             return self.stale(Some(&hold.hold_ref), commands);
         }
         self.adopt_hold(
             hold.hold_ref,
-            event_id,
-            Some(hold.hold.expires_at),
-            HoldCountdown::start(hold.hold.expires_in_seconds, received_at_ms),
+            hold.place,
+            Some(hold.expires_at),
+            HoldCountdown::start(hold.expires_in_seconds, received_at_ms),
             commands,
         );
         Ok(())
@@ -1565,16 +2014,15 @@ impl Flow {
         commands: &mut Vec<Command>,
     ) -> Result<(), Refusal> {
         let hold_ref = conflict.hold_ref.clone().filter(|h| !h.is_empty());
-        let Some(chosen) = self
-            .chosen_event_id()
-            .filter(|_| self.step == Step::Holding)
-        else {
+        let Some(chosen) = self.chosen_place().filter(|_| self.step == Step::Holding) else {
             return self.stale(hold_ref.as_deref(), commands);
         };
         let held_event = conflict.event_id;
         let seconds = conflict.expires_in_seconds.unwrap_or(0);
         match hold_ref {
-            Some(hold_ref) if held_event.is_none_or(|id| id == chosen) && seconds > 0 => {
+            Some(hold_ref)
+                if held_event.is_none_or(|id| Place::Event(id) == chosen) && seconds > 0 =>
+            {
                 self.adopt_hold(
                     hold_ref,
                     chosen,
@@ -1586,7 +2034,7 @@ impl Flow {
             Some(hold_ref) if !self.conflict_release_tried => {
                 self.conflict_release_tried = true;
                 commands.push(Command::Release { hold_ref });
-                commands.push(Command::Hold { event_id: chosen });
+                commands.push(Command::Hold { place: chosen });
             }
             _ => {
                 self.seat_frees = conflict
@@ -1642,7 +2090,7 @@ impl Flow {
 
     fn booking_created(
         &mut self,
-        booking: BookingDetail,
+        booking: Booked,
         commands: &mut Vec<Command>,
     ) -> Result<(), Refusal> {
         if self.step != Step::Submitting {
@@ -1651,9 +2099,10 @@ impl Flow {
         self.finish_submission(SubmissionState::Settled);
         self.hold = None;
         commands.push(Command::Emit(HostEvent::BookingCreated {
-            booking_id: booking.id,
-            booking_status: booking.booking_status.clone(),
-            pay_status: booking.pay_status.clone(),
+            product: booking.product(),
+            booking_id: booking.id(),
+            booking_status: booking.booking_status().clone(),
+            pay_status: booking.pay_status().clone(),
         }));
         self.settle_booking(booking, commands);
         Ok(())
@@ -1713,11 +2162,14 @@ impl Flow {
     /// A booking read again, while waiting for its payment or review.
     fn booking_read(
         &mut self,
-        booking: BookingDetail,
+        booking: Booked,
         commands: &mut Vec<Command>,
     ) -> Result<(), Refusal> {
         let waiting = matches!(self.step, Step::AwaitingPayment | Step::PendingReview);
-        let same = self.booking.as_ref().is_some_and(|b| b.id == booking.id);
+        let same = self
+            .booking
+            .as_ref()
+            .is_some_and(|b| b.id() == booking.id());
         if !(waiting && same) {
             return self.stale(None, commands);
         }
@@ -1734,19 +2186,19 @@ impl Flow {
     fn adopt_hold(
         &mut self,
         hold_ref: String,
-        event_id: u64,
+        place: Place,
         expires_at: Option<Timestamp>,
         countdown: HoldCountdown,
         commands: &mut Vec<Command>,
     ) {
         commands.push(Command::Emit(HostEvent::HoldCreated {
-            event_id,
+            place: place.clone(),
             hold_expires_at: expires_at,
             expires_in_seconds: countdown.expires_in_seconds(),
         }));
         self.hold = Some(ActiveHold {
             hold_ref,
-            event_id,
+            place,
             expires_at,
             countdown,
         });
@@ -1756,16 +2208,18 @@ impl Flow {
     }
 
     /// Moves to the step a created or re-read booking calls for.
-    fn settle_booking(&mut self, booking: BookingDetail, commands: &mut Vec<Command>) {
+    fn settle_booking(&mut self, booking: Booked, commands: &mut Vec<Command>) {
         let previous = self.step;
+        let product = booking.product();
         let in_progress = BookingInProgress {
-            booking_id: booking.id,
-            event_id: self.chosen_event_id().unwrap_or(0),
+            booking_id: booking.id(),
+            event_id: self.event().map_or(0, |event| event.id),
+            product,
         };
-        let awaiting_card = booking.pay_option == PayOption::CandidatePays
-            && booking.pay_status != PayStatus::Completed
-            && !matches!(booking.booking_status, BookingStatus::Cancelled);
-        match &booking.booking_status {
+        let awaiting_card = booking.pay_option() == PayOption::CandidatePays
+            && *booking.pay_status() != PayStatus::Completed
+            && !matches!(booking.booking_status(), BookingStatus::Cancelled);
+        match booking.booking_status() {
             BookingStatus::Cancelled => {
                 self.fail(
                     FailureKind::BookingCancelled,
@@ -1782,15 +2236,12 @@ impl Flow {
             }
             _ if awaiting_card => {
                 if previous == Step::Submitting {
-                    match booking
-                        .payment_url
-                        .as_deref()
-                        .map(|url| self.policy.check(url))
-                    {
+                    match booking.payment_url().map(|url| self.policy.check(url)) {
                         Some(Ok(url)) => {
                             commands.push(Command::PersistBookingInProgress(in_progress));
                             commands.push(Command::Emit(HostEvent::PaymentRedirect {
-                                booking_id: booking.id,
+                                product,
+                                booking_id: booking.id(),
                             }));
                             commands.push(Command::Redirect { url });
                             self.step = Step::AwaitingPayment;
@@ -1821,7 +2272,8 @@ impl Flow {
                 }
                 if previous != Step::Confirmed {
                     commands.push(Command::Emit(HostEvent::BookingConfirmed {
-                        booking_id: booking.id,
+                        product,
+                        booking_id: booking.id(),
                     }));
                 }
                 self.step = Step::Confirmed;

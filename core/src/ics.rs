@@ -8,20 +8,92 @@
 
 use chrono::{DateTime, Datelike, Timelike, Utc};
 
-use crate::api::BookingDetail;
+use crate::api::bls::VirtualBooking;
+use crate::api::{BookingDetail, Timestamp};
+
+/// What a calendar entry says of a booking, whichever product it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CalendarEntry {
+    /// Booking id.
+    pub id: u64,
+    /// Course name.
+    pub course: String,
+    /// Start.
+    pub start: Timestamp,
+    /// End.
+    pub end: Timestamp,
+    /// When the booking was made.
+    pub created_at: Timestamp,
+    /// Where: the venue, or the Zoom link.
+    pub location: String,
+    /// How to attend, after "{course} " (e.g. "at Leeds").
+    pub attend: String,
+}
+
+/// A booking that can be put in a calendar.
+pub trait CalendarBooking {
+    /// Its calendar entry.
+    fn calendar_entry(&self) -> CalendarEntry;
+}
+
+impl CalendarBooking for BookingDetail {
+    /// At the venue: its name and address.
+    fn calendar_entry(&self) -> CalendarEntry {
+        let venue = if self.location.address.is_empty() {
+            self.location.name.clone()
+        } else {
+            format!("{}, {}", self.location.name, self.location.address)
+        };
+        CalendarEntry {
+            id: self.id,
+            course: self.course.name.clone(),
+            start: self.start_date,
+            end: self.end_date,
+            created_at: self.created_at,
+            attend: format!("at {venue}"),
+            location: venue,
+        }
+    }
+}
+
+impl CalendarBooking for VirtualBooking {
+    /// Over Zoom: the join link is the location; the meeting id and
+    /// password are in the description.
+    fn calendar_entry(&self) -> CalendarEntry {
+        let zoom = &self.session;
+        CalendarEntry {
+            id: self.id,
+            course: self.course.name.clone(),
+            start: self.start_date,
+            end: self.end_date,
+            created_at: self.created_at,
+            location: zoom.zoom_link.clone(),
+            attend: format!(
+                "over Zoom ({}, meeting ID {}, password {})",
+                zoom.zoom_link, zoom.zoom_id, zoom.zoom_password
+            ),
+        }
+    }
+}
+
+impl CalendarBooking for crate::flow::Booked {
+    /// The entry of whichever product's booking it is.
+    fn calendar_entry(&self) -> CalendarEntry {
+        match self {
+            crate::flow::Booked::Practical(booking) => booking.calendar_entry(),
+            crate::flow::Booked::Virtual(booking) => booking.calendar_entry(),
+        }
+    }
+}
 
 /// The file name offered for download.
-pub fn file_name(booking: &BookingDetail) -> String {
-    format!("training-booking-{}.ics", booking.id)
+pub fn file_name(booking: &impl CalendarBooking) -> String {
+    format!("training-booking-{}.ics", booking.calendar_entry().id)
 }
 
 /// The calendar file for a booking.
-pub fn booking_ics(booking: &BookingDetail) -> String {
-    let venue = if booking.location.address.is_empty() {
-        booking.location.name.clone()
-    } else {
-        format!("{}, {}", booking.location.name, booking.location.address)
-    };
+pub fn booking_ics(booking: &impl CalendarBooking) -> String {
+    let entry = booking.calendar_entry();
     let lines = [
         "BEGIN:VCALENDAR".to_owned(),
         "VERSION:2.0".to_owned(),
@@ -29,23 +101,20 @@ pub fn booking_ics(booking: &BookingDetail) -> String {
         "CALSCALE:GREGORIAN".to_owned(),
         "METHOD:PUBLISH".to_owned(),
         "BEGIN:VEVENT".to_owned(),
-        format!("UID:training-booking-{}@hbg-booking", booking.id),
+        format!("UID:training-booking-{}@hbg-booking", entry.id),
         format!(
             "DTSTAMP:{}",
-            utc_stamp(booking.created_at.with_timezone(&Utc))
+            utc_stamp(entry.created_at.with_timezone(&Utc))
         ),
-        format!(
-            "DTSTART:{}",
-            utc_stamp(booking.start_date.with_timezone(&Utc))
-        ),
-        format!("DTEND:{}", utc_stamp(booking.end_date.with_timezone(&Utc))),
-        format!("SUMMARY:{}", escape_text(&booking.course.name)),
-        format!("LOCATION:{}", escape_text(&venue)),
+        format!("DTSTART:{}", utc_stamp(entry.start.with_timezone(&Utc))),
+        format!("DTEND:{}", utc_stamp(entry.end.with_timezone(&Utc))),
+        format!("SUMMARY:{}", escape_text(&entry.course)),
+        format!("LOCATION:{}", escape_text(&entry.location)),
         format!(
             "DESCRIPTION:{}",
             escape_text(&format!(
-                "{} at {}. Booking reference {}.",
-                booking.course.name, venue, booking.id
+                "{} {}. Booking reference {}.",
+                entry.course, entry.attend, entry.id
             ))
         ),
         "END:VEVENT".to_owned(),
@@ -154,5 +223,39 @@ mod tests {
         }
         let unfolded = ics.replace("\r\n ", "");
         assert!(unfolded.contains(&format!("SUMMARY:{}", "é".repeat(100))));
+    }
+
+    fn zoom_booking(password: &str) -> VirtualBooking {
+        serde_json::from_value(serde_json::json!({
+            "id": 7731,
+            "candidate": { "name": "Owen Hughes", "email": "owen@example.com" },
+            "course": { "id": 41, "name": "BLS Annual Update (Virtual)" },
+            "start_date": "2026-10-26T14:00:00+00:00",
+            "end_date": "2026-10-26T15:00:00+00:00",
+            "booking_status": "booked", "pay_status": "completed", "pay_option": "invoice",
+            "virtual": { "zoom_id": "845 112 9034", "zoom_link": "https://zoom.us/j/8451129034",
+                         "zoom_password": password },
+            "training_status": "scheduled", "equipment_status": "pending",
+            "created_at": "2026-10-20T10:41:12+00:00"
+        }))
+        .expect("a valid Virtual BLS booking")
+    }
+
+    #[test]
+    fn a_virtual_session_has_the_zoom_link_as_its_location() {
+        let booking = zoom_booking("k7Tq2w");
+        let ics = booking_ics(&booking);
+        assert!(
+            ics.contains("LOCATION:https://zoom.us/j/8451129034\r\n"),
+            "{ics}"
+        );
+        assert!(ics.contains("DTSTART:20261026T140000Z\r\n"));
+        let unfolded = ics.replace("\r\n ", "");
+        assert!(unfolded.contains(
+            "DESCRIPTION:BLS Annual Update (Virtual) over Zoom (https://zoom.us/j/8451129034\\, meeting ID 845 112 9034\\, password k7Tq2w). Booking reference 7731."
+        ), "{unfolded}");
+        assert_eq!(file_name(&booking), "training-booking-7731.ics");
+        let hostile = booking_ics(&zoom_booking("x\r\nATTENDEE:mailto:x@example.com"));
+        assert!(!hostile.contains("\r\nATTENDEE"));
     }
 }

@@ -3,7 +3,8 @@
 //! Nothing here touches the DOM: every rule is tested natively and compiled
 //! unchanged to WebAssembly for the widget.
 //!
-//! * [`api`]: the wire types of the Practical Training API.
+//! * [`api`]: the wire types of the Practical Training and Virtual BLS APIs.
+//! * [`product`]: the booking products and where they differ.
 //! * [`uk_time`]: UK civil time (GMT/BST) and date and time texts.
 //! * [`calendar`]: the month grid and day agendas computed from events.
 //! * [`countdown`]: the seat hold countdown and its warnings.
@@ -11,6 +12,7 @@
 //! * [`validation`]: candidate form checks, field errors, pay options on offer.
 //! * [`redirect`]: which payment pages the widget may redirect to.
 //! * [`slots`]: Virtual BLS timeslots generated from trainers' capacity.
+//! * [`slot_calendar`]: the timeslot calendar (month grid, then a day's times).
 //! * [`ics`]: the "add to calendar" file for a booking.
 //! * [`json`]: a small JSON reader for the widget.
 //! * [`widget_api`]: the contract between the widget and the gateway.
@@ -24,7 +26,9 @@ pub mod countdown;
 pub mod flow;
 pub mod ics;
 pub mod json;
+pub mod product;
 pub mod redirect;
+pub mod slot_calendar;
 pub mod slots;
 #[cfg(any(test, feature = "synthetic"))]
 pub mod synthetic;

@@ -17,6 +17,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::api::{Money, PayOption, ValidationError};
+use crate::product::Product;
+use crate::widget_api::KitAddress;
 
 /// Longest first or last name accepted, in characters.
 pub const NAME_MAX_CHARS: usize = 100;
@@ -30,6 +32,10 @@ pub const PHONE_MAX_CHARS: usize = 30;
 pub const PHONE_MAX_DIGITS: usize = 15;
 /// Fewest digits in an international phone number, country code included.
 pub const PHONE_MIN_DIGITS: usize = 8;
+/// Longest kit delivery street address accepted, in characters.
+pub const ADDRESS_MAX_CHARS: usize = 200;
+/// Longest kit delivery town or city accepted, in characters.
+pub const CITY_MAX_CHARS: usize = 100;
 
 /// The candidate's details exactly as typed. Kept across every step, hold
 /// expiry and failure.
@@ -43,11 +49,31 @@ pub struct CandidateForm {
     pub email: String,
     /// Phone number (optional).
     pub phone: String,
-    /// Job role (optional).
+    /// Job role (optional; Practical Training only).
     pub job_role: String,
+    /// Where the training kit is posted: street address (Virtual BLS only).
+    #[serde(default)]
+    pub address: String,
+    /// Where the training kit is posted: town or city (Virtual BLS only).
+    #[serde(default)]
+    pub city: String,
+    /// Where the training kit is posted: UK postcode (Virtual BLS only).
+    #[serde(default)]
+    pub postcode: String,
+    /// The product booked, which decides the fields asked for.
+    #[serde(default)]
+    pub product: Product,
 }
 
 impl CandidateForm {
+    /// An empty form for a product.
+    pub fn for_product(product: Product) -> CandidateForm {
+        CandidateForm {
+            product,
+            ..CandidateForm::default()
+        }
+    }
+
     /// The text typed in a candidate field; `None` for [`FormField::PayOption`].
     pub fn value(&self, field: FormField) -> Option<&str> {
         match field {
@@ -56,6 +82,9 @@ impl CandidateForm {
             FormField::Email => Some(&self.email),
             FormField::Phone => Some(&self.phone),
             FormField::JobRole => Some(&self.job_role),
+            FormField::Address => Some(&self.address),
+            FormField::City => Some(&self.city),
+            FormField::Postcode => Some(&self.postcode),
             FormField::PayOption => None,
         }
     }
@@ -69,6 +98,9 @@ impl CandidateForm {
             FormField::Email => self.email = typed,
             FormField::Phone => self.phone = typed,
             FormField::JobRole => self.job_role = typed,
+            FormField::Address => self.address = typed,
+            FormField::City => self.city = typed,
+            FormField::Postcode => self.postcode = typed,
             FormField::PayOption => {}
         }
     }
@@ -88,20 +120,53 @@ pub enum FormField {
     Phone,
     /// Job role.
     JobRole,
+    /// Kit delivery: street address.
+    Address,
+    /// Kit delivery: town or city.
+    City,
+    /// Kit delivery: UK postcode.
+    Postcode,
     /// The choice of how to pay (on the payment step).
     PayOption,
 }
 
 impl FormField {
     /// Every field, in form order.
-    pub const ALL: [FormField; 6] = [
+    pub const ALL: [FormField; 9] = [
         FormField::FirstName,
         FormField::LastName,
         FormField::Email,
         FormField::Phone,
         FormField::JobRole,
+        FormField::Address,
+        FormField::City,
+        FormField::Postcode,
         FormField::PayOption,
     ];
+
+    /// The typed fields the details step asks for, in form order: Virtual
+    /// BLS asks where the kit is posted and not the job role (its API takes
+    /// none).
+    pub fn candidate_fields(product: Product) -> &'static [FormField] {
+        match product {
+            Product::Practical => &[
+                FormField::FirstName,
+                FormField::LastName,
+                FormField::Email,
+                FormField::Phone,
+                FormField::JobRole,
+            ],
+            Product::VirtualBls => &[
+                FormField::FirstName,
+                FormField::LastName,
+                FormField::Email,
+                FormField::Phone,
+                FormField::Address,
+                FormField::City,
+                FormField::Postcode,
+            ],
+        }
+    }
 
     /// The API's name for the field, also usable as an element id suffix.
     pub fn name(self) -> &'static str {
@@ -111,6 +176,9 @@ impl FormField {
             FormField::Email => "email",
             FormField::Phone => "phone",
             FormField::JobRole => "job_role",
+            FormField::Address => "address",
+            FormField::City => "city",
+            FormField::Postcode => "postcode",
             FormField::PayOption => "pay_option",
         }
     }
@@ -123,6 +191,9 @@ impl FormField {
             FormField::Email => "Email address",
             FormField::Phone => "Phone number (optional)",
             FormField::JobRole => "Job role (optional)",
+            FormField::Address => "Address line",
+            FormField::City => "Town or city",
+            FormField::Postcode => "Postcode",
             FormField::PayOption => "How the booking is paid for",
         }
     }
@@ -259,12 +330,16 @@ pub struct ValidCandidate {
     pub email: String,
     /// Phone number in international form (`+447700900123`), if given.
     pub phone: Option<String>,
-    /// Job role, trimmed, if given.
+    /// Job role, trimmed, if given (Practical Training only).
     pub job_role: Option<String>,
+    /// Where the training kit is posted (Virtual BLS only), the postcode in
+    /// its standard written form.
+    pub kit: Option<KitAddress>,
 }
 
-/// Checks the form: required names and email, lengths, email format, and a
-/// phone number that can be put in international form.
+/// Checks the form: required names and email, lengths, email format, a
+/// phone number that can be put in international form, and, for a product
+/// that posts a kit, the delivery address with a real UK postcode.
 pub fn validate(form: &CandidateForm) -> Result<ValidCandidate, FieldErrors> {
     let mut errors = FieldErrors::default();
     let first_name = required_text(
@@ -307,7 +382,15 @@ pub fn validate(form: &CandidateForm) -> Result<ValidCandidate, FieldErrors> {
         }
         normalised
     };
-    let job_role = collapse_whitespace(&form.job_role);
+    let kit = form
+        .product
+        .needs_kit_address()
+        .then(|| kit_address(form, &mut errors));
+    let job_role = if form.product.needs_kit_address() {
+        String::new()
+    } else {
+        collapse_whitespace(&form.job_role)
+    };
     if job_role.chars().count() > JOB_ROLE_MAX_CHARS {
         errors.insert(
             FormField::JobRole,
@@ -326,9 +409,46 @@ pub fn validate(form: &CandidateForm) -> Result<ValidCandidate, FieldErrors> {
             email,
             phone,
             job_role: (!job_role.is_empty()).then_some(job_role),
+            kit,
         })
     } else {
         Err(errors)
+    }
+}
+
+/// The kit's delivery address: a street address and a town, within their
+/// lengths, and a UK postcode in its standard written form.
+fn kit_address(form: &CandidateForm, errors: &mut FieldErrors) -> KitAddress {
+    let address = required_text(
+        &form.address,
+        FormField::Address,
+        "Enter the address the training kit is posted to",
+        ADDRESS_MAX_CHARS,
+        errors,
+    );
+    let city = required_text(
+        &form.city,
+        FormField::City,
+        "Enter the town or city the training kit is posted to",
+        CITY_MAX_CHARS,
+        errors,
+    );
+    let postcode = if form.postcode.trim().is_empty() {
+        errors.insert(FormField::Postcode, "Enter a postcode");
+        String::new()
+    } else {
+        normalise_uk_postcode(&form.postcode).unwrap_or_else(|| {
+            errors.insert(
+                FormField::Postcode,
+                "Enter a real UK postcode, like LS1 4AP",
+            );
+            String::new()
+        })
+    };
+    KitAddress {
+        address,
+        city,
+        postcode,
     }
 }
 
@@ -546,13 +666,17 @@ pub fn pay_option_label(option: &PayOption) -> &'static str {
 }
 
 /// What the candidate should know before confirming with a pay option, if
-/// anything: card payments are made on Stripe's page, and the confirmation
-/// comes by email (the checkout may not send the candidate back here: the
+/// anything: card payments are made on the product's checkout (Stripe's for
+/// Practical Training, PayPal's for Virtual BLS), and the confirmation comes
+/// by email (the checkout may not send the candidate back here: the
 /// published API does not say it honours `return_url`).
-pub fn pay_option_note(option: &PayOption) -> Option<&'static str> {
-    match option {
-        PayOption::CandidatePays => Some(
+pub fn pay_option_note(option: &PayOption, product: Product) -> Option<&'static str> {
+    match (option, product) {
+        (PayOption::CandidatePays, Product::Practical) => Some(
             "After you confirm, you will pay by card on a secure Stripe page. Your confirmation is emailed to you once you have paid, whether or not that page brings you back here.",
+        ),
+        (PayOption::CandidatePays, Product::VirtualBls) => Some(
+            "After you confirm, you will pay on a secure PayPal page. Your confirmation is emailed to you once you have paid, whether or not that page brings you back here.",
         ),
         _ => None,
     }
@@ -639,7 +763,99 @@ mod tests {
             email: email.into(),
             phone: phone.into(),
             job_role: role.into(),
+            ..CandidateForm::default()
         }
+    }
+
+    fn kit_form(address: &str, city: &str, postcode: &str) -> CandidateForm {
+        CandidateForm {
+            address: address.into(),
+            city: city.into(),
+            postcode: postcode.into(),
+            job_role: "Not asked for".into(),
+            ..form("Owen", "Hughes", "owen@example.com", "", "")
+        }
+        .with_product(Product::VirtualBls)
+    }
+
+    impl CandidateForm {
+        fn with_product(self, product: Product) -> CandidateForm {
+            CandidateForm { product, ..self }
+        }
+    }
+
+    #[test]
+    fn virtual_bls_asks_where_the_kit_is_posted() {
+        let valid = validate(&kit_form(" 4  Mill Lane ", "Leeds", "ls14ap")).unwrap();
+        assert_eq!(
+            valid.kit,
+            Some(KitAddress {
+                address: "4 Mill Lane".into(),
+                city: "Leeds".into(),
+                postcode: "LS1 4AP".into(),
+            })
+        );
+        assert_eq!(valid.job_role, None, "Virtual BLS takes no job role");
+        let errors = validate(&kit_form("", " ", "LS1")).unwrap_err();
+        assert_eq!(
+            errors.get(FormField::Address),
+            Some("Enter the address the training kit is posted to")
+        );
+        assert_eq!(
+            errors.get(FormField::City),
+            Some("Enter the town or city the training kit is posted to")
+        );
+        assert_eq!(
+            errors.get(FormField::Postcode),
+            Some("Enter a real UK postcode, like LS1 4AP")
+        );
+        let empty = validate(&kit_form("4 Mill Lane", "Leeds", "  ")).unwrap_err();
+        assert_eq!(empty.get(FormField::Postcode), Some("Enter a postcode"));
+        let long = validate(&kit_form(
+            &"a".repeat(ADDRESS_MAX_CHARS + 1),
+            "Leeds",
+            "LS1 4AP",
+        ))
+        .unwrap_err();
+        assert_eq!(
+            long.get(FormField::Address),
+            Some("Address line must be 200 characters or less")
+        );
+        // Practical Training neither asks for nor checks the kit's address.
+        let practical =
+            validate(&kit_form("", "", "nonsense").with_product(Product::Practical)).unwrap();
+        assert_eq!(practical.kit, None);
+        assert_eq!(practical.job_role.as_deref(), Some("Not asked for"));
+    }
+
+    #[test]
+    fn each_product_asks_for_its_own_fields_and_a_422_maps_onto_them() {
+        let practical = FormField::candidate_fields(Product::Practical);
+        let bls = FormField::candidate_fields(Product::VirtualBls);
+        assert!(
+            practical.contains(&FormField::JobRole) && !practical.contains(&FormField::Postcode)
+        );
+        assert!(bls.contains(&FormField::Postcode) && !bls.contains(&FormField::JobRole));
+        for fields in [practical, bls] {
+            assert!(fields.windows(2).all(|w| w[0] < w[1]), "form order");
+            assert!(!fields.contains(&FormField::PayOption));
+        }
+        let mut server = ValidationError::default();
+        server.errors.insert(
+            "postcode".into(),
+            vec!["The postcode is not a valid UK postcode.".into()],
+        );
+        let errors = FieldErrors::from_validation_error(&server);
+        assert_eq!(
+            errors.get(FormField::Postcode),
+            Some("The postcode is not a valid UK postcode.")
+        );
+        let mut typed = kit_form("", "Leeds", "LS1 4AP");
+        let mut errors = validate(&typed).unwrap_err();
+        typed.set(FormField::Address, "4 Mill Lane".into());
+        assert_eq!(typed.value(FormField::Address), Some("4 Mill Lane"));
+        errors.recheck(&typed, FormField::Address);
+        assert!(errors.is_empty(), "{errors:?}");
     }
 
     #[test]
@@ -904,13 +1120,16 @@ mod tests {
         assert_eq!(offers[3].label, "Pay by card");
         let notes: Vec<bool> = PayOption::KNOWN
             .iter()
-            .map(|option| pay_option_note(option).is_some())
+            .map(|option| pay_option_note(option, Product::Practical).is_some())
             .collect();
         assert_eq!(
             notes,
             vec![false, false, false, true],
             "only the card goes to Stripe"
         );
+        let paypal = pay_option_note(&PayOption::CandidatePays, Product::VirtualBls).unwrap();
+        assert!(paypal.contains("PayPal") && !paypal.contains("Stripe"));
+        assert!(pay_option_note(&PayOption::Inv, Product::VirtualBls).is_none());
 
         let rich = AccountFacts {
             invoice_payments: Some(true),

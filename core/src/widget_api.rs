@@ -7,14 +7,22 @@
 //!
 //! | method | path | body | answer |
 //! | --- | --- | --- | --- |
-//! | GET | `/api/options` | | [`WidgetOptions`] (with a new session when none was sent) |
-//! | GET | `/api/courses` | | `[Course]` |
-//! | GET | `/api/training-events?course_id=&location_id=` | | `[TrainingEvent]`, every upcoming page |
+//! | GET | `/api/options?product=` | | [`WidgetOptions`] (with a new session when none was sent) |
+//! | GET | `/api/courses?product=` | | `[Course]` |
+//! | GET | `/api/training-events?course_id=&location_id=` | | `[TrainingEvent]`, every upcoming page (Practical Training) |
+//! | GET | `/api/timeslots?course_id=&date_from=&date_to=` | | `[Timeslot]`, every page (Virtual BLS) |
 //! | POST | `/api/holds` | [`HoldRequest`] | [`HeldSeat`]; 409 [`SeatTaken`] |
-//! | DELETE | `/api/holds/{hold_ref}` | | 204 |
+//! | POST | `/api/timeslot-holds` | [`SlotHoldRequest`] | [`HeldTimeslot`]; 409 [`SeatTaken`] |
+//! | DELETE | `/api/holds/{hold_ref}` | | 204 (either product's hold) |
 //! | POST | `/api/holds/release` | [`ReleaseBeacon`] as `text/plain` | 204 (for `navigator.sendBeacon`) |
-//! | POST | `/api/bookings` | [`BookingRequest`] + `Idempotency-Key` | 201 [`BookingReceipt`] |
-//! | GET | `/api/bookings/{booking_ref}` | | [`BookingReceipt`] |
+//! | POST | `/api/bookings` | [`BookingRequest`] + `Idempotency-Key` | 201 [`BookingReceipt`] (`BookingReceipt<VirtualBooking>` for a timeslot's hold) |
+//! | GET | `/api/bookings/{booking_ref}` | | [`BookingReceipt`], of the product the reference names |
+//!
+//! `product` is [`Product`]'s name (`practical`, the default, or
+//! `virtual-bls`). A hold or booking reference names its product, so
+//! releasing, booking and reading need no `product`. Pay options are named
+//! as Practical Training names them (`inv` for an invoice to the agency);
+//! the gateway sends Virtual BLS its own names (`invoice`).
 //!
 //! Every request but the beacon carries the session in [`SESSION_HEADER`].
 //! Errors are JSON: `{ "message": ... }`, with `errors` per field on 422 (the
@@ -28,7 +36,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::api::bls::TimeslotHold;
 use crate::api::{ApiError, BookingDetail, PayOption, SeatHold, Timestamp, ValidationError};
+use crate::product::Product;
 
 /// The request header carrying the widget's session token.
 pub const SESSION_HEADER: &str = "x-hbg-session";
@@ -90,6 +100,10 @@ pub struct WidgetOptions {
     /// A new session token, present when the request carried no valid one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub session: Option<String>,
+    /// The products this gateway books (those it has credentials for), in
+    /// the order to offer them.
+    #[serde(default)]
+    pub products: Vec<Product>,
 }
 
 /// `POST /api/holds`.
@@ -107,6 +121,47 @@ pub struct HoldRequest {
     /// session could take the seat.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub renew: bool,
+}
+
+/// `POST /api/timeslot-holds`: a Virtual BLS timeslot, as `GET
+/// /api/timeslots` lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SlotHoldRequest {
+    /// The course.
+    pub course_id: u64,
+    /// UK date, `YYYY-MM-DD`.
+    pub date: String,
+    /// UK wall-clock start, `HH:MM`.
+    pub time: String,
+    /// A hold this session already has on the slot, as for [`HoldRequest`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hold_ref: Option<String>,
+    /// Replace `hold_ref` with a fresh hold ("Keep my seat"), as for
+    /// [`HoldRequest`].
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub renew: bool,
+}
+
+/// A granted timeslot hold: the upstream's hold plus its session-bound
+/// reference.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HeldTimeslot {
+    /// Reference to send back to release or book; valid for this session only.
+    pub hold_ref: String,
+    /// The hold as the upstream granted it.
+    pub hold: TimeslotHold,
+}
+
+/// Where a Virtual BLS training kit is posted.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct KitAddress {
+    /// Street address (house and street, flat if any).
+    pub address: String,
+    /// Town or city.
+    pub city: String,
+    /// UK postcode, as `booking_core::validation::normalise_uk_postcode`
+    /// writes it.
+    pub postcode: String,
 }
 
 /// A granted hold: the upstream's hold plus its session-bound reference.
@@ -171,15 +226,21 @@ pub struct BookingRequest {
     /// Where the payment page sends the candidate back to (`candidate_pays`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub return_url: Option<String>,
+    /// Where the training kit is posted: required for a Virtual BLS hold,
+    /// refused for a Practical Training one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kit: Option<KitAddress>,
 }
 
-/// A booking as the widget sees it, with its session-bound reference.
+/// A booking as the widget sees it, with its session-bound reference:
+/// a [`BookingDetail`] for Practical Training, a
+/// [`crate::api::bls::VirtualBooking`] for Virtual BLS.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct BookingReceipt {
+pub struct BookingReceipt<B = BookingDetail> {
     /// Reference to read the booking again; valid for this session only.
     pub booking_ref: String,
     /// The booking.
-    pub booking: BookingDetail,
+    pub booking: B,
 }
 
 /// An error answer of the gateway: its status, how long it asks to wait,

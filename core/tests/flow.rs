@@ -538,16 +538,16 @@ fn host_events_carry_ids_and_statuses_only() {
     }
     let named: Vec<(&str, String)> = events.iter().map(|e| (e.name(), e.detail_json())).collect();
     let expected = vec![
-        ("hbg:ready", "{}".to_owned()),
-        ("hbg:course-chosen", r#"{"course_id":2}"#.to_owned()),
+        ("hbg:ready", r#"{"product":"practical"}"#.to_owned()),
+        ("hbg:course-chosen", r#"{"product":"practical","course_id":2}"#.to_owned()),
         ("hbg:location-chosen", r#"{"location_id":null}"#.to_owned()),
-        ("hbg:event-chosen", r#"{"event_id":41,"start":"2026-08-04T09:30:00+01:00"}"#.to_owned()),
-        ("hbg:hold-created", r#"{"event_id":41,"hold_expires_at":"2026-07-20T14:45:00+00:00","expires_in_seconds":1800}"#.to_owned()),
-        ("hbg:hold-expiring", r#"{"event_id":41,"minutes_left":10}"#.to_owned()),
-        ("hbg:submit-started", r#"{"event_id":41,"pay_option":"candidate_pays"}"#.to_owned()),
-        ("hbg:booking-created", r#"{"booking_id":9001,"booking_status":"pending","pay_status":"pending"}"#.to_owned()),
-        ("hbg:payment-redirect", r#"{"booking_id":9001}"#.to_owned()),
-        ("hbg:booking-confirmed", r#"{"booking_id":9001}"#.to_owned()),
+        ("hbg:event-chosen", r#"{"product":"practical","event_id":41,"start":"2026-08-04T09:30:00+01:00"}"#.to_owned()),
+        ("hbg:hold-created", r#"{"product":"practical","event_id":41,"hold_expires_at":"2026-07-20T14:45:00+00:00","expires_in_seconds":1800}"#.to_owned()),
+        ("hbg:hold-expiring", r#"{"product":"practical","event_id":41,"minutes_left":10}"#.to_owned()),
+        ("hbg:submit-started", r#"{"product":"practical","event_id":41,"pay_option":"candidate_pays"}"#.to_owned()),
+        ("hbg:booking-created", r#"{"product":"practical","booking_id":9001,"booking_status":"pending","pay_status":"pending"}"#.to_owned()),
+        ("hbg:payment-redirect", r#"{"product":"practical","booking_id":9001}"#.to_owned()),
+        ("hbg:booking-confirmed", r#"{"product":"practical","booking_id":9001}"#.to_owned()),
     ];
     let expected: Vec<(&str, String)> = expected.into_iter().collect();
     assert_eq!(named, expected);

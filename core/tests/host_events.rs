@@ -7,46 +7,102 @@
 use std::path::Path;
 
 use booking_core::api::{BookingStatus, PayOption, PayStatus};
-use booking_core::flow::HostEvent;
+use booking_core::flow::{HostEvent, Place};
+use booking_core::product::Product;
 use chrono::DateTime;
 
 /// One event of each kind, in the order of the variants.
 fn one_of_each() -> Vec<HostEvent> {
     let start = DateTime::parse_from_rfc3339("2026-08-04T09:30:00+01:00").unwrap();
     vec![
-        HostEvent::Ready {},
-        HostEvent::CourseChosen { course_id: 2 },
+        HostEvent::Ready {
+            product: Product::Practical,
+        },
+        HostEvent::CourseChosen {
+            product: Product::Practical,
+            course_id: 2,
+        },
         HostEvent::LocationChosen { location_id: None },
         HostEvent::EventChosen {
-            event_id: 41,
+            place: Place::Event(41),
             start,
         },
         HostEvent::HoldCreated {
-            event_id: 41,
+            place: Place::Event(41),
             hold_expires_at: None,
             expires_in_seconds: 1800,
         },
         HostEvent::HoldExpiring {
-            event_id: 41,
+            place: Place::Event(41),
             minutes_left: 5,
         },
-        HostEvent::HoldExpired { event_id: 41 },
+        HostEvent::HoldExpired {
+            place: Place::Event(41),
+        },
         HostEvent::SubmitStarted {
-            event_id: 41,
+            place: Place::Event(41),
             pay_option: PayOption::Credits,
         },
-        HostEvent::PaymentRedirect { booking_id: 9001 },
+        HostEvent::PaymentRedirect {
+            product: Product::Practical,
+            booking_id: 9001,
+        },
         HostEvent::BookingCreated {
+            product: Product::Practical,
             booking_id: 9001,
             booking_status: BookingStatus::Booked,
             pay_status: PayStatus::Completed,
         },
-        HostEvent::BookingConfirmed { booking_id: 9001 },
+        HostEvent::BookingConfirmed {
+            product: Product::Practical,
+            booking_id: 9001,
+        },
         HostEvent::Error {
             code: "hold_failed",
             message: "We could not hold your seat. Check your connection and try again",
         },
     ]
+}
+
+#[test]
+fn details_name_the_product_and_the_event_or_the_slot() {
+    let start = DateTime::parse_from_rfc3339("2026-09-02T14:00:00+01:00").unwrap();
+    let practical = HostEvent::EventChosen {
+        place: Place::Event(41),
+        start,
+    };
+    assert_eq!(
+        practical.detail_json(),
+        r#"{"product":"practical","event_id":41,"start":"2026-09-02T14:00:00+01:00"}"#
+    );
+    let slot = Place::Slot {
+        course_id: 41,
+        date: "2026-09-02".into(),
+        time: "14:00".into(),
+    };
+    let held = HostEvent::HoldCreated {
+        place: slot.clone(),
+        hold_expires_at: None,
+        expires_in_seconds: 1800,
+    };
+    assert_eq!(
+        held.detail_json(),
+        r#"{"product":"virtual-bls","course_id":41,"date":"2026-09-02","time":"14:00","hold_expires_at":null,"expires_in_seconds":1800}"#
+    );
+    assert!(!HostEvent::SubmitStarted {
+        place: slot,
+        pay_option: PayOption::Inv,
+    }
+    .detail_json()
+    .contains("event_id"));
+    assert_eq!(
+        HostEvent::BookingConfirmed {
+            product: Product::VirtualBls,
+            booking_id: 7731
+        }
+        .detail_json(),
+        r#"{"product":"virtual-bls","booking_id":7731}"#
+    );
 }
 
 #[test]

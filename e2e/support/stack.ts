@@ -14,11 +14,16 @@ export interface RunningServer {
 /** The demo account every sandbox seeds (invoice payments, credits, balance). */
 export const DEMO_ACCOUNT = { hb_client_id: "HB-DEMO", api_key: "sandbox-key" };
 
+/** The Virtual BLS demo account every sandbox seeds (invoice payments, credits, balance). */
+export const BLS_DEMO_ACCOUNT = { hb_client_id: "HB-BLS-DEMO", api_key: "bls-sandbox-key" };
+
 /** Signs the test gateway's widget sessions; for tests only. */
 const TEST_GATEWAY_KEY = "e2e-only-gateway-key-0123456789abcdef";
 
 /** Every pay option, so tests can take each path. */
 const PAY_OPTIONS = "credits,balance,inv,candidate_pays";
+/** Every Virtual BLS pay option, as its API names them. */
+const BLS_PAY_OPTIONS = "credits,balance,invoice,candidate_pays";
 
 function serverBinary(): string {
   const bin = process.env.BOOKING_SERVER_BIN;
@@ -134,10 +139,12 @@ async function expectJson<T>(response: Response, what: string): Promise<T> {
 
 /**
  * Starts a sandbox (in-memory database, test clock, no effective rate limit)
- * and a gateway (no effective upstream rate limit unless `gatewayArgs` sets
- * `--upstream-rate-limit`) serving `$BOOKING_DIST` in front of it with the HB-DEMO
- * account's credentials, every pay option and the sandbox's checkout page
- * allowed as a payment origin. The gateway does not cache training events,
+ * and a gateway serving `$BOOKING_DIST` in front of it for both products:
+ * Practical Training with the HB-DEMO account's credentials, Virtual BLS
+ * with HB-BLS-DEMO's, every pay option and the sandbox's checkout pages
+ * (Stripe's and PayPal's stand-ins) allowed as payment origins, and no
+ * effective upstream rate limit unless `gatewayArgs` sets
+ * `--upstream-rate-limit`. The gateway does not cache training events,
  * so events a test creates or fills show in the widget at once.
  */
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
@@ -172,12 +179,20 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         "1000000",
         "--events-ttl",
         "0",
+        "--bls-upstream",
+        `${sandbox.url}/bls/api/v1`,
+        "--bls-payment-origins",
+        sandbox.url,
+        "--bls-pay-options",
+        BLS_PAY_OPTIONS,
         ...(options.gatewayArgs?.includes("--upstream-rate-limit") ? [] : ["--upstream-rate-limit", "1000000"]),
         ...(options.gatewayArgs ?? []),
       ],
       {
         HBG_CLIENT_ID: DEMO_ACCOUNT.hb_client_id,
         HBG_API_KEY: DEMO_ACCOUNT.api_key,
+        HBG_BLS_CLIENT_ID: BLS_DEMO_ACCOUNT.hb_client_id,
+        HBG_BLS_API_KEY: BLS_DEMO_ACCOUNT.api_key,
         HBG_GATEWAY_KEY: TEST_GATEWAY_KEY,
       },
     );

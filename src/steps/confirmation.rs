@@ -1,10 +1,9 @@
-//! Step 6: what was booked, where and when (venue-local), the reference, the
-//! status (booked, pending review or awaiting payment) and an "add to
-//! calendar" file made in the browser.
+//! The last step: what was booked, where and when (venue-local), the
+//! reference, the status (booked, pending review or awaiting payment) and an
+//! "add to calendar" file made in the browser; for Virtual BLS, the Zoom
+//! session (the calendar entry's location is its link) and the kit's note.
 
-use booking_core::api::BookingDetail;
-use booking_core::calendar::when_label;
-use booking_core::flow::{Flow, Intent, Step};
+use booking_core::flow::{Booked, Flow, Intent, Step};
 use booking_core::ics;
 use leptos::prelude::*;
 
@@ -19,7 +18,7 @@ pub fn ConfirmationStep() -> impl IntoView {
     let booked = Memo::new(move |_| {
         state
             .flow
-            .with(|flow| flow.booking().cloned().map(|detail| (flow.step(), detail)))
+            .with(|flow| flow.booked().cloned().map(|detail| (flow.step(), detail)))
     });
     view! {
         {move || {
@@ -28,6 +27,7 @@ pub fn ConfirmationStep() -> impl IntoView {
             };
             let next = step.what_next().unwrap_or_default();
             let awaiting = step == Step::AwaitingPayment;
+            let pay_action = detail.payment_action();
             let pay = match state.flow.with_untracked(Flow::payment_page) {
                 Some(url) => view! {
                     <button
@@ -35,7 +35,7 @@ pub fn ConfirmationStep() -> impl IntoView {
                         class="hbg-button" part="button"
                         on:click=move |_| browser::navigate_top(&url)
                     >
-                        "Pay by card"
+                        {pay_action}
                     </button>
                 }
                 .into_any(),
@@ -90,24 +90,15 @@ pub fn ConfirmationStep() -> impl IntoView {
     }
 }
 
-/// The booking's details, as the summary lists them.
-fn booking_rows(detail: &BookingDetail) -> Vec<SummaryRow> {
-    vec![
-        SummaryRow {
-            label: "Booking reference",
-            lines: vec![detail.id.to_string()],
-            reference: true,
-        },
-        SummaryRow::new("Course", vec![detail.course.name.clone()]),
-        SummaryRow::new("When", vec![when_label(detail.start_date, detail.end_date)]),
-        SummaryRow::new(
-            "Where",
-            vec![
-                detail.location.name.clone(),
-                detail.location.address.clone(),
-            ],
-        ),
-        SummaryRow::new("Candidate", vec![detail.candidate.name.clone()]),
-        SummaryRow::new("Status", vec![detail.status_label()]),
-    ]
+/// The booking's details, as `booking-core` lists them.
+fn booking_rows(detail: &Booked) -> Vec<SummaryRow> {
+    detail
+        .summary()
+        .into_iter()
+        .map(|fact| SummaryRow {
+            label: fact.label,
+            lines: fact.lines,
+            reference: fact.reference,
+        })
+        .collect()
 }

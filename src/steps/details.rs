@@ -21,7 +21,7 @@ struct FieldSpec {
     hint: Option<&'static str>,
 }
 
-const FIELDS: [FieldSpec; 5] = [
+const FIELDS: [FieldSpec; 8] = [
     FieldSpec {
         field: FormField::FirstName,
         input_type: "text",
@@ -57,6 +57,27 @@ const FIELDS: [FieldSpec; 5] = [
         input_mode: None,
         hint: Some("For example, Healthcare Assistant."),
     },
+    FieldSpec {
+        field: FormField::Address,
+        input_type: "text",
+        autocomplete: "street-address",
+        input_mode: None,
+        hint: Some("House number and street, and a flat number if any."),
+    },
+    FieldSpec {
+        field: FormField::City,
+        input_type: "text",
+        autocomplete: "address-level2",
+        input_mode: None,
+        hint: None,
+    },
+    FieldSpec {
+        field: FormField::Postcode,
+        input_type: "text",
+        autocomplete: "postal-code",
+        input_mode: None,
+        hint: Some("A UK postcode, like LS1 4AP."),
+    },
 ];
 
 /// The id of a field's input (for the pay option, its fieldset).
@@ -75,11 +96,22 @@ pub fn DetailsStep() -> impl IntoView {
         state.dispatch(Intent::ContinueToPayment);
         report(state, reported, summary);
     };
+    let product = state.flow.with_untracked(|flow| flow.product());
+    let shown = FormField::candidate_fields(product);
+    let note = match product.details_note() {
+        Some(note) => view! { <p class="hbg-note">{note}</p> }.into_any(),
+        None => ().into_any(),
+    };
     view! {
         <EventSummary/>
         <ErrorSummary errors=reported node=summary/>
+        {note}
         <form class="hbg-form" novalidate on:submit=on_submit>
-            {FIELDS.iter().map(|spec| field_view(state, spec)).collect::<Vec<_>>()}
+            {FIELDS
+                .iter()
+                .filter(|spec| shown.contains(&spec.field))
+                .map(|spec| field_view(state, spec))
+                .collect::<Vec<_>>()}
             <div class="hbg-actions">
                 <button type="submit" class="hbg-button" part="button">"Continue"</button>
                 <BackButton/>

@@ -6,6 +6,7 @@
 //! `Vec<AnyView>`) and every reactive text a `String`: Leptos compiles its
 //! rendering code once per type, so few types keep the module small.
 
+use booking_core::flow::Chosen;
 use leptos::prelude::*;
 
 pub mod confirmation;
@@ -15,6 +16,8 @@ pub mod event;
 pub mod hold;
 pub mod location;
 pub mod payment;
+pub mod product;
+pub mod timeslot;
 pub mod trouble;
 
 /// A placeholder while something loads: grey blocks in a busy region.
@@ -198,7 +201,8 @@ pub fn summary(rows: Vec<SummaryRow>) -> AnyView {
     view! { <dl class="hbg-summary" part="summary">{rows}</dl> }.into_any()
 }
 
-/// What is being booked: course, when (venue-local), where and the price.
+/// What is being booked: course, when (venue-local), where (the venue, or
+/// Zoom) and the price.
 #[component]
 pub fn EventSummary() -> impl IntoView {
     let state = expect_context::<crate::state::WidgetState>();
@@ -207,18 +211,30 @@ pub fn EventSummary() -> impl IntoView {
             state
                 .flow
                 .with(|flow| {
-                    let event = flow.event()?;
+                    let (course, start, end, place, cost) = match flow.chosen()? {
+                        Chosen::Event(event) => (
+                            &event.course,
+                            event.start_date,
+                            event.end_date,
+                            vec![event.location.name.clone(), event.location.address.clone()],
+                            event.cost_inc_vat,
+                        ),
+                        Chosen::Slot(slot) => (
+                            &slot.course,
+                            slot.start_date,
+                            slot.end_date,
+                            vec!["Online, over Zoom".to_owned()],
+                            slot.cost_inc_vat,
+                        ),
+                    };
                     Some(vec![
-                        SummaryRow::new("Course", vec![event.course.name.clone()]),
+                        SummaryRow::new("Course", vec![course.name.clone()]),
                         SummaryRow::new(
                             "When",
-                            vec![booking_core::calendar::when_label(event.start_date, event.end_date)],
+                            vec![booking_core::calendar::when_label(start, end)],
                         ),
-                        SummaryRow::new(
-                            "Where",
-                            vec![event.location.name.clone(), event.location.address.clone()],
-                        ),
-                        SummaryRow::new("Price", vec![event.cost_inc_vat.to_string()]),
+                        SummaryRow::new("Where", place),
+                        SummaryRow::new("Price", vec![cost.to_string()]),
                     ])
                 })
                 .map_or_else(|| ().into_any(), summary)

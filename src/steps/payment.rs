@@ -131,7 +131,10 @@ fn PayOptionRadio(offer: PayOptionOffer) -> impl IntoView {
 fn PayOptionNote() -> impl IntoView {
     let state = expect_context::<WidgetState>();
     view! {
-        {move || match chosen(state).as_ref().and_then(pay_option_note) {
+        {move || match chosen(state)
+            .as_ref()
+            .and_then(|option| pay_option_note(option, state.flow.with(|flow| flow.product())))
+        {
             Some(note) => view! { <p class="hbg-note">{note}</p> }.into_any(),
             None => ().into_any(),
         }}

@@ -8,18 +8,25 @@ use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::rc::Rc;
 
+use booking_core::api::bls::{
+    BlsPayOption, EquipmentStatus, HeldSlot, Timeslot, TimeslotHold, TrainingStatus,
+    VirtualBooking, VirtualCandidate, VirtualSession,
+};
 use booking_core::api::{
     BookingDetail, BookingStatus, Candidate, Course, CourseRef, HeldEvent, Location, Money,
     PayOption, PayStatus, SeatHold, TrainingEvent,
 };
+use booking_core::flow::Booked;
+use booking_core::product::Product;
 use booking_core::uk_time::{to_uk, uk_local};
 use booking_core::widget_api::{
-    BookingReceipt, BookingRequest, ErrorAnswer, HeldSeat, HoldRequest, WidgetOptions,
+    BookingReceipt, BookingRequest, ErrorAnswer, HeldSeat, HeldTimeslot, HoldRequest,
+    SlotHoldRequest, WidgetOptions,
 };
 use booking_widget::api::{ApiError, ApiFuture, BookingApi};
 use booking_widget::config::WidgetConfig;
 use booking_widget::WidgetHandle;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use wasm_bindgen::JsCast;
 
 /// The course the fixtures book.
@@ -53,6 +60,44 @@ pub struct FakeGateway {
     pub keys: RefCell<Vec<String>>,
     /// The events the gateway lists and holds seats on.
     pub timetable: RefCell<Vec<TrainingEvent>>,
+    /// The Virtual BLS timeslots the gateway lists and holds.
+    pub slots: RefCell<Vec<Timeslot>>,
+    /// The products the gateway books.
+    pub products: RefCell<Vec<Product>>,
+}
+
+/// The Virtual BLS course the fixtures book.
+pub const BLS_COURSE: u64 = 41;
+
+/// A Virtual BLS timeslot `days` from today at `hour:minute` UK time, an
+/// hour long, with `free` trainers.
+pub fn slot(days: i64, hour: u32, minute: u32, free: u32) -> Timeslot {
+    let date = to_uk(now()).date_naive() + Duration::days(days);
+    let start = uk_local(date, hour, minute).unwrap();
+    Timeslot {
+        date: date.format("%Y-%m-%d").to_string(),
+        time: format!("{hour:02}:{minute:02}"),
+        course: CourseRef {
+            id: BLS_COURSE,
+            name: "BLS Annual Update (Virtual)".into(),
+        },
+        start_date: start,
+        end_date: start + Duration::minutes(60),
+        remaining_slots: free,
+        cost_inc_vat: Money(5500),
+    }
+}
+
+/// The timeslots every Virtual BLS test sees: two on one day, one on
+/// another, one with no trainer free, and one five weeks ahead.
+pub fn timeslots() -> Vec<Timeslot> {
+    vec![
+        slot(5, 9, 0, 2),
+        slot(5, 13, 30, 1),
+        slot(6, 10, 30, 1),
+        slot(7, 9, 0, 0),
+        slot(36, 9, 0, 2),
+    ]
 }
 
 /// Now, as the browser's clock says.
@@ -119,7 +164,49 @@ impl FakeGateway {
         let gateway = FakeGateway::default();
         *gateway.pay_options.borrow_mut() = vec![PayOption::Credits, PayOption::CandidatePays];
         *gateway.timetable.borrow_mut() = events();
+        *gateway.slots.borrow_mut() = timeslots();
+        *gateway.products.borrow_mut() = vec![Product::Practical, Product::VirtualBls];
         Rc::new(gateway)
+    }
+
+    /// The Virtual BLS booking a request makes.
+    fn virtual_booking_for(&self, request: &BookingRequest) -> VirtualBooking {
+        let held = slot(5, 9, 0, 2);
+        let pending = request.pay_option == PayOption::CandidatePays;
+        VirtualBooking {
+            id: 7731,
+            candidate: VirtualCandidate {
+                name: format!("{} {}", request.first_name, request.last_name),
+                email: request.email.clone(),
+                phone: request.phone.clone(),
+            },
+            course: held.course,
+            trainer: None,
+            start_date: held.start_date,
+            end_date: held.end_date,
+            booking_status: if pending {
+                BookingStatus::Pending
+            } else {
+                BookingStatus::Booked
+            },
+            pay_status: if pending {
+                PayStatus::Pending
+            } else {
+                PayStatus::Completed
+            },
+            pay_option: BlsPayOption::from(&request.pay_option),
+            booked_by: "Agency".into(),
+            session: VirtualSession {
+                zoom_id: "845 112 9034".into(),
+                zoom_link: "https://zoom.us/j/8451129034".into(),
+                zoom_password: "k7Tq2w".into(),
+            },
+            training_status: TrainingStatus::Scheduled,
+            equipment_status: EquipmentStatus::Pending,
+            certificate_available: false,
+            created_at: now().fixed_offset(),
+            payment_url: pending.then(|| self.payment_url.borrow().clone()).flatten(),
+        }
     }
 
     /// The first event of the timetable that `wanted` picks.
@@ -184,19 +271,36 @@ impl FakeGateway {
 }
 
 impl BookingApi for FakeGateway {
-    fn options(&self) -> ApiFuture<'_, WidgetOptions> {
-        self.log("options".into());
+    fn options(&self, product: Product) -> ApiFuture<'_, WidgetOptions> {
+        self.log(format!("options {product}"));
+        let payment_origin = match product {
+            Product::Practical => "https://checkout.stripe.com",
+            Product::VirtualBls => "https://www.paypal.com",
+        };
         ready(Ok(WidgetOptions {
             account_name: "Northwest Care Staffing".into(),
             pay_options: self.pay_options.borrow().clone(),
-            payment_origins: vec!["https://checkout.stripe.com".into()],
+            payment_origins: vec![payment_origin.into()],
             session: Some("session-1".into()),
+            products: self.products.borrow().clone(),
         }))
     }
 
-    fn courses(&self) -> ApiFuture<'_, Vec<Course>> {
-        self.log("courses".into());
+    fn courses(&self, product: Product) -> ApiFuture<'_, Vec<Course>> {
+        self.log(format!("courses {product}"));
         let scripted = self.courses.borrow_mut().pop_front();
+        if product == Product::VirtualBls {
+            return ready(scripted.unwrap_or_else(|| {
+                Ok(vec![Course {
+                    id: BLS_COURSE,
+                    name: "BLS Annual Update (Virtual)".into(),
+                    description: None,
+                    duration_minutes: Some(60),
+                    cost_inc_vat: Some(Money(5500)),
+                    requires_review: false,
+                }])
+            }));
+        }
         ready(scripted.unwrap_or_else(|| {
             Ok(vec![
                 Course {
@@ -222,6 +326,51 @@ impl BookingApi for FakeGateway {
     fn training_events(&self, course_id: u64) -> ApiFuture<'_, Vec<TrainingEvent>> {
         self.log(format!("events {course_id}"));
         ready(Ok(self.timetable.borrow().clone()))
+    }
+
+    fn timeslots(
+        &self,
+        course_id: u64,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> ApiFuture<'_, Vec<Timeslot>> {
+        self.log(format!("timeslots {course_id} {from} {to}"));
+        let (from, to) = (from.to_string(), to.to_string());
+        ready(Ok(self
+            .slots
+            .borrow()
+            .iter()
+            .filter(|slot| slot.course.id == course_id && slot.date >= from && slot.date <= to)
+            .cloned()
+            .collect()))
+    }
+
+    fn hold_timeslot(&self, request: SlotHoldRequest) -> ApiFuture<'_, HeldTimeslot> {
+        self.log(format!("hold-slot {} {}", request.date, request.time));
+        self.offered_refs
+            .borrow_mut()
+            .push(request.hold_ref.clone());
+        let seconds = self.hold_seconds.borrow().unwrap_or(1800);
+        let held = self
+            .slots
+            .borrow()
+            .iter()
+            .find(|slot| slot.date == request.date && slot.time == request.time)
+            .cloned()
+            .expect("a listed timeslot");
+        ready(Ok(HeldTimeslot {
+            hold_ref: format!("ref-{}-{}", held.date, held.time),
+            hold: TimeslotHold {
+                hold_hash: "upstream-slot-hash".into(),
+                expires_at: (now() + Duration::seconds(seconds)).fixed_offset(),
+                expires_in_seconds: seconds,
+                slot: HeldSlot {
+                    date: held.date,
+                    time: held.time,
+                    course: held.course,
+                },
+            },
+        }))
     }
 
     fn hold(&self, request: HoldRequest) -> ApiFuture<'_, HeldSeat> {
@@ -266,18 +415,32 @@ impl BookingApi for FakeGateway {
         &self,
         request: BookingRequest,
         idempotency_key: String,
-    ) -> ApiFuture<'_, BookingReceipt> {
+        product: Product,
+    ) -> ApiFuture<'_, BookingReceipt<Booked>> {
         self.log(format!("book {}", request.pay_option));
         self.keys.borrow_mut().push(idempotency_key);
         let scripted = self.bookings.borrow_mut().pop_front();
-        let booking = self.booking_for(&request);
-        ready(scripted.unwrap_or(Ok(BookingReceipt {
-            booking_ref: "booking-ref-9001".into(),
-            booking,
-        })))
+        let booking: Booked = match product {
+            Product::Practical => self.booking_for(&request).into(),
+            Product::VirtualBls => self.virtual_booking_for(&request).into(),
+        };
+        ready(match scripted {
+            Some(answer) => answer.map(|receipt| BookingReceipt {
+                booking_ref: receipt.booking_ref,
+                booking: receipt.booking.into(),
+            }),
+            None => Ok(BookingReceipt {
+                booking_ref: "booking-ref-9001".into(),
+                booking,
+            }),
+        })
     }
 
-    fn booking(&self, booking_ref: String) -> ApiFuture<'_, BookingReceipt> {
+    fn booking(
+        &self,
+        booking_ref: String,
+        _product: Product,
+    ) -> ApiFuture<'_, BookingReceipt<Booked>> {
         self.log(format!("booking {booking_ref}"));
         ready(Err(status(404, "Not found.")))
     }

@@ -4,8 +4,9 @@
 //! the sandbox: the sandbox on 127.0.0.1:8081 (no test mode, like the real
 //! API) with its database in `target/demo/`, kept between runs so demo
 //! bookings persist (`--fresh` starts from newly seeded data); the gateway
-//! on 127.0.0.1:8080, serving `dist/` and the widget's API with the HB-DEMO
-//! account's credentials; and the agency's webhook receiver on
+//! on 127.0.0.1:8080, serving `dist/` and the widget's API for both
+//! products, Practical Training with the HB-DEMO account's credentials and
+//! Virtual BLS with HB-BLS-DEMO's; and the agency's webhook receiver on
 //! 127.0.0.1:8090 (`booking-server webhook-receiver`), registered as an
 //! HB-DEMO webhook endpoint with a secret new at each run, printing each
 //! event it receives and checks.
@@ -29,6 +30,10 @@ pub const RECEIVER_ADDR: &str = "127.0.0.1:8090";
 pub const DEMO_CLIENT_ID: &str = "HB-DEMO";
 /// The demo account's API key.
 pub const DEMO_API_KEY: &str = "sandbox-key";
+/// The Virtual BLS demo account's client id (seeded in every sandbox).
+pub const BLS_DEMO_CLIENT_ID: &str = "HB-BLS-DEMO";
+/// The Virtual BLS demo account's API key.
+pub const BLS_DEMO_API_KEY: &str = "bls-sandbox-key";
 /// Key signing the demo gateway's widget sessions. Demo only: it is public,
 /// so anyone could forge sessions with it. A real gateway gets its own
 /// random key through `HBG_GATEWAY_KEY`.
@@ -90,8 +95,9 @@ pub fn run(args: &[String]) -> TaskResult {
     println!("Booking widget demo");
     println!("  widget:  {gateway_url}/  (the gateway: the widget's files and its /api)");
     println!("  agency:  {gateway_url}/agency.html and {gateway_url}/agency-iframe.html  (embedded in an agency's page, and in iframe mode)");
+    println!("  both:    {gateway_url}/agency-both.html  (an agency offering Practical Training and Virtual BLS: the candidate picks one)");
     println!(
-        "  sandbox: {sandbox_url}/api/v1  (the Practical Training API stand-in; server/SANDBOX.md)"
+        "  sandbox: {sandbox_url}/api/v1 and {sandbox_url}/bls/api/v1  (the Practical Training and Virtual BLS API stand-ins; server/SANDBOX.md)"
     );
     println!("  try:     curl -s -X POST {sandbox_url}/api/v1/auth/token -H 'Content-Type: application/json' -d '{{\"hb_client_id\":\"{DEMO_CLIENT_ID}\",\"api_key\":\"{DEMO_API_KEY}\"}}'");
     println!(
@@ -177,6 +183,7 @@ fn webhook_secret() -> Result<String, String> {
 
 fn gateway_command(server: &Path, sandbox_url: &str) -> Command {
     let upstream = format!("{sandbox_url}/api/v1");
+    let bls_upstream = format!("{sandbox_url}/bls/api/v1");
     let dist_dir = dist::dist_dir();
     let mut gateway = command(
         server.to_str().expect("target path is UTF-8"),
@@ -192,6 +199,12 @@ fn gateway_command(server: &Path, sandbox_url: &str) -> Command {
             sandbox_url,
             "--pay-options",
             "credits,balance,inv,candidate_pays",
+            "--bls-upstream",
+            &bls_upstream,
+            "--bls-payment-origins",
+            sandbox_url,
+            "--bls-pay-options",
+            "credits,balance,invoice,candidate_pays",
             "--account-name",
             "Northwest Care Staffing",
             "--agency-contact-name",
@@ -205,6 +218,8 @@ fn gateway_command(server: &Path, sandbox_url: &str) -> Command {
     gateway
         .env("HBG_CLIENT_ID", DEMO_CLIENT_ID)
         .env("HBG_API_KEY", DEMO_API_KEY)
+        .env("HBG_BLS_CLIENT_ID", BLS_DEMO_CLIENT_ID)
+        .env("HBG_BLS_API_KEY", BLS_DEMO_API_KEY)
         .env("HBG_GATEWAY_KEY", DEMO_GATEWAY_KEY);
     gateway
 }

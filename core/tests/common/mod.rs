@@ -1,11 +1,12 @@
 //! Fixtures for the flow tests: events, holds, bookings and
 //! flows driven to each step through legal transitions.
+#![allow(dead_code)] // Each test binary uses a different subset.
 
 use booking_core::api::{
     BookingDetail, BookingStatus, Candidate, CourseRef, HeldEvent, PayOption, PayStatus, SeatHold,
     TrainingEvent, ValidationError,
 };
-use booking_core::flow::{Command, Flow, Input, Intent, Outcome, SeatConflict, Step};
+use booking_core::flow::{Command, Flow, Input, Intent, Outcome, Place, SeatConflict, Step};
 use booking_core::redirect::PaymentRedirectPolicy;
 use booking_core::synthetic;
 /// The course every fixture books, and its id.
@@ -61,7 +62,8 @@ pub fn granted(event_id: u64, hold_ref: &str) -> Input {
         hold: HeldSeat {
             hold_ref: hold_ref.into(),
             hold: seat_hold(event_id),
-        },
+        }
+        .into(),
         received_at_ms: 0.0,
     }
     .into()
@@ -88,6 +90,7 @@ pub fn typed_form() -> CandidateForm {
         email: "priya.patel@carestaff.example".into(),
         phone: "07700 900123".into(),
         job_role: "Healthcare Assistant".into(),
+        ..CandidateForm::default()
     }
 }
 
@@ -122,11 +125,11 @@ pub fn booking(
 }
 
 pub fn created(booking: BookingDetail) -> Input {
-    Outcome::BookingCreated(Box::new(booking)).into()
+    Outcome::BookingCreated(Box::new(booking.into())).into()
 }
 
 pub fn status(booking: BookingDetail) -> Input {
-    Outcome::BookingStatus(Box::new(booking)).into()
+    Outcome::BookingStatus(Box::new(booking.into())).into()
 }
 
 pub fn rejected(field: Option<&str>, message: &str) -> Input {
@@ -330,9 +333,11 @@ pub fn tags(commands: &[Command]) -> Vec<String> {
     commands
         .iter()
         .map(|command| match command {
-            Command::Hold { event_id } => format!("hold {event_id}"),
+            Command::Hold { place } => format!("hold {}", place_tag(place)),
             Command::Release { hold_ref } => format!("release {hold_ref}"),
-            Command::RenewHold { event_id, hold_ref } => format!("renew {hold_ref} on {event_id}"),
+            Command::RenewHold { place, hold_ref } => {
+                format!("renew {hold_ref} on {}", place_tag(place))
+            }
             Command::CreateBooking {
                 idempotency_key, ..
             } => format!("create-booking {idempotency_key}"),
@@ -344,4 +349,16 @@ pub fn tags(commands: &[Command]) -> Vec<String> {
             Command::RefreshEvents => "refresh-events".to_owned(),
         })
         .collect()
+}
+
+/// "41" for an event, "41 2026-09-01 09:00" for a timeslot of course 41.
+pub fn place_tag(place: &Place) -> String {
+    match place {
+        Place::Event(id) => id.to_string(),
+        Place::Slot {
+            course_id,
+            date,
+            time,
+        } => format!("{course_id} {date} {time}"),
+    }
 }

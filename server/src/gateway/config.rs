@@ -1,11 +1,17 @@
 //! The gateway's configuration: command-line flags, an optional TOML file
 //! (`--config gateway.toml`) and, for secrets, the environment only.
 //!
+//! One upstream per product: Practical Training's (`upstream`,
+//! `pay_options`, `payment_origins`, `HBG_CLIENT_ID`/`HBG_API_KEY`) and,
+//! when any of its settings is given, Virtual BLS's (`bls_upstream`,
+//! `bls_pay_options`, `bls_payment_origins`,
+//! `HBG_BLS_CLIENT_ID`/`HBG_BLS_API_KEY`), each checked by the same rules.
+//!
 //! A flag wins over the file, the file over the default. Secrets
-//! (`HBG_CLIENT_ID`, `HBG_API_KEY`, `HBG_GATEWAY_KEY`, and `HBG_SHARED_STORE`,
-//! whose URL may carry a password) are read from the environment and nowhere
-//! else, so they stay out of files and process
-//! listings.
+//! (`HBG_CLIENT_ID`, `HBG_API_KEY`, `HBG_BLS_CLIENT_ID`, `HBG_BLS_API_KEY`,
+//! `HBG_GATEWAY_KEY`, and `HBG_SHARED_STORE`, whose URL may carry a
+//! password) are read from the environment and nowhere else, so they stay
+//! out of files and process listings.
 //!
 //! Invariants: secrets are held in [`Secret`], whose `Debug` prints
 //! `[redacted]` and which has no `Display`; URLs and origins are read by
@@ -20,6 +26,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use booking_core::api::PayOption;
+use booking_core::product::Product;
 use booking_core::redirect::{
     origin_of, parse_origin, parse_payment_origin, split_url, LOOPBACK_HOSTS,
 };
@@ -59,6 +66,43 @@ pub struct Credentials {
     /// An active API key.
     pub api_key: Secret,
 }
+
+/// A product's upstream beside Practical Training's: the same settings as
+/// Practical Training's `upstream`, credentials, `pay_options` and
+/// `payment_origins`.
+#[derive(Debug, Clone)]
+pub struct ProductSettings {
+    /// The product's API base URL including its version path, e.g.
+    /// `https://bls.hbcompliance.co.uk/api/v1`.
+    pub upstream: String,
+    /// Its API credentials (an account of that product); without them its
+    /// routes answer 503.
+    pub credentials: Option<Credentials>,
+    /// Pay options a public candidate may use, in the widget contract's
+    /// names (`inv` for an invoice; the gateway sends Virtual BLS `invoice`).
+    pub pay_options: Vec<PayOption>,
+    /// Origins its `payment_url` may point at.
+    pub payment_origins: Vec<String>,
+}
+
+impl ProductSettings {
+    /// Virtual BLS's defaults for the upstream at `upstream`: card payment
+    /// only, on PayPal's checkout.
+    pub fn virtual_bls(upstream: impl Into<String>) -> ProductSettings {
+        ProductSettings {
+            upstream: upstream.into(),
+            credentials: None,
+            pay_options: vec![PayOption::CandidatePays],
+            payment_origins: vec![PAYPAL_CHECKOUT.to_owned()],
+        }
+    }
+}
+
+/// PayPal's checkout origin, Virtual BLS's default payment origin.
+pub const PAYPAL_CHECKOUT: &str = "https://www.paypal.com";
+
+/// The local sandbox's Virtual BLS API, the default `bls_upstream`.
+pub const LOCAL_BLS_UPSTREAM: &str = "http://127.0.0.1:8081/bls/api/v1";
 
 /// Everything a gateway needs to run.
 #[derive(Debug, Clone)]
@@ -108,6 +152,8 @@ pub struct GatewayConfig {
     /// holds and booking attempts in (`HBG_SHARED_STORE`); `None` keeps it in
     /// the process, which is right for one instance.
     pub shared_store: Option<Secret>,
+    /// The Virtual BLS upstream, when the agency books it too.
+    pub virtual_bls: Option<ProductSettings>,
 }
 
 /// Default widget requests per minute per client IP.
@@ -141,39 +187,21 @@ impl GatewayConfig {
             public_url: None,
             trust_forwarded_for: false,
             shared_store: None,
+            virtual_bls: None,
         }
     }
 
     /// Checks and normalises the settings.
     pub fn validated(mut self) -> Result<GatewayConfig, ConfigError> {
-        let (origin, rest) = split_url(&self.upstream).map_err(|_| {
-            ConfigError::new(
-                "upstream",
-                "must be an http(s) URL such as https://tdta.hbcompliance.co.uk/api/v1",
-            )
-        })?;
-        self.upstream = format!("{origin}{}", rest.trim_end_matches('/'));
+        self.upstream = upstream_setting(Product::Practical, &self.upstream)?;
         self.allowed_origins = normalise_origins("allowed_origins", &self.allowed_origins)?;
-        self.payment_origins = self
-            .payment_origins
-            .iter()
-            .map(|origin| payment_origin_setting(origin))
-            .collect::<Result<_, _>>()?;
-        if let Some(option) = self
-            .pay_options
-            .iter()
-            .find(|option| matches!(option, PayOption::Other(_)))
-        {
-            return Err(ConfigError::new(
-                "pay_options",
-                format!("{option:?} is not one of credits, balance, inv, candidate_pays"),
-            ));
-        }
-        if self.pay_options.is_empty() {
-            return Err(ConfigError::new(
-                "pay_options",
-                "allow at least one pay option",
-            ));
+        self.payment_origins = payment_origins_setting(Product::Practical, &self.payment_origins)?;
+        pay_options_setting(Product::Practical, &self.pay_options)?;
+        if let Some(bls) = &mut self.virtual_bls {
+            bls.upstream = upstream_setting(Product::VirtualBls, &bls.upstream)?;
+            bls.payment_origins =
+                payment_origins_setting(Product::VirtualBls, &bls.payment_origins)?;
+            pay_options_setting(Product::VirtualBls, &bls.pay_options)?;
         }
         if self.rate_limit == 0 {
             return Err(ConfigError::new("rate_limit", "must be at least 1"));
@@ -228,6 +256,79 @@ impl GatewayConfig {
     }
 }
 
+/// The names of one product's settings, as the file and the messages say
+/// them (a flag is the same with `--` and `-`).
+struct SettingNames {
+    upstream: &'static str,
+    pay_options: &'static str,
+    payment_origins: &'static str,
+    example: &'static str,
+}
+
+fn setting_names(product: Product) -> SettingNames {
+    match product {
+        Product::Practical => SettingNames {
+            upstream: "upstream",
+            pay_options: "pay_options",
+            payment_origins: "payment_origins",
+            example: "https://tdta.hbcompliance.co.uk/api/v1",
+        },
+        Product::VirtualBls => SettingNames {
+            upstream: "bls_upstream",
+            pay_options: "bls_pay_options",
+            payment_origins: "bls_payment_origins",
+            example: "https://bls.hbcompliance.co.uk/api/v1",
+        },
+    }
+}
+
+/// A product's upstream URL, without a trailing `/`.
+fn upstream_setting(product: Product, value: &str) -> Result<String, ConfigError> {
+    let names = setting_names(product);
+    let (origin, rest) = split_url(value).map_err(|_| {
+        ConfigError::new(
+            names.upstream,
+            format!("must be an http(s) URL such as {}", names.example),
+        )
+    })?;
+    Ok(format!("{origin}{}", rest.trim_end_matches('/')))
+}
+
+/// A product's pay options: at least one, each one its API knows, named as
+/// that API names them.
+fn pay_options_setting(product: Product, options: &[PayOption]) -> Result<(), ConfigError> {
+    let setting = setting_names(product).pay_options;
+    if let Some(PayOption::Other(name)) = options
+        .iter()
+        .find(|option| matches!(option, PayOption::Other(_)))
+    {
+        let known: Vec<String> = PayOption::KNOWN
+            .iter()
+            .map(|option| product.upstream_pay_option(option))
+            .collect();
+        return Err(ConfigError::new(
+            setting,
+            format!("{name:?} is not one of {}", known.join(", ")),
+        ));
+    }
+    if options.is_empty() {
+        return Err(ConfigError::new(setting, "allow at least one pay option"));
+    }
+    Ok(())
+}
+
+/// A product's payment origins in canonical form.
+fn payment_origins_setting(
+    product: Product,
+    origins: &[String],
+) -> Result<Vec<String>, ConfigError> {
+    let setting = setting_names(product).payment_origins;
+    origins
+        .iter()
+        .map(|origin| payment_origin_setting(setting, origin))
+        .collect()
+}
+
 /// The message for a value that is not an origin.
 fn not_an_origin(value: &str) -> String {
     format!(
@@ -250,11 +351,11 @@ fn normalise_origins(
 
 /// A payment origin in canonical form, refused unless the widget would open
 /// a payment page there (`booking_core::redirect::parse_payment_origin`).
-fn payment_origin_setting(value: &str) -> Result<String, ConfigError> {
-    parse_origin(value).map_err(|_| ConfigError::new("payment_origins", not_an_origin(value)))?;
+fn payment_origin_setting(setting: &'static str, value: &str) -> Result<String, ConfigError> {
+    parse_origin(value).map_err(|_| ConfigError::new(setting, not_an_origin(value)))?;
     parse_payment_origin(value).map_err(|_| {
         ConfigError::new(
-            "payment_origins",
+            setting,
             format!(
                 "{value:?} would be refused by the widget, so every card payment would fail: \
                  a payment page must be https (http only on {}, for a local sandbox)",
@@ -345,6 +446,19 @@ pub struct GatewayArgs {
     /// Take the client IP from the last X-Forwarded-For entry (behind a load balancer).
     #[arg(long)]
     pub trust_forwarded_for: bool,
+    /// Virtual BLS API base URL including `/api/v1`; setting it (or
+    /// `HBG_BLS_CLIENT_ID`) books Virtual BLS too
+    /// [default: http://127.0.0.1:8081/bls/api/v1, the local sandbox].
+    #[arg(long)]
+    pub bls_upstream: Option<String>,
+    /// Virtual BLS pay options, comma-separated, as its API names them
+    /// (credits, balance, invoice, candidate_pays) [default: candidate_pays].
+    #[arg(long, value_delimiter = ',')]
+    pub bls_pay_options: Option<Vec<String>>,
+    /// Origins a Virtual BLS payment URL may point at, comma-separated
+    /// [default: https://www.paypal.com].
+    #[arg(long, value_delimiter = ',')]
+    pub bls_payment_origins: Option<Vec<String>>,
 }
 
 /// The TOML file: the same settings as the flags.
@@ -370,6 +484,9 @@ struct FileConfig {
     events_ttl: Option<f64>,
     public_url: Option<String>,
     trust_forwarded_for: Option<bool>,
+    bls_upstream: Option<String>,
+    bls_pay_options: Option<Vec<String>>,
+    bls_payment_origins: Option<Vec<String>>,
 }
 
 /// Where secrets come from: the process environment, or a map in tests.
@@ -415,10 +532,7 @@ impl GatewayArgs {
             config.allowed_origins = origins;
         }
         if let Some(options) = pick(self.pay_options.clone(), file.pay_options) {
-            config.pay_options = options
-                .iter()
-                .map(|option| PayOption::parse(option.trim()))
-                .collect();
+            config.pay_options = pay_options_named(Product::Practical, &options);
         }
         if let Some(origins) = pick(self.payment_origins.clone(), file.payment_origins) {
             config.payment_origins = origins;
@@ -450,23 +564,66 @@ impl GatewayArgs {
         config.public_url = pick(self.public_url.clone(), file.public_url);
         config.trust_forwarded_for =
             self.trust_forwarded_for || file.trust_forwarded_for.unwrap_or(false);
-        config.credentials = match (env.var("HBG_CLIENT_ID"), env.var("HBG_API_KEY")) {
-            (Some(client_id), Some(api_key)) => Some(Credentials {
-                client_id,
-                api_key: Secret::new(api_key),
-            }),
-            (None, None) => None,
-            _ => {
-                return Err(ConfigError::new(
-                    "HBG_CLIENT_ID/HBG_API_KEY",
-                    "set both or neither",
-                ))
+        config.credentials = credentials(
+            env,
+            ("HBG_CLIENT_ID", "HBG_API_KEY", "HBG_CLIENT_ID/HBG_API_KEY"),
+        )?;
+        let bls_credentials = credentials(
+            env,
+            (
+                "HBG_BLS_CLIENT_ID",
+                "HBG_BLS_API_KEY",
+                "HBG_BLS_CLIENT_ID/HBG_BLS_API_KEY",
+            ),
+        )?;
+        let bls_upstream = pick(self.bls_upstream.clone(), file.bls_upstream);
+        let bls_pay_options = pick(self.bls_pay_options.clone(), file.bls_pay_options);
+        let bls_payment_origins = pick(self.bls_payment_origins.clone(), file.bls_payment_origins);
+        let books_bls = bls_upstream.is_some()
+            || bls_credentials.is_some()
+            || bls_pay_options.is_some()
+            || bls_payment_origins.is_some();
+        if books_bls {
+            let mut bls = ProductSettings::virtual_bls(
+                bls_upstream.unwrap_or_else(|| LOCAL_BLS_UPSTREAM.to_owned()),
+            );
+            bls.credentials = bls_credentials;
+            if let Some(options) = bls_pay_options {
+                bls.pay_options = pay_options_named(Product::VirtualBls, &options);
             }
-        };
+            if let Some(origins) = bls_payment_origins {
+                bls.payment_origins = origins;
+            }
+            config.virtual_bls = Some(bls);
+        }
         config.signing_key = env.var("HBG_GATEWAY_KEY").map(Secret::new);
         config.shared_store = env.var("HBG_SHARED_STORE").map(Secret::new);
         config.validated()
     }
+}
+
+/// A product's credentials from two variables: both or neither.
+fn credentials(
+    env: &impl Environment,
+    (id_var, key_var, setting): (&str, &str, &'static str),
+) -> Result<Option<Credentials>, ConfigError> {
+    match (env.var(id_var), env.var(key_var)) {
+        (Some(client_id), Some(api_key)) => Ok(Some(Credentials {
+            client_id,
+            api_key: Secret::new(api_key),
+        })),
+        (None, None) => Ok(None),
+        _ => Err(ConfigError::new(setting, "set both or neither")),
+    }
+}
+
+/// Pay options as a product's API names them, in the widget contract's
+/// names (a name the API does not know is kept, for the check to name).
+fn pay_options_named(product: Product, names: &[String]) -> Vec<PayOption> {
+    names
+        .iter()
+        .map(|name| product.widget_pay_option(name.trim()))
+        .collect()
 }
 
 fn pick<T>(flag: Option<T>, file: Option<T>) -> Option<T> {
@@ -571,6 +728,15 @@ mod tests {
         assert_eq!(config.upstream, "https://tdta.hbcompliance.co.uk/api/v1");
         assert_eq!(config.allowed_origins, vec!["https://www.agency.example"]);
         assert_eq!(config.agency.contact_name.as_deref(), Some("Tom Birch"));
+        let bls = config
+            .virtual_bls
+            .expect("the example books Virtual BLS too");
+        assert_eq!(bls.upstream, "https://bls.hbcompliance.co.uk/api/v1");
+        assert_eq!(
+            bls.pay_options,
+            vec![PayOption::CandidatePays, PayOption::Inv]
+        );
+        assert_eq!(bls.payment_origins, vec![PAYPAL_CHECKOUT]);
     }
 
     #[test]
@@ -739,6 +905,77 @@ mod tests {
         let error = args(&[]).resolve(&env).unwrap_err().to_string();
         assert!(error.starts_with("HBG_GATEWAY_KEY"), "{error}");
         assert!(!error.contains("short-key-value"));
+    }
+
+    #[test]
+    fn virtual_bls_is_booked_when_any_of_its_settings_is_given() {
+        assert!(args(&[]).resolve(&ENV).unwrap().virtual_bls.is_none());
+        let env = [
+            ("HBG_CLIENT_ID", "HB-DEMO"),
+            ("HBG_API_KEY", "sandbox-key"),
+            ("HBG_BLS_CLIENT_ID", "HB-BLS-DEMO"),
+            ("HBG_BLS_API_KEY", "bls-sandbox-key"),
+        ];
+        let config = args(&[]).resolve(&env).unwrap();
+        let bls = config.virtual_bls.expect("Virtual BLS configured");
+        assert_eq!(bls.upstream, LOCAL_BLS_UPSTREAM);
+        assert_eq!(bls.credentials.unwrap().client_id, "HB-BLS-DEMO");
+        assert_eq!(bls.pay_options, vec![PayOption::CandidatePays]);
+        assert_eq!(bls.payment_origins, vec![PAYPAL_CHECKOUT]);
+        assert_eq!(config.payment_origins, vec!["https://checkout.stripe.com"]);
+        let config = args(&[
+            "--bls-upstream",
+            "https://bls.hbcompliance.co.uk/api/v1/",
+            "--bls-pay-options",
+            "invoice,credits",
+            "--bls-payment-origins",
+            "http://127.0.0.1:8081",
+        ])
+        .resolve(&ENV)
+        .unwrap();
+        let bls = config.virtual_bls.unwrap();
+        assert_eq!(bls.upstream, "https://bls.hbcompliance.co.uk/api/v1");
+        assert!(bls.credentials.is_none());
+        assert_eq!(bls.pay_options, vec![PayOption::Inv, PayOption::Credits]);
+        assert_eq!(bls.payment_origins, vec!["http://127.0.0.1:8081"]);
+    }
+
+    #[test]
+    fn each_product_names_its_own_bad_settings() {
+        let error = args(&["--bls-pay-options", "inv"])
+            .resolve(&ENV)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            error,
+            "bls_pay_options: \"inv\" is not one of credits, balance, invoice, candidate_pays"
+        );
+        let error = args(&["--pay-options", "invoice"])
+            .resolve(&ENV)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            error,
+            "pay_options: \"invoice\" is not one of credits, balance, inv, candidate_pays"
+        );
+        let error = args(&["--bls-payment-origins", "http://paypal.example"])
+            .resolve(&ENV)
+            .unwrap_err()
+            .to_string();
+        assert!(error.starts_with("bls_payment_origins:"), "{error}");
+        let error = args(&["--bls-upstream", "bls.hbcompliance.co.uk"])
+            .resolve(&ENV)
+            .unwrap_err()
+            .to_string();
+        assert!(error.starts_with("bls_upstream:"), "{error}");
+        let error = args(&[])
+            .resolve(&[("HBG_BLS_CLIENT_ID", "HB-BLS-DEMO")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.starts_with("HBG_BLS_CLIENT_ID/HBG_BLS_API_KEY"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -36,7 +36,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use booking_core::api::{BookingDetail, HeldEvent, PayOption, SeatHold};
+use super::product::{BookedPlace, GrantedHold, MadeBooking};
 use chrono::{DateTime, Duration, Utc};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::AsyncCommands;
@@ -59,46 +59,47 @@ pub struct Attempt {
     pub started: DateTime<Utc>,
     /// The candidate's e-mail address, as sent.
     pub email: String,
-    /// The pay option, as sent.
-    pub pay_option: PayOption,
-    /// The event its hold is on, when this gateway granted the hold.
-    pub event: Option<HeldEvent>,
+    /// The pay option, as sent (the upstream's name).
+    pub pay_option: String,
+    /// Where its hold is, when this gateway granted the hold.
+    pub place: Option<BookedPlace>,
     /// The booking it made, once known.
     pub booking_id: Option<u64>,
 }
 
 impl Attempt {
     /// Whether `booking` is the one this attempt's lost request made: the
-    /// same candidate, pay option and event (when the hold's event is
-    /// known), created since the attempt began.
-    pub fn made(&self, booking: &BookingDetail) -> bool {
-        let same_event = self.event.as_ref().is_none_or(|event| {
-            booking.start_date == event.start_date
-                && booking.course.name == event.course
-                && booking.location.name == event.location
-        });
-        same_event
-            && booking.candidate.email.eq_ignore_ascii_case(&self.email)
-            && booking.pay_option == self.pay_option
-            && booking.created_at.with_timezone(&Utc) >= self.started - CLOCK_SLACK
+    /// same candidate, pay option and place (when the hold's place is
+    /// known), created since the attempt began. One rule for both products.
+    pub fn made(&self, booking: &impl MadeBooking) -> bool {
+        let same_place = self
+            .place
+            .as_ref()
+            .is_none_or(|place| *place == booking.booked_place());
+        same_place
+            && booking.email().eq_ignore_ascii_case(&self.email)
+            && booking.pay_option() == self.pay_option
+            && booking.created_at().with_timezone(&Utc) >= self.started - CLOCK_SLACK
     }
 }
 
-/// A session's hold and when it lapses by the gateway's clock.
+/// A session's hold (either product's, as JSON) and when it lapses by the
+/// gateway's clock.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct SessionHold {
-    hold: SeatHold,
+    hold: serde_json::Value,
     lapses: DateTime<Utc>,
 }
 
 impl SessionHold {
     /// The hold with the seconds it has left at `now`, while it has any.
-    fn at(&self, now: DateTime<Utc>) -> Option<SeatHold> {
+    fn at<H: GrantedHold>(&self, now: DateTime<Utc>) -> Option<H> {
         let left = (self.lapses - now).num_seconds();
-        (left > 0).then(|| SeatHold {
-            expires_in_seconds: left,
-            ..self.hold.clone()
-        })
+        if left <= 0 {
+            return None;
+        }
+        let hold: H = serde_json::from_value(self.hold.clone()).ok()?;
+        Some(hold.with_seconds_left(left))
     }
 }
 
@@ -141,7 +142,7 @@ impl Memory {
         key: &str,
         hold_hash: &str,
         email: &str,
-        pay_option: &PayOption,
+        pay_option: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<Attempt>, StoreError> {
         match self {
@@ -151,9 +152,9 @@ impl Memory {
     }
 
     /// Remembers a hold this gateway granted, under the key naming the
-    /// session and the event ([`super::session::Signer::hold_key`]). A store
+    /// session and the place ([`super::session::Signer::hold_key`]). A store
     /// that cannot be written is logged: the hold stands all the same.
-    pub async fn held(&self, hold_key: &str, hold: &SeatHold, now: DateTime<Utc>) {
+    pub async fn held(&self, hold_key: &str, hold: &impl GrantedHold, now: DateTime<Utc>) {
         match self {
             Memory::InProcess(memory) => memory.held(hold_key, hold, now),
             Memory::Shared(store) => {
@@ -164,9 +165,13 @@ impl Memory {
         }
     }
 
-    /// The session's hold on the event, while it has time left by the
+    /// The session's hold on the place, while it has time left by the
     /// gateway's clock, with the seconds it has left now.
-    pub async fn session_hold(&self, hold_key: &str, now: DateTime<Utc>) -> Option<SeatHold> {
+    pub async fn session_hold<H: GrantedHold>(
+        &self,
+        hold_key: &str,
+        now: DateTime<Utc>,
+    ) -> Option<H> {
         match self {
             Memory::InProcess(memory) => memory.session_hold(hold_key, now),
             Memory::Shared(store) => match store.session_hold(hold_key, now).await {
@@ -179,19 +184,20 @@ impl Memory {
         }
     }
 
-    /// Seconds until the latest hold this gateway granted on the event
-    /// lapses, while it has any left: when the upstream's 409 does not say
-    /// when the seat frees, this does (a hold per account per event is
-    /// always one the agency's gateway granted).
-    pub async fn event_hold_frees_in(&self, event_id: u64, now: DateTime<Utc>) -> Option<i64> {
+    /// Seconds until the latest hold this gateway granted on the place (an
+    /// event or a timeslot, by [`super::product::HoldPlace::key`]) lapses,
+    /// while it has any left: when the upstream's 409 does not say when the
+    /// seat frees, this does (a hold per account per place is always one the
+    /// agency's gateway granted).
+    pub async fn place_hold_frees_in(&self, place: &str, now: DateTime<Utc>) -> Option<i64> {
         let lapses = match self {
             Memory::InProcess(memory) => lock(&memory.event_holds)
-                .get(&event_id)
+                .get(place)
                 .map(|(lapses, _)| *lapses),
-            Memory::Shared(store) => match store.event_hold_lapses(event_id).await {
+            Memory::Shared(store) => match store.event_hold_lapses(place).await {
                 Ok(lapses) => lapses,
                 Err(error) => {
-                    tracing::warn!(%error, event_id, "an event's hold could not be looked up");
+                    tracing::warn!(%error, place, "a place's hold could not be looked up");
                     None
                 }
             },
@@ -200,16 +206,19 @@ impl Memory {
         (left > 0).then_some(left)
     }
 
-    /// Seconds until the latest hold this gateway granted on any event
-    /// lapses, while it has any left (what blocks every event under an
-    /// upstream that allows an account one live hold in all).
-    pub async fn any_hold_frees_in(&self, now: DateTime<Utc>) -> Option<i64> {
+    /// Seconds until the latest hold this gateway granted on any place of
+    /// the kind of `place` (an event, or a timeslot) lapses, while it has
+    /// any left: what blocks every place under an upstream that allows an
+    /// account one live hold in all.
+    pub async fn any_hold_frees_in(&self, place: &str, now: DateTime<Utc>) -> Option<i64> {
+        let kind = place_kind(place);
         let lapses = match self {
             Memory::InProcess(memory) => lock(&memory.event_holds)
-                .values()
-                .map(|(lapses, _)| *lapses)
+                .iter()
+                .filter(|(key, _)| place_kind(key) == kind)
+                .map(|(_, (lapses, _))| *lapses)
                 .max(),
-            Memory::Shared(store) => match store.any_hold_lapses().await {
+            Memory::Shared(store) => match store.lapses(store_key("any-hold", kind)).await {
                 Ok(lapses) => lapses,
                 Err(error) => {
                     tracing::warn!(%error, "the latest hold could not be looked up");
@@ -221,9 +230,9 @@ impl Memory {
         (left > 0).then_some(left)
     }
 
-    /// Forgets the hold `hold_hash` as the latest on its event (and in
-    /// all), once it is released: the event is free again. A store that
-    /// cannot be written is logged: the event reads as held until the hold
+    /// Forgets the hold `hold_hash` as the latest on its place (and of its
+    /// kind), once it is released: the place is free again. A store that
+    /// cannot be written is logged: the place reads as held until the hold
     /// would have lapsed.
     pub async fn released(&self, hold_hash: &str) {
         match self {
@@ -235,26 +244,6 @@ impl Memory {
                     tracing::warn!(%error, "a released hold was not forgotten");
                 }
             }
-        }
-    }
-
-    /// Takes the lock on one event's holds: a hold, or a renewal's release
-    /// and hold, is asked for upstream by one session at a time, so a
-    /// renewal leaves no moment in which another session of this gateway
-    /// (or, with a shared store, of any instance) can take the seat. When the
-    /// shared store does not answer, the hold goes ahead unlocked.
-    pub async fn lock_event(&self, event_id: u64) -> EventLock {
-        match self {
-            Memory::InProcess(memory) => EventLock::InProcess {
-                _guard: memory.lock_event(event_id).await,
-            },
-            Memory::Shared(store) => match store.lock_event(event_id).await {
-                Ok(lock) => lock,
-                Err(error) => {
-                    tracing::warn!(%error, event_id, "an event's holds could not be locked");
-                    EventLock::Unlocked
-                }
-            },
         }
     }
 
@@ -272,6 +261,27 @@ impl Memory {
                     tracing::warn!(%error, "an unsent booking attempt was not forgotten");
                 }
             }
+        }
+    }
+
+    /// Takes the lock on one place's holds (an event or a timeslot): a
+    /// hold, or a renewal's release and hold, is asked for upstream by one
+    /// session at a time, so a renewal leaves no moment in which another
+    /// session of this gateway (or, with a shared store, of any instance)
+    /// can take the seat. When the shared store does not answer, the hold
+    /// goes ahead unlocked.
+    pub async fn lock_place(&self, place: &str) -> EventLock {
+        match self {
+            Memory::InProcess(memory) => EventLock::InProcess {
+                _guard: memory.lock_event(place).await,
+            },
+            Memory::Shared(store) => match store.lock_event(place).await {
+                Ok(lock) => lock,
+                Err(error) => {
+                    tracing::warn!(%error, place, "a place's holds could not be locked");
+                    EventLock::Unlocked
+                }
+            },
         }
     }
 
@@ -332,19 +342,19 @@ pub const EVENT_LOCK_LIFE: std::time::Duration = std::time::Duration::from_secs(
 #[derive(Debug, Default)]
 pub struct InProcess {
     entries: Mutex<HashMap<String, Attempt>>,
-    holds: Mutex<HashMap<String, (HeldEvent, DateTime<Utc>)>>,
+    holds: Mutex<HashMap<String, (BookedPlace, DateTime<Utc>)>>,
     session_holds: Mutex<HashMap<String, SessionHold>>,
-    /// The latest hold granted on each event: when it lapses, its hash.
-    event_holds: Mutex<HashMap<u64, (DateTime<Utc>, String)>>,
-    event_locks: Mutex<HashMap<u64, Arc<tokio::sync::Mutex<()>>>>,
+    /// The latest hold granted on each place: when it lapses, its hash.
+    event_holds: Mutex<HashMap<String, (DateTime<Utc>, String)>>,
+    event_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl InProcess {
-    async fn lock_event(&self, event_id: u64) -> tokio::sync::OwnedMutexGuard<()> {
+    async fn lock_event(&self, place: &str) -> tokio::sync::OwnedMutexGuard<()> {
         let lock = {
             let mut locks = lock(&self.event_locks);
             locks.retain(|_, lock| Arc::strong_count(lock) > 1);
-            locks.entry(event_id).or_default().clone()
+            locks.entry(place.to_owned()).or_default().clone()
         };
         lock.lock_owned().await
     }
@@ -354,13 +364,13 @@ impl InProcess {
         key: &str,
         hold_hash: &str,
         email: &str,
-        pay_option: &PayOption,
+        pay_option: &str,
         now: DateTime<Utc>,
     ) -> Option<Attempt> {
         let event = {
             let mut holds = lock(&self.holds);
             holds.retain(|_, (_, granted)| now - *granted < KEEP_FOR);
-            holds.get(hold_hash).map(|(event, _)| event.clone())
+            holds.get(hold_hash).map(|(place, _)| place.clone())
         };
         let mut entries = lock(&self.entries);
         entries.retain(|_, attempt| now - attempt.started < KEEP_FOR);
@@ -371,21 +381,23 @@ impl InProcess {
         None
     }
 
-    fn held(&self, hold_key: &str, hold: &SeatHold, now: DateTime<Utc>) {
-        lock(&self.holds).insert(hold.hold_hash.clone(), (hold.training_event.clone(), now));
-        let held = session_hold(hold, now);
+    fn held(&self, hold_key: &str, hold: &impl GrantedHold, now: DateTime<Utc>) {
+        lock(&self.holds).insert(hold.hold_hash().to_owned(), (hold.booked_place(), now));
+        let Some(held) = session_hold(hold, now) else {
+            return;
+        };
         let mut event_holds = lock(&self.event_holds);
         event_holds.retain(|_, (lapses, _)| *lapses > now);
         event_holds.insert(
-            hold.training_event.id,
-            (held.lapses, hold.hold_hash.clone()),
+            hold.place_key(),
+            (held.lapses, hold.hold_hash().to_owned()),
         );
         let mut session_holds = lock(&self.session_holds);
         session_holds.retain(|_, held| held.lapses > now);
         session_holds.insert(hold_key.to_owned(), held);
     }
 
-    fn session_hold(&self, hold_key: &str, now: DateTime<Utc>) -> Option<SeatHold> {
+    fn session_hold<H: GrantedHold>(&self, hold_key: &str, now: DateTime<Utc>) -> Option<H> {
         lock(&self.session_holds).get(hold_key)?.at(now)
     }
 
@@ -398,24 +410,26 @@ impl InProcess {
 
 fn new_attempt(
     email: &str,
-    pay_option: &PayOption,
-    event: Option<HeldEvent>,
+    pay_option: &str,
+    place: Option<BookedPlace>,
     now: DateTime<Utc>,
 ) -> Attempt {
     Attempt {
         started: now,
         email: email.to_owned(),
-        pay_option: pay_option.clone(),
-        event,
+        pay_option: pay_option.to_owned(),
+        place,
         booking_id: None,
     }
 }
 
-fn session_hold(hold: &SeatHold, now: DateTime<Utc>) -> SessionHold {
-    SessionHold {
-        hold: hold.clone(),
-        lapses: now + Duration::seconds(hold.expires_in_seconds.max(0)),
-    }
+/// What is remembered of a session's hold; `None` only for a hold that
+/// does not encode (never for the upstream's own types).
+fn session_hold(hold: &impl GrantedHold, now: DateTime<Utc>) -> Option<SessionHold> {
+    Some(SessionHold {
+        hold: serde_json::to_value(hold).ok()?,
+        lapses: now + Duration::seconds(hold.seconds_left().max(0)),
+    })
 }
 
 /// Plain values: a panic elsewhere cannot leave them half-written.
@@ -427,11 +441,11 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 /// The memory in Redis, shared by every gateway instance pointed at it.
 /// Keys: `attempt:{key}` (the attempt as JSON), `attempt-booking:{key}` (its
-/// booking's id), `hold-event:{hash}` (the event of a hold granted),
-/// `session-hold:{hold_key}` (a session's hold), `event-hold:{id}` (when
-/// the latest hold granted on an event lapses) and `event-lock:{id}` (the
-/// lock on an event's holds), each under [`KEY_PREFIX`] and each expiring on
-/// its own.
+/// booking's id), `hold-event:{hash}` (the place of a hold granted),
+/// `session-hold:{hold_key}` (a session's hold), `event-hold:{place}` (when
+/// the latest hold granted on a place lapses) and `event-lock:{place}` (the
+/// lock on a place's holds), each under [`KEY_PREFIX`] and each expiring on
+/// its own. A place is an event's id or a timeslot's key.
 #[derive(Clone)]
 pub struct SharedStore {
     connection: ConnectionManager,
@@ -461,7 +475,7 @@ impl SharedStore {
         key: &str,
         hold_hash: &str,
         email: &str,
-        pay_option: &PayOption,
+        pay_option: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<Attempt>, StoreError> {
         let mut connection = self.connection.clone();
@@ -496,16 +510,20 @@ impl SharedStore {
     async fn held(
         &self,
         hold_key: &str,
-        hold: &SeatHold,
+        hold: &impl GrantedHold,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let held = session_hold(hold, now);
+        let held = SessionHold {
+            hold: serde_json::to_value(hold)?,
+            lapses: now + Duration::seconds(hold.seconds_left().max(0)),
+        };
         let lives = (held.lapses - now).num_seconds().max(1);
+        let place = hold.place_key();
         let () = redis::pipe()
             .atomic()
             .set_ex(
-                store_key("hold-event", &hold.hold_hash),
-                serde_json::to_string(&hold.training_event)?,
+                store_key("hold-event", hold.hold_hash()),
+                serde_json::to_string(&hold.booked_place())?,
                 KEEP_FOR.num_seconds().unsigned_abs(),
             )
             .ignore()
@@ -516,26 +534,32 @@ impl SharedStore {
             )
             .ignore()
             .set_ex(
-                store_key("event-hold", &hold.training_event.id.to_string()),
+                store_key("event-hold", &place),
                 held.lapses.to_rfc3339(),
                 lives.unsigned_abs(),
             )
             .ignore()
             .set_ex(
-                store_key("event-hold-hash", &hold.training_event.id.to_string()),
-                &hold.hold_hash,
+                store_key("event-hold-hash", &place),
+                hold.hold_hash(),
                 lives.unsigned_abs(),
             )
             .ignore()
             .set_ex(
-                store_key("any-hold", "latest"),
+                store_key("hold-place", hold.hold_hash()),
+                &place,
+                lives.unsigned_abs(),
+            )
+            .ignore()
+            .set_ex(
+                store_key("any-hold", place_kind(&place)),
                 held.lapses.to_rfc3339(),
                 lives.unsigned_abs(),
             )
             .ignore()
             .set_ex(
-                store_key("any-hold-hash", "latest"),
-                &hold.hold_hash,
+                store_key("any-hold-hash", place_kind(&place)),
+                hold.hold_hash(),
                 lives.unsigned_abs(),
             )
             .ignore()
@@ -544,11 +568,11 @@ impl SharedStore {
         Ok(())
     }
 
-    async fn session_hold(
+    async fn session_hold<H: GrantedHold>(
         &self,
         hold_key: &str,
         now: DateTime<Utc>,
-    ) -> Result<Option<SeatHold>, StoreError> {
+    ) -> Result<Option<H>, StoreError> {
         let held: Option<String> = self
             .connection
             .clone()
@@ -561,21 +585,19 @@ impl SharedStore {
         Ok(held.at(now))
     }
 
-    async fn event_hold_lapses(&self, event_id: u64) -> Result<Option<DateTime<Utc>>, StoreError> {
-        self.lapses(store_key("event-hold", &event_id.to_string()))
-            .await
+    async fn event_hold_lapses(&self, place: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
+        self.lapses(store_key("event-hold", place)).await
     }
 
-    /// Deletes the event's and the account's latest hold when they are
+    /// Deletes the place's and its kind's latest hold when they are
     /// `hold_hash`, in one script.
     async fn released(&self, hold_hash: &str) -> Result<(), StoreError> {
         let mut connection = self.connection.clone();
-        let event: Option<String> = connection.get(store_key("hold-event", hold_hash)).await?;
-        let Some(event) = event else {
+        let place: Option<String> = connection.get(store_key("hold-place", hold_hash)).await?;
+        let Some(place) = place else {
             return Ok(());
         };
-        let event: HeldEvent = serde_json::from_str(&event)?;
-        let id = event.id.to_string();
+        let kind = place_kind(&place);
         let script = redis::Script::new(
             "for i = 1, 3, 2 do \
                if redis.call('GET', KEYS[i]) == ARGV[1] then redis.call('DEL', KEYS[i], KEYS[i + 1]) end \
@@ -583,18 +605,23 @@ impl SharedStore {
              return 0",
         );
         let _: i64 = script
-            .key(store_key("event-hold-hash", &id))
-            .key(store_key("event-hold", &id))
-            .key(store_key("any-hold-hash", "latest"))
-            .key(store_key("any-hold", "latest"))
+            .key(store_key("event-hold-hash", &place))
+            .key(store_key("event-hold", &place))
+            .key(store_key("any-hold-hash", kind))
+            .key(store_key("any-hold", kind))
             .arg(hold_hash)
             .invoke_async(&mut connection)
             .await?;
         Ok(())
     }
 
-    async fn any_hold_lapses(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
-        self.lapses(store_key("any-hold", "latest")).await
+    async fn unsent(&self, key: &str) -> Result<(), StoreError> {
+        let () = self
+            .connection
+            .clone()
+            .del(store_key("attempt", key))
+            .await?;
+        Ok(())
     }
 
     /// The lapse time stored under `key`, if any.
@@ -609,8 +636,8 @@ impl SharedStore {
             .transpose()
     }
 
-    async fn lock_event(&self, event_id: u64) -> Result<EventLock, StoreError> {
-        let key = store_key("event-lock", &event_id.to_string());
+    async fn lock_event(&self, place: &str) -> Result<EventLock, StoreError> {
+        let key = store_key("event-lock", place);
         let token = format!("{:016x}", rand::random::<u64>());
         let life = u64::try_from(EVENT_LOCK_LIFE.as_millis()).unwrap_or(u64::MAX);
         let deadline = tokio::time::Instant::now() + EVENT_LOCK_LIFE * 2;
@@ -650,15 +677,6 @@ impl SharedStore {
         Ok(())
     }
 
-    async fn unsent(&self, key: &str) -> Result<(), StoreError> {
-        let () = self
-            .connection
-            .clone()
-            .del(store_key("attempt", key))
-            .await?;
-        Ok(())
-    }
-
     async fn made(&self, key: &str, booking_id: u64) -> Result<(), StoreError> {
         let () = self
             .connection
@@ -673,12 +691,24 @@ impl SharedStore {
     }
 }
 
+/// The kind of a place key ([`super::product::HoldPlace::key`]): a
+/// timeslot's starts `slot:`, an event's is its id.
+fn place_kind(place: &str) -> &'static str {
+    if place.starts_with("slot:") {
+        "slot"
+    } else {
+        "event"
+    }
+}
+
 fn store_key(kind: &str, key: &str) -> String {
     format!("{KEY_PREFIX}{kind}:{key}")
 }
 
 #[cfg(test)]
 mod tests {
+    use booking_core::api::{BookingDetail, HeldEvent, PayOption, SeatHold};
+
     use super::*;
 
     fn at(minutes: i64) -> DateTime<Utc> {
@@ -692,17 +722,17 @@ mod tests {
     fn the_first_attempt_is_new_and_a_retry_finds_it() {
         let attempts = InProcess::default();
         assert_eq!(
-            attempts.begin("k", "hash", "priya@example.com", &PayOption::Credits, at(0)),
+            attempts.begin("k", "hash", "priya@example.com", "credits", at(0)),
             None
         );
         let earlier = attempts
-            .begin("k", "hash", "priya@example.com", &PayOption::Credits, at(1))
+            .begin("k", "hash", "priya@example.com", "credits", at(1))
             .expect("the retry finds the attempt");
         assert_eq!(earlier.started, at(0));
         assert_eq!(earlier.booking_id, None);
         attempts.made("k", 9001);
         let done = attempts
-            .begin("k", "hash", "priya@example.com", &PayOption::Credits, at(2))
+            .begin("k", "hash", "priya@example.com", "credits", at(2))
             .unwrap();
         assert_eq!(done.booking_id, Some(9001));
     }
@@ -710,24 +740,12 @@ mod tests {
     #[test]
     fn attempts_are_forgotten_after_two_hours() {
         let attempts = InProcess::default();
-        attempts.begin("k", "hash", "priya@example.com", &PayOption::Credits, at(0));
+        attempts.begin("k", "hash", "priya@example.com", "credits", at(0));
         assert!(attempts
-            .begin(
-                "k",
-                "hash",
-                "priya@example.com",
-                &PayOption::Credits,
-                at(119)
-            )
+            .begin("k", "hash", "priya@example.com", "credits", at(119))
             .is_some());
         assert!(attempts
-            .begin(
-                "k",
-                "hash",
-                "priya@example.com",
-                &PayOption::Credits,
-                at(121)
-            )
+            .begin("k", "hash", "priya@example.com", "credits", at(121))
             .is_none());
     }
 
@@ -751,8 +769,8 @@ mod tests {
         let attempt = Attempt {
             started: at(0),
             email: "Priya@Example.com".into(),
-            pay_option: PayOption::Credits,
-            event: None,
+            pay_option: "credits".into(),
+            place: None,
             booking_id: None,
         };
         assert!(attempt.made(&booking("priya@example.com", PayOption::Credits, at(0))));
@@ -781,11 +799,11 @@ mod tests {
         let memory = InProcess::default();
         let hold = leeds_hold();
         memory.held("session-41", &hold, at(0));
-        memory.begin("k", "hash", "priya@example.com", &PayOption::Credits, at(1));
+        memory.begin("k", "hash", "priya@example.com", "credits", at(1));
         let attempt = memory
-            .begin("k", "hash", "priya@example.com", &PayOption::Credits, at(2))
+            .begin("k", "hash", "priya@example.com", "credits", at(2))
             .unwrap();
-        assert_eq!(attempt.event, Some(hold.training_event));
+        assert_eq!(attempt.place, Some(hold.booked_place()));
         let mut on_the_event = booking("priya@example.com", PayOption::Credits, at(1));
         assert!(attempt.made(&on_the_event));
         on_the_event.location.name = "York".into();
@@ -796,12 +814,16 @@ mod tests {
     fn a_session_hold_is_remembered_until_it_lapses() {
         let memory = InProcess::default();
         memory.held("session-41", &leeds_hold(), at(0));
-        let later = memory
+        let later: SeatHold = memory
             .session_hold("session-41", at(10))
             .expect("remembered");
         assert_eq!(later.hold_hash, "hash");
         assert_eq!(later.expires_in_seconds, 1200, "the seconds left now");
-        assert_eq!(memory.session_hold("session-42", at(10)), None);
-        assert_eq!(memory.session_hold("session-41", at(30)), None, "lapsed");
+        assert_eq!(memory.session_hold::<SeatHold>("session-42", at(10)), None);
+        assert_eq!(
+            memory.session_hold::<SeatHold>("session-41", at(30)),
+            None,
+            "lapsed"
+        );
     }
 }

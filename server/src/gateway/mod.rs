@@ -1,11 +1,13 @@
 //! The gateway: the agency-side server that keeps API credentials out of the
 //! browser. It serves the widget's files and an allow-listed API for it
-//! under `/api` (`booking_core::widget_api`), forwarding to the upstream
-//! Practical Training API with the agency's token pair.
+//! under `/api` (`booking_core::widget_api`), forwarding to each product's
+//! upstream API (Practical Training, and Virtual BLS when configured) with
+//! the agency's token pair for it.
 //!
 //! Modules and their jobs:
 //! * `config`: flags, the TOML file and the environment's secrets.
 //! * `upstream`: the HTTP client, the token pair's lifecycle, retries.
+//! * `product`: one upstream per product, and what differs between them.
 //! * `cache`: cached, coalesced catalogue reads with last-good copies.
 //! * `session`: HMAC-signed session tokens and hold/booking references.
 //! * `policy`: pay options, agency fields, payment and return URL origins.
@@ -55,23 +57,28 @@ pub mod config;
 mod errors;
 mod memory;
 mod policy;
+mod product;
 mod routes;
 mod session;
 mod static_files;
 mod upstream;
 
 pub use cache::CacheTtls;
-pub use config::{ConfigError, Credentials, GatewayArgs, GatewayConfig, Secret};
+pub use config::{
+    ConfigError, Credentials, GatewayArgs, GatewayConfig, ProductSettings, Secret, PAYPAL_CHECKOUT,
+};
 pub use memory::StoreError;
 pub use policy::AgencyContact;
 
 use crate::background::Background;
 use crate::json_errors::{json_errors, Wording};
+use booking_core::product::Product;
 use booking_core::redirect::parse_origin;
 use booking_core::widget_api::{IDEMPOTENCY_HEADER, QUEUE_TICKET_HEADER, SESSION_HEADER};
 use cache::ReadCache;
 use errors::GatewayError;
 use policy::Policy;
+use product::ProductUpstream;
 use session::Signer;
 use upstream::Upstream;
 
@@ -88,17 +95,17 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// What every handler shares.
 pub struct AppState {
-    upstream: Upstream,
+    /// Practical Training's upstream first, then Virtual BLS's when configured.
+    products: Vec<ProductUpstream>,
     cache: ReadCache,
     signer: Signer,
-    policy: Policy,
+    /// Host page origins allowed to call `/api`.
+    allowed_origins: Vec<String>,
     account_name: Option<String>,
     public_origin: Option<String>,
     limiter: DefaultKeyedRateLimiter<IpAddr>,
     limiter_checks: AtomicU64,
     trust_forwarded_for: bool,
-    /// Items asked for per upstream page: the most the upstream accepted.
-    page_size: AtomicU32,
     /// Holds granted per session and create-booking attempts, so a lost
     /// answer neither locks a candidate out nor books twice.
     memory: memory::Memory,
@@ -144,41 +151,80 @@ async fn build(config: GatewayConfig) -> Result<(Router, Arc<AppState>), StartEr
             Signer::random()
         }
     };
-    if config.credentials.is_none() {
+    let practical = ProductSettings {
+        upstream: config.upstream.clone(),
+        credentials: config.credentials.clone(),
+        pay_options: config.pay_options.clone(),
+        payment_origins: config.payment_origins.clone(),
+    };
+    if practical.credentials.is_none() {
         tracing::warn!(
-            "HBG_CLIENT_ID and HBG_API_KEY are not set: serving the widget's files only; \
-             /api answers 503"
+            "HBG_CLIENT_ID and HBG_API_KEY are not set: Practical Training's /api routes answer 503"
         );
     }
-    let upstream = Upstream::new(
-        &config.upstream,
-        config.credentials.clone(),
-        config.upstream_timeout,
-        MAX_RETRY_WAIT,
-        budget::CallBudget::new(config.upstream_rate_limit, config.upstream_rate_window),
-    )
-    .map_err(|error| StartError::Client(error.to_string()))?;
+    let mut products = vec![product_upstream(&config, Product::Practical, &practical)?];
+    if let Some(bls) = &config.virtual_bls {
+        if bls.credentials.is_none() {
+            tracing::warn!(
+                "HBG_BLS_CLIENT_ID and HBG_BLS_API_KEY are not set: Virtual BLS's /api routes answer 503"
+            );
+        }
+        products.push(product_upstream(&config, Product::VirtualBls, bls)?);
+    }
     let rate = NonZeroU32::new(config.rate_limit).unwrap_or(NonZeroU32::MIN);
     let state = Arc::new(AppState {
-        upstream,
+        products,
         cache: ReadCache::new(config.cache, MAX_RETRY_WAIT),
         signer,
-        policy: Policy::new(
-            config.pay_options.clone(),
-            config.payment_origins.clone(),
-            config.allowed_origins.clone(),
-            config.agency.clone(),
-        ),
+        allowed_origins: config.allowed_origins.clone(),
         account_name: config.account_name.clone(),
         public_origin: config.public_url.clone(),
         limiter: DefaultKeyedRateLimiter::keyed(Quota::per_minute(rate)),
         limiter_checks: AtomicU64::new(0),
-        page_size: AtomicU32::new(routes::LARGEST_PAGE),
         memory,
         hold_scope: routes::HoldScopeSeen::default(),
         trust_forwarded_for: config.trust_forwarded_for,
     });
     Ok((router(&config, state.clone()), state))
+}
+
+/// One product's upstream client and policy.
+fn product_upstream(
+    config: &GatewayConfig,
+    product: Product,
+    settings: &ProductSettings,
+) -> Result<ProductUpstream, StartError> {
+    let upstream = Upstream::new(
+        &settings.upstream,
+        settings.credentials.clone(),
+        config.upstream_timeout,
+        MAX_RETRY_WAIT,
+        budget::CallBudget::new(config.upstream_rate_limit, config.upstream_rate_window),
+    )
+    .map_err(|error| StartError::Client(error.to_string()))?;
+    Ok(ProductUpstream {
+        product,
+        upstream,
+        policy: Policy::new(
+            settings.pay_options.clone(),
+            settings.payment_origins.clone(),
+            config.allowed_origins.clone(),
+            config.agency.clone(),
+        ),
+        page_size: AtomicU32::new(routes::LARGEST_PAGE),
+    })
+}
+
+impl AppState {
+    /// The upstream of a product this gateway is configured for, or 404.
+    fn product(&self, product: Product) -> Result<&ProductUpstream, GatewayError> {
+        self.products
+            .iter()
+            .find(|configured| configured.product == product)
+            .ok_or(GatewayError::NotFound(
+                "That booking product is not offered here.",
+            ))
+    }
 }
 
 /// All routes: `/api` for the widget, the widget's files for the rest.
@@ -203,7 +249,9 @@ fn router(config: &GatewayConfig, state: Arc<AppState>) -> Router {
         .route("/options", get(routes::options))
         .route("/courses", get(routes::courses))
         .route("/training-events", get(routes::training_events))
+        .route("/timeslots", get(routes::timeslots))
         .route("/holds", post(routes::hold))
+        .route("/timeslot-holds", post(routes::hold_timeslot))
         .route("/holds/release", post(routes::release_beacon))
         .route(
             "/holds/{hold_ref}",
@@ -358,7 +406,7 @@ async fn origin_check(
 ) -> Response {
     if let Some(origin) = request.headers().get(ORIGIN) {
         let origin = origin.to_str().unwrap_or("");
-        let allowed = state.policy.allowed_origins().iter().any(|o| o == origin)
+        let allowed = state.allowed_origins.iter().any(|o| o == origin)
             || match &state.public_origin {
                 Some(own) => own == origin,
                 None => request
@@ -477,11 +525,16 @@ async fn run(
     )
     .with_graceful_shutdown(shutdown)
     .await?;
-    if tokio::time::timeout(REVOKE_TIMEOUT, state.upstream.revoke())
+    let revoke_all = async {
+        for product in &state.products {
+            product.upstream.revoke().await;
+        }
+    };
+    if tokio::time::timeout(REVOKE_TIMEOUT, revoke_all)
         .await
         .is_err()
     {
-        tracing::warn!("revoking the upstream token timed out");
+        tracing::warn!("revoking the upstream tokens timed out");
     }
     Ok(())
 }

@@ -9,9 +9,10 @@
 //! judged by the widget's own [`PaymentRedirectPolicy`], so the gateway
 //! hands the widget only payment pages it will open.
 
+use booking_core::api::bls::{BlsPayOption, CreateVirtualBookingRequest};
 use booking_core::api::{CreateBookingRequest, PayOption};
 use booking_core::redirect::{origin_of, PaymentRedirectPolicy};
-use booking_core::widget_api::BookingRequest;
+use booking_core::widget_api::{BookingRequest, KitAddress};
 
 use super::errors::GatewayError;
 
@@ -67,11 +68,6 @@ impl Policy {
         &self.payment.allowed_origins
     }
 
-    /// Host page origins allowed to call the API (CORS).
-    pub fn allowed_origins(&self) -> &[String] {
-        &self.allowed_origins
-    }
-
     /// Refuses a pay option the policy does not allow, with a 422 on
     /// `pay_option`.
     pub fn check_pay_option(&self, option: &PayOption) -> Result<(), GatewayError> {
@@ -120,6 +116,31 @@ impl Policy {
             agency_contact_name: self.agency.contact_name.clone(),
             agency_contact_email: self.agency.contact_email.clone(),
             agency_email: self.agency.email.clone(),
+        }
+    }
+
+    /// The Virtual BLS upstream booking request for a widget request, a
+    /// hold and the kit's address: as [`Policy::booking_request`], with the
+    /// pay option in Virtual BLS's name (`invoice`) and no `job_role` or
+    /// `agency_email`, which its API does not take.
+    pub fn virtual_booking_request(
+        &self,
+        request: &BookingRequest,
+        hold_hash: &str,
+        kit: &KitAddress,
+    ) -> CreateVirtualBookingRequest {
+        CreateVirtualBookingRequest {
+            hold_hash: hold_hash.to_owned(),
+            first_name: request.first_name.clone(),
+            last_name: request.last_name.clone(),
+            email: request.email.clone(),
+            phone: request.phone.clone(),
+            pay_option: BlsPayOption::from(&request.pay_option),
+            agency_contact_name: self.agency.contact_name.clone(),
+            agency_contact_email: self.agency.contact_email.clone(),
+            address: kit.address.clone(),
+            city: kit.city.clone(),
+            postcode: kit.postcode.clone(),
         }
     }
 }
@@ -203,6 +224,7 @@ mod tests {
             job_role: None,
             pay_option: PayOption::Inv,
             return_url: None,
+            kit: None,
         };
         let upstream = policy().booking_request(&request, "HASH");
         assert_eq!(upstream.hold_hash, "HASH");
@@ -210,6 +232,18 @@ mod tests {
         assert_eq!(
             upstream.agency_email.as_deref(),
             Some("accounts@agency.example")
+        );
+        let kit = KitAddress {
+            address: "4 Mill Lane".into(),
+            city: "Leeds".into(),
+            postcode: "LS1 4AP".into(),
+        };
+        let virtual_bls = policy().virtual_booking_request(&request, "HASH", &kit);
+        assert_eq!(virtual_bls.pay_option, BlsPayOption::Invoice);
+        assert_eq!(virtual_bls.postcode, "LS1 4AP");
+        assert_eq!(
+            virtual_bls.agency_contact_email.as_deref(),
+            Some("tom@agency.example")
         );
     }
 }

@@ -21,22 +21,27 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use booking_core::api::bls::{Timeslot, VirtualBooking};
+use booking_core::api::SeatHold;
 use booking_core::api::{
-    BookingDetail, ClientProfile, Course, CreateBookingRequest, HoldConflict, Page, SeatHold,
-    Timestamp, TrainingEvent, ValidationError,
+    BookingDetail, ClientProfile, Course, Page, Timestamp, TrainingEvent, ValidationError,
 };
+use booking_core::product::Product;
 use booking_core::uk_time;
 use booking_core::widget_api::{
-    BookingReceipt, BookingRequest, HeldSeat, HoldRequest, ReleaseBeacon, SeatTaken, WidgetOptions,
-    IDEMPOTENCY_HEADER, QUEUE_TICKET_HEADER, SESSION_HEADER,
+    BookingReceipt, BookingRequest, HeldSeat, HeldTimeslot, HoldRequest, KitAddress, ReleaseBeacon,
+    SeatTaken, SlotHoldRequest, WidgetOptions, IDEMPOTENCY_HEADER, QUEUE_TICKET_HEADER, SESSION_HEADER,
 };
-use chrono::Utc;
+use chrono::{NaiveDate, Utc};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use super::cache::Freshness;
 use super::errors::GatewayError;
 use super::memory::Attempt;
+use super::product::{
+    ConflictBody, GrantedHold, HoldPlace, MadeBooking, ProductQuery, ProductUpstream,
+};
 use super::session::{is_valid_idempotency_key, SessionId};
 use super::upstream::{Call, On429, Reply};
 use super::AppState;
@@ -54,7 +59,6 @@ pub(super) const LARGEST_PAGE: u32 = 100;
 /// [`LARGEST_PAGE`] (its largest page is not documented).
 const SMALLER_PAGE: u32 = 50;
 
-const EVENT_NOT_FOUND: &str = "That training event was not found.";
 const HOLD_NOT_FOUND: &str =
     "That seat hold was not found. It may have expired: hold the seat again.";
 const BOOKING_NOT_FOUND: &str = "That booking was not found.";
@@ -145,21 +149,25 @@ fn to_bytes<T: Serialize>(value: &T) -> Result<Bytes, GatewayError> {
 /// upstream accepts: a 422 on `per_page` makes the gateway ask for smaller
 /// pages from then on, starting the list again.
 async fn all_pages<T: DeserializeOwned>(
-    state: &AppState,
+    product: &ProductUpstream,
     route: &'static str,
-    query: &[(&'static str, u64)],
+    query: &[(&'static str, String)],
 ) -> Result<Vec<T>, GatewayError> {
     let mut items = Vec::new();
     let mut page = 1;
     loop {
-        let per_page = state.page_size.load(Ordering::Relaxed);
+        let per_page = product.page_size.load(Ordering::Relaxed);
         let mut call = Call::get(route, route)
             .query("page", page)
             .query("per_page", per_page);
         for (name, value) in query {
             call = call.query(name, value);
         }
-        let batch: Page<T> = match state.upstream.json(&call, On429::Fail, "Not found.").await {
+        let batch: Page<T> = match product
+            .upstream
+            .json(&call, On429::Fail, "Not found.")
+            .await
+        {
             Err(GatewayError::Validation(error))
                 if error.errors.contains_key("per_page") && per_page > SMALLER_PAGE =>
             {
@@ -167,7 +175,7 @@ async fn all_pages<T: DeserializeOwned>(
                     per_page,
                     "the upstream refused the page size: asking for {SMALLER_PAGE}"
                 );
-                state.page_size.store(SMALLER_PAGE, Ordering::Relaxed);
+                product.page_size.store(SMALLER_PAGE, Ordering::Relaxed);
                 items.clear();
                 page = 1;
                 continue;
@@ -184,27 +192,35 @@ async fn all_pages<T: DeserializeOwned>(
     }
 }
 
-/// The account profile, cached with the catalogue; `None` when the
-/// upstream has no profile endpoint (it is inferred, not documented).
-async fn profile(state: &AppState) -> Result<Option<ClientProfile>, GatewayError> {
+/// A product's account profile, cached with the catalogue; `None` when the
+/// upstream has no profile endpoint (it is inferred for Practical Training,
+/// and Virtual BLS has none).
+async fn profile(
+    state: &AppState,
+    product: &ProductUpstream,
+) -> Result<Option<ClientProfile>, GatewayError> {
     let loaded = state
         .cache
-        .get(Freshness::Catalogue, "/profile".to_owned(), || async {
-            let profile: ClientProfile = state
-                .upstream
-                .json(
-                    &Call::get("/profile", "/profile"),
-                    On429::Fail,
-                    "Not found.",
-                )
-                .await?;
-            to_bytes(&profile)
-        })
+        .get(
+            Freshness::Catalogue,
+            format!("{}/profile", product.product),
+            || async {
+                let profile: ClientProfile = product
+                    .upstream
+                    .json(
+                        &Call::get("/profile", "/profile"),
+                        On429::Fail,
+                        "Not found.",
+                    )
+                    .await?;
+                to_bytes(&profile)
+            },
+        )
         .await;
     let bytes = match loaded {
         Ok(bytes) => bytes,
         Err(GatewayError::NotFound(_)) => {
-            tracing::warn!("the upstream has no account profile: offering the configured pay options as they are");
+            tracing::warn!(product = %product.product, "the upstream has no account profile: offering the configured pay options as they are");
             return Ok(None);
         }
         Err(error) => return Err(error),
@@ -214,38 +230,63 @@ async fn profile(state: &AppState) -> Result<Option<ClientProfile>, GatewayError
         .map_err(|error| GatewayError::BadGateway(super::upstream::unreadable(&error)))
 }
 
-/// `GET /api/options`.
+/// The agency's name when the product's upstream has no profile: another
+/// configured product's profile name, if one answers.
+async fn name_elsewhere(state: &AppState, asked: Product) -> String {
+    for other in state.products.iter().filter(|p| p.product != asked) {
+        if let Ok(Some(profile)) = profile(state, other).await {
+            return profile.name;
+        }
+    }
+    String::new()
+}
+
+/// `GET /api/options?product=`.
 pub async fn options(
     State(state): Shared,
     headers: HeaderMap,
+    Query(query): Query<ProductQuery>,
 ) -> Result<Json<WidgetOptions>, GatewayError> {
-    let profile = profile(&state).await?;
+    let asked = query.product()?;
+    let product = state.product(asked)?;
+    let profile = profile(&state, product).await?;
     let session = match session_from(&headers, &state) {
         Some(_) => None,
         None => Some(state.signer.new_session().1),
     };
     let (name, invoice_payments) = match profile {
         Some(profile) => (profile.name, profile.invoice_payments),
-        None => (String::new(), true),
+        None if state.account_name.is_some() => (String::new(), true),
+        None => (name_elsewhere(&state, asked).await, true),
     };
     Ok(Json(WidgetOptions {
         account_name: state.account_name.clone().unwrap_or(name),
-        pay_options: state.policy.offered(invoice_payments),
-        payment_origins: state.policy.payment_origins().to_vec(),
+        pay_options: product.policy.offered(invoice_payments),
+        payment_origins: product.policy.payment_origins().to_vec(),
         session,
+        products: state
+            .products
+            .iter()
+            .filter(|configured| configured.upstream.has_credentials())
+            .map(|configured| configured.product)
+            .collect(),
     }))
 }
 
-/// `GET /api/courses`.
+/// `GET /api/courses?product=`.
 pub async fn courses(
     State(state): Shared,
     _session: WidgetSession,
+    Query(query): Query<ProductQuery>,
 ) -> Result<Response, GatewayError> {
+    let product = state.product(query.product()?)?;
     let bytes = state
         .cache
-        .get(Freshness::Catalogue, "/courses".to_owned(), || async {
-            to_bytes(&all_pages::<Course>(&state, "/courses", &[]).await?)
-        })
+        .get(
+            Freshness::Catalogue,
+            format!("{}/courses", product.product),
+            || async { to_bytes(&all_pages::<Course>(product, "/courses", &[]).await?) },
+        )
         .await?;
     Ok(json_bytes(bytes))
 }
@@ -267,6 +308,28 @@ fn id_filter(field: &str, value: Option<&str>) -> Result<Option<u64>, GatewayErr
     }
 }
 
+/// A cached list read of every page of `route` with `query`, as JSON.
+async fn cached_list<T: DeserializeOwned + Serialize>(
+    state: &AppState,
+    product: &ProductUpstream,
+    route: &'static str,
+    query: Vec<(&'static str, String)>,
+) -> Result<Bytes, GatewayError> {
+    let key = query
+        .iter()
+        .map(|(name, value)| format!("{name}={value}"))
+        .collect::<Vec<_>>()
+        .join("&");
+    state
+        .cache
+        .get(
+            Freshness::Events,
+            format!("{}{route}?{key}", product.product),
+            || async { to_bytes(&all_pages::<T>(product, route, &query).await?) },
+        )
+        .await
+}
+
 /// `GET /api/training-events?course_id=&location_id=`: every upcoming page,
 /// each event another session holds marked busy when the upstream has been
 /// seen to allow one hold per event or one in all ([`HoldScope`]).
@@ -275,28 +338,15 @@ pub async fn training_events(
     WidgetSession(session): WidgetSession,
     Query(filter): Query<EventFilter>,
 ) -> Result<Response, GatewayError> {
+    let product = state.product(Product::Practical)?;
     let mut query = Vec::new();
     if let Some(id) = id_filter("course_id", filter.course_id.as_deref())? {
-        query.push(("course_id", id));
+        query.push(("course_id", id.to_string()));
     }
     if let Some(id) = id_filter("location_id", filter.location_id.as_deref())? {
-        query.push(("location_id", id));
+        query.push(("location_id", id.to_string()));
     }
-    let key = query
-        .iter()
-        .map(|(name, value)| format!("{name}={value}"))
-        .collect::<Vec<_>>()
-        .join("&");
-    let bytes = state
-        .cache
-        .get(
-            Freshness::Events,
-            format!("/training-events?{key}"),
-            || async {
-                to_bytes(&all_pages::<TrainingEvent>(&state, "/training-events", &query).await?)
-            },
-        )
-        .await?;
+    let bytes = cached_list::<TrainingEvent>(&state, product, "/training-events", query).await?;
     if state.hold_scope.get() == HoldScope::Unknown {
         return Ok(json_bytes(bytes));
     }
@@ -318,7 +368,8 @@ pub enum HoldScope {
     Account,
 }
 
-/// The [`HoldScope`] learnt so far; it only ever widens.
+/// The [`HoldScope`] of Practical Training's events learnt so far; it only
+/// ever widens.
 #[derive(Debug, Default)]
 pub struct HoldScopeSeen(std::sync::atomic::AtomicU8);
 
@@ -349,22 +400,19 @@ impl HoldScopeSeen {
 /// this session holds itself is not marked.
 async fn mark_busy(state: &AppState, session: &SessionId, events: &mut [TrainingEvent]) {
     let now = Utc::now();
-    let any = match state.hold_scope.get() {
-        HoldScope::Unknown => return,
-        HoldScope::Event => None,
-        HoldScope::Account => state.memory.any_hold_frees_in(now).await,
-    };
     for event in events.iter_mut().filter(|event| !event.is_full()) {
-        let frees_in = match any {
-            Some(seconds) => Some(seconds),
-            None => state.memory.event_hold_frees_in(event.id, now).await,
+        let key = event.id.to_string();
+        let frees_in = match state.hold_scope.get() {
+            HoldScope::Unknown => return,
+            HoldScope::Event => state.memory.place_hold_frees_in(&key, now).await,
+            HoldScope::Account => state.memory.any_hold_frees_in(&key, now).await,
         };
         let Some(seconds) = frees_in else {
             continue;
         };
         let own = state
             .memory
-            .session_hold(&state.signer.hold_key(session, event.id), now)
+            .session_hold::<SeatHold>(&state.signer.hold_key(session, &key), now)
             .await
             .is_some();
         if !own {
@@ -373,112 +421,179 @@ async fn mark_busy(state: &AppState, session: &SessionId, events: &mut [Training
     }
 }
 
-/// `POST /api/holds`.
+/// Query of `GET /api/timeslots`.
+#[derive(Debug, Default, Deserialize)]
+pub struct SlotFilter {
+    course_id: Option<String>,
+    date_from: Option<String>,
+    date_to: Option<String>,
+}
+
+/// The longest range of dates one timeslot read may cover: a booking
+/// window (90 days) and a few days more, so a month grid's weeks fit.
+pub(super) const MAX_SLOT_RANGE_DAYS: i64 = 100;
+
+fn date_filter(field: &str, value: Option<&str>) -> Result<Option<NaiveDate>, GatewayError> {
+    match value.map(str::trim).filter(|value| !value.is_empty()) {
+        None => Ok(None),
+        Some(value) => NaiveDate::parse_from_str(value, "%Y-%m-%d")
+            .map(Some)
+            .map_err(|_| {
+                GatewayError::invalid(
+                    field,
+                    format!("The {field} must be a date written YYYY-MM-DD."),
+                )
+            }),
+    }
+}
+
+/// `GET /api/timeslots?course_id=&date_from=&date_to=`: every page of the
+/// Virtual BLS timeslots of a course in a range of UK dates.
+pub async fn timeslots(
+    State(state): Shared,
+    _session: WidgetSession,
+    Query(filter): Query<SlotFilter>,
+) -> Result<Response, GatewayError> {
+    let product = state.product(Product::VirtualBls)?;
+    let course_id = id_filter("course_id", filter.course_id.as_deref())?
+        .ok_or_else(|| GatewayError::invalid("course_id", "The course_id field is required."))?;
+    let from = date_filter("date_from", filter.date_from.as_deref())?;
+    let to = date_filter("date_to", filter.date_to.as_deref())?;
+    if let (Some(from), Some(to)) = (from, to) {
+        if to < from {
+            return Err(GatewayError::invalid(
+                "date_to",
+                "The date_to must be a date after or equal to date_from.",
+            ));
+        }
+        if (to - from).num_days() >= MAX_SLOT_RANGE_DAYS {
+            return Err(GatewayError::invalid(
+                "date_to",
+                format!("Ask for at most {MAX_SLOT_RANGE_DAYS} days of timeslots at a time."),
+            ));
+        }
+    }
+    let mut query = vec![("course_id", course_id.to_string())];
+    query.extend(from.map(|from| ("date_from", from.to_string())));
+    query.extend(to.map(|to| ("date_to", to.to_string())));
+    let bytes = cached_list::<Timeslot>(&state, product, "/timeslots", query).await?;
+    Ok(json_bytes(bytes))
+}
+
+/// `POST /api/holds`: a seat on a training event.
 pub async fn hold(
     State(state): Shared,
     WidgetSession(session): WidgetSession,
     headers: HeaderMap,
     JsonBody(request): JsonBody<HoldRequest>,
 ) -> Result<Json<HeldSeat>, GatewayError> {
-    let first = hold_call(request.event_id)?.queueable(queue_ticket(&headers));
-    let lock = state.memory.lock_event(request.event_id).await;
-    let reply = if request.renew {
-        renewed_hold(&state, &session, &request, first).await
+    let (hold_ref, hold) = hold_place(&state, &session, &request, queue_ticket(&headers)).await?;
+    Ok(Json(HeldSeat { hold_ref, hold }))
+}
+
+/// `POST /api/timeslot-holds`: a Virtual BLS timeslot.
+pub async fn hold_timeslot(
+    State(state): Shared,
+    WidgetSession(session): WidgetSession,
+    headers: HeaderMap,
+    JsonBody(request): JsonBody<SlotHoldRequest>,
+) -> Result<Json<HeldTimeslot>, GatewayError> {
+    let (hold_ref, hold) = hold_place(&state, &session, &request, queue_ticket(&headers)).await?;
+    Ok(Json(HeldTimeslot { hold_ref, hold }))
+}
+
+/// Holds a place (an event's seat or a timeslot) for the session, under the
+/// lock on the place's holds: a granted hold with its session-bound
+/// reference, the session's own hold when a retry meets the upstream's 409,
+/// or a 409 that says until when another candidate holds it. Over the
+/// upstream's rate limit, the hold is queued under a ticket ([`GatewayError::Queued`])
+/// that `ticket` brings back on its turn.
+async fn hold_place<P: HoldPlace>(
+    state: &AppState,
+    session: &SessionId,
+    place: &P,
+    ticket: Option<String>,
+) -> Result<(String, P::Hold), GatewayError> {
+    let product = state.product(P::PRODUCT)?;
+    let key = place.key();
+    let first = place.hold_call()?.queueable(ticket);
+    let lock = state.memory.lock_place(&key).await;
+    let reply = if place.renew() {
+        renewed_hold(state, product, session, place, first).await
     } else {
-        state.upstream.send(&first, On429::WaitAndRetry).await
+        product.upstream.send(&first, On429::WaitAndRetry).await
     };
     lock.unlock().await;
     let reply = reply?;
     if reply.status.is_success() {
-        let hold: SeatHold = reply.json(EVENT_NOT_FOUND)?;
+        let hold: P::Hold = reply.json(P::NOT_FOUND)?;
         let hold_ref = state
             .signer
-            .hold_ref(&session, &hold.hold_hash)
+            .hold_ref(session, P::PRODUCT, hold.hold_hash())
             .ok_or_else(|| {
                 GatewayError::BadGateway("the upstream hold hash is not a plain token".into())
             })?;
         state
             .memory
-            .held(
-                &state.signer.hold_key(&session, request.event_id),
-                &hold,
-                Utc::now(),
-            )
+            .held(&state.signer.hold_key(session, &key), &hold, Utc::now())
             .await;
-        tracing::info!(event_id = request.event_id, "seat held");
-        return Ok(Json(HeldSeat { hold_ref, hold }));
+        tracing::info!(product = %P::PRODUCT, place = %key, "seat held");
+        return Ok((hold_ref, hold));
     }
     if reply.status != StatusCode::CONFLICT {
-        return Err(reply.into_error(EVENT_NOT_FOUND));
+        return Err(reply.into_error(P::NOT_FOUND));
     }
-    let conflict: Option<HoldConflict> = serde_json::from_slice(&reply.body).ok();
-    let own_hash = request
-        .hold_ref
-        .as_deref()
-        .and_then(|hold_ref| state.signer.open_hold_ref(&session, hold_ref));
+    let conflict: Option<P::Conflict> = serde_json::from_slice(&reply.body).ok();
+    let own_hash = place
+        .hold_ref()
+        .and_then(|hold_ref| state.signer.open_hold_ref(session, hold_ref))
+        .filter(|(product, _)| *product == P::PRODUCT)
+        .map(|(_, hash)| hash);
     if let (Some(own_hash), Some(conflict)) = (own_hash, &conflict) {
-        if conflict.hold_hash.as_deref() == Some(own_hash) {
-            if let Some(hold) = existing_hold(conflict) {
-                tracing::info!(
-                    event_id = request.event_id,
-                    "seat already held by this session"
-                );
-                let hold_ref = request.hold_ref.clone().unwrap_or_default();
-                return Ok(Json(HeldSeat { hold_ref, hold }));
+        if conflict.hold_hash() == Some(own_hash) {
+            if let Some(hold) = conflict.existing_hold() {
+                tracing::info!(place = %key, "seat already held by this session");
+                let hold_ref = place.hold_ref().unwrap_or_default().to_owned();
+                return Ok((hold_ref, hold));
             }
         }
     }
-    if let Some(hold) = own_remembered_hold(&state, &session, &request, conflict.as_ref()).await {
-        tracing::info!(
-            event_id = request.event_id,
-            "seat already held by this session (remembered)"
-        );
+    if let Some(hold) = own_remembered_hold::<P>(state, session, &key, conflict.as_ref()).await {
+        tracing::info!(place = %key, "seat already held by this session (remembered)");
         let hold_ref = state
             .signer
-            .hold_ref(&session, &hold.hold_hash)
+            .hold_ref(session, P::PRODUCT, hold.hold_hash())
             .unwrap_or_default();
-        return Ok(Json(HeldSeat { hold_ref, hold }));
+        return Ok((hold_ref, hold));
     }
     let now = Utc::now();
-    let named_event = conflict
-        .as_ref()
-        .and_then(|conflict| conflict.training_event.as_ref())
-        .map(|held| held.id);
-    let remembered = match named_event {
-        Some(id) if id != request.event_id => None,
-        _ => {
-            state
-                .memory
-                .event_hold_frees_in(request.event_id, now)
-                .await
-        }
+    let named_place = conflict.as_ref().and_then(ConflictBody::place_key);
+    let remembered = match &named_place {
+        Some(named) if *named != key => None,
+        _ => state.memory.place_hold_frees_in(&key, now).await,
     };
-    let place = match named_event {
-        Some(id) if id != request.event_id => HeldWhere::AnotherEvent,
+    let held_where = match &named_place {
+        Some(named) if *named != key => HeldWhere::AnotherEvent,
         Some(_) => HeldWhere::ThisEvent,
         None if remembered.is_some() => HeldWhere::ThisEvent,
         None => HeldWhere::Unknown,
     };
-    state.hold_scope.seen(place);
-    let said_until = conflict.as_ref().and_then(|conflict| conflict.expires_at);
+    if P::PRODUCT == Product::Practical {
+        state.hold_scope.seen(held_where);
+    }
+    let said_until = conflict.as_ref().and_then(ConflictBody::expires_at);
     let free_in_seconds = conflict
         .as_ref()
-        .and_then(|conflict| conflict.expires_in_seconds)
+        .and_then(ConflictBody::expires_in_seconds)
         .or_else(|| said_until.map(|until| (until.with_timezone(&Utc) - now).num_seconds()))
         .or(remembered)
         .map(|seconds| seconds.max(0));
     let held_until = said_until.or_else(|| {
         free_in_seconds.map(|seconds| (now + chrono::Duration::seconds(seconds)).fixed_offset())
     });
-    let mut taken = seat_taken(held_until, place);
+    let mut taken = seat_taken(held_until, held_where);
     taken.free_in_seconds = free_in_seconds;
     Err(GatewayError::SeatTaken(taken))
-}
-
-/// `POST /training-events/{id}/hold` upstream.
-fn hold_call(event_id: u64) -> Result<Call, GatewayError> {
-    let path = format!("/training-events/{event_id}/hold");
-    Call::post::<()>("/training-events/{id}/hold", path, None)
 }
 
 /// The ticket of a request sent again after its turn in the queue.
@@ -490,30 +605,33 @@ fn queue_ticket(headers: &HeaderMap) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// "Keep my seat": the upstream's answer to holding the event again in
-/// place of the session's hold `request.hold_ref`, asked for while this
-/// gateway's lock on the event's holds is held, so no other candidate of
+/// "Keep my seat": the upstream's answer to holding the place again in
+/// place of the session's hold `place.hold_ref()`, asked for while this
+/// gateway's lock on the place's holds is held, so no other candidate of
 /// the agency can take the seat in between. An upstream that lets an
-/// account hold twice, on an event with a seat free, gives the new hold
+/// account hold twice, on a place with a seat free, gives the new hold
 /// before the old one is released (no gap at all); one that answers 409
 /// (the live hold) or 422 (no other seat free) has the old hold released
 /// and the seat held again at once. Any other answer leaves the old hold.
-async fn renewed_hold(
+async fn renewed_hold<P: HoldPlace>(
     state: &AppState,
+    product: &ProductUpstream,
     session: &SessionId,
-    request: &HoldRequest,
+    place: &P,
     first: Call,
 ) -> Result<Reply, GatewayError> {
-    let old_ref = request.hold_ref.as_deref().ok_or(GatewayError::BadRequest(
+    let old_ref = place.hold_ref().ok_or(GatewayError::BadRequest(
         "Name the hold to renew in hold_ref.",
     ))?;
     let old_hash = state
         .signer
         .open_hold_ref(session, old_ref)
+        .filter(|(held, _)| *held == P::PRODUCT)
+        .map(|(_, hash)| hash)
         .ok_or(GatewayError::NotFound(HOLD_NOT_FOUND))?;
-    let first = state.upstream.send(&first, On429::WaitAndRetry).await?;
+    let first = product.upstream.send(&first, On429::WaitAndRetry).await?;
     if first.status.is_success() {
-        if let Err(error) = release_hash(state, old_hash).await {
+        if let Err(error) = release_hash(state, product, old_hash).await {
             tracing::warn!(%error, "the renewed hold's old hold was not released");
         }
         return Ok(first);
@@ -521,44 +639,33 @@ async fn renewed_hold(
     if ![StatusCode::CONFLICT, StatusCode::UNPROCESSABLE_ENTITY].contains(&first.status) {
         return Ok(first);
     }
-    match release_hash(state, old_hash).await {
+    match release_hash(state, product, old_hash).await {
         Ok(()) | Err(GatewayError::NotFound(_)) => {}
         Err(error) => return Err(error),
     }
-    let again = hold_call(request.event_id)?;
-    state.upstream.send(&again, On429::WaitAndRetry).await
+    product
+        .upstream
+        .send(&place.hold_call()?, On429::WaitAndRetry)
+        .await
 }
 
-/// The hold this session was granted on the event, when a 409 meets a retry
+/// The hold this session was granted on the place, when a 409 meets a retry
 /// whose answer was lost: remembered by the gateway, still live by its clock,
 /// and not contradicted by the 409 (which may name no hold at all).
-async fn own_remembered_hold(
+async fn own_remembered_hold<P: HoldPlace>(
     state: &AppState,
     session: &SessionId,
-    request: &HoldRequest,
-    conflict: Option<&HoldConflict>,
-) -> Option<SeatHold> {
-    let hold = state
+    key: &str,
+    conflict: Option<&P::Conflict>,
+) -> Option<P::Hold> {
+    let hold: P::Hold = state
         .memory
-        .session_hold(
-            &state.signer.hold_key(session, request.event_id),
-            Utc::now(),
-        )
+        .session_hold(&state.signer.hold_key(session, key), Utc::now())
         .await?;
-    let named = conflict.and_then(|conflict| conflict.hold_hash.as_deref());
+    let named = conflict.and_then(ConflictBody::hold_hash);
     named
-        .is_none_or(|named| named == hold.hold_hash)
+        .is_none_or(|named| named == hold.hold_hash())
         .then_some(hold)
-}
-
-/// The hold a 409 describes, when it says enough to rebuild it.
-fn existing_hold(conflict: &HoldConflict) -> Option<SeatHold> {
-    Some(SeatHold {
-        hold_hash: conflict.hold_hash.clone()?,
-        expires_at: conflict.expires_at?,
-        expires_in_seconds: conflict.expires_in_seconds?,
-        training_event: conflict.training_event.clone()?,
-    })
 }
 
 /// Where the hold a 409 meets is, as far as the gateway can tell.
@@ -607,31 +714,35 @@ async fn release(
     session: &SessionId,
     hold_ref: &str,
 ) -> Result<StatusCode, GatewayError> {
-    let hash = state
+    let (product, hash) = state
         .signer
         .open_hold_ref(session, hold_ref)
         .ok_or(GatewayError::NotFound(HOLD_NOT_FOUND))?;
-    release_hash(state, hash).await?;
+    release_hash(state, state.product(product)?, hash).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// `DELETE /training-events/hold/{hold_hash}` upstream.
-async fn release_hash(state: &AppState, hash: &str) -> Result<(), GatewayError> {
-    let call = Call::delete(
-        "/training-events/hold/{hold_hash}",
-        format!("/training-events/hold/{hash}"),
-    );
-    let reply = state.upstream.send(&call, On429::WaitAndRetry).await?;
+/// Releases a hold of `product` upstream, and forgets it as its place's
+/// latest.
+async fn release_hash(
+    state: &AppState,
+    product: &ProductUpstream,
+    hash: &str,
+) -> Result<(), GatewayError> {
+    let reply = product
+        .upstream
+        .send(&product.release_call(hash), On429::WaitAndRetry)
+        .await?;
     if reply.status.is_success() {
         state.memory.released(hash).await;
-        tracing::info!("seat hold released");
+        tracing::info!(product = %product.product, "seat hold released");
         Ok(())
     } else {
         Err(reply.into_error(HOLD_NOT_FOUND))
     }
 }
 
-/// `DELETE /api/holds/{hold_ref}`.
+/// `DELETE /api/holds/{hold_ref}`: either product's hold.
 pub async fn release_hold(
     State(state): Shared,
     WidgetSession(session): WidgetSession,
@@ -653,12 +764,12 @@ pub async fn release_beacon(
     release(&state, &session, &beacon.hold_ref).await
 }
 
-/// `POST /bookings` body: the API's request plus the sandbox's `return_url`
-/// extension (the real API ignores it).
+/// `POST /bookings` body: the API's request (either product's) plus the
+/// sandbox's `return_url` extension (the real API ignores it).
 #[derive(Debug, Serialize)]
-struct UpstreamBooking {
+struct UpstreamBooking<R> {
     #[serde(flatten)]
-    request: CreateBookingRequest,
+    request: R,
     #[serde(skip_serializing_if = "Option::is_none")]
     return_url: Option<String>,
 }
@@ -674,31 +785,35 @@ fn own_origin(state: &AppState, headers: &HeaderMap) -> Option<String> {
     super::same_authority(origin, host).then(|| origin.to_owned())
 }
 
-/// Drops a `payment_url` whose origin is not allow-listed.
-fn vet_payment_url(state: &AppState, mut booking: BookingDetail) -> BookingDetail {
-    if let Some(url) = &booking.payment_url {
-        if !state.policy.payment_url_allowed(url) {
-            tracing::warn!(
-                booking_id = booking.id,
-                "the upstream payment_url is not on the payment_origins list: withheld"
-            );
-            booking.payment_url = None;
-        }
+/// Drops a `payment_url` whose origin is not on the product's allow-list.
+fn vet_payment_url<B: MadeBooking>(product: &ProductUpstream, mut booking: B) -> B {
+    let id = booking.id();
+    let url = booking.payment_url_mut();
+    if url
+        .as_deref()
+        .is_some_and(|url| !product.policy.payment_url_allowed(url))
+    {
+        tracing::warn!(
+            booking_id = id,
+            product = %product.product,
+            "the upstream payment_url is not on the payment_origins list: withheld"
+        );
+        *url = None;
     }
     booking
 }
 
 /// Sends `POST /bookings` upstream with the attempt's idempotency key.
-async fn send_booking(
-    state: &AppState,
-    body: &UpstreamBooking,
+async fn send_booking<B: MadeBooking, R: Serialize>(
+    product: &ProductUpstream,
+    body: &UpstreamBooking<R>,
     key: &str,
     ticket: Option<String>,
-) -> Result<BookingDetail, GatewayError> {
+) -> Result<B, GatewayError> {
     let call = Call::post("/bookings", "/bookings", Some(body))?
         .idempotency_key(key.to_owned())
         .queueable(ticket);
-    state
+    product
         .upstream
         .send(&call, On429::WaitAndRetry)
         .await?
@@ -706,9 +821,12 @@ async fn send_booking(
 }
 
 /// `GET /bookings/{id}` upstream.
-async fn read_booking(state: &AppState, id: u64) -> Result<BookingDetail, GatewayError> {
+async fn read_booking<B: MadeBooking>(
+    product: &ProductUpstream,
+    id: u64,
+) -> Result<B, GatewayError> {
     let call = Call::get("/bookings/{id}", format!("/bookings/{id}"));
-    state
+    product
         .upstream
         .json(&call, On429::WaitAndRetry, BOOKING_NOT_FOUND)
         .await
@@ -719,17 +837,17 @@ const RECONCILE_PAGES: u32 = 3;
 
 /// The booking an earlier attempt's lost request made, if it made one:
 /// the newest bookings (the list is newest first; Inferred) searched for the
-/// same candidate and pay option, created since the attempt began.
-async fn lost_booking(
-    state: &AppState,
+/// same candidate, pay option and place, created since the attempt began.
+async fn lost_booking<B: MadeBooking>(
+    product: &ProductUpstream,
     attempt: &Attempt,
-) -> Result<Option<BookingDetail>, GatewayError> {
-    let per_page = state.page_size.load(Ordering::Relaxed);
+) -> Result<Option<B>, GatewayError> {
+    let per_page = product.page_size.load(Ordering::Relaxed);
     for page in 1..=RECONCILE_PAGES {
         let call = Call::get("/bookings", "/bookings")
             .query("page", page)
             .query("per_page", per_page);
-        let batch: Page<BookingDetail> = state
+        let batch: Page<B> = product
             .upstream
             .json(&call, On429::WaitAndRetry, BOOKING_NOT_FOUND)
             .await?;
@@ -744,16 +862,52 @@ async fn lost_booking(
     Ok(None)
 }
 
-/// `POST /api/bookings` with an `Idempotency-Key`. A retry of an attempt
-/// (the same key in the same session) never books twice, whether or not the
-/// upstream honours the key: its booking is replayed, or the booking its
-/// lost answer made is found before anything is sent again.
+/// The kit's address a Virtual BLS booking needs: a 422 naming each field
+/// left out, before anything is sent.
+fn kit_address(request: &BookingRequest) -> Result<&KitAddress, GatewayError> {
+    let kit = request.kit.as_ref();
+    let mut errors = BTreeMap::new();
+    for (field, value, message) in [
+        (
+            "address",
+            kit.map(|kit| kit.address.as_str()),
+            "Enter the address the training kit is posted to.",
+        ),
+        (
+            "city",
+            kit.map(|kit| kit.city.as_str()),
+            "Enter the town or city the training kit is posted to.",
+        ),
+        (
+            "postcode",
+            kit.map(|kit| kit.postcode.as_str()),
+            "Enter the postcode the training kit is posted to.",
+        ),
+    ] {
+        if value.is_none_or(|value| value.trim().is_empty()) {
+            errors.insert(field.to_owned(), vec![message.to_owned()]);
+        }
+    }
+    match kit {
+        Some(kit) if errors.is_empty() => Ok(kit),
+        _ => Err(GatewayError::Validation(ValidationError {
+            message: "Enter where the training kit is posted.".to_owned(),
+            errors,
+        })),
+    }
+}
+
+/// `POST /api/bookings` with an `Idempotency-Key`, for the product the hold
+/// reference names. A retry of an attempt (the same key in the same
+/// session) never books twice, whether or not the upstream honours the key:
+/// its booking is replayed, or the booking its lost answer made is found
+/// before anything is sent again.
 pub async fn create_booking(
     State(state): Shared,
     WidgetSession(session): WidgetSession,
     headers: HeaderMap,
     JsonBody(request): JsonBody<BookingRequest>,
-) -> Result<(StatusCode, Json<BookingReceipt>), GatewayError> {
+) -> Result<Response, GatewayError> {
     let widget_key = headers
         .get(IDEMPOTENCY_HEADER)
         .and_then(|value| value.to_str().ok())
@@ -761,99 +915,185 @@ pub async fn create_booking(
         .ok_or(GatewayError::BadRequest(
             "Send an Idempotency-Key header (1 to 128 visible characters) unique to this booking attempt.",
         ))?;
-    state.policy.check_pay_option(&request.pay_option)?;
-    let hash = state
+    // A pay option no product allows is refused before the reference is
+    // even opened; then the one the reference names must allow it.
+    let allowed_somewhere = state
+        .products
+        .iter()
+        .any(|product| product.policy.check_pay_option(&request.pay_option).is_ok());
+    if !allowed_somewhere {
+        if let Some(first) = state.products.first() {
+            first.policy.check_pay_option(&request.pay_option)?;
+        }
+    }
+    let (held, hash) = state
         .signer
         .open_hold_ref(&session, &request.hold_ref)
         .ok_or(GatewayError::NotFound(HOLD_NOT_FOUND))?;
+    let product = state.product(held)?;
+    product.policy.check_pay_option(&request.pay_option)?;
     let own = own_origin(&state, &headers);
     let return_url = request
         .return_url
         .clone()
-        .filter(|url| state.policy.return_url_allowed(url, own.as_deref()));
-    let body = UpstreamBooking {
-        request: state.policy.booking_request(&request, hash),
-        return_url,
-    };
+        .filter(|url| product.policy.return_url_allowed(url, own.as_deref()));
     let key = state.signer.idempotency_key(&session, widget_key);
-    let ticket = queue_ticket(&headers);
-    let earlier = state
-        .memory
-        .begin(
-            &key,
-            &body.request.hold_hash,
-            &body.request.email,
-            &body.request.pay_option,
-            Utc::now(),
-        )
-        .await
-        .map_err(|error| {
-            tracing::error!(%error, "a booking attempt could not be remembered: not sent");
-            GatewayError::MemoryUnavailable
-        })?;
-    let booking = match earlier {
-        Some(Attempt {
-            booking_id: Some(id),
-            ..
-        }) => {
-            tracing::info!(
-                booking_id = id,
-                "booking attempt retried: its booking replayed"
-            );
-            read_booking(&state, id).await?
-        }
-        Some(earlier) => match lost_booking(&state, &earlier).await? {
-            Some(booking) => {
-                tracing::info!(
-                    booking_id = booking.id,
-                    "booking attempt retried: the booking its lost answer made was found"
-                );
-                booking
-            }
-            None => send_booking(&state, &body, &key, ticket).await?,
-        },
-        None => match send_booking(&state, &body, &key, ticket).await {
-            Err(queued @ GatewayError::Queued(_)) => {
-                state.memory.unsent(&key).await;
-                return Err(queued);
-            }
-            sent => sent?,
-        },
+    let attempt = AttemptOf {
+        state: &state,
+        product,
+        session: &session,
+        key: &key,
+        hash,
+        email: &request.email,
+        pay_option: held.upstream_pay_option(&request.pay_option),
+        ticket: queue_ticket(&headers),
     };
-    state.memory.made(&key, booking.id).await;
-    let booking = vet_payment_url(&state, booking);
-    tracing::info!(
-        booking_id = booking.id,
-        pay_option = %booking.pay_option,
-        booking_status = %booking.booking_status,
-        "booking created"
-    );
-    let booking_ref = state.signer.booking_ref(&session, booking.id);
-    Ok((
-        StatusCode::CREATED,
-        Json(BookingReceipt {
-            booking_ref,
-            booking,
-        }),
-    ))
+    match held {
+        Product::Practical => {
+            if request.kit.is_some() {
+                return Err(GatewayError::invalid(
+                    "kit",
+                    "A training kit is posted for Virtual BLS bookings only.",
+                ));
+            }
+            let body = UpstreamBooking {
+                request: product.policy.booking_request(&request, hash),
+                return_url,
+            };
+            attempt.book::<BookingDetail, _>(&body).await
+        }
+        Product::VirtualBls => {
+            let kit = kit_address(&request)?;
+            let body = UpstreamBooking {
+                request: product.policy.virtual_booking_request(&request, hash, kit),
+                return_url,
+            };
+            attempt.book::<VirtualBooking, _>(&body).await
+        }
+    }
 }
 
-/// `GET /api/bookings/{booking_ref}`.
+/// One create-booking attempt: what it needs to be remembered, replayed or
+/// reconciled, whichever product it books.
+struct AttemptOf<'a> {
+    state: &'a AppState,
+    product: &'a ProductUpstream,
+    session: &'a SessionId,
+    key: &'a str,
+    hash: &'a str,
+    email: &'a str,
+    /// The pay option in the upstream's name.
+    pay_option: String,
+    /// The queue ticket it was sent again with, on its turn.
+    ticket: Option<String>,
+}
+
+impl AttemptOf<'_> {
+    /// Sends the booking once (or finds the one an earlier try made) and
+    /// answers 201 with its session-bound receipt.
+    async fn book<B: MadeBooking, R: Serialize>(
+        &self,
+        body: &UpstreamBooking<R>,
+    ) -> Result<Response, GatewayError> {
+        let (state, product) = (self.state, self.product);
+        let earlier = state
+            .memory
+            .begin(
+                self.key,
+                self.hash,
+                self.email,
+                &self.pay_option,
+                Utc::now(),
+            )
+            .await
+            .map_err(|error| {
+                tracing::error!(%error, "a booking attempt could not be remembered: not sent");
+                GatewayError::MemoryUnavailable
+            })?;
+        let booking: B = match earlier {
+            Some(Attempt {
+                booking_id: Some(id),
+                ..
+            }) => {
+                tracing::info!(
+                    booking_id = id,
+                    "booking attempt retried: its booking replayed"
+                );
+                read_booking(product, id).await?
+            }
+            Some(earlier) => match lost_booking::<B>(product, &earlier).await? {
+                Some(booking) => {
+                    tracing::info!(
+                        booking_id = booking.id(),
+                        "booking attempt retried: the booking its lost answer made was found"
+                    );
+                    booking
+                }
+                None => send_booking(product, body, self.key, self.ticket.clone()).await?,
+            },
+            None => match send_booking(product, body, self.key, self.ticket.clone()).await {
+                Err(queued @ GatewayError::Queued(_)) => {
+                    state.memory.unsent(self.key).await;
+                    return Err(queued);
+                }
+                sent => sent?,
+            },
+        };
+        state.memory.made(self.key, booking.id()).await;
+        let booking = vet_payment_url(product, booking);
+        tracing::info!(
+            booking_id = booking.id(),
+            product = %product.product,
+            pay_option = %booking.pay_option(),
+            booking_status = %booking.status(),
+            "booking created"
+        );
+        let booking_ref = state
+            .signer
+            .booking_ref(self.session, product.product, booking.id());
+        Ok((
+            StatusCode::CREATED,
+            Json(BookingReceipt {
+                booking_ref,
+                booking,
+            }),
+        )
+            .into_response())
+    }
+}
+
+/// `GET /api/bookings/{booking_ref}`: the booking of the product the
+/// reference names, to the session that made it only (a Virtual BLS
+/// booking's Zoom details go to no one else).
 pub async fn booking(
     State(state): Shared,
     WidgetSession(session): WidgetSession,
     Path(booking_ref): Path<String>,
-) -> Result<Json<BookingReceipt>, GatewayError> {
-    let id = state
+) -> Result<Response, GatewayError> {
+    let (held, id) = state
         .signer
         .open_booking_ref(&session, &booking_ref)
         .ok_or(GatewayError::NotFound(BOOKING_NOT_FOUND))?;
-    let booking = read_booking(&state, id).await?;
-    tracing::info!(booking_id = id, "booking read");
-    Ok(Json(BookingReceipt {
+    let product = state.product(held)?;
+    tracing::info!(booking_id = id, product = %held, "booking read");
+    Ok(match held {
+        Product::Practical => {
+            let booking: BookingDetail = read_booking(product, id).await?;
+            receipt(booking_ref, vet_payment_url(product, booking))
+        }
+        Product::VirtualBls => {
+            let booking: VirtualBooking = read_booking(product, id).await?;
+            receipt(booking_ref, vet_payment_url(product, booking))
+        }
+    })
+}
+
+fn receipt<B: Serialize>(booking_ref: String, booking: B) -> Response {
+    Json(BookingReceipt {
         booking_ref,
-        booking: vet_payment_url(&state, booking),
-    }))
+        booking,
+    })
+    .into_response()
 }
 
 /// Any other `/api` path.
@@ -863,6 +1103,8 @@ pub async fn not_found() -> GatewayError {
 
 #[cfg(test)]
 mod tests {
+    use booking_core::api::{CreateBookingRequest, HoldConflict};
+
     use super::*;
 
     fn at(text: &str) -> Timestamp {
@@ -963,6 +1205,6 @@ mod tests {
             expires_in_seconds: None,
             training_event: None,
         };
-        assert_eq!(existing_hold(&conflict), None);
+        assert_eq!(conflict.existing_hold(), None);
     }
 }

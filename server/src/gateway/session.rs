@@ -8,7 +8,10 @@
 //!   id and a truncated HMAC of it.
 //! * A hold reference is `hold_hash . tag`, the tag an HMAC over the session
 //!   id and the hash; a booking reference is `booking_id . tag` likewise.
-//!   A reference only opens for the session it was made for.
+//!   A reference only opens for the session it was made for, and names its
+//!   product by its label (a Virtual BLS hold's tag is signed under another
+//!   label than a Practical Training one's), so it opens as that product's
+//!   only.
 //! * The upstream idempotency key is an HMAC over the session id and the
 //!   widget's key, so two sessions can never collide on (or replay) a key.
 //!
@@ -20,6 +23,7 @@ use std::fmt;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use booking_core::product::Product;
 use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sha2::Sha256;
@@ -124,36 +128,65 @@ impl Signer {
             .then_some(SessionId(id))
     }
 
-    /// The reference a session gets for an upstream hold, or `None` when the
-    /// upstream's hash is not a plain token (letters, digits, `-`, `_`).
-    pub fn hold_ref(&self, session: &SessionId, hold_hash: &str) -> Option<String> {
+    /// The reference a session gets for an upstream hold of `product`, or
+    /// `None` when the upstream's hash is not a plain token (letters, digits,
+    /// `-`, `_`).
+    pub fn hold_ref(
+        &self,
+        session: &SessionId,
+        product: Product,
+        hold_hash: &str,
+    ) -> Option<String> {
         is_plain_token(hold_hash).then(|| {
             format!(
                 "{hold_hash}.{}",
-                self.tag("hold", Some(session), hold_hash.as_bytes())
+                self.tag(hold_label(product), Some(session), hold_hash.as_bytes())
             )
         })
     }
 
-    /// The upstream hold hash behind a reference, if it was made for this session.
-    pub fn open_hold_ref<'a>(&self, session: &SessionId, hold_ref: &'a str) -> Option<&'a str> {
+    /// The product and upstream hold hash behind a reference, if it was
+    /// made for this session.
+    pub fn open_hold_ref<'a>(
+        &self,
+        session: &SessionId,
+        hold_ref: &'a str,
+    ) -> Option<(Product, &'a str)> {
         let (hash, tag) = hold_ref.rsplit_once('.')?;
-        (is_plain_token(hash) && self.verify("hold", Some(session), hash.as_bytes(), tag))
-            .then_some(hash)
+        if !is_plain_token(hash) {
+            return None;
+        }
+        Product::ALL.into_iter().find_map(|product| {
+            self.verify(hold_label(product), Some(session), hash.as_bytes(), tag)
+                .then_some((product, hash))
+        })
     }
 
-    /// The reference a session gets for an upstream booking.
-    pub fn booking_ref(&self, session: &SessionId, booking_id: u64) -> String {
+    /// The reference a session gets for an upstream booking of `product`.
+    pub fn booking_ref(&self, session: &SessionId, product: Product, booking_id: u64) -> String {
         let id = booking_id.to_string();
-        format!("{id}.{}", self.tag("booking", Some(session), id.as_bytes()))
+        format!(
+            "{id}.{}",
+            self.tag(booking_label(product), Some(session), id.as_bytes())
+        )
     }
 
-    /// The upstream booking id behind a reference, if it was made for this session.
-    pub fn open_booking_ref(&self, session: &SessionId, booking_ref: &str) -> Option<u64> {
+    /// The product and upstream booking id behind a reference, if it was
+    /// made for this session.
+    pub fn open_booking_ref(
+        &self,
+        session: &SessionId,
+        booking_ref: &str,
+    ) -> Option<(Product, u64)> {
         let (id, tag) = booking_ref.split_once('.')?;
         let booking_id: u64 = id.parse().ok()?;
-        (booking_id.to_string() == id && self.verify("booking", Some(session), id.as_bytes(), tag))
-            .then_some(booking_id)
+        if booking_id.to_string() != id {
+            return None;
+        }
+        Product::ALL.into_iter().find_map(|product| {
+            self.verify(booking_label(product), Some(session), id.as_bytes(), tag)
+                .then_some((product, booking_id))
+        })
     }
 
     /// The idempotency key sent upstream for the widget's key in this
@@ -163,9 +196,10 @@ impl Signer {
     }
 
     /// The key under which the gateway remembers the hold one session was
-    /// granted on one event (hex, 64 characters; names no session).
-    pub fn hold_key(&self, session: &SessionId, event_id: u64) -> String {
-        self.session_key("held", session, event_id.to_string().as_bytes())
+    /// granted on one place (an event's id or a timeslot's key; hex, 64
+    /// characters; names no session).
+    pub fn hold_key(&self, session: &SessionId, place: &str) -> String {
+        self.session_key("held", session, place.as_bytes())
     }
 
     fn session_key(&self, label: &str, session: &SessionId, value: &[u8]) -> String {
@@ -174,6 +208,22 @@ impl Signer {
             .finalize()
             .into_bytes();
         digest.iter().map(|byte| format!("{byte:02x}")).collect()
+    }
+}
+
+/// The label a product's hold references are signed under.
+fn hold_label(product: Product) -> &'static str {
+    match product {
+        Product::Practical => "hold",
+        Product::VirtualBls => "bls-hold",
+    }
+}
+
+/// The label a product's booking references are signed under.
+fn booking_label(product: Product) -> &'static str {
+    match product {
+        Product::Practical => "booking",
+        Product::VirtualBls => "bls-booking",
     }
 }
 
@@ -234,8 +284,11 @@ mod tests {
         let signer = signer();
         let (mine, _) = signer.new_session();
         let (theirs, _) = signer.new_session();
-        let hold_ref = signer.hold_ref(&mine, HASH).unwrap();
-        assert_eq!(signer.open_hold_ref(&mine, &hold_ref), Some(HASH));
+        let hold_ref = signer.hold_ref(&mine, Product::Practical, HASH).unwrap();
+        assert_eq!(
+            signer.open_hold_ref(&mine, &hold_ref),
+            Some((Product::Practical, HASH))
+        );
         assert_eq!(signer.open_hold_ref(&theirs, &hold_ref), None);
         assert_eq!(signer.open_hold_ref(&mine, HASH), None);
         let other = format!("{}X.{}", HASH, hold_ref.rsplit_once('.').unwrap().1);
@@ -245,9 +298,15 @@ mod tests {
     #[test]
     fn hold_hashes_that_are_not_plain_tokens_get_no_ref() {
         let (session, _) = signer().new_session();
-        assert_eq!(signer().hold_ref(&session, "a/b"), None);
-        assert_eq!(signer().hold_ref(&session, ""), None);
-        assert_eq!(signer().hold_ref(&session, "a.b"), None);
+        assert_eq!(
+            signer().hold_ref(&session, Product::VirtualBls, "a/b"),
+            None
+        );
+        assert_eq!(signer().hold_ref(&session, Product::VirtualBls, ""), None);
+        assert_eq!(
+            signer().hold_ref(&session, Product::VirtualBls, "a.b"),
+            None
+        );
     }
 
     #[test]
@@ -255,8 +314,11 @@ mod tests {
         let signer = signer();
         let (mine, _) = signer.new_session();
         let (theirs, _) = signer.new_session();
-        let booking_ref = signer.booking_ref(&mine, 102_388);
-        assert_eq!(signer.open_booking_ref(&mine, &booking_ref), Some(102_388));
+        let booking_ref = signer.booking_ref(&mine, Product::Practical, 102_388);
+        assert_eq!(
+            signer.open_booking_ref(&mine, &booking_ref),
+            Some((Product::Practical, 102_388))
+        );
         assert_eq!(signer.open_booking_ref(&theirs, &booking_ref), None);
         let tag = booking_ref.split_once('.').unwrap().1;
         assert_eq!(
@@ -266,10 +328,33 @@ mod tests {
     }
 
     #[test]
+    fn a_reference_opens_as_its_own_product_only() {
+        let signer = signer();
+        let (session, _) = signer.new_session();
+        let bls = signer
+            .hold_ref(&session, Product::VirtualBls, HASH)
+            .unwrap();
+        let practical = signer.hold_ref(&session, Product::Practical, HASH).unwrap();
+        assert_ne!(bls, practical);
+        assert_eq!(
+            signer.open_hold_ref(&session, &bls),
+            Some((Product::VirtualBls, HASH))
+        );
+        let booking = signer.booking_ref(&session, Product::VirtualBls, 7731);
+        assert_eq!(
+            signer.open_booking_ref(&session, &booking),
+            Some((Product::VirtualBls, 7731))
+        );
+        assert_eq!(signer.open_hold_ref(&session, &booking), None);
+    }
+
+    #[test]
     fn a_hold_ref_tag_does_not_open_a_booking() {
         let signer = signer();
         let (session, _) = signer.new_session();
-        let hold_ref = signer.hold_ref(&session, "1234").unwrap();
+        let hold_ref = signer
+            .hold_ref(&session, Product::Practical, "1234")
+            .unwrap();
         assert_eq!(signer.open_booking_ref(&session, &hold_ref), None);
     }
 
@@ -283,10 +368,10 @@ mod tests {
         assert_ne!(key, signer.idempotency_key(&two, "attempt-1"));
         assert_ne!(key, signer.idempotency_key(&one, "attempt-2"));
         assert_eq!(key.len(), 64);
-        let held = signer.hold_key(&one, 41);
-        assert_eq!(held, signer.hold_key(&one, 41));
-        assert_ne!(held, signer.hold_key(&two, 41));
-        assert_ne!(held, signer.hold_key(&one, 42));
+        let held = signer.hold_key(&one, "41");
+        assert_eq!(held, signer.hold_key(&one, "41"));
+        assert_ne!(held, signer.hold_key(&two, "41"));
+        assert_ne!(held, signer.hold_key(&one, "42"));
     }
 
     #[test]

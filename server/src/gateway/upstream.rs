@@ -283,6 +283,12 @@ impl Upstream {
         })
     }
 
+    /// Whether it was given credentials (without them every call answers
+    /// [`GatewayError::NotConfigured`]).
+    pub fn has_credentials(&self) -> bool {
+        self.credentials.is_some()
+    }
+
     /// Sends a call with the access token, renewing it on a 401 and, when
     /// asked, waiting out a 429 once.
     pub async fn send(&self, call: &Call, on_429: On429) -> Result<Reply, GatewayError> {

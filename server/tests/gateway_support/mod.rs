@@ -18,7 +18,9 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::Response;
 use axum::Router;
 use booking_core::api::PayOption;
-use booking_server::gateway::{spawn_gateway, Credentials, GatewayConfig, RunningGateway, Secret};
+use booking_server::gateway::{
+    spawn_gateway, Credentials, GatewayConfig, ProductSettings, RunningGateway, Secret,
+};
 use booking_server::sandbox::{spawn_sandbox, RunningSandbox, SandboxConfig};
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
@@ -131,6 +133,12 @@ impl Proxy {
     /// The upstream base URL to give the gateway.
     pub fn api_url(&self) -> String {
         format!("{}/api/v1", self.url)
+    }
+
+    /// The Virtual BLS upstream base URL to give the gateway (its requests
+    /// are seen with paths starting `/bls/api/v1`).
+    pub fn bls_api_url(&self) -> String {
+        format!("{}/bls/api/v1", self.url)
     }
 
     /// Sets what the proxy does next.
@@ -311,6 +319,8 @@ pub struct Stack {
     pub proxy: Proxy,
     pub gateway: RunningGateway,
     pub account: Account,
+    /// The Virtual BLS account, for a stack that books both products.
+    pub bls_account: Option<Account>,
     pub client: reqwest::Client,
     pub static_dir: TempDir,
 }
@@ -374,8 +384,23 @@ impl Stack {
         Stack::start_with(|_, _| {}).await
     }
 
+    /// A stack whose gateway books both products: Virtual BLS through the
+    /// proxy with an account of its own, every pay option, and payment
+    /// pages on PayPal's origin and the sandbox's stand-in; `configure`
+    /// adjusts the rest.
+    pub async fn start_both(configure: impl FnOnce(&mut GatewayConfig, &RunningSandbox)) -> Stack {
+        Stack::start_products(true, configure).await
+    }
+
     /// A stack whose gateway configuration `configure` adjusts.
     pub async fn start_with(configure: impl FnOnce(&mut GatewayConfig, &RunningSandbox)) -> Stack {
+        Stack::start_products(false, configure).await
+    }
+
+    async fn start_products(
+        both: bool,
+        configure: impl FnOnce(&mut GatewayConfig, &RunningSandbox),
+    ) -> Stack {
         let sandbox = spawn_sandbox(SandboxConfig::for_tests())
             .await
             .expect("sandbox starts");
@@ -387,6 +412,24 @@ impl Stack {
         let proxy = Proxy::start(SocketAddr::from(([127, 0, 0, 1], 0)), sandbox.url()).await;
         let static_dir = temp_dir("static");
         let mut config = gateway_config(&proxy.api_url(), &account, static_dir.path());
+        let bls_account = if both {
+            let bls = create_bls_account(&client, sandbox.url()).await;
+            config.virtual_bls = Some(ProductSettings {
+                upstream: proxy.bls_api_url(),
+                credentials: Some(Credentials {
+                    client_id: bls.client_id.clone(),
+                    api_key: Secret::new(bls.api_key.clone()),
+                }),
+                pay_options: PayOption::KNOWN.to_vec(),
+                payment_origins: vec![
+                    booking_server::gateway::PAYPAL_CHECKOUT.to_owned(),
+                    sandbox.url().to_owned(),
+                ],
+            });
+            Some(bls)
+        } else {
+            None
+        };
         configure(&mut config, &sandbox);
         let gateway = spawn_gateway(config).await.expect("gateway starts");
         Stack {
@@ -394,6 +437,7 @@ impl Stack {
             proxy,
             gateway,
             account,
+            bls_account,
             client,
             static_dir,
         }
@@ -597,6 +641,38 @@ pub async fn create_account(client: &reqwest::Client, sandbox_url: &str) -> Acco
     account
 }
 
+/// The Virtual BLS courses every test account has credits for.
+pub const BLS_COURSES: [u64; 3] = [41, 42, 43];
+
+/// Creates a Virtual BLS agency account with invoice payments, credits for
+/// every seeded Virtual BLS course and a balance.
+pub async fn create_bls_account(client: &reqwest::Client, sandbox_url: &str) -> Account {
+    let account = Account {
+        client_id: format!("HB-BLS-T{}", &rand_suffix()[..8]).to_uppercase(),
+        api_key: format!("bls_test_{}", rand_suffix()),
+    };
+    let credits: Vec<Value> = BLS_COURSES
+        .iter()
+        .map(|course| json!({ "course_id": course, "credits": OPENING_CREDITS }))
+        .collect();
+    let reply = client
+        .post(format!("{sandbox_url}/_sandbox/accounts"))
+        .json(&json!({
+            "hb_client_id": account.client_id,
+            "api_key": account.api_key,
+            "product": "virtual_bls",
+            "name": "Test Care Staffing",
+            "invoice_payments": true,
+            "balance": OPENING_BALANCE_PENCE as f64 / 100.0,
+            "credits": credits,
+        }))
+        .send()
+        .await
+        .expect("fixture");
+    assert_eq!(reply.status(), StatusCode::CREATED);
+    account
+}
+
 /// A gateway answer: status, headers and the body (JSON when there is one).
 #[derive(Debug)]
 pub struct Reply {
@@ -717,6 +793,76 @@ impl Widget {
         )
         .await
     }
+}
+
+impl Widget {
+    /// Loads the options of `product` and keeps the session they hand out.
+    pub async fn start_for(client: reqwest::Client, base: &str, product: &str) -> Widget {
+        let reply = send(client.get(format!("{base}/api/options?product={product}"))).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+        Widget {
+            client,
+            base: base.to_owned(),
+            session: reply.body["session"]
+                .as_str()
+                .expect("a new session")
+                .to_owned(),
+        }
+    }
+
+    /// The timeslots of a course in a range of UK dates.
+    pub async fn timeslots(&self, course_id: u64, from: &str, to: &str) -> Reply {
+        self.get(&format!(
+            "/timeslots?course_id={course_id}&date_from={from}&date_to={to}"
+        ))
+        .await
+    }
+
+    /// Holds a timeslot, optionally naming a hold this session has on it.
+    pub async fn hold_slot(&self, slot: &Value, hold_ref: Option<&str>) -> Reply {
+        let mut body = json!({
+            "course_id": slot["course"]["id"],
+            "date": slot["date"],
+            "time": slot["time"],
+        });
+        if let Some(hold_ref) = hold_ref {
+            body["hold_ref"] = json!(hold_ref);
+        }
+        self.post("/timeslot-holds", body, &[]).await
+    }
+
+    /// Holds a timeslot and returns its reference, insisting on success.
+    pub async fn slot_hold_ref(&self, slot: &Value) -> String {
+        let reply = self.hold_slot(slot, None).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+        reply.body["hold_ref"]
+            .as_str()
+            .expect("hold_ref")
+            .to_owned()
+    }
+
+    /// Books a held timeslot, with the kit's address, and an idempotency key.
+    pub async fn book_slot(&self, hold_ref: &str, pay_option: &str, key: &str) -> Reply {
+        self.post(
+            "/bookings",
+            bls_booking_body(hold_ref, pay_option),
+            &[("idempotency-key", key)],
+        )
+        .await
+    }
+}
+
+/// A valid widget booking body for a Virtual BLS hold.
+pub fn bls_booking_body(hold_ref: &str, pay_option: &str) -> Value {
+    json!({
+        "hold_ref": hold_ref,
+        "first_name": "Owen",
+        "last_name": "Hughes",
+        "email": "owen.hughes@carestaff.example",
+        "phone": "+447700900456",
+        "pay_option": pay_option,
+        "kit": { "address": "4 Mill Lane", "city": "Leeds", "postcode": "LS1 4AP" },
+    })
 }
 
 /// A valid widget booking body.
