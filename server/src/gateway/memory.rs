@@ -388,10 +388,7 @@ impl InProcess {
         };
         let mut event_holds = lock(&self.event_holds);
         event_holds.retain(|_, (lapses, _)| *lapses > now);
-        event_holds.insert(
-            hold.place_key(),
-            (held.lapses, hold.hold_hash().to_owned()),
-        );
+        event_holds.insert(hold.place_key(), (held.lapses, hold.hold_hash().to_owned()));
         let mut session_holds = lock(&self.session_holds);
         session_holds.retain(|_, held| held.lapses > now);
         session_holds.insert(hold_key.to_owned(), held);

@@ -30,7 +30,8 @@ use booking_core::product::Product;
 use booking_core::uk_time;
 use booking_core::widget_api::{
     BookingReceipt, BookingRequest, HeldSeat, HeldTimeslot, HoldRequest, KitAddress, ReleaseBeacon,
-    SeatTaken, SlotHoldRequest, WidgetOptions, IDEMPOTENCY_HEADER, QUEUE_TICKET_HEADER, SESSION_HEADER,
+    SeatTaken, SlotHoldRequest, WidgetOptions, IDEMPOTENCY_HEADER, QUEUE_TICKET_HEADER,
+    SESSION_HEADER,
 };
 use chrono::{NaiveDate, Utc};
 use serde::de::DeserializeOwned;
