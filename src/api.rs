@@ -212,58 +212,41 @@ impl HttpApi {
         format!("{}{path}", self.base)
     }
 
-    /// Sends one request with the session header (and a JSON body and an
-    /// idempotency key, when given) and returns the answer's text.
-    async fn send(
-        &self,
-        method: &str,
-        path: &str,
-        body: Option<String>,
-        idempotency_key: Option<&str>,
-    ) -> Result<String, ApiError> {
-        self.exchange(method, path, body.as_deref(), idempotency_key, None)
-            .await?
-            .into_result()
-    }
-
     /// POSTs a hold or a booking; when the gateway queues it, counts its
     /// wait down to the queue listener and sends it again with its ticket.
-    async fn send_write(
+    /// One state machine serves every write: the typed calls only decode.
+    fn send_write(
         &self,
-        path: &str,
+        path: &'static str,
         body: String,
-        idempotency_key: Option<&str>,
-    ) -> Result<String, ApiError> {
-        let wait = QueueWait(self);
-        let mut ticket = None;
-        for _ in 0..QUEUE_TURNS {
-            let answer = self
-                .exchange(
-                    "POST",
-                    path,
-                    Some(&body),
-                    idempotency_key,
-                    ticket.as_deref(),
-                )
-                .await?;
-            let Some(place) = QueuePlace::read(answer.status, &answer.text) else {
-                return answer.into_result();
-            };
-            for left in (1..=place.queued_for_seconds.min(MAX_QUEUE_WAIT_SECONDS)).rev() {
-                wait.left(left);
-                gloo_timers::future::TimeoutFuture::new(1000).await;
+        idempotency_key: Option<String>,
+    ) -> Pending<'_> {
+        Box::pin(async move {
+            let wait = QueueWait(self);
+            let mut ticket = None;
+            let mut turn = 0;
+            loop {
+                let answer = self
+                    .exchange(
+                        "POST",
+                        path,
+                        Some(&body),
+                        idempotency_key.as_deref(),
+                        ticket.as_deref(),
+                    )
+                    .await?;
+                let place = match QueuePlace::read(answer.status, &answer.text) {
+                    Some(place) if turn < QUEUE_TURNS => place,
+                    _ => return answer.into_result(),
+                };
+                turn += 1;
+                for left in (1..=place.queued_for_seconds.min(MAX_QUEUE_WAIT_SECONDS)).rev() {
+                    wait.left(left);
+                    gloo_timers::future::TimeoutFuture::new(1000).await;
+                }
+                ticket = Some(place.queue_ticket);
             }
-            ticket = Some(place.queue_ticket);
-        }
-        self.exchange(
-            "POST",
-            path,
-            Some(&body),
-            idempotency_key,
-            ticket.as_deref(),
-        )
-        .await?
-        .into_result()
+        })
     }
 
     /// One request and its answer; no answer at all is a network error.
@@ -318,60 +301,64 @@ impl HttpApi {
         })
     }
 
-    /// GETs `path`, retrying network errors, 5xx answers and 429s.
-    async fn get_text(&self, path: &str) -> Result<String, ApiError> {
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let answer = self.send("GET", path, None, None).await;
-            let retry_in_ms = match &answer {
-                Err(ApiError::Network) => Some(backoff_ms(attempt)),
-                Err(ApiError::Status(error))
-                    if error.status == 429 || error.retry_after.is_some() =>
-                {
-                    Some(
-                        error
-                            .retry_after
-                            .unwrap_or(1)
-                            .min(MAX_RETRY_AFTER_SECONDS)
-                            .saturating_mul(1000),
-                    )
+    /// GETs `path`, retrying network errors, 5xx answers and 429s. One
+    /// state machine serves every read: the typed calls only decode.
+    fn get_text(&self, path: String) -> Pending<'_> {
+        Box::pin(async move {
+            let mut attempt = 0;
+            loop {
+                attempt += 1;
+                let answer = self
+                    .exchange("GET", &path, None, None, None)
+                    .await
+                    .and_then(Answer::into_result);
+                match retry_in_ms(&answer, attempt) {
+                    Some(delay) if attempt < GET_ATTEMPTS => {
+                        gloo_timers::future::TimeoutFuture::new(delay).await;
+                    }
+                    _ => return answer,
                 }
-                Err(ApiError::Status(error)) if error.status >= 500 => Some(backoff_ms(attempt)),
-                _ => None,
-            };
-            match retry_in_ms {
-                Some(delay) if attempt < GET_ATTEMPTS => {
-                    gloo_timers::future::TimeoutFuture::new(delay).await;
-                }
-                _ => return answer,
             }
-        }
-    }
-
-    async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ApiError> {
-        decode(&self.get_text(path).await?)
-    }
-
-    async fn post<T: DeserializeOwned, B: serde::Serialize>(
-        &self,
-        path: &str,
-        body: &B,
-        idempotency_key: Option<&str>,
-    ) -> Result<T, ApiError> {
-        decode(&self.post_text(path, body, idempotency_key).await?)
+        })
     }
 
     /// POSTs `body` as JSON and returns the answer's text.
-    async fn post_text<B: serde::Serialize>(
+    fn post_text<B: serde::Serialize>(
         &self,
-        path: &str,
+        path: &'static str,
         body: &B,
-        idempotency_key: Option<&str>,
-    ) -> Result<String, ApiError> {
-        let body = serde_json::to_string(body)
-            .map_err(|_| ApiError::Decode("the request could not be written".to_owned()))?;
-        self.send_write(path, body, idempotency_key).await
+        idempotency_key: Option<String>,
+    ) -> Pending<'_> {
+        match serde_json::to_string(body) {
+            Ok(body) => self.send_write(path, body, idempotency_key),
+            Err(_) => Box::pin(std::future::ready(Err(ApiError::Decode(
+                "the request could not be written".to_owned(),
+            )))),
+        }
+    }
+}
+
+/// A request in flight: the answer's text, or why there is none.
+type Pending<'a> = Pin<Box<dyn Future<Output = Result<String, ApiError>> + 'a>>;
+
+/// Reads a request's answer as `T` once it comes.
+fn decoded<'a, T: DeserializeOwned + 'a>(pending: Pending<'a>) -> ApiFuture<'a, T> {
+    Box::pin(async move { decode(&pending.await?) })
+}
+
+/// How long a GET waits before its next attempt, when it is tried again.
+fn retry_in_ms(answer: &Result<String, ApiError>, attempt: u32) -> Option<u32> {
+    match answer {
+        Err(ApiError::Network) => Some(backoff_ms(attempt)),
+        Err(ApiError::Status(error)) if error.status == 429 || error.retry_after.is_some() => Some(
+            error
+                .retry_after
+                .unwrap_or(1)
+                .min(MAX_RETRY_AFTER_SECONDS)
+                .saturating_mul(1000),
+        ),
+        Err(ApiError::Status(error)) if error.status >= 500 => Some(backoff_ms(attempt)),
+        _ => None,
     }
 }
 
@@ -414,10 +401,9 @@ fn decode<T: DeserializeOwned>(text: &str) -> Result<T, ApiError> {
 
 impl BookingApi for HttpApi {
     fn options(&self, product: Product) -> ApiFuture<'_, WidgetOptions> {
+        let pending = self.get_text(format!("/options{}", product_query(product)));
         Box::pin(async move {
-            let options: WidgetOptions = self
-                .get(&format!("/options{}", product_query(product)))
-                .await?;
+            let options: WidgetOptions = decode(&pending.await?)?;
             if let Some(session) = &options.session {
                 crate::browser::session_set(&session_key(&self.base), session);
                 *self.session.borrow_mut() = Some(session.clone());
@@ -427,10 +413,7 @@ impl BookingApi for HttpApi {
     }
 
     fn courses(&self, product: Product) -> ApiFuture<'_, Vec<Course>> {
-        Box::pin(async move {
-            self.get(&format!("/courses{}", product_query(product)))
-                .await
-        })
+        decoded(self.get_text(format!("/courses{}", product_query(product))))
     }
 
     fn timeslots(
@@ -439,35 +422,28 @@ impl BookingApi for HttpApi {
         from: NaiveDate,
         to: NaiveDate,
     ) -> ApiFuture<'_, Vec<Timeslot>> {
-        Box::pin(async move {
-            self.get(&format!(
-                "/timeslots?course_id={course_id}&date_from={from}&date_to={to}"
-            ))
-            .await
-        })
+        decoded(self.get_text(format!(
+            "/timeslots?course_id={course_id}&date_from={from}&date_to={to}"
+        )))
     }
 
     fn hold_timeslot(&self, request: SlotHoldRequest) -> ApiFuture<'_, HeldTimeslot> {
-        Box::pin(async move { self.post("/timeslot-holds", &request, None).await })
+        decoded(self.post_text("/timeslot-holds", &request, None))
     }
 
     fn training_events(&self, course_id: u64) -> ApiFuture<'_, Vec<TrainingEvent>> {
-        Box::pin(async move {
-            self.get(&format!("/training-events?course_id={course_id}"))
-                .await
-        })
+        decoded(self.get_text(format!("/training-events?course_id={course_id}")))
     }
 
     fn hold(&self, request: HoldRequest) -> ApiFuture<'_, HeldSeat> {
-        Box::pin(async move { self.post("/holds", &request, None).await })
+        decoded(self.post_text("/holds", &request, None))
     }
 
     fn release(&self, hold_ref: String) -> ApiFuture<'_, ()> {
+        let path = format!("/holds/{hold_ref}");
         Box::pin(async move {
-            let answer = self
-                .send("DELETE", &format!("/holds/{hold_ref}"), None, None)
-                .await?;
-            decode(&answer)
+            let answer = self.exchange("DELETE", &path, None, None, None).await?;
+            decode(&answer.into_result()?)
         })
     }
 
@@ -490,12 +466,8 @@ impl BookingApi for HttpApi {
         idempotency_key: String,
         product: Product,
     ) -> ApiFuture<'_, BookingReceipt<Booked>> {
-        Box::pin(async move {
-            let text = self
-                .post_text("/bookings", &request, Some(&idempotency_key))
-                .await?;
-            receipt(&text, product)
-        })
+        let pending = self.post_text("/bookings", &request, Some(idempotency_key));
+        Box::pin(async move { receipt(&pending.await?, product) })
     }
 
     fn booking(
@@ -503,10 +475,8 @@ impl BookingApi for HttpApi {
         booking_ref: String,
         product: Product,
     ) -> ApiFuture<'_, BookingReceipt<Booked>> {
-        Box::pin(async move {
-            let text = self.get_text(&format!("/bookings/{booking_ref}")).await?;
-            receipt(&text, product)
-        })
+        let pending = self.get_text(format!("/bookings/{booking_ref}"));
+        Box::pin(async move { receipt(&pending.await?, product) })
     }
 
     fn on_queue_wait(&self, listener: QueueListener) {

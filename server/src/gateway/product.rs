@@ -96,29 +96,8 @@ pub trait GrantedHold: Clone + Serialize + DeserializeOwned + Send + Sync {
     fn booked_place(&self) -> BookedPlace;
 }
 
-impl GrantedHold for SeatHold {
-    fn hold_hash(&self) -> &str {
-        &self.hold_hash
-    }
-
-    fn seconds_left(&self) -> i64 {
-        self.expires_in_seconds
-    }
-
-    fn with_seconds_left(&self, seconds: i64) -> SeatHold {
-        SeatHold {
-            expires_in_seconds: seconds,
-            ..self.clone()
-        }
-    }
-
-    fn place_key(&self) -> String {
-        self.training_event.id.to_string()
-    }
-
-    fn booked_place(&self) -> BookedPlace {
-        event_place(&self.training_event)
-    }
+fn event_key(event: &HeldEvent) -> String {
+    event.id.to_string()
 }
 
 fn event_place(event: &HeldEvent) -> BookedPlace {
@@ -129,36 +108,15 @@ fn event_place(event: &HeldEvent) -> BookedPlace {
     }
 }
 
+fn held_slot_key(slot: &HeldSlot) -> String {
+    slot_key(slot.course.id, &slot.date, &slot.time)
+}
+
 fn held_slot_place(slot: &HeldSlot) -> BookedPlace {
     BookedPlace {
         course: slot.course.name.clone(),
         starts: format!("{} {}", slot.date, slot.time),
         location: None,
-    }
-}
-
-impl GrantedHold for TimeslotHold {
-    fn hold_hash(&self) -> &str {
-        &self.hold_hash
-    }
-
-    fn seconds_left(&self) -> i64 {
-        self.expires_in_seconds
-    }
-
-    fn with_seconds_left(&self, seconds: i64) -> TimeslotHold {
-        TimeslotHold {
-            expires_in_seconds: seconds,
-            ..self.clone()
-        }
-    }
-
-    fn place_key(&self) -> String {
-        slot_key(self.slot.course.id, &self.slot.date, &self.slot.time)
-    }
-
-    fn booked_place(&self) -> BookedPlace {
-        held_slot_place(&self.slot)
     }
 }
 
@@ -178,67 +136,81 @@ pub trait ConflictBody: DeserializeOwned {
     fn existing_hold(&self) -> Option<Self::Hold>;
 }
 
-impl ConflictBody for HoldConflict {
-    type Hold = SeatHold;
+/// Implements [`GrantedHold`] for a product's hold and [`ConflictBody`] for
+/// its 409 body. The two products' types differ only in the field naming
+/// the place held, keyed by `$key` and booked at `$booked`.
+macro_rules! hold_answers {
+    ($hold:ident, $conflict:ident, $place:ident, $key:path, $booked:path) => {
+        impl GrantedHold for $hold {
+            fn hold_hash(&self) -> &str {
+                &self.hold_hash
+            }
 
-    fn hold_hash(&self) -> Option<&str> {
-        self.hold_hash.as_deref()
-    }
+            fn seconds_left(&self) -> i64 {
+                self.expires_in_seconds
+            }
 
-    fn expires_at(&self) -> Option<Timestamp> {
-        self.expires_at
-    }
+            fn with_seconds_left(&self, seconds: i64) -> $hold {
+                $hold {
+                    expires_in_seconds: seconds,
+                    ..self.clone()
+                }
+            }
 
-    fn expires_in_seconds(&self) -> Option<i64> {
-        self.expires_in_seconds
-    }
+            fn place_key(&self) -> String {
+                $key(&self.$place)
+            }
 
-    fn place_key(&self) -> Option<String> {
-        self.training_event
-            .as_ref()
-            .map(|event| event.id.to_string())
-    }
+            fn booked_place(&self) -> BookedPlace {
+                $booked(&self.$place)
+            }
+        }
 
-    fn existing_hold(&self) -> Option<SeatHold> {
-        Some(SeatHold {
-            hold_hash: self.hold_hash.clone()?,
-            expires_at: self.expires_at?,
-            expires_in_seconds: self.expires_in_seconds?,
-            training_event: self.training_event.clone()?,
-        })
-    }
+        impl ConflictBody for $conflict {
+            type Hold = $hold;
+
+            fn hold_hash(&self) -> Option<&str> {
+                self.hold_hash.as_deref()
+            }
+
+            fn expires_at(&self) -> Option<Timestamp> {
+                self.expires_at
+            }
+
+            fn expires_in_seconds(&self) -> Option<i64> {
+                self.expires_in_seconds
+            }
+
+            fn place_key(&self) -> Option<String> {
+                self.$place.as_ref().map($key)
+            }
+
+            fn existing_hold(&self) -> Option<$hold> {
+                Some($hold {
+                    hold_hash: self.hold_hash.clone()?,
+                    expires_at: self.expires_at?,
+                    expires_in_seconds: self.expires_in_seconds?,
+                    $place: self.$place.clone()?,
+                })
+            }
+        }
+    };
 }
 
-impl ConflictBody for TimeslotHoldConflict {
-    type Hold = TimeslotHold;
-
-    fn hold_hash(&self) -> Option<&str> {
-        self.hold_hash.as_deref()
-    }
-
-    fn expires_at(&self) -> Option<Timestamp> {
-        self.expires_at
-    }
-
-    fn expires_in_seconds(&self) -> Option<i64> {
-        self.expires_in_seconds
-    }
-
-    fn place_key(&self) -> Option<String> {
-        self.slot
-            .as_ref()
-            .map(|slot| slot_key(slot.course.id, &slot.date, &slot.time))
-    }
-
-    fn existing_hold(&self) -> Option<TimeslotHold> {
-        Some(TimeslotHold {
-            hold_hash: self.hold_hash.clone()?,
-            expires_at: self.expires_at?,
-            expires_in_seconds: self.expires_in_seconds?,
-            slot: self.slot.clone()?,
-        })
-    }
-}
+hold_answers!(
+    SeatHold,
+    HoldConflict,
+    training_event,
+    event_key,
+    event_place
+);
+hold_answers!(
+    TimeslotHold,
+    TimeslotHoldConflict,
+    slot,
+    held_slot_key,
+    held_slot_place
+);
 
 /// What a widget asks to hold: a training event, or a timeslot.
 pub trait HoldPlace: Send + Sync {
