@@ -404,10 +404,105 @@ fn describe(booking_id: i64, event: &EventRow) -> String {
     )
 }
 
-/// What `create` answers: a new booking, or a replay of an earlier one.
-enum Created {
-    New(BookingRecord),
-    Replayed(BookingRecord),
+/// What `POST /bookings` answers: a new booking, or a replay of an earlier
+/// one.
+pub(crate) enum Created<R> {
+    New(R),
+    Replayed(R),
+}
+
+impl<R> Created<R> {
+    /// The 201 answer: the booking as `wire` writes it, marked
+    /// `idempotent-replayed` when it is an earlier one.
+    pub(crate) fn into_response<W: serde::Serialize>(self, wire: impl FnOnce(R) -> W) -> Response {
+        match self {
+            Created::New(booking) => (StatusCode::CREATED, Json(wire(booking))).into_response(),
+            Created::Replayed(booking) => (
+                StatusCode::CREATED,
+                [("idempotent-replayed", "true")],
+                Json(wire(booking)),
+            )
+                .into_response(),
+        }
+    }
+}
+
+/// A booking request as idempotency sees it: its key (when the profile
+/// honours keys and one was sent) and the hash of its body.
+pub(crate) struct RequestIdentity {
+    key: Option<String>,
+    hash: String,
+}
+
+impl RequestIdentity {
+    /// Reads the key from `headers` and hashes `body`.
+    pub(crate) fn of(
+        headers: &HeaderMap,
+        body: Map<String, Value>,
+        profile: &UpstreamProfile,
+    ) -> Result<RequestIdentity, SandboxError> {
+        let key = match profile.idempotency {
+            Idempotency::Honoured => idempotency_key(headers)?,
+            Idempotency::Ignored => None,
+        };
+        Ok(RequestIdentity {
+            key,
+            hash: sha256_hex(&canonical_json(&Value::Object(body))),
+        })
+    }
+}
+
+/// Makes a booking once per idempotency key, in one write transaction:
+/// a key seen before with the same body replays its booking, with another
+/// body is a 422; otherwise `book` makes the booking, the key (in
+/// `keys_table`) is kept, and `load` reads the booking back.
+pub(crate) fn book_once<R>(
+    conn: &mut Connection,
+    keys_table: &str,
+    account_id: i64,
+    request: &RequestIdentity,
+    now: i64,
+    book: impl FnOnce(&Connection) -> Result<i64, SandboxError>,
+    load: fn(&Connection, Option<i64>, i64) -> rusqlite::Result<Option<R>>,
+) -> Result<Created<R>, SandboxError> {
+    let tx = write_tx(conn)?;
+    if let Some(key) = &request.key {
+        let earlier: Option<(String, i64)> = tx
+            .query_row(
+                &format!(
+                    "SELECT request_hash, booking_id FROM {keys_table} \
+                     WHERE account_id = ?1 AND key = ?2"
+                ),
+                params![account_id, key],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .optional()?;
+        if let Some((hash, booking_id)) = earlier {
+            if hash != request.hash {
+                return Err(SandboxError::invalid(
+                    "idempotency_key",
+                    "This Idempotency-Key was already used with a different request.",
+                ));
+            }
+            let booking = load(&tx, Some(account_id), booking_id)?
+                .ok_or_else(|| SandboxError::Internal("idempotent booking missing".into()))?;
+            return Ok(Created::Replayed(booking));
+        }
+    }
+    let booking_id = book(&tx)?;
+    if let Some(key) = &request.key {
+        tx.execute(
+            &format!(
+                "INSERT INTO {keys_table} (account_id, key, request_hash, booking_id, \
+                 created_utc) VALUES (?1, ?2, ?3, ?4, ?5)"
+            ),
+            params![account_id, key, request.hash, booking_id, now],
+        )?;
+    }
+    let booking = load(&tx, Some(account_id), booking_id)?
+        .ok_or_else(|| SandboxError::Internal("new booking missing".into()))?;
+    tx.commit()?;
+    Ok(Created::New(booking))
 }
 
 /// `POST /bookings`: turns a live hold into a booking.
@@ -419,72 +514,28 @@ pub(crate) async fn create(
 ) -> Result<Response, SandboxError> {
     let profile = state.profile.get();
     let input = validate_booking(&body, &profile)?;
-    let key = match profile.idempotency {
-        Idempotency::Honoured => idempotency_key(&headers)?,
-        Idempotency::Ignored => None,
-    };
-    let request_hash = sha256_hex(&canonical_json(&Value::Object(body)));
+    let request = RequestIdentity::of(&headers, body, &profile)?;
     let now = state.clock.now_secs();
     let account_id = authed.account_id;
     let public_url = state.public_url.clone();
     let created = state
         .db
         .call(move |conn| {
-            let tx = write_tx(conn)?;
-            if let Some(key) = &key {
-                let earlier: Option<(String, i64)> = tx
-                    .query_row(
-                        "SELECT request_hash, booking_id FROM idempotency_keys \
-                         WHERE account_id = ?1 AND key = ?2",
-                        params![account_id, key],
-                        |row| Ok((row.get(0)?, row.get(1)?)),
-                    )
-                    .optional()?;
-                if let Some((hash, booking_id)) = earlier {
-                    if hash != request_hash {
-                        return Err(SandboxError::invalid(
-                            "idempotency_key",
-                            "This Idempotency-Key was already used with a different request.",
-                        ));
-                    }
-                    let booking =
-                        load_booking(&tx, Some(account_id), booking_id)?.ok_or_else(|| {
-                            SandboxError::Internal("idempotent booking missing".into())
-                        })?;
-                    return Ok(Created::Replayed(booking));
-                }
-            }
-            let booking_id = book(&tx, account_id, &input, &public_url, now)?;
-            if let Some(key) = &key {
-                tx.execute(
-                    "INSERT INTO idempotency_keys (account_id, key, request_hash, booking_id, \
-                     created_utc) VALUES (?1, ?2, ?3, ?4, ?5)",
-                    params![account_id, key, request_hash, booking_id, now],
-                )?;
-            }
-            let booking = load_booking(&tx, Some(account_id), booking_id)?
-                .ok_or_else(|| SandboxError::Internal("new booking missing".into()))?;
-            tx.commit()?;
-            Ok(Created::New(booking))
+            book_once(
+                conn,
+                "idempotency_keys",
+                account_id,
+                &request,
+                now,
+                |tx| book(tx, account_id, &input, &public_url, now),
+                load_booking,
+            )
         })
         .await?;
     if let Created::New(_) = created {
         state.webhooks.wake();
     }
-    let response = match created {
-        Created::New(booking) => (
-            StatusCode::CREATED,
-            Json(booking.to_detail(&state.public_url)),
-        )
-            .into_response(),
-        Created::Replayed(booking) => (
-            StatusCode::CREATED,
-            [("idempotent-replayed", "true")],
-            Json(booking.to_detail(&state.public_url)),
-        )
-            .into_response(),
-    };
-    Ok(response)
+    Ok(created.into_response(|booking| booking.to_detail(&state.public_url)))
 }
 
 /// Checks the hold, the event and the pay option, inserts the booking, uses

@@ -617,28 +617,8 @@ pub async fn sandbox_now(client: &reqwest::Client, sandbox_url: &str) -> DateTim
 /// Creates an agency account with invoice payments, credits for every
 /// seeded course and a balance.
 pub async fn create_account(client: &reqwest::Client, sandbox_url: &str) -> Account {
-    let account = Account {
-        client_id: format!("HB-T{}", &rand_suffix()[..8]).to_uppercase(),
-        api_key: format!("tdta_test_{}", rand_suffix()),
-    };
-    let credits: Vec<Value> = (1..=5)
-        .map(|course| json!({ "course_id": course, "credits": OPENING_CREDITS }))
-        .collect();
-    let reply = client
-        .post(format!("{sandbox_url}/_sandbox/accounts"))
-        .json(&json!({
-            "hb_client_id": account.client_id,
-            "api_key": account.api_key,
-            "name": "Test Care Staffing",
-            "invoice_payments": true,
-            "balance": OPENING_BALANCE_PENCE as f64 / 100.0,
-            "credits": credits,
-        }))
-        .send()
-        .await
-        .expect("fixture");
-    assert_eq!(reply.status(), StatusCode::CREATED);
-    account
+    let courses: Vec<u64> = (1..=5).collect();
+    create_product_account(client, sandbox_url, ("HB-T", "tdta_test_"), None, &courses).await
 }
 
 /// The Virtual BLS courses every test account has credits for.
@@ -647,25 +627,48 @@ pub const BLS_COURSES: [u64; 3] = [41, 42, 43];
 /// Creates a Virtual BLS agency account with invoice payments, credits for
 /// every seeded Virtual BLS course and a balance.
 pub async fn create_bls_account(client: &reqwest::Client, sandbox_url: &str) -> Account {
+    create_product_account(
+        client,
+        sandbox_url,
+        ("HB-BLS-T", "bls_test_"),
+        Some("virtual_bls"),
+        &BLS_COURSES,
+    )
+    .await
+}
+
+/// Creates an account of `product` (the sandbox's default when `None`)
+/// whose client id and key start with `prefixes`, with invoice payments,
+/// credits for `courses` and a balance.
+async fn create_product_account(
+    client: &reqwest::Client,
+    sandbox_url: &str,
+    prefixes: (&str, &str),
+    product: Option<&str>,
+    courses: &[u64],
+) -> Account {
     let account = Account {
-        client_id: format!("HB-BLS-T{}", &rand_suffix()[..8]).to_uppercase(),
-        api_key: format!("bls_test_{}", rand_suffix()),
+        client_id: format!("{}{}", prefixes.0, &rand_suffix()[..8]).to_uppercase(),
+        api_key: format!("{}{}", prefixes.1, rand_suffix()),
     };
-    let credits: Vec<Value> = BLS_COURSES
+    let credits: Vec<Value> = courses
         .iter()
         .map(|course| json!({ "course_id": course, "credits": OPENING_CREDITS }))
         .collect();
+    let mut fixture = json!({
+        "hb_client_id": account.client_id,
+        "api_key": account.api_key,
+        "name": "Test Care Staffing",
+        "invoice_payments": true,
+        "balance": OPENING_BALANCE_PENCE as f64 / 100.0,
+        "credits": credits,
+    });
+    if let Some(product) = product {
+        fixture["product"] = json!(product);
+    }
     let reply = client
         .post(format!("{sandbox_url}/_sandbox/accounts"))
-        .json(&json!({
-            "hb_client_id": account.client_id,
-            "api_key": account.api_key,
-            "product": "virtual_bls",
-            "name": "Test Care Staffing",
-            "invoice_payments": true,
-            "balance": OPENING_BALANCE_PENCE as f64 / 100.0,
-            "credits": credits,
-        }))
+        .json(&fixture)
         .send()
         .await
         .expect("fixture");
@@ -719,7 +722,17 @@ pub struct Widget {
 impl Widget {
     /// Loads the options and keeps the session they hand out.
     pub async fn start(client: reqwest::Client, base: &str) -> Widget {
-        let reply = send(client.get(format!("{base}/api/options"))).await;
+        Widget::open(client, base, "").await
+    }
+
+    /// Loads the options of `product` and keeps the session they hand out.
+    pub async fn start_for(client: reqwest::Client, base: &str, product: &str) -> Widget {
+        Widget::open(client, base, &format!("?product={product}")).await
+    }
+
+    /// Loads `/api/options` with `query` and keeps the session handed out.
+    async fn open(client: reqwest::Client, base: &str, query: &str) -> Widget {
+        let reply = send(client.get(format!("{base}/api/options{query}"))).await;
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
         let session = reply.body["session"]
             .as_str()
@@ -776,38 +789,19 @@ impl Widget {
 
     /// Holds a seat and returns its reference, insisting on success.
     pub async fn hold_ref(&self, event_id: u64) -> String {
-        let reply = self.hold(event_id, None).await;
-        assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
-        reply.body["hold_ref"]
-            .as_str()
-            .expect("hold_ref")
-            .to_owned()
+        granted_ref(self.hold(event_id, None).await)
     }
 
     /// Books a held seat with an idempotency key.
     pub async fn book(&self, hold_ref: &str, pay_option: &PayOption, key: &str) -> Reply {
-        self.post(
-            "/bookings",
-            booking_body(hold_ref, pay_option.as_str()),
-            &[("idempotency-key", key)],
-        )
-        .await
+        self.book_with(booking_body(hold_ref, pay_option.as_str()), key)
+            .await
     }
-}
 
-impl Widget {
-    /// Loads the options of `product` and keeps the session they hand out.
-    pub async fn start_for(client: reqwest::Client, base: &str, product: &str) -> Widget {
-        let reply = send(client.get(format!("{base}/api/options?product={product}"))).await;
-        assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
-        Widget {
-            client,
-            base: base.to_owned(),
-            session: reply.body["session"]
-                .as_str()
-                .expect("a new session")
-                .to_owned(),
-        }
+    /// POSTs a booking `body` with an idempotency key.
+    async fn book_with(&self, body: Value, key: &str) -> Reply {
+        self.post("/bookings", body, &[("idempotency-key", key)])
+            .await
     }
 
     /// The timeslots of a course in a range of UK dates.
@@ -833,23 +827,23 @@ impl Widget {
 
     /// Holds a timeslot and returns its reference, insisting on success.
     pub async fn slot_hold_ref(&self, slot: &Value) -> String {
-        let reply = self.hold_slot(slot, None).await;
-        assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
-        reply.body["hold_ref"]
-            .as_str()
-            .expect("hold_ref")
-            .to_owned()
+        granted_ref(self.hold_slot(slot, None).await)
     }
 
     /// Books a held timeslot, with the kit's address, and an idempotency key.
     pub async fn book_slot(&self, hold_ref: &str, pay_option: &str, key: &str) -> Reply {
-        self.post(
-            "/bookings",
-            bls_booking_body(hold_ref, pay_option),
-            &[("idempotency-key", key)],
-        )
-        .await
+        self.book_with(bls_booking_body(hold_ref, pay_option), key)
+            .await
     }
+}
+
+/// The reference of a granted hold, insisting the hold was granted.
+fn granted_ref(reply: Reply) -> String {
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    reply.body["hold_ref"]
+        .as_str()
+        .expect("hold_ref")
+        .to_owned()
 }
 
 /// A valid widget booking body for a Virtual BLS hold.

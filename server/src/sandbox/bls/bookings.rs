@@ -18,7 +18,7 @@
 
 use axum::extract::State;
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use booking_core::api::bls::{
@@ -33,18 +33,18 @@ use serde_json::{Map, Value};
 
 use super::super::auth::Authed;
 use super::super::bookings::{
-    canonical_json, idempotency_key, read_agency_contact, read_candidate, read_return_url,
-    BookingListQuery, BOOKING_NOT_FOUND,
+    book_once, read_agency_contact, read_candidate, read_return_url, BookingListQuery,
+    RequestIdentity, BOOKING_NOT_FOUND,
 };
 use super::super::catalog::to_u64;
 use super::super::certificate::{certificate_pdf, CertificateFields};
 use super::super::clock::{from_unix, utc_fixed};
-use super::super::db::{random_token, sha256_hex, write_tx};
+use super::super::db::random_token;
 use super::super::errors::SandboxError;
 use super::super::extract::{JsonObject, PathParam, QueryParams};
 use super::super::holds::check_hold_live;
 use super::super::pagination::{count_and_page, envelope};
-use super::super::profile::{Idempotency, UpstreamProfile};
+use super::super::profile::UpstreamProfile;
 use super::super::validate::Validator;
 use super::super::wallet::{BookingRef, Charge, PayMethod, Priced};
 use super::super::AppState;
@@ -479,12 +479,6 @@ fn book(
     Ok(booking_id)
 }
 
-/// What `create` answers: a new booking, or a replay of an earlier one.
-enum Created {
-    New(VirtualRecord),
-    Replayed(VirtualRecord),
-}
-
 /// `POST /bookings`: turns a live timeslot hold into a booking.
 pub(crate) async fn create(
     State(state): State<AppState>,
@@ -494,67 +488,24 @@ pub(crate) async fn create(
 ) -> Result<Response, SandboxError> {
     let profile = state.profile.get();
     let input = validate(&body, &profile)?;
-    let key = match profile.idempotency {
-        Idempotency::Honoured => idempotency_key(&headers)?,
-        Idempotency::Ignored => None,
-    };
-    let request_hash = sha256_hex(&canonical_json(&Value::Object(body)));
+    let request = RequestIdentity::of(&headers, body, &profile)?;
     let now = state.clock.now_secs();
     let account_id = authed.account_id;
     let created = state
         .db
         .call(move |conn| {
-            let tx = write_tx(conn)?;
-            if let Some(key) = &key {
-                let earlier: Option<(String, i64)> = tx
-                    .query_row(
-                        "SELECT request_hash, booking_id FROM bls_idempotency_keys \
-                         WHERE account_id = ?1 AND key = ?2",
-                        params![account_id, key],
-                        |row| Ok((row.get(0)?, row.get(1)?)),
-                    )
-                    .optional()?;
-                if let Some((hash, booking_id)) = earlier {
-                    if hash != request_hash {
-                        return Err(SandboxError::invalid(
-                            "idempotency_key",
-                            "This Idempotency-Key was already used with a different request.",
-                        ));
-                    }
-                    let booking =
-                        load_virtual(&tx, Some(account_id), booking_id)?.ok_or_else(|| {
-                            SandboxError::Internal("idempotent booking missing".into())
-                        })?;
-                    return Ok(Created::Replayed(booking));
-                }
-            }
-            let booking_id = book(&tx, account_id, &input, now)?;
-            if let Some(key) = &key {
-                tx.execute(
-                    "INSERT INTO bls_idempotency_keys (account_id, key, request_hash, booking_id, \
-                     created_utc) VALUES (?1, ?2, ?3, ?4, ?5)",
-                    params![account_id, key, request_hash, booking_id, now],
-                )?;
-            }
-            let booking = load_virtual(&tx, Some(account_id), booking_id)?
-                .ok_or_else(|| SandboxError::Internal("new booking missing".into()))?;
-            tx.commit()?;
-            Ok(Created::New(booking))
+            book_once(
+                conn,
+                "bls_idempotency_keys",
+                account_id,
+                &request,
+                now,
+                |tx| book(tx, account_id, &input, now),
+                load_virtual,
+            )
         })
         .await?;
-    Ok(match created {
-        Created::New(booking) => (
-            StatusCode::CREATED,
-            Json(booking.to_wire(&state.public_url)),
-        )
-            .into_response(),
-        Created::Replayed(booking) => (
-            StatusCode::CREATED,
-            [("idempotent-replayed", "true")],
-            Json(booking.to_wire(&state.public_url)),
-        )
-            .into_response(),
-    })
+    Ok(created.into_response(|booking| booking.to_wire(&state.public_url)))
 }
 
 /// `GET /bookings`: the account's Virtual BLS bookings, newest first;
