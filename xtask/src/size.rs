@@ -73,6 +73,8 @@ struct Build {
     wasm_opt_extra: &'static [&'static str],
     /// Which lever of the table this row compares against (default: the shipped build).
     against: Option<&'static str>,
+    /// A bound to know, not a lever to adopt.
+    bound: bool,
 }
 
 /// The wasm target's `rustflags` in `.cargo/config.toml` with the nightly-only panic strategy that drops panic messages.
@@ -98,6 +100,16 @@ const NO_LOCATIONS: &[&str] = &[
     "-Cpanic=immediate-abort",
     "-Zlocation-detail=none",
 ];
+/// Every step but the first left out of the app, so the linker drops their
+/// views: the least a split of the later steps' views could leave in the
+/// first load (the flow, the client and the runtime stay).
+const FIRST_STEP_ONLY: &[Edit] = &[Edit {
+    path: "src/app.rs",
+    find: "fn step_view(step: Step, product: Product) -> AnyView {\n",
+    replace: "fn step_view(step: Step, product: Product) -> AnyView {\n    \
+              if step != Step::ChooseCourse || product != Product::Practical {\n        \
+              return ().into_any();\n    }\n",
+}];
 /// `-Zbuild-std`: the standard library rebuilt with the module's settings.
 const BUILD_STD: &[&str] = &["-Zbuild-std=std,panic_abort"];
 
@@ -197,6 +209,12 @@ fn levers() -> Vec<Build> {
         Build {
             name: "JSON: JSON.parse + serde-wasm-bindgen instead of the hand reader",
             edits: JSON_SERDE_WASM_BINDGEN,
+            ..Build::default()
+        },
+        Build {
+            name: "the first step's views alone (the best a split of the later steps could do)",
+            edits: FIRST_STEP_ONLY,
+            bound: true,
             ..Build::default()
         },
         Build {
@@ -478,6 +496,11 @@ fn levers_table(results: &[(&Build, Option<Measured>)]) -> String {
 /// What a lever's saving means: for a crate put in place of a hand-written
 /// stand-in, whether the stand-in earns its keep (more than 5 KB brotli).
 fn verdict(build: &Build, saved_brotli: i64) -> String {
+    if build.bound {
+        return "a bound, not a lever: splitting the later steps' views off cannot take the first \
+                load's module below this"
+            .to_owned();
+    }
     if build.edits.is_empty() {
         return if saved_brotli.abs() <= NOISE_BYTES {
             "no change beyond noise"
