@@ -13,8 +13,8 @@ use leptos::html::Table;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
-use crate::state::{Load, WidgetState};
-use crate::steps::{Choice, ChoiceList};
+use crate::state::{Load, Progress, WidgetState};
+use crate::steps::{Choice, ChoiceList, Problem, Skeleton};
 
 /// Weekday column headers: abbreviation and full name.
 const WEEKDAYS: [(&str, &str); 7] = [
@@ -26,6 +26,137 @@ const WEEKDAYS: [(&str, &str); 7] = [
     ("Sat", "Saturday"),
     ("Sun", "Sunday"),
 ];
+
+/// Which month a calendar asks its index for.
+#[derive(Debug, Clone, Copy)]
+pub enum MonthWanted {
+    /// The first month with availability.
+    First,
+    /// The nearest month with availability before this one.
+    Before(YearMonth),
+    /// The nearest month with availability after this one.
+    After(YearMonth),
+}
+
+/// The month shown and the date chosen in a calendar of days with
+/// availability (events with seats, or free timeslots). The step says how
+/// its index answers; this keeps the month on one with availability and
+/// the chosen date on a choosable day of it.
+#[derive(Clone, Copy)]
+pub struct CalendarView {
+    /// The month shown, `None` while there is none.
+    pub month: RwSignal<Option<YearMonth>>,
+    /// The chosen date.
+    pub selected: RwSignal<Option<NaiveDate>>,
+    /// The month's grid.
+    pub grid: Memo<Option<MonthGrid>>,
+    /// Whether there is a month to show at all. The calendar is built once
+    /// and kept while the month changes, so keyboard focus stays in the grid.
+    pub has_month: Memo<bool>,
+    month_of: Callback<MonthWanted, Option<YearMonth>>,
+}
+
+impl CalendarView {
+    /// A calendar whose months come from `month_of` and grids from
+    /// `grid_of`. Both read the index (and any filter) reactively and answer
+    /// `None` while the index is not there; a change of either moves the
+    /// month to the first with availability.
+    pub fn new(
+        month_of: impl Fn(MonthWanted) -> Option<YearMonth> + Send + Sync + 'static,
+        grid_of: impl Fn(YearMonth) -> Option<MonthGrid> + Send + Sync + 'static,
+    ) -> CalendarView {
+        let month_of = Callback::new(month_of);
+        let month = RwSignal::new(None::<YearMonth>);
+        let selected = RwSignal::new(None::<NaiveDate>);
+        crate::state::effect(move || month.set(month_of.run(MonthWanted::First)));
+        let grid = Memo::new(move |_| grid_of(month.get()?));
+        crate::state::effect(move || {
+            if let Some(grid) = grid.get() {
+                let kept = grid.keep_selected(selected.get_untracked());
+                if kept != selected.get_untracked() {
+                    selected.set(kept);
+                }
+            }
+        });
+        CalendarView {
+            month,
+            selected,
+            grid,
+            has_month: Memo::new(move |_| month.with(Option::is_some)),
+            month_of,
+        }
+    }
+
+    /// The nearest month with availability before (`later` false) or after
+    /// the one shown.
+    fn neighbour(self, later: bool) -> Callback<(), Option<YearMonth>> {
+        Callback::new(move |()| {
+            let shown = self.month.get()?;
+            self.month_of.run(if later {
+                MonthWanted::After(shown)
+            } else {
+                MonthWanted::Before(shown)
+            })
+        })
+    }
+}
+
+/// A calendar step's body: a skeleton while its index loads, the failure
+/// with a retry, `empty` when no month has availability, else the month
+/// navigation, the date grid (unless `hide_grid` says so) and the chosen
+/// day's (or month's) choices.
+#[component]
+pub fn CalendarPanel(
+    /// The calendar.
+    calendar: CalendarView,
+    /// How far its index has loaded.
+    progress: Memo<Progress>,
+    /// What is loading, for screen readers.
+    loading: &'static str,
+    /// What to say when no month has availability.
+    empty: &'static str,
+    /// Loads the index again.
+    retry: Callback<()>,
+    /// Shows the choices without the grid (the list view).
+    #[prop(optional)]
+    hide_grid: Option<RwSignal<bool>>,
+    /// The choices under the grid.
+    children: ChildrenFn,
+) -> impl IntoView {
+    let change_month = Callback::new(move |to: YearMonth| calendar.month.set(Some(to)));
+    let children = StoredValue::new(children);
+    view! {
+        {move || match progress.get() {
+            Progress::Loading => view! { <Skeleton rows=6 label=loading/> }.into_any(),
+            Progress::Failed(message) => {
+                view! { <Problem message=message action="Try again" on_action=retry/> }.into_any()
+            }
+            Progress::Ready if !calendar.has_month.get() => {
+                view! { <p class="hbg-empty">{empty}</p> }.into_any()
+            }
+            Progress::Ready => view! {
+                <MonthNavigation
+                    month=calendar.month
+                    previous=calendar.neighbour(false)
+                    next=calendar.neighbour(true)
+                    on_change=change_month
+                />
+                {move || {
+                    if hide_grid.is_some_and(|hidden| hidden.get()) {
+                        ().into_any()
+                    } else {
+                        view! {
+                            <DateGrid grid=calendar.grid selected=calendar.selected on_month=change_month/>
+                        }
+                        .into_any()
+                    }
+                }}
+                {children.with_value(|children| children())}
+            }
+            .into_any(),
+        }}
+    }
+}
 
 /// Previous and next month buttons, named with the month they go to and
 /// disabled when no earlier or later month has seats.

@@ -40,6 +40,29 @@ pub enum Load<T> {
     Failed(ApiError),
 }
 
+impl<T> Load<T> {
+    /// How far the load has got, without its answer.
+    pub fn progress(&self) -> Progress {
+        match self {
+            Load::Loading => Progress::Loading,
+            Load::Ready(_) => Progress::Ready,
+            Load::Failed(error) => Progress::Failed(error.message()),
+        }
+    }
+}
+
+/// How far a [`Load`] has got: in flight, there, or failed (with the
+/// sentence for people).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Progress {
+    /// The request is in flight.
+    Loading,
+    /// The answer is there.
+    Ready,
+    /// Why it failed.
+    Failed(String),
+}
+
 /// The booking in progress as kept in `sessionStorage` across the payment
 /// page's redirect: ids and the session-bound reference only.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -425,13 +425,21 @@ impl From<VirtualBooking> for Booked {
     }
 }
 
+/// Reads what both products' bookings have alike: `$read` of either's
+/// `$booking`.
+macro_rules! either_booking {
+    ($booked:expr, $booking:ident => $read:expr) => {
+        match $booked {
+            Booked::Practical($booking) => $read,
+            Booked::Virtual($booking) => $read,
+        }
+    };
+}
+
 impl Booked {
     /// Its id.
     pub fn id(&self) -> u64 {
-        match self {
-            Booked::Practical(booking) => booking.id,
-            Booked::Virtual(booking) => booking.id,
-        }
+        either_booking!(self, booking => booking.id)
     }
 
     /// Its product.
@@ -444,26 +452,17 @@ impl Booked {
 
     /// Its course.
     pub fn course(&self) -> &CourseRef {
-        match self {
-            Booked::Practical(booking) => &booking.course,
-            Booked::Virtual(booking) => &booking.course,
-        }
+        either_booking!(self, booking => &booking.course)
     }
 
     /// Where it stands.
     pub fn booking_status(&self) -> &BookingStatus {
-        match self {
-            Booked::Practical(booking) => &booking.booking_status,
-            Booked::Virtual(booking) => &booking.booking_status,
-        }
+        either_booking!(self, booking => &booking.booking_status)
     }
 
     /// Whether it is paid.
     pub fn pay_status(&self) -> &PayStatus {
-        match self {
-            Booked::Practical(booking) => &booking.pay_status,
-            Booked::Virtual(booking) => &booking.pay_status,
-        }
+        either_booking!(self, booking => &booking.pay_status)
     }
 
     /// How it is paid, in the widget contract's names.
@@ -476,10 +475,7 @@ impl Booked {
 
     /// Its payment page link, if any.
     pub fn payment_url(&self) -> Option<&str> {
-        match self {
-            Booked::Practical(booking) => booking.payment_url.as_deref(),
-            Booked::Virtual(booking) => booking.payment_url.as_deref(),
-        }
+        either_booking!(self, booking => booking.payment_url.as_deref())
     }
 
     /// The button that opens its payment page.

@@ -2,14 +2,14 @@
 //! browser by `booking-core` from the one fetch of the course's events:
 //! switching month, location or view makes no request.
 
-use booking_core::calendar::{CalendarOptions, DayAgenda, EventIndex, MonthGrid, YearMonth};
+use booking_core::calendar::{CalendarOptions, DayAgenda, YearMonth};
 use booking_core::flow::Intent;
 use chrono::{DateTime, NaiveDate, Utc};
 use leptos::prelude::*;
 
-use crate::calendar::{Agenda, DateGrid, MonthNavigation};
-use crate::state::{effect, Load, WidgetState};
-use crate::steps::{BackButton, CourseLead, Problem, Skeleton};
+use crate::calendar::{Agenda, CalendarPanel, CalendarView, MonthWanted};
+use crate::state::{Load, WidgetState};
+use crate::steps::{BackButton, CourseLead};
 
 /// The calendar, the list view and the chosen day's events.
 #[component]
@@ -65,51 +65,31 @@ fn Dates(now: DateTime<Utc>, as_list: RwSignal<bool>) -> impl IntoView {
         location: state.flow.with(|flow| flow.location()),
         ..CalendarOptions::default()
     });
-    let month = RwSignal::new(None::<YearMonth>);
-    let selected = RwSignal::new(None::<NaiveDate>);
-
-    let with_index = move |f: &dyn Fn(&EventIndex) -> Option<YearMonth>| {
-        state.events.with(|events| match events {
-            Load::Ready(index) => f(index),
-            _ => None,
-        })
-    };
-    effect(move || {
-        let options = options.get();
-        month.set(with_index(&|index| {
-            index.first_month_with_availability(now, &options)
-        }));
-    });
-    let grid: Memo<Option<MonthGrid>> = Memo::new(move |_| {
-        let shown = month.get()?;
-        let options = options.get();
-        state.events.with(|events| match events {
-            Load::Ready(index) => Some(index.month_grid(shown, now, &options)),
-            _ => None,
-        })
-    });
-    effect(move || {
-        if let Some(grid) = grid.get() {
-            let kept = grid.keep_selected(selected.get_untracked());
-            if kept != selected.get_untracked() {
-                selected.set(kept);
-            }
-        }
-    });
-    let previous = Callback::new(move |()| {
-        let shown = month.get()?;
-        let options = options.get();
-        with_index(&|index| index.previous_month_with_availability(shown, now, &options))
-    });
-    let next = Callback::new(move |()| {
-        let shown = month.get()?;
-        let options = options.get();
-        with_index(&|index| index.next_month_with_availability(shown, now, &options))
-    });
-    let change_month = Callback::new(move |to: YearMonth| month.set(Some(to)));
-    // Whether there is a month to show at all: the calendar is built once and
-    // kept while the month changes, so keyboard focus stays in the grid.
-    let has_month = Memo::new(move |_| month.with(Option::is_some));
+    let calendar = CalendarView::new(
+        move |wanted| {
+            let options = options.get();
+            state.events.with(|events| match events {
+                Load::Ready(index) => match wanted {
+                    MonthWanted::First => index.first_month_with_availability(now, &options),
+                    MonthWanted::Before(shown) => {
+                        index.previous_month_with_availability(shown, now, &options)
+                    }
+                    MonthWanted::After(shown) => {
+                        index.next_month_with_availability(shown, now, &options)
+                    }
+                },
+                _ => None,
+            })
+        },
+        move |shown| {
+            let options = options.get();
+            state.events.with(|events| match events {
+                Load::Ready(index) => Some(index.month_grid(shown, now, &options)),
+                _ => None,
+            })
+        },
+    );
+    let progress = Memo::new(move |_| state.events.with(Load::progress));
     let retry = Callback::new(move |()| {
         if let Some(course) = state
             .flow
@@ -120,35 +100,22 @@ fn Dates(now: DateTime<Utc>, as_list: RwSignal<bool>) -> impl IntoView {
     });
 
     view! {
-        {move || match state.events.with(|events| match events {
-            Load::Loading => Some(None),
-            Load::Failed(error) => Some(Some(error.message())),
-            Load::Ready(_) => None,
-        }) {
-            Some(None) => view! { <Skeleton rows=6 label="Loading dates"/> }.into_any(),
-            Some(Some(message)) => {
-                view! { <Problem message=message action="Try again" on_action=retry/> }.into_any()
-            }
-            None if !has_month.get() => view! {
-                <p class="hbg-empty">
-                    "There are no dates with seats left here. Choose another location, or any location."
-                </p>
-            }
-            .into_any(),
-            None => view! {
-                <MonthNavigation month=month previous=previous next=next on_change=change_month/>
-                {move || {
-                    if as_list.get() {
-                        ().into_any()
-                    } else {
-                        view! { <DateGrid grid=grid selected=selected on_month=change_month/> }
-                            .into_any()
-                    }
-                }}
-                <Agendas now=now options=options month=month selected=selected as_list=as_list/>
-            }
-            .into_any(),
-        }}
+        <CalendarPanel
+            calendar=calendar
+            progress=progress
+            loading="Loading dates"
+            empty="There are no dates with seats left here. Choose another location, or any location."
+            retry=retry
+            hide_grid=as_list
+        >
+            <Agendas
+                now=now
+                options=options
+                month=calendar.month
+                selected=calendar.selected
+                as_list=as_list
+            />
+        </CalendarPanel>
     }
 }
 

@@ -5,59 +5,41 @@
 //! grid (keys, roving tab stop, full-date names), so moving between months
 //! and days makes no request.
 
-use booking_core::calendar::{MonthGrid, YearMonth};
 use booking_core::flow::Intent;
-use booking_core::slot_calendar::{SlotIndex, SlotTime};
+use booking_core::slot_calendar::SlotTime;
 use chrono::{DateTime, NaiveDate, Utc};
 use leptos::prelude::*;
 
-use crate::calendar::{DateGrid, MonthNavigation};
-use crate::state::{effect, Load, WidgetState};
-use crate::steps::{BackButton, Choice, ChoiceList, CourseLead, Problem, Skeleton};
+use crate::calendar::{CalendarPanel, CalendarView, MonthWanted};
+use crate::state::{Load, WidgetState};
+use crate::steps::{BackButton, Choice, ChoiceList, CourseLead};
 
 /// The timeslot calendar and the chosen day's times.
 #[component]
 pub fn TimeslotStep() -> impl IntoView {
     let state = expect_context::<WidgetState>();
     let now = state.now_utc();
-    let month = RwSignal::new(None::<YearMonth>);
-    let selected = RwSignal::new(None::<NaiveDate>);
-    let with_index = move |f: &dyn Fn(&SlotIndex) -> Option<YearMonth>| {
-        state.slots.with(|slots| match slots {
-            Load::Ready(index) => f(index),
-            _ => None,
-        })
-    };
-    effect(move || {
-        month.set(with_index(&|index| {
-            index.first_month_with_availability(now)
-        }))
-    });
-    let grid: Memo<Option<MonthGrid>> = Memo::new(move |_| {
-        let shown = month.get()?;
-        state.slots.with(|slots| match slots {
-            Load::Ready(index) => Some(index.month_grid(shown, now)),
-            _ => None,
-        })
-    });
-    effect(move || {
-        if let Some(grid) = grid.get() {
-            let kept = grid.keep_selected(selected.get_untracked());
-            if kept != selected.get_untracked() {
-                selected.set(kept);
-            }
-        }
-    });
-    let previous = Callback::new(move |()| {
-        let shown = month.get()?;
-        with_index(&|index| index.previous_month_with_availability(shown, now))
-    });
-    let next = Callback::new(move |()| {
-        let shown = month.get()?;
-        with_index(&|index| index.next_month_with_availability(shown, now))
-    });
-    let change_month = Callback::new(move |to: YearMonth| month.set(Some(to)));
-    let has_month = Memo::new(move |_| month.with(Option::is_some));
+    let calendar = CalendarView::new(
+        move |wanted| {
+            state.slots.with(|slots| match slots {
+                Load::Ready(index) => match wanted {
+                    MonthWanted::First => index.first_month_with_availability(now),
+                    MonthWanted::Before(shown) => {
+                        index.previous_month_with_availability(shown, now)
+                    }
+                    MonthWanted::After(shown) => index.next_month_with_availability(shown, now),
+                },
+                _ => None,
+            })
+        },
+        move |shown| {
+            state.slots.with(|slots| match slots {
+                Load::Ready(index) => Some(index.month_grid(shown, now)),
+                _ => None,
+            })
+        },
+    );
+    let progress = Memo::new(move |_| state.slots.with(Load::progress));
     let retry = Callback::new(move |()| {
         if let Some(course) = state
             .flow
@@ -68,28 +50,15 @@ pub fn TimeslotStep() -> impl IntoView {
     });
     view! {
         <CourseLead/>
-        {move || match state.slots.with(|slots| match slots {
-            Load::Loading => Some(None),
-            Load::Failed(error) => Some(Some(error.message())),
-            Load::Ready(_) => None,
-        }) {
-            Some(None) => view! { <Skeleton rows=6 label="Loading times"/> }.into_any(),
-            Some(Some(message)) => {
-                view! { <Problem message=message action="Try again" on_action=retry/> }.into_any()
-            }
-            None if !has_month.get() => view! {
-                <p class="hbg-empty">
-                    "There are no free times for this course at the moment. Choose another course, or try again later."
-                </p>
-            }
-            .into_any(),
-            None => view! {
-                <MonthNavigation month=month previous=previous next=next on_change=change_month/>
-                <DateGrid grid=grid selected=selected on_month=change_month/>
-                <DayTimes now=now selected=selected/>
-            }
-            .into_any(),
-        }}
+        <CalendarPanel
+            calendar=calendar
+            progress=progress
+            loading="Loading times"
+            empty="There are no free times for this course at the moment. Choose another course, or try again later."
+            retry=retry
+        >
+            <DayTimes now=now selected=calendar.selected/>
+        </CalendarPanel>
         <div class="hbg-actions">
             <BackButton/>
         </div>
