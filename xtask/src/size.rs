@@ -344,13 +344,15 @@ pub fn levers_report(only: &[String]) -> TaskResult {
         .iter()
         .map(|build| (build, load(&target, build)))
         .collect();
-    let table = levers_table(&results);
+    let earlier = std::fs::read_to_string(root().join(LEVERS_DOC)).unwrap_or_default();
+    let table = levers_table(&results, &earlier);
     println!("{table}");
     let report = format!(
         "# What each size lever saves\n\n\
          Written by `cargo xtask bench --levers`; `cargo xtask bench --levers NAME` measures \
          again the levers whose names contain NAME, and the shipped build. Each row is the \
-         shipped build with one change, measured at the commit it names; sizes are of the \
+         shipped build with one change, measured at the commit it names (a row from an \
+         earlier commit saves against that commit's shipped build); sizes are of the \
          optimised module without names (the glue, `widget.js` and the stylesheet do not \
          change). \"Saved\" is against the shipped build unless the row says otherwise; a \
          negative number is a cost.\n\n{table}"
@@ -435,8 +437,10 @@ fn measure_build(build: &Build, target: &Path, out: &Path) -> Result<ModuleSize,
     stripped_size(&named, out)
 }
 
-/// The levers table: each lever's size and what it saves.
-fn levers_table(results: &[(&Build, Option<Measured>)]) -> String {
+/// The levers table: each lever's size and what it saves. A lever with no
+/// result kept here keeps its row from the `earlier` report, measured at
+/// the commit that row names (against that commit's shipped build).
+fn levers_table(results: &[(&Build, Option<Measured>)], earlier: &str) -> String {
     let size_of = |name: &str| {
         results
             .iter()
@@ -454,10 +458,11 @@ fn levers_table(results: &[(&Build, Option<Measured>)]) -> String {
             .map(|name| format!(" (against \"{name}\")"))
             .unwrap_or_default();
         let Some(measured) = measured else {
-            table.push_str(&format!(
-                "| {}{against} | not measured yet | | | | | |\n",
-                build.name
-            ));
+            let name = format!("| {}{against} |", build.name);
+            match earlier_row(earlier, &name) {
+                Some(row) => table.push_str(&format!("{row}\n")),
+                None => table.push_str(&format!("{name} not measured yet | | | | | |\n")),
+            }
             continue;
         };
         let commit = &measured.commit;
@@ -491,6 +496,15 @@ fn levers_table(results: &[(&Build, Option<Measured>)]) -> String {
         }
     }
     table
+}
+
+/// The row of an earlier levers report that starts with `name`, if it was
+/// measured.
+fn earlier_row<'a>(earlier: &'a str, name: &str) -> Option<&'a str> {
+    earlier.lines().find(|line| {
+        line.strip_prefix(name)
+            .is_some_and(|rest| !rest.trim_start().starts_with("not measured yet"))
+    })
 }
 
 /// What a lever's saving means: for a crate put in place of a hand-written
@@ -1199,11 +1213,14 @@ mod tests {
             name: "later",
             ..Build::default()
         };
-        let table = levers_table(&[
-            (&shipped, measured(1000, 500)),
-            (&smaller, measured(900, 520)),
-            (&unmeasured, None),
-        ]);
+        let table = levers_table(
+            &[
+                (&shipped, measured(1000, 500)),
+                (&smaller, measured(900, 520)),
+                (&unmeasured, None),
+            ],
+            "",
+        );
         assert!(
             table.contains(
                 "| smaller | 900 | 520 | +100 | -20 | no change beyond noise | abc1234 |"
@@ -1220,5 +1237,45 @@ mod tests {
         assert!(verdict(&crate_in_place, -5000).starts_with("use the crate"));
         assert_eq!(verdict(&shipped, 101), "helps");
         assert_eq!(verdict(&shipped, -101), "does not help");
+    }
+
+    #[test]
+    fn a_lever_not_measured_here_keeps_its_earlier_row() {
+        let shipped = Build {
+            name: SHIPPED,
+            ..Build::default()
+        };
+        let kept = Build {
+            name: "kept",
+            ..Build::default()
+        };
+        let never = Build {
+            name: "never",
+            ..Build::default()
+        };
+        let earlier = "| kept | 900 | 480 | +100 | +20 | helps | 0ld1234 |\n\
+                       | never | not measured yet | | | | | |\n";
+        let table = levers_table(
+            &[
+                (
+                    &shipped,
+                    Some(Measured {
+                        result: Ok(ModuleSize {
+                            raw: 1000,
+                            brotli: 500,
+                        }),
+                        commit: "abc1234".to_owned(),
+                    }),
+                ),
+                (&kept, None),
+                (&never, None),
+            ],
+            earlier,
+        );
+        assert!(
+            table.contains("| kept | 900 | 480 | +100 | +20 | helps | 0ld1234 |\n"),
+            "{table}"
+        );
+        assert!(table.contains("| never | not measured yet |"), "{table}");
     }
 }
