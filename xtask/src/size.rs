@@ -445,7 +445,11 @@ fn levers_table(results: &[(&Build, Option<Measured>)], earlier: &str) -> String
         results
             .iter()
             .find(|(build, _)| build.name == name)
-            .and_then(|(_, measured)| measured.as_ref()?.result.as_ref().ok().copied())
+            .and_then(|(_, measured)| {
+                let measured = measured.as_ref()?;
+                let size = *measured.result.as_ref().ok()?;
+                Some((size, measured.commit.as_str()))
+            })
     };
     let shipped = size_of(SHIPPED);
     let mut table = String::from(
@@ -472,7 +476,8 @@ fn levers_table(results: &[(&Build, Option<Measured>)], earlier: &str) -> String
                     Some(name) => size_of(name),
                     None => shipped,
                 };
-                let (saved, saved_brotli, verdict) = match base {
+                let base = base.filter(|(_, base_commit)| base_commit == commit);
+                let (saved, saved_brotli, verdict) = match base.map(|(size, _)| size) {
                     Some(base) if build.name != SHIPPED => {
                         let saved_brotli = base.brotli as i64 - size.brotli as i64;
                         (
@@ -481,7 +486,13 @@ fn levers_table(results: &[(&Build, Option<Measured>)], earlier: &str) -> String
                             verdict(build, saved_brotli),
                         )
                     }
-                    _ => ("-".to_owned(), "-".to_owned(), String::new()),
+                    _ if build.name == SHIPPED => ("-".to_owned(), "-".to_owned(), String::new()),
+                    _ => (
+                        "-".to_owned(),
+                        "-".to_owned(),
+                        "not compared: what it saves against is measured at another commit"
+                            .to_owned(),
+                    ),
                 };
                 table.push_str(&format!(
                     "| {}{against} | {} | {} | {saved} | {saved_brotli} | {verdict} | {commit} |\n",
@@ -1228,6 +1239,26 @@ mod tests {
             "{table}"
         );
         assert!(table.contains("| later | not measured yet |"), "{table}");
+        let elsewhere = levers_table(
+            &[
+                (&shipped, measured(1000, 500)),
+                (
+                    &smaller,
+                    Some(Measured {
+                        result: Ok(ModuleSize {
+                            raw: 900,
+                            brotli: 400,
+                        }),
+                        commit: "0ld1234".to_owned(),
+                    }),
+                ),
+            ],
+            "",
+        );
+        assert!(
+            elsewhere.contains("| smaller | 900 | 400 | - | - | not compared"),
+            "{elsewhere}"
+        );
         let crate_in_place = Build {
             name: "crate",
             edits: JSON_SERDE_JSON,
