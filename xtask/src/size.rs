@@ -311,6 +311,11 @@ pub fn levers_report(only: &[String]) -> TaskResult {
         Ok(())
     };
     let commit = head_commit();
+    if let Some(shipped) = builds.iter().find(|build| build.name == SHIPPED) {
+        if let Some(measured) = load(&target, shipped) {
+            store(&target, shipped, &measured)?;
+        }
+    }
     for build in chosen {
         println!("levers: building \"{}\"", build.name);
         let started = Instant::now();
@@ -345,7 +350,7 @@ pub fn levers_report(only: &[String]) -> TaskResult {
         .map(|build| (build, load(&target, build)))
         .collect();
     let earlier = std::fs::read_to_string(root().join(LEVERS_DOC)).unwrap_or_default();
-    let table = levers_table(&results, &earlier);
+    let table = levers_table(&results, &earlier, &|commit| shipped_at(&target, commit));
     println!("{table}");
     let report = format!(
         "# What each size lever saves\n\n\
@@ -379,12 +384,33 @@ fn store(target: &Path, build: &Build, measured: &Measured) -> TaskResult {
         Ok(size) => format!("ok {} {} {}", size.raw, size.brotli, measured.commit),
         Err(error) => format!("error {} {}", measured.commit, error.replace('\n', " ")),
     };
-    let path = result_path(target, build);
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)
-            .map_err(|error| format!("creating {}: {error}", dir.display()))?;
+    let mut paths = vec![result_path(target, build)];
+    if build.name == SHIPPED {
+        paths.push(shipped_path(target, &measured.commit));
     }
-    std::fs::write(&path, text).map_err(|error| format!("writing {}: {error}", path.display()))
+    for path in paths {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)
+                .map_err(|error| format!("creating {}: {error}", dir.display()))?;
+        }
+        std::fs::write(&path, &text)
+            .map_err(|error| format!("writing {}: {error}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// Where the shipped build's result at `commit` is kept, so that a lever
+/// measured at that commit is compared with it in later reports.
+fn shipped_path(target: &Path, commit: &str) -> PathBuf {
+    target
+        .join("results")
+        .join(format!("shipped-at-{}.txt", slug(commit)))
+}
+
+/// The shipped build's size at `commit`, if it was measured there.
+fn shipped_at(target: &Path, commit: &str) -> Option<ModuleSize> {
+    let text = std::fs::read_to_string(shipped_path(target, commit)).ok()?;
+    parse_result(&text)?.result.ok()
 }
 
 /// A lever's kept result, if it has one.
@@ -437,10 +463,15 @@ fn measure_build(build: &Build, target: &Path, out: &Path) -> Result<ModuleSize,
     stripped_size(&named, out)
 }
 
-/// The levers table: each lever's size and what it saves. A lever with no
-/// result kept here keeps its row from the `earlier` report, measured at
-/// the commit that row names (against that commit's shipped build).
-fn levers_table(results: &[(&Build, Option<Measured>)], earlier: &str) -> String {
+/// The levers table: each lever's size and what it saves against the
+/// shipped build measured at the same commit (`shipped_at` finds one from
+/// an earlier run). A lever with no result kept here keeps its row from the
+/// `earlier` report, measured at the commit that row names.
+fn levers_table(
+    results: &[(&Build, Option<Measured>)],
+    earlier: &str,
+    shipped_at: &dyn Fn(&str) -> Option<ModuleSize>,
+) -> String {
     let size_of = |name: &str| {
         results
             .iter()
@@ -476,8 +507,12 @@ fn levers_table(results: &[(&Build, Option<Measured>)], earlier: &str) -> String
                     Some(name) => size_of(name),
                     None => shipped,
                 };
-                let base = base.filter(|(_, base_commit)| base_commit == commit);
-                let (saved, saved_brotli, verdict) = match base.map(|(size, _)| size) {
+                let base = match base {
+                    Some((size, base_commit)) if base_commit == commit => Some(size),
+                    _ if build.against.is_none() => shipped_at(commit),
+                    _ => None,
+                };
+                let (saved, saved_brotli, verdict) = match base {
                     Some(base) if build.name != SHIPPED => {
                         let saved_brotli = base.brotli as i64 - size.brotli as i64;
                         (
@@ -1231,6 +1266,7 @@ mod tests {
                 (&unmeasured, None),
             ],
             "",
+            &|_| None,
         );
         assert!(
             table.contains(
@@ -1254,10 +1290,36 @@ mod tests {
                 ),
             ],
             "",
+            &|_| None,
         );
         assert!(
             elsewhere.contains("| smaller | 900 | 400 | - | - | not compared"),
             "{elsewhere}"
+        );
+        let old_shipped = ModuleSize {
+            raw: 950,
+            brotli: 450,
+        };
+        let against_its_own = levers_table(
+            &[
+                (&shipped, measured(1000, 500)),
+                (
+                    &smaller,
+                    Some(Measured {
+                        result: Ok(ModuleSize {
+                            raw: 900,
+                            brotli: 400,
+                        }),
+                        commit: "0ld1234".to_owned(),
+                    }),
+                ),
+            ],
+            "",
+            &|commit| (commit == "0ld1234").then_some(old_shipped),
+        );
+        assert!(
+            against_its_own.contains("| smaller | 900 | 400 | +50 | +50 | "),
+            "{against_its_own}"
         );
         let crate_in_place = Build {
             name: "crate",
@@ -1302,6 +1364,7 @@ mod tests {
                 (&never, None),
             ],
             earlier,
+            &|_| None,
         );
         assert!(
             table.contains("| kept | 900 | 480 | +100 | +20 | helps | 0ld1234 |\n"),
