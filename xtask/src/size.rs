@@ -1275,23 +1275,21 @@ mod tests {
             "{table}"
         );
         assert!(table.contains("| later | not measured yet |"), "{table}");
-        let elsewhere = levers_table(
-            &[
-                (&shipped, measured(1000, 500)),
-                (
-                    &smaller,
-                    Some(Measured {
-                        result: Ok(ModuleSize {
-                            raw: 900,
-                            brotli: 400,
-                        }),
-                        commit: "0ld1234".to_owned(),
-                    }),
-                ),
-            ],
-            "",
-            &|_| None,
-        );
+        let smaller_elsewhere = |shipped_at: &dyn Fn(&str) -> Option<ModuleSize>| {
+            let older = Measured {
+                result: Ok(ModuleSize {
+                    raw: 900,
+                    brotli: 400,
+                }),
+                commit: "0ld1234".to_owned(),
+            };
+            levers_table(
+                &[(&shipped, measured(1000, 500)), (&smaller, Some(older))],
+                "",
+                shipped_at,
+            )
+        };
+        let elsewhere = smaller_elsewhere(&|_| None);
         assert!(
             elsewhere.contains("| smaller | 900 | 400 | - | - | not compared"),
             "{elsewhere}"
@@ -1300,23 +1298,8 @@ mod tests {
             raw: 950,
             brotli: 450,
         };
-        let against_its_own = levers_table(
-            &[
-                (&shipped, measured(1000, 500)),
-                (
-                    &smaller,
-                    Some(Measured {
-                        result: Ok(ModuleSize {
-                            raw: 900,
-                            brotli: 400,
-                        }),
-                        commit: "0ld1234".to_owned(),
-                    }),
-                ),
-            ],
-            "",
-            &|commit| (commit == "0ld1234").then_some(old_shipped),
-        );
+        let against_its_own =
+            smaller_elsewhere(&|commit| (commit == "0ld1234").then_some(old_shipped));
         assert!(
             against_its_own.contains("| smaller | 900 | 400 | +50 | +50 | "),
             "{against_its_own}"
