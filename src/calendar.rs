@@ -6,7 +6,9 @@
 //! the tab order (roving `tabindex`); days without events stay focusable but
 //! are `aria-disabled`, so arrow keys move continuously.
 
-use booking_core::calendar::{AgendaEntry, DayAgenda, GridDay, GridKey, MonthGrid, YearMonth};
+use booking_core::calendar::{
+    AgendaEntry, DayAgenda, GridDay, GridKey, MonthGrid, MonthWanted, YearMonth,
+};
 use booking_core::flow::Intent;
 use chrono::{Datelike, NaiveDate};
 use leptos::html::Table;
@@ -26,17 +28,6 @@ const WEEKDAYS: [(&str, &str); 7] = [
     ("Sat", "Saturday"),
     ("Sun", "Sunday"),
 ];
-
-/// Which month a calendar asks its index for.
-#[derive(Debug, Clone, Copy)]
-pub enum MonthWanted {
-    /// The first month with availability.
-    First,
-    /// The nearest month with availability before this one.
-    Before(YearMonth),
-    /// The nearest month with availability after this one.
-    After(YearMonth),
-}
 
 /// The month shown and the date chosen in a calendar of days with
 /// availability (events with seats, or free timeslots). The step says how

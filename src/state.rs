@@ -499,6 +499,16 @@ impl WidgetState {
         }
     }
 
+    /// Loads the chosen course's dates again (after a failed read).
+    pub fn reload_dates(self) {
+        if let Some(course) = self
+            .flow
+            .with_untracked(|flow| flow.course().map(|course| course.id))
+        {
+            self.load_dates(course);
+        }
+    }
+
     /// Loads the timeslots of a Virtual BLS course in one read of the
     /// booking window ([`slot_range`]): moving between months and days
     /// makes no request.

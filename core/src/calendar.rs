@@ -468,6 +468,18 @@ impl<'a> Filter<'a> {
     }
 }
 
+/// Which month a calendar shows: the first with availability, or the
+/// nearest with availability before or after the one shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MonthWanted {
+    /// The first month with availability.
+    First,
+    /// The nearest month with availability before this one.
+    Before(YearMonth),
+    /// The nearest month with availability after this one.
+    After(YearMonth),
+}
+
 /// Events grouped by venue-local start date, built once per fetched set and
 /// queried on every month change or filter change.
 ///
@@ -639,6 +651,22 @@ impl EventIndex {
         self.venues(now, options)
             .into_iter()
             .find(|venue| venue.id == location_id)
+    }
+
+    /// The month `wanted` names, with a bookable event.
+    pub fn month_wanted(
+        &self,
+        wanted: MonthWanted,
+        now: DateTime<Utc>,
+        options: &CalendarOptions,
+    ) -> Option<YearMonth> {
+        match wanted {
+            MonthWanted::First => self.first_month_with_availability(now, options),
+            MonthWanted::Before(shown) => {
+                self.previous_month_with_availability(shown, now, options)
+            }
+            MonthWanted::After(shown) => self.next_month_with_availability(shown, now, options),
+        }
     }
 
     /// The earliest month with a bookable event.
@@ -1259,6 +1287,18 @@ mod tests {
         assert_eq!(
             index.previous_month_with_availability(ym(8), at, &any),
             None
+        );
+        assert_eq!(
+            index.month_wanted(MonthWanted::First, at, &any),
+            Some(ym(8))
+        );
+        assert_eq!(
+            index.month_wanted(MonthWanted::After(ym(8)), at, &any),
+            Some(ym(11))
+        );
+        assert_eq!(
+            index.month_wanted(MonthWanted::Before(ym(11)), at, &any),
+            Some(ym(8))
         );
         let leeds = CalendarOptions {
             location: Some(5),

@@ -20,7 +20,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 
 use crate::api::bls::Timeslot;
 use crate::api::{Money, Timestamp};
-use crate::calendar::{self, DayTally, GridWords, MonthGrid, YearMonth};
+use crate::calendar::{self, DayTally, GridWords, MonthGrid, MonthWanted, YearMonth};
 use crate::uk_time;
 
 /// Days of timeslots read at once, from today: the booking window (90 days
@@ -185,6 +185,15 @@ impl SlotIndex {
         }
     }
 
+    /// The month `wanted` names, with a free time.
+    pub fn month_wanted(&self, wanted: MonthWanted, now: DateTime<Utc>) -> Option<YearMonth> {
+        match wanted {
+            MonthWanted::First => self.first_month_with_availability(now),
+            MonthWanted::Before(shown) => self.previous_month_with_availability(shown, now),
+            MonthWanted::After(shown) => self.next_month_with_availability(shown, now),
+        }
+    }
+
     /// The earliest month with a free time.
     pub fn first_month_with_availability(&self, now: DateTime<Utc>) -> Option<YearMonth> {
         self.slots
@@ -337,6 +346,15 @@ mod tests {
         assert_eq!(index.first_month_with_availability(now()), Some(march));
         assert_eq!(index.next_month_with_availability(march, now()), Some(may));
         assert_eq!(index.next_month_with_availability(may, now()), None);
+        assert_eq!(index.month_wanted(MonthWanted::First, now()), Some(march));
+        assert_eq!(
+            index.month_wanted(MonthWanted::After(march), now()),
+            Some(may)
+        );
+        assert_eq!(
+            index.month_wanted(MonthWanted::Before(may), now()),
+            Some(march)
+        );
         assert_eq!(
             index.previous_month_with_availability(may, now()),
             Some(march)

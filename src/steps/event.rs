@@ -7,7 +7,7 @@ use booking_core::flow::Intent;
 use chrono::{DateTime, NaiveDate, Utc};
 use leptos::prelude::*;
 
-use crate::calendar::{Agenda, CalendarPanel, CalendarView, MonthWanted};
+use crate::calendar::{Agenda, CalendarPanel, CalendarView};
 use crate::state::{Load, WidgetState};
 use crate::steps::{BackButton, CourseLead};
 
@@ -69,15 +69,7 @@ fn Dates(now: DateTime<Utc>, as_list: RwSignal<bool>) -> impl IntoView {
         move |wanted| {
             let options = options.get();
             state.events.with(|events| match events {
-                Load::Ready(index) => match wanted {
-                    MonthWanted::First => index.first_month_with_availability(now, &options),
-                    MonthWanted::Before(shown) => {
-                        index.previous_month_with_availability(shown, now, &options)
-                    }
-                    MonthWanted::After(shown) => {
-                        index.next_month_with_availability(shown, now, &options)
-                    }
-                },
+                Load::Ready(index) => index.month_wanted(wanted, now, &options),
                 _ => None,
             })
         },
@@ -90,14 +82,7 @@ fn Dates(now: DateTime<Utc>, as_list: RwSignal<bool>) -> impl IntoView {
         },
     );
     let progress = Memo::new(move |_| state.events.with(Load::progress));
-    let retry = Callback::new(move |()| {
-        if let Some(course) = state
-            .flow
-            .with_untracked(|flow| flow.course().map(|c| c.id))
-        {
-            state.load_events(course);
-        }
-    });
+    let retry = Callback::new(move |()| state.reload_dates());
 
     view! {
         <CalendarPanel

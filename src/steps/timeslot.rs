@@ -10,7 +10,7 @@ use booking_core::slot_calendar::SlotTime;
 use chrono::{DateTime, NaiveDate, Utc};
 use leptos::prelude::*;
 
-use crate::calendar::{CalendarPanel, CalendarView, MonthWanted};
+use crate::calendar::{CalendarPanel, CalendarView};
 use crate::state::{Load, WidgetState};
 use crate::steps::{BackButton, Choice, ChoiceList, CourseLead};
 
@@ -22,13 +22,7 @@ pub fn TimeslotStep() -> impl IntoView {
     let calendar = CalendarView::new(
         move |wanted| {
             state.slots.with(|slots| match slots {
-                Load::Ready(index) => match wanted {
-                    MonthWanted::First => index.first_month_with_availability(now),
-                    MonthWanted::Before(shown) => {
-                        index.previous_month_with_availability(shown, now)
-                    }
-                    MonthWanted::After(shown) => index.next_month_with_availability(shown, now),
-                },
+                Load::Ready(index) => index.month_wanted(wanted, now),
                 _ => None,
             })
         },
@@ -40,14 +34,7 @@ pub fn TimeslotStep() -> impl IntoView {
         },
     );
     let progress = Memo::new(move |_| state.slots.with(Load::progress));
-    let retry = Callback::new(move |()| {
-        if let Some(course) = state
-            .flow
-            .with_untracked(|flow| flow.course().map(|c| c.id))
-        {
-            state.load_timeslots(course);
-        }
-    });
+    let retry = Callback::new(move |()| state.reload_dates());
     view! {
         <CourseLead/>
         <CalendarPanel
