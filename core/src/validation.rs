@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::api::{Money, PayOption, ValidationError};
 use crate::product::Product;
-use crate::widget_api::KitAddress;
+use crate::widget_api::{BookingRequest, KitAddress};
 
 /// Longest first or last name accepted, in characters.
 pub const NAME_MAX_CHARS: usize = 100;
@@ -205,6 +205,56 @@ impl FormField {
             .into_iter()
             .find(|field| field.name() == name)
     }
+}
+
+impl FormField {
+    /// The most characters the field may hold (the pay option is not
+    /// typed), the same limit the form checks and the gateway enforces.
+    pub fn max_chars(self) -> Option<usize> {
+        match self {
+            FormField::FirstName | FormField::LastName => Some(NAME_MAX_CHARS),
+            FormField::Email => Some(EMAIL_MAX_CHARS),
+            FormField::Phone => Some(PHONE_MAX_CHARS),
+            FormField::JobRole => Some(JOB_ROLE_MAX_CHARS),
+            FormField::Address => Some(ADDRESS_MAX_CHARS),
+            FormField::City => Some(CITY_MAX_CHARS),
+            FormField::Postcode => Some(POSTCODE_MAX_CHARS),
+            FormField::PayOption => None,
+        }
+    }
+
+    /// What a booking request holds in the field, if anything.
+    fn in_request(self, request: &BookingRequest) -> Option<&str> {
+        let kit = request.kit.as_ref();
+        match self {
+            FormField::FirstName => Some(&request.first_name),
+            FormField::LastName => Some(&request.last_name),
+            FormField::Email => Some(&request.email),
+            FormField::Phone => request.phone.as_deref(),
+            FormField::JobRole => request.job_role.as_deref(),
+            FormField::Address => kit.map(|kit| kit.address.as_str()),
+            FormField::City => kit.map(|kit| kit.city.as_str()),
+            FormField::Postcode => kit.map(|kit| kit.postcode.as_str()),
+            FormField::PayOption => None,
+        }
+    }
+}
+
+/// The fields of a booking request longer than [`FormField::max_chars`],
+/// each with its message: the gateway refuses such a request before it
+/// stores or sends anything (the widget never sends one).
+pub fn overlong_fields(request: &BookingRequest) -> Vec<(FormField, String)> {
+    FormField::ALL
+        .into_iter()
+        .filter_map(|field| {
+            let max = field.max_chars()?;
+            let value = field.in_request(request)?;
+            (value.chars().count() > max).then(|| {
+                let label = field.label().trim_end_matches(" (optional)");
+                (field, format!("{label} must be {max} characters or less"))
+            })
+        })
+        .collect()
 }
 
 /// Errors to show: one message per field plus general ones (not tied to a
@@ -719,6 +769,39 @@ pub fn offered_pay_options(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn overlong_request_fields_are_named_with_their_limit() {
+        use super::{overlong_fields, FormField};
+        use crate::api::PayOption;
+        use crate::widget_api::{BookingRequest, KitAddress};
+        let mut request = BookingRequest {
+            hold_ref: "h.1.t".into(),
+            first_name: "Priya".into(),
+            last_name: "Patel".into(),
+            email: "priya@example.com".into(),
+            phone: None,
+            job_role: Some("r".repeat(100)),
+            pay_option: PayOption::Credits,
+            return_url: None,
+            kit: Some(KitAddress {
+                address: "4 Mill Lane".into(),
+                city: "Leeds".into(),
+                postcode: "LS1 4AP".into(),
+            }),
+        };
+        assert!(overlong_fields(&request).is_empty());
+        request.email = format!("{}@example.com", "a".repeat(15_000));
+        request.phone = Some("1".repeat(31));
+        request.kit.as_mut().unwrap().postcode = "LS1 4AP LS1 4AP".into();
+        let overlong = overlong_fields(&request);
+        let fields: Vec<FormField> = overlong.iter().map(|(field, _)| *field).collect();
+        assert_eq!(
+            fields,
+            [FormField::Email, FormField::Phone, FormField::Postcode]
+        );
+        assert_eq!(overlong[1].1, "Phone number must be 30 characters or less");
+    }
+
     #[test]
     fn uk_postcodes_are_recognised_and_written_the_standard_way() {
         use super::normalise_uk_postcode as postcode;

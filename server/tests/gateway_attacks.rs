@@ -6,3 +6,8 @@
 //! The attacks are grouped by what they aim at, one module each.
 
 mod gateway_support;
+
+#[path = "gateway_attacks/bookings.rs"]
+mod bookings;
+#[path = "gateway_attacks/expiry.rs"]
+mod expiry;

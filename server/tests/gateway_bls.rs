@@ -10,25 +10,8 @@ mod gateway_support;
 use axum::http::{Method, StatusCode};
 use booking_core::api::bls::VirtualBooking;
 use booking_core::uk_time;
-use gateway_support::{bls_booking_body, booking_body, sandbox_now, Mode, Stack, Widget};
+use gateway_support::{bls_booking_body, booking_body, Mode, Stack, Widget};
 use serde_json::{json, Value};
-
-/// The first and last UK dates of a range of `days` from the sandbox's today.
-async fn range(stack: &Stack, days: i64) -> (String, String) {
-    let today = uk_time::uk_today(sandbox_now(&stack.client, stack.sandbox.url()).await);
-    let to = today + chrono::Duration::days(days);
-    (today.to_string(), to.to_string())
-}
-
-/// The bookable timeslots of course 41 in the next five weeks.
-async fn slots(stack: &Stack, widget: &Widget) -> Vec<Value> {
-    let (from, to) = range(stack, 35).await;
-    let reply = widget.timeslots(41, &from, &to).await;
-    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
-    let slots = reply.body.as_array().expect("a list").clone();
-    assert!(slots.len() > 10, "{}", reply.text);
-    slots
-}
 
 async fn bls_widget(stack: &Stack) -> Widget {
     Widget::start_for(stack.client.clone(), stack.gateway.url(), "virtual-bls").await
@@ -148,8 +131,8 @@ async fn a_gateway_without_virtual_bls_says_so() {
 async fn timeslots_are_read_for_a_range_and_bad_ranges_are_named() {
     let stack = Stack::start_both(|_, _| {}).await;
     let widget = bls_widget(&stack).await;
-    let (from, to) = range(&stack, 35).await;
-    let slots = slots(&stack, &widget).await;
+    let (from, to) = stack.bls_range(35).await;
+    let slots = stack.bls_slots(&widget).await;
     for slot in &slots {
         let date = slot["date"].as_str().unwrap();
         assert!(date >= from.as_str() && date <= to.as_str(), "{slot}");
@@ -217,7 +200,7 @@ async fn a_timeslot_hold_is_the_sessions_own_and_another_session_gets_a_409() {
     let stack = Stack::start_both(|_, _| {}).await;
     let mine = bls_widget(&stack).await;
     let theirs = bls_widget(&stack).await;
-    let slot = slots(&stack, &mine).await[0].clone();
+    let slot = stack.bls_slots(&mine).await[0].clone();
     let held = mine.hold_slot(&slot, None).await;
     assert_eq!(held.status, StatusCode::OK, "{}", held.text);
     let hold_ref = held.body["hold_ref"].as_str().unwrap().to_owned();
@@ -323,7 +306,7 @@ async fn book(stack: &Stack, widget: &Widget, slot: &Value, pay_option: &str) ->
 async fn virtual_bls_bookings_with_each_pay_option_carry_the_zoom_session() {
     let stack = Stack::start_both(|_, _| {}).await;
     let widget = bls_widget(&stack).await;
-    let slots = slots(&stack, &widget).await;
+    let slots = stack.bls_slots(&widget).await;
     for (slot, pay_option, upstream_name) in [
         (&slots[0], "credits", "credits"),
         (&slots[1], "balance", "balance"),
@@ -365,7 +348,7 @@ async fn virtual_bls_bookings_with_each_pay_option_carry_the_zoom_session() {
 async fn a_candidate_pays_booking_goes_round_the_paypal_stand_in() {
     let stack = Stack::start_both(|_, _| {}).await;
     let widget = bls_widget(&stack).await;
-    let slot = slots(&stack, &widget).await[3].clone();
+    let slot = stack.bls_slots(&widget).await[3].clone();
     let hold_ref = widget.slot_hold_ref(&slot).await;
     let mut body = bls_booking_body(&hold_ref, "candidate_pays");
     let return_url = format!("{}/booked", stack.gateway.url());
@@ -414,7 +397,7 @@ async fn a_payment_page_off_virtual_bls_list_is_withheld_whatever_practical_allo
     })
     .await;
     let widget = bls_widget(&stack).await;
-    let slot = slots(&stack, &widget).await[0].clone();
+    let slot = stack.bls_slots(&widget).await[0].clone();
     let receipt = book(&stack, &widget, &slot, "candidate_pays").await;
     assert_eq!(receipt["booking"]["booking_status"], "pending");
     assert!(receipt["booking"].get("payment_url").is_none(), "{receipt}");
@@ -428,7 +411,7 @@ async fn a_booking_needs_the_kit_address_and_an_allowed_pay_option_before_anythi
     })
     .await;
     let widget = bls_widget(&stack).await;
-    let slot = slots(&stack, &widget).await[0].clone();
+    let slot = stack.bls_slots(&widget).await[0].clone();
     let hold_ref = widget.slot_hold_ref(&slot).await;
     stack.proxy.clear();
     let mut no_kit = bls_booking_body(&hold_ref, "candidate_pays");
@@ -512,7 +495,7 @@ async fn a_lost_booking_answer_is_found_not_booked_twice() {
     let stack = Stack::start_both(|_, _| {}).await;
     stack.set_profile(json!({ "idempotency": "ignored" })).await;
     let widget = bls_widget(&stack).await;
-    let slot = slots(&stack, &widget).await[0].clone();
+    let slot = stack.bls_slots(&widget).await[0].clone();
     let hold_ref = widget.slot_hold_ref(&slot).await;
     stack.proxy.set_mode(Mode::LoseAnswer {
         method: Method::POST,

@@ -34,7 +34,7 @@ use serde::Deserialize;
 
 use super::cache::CacheTtls;
 use super::policy::AgencyContact;
-use super::session::MIN_KEY_BYTES;
+use super::session::{DEFAULT_SESSION_MAX_AGE, MIN_KEY_BYTES};
 
 /// A credential or token: never printed.
 #[derive(Clone, PartialEq, Eq)]
@@ -154,6 +154,8 @@ pub struct GatewayConfig {
     pub shared_store: Option<Secret>,
     /// The Virtual BLS upstream, when the agency books it too.
     pub virtual_bls: Option<ProductSettings>,
+    /// The longest a widget session lives (its booking references with it).
+    pub session_max_age: Duration,
 }
 
 /// Default widget requests per minute per client IP.
@@ -188,6 +190,7 @@ impl GatewayConfig {
             trust_forwarded_for: false,
             shared_store: None,
             virtual_bls: None,
+            session_max_age: DEFAULT_SESSION_MAX_AGE,
         }
     }
 
@@ -216,6 +219,12 @@ impl GatewayConfig {
             return Err(ConfigError::new(
                 "upstream_rate_window",
                 "must be more than 0 seconds",
+            ));
+        }
+        if self.session_max_age < Duration::from_secs(60) {
+            return Err(ConfigError::new(
+                "session_max_age",
+                "must be at least 60 seconds",
             ));
         }
         if self.upstream_timeout.is_zero() {
@@ -446,6 +455,9 @@ pub struct GatewayArgs {
     /// Take the client IP from the last X-Forwarded-For entry (behind a load balancer).
     #[arg(long)]
     pub trust_forwarded_for: bool,
+    /// Seconds a widget session lives at most [default: 43200, 12 hours].
+    #[arg(long)]
+    pub session_max_age: Option<f64>,
     /// Virtual BLS API base URL including `/api/v1`; setting it (or
     /// `HBG_BLS_CLIENT_ID`) books Virtual BLS too
     /// [default: http://127.0.0.1:8081/bls/api/v1, the local sandbox].
@@ -484,6 +496,7 @@ struct FileConfig {
     events_ttl: Option<f64>,
     public_url: Option<String>,
     trust_forwarded_for: Option<bool>,
+    session_max_age: Option<f64>,
     bls_upstream: Option<String>,
     bls_pay_options: Option<Vec<String>>,
     bls_payment_origins: Option<Vec<String>>,
@@ -560,6 +573,9 @@ impl GatewayArgs {
         }
         if let Some(seconds) = pick(self.events_ttl, file.events_ttl) {
             config.cache.events = seconds_setting("events_ttl", seconds)?;
+        }
+        if let Some(seconds) = pick(self.session_max_age, file.session_max_age) {
+            config.session_max_age = seconds_setting("session_max_age", seconds)?;
         }
         config.public_url = pick(self.public_url.clone(), file.public_url);
         config.trust_forwarded_for =

@@ -87,6 +87,11 @@ pub enum GatewayError {
     /// made twice (503).
     #[error("shared store unavailable")]
     MemoryUnavailable,
+    /// An earlier try of the same booking attempt is still being sent
+    /// upstream (503): the widget asks again in a moment and then gets
+    /// that try's booking.
+    #[error("booking attempt in flight")]
+    AttemptInFlight,
 }
 
 impl GatewayError {
@@ -111,6 +116,15 @@ impl GatewayError {
         )
     }
 
+    /// Whether the upstream may have carried out a request that failed
+    /// with this error: its answer was lost (a timeout, a broken
+    /// connection) or was a 5xx or unreadable. Every other error is a
+    /// definite outcome: the request was never sent, or the upstream
+    /// refused it.
+    pub fn leaves_outcome_unknown(&self) -> bool {
+        matches!(self, GatewayError::Timeout | GatewayError::BadGateway(_))
+    }
+
     /// The HTTP status this error answers with.
     pub fn status(&self) -> StatusCode {
         match self {
@@ -126,7 +140,8 @@ impl GatewayError {
             GatewayError::UpstreamBusy { .. }
             | GatewayError::Queued(_)
             | GatewayError::NotConfigured
-            | GatewayError::MemoryUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            | GatewayError::MemoryUnavailable
+            | GatewayError::AttemptInFlight => StatusCode::SERVICE_UNAVAILABLE,
             GatewayError::Unreachable
             | GatewayError::BadGateway(_)
             | GatewayError::UpstreamAuth => StatusCode::BAD_GATEWAY,
@@ -176,6 +191,9 @@ impl GatewayError {
             GatewayError::MemoryUnavailable => {
                 "Nothing was booked: the booking service could not start it safely. Please try again in a moment.".to_owned()
             }
+            GatewayError::AttemptInFlight => {
+                "This booking is still being made. Please wait a moment, then try again.".to_owned()
+            }
         }
     }
 
@@ -185,7 +203,7 @@ impl GatewayError {
             GatewayError::TooManyRequests { retry_after }
             | GatewayError::UpstreamBusy { retry_after } => Some((*retry_after).max(1)),
             GatewayError::Queued(place) => Some(u64::from(place.queued_for_seconds.max(1))),
-            GatewayError::MemoryUnavailable => Some(2),
+            GatewayError::MemoryUnavailable | GatewayError::AttemptInFlight => Some(2),
             _ => None,
         }
     }

@@ -45,33 +45,76 @@ use serde::{Deserialize, Serialize};
 /// How long an attempt is remembered: two hours, four times a hold's life.
 pub const KEEP_FOR: Duration = Duration::hours(2);
 
-/// How much earlier than the attempt's start a booking it made may say it
-/// was created (the upstream's clock against the gateway's).
+/// How far a booking's creation time may stray outside the span its
+/// attempt's lost request was in flight (the upstream's clock against the
+/// gateway's).
 pub const CLOCK_SLACK: Duration = Duration::minutes(2);
+
+/// How long an attempt may stay in flight: longer than any booking request
+/// is let run. One still in flight after that was abandoned (its instance
+/// stopped mid-request) and is taken as an unknown outcome.
+pub const IN_FLIGHT_FOR: Duration = Duration::minutes(2);
+
+/// Most attempts one instance remembers in its process. Only attempts
+/// that were sent are kept, so the cap is far above what the upstream's
+/// rate limit lets through in [`KEEP_FOR`]; past it, the oldest attempt
+/// whose booking is known is forgotten, and an attempt in flight or of
+/// unknown outcome never is.
+pub const MAX_ATTEMPTS: usize = 10_000;
 
 /// The prefix of every key the gateway writes to a shared store.
 const KEY_PREFIX: &str = "hbg-gateway:";
 
-/// One create-booking attempt.
+/// What is known of a create-booking attempt's outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum Outcome {
+    /// Sent upstream at `since`; its answer is not back yet.
+    InFlight {
+        /// When it was (last) sent.
+        since: DateTime<Utc>,
+    },
+    /// Sent, and its answer lost (a timeout, a 5xx, a broken connection),
+    /// seen at `at`: it may or may not have booked.
+    Unknown {
+        /// When the outcome was found unknown.
+        at: DateTime<Utc>,
+    },
+    /// It made this booking.
+    Made {
+        /// The upstream's booking id.
+        booking_id: u64,
+    },
+}
+
+/// One create-booking attempt: one session's try at booking one hold of one
+/// product (its key says which: [`super::session::Signer::attempt_key`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Attempt {
     /// When the gateway first sent it upstream.
     pub started: DateTime<Utc>,
+    /// The hold it books.
+    pub hold_hash: String,
     /// The candidate's e-mail address, as sent.
     pub email: String,
     /// The pay option, as sent (the upstream's name).
     pub pay_option: String,
     /// Where its hold is, when this gateway granted the hold.
     pub place: Option<BookedPlace>,
-    /// The booking it made, once known.
-    pub booking_id: Option<u64>,
+    /// What is known of its outcome.
+    pub outcome: Outcome,
 }
 
 impl Attempt {
     /// Whether `booking` is the one this attempt's lost request made: the
-    /// same candidate, pay option and place (when the hold's place is
-    /// known), created since the attempt began. One rule for both products.
+    /// attempt's outcome is unknown, and the booking has the same candidate,
+    /// pay option and place (when the hold's place is known) and was created
+    /// while the lost request was in flight. One rule for both products.
     pub fn made(&self, booking: &impl MadeBooking) -> bool {
+        let Outcome::Unknown { at } = self.outcome else {
+            return false;
+        };
+        let created = booking.created_at().with_timezone(&Utc);
         let same_place = self
             .place
             .as_ref()
@@ -79,7 +122,66 @@ impl Attempt {
         same_place
             && booking.email().eq_ignore_ascii_case(&self.email)
             && booking.pay_option() == self.pay_option
-            && booking.created_at().with_timezone(&Utc) >= self.started - CLOCK_SLACK
+            && created >= self.started - CLOCK_SLACK
+            && created <= at + CLOCK_SLACK
+    }
+
+    /// What a retry of this attempt finds at `now`: an attempt in flight
+    /// for longer than [`IN_FLIGHT_FOR`] was abandoned, and its outcome is
+    /// unknown.
+    fn begun_again(&self, now: DateTime<Utc>) -> Begun {
+        match self.outcome {
+            Outcome::Made { booking_id } => Begun::Made(booking_id),
+            Outcome::Unknown { .. } => Begun::Unknown(self.clone()),
+            Outcome::InFlight { since } if now - since > IN_FLIGHT_FOR => Begun::Unknown(Attempt {
+                outcome: Outcome::Unknown {
+                    at: since + IN_FLIGHT_FOR,
+                },
+                ..self.clone()
+            }),
+            Outcome::InFlight { .. } => Begun::InFlight,
+        }
+    }
+}
+
+/// What a create-booking request finds when it begins its attempt.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Begun {
+    /// A new attempt, now remembered as in flight: send it.
+    New,
+    /// An earlier try made this booking: replay it.
+    Made(u64),
+    /// An earlier try's answer was lost: look for the booking it may have
+    /// made before sending again.
+    Unknown(Attempt),
+    /// An earlier try is still in flight: wait for it.
+    InFlight,
+}
+
+/// What a new attempt sends: the hold it books, the candidate's e-mail
+/// address and the pay option (the upstream's name).
+#[derive(Debug, Clone, Copy)]
+pub struct NewAttempt<'a> {
+    /// The hold it books.
+    pub hold_hash: &'a str,
+    /// The candidate's e-mail address.
+    pub email: &'a str,
+    /// The pay option, in the upstream's name.
+    pub pay_option: &'a str,
+}
+
+impl NewAttempt<'_> {
+    /// The attempt remembered when it is first sent at `now`, its hold at
+    /// `place` when known.
+    fn remembered(&self, place: Option<BookedPlace>, now: DateTime<Utc>) -> Attempt {
+        Attempt {
+            started: now,
+            hold_hash: self.hold_hash.to_owned(),
+            email: self.email.to_owned(),
+            pay_option: self.pay_option.to_owned(),
+            place,
+            outcome: Outcome::InFlight { since: now },
+        }
     }
 }
 
@@ -92,14 +194,15 @@ struct SessionHold {
 }
 
 impl SessionHold {
-    /// The hold with the seconds it has left at `now`, while it has any.
-    fn at<H: GrantedHold>(&self, now: DateTime<Utc>) -> Option<H> {
+    /// The hold with the seconds it has left at `now`, while it has any,
+    /// and when it lapses.
+    fn at<H: GrantedHold>(&self, now: DateTime<Utc>) -> Option<(H, DateTime<Utc>)> {
         let left = (self.lapses - now).num_seconds();
         if left <= 0 {
             return None;
         }
         let hold: H = serde_json::from_value(self.hold.clone()).ok()?;
-        Some(hold.with_seconds_left(left))
+        Some((hold.with_seconds_left(left), self.lapses))
     }
 }
 
@@ -134,20 +237,61 @@ impl Default for Memory {
     }
 }
 
+/// How many entries of each kind the memory holds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Remembered {
+    /// Create-booking attempts.
+    pub attempts: usize,
+    /// Holds granted (their places, kept as long as attempts).
+    pub holds: usize,
+    /// Sessions' live holds.
+    pub session_holds: usize,
+}
+
 impl Memory {
-    /// The attempt already under `key`, if any; otherwise remembers a new
-    /// one and answers `None`.
+    /// How many entries of each kind are remembered now.
+    pub async fn remembered(&self) -> Remembered {
+        match self {
+            Memory::InProcess(memory) => Remembered {
+                attempts: lock(&memory.entries).len(),
+                holds: lock(&memory.holds).len(),
+                session_holds: lock(&memory.session_holds).len(),
+            },
+            Memory::Shared(store) => store.remembered().await.unwrap_or_else(|error| {
+                tracing::warn!(%error, "the shared store could not be counted");
+                Remembered::default()
+            }),
+        }
+    }
+
+    /// Begins the attempt under `key` at `now`: a new one is remembered as
+    /// in flight ([`Begun::New`]); a retry finds what its earlier try left.
     pub async fn begin(
         &self,
         key: &str,
-        hold_hash: &str,
-        email: &str,
-        pay_option: &str,
+        attempt: NewAttempt<'_>,
         now: DateTime<Utc>,
-    ) -> Result<Option<Attempt>, StoreError> {
+    ) -> Result<Begun, StoreError> {
         match self {
-            Memory::InProcess(memory) => Ok(memory.begin(key, hold_hash, email, pay_option, now)),
-            Memory::Shared(store) => store.begin(key, hold_hash, email, pay_option, now).await,
+            Memory::InProcess(memory) => memory.begin(key, attempt, now),
+            Memory::Shared(store) => store.begin(key, attempt, now).await,
+        }
+    }
+
+    /// Records the outcome of the attempt under `key`; a store that cannot
+    /// be written is logged (a retry then finds the attempt as it was).
+    pub async fn settle(&self, key: &str, outcome: Outcome) {
+        match self {
+            Memory::InProcess(memory) => {
+                if let Some(attempt) = lock(&memory.entries).get_mut(key) {
+                    attempt.outcome = outcome;
+                }
+            }
+            Memory::Shared(store) => {
+                if let Err(error) = store.settle(key, outcome).await {
+                    tracing::warn!(%error, "a booking attempt's outcome was not remembered");
+                }
+            }
         }
     }
 
@@ -166,12 +310,13 @@ impl Memory {
     }
 
     /// The session's hold on the place, while it has time left by the
-    /// gateway's clock, with the seconds it has left now.
+    /// gateway's clock, with the seconds it has left now, and when it
+    /// lapses.
     pub async fn session_hold<H: GrantedHold>(
         &self,
         hold_key: &str,
         now: DateTime<Utc>,
-    ) -> Option<H> {
+    ) -> Option<(H, DateTime<Utc>)> {
         match self {
             Memory::InProcess(memory) => memory.session_hold(hold_key, now),
             Memory::Shared(store) => match store.session_hold(hold_key, now).await {
@@ -231,13 +376,16 @@ impl Memory {
     }
 
     /// Forgets the hold `hold_hash` as the latest on its place (and of its
-    /// kind), once it is released: the place is free again. A store that
-    /// cannot be written is logged: the place reads as held until the hold
-    /// would have lapsed.
+    /// kind), once it is released: the place is free again. Its booking
+    /// attempts are forgotten too: the upstream released the hold, so no
+    /// booking was made from it, and a retry must not look for one. A store
+    /// that cannot be written is logged: the place reads as held until the
+    /// hold would have lapsed.
     pub async fn released(&self, hold_hash: &str) {
         match self {
             Memory::InProcess(memory) => {
                 lock(&memory.event_holds).retain(|_, (_, hash)| hash != hold_hash);
+                lock(&memory.entries).retain(|_, attempt| attempt.hold_hash != hold_hash);
             }
             Memory::Shared(store) => {
                 if let Err(error) = store.released(hold_hash).await {
@@ -247,18 +395,19 @@ impl Memory {
         }
     }
 
-    /// Forgets the attempt under `key`, which was never sent upstream (it
-    /// was queued): its retry is a first attempt, with nothing to look for.
-    /// A store that cannot be written is logged: the retry then looks for
-    /// a booking first, which is safe.
-    pub async fn unsent(&self, key: &str) {
+    /// Forgets the attempt under `key`, whose outcome is known to be no
+    /// booking: it was never sent (queued, busy) or the upstream refused it
+    /// (a 4xx). Its retry is a first attempt, with nothing to look for. A
+    /// store that cannot be written is logged: a retry then looks for a
+    /// booking first, which finds none.
+    pub async fn forget(&self, key: &str) {
         match self {
             Memory::InProcess(memory) => {
                 lock(&memory.entries).remove(key);
             }
             Memory::Shared(store) => {
-                if let Err(error) = store.unsent(key).await {
-                    tracing::warn!(%error, "an unsent booking attempt was not forgotten");
+                if let Err(error) = store.forget(key).await {
+                    tracing::warn!(%error, "a booking attempt that booked nothing was not forgotten");
                 }
             }
         }
@@ -282,18 +431,6 @@ impl Memory {
                     EventLock::Unlocked
                 }
             },
-        }
-    }
-
-    /// Records the booking the attempt under `key` made.
-    pub async fn made(&self, key: &str, booking_id: u64) {
-        match self {
-            Memory::InProcess(memory) => memory.made(key, booking_id),
-            Memory::Shared(store) => {
-                if let Err(error) = store.made(key, booking_id).await {
-                    tracing::warn!(%error, booking_id, "a booking attempt's outcome was not remembered");
-                }
-            }
         }
     }
 }
@@ -362,23 +499,34 @@ impl InProcess {
     fn begin(
         &self,
         key: &str,
-        hold_hash: &str,
-        email: &str,
-        pay_option: &str,
+        attempt: NewAttempt<'_>,
         now: DateTime<Utc>,
-    ) -> Option<Attempt> {
-        let event = {
+    ) -> Result<Begun, StoreError> {
+        let place = {
             let mut holds = lock(&self.holds);
             holds.retain(|_, (_, granted)| now - *granted < KEEP_FOR);
-            holds.get(hold_hash).map(|(place, _)| place.clone())
+            holds.get(attempt.hold_hash).map(|(place, _)| place.clone())
         };
         let mut entries = lock(&self.entries);
         entries.retain(|_, attempt| now - attempt.started < KEEP_FOR);
         if let Some(earlier) = entries.get(key) {
-            return Some(earlier.clone());
+            return Ok(earlier.begun_again(now));
         }
-        entries.insert(key.to_owned(), new_attempt(email, pay_option, event, now));
-        None
+        if entries.len() >= MAX_ATTEMPTS {
+            let oldest_made = entries
+                .iter()
+                .filter(|(_, attempt)| matches!(attempt.outcome, Outcome::Made { .. }))
+                .min_by_key(|(_, attempt)| attempt.started)
+                .map(|(key, _)| key.clone());
+            let Some(oldest_made) = oldest_made else {
+                return Err(StoreError(
+                    "every remembered booking attempt is in flight or of unknown outcome".into(),
+                ));
+            };
+            entries.remove(&oldest_made);
+        }
+        entries.insert(key.to_owned(), attempt.remembered(place, now));
+        Ok(Begun::New)
     }
 
     fn held(&self, hold_key: &str, hold: &impl GrantedHold, now: DateTime<Utc>) {
@@ -394,29 +542,12 @@ impl InProcess {
         session_holds.insert(hold_key.to_owned(), held);
     }
 
-    fn session_hold<H: GrantedHold>(&self, hold_key: &str, now: DateTime<Utc>) -> Option<H> {
+    fn session_hold<H: GrantedHold>(
+        &self,
+        hold_key: &str,
+        now: DateTime<Utc>,
+    ) -> Option<(H, DateTime<Utc>)> {
         lock(&self.session_holds).get(hold_key)?.at(now)
-    }
-
-    fn made(&self, key: &str, booking_id: u64) {
-        if let Some(attempt) = lock(&self.entries).get_mut(key) {
-            attempt.booking_id = Some(booking_id);
-        }
-    }
-}
-
-fn new_attempt(
-    email: &str,
-    pay_option: &str,
-    place: Option<BookedPlace>,
-    now: DateTime<Utc>,
-) -> Attempt {
-    Attempt {
-        started: now,
-        email: email.to_owned(),
-        pay_option: pay_option.to_owned(),
-        place,
-        booking_id: None,
     }
 }
 
@@ -425,7 +556,7 @@ fn new_attempt(
 fn session_hold(hold: &impl GrantedHold, now: DateTime<Utc>) -> Option<SessionHold> {
     Some(SessionHold {
         hold: serde_json::to_value(hold).ok()?,
-        lapses: now + Duration::seconds(hold.seconds_left().max(0)),
+        lapses: hold.lapses(now),
     })
 }
 
@@ -467,41 +598,88 @@ impl SharedStore {
         Ok(SharedStore { connection })
     }
 
+    /// Counts the entries of each kind under [`KEY_PREFIX`].
+    async fn remembered(&self) -> Result<Remembered, StoreError> {
+        Ok(Remembered {
+            attempts: self.count("attempt").await?,
+            holds: self.count("hold-event").await?,
+            session_holds: self.count("session-hold").await?,
+        })
+    }
+
+    /// The number of keys of one kind.
+    async fn count(&self, kind: &str) -> Result<usize, StoreError> {
+        let mut connection = self.connection.clone();
+        let mut keys = connection
+            .scan_match::<_, String>(store_key(kind, "*"))
+            .await?;
+        let mut count = 0;
+        while keys.next_item().await.is_some() {
+            count += 1;
+        }
+        Ok(count)
+    }
+
     async fn begin(
         &self,
         key: &str,
-        hold_hash: &str,
-        email: &str,
-        pay_option: &str,
+        attempt: NewAttempt<'_>,
         now: DateTime<Utc>,
-    ) -> Result<Option<Attempt>, StoreError> {
+    ) -> Result<Begun, StoreError> {
         let mut connection = self.connection.clone();
-        let event: Option<String> = connection.get(store_key("hold-event", hold_hash)).await?;
-        let event = event.map(|json| serde_json::from_str(&json)).transpose()?;
-        let attempt = serde_json::to_string(&new_attempt(email, pay_option, event, now))?;
+        let place: Option<String> = connection
+            .get(store_key("hold-event", attempt.hold_hash))
+            .await?;
+        let place = place.map(|json| serde_json::from_str(&json)).transpose()?;
+        let remembered = serde_json::to_string(&attempt.remembered(place, now))?;
         let attempt_key = store_key("attempt", key);
+        let keep_for = KEEP_FOR.num_seconds();
         let created: Option<String> = redis::cmd("SET")
             .arg(&attempt_key)
-            .arg(attempt)
+            .arg(remembered)
             .arg("NX")
             .arg("EX")
-            .arg(KEEP_FOR.num_seconds())
+            .arg(keep_for)
             .query_async(&mut connection)
             .await?;
         if created.is_some() {
-            return Ok(None);
+            let on_hold = store_key("hold-attempts", attempt.hold_hash);
+            let () = redis::pipe()
+                .sadd(&on_hold, key)
+                .ignore()
+                .expire(&on_hold, keep_for)
+                .ignore()
+                .query_async(&mut connection)
+                .await?;
+            return Ok(Begun::New);
         }
-        let (earlier, booking_id): (Option<String>, Option<u64>) = redis::pipe()
-            .get(&attempt_key)
-            .get(store_key("attempt-booking", key))
-            .query_async(&mut connection)
-            .await?;
+        let earlier: Option<String> = connection.get(&attempt_key).await?;
         let Some(earlier) = earlier else {
             return Err(StoreError("an attempt expired while it was read".into()));
         };
-        let mut earlier: Attempt = serde_json::from_str(&earlier)?;
-        earlier.booking_id = earlier.booking_id.or(booking_id);
-        Ok(Some(earlier))
+        let earlier: Attempt = serde_json::from_str(&earlier)?;
+        Ok(earlier.begun_again(now))
+    }
+
+    /// Rewrites the outcome of the attempt under `key`, if it is still
+    /// remembered, keeping its expiry.
+    async fn settle(&self, key: &str, outcome: Outcome) -> Result<(), StoreError> {
+        let mut connection = self.connection.clone();
+        let attempt_key = store_key("attempt", key);
+        let earlier: Option<String> = connection.get(&attempt_key).await?;
+        let Some(earlier) = earlier else {
+            return Ok(());
+        };
+        let mut attempt: Attempt = serde_json::from_str(&earlier)?;
+        attempt.outcome = outcome;
+        let _: Option<String> = redis::cmd("SET")
+            .arg(&attempt_key)
+            .arg(serde_json::to_string(&attempt)?)
+            .arg("XX")
+            .arg("KEEPTTL")
+            .query_async(&mut connection)
+            .await?;
+        Ok(())
     }
 
     async fn held(
@@ -512,7 +690,7 @@ impl SharedStore {
     ) -> Result<(), StoreError> {
         let held = SessionHold {
             hold: serde_json::to_value(hold)?,
-            lapses: now + Duration::seconds(hold.seconds_left().max(0)),
+            lapses: hold.lapses(now),
         };
         let lives = (held.lapses - now).num_seconds().max(1);
         let place = hold.place_key();
@@ -569,7 +747,7 @@ impl SharedStore {
         &self,
         hold_key: &str,
         now: DateTime<Utc>,
-    ) -> Result<Option<H>, StoreError> {
+    ) -> Result<Option<(H, DateTime<Utc>)>, StoreError> {
         let held: Option<String> = self
             .connection
             .clone()
@@ -590,6 +768,17 @@ impl SharedStore {
     /// `hold_hash`, in one script.
     async fn released(&self, hold_hash: &str) -> Result<(), StoreError> {
         let mut connection = self.connection.clone();
+        let on_hold = store_key("hold-attempts", hold_hash);
+        let attempts: Vec<String> = connection.smembers(&on_hold).await?;
+        let mut forget = redis::pipe();
+        for key in &attempts {
+            forget.del(store_key("attempt", key)).ignore();
+        }
+        let () = forget
+            .del(&on_hold)
+            .ignore()
+            .query_async(&mut connection)
+            .await?;
         let place: Option<String> = connection.get(store_key("hold-place", hold_hash)).await?;
         let Some(place) = place else {
             return Ok(());
@@ -612,7 +801,7 @@ impl SharedStore {
         Ok(())
     }
 
-    async fn unsent(&self, key: &str) -> Result<(), StoreError> {
+    async fn forget(&self, key: &str) -> Result<(), StoreError> {
         let () = self
             .connection
             .clone()
@@ -673,19 +862,6 @@ impl SharedStore {
             .await?;
         Ok(())
     }
-
-    async fn made(&self, key: &str, booking_id: u64) -> Result<(), StoreError> {
-        let () = self
-            .connection
-            .clone()
-            .set_ex(
-                store_key("attempt-booking", key),
-                booking_id,
-                KEEP_FOR.num_seconds().unsigned_abs(),
-            )
-            .await?;
-        Ok(())
-    }
 }
 
 /// The kind of a place key ([`super::product::HoldPlace::key`]): a
@@ -715,35 +891,68 @@ mod tests {
             + Duration::minutes(minutes)
     }
 
+    const PRIYA: NewAttempt<'static> = NewAttempt {
+        hold_hash: "hash",
+        email: "priya@example.com",
+        pay_option: "credits",
+    };
+
     #[test]
-    fn the_first_attempt_is_new_and_a_retry_finds_it() {
+    fn the_first_attempt_is_new_and_a_retry_finds_what_it_left() {
         let attempts = InProcess::default();
+        assert_eq!(attempts.begin("k", PRIYA, at(0)).unwrap(), Begun::New);
         assert_eq!(
-            attempts.begin("k", "hash", "priya@example.com", "credits", at(0)),
-            None
+            attempts.begin("k", PRIYA, at(1)).unwrap(),
+            Begun::InFlight,
+            "a retry while the first try is in flight waits for it"
         );
-        let earlier = attempts
-            .begin("k", "hash", "priya@example.com", "credits", at(1))
-            .expect("the retry finds the attempt");
+        lock(&attempts.entries).get_mut("k").unwrap().outcome = Outcome::Unknown { at: at(1) };
+        let Begun::Unknown(earlier) = attempts.begin("k", PRIYA, at(2)).unwrap() else {
+            panic!("a lost answer's attempt is looked for");
+        };
         assert_eq!(earlier.started, at(0));
-        assert_eq!(earlier.booking_id, None);
-        attempts.made("k", 9001);
-        let done = attempts
-            .begin("k", "hash", "priya@example.com", "credits", at(2))
-            .unwrap();
-        assert_eq!(done.booking_id, Some(9001));
+        lock(&attempts.entries).get_mut("k").unwrap().outcome = Outcome::Made { booking_id: 9001 };
+        assert_eq!(
+            attempts.begin("k", PRIYA, at(3)).unwrap(),
+            Begun::Made(9001)
+        );
+    }
+
+    #[test]
+    fn an_attempt_in_flight_too_long_was_abandoned() {
+        let attempts = InProcess::default();
+        attempts.begin("k", PRIYA, at(0)).unwrap();
+        let Begun::Unknown(abandoned) = attempts.begin("k", PRIYA, at(3)).unwrap() else {
+            panic!("an abandoned attempt's outcome is unknown");
+        };
+        assert_eq!(abandoned.outcome, Outcome::Unknown { at: at(2) });
     }
 
     #[test]
     fn attempts_are_forgotten_after_two_hours() {
         let attempts = InProcess::default();
-        attempts.begin("k", "hash", "priya@example.com", "credits", at(0));
-        assert!(attempts
-            .begin("k", "hash", "priya@example.com", "credits", at(119))
-            .is_some());
-        assert!(attempts
-            .begin("k", "hash", "priya@example.com", "credits", at(121))
-            .is_none());
+        attempts.begin("k", PRIYA, at(0)).unwrap();
+        assert_ne!(attempts.begin("k", PRIYA, at(119)).unwrap(), Begun::New);
+        assert_eq!(attempts.begin("k", PRIYA, at(121)).unwrap(), Begun::New);
+    }
+
+    #[test]
+    fn a_full_memory_forgets_a_made_booking_never_one_in_flight() {
+        let attempts = InProcess::default();
+        for n in 0..MAX_ATTEMPTS {
+            attempts.begin(&format!("k{n}"), PRIYA, at(0)).unwrap();
+        }
+        assert!(
+            attempts.begin("one more", PRIYA, at(1)).is_err(),
+            "no attempt in flight is evicted to make room"
+        );
+        lock(&attempts.entries).get_mut("k7").unwrap().outcome = Outcome::Made { booking_id: 7 };
+        assert_eq!(
+            attempts.begin("one more", PRIYA, at(1)).unwrap(),
+            Begun::New
+        );
+        assert!(!lock(&attempts.entries).contains_key("k7"));
+        assert_eq!(lock(&attempts.entries).len(), MAX_ATTEMPTS);
     }
 
     fn booking(email: &str, pay_option: PayOption, created: DateTime<Utc>) -> BookingDetail {
@@ -762,19 +971,30 @@ mod tests {
     }
 
     #[test]
-    fn a_lost_booking_is_recognised_by_candidate_pay_option_and_time() {
-        let attempt = Attempt {
+    fn a_lost_booking_is_recognised_by_candidate_pay_option_and_time_in_flight() {
+        let mut attempt = Attempt {
             started: at(0),
+            hold_hash: "hash".into(),
             email: "Priya@Example.com".into(),
             pay_option: "credits".into(),
             place: None,
-            booking_id: None,
+            outcome: Outcome::Unknown { at: at(1) },
         };
         assert!(attempt.made(&booking("priya@example.com", PayOption::Credits, at(0))));
         assert!(attempt.made(&booking("priya@example.com", PayOption::Credits, at(-1))));
+        assert!(attempt.made(&booking("priya@example.com", PayOption::Credits, at(3))));
+        assert!(
+            !attempt.made(&booking("priya@example.com", PayOption::Credits, at(4))),
+            "made after the lost request's answer was due"
+        );
         assert!(!attempt.made(&booking("priya@example.com", PayOption::Credits, at(-3))));
         assert!(!attempt.made(&booking("sam@example.com", PayOption::Credits, at(0))));
         assert!(!attempt.made(&booking("priya@example.com", PayOption::Balance, at(0))));
+        attempt.outcome = Outcome::InFlight { since: at(0) };
+        assert!(
+            !attempt.made(&booking("priya@example.com", PayOption::Credits, at(0))),
+            "only an unknown outcome is reconciled"
+        );
     }
 
     fn leeds_hold() -> SeatHold {
@@ -796,10 +1016,11 @@ mod tests {
         let memory = InProcess::default();
         let hold = leeds_hold();
         memory.held("session-41", &hold, at(0));
-        memory.begin("k", "hash", "priya@example.com", "credits", at(1));
-        let attempt = memory
-            .begin("k", "hash", "priya@example.com", "credits", at(2))
-            .unwrap();
+        memory.begin("k", PRIYA, at(1)).unwrap();
+        lock(&memory.entries).get_mut("k").unwrap().outcome = Outcome::Unknown { at: at(1) };
+        let Begun::Unknown(attempt) = memory.begin("k", PRIYA, at(2)).unwrap() else {
+            panic!("the lost answer's attempt");
+        };
         assert_eq!(attempt.place, Some(hold.booked_place()));
         let mut on_the_event = booking("priya@example.com", PayOption::Credits, at(1));
         assert!(attempt.made(&on_the_event));
@@ -811,9 +1032,10 @@ mod tests {
     fn a_session_hold_is_remembered_until_it_lapses() {
         let memory = InProcess::default();
         memory.held("session-41", &leeds_hold(), at(0));
-        let later: SeatHold = memory
+        let (later, lapses): (SeatHold, _) = memory
             .session_hold("session-41", at(10))
             .expect("remembered");
+        assert_eq!(lapses, at(30));
         assert_eq!(later.hold_hash, "hash");
         assert_eq!(later.expires_in_seconds, 1200, "the seconds left now");
         assert_eq!(memory.session_hold::<SeatHold>("session-42", at(10)), None);

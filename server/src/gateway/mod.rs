@@ -67,8 +67,9 @@ pub use cache::CacheTtls;
 pub use config::{
     ConfigError, Credentials, GatewayArgs, GatewayConfig, ProductSettings, Secret, PAYPAL_CHECKOUT,
 };
-pub use memory::StoreError;
+pub use memory::{Remembered, StoreError};
 pub use policy::AgencyContact;
+pub use session::{SessionId, Signer};
 
 use crate::background::Background;
 use crate::json_errors::{json_errors, Wording};
@@ -79,7 +80,6 @@ use cache::ReadCache;
 use errors::GatewayError;
 use policy::Policy;
 use product::ProductUpstream;
-use session::Signer;
 use upstream::Upstream;
 
 /// Largest `/api` request body accepted (16 KiB); larger ones answer 413.
@@ -142,13 +142,13 @@ async fn build(config: GatewayConfig) -> Result<(Router, Arc<AppState>), StartEr
         None => memory::Memory::default(),
     };
     let signer = match &config.signing_key {
-        Some(key) => Signer::new(key.expose().as_bytes()),
+        Some(key) => Signer::new(key.expose().as_bytes(), config.session_max_age),
         None => {
             tracing::warn!(
                 "HBG_GATEWAY_KEY is not set: using a random signing key, so widget sessions \
                  will not survive a restart or work across several gateway instances"
             );
-            Signer::random()
+            Signer::random(config.session_max_age)
         }
     };
     let practical = ProductSettings {
@@ -460,9 +460,17 @@ async fn rate_limit(State(state): State<Arc<AppState>>, request: Request, next: 
 
 /// A gateway serving in the background (see [`spawn_gateway`]). Dropping it
 /// stops the server.
-#[derive(Debug)]
 pub struct RunningGateway {
     server: Background,
+    state: Arc<AppState>,
+}
+
+impl std::fmt::Debug for RunningGateway {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunningGateway")
+            .field("server", &self.server)
+            .finish_non_exhaustive()
+    }
 }
 
 impl RunningGateway {
@@ -474,6 +482,12 @@ impl RunningGateway {
     /// `http://ADDR`, e.g. `http://127.0.0.1:40123`.
     pub fn url(&self) -> &str {
         self.server.url()
+    }
+
+    /// How much the gateway remembers right now (for tests and operators:
+    /// what hostile requests leave behind).
+    pub async fn remembered(&self) -> Remembered {
+        self.state.memory.remembered().await
     }
 
     /// Stops accepting connections, waits for open requests to finish and
@@ -496,8 +510,8 @@ pub async fn spawn_gateway(config: GatewayConfig) -> Result<RunningGateway, Star
     let listener = TcpListener::bind(config.listen).await?;
     let (app, state) = build(config).await?;
     let local_addr = listener.local_addr()?;
-    let server = Background::spawn(local_addr, |stop| run(listener, app, state, stop));
-    Ok(RunningGateway { server })
+    let server = Background::spawn(local_addr, |stop| run(listener, app, state.clone(), stop));
+    Ok(RunningGateway { server, state })
 }
 
 /// Runs a gateway in the foreground until `shutdown` resolves, announcing

@@ -19,7 +19,7 @@ use booking_core::api::{BookingDetail, HeldEvent, HoldConflict, SeatHold, Timest
 use booking_core::product::Product;
 use booking_core::uk_time;
 use booking_core::widget_api::{HoldRequest, SlotHoldRequest};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -82,12 +82,21 @@ fn slot_key(course_id: u64, date: &str, time: &str) -> String {
     format!("slot:{course_id}:{date}:{time}")
 }
 
+/// The longest a hold is taken to live, whatever the upstream says: a day
+/// (the upstream's holds last 30 minutes).
+pub const MAX_HOLD_SECONDS: i64 = 24 * 60 * 60;
+
 /// A hold the upstream granted.
 pub trait GrantedHold: Clone + Serialize + DeserializeOwned + Send + Sync {
     /// Its hash, sent back to book or release.
     fn hold_hash(&self) -> &str;
     /// Seconds it had left when granted.
     fn seconds_left(&self) -> i64;
+    /// When it lapses, granted at `now`: its seconds left, within
+    /// [`MAX_HOLD_SECONDS`] whatever the upstream said.
+    fn lapses(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        now + chrono::Duration::seconds(self.seconds_left().clamp(0, MAX_HOLD_SECONDS))
+    }
     /// The same hold with `seconds` left.
     fn with_seconds_left(&self, seconds: i64) -> Self;
     /// The memory key of the place it holds ([`HoldPlace::key`]).

@@ -33,13 +33,13 @@ use booking_core::widget_api::{
     SeatTaken, SlotHoldRequest, WidgetOptions, IDEMPOTENCY_HEADER, QUEUE_TICKET_HEADER,
     SESSION_HEADER,
 };
-use chrono::{NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use super::cache::Freshness;
 use super::errors::GatewayError;
-use super::memory::Attempt;
+use super::memory::{Attempt, Begun, NewAttempt, Outcome};
 use super::product::{
     ConflictBody, GrantedHold, HoldPlace, MadeBooking, ProductQuery, ProductUpstream,
 };
@@ -84,7 +84,7 @@ fn session_from(headers: &HeaderMap, state: &AppState) -> Option<SessionId> {
     headers
         .get(SESSION_HEADER)
         .and_then(|value| value.to_str().ok())
-        .and_then(|token| state.signer.verify_session(token))
+        .and_then(|token| state.signer.verify_session(token, Utc::now()))
 }
 
 /// A JSON body whatever its content type (the release beacon is
@@ -253,7 +253,7 @@ pub async fn options(
     let profile = profile(&state, product).await?;
     let session = match session_from(&headers, &state) {
         Some(_) => None,
-        None => Some(state.signer.new_session().1),
+        None => Some(state.signer.new_session(Utc::now()).1),
     };
     let (name, invoice_payments) = match profile {
         Some(profile) => (profile.name, profile.invoice_payments),
@@ -528,15 +528,16 @@ async fn hold_place<P: HoldPlace>(
     let reply = reply?;
     if reply.status.is_success() {
         let hold: P::Hold = reply.json(P::NOT_FOUND)?;
+        let now = Utc::now();
         let hold_ref = state
             .signer
-            .hold_ref(session, P::PRODUCT, hold.hold_hash())
+            .hold_ref(session, P::PRODUCT, hold.hold_hash(), hold.lapses(now))
             .ok_or_else(|| {
                 GatewayError::BadGateway("the upstream hold hash is not a plain token".into())
             })?;
         state
             .memory
-            .held(&state.signer.hold_key(session, &key), &hold, Utc::now())
+            .held(&state.signer.hold_key(session, &key), &hold, now)
             .await;
         tracing::info!(product = %P::PRODUCT, place = %key, "seat held");
         return Ok((hold_ref, hold));
@@ -545,9 +546,10 @@ async fn hold_place<P: HoldPlace>(
         return Err(reply.into_error(P::NOT_FOUND));
     }
     let conflict: Option<P::Conflict> = serde_json::from_slice(&reply.body).ok();
+    let now = Utc::now();
     let own_hash = place
         .hold_ref()
-        .and_then(|hold_ref| state.signer.open_hold_ref(session, hold_ref))
+        .and_then(|hold_ref| state.signer.open_hold_ref(session, hold_ref, now))
         .filter(|(product, _)| *product == P::PRODUCT)
         .map(|(_, hash)| hash);
     if let (Some(own_hash), Some(conflict)) = (own_hash, &conflict) {
@@ -559,15 +561,16 @@ async fn hold_place<P: HoldPlace>(
             }
         }
     }
-    if let Some(hold) = own_remembered_hold::<P>(state, session, &key, conflict.as_ref()).await {
+    if let Some((hold, lapses)) =
+        own_remembered_hold::<P>(state, session, &key, conflict.as_ref()).await
+    {
         tracing::info!(place = %key, "seat already held by this session (remembered)");
         let hold_ref = state
             .signer
-            .hold_ref(session, P::PRODUCT, hold.hold_hash())
+            .hold_ref(session, P::PRODUCT, hold.hold_hash(), lapses)
             .unwrap_or_default();
         return Ok((hold_ref, hold));
     }
-    let now = Utc::now();
     let named_place = conflict.as_ref().and_then(ConflictBody::place_key);
     let remembered = match &named_place {
         Some(named) if *named != key => None,
@@ -626,7 +629,7 @@ async fn renewed_hold<P: HoldPlace>(
     ))?;
     let old_hash = state
         .signer
-        .open_hold_ref(session, old_ref)
+        .open_hold_ref(session, old_ref, Utc::now())
         .filter(|(held, _)| *held == P::PRODUCT)
         .map(|(_, hash)| hash)
         .ok_or(GatewayError::NotFound(HOLD_NOT_FOUND))?;
@@ -658,15 +661,15 @@ async fn own_remembered_hold<P: HoldPlace>(
     session: &SessionId,
     key: &str,
     conflict: Option<&P::Conflict>,
-) -> Option<P::Hold> {
-    let hold: P::Hold = state
+) -> Option<(P::Hold, DateTime<Utc>)> {
+    let (hold, lapses): (P::Hold, _) = state
         .memory
         .session_hold(&state.signer.hold_key(session, key), Utc::now())
         .await?;
     let named = conflict.and_then(ConflictBody::hold_hash);
     named
         .is_none_or(|named| named == hold.hold_hash())
-        .then_some(hold)
+        .then_some((hold, lapses))
 }
 
 /// Where the hold a 409 meets is, as far as the gateway can tell.
@@ -717,7 +720,7 @@ async fn release(
 ) -> Result<StatusCode, GatewayError> {
     let (product, hash) = state
         .signer
-        .open_hold_ref(session, hold_ref)
+        .open_hold_ref(session, hold_ref, Utc::now())
         .ok_or(GatewayError::NotFound(HOLD_NOT_FOUND))?;
     release_hash(state, state.product(product)?, hash).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -760,7 +763,7 @@ pub async fn release_beacon(
 ) -> Result<StatusCode, GatewayError> {
     let session = state
         .signer
-        .verify_session(&beacon.session)
+        .verify_session(&beacon.session, Utc::now())
         .ok_or(GatewayError::NoSession)?;
     release(&state, &session, &beacon.hold_ref).await
 }
@@ -898,6 +901,22 @@ fn kit_address(request: &BookingRequest) -> Result<&KitAddress, GatewayError> {
     }
 }
 
+/// A 422 naming every field longer than the widget's own limits, before
+/// anything is stored or sent.
+fn refuse_overlong_fields(request: &BookingRequest) -> Result<(), GatewayError> {
+    let overlong = booking_core::validation::overlong_fields(request);
+    let Some((_, first)) = overlong.first() else {
+        return Ok(());
+    };
+    Err(GatewayError::Validation(ValidationError {
+        message: first.clone(),
+        errors: overlong
+            .iter()
+            .map(|(field, message)| (field.name().to_owned(), vec![message.clone()]))
+            .collect(),
+    }))
+}
+
 /// `POST /api/bookings` with an `Idempotency-Key`, for the product the hold
 /// reference names. A retry of an attempt (the same key in the same
 /// session) never books twice, whether or not the upstream honours the key:
@@ -927,9 +946,10 @@ pub async fn create_booking(
             first.policy.check_pay_option(&request.pay_option)?;
         }
     }
+    refuse_overlong_fields(&request)?;
     let (held, hash) = state
         .signer
-        .open_hold_ref(&session, &request.hold_ref)
+        .open_hold_ref(&session, &request.hold_ref, Utc::now())
         .ok_or(GatewayError::NotFound(HOLD_NOT_FOUND))?;
     let product = state.product(held)?;
     product.policy.check_pay_option(&request.pay_option)?;
@@ -938,12 +958,11 @@ pub async fn create_booking(
         .return_url
         .clone()
         .filter(|url| product.policy.return_url_allowed(url, own.as_deref()));
-    let key = state.signer.idempotency_key(&session, widget_key);
     let attempt = AttemptOf {
         state: &state,
         product,
         session: &session,
-        key: &key,
+        key: state.signer.attempt_key(&session, held, hash, widget_key),
         hash,
         email: &request.email,
         pay_option: held.upstream_pay_option(&request.pay_option),
@@ -980,7 +999,8 @@ struct AttemptOf<'a> {
     state: &'a AppState,
     product: &'a ProductUpstream,
     session: &'a SessionId,
-    key: &'a str,
+    /// The attempt's key, also its upstream idempotency key.
+    key: String,
     hash: &'a str,
     email: &'a str,
     /// The pay option in the upstream's name.
@@ -997,13 +1017,15 @@ impl AttemptOf<'_> {
         body: &UpstreamBooking<R>,
     ) -> Result<Response, GatewayError> {
         let (state, product) = (self.state, self.product);
-        let earlier = state
+        let begun = state
             .memory
             .begin(
-                self.key,
-                self.hash,
-                self.email,
-                &self.pay_option,
+                &self.key,
+                NewAttempt {
+                    hold_hash: self.hash,
+                    email: self.email,
+                    pay_option: &self.pay_option,
+                },
                 Utc::now(),
             )
             .await
@@ -1011,18 +1033,16 @@ impl AttemptOf<'_> {
                 tracing::error!(%error, "a booking attempt could not be remembered: not sent");
                 GatewayError::MemoryUnavailable
             })?;
-        let booking: B = match earlier {
-            Some(Attempt {
-                booking_id: Some(id),
-                ..
-            }) => {
+        let booking: B = match begun {
+            Begun::Made(id) => {
                 tracing::info!(
                     booking_id = id,
                     "booking attempt retried: its booking replayed"
                 );
                 read_booking(product, id).await?
             }
-            Some(earlier) => match lost_booking::<B>(product, &earlier).await? {
+            Begun::InFlight => return Err(GatewayError::AttemptInFlight),
+            Begun::Unknown(earlier) => match lost_booking::<B>(product, &earlier).await? {
                 Some(booking) => {
                     tracing::info!(
                         booking_id = booking.id(),
@@ -1030,17 +1050,26 @@ impl AttemptOf<'_> {
                     );
                     booking
                 }
-                None => send_booking(product, body, self.key, self.ticket.clone()).await?,
-            },
-            None => match send_booking(product, body, self.key, self.ticket.clone()).await {
-                Err(queued @ GatewayError::Queued(_)) => {
-                    state.memory.unsent(self.key).await;
-                    return Err(queued);
+                None => {
+                    let since = Utc::now();
+                    state
+                        .memory
+                        .settle(&self.key, Outcome::InFlight { since })
+                        .await;
+                    self.send(body).await?
                 }
-                sent => sent?,
             },
+            Begun::New => self.send(body).await?,
         };
-        state.memory.made(self.key, booking.id()).await;
+        state
+            .memory
+            .settle(
+                &self.key,
+                Outcome::Made {
+                    booking_id: booking.id(),
+                },
+            )
+            .await;
         let booking = vet_payment_url(product, booking);
         tracing::info!(
             booking_id = booking.id(),
@@ -1060,6 +1089,27 @@ impl AttemptOf<'_> {
             }),
         )
             .into_response())
+    }
+
+    /// Sends the booking upstream and remembers what its answer says of
+    /// the outcome: an answer lost on the way (a timeout, a 5xx, a broken
+    /// connection) leaves the attempt to be looked for; any definite
+    /// refusal, or a booking never sent, forgets it.
+    async fn send<B: MadeBooking, R: Serialize>(
+        &self,
+        body: &UpstreamBooking<R>,
+    ) -> Result<B, GatewayError> {
+        let sent = send_booking(self.product, body, &self.key, self.ticket.clone()).await;
+        if let Err(error) = &sent {
+            let memory = &self.state.memory;
+            if error.leaves_outcome_unknown() {
+                let at = Utc::now();
+                memory.settle(&self.key, Outcome::Unknown { at }).await;
+            } else {
+                memory.forget(&self.key).await;
+            }
+        }
+        sent
     }
 }
 

@@ -4,16 +4,22 @@
 //! in tokens it signs with the configured key, so any instance sharing the
 //! key can verify them.
 //!
-//! * A session token is `base64url(id) . base64url(tag)`: a random 128-bit
-//!   id and a truncated HMAC of it.
-//! * A hold reference is `hold_hash . tag`, the tag an HMAC over the session
-//!   id and the hash; a booking reference is `booking_id . tag` likewise.
+//! * A session token is `base64url(id, issued) . base64url(tag)`: a random
+//!   128-bit id, its issue time and a truncated HMAC of both. A session
+//!   lives at most its maximum age (`session_max_age`, 12 hours by default).
+//! * A hold reference is `hold_hash . lapses . tag`, the tag an HMAC over
+//!   the session id, the hash and when the hold lapses: it opens until its
+//!   hold lapses (and [`HOLD_REF_GRACE`] after). A booking reference is
+//!   `booking_id . tag` likewise, and lives as long as its session.
 //!   A reference only opens for the session it was made for, and names its
 //!   product by its label (a Virtual BLS hold's tag is signed under another
 //!   label than a Practical Training one's), so it opens as that product's
 //!   only.
-//! * The upstream idempotency key is an HMAC over the session id and the
-//!   widget's key, so two sessions can never collide on (or replay) a key.
+//! * The key of a create-booking attempt (also the upstream idempotency key)
+//!   is an HMAC over the session id, the product, the hold and the widget's
+//!   key, so an attempt belongs to one session, product and hold: two
+//!   sessions never collide on (or replay) a key, nor does one key name
+//!   attempts on two holds or two products.
 //!
 //! Invariants: each kind of token is signed under its own label, so one can
 //! never pass for another; tags are compared in constant time; the key never
@@ -24,6 +30,7 @@ use std::fmt;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use booking_core::product::Product;
+use chrono::{DateTime, Duration, Utc};
 use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sha2::Sha256;
@@ -52,10 +59,28 @@ impl fmt::Debug for SessionId {
     }
 }
 
+/// Bytes of a session token's signed part: the id and the issue time.
+const SESSION_BYTES: usize = 24;
+
+/// How far in the future a session's issue time may be (instances' clocks
+/// differ a little).
+const CLOCK_SKEW_SECONDS: i64 = 60;
+
+/// How long after its hold lapses a hold reference still opens: the
+/// upstream then answers for the lapsed hold itself (its clock and the
+/// gateway's differ a little).
+pub const HOLD_REF_GRACE: Duration = Duration::minutes(10);
+
+/// The longest a widget session lives by default: 12 hours.
+pub const DEFAULT_SESSION_MAX_AGE: std::time::Duration =
+    std::time::Duration::from_secs(12 * 60 * 60);
+
 /// Signs and verifies sessions and references with the gateway's key.
 #[derive(Clone)]
 pub struct Signer {
     key: Vec<u8>,
+    /// Seconds a session lives at most.
+    session_max_age: i64,
 }
 
 impl fmt::Debug for Signer {
@@ -66,16 +91,19 @@ impl fmt::Debug for Signer {
 
 impl Signer {
     /// A signer with the given key (at least [`MIN_KEY_BYTES`] long; the
-    /// configuration checks that).
-    pub fn new(key: &[u8]) -> Signer {
-        Signer { key: key.to_vec() }
+    /// configuration checks that) whose sessions live `session_max_age`.
+    pub fn new(key: &[u8], session_max_age: std::time::Duration) -> Signer {
+        Signer {
+            key: key.to_vec(),
+            session_max_age: i64::try_from(session_max_age.as_secs()).unwrap_or(i64::MAX),
+        }
     }
 
     /// A signer with a fresh random 256-bit key.
-    pub fn random() -> Signer {
+    pub fn random(session_max_age: std::time::Duration) -> Signer {
         let mut key = [0u8; 32];
         rand::rng().fill_bytes(&mut key);
-        Signer::new(&key)
+        Signer::new(&key, session_max_age)
     }
 
     fn mac(&self, label: &str, session: Option<&SessionId>, value: &[u8]) -> HmacSha256 {
@@ -108,58 +136,75 @@ impl Signer {
                 .is_ok()
     }
 
-    /// A new session: its id and the token the widget keeps.
-    pub fn new_session(&self) -> (SessionId, String) {
+    /// A new session issued at `now`: its id and the token the widget
+    /// keeps.
+    pub fn new_session(&self, now: DateTime<Utc>) -> (SessionId, String) {
         let mut id = [0u8; 16];
         rand::rng().fill_bytes(&mut id);
+        let mut signed = [0u8; SESSION_BYTES];
+        signed[..16].copy_from_slice(&id);
+        signed[16..].copy_from_slice(&now.timestamp().to_be_bytes());
         let token = format!(
             "{}.{}",
-            URL_SAFE_NO_PAD.encode(id),
-            self.tag("session", None, &id)
+            URL_SAFE_NO_PAD.encode(signed),
+            self.tag("session", None, &signed)
         );
         (SessionId(id), token)
     }
 
-    /// The session a token names, if the token is one this key signed.
-    pub fn verify_session(&self, token: &str) -> Option<SessionId> {
-        let (id, tag) = token.split_once('.')?;
-        let id: [u8; 16] = URL_SAFE_NO_PAD.decode(id).ok()?.try_into().ok()?;
-        self.verify("session", None, &id, tag)
+    /// The session a token names, if the token is one this key signed and
+    /// the session is no older than the maximum age at `now`.
+    pub fn verify_session(&self, token: &str, now: DateTime<Utc>) -> Option<SessionId> {
+        let (signed, tag) = token.split_once('.')?;
+        let signed: [u8; SESSION_BYTES] = URL_SAFE_NO_PAD.decode(signed).ok()?.try_into().ok()?;
+        if !self.verify("session", None, &signed, tag) {
+            return None;
+        }
+        let id: [u8; 16] = signed[..16].try_into().ok()?;
+        let issued = i64::from_be_bytes(signed[16..].try_into().ok()?);
+        let age = now.timestamp().saturating_sub(issued);
+        (-CLOCK_SKEW_SECONDS..=self.session_max_age)
+            .contains(&age)
             .then_some(SessionId(id))
     }
 
-    /// The reference a session gets for an upstream hold of `product`, or
-    /// `None` when the upstream's hash is not a plain token (letters, digits,
-    /// `-`, `_`).
+    /// The reference a session gets for an upstream hold of `product` that
+    /// lapses at `lapses`, or `None` when the upstream's hash is not a
+    /// plain token (letters, digits, `-`, `_`).
     pub fn hold_ref(
         &self,
         session: &SessionId,
         product: Product,
         hold_hash: &str,
+        lapses: DateTime<Utc>,
     ) -> Option<String> {
         is_plain_token(hold_hash).then(|| {
-            format!(
-                "{hold_hash}.{}",
-                self.tag(hold_label(product), Some(session), hold_hash.as_bytes())
-            )
+            let signed = format!("{hold_hash}.{}", lapses.timestamp());
+            let tag = self.tag(hold_label(product), Some(session), signed.as_bytes());
+            format!("{signed}.{tag}")
         })
     }
 
     /// The product and upstream hold hash behind a reference, if it was
-    /// made for this session.
+    /// made for this session and its hold has not lapsed at `now` (give or
+    /// take [`HOLD_REF_GRACE`]).
     pub fn open_hold_ref<'a>(
         &self,
         session: &SessionId,
         hold_ref: &'a str,
+        now: DateTime<Utc>,
     ) -> Option<(Product, &'a str)> {
-        let (hash, tag) = hold_ref.rsplit_once('.')?;
-        if !is_plain_token(hash) {
+        let (signed, tag) = hold_ref.rsplit_once('.')?;
+        let (hash, lapses) = signed.split_once('.')?;
+        let lapses: i64 = lapses.parse().ok()?;
+        if !is_plain_token(hash) || lapses.to_string() != signed[hash.len() + 1..] {
             return None;
         }
-        Product::ALL.into_iter().find_map(|product| {
-            self.verify(hold_label(product), Some(session), hash.as_bytes(), tag)
+        let open = Product::ALL.into_iter().find_map(|product| {
+            self.verify(hold_label(product), Some(session), signed.as_bytes(), tag)
                 .then_some((product, hash))
-        })
+        })?;
+        (now.timestamp() <= lapses.saturating_add(HOLD_REF_GRACE.num_seconds())).then_some(open)
     }
 
     /// The reference a session gets for an upstream booking of `product`.
@@ -189,10 +234,20 @@ impl Signer {
         })
     }
 
-    /// The idempotency key sent upstream for the widget's key in this
-    /// session: 64 hex digits.
-    pub fn idempotency_key(&self, session: &SessionId, widget_key: &str) -> String {
-        self.session_key("idempotency", session, widget_key.as_bytes())
+    /// The key of one create-booking attempt, also sent upstream as its
+    /// idempotency key: an HMAC over the session, the product, the hold
+    /// and the widget's key (64 hex digits), so an attempt belongs to one
+    /// session, product and hold and a key replayed under another names
+    /// another attempt.
+    pub fn attempt_key(
+        &self,
+        session: &SessionId,
+        product: Product,
+        hold_hash: &str,
+        widget_key: &str,
+    ) -> String {
+        let value = [hold_label(product), hold_hash, widget_key].join("\0");
+        self.session_key("attempt", session, value.as_bytes())
     }
 
     /// The key under which the gateway remembers the hold one session was
@@ -250,70 +305,128 @@ mod tests {
     const HASH: &str = "Q8vTz2LmPa9RkWc4NbXy7HdJf3GsEu6K";
 
     fn signer() -> Signer {
-        Signer::new(b"a test key that is long enough for the gateway!!")
+        Signer::new(
+            b"a test key that is long enough for the gateway!!",
+            DEFAULT_SESSION_MAX_AGE,
+        )
+    }
+
+    fn now() -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339("2026-12-01T10:00:00+00:00")
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
+    fn session() -> SessionId {
+        signer().new_session(now()).0
+    }
+
+    /// A reference to a hold lapsing half an hour from [`now`].
+    fn hold_ref(signer: &Signer, session: &SessionId, product: Product, hash: &str) -> String {
+        signer
+            .hold_ref(session, product, hash, now() + Duration::minutes(30))
+            .unwrap()
     }
 
     #[test]
     fn session_tokens_verify_only_with_their_key() {
-        let (id, token) = signer().new_session();
-        assert_eq!(signer().verify_session(&token), Some(id));
-        assert_eq!(Signer::random().verify_session(&token), None);
+        let (id, token) = signer().new_session(now());
+        assert_eq!(signer().verify_session(&token, now()), Some(id));
+        assert_eq!(
+            Signer::random(DEFAULT_SESSION_MAX_AGE).verify_session(&token, now()),
+            None
+        );
+    }
+
+    #[test]
+    fn a_session_lives_its_maximum_age_and_no_longer() {
+        let (id, token) = signer().new_session(now());
+        let at = |hours: i64| now() + Duration::hours(hours);
+        assert_eq!(signer().verify_session(&token, at(12)), Some(id));
+        assert_eq!(
+            signer().verify_session(&token, at(12) + Duration::seconds(1)),
+            None
+        );
+        assert_eq!(
+            signer().verify_session(&token, now() - Duration::minutes(5)),
+            None,
+            "a session issued in the future"
+        );
+        let short = Signer::new(
+            b"a test key that is long enough for the gateway!!",
+            std::time::Duration::from_secs(3600),
+        );
+        assert_eq!(short.verify_session(&token, at(2)), None);
     }
 
     #[test]
     fn tampered_or_malformed_session_tokens_fail() {
-        let (_, token) = signer().new_session();
-        let (id, tag) = token.split_once('.').unwrap();
-        let mut other_id = URL_SAFE_NO_PAD.decode(id).unwrap();
-        other_id[0] ^= 1;
-        let forged = format!("{}.{tag}", URL_SAFE_NO_PAD.encode(other_id));
+        let (_, token) = signer().new_session(now());
+        let (signed, tag) = token.split_once('.').unwrap();
+        let mut other = URL_SAFE_NO_PAD.decode(signed).unwrap();
+        other[0] ^= 1;
+        let forged = format!("{}.{tag}", URL_SAFE_NO_PAD.encode(&other));
+        let mut older = URL_SAFE_NO_PAD.decode(signed).unwrap();
+        older[23] ^= 1;
+        let backdated = format!("{}.{tag}", URL_SAFE_NO_PAD.encode(&older));
         for bad in [
             forged.as_str(),
+            backdated.as_str(),
             "",
             ".",
-            id,
+            signed,
             "not-base64!.x",
             &token[..token.len() - 1],
         ] {
-            assert_eq!(signer().verify_session(bad), None, "{bad:?}");
+            assert_eq!(signer().verify_session(bad, now()), None, "{bad:?}");
         }
     }
 
     #[test]
-    fn hold_refs_open_only_for_their_session() {
+    fn hold_refs_open_only_for_their_session_until_their_hold_lapses() {
         let signer = signer();
-        let (mine, _) = signer.new_session();
-        let (theirs, _) = signer.new_session();
-        let hold_ref = signer.hold_ref(&mine, Product::Practical, HASH).unwrap();
+        let (mine, theirs) = (session(), session());
+        let hold_ref = hold_ref(&signer, &mine, Product::Practical, HASH);
         assert_eq!(
-            signer.open_hold_ref(&mine, &hold_ref),
+            signer.open_hold_ref(&mine, &hold_ref, now()),
             Some((Product::Practical, HASH))
         );
-        assert_eq!(signer.open_hold_ref(&theirs, &hold_ref), None);
-        assert_eq!(signer.open_hold_ref(&mine, HASH), None);
-        let other = format!("{}X.{}", HASH, hold_ref.rsplit_once('.').unwrap().1);
-        assert_eq!(signer.open_hold_ref(&mine, &other), None);
+        assert_eq!(signer.open_hold_ref(&theirs, &hold_ref, now()), None);
+        assert_eq!(signer.open_hold_ref(&mine, HASH, now()), None);
+        let (signed, tag) = hold_ref.rsplit_once('.').unwrap();
+        let other = format!("{}X{}.{tag}", HASH, &signed[HASH.len()..]);
+        assert_eq!(signer.open_hold_ref(&mine, &other, now()), None);
+        let lapsed = now() + Duration::minutes(30) + HOLD_REF_GRACE;
+        assert!(signer.open_hold_ref(&mine, &hold_ref, lapsed).is_some());
+        assert_eq!(
+            signer.open_hold_ref(&mine, &hold_ref, lapsed + Duration::seconds(1)),
+            None,
+            "a reference ends with its hold"
+        );
+        let (_, lapses) = signed.split_once('.').unwrap();
+        let later = hold_ref.replace(lapses, &(lapses.parse::<i64>().unwrap() + 3600).to_string());
+        assert_eq!(
+            signer.open_hold_ref(&mine, &later, now()),
+            None,
+            "a reference's lapse is signed"
+        );
     }
 
     #[test]
     fn hold_hashes_that_are_not_plain_tokens_get_no_ref() {
-        let (session, _) = signer().new_session();
-        assert_eq!(
-            signer().hold_ref(&session, Product::VirtualBls, "a/b"),
-            None
-        );
-        assert_eq!(signer().hold_ref(&session, Product::VirtualBls, ""), None);
-        assert_eq!(
-            signer().hold_ref(&session, Product::VirtualBls, "a.b"),
-            None
-        );
+        let session = session();
+        for hash in ["a/b", "", "a.b"] {
+            assert_eq!(
+                signer().hold_ref(&session, Product::VirtualBls, hash, now()),
+                None
+            );
+        }
     }
 
     #[test]
     fn booking_refs_open_only_for_their_session() {
         let signer = signer();
-        let (mine, _) = signer.new_session();
-        let (theirs, _) = signer.new_session();
+        let (mine, theirs) = (session(), session());
         let booking_ref = signer.booking_ref(&mine, Product::Practical, 102_388);
         assert_eq!(
             signer.open_booking_ref(&mine, &booking_ref),
@@ -330,14 +443,12 @@ mod tests {
     #[test]
     fn a_reference_opens_as_its_own_product_only() {
         let signer = signer();
-        let (session, _) = signer.new_session();
-        let bls = signer
-            .hold_ref(&session, Product::VirtualBls, HASH)
-            .unwrap();
-        let practical = signer.hold_ref(&session, Product::Practical, HASH).unwrap();
+        let session = session();
+        let bls = hold_ref(&signer, &session, Product::VirtualBls, HASH);
+        let practical = hold_ref(&signer, &session, Product::Practical, HASH);
         assert_ne!(bls, practical);
         assert_eq!(
-            signer.open_hold_ref(&session, &bls),
+            signer.open_hold_ref(&session, &bls, now()),
             Some((Product::VirtualBls, HASH))
         );
         let booking = signer.booking_ref(&session, Product::VirtualBls, 7731);
@@ -345,28 +456,34 @@ mod tests {
             signer.open_booking_ref(&session, &booking),
             Some((Product::VirtualBls, 7731))
         );
-        assert_eq!(signer.open_hold_ref(&session, &booking), None);
+        assert_eq!(signer.open_hold_ref(&session, &booking, now()), None);
     }
 
     #[test]
     fn a_hold_ref_tag_does_not_open_a_booking() {
         let signer = signer();
-        let (session, _) = signer.new_session();
-        let hold_ref = signer
-            .hold_ref(&session, Product::Practical, "1234")
-            .unwrap();
+        let session = session();
+        let hold_ref = hold_ref(&signer, &session, Product::Practical, "1234");
         assert_eq!(signer.open_booking_ref(&session, &hold_ref), None);
     }
 
     #[test]
-    fn idempotency_keys_are_scoped_to_the_session() {
+    fn attempt_keys_name_the_session_product_and_hold() {
         let signer = signer();
-        let (one, _) = signer.new_session();
-        let (two, _) = signer.new_session();
-        let key = signer.idempotency_key(&one, "attempt-1");
-        assert_eq!(key, signer.idempotency_key(&one, "attempt-1"));
-        assert_ne!(key, signer.idempotency_key(&two, "attempt-1"));
-        assert_ne!(key, signer.idempotency_key(&one, "attempt-2"));
+        let (one, two) = (session(), session());
+        let key = signer.attempt_key(&one, Product::Practical, HASH, "attempt-1");
+        assert_eq!(
+            key,
+            signer.attempt_key(&one, Product::Practical, HASH, "attempt-1")
+        );
+        for other in [
+            signer.attempt_key(&two, Product::Practical, HASH, "attempt-1"),
+            signer.attempt_key(&one, Product::VirtualBls, HASH, "attempt-1"),
+            signer.attempt_key(&one, Product::Practical, "another", "attempt-1"),
+            signer.attempt_key(&one, Product::Practical, HASH, "attempt-2"),
+        ] {
+            assert_ne!(key, other);
+        }
         assert_eq!(key.len(), 64);
         let held = signer.hold_key(&one, "41");
         assert_eq!(held, signer.hold_key(&one, "41"));
@@ -384,7 +501,13 @@ mod tests {
 
     #[test]
     fn debug_output_hides_the_key() {
-        let text = format!("{:?}", Signer::new(b"super-secret-signing-key-0123456789"));
+        let text = format!(
+            "{:?}",
+            Signer::new(
+                b"super-secret-signing-key-0123456789",
+                DEFAULT_SESSION_MAX_AGE
+            )
+        );
         assert!(!text.contains("super-secret"));
     }
 }

@@ -549,6 +549,26 @@ impl Stack {
         (renewed, taken)
     }
 
+    /// The first and last UK dates of a range of `days` from the sandbox's
+    /// today.
+    pub async fn bls_range(&self, days: i64) -> (String, String) {
+        let today =
+            booking_core::uk_time::uk_today(sandbox_now(&self.client, self.sandbox.url()).await);
+        let to = today + chrono::Duration::days(days);
+        (today.to_string(), to.to_string())
+    }
+
+    /// The bookable Virtual BLS timeslots of course 41 in the next five
+    /// weeks, as `widget` reads them.
+    pub async fn bls_slots(&self, widget: &Widget) -> Vec<Value> {
+        let (from, to) = self.bls_range(35).await;
+        let reply = widget.timeslots(41, &from, &to).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+        let slots = reply.body.as_array().expect("a list").clone();
+        assert!(slots.len() > 10, "{}", reply.text);
+        slots
+    }
+
     /// The account's credits for a course and its balance in pence.
     pub async fn wallet(&self, course_id: u64) -> (i64, i64) {
         let (status, body) = self.sandbox_get("/credits").await;
