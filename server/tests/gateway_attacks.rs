@@ -6,3 +6,6 @@
 //! The attacks are grouped by what they aim at, one module each.
 
 mod gateway_support;
+
+#[path = "gateway_attacks/slow_clients.rs"]
+mod slow_clients;

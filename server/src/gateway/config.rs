@@ -140,6 +140,19 @@ pub struct GatewayConfig {
     pub upstream_rate_window: Duration,
     /// Upstream request timeout.
     pub upstream_timeout: Duration,
+    /// How long a client has to send a request's headers (also how long an
+    /// idle kept-alive connection stays open); then the connection is closed.
+    pub header_timeout: Duration,
+    /// How long a client has to send a request's whole body, from the end
+    /// of its headers; then it is answered 408.
+    pub body_timeout: Duration,
+    /// How long a request may take from its headers to its answer; then it
+    /// is answered 504 (a queued hold or booking's turn is given
+    /// [`QUEUED_TURN_EXTRA`](super::QUEUED_TURN_EXTRA) more).
+    pub request_timeout: Duration,
+    /// Connections served at once; further ones wait to be accepted until
+    /// one closes.
+    pub max_connections: u32,
     /// Cache lifetimes.
     pub cache: CacheTtls,
     /// The gateway's public origin when it is behind a proxy; by default a
@@ -162,6 +175,9 @@ pub const DEFAULT_RATE_LIMIT: u32 = 120;
 /// The upstream's documented limit: 60 requests a minute per client IP.
 pub const DEFAULT_UPSTREAM_RATE_LIMIT: u32 = 60;
 
+/// Default connections served at once.
+pub const DEFAULT_MAX_CONNECTIONS: u32 = 1024;
+
 impl GatewayConfig {
     /// The defaults, for the upstream at `upstream` and the files in `static_dir`.
     pub fn new(upstream: impl Into<String>, static_dir: impl Into<PathBuf>) -> GatewayConfig {
@@ -180,6 +196,10 @@ impl GatewayConfig {
             upstream_rate_limit: DEFAULT_UPSTREAM_RATE_LIMIT,
             upstream_rate_window: Duration::from_secs(60),
             upstream_timeout: Duration::from_secs(10),
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(30),
+            max_connections: DEFAULT_MAX_CONNECTIONS,
             cache: CacheTtls {
                 catalogue: Duration::from_secs(300),
                 events: Duration::from_secs(10),
@@ -218,11 +238,18 @@ impl GatewayConfig {
                 "must be more than 0 seconds",
             ));
         }
-        if self.upstream_timeout.is_zero() {
-            return Err(ConfigError::new(
-                "upstream_timeout",
-                "must be more than 0 seconds",
-            ));
+        for (setting, timeout) in [
+            ("upstream_timeout", self.upstream_timeout),
+            ("header_timeout", self.header_timeout),
+            ("body_timeout", self.body_timeout),
+            ("request_timeout", self.request_timeout),
+        ] {
+            if timeout.is_zero() {
+                return Err(ConfigError::new(setting, "must be more than 0 seconds"));
+            }
+        }
+        if self.max_connections == 0 {
+            return Err(ConfigError::new("max_connections", "must be at least 1"));
         }
         if let Some(key) = &self.signing_key {
             if key.expose().len() < MIN_KEY_BYTES {
@@ -434,6 +461,20 @@ pub struct GatewayArgs {
     /// Upstream request timeout in seconds [default: 10].
     #[arg(long)]
     pub upstream_timeout: Option<f64>,
+    /// Seconds a client has to send a request's headers; also how long an
+    /// idle connection stays open [default: 10].
+    #[arg(long)]
+    pub header_timeout: Option<f64>,
+    /// Seconds a client has to send a request's body, else 408 [default: 10].
+    #[arg(long)]
+    pub body_timeout: Option<f64>,
+    /// Seconds a request may take in all, else 504; a queued hold or
+    /// booking's turn gets 15 more [default: 30].
+    #[arg(long)]
+    pub request_timeout: Option<f64>,
+    /// Connections served at once; more wait to be accepted [default: 1024].
+    #[arg(long)]
+    pub max_connections: Option<u32>,
     /// Seconds courses and the profile are cached [default: 300].
     #[arg(long)]
     pub catalogue_ttl: Option<f64>,
@@ -480,6 +521,10 @@ struct FileConfig {
     upstream_rate_limit: Option<u32>,
     upstream_rate_window: Option<f64>,
     upstream_timeout: Option<f64>,
+    header_timeout: Option<f64>,
+    body_timeout: Option<f64>,
+    request_timeout: Option<f64>,
+    max_connections: Option<u32>,
     catalogue_ttl: Option<f64>,
     events_ttl: Option<f64>,
     public_url: Option<String>,
@@ -554,6 +599,18 @@ impl GatewayArgs {
         }
         if let Some(seconds) = pick(self.upstream_timeout, file.upstream_timeout) {
             config.upstream_timeout = seconds_setting("upstream_timeout", seconds)?;
+        }
+        if let Some(seconds) = pick(self.header_timeout, file.header_timeout) {
+            config.header_timeout = seconds_setting("header_timeout", seconds)?;
+        }
+        if let Some(seconds) = pick(self.body_timeout, file.body_timeout) {
+            config.body_timeout = seconds_setting("body_timeout", seconds)?;
+        }
+        if let Some(seconds) = pick(self.request_timeout, file.request_timeout) {
+            config.request_timeout = seconds_setting("request_timeout", seconds)?;
+        }
+        if let Some(connections) = pick(self.max_connections, file.max_connections) {
+            config.max_connections = connections;
         }
         if let Some(seconds) = pick(self.catalogue_ttl, file.catalogue_ttl) {
             config.cache.catalogue = seconds_setting("catalogue_ttl", seconds)?;
@@ -670,6 +727,10 @@ mod tests {
         assert_eq!(config.pay_options, vec![PayOption::CandidatePays]);
         assert_eq!(config.payment_origins, vec!["https://checkout.stripe.com"]);
         assert_eq!(config.rate_limit, DEFAULT_RATE_LIMIT);
+        assert_eq!(config.header_timeout, Duration::from_secs(10));
+        assert_eq!(config.body_timeout, Duration::from_secs(10));
+        assert_eq!(config.request_timeout, Duration::from_secs(30));
+        assert_eq!(config.max_connections, DEFAULT_MAX_CONNECTIONS);
         assert_eq!(config.credentials.unwrap().client_id, "HB-DEMO");
         assert!(config.signing_key.is_none());
     }
@@ -688,6 +749,9 @@ mod tests {
             pay_options = ["credits", "candidate_pays"]
             rate_limit = 30
             upstream_timeout = 2.5
+            header_timeout = 5
+            body_timeout = 7.5
+            max_connections = 64
             agency_email = "accounts@agency.example"
             "#,
         )
@@ -699,6 +763,8 @@ mod tests {
             "99",
             "--listen",
             "127.0.0.1:0",
+            "--request-timeout",
+            "20",
         ])
         .resolve(&ENV)
         .unwrap();
@@ -711,6 +777,10 @@ mod tests {
         );
         assert_eq!(config.rate_limit, 99);
         assert_eq!(config.upstream_timeout, Duration::from_millis(2500));
+        assert_eq!(config.header_timeout, Duration::from_secs(5));
+        assert_eq!(config.body_timeout, Duration::from_millis(7500));
+        assert_eq!(config.request_timeout, Duration::from_secs(20));
+        assert_eq!(config.max_connections, 64);
         assert_eq!(
             config.agency.email.as_deref(),
             Some("accounts@agency.example")
@@ -761,6 +831,13 @@ mod tests {
             .resolve(&[("HBG_CLIENT_ID", "HB-DEMO")])
             .unwrap_err();
         assert!(error.to_string().contains("HBG_API_KEY"), "{error}");
+        for setting in ["header_timeout", "body_timeout", "request_timeout"] {
+            let flag = format!("--{}", setting.replace('_', "-"));
+            let error = args(&[&flag, "0"]).resolve(&ENV).unwrap_err();
+            assert!(error.to_string().starts_with(setting), "{error}");
+        }
+        let error = args(&["--max-connections", "0"]).resolve(&ENV).unwrap_err();
+        assert!(error.to_string().starts_with("max_connections:"), "{error}");
     }
 
     #[test]

@@ -14,6 +14,14 @@
 //! * `routes`: the `/api` handlers.
 //! * `static_files`: the widget's files, cache lifetimes, CSP.
 //! * `errors`: one error type and its JSON bodies.
+//! * `connections`: serving connections: the connection cap, the header
+//!   timeout, graceful shutdown.
+//!
+//! Slow clients are cut off: a request's headers must arrive within
+//! `header_timeout` (else the connection is closed), its body within
+//! `body_timeout` (else 408), and its answer be ready within
+//! `request_timeout` (else 504; a queued turn gets [`QUEUED_TURN_EXTRA`]
+//! more); at most `max_connections` are served at once.
 //!
 //! Invariants: the gateway is stateless apart from caches and its token
 //! pair (sessions and ownership live in signed tokens, so instances sharing
@@ -48,12 +56,14 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::{RequestBodyDeadlineLayer, TimeoutError};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 mod budget;
 mod cache;
 pub mod config;
+mod connections;
 mod errors;
 mod memory;
 mod policy;
@@ -76,6 +86,7 @@ use booking_core::product::Product;
 use booking_core::redirect::parse_origin;
 use booking_core::widget_api::{IDEMPOTENCY_HEADER, QUEUE_TICKET_HEADER, SESSION_HEADER};
 use cache::ReadCache;
+use connections::{serve_connections, ConnectionLimits};
 use errors::GatewayError;
 use policy::Policy;
 use product::ProductUpstream;
@@ -87,6 +98,11 @@ pub const BODY_LIMIT: usize = 16 * 1024;
 
 /// Longest wait on an upstream `Retry-After` before retrying once.
 pub const MAX_RETRY_WAIT: Duration = Duration::from_secs(5);
+
+/// Extra time a queued hold or booking's turn (a request carrying
+/// `QUEUE_TICKET_HEADER`) is given over `request_timeout`: its turn may
+/// start by waiting for the upstream slot reserved for it.
+pub const QUEUED_TURN_EXTRA: Duration = Duration::from_secs(15);
 
 /// Longest a graceful shutdown waits to revoke the upstream token.
 const REVOKE_TIMEOUT: Duration = Duration::from_secs(3);
@@ -130,8 +146,11 @@ pub enum StartError {
     SharedStore(memory::StoreError),
 }
 
-/// Builds the state and the routes for a validated configuration.
-async fn build(config: GatewayConfig) -> Result<(Router, Arc<AppState>), StartError> {
+/// Builds the state, the routes and the connection limits for a validated
+/// configuration.
+async fn build(
+    config: GatewayConfig,
+) -> Result<(Router, Arc<AppState>, ConnectionLimits), StartError> {
     let config = config.validated()?;
     let memory = match &config.shared_store {
         Some(url) => memory::Memory::Shared(
@@ -185,7 +204,11 @@ async fn build(config: GatewayConfig) -> Result<(Router, Arc<AppState>), StartEr
         hold_scope: routes::HoldScopeSeen::default(),
         trust_forwarded_for: config.trust_forwarded_for,
     });
-    Ok((router(&config, state.clone()), state))
+    let limits = ConnectionLimits {
+        header_timeout: config.header_timeout,
+        max_connections: config.max_connections,
+    };
+    Ok((router(&config, state.clone()), state, limits))
 }
 
 /// One product's upstream client and policy.
@@ -261,10 +284,12 @@ fn router(config: &GatewayConfig, state: Arc<AppState>) -> Router {
         .route("/bookings/{booking_ref}", get(routes::booking))
         .fallback(routes::not_found)
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(RequestBodyDeadlineLayer::new(config.body_timeout))
         .layer(from_fn_with_state(state.clone(), rate_limit))
         .layer(from_fn_with_state(state.clone(), origin_check))
         .layer(from_fn(acceptable_coding))
         .layer(cors)
+        .layer(from_fn_with_state(config.request_timeout, request_deadline))
         .layer(from_fn_with_state(
             errors::json_error_message as Wording,
             json_errors,
@@ -345,6 +370,37 @@ pub(crate) fn same_authority(origin: &str, host: &str) -> bool {
         (Ok(origin), Ok(host)) => origin == host,
         _ => false,
     }
+}
+
+/// 504 for a request not answered within `request_timeout`, or
+/// [`QUEUED_TURN_EXTRA`] more for a queued turn; its handler is dropped.
+async fn request_deadline(
+    State(request_timeout): State<Duration>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let limit = if request.headers().contains_key(QUEUE_TICKET_HEADER) {
+        request_timeout + QUEUED_TURN_EXTRA
+    } else {
+        request_timeout
+    };
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::warn!(
+                seconds = limit.as_secs_f64(),
+                "a request was not answered in time: 504"
+            );
+            GatewayError::RequestTimeout.into_response()
+        }
+    }
+}
+
+/// Whether reading a request body failed because it did not arrive within
+/// `body_timeout`.
+pub(crate) fn body_timed_out(error: &(dyn std::error::Error + 'static)) -> bool {
+    std::iter::successors(Some(error), |error| error.source())
+        .any(|error| error.is::<TimeoutError>())
 }
 
 /// The content codings the gateway can answer in.
@@ -494,9 +550,9 @@ impl RunningGateway {
 /// ```
 pub async fn spawn_gateway(config: GatewayConfig) -> Result<RunningGateway, StartError> {
     let listener = TcpListener::bind(config.listen).await?;
-    let (app, state) = build(config).await?;
+    let (app, state, limits) = build(config).await?;
     let local_addr = listener.local_addr()?;
-    let server = Background::spawn(local_addr, |stop| run(listener, app, state, stop));
+    let server = Background::spawn(local_addr, |stop| run(listener, app, state, limits, stop));
     Ok(RunningGateway { server })
 }
 
@@ -507,24 +563,21 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), StartError> {
     let listener = TcpListener::bind(config.listen).await?;
-    let (app, state) = build(config).await?;
+    let (app, state, limits) = build(config).await?;
     crate::announce("gateway", &listener)?;
-    run(listener, app, state, shutdown).await?;
+    run(listener, app, state, limits, shutdown).await?;
     Ok(())
 }
 
+/// Serves until `shutdown` resolves, then revokes the upstream tokens.
 async fn run(
     listener: TcpListener,
     app: Router,
     state: Arc<AppState>,
+    limits: ConnectionLimits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await?;
+    serve_connections(listener, app, limits, shutdown).await;
     let revoke_all = async {
         for product in &state.products {
             product.upstream.revoke().await;

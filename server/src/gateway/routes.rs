@@ -88,7 +88,8 @@ fn session_from(headers: &HeaderMap, state: &AppState) -> Option<SessionId> {
 }
 
 /// A JSON body whatever its content type (the release beacon is
-/// `text/plain`); a bad body is a 422 naming the problem, never a 500.
+/// `text/plain`); a bad body is a 422 naming the problem, never a 500, and
+/// one that does not arrive within `body_timeout` a 408.
 pub struct JsonBody<T>(pub T);
 
 impl<S, T> FromRequest<S> for JsonBody<T>
@@ -104,6 +105,8 @@ where
             .map_err(|rejection| {
                 if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
                     GatewayError::PayloadTooLarge
+                } else if super::body_timed_out(&rejection) {
+                    GatewayError::BodyTimeout
                 } else {
                     GatewayError::BadRequest("The request body could not be read.")
                 }
