@@ -7,5 +7,7 @@
 
 mod gateway_support;
 
+#[path = "gateway_attacks/own_origin.rs"]
+mod own_origin;
 #[path = "gateway_attacks/slow_clients.rs"]
 mod slow_clients;

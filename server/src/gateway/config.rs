@@ -13,6 +13,10 @@
 //! password) are read from the environment and nowhere else, so they stay
 //! out of files and process listings.
 //!
+//! The gateway's own origin is `public_url`, or else `http://` and the
+//! address it is bound to; nothing a request says (`Host`, `Forwarded`,
+//! `X-Forwarded-*`) changes it.
+//!
 //! Invariants: secrets are held in [`Secret`], whose `Debug` prints
 //! `[redacted]` and which has no `Display`; URLs and origins are read by
 //! `booking_core::redirect` (the widget's parser) and normalised when read;
@@ -155,8 +159,10 @@ pub struct GatewayConfig {
     pub max_connections: u32,
     /// Cache lifetimes.
     pub cache: CacheTtls,
-    /// The gateway's public origin when it is behind a proxy; by default a
-    /// request's `Host` header decides what is same-origin.
+    /// The gateway's public origin, which candidates' browsers name (behind
+    /// a proxy, or when listening on `0.0.0.0` or `::`): same-origin requests
+    /// come from it and a `return_url` may point at it. By default
+    /// `http://` and the address bound; never a request's `Host`.
     pub public_url: Option<String>,
     /// Take the client IP (for the rate limit) from the last
     /// `X-Forwarded-For` entry, for a gateway behind a load balancer.
@@ -481,7 +487,9 @@ pub struct GatewayArgs {
     /// Seconds training events are cached [default: 10].
     #[arg(long)]
     pub events_ttl: Option<f64>,
-    /// The gateway's public URL when behind a proxy, e.g. https://booking.agency.example.
+    /// The gateway's public URL, which candidates open, e.g.
+    /// https://booking.agency.example: set it behind a proxy or when
+    /// listening on 0.0.0.0 or :: [default: http:// and the address bound].
     #[arg(long)]
     pub public_url: Option<String>,
     /// Take the client IP from the last X-Forwarded-For entry (behind a load balancer).

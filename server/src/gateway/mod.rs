@@ -40,7 +40,7 @@ use std::time::Duration;
 
 use axum::extract::{ConnectInfo, MatchedPath, Request, State};
 use axum::http::header::{
-    ACCEPT_ENCODING, CACHE_CONTROL, HOST, ORIGIN, RETRY_AFTER, X_CONTENT_TYPE_OPTIONS,
+    ACCEPT_ENCODING, CACHE_CONTROL, ORIGIN, RETRY_AFTER, X_CONTENT_TYPE_OPTIONS,
 };
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode};
 use axum::middleware::{from_fn, from_fn_with_state, Next};
@@ -83,7 +83,6 @@ pub use policy::AgencyContact;
 use crate::background::Background;
 use crate::json_errors::{json_errors, Wording};
 use booking_core::product::Product;
-use booking_core::redirect::parse_origin;
 use booking_core::widget_api::{IDEMPOTENCY_HEADER, QUEUE_TICKET_HEADER, SESSION_HEADER};
 use cache::ReadCache;
 use connections::{serve_connections, ConnectionLimits};
@@ -118,7 +117,9 @@ pub struct AppState {
     /// Host page origins allowed to call `/api`.
     allowed_origins: Vec<String>,
     account_name: Option<String>,
-    public_origin: Option<String>,
+    /// The gateway's own origin (see [`own_origin`]): same-origin requests
+    /// come from it, and a `return_url` may point at it.
+    own_origin: String,
     limiter: DefaultKeyedRateLimiter<IpAddr>,
     limiter_checks: AtomicU64,
     trust_forwarded_for: bool,
@@ -147,9 +148,10 @@ pub enum StartError {
 }
 
 /// Builds the state, the routes and the connection limits for a validated
-/// configuration.
+/// configuration, for a gateway bound to `bound`.
 async fn build(
     config: GatewayConfig,
+    bound: SocketAddr,
 ) -> Result<(Router, Arc<AppState>, ConnectionLimits), StartError> {
     let config = config.validated()?;
     let memory = match &config.shared_store {
@@ -197,7 +199,7 @@ async fn build(
         signer,
         allowed_origins: config.allowed_origins.clone(),
         account_name: config.account_name.clone(),
-        public_origin: config.public_url.clone(),
+        own_origin: own_origin(config.public_url.as_deref(), bound),
         limiter: DefaultKeyedRateLimiter::keyed(Quota::per_minute(rate)),
         limiter_checks: AtomicU64::new(0),
         memory,
@@ -209,6 +211,25 @@ async fn build(
         max_connections: config.max_connections,
     };
     Ok((router(&config, state.clone()), state, limits))
+}
+
+/// The gateway's own origin: `public_url`, or else `http://` and the address
+/// it is bound to (e.g. `http://127.0.0.1:8080`, no other name for it).
+/// Never taken from a request (`Host`, `Forwarded`, `X-Forwarded-*`), which
+/// its sender chooses.
+fn own_origin(public_url: Option<&str>, bound: SocketAddr) -> String {
+    if let Some(public_url) = public_url {
+        return public_url.to_owned();
+    }
+    if bound.ip().is_unspecified() {
+        tracing::warn!(
+            "public_url is not set and the gateway listens on {bound}, an address no browser \
+             names: requests from the gateway's own pages are refused and return URLs to them \
+             dropped. Set public_url to the URL candidates open, e.g. \
+             https://booking.agency.example"
+        );
+    }
+    format!("http://{bound}")
 }
 
 /// One product's upstream client and policy.
@@ -356,22 +377,6 @@ fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
         .into_response()
 }
 
-/// Whether `origin` (`scheme://authority`) names the same authority as a
-/// `Host` header, both read by `booking_core::redirect` (case and a default
-/// port do not matter).
-pub(crate) fn same_authority(origin: &str, host: &str) -> bool {
-    let Some((scheme, _)) = origin.split_once("://") else {
-        return false;
-    };
-    match (
-        parse_origin(origin),
-        parse_origin(&format!("{scheme}://{host}")),
-    ) {
-        (Ok(origin), Ok(host)) => origin == host,
-        _ => false,
-    }
-}
-
 /// 504 for a request not answered within `request_timeout`, or
 /// [`QUEUED_TURN_EXTRA`] more for a queued turn; its handler is dropped.
 async fn request_deadline(
@@ -452,9 +457,10 @@ async fn acceptable_coding(request: Request, next: Next) -> Response {
     next.run(request).await
 }
 
-/// 403 for an `/api` request whose `Origin` is neither the gateway's own nor
-/// allow-listed. Requests without `Origin` (same-origin GETs, non-browser
-/// clients) pass: CORS is a browser protection.
+/// 403 for an `/api` request whose `Origin` is neither the gateway's own
+/// (see [`own_origin`]) nor allow-listed. Requests without `Origin`
+/// (same-origin GETs, non-browser clients) pass: CORS is a browser
+/// protection.
 async fn origin_check(
     State(state): State<Arc<AppState>>,
     request: Request,
@@ -462,15 +468,8 @@ async fn origin_check(
 ) -> Response {
     if let Some(origin) = request.headers().get(ORIGIN) {
         let origin = origin.to_str().unwrap_or("");
-        let allowed = state.allowed_origins.iter().any(|o| o == origin)
-            || match &state.public_origin {
-                Some(own) => own == origin,
-                None => request
-                    .headers()
-                    .get(HOST)
-                    .and_then(|host| host.to_str().ok())
-                    .is_some_and(|host| same_authority(origin, host)),
-            };
+        let allowed =
+            state.allowed_origins.iter().any(|o| o == origin) || state.own_origin == origin;
         if !allowed {
             tracing::info!("request from an origin not on the list refused");
             return GatewayError::OriginNotAllowed.into_response();
@@ -550,8 +549,8 @@ impl RunningGateway {
 /// ```
 pub async fn spawn_gateway(config: GatewayConfig) -> Result<RunningGateway, StartError> {
     let listener = TcpListener::bind(config.listen).await?;
-    let (app, state, limits) = build(config).await?;
     let local_addr = listener.local_addr()?;
+    let (app, state, limits) = build(config, local_addr).await?;
     let server = Background::spawn(local_addr, |stop| run(listener, app, state, limits, stop));
     Ok(RunningGateway { server })
 }
@@ -563,7 +562,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), StartError> {
     let listener = TcpListener::bind(config.listen).await?;
-    let (app, state, limits) = build(config).await?;
+    let (app, state, limits) = build(config, listener.local_addr()?).await?;
     crate::announce("gateway", &listener)?;
     run(listener, app, state, limits, shutdown).await?;
     Ok(())
@@ -620,26 +619,14 @@ mod tests {
     }
 
     #[test]
-    fn same_authority_compares_host_and_port() {
-        assert!(same_authority("http://127.0.0.1:8080", "127.0.0.1:8080"));
-        assert!(same_authority("https://Booking.example", "booking.example"));
-        assert!(!same_authority("http://127.0.0.1:8081", "127.0.0.1:8080"));
-        assert!(!same_authority("null", "127.0.0.1:8080"));
-        assert!(same_authority(
-            "https://booking.example:443",
-            "Booking.example"
-        ));
-        assert!(!same_authority(
-            "https://booking.example",
-            "booking.example/x"
-        ));
-        assert!(!same_authority(
-            "https://booking.example",
-            "tom@booking.example"
-        ));
-        assert!(!same_authority(
-            "https://booking.example/",
-            "booking.example:"
-        ));
+    fn the_own_origin_is_the_public_url_or_the_bound_address() {
+        let bound = SocketAddr::from(([127, 0, 0, 1], 8080));
+        assert_eq!(own_origin(None, bound), "http://127.0.0.1:8080");
+        assert_eq!(
+            own_origin(Some("https://booking.agency.example"), bound),
+            "https://booking.agency.example"
+        );
+        let bound = SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, 8080));
+        assert_eq!(own_origin(None, bound), "http://[::1]:8080");
     }
 }
