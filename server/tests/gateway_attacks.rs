@@ -7,6 +7,8 @@
 
 mod gateway_support;
 
+#[path = "gateway_attacks/client_addresses.rs"]
+mod client_addresses;
 #[path = "gateway_attacks/own_origin.rs"]
 mod own_origin;
 #[path = "gateway_attacks/slow_clients.rs"]

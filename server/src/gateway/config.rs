@@ -15,7 +15,9 @@
 //!
 //! The gateway's own origin is `public_url`, or else `http://` and the
 //! address it is bound to; nothing a request says (`Host`, `Forwarded`,
-//! `X-Forwarded-*`) changes it.
+//! `X-Forwarded-*`) changes it. `X-Forwarded-For` is read only from the
+//! proxies listed in `trusted_proxies`; the setting it replaced,
+//! `trust_forwarded_for`, stops the start with a message naming it.
 //!
 //! Invariants: secrets are held in [`Secret`], whose `Debug` prints
 //! `[redacted]` and which has no `Display`; URLs and origins are read by
@@ -25,7 +27,7 @@
 //! a message naming it.
 
 use std::fmt;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -34,6 +36,7 @@ use booking_core::product::Product;
 use booking_core::redirect::{
     origin_of, parse_origin, parse_payment_origin, split_url, LOOPBACK_HOSTS,
 };
+use ipnet::IpNet;
 use serde::Deserialize;
 
 use super::cache::CacheTtls;
@@ -134,7 +137,7 @@ pub struct GatewayConfig {
     pub agency: AgencyContact,
     /// Display name for the widget; by default the account's name upstream.
     pub account_name: Option<String>,
-    /// Widget requests per minute per client IP.
+    /// Widget requests per minute per client address (an IPv6 client's /64).
     pub rate_limit: u32,
     /// Calls the upstream allows the gateway's address per
     /// `upstream_rate_window` (documented: 60 a minute). Instances that
@@ -164,9 +167,10 @@ pub struct GatewayConfig {
     /// come from it and a `return_url` may point at it. By default
     /// `http://` and the address bound; never a request's `Host`.
     pub public_url: Option<String>,
-    /// Take the client IP (for the rate limit) from the last
-    /// `X-Forwarded-For` entry, for a gateway behind a load balancer.
-    pub trust_forwarded_for: bool,
+    /// The proxies (address ranges) in front of the gateway whose
+    /// `X-Forwarded-For` names the client: read right to left up to the
+    /// first address not in these ranges. Empty: the peer is the client.
+    pub trusted_proxies: Vec<IpNet>,
     /// The Redis URL of the store several instances share their memory of
     /// holds and booking attempts in (`HBG_SHARED_STORE`); `None` keeps it in
     /// the process, which is right for one instance.
@@ -175,7 +179,7 @@ pub struct GatewayConfig {
     pub virtual_bls: Option<ProductSettings>,
 }
 
-/// Default widget requests per minute per client IP.
+/// Default widget requests per minute per client address.
 pub const DEFAULT_RATE_LIMIT: u32 = 120;
 
 /// The upstream's documented limit: 60 requests a minute per client IP.
@@ -211,7 +215,7 @@ impl GatewayConfig {
                 events: Duration::from_secs(10),
             },
             public_url: None,
-            trust_forwarded_for: false,
+            trusted_proxies: Vec::new(),
             shared_store: None,
             virtual_bls: None,
         }
@@ -398,6 +402,30 @@ fn payment_origin_setting(setting: &'static str, value: &str) -> Result<String, 
     })
 }
 
+/// Trusted proxies: address ranges (`10.0.0.0/8`) or single addresses, with
+/// any host bits cleared.
+fn trusted_proxies_setting(values: &[String]) -> Result<Vec<IpNet>, ConfigError> {
+    values
+        .iter()
+        .map(|value| {
+            let value = value.trim();
+            value
+                .parse::<IpNet>()
+                .or_else(|_| value.parse::<IpAddr>().map(IpNet::from))
+                .map(|range| range.trunc())
+                .map_err(|_| {
+                    ConfigError::new(
+                        "trusted_proxies",
+                        format!(
+                            "{value:?} is not an address range (write one such as \
+                             10.0.0.0/8 or 2001:db8::/32, or an address)"
+                        ),
+                    )
+                })
+        })
+        .collect()
+}
+
 /// A setting that cannot be used.
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{setting}: {message}")]
@@ -454,7 +482,7 @@ pub struct GatewayArgs {
     /// Name shown in the widget [default: the account's name upstream].
     #[arg(long)]
     pub account_name: Option<String>,
-    /// Widget requests per minute per client IP [default: 120].
+    /// Widget requests per minute per client address (IPv6: per /64) [default: 120].
     #[arg(long)]
     pub rate_limit: Option<u32>,
     /// Upstream calls allowed per window, the upstream's rate limit for this
@@ -492,8 +520,13 @@ pub struct GatewayArgs {
     /// listening on 0.0.0.0 or :: [default: http:// and the address bound].
     #[arg(long)]
     pub public_url: Option<String>,
-    /// Take the client IP from the last X-Forwarded-For entry (behind a load balancer).
-    #[arg(long)]
+    /// Proxies in front of the gateway, comma-separated address ranges (e.g.
+    /// 10.0.0.0/8,127.0.0.1/32): only their X-Forwarded-For is read, right
+    /// to left, for the client's address [default: none].
+    #[arg(long, value_delimiter = ',')]
+    pub trusted_proxies: Option<Vec<String>>,
+    /// Replaced by --trusted-proxies: giving it stops the start.
+    #[arg(long, hide = true)]
     pub trust_forwarded_for: bool,
     /// Virtual BLS API base URL including `/api/v1`; setting it (or
     /// `HBG_BLS_CLIENT_ID`) books Virtual BLS too
@@ -536,7 +569,9 @@ struct FileConfig {
     catalogue_ttl: Option<f64>,
     events_ttl: Option<f64>,
     public_url: Option<String>,
-    trust_forwarded_for: Option<bool>,
+    trusted_proxies: Option<Vec<String>>,
+    /// Replaced by `trusted_proxies`: any value stops the start.
+    trust_forwarded_for: Option<toml::Value>,
     bls_upstream: Option<String>,
     bls_pay_options: Option<Vec<String>>,
     bls_payment_origins: Option<Vec<String>>,
@@ -627,8 +662,17 @@ impl GatewayArgs {
             config.cache.events = seconds_setting("events_ttl", seconds)?;
         }
         config.public_url = pick(self.public_url.clone(), file.public_url);
-        config.trust_forwarded_for =
-            self.trust_forwarded_for || file.trust_forwarded_for.unwrap_or(false);
+        if self.trust_forwarded_for || file.trust_forwarded_for.is_some() {
+            return Err(ConfigError::new(
+                "trust_forwarded_for",
+                "was replaced by trusted_proxies: list the address ranges of the proxies in \
+                 front of the gateway, e.g. trusted_proxies = [\"10.0.0.0/8\"] \
+                 (--trusted-proxies 10.0.0.0/8); only their X-Forwarded-For is read",
+            ));
+        }
+        if let Some(ranges) = pick(self.trusted_proxies.clone(), file.trusted_proxies) {
+            config.trusted_proxies = trusted_proxies_setting(&ranges)?;
+        }
         config.credentials = credentials(
             env,
             ("HBG_CLIENT_ID", "HBG_API_KEY", "HBG_CLIENT_ID/HBG_API_KEY"),
@@ -760,6 +804,7 @@ mod tests {
             header_timeout = 5
             body_timeout = 7.5
             max_connections = 64
+            trusted_proxies = ["10.1.2.3/8", "2001:db8::/48", "127.0.0.1"]
             agency_email = "accounts@agency.example"
             "#,
         )
@@ -789,6 +834,11 @@ mod tests {
         assert_eq!(config.body_timeout, Duration::from_millis(7500));
         assert_eq!(config.request_timeout, Duration::from_secs(20));
         assert_eq!(config.max_connections, 64);
+        assert_eq!(
+            config.trusted_proxies,
+            ["10.0.0.0/8", "2001:db8::/48", "127.0.0.1/32"]
+                .map(|range| range.parse::<IpNet>().unwrap())
+        );
         assert_eq!(
             config.agency.email.as_deref(),
             Some("accounts@agency.example")
@@ -846,6 +896,48 @@ mod tests {
         }
         let error = args(&["--max-connections", "0"]).resolve(&ENV).unwrap_err();
         assert!(error.to_string().starts_with("max_connections:"), "{error}");
+    }
+
+    #[test]
+    fn trusted_proxies_are_address_ranges() {
+        let config = args(&["--trusted-proxies", "192.168.0.0/16, ::1"])
+            .resolve(&ENV)
+            .unwrap();
+        assert_eq!(
+            config.trusted_proxies,
+            ["192.168.0.0/16", "::1/128"].map(|range| range.parse::<IpNet>().unwrap())
+        );
+        assert!(args(&[]).resolve(&ENV).unwrap().trusted_proxies.is_empty());
+        for bad in ["10.0.0.0/33", "proxy.internal", "10.0.0.0/8/8"] {
+            let error = args(&["--trusted-proxies", bad])
+                .resolve(&ENV)
+                .unwrap_err()
+                .to_string();
+            assert!(error.starts_with("trusted_proxies:"), "{error}");
+            assert!(error.contains(bad), "{error}");
+        }
+    }
+
+    #[test]
+    fn trust_forwarded_for_stops_the_start_pointing_at_trusted_proxies() {
+        let dir = std::env::temp_dir().join(format!("gateway-forwarded-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("gateway.toml");
+        for setting in ["trust_forwarded_for = true", "trust_forwarded_for = false"] {
+            std::fs::write(&path, setting).unwrap();
+            let error = args(&["--config", path.to_str().unwrap()])
+                .resolve(&ENV)
+                .unwrap_err()
+                .to_string();
+            assert!(error.starts_with("trust_forwarded_for:"), "{error}");
+            assert!(error.contains("trusted_proxies"), "{error}");
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+        let error = args(&["--trust-forwarded-for"])
+            .resolve(&ENV)
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("trusted_proxies"), "{error}");
     }
 
     #[test]

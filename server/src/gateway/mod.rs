@@ -17,6 +17,10 @@
 //! * `connections`: serving connections: the connection cap, the header
 //!   timeout, graceful shutdown.
 //!
+//! The rate limit counts each client address ([`ClientAddress`]): the peer's,
+//! or, from a proxy in `trusted_proxies`, the one its `X-Forwarded-For`
+//! names; an IPv6 client by its /64.
+//!
 //! Slow clients are cut off: a request's headers must arrive within
 //! `header_timeout` (else the connection is closed), its body within
 //! `body_timeout` (else 408), and its answer be ready within
@@ -42,13 +46,14 @@ use axum::extract::{ConnectInfo, MatchedPath, Request, State};
 use axum::http::header::{
     ACCEPT_ENCODING, CACHE_CONTROL, ORIGIN, RETRY_AFTER, X_CONTENT_TYPE_OPTIONS,
 };
-use axum::http::{HeaderName, HeaderValue, Method, StatusCode};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::middleware::{from_fn, from_fn_with_state, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use governor::clock::Clock;
 use governor::{DefaultKeyedRateLimiter, Quota};
+use ipnet::{IpNet, Ipv6Net};
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
@@ -108,6 +113,13 @@ const REVOKE_TIMEOUT: Duration = Duration::from_secs(3);
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
+const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+
+/// The client's address as the gateway limits it: see [`client_address`].
+/// The rate limit puts it in every `/api` request's extensions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct ClientAddress(pub IpAddr);
+
 /// What every handler shares.
 pub struct AppState {
     /// Practical Training's upstream first, then Virtual BLS's when configured.
@@ -122,7 +134,8 @@ pub struct AppState {
     own_origin: String,
     limiter: DefaultKeyedRateLimiter<IpAddr>,
     limiter_checks: AtomicU64,
-    trust_forwarded_for: bool,
+    /// Proxies whose `X-Forwarded-For` is read (see [`client_address`]).
+    trusted_proxies: Vec<IpNet>,
     /// Holds granted per session and create-booking attempts, so a lost
     /// answer neither locks a candidate out nor books twice.
     memory: memory::Memory,
@@ -204,7 +217,7 @@ async fn build(
         limiter_checks: AtomicU64::new(0),
         memory,
         hold_scope: routes::HoldScopeSeen::default(),
-        trust_forwarded_for: config.trust_forwarded_for,
+        trusted_proxies: config.trusted_proxies.clone(),
     });
     let limits = ConnectionLimits {
         header_timeout: config.header_timeout,
@@ -478,34 +491,72 @@ async fn origin_check(
     next.run(request).await
 }
 
-/// The client's IP: the peer, or the last `X-Forwarded-For` entry when the
-/// gateway is configured to trust its load balancer.
-fn client_ip(state: &AppState, request: &Request) -> IpAddr {
-    if state.trust_forwarded_for {
-        let forwarded = request
-            .headers()
-            .get("x-forwarded-for")
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.rsplit(',').next())
-            .and_then(|last| last.trim().parse().ok());
-        if let Some(ip) = forwarded {
-            return ip;
+/// The client's address for a request from `peer` with `headers`.
+///
+/// `X-Forwarded-For` is read only when `peer` is in `trusted_proxies`: its
+/// entries (every such header, in order) right to left, each the address the
+/// hop to its right saw, up to the first address not in `trusted_proxies`,
+/// which is the client; entries to its left are the client's own word and
+/// ignored. An entry that is not an address (nor `address:port`) met before
+/// that ends the walk at the nearest trusted hop, the last address reached:
+/// that proxy is taken as the client, so everyone behind it shares its
+/// allowance rather than anyone escaping the limit; so does running out of
+/// entries. An IPv4-mapped IPv6 address counts as its IPv4 address, and an
+/// IPv6 address as its /64 (one subscriber's usual share).
+fn client_address(trusted_proxies: &[IpNet], peer: IpAddr, headers: &HeaderMap) -> ClientAddress {
+    let trusted = |address: &IpAddr| trusted_proxies.iter().any(|range| range.contains(address));
+    let mut client = peer.to_canonical();
+    if trusted(&client) {
+        let entries = headers
+            .get_all(X_FORWARDED_FOR)
+            .iter()
+            .rev()
+            .flat_map(|value| value.to_str().unwrap_or_default().rsplit(','));
+        for entry in entries {
+            let Some(address) = forwarded_address(entry) else {
+                break;
+            };
+            client = address;
+            if !trusted(&client) {
+                break;
+            }
         }
     }
-    request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map_or(IpAddr::from([0, 0, 0, 0]), |info| info.0.ip())
+    ClientAddress(match client {
+        IpAddr::V4(_) => client,
+        IpAddr::V6(address) => IpAddr::V6(Ipv6Net::new_assert(address, 64).network()),
+    })
 }
 
-/// 429 with `Retry-After` once a client IP is over the per-minute limit.
-async fn rate_limit(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
-    let ip = client_ip(&state, &request);
+/// The address in one `X-Forwarded-For` entry, `address` or `address:port`
+/// (`[address]:port` for IPv6), IPv4-mapped addresses as IPv4.
+fn forwarded_address(entry: &str) -> Option<IpAddr> {
+    let entry = entry.trim();
+    entry
+        .parse::<IpAddr>()
+        .or_else(|_| entry.parse::<SocketAddr>().map(|address| address.ip()))
+        .ok()
+        .map(|address| address.to_canonical())
+}
+
+/// 429 with `Retry-After` once a client address is over the per-minute
+/// limit; otherwise the request goes on with its [`ClientAddress`].
+async fn rate_limit(
+    State(state): State<Arc<AppState>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or(IpAddr::from([0, 0, 0, 0]), |info| info.0.ip());
+    let client = client_address(&state.trusted_proxies, peer, request.headers());
+    request.extensions_mut().insert(client);
     if state.limiter_checks.fetch_add(1, Ordering::Relaxed) % 4096 == 4095 {
         state.limiter.retain_recent();
         state.limiter.shrink_to_fit();
     }
-    if let Err(not_until) = state.limiter.check_key(&ip) {
+    if let Err(not_until) = state.limiter.check_key(&client.0) {
         let wait = not_until.wait_time_from(state.limiter.clock().now());
         let retry_after = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
         return GatewayError::TooManyRequests { retry_after }.into_response();
@@ -616,6 +667,65 @@ mod tests {
         ] {
             assert!(!admits_a_coding(refused), "{refused:?}");
         }
+    }
+
+    /// The client address of a request from `peer` with these
+    /// `X-Forwarded-For` headers, behind proxies in 10.0.0.0/8.
+    fn client_of(peer: &str, forwarded_for: &[&str]) -> String {
+        let mut headers = HeaderMap::new();
+        for value in forwarded_for {
+            headers.append(X_FORWARDED_FOR, HeaderValue::from_str(value).unwrap());
+        }
+        let trusted = ["10.0.0.0/8".parse().unwrap()];
+        client_address(&trusted, peer.parse().unwrap(), &headers)
+            .0
+            .to_string()
+    }
+
+    #[test]
+    fn x_forwarded_for_is_read_from_trusted_proxies_only() {
+        assert_eq!(client_of("198.51.100.1", &["203.0.113.9"]), "198.51.100.1");
+        assert_eq!(client_of("10.0.0.1", &["203.0.113.9"]), "203.0.113.9");
+        assert_eq!(client_of("10.0.0.1", &[]), "10.0.0.1");
+        assert_eq!(
+            client_of("::ffff:10.0.0.1", &["203.0.113.9"]),
+            "203.0.113.9"
+        );
+    }
+
+    #[test]
+    fn the_client_is_the_first_untrusted_address_from_the_right() {
+        let client = |forwarded_for| client_of("10.0.0.1", forwarded_for);
+        assert_eq!(client(&["203.0.113.9, 10.0.0.2"]), "203.0.113.9");
+        assert_eq!(client(&["1.2.3.4, 203.0.113.9, 10.0.0.2"]), "203.0.113.9");
+        assert_eq!(client(&["1.2.3.4, 203.0.113.9", "10.0.0.2"]), "203.0.113.9");
+        assert_eq!(client(&["not an address, 203.0.113.9"]), "203.0.113.9");
+        assert_eq!(client(&["203.0.113.9:4711"]), "203.0.113.9");
+        assert_eq!(client(&["[2001:db8::1]:443"]), "2001:db8::");
+        assert_eq!(client(&["10.0.0.3, 10.0.0.2"]), "10.0.0.3");
+    }
+
+    #[test]
+    fn an_unreadable_entry_before_the_client_stops_at_the_nearest_trusted_hop() {
+        let client = |forwarded_for| client_of("10.0.0.1", forwarded_for);
+        assert_eq!(client(&["203.0.113.9, unknown"]), "10.0.0.1");
+        assert_eq!(client(&["203.0.113.9, unknown, 10.0.0.2"]), "10.0.0.2");
+        assert_eq!(client(&["203.0.113.9, "]), "10.0.0.1");
+        assert_eq!(client(&[""]), "10.0.0.1");
+    }
+
+    #[test]
+    fn ipv6_clients_are_limited_per_64_and_mapped_ipv4_as_ipv4() {
+        assert_eq!(client_of("2001:db8:1:2:3:4:5:6", &[]), "2001:db8:1:2::");
+        assert_eq!(
+            client_of("10.0.0.1", &["2001:db8:1:2::7"]),
+            "2001:db8:1:2::"
+        );
+        assert_eq!(client_of("::ffff:198.51.100.1", &[]), "198.51.100.1");
+        assert_eq!(
+            client_of("10.0.0.1", &["::ffff:198.51.100.1"]),
+            "198.51.100.1"
+        );
     }
 
     #[test]
