@@ -13,7 +13,8 @@
 //! limit kept by its call budget, training events cached 10 seconds)
 //! behind a counting proxy to the sandbox, so every upstream call is seen.
 //! Each candidate starts at a random moment of the minute, from an address
-//! of their own (`X-Forwarded-For`, which the gateway is told to trust), and
+//! of their own (`X-Forwarded-For`, read because the gateway trusts this
+//! process, on 127.0.0.1, as its proxy), and
 //! behaves as the widget does: reads retried after `Retry-After` or a short
 //! back-off (three attempts), a queued hold or booking sent again with its
 //! ticket on its turn.
@@ -132,7 +133,7 @@ async fn run(args: &Args) -> Result<bool, String> {
         "candidate-load-signing-key-0123456789".to_owned(),
     ));
     config.pay_options = vec![PayOption::Inv];
-    config.trust_forwarded_for = true;
+    config.trusted_proxies = vec!["127.0.0.1/32".parse().expect("an address range")];
     config.upstream_rate_limit = args.upstream_rate_limit;
     let gateway = spawn_gateway(config)
         .await

@@ -9,5 +9,11 @@ mod gateway_support;
 
 #[path = "gateway_attacks/bookings.rs"]
 mod bookings;
+#[path = "gateway_attacks/client_addresses.rs"]
+mod client_addresses;
 #[path = "gateway_attacks/expiry.rs"]
 mod expiry;
+#[path = "gateway_attacks/own_origin.rs"]
+mod own_origin;
+#[path = "gateway_attacks/slow_clients.rs"]
+mod slow_clients;

@@ -257,7 +257,7 @@ async fn api_answers_are_uncacheable_traceable_and_compressed() {
 async fn behind_a_load_balancer_each_forwarded_client_has_its_own_budget() {
     let stack = Stack::start_with(|config, _| {
         config.rate_limit = 2;
-        config.trust_forwarded_for = true;
+        config.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
     })
     .await;
     let url = format!("{}/api/options", stack.gateway.url());

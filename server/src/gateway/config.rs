@@ -13,6 +13,12 @@
 //! password) are read from the environment and nowhere else, so they stay
 //! out of files and process listings.
 //!
+//! The gateway's own origin is `public_url`, or else `http://` and the
+//! address it is bound to; nothing a request says (`Host`, `Forwarded`,
+//! `X-Forwarded-*`) changes it. `X-Forwarded-For` is read only from the
+//! proxies listed in `trusted_proxies`; the setting it replaced,
+//! `trust_forwarded_for`, stops the start with a message naming it.
+//!
 //! Invariants: secrets are held in [`Secret`], whose `Debug` prints
 //! `[redacted]` and which has no `Display`; URLs and origins are read by
 //! `booking_core::redirect` (the widget's parser) and normalised when read;
@@ -21,7 +27,7 @@
 //! a message naming it.
 
 use std::fmt;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -30,6 +36,7 @@ use booking_core::product::Product;
 use booking_core::redirect::{
     origin_of, parse_origin, parse_payment_origin, split_url, LOOPBACK_HOSTS,
 };
+use ipnet::IpNet;
 use serde::Deserialize;
 
 use super::cache::CacheTtls;
@@ -130,7 +137,7 @@ pub struct GatewayConfig {
     pub agency: AgencyContact,
     /// Display name for the widget; by default the account's name upstream.
     pub account_name: Option<String>,
-    /// Widget requests per minute per client IP.
+    /// Widget requests per minute per client address (an IPv6 client's /64).
     pub rate_limit: u32,
     /// Calls the upstream allows the gateway's address per
     /// `upstream_rate_window` (documented: 60 a minute). Instances that
@@ -140,14 +147,30 @@ pub struct GatewayConfig {
     pub upstream_rate_window: Duration,
     /// Upstream request timeout.
     pub upstream_timeout: Duration,
+    /// How long a client has to send a request's headers (also how long an
+    /// idle kept-alive connection stays open); then the connection is closed.
+    pub header_timeout: Duration,
+    /// How long a client has to send a request's whole body, from the end
+    /// of its headers; then it is answered 408.
+    pub body_timeout: Duration,
+    /// How long a request may take from its headers to its answer; then it
+    /// is answered 504 (a queued hold or booking's turn is given
+    /// [`QUEUED_TURN_EXTRA`](super::QUEUED_TURN_EXTRA) more).
+    pub request_timeout: Duration,
+    /// Connections served at once; further ones wait to be accepted until
+    /// one closes.
+    pub max_connections: u32,
     /// Cache lifetimes.
     pub cache: CacheTtls,
-    /// The gateway's public origin when it is behind a proxy; by default a
-    /// request's `Host` header decides what is same-origin.
+    /// The gateway's public origin, which candidates' browsers name (behind
+    /// a proxy, or when listening on `0.0.0.0` or `::`): same-origin requests
+    /// come from it and a `return_url` may point at it. By default
+    /// `http://` and the address bound; never a request's `Host`.
     pub public_url: Option<String>,
-    /// Take the client IP (for the rate limit) from the last
-    /// `X-Forwarded-For` entry, for a gateway behind a load balancer.
-    pub trust_forwarded_for: bool,
+    /// The proxies (address ranges) in front of the gateway whose
+    /// `X-Forwarded-For` names the client: read right to left up to the
+    /// first address not in these ranges. Empty: the peer is the client.
+    pub trusted_proxies: Vec<IpNet>,
     /// The Redis URL of the store several instances share their memory of
     /// holds and booking attempts in (`HBG_SHARED_STORE`); `None` keeps it in
     /// the process, which is right for one instance.
@@ -158,11 +181,14 @@ pub struct GatewayConfig {
     pub session_max_age: Duration,
 }
 
-/// Default widget requests per minute per client IP.
+/// Default widget requests per minute per client address.
 pub const DEFAULT_RATE_LIMIT: u32 = 120;
 
 /// The upstream's documented limit: 60 requests a minute per client IP.
 pub const DEFAULT_UPSTREAM_RATE_LIMIT: u32 = 60;
+
+/// Default connections served at once.
+pub const DEFAULT_MAX_CONNECTIONS: u32 = 1024;
 
 impl GatewayConfig {
     /// The defaults, for the upstream at `upstream` and the files in `static_dir`.
@@ -182,12 +208,16 @@ impl GatewayConfig {
             upstream_rate_limit: DEFAULT_UPSTREAM_RATE_LIMIT,
             upstream_rate_window: Duration::from_secs(60),
             upstream_timeout: Duration::from_secs(10),
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(30),
+            max_connections: DEFAULT_MAX_CONNECTIONS,
             cache: CacheTtls {
                 catalogue: Duration::from_secs(300),
                 events: Duration::from_secs(10),
             },
             public_url: None,
-            trust_forwarded_for: false,
+            trusted_proxies: Vec::new(),
             shared_store: None,
             virtual_bls: None,
             session_max_age: DEFAULT_SESSION_MAX_AGE,
@@ -227,11 +257,18 @@ impl GatewayConfig {
                 "must be at least 60 seconds",
             ));
         }
-        if self.upstream_timeout.is_zero() {
-            return Err(ConfigError::new(
-                "upstream_timeout",
-                "must be more than 0 seconds",
-            ));
+        for (setting, timeout) in [
+            ("upstream_timeout", self.upstream_timeout),
+            ("header_timeout", self.header_timeout),
+            ("body_timeout", self.body_timeout),
+            ("request_timeout", self.request_timeout),
+        ] {
+            if timeout.is_zero() {
+                return Err(ConfigError::new(setting, "must be more than 0 seconds"));
+            }
+        }
+        if self.max_connections == 0 {
+            return Err(ConfigError::new("max_connections", "must be at least 1"));
         }
         if let Some(key) = &self.signing_key {
             if key.expose().len() < MIN_KEY_BYTES {
@@ -374,6 +411,30 @@ fn payment_origin_setting(setting: &'static str, value: &str) -> Result<String, 
     })
 }
 
+/// Trusted proxies: address ranges (`10.0.0.0/8`) or single addresses, with
+/// any host bits cleared.
+fn trusted_proxies_setting(values: &[String]) -> Result<Vec<IpNet>, ConfigError> {
+    values
+        .iter()
+        .map(|value| {
+            let value = value.trim();
+            value
+                .parse::<IpNet>()
+                .or_else(|_| value.parse::<IpAddr>().map(IpNet::from))
+                .map(|range| range.trunc())
+                .map_err(|_| {
+                    ConfigError::new(
+                        "trusted_proxies",
+                        format!(
+                            "{value:?} is not an address range (write one such as \
+                             10.0.0.0/8 or 2001:db8::/32, or an address)"
+                        ),
+                    )
+                })
+        })
+        .collect()
+}
+
 /// A setting that cannot be used.
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{setting}: {message}")]
@@ -430,7 +491,7 @@ pub struct GatewayArgs {
     /// Name shown in the widget [default: the account's name upstream].
     #[arg(long)]
     pub account_name: Option<String>,
-    /// Widget requests per minute per client IP [default: 120].
+    /// Widget requests per minute per client address (IPv6: per /64) [default: 120].
     #[arg(long)]
     pub rate_limit: Option<u32>,
     /// Upstream calls allowed per window, the upstream's rate limit for this
@@ -443,17 +504,38 @@ pub struct GatewayArgs {
     /// Upstream request timeout in seconds [default: 10].
     #[arg(long)]
     pub upstream_timeout: Option<f64>,
+    /// Seconds a client has to send a request's headers; also how long an
+    /// idle connection stays open [default: 10].
+    #[arg(long)]
+    pub header_timeout: Option<f64>,
+    /// Seconds a client has to send a request's body, else 408 [default: 10].
+    #[arg(long)]
+    pub body_timeout: Option<f64>,
+    /// Seconds a request may take in all, else 504; a queued hold or
+    /// booking's turn gets 15 more [default: 30].
+    #[arg(long)]
+    pub request_timeout: Option<f64>,
+    /// Connections served at once; more wait to be accepted [default: 1024].
+    #[arg(long)]
+    pub max_connections: Option<u32>,
     /// Seconds courses and the profile are cached [default: 300].
     #[arg(long)]
     pub catalogue_ttl: Option<f64>,
     /// Seconds training events are cached [default: 10].
     #[arg(long)]
     pub events_ttl: Option<f64>,
-    /// The gateway's public URL when behind a proxy, e.g. https://booking.agency.example.
+    /// The gateway's public URL, which candidates open, e.g.
+    /// https://booking.agency.example: set it behind a proxy or when
+    /// listening on 0.0.0.0 or :: [default: http:// and the address bound].
     #[arg(long)]
     pub public_url: Option<String>,
-    /// Take the client IP from the last X-Forwarded-For entry (behind a load balancer).
-    #[arg(long)]
+    /// Proxies in front of the gateway, comma-separated address ranges (e.g.
+    /// 10.0.0.0/8,127.0.0.1/32): only their X-Forwarded-For is read, right
+    /// to left, for the client's address [default: none].
+    #[arg(long, value_delimiter = ',')]
+    pub trusted_proxies: Option<Vec<String>>,
+    /// Replaced by --trusted-proxies: giving it stops the start.
+    #[arg(long, hide = true)]
     pub trust_forwarded_for: bool,
     /// Seconds a widget session lives at most [default: 43200, 12 hours].
     #[arg(long)]
@@ -492,11 +574,17 @@ struct FileConfig {
     upstream_rate_limit: Option<u32>,
     upstream_rate_window: Option<f64>,
     upstream_timeout: Option<f64>,
+    header_timeout: Option<f64>,
+    body_timeout: Option<f64>,
+    request_timeout: Option<f64>,
+    max_connections: Option<u32>,
     catalogue_ttl: Option<f64>,
     events_ttl: Option<f64>,
     public_url: Option<String>,
-    trust_forwarded_for: Option<bool>,
     session_max_age: Option<f64>,
+    trusted_proxies: Option<Vec<String>>,
+    /// Replaced by `trusted_proxies`: any value stops the start.
+    trust_forwarded_for: Option<toml::Value>,
     bls_upstream: Option<String>,
     bls_pay_options: Option<Vec<String>>,
     bls_payment_origins: Option<Vec<String>>,
@@ -568,6 +656,18 @@ impl GatewayArgs {
         if let Some(seconds) = pick(self.upstream_timeout, file.upstream_timeout) {
             config.upstream_timeout = seconds_setting("upstream_timeout", seconds)?;
         }
+        if let Some(seconds) = pick(self.header_timeout, file.header_timeout) {
+            config.header_timeout = seconds_setting("header_timeout", seconds)?;
+        }
+        if let Some(seconds) = pick(self.body_timeout, file.body_timeout) {
+            config.body_timeout = seconds_setting("body_timeout", seconds)?;
+        }
+        if let Some(seconds) = pick(self.request_timeout, file.request_timeout) {
+            config.request_timeout = seconds_setting("request_timeout", seconds)?;
+        }
+        if let Some(connections) = pick(self.max_connections, file.max_connections) {
+            config.max_connections = connections;
+        }
         if let Some(seconds) = pick(self.catalogue_ttl, file.catalogue_ttl) {
             config.cache.catalogue = seconds_setting("catalogue_ttl", seconds)?;
         }
@@ -578,8 +678,17 @@ impl GatewayArgs {
             config.session_max_age = seconds_setting("session_max_age", seconds)?;
         }
         config.public_url = pick(self.public_url.clone(), file.public_url);
-        config.trust_forwarded_for =
-            self.trust_forwarded_for || file.trust_forwarded_for.unwrap_or(false);
+        if self.trust_forwarded_for || file.trust_forwarded_for.is_some() {
+            return Err(ConfigError::new(
+                "trust_forwarded_for",
+                "was replaced by trusted_proxies: list the address ranges of the proxies in \
+                 front of the gateway, e.g. trusted_proxies = [\"10.0.0.0/8\"] \
+                 (--trusted-proxies 10.0.0.0/8); only their X-Forwarded-For is read",
+            ));
+        }
+        if let Some(ranges) = pick(self.trusted_proxies.clone(), file.trusted_proxies) {
+            config.trusted_proxies = trusted_proxies_setting(&ranges)?;
+        }
         config.credentials = credentials(
             env,
             ("HBG_CLIENT_ID", "HBG_API_KEY", "HBG_CLIENT_ID/HBG_API_KEY"),
@@ -686,6 +795,10 @@ mod tests {
         assert_eq!(config.pay_options, vec![PayOption::CandidatePays]);
         assert_eq!(config.payment_origins, vec!["https://checkout.stripe.com"]);
         assert_eq!(config.rate_limit, DEFAULT_RATE_LIMIT);
+        assert_eq!(config.header_timeout, Duration::from_secs(10));
+        assert_eq!(config.body_timeout, Duration::from_secs(10));
+        assert_eq!(config.request_timeout, Duration::from_secs(30));
+        assert_eq!(config.max_connections, DEFAULT_MAX_CONNECTIONS);
         assert_eq!(config.credentials.unwrap().client_id, "HB-DEMO");
         assert!(config.signing_key.is_none());
     }
@@ -704,6 +817,10 @@ mod tests {
             pay_options = ["credits", "candidate_pays"]
             rate_limit = 30
             upstream_timeout = 2.5
+            header_timeout = 5
+            body_timeout = 7.5
+            max_connections = 64
+            trusted_proxies = ["10.1.2.3/8", "2001:db8::/48", "127.0.0.1"]
             agency_email = "accounts@agency.example"
             "#,
         )
@@ -715,6 +832,8 @@ mod tests {
             "99",
             "--listen",
             "127.0.0.1:0",
+            "--request-timeout",
+            "20",
         ])
         .resolve(&ENV)
         .unwrap();
@@ -727,6 +846,15 @@ mod tests {
         );
         assert_eq!(config.rate_limit, 99);
         assert_eq!(config.upstream_timeout, Duration::from_millis(2500));
+        assert_eq!(config.header_timeout, Duration::from_secs(5));
+        assert_eq!(config.body_timeout, Duration::from_millis(7500));
+        assert_eq!(config.request_timeout, Duration::from_secs(20));
+        assert_eq!(config.max_connections, 64);
+        assert_eq!(
+            config.trusted_proxies,
+            ["10.0.0.0/8", "2001:db8::/48", "127.0.0.1/32"]
+                .map(|range| range.parse::<IpNet>().unwrap())
+        );
         assert_eq!(
             config.agency.email.as_deref(),
             Some("accounts@agency.example")
@@ -777,6 +905,55 @@ mod tests {
             .resolve(&[("HBG_CLIENT_ID", "HB-DEMO")])
             .unwrap_err();
         assert!(error.to_string().contains("HBG_API_KEY"), "{error}");
+        for setting in ["header_timeout", "body_timeout", "request_timeout"] {
+            let flag = format!("--{}", setting.replace('_', "-"));
+            let error = args(&[&flag, "0"]).resolve(&ENV).unwrap_err();
+            assert!(error.to_string().starts_with(setting), "{error}");
+        }
+        let error = args(&["--max-connections", "0"]).resolve(&ENV).unwrap_err();
+        assert!(error.to_string().starts_with("max_connections:"), "{error}");
+    }
+
+    #[test]
+    fn trusted_proxies_are_address_ranges() {
+        let config = args(&["--trusted-proxies", "192.168.0.0/16, ::1"])
+            .resolve(&ENV)
+            .unwrap();
+        assert_eq!(
+            config.trusted_proxies,
+            ["192.168.0.0/16", "::1/128"].map(|range| range.parse::<IpNet>().unwrap())
+        );
+        assert!(args(&[]).resolve(&ENV).unwrap().trusted_proxies.is_empty());
+        for bad in ["10.0.0.0/33", "proxy.internal", "10.0.0.0/8/8"] {
+            let error = args(&["--trusted-proxies", bad])
+                .resolve(&ENV)
+                .unwrap_err()
+                .to_string();
+            assert!(error.starts_with("trusted_proxies:"), "{error}");
+            assert!(error.contains(bad), "{error}");
+        }
+    }
+
+    #[test]
+    fn trust_forwarded_for_stops_the_start_pointing_at_trusted_proxies() {
+        let dir = std::env::temp_dir().join(format!("gateway-forwarded-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("gateway.toml");
+        for setting in ["trust_forwarded_for = true", "trust_forwarded_for = false"] {
+            std::fs::write(&path, setting).unwrap();
+            let error = args(&["--config", path.to_str().unwrap()])
+                .resolve(&ENV)
+                .unwrap_err()
+                .to_string();
+            assert!(error.starts_with("trust_forwarded_for:"), "{error}");
+            assert!(error.contains("trusted_proxies"), "{error}");
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+        let error = args(&["--trust-forwarded-for"])
+            .resolve(&ENV)
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("trusted_proxies"), "{error}");
     }
 
     #[test]

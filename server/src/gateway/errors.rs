@@ -46,6 +46,9 @@ pub enum GatewayError {
     /// The request body is over the limit (413).
     #[error("request body too large")]
     PayloadTooLarge,
+    /// The request body did not arrive within `body_timeout` (408).
+    #[error("request body too slow")]
+    BodyTimeout,
     /// The request accepts no content coding the gateway can answer in
     /// (406); refused before anything is done.
     #[error("no acceptable content coding")]
@@ -72,6 +75,10 @@ pub enum GatewayError {
     /// The upstream did not answer within the timeout (504).
     #[error("upstream timed out")]
     Timeout,
+    /// The request was not answered within `request_timeout` (504); its
+    /// handler was dropped.
+    #[error("request not answered within request_timeout")]
+    RequestTimeout,
     /// The upstream answered in a way the gateway cannot pass on (502); the
     /// reason is for the log only.
     #[error("upstream failure: {0}")]
@@ -135,6 +142,7 @@ impl GatewayError {
             GatewayError::SeatTaken(_) => StatusCode::CONFLICT,
             GatewayError::OriginNotAllowed => StatusCode::FORBIDDEN,
             GatewayError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            GatewayError::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
             GatewayError::NotAcceptable => StatusCode::NOT_ACCEPTABLE,
             GatewayError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             GatewayError::UpstreamBusy { .. }
@@ -145,7 +153,7 @@ impl GatewayError {
             GatewayError::Unreachable
             | GatewayError::BadGateway(_)
             | GatewayError::UpstreamAuth => StatusCode::BAD_GATEWAY,
-            GatewayError::Timeout => StatusCode::GATEWAY_TIMEOUT,
+            GatewayError::Timeout | GatewayError::RequestTimeout => StatusCode::GATEWAY_TIMEOUT,
         }
     }
 
@@ -162,6 +170,9 @@ impl GatewayError {
                 "This booking service does not accept requests from this website.".to_owned()
             }
             GatewayError::PayloadTooLarge => "The request is too large.".to_owned(),
+            GatewayError::BodyTimeout => {
+                "The request took too long to arrive. Please try again.".to_owned()
+            }
             GatewayError::NotAcceptable => {
                 "The request accepts no answer the gateway can send: allow identity, gzip or br in Accept-Encoding.".to_owned()
             }
@@ -181,7 +192,7 @@ impl GatewayError {
             GatewayError::UpstreamAuth => {
                 "The booking service is not available right now. Please try again later.".to_owned()
             }
-            GatewayError::Timeout => {
+            GatewayError::Timeout | GatewayError::RequestTimeout => {
                 "The booking service did not answer in time. Please try again in a moment."
                     .to_owned()
             }

@@ -14,6 +14,18 @@
 //! * `routes`: the `/api` handlers.
 //! * `static_files`: the widget's files, cache lifetimes, CSP.
 //! * `errors`: one error type and its JSON bodies.
+//! * `connections`: serving connections: the connection cap, the header
+//!   timeout, graceful shutdown.
+//!
+//! The rate limit counts each client address ([`ClientAddress`]): the peer's,
+//! or, from a proxy in `trusted_proxies`, the one its `X-Forwarded-For`
+//! names; an IPv6 client by its /64.
+//!
+//! Slow clients are cut off: a request's headers must arrive within
+//! `header_timeout` (else the connection is closed), its body within
+//! `body_timeout` (else 408), and its answer be ready within
+//! `request_timeout` (else 504; a queued turn gets [`QUEUED_TURN_EXTRA`]
+//! more); at most `max_connections` are served at once.
 //!
 //! Invariants: the gateway is stateless apart from caches and its token
 //! pair (sessions and ownership live in signed tokens, so instances sharing
@@ -32,15 +44,16 @@ use std::time::Duration;
 
 use axum::extract::{ConnectInfo, MatchedPath, Request, State};
 use axum::http::header::{
-    ACCEPT_ENCODING, CACHE_CONTROL, HOST, ORIGIN, RETRY_AFTER, X_CONTENT_TYPE_OPTIONS,
+    ACCEPT_ENCODING, CACHE_CONTROL, ORIGIN, RETRY_AFTER, X_CONTENT_TYPE_OPTIONS,
 };
-use axum::http::{HeaderName, HeaderValue, Method, StatusCode};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::middleware::{from_fn, from_fn_with_state, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use governor::clock::Clock;
 use governor::{DefaultKeyedRateLimiter, Quota};
+use ipnet::{IpNet, Ipv6Net};
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
@@ -48,12 +61,14 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::{RequestBodyDeadlineLayer, TimeoutError};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 mod budget;
 mod cache;
 pub mod config;
+mod connections;
 mod errors;
 mod memory;
 mod policy;
@@ -74,9 +89,9 @@ pub use session::{SessionId, Signer};
 use crate::background::Background;
 use crate::json_errors::{json_errors, Wording};
 use booking_core::product::Product;
-use booking_core::redirect::parse_origin;
 use booking_core::widget_api::{IDEMPOTENCY_HEADER, QUEUE_TICKET_HEADER, SESSION_HEADER};
 use cache::ReadCache;
+use connections::{serve_connections, ConnectionLimits};
 use errors::GatewayError;
 use policy::Policy;
 use product::ProductUpstream;
@@ -88,10 +103,22 @@ pub const BODY_LIMIT: usize = 16 * 1024;
 /// Longest wait on an upstream `Retry-After` before retrying once.
 pub const MAX_RETRY_WAIT: Duration = Duration::from_secs(5);
 
+/// Extra time a queued hold or booking's turn (a request carrying
+/// `QUEUE_TICKET_HEADER`) is given over `request_timeout`: its turn may
+/// start by waiting for the upstream slot reserved for it.
+pub const QUEUED_TURN_EXTRA: Duration = Duration::from_secs(15);
+
 /// Longest a graceful shutdown waits to revoke the upstream token.
 const REVOKE_TIMEOUT: Duration = Duration::from_secs(3);
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+
+/// The client's address as the gateway limits it: see [`client_address`].
+/// The rate limit puts it in every `/api` request's extensions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct ClientAddress(pub IpAddr);
 
 /// What every handler shares.
 pub struct AppState {
@@ -102,10 +129,13 @@ pub struct AppState {
     /// Host page origins allowed to call `/api`.
     allowed_origins: Vec<String>,
     account_name: Option<String>,
-    public_origin: Option<String>,
+    /// The gateway's own origin (see [`own_origin`]): same-origin requests
+    /// come from it, and a `return_url` may point at it.
+    own_origin: String,
     limiter: DefaultKeyedRateLimiter<IpAddr>,
     limiter_checks: AtomicU64,
-    trust_forwarded_for: bool,
+    /// Proxies whose `X-Forwarded-For` is read (see [`client_address`]).
+    trusted_proxies: Vec<IpNet>,
     /// Holds granted per session and create-booking attempts, so a lost
     /// answer neither locks a candidate out nor books twice.
     memory: memory::Memory,
@@ -130,8 +160,12 @@ pub enum StartError {
     SharedStore(memory::StoreError),
 }
 
-/// Builds the state and the routes for a validated configuration.
-async fn build(config: GatewayConfig) -> Result<(Router, Arc<AppState>), StartError> {
+/// Builds the state, the routes and the connection limits for a validated
+/// configuration, for a gateway bound to `bound`.
+async fn build(
+    config: GatewayConfig,
+    bound: SocketAddr,
+) -> Result<(Router, Arc<AppState>, ConnectionLimits), StartError> {
     let config = config.validated()?;
     let memory = match &config.shared_store {
         Some(url) => memory::Memory::Shared(
@@ -178,14 +212,37 @@ async fn build(config: GatewayConfig) -> Result<(Router, Arc<AppState>), StartEr
         signer,
         allowed_origins: config.allowed_origins.clone(),
         account_name: config.account_name.clone(),
-        public_origin: config.public_url.clone(),
+        own_origin: own_origin(config.public_url.as_deref(), bound),
         limiter: DefaultKeyedRateLimiter::keyed(Quota::per_minute(rate)),
         limiter_checks: AtomicU64::new(0),
         memory,
         hold_scope: routes::HoldScopeSeen::default(),
-        trust_forwarded_for: config.trust_forwarded_for,
+        trusted_proxies: config.trusted_proxies.clone(),
     });
-    Ok((router(&config, state.clone()), state))
+    let limits = ConnectionLimits {
+        header_timeout: config.header_timeout,
+        max_connections: config.max_connections,
+    };
+    Ok((router(&config, state.clone()), state, limits))
+}
+
+/// The gateway's own origin: `public_url`, or else `http://` and the address
+/// it is bound to (e.g. `http://127.0.0.1:8080`, no other name for it).
+/// Never taken from a request (`Host`, `Forwarded`, `X-Forwarded-*`), which
+/// its sender chooses.
+fn own_origin(public_url: Option<&str>, bound: SocketAddr) -> String {
+    if let Some(public_url) = public_url {
+        return public_url.to_owned();
+    }
+    if bound.ip().is_unspecified() {
+        tracing::warn!(
+            "public_url is not set and the gateway listens on {bound}, an address no browser \
+             names: requests from the gateway's own pages are refused and return URLs to them \
+             dropped. Set public_url to the URL candidates open, e.g. \
+             https://booking.agency.example"
+        );
+    }
+    format!("http://{bound}")
 }
 
 /// One product's upstream client and policy.
@@ -261,10 +318,12 @@ fn router(config: &GatewayConfig, state: Arc<AppState>) -> Router {
         .route("/bookings/{booking_ref}", get(routes::booking))
         .fallback(routes::not_found)
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(RequestBodyDeadlineLayer::new(config.body_timeout))
         .layer(from_fn_with_state(state.clone(), rate_limit))
         .layer(from_fn_with_state(state.clone(), origin_check))
         .layer(from_fn(acceptable_coding))
         .layer(cors)
+        .layer(from_fn_with_state(config.request_timeout, request_deadline))
         .layer(from_fn_with_state(
             errors::json_error_message as Wording,
             json_errors,
@@ -331,20 +390,35 @@ fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
         .into_response()
 }
 
-/// Whether `origin` (`scheme://authority`) names the same authority as a
-/// `Host` header, both read by `booking_core::redirect` (case and a default
-/// port do not matter).
-pub(crate) fn same_authority(origin: &str, host: &str) -> bool {
-    let Some((scheme, _)) = origin.split_once("://") else {
-        return false;
+/// 504 for a request not answered within `request_timeout`, or
+/// [`QUEUED_TURN_EXTRA`] more for a queued turn; its handler is dropped.
+async fn request_deadline(
+    State(request_timeout): State<Duration>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let limit = if request.headers().contains_key(QUEUE_TICKET_HEADER) {
+        request_timeout + QUEUED_TURN_EXTRA
+    } else {
+        request_timeout
     };
-    match (
-        parse_origin(origin),
-        parse_origin(&format!("{scheme}://{host}")),
-    ) {
-        (Ok(origin), Ok(host)) => origin == host,
-        _ => false,
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::warn!(
+                seconds = limit.as_secs_f64(),
+                "a request was not answered in time: 504"
+            );
+            GatewayError::RequestTimeout.into_response()
+        }
     }
+}
+
+/// Whether reading a request body failed because it did not arrive within
+/// `body_timeout`.
+pub(crate) fn body_timed_out(error: &(dyn std::error::Error + 'static)) -> bool {
+    std::iter::successors(Some(error), |error| error.source())
+        .any(|error| error.is::<TimeoutError>())
 }
 
 /// The content codings the gateway can answer in.
@@ -396,9 +470,10 @@ async fn acceptable_coding(request: Request, next: Next) -> Response {
     next.run(request).await
 }
 
-/// 403 for an `/api` request whose `Origin` is neither the gateway's own nor
-/// allow-listed. Requests without `Origin` (same-origin GETs, non-browser
-/// clients) pass: CORS is a browser protection.
+/// 403 for an `/api` request whose `Origin` is neither the gateway's own
+/// (see [`own_origin`]) nor allow-listed. Requests without `Origin`
+/// (same-origin GETs, non-browser clients) pass: CORS is a browser
+/// protection.
 async fn origin_check(
     State(state): State<Arc<AppState>>,
     request: Request,
@@ -406,15 +481,8 @@ async fn origin_check(
 ) -> Response {
     if let Some(origin) = request.headers().get(ORIGIN) {
         let origin = origin.to_str().unwrap_or("");
-        let allowed = state.allowed_origins.iter().any(|o| o == origin)
-            || match &state.public_origin {
-                Some(own) => own == origin,
-                None => request
-                    .headers()
-                    .get(HOST)
-                    .and_then(|host| host.to_str().ok())
-                    .is_some_and(|host| same_authority(origin, host)),
-            };
+        let allowed =
+            state.allowed_origins.iter().any(|o| o == origin) || state.own_origin == origin;
         if !allowed {
             tracing::info!("request from an origin not on the list refused");
             return GatewayError::OriginNotAllowed.into_response();
@@ -423,34 +491,72 @@ async fn origin_check(
     next.run(request).await
 }
 
-/// The client's IP: the peer, or the last `X-Forwarded-For` entry when the
-/// gateway is configured to trust its load balancer.
-fn client_ip(state: &AppState, request: &Request) -> IpAddr {
-    if state.trust_forwarded_for {
-        let forwarded = request
-            .headers()
-            .get("x-forwarded-for")
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.rsplit(',').next())
-            .and_then(|last| last.trim().parse().ok());
-        if let Some(ip) = forwarded {
-            return ip;
+/// The client's address for a request from `peer` with `headers`.
+///
+/// `X-Forwarded-For` is read only when `peer` is in `trusted_proxies`: its
+/// entries (every such header, in order) right to left, each the address the
+/// hop to its right saw, up to the first address not in `trusted_proxies`,
+/// which is the client; entries to its left are the client's own word and
+/// ignored. An entry that is not an address (nor `address:port`) met before
+/// that ends the walk at the nearest trusted hop, the last address reached:
+/// that proxy is taken as the client, so everyone behind it shares its
+/// allowance rather than anyone escaping the limit; so does running out of
+/// entries. An IPv4-mapped IPv6 address counts as its IPv4 address, and an
+/// IPv6 address as its /64 (one subscriber's usual share).
+fn client_address(trusted_proxies: &[IpNet], peer: IpAddr, headers: &HeaderMap) -> ClientAddress {
+    let trusted = |address: &IpAddr| trusted_proxies.iter().any(|range| range.contains(address));
+    let mut client = peer.to_canonical();
+    if trusted(&client) {
+        let entries = headers
+            .get_all(X_FORWARDED_FOR)
+            .iter()
+            .rev()
+            .flat_map(|value| value.to_str().unwrap_or_default().rsplit(','));
+        for entry in entries {
+            let Some(address) = forwarded_address(entry) else {
+                break;
+            };
+            client = address;
+            if !trusted(&client) {
+                break;
+            }
         }
     }
-    request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map_or(IpAddr::from([0, 0, 0, 0]), |info| info.0.ip())
+    ClientAddress(match client {
+        IpAddr::V4(_) => client,
+        IpAddr::V6(address) => IpAddr::V6(Ipv6Net::new_assert(address, 64).network()),
+    })
 }
 
-/// 429 with `Retry-After` once a client IP is over the per-minute limit.
-async fn rate_limit(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
-    let ip = client_ip(&state, &request);
+/// The address in one `X-Forwarded-For` entry, `address` or `address:port`
+/// (`[address]:port` for IPv6), IPv4-mapped addresses as IPv4.
+fn forwarded_address(entry: &str) -> Option<IpAddr> {
+    let entry = entry.trim();
+    entry
+        .parse::<IpAddr>()
+        .or_else(|_| entry.parse::<SocketAddr>().map(|address| address.ip()))
+        .ok()
+        .map(|address| address.to_canonical())
+}
+
+/// 429 with `Retry-After` once a client address is over the per-minute
+/// limit; otherwise the request goes on with its [`ClientAddress`].
+async fn rate_limit(
+    State(state): State<Arc<AppState>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or(IpAddr::from([0, 0, 0, 0]), |info| info.0.ip());
+    let client = client_address(&state.trusted_proxies, peer, request.headers());
+    request.extensions_mut().insert(client);
     if state.limiter_checks.fetch_add(1, Ordering::Relaxed) % 4096 == 4095 {
         state.limiter.retain_recent();
         state.limiter.shrink_to_fit();
     }
-    if let Err(not_until) = state.limiter.check_key(&ip) {
+    if let Err(not_until) = state.limiter.check_key(&client.0) {
         let wait = not_until.wait_time_from(state.limiter.clock().now());
         let retry_after = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
         return GatewayError::TooManyRequests { retry_after }.into_response();
@@ -508,9 +614,11 @@ impl RunningGateway {
 /// ```
 pub async fn spawn_gateway(config: GatewayConfig) -> Result<RunningGateway, StartError> {
     let listener = TcpListener::bind(config.listen).await?;
-    let (app, state) = build(config).await?;
     let local_addr = listener.local_addr()?;
-    let server = Background::spawn(local_addr, |stop| run(listener, app, state.clone(), stop));
+    let (app, state, limits) = build(config, local_addr).await?;
+    let server = Background::spawn(local_addr, |stop| {
+        run(listener, app, state.clone(), limits, stop)
+    });
     Ok(RunningGateway { server, state })
 }
 
@@ -521,24 +629,21 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), StartError> {
     let listener = TcpListener::bind(config.listen).await?;
-    let (app, state) = build(config).await?;
+    let (app, state, limits) = build(config, listener.local_addr()?).await?;
     crate::announce("gateway", &listener)?;
-    run(listener, app, state, shutdown).await?;
+    run(listener, app, state, limits, shutdown).await?;
     Ok(())
 }
 
+/// Serves until `shutdown` resolves, then revokes the upstream tokens.
 async fn run(
     listener: TcpListener,
     app: Router,
     state: Arc<AppState>,
+    limits: ConnectionLimits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await?;
+    serve_connections(listener, app, limits, shutdown).await;
     let revoke_all = async {
         for product in &state.products {
             product.upstream.revoke().await;
@@ -580,27 +685,74 @@ mod tests {
         }
     }
 
+    /// The client address of a request from `peer` with these
+    /// `X-Forwarded-For` headers, behind proxies in 10.0.0.0/8.
+    fn client_of(peer: &str, forwarded_for: &[&str]) -> String {
+        let mut headers = HeaderMap::new();
+        for value in forwarded_for {
+            headers.append(X_FORWARDED_FOR, HeaderValue::from_str(value).unwrap());
+        }
+        let trusted = ["10.0.0.0/8".parse().unwrap()];
+        client_address(&trusted, peer.parse().unwrap(), &headers)
+            .0
+            .to_string()
+    }
+
     #[test]
-    fn same_authority_compares_host_and_port() {
-        assert!(same_authority("http://127.0.0.1:8080", "127.0.0.1:8080"));
-        assert!(same_authority("https://Booking.example", "booking.example"));
-        assert!(!same_authority("http://127.0.0.1:8081", "127.0.0.1:8080"));
-        assert!(!same_authority("null", "127.0.0.1:8080"));
-        assert!(same_authority(
-            "https://booking.example:443",
-            "Booking.example"
-        ));
-        assert!(!same_authority(
-            "https://booking.example",
-            "booking.example/x"
-        ));
-        assert!(!same_authority(
-            "https://booking.example",
-            "tom@booking.example"
-        ));
-        assert!(!same_authority(
-            "https://booking.example/",
-            "booking.example:"
-        ));
+    fn x_forwarded_for_is_read_from_trusted_proxies_only() {
+        assert_eq!(client_of("198.51.100.1", &["203.0.113.9"]), "198.51.100.1");
+        assert_eq!(client_of("10.0.0.1", &["203.0.113.9"]), "203.0.113.9");
+        assert_eq!(client_of("10.0.0.1", &[]), "10.0.0.1");
+        assert_eq!(
+            client_of("::ffff:10.0.0.1", &["203.0.113.9"]),
+            "203.0.113.9"
+        );
+    }
+
+    #[test]
+    fn the_client_is_the_first_untrusted_address_from_the_right() {
+        let client = |forwarded_for| client_of("10.0.0.1", forwarded_for);
+        assert_eq!(client(&["203.0.113.9, 10.0.0.2"]), "203.0.113.9");
+        assert_eq!(client(&["1.2.3.4, 203.0.113.9, 10.0.0.2"]), "203.0.113.9");
+        assert_eq!(client(&["1.2.3.4, 203.0.113.9", "10.0.0.2"]), "203.0.113.9");
+        assert_eq!(client(&["not an address, 203.0.113.9"]), "203.0.113.9");
+        assert_eq!(client(&["203.0.113.9:4711"]), "203.0.113.9");
+        assert_eq!(client(&["[2001:db8::1]:443"]), "2001:db8::");
+        assert_eq!(client(&["10.0.0.3, 10.0.0.2"]), "10.0.0.3");
+    }
+
+    #[test]
+    fn an_unreadable_entry_before_the_client_stops_at_the_nearest_trusted_hop() {
+        let client = |forwarded_for| client_of("10.0.0.1", forwarded_for);
+        assert_eq!(client(&["203.0.113.9, unknown"]), "10.0.0.1");
+        assert_eq!(client(&["203.0.113.9, unknown, 10.0.0.2"]), "10.0.0.2");
+        assert_eq!(client(&["203.0.113.9, "]), "10.0.0.1");
+        assert_eq!(client(&[""]), "10.0.0.1");
+    }
+
+    #[test]
+    fn ipv6_clients_are_limited_per_64_and_mapped_ipv4_as_ipv4() {
+        assert_eq!(client_of("2001:db8:1:2:3:4:5:6", &[]), "2001:db8:1:2::");
+        assert_eq!(
+            client_of("10.0.0.1", &["2001:db8:1:2::7"]),
+            "2001:db8:1:2::"
+        );
+        assert_eq!(client_of("::ffff:198.51.100.1", &[]), "198.51.100.1");
+        assert_eq!(
+            client_of("10.0.0.1", &["::ffff:198.51.100.1"]),
+            "198.51.100.1"
+        );
+    }
+
+    #[test]
+    fn the_own_origin_is_the_public_url_or_the_bound_address() {
+        let bound = SocketAddr::from(([127, 0, 0, 1], 8080));
+        assert_eq!(own_origin(None, bound), "http://127.0.0.1:8080");
+        assert_eq!(
+            own_origin(Some("https://booking.agency.example"), bound),
+            "https://booking.agency.example"
+        );
+        let bound = SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, 8080));
+        assert_eq!(own_origin(None, bound), "http://[::1]:8080");
     }
 }

@@ -91,11 +91,11 @@ impl Policy {
     }
 
     /// Whether a `return_url` may be forwarded: its origin is an allowed
-    /// host page or the gateway's own.
-    pub fn return_url_allowed(&self, url: &str, own_origin: Option<&str>) -> bool {
-        origin_of(url).is_ok_and(|origin| {
-            self.allowed_origins.contains(&origin) || own_origin == Some(origin.as_str())
-        })
+    /// host page or `own_origin`, the gateway's own (from its settings,
+    /// never from a request).
+    pub fn return_url_allowed(&self, url: &str, own_origin: &str) -> bool {
+        origin_of(url)
+            .is_ok_and(|origin| self.allowed_origins.contains(&origin) || origin == own_origin)
     }
 
     /// The upstream booking request for a widget request and a hold: the
@@ -204,13 +204,13 @@ mod tests {
     #[test]
     fn return_urls_go_to_allowed_or_own_origins_only() {
         let policy = policy();
-        assert!(policy.return_url_allowed("https://www.agency.example/booked?x=1", None));
-        assert!(
-            policy.return_url_allowed("http://127.0.0.1:8080/done", Some("http://127.0.0.1:8080"))
-        );
-        assert!(!policy.return_url_allowed("https://evil.example/", Some("http://127.0.0.1:8080")));
-        assert!(!policy.return_url_allowed("https://tom@www.agency.example/", None));
-        assert!(!policy.return_url_allowed("https://www.agency.example\\@evil.example/", None));
+        let own = "http://127.0.0.1:8080";
+        assert!(policy.return_url_allowed("https://www.agency.example/booked?x=1", own));
+        assert!(policy.return_url_allowed("http://127.0.0.1:8080/done", own));
+        assert!(!policy.return_url_allowed("http://localhost:8080/done", own));
+        assert!(!policy.return_url_allowed("https://evil.example/", own));
+        assert!(!policy.return_url_allowed("https://tom@www.agency.example/", own));
+        assert!(!policy.return_url_allowed("https://www.agency.example\\@evil.example/", own));
     }
 
     #[test]

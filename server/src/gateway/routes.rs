@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request, State};
-use axum::http::header::{CONTENT_TYPE, HOST, ORIGIN};
+use axum::http::header::CONTENT_TYPE;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -88,7 +88,8 @@ fn session_from(headers: &HeaderMap, state: &AppState) -> Option<SessionId> {
 }
 
 /// A JSON body whatever its content type (the release beacon is
-/// `text/plain`); a bad body is a 422 naming the problem, never a 500.
+/// `text/plain`); a bad body is a 422 naming the problem, never a 500, and
+/// one that does not arrive within `body_timeout` a 408.
 pub struct JsonBody<T>(pub T);
 
 impl<S, T> FromRequest<S> for JsonBody<T>
@@ -104,6 +105,8 @@ where
             .map_err(|rejection| {
                 if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
                     GatewayError::PayloadTooLarge
+                } else if super::body_timed_out(&rejection) {
+                    GatewayError::BodyTimeout
                 } else {
                     GatewayError::BadRequest("The request body could not be read.")
                 }
@@ -778,17 +781,6 @@ struct UpstreamBooking<R> {
     return_url: Option<String>,
 }
 
-/// The gateway's own origin for this request: the configured public URL,
-/// or the request's `Origin` when it names the `Host` it was sent to.
-fn own_origin(state: &AppState, headers: &HeaderMap) -> Option<String> {
-    if let Some(public) = &state.public_origin {
-        return Some(public.clone());
-    }
-    let origin = headers.get(ORIGIN)?.to_str().ok()?;
-    let host = headers.get(HOST)?.to_str().ok()?;
-    super::same_authority(origin, host).then(|| origin.to_owned())
-}
-
 /// Drops a `payment_url` whose origin is not on the product's allow-list.
 fn vet_payment_url<B: MadeBooking>(product: &ProductUpstream, mut booking: B) -> B {
     let id = booking.id();
@@ -953,11 +945,10 @@ pub async fn create_booking(
         .ok_or(GatewayError::NotFound(HOLD_NOT_FOUND))?;
     let product = state.product(held)?;
     product.policy.check_pay_option(&request.pay_option)?;
-    let own = own_origin(&state, &headers);
     let return_url = request
         .return_url
         .clone()
-        .filter(|url| product.policy.return_url_allowed(url, own.as_deref()));
+        .filter(|url| product.policy.return_url_allowed(url, &state.own_origin));
     let attempt = AttemptOf {
         state: &state,
         product,
