@@ -5,4 +5,8 @@
 //!
 //! The attacks are grouped by what they aim at, one module each.
 
+mod common;
 mod gateway_support;
+
+#[path = "gateway_attacks/sandbox.rs"]
+mod sandbox;

@@ -10,6 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use booking_server::background::Background;
 use booking_server::sandbox::SandboxConfig;
 use booking_server::webhook_check::{
     signature, spawn_receiver, Sink, Verifier, DELIVERY_ID_HEADER, EVENT_HEADER, EVENT_ID_HEADER,
@@ -777,6 +778,90 @@ async fn a_timeout_is_a_failed_attempt_and_is_retried() {
     assert!(attempts[0]["status_code"].is_null());
     assert_eq!(attempts[1]["status_code"], 200);
     assert_eq!(receiver.events().len(), 1);
+}
+
+#[tokio::test]
+async fn a_redirect_is_a_failed_attempt_and_is_not_followed() {
+    let h = Harness::start_with_file().await;
+    let token = h.login(DEMO).await;
+    // The redirect leads to a receiver the sandbox could reach; it must
+    // still not be sent anything.
+    let elsewhere = TestReceiver::start().await;
+    let location = elsewhere.url.clone();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let address = listener.local_addr().expect("address");
+    let app = axum::Router::new().fallback(move || {
+        let location = location.clone();
+        async move {
+            (
+                axum::http::StatusCode::TEMPORARY_REDIRECT,
+                [(axum::http::header::LOCATION, location)],
+            )
+        }
+    });
+    let _redirector = Background::spawn(address, |stop| async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(stop)
+            .await
+    });
+    let endpoint = h
+        .create_endpoint(&token, &format!("http://{address}/hook"), &["webhook.test"])
+        .await;
+    let id = endpoint["id"].as_i64().unwrap();
+    let queued = h.post_empty(&token, &format!("/webhooks/{id}/test")).await;
+    assert_eq!(queued.status, StatusCode::ACCEPTED, "{}", queued.body);
+    let attempt = eventually("the first attempt", || async {
+        let log = h.deliveries("").await;
+        log.first()?["attempts"]
+            .as_array()?
+            .iter()
+            .find(|attempt| attempt["outcome"] != "sending")
+            .cloned()
+    })
+    .await;
+    assert_eq!(attempt["outcome"], "failed", "{attempt}");
+    assert_eq!(attempt["status_code"], 307, "{attempt}");
+    assert!(elsewhere.requests().is_empty(), "the redirect was followed");
+}
+
+#[tokio::test]
+async fn the_demos_receiver_on_loopback_is_reached_outside_test_mode() {
+    let receiver = TestReceiver::start().await;
+    receiver.set_secret("demo-secret");
+    let h = Harness::start_with(SandboxConfig {
+        test_clock: false,
+        demo_webhook: Some(booking_server::sandbox::DemoWebhook {
+            url: receiver.url.clone(),
+            secret: "demo-secret".to_owned(),
+        }),
+        ..SandboxConfig::for_tests()
+    })
+    .await;
+    let token = h.login(DEMO).await;
+    let listed = h.get(&token, "/webhooks").await;
+    let id = listed.body["data"][0]["id"]
+        .as_i64()
+        .expect("the demo's endpoint");
+    let queued = h.post_empty(&token, &format!("/webhooks/{id}/test")).await;
+    assert_eq!(queued.status, StatusCode::ACCEPTED, "{}", queued.body);
+    let events = receiver.wait_for_events(1).await;
+    assert_eq!(types(&events), ["webhook.test"]);
+    // An endpoint registered through the API may not follow it there.
+    let other = h
+        .post(
+            Some(&token),
+            "/webhooks",
+            json!({ "name": "n", "url": receiver.url.replace("http:", "https:"), "events": ["webhook.test"] }),
+        )
+        .await;
+    assert_eq!(
+        other.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        other.body
+    );
 }
 
 #[tokio::test]

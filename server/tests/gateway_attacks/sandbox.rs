@@ -1,0 +1,232 @@
+//! The sandbox as a port scanner: webhook endpoints aimed at the machine's
+//! own services or its network (cloud metadata, private ranges, loopback),
+//! and an address that turns internal after it was registered.
+//!
+//! No test here sends anything to a private, link-local or metadata
+//! address: a refusal is checked where it happens (registration), and the
+//! delivery-time check is tried with a name and an address that lead to a
+//! receiver on loopback.
+
+use booking_server::sandbox::{DatabaseLocation, SandboxConfig};
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+use crate::common::receiver::{eventually, TestReceiver};
+use crate::common::{temp_db, Harness, Reply, DEMO};
+
+/// A sandbox outside test mode, as an agency runs it for integration
+/// testing.
+async fn outside_test_mode() -> Harness {
+    Harness::start_with(SandboxConfig {
+        test_clock: false,
+        ..SandboxConfig::for_tests()
+    })
+    .await
+}
+
+/// Registers an endpoint at `url` for `booking.created`.
+async fn register(h: &Harness, token: &str, url: &str) -> Reply {
+    h.post(
+        Some(token),
+        "/webhooks",
+        json!({ "name": "Probe", "url": url, "events": ["booking.created"] }),
+    )
+    .await
+}
+
+/// Insists that `reply` is a 422 naming the `url` field, in the sandbox's
+/// Laravel-style shape.
+fn assert_url_refused(reply: &Reply, url: &str) {
+    assert_eq!(
+        reply.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{url} was accepted: {}",
+        reply.body
+    );
+    let errors = reply.body["errors"]["url"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{url}: no errors.url in {}", reply.body));
+    assert!(
+        errors
+            .iter()
+            .any(|error| error.as_str().is_some_and(|text| text.contains("url"))),
+        "{url}: {}",
+        reply.body
+    );
+    assert!(reply.body["message"].is_string(), "{}", reply.body);
+}
+
+/// The number of the account's webhook endpoints.
+async fn endpoint_count(h: &Harness, token: &str) -> i64 {
+    let reply = h.get(token, "/webhooks").await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    reply.body["meta"]["total"].as_i64().expect("total")
+}
+
+#[tokio::test]
+async fn a_webhook_endpoint_at_a_cloud_metadata_address_is_refused_outside_test_mode() {
+    let h = outside_test_mode().await;
+    let token = h.login(DEMO).await;
+    for url in [
+        "https://169.254.169.254/latest/meta-data/iam/security-credentials/",
+        "https://[fd00:ec2::254]/latest/meta-data/",
+        "https://[::ffff:169.254.169.254]/latest/meta-data/",
+        "https://[::ffff:a9fe:a9fe]/computeMetadata/v1/",
+    ] {
+        assert_url_refused(&register(&h, &token, url).await, url);
+    }
+    assert_eq!(endpoint_count(&h, &token).await, 0);
+}
+
+#[tokio::test]
+async fn a_webhook_endpoint_at_a_private_or_loopback_address_is_refused_outside_test_mode() {
+    let h = outside_test_mode().await;
+    let token = h.login(DEMO).await;
+    for url in [
+        "https://10.0.0.1/hook",
+        "https://172.16.5.4/hook",
+        "https://172.31.255.254/hook",
+        "https://192.168.1.1/hook",
+        "https://127.0.0.1:6379/",
+        "https://127.1.2.3/",
+        "https://localhost:6379/",
+        "https://2130706433/",
+        "https://0x7f.1/",
+        "https://[::1]:6379/",
+        "https://100.64.0.1/hook",
+        "https://0.0.0.0/hook",
+        "https://0.1.2.3/hook",
+        "https://224.0.0.1/hook",
+        "https://255.255.255.255/hook",
+        "https://[::]/hook",
+        "https://[fe80::1]/hook",
+        "https://[fc00::1]/hook",
+        "https://[ff02::1]/hook",
+        "https://[::ffff:10.0.0.1]/hook",
+        "https://[::ffff:127.0.0.1]/hook",
+    ] {
+        assert_url_refused(&register(&h, &token, url).await, url);
+    }
+    assert_eq!(endpoint_count(&h, &token).await, 0);
+}
+
+#[tokio::test]
+async fn moving_a_webhook_endpoint_to_a_private_address_is_refused_outside_test_mode() {
+    let h = outside_test_mode().await;
+    let token = h.login(DEMO).await;
+    let created = register(&h, &token, "https://hooks.northwestcare.example/tdta").await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let path = format!("/webhooks/{}", created.body["id"]);
+    for (method, body) in [
+        (Method::PATCH, json!({ "url": "https://10.1.2.3/hook" })),
+        (
+            Method::PUT,
+            json!({ "name": "Probe", "url": "https://localhost:22/", "events": ["booking.created"] }),
+        ),
+    ] {
+        let url = body["url"].as_str().unwrap_or_default().to_owned();
+        let reply = h
+            .send(
+                method,
+                &h.api(&path),
+                Some(&token),
+                Some(serde_json::to_vec(&body).expect("json")),
+                &[],
+            )
+            .await;
+        assert_url_refused(&reply, &url);
+    }
+    let kept = h.get(&token, &path).await;
+    assert_eq!(kept.body["url"], "https://hooks.northwestcare.example/tdta");
+}
+
+#[tokio::test]
+async fn a_webhook_endpoint_at_a_private_or_link_local_address_is_refused_in_test_mode() {
+    let h = Harness::start().await;
+    let token = h.login(DEMO).await;
+    for url in [
+        "https://169.254.169.254/latest/meta-data/",
+        "https://10.0.0.1/hook",
+        "https://192.168.0.10/hook",
+        "https://100.64.1.1/hook",
+        "https://0.0.0.0:6379/",
+        "https://224.0.0.251/hook",
+        "https://[fe80::1]/hook",
+        "https://[fd12:3456::1]/hook",
+        "https://[ff02::1]/hook",
+        "https://[::ffff:192.168.0.1]/hook",
+    ] {
+        assert_url_refused(&register(&h, &token, url).await, url);
+    }
+    assert_eq!(endpoint_count(&h, &token).await, 0);
+    // Loopback stays open in test mode: the project's receivers listen there.
+    let receiver = TestReceiver::start().await;
+    let loopback = register(&h, &token, &receiver.url).await;
+    assert_eq!(loopback.status, StatusCode::CREATED, "{}", loopback.body);
+}
+
+/// The outcome and error of the first finished attempt to deliver to
+/// `endpoint`, read from the sandbox's database file (outside test mode the
+/// delivery log is not served).
+fn finished_attempt(db: &std::path::Path, endpoint: i64) -> Option<(String, Option<String>)> {
+    let conn = rusqlite::Connection::open(db).ok()?;
+    conn.query_row(
+        "SELECT a.outcome, a.error FROM webhook_attempts a \
+         JOIN webhook_deliveries d ON d.id = a.delivery_id \
+         WHERE d.endpoint_id = ?1 AND a.outcome <> 'sending' ORDER BY a.id LIMIT 1",
+        [endpoint],
+        |row| Ok((row.get(0)?, row.get(1)?)),
+    )
+    .ok()
+}
+
+#[tokio::test]
+async fn a_webhook_endpoint_that_leads_to_loopback_at_delivery_gets_no_connection_outside_test_mode(
+) {
+    // Two endpoints stored while loopback was allowed (test mode, or an
+    // older sandbox): one by address, one by a name that now resolves to
+    // loopback, as a name re-pointed after registration does.
+    let db = temp_db();
+    let receiver = TestReceiver::start().await;
+    let by_name = receiver.url.replace("127.0.0.1", "localhost");
+    let endpoints: Vec<i64> = {
+        let h = Harness::start_with(SandboxConfig {
+            db: DatabaseLocation::File(db.clone()),
+            ..SandboxConfig::for_tests()
+        })
+        .await;
+        let token = h.login(DEMO).await;
+        let mut ids = Vec::new();
+        for url in [receiver.url.as_str(), by_name.as_str()] {
+            let created = h.create_endpoint(&token, url, &["booking.created"]).await;
+            ids.push(created["id"].as_i64().expect("id"));
+        }
+        h.sandbox.shutdown().await.expect("stops");
+        ids
+    };
+    let h = Harness::start_with(SandboxConfig {
+        db: DatabaseLocation::File(db.clone()),
+        test_clock: false,
+        ..SandboxConfig::for_tests()
+    })
+    .await;
+    let token = h.login(DEMO).await;
+    for id in &endpoints {
+        let queued = h.post_empty(&token, &format!("/webhooks/{id}/test")).await;
+        assert_eq!(queued.status, StatusCode::ACCEPTED, "{}", queued.body);
+    }
+    for id in &endpoints {
+        let (outcome, error) = eventually(&format!("an attempt for endpoint {id}"), || async {
+            finished_attempt(&db, *id)
+        })
+        .await;
+        assert_eq!(
+            receiver.requests().len(),
+            0,
+            "the sandbox connected to a loopback receiver outside test mode"
+        );
+        assert_eq!(outcome, "failed");
+        let error = error.unwrap_or_default();
+        assert!(error.contains("loopback"), "endpoint {id}: {error:?}");
+    }
+}
