@@ -50,6 +50,7 @@ use serde_json::{json, Value};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
+use super::auth::Authed;
 use super::clock::{from_unix, utc_fixed};
 use super::db::write_tx;
 use super::errors::SandboxError;
@@ -785,9 +786,10 @@ fn ms_time(ms: i64) -> String {
 }
 
 /// `GET /_sandbox/webhook-deliveries[?endpoint_id=N&event_type=T]`: every
-/// delivery, oldest first, with each attempt.
+/// delivery to the caller's endpoints, oldest first, with each attempt.
 pub(crate) async fn log(
     State(state): State<AppState>,
+    authed: Authed,
     query: QueryParams,
 ) -> Result<Json<Value>, SandboxError> {
     let mut v = Validator::default();
@@ -801,10 +803,11 @@ pub(crate) async fn log(
                 .prepare(
                     "SELECT d.id, d.endpoint_id, ev.event_id, ev.event_type, d.status \
                      FROM webhook_deliveries d JOIN webhook_events ev ON ev.id = d.event_row \
-                     WHERE (?1 IS NULL OR d.endpoint_id = ?1) AND (?2 IS NULL OR ev.event_type = ?2) \
-                     ORDER BY d.id",
+                     JOIN webhook_endpoints w ON w.id = d.endpoint_id \
+                     WHERE w.account_id = ?3 AND (?1 IS NULL OR d.endpoint_id = ?1) \
+                     AND (?2 IS NULL OR ev.event_type = ?2) ORDER BY d.id",
                 )?
-                .query_map(params![endpoint, kind], |row| {
+                .query_map(params![endpoint, kind, authed.account_id], |row| {
                     Ok(DeliveryLog {
                         id: row.get(0)?,
                         endpoint_id: row.get(1)?,

@@ -1,6 +1,7 @@
 //! The sandbox as a port scanner: webhook endpoints aimed at the machine's
 //! own services or its network (cloud metadata, private ranges, loopback),
-//! and an address that turns internal after it was registered.
+//! an address that turns internal after it was registered, and the
+//! test-mode delivery log and outbox read without a token.
 //!
 //! No test here sends anything to a private, link-local or metadata
 //! address: a refusal is checked where it happens (registration), and the
@@ -12,7 +13,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 use crate::common::receiver::{eventually, TestReceiver};
-use crate::common::{temp_db, Harness, Reply, DEMO};
+use crate::common::{temp_db, Harness, Reply, DEMO, NOINV};
 
 /// A sandbox outside test mode, as an agency runs it for integration
 /// testing.
@@ -229,4 +230,85 @@ async fn a_webhook_endpoint_that_leads_to_loopback_at_delivery_gets_no_connectio
         let error = error.unwrap_or_default();
         assert!(error.contains("loopback"), "endpoint {id}: {error:?}");
     }
+}
+
+/// GETs a test-mode path with an optional bearer token.
+async fn sandbox_get(h: &Harness, path: &str, token: Option<&str>) -> Reply {
+    h.send(Method::GET, &h.url(path), token, None, &[]).await
+}
+
+#[tokio::test]
+async fn the_test_mode_delivery_log_is_closed_without_the_accounts_token() {
+    let h = Harness::start().await;
+    let token = h.login(DEMO).await;
+    let other = h.login(NOINV).await;
+    let receiver = TestReceiver::start().await;
+    let endpoint = h
+        .create_endpoint(&token, &receiver.url, &["booking.created"])
+        .await;
+    receiver.set_secret(endpoint["secret"].as_str().expect("secret"));
+    let id = endpoint["id"].as_i64().expect("id");
+    h.post_empty(&token, &format!("/webhooks/{id}/test")).await;
+    receiver.wait_for_events(1).await;
+
+    let anyone = sandbox_get(&h, "/_sandbox/webhook-deliveries", None).await;
+    assert_eq!(anyone.status, StatusCode::UNAUTHORIZED, "{}", anyone.body);
+    assert_eq!(anyone.body["message"], "Unauthenticated.");
+    let forged = sandbox_get(&h, "/_sandbox/webhook-deliveries", Some("sbx_forged")).await;
+    assert_eq!(forged.status, StatusCode::UNAUTHORIZED, "{}", forged.body);
+
+    let others = sandbox_get(&h, "/_sandbox/webhook-deliveries", Some(&other)).await;
+    assert_eq!(others.status, StatusCode::OK, "{}", others.body);
+    assert_eq!(others.body["data"], json!([]), "another account's log");
+    let filtered = sandbox_get(
+        &h,
+        &format!("/_sandbox/webhook-deliveries?endpoint_id={id}"),
+        Some(&other),
+    )
+    .await;
+    assert_eq!(
+        filtered.body["data"],
+        json!([]),
+        "another account's endpoint"
+    );
+
+    let own = sandbox_get(&h, "/_sandbox/webhook-deliveries", Some(&token)).await;
+    assert_eq!(own.status, StatusCode::OK, "{}", own.body);
+    let deliveries = own.body["data"].as_array().expect("deliveries");
+    assert_eq!(deliveries.len(), 1, "{}", own.body);
+    assert_eq!(deliveries[0]["endpoint_id"], id);
+}
+
+#[tokio::test]
+async fn the_test_mode_outbox_is_closed_without_the_accounts_token() {
+    let h = Harness::start().await;
+    let token = h.login(DEMO).await;
+    let other = h.login(NOINV).await;
+    let invite = h
+        .post(
+            Some(&token),
+            "/booking-invites",
+            json!({
+                "first_name": "Aisha",
+                "last_name": "Khan",
+                "email": "aisha.khan@carestaff.example",
+                "course_id": 2,
+            }),
+        )
+        .await;
+    assert_eq!(invite.status, StatusCode::CREATED, "{}", invite.body);
+
+    let anyone = sandbox_get(&h, "/_sandbox/outbox", None).await;
+    assert_eq!(anyone.status, StatusCode::UNAUTHORIZED, "{}", anyone.body);
+    assert_eq!(anyone.body["message"], "Unauthenticated.");
+
+    let others = sandbox_get(&h, "/_sandbox/outbox", Some(&other)).await;
+    assert_eq!(others.status, StatusCode::OK, "{}", others.body);
+    assert_eq!(others.body["data"], json!([]), "another account's emails");
+
+    let own = sandbox_get(&h, "/_sandbox/outbox", Some(&token)).await;
+    assert_eq!(own.status, StatusCode::OK, "{}", own.body);
+    let emails = own.body["data"].as_array().expect("emails");
+    assert_eq!(emails.len(), 1, "{}", own.body);
+    assert_eq!(emails[0]["link"], invite.body["invite_url"]);
 }
