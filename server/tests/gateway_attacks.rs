@@ -5,6 +5,7 @@
 //!
 //! The attacks are grouped by what they aim at, one module each.
 
+mod common;
 mod gateway_support;
 
 #[path = "gateway_attacks/bookings.rs"]
@@ -17,3 +18,5 @@ mod expiry;
 mod own_origin;
 #[path = "gateway_attacks/slow_clients.rs"]
 mod slow_clients;
+#[path = "gateway_attacks/sandbox.rs"]
+mod sandbox;

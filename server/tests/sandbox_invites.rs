@@ -52,9 +52,16 @@ fn candidate(course_id: i64, pay_option: Option<&str>) -> Value {
     body
 }
 
-async fn outbox(h: &Harness) -> Vec<Value> {
+/// The account's emails in the test-mode outbox.
+async fn outbox(h: &Harness, token: &str) -> Vec<Value> {
     let reply = h
-        .send(Method::GET, &h.url("/_sandbox/outbox"), None, None, &[])
+        .send(
+            Method::GET,
+            &h.url("/_sandbox/outbox"),
+            Some(token),
+            None,
+            &[],
+        )
         .await;
     assert_eq!(reply.status, StatusCode::OK);
     reply.body["data"].as_array().expect("emails").clone()
@@ -102,7 +109,7 @@ async fn an_invite_is_sent_opened_and_used_with_its_webhooks() {
     );
 
     // "Sent": the email is in the outbox with the link.
-    let emails = outbox(&h).await;
+    let emails = outbox(&h, &token).await;
     assert_eq!(emails.len(), 1);
     assert_eq!(emails[0]["to"]["email"], "aisha.khan@carestaff.example");
     assert_eq!(emails[0]["to"]["name"], "Aisha Khan");
@@ -294,7 +301,7 @@ async fn invites_are_validated_listed_and_private_to_their_account() {
         .await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST);
     assert!(
-        outbox(&h).await.is_empty(),
+        outbox(&h, &token).await.is_empty(),
         "nothing sent for a refused invite"
     );
 

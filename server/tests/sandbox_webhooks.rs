@@ -10,6 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use booking_server::background::Background;
 use booking_server::sandbox::SandboxConfig;
 use booking_server::webhook_check::{
     signature, spawn_receiver, Sink, Verifier, DELIVERY_ID_HEADER, EVENT_HEADER, EVENT_ID_HEADER,
@@ -523,7 +524,7 @@ async fn each_pay_option_produces_exactly_its_documented_events_in_order() {
     ids.dedup();
     assert_eq!(ids.len(), expected.len());
     // The log holds one delivered delivery per event.
-    let log = h.deliveries("").await;
+    let log = h.deliveries(&token, "").await;
     assert_eq!(log.len(), expected.len());
     assert!(log.iter().all(|d| d["status"] == "delivered"));
 }
@@ -680,11 +681,13 @@ async fn only_subscribed_active_endpoints_of_the_account_get_an_event() {
     for endpoint in [&cancelled_only, &inactive, &foreign] {
         let id = endpoint["id"].as_i64().unwrap();
         assert!(
-            h.deliveries(&format!("?endpoint_id={id}")).await.is_empty(),
+            h.deliveries(&token, &format!("?endpoint_id={id}"))
+                .await
+                .is_empty(),
             "endpoint {id}"
         );
     }
-    assert_eq!(h.deliveries("").await.len(), 1);
+    assert_eq!(h.deliveries(&token, "").await.len(), 1);
 }
 
 #[tokio::test]
@@ -716,7 +719,7 @@ async fn a_receiver_failing_twice_gets_the_event_three_times_and_the_log_shows_i
 
     let id = endpoint["id"].as_i64().unwrap();
     let log = eventually("the delivery marked delivered", || async {
-        let log = h.deliveries(&format!("?endpoint_id={id}")).await;
+        let log = h.deliveries(&token, &format!("?endpoint_id={id}")).await;
         (log.len() == 1 && log[0]["status"] == "delivered").then_some(log)
     })
     .await;
@@ -766,7 +769,7 @@ async fn a_timeout_is_a_failed_attempt_and_is_retried() {
     let event = h.create_event(2, 12, 72).await;
     book(&h, &token, event, "credits").await;
     let log = eventually("the delivery after a timeout", || async {
-        let log = h.deliveries("").await;
+        let log = h.deliveries(&token, "").await;
         (log.len() == 1 && log[0]["status"] == "delivered").then_some(log)
     })
     .await;
@@ -777,6 +780,90 @@ async fn a_timeout_is_a_failed_attempt_and_is_retried() {
     assert!(attempts[0]["status_code"].is_null());
     assert_eq!(attempts[1]["status_code"], 200);
     assert_eq!(receiver.events().len(), 1);
+}
+
+#[tokio::test]
+async fn a_redirect_is_a_failed_attempt_and_is_not_followed() {
+    let h = Harness::start_with_file().await;
+    let token = h.login(DEMO).await;
+    // The redirect leads to a receiver the sandbox could reach; it must
+    // still not be sent anything.
+    let elsewhere = TestReceiver::start().await;
+    let location = elsewhere.url.clone();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let address = listener.local_addr().expect("address");
+    let app = axum::Router::new().fallback(move || {
+        let location = location.clone();
+        async move {
+            (
+                axum::http::StatusCode::TEMPORARY_REDIRECT,
+                [(axum::http::header::LOCATION, location)],
+            )
+        }
+    });
+    let _redirector = Background::spawn(address, |stop| async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(stop)
+            .await
+    });
+    let endpoint = h
+        .create_endpoint(&token, &format!("http://{address}/hook"), &["webhook.test"])
+        .await;
+    let id = endpoint["id"].as_i64().unwrap();
+    let queued = h.post_empty(&token, &format!("/webhooks/{id}/test")).await;
+    assert_eq!(queued.status, StatusCode::ACCEPTED, "{}", queued.body);
+    let attempt = eventually("the first attempt", || async {
+        let log = h.deliveries(&token, "").await;
+        log.first()?["attempts"]
+            .as_array()?
+            .iter()
+            .find(|attempt| attempt["outcome"] != "sending")
+            .cloned()
+    })
+    .await;
+    assert_eq!(attempt["outcome"], "failed", "{attempt}");
+    assert_eq!(attempt["status_code"], 307, "{attempt}");
+    assert!(elsewhere.requests().is_empty(), "the redirect was followed");
+}
+
+#[tokio::test]
+async fn the_demos_receiver_on_loopback_is_reached_outside_test_mode() {
+    let receiver = TestReceiver::start().await;
+    receiver.set_secret("demo-secret");
+    let h = Harness::start_with(SandboxConfig {
+        test_clock: false,
+        demo_webhook: Some(booking_server::sandbox::DemoWebhook {
+            url: receiver.url.clone(),
+            secret: "demo-secret".to_owned(),
+        }),
+        ..SandboxConfig::for_tests()
+    })
+    .await;
+    let token = h.login(DEMO).await;
+    let listed = h.get(&token, "/webhooks").await;
+    let id = listed.body["data"][0]["id"]
+        .as_i64()
+        .expect("the demo's endpoint");
+    let queued = h.post_empty(&token, &format!("/webhooks/{id}/test")).await;
+    assert_eq!(queued.status, StatusCode::ACCEPTED, "{}", queued.body);
+    let events = receiver.wait_for_events(1).await;
+    assert_eq!(types(&events), ["webhook.test"]);
+    // An endpoint registered through the API may not follow it there.
+    let other = h
+        .post(
+            Some(&token),
+            "/webhooks",
+            json!({ "name": "n", "url": receiver.url.replace("http:", "https:"), "events": ["webhook.test"] }),
+        )
+        .await;
+    assert_eq!(
+        other.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        other.body
+    );
 }
 
 #[tokio::test]
@@ -794,7 +881,7 @@ async fn deleting_an_endpoint_abandons_its_pending_deliveries() {
         h.delete(&token, &format!("/webhooks/{id}")).await.status,
         StatusCode::OK
     );
-    let log = h.deliveries("").await;
+    let log = h.deliveries(&token, "").await;
     assert_eq!(log[0]["status"], "abandoned");
     let seen = receiver.requests().len();
     // A few retry periods later nothing more has been sent (an in-flight
@@ -806,11 +893,12 @@ async fn deleting_an_endpoint_abandons_its_pending_deliveries() {
 #[tokio::test]
 async fn the_delivery_log_rejects_a_bad_filter() {
     let h = Harness::start_with_file().await;
+    let token = h.login(DEMO).await;
     let reply = h
         .send(
             Method::GET,
             &h.url("/_sandbox/webhook-deliveries?endpoint_id=x"),
-            None,
+            Some(&token),
             None,
             &[],
         )
@@ -988,8 +1076,17 @@ async fn a_sandbox_killed_mid_retry_delivers_the_rest_after_a_restart() {
     let log = eventually("the log to show both delivered", || {
         let client = client.clone();
         let url = format!("{}/_sandbox/webhook-deliveries", second.url);
+        let token = token.clone();
         async move {
-            let log: Value = client.get(url).send().await.ok()?.json().await.ok()?;
+            let log: Value = client
+                .get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .ok()?
+                .json()
+                .await
+                .ok()?;
             log["data"]
                 .as_array()?
                 .iter()
@@ -1205,7 +1302,7 @@ async fn a_replayed_or_refused_booking_sends_nothing() {
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
     receiver.wait_for_events(1).await;
     // Events are written with the change itself, so the log is final.
-    let log = h.deliveries("").await;
+    let log = h.deliveries(&token, "").await;
     assert_eq!(log.len(), 1, "{log:?}");
     assert_eq!(log[0]["event_type"], "booking.created");
     assert_eq!(receiver.event_types(), ["booking.created"]);

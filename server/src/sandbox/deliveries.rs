@@ -11,6 +11,13 @@
 //! * **Success (inferred):** any 2xx; a 3xx (redirects are not followed),
 //!   4xx, 5xx, a timeout (the endpoint's `timeout_seconds`) or a connection
 //!   failure is a failed attempt.
+//! * **Where (the sandbox's own rule):** an attempt connects only to an
+//!   address its endpoint may reach (`webhook_targets`), checked at every
+//!   attempt; a refused address is a failed attempt whose error begins
+//!   `refused:`, made without connecting. Redirects are not followed (the
+//!   published API says nothing of them, and not following them means a 3xx
+//!   can never lead to an address that was not checked), and no proxy is
+//!   used.
 //! * **`X-TDTA-Delivery-Id` (documented as "numeric id of this delivery
 //!   attempt"):** the id of the attempt, new for every retry; the event id
 //!   stays the same.
@@ -30,7 +37,7 @@
 //! of every attempt of a delivery is the same bytes.
 
 use std::collections::HashSet;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::extract::State;
@@ -43,11 +50,13 @@ use serde_json::{json, Value};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
+use super::auth::Authed;
 use super::clock::{from_unix, utc_fixed};
 use super::db::write_tx;
 use super::errors::SandboxError;
 use super::extract::QueryParams;
 use super::validate::Validator;
+use super::webhook_targets::{CheckedResolver, Reach, Refused};
 use super::AppState;
 use crate::webhook_check::{
     signature, DELIVERY_ID_HEADER, EVENT_HEADER, EVENT_ID_HEADER, SIGNATURE_HEADER,
@@ -287,6 +296,8 @@ pub(crate) struct Deliveries {
     wake: Notify,
     retry: RetrySchedule,
     busy: Mutex<HashSet<i64>>,
+    reach: Reach,
+    demo_url: Option<String>,
 }
 
 /// The longest the worker sleeps before looking again (for holds that
@@ -298,12 +309,25 @@ const ROUND_LIMIT: i64 = 500;
 const ERROR_MAX_CHARS: usize = 300;
 
 impl Deliveries {
-    /// Delivery with this retry schedule.
-    pub(crate) fn new(retry: RetrySchedule) -> Deliveries {
+    /// Delivery with this retry schedule, to the addresses of `reach`, and
+    /// to loopback too for the demo's receiver at `demo_url` (set by the
+    /// operator at start, not through the API).
+    pub(crate) fn new(retry: RetrySchedule, reach: Reach, demo_url: Option<String>) -> Deliveries {
         Deliveries {
             wake: Notify::new(),
             retry,
             busy: Mutex::new(HashSet::new()),
+            reach,
+            demo_url,
+        }
+    }
+
+    /// The addresses a delivery to `url` may connect to.
+    fn reach_for(&self, url: &str) -> Reach {
+        if self.demo_url.as_deref() == Some(url) {
+            Reach::PublicAndLoopback
+        } else {
+            self.reach
         }
     }
 
@@ -360,12 +384,8 @@ pub(crate) fn spawn_worker(state: AppState) -> JoinHandle<()> {
         if let Err(error) = recovered {
             tracing::error!(%error, "webhook deliveries could not be recovered");
         }
-        let client = match reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent("TDTA-Sandbox-Webhooks/1")
-            .build()
-        {
-            Ok(client) => client,
+        let clients = match Clients::build() {
+            Ok(clients) => clients,
             Err(error) => {
                 tracing::error!(%error, "webhook client could not be built");
                 return;
@@ -375,7 +395,7 @@ pub(crate) fn spawn_worker(state: AppState) -> JoinHandle<()> {
             if let Err(error) = report_expired_holds(&state).await {
                 tracing::warn!(%error, "expired holds not reported");
             }
-            let next = match start_due(&state, &client).await {
+            let next = match start_due(&state, &clients).await {
                 Ok(next) => next,
                 Err(error) => {
                     tracing::warn!(%error, "webhook deliveries not started");
@@ -458,12 +478,42 @@ async fn report_expired_holds(state: &AppState) -> Result<(), SandboxError> {
         .await
 }
 
+/// The delivery clients, one for each reach: each resolves names through a
+/// [`CheckedResolver`], follows no redirect and uses no proxy.
+#[derive(Clone)]
+struct Clients {
+    public: reqwest::Client,
+    public_and_loopback: reqwest::Client,
+}
+
+impl Clients {
+    fn build() -> reqwest::Result<Clients> {
+        let client = |reach: Reach| {
+            reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .no_proxy()
+                .dns_resolver(Arc::new(CheckedResolver(reach)))
+                .user_agent("TDTA-Sandbox-Webhooks/1")
+                .build()
+        };
+        Ok(Clients {
+            public: client(Reach::Public)?,
+            public_and_loopback: client(Reach::PublicAndLoopback)?,
+        })
+    }
+
+    /// The client that connects only to the addresses of `reach`.
+    fn reaching(&self, reach: Reach) -> &reqwest::Client {
+        match reach {
+            Reach::Public => &self.public,
+            Reach::PublicAndLoopback => &self.public_and_loopback,
+        }
+    }
+}
+
 /// Starts an attempt for the oldest due delivery of each endpoint not
 /// already busy. Returns when the next pending delivery falls due.
-async fn start_due(
-    state: &AppState,
-    client: &reqwest::Client,
-) -> Result<Option<i64>, SandboxError> {
+async fn start_due(state: &AppState, clients: &Clients) -> Result<Option<i64>, SandboxError> {
     let busy: HashSet<i64> = state.webhooks.busy().clone();
     let lease = state.webhooks.retry.clone();
     let (attempts, next) = state
@@ -473,10 +523,10 @@ async fn start_due(
     for attempt in attempts {
         state.webhooks.busy().insert(attempt.endpoint_id);
         let state = state.clone();
-        let client = client.clone();
+        let clients = clients.clone();
         tokio::spawn(async move {
             let endpoint = attempt.endpoint_id;
-            send(&state, &client, attempt).await;
+            send(&state, &clients, attempt).await;
             state.webhooks.busy().remove(&endpoint);
             state.webhooks.wake();
         });
@@ -584,33 +634,14 @@ fn claim_due(
 }
 
 /// Makes one attempt and logs its outcome.
-async fn send(state: &AppState, client: &reqwest::Client, attempt: Attempt) {
+async fn send(state: &AppState, clients: &Clients, attempt: Attempt) {
     let timestamp = Utc::now().timestamp();
     let signed = signature(&attempt.secret, timestamp, attempt.body.as_bytes());
     let started = Instant::now();
-    let result = client
-        .post(&attempt.url)
-        .timeout(Duration::from_secs(
-            u64::try_from(attempt.timeout_seconds).unwrap_or(10),
-        ))
-        .header("content-type", "application/json")
-        .header(EVENT_HEADER, &attempt.event_type)
-        .header(EVENT_ID_HEADER, &attempt.event_id)
-        .header(DELIVERY_ID_HEADER, attempt.attempt_id.to_string())
-        .header(TIMESTAMP_HEADER, timestamp.to_string())
-        .header(SIGNATURE_HEADER, signed)
-        .body(attempt.body.clone())
-        .send()
-        .await;
-    let (status, error) = match result {
-        Ok(response) => {
-            let status = response.status();
-            // Read (and drop) a little of the answer so the connection is reused.
-            let _ = tokio::time::timeout(Duration::from_secs(1), response.bytes()).await;
-            (Some(i64::from(status.as_u16())), None)
-        }
-        Err(error) if error.is_timeout() => (None, Some("timed out".to_owned())),
-        Err(error) => (None, Some(describe(error))),
+    let reach = state.webhooks.reach_for(&attempt.url);
+    let (status, error) = match reach.check_literal(&attempt.url) {
+        Err(refused) => (None, Some(refusal(&refused))),
+        Ok(()) => post(clients.reaching(reach), &attempt, timestamp, signed).await,
     };
     let duration_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
     let succeeded = status.is_some_and(|status| (200..300).contains(&status));
@@ -660,9 +691,52 @@ async fn send(state: &AppState, client: &reqwest::Client, attempt: Attempt) {
     }
 }
 
-/// A transport error in a few words, without the URL's query.
+/// Sends an attempt: the receiver's status, or what went wrong without one.
+async fn post(
+    client: &reqwest::Client,
+    attempt: &Attempt,
+    timestamp: i64,
+    signed: String,
+) -> (Option<i64>, Option<String>) {
+    let result = client
+        .post(&attempt.url)
+        .timeout(Duration::from_secs(
+            u64::try_from(attempt.timeout_seconds).unwrap_or(10),
+        ))
+        .header("content-type", "application/json")
+        .header(EVENT_HEADER, &attempt.event_type)
+        .header(EVENT_ID_HEADER, &attempt.event_id)
+        .header(DELIVERY_ID_HEADER, attempt.attempt_id.to_string())
+        .header(TIMESTAMP_HEADER, timestamp.to_string())
+        .header(SIGNATURE_HEADER, signed)
+        .body(attempt.body.clone())
+        .send()
+        .await;
+    match result {
+        Ok(response) => {
+            let status = response.status();
+            // Read (and drop) a little of the answer so the connection is reused.
+            let _ = tokio::time::timeout(Duration::from_secs(1), response.bytes()).await;
+            (Some(i64::from(status.as_u16())), None)
+        }
+        Err(error) if error.is_timeout() => (None, Some("timed out".to_owned())),
+        Err(error) => (None, Some(describe(error))),
+    }
+}
+
+/// What the log says of an address a delivery may not reach.
+fn refusal(refused: &Refused) -> String {
+    format!("refused: {refused}, which webhooks may not reach")
+}
+
+/// A transport error in a few words, without the URL's query; a refusal
+/// by the resolver names the address.
 fn describe(error: reqwest::Error) -> String {
-    let text = if error.is_connect() {
+    let refused = std::iter::successors(std::error::Error::source(&error), |cause| cause.source())
+        .find_map(|cause| cause.downcast_ref::<Refused>());
+    let text = if let Some(refused) = refused {
+        refusal(refused)
+    } else if error.is_connect() {
         "connection failed".to_owned()
     } else if error.is_request() || error.is_body() {
         "the request could not be sent".to_owned()
@@ -712,9 +786,10 @@ fn ms_time(ms: i64) -> String {
 }
 
 /// `GET /_sandbox/webhook-deliveries[?endpoint_id=N&event_type=T]`: every
-/// delivery, oldest first, with each attempt.
+/// delivery to the caller's endpoints, oldest first, with each attempt.
 pub(crate) async fn log(
     State(state): State<AppState>,
+    authed: Authed,
     query: QueryParams,
 ) -> Result<Json<Value>, SandboxError> {
     let mut v = Validator::default();
@@ -728,10 +803,11 @@ pub(crate) async fn log(
                 .prepare(
                     "SELECT d.id, d.endpoint_id, ev.event_id, ev.event_type, d.status \
                      FROM webhook_deliveries d JOIN webhook_events ev ON ev.id = d.event_row \
-                     WHERE (?1 IS NULL OR d.endpoint_id = ?1) AND (?2 IS NULL OR ev.event_type = ?2) \
-                     ORDER BY d.id",
+                     JOIN webhook_endpoints w ON w.id = d.endpoint_id \
+                     WHERE w.account_id = ?3 AND (?1 IS NULL OR d.endpoint_id = ?1) \
+                     AND (?2 IS NULL OR ev.event_type = ?2) ORDER BY d.id",
                 )?
-                .query_map(params![endpoint, kind], |row| {
+                .query_map(params![endpoint, kind, authed.account_id], |row| {
                     Ok(DeliveryLog {
                         id: row.get(0)?,
                         endpoint_id: row.get(1)?,

@@ -7,7 +7,8 @@
 //! (`reference/practical-training-api.md` §7): the path, fields, states and
 //! event names here are all inferred.
 //!
-//! Invariants: an account sees only its own invites; an invite goes
+//! Invariants: an account sees only its own invites, and in the outbox only
+//! its own emails (with its bearer token, as the API asks); an invite goes
 //! `sent` → `opened` (its link first opened) → `used` (a booking made
 //! through it), never back, and makes at most one booking, which records
 //! the invite; each step writes its webhook event in the same transaction
@@ -372,10 +373,11 @@ struct OutboxEmail {
     created_at: String,
 }
 
-/// `GET /_sandbox/outbox[?email=ADDRESS]`: every email the sandbox "sent",
-/// oldest first.
+/// `GET /_sandbox/outbox[?email=ADDRESS]`: every email the sandbox "sent"
+/// for the caller's account, oldest first.
 pub(crate) async fn outbox(
     State(state): State<AppState>,
+    authed: Authed,
     query: QueryParams,
 ) -> Result<Json<Value>, SandboxError> {
     let email = query.get("email").map(str::to_owned);
@@ -385,9 +387,10 @@ pub(crate) async fn outbox(
             let emails: Vec<OutboxEmail> = conn
                 .prepare(
                     "SELECT id, to_name, to_email, subject, body, link, invite_id, created_utc \
-                     FROM outbox WHERE (?1 IS NULL OR to_email = ?1) ORDER BY id",
+                     FROM outbox WHERE account_id = ?2 AND (?1 IS NULL OR to_email = ?1) \
+                     ORDER BY id",
                 )?
-                .query_map([email], |row| {
+                .query_map(params![email, authed.account_id], |row| {
                     Ok(OutboxEmail {
                         id: row.get(0)?,
                         to: json!({ "name": row.get::<_, String>(1)?, "email": row.get::<_, String>(2)? }),

@@ -18,10 +18,11 @@
 //! * `profile`: the upstream profile, one switch per behaviour the published
 //!   API leaves open (hold scope, idempotency, the 409's body, `return_url`,
 //!   the largest page).
-//! * `webhooks`: webhook endpoints; `deliveries`: the event catalogue,
-//!   events written with the changes they report, and the worker that signs,
-//!   sends and retries them; `invites`: booking invites, their page and the
-//!   test-mode outbox.
+//! * `webhooks`: webhook endpoints; `webhook_targets`: the addresses a
+//!   webhook may be sent to (no private, link-local or, outside test mode,
+//!   loopback ones); `deliveries`: the event catalogue, events written with
+//!   the changes they report, and the worker that signs, sends and retries
+//!   them; `invites`: booking invites, their page and the test-mode outbox.
 //! * `testmode`: `/_sandbox/*` clock and fixture endpoints, mounted only with
 //!   `--test-clock`.
 //!
@@ -34,14 +35,14 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, MatchedPath};
 use axum::middleware::from_fn_with_state;
 use axum::routing::{delete, get, post};
 use axum::Router;
 use chrono::{DateTime, Utc};
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 mod accounts;
@@ -64,6 +65,7 @@ mod rate_limit;
 mod testmode;
 mod validate;
 mod wallet;
+mod webhook_targets;
 mod webhooks;
 
 pub use db::DatabaseLocation;
@@ -78,6 +80,7 @@ use db::Db;
 use deliveries::{Deliveries, WorkerGuard};
 use profile::ProfileCell;
 use rate_limit::RateLimiter;
+use webhook_targets::Reach;
 
 /// How the JSON-error safety net words its messages here (Laravel's way).
 const JSON_ERRORS: Wording = errors::json_error_message;
@@ -187,7 +190,7 @@ pub(crate) struct AppState {
     pub profile: Arc<ProfileCell>,
     /// Webhook delivery: wakes the worker.
     pub webhooks: Arc<Deliveries>,
-    /// Whether `/_sandbox/*` is mounted (loopback `http` webhooks allowed).
+    /// Whether `/_sandbox/*` is mounted (webhooks to loopback allowed).
     pub test_mode: bool,
     /// Which product's API these routes serve.
     pub product: Product,
@@ -386,10 +389,14 @@ async fn prepare(
         limiter: Arc::new(RateLimiter::new(config.rate_limit)),
         tokens: Arc::new(TokenCache::default()),
         profile: Arc::new(ProfileCell::new(config.profile)),
-        webhooks: Arc::new(Deliveries::new(match config.webhook_retry_ms {
-            Some(ms) => RetrySchedule::uniform(std::time::Duration::from_millis(ms)),
-            None => RetrySchedule::standard(),
-        })),
+        webhooks: Arc::new(Deliveries::new(
+            match config.webhook_retry_ms {
+                Some(ms) => RetrySchedule::uniform(std::time::Duration::from_millis(ms)),
+                None => RetrySchedule::standard(),
+            },
+            Reach::for_mode(config.test_clock),
+            config.demo_webhook.as_ref().map(|demo| demo.url.clone()),
+        )),
         test_mode: config.test_clock,
         product: Product::Practical,
     };
@@ -485,7 +492,19 @@ fn router(state: AppState, bls: AppState, test_mode: bool) -> Router {
         .layer(CatchPanicLayer::custom(errors::panic_response))
         .layer(
             TraceLayer::new_for_http()
-                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+                .make_span_with(request_span)
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
+}
+
+/// The span each request is logged in: its method and its route template
+/// (`/checkout/{token}`), never the path and query as sent, which carry
+/// checkout and PayPal tokens, hold hashes and invite tokens. A request no
+/// route matched is logged as `unmatched`.
+fn request_span<B>(request: &axum::http::Request<B>) -> tracing::Span {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched", MatchedPath::as_str);
+    tracing::info_span!("request", method = %request.method(), route)
 }

@@ -2,7 +2,10 @@
 //! the movable clock and fixtures for end-to-end and gateway tests.
 //!
 //! Invariants: none of these exist (404) without test mode; they need no
-//! token; they change data only through the same rules as the API (a filled
+//! token, except the two that show an account's own data, which need its
+//! bearer token as the API does and show that account's only: the webhook
+//! delivery log (each receiver's answers) and the outbox (invite links);
+//! they change data only through the same rules as the API (a filled
 //! event keeps the seats of live holds, accounts get their opening balance
 //! and credits as wallet transactions, a booking refused at review is
 //! cancelled and refunded as the API's cancel does); the clock only moves

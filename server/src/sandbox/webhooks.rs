@@ -5,15 +5,18 @@
 //! Invariants: an account sees and changes only its own endpoints (another
 //! account's answers 404); the signing secret is shown once, when created or
 //! rotated, and afterwards only its prefix; a URL is `https`, or `http` to a
-//! loopback host in test mode only; every event type named is in the
-//! catalogue (`deliveries::EVENT_TYPES`); deleting an endpoint abandons its
-//! pending deliveries.
+//! loopback host in test mode only, and its host is no private, link-local,
+//! multicast or unspecified address, nor loopback outside test mode, nor a
+//! name that resolves to one (`webhook_targets`); every event type named is
+//! in the catalogue (`deliveries::EVENT_TYPES`); deleting an endpoint
+//! abandons its pending deliveries.
 
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use booking_core::api::{serialize_timestamp, ApiError, Page, Timestamp};
 use booking_core::redirect::{split_url, LOOPBACK_HOSTS};
+use reqwest::Url;
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::Serialize;
@@ -27,6 +30,7 @@ use super::errors::SandboxError;
 use super::extract::{IgnoredBody, JsonObject, PathParam, QueryParams};
 use super::pagination::{count_and_page, envelope, Filters, PageRequest};
 use super::validate::Validator;
+use super::webhook_targets::Reach;
 use super::AppState;
 
 /// 404 message for an unknown endpoint.
@@ -157,9 +161,27 @@ fn url_allowed(url: &str, test_mode: bool) -> Result<(), &'static str> {
     }
 }
 
+/// Whether the host of `url` (already [`url_allowed`]) is an address the
+/// sandbox may send to, or a name that resolves only to such addresses.
+async fn address_allowed(url: &str, reach: Reach) -> Result<(), &'static str> {
+    let Ok(url) = Url::parse(url) else {
+        return Err("The url field must be a valid URL.");
+    };
+    reach.check_url(&url).await.map_err(|_| match reach {
+        Reach::Public => {
+            "The url field must point to a public address, not a private, loopback, \
+             link-local, multicast or reserved one."
+        }
+        Reach::PublicAndLoopback => {
+            "The url field must point to a public or loopback address, not a private, \
+             link-local, multicast or reserved one."
+        }
+    })
+}
+
 /// Validates a body; with `whole`, `name`, `url` and `events` are required
 /// (create and PUT), else every field is optional (PATCH).
-fn validate(
+async fn validate(
     body: &Map<String, Value>,
     whole: bool,
     test_mode: bool,
@@ -168,7 +190,11 @@ fn validate(
     let name = v.string(body, "name", whole, 100);
     let url = v.string(body, "url", whole, 2000);
     if let Some(url) = &url {
-        if let Err(message) = url_allowed(url, test_mode) {
+        let allowed = match url_allowed(url, test_mode) {
+            Ok(()) => address_allowed(url, Reach::for_mode(test_mode)).await,
+            Err(message) => Err(message),
+        };
+        if let Err(message) = allowed {
             v.add("url", message);
         }
     }
@@ -261,7 +287,7 @@ pub(crate) async fn create(
     authed: Authed,
     JsonObject(body): JsonObject,
 ) -> Result<(StatusCode, Json<WebhookEndpoint>), SandboxError> {
-    let input = validate(&body, true, state.test_mode)?;
+    let input = validate(&body, true, state.test_mode).await?;
     let now = state.clock.now_secs();
     let endpoint = state
         .db
@@ -340,13 +366,15 @@ async fn update(
     whole: bool,
 ) -> Result<Json<WebhookEndpoint>, SandboxError> {
     let id = id.id(ENDPOINT_NOT_FOUND)?;
-    let input = validate(&body, whole, state.test_mode).map(|mut input| {
-        if whole {
-            input.timeout_seconds = input.timeout_seconds.or(Some(DEFAULT_TIMEOUT_SECONDS));
-            input.is_active = input.is_active.or(Some(true));
-        }
-        input
-    });
+    let input = validate(&body, whole, state.test_mode)
+        .await
+        .map(|mut input| {
+            if whole {
+                input.timeout_seconds = input.timeout_seconds.or(Some(DEFAULT_TIMEOUT_SECONDS));
+                input.is_active = input.is_active.or(Some(true));
+            }
+            input
+        });
     let now = state.clock.now_secs();
     let endpoint = state
         .db

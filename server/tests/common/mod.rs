@@ -239,14 +239,14 @@ impl Harness {
         reply.body
     }
 
-    /// The test-mode delivery log, filtered by a query string
-    /// (`?endpoint_id=1`).
-    pub async fn deliveries(&self, query: &str) -> Vec<Value> {
+    /// The test-mode delivery log of the account signed in with `token`,
+    /// filtered by a query string (`?endpoint_id=1`).
+    pub async fn deliveries(&self, token: &str, query: &str) -> Vec<Value> {
         let reply = self
             .send(
                 Method::GET,
                 &self.url(&format!("/_sandbox/webhook-deliveries{query}")),
-                None,
+                Some(token),
                 None,
                 &[],
             )
