@@ -16,7 +16,9 @@ mod client_addresses;
 mod expiry;
 #[path = "gateway_attacks/own_origin.rs"]
 mod own_origin;
-#[path = "gateway_attacks/slow_clients.rs"]
-mod slow_clients;
 #[path = "gateway_attacks/sandbox.rs"]
 mod sandbox;
+#[path = "gateway_attacks/slow_clients.rs"]
+mod slow_clients;
+#[path = "gateway_attacks/store_outage.rs"]
+mod store_outage;

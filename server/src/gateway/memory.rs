@@ -329,6 +329,54 @@ impl Memory {
         }
     }
 
+    /// For each place (with the key of the asking session's own hold on
+    /// it), the seconds until it is free to hold when another session's
+    /// hold blocks it: the latest hold on the place, or with `one_in_all`
+    /// (an upstream allowing an account one live hold in all) the latest on
+    /// any place of its kind; `None` for a place free now or held by the
+    /// asking session itself. One look at the memory (a single round trip
+    /// to a shared store), for a whole list of events.
+    pub async fn blocked_places(
+        &self,
+        places: &[(String, String)],
+        one_in_all: bool,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Option<i64>>, StoreError> {
+        let (lapses, own): (Vec<Option<DateTime<Utc>>>, Vec<bool>) = match self {
+            Memory::InProcess(memory) => {
+                let latest = lock(&memory.event_holds);
+                let session_holds = lock(&memory.session_holds);
+                places
+                    .iter()
+                    .map(|(place, own_key)| {
+                        let lapses = if one_in_all {
+                            latest
+                                .iter()
+                                .filter(|(key, _)| place_kind(key) == place_kind(place))
+                                .map(|(_, (lapses, _))| *lapses)
+                                .max()
+                        } else {
+                            latest.get(place).map(|(lapses, _)| *lapses)
+                        };
+                        let own = session_holds
+                            .get(own_key)
+                            .is_some_and(|held| held.lapses > now);
+                        (lapses, own)
+                    })
+                    .unzip()
+            }
+            Memory::Shared(store) => store.blocked_places(places, one_in_all, now).await?,
+        };
+        Ok(lapses
+            .into_iter()
+            .zip(own)
+            .map(|(lapses, own)| {
+                let left = (lapses? - now).num_seconds();
+                (left > 0 && !own).then_some(left)
+            })
+            .collect())
+    }
+
     /// Seconds until the latest hold this gateway granted on the place (an
     /// event or a timeslot, by [`super::product::HoldPlace::key`]) lapses,
     /// while it has any left: when the upstream's 409 does not say when the
@@ -343,30 +391,6 @@ impl Memory {
                 Ok(lapses) => lapses,
                 Err(error) => {
                     tracing::warn!(%error, place, "a place's hold could not be looked up");
-                    None
-                }
-            },
-        }?;
-        let left = (lapses - now).num_seconds();
-        (left > 0).then_some(left)
-    }
-
-    /// Seconds until the latest hold this gateway granted on any place of
-    /// the kind of `place` (an event, or a timeslot) lapses, while it has
-    /// any left: what blocks every place under an upstream that allows an
-    /// account one live hold in all.
-    pub async fn any_hold_frees_in(&self, place: &str, now: DateTime<Utc>) -> Option<i64> {
-        let kind = place_kind(place);
-        let lapses = match self {
-            Memory::InProcess(memory) => lock(&memory.event_holds)
-                .iter()
-                .filter(|(key, _)| place_kind(key) == kind)
-                .map(|(_, (lapses, _))| *lapses)
-                .max(),
-            Memory::Shared(store) => match store.lapses(store_key("any-hold", kind)).await {
-                Ok(lapses) => lapses,
-                Err(error) => {
-                    tracing::warn!(%error, "the latest hold could not be looked up");
                     None
                 }
             },
@@ -758,6 +782,51 @@ impl SharedStore {
         };
         let held: SessionHold = serde_json::from_str(&held)?;
         Ok(held.at(now))
+    }
+
+    /// The lapse times and own holds of [`Memory::blocked_places`], read
+    /// with one `MGET`.
+    async fn blocked_places(
+        &self,
+        places: &[(String, String)],
+        one_in_all: bool,
+        now: DateTime<Utc>,
+    ) -> Result<(Vec<Option<DateTime<Utc>>>, Vec<bool>), StoreError> {
+        let lapse_keys: Vec<String> = places
+            .iter()
+            .map(|(place, _)| match one_in_all {
+                true => store_key("any-hold", place_kind(place)),
+                false => store_key("event-hold", place),
+            })
+            .collect();
+        let own_keys = places
+            .iter()
+            .map(|(_, own_key)| store_key("session-hold", own_key));
+        let keys: Vec<String> = lapse_keys.iter().cloned().chain(own_keys).collect();
+        if keys.is_empty() {
+            return Ok((Vec::new(), Vec::new()));
+        }
+        let values: Vec<Option<String>> = self.connection.clone().mget(&keys).await?;
+        let (lapses, own) = values.split_at(places.len().min(values.len()));
+        let lapses = lapses
+            .iter()
+            .map(|value| {
+                value
+                    .as_deref()
+                    .and_then(|text| DateTime::parse_from_rfc3339(text).ok())
+                    .map(|lapses| lapses.with_timezone(&Utc))
+            })
+            .collect();
+        let own = own
+            .iter()
+            .map(|value| {
+                value
+                    .as_deref()
+                    .and_then(|text| serde_json::from_str::<SessionHold>(text).ok())
+                    .is_some_and(|held| held.lapses > now)
+            })
+            .collect();
+        Ok((lapses, own))
     }
 
     async fn event_hold_lapses(&self, place: &str) -> Result<Option<DateTime<Utc>>, StoreError> {

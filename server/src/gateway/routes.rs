@@ -22,7 +22,6 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use booking_core::api::bls::{Timeslot, VirtualBooking};
-use booking_core::api::SeatHold;
 use booking_core::api::{
     BookingDetail, ClientProfile, Course, Page, Timestamp, TrainingEvent, ValidationError,
 };
@@ -398,28 +397,48 @@ impl HoldScopeSeen {
     }
 }
 
+/// How long the events list waits for its busy marks from a shared store
+/// before it is sent without them.
+const BUSY_MARKS_PATIENCE: std::time::Duration = std::time::Duration::from_millis(750);
+
 /// Marks each event whose seat no one else can hold now: under
 /// [`HoldScope::Event`], an event another session holds; under
 /// [`HoldScope::Account`], every event while any hold is live. An event
-/// this session holds itself is not marked.
+/// this session holds itself is not marked. The marks are looked up in one
+/// round trip; when the memory does not answer within
+/// [`BUSY_MARKS_PATIENCE`], the events go out unmarked (degraded: the
+/// upstream's 409 still tells a candidate who tries a held seat).
 async fn mark_busy(state: &AppState, session: &SessionId, events: &mut [TrainingEvent]) {
-    let now = Utc::now();
-    for event in events.iter_mut().filter(|event| !event.is_full()) {
-        let key = event.id.to_string();
-        let frees_in = match state.hold_scope.get() {
-            HoldScope::Unknown => return,
-            HoldScope::Event => state.memory.place_hold_frees_in(&key, now).await,
-            HoldScope::Account => state.memory.any_hold_frees_in(&key, now).await,
-        };
-        let Some(seconds) = frees_in else {
-            continue;
-        };
-        let own = state
-            .memory
-            .session_hold::<SeatHold>(&state.signer.hold_key(session, &key), now)
-            .await
-            .is_some();
-        if !own {
+    let scope = state.hold_scope.get();
+    if scope == HoldScope::Unknown {
+        return;
+    }
+    let mut open: Vec<&mut TrainingEvent> =
+        events.iter_mut().filter(|event| !event.is_full()).collect();
+    let places: Vec<(String, String)> = open
+        .iter()
+        .map(|event| {
+            let place = event.id.to_string();
+            let own = state.signer.hold_key(session, &place);
+            (place, own)
+        })
+        .collect();
+    let lookup = state
+        .memory
+        .blocked_places(&places, scope == HoldScope::Account, Utc::now());
+    let blocked = match tokio::time::timeout(BUSY_MARKS_PATIENCE, lookup).await {
+        Ok(Ok(blocked)) => blocked,
+        Ok(Err(error)) => {
+            tracing::warn!(%error, "degraded: events listed without busy marks");
+            return;
+        }
+        Err(_) => {
+            tracing::warn!("degraded: the memory did not answer, events listed without busy marks");
+            return;
+        }
+    };
+    for (event, frees_in) in open.iter_mut().zip(blocked) {
+        if let Some(seconds) = frees_in {
             event.busy_for_seconds = u32::try_from(seconds).ok();
         }
     }

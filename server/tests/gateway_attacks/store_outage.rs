@@ -37,7 +37,11 @@ async fn a_frozen_shared_store_does_not_stall_the_calendar() {
     assert_eq!(conflict.status, StatusCode::CONFLICT, "{}", conflict.text);
     let (events, busy) = busy_events(&other).await;
     assert_eq!(busy, 1, "the held event is busy while the store answers");
-    assert!(events.len() > 5, "enough events to look up: {}", events.len());
+    assert!(
+        events.len() > 5,
+        "enough events to look up: {}",
+        events.len()
+    );
 
     redis.freeze();
     let listed = tokio::time::timeout(Duration::from_secs(4), busy_events(&other)).await;

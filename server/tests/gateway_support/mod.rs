@@ -945,8 +945,28 @@ impl RedisServer {
             && &reply == b"+PONG\r\n"
     }
 
-    /// Stops it now.
+    /// Freezes it (`SIGSTOP`): connections stay open and nothing answers,
+    /// as when the store's host stalls.
+    pub fn freeze(&self) {
+        assert!(self.signal("-STOP"), "redis-server frozen");
+    }
+
+    /// Thaws a frozen server (`SIGCONT`).
+    pub fn thaw(&self) {
+        assert!(self.signal("-CONT"), "redis-server thawed");
+    }
+
+    /// Whether `kill SIGNAL` reached the server.
+    fn signal(&self, signal: &str) -> bool {
+        std::process::Command::new("kill")
+            .args([signal, &self.child.id().to_string()])
+            .status()
+            .is_ok_and(|status| status.success())
+    }
+
+    /// Stops it now (a frozen one too).
     pub fn stop(&mut self) {
+        self.signal("-CONT");
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
