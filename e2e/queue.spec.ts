@@ -35,13 +35,14 @@ test.afterAll(async () => {
 const course = COURSES.movingAndHandling;
 
 /**
- * Other candidates of the agency holding seats through the same gateway
- * until the upstream's window is spent: the last of their holds is queued.
+ * Other candidates of the agency (a session each) holding seats through the
+ * same gateway until the upstream's window is spent: the last of their
+ * holds is queued.
  */
 async function spendTheWindow(): Promise<void> {
-  const options = await fetch(`${stack.gateway.url}/api/options`);
-  const session = ((await options.json()) as { session: string }).session;
   for (let held = 0; held < LIMIT; held += 1) {
+    const options = await fetch(`${stack.gateway.url}/api/options`);
+    const session = ((await options.json()) as { session: string }).session;
     const event = await newEvent(stack, { courseId: course.id, locationId: LOCATIONS.leeds.id });
     const answer = await fetch(`${stack.gateway.url}/api/holds`, {
       method: "POST",

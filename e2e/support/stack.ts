@@ -144,7 +144,9 @@ async function expectJson<T>(response: Response, what: string): Promise<T> {
  * with HB-BLS-DEMO's, every pay option and the sandbox's checkout pages
  * (Stripe's and PayPal's stand-ins) allowed as payment origins, and no
  * effective upstream rate limit unless `gatewayArgs` sets
- * `--upstream-rate-limit`. The gateway does not cache training events,
+ * `--upstream-rate-limit`. Every candidate of a test connects from
+ * 127.0.0.1, so the caps per client address are out of the way too (each
+ * session keeps its own). The gateway does not cache training events,
  * so events a test creates or fills show in the widget at once.
  */
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
@@ -176,6 +178,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         "--pay-options",
         PAY_OPTIONS,
         "--rate-limit",
+        "1000000",
+        "--holds-per-address",
+        "1000000",
+        "--queued-per-address",
         "1000000",
         "--events-ttl",
         "0",

@@ -14,6 +14,8 @@ mod bookings;
 mod client_addresses;
 #[path = "gateway_attacks/expiry.rs"]
 mod expiry;
+#[path = "gateway_attacks/fair_shares.rs"]
+mod fair_shares;
 #[path = "gateway_attacks/own_origin.rs"]
 mod own_origin;
 #[path = "gateway_attacks/sandbox.rs"]

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use booking_core::api::PayOption;
 use booking_core::widget_api::QUEUE_TICKET_HEADER;
-use gateway_support::{Seen, Stack};
+use gateway_support::{Seen, Stack, Widget};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
@@ -26,6 +26,12 @@ async fn stack() -> Stack {
         config.pay_options = vec![PayOption::Credits];
     })
     .await
+}
+
+/// A widget of candidate `n`, each candidate at an address of its own (so
+/// no candidate's calls count against another's fair share of the window).
+async fn candidate_widget(stack: &Stack, n: u8) -> Widget {
+    stack.widget_from(&format!("127.0.0.{}", 50 + n)).await
 }
 
 /// Every window of the upstream calls seen holds at most `LIMIT` of them,
@@ -79,14 +85,10 @@ async fn holds_over_the_limit_are_queued_and_go_through_on_their_turn() {
     for _ in 0..6 {
         events.push(stack.create_event(1, 4).await);
     }
-    let widgets = [
-        stack.widget().await,
-        stack.widget().await,
-        stack.widget().await,
-        stack.widget().await,
-        stack.widget().await,
-        stack.widget().await,
-    ];
+    let mut widgets = Vec::new();
+    for candidate in 0..6 {
+        widgets.push(candidate_widget(&stack, candidate).await);
+    }
     tokio::time::sleep(WINDOW).await;
 
     let holds: Vec<_> = widgets
@@ -145,7 +147,11 @@ async fn a_queued_booking_is_booked_once_on_its_turn_even_when_the_key_is_ignore
     let first_event = stack.create_event(1, 4).await;
     let second_event = stack.create_event(1, 4).await;
     let third_event = stack.create_event(1, 4).await;
-    let (first, second) = (stack.widget().await, stack.widget().await);
+    let (first, second, third) = (
+        candidate_widget(&stack, 0).await,
+        candidate_widget(&stack, 1).await,
+        candidate_widget(&stack, 2).await,
+    );
     tokio::time::sleep(WINDOW).await;
 
     let first_hold = first.hold_ref(first_event).await;
@@ -154,7 +160,7 @@ async fn a_queued_booking_is_booked_once_on_its_turn_even_when_the_key_is_ignore
         .book(&first_hold, &PayOption::Credits, "first-key")
         .await;
     assert_eq!(booked.status, StatusCode::CREATED, "{}", booked.text);
-    first.hold_ref(third_event).await;
+    third.hold_ref(third_event).await;
     let reply = second
         .book(&second_hold, &PayOption::Credits, "second-key")
         .await;
@@ -198,12 +204,15 @@ async fn a_ticket_the_gateway_did_not_give_claims_nothing() {
         stack.create_event(1, 4).await,
         stack.create_event(1, 4).await,
     ];
-    let widget = stack.widget().await;
+    let mut widgets = Vec::new();
+    for candidate in 0..5 {
+        widgets.push(candidate_widget(&stack, candidate).await);
+    }
     tokio::time::sleep(WINDOW).await;
-    for event in &events[..4] {
+    for (widget, event) in widgets.iter().zip(&events[..4]) {
         widget.hold_ref(*event).await;
     }
-    let forged = widget
+    let forged = widgets[4]
         .post(
             "/holds",
             json!({ "event_id": events[4] }),

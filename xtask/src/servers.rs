@@ -119,18 +119,23 @@ pub struct TestStack {
     pub gateway: Running,
 }
 
-/// The rate limit out of the way: far more requests a minute than any test
-/// or bench sends.
+/// The rate limits and per-address caps out of the way: far more requests
+/// a minute, and holds from one address, than any test or bench sends (all
+/// of whose candidates share 127.0.0.1).
 const NO_EFFECTIVE_LIMIT: &str = "1000000";
 
 /// Starts a [`TestStack`] with `booking-server` at `server`, every rate
-/// limit out of the way; `gateway_args` are added to the gateway's flags
+/// limit and per-address cap out of the way; `gateway_args` are added to the gateway's flags
 /// (e.g. `--allowed-origins`).
 pub fn start_test_stack(server: &Path, gateway_args: &[&str]) -> Result<TestStack, String> {
     let mut args = vec![
         "--rate-limit",
         NO_EFFECTIVE_LIMIT,
         "--upstream-rate-limit",
+        NO_EFFECTIVE_LIMIT,
+        "--holds-per-address",
+        NO_EFFECTIVE_LIMIT,
+        "--queued-per-address",
         NO_EFFECTIVE_LIMIT,
     ];
     args.extend_from_slice(gateway_args);

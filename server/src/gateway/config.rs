@@ -179,7 +179,30 @@ pub struct GatewayConfig {
     pub virtual_bls: Option<ProductSettings>,
     /// The longest a widget session lives (its booking references with it).
     pub session_max_age: Duration,
+    /// Live holds a widget session may have at once.
+    pub holds_per_session: usize,
+    /// Live holds one client address may have at once.
+    pub holds_per_address: usize,
+    /// Holds and bookings a widget session may have waiting for their turn
+    /// under the upstream's rate limit.
+    pub queued_per_session: usize,
+    /// Holds and bookings one client address may have waiting.
+    pub queued_per_address: usize,
 }
+
+/// Default live holds per widget session: a candidate books one seat at a
+/// time, and may be holding a second while the first is let go.
+pub const DEFAULT_HOLDS_PER_SESSION: usize = 2;
+
+/// Default live holds per client address: a few candidates behind one
+/// office's address booking at once.
+pub const DEFAULT_HOLDS_PER_ADDRESS: usize = 10;
+
+/// Default requests waiting per widget session.
+pub const DEFAULT_QUEUED_PER_SESSION: usize = 2;
+
+/// Default requests waiting per client address.
+pub const DEFAULT_QUEUED_PER_ADDRESS: usize = 10;
 
 /// Default widget requests per minute per client address.
 pub const DEFAULT_RATE_LIMIT: u32 = 120;
@@ -221,6 +244,10 @@ impl GatewayConfig {
             shared_store: None,
             virtual_bls: None,
             session_max_age: DEFAULT_SESSION_MAX_AGE,
+            holds_per_session: DEFAULT_HOLDS_PER_SESSION,
+            holds_per_address: DEFAULT_HOLDS_PER_ADDRESS,
+            queued_per_session: DEFAULT_QUEUED_PER_SESSION,
+            queued_per_address: DEFAULT_QUEUED_PER_ADDRESS,
         }
     }
 
@@ -250,6 +277,16 @@ impl GatewayConfig {
                 "upstream_rate_window",
                 "must be more than 0 seconds",
             ));
+        }
+        for (setting, cap) in [
+            ("holds_per_session", self.holds_per_session),
+            ("holds_per_address", self.holds_per_address),
+            ("queued_per_session", self.queued_per_session),
+            ("queued_per_address", self.queued_per_address),
+        ] {
+            if cap == 0 {
+                return Err(ConfigError::new(setting, "must be at least 1"));
+            }
         }
         if self.session_max_age < Duration::from_secs(60) {
             return Err(ConfigError::new(
@@ -540,6 +577,19 @@ pub struct GatewayArgs {
     /// Seconds a widget session lives at most [default: 43200, 12 hours].
     #[arg(long)]
     pub session_max_age: Option<f64>,
+    /// Live holds a widget session may have at once [default: 2].
+    #[arg(long)]
+    pub holds_per_session: Option<usize>,
+    /// Live holds one client address may have at once [default: 10].
+    #[arg(long)]
+    pub holds_per_address: Option<usize>,
+    /// Holds and bookings a widget session may have waiting for their turn
+    /// under the upstream's rate limit [default: 2].
+    #[arg(long)]
+    pub queued_per_session: Option<usize>,
+    /// Holds and bookings one client address may have waiting [default: 10].
+    #[arg(long)]
+    pub queued_per_address: Option<usize>,
     /// Virtual BLS API base URL including `/api/v1`; setting it (or
     /// `HBG_BLS_CLIENT_ID`) books Virtual BLS too
     /// [default: http://127.0.0.1:8081/bls/api/v1, the local sandbox].
@@ -582,6 +632,10 @@ struct FileConfig {
     events_ttl: Option<f64>,
     public_url: Option<String>,
     session_max_age: Option<f64>,
+    holds_per_session: Option<usize>,
+    holds_per_address: Option<usize>,
+    queued_per_session: Option<usize>,
+    queued_per_address: Option<usize>,
     trusted_proxies: Option<Vec<String>>,
     /// Replaced by `trusted_proxies`: any value stops the start.
     trust_forwarded_for: Option<toml::Value>,
@@ -676,6 +730,32 @@ impl GatewayArgs {
         }
         if let Some(seconds) = pick(self.session_max_age, file.session_max_age) {
             config.session_max_age = seconds_setting("session_max_age", seconds)?;
+        }
+        for (cap, flag, file) in [
+            (
+                &mut config.holds_per_session,
+                self.holds_per_session,
+                file.holds_per_session,
+            ),
+            (
+                &mut config.holds_per_address,
+                self.holds_per_address,
+                file.holds_per_address,
+            ),
+            (
+                &mut config.queued_per_session,
+                self.queued_per_session,
+                file.queued_per_session,
+            ),
+            (
+                &mut config.queued_per_address,
+                self.queued_per_address,
+                file.queued_per_address,
+            ),
+        ] {
+            if let Some(value) = pick(flag, file) {
+                *cap = value;
+            }
         }
         config.public_url = pick(self.public_url.clone(), file.public_url);
         if self.trust_forwarded_for || file.trust_forwarded_for.is_some() {

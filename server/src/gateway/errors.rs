@@ -18,6 +18,8 @@ use axum::Json;
 use booking_core::api::{ApiError, ValidationError};
 use booking_core::widget_api::{QueuePlace, SeatTaken};
 
+use super::memory::HoldRefusal;
+
 /// Message for requests without a valid session.
 pub const NO_SESSION: &str = "Start a new booking session.";
 
@@ -99,6 +101,17 @@ pub enum GatewayError {
     /// that try's booking.
     #[error("booking attempt in flight")]
     AttemptInFlight,
+    /// The session or its client address holds as many seats as it may, or
+    /// the gateway remembers as many holds as it can (429; 503 for the
+    /// last): nothing was asked for.
+    #[error("too many live holds")]
+    HoldsCapped(HoldRefusal),
+}
+
+impl From<HoldRefusal> for GatewayError {
+    fn from(refusal: HoldRefusal) -> GatewayError {
+        GatewayError::HoldsCapped(refusal)
+    }
 }
 
 impl GatewayError {
@@ -144,7 +157,11 @@ impl GatewayError {
             GatewayError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             GatewayError::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
             GatewayError::NotAcceptable => StatusCode::NOT_ACCEPTABLE,
-            GatewayError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            GatewayError::TooManyRequests { .. }
+            | GatewayError::HoldsCapped(HoldRefusal::Session | HoldRefusal::Address) => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
+            GatewayError::HoldsCapped(HoldRefusal::Full) => StatusCode::SERVICE_UNAVAILABLE,
             GatewayError::UpstreamBusy { .. }
             | GatewayError::Queued(_)
             | GatewayError::NotConfigured
@@ -205,6 +222,15 @@ impl GatewayError {
             GatewayError::AttemptInFlight => {
                 "This booking is still being made. Please wait a moment, then try again.".to_owned()
             }
+            GatewayError::HoldsCapped(HoldRefusal::Session) => {
+                "You are already holding a seat. Book it, or go back to let it go, before holding another.".to_owned()
+            }
+            GatewayError::HoldsCapped(HoldRefusal::Address) => {
+                "Too many seats are being held from your network right now. Please try again in a few minutes.".to_owned()
+            }
+            GatewayError::HoldsCapped(HoldRefusal::Full) => {
+                "Too many seats are being held right now. Please try again in a few minutes.".to_owned()
+            }
         }
     }
 
@@ -215,6 +241,7 @@ impl GatewayError {
             | GatewayError::UpstreamBusy { retry_after } => Some((*retry_after).max(1)),
             GatewayError::Queued(place) => Some(u64::from(place.queued_for_seconds.max(1))),
             GatewayError::MemoryUnavailable | GatewayError::AttemptInFlight => Some(2),
+            GatewayError::HoldsCapped(_) => Some(60),
             _ => None,
         }
     }

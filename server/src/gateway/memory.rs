@@ -186,12 +186,72 @@ impl NewAttempt<'_> {
 }
 
 /// A session's hold (either product's, as JSON) and when it lapses by the
-/// gateway's clock.
+/// gateway's clock; while it is being asked for upstream, a reservation
+/// with no hold yet.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct SessionHold {
-    hold: serde_json::Value,
+    hold: Option<serde_json::Value>,
     lapses: DateTime<Utc>,
+    /// The hold's hash, once granted.
+    #[serde(default)]
+    hash: Option<String>,
+    /// Whose it is.
+    owner: HoldOwner,
 }
+
+/// Who holds a place: the session and the client address (keys that name
+/// neither, [`super::session::Signer::owner_key`] and
+/// [`super::session::Signer::address_key`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HoldOwner {
+    /// The session's key.
+    pub session: String,
+    /// The client address's key.
+    pub address: String,
+}
+
+/// How many live holds a session and a client address may have at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HoldCaps {
+    /// Per widget session: a candidate books one seat at a time.
+    pub per_session: usize,
+    /// Per client address.
+    pub per_address: usize,
+}
+
+/// A place reserved among a session's live holds before it is asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reserved {
+    /// A new place: give it back ([`Memory::unreserve_hold`]) if it is not
+    /// granted.
+    Anew,
+    /// The session holds the place already (a retry, a renewal), or its
+    /// caps could not be checked (the shared store did not answer).
+    Already,
+}
+
+/// Why a hold is refused before it is asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HoldRefusal {
+    /// The session has as many live holds as it may.
+    Session,
+    /// The client address has as many live holds as it may.
+    Address,
+    /// The gateway remembers as many live holds as it can.
+    Full,
+}
+
+/// How long a place stays reserved for a hold being asked for: longer than
+/// any hold request is let run.
+const RESERVATION_LIFE: Duration = Duration::minutes(2);
+
+/// Most live holds (and reservations) one instance remembers in its
+/// process.
+pub const MAX_LIVE_HOLDS: usize = 10_000;
+
+/// Most granted holds' places one instance remembers in its process, for
+/// the booking attempts on them; past it, the oldest is forgotten.
+pub const MAX_HOLD_PLACES: usize = 10_000;
 
 impl SessionHold {
     /// The hold with the seconds it has left at `now`, while it has any,
@@ -201,7 +261,7 @@ impl SessionHold {
         if left <= 0 {
             return None;
         }
-        let hold: H = serde_json::from_value(self.hold.clone()).ok()?;
+        let hold: H = serde_json::from_value(self.hold.clone()?).ok()?;
         Some((hold.with_seconds_left(left), self.lapses))
     }
 }
@@ -298,12 +358,71 @@ impl Memory {
     /// Remembers a hold this gateway granted, under the key naming the
     /// session and the place ([`super::session::Signer::hold_key`]). A store
     /// that cannot be written is logged: the hold stands all the same.
-    pub async fn held(&self, hold_key: &str, hold: &impl GrantedHold, now: DateTime<Utc>) {
+    pub async fn held(
+        &self,
+        hold_key: &str,
+        owner: &HoldOwner,
+        hold: &impl GrantedHold,
+        now: DateTime<Utc>,
+    ) {
         match self {
-            Memory::InProcess(memory) => memory.held(hold_key, hold, now),
+            Memory::InProcess(memory) => memory.held(hold_key, owner, hold, now),
             Memory::Shared(store) => {
-                if let Err(error) = store.held(hold_key, hold, now).await {
+                if let Err(error) = store.held(hold_key, owner, hold, now).await {
                     tracing::warn!(%error, "a granted hold was not remembered");
+                }
+            }
+        }
+    }
+
+    /// Reserves the place `hold_key` names among `owner`'s live holds before
+    /// it is asked for upstream, within `caps`: a session holding the place
+    /// already (a retry, a renewal) is let through as it is. When the
+    /// shared store does not answer, the hold goes ahead unchecked.
+    pub async fn reserve_hold(
+        &self,
+        hold_key: &str,
+        owner: &HoldOwner,
+        caps: HoldCaps,
+        now: DateTime<Utc>,
+    ) -> Result<Reserved, HoldRefusal> {
+        match self {
+            Memory::InProcess(memory) => memory.reserve_hold(hold_key, owner, caps, now),
+            Memory::Shared(store) => match store.reserve_hold(hold_key, owner, caps, now).await {
+                Ok(reserved) => reserved,
+                Err(error) => {
+                    tracing::warn!(%error, "a hold's caps could not be checked: it goes ahead");
+                    Ok(Reserved::Already)
+                }
+            },
+        }
+    }
+
+    /// Gives back a place reserved anew whose hold was not granted.
+    pub async fn unreserve_hold(&self, hold_key: &str, owner: &HoldOwner) {
+        match self {
+            Memory::InProcess(memory) => {
+                let mut holds = lock(&memory.session_holds);
+                if holds.get(hold_key).is_some_and(|held| held.hold.is_none()) {
+                    holds.remove(hold_key);
+                }
+            }
+            Memory::Shared(store) => {
+                if let Err(error) = store.unreserve_hold(hold_key, owner).await {
+                    tracing::warn!(%error, "a reserved place was left to lapse");
+                }
+            }
+        }
+    }
+
+    /// Forgets the hold `hold_hash` among its session's live holds once a
+    /// booking used it (the attempts on it are kept, for retries).
+    pub async fn hold_used(&self, hold_hash: &str) {
+        match self {
+            Memory::InProcess(memory) => memory.forget_session_hold(hold_hash),
+            Memory::Shared(store) => {
+                if let Err(error) = store.forget_session_hold(hold_hash).await {
+                    tracing::warn!(%error, "a used hold was left to lapse");
                 }
             }
         }
@@ -410,6 +529,7 @@ impl Memory {
             Memory::InProcess(memory) => {
                 lock(&memory.event_holds).retain(|_, (_, hash)| hash != hold_hash);
                 lock(&memory.entries).retain(|_, attempt| attempt.hold_hash != hold_hash);
+                memory.forget_session_hold(hold_hash);
             }
             Memory::Shared(store) => {
                 if let Err(error) = store.released(hold_hash).await {
@@ -553,9 +673,20 @@ impl InProcess {
         Ok(Begun::New)
     }
 
-    fn held(&self, hold_key: &str, hold: &impl GrantedHold, now: DateTime<Utc>) {
-        lock(&self.holds).insert(hold.hold_hash().to_owned(), (hold.booked_place(), now));
-        let Some(held) = session_hold(hold, now) else {
+    fn held(&self, hold_key: &str, owner: &HoldOwner, hold: &impl GrantedHold, now: DateTime<Utc>) {
+        {
+            let mut places = lock(&self.holds);
+            places.retain(|_, (_, granted)| now - *granted < KEEP_FOR);
+            if places.len() >= MAX_HOLD_PLACES {
+                let oldest = places
+                    .iter()
+                    .min_by_key(|(_, (_, granted))| *granted)
+                    .map(|(hash, _)| hash.clone());
+                places.remove(&oldest.unwrap_or_default());
+            }
+            places.insert(hold.hold_hash().to_owned(), (hold.booked_place(), now));
+        }
+        let Some(held) = session_hold(hold, owner, now) else {
             return;
         };
         let mut event_holds = lock(&self.event_holds);
@@ -573,14 +704,65 @@ impl InProcess {
     ) -> Option<(H, DateTime<Utc>)> {
         lock(&self.session_holds).get(hold_key)?.at(now)
     }
+
+    fn reserve_hold(
+        &self,
+        hold_key: &str,
+        owner: &HoldOwner,
+        caps: HoldCaps,
+        now: DateTime<Utc>,
+    ) -> Result<Reserved, HoldRefusal> {
+        let mut holds = lock(&self.session_holds);
+        holds.retain(|_, held| held.lapses > now);
+        if holds.contains_key(hold_key) {
+            return Ok(Reserved::Already);
+        }
+        let (session, address) = holds.values().fold((0, 0), |(session, address), held| {
+            (
+                session + usize::from(held.owner.session == owner.session),
+                address + usize::from(held.owner.address == owner.address),
+            )
+        });
+        if session >= caps.per_session {
+            return Err(HoldRefusal::Session);
+        }
+        if address >= caps.per_address {
+            return Err(HoldRefusal::Address);
+        }
+        if holds.len() >= MAX_LIVE_HOLDS {
+            return Err(HoldRefusal::Full);
+        }
+        holds.insert(
+            hold_key.to_owned(),
+            SessionHold {
+                hold: None,
+                lapses: now + RESERVATION_LIFE,
+                hash: None,
+                owner: owner.clone(),
+            },
+        );
+        Ok(Reserved::Anew)
+    }
+
+    /// Forgets the session's hold `hold_hash` (released, or used by a
+    /// booking).
+    fn forget_session_hold(&self, hold_hash: &str) {
+        lock(&self.session_holds).retain(|_, held| held.hash.as_deref() != Some(hold_hash));
+    }
 }
 
 /// What is remembered of a session's hold; `None` only for a hold that
 /// does not encode (never for the upstream's own types).
-fn session_hold(hold: &impl GrantedHold, now: DateTime<Utc>) -> Option<SessionHold> {
+fn session_hold(
+    hold: &impl GrantedHold,
+    owner: &HoldOwner,
+    now: DateTime<Utc>,
+) -> Option<SessionHold> {
     Some(SessionHold {
-        hold: serde_json::to_value(hold).ok()?,
+        hold: Some(serde_json::to_value(hold).ok()?),
         lapses: hold.lapses(now),
+        hash: Some(hold.hold_hash().to_owned()),
+        owner: owner.clone(),
     })
 }
 
@@ -709,17 +891,52 @@ impl SharedStore {
     async fn held(
         &self,
         hold_key: &str,
+        owner: &HoldOwner,
         hold: &impl GrantedHold,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let held = SessionHold {
-            hold: serde_json::to_value(hold)?,
+            hold: Some(serde_json::to_value(hold)?),
             lapses: hold.lapses(now),
+            hash: Some(hold.hold_hash().to_owned()),
+            owner: owner.clone(),
         };
         let lives = (held.lapses - now).num_seconds().max(1);
         let place = hold.place_key();
+        let lapses_ms = held.lapses.timestamp_millis();
+        let (session_holds, address_holds) = live_keys(owner);
         let () = redis::pipe()
             .atomic()
+            .zadd(&session_holds, hold_key, lapses_ms)
+            .ignore()
+            .zadd(&address_holds, hold_key, lapses_ms)
+            .ignore()
+            .cmd("EXPIRE")
+            .arg(&session_holds)
+            .arg(lives)
+            .arg("GT")
+            .ignore()
+            .cmd("EXPIRE")
+            .arg(&session_holds)
+            .arg(lives)
+            .arg("NX")
+            .ignore()
+            .cmd("EXPIRE")
+            .arg(&address_holds)
+            .arg(lives)
+            .arg("GT")
+            .ignore()
+            .cmd("EXPIRE")
+            .arg(&address_holds)
+            .arg(lives)
+            .arg("NX")
+            .ignore()
+            .set_ex(
+                store_key("hold-owner", hold.hold_hash()),
+                format!("{hold_key} {} {}", owner.session, owner.address),
+                lives.unsigned_abs(),
+            )
+            .ignore()
             .set_ex(
                 store_key("hold-event", hold.hold_hash()),
                 serde_json::to_string(&hold.booked_place())?,
@@ -763,6 +980,87 @@ impl SharedStore {
             )
             .ignore()
             .query_async(&mut self.connection.clone())
+            .await?;
+        Ok(())
+    }
+
+    /// [`Memory::reserve_hold`] in one script: lapsed holds dropped, the
+    /// place let through when the session holds it, else the caps checked
+    /// and the place reserved.
+    async fn reserve_hold(
+        &self,
+        hold_key: &str,
+        owner: &HoldOwner,
+        caps: HoldCaps,
+        now: DateTime<Utc>,
+    ) -> Result<Result<Reserved, HoldRefusal>, StoreError> {
+        let (session_holds, address_holds) = live_keys(owner);
+        let script = redis::Script::new(
+            "redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1]) \
+             redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[1]) \
+             if redis.call('ZSCORE', KEYS[1], ARGV[2]) then return 1 end \
+             if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[4]) then return -1 end \
+             if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[5]) then return -2 end \
+             redis.call('ZADD', KEYS[1], ARGV[3], ARGV[2]) \
+             redis.call('ZADD', KEYS[2], ARGV[3], ARGV[2]) \
+             redis.call('EXPIRE', KEYS[1], ARGV[6], 'GT') \
+             redis.call('EXPIRE', KEYS[2], ARGV[6], 'GT') \
+             redis.call('EXPIRE', KEYS[1], ARGV[6], 'NX') \
+             redis.call('EXPIRE', KEYS[2], ARGV[6], 'NX') \
+             return 0",
+        );
+        let answer: i64 = script
+            .key(session_holds)
+            .key(address_holds)
+            .arg(now.timestamp_millis())
+            .arg(hold_key)
+            .arg((now + RESERVATION_LIFE).timestamp_millis())
+            .arg(caps.per_session)
+            .arg(caps.per_address)
+            .arg(RESERVATION_LIFE.num_seconds())
+            .invoke_async(&mut self.connection.clone())
+            .await?;
+        Ok(match answer {
+            1 => Ok(Reserved::Already),
+            -1 => Err(HoldRefusal::Session),
+            -2 => Err(HoldRefusal::Address),
+            _ => Ok(Reserved::Anew),
+        })
+    }
+
+    async fn unreserve_hold(&self, hold_key: &str, owner: &HoldOwner) -> Result<(), StoreError> {
+        let (session_holds, address_holds) = live_keys(owner);
+        let () = redis::pipe()
+            .zrem(session_holds, hold_key)
+            .ignore()
+            .zrem(address_holds, hold_key)
+            .ignore()
+            .query_async(&mut self.connection.clone())
+            .await?;
+        Ok(())
+    }
+
+    /// Forgets the session's hold `hold_hash` among its live holds, when it
+    /// is still the session's hold on its place, in one script.
+    async fn forget_session_hold(&self, hold_hash: &str) -> Result<(), StoreError> {
+        let script = redis::Script::new(
+            "local owner = redis.call('GET', KEYS[1]) \
+             if not owner then return 0 end \
+             local hold_key, session, address = owner:match('(%S+) (%S+) (%S+)') \
+             local held = redis.call('GET', ARGV[2] .. 'session-hold:' .. hold_key) \
+             if held and cjson.decode(held)['hash'] == ARGV[1] then \
+               redis.call('ZREM', ARGV[2] .. 'live-session:' .. session, hold_key) \
+               redis.call('ZREM', ARGV[2] .. 'live-address:' .. address, hold_key) \
+               redis.call('DEL', ARGV[2] .. 'session-hold:' .. hold_key) \
+             end \
+             redis.call('DEL', KEYS[1]) \
+             return 1",
+        );
+        let _: i64 = script
+            .key(store_key("hold-owner", hold_hash))
+            .arg(hold_hash)
+            .arg(KEY_PREFIX)
+            .invoke_async(&mut self.connection.clone())
             .await?;
         Ok(())
     }
@@ -836,6 +1134,7 @@ impl SharedStore {
     /// Deletes the place's and its kind's latest hold when they are
     /// `hold_hash`, in one script.
     async fn released(&self, hold_hash: &str) -> Result<(), StoreError> {
+        self.forget_session_hold(hold_hash).await?;
         let mut connection = self.connection.clone();
         let on_hold = store_key("hold-attempts", hold_hash);
         let attempts: Vec<String> = connection.smembers(&on_hold).await?;
@@ -943,6 +1242,15 @@ fn place_kind(place: &str) -> &'static str {
     }
 }
 
+/// The shared store's keys of an owner's live holds: its session's and its
+/// client address's.
+fn live_keys(owner: &HoldOwner) -> (String, String) {
+    (
+        store_key("live-session", &owner.session),
+        store_key("live-address", &owner.address),
+    )
+}
+
 fn store_key(kind: &str, key: &str) -> String {
     format!("{KEY_PREFIX}{kind}:{key}")
 }
@@ -958,6 +1266,45 @@ mod tests {
             .unwrap()
             .with_timezone(&Utc)
             + Duration::minutes(minutes)
+    }
+
+    fn owner(session: &str, address: &str) -> HoldOwner {
+        HoldOwner {
+            session: session.into(),
+            address: address.into(),
+        }
+    }
+
+    #[test]
+    fn live_holds_are_capped_per_session_and_per_address() {
+        let memory = InProcess::default();
+        let caps = HoldCaps {
+            per_session: 2,
+            per_address: 3,
+        };
+        let reserve = |key: &str, session: &str, address: &str| {
+            memory.reserve_hold(key, &owner(session, address), caps, at(0))
+        };
+        assert_eq!(reserve("s1-41", "s1", "a"), Ok(Reserved::Anew));
+        assert_eq!(
+            reserve("s1-41", "s1", "a"),
+            Ok(Reserved::Already),
+            "a retry"
+        );
+        assert_eq!(reserve("s1-42", "s1", "a"), Ok(Reserved::Anew));
+        assert_eq!(reserve("s1-43", "s1", "a"), Err(HoldRefusal::Session));
+        assert_eq!(reserve("s2-41", "s2", "a"), Ok(Reserved::Anew));
+        assert_eq!(reserve("s3-41", "s3", "a"), Err(HoldRefusal::Address));
+        assert_eq!(reserve("s3-41", "s3", "b"), Ok(Reserved::Anew));
+        memory.held("s1-41", &owner("s1", "a"), &leeds_hold(), at(0));
+        memory.forget_session_hold("hash");
+        assert_eq!(
+            reserve("s1-43", "s1", "a"),
+            Ok(Reserved::Anew),
+            "a released hold frees its place among the session's"
+        );
+        let later = memory.reserve_hold("s3-44", &owner("s3", "a"), caps, at(3));
+        assert_eq!(later, Ok(Reserved::Anew), "reservations lapse");
     }
 
     const PRIYA: NewAttempt<'static> = NewAttempt {
@@ -1084,7 +1431,7 @@ mod tests {
     fn a_hold_granted_here_pins_the_lost_booking_to_its_event() {
         let memory = InProcess::default();
         let hold = leeds_hold();
-        memory.held("session-41", &hold, at(0));
+        memory.held("session-41", &owner("s", "a"), &hold, at(0));
         memory.begin("k", PRIYA, at(1)).unwrap();
         lock(&memory.entries).get_mut("k").unwrap().outcome = Outcome::Unknown { at: at(1) };
         let Begun::Unknown(attempt) = memory.begin("k", PRIYA, at(2)).unwrap() else {
@@ -1100,7 +1447,7 @@ mod tests {
     #[test]
     fn a_session_hold_is_remembered_until_it_lapses() {
         let memory = InProcess::default();
-        memory.held("session-41", &leeds_hold(), at(0));
+        memory.held("session-41", &owner("s", "a"), &leeds_hold(), at(0));
         let (later, lapses): (SeatHold, _) = memory
             .session_hold("session-41", at(10))
             .expect("remembered");

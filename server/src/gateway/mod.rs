@@ -141,6 +141,8 @@ pub struct AppState {
     memory: memory::Memory,
     /// What the upstream has been seen to allow an account's holds.
     hold_scope: routes::HoldScopeSeen,
+    /// How many live holds a session and a client address may have.
+    hold_caps: memory::HoldCaps,
 }
 
 /// Why a gateway could not start.
@@ -217,6 +219,10 @@ async fn build(
         limiter_checks: AtomicU64::new(0),
         memory,
         hold_scope: routes::HoldScopeSeen::default(),
+        hold_caps: memory::HoldCaps {
+            per_session: config.holds_per_session,
+            per_address: config.holds_per_address,
+        },
         trusted_proxies: config.trusted_proxies.clone(),
     });
     let limits = ConnectionLimits {
@@ -256,7 +262,14 @@ fn product_upstream(
         settings.credentials.clone(),
         config.upstream_timeout,
         MAX_RETRY_WAIT,
-        budget::CallBudget::new(config.upstream_rate_limit, config.upstream_rate_window),
+        budget::CallBudget::new(
+            config.upstream_rate_limit,
+            config.upstream_rate_window,
+            budget::QueueCaps {
+                per_session: config.queued_per_session,
+                per_address: config.queued_per_address,
+            },
+        ),
     )
     .map_err(|error| StartError::Client(error.to_string()))?;
     Ok(ProductUpstream {

@@ -11,6 +11,7 @@
 //! never handed to the widget; reads go through the cache.
 
 use std::collections::BTreeMap;
+use std::net::IpAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
@@ -36,15 +37,16 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+use super::budget::Caller;
 use super::cache::Freshness;
 use super::errors::GatewayError;
-use super::memory::{Attempt, Begun, NewAttempt, Outcome};
+use super::memory::{Attempt, Begun, HoldOwner, NewAttempt, Outcome, Reserved};
 use super::product::{
     ConflictBody, GrantedHold, HoldPlace, MadeBooking, ProductQuery, ProductUpstream,
 };
 use super::session::{is_valid_idempotency_key, SessionId};
 use super::upstream::{Call, On429, Reply};
-use super::AppState;
+use super::{AppState, ClientAddress};
 
 /// Shared state of the handlers.
 type Shared = State<Arc<AppState>>;
@@ -76,6 +78,31 @@ impl FromRequestParts<Arc<AppState>> for WidgetSession {
         session_from(&parts.headers, state)
             .map(WidgetSession)
             .ok_or(GatewayError::NoSession)
+    }
+}
+
+impl FromRequestParts<Arc<AppState>> for Caller {
+    type Rejection = std::convert::Infallible;
+
+    /// The request's client address (as the rate limit put it in the
+    /// extensions) and its session, as keys naming neither.
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, Self::Rejection> {
+        let address = parts
+            .extensions
+            .get::<ClientAddress>()
+            .map_or(IpAddr::from([0, 0, 0, 0]), |client| client.0);
+        let address = state.signer.address_key(address);
+        let session = match session_from(&parts.headers, state) {
+            Some(session) => state.signer.owner_key(&session),
+            None => format!("no-session:{address}"),
+        };
+        Ok(Caller {
+            address: address.into(),
+            session: session.into(),
+        })
     }
 }
 
@@ -155,12 +182,14 @@ async fn all_pages<T: DeserializeOwned>(
     product: &ProductUpstream,
     route: &'static str,
     query: &[(&'static str, String)],
+    caller: &Caller,
 ) -> Result<Vec<T>, GatewayError> {
     let mut items = Vec::new();
     let mut page = 1;
     loop {
         let per_page = product.page_size.load(Ordering::Relaxed);
         let mut call = Call::get(route, route)
+            .by(caller)
             .query("page", page)
             .query("per_page", per_page);
         for (name, value) in query {
@@ -201,6 +230,7 @@ async fn all_pages<T: DeserializeOwned>(
 async fn profile(
     state: &AppState,
     product: &ProductUpstream,
+    caller: &Caller,
 ) -> Result<Option<ClientProfile>, GatewayError> {
     let loaded = state
         .cache
@@ -211,7 +241,7 @@ async fn profile(
                 let profile: ClientProfile = product
                     .upstream
                     .json(
-                        &Call::get("/profile", "/profile"),
+                        &Call::get("/profile", "/profile").by(caller),
                         On429::Fail,
                         "Not found.",
                     )
@@ -235,9 +265,9 @@ async fn profile(
 
 /// The agency's name when the product's upstream has no profile: another
 /// configured product's profile name, if one answers.
-async fn name_elsewhere(state: &AppState, asked: Product) -> String {
+async fn name_elsewhere(state: &AppState, asked: Product, caller: &Caller) -> String {
     for other in state.products.iter().filter(|p| p.product != asked) {
-        if let Ok(Some(profile)) = profile(state, other).await {
+        if let Ok(Some(profile)) = profile(state, other, caller).await {
             return profile.name;
         }
     }
@@ -247,12 +277,13 @@ async fn name_elsewhere(state: &AppState, asked: Product) -> String {
 /// `GET /api/options?product=`.
 pub async fn options(
     State(state): Shared,
+    caller: Caller,
     headers: HeaderMap,
     Query(query): Query<ProductQuery>,
 ) -> Result<Json<WidgetOptions>, GatewayError> {
     let asked = query.product()?;
     let product = state.product(asked)?;
-    let profile = profile(&state, product).await?;
+    let profile = profile(&state, product, &caller).await?;
     let session = match session_from(&headers, &state) {
         Some(_) => None,
         None => Some(state.signer.new_session(Utc::now()).1),
@@ -260,7 +291,7 @@ pub async fn options(
     let (name, invoice_payments) = match profile {
         Some(profile) => (profile.name, profile.invoice_payments),
         None if state.account_name.is_some() => (String::new(), true),
-        None => (name_elsewhere(&state, asked).await, true),
+        None => (name_elsewhere(&state, asked, &caller).await, true),
     };
     Ok(Json(WidgetOptions {
         account_name: state.account_name.clone().unwrap_or(name),
@@ -280,6 +311,7 @@ pub async fn options(
 pub async fn courses(
     State(state): Shared,
     _session: WidgetSession,
+    caller: Caller,
     Query(query): Query<ProductQuery>,
 ) -> Result<Response, GatewayError> {
     let product = state.product(query.product()?)?;
@@ -288,7 +320,7 @@ pub async fn courses(
         .get(
             Freshness::Catalogue,
             format!("{}/courses", product.product),
-            || async { to_bytes(&all_pages::<Course>(product, "/courses", &[]).await?) },
+            || async { to_bytes(&all_pages::<Course>(product, "/courses", &[], &caller).await?) },
         )
         .await?;
     Ok(json_bytes(bytes))
@@ -317,6 +349,7 @@ async fn cached_list<T: DeserializeOwned + Serialize>(
     product: &ProductUpstream,
     route: &'static str,
     query: Vec<(&'static str, String)>,
+    caller: &Caller,
 ) -> Result<Bytes, GatewayError> {
     let key = query
         .iter()
@@ -328,7 +361,7 @@ async fn cached_list<T: DeserializeOwned + Serialize>(
         .get(
             Freshness::Events,
             format!("{}{route}?{key}", product.product),
-            || async { to_bytes(&all_pages::<T>(product, route, &query).await?) },
+            || async { to_bytes(&all_pages::<T>(product, route, &query, caller).await?) },
         )
         .await
 }
@@ -339,6 +372,7 @@ async fn cached_list<T: DeserializeOwned + Serialize>(
 pub async fn training_events(
     State(state): Shared,
     WidgetSession(session): WidgetSession,
+    caller: Caller,
     Query(filter): Query<EventFilter>,
 ) -> Result<Response, GatewayError> {
     let product = state.product(Product::Practical)?;
@@ -349,7 +383,8 @@ pub async fn training_events(
     if let Some(id) = id_filter("location_id", filter.location_id.as_deref())? {
         query.push(("location_id", id.to_string()));
     }
-    let bytes = cached_list::<TrainingEvent>(&state, product, "/training-events", query).await?;
+    let bytes =
+        cached_list::<TrainingEvent>(&state, product, "/training-events", query, &caller).await?;
     if state.hold_scope.get() == HoldScope::Unknown {
         return Ok(json_bytes(bytes));
     }
@@ -475,6 +510,7 @@ fn date_filter(field: &str, value: Option<&str>) -> Result<Option<NaiveDate>, Ga
 pub async fn timeslots(
     State(state): Shared,
     _session: WidgetSession,
+    caller: Caller,
     Query(filter): Query<SlotFilter>,
 ) -> Result<Response, GatewayError> {
     let product = state.product(Product::VirtualBls)?;
@@ -499,7 +535,7 @@ pub async fn timeslots(
     let mut query = vec![("course_id", course_id.to_string())];
     query.extend(from.map(|from| ("date_from", from.to_string())));
     query.extend(to.map(|to| ("date_to", to.to_string())));
-    let bytes = cached_list::<Timeslot>(&state, product, "/timeslots", query).await?;
+    let bytes = cached_list::<Timeslot>(&state, product, "/timeslots", query, &caller).await?;
     Ok(json_bytes(bytes))
 }
 
@@ -507,10 +543,15 @@ pub async fn timeslots(
 pub async fn hold(
     State(state): Shared,
     WidgetSession(session): WidgetSession,
+    caller: Caller,
     headers: HeaderMap,
     JsonBody(request): JsonBody<HoldRequest>,
 ) -> Result<Json<HeldSeat>, GatewayError> {
-    let (hold_ref, hold) = hold_place(&state, &session, &request, queue_ticket(&headers)).await?;
+    let holder = Holder {
+        session: &session,
+        caller: &caller,
+    };
+    let (hold_ref, hold) = hold_place(&state, holder, &request, queue_ticket(&headers)).await?;
     Ok(Json(HeldSeat { hold_ref, hold }))
 }
 
@@ -518,31 +559,81 @@ pub async fn hold(
 pub async fn hold_timeslot(
     State(state): Shared,
     WidgetSession(session): WidgetSession,
+    caller: Caller,
     headers: HeaderMap,
     JsonBody(request): JsonBody<SlotHoldRequest>,
 ) -> Result<Json<HeldTimeslot>, GatewayError> {
-    let (hold_ref, hold) = hold_place(&state, &session, &request, queue_ticket(&headers)).await?;
+    let holder = Holder {
+        session: &session,
+        caller: &caller,
+    };
+    let (hold_ref, hold) = hold_place(&state, holder, &request, queue_ticket(&headers)).await?;
     Ok(Json(HeldTimeslot { hold_ref, hold }))
 }
 
-/// Holds a place (an event's seat or a timeslot) for the session, under the
-/// lock on the place's holds: a granted hold with its session-bound
-/// reference, the session's own hold when a retry meets the upstream's 409,
-/// or a 409 that says until when another candidate holds it. Over the
-/// upstream's rate limit, the hold is queued under a ticket ([`GatewayError::Queued`])
-/// that `ticket` brings back on its turn.
+/// Who asks for a hold: the widget session, and who it is for the
+/// upstream's rate limit and the caps.
+#[derive(Clone, Copy)]
+struct Holder<'a> {
+    session: &'a SessionId,
+    caller: &'a Caller,
+}
+
+impl Holder<'_> {
+    /// Whose the hold is, as the memory counts live holds.
+    fn owner(&self) -> HoldOwner {
+        HoldOwner {
+            session: self.caller.session.to_string(),
+            address: self.caller.address.to_string(),
+        }
+    }
+}
+
+/// Holds a place (an event's seat or a timeslot) for the session, within
+/// the session's and the client address's caps on live holds (a place the
+/// session holds already, retried or renewed, passes): a place not granted
+/// is given back to the caps, unless the upstream's answer was lost.
 async fn hold_place<P: HoldPlace>(
     state: &AppState,
-    session: &SessionId,
+    holder: Holder<'_>,
     place: &P,
     ticket: Option<String>,
 ) -> Result<(String, P::Hold), GatewayError> {
+    let hold_key = state.signer.hold_key(holder.session, &place.key());
+    let owner = holder.owner();
+    let reserved = state
+        .memory
+        .reserve_hold(&hold_key, &owner, state.hold_caps, Utc::now())
+        .await?;
+    let held = hold_reserved_place(state, holder, place, ticket).await;
+    let not_granted = held
+        .as_ref()
+        .is_err_and(|error| !error.leaves_outcome_unknown());
+    if reserved == Reserved::Anew && not_granted {
+        state.memory.unreserve_hold(&hold_key, &owner).await;
+    }
+    held
+}
+
+/// Holds a place reserved for the session, under the lock on the place's
+/// holds: a granted hold with its session-bound reference, the session's
+/// own hold when a retry meets the upstream's 409, or a 409 that says until
+/// when another candidate holds it. Over the upstream's rate limit, the
+/// hold is queued under a ticket ([`GatewayError::Queued`]) that `ticket`
+/// brings back on its turn.
+async fn hold_reserved_place<P: HoldPlace>(
+    state: &AppState,
+    holder: Holder<'_>,
+    place: &P,
+    ticket: Option<String>,
+) -> Result<(String, P::Hold), GatewayError> {
+    let session = holder.session;
     let product = state.product(P::PRODUCT)?;
     let key = place.key();
-    let first = place.hold_call()?.queueable(ticket);
+    let first = place.hold_call()?.queueable(ticket).by(holder.caller);
     let lock = state.memory.lock_place(&key).await;
     let reply = if place.renew() {
-        renewed_hold(state, product, session, place, first).await
+        renewed_hold(state, product, holder, place, first).await
     } else {
         product.upstream.send(&first, On429::WaitAndRetry).await
     };
@@ -559,7 +650,12 @@ async fn hold_place<P: HoldPlace>(
             })?;
         state
             .memory
-            .held(&state.signer.hold_key(session, &key), &hold, now)
+            .held(
+                &state.signer.hold_key(session, &key),
+                &holder.owner(),
+                &hold,
+                now,
+            )
             .await;
         tracing::info!(product = %P::PRODUCT, place = %key, "seat held");
         return Ok((hold_ref, hold));
@@ -642,10 +738,11 @@ fn queue_ticket(headers: &HeaderMap) -> Option<String> {
 async fn renewed_hold<P: HoldPlace>(
     state: &AppState,
     product: &ProductUpstream,
-    session: &SessionId,
+    holder: Holder<'_>,
     place: &P,
     first: Call,
 ) -> Result<Reply, GatewayError> {
+    let session = holder.session;
     let old_ref = place.hold_ref().ok_or(GatewayError::BadRequest(
         "Name the hold to renew in hold_ref.",
     ))?;
@@ -657,7 +754,7 @@ async fn renewed_hold<P: HoldPlace>(
         .ok_or(GatewayError::NotFound(HOLD_NOT_FOUND))?;
     let first = product.upstream.send(&first, On429::WaitAndRetry).await?;
     if first.status.is_success() {
-        if let Err(error) = release_hash(state, product, old_hash).await {
+        if let Err(error) = release_hash(state, product, old_hash, holder.caller).await {
             tracing::warn!(%error, "the renewed hold's old hold was not released");
         }
         return Ok(first);
@@ -665,13 +762,13 @@ async fn renewed_hold<P: HoldPlace>(
     if ![StatusCode::CONFLICT, StatusCode::UNPROCESSABLE_ENTITY].contains(&first.status) {
         return Ok(first);
     }
-    match release_hash(state, product, old_hash).await {
+    match release_hash(state, product, old_hash, holder.caller).await {
         Ok(()) | Err(GatewayError::NotFound(_)) => {}
         Err(error) => return Err(error),
     }
     product
         .upstream
-        .send(&place.hold_call()?, On429::WaitAndRetry)
+        .send(&place.hold_call()?.by(holder.caller), On429::WaitAndRetry)
         .await
 }
 
@@ -739,25 +836,27 @@ async fn release(
     state: &AppState,
     session: &SessionId,
     hold_ref: &str,
+    caller: &Caller,
 ) -> Result<StatusCode, GatewayError> {
     let (product, hash) = state
         .signer
         .open_hold_ref(session, hold_ref, Utc::now())
         .ok_or(GatewayError::NotFound(HOLD_NOT_FOUND))?;
-    release_hash(state, state.product(product)?, hash).await?;
+    release_hash(state, state.product(product)?, hash, caller).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// Releases a hold of `product` upstream, and forgets it as its place's
-/// latest.
+/// latest and among its session's live holds.
 async fn release_hash(
     state: &AppState,
     product: &ProductUpstream,
     hash: &str,
+    caller: &Caller,
 ) -> Result<(), GatewayError> {
     let reply = product
         .upstream
-        .send(&product.release_call(hash), On429::WaitAndRetry)
+        .send(&product.release_call(hash).by(caller), On429::WaitAndRetry)
         .await?;
     if reply.status.is_success() {
         state.memory.released(hash).await;
@@ -772,22 +871,24 @@ async fn release_hash(
 pub async fn release_hold(
     State(state): Shared,
     WidgetSession(session): WidgetSession,
+    caller: Caller,
     Path(hold_ref): Path<String>,
 ) -> Result<StatusCode, GatewayError> {
-    release(&state, &session, &hold_ref).await
+    release(&state, &session, &hold_ref, &caller).await
 }
 
 /// `POST /api/holds/release`: the `navigator.sendBeacon` form, session in
 /// the (`text/plain`) body.
 pub async fn release_beacon(
     State(state): Shared,
+    caller: Caller,
     JsonBody(beacon): JsonBody<ReleaseBeacon>,
 ) -> Result<StatusCode, GatewayError> {
     let session = state
         .signer
         .verify_session(&beacon.session, Utc::now())
         .ok_or(GatewayError::NoSession)?;
-    release(&state, &session, &beacon.hold_ref).await
+    release(&state, &session, &beacon.hold_ref, &caller).await
 }
 
 /// `POST /bookings` body: the API's request (either product's) plus the
@@ -824,10 +925,12 @@ async fn send_booking<B: MadeBooking, R: Serialize>(
     body: &UpstreamBooking<R>,
     key: &str,
     ticket: Option<String>,
+    caller: &Caller,
 ) -> Result<B, GatewayError> {
     let call = Call::post("/bookings", "/bookings", Some(body))?
         .idempotency_key(key.to_owned())
-        .queueable(ticket);
+        .queueable(ticket)
+        .by(caller);
     product
         .upstream
         .send(&call, On429::WaitAndRetry)
@@ -839,8 +942,9 @@ async fn send_booking<B: MadeBooking, R: Serialize>(
 async fn read_booking<B: MadeBooking>(
     product: &ProductUpstream,
     id: u64,
+    caller: &Caller,
 ) -> Result<B, GatewayError> {
-    let call = Call::get("/bookings/{id}", format!("/bookings/{id}"));
+    let call = Call::get("/bookings/{id}", format!("/bookings/{id}")).by(caller);
     product
         .upstream
         .json(&call, On429::WaitAndRetry, BOOKING_NOT_FOUND)
@@ -856,10 +960,12 @@ const RECONCILE_PAGES: u32 = 3;
 async fn lost_booking<B: MadeBooking>(
     product: &ProductUpstream,
     attempt: &Attempt,
+    caller: &Caller,
 ) -> Result<Option<B>, GatewayError> {
     let per_page = product.page_size.load(Ordering::Relaxed);
     for page in 1..=RECONCILE_PAGES {
         let call = Call::get("/bookings", "/bookings")
+            .by(caller)
             .query("page", page)
             .query("per_page", per_page);
         let batch: Page<B> = product
@@ -936,6 +1042,7 @@ fn refuse_overlong_fields(request: &BookingRequest) -> Result<(), GatewayError> 
 pub async fn create_booking(
     State(state): Shared,
     WidgetSession(session): WidgetSession,
+    caller: Caller,
     headers: HeaderMap,
     JsonBody(request): JsonBody<BookingRequest>,
 ) -> Result<Response, GatewayError> {
@@ -977,6 +1084,7 @@ pub async fn create_booking(
         email: &request.email,
         pay_option: held.upstream_pay_option(&request.pay_option),
         ticket: queue_ticket(&headers),
+        caller: &caller,
     };
     match held {
         Product::Practical => {
@@ -1017,6 +1125,8 @@ struct AttemptOf<'a> {
     pay_option: String,
     /// The queue ticket it was sent again with, on its turn.
     ticket: Option<String>,
+    /// Who it is for, for the upstream's rate limit.
+    caller: &'a Caller,
 }
 
 impl AttemptOf<'_> {
@@ -1049,26 +1159,28 @@ impl AttemptOf<'_> {
                     booking_id = id,
                     "booking attempt retried: its booking replayed"
                 );
-                read_booking(product, id).await?
+                read_booking(product, id, self.caller).await?
             }
             Begun::InFlight => return Err(GatewayError::AttemptInFlight),
-            Begun::Unknown(earlier) => match lost_booking::<B>(product, &earlier).await? {
-                Some(booking) => {
-                    tracing::info!(
-                        booking_id = booking.id(),
-                        "booking attempt retried: the booking its lost answer made was found"
-                    );
-                    booking
+            Begun::Unknown(earlier) => {
+                match lost_booking::<B>(product, &earlier, self.caller).await? {
+                    Some(booking) => {
+                        tracing::info!(
+                            booking_id = booking.id(),
+                            "booking attempt retried: the booking its lost answer made was found"
+                        );
+                        booking
+                    }
+                    None => {
+                        let since = Utc::now();
+                        state
+                            .memory
+                            .settle(&self.key, Outcome::InFlight { since })
+                            .await;
+                        self.send(body).await?
+                    }
                 }
-                None => {
-                    let since = Utc::now();
-                    state
-                        .memory
-                        .settle(&self.key, Outcome::InFlight { since })
-                        .await;
-                    self.send(body).await?
-                }
-            },
+            }
             Begun::New => self.send(body).await?,
         };
         state
@@ -1080,6 +1192,7 @@ impl AttemptOf<'_> {
                 },
             )
             .await;
+        state.memory.hold_used(self.hash).await;
         let booking = vet_payment_url(product, booking);
         tracing::info!(
             booking_id = booking.id(),
@@ -1109,7 +1222,14 @@ impl AttemptOf<'_> {
         &self,
         body: &UpstreamBooking<R>,
     ) -> Result<B, GatewayError> {
-        let sent = send_booking(self.product, body, &self.key, self.ticket.clone()).await;
+        let sent = send_booking(
+            self.product,
+            body,
+            &self.key,
+            self.ticket.clone(),
+            self.caller,
+        )
+        .await;
         if let Err(error) = &sent {
             let memory = &self.state.memory;
             if error.leaves_outcome_unknown() {
@@ -1129,6 +1249,7 @@ impl AttemptOf<'_> {
 pub async fn booking(
     State(state): Shared,
     WidgetSession(session): WidgetSession,
+    caller: Caller,
     Path(booking_ref): Path<String>,
 ) -> Result<Response, GatewayError> {
     let (held, id) = state
@@ -1139,11 +1260,11 @@ pub async fn booking(
     tracing::info!(booking_id = id, product = %held, "booking read");
     Ok(match held {
         Product::Practical => {
-            let booking: BookingDetail = read_booking(product, id).await?;
+            let booking: BookingDetail = read_booking(product, id, &caller).await?;
             receipt(booking_ref, vet_payment_url(product, booking))
         }
         Product::VirtualBls => {
-            let booking: VirtualBooking = read_booking(product, id).await?;
+            let booking: VirtualBooking = read_booking(product, id, &caller).await?;
             receipt(booking_ref, vet_payment_url(product, booking))
         }
     })

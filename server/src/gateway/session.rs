@@ -250,6 +250,22 @@ impl Signer {
         self.session_key("attempt", session, value.as_bytes())
     }
 
+    /// The key the gateway knows a session by when it counts its holds and
+    /// its requests waiting (hex, 64 characters; names no session).
+    pub fn owner_key(&self, session: &SessionId) -> String {
+        self.session_key("owner", session, &[])
+    }
+
+    /// The key the gateway knows a client address by when it counts its
+    /// holds and requests (hex, 64 characters; names no address).
+    pub fn address_key(&self, address: std::net::IpAddr) -> String {
+        let digest = self
+            .mac("address", None, address.to_string().as_bytes())
+            .finalize()
+            .into_bytes();
+        digest.iter().map(|byte| format!("{byte:02x}")).collect()
+    }
+
     /// The key under which the gateway remembers the hold one session was
     /// granted on one place (an event's id or a timeslot's key; hex, 64
     /// characters; names no session).

@@ -37,7 +37,7 @@ use serde::Serialize;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
-use super::budget::{CallBudget, CallClass, QueueTicket, Slot};
+use super::budget::{CallBudget, CallClass, Caller, QueueTicket, Slot};
 use super::config::{Credentials, Secret};
 use super::errors::GatewayError;
 
@@ -67,6 +67,7 @@ pub struct Call {
     idempotency_key: Option<String>,
     class: CallClass,
     ticket: Option<QueueTicket>,
+    caller: Option<Caller>,
 }
 
 impl Call {
@@ -81,6 +82,7 @@ impl Call {
             idempotency_key: None,
             class: CallClass::Read,
             ticket: None,
+            caller: None,
         }
     }
 
@@ -117,6 +119,13 @@ impl Call {
     pub fn queueable(mut self, ticket: Option<String>) -> Call {
         self.class = CallClass::QueueableWrite;
         self.ticket = ticket.map(QueueTicket);
+        self
+    }
+
+    /// Makes the call for `caller`, whose fair share of the upstream's
+    /// rate limit it takes.
+    pub fn by(mut self, caller: &Caller) -> Call {
+        self.caller = Some(caller.clone());
         self
     }
 
@@ -341,10 +350,12 @@ impl Upstream {
     /// Waits for the call's slot of the budget, or says why it is not sent.
     async fn take_slot(&self, call: &Call) -> Result<(), GatewayError> {
         let whole_seconds = |wait: Duration| wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-        match self
-            .budget
-            .slot(call.class, call.ticket.as_ref(), Instant::now())
-        {
+        match self.budget.slot(
+            call.class,
+            call.ticket.as_ref(),
+            call.caller.as_ref(),
+            Instant::now(),
+        ) {
             Slot::After(wait) if wait.is_zero() => Ok(()),
             Slot::After(wait) => {
                 tracing::info!(
@@ -376,6 +387,15 @@ impl Upstream {
                 );
                 Err(GatewayError::UpstreamBusy {
                     retry_after: whole_seconds(wait),
+                })
+            }
+            Slot::TooManyWaiting { wait } => {
+                tracing::info!(
+                    upstream = call.route,
+                    "upstream rate limit: the caller has enough requests waiting"
+                );
+                Err(GatewayError::TooManyRequests {
+                    retry_after: whole_seconds(wait).max(1),
                 })
             }
         }

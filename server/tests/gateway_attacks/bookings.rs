@@ -6,7 +6,7 @@ use booking_core::api::PayOption;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::gateway_support::{booking_body, Stack};
+use crate::gateway_support::{booking_body, client_from, Stack, Widget};
 
 /// The attacker holds an event and books it with the victim's e-mail and a
 /// bad phone (422), releases the hold, lets the victim book the event, and
@@ -121,9 +121,13 @@ async fn attempts_that_are_never_sent_leave_nothing_remembered() {
     })
     .await;
     let event = stack.create_event(2, 5).await;
-    let widget = stack.widget().await;
-    // The token exchange, the account's profile and the hold take the
-    // window's three calls.
+    // The token exchange, the account's profile (read for one address) and
+    // the hold (asked from another) take the window's three calls.
+    let opened = stack.widget_from("127.0.0.5").await;
+    let widget = Widget {
+        client: client_from("127.0.0.6"),
+        ..opened
+    };
     let hold_ref = widget.hold_ref(event).await;
 
     let long_email = format!("{}@example.com", "a".repeat(15_000));

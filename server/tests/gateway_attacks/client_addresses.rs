@@ -3,11 +3,9 @@
 //! spend another address's allowance; only a trusted proxy's word is taken,
 //! and IPv6 clients are counted per /64.
 
-use std::net::IpAddr;
-
 use reqwest::StatusCode;
 
-use crate::gateway_support::{send, Stack};
+use crate::gateway_support::{client_from, send, Stack};
 
 /// Requests a minute each client is allowed in these tests.
 const LIMIT: u32 = 3;
@@ -24,14 +22,6 @@ async fn stack_behind_a_proxy() -> Stack {
         config.trusted_proxies = vec![format!("{PROXY}/32").parse().unwrap()];
     })
     .await
-}
-
-/// A client connecting from `address`.
-fn client_from(address: &str) -> reqwest::Client {
-    reqwest::Client::builder()
-        .local_address(address.parse::<IpAddr>().expect("an address"))
-        .build()
-        .expect("client")
 }
 
 /// The status of `GET /api/options` from `client`, forwarded for `forwarded_for`.

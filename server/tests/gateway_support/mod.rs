@@ -448,6 +448,11 @@ impl Stack {
         Widget::start(self.client.clone(), self.gateway.url()).await
     }
 
+    /// A widget with a new session, connecting from `address`.
+    pub async fn widget_from(&self, address: &str) -> Widget {
+        Widget::start(client_from(address), self.gateway.url()).await
+    }
+
     /// An access token for the test account, straight from the sandbox.
     pub async fn sandbox_token(&self) -> String {
         let reply = self
@@ -890,6 +895,16 @@ pub fn booking_body(hold_ref: &str, pay_option: &str) -> Value {
         "job_role": "Healthcare Assistant",
         "pay_option": pay_option,
     })
+}
+
+/// A client connecting from `address` (any of 127.0.0.0/8 is this
+/// machine, so each is another client address to the gateway).
+pub fn client_from(address: &str) -> reqwest::Client {
+    reqwest::Client::builder()
+        .local_address(address.parse::<std::net::IpAddr>().expect("an address"))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
 }
 
 /// A free local address nothing listens on (for "upstream down").
