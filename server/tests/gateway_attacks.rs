@@ -6,3 +6,5 @@
 //! The attacks are grouped by what they aim at, one module each.
 
 mod gateway_support;
+#[path = "gateway_attacks/hostile_upstream.rs"]
+mod hostile_upstream;
