@@ -523,6 +523,17 @@ pub struct SeatHold {
     pub training_event: HeldEvent,
 }
 
+/// The most seconds a hold is taken to have left: a day (a new hold has
+/// 1800). An upstream answer saying more is read as saying this.
+pub const MAX_HOLD_SECONDS: i64 = 24 * 60 * 60;
+
+/// Seconds a hold has left, as an upstream answer (a granted hold or a 409)
+/// says them, clamped into `0..=MAX_HOLD_SECONDS`: a countdown, and any
+/// date reckoned from it, starts from a sane number whatever was sent.
+pub fn hold_seconds(seconds: i64) -> i64 {
+    seconds.clamp(0, MAX_HOLD_SECONDS)
+}
+
 /// 409 body when an active hold already exists: a message plus the existing
 /// hold's details. The field layout (flat) is Inferred, and so is their
 /// presence: a detail that is not known is left out, not `null`.
@@ -848,6 +859,29 @@ pub struct TokenPair {
     pub expires_in: i64,
     /// Refresh token lifetime in seconds (604800).
     pub refresh_expires_in: i64,
+}
+
+/// The longest lifetime a token is taken to have: thirty days (a refresh
+/// token is documented to live seven). A longer one is read as this.
+pub const MAX_TOKEN_SECONDS: u64 = 30 * 24 * 60 * 60;
+
+impl TokenPair {
+    /// The access token's lifetime in seconds, clamped into
+    /// `0..=MAX_TOKEN_SECONDS`.
+    pub fn access_seconds(&self) -> u64 {
+        token_seconds(self.expires_in)
+    }
+
+    /// The refresh token's lifetime in seconds, clamped into
+    /// `0..=MAX_TOKEN_SECONDS`.
+    pub fn refresh_seconds(&self) -> u64 {
+        token_seconds(self.refresh_expires_in)
+    }
+}
+
+/// A token lifetime as sent, clamped into `0..=MAX_TOKEN_SECONDS`.
+fn token_seconds(seconds: i64) -> u64 {
+    u64::try_from(seconds).map_or(0, |seconds| seconds.min(MAX_TOKEN_SECONDS))
 }
 
 /// `GET /auth/token-info` response. Inferred.
@@ -1291,5 +1325,31 @@ mod tests {
         assert_eq!(serde_json::to_string(&Money(9500)).unwrap(), "95");
         assert_eq!(money.to_string(), "£412.50");
         assert_eq!(Money(9500).to_string(), "£95");
+    }
+
+    #[test]
+    fn absurd_hold_seconds_are_read_as_none_left_or_a_day() {
+        assert_eq!(hold_seconds(1800), 1800);
+        assert_eq!(hold_seconds(-1), 0);
+        assert_eq!(hold_seconds(i64::MIN), 0);
+        assert_eq!(hold_seconds(i64::MAX), MAX_HOLD_SECONDS);
+        assert_eq!(hold_seconds(MAX_HOLD_SECONDS + 1), MAX_HOLD_SECONDS);
+    }
+
+    #[test]
+    fn absurd_token_lifetimes_are_read_as_none_or_thirty_days() {
+        let pair = |expires_in: i64, refresh_expires_in: i64| TokenPair {
+            access_token: "a".into(),
+            refresh_token: "r".into(),
+            token_type: "Bearer".into(),
+            expires_in,
+            refresh_expires_in,
+        };
+        let documented = pair(3600, 604_800);
+        assert_eq!(documented.access_seconds(), 3600);
+        assert_eq!(documented.refresh_seconds(), 604_800);
+        let absurd = pair(i64::MAX, i64::MIN);
+        assert_eq!(absurd.access_seconds(), MAX_TOKEN_SECONDS);
+        assert_eq!(absurd.refresh_seconds(), 0);
     }
 }

@@ -16,6 +16,8 @@ mod client_addresses;
 mod expiry;
 #[path = "gateway_attacks/fair_shares.rs"]
 mod fair_shares;
+#[path = "gateway_attacks/hostile_upstream.rs"]
+mod hostile_upstream;
 #[path = "gateway_attacks/own_origin.rs"]
 mod own_origin;
 #[path = "gateway_attacks/sandbox.rs"]

@@ -15,7 +15,9 @@
 use std::sync::atomic::AtomicU32;
 
 use booking_core::api::bls::{HeldSlot, TimeslotHold, TimeslotHoldConflict, VirtualBooking};
-use booking_core::api::{BookingDetail, HeldEvent, HoldConflict, SeatHold, Timestamp};
+use booking_core::api::{
+    hold_seconds, BookingDetail, HeldEvent, HoldConflict, SeatHold, Timestamp,
+};
 use booking_core::product::Product;
 use booking_core::uk_time;
 use booking_core::widget_api::{HoldRequest, SlotHoldRequest};
@@ -82,23 +84,23 @@ fn slot_key(course_id: u64, date: &str, time: &str) -> String {
     format!("slot:{course_id}:{date}:{time}")
 }
 
-/// The longest a hold is taken to live, whatever the upstream says: a day
-/// (the upstream's holds last 30 minutes).
-pub const MAX_HOLD_SECONDS: i64 = 24 * 60 * 60;
-
 /// A hold the upstream granted.
 pub trait GrantedHold: Clone + Serialize + DeserializeOwned + Send + Sync {
     /// Its hash, sent back to book or release.
     fn hold_hash(&self) -> &str;
-    /// Seconds it had left when granted.
+    /// Seconds it had left when granted, clamped ([`hold_seconds`]).
     fn seconds_left(&self) -> i64;
-    /// When it lapses, granted at `now`: its seconds left, within
-    /// [`MAX_HOLD_SECONDS`] whatever the upstream said.
+    /// When it lapses, granted at `now`: its (clamped) seconds left.
     fn lapses(&self, now: DateTime<Utc>) -> DateTime<Utc> {
-        now + chrono::Duration::seconds(self.seconds_left().clamp(0, MAX_HOLD_SECONDS))
+        now + chrono::Duration::seconds(self.seconds_left())
     }
-    /// The same hold with `seconds` left.
+    /// The same hold with `seconds` left (clamped).
     fn with_seconds_left(&self, seconds: i64) -> Self;
+    /// The same hold counting down from its clamped seconds: what the
+    /// widget is given and the gateway remembers.
+    fn within_bounds(&self) -> Self {
+        self.with_seconds_left(self.seconds_left())
+    }
     /// The memory key of the place it holds ([`HoldPlace::key`]).
     fn place_key(&self) -> String;
     /// Where the booking it makes will be.
@@ -137,7 +139,7 @@ pub trait ConflictBody: DeserializeOwned {
     fn hold_hash(&self) -> Option<&str>;
     /// When the existing hold lapses, when said.
     fn expires_at(&self) -> Option<Timestamp>;
-    /// Seconds until it lapses, when said.
+    /// Seconds until it lapses, when said (clamped, [`hold_seconds`]).
     fn expires_in_seconds(&self) -> Option<i64>;
     /// The memory key of the place the existing hold is on, when disclosed.
     fn place_key(&self) -> Option<String>;
@@ -156,12 +158,12 @@ macro_rules! hold_answers {
             }
 
             fn seconds_left(&self) -> i64 {
-                self.expires_in_seconds
+                hold_seconds(self.expires_in_seconds)
             }
 
             fn with_seconds_left(&self, seconds: i64) -> $hold {
                 $hold {
-                    expires_in_seconds: seconds,
+                    expires_in_seconds: hold_seconds(seconds),
                     ..self.clone()
                 }
             }
@@ -187,7 +189,7 @@ macro_rules! hold_answers {
             }
 
             fn expires_in_seconds(&self) -> Option<i64> {
-                self.expires_in_seconds
+                self.expires_in_seconds.map(hold_seconds)
             }
 
             fn place_key(&self) -> Option<String> {
@@ -198,7 +200,7 @@ macro_rules! hold_answers {
                 Some($hold {
                     hold_hash: self.hold_hash.clone()?,
                     expires_at: self.expires_at?,
-                    expires_in_seconds: self.expires_in_seconds?,
+                    expires_in_seconds: hold_seconds(self.expires_in_seconds?),
                     $place: self.$place.clone()?,
                 })
             }

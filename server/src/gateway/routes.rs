@@ -23,6 +23,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use booking_core::api::bls::{Timeslot, VirtualBooking};
+use booking_core::api::hold_seconds;
 use booking_core::api::{
     BookingDetail, ClientProfile, Course, Page, Timestamp, TrainingEvent, ValidationError,
 };
@@ -640,7 +641,7 @@ async fn hold_reserved_place<P: HoldPlace>(
     lock.unlock().await;
     let reply = reply?;
     if reply.status.is_success() {
-        let hold: P::Hold = reply.json(P::NOT_FOUND)?;
+        let hold = reply.json::<P::Hold>(P::NOT_FOUND)?.within_bounds();
         let now = Utc::now();
         let hold_ref = state
             .signer
@@ -709,7 +710,7 @@ async fn hold_reserved_place<P: HoldPlace>(
         .and_then(ConflictBody::expires_in_seconds)
         .or_else(|| said_until.map(|until| (until.with_timezone(&Utc) - now).num_seconds()))
         .or(remembered)
-        .map(|seconds| seconds.max(0));
+        .map(hold_seconds);
     let held_until = said_until.or_else(|| {
         free_in_seconds.map(|seconds| (now + chrono::Duration::seconds(seconds)).fixed_offset())
     });

@@ -44,6 +44,11 @@ use super::errors::GatewayError;
 /// How long before its expiry an access token is refreshed.
 const REFRESH_MARGIN: Duration = Duration::from_secs(60);
 
+/// The longest `Retry-After` the gateway takes from the upstream (and
+/// passes on to the widget): an hour. Its limit is per minute, so any longer
+/// wait is read as this.
+const LONGEST_RETRY_AFTER: u64 = 60 * 60;
+
 /// Header carrying the idempotency key upstream.
 pub(super) const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
 
@@ -199,13 +204,13 @@ pub fn unreadable(error: &serde_json::Error) -> String {
 }
 
 /// The upstream's 422 body with `hold_hash` errors renamed to `hold_ref`
-/// (the widget never sees hold hashes as fields).
+/// (the widget never sees hold hashes as fields), and a message of its own
+/// when the upstream's is unreadable or blank.
 fn validation(body: &[u8]) -> ValidationError {
-    let mut error: ValidationError =
-        serde_json::from_slice(body).unwrap_or_else(|_| ValidationError {
-            message: "The booking service did not accept the request.".to_owned(),
-            ..ValidationError::default()
-        });
+    let mut error: ValidationError = serde_json::from_slice(body).unwrap_or_default();
+    if error.message.trim().is_empty() {
+        error.message = "The booking service did not accept the request.".to_owned();
+    }
     if let Some(messages) = error.errors.remove("hold_hash") {
         error.errors.insert("hold_ref".to_owned(), messages);
     }
@@ -222,12 +227,11 @@ struct TokenState {
 
 impl TokenState {
     fn from_pair(pair: TokenPair, now: Instant) -> TokenState {
-        let seconds = |value: i64| Duration::from_secs(u64::try_from(value).unwrap_or(0));
         TokenState {
+            access_expires_at: now + Duration::from_secs(pair.access_seconds()),
+            refresh_expires_at: now + Duration::from_secs(pair.refresh_seconds()),
             access: Secret::new(pair.access_token),
             refresh: Secret::new(pair.refresh_token),
-            access_expires_at: now + seconds(pair.expires_in),
-            refresh_expires_at: now + seconds(pair.refresh_expires_in),
         }
     }
 }
@@ -431,7 +435,8 @@ impl Upstream {
                     .headers()
                     .get(RETRY_AFTER)
                     .and_then(|value| value.to_str().ok())
-                    .and_then(|value| value.trim().parse::<u64>().ok());
+                    .and_then(|value| value.trim().parse::<u64>().ok())
+                    .map(|seconds| seconds.min(LONGEST_RETRY_AFTER));
                 response
                     .bytes()
                     .await
@@ -649,7 +654,13 @@ mod tests {
     }
 
     #[test]
-    fn an_unreadable_validation_body_still_gives_a_message() {
-        assert!(!validation(b"<html>").message.is_empty());
+    fn an_unreadable_or_blank_validation_body_still_gives_a_message() {
+        for body in [
+            &b"<html>"[..],
+            br#"{"message":"","errors":{"email":[]}}"#,
+            b"{}",
+        ] {
+            assert!(!validation(body).message.trim().is_empty());
+        }
     }
 }
