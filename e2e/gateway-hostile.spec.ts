@@ -299,6 +299,10 @@ const HOSTILE_STRINGS = [
   "9999-12-31T23:59:59Z",
   "x".repeat(5_000),
 ].map((text) => JSON.stringify(text));
+/** The hostile string longer than any candidate's field may be. */
+const LONG_STRING = JSON.stringify("x".repeat(5_000));
+/** The candidate's fields the gateway holds to the widget's own length limits. */
+const LENGTH_CHECKED = ["first_name", "last_name", "email", "phone", "job_role"];
 /** A string that alone takes a body over the limit. */
 const HUGE_STRING = JSON.stringify("x".repeat(20_000));
 
@@ -398,21 +402,25 @@ test("every field of every body, given a wrong type or a hostile value, is refus
 
   // POST /api/bookings, with a good session and key and a hold_ref that is
   // not a hold, so nothing reaches the upstream: a wrong type or a missing
-  // field is 422; a hostile pay option is 422 at pay_option; a hostile hold
-  // reference, or any string in the other fields, gets as far as the hold: 404.
+  // field is 422; a hostile pay option is 422 at pay_option, and so is a
+  // candidate's field longer than the widget allows, at that field, before
+  // anything is kept; a hostile hold reference, or any other string in the
+  // other fields, gets as far as the hold: 404.
   const base = bookingBody("not-a-hold.x", { phone: "07700 900123", job_role: "Carer", return_url: `${AGENCY}/back` });
   const optional = ["phone", "job_role", "return_url"];
   for (const field of Object.keys(base)) {
     for (const raw of [...NOT_STRINGS, ...HOSTILE_STRINGS, "null"]) {
       let status = 422;
+      const tooLong = raw === LONG_STRING && LENGTH_CHECKED.includes(field);
       if (HOSTILE_STRINGS.includes(raw) || (raw === "null" && optional.includes(field))) {
-        status = field === "pay_option" ? 422 : 404;
+        status = field === "pay_option" || tooLong ? 422 : 404;
       }
       const headers = { ...asSession, "idempotency-key": freshKey() };
       const body = withRaw(base, field, raw);
       const answer = await run.expect({ method: "POST", path: "/bookings", headers, body }, status);
-      if (field === "pay_option" && HOSTILE_STRINGS.includes(raw) && !Array.isArray(errorsOf(answer).pay_option)) {
-        run.problems.push(`pay_option ${raw.slice(0, 40)}: no error at pay_option: ${answer.text}`);
+      const atItsField = field === "pay_option" ? HOSTILE_STRINGS.includes(raw) : tooLong;
+      if (atItsField && !Array.isArray(errorsOf(answer)[field])) {
+        run.problems.push(`${field} ${raw.slice(0, 40)}: no error at ${field}: ${answer.text}`);
       }
     }
     const headers = { ...asSession, "idempotency-key": freshKey() };

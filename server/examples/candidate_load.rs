@@ -174,22 +174,8 @@ async fn create_events(client: &Client, sandbox: &str) -> Result<Vec<u64>, Strin
     for n in 0..BOOKING {
         let start =
             now + chrono::Duration::days(3 + n as i64 / 4) + chrono::Duration::hours(n as i64 % 4);
-        let event: Value = client
-            .post(format!("{sandbox}/_sandbox/training-events"))
-            .json(&json!({
-                "course_id": COURSE_ID,
-                "location_id": 1 + n as u64 % 3,
-                "start_date": start.to_rfc3339(),
-                "capacity": 6,
-            }))
-            .send()
-            .await
-            .and_then(reqwest::Response::error_for_status)
-            .map_err(|error| format!("creating an event: {error}"))?
-            .json()
-            .await
-            .map_err(|error| error.to_string())?;
-        events.push(event["id"].as_u64().ok_or("no event id")?);
+        let place = (COURSE_ID, 1 + n as u64 % 3);
+        events.push(support::create_event(client, sandbox, place, start, 6).await?);
     }
     Ok(events)
 }

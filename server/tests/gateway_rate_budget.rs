@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use booking_core::api::PayOption;
 use booking_core::widget_api::QUEUE_TICKET_HEADER;
-use gateway_support::{Seen, Stack, Widget};
+use gateway_support::{assert_within_limit, Seen, Stack, Widget};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
@@ -37,22 +37,7 @@ async fn candidate_widget(stack: &Stack, n: u8) -> Widget {
 /// Every window of the upstream calls seen holds at most `LIMIT` of them,
 /// and none was answered 429.
 fn assert_within_the_limit(seen: &[Seen]) {
-    assert!(
-        seen.iter().all(|call| call.status != 429),
-        "the upstream answered 429"
-    );
-    let mut times: Vec<_> = seen.iter().map(|call| call.at).collect();
-    times.sort();
-    for (index, start) in times.iter().enumerate() {
-        let within = times[index..]
-            .iter()
-            .take_while(|at| at.duration_since(*start) < WINDOW)
-            .count();
-        assert!(
-            within <= LIMIT as usize,
-            "{within} upstream calls within {WINDOW:?} from call {index}"
-        );
-    }
+    assert_within_limit(seen, LIMIT as usize, WINDOW);
 }
 
 /// A reply's queue ticket and wait, insisting it is a queued answer.

@@ -20,6 +20,11 @@
 //!   sandbox's hold p99 is held against 50 ms. Its latencies come from this
 //!   one machine, whose cores the client and both servers share.
 //!
+//! * The hostile load (`server/examples/hostile_load.rs`): one address
+//!   flooding holds while another books (the other's first hold against a
+//!   few seconds), then 10,000 hostile requests (the gateway's resident
+//!   memory before and after, against a few MB of growth).
+//!
 //! The bench fails when any number is over its budget, after printing them
 //! all.
 
@@ -133,6 +138,7 @@ pub fn run() -> TaskResult {
     rows.extend(hold_storm(&server)?);
     rows.extend(webhook_drag(&server)?);
     rows.extend(candidate_load(&server)?);
+    rows.extend(hostile_load(&server)?);
     print_rows(&rows);
     let over: Vec<&str> = rows
         .iter()
@@ -593,6 +599,75 @@ fn candidate_load(server: &Path) -> Result<Vec<Row>, String> {
     }
     if !ok && rows.iter().all(|row| row.verdict != Verdict::Over) {
         return Err("the candidate load failed".to_owned());
+    }
+    Ok(rows)
+}
+
+/// How long another address's first hold may wait while one address
+/// floods: a few seconds.
+const FLOOD_WAIT_BUDGET_MS: f64 = 3000.0;
+/// How much the gateway's resident memory may grow over 10,000 hostile
+/// requests: a few MB.
+const HOSTILE_MEMORY_BUDGET_KIB: u64 = 5 * 1024;
+
+/// One address flooding holds while another books, then 10,000 hostile
+/// requests, against a release gateway with its default caps and rate
+/// limits in front of a sandbox keeping the documented rate limit
+/// (`server/examples/hostile_load.rs`).
+fn hostile_load(server: &Path) -> Result<Vec<Row>, String> {
+    let load = build_example("hostile_load", "the hostile load client")?;
+    let sandbox = servers::start_sandbox(server, "60")?;
+    let gateway = servers::start_gateway(server, &sandbox, &[])?;
+    let pid = gateway.pid().to_string();
+    let (ok, output) = run_teed(command(
+        load.to_str().expect("target path is UTF-8"),
+        &[
+            "--sandbox",
+            sandbox.url(),
+            "--gateway",
+            gateway.url(),
+            "--gateway-pid",
+            &pid,
+        ],
+    ))?;
+    let cell = |start: &str| {
+        table_cells(&output, start)
+            .and_then(|cells| cells.get(2).cloned())
+            .ok_or_else(|| format!("the hostile load printed no line {start:?}"))
+    };
+    let granted = cell("| flood: holds granted to one address")?;
+    let waited = cell("| flood: another address's first hold")?;
+    let waited_ms = waited
+        .strip_suffix(" ms")
+        .and_then(|ms| ms.parse::<f64>().ok())
+        .ok_or_else(|| format!("the other address's wait is not a time: {waited}"))?;
+    let memory = cell("| hostile: gateway resident memory before / after")?;
+    let (before, after) = memory
+        .strip_suffix(" KiB")
+        .and_then(|kib| kib.split_once(" / "))
+        .and_then(|(before, after)| Some((before.parse::<u64>().ok()?, after.parse::<u64>().ok()?)))
+        .ok_or_else(|| format!("the gateway's memory is not two sizes: {memory}"))?;
+    let mib = |kib: u64| kib as f64 / 1024.0;
+    let rows = vec![
+        Row::measured(
+            "hostile load: holds granted to one flooding address",
+            granted,
+        ),
+        Row::judged(
+            "hostile load: another address's first hold while one floods",
+            format_ms(waited_ms),
+            &format!("< {:.0} s", FLOOD_WAIT_BUDGET_MS / 1000.0),
+            waited_ms < FLOOD_WAIT_BUDGET_MS,
+        ),
+        Row::judged(
+            "hostile load: gateway memory before / after 10,000 hostile requests",
+            format!("{:.1} / {:.1} MiB", mib(before), mib(after)),
+            &format!("+{} MiB at most", HOSTILE_MEMORY_BUDGET_KIB / 1024),
+            after <= before + HOSTILE_MEMORY_BUDGET_KIB,
+        ),
+    ];
+    if !ok && rows.iter().all(|row| row.verdict != Verdict::Over) {
+        return Err("the hostile load failed".to_owned());
     }
     Ok(rows)
 }

@@ -36,6 +36,11 @@ impl Running {
         self.name
     }
 
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// The exit status, if the process has stopped.
     pub fn exited(&mut self) -> Option<ExitStatus> {
         self.child.try_wait().ok().flatten()
@@ -168,6 +173,18 @@ fn start_stack(
     gateway_args: &[&str],
 ) -> Result<TestStack, String> {
     let sandbox = start_sandbox(server, sandbox_rate_limit)?;
+    let gateway = start_gateway(server, &sandbox, gateway_args)?;
+    Ok(TestStack { sandbox, gateway })
+}
+
+/// Starts a gateway serving `dist/` in front of `sandbox` with the demo
+/// account's credentials, every pay option and `gateway_args` (its defaults
+/// otherwise: rate limits and caps included).
+pub fn start_gateway(
+    server: &Path,
+    sandbox: &Running,
+    gateway_args: &[&str],
+) -> Result<Running, String> {
     let server = server.to_str().expect("target path is UTF-8");
     let upstream = format!("{}/api/v1", sandbox.url());
     let dist_dir = dist::dist_dir();
@@ -191,8 +208,7 @@ fn start_stack(
         .env("HBG_CLIENT_ID", DEMO_CLIENT_ID)
         .env("HBG_API_KEY", DEMO_API_KEY)
         .env("HBG_GATEWAY_KEY", DEMO_GATEWAY_KEY);
-    let gateway = start(gateway, "gateway")?;
-    Ok(TestStack { sandbox, gateway })
+    start(gateway, "gateway")
 }
 
 /// A port on 127.0.0.1 that is free right now.

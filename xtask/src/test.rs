@@ -232,10 +232,10 @@ pub fn verdict(layers: &[Layer]) -> (Tally, bool) {
 
 /// The fewest tests each layer must pass. Raise them as tests are added: a
 /// layer that silently shrinks below its floor fails the run.
-const NATIVE_MINIMUM: u64 = 460;
+const NATIVE_MINIMUM: u64 = 520;
 const BROWSER_MINIMUM: u64 = 29;
 const LIVE_GATEWAY_MINIMUM: u64 = 1;
-const END_TO_END_MINIMUM: u64 = 100;
+const END_TO_END_MINIMUM: u64 = 101;
 
 /// `cargo xtask test`: runs every layer and prints the summary.
 pub fn run() -> TaskResult {

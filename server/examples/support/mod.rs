@@ -1,5 +1,6 @@
 //! What the bench clients share: the sandbox's clock, percentiles and how
 //! they print times.
+#![allow(dead_code)] // Each bench client uses a different part.
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -38,6 +39,32 @@ pub async fn sandbox_now(
         .as_str()
         .and_then(|now| chrono::DateTime::parse_from_rfc3339(now).ok())
         .ok_or_else(|| "the sandbox clock answered without a time".to_owned())
+}
+
+/// Creates a training event in the sandbox (test mode) and answers its id.
+pub async fn create_event(
+    client: &Client,
+    sandbox: &str,
+    (course_id, location_id): (u64, u64),
+    start: chrono::DateTime<chrono::FixedOffset>,
+    capacity: u32,
+) -> Result<u64, String> {
+    let event: Value = client
+        .post(format!("{sandbox}/_sandbox/training-events"))
+        .json(&serde_json::json!({
+            "course_id": course_id,
+            "location_id": location_id,
+            "start_date": start.to_rfc3339(),
+            "capacity": capacity,
+        }))
+        .send()
+        .await
+        .and_then(reqwest::Response::error_for_status)
+        .map_err(|error| format!("creating an event: {error}"))?
+        .json()
+        .await
+        .map_err(|error| error.to_string())?;
+    event["id"].as_u64().ok_or_else(|| "no event id".to_owned())
 }
 
 /// The nearest-rank percentile.

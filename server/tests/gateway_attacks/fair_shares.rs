@@ -9,7 +9,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 use tokio::time::Instant;
 
-use crate::gateway_support::{Reply, Seen, Stack, Widget};
+use crate::gateway_support::{assert_within_limit, Reply, Stack, Widget};
 
 /// Holds sent at once, each from its own task.
 async fn hold_all(holds: Vec<(Widget, u64)>) -> Vec<Reply> {
@@ -104,22 +104,6 @@ async fn one_address_flooding_holds_takes_neither_the_seats_nor_the_upstream_fro
     );
 }
 
-/// Every window of the upstream calls seen holds at most `limit` of them.
-fn assert_within(seen: &[Seen], limit: usize, window: Duration) {
-    let mut times: Vec<_> = seen.iter().map(|call| call.at).collect();
-    times.sort();
-    for (index, start) in times.iter().enumerate() {
-        let within = times[index..]
-            .iter()
-            .take_while(|at| at.duration_since(*start) < window)
-            .count();
-        assert!(
-            within <= limit,
-            "{within} upstream calls within {window:?} from call {index}"
-        );
-    }
-}
-
 /// Holds over the upstream's limit are queued; their tickets are presented
 /// well after their turn (as a widget in a background tab would), together
 /// with as many new holds: the upstream still never sees more calls in a
@@ -183,5 +167,5 @@ async fn queue_tickets_presented_late_never_push_the_upstream_past_its_limit() {
     assert!(fresh
         .iter()
         .all(|reply| reply.status != StatusCode::TOO_MANY_REQUESTS));
-    assert_within(&stack.proxy.seen(), LIMIT, window - Duration::from_secs(1));
+    assert_within_limit(&stack.proxy.seen(), LIMIT, window - Duration::from_secs(1));
 }

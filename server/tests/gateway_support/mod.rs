@@ -907,6 +907,27 @@ pub fn client_from(address: &str) -> reqwest::Client {
         .expect("client")
 }
 
+/// Asserts that the upstream saw no more than `limit` calls in any span of
+/// `window`, and answered none of them 429.
+pub fn assert_within_limit(seen: &[Seen], limit: usize, window: Duration) {
+    assert!(
+        seen.iter().all(|call| call.status != 429),
+        "the upstream answered 429"
+    );
+    let mut times: Vec<_> = seen.iter().map(|call| call.at).collect();
+    times.sort();
+    for (index, start) in times.iter().enumerate() {
+        let within = times[index..]
+            .iter()
+            .take_while(|at| at.duration_since(*start) < window)
+            .count();
+        assert!(
+            within <= limit,
+            "{within} upstream calls within {window:?} from call {index}"
+        );
+    }
+}
+
 /// A free local address nothing listens on (for "upstream down").
 pub async fn unused_address() -> SocketAddr {
     let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
