@@ -263,3 +263,43 @@ async fn an_event_held_through_one_instance_is_busy_on_the_other_until_released(
     assert!(released.status.is_success(), "{}", released.text);
     assert!(!busy(other).await, "and that it was released");
 }
+
+#[tokio::test]
+async fn the_caps_on_live_holds_are_shared_by_the_instances() {
+    let both = TwoInstances::start().await;
+    let events = [
+        both.stack.create_event(COURSE, 10).await,
+        both.stack.create_event(COURSE, 10).await,
+        both.stack.create_event(COURSE, 10).await,
+    ];
+    let candidate = both.stack.widget().await;
+    let first_ref = candidate.hold_ref(events[0]).await;
+    candidate.hold_ref(events[1]).await;
+    let third = both.on_second(&candidate).hold(events[2], None).await;
+    assert_eq!(
+        third.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "a third seat through the other instance: {}",
+        third.text
+    );
+    assert!(third.text.contains("already holding"), "{}", third.text);
+    let again = both.on_second(&candidate).hold(events[0], None).await;
+    assert_eq!(
+        again.status,
+        StatusCode::OK,
+        "a seat the session holds, asked again through the other instance: {}",
+        again.text
+    );
+    let released = both
+        .on_second(&candidate)
+        .delete(&format!("/holds/{first_ref}"))
+        .await;
+    assert_eq!(released.status, StatusCode::NO_CONTENT, "{}", released.text);
+    let after = candidate.hold(events[2], None).await;
+    assert_eq!(
+        after.status,
+        StatusCode::OK,
+        "a released seat frees its place in the session's caps: {}",
+        after.text
+    );
+}

@@ -9,14 +9,18 @@
 //! hold, the remembered hold is the session's own and is handed back, whether
 //! or not the 409 carries the hold's details. A hold is only ever handed back
 //! on a 409 (the upstream saying a live hold exists), never instead of
-//! asking.
+//! asking. The same records count each session's and each client address's
+//! live holds against their caps: a place is reserved before it is asked
+//! for ([`Memory::reserve_hold`]).
 //!
-//! An attempt is keyed by the upstream idempotency key (the widget's key,
-//! bound to its session). It is remembered before the upstream is called
-//! and given its booking's id once the upstream answers. A retry of an
-//! attempt with a booking replays that booking; a retry of an attempt whose
-//! outcome is unknown (the answer was lost) first looks for the booking the
-//! lost request may have made, and sends again only when there is none.
+//! An attempt is keyed by its session, product, hold and the widget's key
+//! (`Signer::attempt_key`, also the upstream idempotency key). It is
+//! remembered in flight when first sent and settled by a definite answer:
+//! its booking's id, or forgotten when it booked nothing (a 4xx, never sent).
+//! A retry of an attempt with a booking replays that booking; a retry of an
+//! attempt whose outcome is unknown (the answer was lost) first looks for
+//! the booking the lost request made while it was in flight, and sends
+//! again only when there is none.
 //!
 //! Where it lives: in the process by default ([`InProcess`]), which is right
 //! for one gateway instance; in Redis ([`SharedStore`], `HBG_SHARED_STORE`)
@@ -25,9 +29,13 @@
 //! is a store an operator already runs; its expiring keys do the forgetting.
 //!
 //! Invariants: an attempt is remembered for [`KEEP_FOR`], longer than any
-//! hold lives, so a retry within a hold's life always finds it; a hold is
-//! remembered until it lapses by the gateway's clock; keys are HMACs that
-//! name no session; the memory holds hold hashes, ids, e-mail addresses and
+//! hold lives, so a retry within a hold's life always finds it; only an
+//! unknown outcome is ever reconciled; a hold is remembered until it lapses
+//! by the gateway's clock; everything kept in the process is capped
+//! ([`MAX_ATTEMPTS`], [`MAX_LIVE_HOLDS`], [`MAX_HOLD_PLACES`]), and an
+//! attempt in flight or of unknown outcome is never evicted; keys are HMACs
+//! that name no session or address; the memory holds hold hashes, ids,
+//! e-mail addresses (no longer than the widget allows) and
 //! times, never an upstream token; an attempt begins in one atomic step
 //! (`SET NX` in Redis), so two instances never both take it as new; when the
 //! shared store cannot be reached a booking is not sent (the candidate is
@@ -774,12 +782,15 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 /// The memory in Redis, shared by every gateway instance pointed at it.
-/// Keys: `attempt:{key}` (the attempt as JSON), `attempt-booking:{key}` (its
-/// booking's id), `hold-event:{hash}` (the place of a hold granted),
-/// `session-hold:{hold_key}` (a session's hold), `event-hold:{place}` (when
-/// the latest hold granted on a place lapses) and `event-lock:{place}` (the
-/// lock on a place's holds), each under [`KEY_PREFIX`] and each expiring on
-/// its own. A place is an event's id or a timeslot's key.
+/// Keys: `attempt:{key}` (the attempt and its outcome as JSON),
+/// `hold-attempts:{hash}` (the attempts on a hold), `hold-event:{hash}` (the
+/// place of a hold granted), `session-hold:{hold_key}` (a session's hold),
+/// `hold-owner:{hash}` (whose a hold is), `live-session:{session}` and
+/// `live-address:{address}` (sorted sets of an owner's live holds by when
+/// they lapse), `event-hold:{place}` (when the latest hold granted on a
+/// place lapses) and `event-lock:{place}` (the lock on a place's holds),
+/// each under [`KEY_PREFIX`] and each expiring on its own. A place is an
+/// event's id or a timeslot's key.
 #[derive(Clone)]
 pub struct SharedStore {
     connection: ConnectionManager,

@@ -996,6 +996,7 @@ impl RedisServer {
     fn signal(&self, signal: &str) -> bool {
         std::process::Command::new("kill")
             .args([signal, &self.child.id().to_string()])
+            .stderr(std::process::Stdio::null())
             .status()
             .is_ok_and(|status| status.success())
     }
