@@ -1,8 +1,9 @@
 //! The gateway under every combination of the sandbox's upstream profile
 //! switches that decide money and seats (hold scope × idempotency × conflict
 //! body), along each booking path: a booking with each pay option, an
-//! answer lost on the way back from the upstream, a lost hold answer, two
-//! candidates on one event, and a hold that lapses. In each: exactly one
+//! answer lost on the way back from the upstream, a hold asked for again,
+//! two candidates on one event, and a hold that lapses (holds whose answers
+//! the upstream's hop loses are in `gateway_lost_answers.rs`). In each: exactly one
 //! booking and one charge per attempt (checked in the sandbox), and no
 //! candidate locked out of their own seat.
 
@@ -141,14 +142,16 @@ async fn a_booking_answer_lost_upstream_books_and_charges_once_under_every_profi
     }
 }
 
+/// The candidate asks for the hold again (its answer lost on the way to
+/// the browser, or a double click): the gateway gives back their own.
 #[tokio::test]
-async fn a_lost_hold_answer_gives_the_candidate_their_own_seat_under_every_profile() {
+async fn a_hold_asked_for_again_is_the_candidates_own_seat_under_every_profile() {
     for profile in profiles() {
         let stack = stack_with(&profile).await;
         let event_id = stack.create_event(COURSE, 5).await;
         let candidate = stack.widget().await;
-        let lost = candidate.hold(event_id, None).await;
-        assert_eq!(lost.status, StatusCode::OK, "{profile}: {}", lost.text);
+        let first = candidate.hold(event_id, None).await;
+        assert_eq!(first.status, StatusCode::OK, "{profile}: {}", first.text);
         let again = candidate.hold(event_id, None).await;
         assert_eq!(again.status, StatusCode::OK, "{profile}: {}", again.text);
         let hold_ref = again.body["hold_ref"].as_str().expect("a hold_ref");

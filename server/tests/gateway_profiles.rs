@@ -130,8 +130,10 @@ async fn an_answer_lost_between_widget_and_gateway_books_and_charges_once() {
     );
 }
 
+/// The candidate asks for the hold again (its answer lost on the way to
+/// the browser, or a double click): the gateway gives back their own.
 #[tokio::test]
-async fn a_lost_hold_answer_gives_the_candidate_their_own_hold_under_either_conflict_body() {
+async fn a_hold_asked_for_again_is_the_candidates_own_hold_under_either_conflict_body() {
     for conflict_body in ["with_hold", "message_only"] {
         let stack = Stack::start().await;
         stack
@@ -139,8 +141,8 @@ async fn a_lost_hold_answer_gives_the_candidate_their_own_hold_under_either_conf
             .await;
         let event_id = stack.create_event(COURSE, 10).await;
         let candidate = stack.widget().await;
-        let lost = candidate.hold(event_id, None).await;
-        assert_eq!(lost.status, StatusCode::OK, "{}", lost.text);
+        let first = candidate.hold(event_id, None).await;
+        assert_eq!(first.status, StatusCode::OK, "{}", first.text);
 
         let again = candidate.hold(event_id, None).await;
         assert_eq!(
@@ -150,10 +152,10 @@ async fn a_lost_hold_answer_gives_the_candidate_their_own_hold_under_either_conf
             again.text
         );
         assert_eq!(
-            again.body["hold"]["hold_hash"], lost.body["hold"]["hold_hash"],
+            again.body["hold"]["hold_hash"], first.body["hold"]["hold_hash"],
             "{conflict_body}: the same hold"
         );
-        assert_eq!(again.body["hold_ref"], lost.body["hold_ref"]);
+        assert_eq!(again.body["hold_ref"], first.body["hold_ref"]);
         let left = again.body["hold"]["expires_in_seconds"].as_i64().unwrap();
         assert!((1790..=1800).contains(&left), "{left}");
 

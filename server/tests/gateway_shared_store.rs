@@ -303,3 +303,52 @@ async fn the_caps_on_live_holds_are_shared_by_the_instances() {
         after.text
     );
 }
+
+#[tokio::test]
+async fn a_hold_whose_answer_was_lost_is_the_candidates_on_the_other_instance() {
+    for conflict_body in ["with_hold", "message_only"] {
+        let both = TwoInstances::start().await;
+        both.stack
+            .set_profile(json!({"conflict_body": conflict_body, "idempotency": "ignored"}))
+            .await;
+        let event_id = both.stack.create_event(COURSE, 10).await;
+        let candidate = both.stack.widget().await;
+        let path = format!("/training-events/{event_id}/hold");
+        both.stack.proxy.set_mode(Mode::LoseAnswer {
+            method: Method::POST,
+            path: path.clone(),
+        });
+        let lost = candidate.hold(event_id, None).await;
+        assert_eq!(lost.status, StatusCode::BAD_GATEWAY, "{}", lost.text);
+        assert!(both
+            .stack
+            .proxy
+            .seen()
+            .iter()
+            .any(|seen| seen.path == path && seen.status == 200));
+
+        let again = both.on_second(&candidate).hold(event_id, None).await;
+        if conflict_body == "with_hold" {
+            assert_eq!(again.status, StatusCode::OK, "{}", again.text);
+        } else {
+            assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.text);
+            let message = again.body["message"].as_str().unwrap_or_default();
+            assert!(
+                message.starts_with("We could not confirm your hold."),
+                "{message}"
+            );
+        }
+        let other = both
+            .on_second(&both.stack.widget().await)
+            .hold(event_id, None)
+            .await;
+        assert_eq!(other.status, StatusCode::CONFLICT, "{}", other.text);
+        assert!(
+            other.body["free_in_seconds"]
+                .as_i64()
+                .is_some_and(|seconds| (1780..=1800).contains(&seconds)),
+            "{conflict_body}: {}",
+            other.text
+        );
+    }
+}

@@ -205,6 +205,11 @@ struct SessionHold {
     hash: Option<String>,
     /// Whose it is.
     owner: HoldOwner,
+    /// When a request for it was sent whose answer was lost: the upstream
+    /// may hold the place for the session without the gateway knowing the
+    /// hold (then `hold` is `None`, and `lapses` is when such a hold would).
+    #[serde(default)]
+    unconfirmed_since: Option<DateTime<Utc>>,
 }
 
 /// Who holds a place: the session and the client address (keys that name
@@ -252,6 +257,10 @@ pub enum HoldRefusal {
 /// How long a place stays reserved for a hold being asked for: longer than
 /// any hold request is let run.
 const RESERVATION_LIFE: Duration = Duration::minutes(2);
+
+/// How long the upstream holds a seat (documented: 30 minutes): how long a
+/// hold whose answer was lost may stand.
+pub const HOLD_LIFE: Duration = Duration::minutes(30);
 
 /// Most live holds (and reservations) one instance remembers in its
 /// process.
@@ -404,6 +413,85 @@ impl Memory {
                 }
             },
         }
+    }
+
+    /// Remembers that the session's request for the place `hold_key` names
+    /// (at `place`), sent at `asked`, lost its answer: the upstream may hold
+    /// the place for it until `asked` + [`HOLD_LIFE`]. The place stays the
+    /// session's among its caps, and reads as held to everyone else, until
+    /// then. A hold the session was granted on the place stays as it is.
+    pub async fn hold_unconfirmed(
+        &self,
+        hold_key: &str,
+        owner: &HoldOwner,
+        place: &str,
+        asked: DateTime<Utc>,
+    ) {
+        match self {
+            Memory::InProcess(memory) => memory.hold_unconfirmed(hold_key, owner, place, asked),
+            Memory::Shared(store) => {
+                if let Err(error) = store.hold_unconfirmed(hold_key, owner, place, asked).await {
+                    tracing::warn!(%error, "a hold whose answer was lost was not remembered");
+                }
+            }
+        }
+    }
+
+    /// When the session's unconfirmed hold on the place `hold_key` names
+    /// ([`Memory::hold_unconfirmed`]) lapses, while it has not.
+    pub async fn unconfirmed_hold(
+        &self,
+        hold_key: &str,
+        now: DateTime<Utc>,
+    ) -> Option<DateTime<Utc>> {
+        let held = match self {
+            Memory::InProcess(memory) => lock(&memory.session_holds).get(hold_key).cloned(),
+            Memory::Shared(store) => match store.session_record(hold_key).await {
+                Ok(held) => held,
+                Err(error) => {
+                    tracing::warn!(%error, "a session's hold could not be looked up");
+                    None
+                }
+            },
+        }?;
+        (held.hold.is_none() && held.unconfirmed_since.is_some() && held.lapses > now)
+            .then_some(held.lapses)
+    }
+
+    /// Whether any session was granted the hold `hold_hash`.
+    pub async fn hold_owned(&self, hold_hash: &str) -> bool {
+        match self {
+            Memory::InProcess(memory) => lock(&memory.session_holds)
+                .values()
+                .any(|held| held.hash.as_deref() == Some(hold_hash)),
+            Memory::Shared(store) => store.hold_owned(hold_hash).await.unwrap_or_else(|error| {
+                tracing::warn!(%error, "a hold's owner could not be looked up: taken as owned");
+                true
+            }),
+        }
+    }
+
+    /// Seconds until the latest hold of the kind of `place` (an event, or a
+    /// timeslot) lapses, granted or unconfirmed, while it has any left: by
+    /// then every hold the agency's account has on such places has lapsed.
+    pub async fn any_hold_frees_in(&self, place: &str, now: DateTime<Utc>) -> Option<i64> {
+        let kind = place_kind(place);
+        let lapses = match self {
+            Memory::InProcess(memory) => lock(&memory.event_holds)
+                .iter()
+                .filter(|(key, _)| place_kind(key) == kind)
+                .map(|(_, (lapses, _))| *lapses)
+                .max(),
+            Memory::Shared(store) => match store.lapses(store_key("any-hold", kind)).await {
+                Ok(lapses) => lapses,
+                Err(error) => {
+                    tracing::warn!(%error, "the latest hold could not be looked up");
+                    None
+                }
+            },
+        }?;
+        let left = (lapses - now).num_seconds();
+        (left > 0).then_some(left)
     }
 
     /// Gives back a place reserved anew whose hold was not granted.
@@ -747,9 +835,40 @@ impl InProcess {
                 lapses: now + RESERVATION_LIFE,
                 hash: None,
                 owner: owner.clone(),
+                unconfirmed_since: None,
             },
         );
         Ok(Reserved::Anew)
+    }
+
+    fn hold_unconfirmed(
+        &self,
+        hold_key: &str,
+        owner: &HoldOwner,
+        place: &str,
+        asked: DateTime<Utc>,
+    ) {
+        let lapses = asked + HOLD_LIFE;
+        {
+            let mut holds = lock(&self.session_holds);
+            if holds.get(hold_key).is_some_and(|held| held.hold.is_some()) {
+                return;
+            }
+            holds.insert(
+                hold_key.to_owned(),
+                SessionHold {
+                    hold: None,
+                    lapses,
+                    hash: None,
+                    owner: owner.clone(),
+                    unconfirmed_since: Some(asked),
+                },
+            );
+        }
+        let mut latest = lock(&self.event_holds);
+        if latest.get(place).is_none_or(|(known, _)| *known < lapses) {
+            latest.insert(place.to_owned(), (lapses, String::new()));
+        }
     }
 
     /// Forgets the session's hold `hold_hash` (released, or used by a
@@ -771,6 +890,7 @@ fn session_hold(
         lapses: hold.lapses(now),
         hash: Some(hold.hold_hash().to_owned()),
         owner: owner.clone(),
+        unconfirmed_since: None,
     })
 }
 
@@ -911,6 +1031,7 @@ impl SharedStore {
             lapses: hold.lapses(now),
             hash: Some(hold.hold_hash().to_owned()),
             owner: owner.clone(),
+            unconfirmed_since: None,
         };
         let lives = (held.lapses - now).num_seconds().max(1);
         let place = hold.place_key();
@@ -962,7 +1083,7 @@ impl SharedStore {
             .ignore()
             .set_ex(
                 store_key("event-hold", &place),
-                held.lapses.to_rfc3339(),
+                stamp(held.lapses),
                 lives.unsigned_abs(),
             )
             .ignore()
@@ -980,7 +1101,7 @@ impl SharedStore {
             .ignore()
             .set_ex(
                 store_key("any-hold", place_kind(&place)),
-                held.lapses.to_rfc3339(),
+                stamp(held.lapses),
                 lives.unsigned_abs(),
             )
             .ignore()
@@ -1091,6 +1212,84 @@ impl SharedStore {
         };
         let held: SessionHold = serde_json::from_str(&held)?;
         Ok(held.at(now))
+    }
+
+    /// What is remembered of the session's place `hold_key` names.
+    async fn session_record(&self, hold_key: &str) -> Result<Option<SessionHold>, StoreError> {
+        let held: Option<String> = self
+            .connection
+            .clone()
+            .get(store_key("session-hold", hold_key))
+            .await?;
+        Ok(held.map(|held| serde_json::from_str(&held)).transpose()?)
+    }
+
+    async fn hold_owned(&self, hold_hash: &str) -> Result<bool, StoreError> {
+        let owned: bool = self
+            .connection
+            .clone()
+            .exists(store_key("hold-owner", hold_hash))
+            .await?;
+        Ok(owned)
+    }
+
+    /// [`Memory::hold_unconfirmed`]: the session's record (unless it was
+    /// granted a hold on the place), its place among its caps, and the
+    /// place's and its kind's latest lapse, each kept until the lapse.
+    async fn hold_unconfirmed(
+        &self,
+        hold_key: &str,
+        owner: &HoldOwner,
+        place: &str,
+        asked: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        if self
+            .session_record(hold_key)
+            .await?
+            .is_some_and(|held| held.hold.is_some())
+        {
+            return Ok(());
+        }
+        let lapses = asked + HOLD_LIFE;
+        let record = SessionHold {
+            hold: None,
+            lapses,
+            hash: None,
+            owner: owner.clone(),
+            unconfirmed_since: Some(asked),
+        };
+        let lives = (lapses - Utc::now()).num_seconds().max(1);
+        let (session_holds, address_holds) = live_keys(owner);
+        let script = redis::Script::new(
+            "redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2]) \
+             redis.call('ZADD', KEYS[2], ARGV[3], ARGV[5]) \
+             redis.call('ZADD', KEYS[3], ARGV[3], ARGV[5]) \
+             for i = 2, 3 do \
+               redis.call('EXPIRE', KEYS[i], ARGV[2], 'GT') \
+               redis.call('EXPIRE', KEYS[i], ARGV[2], 'NX') \
+             end \
+             for i = 4, 5 do \
+               local known = redis.call('GET', KEYS[i]) \
+               if not known or known < ARGV[4] then \
+                 redis.call('SET', KEYS[i], ARGV[4], 'EX', ARGV[2]) \
+               end \
+             end \
+             return 0",
+        );
+        let _: i64 = script
+            .key(store_key("session-hold", hold_key))
+            .key(session_holds)
+            .key(address_holds)
+            .key(store_key("event-hold", place))
+            .key(store_key("any-hold", place_kind(place)))
+            .arg(serde_json::to_string(&record)?)
+            .arg(lives)
+            .arg(lapses.timestamp_millis())
+            .arg(stamp(lapses))
+            .arg(hold_key)
+            .invoke_async(&mut self.connection.clone())
+            .await?;
+        Ok(())
     }
 
     /// The lapse times and own holds of [`Memory::blocked_places`], read
@@ -1251,6 +1450,12 @@ fn place_kind(place: &str) -> &'static str {
     } else {
         "event"
     }
+}
+
+/// A time as the shared store keeps it: RFC 3339 in UTC to the
+/// microsecond, so two such texts compare as their times do.
+fn stamp(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
 
 /// The shared store's keys of an owner's live holds: its session's and its

@@ -632,34 +632,30 @@ async fn hold_reserved_place<P: HoldPlace>(
     let product = state.product(P::PRODUCT)?;
     let key = place.key();
     let first = place.hold_call()?.queueable(ticket).by(holder.caller);
+    let hold_key = state.signer.hold_key(session, &key);
     let lock = state.memory.lock_place(&key).await;
+    let asked = Utc::now();
     let reply = if place.renew() {
         renewed_hold(state, product, holder, place, first).await
     } else {
         product.upstream.send(&first, On429::WaitAndRetry).await
     };
     lock.unlock().await;
-    let reply = reply?;
+    let reply = match reply {
+        Err(error) if error.leaves_outcome_unknown() => {
+            tracing::warn!(place = %key, "a hold's answer was lost: the seat may be held unconfirmed");
+            state
+                .memory
+                .hold_unconfirmed(&hold_key, &holder.owner(), &key, asked)
+                .await;
+            return Err(error);
+        }
+        other => other?,
+    };
     if reply.status.is_success() {
         let hold = reply.json::<P::Hold>(P::NOT_FOUND)?.within_bounds();
-        let now = Utc::now();
-        let hold_ref = state
-            .signer
-            .hold_ref(session, P::PRODUCT, hold.hold_hash(), hold.lapses(now))
-            .ok_or_else(|| {
-                GatewayError::BadGateway("the upstream hold hash is not a plain token".into())
-            })?;
-        state
-            .memory
-            .held(
-                &state.signer.hold_key(session, &key),
-                &holder.owner(),
-                &hold,
-                now,
-            )
-            .await;
         tracing::info!(product = %P::PRODUCT, place = %key, "seat held");
-        return Ok((hold_ref, hold));
+        return grant::<P>(state, holder, &hold_key, hold).await;
     }
     if reply.status != StatusCode::CONFLICT {
         return Err(reply.into_error(P::NOT_FOUND));
@@ -690,16 +686,26 @@ async fn hold_reserved_place<P: HoldPlace>(
             .unwrap_or_default();
         return Ok((hold_ref, hold));
     }
+    if let Some(lapses) = state.memory.unconfirmed_hold(&hold_key, now).await {
+        return unconfirmed_hold::<P>(state, holder, &hold_key, conflict, lapses).await;
+    }
     let named_place = conflict.as_ref().and_then(ConflictBody::place_key);
-    let remembered = match &named_place {
+    let on_this_place = match &named_place {
         Some(named) if *named != key => None,
         _ => state.memory.place_hold_frees_in(&key, now).await,
     };
     let held_where = match &named_place {
         Some(named) if *named != key => HeldWhere::AnotherEvent,
         Some(_) => HeldWhere::ThisEvent,
-        None if remembered.is_some() => HeldWhere::ThisEvent,
+        None if on_this_place.is_some() => HeldWhere::ThisEvent,
         None => HeldWhere::Unknown,
+    };
+    // Where the 409 does not say, every hold of the agency's account on
+    // such places has lapsed by the latest one known.
+    let remembered = match (on_this_place, held_where) {
+        (Some(seconds), _) => Some(seconds),
+        (None, HeldWhere::Unknown) => state.memory.any_hold_frees_in(&key, now).await,
+        (None, _) => None,
     };
     if P::PRODUCT == Product::Practical {
         state.hold_scope.seen(held_where);
@@ -717,6 +723,72 @@ async fn hold_reserved_place<P: HoldPlace>(
     let mut taken = seat_taken(held_until, held_where);
     taken.free_in_seconds = free_in_seconds;
     Err(GatewayError::SeatTaken(taken))
+}
+
+/// Grants `hold` to the holder, as its session's hold on the place
+/// `hold_key` names: its session-bound reference, remembered.
+async fn grant<P: HoldPlace>(
+    state: &AppState,
+    holder: Holder<'_>,
+    hold_key: &str,
+    hold: P::Hold,
+) -> Result<(String, P::Hold), GatewayError> {
+    let now = Utc::now();
+    let hold_ref = state
+        .signer
+        .hold_ref(
+            holder.session,
+            P::PRODUCT,
+            hold.hold_hash(),
+            hold.lapses(now),
+        )
+        .ok_or_else(|| {
+            GatewayError::BadGateway("the upstream hold hash is not a plain token".into())
+        })?;
+    state
+        .memory
+        .held(hold_key, &holder.owner(), &hold, now)
+        .await;
+    Ok((hold_ref, hold))
+}
+
+/// The 409 met by a session whose earlier request for the place lost its
+/// answer (the hold, if the upstream made it, lapses at `lapses`). When the
+/// 409 names a hold on the place that no session was granted, it is the
+/// lost request's: granted to the session like any hold. When it names
+/// another session's hold, or another place's, the seat is taken as usual.
+/// When it names no hold, the gateway cannot tell, and says so: the seat
+/// is kept for the candidate until `lapses`, when the widget can take it.
+async fn unconfirmed_hold<P: HoldPlace>(
+    state: &AppState,
+    holder: Holder<'_>,
+    hold_key: &str,
+    conflict: Option<P::Conflict>,
+    lapses: DateTime<Utc>,
+) -> Result<(String, P::Hold), GatewayError> {
+    let named = conflict.as_ref().and_then(ConflictBody::hold_hash);
+    if let Some(hold) = conflict.as_ref().and_then(ConflictBody::existing_hold) {
+        let on_the_place = state.signer.hold_key(holder.session, &hold.place_key()) == hold_key;
+        if on_the_place && !state.memory.hold_owned(hold.hold_hash()).await {
+            tracing::info!("a hold whose answer was lost is the session's: granted");
+            return grant::<P>(state, holder, hold_key, hold.within_bounds()).await;
+        }
+    }
+    if named.is_some() {
+        let held_until = conflict.as_ref().and_then(ConflictBody::expires_at);
+        let mut taken = seat_taken(held_until, HeldWhere::Unknown);
+        taken.free_in_seconds = conflict.as_ref().and_then(ConflictBody::expires_in_seconds);
+        return Err(GatewayError::SeatTaken(taken));
+    }
+    let now = Utc::now();
+    let until = uk_time::clock_time(uk_time::to_uk(lapses).time());
+    Err(GatewayError::SeatTaken(SeatTaken {
+        message: format!(
+            "We could not confirm your hold. It is kept for you until {until}; we will take it for you then, or choose another date."
+        ),
+        held_until: Some(lapses.fixed_offset()),
+        free_in_seconds: Some((lapses - now).num_seconds().max(0)),
+    }))
 }
 
 /// The ticket of a request sent again after its turn in the queue.
@@ -848,17 +920,31 @@ async fn release(
 }
 
 /// Releases a hold of `product` upstream, and forgets it as its place's
-/// latest and among its session's live holds.
+/// latest and among its session's live holds. A release whose answer was
+/// lost is sent again once: a hold the upstream then does not know, or
+/// says is already released (404, 422), was released by the first.
 async fn release_hash(
     state: &AppState,
     product: &ProductUpstream,
     hash: &str,
     caller: &Caller,
 ) -> Result<(), GatewayError> {
-    let reply = product
-        .upstream
-        .send(&product.release_call(hash).by(caller), On429::WaitAndRetry)
-        .await?;
+    let call = product.release_call(hash).by(caller);
+    let reply = match product.upstream.send(&call, On429::WaitAndRetry).await {
+        Err(error) if error.leaves_outcome_unknown() => {
+            tracing::info!(product = %product.product, "a release's answer was lost: sent again");
+            let again = product.upstream.send(&call, On429::WaitAndRetry).await?;
+            if [StatusCode::NOT_FOUND, StatusCode::UNPROCESSABLE_ENTITY].contains(&again.status) {
+                Reply {
+                    status: StatusCode::NO_CONTENT,
+                    body: Bytes::new(),
+                }
+            } else {
+                again
+            }
+        }
+        other => other?,
+    };
     if reply.status.is_success() {
         state.memory.released(hash).await;
         tracing::info!(product = %product.product, "seat hold released");
