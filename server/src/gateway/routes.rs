@@ -653,7 +653,17 @@ async fn hold_reserved_place<P: HoldPlace>(
         other => other?,
     };
     if reply.status.is_success() {
-        let hold = reply.json::<P::Hold>(P::NOT_FOUND)?.within_bounds();
+        let hold = match reply.json::<P::Hold>(P::NOT_FOUND) {
+            Ok(hold) => hold.within_bounds(),
+            Err(unreadable) => {
+                tracing::warn!(place = %key, "a hold's answer was unreadable: the seat may be held unconfirmed");
+                state
+                    .memory
+                    .hold_unconfirmed(&hold_key, &holder.owner(), &key, asked)
+                    .await;
+                return Err(unreadable);
+            }
+        };
         tracing::info!(product = %P::PRODUCT, place = %key, "seat held");
         return grant::<P>(state, holder, &hold_key, hold).await;
     }

@@ -70,6 +70,65 @@ pub enum Mode {
     },
 }
 
+/// A fault the proxy puts on one upstream call ([`Proxy::fault_next`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// Forwarded, so the upstream acts; its answer breaks off after the
+    /// status line (the body never comes).
+    LostAnswer,
+    /// Forwarded; the answer is held back for this long (past the
+    /// gateway's upstream timeout).
+    Timeout(Duration),
+    /// Not forwarded: answered 500.
+    ServerError,
+    /// Not forwarded: answered 429 with `Retry-After` seconds.
+    RateLimited(u64),
+    /// Forwarded, so the upstream acts; its answer's body is cut-off JSON.
+    Malformed,
+    /// Not forwarded: answered 401, as to a token the upstream no longer
+    /// takes.
+    Unauthorized,
+}
+
+/// Which upstream calls a fault rule matches: a method, and a path (relative
+/// to `/api/v1`, or starting `/bls/api/v1`) equal to or starting with one.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub method: Method,
+    pub path: String,
+    /// Whether `path` is a prefix rather than the whole path.
+    pub prefix: bool,
+}
+
+impl Target {
+    /// Calls with `method` to exactly `path`.
+    pub fn exactly(method: Method, path: impl Into<String>) -> Target {
+        Target {
+            method,
+            path: path.into(),
+            prefix: false,
+        }
+    }
+
+    /// Calls with `method` to any path starting with `path`.
+    pub fn starting(method: Method, path: impl Into<String>) -> Target {
+        Target {
+            method,
+            path: path.into(),
+            prefix: true,
+        }
+    }
+
+    fn matches(&self, method: &Method, path: &str) -> bool {
+        *method == self.method
+            && if self.prefix {
+                path.starts_with(&self.path)
+            } else {
+                path == self.path
+            }
+    }
+}
+
 /// One upstream request the proxy saw.
 #[derive(Debug, Clone)]
 pub struct Seen {
@@ -82,6 +141,8 @@ pub struct Seen {
     pub request_headers: HeaderMap,
     /// When the proxy received it.
     pub at: std::time::Instant,
+    /// The fault put on it, if any.
+    pub fault: Option<Fault>,
 }
 
 struct ProxyState {
@@ -90,6 +151,61 @@ struct ProxyState {
     seen: Mutex<Vec<Seen>>,
     mode: Mutex<Mode>,
     tokens: Mutex<Vec<String>>,
+    /// One-shot faults, the first matching rule taken.
+    faults: Mutex<Vec<(Target, Fault)>>,
+    /// Connections to let through before closing one as soon as it is
+    /// accepted, when armed; and how many were closed.
+    to_refuse: Mutex<Option<usize>>,
+    refused: std::sync::atomic::AtomicUsize,
+    /// Whether every answer closes its connection (so each upstream call
+    /// opens a new one).
+    one_call_per_connection: std::sync::atomic::AtomicBool,
+}
+
+/// The proxy's listener: it closes the next connections at once when told
+/// to refuse them ([`Proxy::refuse_connection_after`]).
+struct RefusingListener {
+    inner: TcpListener,
+    state: Arc<ProxyState>,
+}
+
+impl axum::serve::Listener for RefusingListener {
+    type Io = tokio::net::TcpStream;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        loop {
+            let Ok((stream, address)) = self.inner.accept().await else {
+                continue;
+            };
+            let refuse = {
+                let mut armed = self.state.to_refuse.lock().unwrap();
+                match *armed {
+                    Some(0) => {
+                        *armed = None;
+                        true
+                    }
+                    Some(skip) => {
+                        *armed = Some(skip - 1);
+                        false
+                    }
+                    None => false,
+                }
+            };
+            if refuse {
+                self.state
+                    .refused
+                    .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                drop(stream);
+                continue;
+            }
+            return (stream, address);
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<Self::Addr> {
+        self.inner.local_addr()
+    }
 }
 
 /// A counting, fault-injecting reverse proxy in front of the sandbox.
@@ -113,9 +229,17 @@ impl Proxy {
             seen: Mutex::new(Vec::new()),
             mode: Mutex::new(Mode::Pass),
             tokens: Mutex::new(Vec::new()),
+            faults: Mutex::new(Vec::new()),
+            to_refuse: Mutex::new(None),
+            refused: Default::default(),
+            one_call_per_connection: Default::default(),
         });
         let app = Router::new().fallback(forward).with_state(state.clone());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let listener = RefusingListener {
+            inner: listener,
+            state: state.clone(),
+        };
         tokio::spawn(async move {
             let _ = axum::serve(listener, app)
                 .with_graceful_shutdown(async {
@@ -164,6 +288,40 @@ impl Proxy {
             .count()
     }
 
+    /// Puts `fault` on the next upstream call `target` matches.
+    pub fn fault_next(&self, target: Target, fault: Fault) {
+        self.state.faults.lock().unwrap().push((target, fault));
+    }
+
+    /// Lets `skip` connections through, then closes the next one made to
+    /// the proxy as soon as it is accepted, before any request on it is
+    /// read (as an upstream that is restarting does).
+    pub fn refuse_connection_after(&self, skip: usize) {
+        *self.state.to_refuse.lock().unwrap() = Some(skip);
+    }
+
+    /// How many connections the proxy closed unread.
+    pub fn refused(&self) -> usize {
+        self.state.refused.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Makes every answer close its connection, so that each upstream call
+    /// opens a connection of its own (which [`Proxy::refuse_connection_after`]
+    /// can then refuse).
+    pub fn one_call_per_connection(&self) {
+        self.state
+            .one_call_per_connection
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// The upstream calls the proxy put `fault` on.
+    pub fn faulted(&self, fault: Fault) -> Vec<Seen> {
+        self.seen()
+            .into_iter()
+            .filter(|seen| seen.fault == Some(fault))
+            .collect()
+    }
+
     /// Every access and refresh token the sandbox issued through the proxy.
     pub fn tokens(&self) -> Vec<String> {
         self.state.tokens.lock().unwrap().clone()
@@ -184,6 +342,16 @@ async fn forward(
         .unwrap_or(uri.path())
         .to_owned();
     let query = uri.query().unwrap_or("").to_owned();
+    let fault = {
+        let mut faults = state.faults.lock().unwrap();
+        faults
+            .iter()
+            .position(|(target, _)| target.matches(&method, &path))
+            .map(|index| faults.remove(index).1)
+    };
+    let close = state
+        .one_call_per_connection
+        .load(std::sync::atomic::Ordering::SeqCst);
     let mut lose_answer = false;
     let mut answer_after = None;
     let mode = {
@@ -237,7 +405,44 @@ async fn forward(
         status,
         request_body: body.clone(),
         request_headers: headers.clone(),
+        fault,
     };
+    let closing = |mut response: Response| {
+        if close {
+            response
+                .headers_mut()
+                .insert("connection", axum::http::HeaderValue::from_static("close"));
+        }
+        response
+    };
+    match fault {
+        Some(Fault::ServerError) => {
+            state.seen.lock().unwrap().push(record(500));
+            return closing(json_response(
+                500,
+                json!({ "message": "Server Error" }),
+                None,
+            ));
+        }
+        Some(Fault::RateLimited(seconds)) => {
+            state.seen.lock().unwrap().push(record(429));
+            return closing(json_response(
+                429,
+                json!({ "message": "Too Many Attempts." }),
+                Some(seconds),
+            ));
+        }
+        Some(Fault::Unauthorized) => {
+            state.seen.lock().unwrap().push(record(401));
+            return closing(json_response(
+                401,
+                json!({ "message": "Unauthenticated." }),
+                None,
+            ));
+        }
+        Some(Fault::Timeout(delay)) => answer_after = Some(delay),
+        _ => {}
+    }
     match mode {
         Some(Mode::Fail(status)) => {
             state.seen.lock().unwrap().push(record(status));
@@ -290,7 +495,11 @@ async fn forward(
         tokio::time::sleep(delay).await;
     }
     if lose_answer {
-        return json_response(502, json!({ "message": "Bad Gateway" }), None);
+        return closing(json_response(
+            502,
+            json!({ "message": "Bad Gateway" }),
+            None,
+        ));
     }
     let mut response = Response::builder().status(status);
     for (name, value) in &upstream_headers {
@@ -298,7 +507,14 @@ async fn forward(
             response = response.header(name, value);
         }
     }
-    response.body(Body::from(bytes)).expect("response")
+    let body = match fault {
+        Some(Fault::LostAnswer) => Body::from_stream(futures_util::stream::once(async {
+            Err::<Bytes, std::io::Error>(std::io::Error::other("the answer was lost"))
+        })),
+        Some(Fault::Malformed) => Body::from(bytes.slice(..bytes.len().min(7))),
+        _ => Body::from(bytes),
+    };
+    closing(response.body(body).expect("response"))
 }
 
 fn json_response(status: u16, body: Value, retry_after: Option<u64>) -> Response {
@@ -477,6 +693,36 @@ impl Stack {
         let reply = self
             .client
             .get(format!("{}{path}", self.sandbox.api_url()))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("sandbox answers");
+        let status = reply.status();
+        (status, reply.json().await.expect("json"))
+    }
+
+    /// GET a path of the sandbox's Virtual BLS API with the Virtual BLS
+    /// account's token, straight from the sandbox.
+    pub async fn bls_sandbox_get(&self, path: &str) -> (StatusCode, Value) {
+        let account = self
+            .bls_account
+            .as_ref()
+            .expect("a stack booking both products");
+        let api = format!("{}/bls/api/v1", self.sandbox.url());
+        let pair: Value = self
+            .client
+            .post(format!("{api}/auth/token"))
+            .json(&json!({ "hb_client_id": account.client_id, "api_key": account.api_key }))
+            .send()
+            .await
+            .expect("token")
+            .json()
+            .await
+            .expect("json");
+        let token = pair["access_token"].as_str().expect("access token");
+        let reply = self
+            .client
+            .get(format!("{api}{path}"))
             .bearer_auth(token)
             .send()
             .await
