@@ -1,8 +1,9 @@
 //! The gateway's shared store and the sandbox under faults, through real
-//! HTTP: an instance killed while it holds a place's lock, two instances
-//! racing for the last seat, every key expiring on its own, and a sandbox
-//! process killed mid-booking and restarted on the same database. Each test
-//! starts its own `redis-server`, or, for the sandbox's restarts, its own
+//! HTTP: Redis restarted or flushed while a booking is in flight, an
+//! instance killed while it holds a place's lock, two instances racing for
+//! the last seat, every key expiring on its own, and a sandbox process
+//! killed mid-booking and restarted on the same database. Each test starts
+//! its own `redis-server`, or, for the sandbox's restarts, its own
 //! `booking-server sandbox` process.
 
 mod gateway_support;
@@ -66,6 +67,141 @@ async fn book_until_answered(widget: &Widget, hold_ref: &str, key: &str) -> Repl
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// The fault a booking in flight meets in the shared store.
+#[derive(Debug, Clone, Copy)]
+enum StoreFault {
+    /// Redis is killed and started again, empty.
+    Restarted,
+    /// Every key is deleted (`FLUSHALL`).
+    Flushed,
+}
+
+/// A candidate books with `attempt-1` while the store meets `fault`; the
+/// booking is made upstream, and its answer is then delivered or lost as
+/// `fate` says. The candidate's retry, through the other instance, gets the
+/// one booking: sent upstream once, one booking, one credit spent.
+async fn a_booking_in_flight_meets(fault: StoreFault, fate: Fate) {
+    let mut both = TwoInstances::start().await;
+    both.stack
+        .set_profile(json!({"idempotency": "ignored"}))
+        .await;
+    let event_id = both.stack.create_event(COURSE, 10).await;
+    let before = both.stack.wallet(COURSE).await;
+    let candidate = both.stack.widget().await;
+    let hold_ref = candidate.hold_ref(event_id).await;
+
+    let release = Arc::new(Notify::new());
+    both.stack.proxy.set_mode(Mode::Stall {
+        method: Method::POST,
+        path: "/bookings".to_owned(),
+        fate,
+        release: release.clone(),
+    });
+    let first = {
+        let (candidate, hold_ref) = (candidate.clone(), hold_ref.clone());
+        tokio::spawn(async move {
+            candidate
+                .book(&hold_ref, &PayOption::Credits, "attempt-1")
+                .await
+        })
+    };
+    let proxy = &both.stack.proxy;
+    wait_until(
+        "the booking to be made upstream",
+        Duration::from_secs(10),
+        || std::future::ready(proxy.count(Method::POST, "/bookings") == 1),
+    )
+    .await;
+    assert_eq!(both.stack.bookings_on(event_id).await.len(), 1);
+    match fault {
+        StoreFault::Restarted => both.redis.restart().await,
+        StoreFault::Flushed => {
+            let () = redis::cmd("FLUSHALL")
+                .query_async(&mut store(&both.redis.url()).await)
+                .await
+                .expect("FLUSHALL");
+        }
+    }
+    release.notify_one();
+    let first = first.await.expect("the first try is answered");
+    match fate {
+        Fate::Answered => assert_eq!(first.status, StatusCode::CREATED, "{}", first.text),
+        _ => assert!(first.status.is_server_error(), "{}", first.text),
+    }
+
+    let retried = book_until_answered(&both.on_second(&candidate), &hold_ref, "attempt-1").await;
+    assert_eq!(
+        retried.status,
+        StatusCode::CREATED,
+        "{fault:?}, {fate:?}: the retry gets the booking (sent upstream {} times): {}",
+        both.stack.proxy.count(Method::POST, "/bookings"),
+        retried.text
+    );
+    let made = both.stack.bookings_on(event_id).await;
+    assert_eq!(made.len(), 1, "{fault:?}, {fate:?}: one booking: {made:?}");
+    assert_eq!(retried.body["booking"]["id"], made[0]["id"]);
+    assert_eq!(
+        both.stack.wallet(COURSE).await,
+        (before.0 - 1, before.1),
+        "{fault:?}, {fate:?}: one credit spent"
+    );
+    assert_eq!(
+        both.stack.proxy.count(Method::POST, "/bookings"),
+        1,
+        "{fault:?}, {fate:?}: the attempt was sent upstream once"
+    );
+}
+
+#[tokio::test]
+async fn redis_restarted_with_a_booking_in_flight_books_once_when_its_answer_comes() {
+    a_booking_in_flight_meets(StoreFault::Restarted, Fate::Answered).await;
+}
+
+#[tokio::test]
+async fn redis_restarted_with_a_booking_in_flight_books_once_when_its_answer_is_lost() {
+    a_booking_in_flight_meets(StoreFault::Restarted, Fate::AnswerLost).await;
+}
+
+#[tokio::test]
+async fn redis_flushed_with_a_booking_in_flight_books_once_when_its_answer_comes() {
+    a_booking_in_flight_meets(StoreFault::Flushed, Fate::Answered).await;
+}
+
+#[tokio::test]
+async fn redis_flushed_with_a_booking_in_flight_books_once_when_its_answer_is_lost() {
+    a_booking_in_flight_meets(StoreFault::Flushed, Fate::AnswerLost).await;
+}
+
+#[tokio::test]
+async fn a_first_booking_after_redis_was_flushed_is_looked_for_then_sent_once() {
+    let both = TwoInstances::start().await;
+    both.stack
+        .set_profile(json!({"idempotency": "ignored"}))
+        .await;
+    let event_id = both.stack.create_event(COURSE, 10).await;
+    let before = both.stack.wallet(COURSE).await;
+    let candidate = both.stack.widget().await;
+    let hold_ref = candidate.hold_ref(event_id).await;
+    let () = redis::cmd("FLUSHALL")
+        .query_async(&mut store(&both.redis.url()).await)
+        .await
+        .expect("FLUSHALL");
+
+    let booked = candidate
+        .book(&hold_ref, &PayOption::Credits, "attempt-1")
+        .await;
+    assert_eq!(booked.status, StatusCode::CREATED, "{}", booked.text);
+    assert_eq!(both.stack.bookings_on(event_id).await.len(), 1);
+    assert_eq!(both.stack.wallet(COURSE).await, (before.0 - 1, before.1));
+    let proxy = &both.stack.proxy;
+    assert_eq!(
+        proxy.count(Method::GET, "/bookings"),
+        1,
+        "the store forgot the hold, so an earlier try was looked for"
+    );
+    assert_eq!(proxy.count(Method::POST, "/bookings"), 1, "then sent once");
 }
 
 #[tokio::test]
