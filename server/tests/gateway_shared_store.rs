@@ -6,55 +6,13 @@
 mod gateway_support;
 
 use booking_core::api::PayOption;
-use booking_server::gateway::{spawn_gateway, RunningGateway, Secret, StartError};
-use gateway_support::{gateway_config, temp_dir, Mode, RedisServer, Stack, TempDir, Widget};
+use booking_server::gateway::{spawn_gateway, Secret, StartError};
+use gateway_support::{gateway_config, temp_dir, Mode, Stack, TwoInstances, Widget};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 /// Course 1, which the test account has credits for.
 const COURSE: u64 = 1;
-
-/// A stack (sandbox, counting proxy, first gateway) and a second gateway on
-/// another port, both remembering in the same Redis.
-struct TwoInstances {
-    stack: Stack,
-    second: RunningGateway,
-    redis: RedisServer,
-    _static_dir: TempDir,
-}
-
-impl TwoInstances {
-    async fn start() -> TwoInstances {
-        let redis = RedisServer::start().await;
-        let url = redis.url();
-        let stack = Stack::start_with(|config, _| {
-            config.pay_options = PayOption::KNOWN.to_vec();
-            config.shared_store = Some(Secret::new(url.clone()));
-        })
-        .await;
-        let static_dir = temp_dir("second");
-        let mut config = gateway_config(&stack.proxy.api_url(), &stack.account, static_dir.path());
-        config.pay_options = PayOption::KNOWN.to_vec();
-        config.shared_store = Some(Secret::new(redis.url()));
-        let second = spawn_gateway(config).await.expect("second gateway starts");
-        assert_ne!(second.url(), stack.gateway.url());
-        TwoInstances {
-            stack,
-            second,
-            redis,
-            _static_dir: static_dir,
-        }
-    }
-
-    /// The same candidate (the same session) as `widget`, through the
-    /// second instance.
-    fn on_second(&self, widget: &Widget) -> Widget {
-        Widget {
-            base: self.second.url().to_owned(),
-            ..widget.clone()
-        }
-    }
-}
 
 #[tokio::test]
 async fn a_hold_retried_on_the_other_instance_is_the_candidates_own_under_either_conflict_body() {

@@ -20,7 +20,13 @@
 //! A retry of an attempt with a booking replays that booking; a retry of an
 //! attempt whose outcome is unknown (the answer was lost) first looks for
 //! the booking the lost request made while it was in flight, and sends
-//! again only when there is none.
+//! again only when there is none. A shared store can lose everything
+//! (restarted empty, flushed), an attempt in flight or of unknown outcome
+//! included: a booking on a hold the store no longer knows (every hold
+//! granted is remembered longer than it lives) is taken as a retry of
+//! unknown outcome and looked for among the bookings of the last
+//! [`KEEP_FOR`] (same candidate and pay option, at any place: the hold's
+//! place is lost too) before it is sent, so it never books twice.
 //!
 //! Where it lives: in the process by default ([`InProcess`]), which is right
 //! for one gateway instance; in Redis ([`SharedStore`], `HBG_SHARED_STORE`)
@@ -159,8 +165,9 @@ pub enum Begun {
     New,
     /// An earlier try made this booking: replay it.
     Made(u64),
-    /// An earlier try's answer was lost: look for the booking it may have
-    /// made before sending again.
+    /// An earlier try's answer was lost, or the shared store forgot
+    /// whether there was one: look for the booking it may have made
+    /// before sending.
     Unknown(Attempt),
     /// An earlier try is still in flight: wait for it.
     InFlight,
@@ -189,6 +196,21 @@ impl NewAttempt<'_> {
             pay_option: self.pay_option.to_owned(),
             place,
             outcome: Outcome::InFlight { since: now },
+        }
+    }
+
+    /// The attempt as a retry must take it when the shared store has
+    /// forgotten its hold (restarted empty, flushed): every hold a gateway
+    /// grants is remembered for [`KEEP_FOR`], longer than any hold lives,
+    /// so a live hold the store does not know means the store lost what it
+    /// knew, an earlier try of this attempt included. Whether that try
+    /// booked is unknown: its booking is looked for among those of the last
+    /// [`KEEP_FOR`], at any place (the hold's place was forgotten too).
+    fn on_forgotten_hold(&self, now: DateTime<Utc>) -> Attempt {
+        Attempt {
+            started: now - KEEP_FOR,
+            outcome: Outcome::Unknown { at: now },
+            ..self.remembered(None, now)
         }
     }
 }
@@ -967,7 +989,9 @@ impl SharedStore {
         let place: Option<String> = connection
             .get(store_key("hold-event", attempt.hold_hash))
             .await?;
-        let place = place.map(|json| serde_json::from_str(&json)).transpose()?;
+        let place: Option<BookedPlace> =
+            place.map(|json| serde_json::from_str(&json)).transpose()?;
+        let hold_forgotten = place.is_none();
         let remembered = serde_json::to_string(&attempt.remembered(place, now))?;
         let attempt_key = store_key("attempt", key);
         let keep_for = KEEP_FOR.num_seconds();
@@ -988,6 +1012,9 @@ impl SharedStore {
                 .ignore()
                 .query_async(&mut connection)
                 .await?;
+            if hold_forgotten {
+                return Ok(Begun::Unknown(attempt.on_forgotten_hold(now)));
+            }
             return Ok(Begun::New);
         }
         let earlier: Option<String> = connection.get(&attempt_key).await?;

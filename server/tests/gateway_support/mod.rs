@@ -68,6 +68,31 @@ pub enum Mode {
         path_prefix: String,
         delay: Duration,
     },
+    /// Keep the next request with this method and path in flight until
+    /// `release` is notified; `fate` says whether it reaches the upstream
+    /// and what its caller gets then.
+    Stall {
+        method: Method,
+        path: String,
+        fate: Fate,
+        release: Arc<tokio::sync::Notify>,
+    },
+}
+
+/// What becomes of a request [`Mode::Stall`] keeps in flight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fate {
+    /// Forwarded at once (it takes effect upstream); its answer is
+    /// delivered on release.
+    Answered,
+    /// Forwarded at once (it takes effect upstream); on release its answer
+    /// is lost: 502, as from a load balancer whose server died before
+    /// answering.
+    AnswerLost,
+    /// Never forwarded (seen at once, with status 502); on release it is
+    /// answered 502, as from a load balancer whose server died before it
+    /// got that far.
+    NeverSent,
 }
 
 /// A fault the proxy puts on one upstream call ([`Proxy::fault_next`]).
@@ -354,9 +379,22 @@ async fn forward(
         .load(std::sync::atomic::Ordering::SeqCst);
     let mut lose_answer = false;
     let mut answer_after = None;
+    let mut stalled = None;
     let mode = {
         let mut mode = state.mode.lock().unwrap();
         let current = mode.clone();
+        if let Mode::Stall {
+            method: stalled_method,
+            path: stalled_path,
+            fate,
+            release,
+        } = &*mode
+        {
+            if *stalled_method == method && *stalled_path == path {
+                stalled = Some((*fate, release.clone()));
+                *mode = Mode::Pass;
+            }
+        }
         if let Mode::DelayAnswer {
             method: delayed_method,
             path_prefix,
@@ -457,7 +495,15 @@ async fn forward(
             );
         }
         Some(Mode::Delay(delay)) => tokio::time::sleep(delay).await,
-        Some(Mode::Pass | Mode::LoseAnswer { .. } | Mode::DelayAnswer { .. }) | None => {}
+        Some(
+            Mode::Pass | Mode::LoseAnswer { .. } | Mode::DelayAnswer { .. } | Mode::Stall { .. },
+        )
+        | None => {}
+    }
+    if let Some((Fate::NeverSent, release)) = &stalled {
+        state.seen.lock().unwrap().push(record(502));
+        release.notified().await;
+        return json_response(502, json!({ "message": "Bad Gateway" }), None);
     }
     let mut request = state.client.request(
         method.clone(),
@@ -472,14 +518,16 @@ async fn forward(
             request = request.header(name, value);
         }
     }
-    let upstream = request
-        .body(body.clone())
-        .send()
-        .await
-        .expect("sandbox answers");
+    let Ok(upstream) = request.body(body.clone()).send().await else {
+        state.seen.lock().unwrap().push(record(502));
+        return json_response(502, json!({ "message": "Bad Gateway" }), None);
+    };
     let status = upstream.status().as_u16();
     let upstream_headers = upstream.headers().clone();
-    let bytes = upstream.bytes().await.expect("sandbox body");
+    let Ok(bytes) = upstream.bytes().await else {
+        state.seen.lock().unwrap().push(record(502));
+        return json_response(502, json!({ "message": "Bad Gateway" }), None);
+    };
     if status == 200 && (path == "/auth/token" || path == "/auth/refresh") {
         if let Ok(pair) = serde_json::from_slice::<Value>(&bytes) {
             let mut tokens = state.tokens.lock().unwrap();
@@ -493,6 +541,10 @@ async fn forward(
     state.seen.lock().unwrap().push(record(status));
     if let Some(delay) = answer_after {
         tokio::time::sleep(delay).await;
+    }
+    if let Some((fate, release)) = stalled {
+        release.notified().await;
+        lose_answer = fate == Fate::AnswerLost;
     }
     if lose_answer {
         return closing(json_response(
@@ -669,36 +721,23 @@ impl Stack {
         Widget::start(client_from(address), self.gateway.url()).await
     }
 
+    /// The test account, straight at the in-process sandbox.
+    pub fn sandbox_account(&self) -> SandboxAccount<'_> {
+        SandboxAccount {
+            client: &self.client,
+            url: self.sandbox.url(),
+            account: &self.account,
+        }
+    }
+
     /// An access token for the test account, straight from the sandbox.
     pub async fn sandbox_token(&self) -> String {
-        let reply = self
-            .client
-            .post(format!("{}/auth/token", self.sandbox.api_url()))
-            .json(
-                &json!({ "hb_client_id": self.account.client_id, "api_key": self.account.api_key }),
-            )
-            .send()
-            .await
-            .expect("token");
-        let body: Value = reply.json().await.expect("json");
-        body["access_token"]
-            .as_str()
-            .expect("access token")
-            .to_owned()
+        self.sandbox_account().token().await
     }
 
     /// GET a sandbox API path with the account's token, straight from the sandbox.
     pub async fn sandbox_get(&self, path: &str) -> (StatusCode, Value) {
-        let token = self.sandbox_token().await;
-        let reply = self
-            .client
-            .get(format!("{}{path}", self.sandbox.api_url()))
-            .bearer_auth(token)
-            .send()
-            .await
-            .expect("sandbox answers");
-        let status = reply.status();
-        (status, reply.json().await.expect("json"))
+        self.sandbox_account().get(path).await
     }
 
     /// GET a path of the sandbox's Virtual BLS API with the Virtual BLS
@@ -746,18 +785,7 @@ impl Stack {
     /// The sandbox's bookings starting when the event does (test events
     /// start a week ahead at the same time, so a test compares counts).
     pub async fn bookings_on(&self, event_id: u64) -> Vec<Value> {
-        let (_, event) = self
-            .sandbox_get(&format!("/training-events/{event_id}"))
-            .await;
-        let (status, list) = self.sandbox_get("/bookings?per_page=100").await;
-        assert_eq!(status, StatusCode::OK);
-        list["data"]
-            .as_array()
-            .expect("a list")
-            .iter()
-            .filter(|booking| booking["start_date"] == event["start_date"])
-            .cloned()
-            .collect()
+        self.sandbox_account().bookings_on(event_id).await
     }
 
     /// "Keep my seat" for `candidate`'s hold `old_ref` on `event_id`, with
@@ -822,7 +850,93 @@ impl Stack {
 
     /// The account's credits for a course and its balance in pence.
     pub async fn wallet(&self, course_id: u64) -> (i64, i64) {
-        let (status, body) = self.sandbox_get("/credits").await;
+        self.sandbox_account().wallet(course_id).await
+    }
+
+    /// Creates an event of `course_id` at location 1, a week ahead, and
+    /// returns its id.
+    pub async fn create_event(&self, course_id: u64, capacity: u32) -> u64 {
+        self.sandbox_account()
+            .create_event(course_id, capacity)
+            .await
+    }
+
+    /// Moves the sandbox clock forward.
+    pub async fn advance_clock(&self, seconds: i64) {
+        let reply = self
+            .client
+            .post(format!("{}/_sandbox/clock", self.sandbox.url()))
+            .json(&json!({ "advance_seconds": seconds }))
+            .send()
+            .await
+            .expect("clock");
+        assert_eq!(reply.status(), StatusCode::OK);
+    }
+}
+
+/// A test account straight at a sandbox (in process or a `booking-server
+/// sandbox` process) at `url` (`http://ADDR`), past the proxy and the
+/// gateway.
+pub struct SandboxAccount<'a> {
+    /// The client it asks with.
+    pub client: &'a reqwest::Client,
+    /// The sandbox's base URL.
+    pub url: &'a str,
+    /// The account it asks as.
+    pub account: &'a Account,
+}
+
+impl SandboxAccount<'_> {
+    /// An access token for the account.
+    pub async fn token(&self) -> String {
+        let reply = self
+            .client
+            .post(format!("{}/api/v1/auth/token", self.url))
+            .json(
+                &json!({ "hb_client_id": self.account.client_id, "api_key": self.account.api_key }),
+            )
+            .send()
+            .await
+            .expect("token");
+        let body: Value = reply.json().await.expect("json");
+        body["access_token"]
+            .as_str()
+            .expect("access token")
+            .to_owned()
+    }
+
+    /// GET an API path with the account's token.
+    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
+        let token = self.token().await;
+        let reply = self
+            .client
+            .get(format!("{}/api/v1{path}", self.url))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("sandbox answers");
+        let status = reply.status();
+        (status, reply.json().await.expect("json"))
+    }
+
+    /// The account's bookings starting when the event does (test events
+    /// start a week ahead at the same time, so a test compares counts).
+    pub async fn bookings_on(&self, event_id: u64) -> Vec<Value> {
+        let (_, event) = self.get(&format!("/training-events/{event_id}")).await;
+        let (status, list) = self.get("/bookings?per_page=100").await;
+        assert_eq!(status, StatusCode::OK);
+        list["data"]
+            .as_array()
+            .expect("a list")
+            .iter()
+            .filter(|booking| booking["start_date"] == event["start_date"])
+            .cloned()
+            .collect()
+    }
+
+    /// The account's credits for a course and its balance in pence.
+    pub async fn wallet(&self, course_id: u64) -> (i64, i64) {
+        let (status, body) = self.get("/credits").await;
         assert_eq!(status, StatusCode::OK, "{body}");
         let credits = body["booking_credits"]
             .as_array()
@@ -838,11 +952,11 @@ impl Stack {
     /// Creates an event of `course_id` at location 1, a week ahead, and
     /// returns its id.
     pub async fn create_event(&self, course_id: u64, capacity: u32) -> u64 {
-        let now = sandbox_now(&self.client, self.sandbox.url()).await;
+        let now = sandbox_now(self.client, self.url).await;
         let start = now + chrono::Duration::days(7);
         let reply = self
             .client
-            .post(format!("{}/_sandbox/training-events", self.sandbox.url()))
+            .post(format!("{}/_sandbox/training-events", self.url))
             .json(&json!({
                 "course_id": course_id,
                 "location_id": 1,
@@ -855,18 +969,6 @@ impl Stack {
         assert_eq!(reply.status(), StatusCode::CREATED);
         let body: Value = reply.json().await.expect("json");
         body["id"].as_u64().expect("event id")
-    }
-
-    /// Moves the sandbox clock forward.
-    pub async fn advance_clock(&self, seconds: i64) {
-        let reply = self
-            .client
-            .post(format!("{}/_sandbox/clock", self.sandbox.url()))
-            .json(&json!({ "advance_seconds": seconds }))
-            .send()
-            .await
-            .expect("clock");
-        assert_eq!(reply.status(), StatusCode::OK);
     }
 }
 
@@ -1182,6 +1284,73 @@ pub async fn unused_address() -> SocketAddr {
     listener.local_addr().expect("address")
 }
 
+/// A stack (sandbox, counting proxy, first gateway) and a second gateway on
+/// another port, both remembering in the same Redis.
+pub struct TwoInstances {
+    /// The sandbox, the proxy and the first instance.
+    pub stack: Stack,
+    /// The second instance.
+    pub second: RunningGateway,
+    /// The store both remember in.
+    pub redis: RedisServer,
+    _static_dir: TempDir,
+}
+
+impl TwoInstances {
+    /// Starts Redis, the stack and the second instance.
+    pub async fn start() -> TwoInstances {
+        TwoInstances::start_with(|_| {}).await
+    }
+
+    /// Starts Redis, the stack and the second instance, both instances'
+    /// configurations adjusted by `configure`.
+    pub async fn start_with(configure: impl Fn(&mut GatewayConfig)) -> TwoInstances {
+        let redis = RedisServer::start().await;
+        let url = redis.url();
+        let stack = Stack::start_with(|config, _| {
+            config.pay_options = PayOption::KNOWN.to_vec();
+            config.shared_store = Some(Secret::new(url.clone()));
+            configure(config);
+        })
+        .await;
+        let static_dir = temp_dir("second");
+        let mut config = instance_config(&stack, &redis, &static_dir);
+        configure(&mut config);
+        let second = spawn_gateway(config).await.expect("second gateway starts");
+        assert_ne!(second.url(), stack.gateway.url());
+        TwoInstances {
+            stack,
+            second,
+            redis,
+            _static_dir: static_dir,
+        }
+    }
+
+    /// The configuration of one more instance like these two, its files
+    /// under `static_dir`.
+    pub fn another_instance(&self, static_dir: &TempDir) -> GatewayConfig {
+        instance_config(&self.stack, &self.redis, static_dir)
+    }
+
+    /// The same candidate (the same session) as `widget`, through the
+    /// second instance.
+    pub fn on_second(&self, widget: &Widget) -> Widget {
+        Widget {
+            base: self.second.url().to_owned(),
+            ..widget.clone()
+        }
+    }
+}
+
+/// An instance's configuration: the stack's upstream and account, every pay
+/// option, and `redis` as its shared store.
+fn instance_config(stack: &Stack, redis: &RedisServer, static_dir: &TempDir) -> GatewayConfig {
+    let mut config = gateway_config(&stack.proxy.api_url(), &stack.account, static_dir.path());
+    config.pay_options = PayOption::KNOWN.to_vec();
+    config.shared_store = Some(Secret::new(redis.url()));
+    config
+}
+
 /// A Redis server of its own on a free loopback port (Debian's
 /// `redis-server`, installed by `cargo xtask setup`), nothing saved to disk;
 /// stopped when dropped.
@@ -1193,7 +1362,11 @@ pub struct RedisServer {
 impl RedisServer {
     /// Starts one and waits until it answers.
     pub async fn start() -> RedisServer {
-        let port = unused_address().await.port();
+        RedisServer::start_on(unused_address().await.port()).await
+    }
+
+    /// Starts one on `port` and waits until it answers.
+    async fn start_on(port: u16) -> RedisServer {
         let child = std::process::Command::new("redis-server")
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
             .args(["--save", "", "--appendonly", "no"])
@@ -1245,6 +1418,13 @@ impl RedisServer {
             .stderr(std::process::Stdio::null())
             .status()
             .is_ok_and(|status| status.success())
+    }
+
+    /// Kills it and starts a new one on the same port, empty (nothing is
+    /// saved to disk), as when the store's host restarts.
+    pub async fn restart(&mut self) {
+        self.stop();
+        *self = RedisServer::start_on(self.port).await;
     }
 
     /// Stops it now (a frozen one too).
