@@ -258,3 +258,71 @@ async fn a_renewal_whose_release_answer_was_lost_leaves_the_candidate_a_seat() {
         assert_eq!(stack.bookings_on(event_id).await.len(), 1, "{profile}");
     }
 }
+
+#[tokio::test]
+async fn a_renewal_whose_new_hold_answer_was_lost_leaves_the_candidate_their_seat() {
+    for profile in profiles() {
+        let stack = stack_with(&profile).await;
+        let event_id = stack.create_event(COURSE, 5).await;
+        let candidate = stack.widget().await;
+        let old_ref = candidate.hold_ref(event_id).await;
+        let path = format!("/training-events/{event_id}/hold");
+        // The renewal's first hold meets the live hold (409); the old hold is
+        // released; the seat is held again, and that answer is lost.
+        stack.proxy.fault_after(
+            gateway_support::Target::exactly(Method::POST, path.clone()),
+            1,
+            gateway_support::Fault::LostAnswer,
+        );
+        let renew = json!({"event_id": event_id, "hold_ref": old_ref, "renew": true});
+        let lost = candidate.post("/holds", renew.clone(), &[]).await;
+        assert_eq!(
+            lost.status,
+            StatusCode::BAD_GATEWAY,
+            "{profile}: {}",
+            lost.text
+        );
+        assert_eq!(
+            stack
+                .proxy
+                .faulted(gateway_support::Fault::LostAnswer)
+                .len(),
+            1,
+            "{profile}: the new hold's answer was lost"
+        );
+
+        let again = candidate.post("/holds", renew, &[]).await;
+        let other = stack.widget().await.hold(event_id, None).await;
+        assert_eq!(
+            other.status,
+            StatusCode::CONFLICT,
+            "{profile}: the seat stays the candidate's: {}",
+            other.text
+        );
+        if profile["conflict_body"] == "with_hold" {
+            assert_eq!(again.status, StatusCode::OK, "{profile}: {}", again.text);
+            let new_ref = again.body["hold_ref"].as_str().expect("a hold_ref");
+            let booked = candidate
+                .book(new_ref, &PayOption::Credits, "after-a-lost-renewal")
+                .await;
+            assert_eq!(
+                booked.status,
+                StatusCode::CREATED,
+                "{profile}: {}",
+                booked.text
+            );
+        } else {
+            assert_eq!(
+                again.status,
+                StatusCode::CONFLICT,
+                "{profile}: {}",
+                again.text
+            );
+            let message = again.body["message"].as_str().unwrap_or_default();
+            assert!(
+                message.starts_with("We could not confirm your hold."),
+                "{profile}: {message}"
+            );
+        }
+    }
+}

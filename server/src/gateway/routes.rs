@@ -846,7 +846,9 @@ async fn renewed_hold<P: HoldPlace>(
         return Ok(first);
     }
     match release_hash(state, product, old_hash, holder.caller).await {
-        Ok(()) | Err(GatewayError::NotFound(_)) => {}
+        // Released, or gone already (a renewal asked again after its
+        // answer was lost released it the first time).
+        Ok(()) | Err(GatewayError::NotFound(_) | GatewayError::Validation(_)) => {}
         Err(error) => return Err(error),
     }
     product

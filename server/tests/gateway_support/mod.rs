@@ -154,6 +154,15 @@ impl Target {
     }
 }
 
+/// A one-shot fault rule of the proxy.
+#[derive(Debug, Clone)]
+struct FaultRule {
+    target: Target,
+    /// Matching calls to let through first.
+    skip: usize,
+    fault: Fault,
+}
+
 /// One upstream request the proxy saw.
 #[derive(Debug, Clone)]
 pub struct Seen {
@@ -177,7 +186,7 @@ struct ProxyState {
     mode: Mutex<Mode>,
     tokens: Mutex<Vec<String>>,
     /// One-shot faults, the first matching rule taken.
-    faults: Mutex<Vec<(Target, Fault)>>,
+    faults: Mutex<Vec<FaultRule>>,
     /// Connections to let through before closing one as soon as it is
     /// accepted, when armed; and how many were closed.
     to_refuse: Mutex<Option<usize>>,
@@ -315,7 +324,17 @@ impl Proxy {
 
     /// Puts `fault` on the next upstream call `target` matches.
     pub fn fault_next(&self, target: Target, fault: Fault) {
-        self.state.faults.lock().unwrap().push((target, fault));
+        self.fault_after(target, 0, fault);
+    }
+
+    /// Lets `skip` upstream calls `target` matches through, then puts
+    /// `fault` on the next.
+    pub fn fault_after(&self, target: Target, skip: usize, fault: Fault) {
+        self.state.faults.lock().unwrap().push(FaultRule {
+            target,
+            skip,
+            fault,
+        });
     }
 
     /// Lets `skip` connections through, then closes the next one made to
@@ -371,8 +390,14 @@ async fn forward(
         let mut faults = state.faults.lock().unwrap();
         faults
             .iter()
-            .position(|(target, _)| target.matches(&method, &path))
-            .map(|index| faults.remove(index).1)
+            .position(|rule| rule.target.matches(&method, &path))
+            .and_then(|index| match faults[index].skip {
+                0 => Some(faults.remove(index).fault),
+                _ => {
+                    faults[index].skip -= 1;
+                    None
+                }
+            })
     };
     let close = state
         .one_call_per_connection
