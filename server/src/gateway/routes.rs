@@ -291,8 +291,8 @@ pub async fn options(
     };
     let (name, invoice_payments) = match profile {
         Some(profile) => (profile.name, profile.invoice_payments),
-        None if state.account_name.is_some() => (String::new(), true),
-        None => (name_elsewhere(&state, asked, &caller).await, true),
+        None if state.account_name.is_some() => (String::new(), None),
+        None => (name_elsewhere(&state, asked, &caller).await, None),
     };
     Ok(Json(WidgetOptions {
         account_name: state.account_name.clone().unwrap_or(name),
