@@ -27,6 +27,7 @@ use booking_core::api::hold_seconds;
 use booking_core::api::{
     BookingDetail, ClientProfile, Course, Page, Timestamp, TrainingEvent, ValidationError,
 };
+use booking_core::contract::Answer;
 use booking_core::product::Product;
 use booking_core::uk_time;
 use booking_core::widget_api::{
@@ -179,7 +180,7 @@ fn to_bytes<T: Serialize>(value: &T) -> Result<Bytes, GatewayError> {
 /// Every page of an upstream list, merged. Pages are as large as the
 /// upstream accepts: a 422 on `per_page` makes the gateway ask for smaller
 /// pages from then on, starting the list again.
-async fn all_pages<T: DeserializeOwned>(
+async fn all_pages<T: DeserializeOwned + Answer>(
     product: &ProductUpstream,
     route: &'static str,
     query: &[(&'static str, String)],
@@ -345,7 +346,7 @@ fn id_filter(field: &str, value: Option<&str>) -> Result<Option<u64>, GatewayErr
 }
 
 /// A cached list read of every page of `route` with `query`, as JSON.
-async fn cached_list<T: DeserializeOwned + Serialize>(
+async fn cached_list<T: DeserializeOwned + Serialize + Answer>(
     state: &AppState,
     product: &ProductUpstream,
     route: &'static str,
@@ -664,7 +665,7 @@ async fn hold_reserved_place<P: HoldPlace>(
     if reply.status != StatusCode::CONFLICT {
         return Err(reply.into_error(P::NOT_FOUND));
     }
-    let conflict: Option<P::Conflict> = serde_json::from_slice(&reply.body).ok();
+    let conflict: Option<P::Conflict> = reply.details();
     let now = Utc::now();
     let own_hash = place
         .hold_ref()
