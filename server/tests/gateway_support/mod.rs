@@ -2,7 +2,8 @@
 //!
 //! A [`Stack`] is a sandbox (in-process, test mode, in-memory database), a
 //! [`Proxy`] in front of it that counts every upstream call, can fail,
-//! stall or rate-limit on demand and notes the tokens the sandbox issues,
+//! stall, rate-limit or drop a field of the answers on demand and notes the
+//! tokens the sandbox issues,
 //! and a gateway pointed at the proxy, all on ephemeral ports. A [`Widget`]
 //! talks to the gateway the way the browser widget does.
 #![allow(dead_code)] // Each test binary uses a different subset.
@@ -67,6 +68,14 @@ pub enum Mode {
         method: Method,
         path_prefix: String,
         delay: Duration,
+    },
+    /// Forward everything, and take `field` out of each JSON answer to a
+    /// request whose path starts with `path_prefix` (out of the answer
+    /// itself, and out of each item of a page's `data`), as an upstream
+    /// that does not send it would.
+    DropField {
+        path_prefix: String,
+        field: &'static str,
     },
 }
 
@@ -186,6 +195,7 @@ async fn forward(
     let query = uri.query().unwrap_or("").to_owned();
     let mut lose_answer = false;
     let mut answer_after = None;
+    let mut drop_field = None;
     let mode = {
         let mut mode = state.mode.lock().unwrap();
         let current = mode.clone();
@@ -198,6 +208,11 @@ async fn forward(
             if *delayed_method == method && path.starts_with(path_prefix.as_str()) {
                 answer_after = Some(*delay);
                 *mode = Mode::Pass;
+            }
+        }
+        if let Mode::DropField { path_prefix, field } = &*mode {
+            if path.starts_with(path_prefix.as_str()) {
+                drop_field = Some(*field);
             }
         }
         if let Mode::LoseAnswer {
@@ -252,7 +267,13 @@ async fn forward(
             );
         }
         Some(Mode::Delay(delay)) => tokio::time::sleep(delay).await,
-        Some(Mode::Pass | Mode::LoseAnswer { .. } | Mode::DelayAnswer { .. }) | None => {}
+        Some(
+            Mode::Pass
+            | Mode::LoseAnswer { .. }
+            | Mode::DelayAnswer { .. }
+            | Mode::DropField { .. },
+        )
+        | None => {}
     }
     let mut request = state.client.request(
         method.clone(),
@@ -274,7 +295,10 @@ async fn forward(
         .expect("sandbox answers");
     let status = upstream.status().as_u16();
     let upstream_headers = upstream.headers().clone();
-    let bytes = upstream.bytes().await.expect("sandbox body");
+    let mut bytes = upstream.bytes().await.expect("sandbox body");
+    if let Some(field) = drop_field {
+        bytes = without_field(&bytes, field);
+    }
     if status == 200 && (path == "/auth/token" || path == "/auth/refresh") {
         if let Ok(pair) = serde_json::from_slice::<Value>(&bytes) {
             let mut tokens = state.tokens.lock().unwrap();
@@ -299,6 +323,23 @@ async fn forward(
         }
     }
     response.body(Body::from(bytes)).expect("response")
+}
+
+/// A JSON answer without `field`, at its top level and in each item of
+/// its `data`; any other answer as it is.
+fn without_field(bytes: &Bytes, field: &str) -> Bytes {
+    let Ok(mut answer) = serde_json::from_slice::<Value>(bytes) else {
+        return bytes.clone();
+    };
+    if let Some(object) = answer.as_object_mut() {
+        object.remove(field);
+    }
+    if let Some(items) = answer.get_mut("data").and_then(Value::as_array_mut) {
+        for item in items.iter_mut().filter_map(Value::as_object_mut) {
+            item.remove(field);
+        }
+    }
+    Bytes::from(answer.to_string())
 }
 
 fn json_response(status: u16, body: Value, retry_after: Option<u64>) -> Response {
