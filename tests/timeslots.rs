@@ -44,14 +44,14 @@ async fn the_calendar_shows_days_with_free_times_from_one_read() {
     assert_eq!(reads.len(), 1, "{reads:?}");
     assert!(widget.gateway.calls_to("events").is_empty());
     let first = slot(5, 9, 0, 2);
-    let date = first.start_date.date_naive();
+    let date = first.start().unwrap().date_naive();
     let day = widget.one(&format!(".hbg-grid button[data-date='{date}']"));
     assert_eq!(
         day.get_attribute("aria-label").unwrap(),
         format!("{}, 2 times", full_date(date))
     );
     assert!(day.get_attribute("aria-disabled").is_none());
-    let taken = slot(7, 9, 0, 0).start_date.date_naive();
+    let taken = slot(7, 9, 0, 0).start().unwrap().date_naive();
     let no_trainer = widget.all(&format!(".hbg-grid button[data-date='{taken}']"));
     if let Some(no_trainer) = no_trainer.first() {
         assert_eq!(
@@ -82,7 +82,7 @@ async fn the_calendar_shows_days_with_free_times_from_one_read() {
     assert!(times[1].contains("13:30 to 14:30"), "{}", times[1]);
     assert!(times[0].contains("£55"));
     // Another day: its times, with no new request.
-    let next = slot(6, 10, 30, 1).start_date.date_naive();
+    let next = slot(6, 10, 30, 1).start().unwrap().date_naive();
     widget
         .one(&format!(".hbg-grid button[data-date='{next}']"))
         .click();
@@ -110,7 +110,7 @@ async fn arrow_keys_move_through_the_days_and_months_change_without_requests() {
     );
     // The slot 36 days ahead is always in a later month than the first
     // (31 days later at least): "Next month" shows it.
-    let later = slot(36, 9, 0, 2).start_date.date_naive();
+    let later = slot(36, 9, 0, 2).start().unwrap().date_naive();
     widget.click("Next").await;
     let day = widget.one(&format!(".hbg-grid button[data-date='{later}']"));
     assert_eq!(
@@ -204,4 +204,57 @@ async fn a_page_offering_both_products_asks_which_first() {
     assert_eq!(widget.heading(), "Choose a course");
     assert_eq!(widget.gateway.calls_to("options"), ["options virtual-bls"]);
     assert!(widget.has_button("BLS Annual Update"));
+}
+
+#[wasm_bindgen_test]
+async fn a_time_listed_by_its_date_and_time_alone_is_booked_without_blanks() {
+    let gateway = FakeGateway::new();
+    for listed in gateway.slots.borrow_mut().iter_mut() {
+        listed.start_date = None;
+        listed.end_date = None;
+        listed.remaining_slots = None;
+        listed.cost_inc_vat = None;
+    }
+    let widget = mount_with(gateway, bls_config()).await;
+    widget.click("BLS Annual Update").await;
+    assert_eq!(widget.heading(), "Choose a date and time");
+    let times: Vec<String> = widget
+        .all("button.hbg-choice")
+        .into_iter()
+        .map(|button| button.text_content().unwrap_or_default())
+        .collect();
+    assert_eq!(times.len(), 2, "{times:?}");
+    assert!(
+        times[0].contains("09:00 GMT") || times[0].contains("09:00 BST"),
+        "{}",
+        times[0]
+    );
+    assert!(
+        times
+            .iter()
+            .all(|time| !time.contains(" to ") && !time.contains('£')),
+        "no end nor price where the list says none: {times:?}"
+    );
+    widget.choose_event("09:00").await;
+    assert_eq!(widget.heading(), "Your details");
+    assert!(!widget.text().contains("Price"), "{}", widget.text());
+    widget.type_into("First name", "Owen").await;
+    widget.type_into("Last name", "Hughes").await;
+    widget.type_into("Email address", "owen@example.com").await;
+    widget.type_into("Address line", "4 Mill Lane").await;
+    widget.type_into("Town or city", "Leeds").await;
+    widget.type_into("Postcode", "LS1 4AP").await;
+    widget.click("Continue").await;
+    assert_eq!(widget.heading(), "How the booking is paid for");
+    widget.choose_pay_option("candidate_pays").await;
+    widget.click("Confirm booking").await;
+    assert_eq!(widget.heading(), "Complete the payment");
+    let text = widget.text();
+    assert!(
+        text.contains("The link to the payment page is emailed to you"),
+        "{text}"
+    );
+    for blank in ["undefined", "None", "null", "NaN"] {
+        assert!(!text.contains(blank), "{blank} in {text}");
+    }
 }

@@ -2,22 +2,30 @@
 //!
 //! Every payload the widget, the gateway and the sandbox exchange is defined
 //! here once. Field names and JSON types follow
-//! `reference/practical-training-api.md`; shapes the reference marks
-//! *(inferred)* are flagged in each item's doc comment with "Inferred", so they
-//! are easy to find and correct when the real contract is known.
+//! `reference/practical-training-api.md`. Each answer type lists its fields
+//! next to it ([`Answer::SHAPE`], see [`crate::contract`]), each marked
+//! documented (the published documents show it in that answer) or inferred
+//! (the reference marks it *(inferred)* or *(not documented)*, or it is our
+//! guess): that list is the one place the guesses are kept, to correct when
+//! the real contract is known. Doc comments say "Inferred" on the same
+//! fields.
 //!
-//! Decoding is tolerant: unknown fields are ignored, optional fields (and
-//! fields with a sensible default, such as an address or a flag) may be
-//! missing or `null`, and an enum value this crate does not know decodes to an
-//! `Other(String)` variant instead of failing the whole response. Anything
-//! else that is wrong (a missing id, a string where a number belongs, a
-//! malformed timestamp) is a [`DecodeError`], never a panic: use [`decode`].
+//! Decoding is tolerant: unknown fields are ignored; every inferred field,
+//! and every documented one the booking path does not depend on, may be
+//! missing or `null` (an `Option`, or a default such as an empty address);
+//! an enum value this crate does not know decodes to an `Other(String)`
+//! variant instead of failing the whole response. So an upstream that sends
+//! only what its documents show is read in full. Anything else that is wrong
+//! (a missing id, a string where a number belongs, a malformed timestamp) is
+//! a [`DecodeError`], never a panic: use [`decode`].
 
 use std::collections::BTreeMap;
 use std::fmt;
 
 use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::contract::{Answer, Field, Kind};
 
 /// A timestamp with the UTC offset the API sent (venue-local for events).
 /// Serialised as the API writes it: RFC 3339 with a numeric offset, so UTC
@@ -391,7 +399,8 @@ open_enum! {
     }
 }
 
-/// A course as embedded in events and bookings (`CourseRef`).
+/// A course as embedded in events and bookings (`CourseRef`): both fields
+/// documented.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CourseRef {
     /// Course id.
@@ -400,7 +409,16 @@ pub struct CourseRef {
     pub name: String,
 }
 
-/// A full course from `GET /courses`. Inferred beyond `id` and `name`.
+impl Answer for CourseRef {
+    const SHAPE: Kind = Kind::Object(&[
+        Field::documented("id", Kind::Integer),
+        Field::documented("name", Kind::Text),
+    ]);
+}
+
+/// A full course from `GET /courses`: `id` and `name` as every embedded
+/// course shows them (the list's own fields are not documented); the rest
+/// Inferred.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Course {
     /// Course id.
@@ -421,19 +439,39 @@ pub struct Course {
     pub requires_review: bool,
 }
 
-/// A training venue (`Location`).
+impl Answer for Course {
+    const SHAPE: Kind = Kind::Object(&[
+        Field::documented("id", Kind::Integer),
+        Field::documented("name", Kind::Text),
+        Field::inferred("description", Kind::Text).optional(),
+        Field::inferred("duration_minutes", Kind::Integer),
+        Field::inferred("cost_inc_vat", Kind::Number),
+        Field::inferred("requires_review", Kind::Flag),
+    ]);
+}
+
+/// A training venue (`Location`), as events and bookings embed it and
+/// `GET /locations` lists it: every field documented.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Location {
     /// Location id.
     pub id: u64,
     /// Short town or venue label, e.g. "Leeds".
     pub name: String,
-    /// Venue line, e.g. "Unit 4, Aire Street, Leeds".
+    /// Venue line, e.g. "Unit 4, Aire Street, Leeds" (empty when not sent).
     #[serde(default, deserialize_with = "null_as_default")]
     pub address: String,
 }
 
-/// A trainer as embedded in bookings and event details.
+impl Answer for Location {
+    const SHAPE: Kind = Kind::Object(&[
+        Field::documented("id", Kind::Integer),
+        Field::documented("name", Kind::Text),
+        Field::documented("address", Kind::Text),
+    ]);
+}
+
+/// A trainer as embedded in bookings (documented) and event details.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Trainer {
     /// Trainer id.
@@ -442,7 +480,15 @@ pub struct Trainer {
     pub name: String,
 }
 
-/// A scheduled training event with seats (`TrainingEvent`).
+impl Answer for Trainer {
+    const SHAPE: Kind = Kind::Object(&[
+        Field::documented("id", Kind::Integer),
+        Field::documented("name", Kind::Text),
+    ]);
+}
+
+/// A scheduled training event with seats (`TrainingEvent`): every field
+/// documented (the list's example).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrainingEvent {
     /// Event id.
@@ -472,6 +518,27 @@ pub struct TrainingEvent {
     pub busy_for_seconds: Option<u32>,
 }
 
+/// The documented fields of a training event, and `$extra` after them.
+macro_rules! training_event_shape {
+    ($($extra:expr),*) => {
+        Kind::Object(&[
+            Field::documented("id", Kind::Integer),
+            Field::documented("course", CourseRef::SHAPE),
+            Field::documented("location", Location::SHAPE),
+            Field::documented("start_date", Kind::Text),
+            Field::documented("end_date", Kind::Text),
+            Field::documented("remaining_slots", Kind::Integer),
+            Field::documented("cost_inc_vat", Kind::Number),
+            Field::documented("booking_url", Kind::Text),
+            $($extra),*
+        ])
+    };
+}
+
+impl Answer for TrainingEvent {
+    const SHAPE: Kind = training_event_shape!();
+}
+
 impl TrainingEvent {
     /// Whether every seat is booked.
     pub fn is_full(&self) -> bool {
@@ -494,8 +561,15 @@ pub struct TrainingEventDetail {
     pub trainer: Option<Trainer>,
 }
 
+impl Answer for TrainingEventDetail {
+    const SHAPE: Kind = training_event_shape!(
+        Field::inferred("capacity", Kind::Integer),
+        Field::inferred("trainer", Trainer::SHAPE).optional()
+    );
+}
+
 /// The event as summarised in a hold response: course and location are plain
-/// names here, not objects.
+/// names here, not objects. Every field documented.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HeldEvent {
     /// Event id.
@@ -509,7 +583,17 @@ pub struct HeldEvent {
     pub start_date: Timestamp,
 }
 
-/// `POST /training-events/{id}/hold` response (`SlotHoldResponse`).
+impl Answer for HeldEvent {
+    const SHAPE: Kind = Kind::Object(&[
+        Field::documented("id", Kind::Integer),
+        Field::documented("course", Kind::Text),
+        Field::documented("location", Kind::Text),
+        Field::documented("start_date", Kind::Text),
+    ]);
+}
+
+/// `POST /training-events/{id}/hold` response (`SlotHoldResponse`): every
+/// field documented.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SeatHold {
     /// Opaque 32-character hold id, sent back when booking.
@@ -521,6 +605,15 @@ pub struct SeatHold {
     pub expires_in_seconds: i64,
     /// The held event.
     pub training_event: HeldEvent,
+}
+
+impl Answer for SeatHold {
+    const SHAPE: Kind = Kind::Object(&[
+        Field::documented("hold_hash", Kind::Text),
+        Field::documented("expires_at", Kind::Text),
+        Field::documented("expires_in_seconds", Kind::Integer),
+        Field::documented("training_event", HeldEvent::SHAPE),
+    ]);
 }
 
 /// The most seconds a hold is taken to have left: a day (a new hold has
@@ -558,6 +651,24 @@ pub struct HoldConflict {
     /// The held event, when disclosed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub training_event: Option<HeldEvent>,
+}
+
+/// The fields of a hold's 409 (either product's, the held place named
+/// `$place`): all Inferred.
+macro_rules! hold_conflict_shape {
+    ($place:literal, $shape:expr) => {
+        Kind::Object(&[
+            Field::inferred("message", Kind::Text),
+            Field::inferred("hold_hash", Kind::Text).optional(),
+            Field::inferred("expires_at", Kind::Text).optional(),
+            Field::inferred("expires_in_seconds", Kind::Integer).optional(),
+            Field::inferred($place, $shape).optional(),
+        ])
+    };
+}
+
+impl Answer for HoldConflict {
+    const SHAPE: Kind = hold_conflict_shape!("training_event", HeldEvent::SHAPE);
 }
 
 /// What the project sends the upstream beyond its published documents, each
@@ -606,7 +717,7 @@ pub struct CreateBookingRequest {
     pub agency_email: Option<String>,
 }
 
-/// The candidate as shown in a booking.
+/// The candidate as shown in a booking: every field documented.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Candidate {
     /// Full name.
@@ -621,7 +732,20 @@ pub struct Candidate {
     pub job_role: Option<String>,
 }
 
-/// A booking (`BookingDetail`).
+impl Answer for Candidate {
+    const SHAPE: Kind = Kind::Object(&[
+        Field::documented("name", Kind::Text),
+        Field::documented("email", Kind::Text),
+        Field::documented("phone", Kind::Text).optional(),
+        Field::documented("job_role", Kind::Text).optional(),
+    ]);
+}
+
+/// A booking (`BookingDetail`): every field documented (the create
+/// example, and `payment_url` in its text). The booking path depends on
+/// `id` (the candidate's reference) and, to find the booking a lost answer
+/// made, on `candidate.email`, `course`, `location.name`, `start_date`,
+/// `pay_option` and `created_at`; the others are read tolerantly.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BookingDetail {
     /// Booking id, the candidate's reference.
@@ -664,6 +788,26 @@ pub struct BookingDetail {
     pub payment_url: Option<String>,
 }
 
+impl Answer for BookingDetail {
+    const SHAPE: Kind = Kind::Object(&[
+        Field::documented("id", Kind::Integer),
+        Field::documented("candidate", Candidate::SHAPE),
+        Field::documented("course", CourseRef::SHAPE),
+        Field::documented("location", Location::SHAPE),
+        Field::documented("trainer", Trainer::SHAPE).optional(),
+        Field::documented("start_date", Kind::Text),
+        Field::documented("end_date", Kind::Text),
+        Field::documented("booking_status", Kind::Text),
+        Field::documented("pay_status", Kind::Text),
+        Field::documented("pay_option", Kind::Text),
+        Field::documented("booked_by", Kind::Text),
+        Field::documented("attendance", Kind::Text).nullable(),
+        Field::documented("certificate_available", Kind::Flag),
+        Field::documented("created_at", Kind::Text),
+        Field::documented("payment_url", Kind::Text).optional(),
+    ]);
+}
+
 impl BookingDetail {
     /// The booking's status as the confirmation lists it, e.g. "booked
     /// (payment completed)"; unknown statuses are shown as sent, with spaces
@@ -684,7 +828,7 @@ pub fn status_label(booking_status: &BookingStatus, pay_status: &PayStatus) -> S
     )
 }
 
-/// Credits held for one course.
+/// Credits held for one course: every field documented.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CourseCredit {
     /// The course.
@@ -695,7 +839,8 @@ pub struct CourseCredit {
     pub credits: u32,
 }
 
-/// `GET /credits` (`CreditsResponse`).
+/// `GET /credits` (`CreditsResponse`): every field documented (a schema
+/// page).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CreditsResponse {
     /// Credits per course.
@@ -704,6 +849,21 @@ pub struct CreditsResponse {
     pub booking_money_balance: Money,
     /// Always "GBP".
     pub currency: String,
+}
+
+impl Answer for CreditsResponse {
+    const SHAPE: Kind = Kind::Object(&[
+        Field::documented(
+            "booking_credits",
+            Kind::List(&Kind::Object(&[
+                Field::documented("course_id", Kind::Integer),
+                Field::documented("course_name", Kind::Text),
+                Field::documented("credits", Kind::Integer),
+            ])),
+        ),
+        Field::documented("booking_money_balance", Kind::Number),
+        Field::documented("currency", Kind::Text),
+    ]);
 }
 
 impl CreditsResponse {
@@ -717,31 +877,52 @@ impl CreditsResponse {
     }
 }
 
-/// `GET /profile`: the account. Inferred fields.
+/// `GET /profile`: the account. Every field Inferred (the endpoint's answer
+/// is not documented; the create-booking page names `invoice_payments` as
+/// an account flag), so every one may be missing.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ClientProfile {
     /// Account id.
-    pub id: u64,
-    /// Company name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<u64>,
+    /// Company name (empty when not sent).
+    #[serde(default, deserialize_with = "null_as_default")]
     pub name: String,
-    /// Account email.
+    /// Account email (empty when not sent).
     #[serde(default, deserialize_with = "null_as_default")]
     pub email: String,
-    /// The client id used to sign in.
-    pub hb_client_id: String,
-    /// Whether `pay_option: "inv"` may be used.
+    /// The client id used to sign in (empty when not sent).
     #[serde(default, deserialize_with = "null_as_default")]
-    pub invoice_payments: bool,
-    /// The account's public booking page.
+    pub hb_client_id: String,
+    /// Whether `pay_option: "inv"` may be used; `None` when not said.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invoice_payments: Option<bool>,
+    /// The account's public booking page (empty when not sent).
     #[serde(default, deserialize_with = "null_as_default")]
     pub booking_url: String,
 }
 
-/// `GET /booking-url`. Inferred shape.
+impl Answer for ClientProfile {
+    const SHAPE: Kind = Kind::Object(&[
+        Field::inferred("id", Kind::Integer),
+        Field::inferred("name", Kind::Text),
+        Field::inferred("email", Kind::Text),
+        Field::inferred("hb_client_id", Kind::Text),
+        Field::inferred("invoice_payments", Kind::Flag),
+        Field::inferred("booking_url", Kind::Text),
+    ]);
+}
+
+/// `GET /booking-url`. Inferred shape (the path is documented, its answer
+/// is not).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BookingUrl {
     /// The account's public booking page.
     pub booking_url: String,
+}
+
+impl Answer for BookingUrl {
+    const SHAPE: Kind = Kind::Object(&[Field::inferred("booking_url", Kind::Text)]);
 }
 
 /// One entry of `GET /transactions`. Inferred shape.
@@ -774,7 +955,21 @@ pub struct WalletTransaction {
     pub created_at: Timestamp,
 }
 
-/// `meta` of the pagination envelope.
+impl Answer for WalletTransaction {
+    const SHAPE: Kind = Kind::Object(&[
+        Field::inferred("id", Kind::Integer),
+        Field::inferred("type", Kind::Text),
+        Field::inferred("amount", Kind::Number).optional(),
+        Field::inferred("credits", Kind::Integer).optional(),
+        Field::inferred("course_id", Kind::Integer).optional(),
+        Field::inferred("booking_id", Kind::Integer).optional(),
+        Field::inferred("description", Kind::Text),
+        Field::inferred("balance_after", Kind::Number).optional(),
+        Field::inferred("created_at", Kind::Text),
+    ]);
+}
+
+/// `meta` of the pagination envelope: every field documented.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PageMeta {
     /// This page's number, from 1.
@@ -787,7 +982,8 @@ pub struct PageMeta {
     pub total: u64,
 }
 
-/// `links` of the pagination envelope: absolute URLs or `null`.
+/// `links` of the pagination envelope: absolute URLs or `null`
+/// (documented).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct PageLinks {
     /// The next page, if any.
@@ -798,7 +994,7 @@ pub struct PageLinks {
     pub prev: Option<String>,
 }
 
-/// The pagination envelope every list endpoint uses.
+/// The pagination envelope every list endpoint uses (documented).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Page<T> {
     /// The items of this page.
@@ -810,12 +1006,39 @@ pub struct Page<T> {
     pub links: PageLinks,
 }
 
-/// A generic error body (`{ "message": ... }`). Inferred Laravel style.
+impl<T: Answer> Answer for Page<T> {
+    const SHAPE: Kind = Kind::Object(&[
+        Field::documented("data", Kind::List(&T::SHAPE)),
+        Field::documented(
+            "meta",
+            Kind::Object(&[
+                Field::documented("current_page", Kind::Integer),
+                Field::documented("per_page", Kind::Integer),
+                Field::documented("last_page", Kind::Integer),
+                Field::documented("total", Kind::Integer),
+            ]),
+        ),
+        Field::documented(
+            "links",
+            Kind::Object(&[
+                Field::documented("next", Kind::Text).nullable(),
+                Field::documented("prev", Kind::Text).nullable(),
+            ]),
+        ),
+    ]);
+}
+
+/// A generic error body (`{ "message": ... }`). Inferred Laravel style (no
+/// error body is documented).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ApiError {
     /// Human-readable reason.
     #[serde(default, deserialize_with = "null_as_default")]
     pub message: String,
+}
+
+impl Answer for ApiError {
+    const SHAPE: Kind = Kind::Object(&[Field::inferred("message", Kind::Text)]);
 }
 
 /// A 422 body: a message plus messages per field. Inferred Laravel style.
@@ -827,6 +1050,13 @@ pub struct ValidationError {
     /// Messages per field name (a single string per field is accepted too).
     #[serde(default, deserialize_with = "field_messages")]
     pub errors: BTreeMap<String, Vec<String>>,
+}
+
+impl Answer for ValidationError {
+    const SHAPE: Kind = Kind::Object(&[
+        Field::inferred("message", Kind::Text),
+        Field::inferred("errors", Kind::Map),
+    ]);
 }
 
 /// `POST /auth/token` body. Inferred field names.
@@ -845,37 +1075,60 @@ pub struct RefreshRequest {
     pub refresh_token: String,
 }
 
-/// `POST /auth/token` and `/auth/refresh` response. Inferred field names;
-/// lifetimes documented (1 hour, 7 days).
+/// `POST /auth/token` and `/auth/refresh` response. The pair (an access
+/// token and a refresh token) and the lifetimes (1 hour, 7 days) are
+/// documented, no field of the answer is: the two tokens' names are
+/// Inferred but required (nothing can be called without the access token),
+/// the rest Inferred and optional, their lifetimes the documented ones when
+/// not sent.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TokenPair {
     /// Bearer token for API calls.
     pub access_token: String,
     /// Token to get a new pair without credentials.
     pub refresh_token: String,
-    /// Always "Bearer".
+    /// "Bearer" (empty when not sent). Inferred.
+    #[serde(default, deserialize_with = "null_as_default")]
     pub token_type: String,
-    /// Access token lifetime in seconds (3600).
-    pub expires_in: i64,
-    /// Refresh token lifetime in seconds (604800).
-    pub refresh_expires_in: i64,
+    /// Access token lifetime in seconds (3600). Inferred.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_in: Option<i64>,
+    /// Refresh token lifetime in seconds (604800). Inferred.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_expires_in: Option<i64>,
+}
+
+impl Answer for TokenPair {
+    const SHAPE: Kind = Kind::Object(&[
+        Field::documented("access_token", Kind::Text),
+        Field::documented("refresh_token", Kind::Text),
+        Field::inferred("token_type", Kind::Text),
+        Field::inferred("expires_in", Kind::Integer),
+        Field::inferred("refresh_expires_in", Kind::Integer),
+    ]);
 }
 
 /// The longest lifetime a token is taken to have: thirty days (a refresh
 /// token is documented to live seven). A longer one is read as this.
 pub const MAX_TOKEN_SECONDS: u64 = 30 * 24 * 60 * 60;
 
+/// An access token's documented lifetime: an hour.
+pub const ACCESS_TOKEN_SECONDS: i64 = 60 * 60;
+
+/// A refresh token's documented lifetime: seven days.
+pub const REFRESH_TOKEN_SECONDS: i64 = 7 * 24 * 60 * 60;
+
 impl TokenPair {
-    /// The access token's lifetime in seconds, clamped into
-    /// `0..=MAX_TOKEN_SECONDS`.
+    /// The access token's lifetime in seconds as sent (the documented hour
+    /// when not), clamped into `0..=MAX_TOKEN_SECONDS`.
     pub fn access_seconds(&self) -> u64 {
-        token_seconds(self.expires_in)
+        token_seconds(self.expires_in.unwrap_or(ACCESS_TOKEN_SECONDS))
     }
 
-    /// The refresh token's lifetime in seconds, clamped into
-    /// `0..=MAX_TOKEN_SECONDS`.
+    /// The refresh token's lifetime in seconds as sent (the documented seven
+    /// days when not), clamped into `0..=MAX_TOKEN_SECONDS`.
     pub fn refresh_seconds(&self) -> u64 {
-        token_seconds(self.refresh_expires_in)
+        token_seconds(self.refresh_expires_in.unwrap_or(REFRESH_TOKEN_SECONDS))
     }
 }
 
@@ -901,6 +1154,16 @@ pub struct TokenInfo {
     pub expires_in: i64,
 }
 
+impl Answer for TokenInfo {
+    const SHAPE: Kind = Kind::Object(&[
+        Field::inferred("hb_client_id", Kind::Text),
+        Field::inferred("token_type", Kind::Text),
+        Field::inferred("scopes", Kind::List(&Kind::Text)),
+        Field::inferred("expires_at", Kind::Text),
+        Field::inferred("expires_in", Kind::Integer),
+    ]);
+}
+
 /// Wire types of the Virtual BLS API (`reference/practical-training-api.md`
 /// §10, base `https://bls.hbcompliance.co.uk/api/v1`): timeslots generated
 /// from trainers' capacity instead of training events, a kit posted to the
@@ -912,6 +1175,7 @@ pub mod bls {
     use serde::{Deserialize, Serialize};
 
     use super::{null_as_default, timestamp, CourseRef, Money, PayStatus, Timestamp, Trainer};
+    use super::{Answer, Field, Kind};
     use super::{BookingStatus, Deserializer, Serializer};
     use std::fmt;
 
@@ -967,10 +1231,12 @@ pub mod bls {
         }
     }
 
-    /// One bookable timeslot of `GET /timeslots`. The list's item shape is
-    /// Inferred (the endpoint's response is not documented): the hold's
-    /// `date` and `time`, the course, start and end with the UK offset,
-    /// the number of trainers free and the price.
+    /// One bookable timeslot of `GET /timeslots`. The endpoint's response is
+    /// not documented: its `date`, `time` and `course` are the documented
+    /// hold's (the request names a timeslot by them, the hold's `slot`
+    /// block answers with them) and are required, since a timeslot is held
+    /// by them; start and end with the UK offset, the number of trainers
+    /// free and the price are Inferred, and may be missing.
     #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
     pub struct Timeslot {
         /// UK date, `YYYY-MM-DD`.
@@ -979,16 +1245,55 @@ pub mod bls {
         pub time: String,
         /// The course.
         pub course: CourseRef,
-        /// Start, UK offset in force.
-        #[serde(with = "timestamp")]
-        pub start_date: Timestamp,
-        /// End, UK offset in force.
-        #[serde(with = "timestamp")]
-        pub end_date: Timestamp,
-        /// Trainers free for it (at least 1). Inferred.
-        pub remaining_slots: u32,
+        /// Start, UK offset in force. Inferred: see [`Timeslot::start`].
+        #[serde(
+            default,
+            with = "timestamp::option",
+            skip_serializing_if = "Option::is_none"
+        )]
+        pub start_date: Option<Timestamp>,
+        /// End, UK offset in force. Inferred.
+        #[serde(
+            default,
+            with = "timestamp::option",
+            skip_serializing_if = "Option::is_none"
+        )]
+        pub end_date: Option<Timestamp>,
+        /// Trainers free for it (at least 1). Inferred: see
+        /// [`Timeslot::is_free`].
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub remaining_slots: Option<u32>,
         /// Price for this account, VAT included. Inferred.
-        pub cost_inc_vat: Money,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub cost_inc_vat: Option<Money>,
+    }
+
+    impl Answer for Timeslot {
+        const SHAPE: Kind = Kind::Object(&[
+            Field::documented("date", Kind::Text),
+            Field::documented("time", Kind::Text),
+            Field::documented("course", CourseRef::SHAPE),
+            Field::inferred("start_date", Kind::Text),
+            Field::inferred("end_date", Kind::Text),
+            Field::inferred("remaining_slots", Kind::Integer),
+            Field::inferred("cost_inc_vat", Kind::Number),
+        ]);
+    }
+
+    impl Timeslot {
+        /// When it starts: `start_date` when sent, else its `date` and
+        /// `time` read as UK wall-clock time (as a hold names the slot);
+        /// `None` when neither can be read.
+        pub fn start(&self) -> Option<Timestamp> {
+            self.start_date
+                .or_else(|| crate::uk_time::uk_wall_clock(&self.date, &self.time))
+        }
+
+        /// Whether a trainer is free for it: `remaining_slots` above 0, or
+        /// not said (the list offers bookable timeslots).
+        pub fn is_free(&self) -> bool {
+            self.remaining_slots != Some(0)
+        }
     }
 
     /// `POST /timeslots/hold` body.
@@ -1003,6 +1308,7 @@ pub mod bls {
     }
 
     /// The slot summarised in a hold response: `course` is an object here.
+    /// Every field documented.
     #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
     pub struct HeldSlot {
         /// UK date, `YYYY-MM-DD`.
@@ -1013,7 +1319,16 @@ pub mod bls {
         pub course: CourseRef,
     }
 
-    /// `POST /timeslots/hold` response (`TimeslotHoldResponse`).
+    impl Answer for HeldSlot {
+        const SHAPE: Kind = Kind::Object(&[
+            Field::documented("date", Kind::Text),
+            Field::documented("time", Kind::Text),
+            Field::documented("course", CourseRef::SHAPE),
+        ]);
+    }
+
+    /// `POST /timeslots/hold` response (`TimeslotHoldResponse`): every
+    /// field documented.
     #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
     pub struct TimeslotHold {
         /// Opaque 32-character hold id, sent back when booking.
@@ -1025,6 +1340,15 @@ pub mod bls {
         pub expires_in_seconds: i64,
         /// The held slot.
         pub slot: HeldSlot,
+    }
+
+    impl Answer for TimeslotHold {
+        const SHAPE: Kind = Kind::Object(&[
+            Field::documented("hold_hash", Kind::Text),
+            Field::documented("expires_at", Kind::Text),
+            Field::documented("expires_in_seconds", Kind::Integer),
+            Field::documented("slot", HeldSlot::SHAPE),
+        ]);
     }
 
     /// 409 body for a second hold: "returned with the existing hold's
@@ -1051,6 +1375,10 @@ pub mod bls {
         /// The held slot.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub slot: Option<HeldSlot>,
+    }
+
+    impl Answer for TimeslotHoldConflict {
+        const SHAPE: Kind = hold_conflict_shape!("slot", HeldSlot::SHAPE);
     }
 
     /// `POST /bookings` body: Practical Training's fields plus where the kit
@@ -1084,7 +1412,8 @@ pub mod bls {
         pub postcode: String,
     }
 
-    /// The candidate in a Virtual BLS booking (no `job_role`).
+    /// The candidate in a Virtual BLS booking (no `job_role`): every field
+    /// documented.
     #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
     pub struct VirtualCandidate {
         /// Full name.
@@ -1096,7 +1425,16 @@ pub mod bls {
         pub phone: Option<String>,
     }
 
-    /// The Zoom session of a booking (the `virtual` block).
+    impl Answer for VirtualCandidate {
+        const SHAPE: Kind = Kind::Object(&[
+            Field::documented("name", Kind::Text),
+            Field::documented("email", Kind::Text),
+            Field::documented("phone", Kind::Text).optional(),
+        ]);
+    }
+
+    /// The Zoom session of a booking (the `virtual` block): every field
+    /// documented.
     #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
     pub struct VirtualSession {
         /// Meeting id as people type it, e.g. "845 112 9034".
@@ -1107,10 +1445,20 @@ pub mod bls {
         pub zoom_password: String,
     }
 
+    impl Answer for VirtualSession {
+        const SHAPE: Kind = Kind::Object(&[
+            Field::documented("zoom_id", Kind::Text),
+            Field::documented("zoom_link", Kind::Text),
+            Field::documented("zoom_password", Kind::Text),
+        ]);
+    }
+
     /// A Virtual BLS booking: no `location`, no `attendance`, a `virtual`
-    /// block. `training_status` and `equipment_status` are documented as
-    /// the certificate's conditions; that they appear on every booking
-    /// answer is Inferred.
+    /// block. Every field of the create example is documented.
+    /// `training_status` and `equipment_status` are named as the
+    /// certificate's conditions but shown in no answer, and the PayPal
+    /// `payment_url` in none either: all three are Inferred and may be
+    /// missing.
     #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
     pub struct VirtualBooking {
         /// Booking id.
@@ -1140,10 +1488,12 @@ pub mod bls {
         /// The Zoom session.
         #[serde(rename = "virtual")]
         pub session: VirtualSession,
-        /// Whether the session has taken place.
-        pub training_status: TrainingStatus,
-        /// Where the kit is.
-        pub equipment_status: EquipmentStatus,
+        /// Whether the session has taken place. Inferred.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub training_status: Option<TrainingStatus>,
+        /// Where the kit is. Inferred.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub equipment_status: Option<EquipmentStatus>,
         /// Whether the certificate can be downloaded: training completed
         /// and kit back in.
         #[serde(default, deserialize_with = "null_as_default")]
@@ -1151,9 +1501,30 @@ pub mod bls {
         /// When it was made (UTC).
         #[serde(with = "timestamp")]
         pub created_at: Timestamp,
-        /// PayPal link, for `candidate_pays` while unpaid. Position Inferred.
+        /// PayPal link, for `candidate_pays` while unpaid. Inferred.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub payment_url: Option<String>,
+    }
+
+    impl Answer for VirtualBooking {
+        const SHAPE: Kind = Kind::Object(&[
+            Field::documented("id", Kind::Integer),
+            Field::documented("candidate", VirtualCandidate::SHAPE),
+            Field::documented("course", CourseRef::SHAPE),
+            Field::documented("trainer", Trainer::SHAPE).optional(),
+            Field::documented("start_date", Kind::Text),
+            Field::documented("end_date", Kind::Text),
+            Field::documented("booking_status", Kind::Text),
+            Field::documented("pay_status", Kind::Text),
+            Field::documented("pay_option", Kind::Text),
+            Field::documented("booked_by", Kind::Text),
+            Field::documented("virtual", VirtualSession::SHAPE),
+            Field::documented("certificate_available", Kind::Flag),
+            Field::documented("created_at", Kind::Text),
+            Field::inferred("training_status", Kind::Text),
+            Field::inferred("equipment_status", Kind::Text),
+            Field::inferred("payment_url", Kind::Text).optional(),
+        ]);
     }
 }
 
@@ -1338,18 +1709,21 @@ mod tests {
 
     #[test]
     fn absurd_token_lifetimes_are_read_as_none_or_thirty_days() {
-        let pair = |expires_in: i64, refresh_expires_in: i64| TokenPair {
+        let pair = |expires_in: Option<i64>, refresh_expires_in: Option<i64>| TokenPair {
             access_token: "a".into(),
             refresh_token: "r".into(),
             token_type: "Bearer".into(),
             expires_in,
             refresh_expires_in,
         };
-        let documented = pair(3600, 604_800);
-        assert_eq!(documented.access_seconds(), 3600);
-        assert_eq!(documented.refresh_seconds(), 604_800);
-        let absurd = pair(i64::MAX, i64::MIN);
+        let sent = pair(Some(1800), Some(86_400));
+        assert_eq!(sent.access_seconds(), 1800);
+        assert_eq!(sent.refresh_seconds(), 86_400);
+        let absurd = pair(Some(i64::MAX), Some(i64::MIN));
         assert_eq!(absurd.access_seconds(), MAX_TOKEN_SECONDS);
         assert_eq!(absurd.refresh_seconds(), 0);
+        let unsaid = pair(None, None);
+        assert_eq!(unsaid.access_seconds(), 3600, "the documented hour");
+        assert_eq!(unsaid.refresh_seconds(), 604_800, "the documented week");
     }
 }

@@ -415,6 +415,13 @@ impl Venue {
             uk_time::full_date(self.first_date)
         )
     }
+
+    /// What the location choice lists under the name: the venue line, when
+    /// the upstream sent one, and the [`Venue::summary`].
+    pub fn details(&self) -> Vec<String> {
+        let address = Some(self.address.clone()).filter(|line| !line.trim().is_empty());
+        address.into_iter().chain([self.summary()]).collect()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -854,18 +861,37 @@ fn agenda(date: NaiveDate, events: &[IndexedEvent], filter: &Filter<'_>) -> DayA
 }
 
 /// "Tuesday 4 August 2026, 09:30 to 16:30 BST": when something takes
-/// place, in venue-local time, for a booking's summary.
-pub fn when_label(start: Timestamp, end: Timestamp) -> String {
-    let mut label = uk_time::full_date(start.date_naive());
-    label.push_str(", ");
-    push_time_span(
-        &mut label,
-        start,
-        end,
-        &uk_time::clock_time(start.time()),
-        &uk_time::clock_time(end.time()),
-        &uk_time::zone_label(*start.offset()),
-    );
+/// place, in venue-local time, for a booking's summary; from its start
+/// alone ("Tuesday 4 August 2026, 09:30 BST") when its end is not known.
+pub fn when_label(start: Timestamp, end: Option<Timestamp>) -> String {
+    format!(
+        "{}, {}",
+        uk_time::full_date(start.date_naive()),
+        time_span(start, end)
+    )
+}
+
+/// "09:30 to 16:30 BST" ([`push_time_span`]), or "09:30 BST" when the end
+/// is not known.
+pub(crate) fn time_span(start: Timestamp, end: Option<Timestamp>) -> String {
+    let start_time = uk_time::clock_time(start.time());
+    let zone = uk_time::zone_label(*start.offset());
+    let mut label = String::with_capacity(24);
+    match end {
+        Some(end) => push_time_span(
+            &mut label,
+            start,
+            end,
+            &start_time,
+            &uk_time::clock_time(end.time()),
+            &zone,
+        ),
+        None => {
+            label.push_str(&start_time);
+            label.push(' ');
+            label.push_str(&zone);
+        }
+    }
     label
 }
 
@@ -1373,6 +1399,20 @@ mod tests {
             venues[0].summary(),
             "2 dates, the first on Tuesday 4 August 2026"
         );
+        assert_eq!(
+            venues[0].details().len(),
+            2,
+            "the venue line and the summary"
+        );
+        let unsent = Venue {
+            address: String::new(),
+            ..venues[0].clone()
+        };
+        assert_eq!(
+            unsent.details(),
+            ["2 dates, the first on Tuesday 4 August 2026"],
+            "a venue line not sent is not shown"
+        );
         let later = index.venues(now("2026-08-05T12:00:00+01:00"), &options);
         assert!(later.is_empty(), "past and full events offer no venue");
     }
@@ -1470,14 +1510,19 @@ mod tests {
     fn when_label_names_the_venue_local_day_and_zone() {
         let events = august();
         assert_eq!(
-            when_label(events[0].start_date, events[0].end_date),
+            when_label(events[0].start_date, Some(events[0].end_date)),
             "Tuesday 4 August 2026, 09:30 to 16:30 BST"
         );
         let winter_start = DateTime::parse_from_rfc3339("2027-03-28T00:30:00+00:00").unwrap();
         let summer_end = DateTime::parse_from_rfc3339("2027-03-28T04:00:00+01:00").unwrap();
         assert_eq!(
-            when_label(winter_start, summer_end),
+            when_label(winter_start, Some(summer_end)),
             "Sunday 28 March 2027, 00:30 GMT to 04:00 BST"
+        );
+        assert_eq!(
+            when_label(winter_start, None),
+            "Sunday 28 March 2027, 00:30 GMT",
+            "an end not known is not shown"
         );
     }
 }

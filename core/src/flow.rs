@@ -339,19 +339,27 @@ impl Chosen {
         }
     }
 
-    /// Its price for the account.
-    pub fn cost(&self) -> Money {
+    /// Its price for the account, when known (a timeslot's is inferred).
+    pub fn cost(&self) -> Option<Money> {
         match self {
-            Chosen::Event(event) => event.cost_inc_vat,
+            Chosen::Event(event) => Some(event.cost_inc_vat),
             Chosen::Slot(slot) => slot.cost_inc_vat,
         }
     }
 
-    /// Its start.
-    pub fn start(&self) -> Timestamp {
+    /// Its start, when it can be read ([`Timeslot::start`]).
+    pub fn start(&self) -> Option<Timestamp> {
         match self {
-            Chosen::Event(event) => event.start_date,
-            Chosen::Slot(slot) => slot.start_date,
+            Chosen::Event(event) => Some(event.start_date),
+            Chosen::Slot(slot) => slot.start(),
+        }
+    }
+
+    /// Its end, when known (a timeslot's is inferred).
+    fn end(&self) -> Option<Timestamp> {
+        match self {
+            Chosen::Event(event) => Some(event.end_date),
+            Chosen::Slot(slot) => slot.end_date,
         }
     }
 
@@ -359,8 +367,34 @@ impl Chosen {
     fn is_full(&self) -> bool {
         match self {
             Chosen::Event(event) => event.is_full(),
-            Chosen::Slot(slot) => slot.remaining_slots == 0,
+            Chosen::Slot(slot) => !slot.is_free(),
         }
+    }
+
+    /// What is being booked, as the steps before the booking list it: the
+    /// course, when (UK time), where (the venue, or Zoom) and the price.
+    /// What the upstream did not say is left out: a timeslot without an
+    /// end is shown from its start, one without a price has no price.
+    pub fn summary(&self) -> Vec<BookingFact> {
+        let (course, place) = match self {
+            Chosen::Event(event) => (
+                &event.course,
+                vec![event.location.name.clone(), event.location.address.clone()],
+            ),
+            Chosen::Slot(slot) => (&slot.course, vec!["Online, over Zoom".to_owned()]),
+        };
+        let mut facts = vec![BookingFact::new("Course", vec![course.name.clone()])];
+        if let Some(start) = self.start() {
+            facts.push(BookingFact::new(
+                "When",
+                vec![crate::calendar::when_label(start, self.end())],
+            ));
+        }
+        facts.push(BookingFact::new("Where", place));
+        if let Some(cost) = self.cost() {
+            facts.push(BookingFact::new("Price", vec![cost.to_string()]));
+        }
+        facts
     }
 }
 
@@ -518,7 +552,7 @@ impl Booked {
                 reference: true,
             },
             BookingFact::new("Course", vec![course.name.clone()]),
-            BookingFact::new("When", vec![crate::calendar::when_label(start, end)]),
+            BookingFact::new("When", vec![crate::calendar::when_label(start, Some(end))]),
         ];
         match self {
             Booked::Practical(booking) => facts.push(BookingFact::new(
@@ -569,10 +603,15 @@ pub struct BookingFact {
 }
 
 impl BookingFact {
+    /// A fact whose value is these lines, the empty ones (a detail the
+    /// upstream did not send) left out.
     fn new(label: &'static str, lines: Vec<String>) -> BookingFact {
         BookingFact {
             label,
-            lines,
+            lines: lines
+                .into_iter()
+                .filter(|line| !line.trim().is_empty())
+                .collect(),
             reference: false,
         }
     }
@@ -1009,6 +1048,8 @@ pub enum Refusal {
     EventForAnotherCourse,
     /// The event has no seats left.
     EventFull,
+    /// The timeslot's start cannot be read.
+    TimeUnknown,
     /// A hold request is in flight.
     HoldInProgress,
     /// A seat is held: go back (which releases it) first.
@@ -1044,6 +1085,7 @@ impl Refusal {
             Refusal::CourseNotChosen => "no course chosen",
             Refusal::EventForAnotherCourse => "event is for another course",
             Refusal::EventFull => "event is full",
+            Refusal::TimeUnknown => "the timeslot's start cannot be read",
             Refusal::HoldInProgress => "a hold request is in flight",
             Refusal::SeatHeld => "a seat is held; go back to release it first",
             Refusal::NoLiveHold => "no live hold",
@@ -1319,7 +1361,11 @@ impl Flow {
     /// nothing about the account, so every allowed option is usable and a
     /// 422 explains a refusal.
     pub fn pay_option_offers(&self, allowed: &[PayOption]) -> Vec<PayOptionOffer> {
-        let cost = self.chosen.as_ref().map(Chosen::cost).unwrap_or_default();
+        let cost = self
+            .chosen
+            .as_ref()
+            .and_then(Chosen::cost)
+            .unwrap_or_default();
         validation::offered_pay_options(allowed, &AccountFacts::default(), cost)
     }
 
@@ -1387,6 +1433,19 @@ impl Flow {
             message,
             recoveries,
         })
+    }
+
+    /// What happens next, for the confirmation: the step's
+    /// [`Step::what_next`], except that a booking awaiting payment without
+    /// a payment page to offer (the upstream sent none, or none the policy
+    /// accepts) says the link comes by email, as both products document.
+    pub fn what_next(&self) -> Option<&'static str> {
+        if self.step == Step::AwaitingPayment && self.payment_page().is_none() {
+            return Some(
+                "Your seat is reserved while you pay. The link to the payment page is emailed to you; once the payment is complete, your place is confirmed by email.",
+            );
+        }
+        self.step.what_next()
     }
 
     /// The payment page to offer while the booking awaits payment: its
@@ -1579,9 +1638,10 @@ impl Flow {
         if chosen.is_full() {
             return Err(Refusal::EventFull);
         }
+        let start = chosen.start().ok_or(Refusal::TimeUnknown)?;
         commands.push(Command::Emit(HostEvent::EventChosen {
             place: chosen.place(),
-            start: chosen.start(),
+            start,
         }));
         self.chosen = Some(chosen);
         self.request_hold(Step::Details, commands);

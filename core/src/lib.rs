@@ -4,6 +4,8 @@
 //! unchanged to WebAssembly for the widget.
 //!
 //! * [`api`]: the wire types of the Practical Training and Virtual BLS APIs.
+//! * [`contract`]: what the project reads of each upstream answer, and which
+//!   of its fields the published documents show.
 //! * [`product`]: the booking products and where they differ.
 //! * [`uk_time`]: UK civil time (GMT/BST) and date and time texts.
 //! * [`calendar`]: the month grid and day agendas computed from events.
@@ -22,6 +24,7 @@
 
 pub mod api;
 pub mod calendar;
+pub mod contract;
 pub mod countdown;
 pub mod flow;
 pub mod ics;

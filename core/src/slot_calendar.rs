@@ -8,10 +8,14 @@
 //!
 //! Rules:
 //! * A timeslot belongs to the UK date of its start (`start_date`'s own
-//!   offset, which the API sends as the UK offset in force); its times are
-//!   UK wall-clock times labelled GMT or BST.
+//!   offset, which the API sends as the UK offset in force, or its `date`
+//!   and `time` when `start_date` is not sent: [`Timeslot::start`]); its
+//!   times are UK wall-clock times labelled GMT or BST.
 //! * A timeslot is shown when it starts after now and a trainer is free for
-//!   it (`remaining_slots` at least 1); the same date and time is shown once.
+//!   it (`remaining_slots` at least 1, or not said: [`Timeslot::is_free`]);
+//!   the same date and time is shown once.
+//! * What the list does not say is not shown: a time without an end has no
+//!   end time nor duration, one without a price no price.
 //! * A day's count is its shown times, and the month's the sum over its
 //!   days; a day is "few" with 1 to [`crate::calendar::FEW_SEATS_THRESHOLD`]
 //!   times.
@@ -57,43 +61,46 @@ pub struct SlotTime {
     pub course_id: u64,
     /// Start, UK offset.
     pub start: Timestamp,
-    /// End, UK offset.
-    pub end: Timestamp,
-    /// "1 hour".
-    pub duration_text: String,
-    /// Price for this account.
-    pub cost: Money,
-    /// "09:00 to 10:00 GMT".
+    /// End, UK offset, when the list says it.
+    pub end: Option<Timestamp>,
+    /// "1 hour", when the end is known.
+    pub duration_text: Option<String>,
+    /// Price for this account, when the list says it.
+    pub cost: Option<Money>,
+    /// "09:00 to 10:00 GMT" ("09:00 GMT" without an end).
     pub label: String,
     /// "Tuesday 4 August 2026, 09:00 to 10:00 GMT".
     pub full_label: String,
 }
 
 impl SlotTime {
-    /// The time of one timeslot.
-    pub fn of(slot: &Timeslot) -> SlotTime {
-        let (start, end) = (slot.start_date, slot.end_date);
-        let mut label = String::with_capacity(24);
-        calendar::push_time_span(
-            &mut label,
-            start,
-            end,
-            &uk_time::clock_time(start.time()),
-            &uk_time::clock_time(end.time()),
-            &uk_time::zone_label(*start.offset()),
-        );
+    /// The time of one timeslot starting at `start`.
+    fn of(slot: &Timeslot, start: Timestamp) -> SlotTime {
+        let label = calendar::time_span(start, slot.end_date);
         let full_label = format!("{}, {label}", uk_time::full_date(start.date_naive()));
         SlotTime {
             date: slot.date.clone(),
             time: slot.time.clone(),
             course_id: slot.course.id,
             start,
-            end,
-            duration_text: uk_time::duration_text((end - start).max(Duration::zero())),
+            end: slot.end_date,
+            duration_text: slot
+                .end_date
+                .map(|end| uk_time::duration_text((end - start).max(Duration::zero()))),
             cost: slot.cost_inc_vat,
             label,
             full_label,
         }
+    }
+
+    /// What its button says under the time: the duration and the price,
+    /// each when known.
+    pub fn details(&self) -> Vec<String> {
+        self.duration_text
+            .iter()
+            .cloned()
+            .chain(self.cost.map(|cost| cost.to_string()))
+            .collect()
     }
 }
 
@@ -108,26 +115,41 @@ pub struct DayTimes {
     pub times: Vec<SlotTime>,
 }
 
+/// A listed timeslot with its start and the UK date of its start.
+#[derive(Debug, Clone, PartialEq)]
+struct Listed {
+    date: NaiveDate,
+    start: Timestamp,
+    slot: Timeslot,
+}
+
 /// Timeslots sorted once by start, each with its UK date.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SlotIndex {
-    slots: Vec<(NaiveDate, Timeslot)>,
+    slots: Vec<Listed>,
 }
 
 impl SlotIndex {
     /// Indexes timeslots; the same date and time twice is kept once, with
-    /// the most trainers free.
+    /// the most trainers free; one whose start cannot be read is left out.
     pub fn new(slots: Vec<Timeslot>) -> SlotIndex {
-        let mut slots: Vec<(NaiveDate, Timeslot)> = slots
+        let mut slots: Vec<Listed> = slots
             .into_iter()
-            .map(|slot| (slot.start_date.date_naive(), slot))
+            .filter_map(|slot| {
+                let start = slot.start()?;
+                Some(Listed {
+                    date: start.date_naive(),
+                    start,
+                    slot,
+                })
+            })
             .collect();
-        slots.sort_by(|(_, a), (_, b)| {
-            a.start_date
-                .cmp(&b.start_date)
-                .then(b.remaining_slots.cmp(&a.remaining_slots))
+        slots.sort_by(|a, b| {
+            a.start
+                .cmp(&b.start)
+                .then(b.slot.remaining_slots.cmp(&a.slot.remaining_slots))
         });
-        slots.dedup_by(|(_, a), (_, b)| a.date == b.date && a.time == b.time);
+        slots.dedup_by(|a, b| a.slot.date == b.slot.date && a.slot.time == b.slot.time);
         SlotIndex { slots }
     }
 
@@ -140,7 +162,7 @@ impl SlotIndex {
     pub fn slot(&self, date: &str, time: &str) -> Option<&Timeslot> {
         self.slots
             .iter()
-            .map(|(_, slot)| slot)
+            .map(|listed| &listed.slot)
             .find(|slot| slot.date == date && slot.time == time)
     }
 
@@ -150,12 +172,12 @@ impl SlotIndex {
         first: NaiveDate,
         last: NaiveDate,
         now: DateTime<Utc>,
-    ) -> impl Iterator<Item = &(NaiveDate, Timeslot)> {
-        let from = self.slots.partition_point(|(date, _)| *date < first);
-        let to = self.slots.partition_point(|(date, _)| *date <= last);
+    ) -> impl Iterator<Item = &Listed> {
+        let from = self.slots.partition_point(|listed| listed.date < first);
+        let to = self.slots.partition_point(|listed| listed.date <= last);
         self.slots[from..to.max(from)]
             .iter()
-            .filter(move |(_, slot)| shown(slot, now))
+            .filter(move |listed| listed.shown(now))
     }
 
     /// The month grid: each day with its free times.
@@ -163,8 +185,8 @@ impl SlotIndex {
         let dates = calendar::grid_dates(month);
         let grid_start = dates[0];
         let mut tallies = vec![DayTally::default(); dates.len()];
-        for (date, _) in self.shown(grid_start, dates[dates.len() - 1], now) {
-            let day = usize::try_from((*date - grid_start).num_days()).ok();
+        for listed in self.shown(grid_start, dates[dates.len() - 1], now) {
+            let day = usize::try_from((listed.date - grid_start).num_days()).ok();
             if let Some(tally) = day.and_then(|day| tallies.get_mut(day)) {
                 tally.events += 1;
                 tally.seats += 1;
@@ -180,7 +202,7 @@ impl SlotIndex {
             label: uk_time::full_date(date),
             times: self
                 .shown(date, date, now)
-                .map(|(_, slot)| SlotTime::of(slot))
+                .map(|listed| SlotTime::of(&listed.slot, listed.start))
                 .collect(),
         }
     }
@@ -198,8 +220,8 @@ impl SlotIndex {
     pub fn first_month_with_availability(&self, now: DateTime<Utc>) -> Option<YearMonth> {
         self.slots
             .iter()
-            .find(|(_, slot)| shown(slot, now))
-            .map(|(date, _)| YearMonth::of(*date))
+            .find(|listed| listed.shown(now))
+            .map(|listed| YearMonth::of(listed.date))
     }
 
     /// The first month after `month` with a free time ("Next month").
@@ -210,8 +232,8 @@ impl SlotIndex {
     ) -> Option<YearMonth> {
         self.slots
             .iter()
-            .find(|(date, slot)| *date > month.last_day() && shown(slot, now))
-            .map(|(date, _)| YearMonth::of(*date))
+            .find(|listed| listed.date > month.last_day() && listed.shown(now))
+            .map(|listed| YearMonth::of(listed.date))
     }
 
     /// The last month before `month` with a free time ("Previous month").
@@ -223,15 +245,17 @@ impl SlotIndex {
         self.slots
             .iter()
             .rev()
-            .find(|(date, slot)| *date < month.first_day() && shown(slot, now))
-            .map(|(date, _)| YearMonth::of(*date))
+            .find(|listed| listed.date < month.first_day() && listed.shown(now))
+            .map(|listed| YearMonth::of(listed.date))
     }
 }
 
-/// Whether a timeslot is shown at `now`: it starts later and a trainer is
-/// free for it.
-fn shown(slot: &Timeslot, now: DateTime<Utc>) -> bool {
-    slot.remaining_slots > 0 && slot.start_date.with_timezone(&Utc) > now
+impl Listed {
+    /// Whether it is shown at `now`: it starts later and a trainer is free
+    /// for it.
+    fn shown(&self, now: DateTime<Utc>) -> bool {
+        self.slot.is_free() && self.start.with_timezone(&Utc) > now
+    }
 }
 
 #[cfg(test)]
@@ -252,10 +276,10 @@ mod tests {
                 id: 41,
                 name: "BLS Annual Update (Virtual)".into(),
             },
-            start_date: local,
-            end_date: uk_time::to_uk(start + Duration::minutes(minutes)),
-            remaining_slots: free,
-            cost_inc_vat: Money(5500),
+            start_date: Some(local),
+            end_date: Some(uk_time::to_uk(start + Duration::minutes(minutes))),
+            remaining_slots: Some(free),
+            cost_inc_vat: Some(Money(5500)),
         }
     }
 
@@ -307,13 +331,52 @@ mod tests {
             day.times[0].full_label,
             "Tuesday 10 March 2026, 09:00 to 10:00 GMT"
         );
-        assert_eq!(day.times[0].duration_text, "1 hour");
+        assert_eq!(day.times[0].details(), ["1 hour", "£55"]);
         assert_eq!(
             (day.times[1].date.as_str(), day.times[1].time.as_str()),
             ("2026-03-10", "13:30")
         );
         assert!(index.slot("2026-03-10", "13:30").is_some());
         assert!(index.slot("2026-03-10", "13:31").is_none());
+    }
+
+    #[test]
+    fn a_time_listed_by_its_date_and_time_alone_is_shown_without_end_or_price() {
+        let bare = Timeslot {
+            date: "2026-03-10".into(),
+            time: "09:00".into(),
+            course: CourseRef {
+                id: 41,
+                name: "BLS Annual Update (Virtual)".into(),
+            },
+            start_date: None,
+            end_date: None,
+            remaining_slots: None,
+            cost_inc_vat: None,
+        };
+        let summer = Timeslot {
+            date: "2026-06-10".into(),
+            time: "14:00".into(),
+            ..bare.clone()
+        };
+        let unreadable = Timeslot {
+            time: "9am".into(),
+            ..bare.clone()
+        };
+        let index = SlotIndex::new(vec![bare, summer, unreadable]);
+        let march = index.day_times(NaiveDate::from_ymd_opt(2026, 3, 10).unwrap(), now());
+        assert_eq!(march.times.len(), 1, "an unreadable time is not listed");
+        let time = &march.times[0];
+        assert_eq!(time.label, "09:00 GMT");
+        assert_eq!(time.full_label, "Tuesday 10 March 2026, 09:00 GMT");
+        assert!(time.details().is_empty(), "{:?}", time.details());
+        let june = index.day_times(NaiveDate::from_ymd_opt(2026, 6, 10).unwrap(), now());
+        assert_eq!(june.times[0].label, "14:00 BST");
+        assert_eq!(
+            index.first_month_with_availability(now()),
+            YearMonth::new(2026, 3),
+            "a time whose trainers are not counted is free"
+        );
     }
 
     #[test]
@@ -389,7 +452,7 @@ mod tests {
             let index = SlotIndex::new(slots.clone());
             let mut shown: Vec<(String, String)> = slots
                 .iter()
-                .filter(|slot| shown(slot, now()))
+                .filter(|slot| slot.is_free() && slot.start().unwrap() > now())
                 .map(|slot| (slot.date.clone(), slot.time.clone()))
                 .collect();
             shown.sort();

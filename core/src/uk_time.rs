@@ -95,6 +95,26 @@ pub fn uk_local(date: NaiveDate, hour: u32, minute: u32) -> Option<DateTime<Fixe
     Some(uk_local_at(date, NaiveTime::from_hms_opt(hour, minute, 0)?))
 }
 
+/// Like [`uk_local_at`] from a date written `YYYY-MM-DD` and a time
+/// written `HH:MM` (as a Virtual BLS hold names its timeslot); `None` when
+/// either is not written so, or is not a real date or time of day.
+pub fn uk_wall_clock(date: &str, time: &str) -> Option<DateTime<FixedOffset>> {
+    fn number(digits: &str, width: usize) -> Option<u32> {
+        (digits.len() == width && digits.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| digits.parse().ok())
+            .flatten()
+    }
+    let mut parts = date.split('-');
+    let (year, month, day) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() {
+        return None;
+    }
+    let year = i32::try_from(number(year, 4)?).ok()?;
+    let date = NaiveDate::from_ymd_opt(year, number(month, 2)?, number(day, 2)?)?;
+    let (hour, minute) = time.split_once(':')?;
+    uk_local(date, number(hour, 2)?, number(minute, 2)?)
+}
+
 /// The zone label for an offset: "GMT", "BST", or "UTC+hh:mm" / "UTC-hh:mm"
 /// for any other offset.
 pub fn zone_label(offset: FixedOffset) -> String {
@@ -224,6 +244,26 @@ pub fn viewer_time_note(at: DateTime<FixedOffset>, viewer: FixedOffset) -> Optio
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_written_date_and_time_are_read_as_uk_wall_clock() {
+        let summer = uk_wall_clock("2026-09-02", "14:00").unwrap();
+        assert_eq!(summer.to_rfc3339(), "2026-09-02T14:00:00+01:00");
+        let winter = uk_wall_clock("2026-12-08", "09:00").unwrap();
+        assert_eq!(winter.to_rfc3339(), "2026-12-08T09:00:00+00:00");
+        for (date, time) in [
+            ("2026-09-02", "2pm"),
+            ("2026-09-02", "14:00:00"),
+            ("2026-09-02", "24:00"),
+            ("2026-02-30", "14:00"),
+            ("2026-9-2", "14:00"),
+            ("2026-09-02-01", "14:00"),
+            ("+026-09-02", "14:00"),
+            ("", ""),
+        ] {
+            assert_eq!(uk_wall_clock(date, time), None, "{date} {time}");
+        }
+    }
 
     fn utc(text: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(text)

@@ -31,10 +31,10 @@ fn slot(date: &str, time: &str) -> Timeslot {
         date: date.into(),
         time: time.into(),
         course: bls_course(),
-        start_date: start,
-        end_date: start + chrono::Duration::minutes(60),
-        remaining_slots: 2,
-        cost_inc_vat: Money(5500),
+        start_date: Some(start),
+        end_date: Some(start + chrono::Duration::minutes(60)),
+        remaining_slots: Some(2),
+        cost_inc_vat: Some(Money(5500)),
     }
 }
 
@@ -340,7 +340,7 @@ fn each_product_accepts_only_its_own_choices() {
         Some(Refusal::EventForAnotherCourse)
     );
     let mut taken = slot("2026-09-02", "14:00");
-    taken.remaining_slots = 0;
+    taken.remaining_slots = Some(0);
     assert_eq!(
         bls.apply(Intent::ChooseTimeslot(taken)).refused,
         Some(Refusal::EventFull)
@@ -435,5 +435,87 @@ fn progress_summary_and_calendar_file_follow_the_product() {
     assert_eq!(
         booking_core::ics::file_name(&booked),
         "training-booking-7731.ics"
+    );
+}
+
+#[test]
+fn a_timeslot_and_a_booking_with_only_their_documented_fields_are_booked_and_told_plainly() {
+    let bare = Timeslot {
+        start_date: None,
+        end_date: None,
+        remaining_slots: None,
+        cost_inc_vat: None,
+        ..slot("2026-09-02", "14:00")
+    };
+    let chosen = Flow::start_for(PaymentRedirectPolicy::default(), Product::VirtualBls)
+        .flow
+        .apply(Intent::ChooseCourse(bls_course()))
+        .flow;
+    let unreadable = Timeslot {
+        time: "2pm".into(),
+        ..bare.clone()
+    };
+    assert_eq!(
+        chosen.apply(Intent::ChooseTimeslot(unreadable)).refused,
+        Some(Refusal::TimeUnknown)
+    );
+    let picked = chosen.apply(Intent::ChooseTimeslot(bare));
+    assert_eq!(
+        tags(&picked.commands),
+        ["hbg:event-chosen", "hold 41 2026-09-02 14:00"]
+    );
+    let summary: Vec<(&str, Vec<String>)> = picked
+        .flow
+        .chosen()
+        .expect("a timeslot is chosen")
+        .summary()
+        .into_iter()
+        .map(|fact| (fact.label, fact.lines))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("Course", vec!["BLS Annual Update (Virtual)".to_owned()]),
+            (
+                "When",
+                vec!["Wednesday 2 September 2026, 14:00 BST".to_owned()]
+            ),
+            ("Where", vec!["Online, over Zoom".to_owned()]),
+        ],
+        "no end time and no price where the list says none"
+    );
+
+    let held = picked
+        .flow
+        .apply(granted_slot("2026-09-02", "14:00", "S-1"))
+        .flow;
+    let flow = held.apply(Intent::EditForm(kit_form("LS1 4AP"))).flow;
+    let flow = flow.apply(Intent::ContinueToPayment).flow;
+    let flow = flow
+        .apply(Intent::ChoosePayOption(PayOption::CandidatePays))
+        .flow;
+    let flow = flow.apply(submit("K1")).flow;
+    let mut pending = virtual_booking("pending", "pending", "candidate_pays", None);
+    pending.training_status = None;
+    pending.equipment_status = None;
+    let created = flow.apply(Outcome::BookingCreated(Box::new(pending.into())));
+    assert_eq!(created.flow.step(), Step::AwaitingPayment);
+    assert!(!tags(&created.commands)
+        .iter()
+        .any(|tag| tag.starts_with("redirect")));
+    assert!(
+        created
+            .flow
+            .what_next()
+            .is_some_and(|next| next.contains("emailed to you")),
+        "{:?}",
+        created.flow.what_next()
+    );
+    let facts = created.flow.booked().expect("the booking").summary();
+    assert!(
+        facts
+            .iter()
+            .all(|fact| !fact.lines.is_empty() && fact.lines.iter().all(|l| !l.is_empty())),
+        "{facts:?}"
     );
 }

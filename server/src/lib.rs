@@ -57,7 +57,8 @@ enum Server {
         /// How to answer where the published API is silent, as
         /// key=value,key=value: hold_scope=event|account|none,
         /// idempotency=honoured|ignored, conflict_body=with_hold|message_only,
-        /// return_url=honoured|ignored, max_per_page=100|50 (server/SANDBOX.md).
+        /// return_url=honoured|ignored, max_per_page=100|50,
+        /// shape=full|documented (server/SANDBOX.md).
         #[arg(long, default_value = "")]
         profile: sandbox::UpstreamProfile,
         /// With `--test-clock`: every webhook retry waits this many

@@ -31,8 +31,8 @@ async fn token_pair_has_the_documented_lifetimes() {
     let h = Harness::start().await;
     let pair = pair(&h).await;
     assert_eq!(pair.token_type, "Bearer");
-    assert_eq!(pair.expires_in, 3600);
-    assert_eq!(pair.refresh_expires_in, 604_800);
+    assert_eq!(pair.expires_in, Some(3600));
+    assert_eq!(pair.refresh_expires_in, Some(604_800));
     assert_ne!(pair.access_token, pair.refresh_token);
     let info = h.get(&pair.access_token, "/auth/token-info").await;
     assert_eq!(info.status, StatusCode::OK);

@@ -453,7 +453,7 @@ async fn account_endpoints_show_the_seeded_accounts() {
         serde_json::from_value(h.get(&token, "/profile").await.body).expect("profile");
     assert_eq!(profile.hb_client_id, "HB-DEMO");
     assert_eq!(profile.name, "Northwest Care Staffing");
-    assert!(profile.invoice_payments);
+    assert_eq!(profile.invoice_payments, Some(true));
     let url: BookingUrl =
         serde_json::from_value(h.get(&token, "/booking-url").await.body).expect("booking url");
     assert_eq!(url.booking_url, profile.booking_url);
@@ -480,7 +480,7 @@ async fn account_endpoints_show_the_seeded_accounts() {
     let profile: ClientProfile =
         serde_json::from_value(h.get(&noinv, "/profile").await.body).expect("profile");
     assert_eq!(profile.name, "Pennine Agency");
-    assert!(!profile.invoice_payments);
+    assert_eq!(profile.invoice_payments, Some(false));
     let credits: CreditsResponse =
         serde_json::from_value(h.get(&noinv, "/credits").await.body).expect("credits");
     assert!(credits.booking_credits.is_empty());

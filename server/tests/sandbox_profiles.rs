@@ -4,7 +4,15 @@
 
 mod common;
 
+use booking_core::api::bls::{Timeslot, TimeslotHold, VirtualBooking};
+use booking_core::api::{
+    BookingDetail, ClientProfile, Course, CreditsResponse, Page, SeatHold, TokenPair,
+    TrainingEvent, TrainingEventDetail, WalletTransaction,
+};
+use booking_core::contract::{inferred_fields, keep_documented, Answer, Kind};
 use booking_server::sandbox::{SandboxConfig, UpstreamProfile};
+use chrono::Weekday;
+use common::bls::{earliest_bookable, next_open, BLS_DEMO, UPDATE};
 use common::{booking_body, Harness, DEMO};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -39,7 +47,7 @@ async fn the_profile_is_read_and_changed_in_test_mode() {
     assert_eq!(
         reply.body,
         json!({"hold_scope": "event", "idempotency": "honoured", "conflict_body": "with_hold",
-               "return_url": "honoured", "max_per_page": 100})
+               "return_url": "honoured", "max_per_page": 100, "shape": "full"})
     );
     let changed = h
         .fixture(
@@ -228,4 +236,120 @@ async fn max_per_page_50_refuses_larger_pages() {
     let fifty = h.get(&token, "/training-events?per_page=50").await;
     assert_eq!(fifty.status, StatusCode::OK, "{}", fifty.body);
     assert_eq!(fifty.body["meta"]["per_page"], 50);
+}
+
+/// Insists that `answer` carries nothing `shape` does not mark documented:
+/// none of its inferred fields, nothing it does not know.
+fn assert_documented_only(what: &str, answer: &Value, shape: Kind) {
+    let mut documented = answer.clone();
+    keep_documented(&mut documented, &shape);
+    assert_eq!(&documented, answer, "{what}: only documented fields");
+}
+
+/// The keys of a JSON object, sorted.
+fn keys(value: &Value) -> Vec<&str> {
+    let mut keys: Vec<&str> = value
+        .as_object()
+        .map(|object| object.keys().map(String::as_str).collect())
+        .unwrap_or_default();
+    keys.sort_unstable();
+    keys
+}
+
+#[tokio::test]
+async fn shape_documented_leaves_every_inferred_field_out_of_every_answer() {
+    let h = with_profile("shape=documented").await;
+    let pair = h
+        .post(
+            None,
+            "/auth/token",
+            json!({ "hb_client_id": DEMO.0, "api_key": DEMO.1 }),
+        )
+        .await;
+    assert_eq!(keys(&pair.body), ["access_token", "refresh_token"]);
+    let token = pair.body["access_token"]
+        .as_str()
+        .expect("a token")
+        .to_owned();
+    assert_documented_only("token pair", &pair.body, TokenPair::SHAPE);
+
+    let profile = h.get(&token, "/profile").await.body;
+    assert_eq!(profile, json!({}), "nothing of the profile is documented");
+    assert_eq!(inferred_fields(&ClientProfile::SHAPE).len(), 6);
+    let credits = h.get(&token, "/credits").await.body;
+    assert_eq!(
+        keys(&credits),
+        ["booking_credits", "booking_money_balance", "currency"],
+        "documented in full"
+    );
+    assert_documented_only("credits", &credits, CreditsResponse::SHAPE);
+    let courses = h.get(&token, "/courses").await.body;
+    assert_eq!(keys(&courses["data"][0]), ["id", "name"]);
+    assert_eq!(keys(&courses["meta"]).len(), 4);
+    assert_documented_only("courses", &courses, Page::<Course>::SHAPE);
+    let transactions = h.get(&token, "/transactions").await.body;
+    assert_eq!(transactions["data"][0], json!({}), "nothing documented");
+    assert_documented_only(
+        "transactions",
+        &transactions,
+        Page::<WalletTransaction>::SHAPE,
+    );
+
+    let event_id = h.create_event(2, 12, 48).await;
+    let events = h.get(&token, "/training-events?per_page=1").await.body;
+    assert_eq!(keys(&events["data"][0]).len(), 8, "documented in full");
+    assert_documented_only("events", &events, Page::<TrainingEvent>::SHAPE);
+    let event = h
+        .get(&token, &format!("/training-events/{event_id}"))
+        .await
+        .body;
+    assert!(event.get("capacity").is_none() && event.get("trainer").is_none());
+    assert_documented_only("event", &event, TrainingEventDetail::SHAPE);
+    let hold = h.hold(&token, event_id).await;
+    assert_eq!(hold.status, StatusCode::OK);
+    assert_documented_only("hold", &hold.body, SeatHold::SHAPE);
+    let conflict = h.hold(&token, event_id).await;
+    assert_eq!(conflict.status, StatusCode::CONFLICT);
+    assert_eq!(conflict.body, json!({}), "no error body is documented");
+    let hash = hold.body["hold_hash"].as_str().expect("a hash");
+    let booking = h.book(&token, hash, "credits").await;
+    assert_eq!(booking.status, StatusCode::CREATED, "{}", booking.body);
+    assert!(booking.body["candidate"]["email"].is_string());
+    assert_documented_only("booking", &booking.body, BookingDetail::SHAPE);
+    let refused = h.book(&token, hash, "credits").await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(refused.body, json!({}));
+    let listed = h.get(&token, "/bookings").await.body;
+    assert_documented_only("bookings", &listed, Page::<BookingDetail>::SHAPE);
+
+    let bls = h.bls_login(BLS_DEMO).await;
+    let tuesday = next_open(earliest_bookable(h.uk_today().await), Weekday::Tue);
+    let slots = h
+        .bls_get(
+            &bls,
+            &format!("/timeslots?course_id={UPDATE}&date_from={tuesday}&date_to={tuesday}"),
+        )
+        .await
+        .body;
+    assert_eq!(keys(&slots["data"][0]), ["course", "date", "time"]);
+    assert_documented_only("timeslots", &slots, Page::<Timeslot>::SHAPE);
+    let slot_hold = h.bls_hold(&bls, UPDATE, tuesday, "13:30").await;
+    assert_documented_only("timeslot hold", &slot_hold.body, TimeslotHold::SHAPE);
+    let hash = slot_hold.body["hold_hash"].as_str().expect("a hash");
+    let pending = h.bls_book(&bls, hash, "candidate_pays").await;
+    assert_eq!(pending.status, StatusCode::CREATED, "{}", pending.body);
+    for unshown in ["training_status", "equipment_status", "payment_url"] {
+        assert!(pending.body.get(unshown).is_none(), "{unshown}");
+    }
+    assert_eq!(pending.body["booking_status"], "pending");
+    assert_documented_only("virtual booking", &pending.body, VirtualBooking::SHAPE);
+
+    let full = with_profile("").await;
+    let full_token = full.login(DEMO).await;
+    let profile = full.get(&full_token, "/profile").await.body;
+    assert_eq!(
+        keys(&profile).len(),
+        6,
+        "shape=full (the default) answers every field: {profile}"
+    );
 }

@@ -3,29 +3,31 @@
 //! "add to calendar" file made in the browser; for Virtual BLS, the Zoom
 //! session (the calendar entry's location is its link) and the kit's note.
 
-use booking_core::flow::{Booked, Flow, Intent, Step};
+use booking_core::flow::{Flow, Intent, Step};
 use booking_core::ics;
 use leptos::prelude::*;
 
 use crate::browser;
 use crate::state::WidgetState;
-use crate::steps::{summary, SummaryRow};
+use crate::steps::summary;
 
 /// The booking's summary and what happens next.
 #[component]
 pub fn ConfirmationStep() -> impl IntoView {
     let state = expect_context::<WidgetState>();
     let booked = Memo::new(move |_| {
-        state
-            .flow
-            .with(|flow| flow.booked().cloned().map(|detail| (flow.step(), detail)))
+        state.flow.with(|flow| {
+            flow.booked()
+                .cloned()
+                .map(|detail| (flow.step(), flow.what_next(), detail))
+        })
     });
     view! {
         {move || {
-            let Some((step, detail)) = booked.get() else {
+            let Some((step, next, detail)) = booked.get() else {
                 return ().into_any();
             };
-            let next = step.what_next().unwrap_or_default();
+            let next = next.unwrap_or_default();
             let awaiting = step == Step::AwaitingPayment;
             let pay_action = detail.payment_action();
             let pay = match state.flow.with_untracked(Flow::payment_page) {
@@ -55,10 +57,9 @@ pub fn ConfirmationStep() -> impl IntoView {
             } else {
                 ().into_any()
             };
-            let rows = booking_rows(&detail);
             view! {
                 <p class="hbg-lead" role="status">{next}</p>
-                {summary(rows)}
+                {summary(detail.summary())}
                 <div class="hbg-actions">
                     {pay}
                     {check}
@@ -88,17 +89,4 @@ pub fn ConfirmationStep() -> impl IntoView {
             .into_any()
         }}
     }
-}
-
-/// The booking's details, as `booking-core` lists them.
-fn booking_rows(detail: &Booked) -> Vec<SummaryRow> {
-    detail
-        .summary()
-        .into_iter()
-        .map(|fact| SummaryRow {
-            label: fact.label,
-            lines: fact.lines,
-            reference: fact.reference,
-        })
-        .collect()
 }

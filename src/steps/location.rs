@@ -55,11 +55,11 @@ pub fn LocationStep() -> impl IntoView {
                 let choices = std::iter::once(any)
                     .chain(venues.into_iter().map(|venue| {
                         let id = venue.id;
-                        let summary = venue.summary();
+                        let meta = venue.details();
                         Choice {
                             hidden: None,
                             title: venue.name,
-                            meta: vec![venue.address, summary],
+                            meta,
                             action: Some(Callback::new(move |()| {
                                 state.dispatch(Intent::ChooseLocation(Some(id)))
                             })),

@@ -6,7 +6,7 @@
 //! `Vec<AnyView>`) and every reactive text a `String`: Leptos compiles its
 //! rendering code once per type, so few types keep the module small.
 
-use booking_core::flow::Chosen;
+use booking_core::flow::{BookingFact, Chosen};
 use leptos::prelude::*;
 
 pub mod confirmation;
@@ -151,29 +151,8 @@ pub fn CourseLead() -> impl IntoView {
     }
 }
 
-/// One row of a [`summary`]: a label and the lines of its value.
-pub struct SummaryRow {
-    /// The term, e.g. "Course".
-    pub label: &'static str,
-    /// The value, one line each (separated by line breaks).
-    pub lines: Vec<String>,
-    /// Whether the value is a reference (styled to stand out).
-    pub reference: bool,
-}
-
-impl SummaryRow {
-    /// A row whose value is one or more lines of text.
-    pub fn new(label: &'static str, lines: Vec<String>) -> SummaryRow {
-        SummaryRow {
-            label,
-            lines,
-            reference: false,
-        }
-    }
-}
-
-/// A description list of what is booked.
-pub fn summary(rows: Vec<SummaryRow>) -> AnyView {
+/// A description list of what is booked, as `booking-core` lists it.
+pub fn summary(rows: Vec<BookingFact>) -> AnyView {
     let rows = rows
         .into_iter()
         .map(|row| {
@@ -201,8 +180,8 @@ pub fn summary(rows: Vec<SummaryRow>) -> AnyView {
     view! { <dl class="hbg-summary" part="summary">{rows}</dl> }.into_any()
 }
 
-/// What is being booked: course, when (venue-local), where (the venue, or
-/// Zoom) and the price.
+/// What is being booked, as `booking-core` lists it: course, when
+/// (venue-local), where (the venue, or Zoom) and the price.
 #[component]
 pub fn EventSummary() -> impl IntoView {
     let state = expect_context::<crate::state::WidgetState>();
@@ -210,33 +189,7 @@ pub fn EventSummary() -> impl IntoView {
         {move || {
             state
                 .flow
-                .with(|flow| {
-                    let (course, start, end, place, cost) = match flow.chosen()? {
-                        Chosen::Event(event) => (
-                            &event.course,
-                            event.start_date,
-                            event.end_date,
-                            vec![event.location.name.clone(), event.location.address.clone()],
-                            event.cost_inc_vat,
-                        ),
-                        Chosen::Slot(slot) => (
-                            &slot.course,
-                            slot.start_date,
-                            slot.end_date,
-                            vec!["Online, over Zoom".to_owned()],
-                            slot.cost_inc_vat,
-                        ),
-                    };
-                    Some(vec![
-                        SummaryRow::new("Course", vec![course.name.clone()]),
-                        SummaryRow::new(
-                            "When",
-                            vec![booking_core::calendar::when_label(start, end)],
-                        ),
-                        SummaryRow::new("Where", place),
-                        SummaryRow::new("Price", vec![cost.to_string()]),
-                    ])
-                })
+                .with(|flow| flow.chosen().map(Chosen::summary))
                 .map_or_else(|| ().into_any(), summary)
         }}
     }

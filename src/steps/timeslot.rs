@@ -86,10 +86,11 @@ fn DayTimes(now: DateTime<Utc>, selected: RwSignal<Option<NaiveDate>>) -> impl I
 
 fn time_choice(state: WidgetState, date_label: &str, time: SlotTime) -> Choice {
     let (date, at) = (time.date.clone(), time.time.clone());
+    let meta = time.details();
     Choice {
         hidden: Some(date_label.to_owned()),
         title: time.label,
-        meta: vec![time.duration_text, time.cost.to_string()],
+        meta,
         action: Some(Callback::new(move |()| {
             let slot = state.slots.with_untracked(|slots| match slots {
                 Load::Ready(index) => index.slot(&date, &at).cloned(),

@@ -81,10 +81,10 @@ pub fn slot(days: i64, hour: u32, minute: u32, free: u32) -> Timeslot {
             id: BLS_COURSE,
             name: "BLS Annual Update (Virtual)".into(),
         },
-        start_date: start,
-        end_date: start + Duration::minutes(60),
-        remaining_slots: free,
-        cost_inc_vat: Money(5500),
+        start_date: Some(start),
+        end_date: Some(start + Duration::minutes(60)),
+        remaining_slots: Some(free),
+        cost_inc_vat: Some(Money(5500)),
     }
 }
 
@@ -180,10 +180,10 @@ impl FakeGateway {
                 email: request.email.clone(),
                 phone: request.phone.clone(),
             },
+            start_date: held.start().expect("a start"),
             course: held.course,
             trainer: None,
-            start_date: held.start_date,
-            end_date: held.end_date,
+            end_date: held.end_date.expect("an end"),
             booking_status: if pending {
                 BookingStatus::Pending
             } else {
@@ -201,8 +201,8 @@ impl FakeGateway {
                 zoom_link: "https://zoom.us/j/8451129034".into(),
                 zoom_password: "k7Tq2w".into(),
             },
-            training_status: TrainingStatus::Scheduled,
-            equipment_status: EquipmentStatus::Pending,
+            training_status: Some(TrainingStatus::Scheduled),
+            equipment_status: Some(EquipmentStatus::Pending),
             certificate_available: false,
             created_at: now().fixed_offset(),
             payment_url: pending.then(|| self.payment_url.borrow().clone()).flatten(),

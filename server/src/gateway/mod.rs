@@ -7,6 +7,8 @@
 //! Modules and their jobs:
 //! * `config`: flags, the TOML file and the environment's secrets.
 //! * `upstream`: the HTTP client, the token pair's lifecycle, retries.
+//! * `drift`: differences between the upstream's answers and what the
+//!   gateway reads of them, each logged once.
 //! * `product`: one upstream per product, and what differs between them.
 //! * `cache`: cached, coalesced catalogue reads with last-good copies.
 //! * `session`: HMAC-signed session tokens and hold/booking references.
@@ -69,6 +71,7 @@ mod budget;
 mod cache;
 pub mod config;
 mod connections;
+mod drift;
 mod errors;
 mod memory;
 mod policy;
@@ -258,6 +261,7 @@ fn product_upstream(
     settings: &ProductSettings,
 ) -> Result<ProductUpstream, StartError> {
     let upstream = Upstream::new(
+        product,
         &settings.upstream,
         settings.credentials.clone(),
         config.upstream_timeout,

@@ -53,12 +53,14 @@ impl Policy {
         }
     }
 
-    /// The pay options to offer, in order; `inv` only when the account has
-    /// invoice payments enabled.
-    pub fn offered(&self, invoice_payments: bool) -> Vec<PayOption> {
+    /// The pay options to offer, in order; `inv` unless the account says
+    /// its invoice payments are off. When that is not known (no profile, or
+    /// one that does not say: it is inferred), the configured options are
+    /// offered as they are, and the upstream's 422 explains a refusal.
+    pub fn offered(&self, invoice_payments: Option<bool>) -> Vec<PayOption> {
         self.pay_options
             .iter()
-            .filter(|option| invoice_payments || **option != PayOption::Inv)
+            .filter(|option| invoice_payments != Some(false) || **option != PayOption::Inv)
             .cloned()
             .collect()
     }
@@ -177,12 +179,17 @@ mod tests {
     }
 
     #[test]
-    fn invoice_is_offered_only_when_the_account_has_it() {
-        assert_eq!(policy().offered(false), vec![PayOption::CandidatePays]);
+    fn invoice_is_offered_unless_the_account_says_it_is_off() {
         assert_eq!(
-            policy().offered(true),
-            vec![PayOption::CandidatePays, PayOption::Inv]
+            policy().offered(Some(false)),
+            vec![PayOption::CandidatePays]
         );
+        for known_or_not in [Some(true), None] {
+            assert_eq!(
+                policy().offered(known_or_not),
+                vec![PayOption::CandidatePays, PayOption::Inv]
+            );
+        }
     }
 
     #[test]

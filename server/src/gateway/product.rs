@@ -18,6 +18,7 @@ use booking_core::api::bls::{HeldSlot, TimeslotHold, TimeslotHoldConflict, Virtu
 use booking_core::api::{
     hold_seconds, BookingDetail, HeldEvent, HoldConflict, SeatHold, Timestamp,
 };
+use booking_core::contract::Answer;
 use booking_core::product::Product;
 use booking_core::uk_time;
 use booking_core::widget_api::{HoldRequest, SlotHoldRequest};
@@ -85,7 +86,7 @@ fn slot_key(course_id: u64, date: &str, time: &str) -> String {
 }
 
 /// A hold the upstream granted.
-pub trait GrantedHold: Clone + Serialize + DeserializeOwned + Send + Sync {
+pub trait GrantedHold: Clone + Serialize + DeserializeOwned + Answer + Send + Sync {
     /// Its hash, sent back to book or release.
     fn hold_hash(&self) -> &str;
     /// Seconds it had left when granted, clamped ([`hold_seconds`]).
@@ -132,7 +133,7 @@ fn held_slot_place(slot: &HeldSlot) -> BookedPlace {
 }
 
 /// The upstream's 409 body for a second hold.
-pub trait ConflictBody: DeserializeOwned {
+pub trait ConflictBody: DeserializeOwned + Answer {
     /// The hold it rebuilds into.
     type Hold;
     /// The existing hold's hash, when disclosed.
@@ -307,7 +308,7 @@ impl HoldPlace for SlotHoldRequest {
 }
 
 /// A booking the upstream made.
-pub trait MadeBooking: Serialize + DeserializeOwned + Send {
+pub trait MadeBooking: Serialize + DeserializeOwned + Answer + Send {
     /// Its id.
     fn id(&self) -> u64;
     /// The candidate's e-mail address.

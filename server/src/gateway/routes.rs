@@ -27,6 +27,7 @@ use booking_core::api::hold_seconds;
 use booking_core::api::{
     BookingDetail, ClientProfile, Course, Page, Timestamp, TrainingEvent, ValidationError,
 };
+use booking_core::contract::Answer;
 use booking_core::product::Product;
 use booking_core::uk_time;
 use booking_core::widget_api::{
@@ -179,7 +180,7 @@ fn to_bytes<T: Serialize>(value: &T) -> Result<Bytes, GatewayError> {
 /// Every page of an upstream list, merged. Pages are as large as the
 /// upstream accepts: a 422 on `per_page` makes the gateway ask for smaller
 /// pages from then on, starting the list again.
-async fn all_pages<T: DeserializeOwned>(
+async fn all_pages<T: DeserializeOwned + Answer>(
     product: &ProductUpstream,
     route: &'static str,
     query: &[(&'static str, String)],
@@ -291,8 +292,8 @@ pub async fn options(
     };
     let (name, invoice_payments) = match profile {
         Some(profile) => (profile.name, profile.invoice_payments),
-        None if state.account_name.is_some() => (String::new(), true),
-        None => (name_elsewhere(&state, asked, &caller).await, true),
+        None if state.account_name.is_some() => (String::new(), None),
+        None => (name_elsewhere(&state, asked, &caller).await, None),
     };
     Ok(Json(WidgetOptions {
         account_name: state.account_name.clone().unwrap_or(name),
@@ -345,7 +346,7 @@ fn id_filter(field: &str, value: Option<&str>) -> Result<Option<u64>, GatewayErr
 }
 
 /// A cached list read of every page of `route` with `query`, as JSON.
-async fn cached_list<T: DeserializeOwned + Serialize>(
+async fn cached_list<T: DeserializeOwned + Serialize + Answer>(
     state: &AppState,
     product: &ProductUpstream,
     route: &'static str,
@@ -670,7 +671,7 @@ async fn hold_reserved_place<P: HoldPlace>(
     if reply.status != StatusCode::CONFLICT {
         return Err(reply.into_error(P::NOT_FOUND));
     }
-    let conflict: Option<P::Conflict> = serde_json::from_slice(&reply.body).ok();
+    let conflict: Option<P::Conflict> = reply.details();
     let now = Utc::now();
     let own_hash = place
         .hold_ref()
@@ -950,6 +951,7 @@ async fn release_hash(
                 Reply {
                     status: StatusCode::NO_CONTENT,
                     body: Bytes::new(),
+                    ..again
                 }
             } else {
                 again

@@ -16,7 +16,10 @@
 //! 502; an upstream 429 is retried once after `Retry-After` only when the
 //! caller asks for it and the wait is within the bound; log lines name an
 //! upstream route by its template (`/training-events/hold/{hold_hash}`),
-//! never by a path holding a hash.
+//! never by a path holding a hash; every answer decoded is compared with
+//! what booking-core reads of it first, and each difference logged once
+//! ([`super::drift`]), so an answer is read for its documented fields
+//! whatever else it carries or lacks.
 //!
 //! Every HTTP exchange, the token's included, first takes a slot of the
 //! [`CallBudget`] (the upstream's rate limit, kept by the gateway): a hold
@@ -29,6 +32,8 @@ use std::time::Duration;
 use axum::body::Bytes;
 use axum::http::StatusCode;
 use booking_core::api::{RefreshRequest, TokenPair, TokenRequest, ValidationError};
+use booking_core::contract::Answer;
+use booking_core::product::Product;
 use booking_core::widget_api::QueuePlace;
 use reqwest::header::{AUTHORIZATION, RETRY_AFTER};
 use reqwest::Method;
@@ -39,6 +44,7 @@ use tokio::time::Instant;
 
 use super::budget::{CallBudget, CallClass, Caller, QueueTicket, Slot};
 use super::config::{Credentials, Secret};
+use super::drift::{self, Endpoint};
 use super::errors::GatewayError;
 
 /// How long before its expiry an access token is refreshed.
@@ -169,45 +175,70 @@ pub struct Reply {
     pub status: StatusCode,
     /// The body.
     pub body: Bytes,
+    /// The endpoint that answered.
+    pub endpoint: Endpoint,
 }
 
 impl Reply {
-    /// Decodes a 2xx JSON body; maps 404 to `not_found` and 422 to a
-    /// validation error with the upstream's field errors.
-    pub fn json<T: DeserializeOwned>(self, not_found: &'static str) -> Result<T, GatewayError> {
-        match self.status {
-            status if status.is_success() => serde_json::from_slice(&self.body)
-                .map_err(|error| GatewayError::BadGateway(unreadable(&error))),
-            _ => Err(self.into_error(not_found)),
+    /// Decodes a 2xx JSON body, its drift from `T`'s shape logged first;
+    /// maps 404 to `not_found` and 422 to a validation error with the
+    /// upstream's field errors.
+    pub fn json<T: DeserializeOwned + Answer>(
+        self,
+        not_found: &'static str,
+    ) -> Result<T, GatewayError> {
+        if !self.status.is_success() {
+            return Err(self.into_error(not_found));
         }
+        let answer: serde_json::Value = serde_json::from_slice(&self.body)
+            .map_err(|error| GatewayError::BadGateway(unreadable(&error)))?;
+        drift::check(&self.endpoint, &answer, &T::SHAPE);
+        serde_json::from_value(answer).map_err(|error| GatewayError::BadGateway(unreadable(&error)))
+    }
+
+    /// Reads the body as `T` whatever the status, its drift from `T`'s
+    /// shape logged first; `None` when it cannot be read (a 409's details
+    /// are a bonus, never a requirement).
+    pub fn details<T: DeserializeOwned + Answer>(&self) -> Option<T> {
+        let answer: serde_json::Value = serde_json::from_slice(&self.body).ok()?;
+        drift::check(&self.endpoint, &answer, &T::SHAPE);
+        serde_json::from_value(answer).ok()
     }
 
     /// The error a non-2xx answer stands for.
     pub fn into_error(self, not_found: &'static str) -> GatewayError {
         match self.status {
             StatusCode::NOT_FOUND => GatewayError::NotFound(not_found),
-            StatusCode::UNPROCESSABLE_ENTITY => GatewayError::Validation(validation(&self.body)),
+            StatusCode::UNPROCESSABLE_ENTITY => {
+                GatewayError::Validation(validation(self.details().unwrap_or_default()))
+            }
             status => GatewayError::BadGateway(format!("unexpected upstream status {status}")),
         }
     }
 }
 
 /// Why an answer did not decode, without quoting it (it may hold personal
-/// data): the kind of error and where.
+/// data): the kind of error and where (a JSON text's line and column; for
+/// an answer read but not of the expected type, the fields it differs in
+/// are logged as drift just before).
 pub fn unreadable(error: &serde_json::Error) -> String {
-    format!(
-        "unreadable upstream answer ({:?} error at line {} column {})",
-        error.classify(),
-        error.line(),
-        error.column()
-    )
+    match error.line() {
+        0 => format!(
+            "unreadable upstream answer ({:?} error: see the drift logged for it)",
+            error.classify()
+        ),
+        line => format!(
+            "unreadable upstream answer ({:?} error at line {line} column {})",
+            error.classify(),
+            error.column()
+        ),
+    }
 }
 
 /// The upstream's 422 body with `hold_hash` errors renamed to `hold_ref`
 /// (the widget never sees hold hashes as fields), and a message of its own
 /// when the upstream's is unreadable or blank.
-fn validation(body: &[u8]) -> ValidationError {
-    let mut error: ValidationError = serde_json::from_slice(body).unwrap_or_default();
+fn validation(mut error: ValidationError) -> ValidationError {
     if error.message.trim().is_empty() {
         error.message = "The booking service did not accept the request.".to_owned();
     }
@@ -261,6 +292,7 @@ fn renewal(state: Option<&TokenState>, now: Instant) -> Renewal {
 
 /// The upstream API client.
 pub struct Upstream {
+    product: Product,
     http: reqwest::Client,
     base: String,
     credentials: Option<Credentials>,
@@ -270,10 +302,12 @@ pub struct Upstream {
 }
 
 impl Upstream {
-    /// A client for the API at `base` (e.g. `https://tdta.hbcompliance.co.uk/api/v1`).
-    /// Without credentials every call answers [`GatewayError::NotConfigured`].
-    /// Calls are spread so that no more than `budget` allows are sent.
+    /// A client for `product`'s API at `base` (e.g.
+    /// `https://tdta.hbcompliance.co.uk/api/v1`). Without credentials every
+    /// call answers [`GatewayError::NotConfigured`]. Calls are spread so
+    /// that no more than `budget` allows are sent.
     pub fn new(
+        product: Product,
         base: &str,
         credentials: Option<Credentials>,
         timeout: Duration,
@@ -287,6 +321,7 @@ impl Upstream {
             .user_agent(concat!("hbg-booking-gateway/", env!("CARGO_PKG_VERSION")))
             .build()?;
         Ok(Upstream {
+            product,
             http,
             base: base.trim_end_matches('/').to_owned(),
             credentials,
@@ -324,7 +359,7 @@ impl Upstream {
     }
 
     /// Sends a call and decodes its 2xx JSON answer.
-    pub async fn json<T: DeserializeOwned>(
+    pub async fn json<T: DeserializeOwned + Answer>(
         &self,
         call: &Call,
         on_429: On429,
@@ -474,7 +509,15 @@ impl Upstream {
                 call.route
             )));
         }
-        Ok(Reply { status, body })
+        Ok(Reply {
+            status,
+            body,
+            endpoint: Endpoint {
+                product: self.product,
+                method: call.method.clone(),
+                route: call.route,
+            },
+        })
     }
 
     /// The current access token, exchanging or refreshing first if needed.
@@ -599,6 +642,8 @@ fn transport_failure(error: &reqwest::Error) -> GatewayError {
 
 #[cfg(test)]
 mod tests {
+    use booking_core::api::bls::VirtualBooking;
+
     use super::*;
 
     fn state(now: Instant, access_s: u64, refresh_s: u64) -> TokenState {
@@ -630,10 +675,33 @@ mod tests {
         assert_eq!(renewal(Some(&state(now, 10, 30)), now), Renewal::Exchange);
     }
 
+    /// An answer of `route` with this status and body.
+    fn reply(route: &'static str, status: StatusCode, body: &'static [u8]) -> Reply {
+        Reply {
+            status,
+            body: Bytes::from_static(body),
+            endpoint: Endpoint {
+                product: Product::VirtualBls,
+                method: Method::POST,
+                route,
+            },
+        }
+    }
+
+    /// The 422 a body stands for.
+    fn refusal(body: &'static [u8]) -> ValidationError {
+        let answer = reply("/upstream-test/422", StatusCode::UNPROCESSABLE_ENTITY, body);
+        let GatewayError::Validation(error) = answer.into_error("") else {
+            panic!("a 422 is a validation error");
+        };
+        error
+    }
+
     #[test]
     fn hold_hash_errors_are_renamed_for_the_widget() {
-        let body = br#"{"message":"The hold has expired.","errors":{"hold_hash":["The hold has expired."],"email":["Bad."]}}"#;
-        let error = validation(body);
+        let error = refusal(
+            br#"{"message":"The hold has expired.","errors":{"hold_hash":["The hold has expired."],"email":["Bad."]}}"#,
+        );
         assert_eq!(error.message, "The hold has expired.");
         assert!(error.errors.contains_key("hold_ref"));
         assert!(!error.errors.contains_key("hold_hash"));
@@ -642,11 +710,12 @@ mod tests {
 
     #[test]
     fn an_unreadable_answer_is_described_without_quoting_it() {
-        let reply = Reply {
-            status: StatusCode::OK,
-            body: Bytes::from_static(br#"{"id":"Priya Patel"}"#),
-        };
-        let Err(GatewayError::BadGateway(reason)) = reply.json::<booking_core::api::Trainer>("")
+        let answer = reply(
+            "/upstream-test/unreadable",
+            StatusCode::OK,
+            br#"{"id":"Priya Patel"}"#,
+        );
+        let Err(GatewayError::BadGateway(reason)) = answer.json::<booking_core::api::Trainer>("")
         else {
             panic!("an unreadable answer is a bad gateway");
         };
@@ -660,7 +729,42 @@ mod tests {
             br#"{"message":"","errors":{"email":[]}}"#,
             b"{}",
         ] {
-            assert!(!validation(body).message.trim().is_empty());
+            assert!(!refusal(body).message.trim().is_empty());
         }
+    }
+
+    #[test]
+    fn a_booking_without_an_inferred_field_is_read_and_the_field_logged_once() {
+        let body = br#"{"id":7731,"candidate":{"name":"Owen Hughes","email":"owen@example.com"},
+            "course":{"id":41,"name":"BLS Annual Update (Virtual)"},
+            "start_date":"2026-09-02T14:00:00+01:00","end_date":"2026-09-02T15:00:00+01:00",
+            "booking_status":"booked","pay_status":"completed","pay_option":"credits",
+            "booked_by":"Agency","virtual":{"zoom_id":"845 112 9034",
+            "zoom_link":"https://zoom.us/j/8451129034","zoom_password":"k7Tq2w"},
+            "equipment_status":"out","certificate_available":false,
+            "created_at":"2026-08-28T10:41:12+00:00","loyalty_points":12}"#;
+        let log = drift::tests::Captured::default();
+        let read = log.during(|| {
+            (0..2)
+                .map(|_| {
+                    reply("/upstream-test/bookings", StatusCode::CREATED, body)
+                        .json::<VirtualBooking>("")
+                })
+                .collect::<Vec<_>>()
+        });
+        for booking in read {
+            let booking = booking.expect("the booking is read");
+            assert_eq!(booking.id, 7731);
+            assert_eq!(booking.training_status, None);
+        }
+        let text = log.text();
+        for field in ["training_status", "loyalty_points"] {
+            assert_eq!(
+                text.matches(&format!("field={field} ")).count(),
+                1,
+                "{text}"
+            );
+        }
+        assert!(!text.contains("Owen") && !text.contains("k7Tq2w"), "{text}");
     }
 }

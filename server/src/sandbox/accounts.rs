@@ -41,11 +41,11 @@ pub(crate) fn load_profile(
         |row| {
             let sgi: String = row.get(5)?;
             Ok(ClientProfile {
-                id: to_u64(row.get(0)?),
+                id: Some(to_u64(row.get(0)?)),
                 name: row.get(1)?,
                 email: row.get(2)?,
                 hb_client_id: row.get(3)?,
-                invoice_payments: row.get(4)?,
+                invoice_payments: Some(row.get(4)?),
                 booking_url: state.booking_url(&sgi),
             })
         },

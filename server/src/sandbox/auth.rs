@@ -182,8 +182,8 @@ fn issue(conn: &Connection, account_id: i64, now: i64) -> Result<Issued, rusqlit
             access_token: access,
             refresh_token: refresh,
             token_type: "Bearer".to_owned(),
-            expires_in: ACCESS_TTL,
-            refresh_expires_in: REFRESH_TTL,
+            expires_in: Some(ACCESS_TTL),
+            refresh_expires_in: Some(REFRESH_TTL),
         },
         access_hash,
         authed: Authed {

@@ -22,6 +22,7 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use booking_core::api::{serialize_timestamp, CourseRef, Money, Page, PayOption, Timestamp};
+use booking_core::contract::{Answer, Kind};
 use booking_core::uk_time::to_uk;
 use booking_core::validation::NAME_MAX_CHARS;
 use rusqlite::types::Value as SqlValue;
@@ -88,6 +89,11 @@ pub(crate) struct BookingInvite {
     pub opened_at: Option<Timestamp>,
     /// When a booking was made through it.
     pub used_at: Option<Timestamp>,
+}
+
+impl Answer for BookingInvite {
+    /// Nothing of it is documented (the reference only says invites exist).
+    const SHAPE: Kind = super::shape::NOTHING;
 }
 
 /// An invite row with what the page and the booking need.

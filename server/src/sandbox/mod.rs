@@ -17,7 +17,8 @@
 //! * `rate_limit`: 60 requests a minute per client IP on `/api/v1`.
 //! * `profile`: the upstream profile, one switch per behaviour the published
 //!   API leaves open (hold scope, idempotency, the 409's body, `return_url`,
-//!   the largest page).
+//!   the largest page, the answers' shape); `shape`: `shape=documented`,
+//!   every answer cut down to the fields the published documents show.
 //! * `webhooks`: webhook endpoints; `webhook_targets`: the addresses a
 //!   webhook may be sent to (no private, link-local or, outside test mode,
 //!   loopback ones); `deliveries`: the event catalogue, events written with
@@ -62,6 +63,7 @@ mod invites;
 mod pagination;
 pub mod profile;
 mod rate_limit;
+mod shape;
 mod testmode;
 mod validate;
 mod wallet;
@@ -470,7 +472,8 @@ fn router(state: AppState, bls: AppState, test_mode: bool) -> Router {
         .fallback(errors::not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(from_fn_with_state(state.clone(), rate_limit::middleware))
-        .layer(from_fn_with_state(JSON_ERRORS, json_errors));
+        .layer(from_fn_with_state(JSON_ERRORS, json_errors))
+        .layer(from_fn_with_state(state.clone(), shape::documented_only));
     let mut app = Router::new()
         .nest(PRACTICAL_API_BASE, api)
         .route("/checkout/{token}", get(checkout::show).post(checkout::pay))

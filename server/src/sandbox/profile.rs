@@ -61,6 +61,19 @@ pub enum ReturnUrl {
     Ignored,
 }
 
+/// Which fields the API's answers carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Shape {
+    /// Every field the sandbox knows: the documented ones and the
+    /// project's guesses (the default).
+    Full,
+    /// Only what the published documents show: each field
+    /// `booking_core::contract` marks inferred is left out of every answer,
+    /// and an error's body (none is documented) is `{}`.
+    Documented,
+}
+
 /// Every switch of one profile.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -75,6 +88,8 @@ pub struct UpstreamProfile {
     pub return_url: ReturnUrl,
     /// The largest `per_page` a list accepts; above it, a 422.
     pub max_per_page: u32,
+    /// Which fields the answers carry.
+    pub shape: Shape,
 }
 
 /// The page sizes a profile may set as the largest.
@@ -88,6 +103,7 @@ impl Default for UpstreamProfile {
             conflict_body: ConflictBody::WithHold,
             return_url: ReturnUrl::Honoured,
             max_per_page: PAGE_SIZE_CHOICES[0],
+            shape: Shape::Full,
         }
     }
 }
@@ -118,6 +134,7 @@ impl UpstreamProfile {
                 self.conflict_body = choice(key, value, "with_hold, message_only")?;
             }
             "return_url" => self.return_url = choice(key, value, "honoured, ignored")?,
+            "shape" => self.shape = choice(key, value, "full, documented")?,
             "max_per_page" => {
                 self.max_per_page = value
                     .parse()
@@ -132,7 +149,7 @@ impl UpstreamProfile {
             other => {
                 return Err(ProfileError(format!(
                     "profile: unknown switch {other:?} (hold_scope, idempotency, conflict_body, \
-                     return_url, max_per_page)"
+                     return_url, max_per_page, shape)"
                 )))
             }
         }
@@ -190,12 +207,13 @@ impl fmt::Display for UpstreamProfile {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             formatter,
-            "hold_scope={},idempotency={},conflict_body={},return_url={},max_per_page={}",
+            "hold_scope={},idempotency={},conflict_body={},return_url={},max_per_page={},shape={}",
             word(self.hold_scope),
             word(self.idempotency),
             word(self.conflict_body),
             word(self.return_url),
-            self.max_per_page
+            self.max_per_page,
+            word(self.shape)
         )
     }
 }
@@ -237,19 +255,20 @@ mod tests {
         assert_eq!(profile, UpstreamProfile::default());
         assert_eq!(
             profile.to_string(),
-            "hold_scope=event,idempotency=honoured,conflict_body=with_hold,return_url=honoured,max_per_page=100"
+            "hold_scope=event,idempotency=honoured,conflict_body=with_hold,return_url=honoured,max_per_page=100,shape=full"
         );
     }
 
     #[test]
     fn switches_are_read_and_written_back() {
-        let written = "hold_scope=account,idempotency=ignored,conflict_body=message_only,return_url=ignored,max_per_page=50";
+        let written = "hold_scope=account,idempotency=ignored,conflict_body=message_only,return_url=ignored,max_per_page=50,shape=documented";
         let profile: UpstreamProfile = written.parse().unwrap();
         assert_eq!(profile.hold_scope, HoldScope::Account);
         assert_eq!(profile.idempotency, Idempotency::Ignored);
         assert_eq!(profile.conflict_body, ConflictBody::MessageOnly);
         assert_eq!(profile.return_url, ReturnUrl::Ignored);
         assert_eq!(profile.max_per_page, 50);
+        assert_eq!(profile.shape, Shape::Documented);
         assert_eq!(profile.to_string(), written);
         let partial: UpstreamProfile = " hold_scope = none ".parse().unwrap();
         assert_eq!(partial.hold_scope, HoldScope::None);

@@ -15,6 +15,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use booking_core::api::{serialize_timestamp, ApiError, Page, Timestamp};
+use booking_core::contract::{Answer, Field, Kind};
 use booking_core::redirect::{split_url, LOOPBACK_HOSTS};
 use reqwest::Url;
 use rusqlite::types::Value as SqlValue;
@@ -75,6 +76,24 @@ pub(crate) struct WebhookEndpoint {
     /// Create and rotate only: keep the secret safe.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub notice: Option<String>,
+}
+
+impl Answer for WebhookEndpoint {
+    /// The fields of Virtual BLS's documented create answer; `timeout_seconds`
+    /// (documented in the request only) and `updated_at` are inferred.
+    const SHAPE: Kind = Kind::Object(&[
+        Field::documented("id", Kind::Integer),
+        Field::documented("name", Kind::Text),
+        Field::documented("url", Kind::Text),
+        Field::documented("events", Kind::List(&Kind::Text)),
+        Field::documented("secret", Kind::Text).optional(),
+        Field::documented("secret_prefix", Kind::Text),
+        Field::inferred("timeout_seconds", Kind::Integer),
+        Field::documented("is_active", Kind::Flag),
+        Field::documented("created_at", Kind::Text),
+        Field::inferred("updated_at", Kind::Text),
+        Field::documented("notice", Kind::Text).optional(),
+    ]);
 }
 
 const ENDPOINT_COLUMNS: &str =
@@ -479,6 +498,13 @@ pub(crate) struct TestQueued {
     pub message: String,
     /// The test event's id.
     pub event_id: String,
+}
+
+impl Answer for TestQueued {
+    const SHAPE: Kind = Kind::Object(&[
+        Field::inferred("message", Kind::Text),
+        Field::inferred("event_id", Kind::Text),
+    ]);
 }
 
 /// `POST /webhooks/{id}/test`: queues a `webhook.test` event for this

@@ -2,7 +2,8 @@
 //!
 //! A [`Stack`] is a sandbox (in-process, test mode, in-memory database), a
 //! [`Proxy`] in front of it that counts every upstream call, can fail,
-//! stall or rate-limit on demand and notes the tokens the sandbox issues,
+//! stall, rate-limit or drop a field of the answers on demand and notes the
+//! tokens the sandbox issues,
 //! and a gateway pointed at the proxy, all on ephemeral ports. A [`Widget`]
 //! talks to the gateway the way the browser widget does.
 #![allow(dead_code)] // Each test binary uses a different subset.
@@ -76,6 +77,14 @@ pub enum Mode {
         path: String,
         fate: Fate,
         release: Arc<tokio::sync::Notify>,
+    },
+    /// Forward everything, and take `field` out of each JSON answer to a
+    /// request whose path starts with `path_prefix` (out of the answer
+    /// itself, and out of each item of a page's `data`), as an upstream
+    /// that does not send it would.
+    DropField {
+        path_prefix: String,
+        field: &'static str,
     },
 }
 
@@ -405,6 +414,7 @@ async fn forward(
     let mut lose_answer = false;
     let mut answer_after = None;
     let mut stalled = None;
+    let mut drop_field = None;
     let mode = {
         let mut mode = state.mode.lock().unwrap();
         let current = mode.clone();
@@ -429,6 +439,11 @@ async fn forward(
             if *delayed_method == method && path.starts_with(path_prefix.as_str()) {
                 answer_after = Some(*delay);
                 *mode = Mode::Pass;
+            }
+        }
+        if let Mode::DropField { path_prefix, field } = &*mode {
+            if path.starts_with(path_prefix.as_str()) {
+                drop_field = Some(*field);
             }
         }
         if let Mode::LoseAnswer {
@@ -521,7 +536,11 @@ async fn forward(
         }
         Some(Mode::Delay(delay)) => tokio::time::sleep(delay).await,
         Some(
-            Mode::Pass | Mode::LoseAnswer { .. } | Mode::DelayAnswer { .. } | Mode::Stall { .. },
+            Mode::Pass
+            | Mode::LoseAnswer { .. }
+            | Mode::DelayAnswer { .. }
+            | Mode::Stall { .. }
+            | Mode::DropField { .. },
         )
         | None => {}
     }
@@ -549,10 +568,13 @@ async fn forward(
     };
     let status = upstream.status().as_u16();
     let upstream_headers = upstream.headers().clone();
-    let Ok(bytes) = upstream.bytes().await else {
+    let Ok(mut bytes) = upstream.bytes().await else {
         state.seen.lock().unwrap().push(record(502));
         return json_response(502, json!({ "message": "Bad Gateway" }), None);
     };
+    if let Some(field) = drop_field {
+        bytes = without_field(&bytes, field);
+    }
     if status == 200 && (path == "/auth/token" || path == "/auth/refresh") {
         if let Ok(pair) = serde_json::from_slice::<Value>(&bytes) {
             let mut tokens = state.tokens.lock().unwrap();
@@ -592,6 +614,23 @@ async fn forward(
         _ => Body::from(bytes),
     };
     closing(response.body(body).expect("response"))
+}
+
+/// A JSON answer without `field`, at its top level and in each item of
+/// its `data`; any other answer as it is.
+fn without_field(bytes: &Bytes, field: &str) -> Bytes {
+    let Ok(mut answer) = serde_json::from_slice::<Value>(bytes) else {
+        return bytes.clone();
+    };
+    if let Some(object) = answer.as_object_mut() {
+        object.remove(field);
+    }
+    if let Some(items) = answer.get_mut("data").and_then(Value::as_array_mut) {
+        for item in items.iter_mut().filter_map(Value::as_object_mut) {
+            item.remove(field);
+        }
+    }
+    Bytes::from(answer.to_string())
 }
 
 fn json_response(status: u16, body: Value, retry_after: Option<u64>) -> Response {

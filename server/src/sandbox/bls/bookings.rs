@@ -187,8 +187,8 @@ impl VirtualRecord {
                 zoom_link: format!("https://zoom.us/j/{digits}"),
                 zoom_password: self.zoom_password.clone(),
             },
-            training_status: TrainingStatus::parse(&self.training_status),
-            equipment_status: EquipmentStatus::parse(&self.equipment_status),
+            training_status: Some(TrainingStatus::parse(&self.training_status)),
+            equipment_status: Some(EquipmentStatus::parse(&self.equipment_status)),
             certificate_available: self.certificate_available(),
             created_at: utc_fixed(from_unix(self.created_utc)),
             payment_url: self

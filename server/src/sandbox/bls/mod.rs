@@ -42,6 +42,7 @@ use rusqlite::{params, Connection};
 use super::clock::from_unix;
 use super::errors;
 use super::rate_limit;
+use super::shape;
 use super::{accounts, auth, catalog, checkout, AppState, BLS_API_BASE, BODY_LIMIT, JSON_ERRORS};
 use crate::json_errors::json_errors;
 
@@ -72,7 +73,8 @@ pub(crate) fn router(state: AppState) -> Router {
         .fallback(errors::not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(from_fn_with_state(state.clone(), rate_limit::middleware))
-        .layer(from_fn_with_state(JSON_ERRORS, json_errors));
+        .layer(from_fn_with_state(JSON_ERRORS, json_errors))
+        .layer(from_fn_with_state(state.clone(), shape::documented_only));
     Router::new()
         .nest(BLS_API_BASE, api)
         .route(paypal::CHECKOUT_PATH, get(paypal::show).post(paypal::pay))

@@ -99,11 +99,12 @@ pub(crate) async fn list(
                             date: slot.date.to_string(),
                             time: clock_time(slot.time),
                             course: course_ref(course),
-                            start_date: slot.start,
-                            end_date: slot.end,
-                            remaining_slots: u32::try_from(slot.free_trainers.len())
-                                .unwrap_or(u32::MAX),
-                            cost_inc_vat: Money(course.cost_pence),
+                            start_date: Some(slot.start),
+                            end_date: Some(slot.end),
+                            remaining_slots: Some(
+                                u32::try_from(slot.free_trainers.len()).unwrap_or(u32::MAX),
+                            ),
+                            cost_inc_vat: Some(Money(course.cost_pence)),
                         })
                 })
                 .collect();
