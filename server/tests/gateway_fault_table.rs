@@ -2,7 +2,8 @@
 //! every fault a network or an upstream can throw at it, under the four
 //! profiles that decide what the upstream's 409 says (hold scope `event` or
 //! `account` × conflict body `with_hold` or `message_only`, the idempotency
-//! key ignored).
+//! key ignored), then under both hold scopes again with only the fields the
+//! published documents show (`shape=documented`: no 409 body at all).
 //!
 //! Each row puts one fault on one call and checks three things:
 //! - what the widget gets: never a 500, always a JSON message in plain words
@@ -55,6 +56,15 @@ const FAULTS: [Injected; 6] = [
 ];
 
 impl Injected {
+    /// Whether the upstream carried the call out before its answer went
+    /// wrong.
+    fn acted(self) -> bool {
+        matches!(
+            self,
+            Injected::Upstream(Fault::LostAnswer | Fault::Timeout(_) | Fault::Malformed)
+        )
+    }
+
     fn name(self) -> &'static str {
         match self {
             Injected::Upstream(Fault::LostAnswer) => "answer lost",
@@ -68,7 +78,9 @@ impl Injected {
     }
 }
 
-/// The four profiles.
+/// The four profiles with every field, then both hold scopes with only the
+/// documented fields (`shape=documented` answers no 409 body, so the
+/// conflict body makes no difference there).
 fn profiles() -> Vec<Value> {
     let mut all = Vec::new();
     for scope in ["event", "account"] {
@@ -77,10 +89,30 @@ fn profiles() -> Vec<Value> {
                 "hold_scope": scope,
                 "conflict_body": conflict_body,
                 "idempotency": "ignored",
+                "shape": "full",
             }));
         }
     }
+    for scope in ["event", "account"] {
+        all.push(json!({
+            "hold_scope": scope,
+            "conflict_body": "with_hold",
+            "idempotency": "ignored",
+            "shape": "documented",
+        }));
+    }
     all
+}
+
+/// A profile as a row names it: scope/conflict body/shape.
+fn profile_name(profile: &Value) -> String {
+    let word = |switch: &str| profile[switch].as_str().unwrap_or_default().to_owned();
+    format!(
+        "{}/{}/{}",
+        word("hold_scope"),
+        word("conflict_body"),
+        word("shape")
+    )
 }
 
 /// The upstream calls of the table.
@@ -273,9 +305,20 @@ async fn act(call: Call, scene: &Scene) -> Reply {
     }
 }
 
+/// What a hold asked for again must give the candidate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Seat {
+    /// Their seat, granted: the first request never took it, or the
+    /// upstream's 409 named the hold it took.
+    Granted,
+    /// Told truthfully that the hold the lost answer took is kept for them
+    /// (the 409 does not name it, so the gateway cannot hand it over).
+    Kept,
+}
+
 /// What the candidate wanted, checked on the answer to the action asked
-/// again and in the sandbox.
-async fn check_outcome(call: Call, scene: &Scene, again: &Reply, row: &str) {
+/// again and in the sandbox; `seat` is what a hold must give.
+async fn check_outcome(call: Call, scene: &Scene, again: &Reply, seat: Seat, row: &str) {
     let stack = &scene.stack;
     match call {
         Call::Token | Call::Profile => {
@@ -285,21 +328,30 @@ async fn check_outcome(call: Call, scene: &Scene, again: &Reply, row: &str) {
         Call::Refresh | Call::Courses | Call::Events | Call::Timeslots | Call::BookingGet => {
             assert_eq!(again.status, StatusCode::OK, "{row}: {}", again.text);
         }
-        Call::Hold | Call::SlotHold => {
-            let own = again.status == StatusCode::OK;
-            let kept = again.status == StatusCode::CONFLICT
-                && again.body["message"]
-                    .as_str()
-                    .is_some_and(|message| message.starts_with("We could not confirm your hold."));
-            assert!(
-                own || kept,
-                "{row}: the candidate's own seat: {}",
-                again.text
-            );
-        }
+        Call::Hold | Call::SlotHold => match seat {
+            Seat::Granted => {
+                assert_eq!(again.status, StatusCode::OK, "{row}: {}", again.text);
+                assert!(again.body["hold_ref"].is_string(), "{row}: {}", again.text);
+            }
+            Seat::Kept => {
+                assert_eq!(again.status, StatusCode::CONFLICT, "{row}: {}", again.text);
+                let message = again.body["message"].as_str().unwrap_or_default();
+                assert!(
+                    message.starts_with("We could not confirm your hold. It is kept for you until"),
+                    "{row}: {message}"
+                );
+                assert!(
+                    again.body["free_in_seconds"].as_i64().is_some(),
+                    "{row}: {}",
+                    again.text
+                );
+            }
+        },
         Call::Release | Call::SlotRelease => {
+            let message = again.body["message"].as_str().unwrap_or_default();
             let already = again.status == StatusCode::UNPROCESSABLE_ENTITY
-                && again.text.contains("already been released");
+                && (message == "This hold has already been released."
+                    || message.starts_with("This seat is no longer held"));
             assert!(
                 [StatusCode::NO_CONTENT, StatusCode::NOT_FOUND].contains(&again.status) || already,
                 "{row}: {}",
@@ -337,10 +389,9 @@ async fn rows(call: Call) {
     for profile in profiles() {
         for injected in FAULTS {
             let row = format!(
-                "{call:?} × {} × {}/{}",
+                "{call:?} × {} × {}",
                 injected.name(),
-                profile["hold_scope"].as_str().unwrap_or_default(),
-                profile["conflict_body"].as_str().unwrap_or_default()
+                profile_name(&profile)
             );
             let scene = scene(call, &profile).await;
             let (target, before) = target(call, &scene);
@@ -374,12 +425,17 @@ async fn rows(call: Call) {
                 }
             }
             let again = act(call, &scene).await;
-            check_outcome(call, &scene, &again, &row).await;
+            let hold_named = profile["conflict_body"] == "with_hold" && profile["shape"] == "full";
+            let seat = if injected.acted() && !hold_named {
+                Seat::Kept
+            } else {
+                Seat::Granted
+            };
+            check_outcome(call, &scene, &again, seat, &row).await;
             println!(
-                "| {call:?} | {} | {}/{} | {} {} | {} |",
+                "| {call:?} | {} | {} | {} {} | {} |",
                 injected.name(),
-                profile["hold_scope"].as_str().unwrap_or_default(),
-                profile["conflict_body"].as_str().unwrap_or_default(),
+                profile_name(&profile),
                 first.status.as_u16(),
                 first.body["message"].as_str().unwrap_or("(no body)"),
                 again.status.as_u16()

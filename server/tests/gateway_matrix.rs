@@ -1,6 +1,9 @@
 //! The gateway under every combination of the sandbox's upstream profile
 //! switches that decide money and seats (hold scope × idempotency × conflict
-//! body), along each booking path: a booking with each pay option, an
+//! body), each with every field the sandbox knows and again with only the
+//! documented ones (`shape=documented`, where every error body, the 409's
+//! too, is empty, so the conflict body makes no difference), along each
+//! booking path: a booking with each pay option, an
 //! answer lost on the way back from the upstream, a hold asked for again,
 //! two candidates on one event, and a hold that lapses (holds whose answers
 //! the upstream's hop loses are in `gateway_lost_answers.rs`). In each: exactly one
@@ -21,7 +24,8 @@ const SCOPES: [&str; 3] = ["event", "account", "none"];
 const IDEMPOTENCY: [&str; 2] = ["honoured", "ignored"];
 const CONFLICT_BODIES: [&str; 2] = ["with_hold", "message_only"];
 
-/// Every combination, as a JSON object of switches.
+/// Every combination, as a JSON object of switches: each conflict body with
+/// every field, and the documented shape once (it answers no 409 body).
 fn profiles() -> Vec<Value> {
     let mut all = Vec::new();
     for scope in SCOPES {
@@ -31,8 +35,15 @@ fn profiles() -> Vec<Value> {
                     "hold_scope": scope,
                     "idempotency": idempotency,
                     "conflict_body": conflict_body,
+                    "shape": "full",
                 }));
             }
+            all.push(json!({
+                "hold_scope": scope,
+                "idempotency": idempotency,
+                "conflict_body": "with_hold",
+                "shape": "documented",
+            }));
         }
     }
     all

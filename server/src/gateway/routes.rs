@@ -66,6 +66,10 @@ const SMALLER_PAGE: u32 = 50;
 const HOLD_NOT_FOUND: &str =
     "That seat hold was not found. It may have expired: hold the seat again.";
 const BOOKING_NOT_FOUND: &str = "That booking was not found.";
+/// A release the upstream refused without saying why: the hold is no
+/// longer live, for one of the reasons it can stop being.
+const RELEASE_REFUSED: &str =
+    "This seat is no longer held: the hold was released, it lapsed, or a booking used it.";
 
 /// A verified widget session from [`SESSION_HEADER`].
 pub struct WidgetSession(pub SessionId);
@@ -964,7 +968,7 @@ async fn release_hash(
         tracing::info!(product = %product.product, "seat hold released");
         Ok(())
     } else {
-        Err(reply.into_error(HOLD_NOT_FOUND))
+        Err(reply.into_error_or(HOLD_NOT_FOUND, RELEASE_REFUSED))
     }
 }
 

@@ -207,10 +207,16 @@ impl Reply {
 
     /// The error a non-2xx answer stands for.
     pub fn into_error(self, not_found: &'static str) -> GatewayError {
+        self.into_error_or(not_found, REFUSED)
+    }
+
+    /// As [`Reply::into_error`], with `refused` as the message of a 422 whose
+    /// body gives none (an upstream that sends only what is documented).
+    pub fn into_error_or(self, not_found: &'static str, refused: &'static str) -> GatewayError {
         match self.status {
             StatusCode::NOT_FOUND => GatewayError::NotFound(not_found),
             StatusCode::UNPROCESSABLE_ENTITY => {
-                GatewayError::Validation(validation(self.details().unwrap_or_default()))
+                GatewayError::Validation(validation(self.details().unwrap_or_default(), refused))
             }
             status => GatewayError::BadGateway(format!("unexpected upstream status {status}")),
         }
@@ -235,12 +241,15 @@ pub fn unreadable(error: &serde_json::Error) -> String {
     }
 }
 
+/// The message of a 422 that gives none.
+const REFUSED: &str = "The booking service did not accept the request.";
+
 /// The upstream's 422 body with `hold_hash` errors renamed to `hold_ref`
-/// (the widget never sees hold hashes as fields), and a message of its own
-/// when the upstream's is unreadable or blank.
-fn validation(mut error: ValidationError) -> ValidationError {
+/// (the widget never sees hold hashes as fields), and `refused` as its
+/// message when the upstream's is unreadable or blank.
+fn validation(mut error: ValidationError, refused: &str) -> ValidationError {
     if error.message.trim().is_empty() {
-        error.message = "The booking service did not accept the request.".to_owned();
+        refused.clone_into(&mut error.message);
     }
     if let Some(messages) = error.errors.remove("hold_hash") {
         error.errors.insert("hold_ref".to_owned(), messages);
