@@ -117,7 +117,8 @@ pub enum Fault {
     ServerError,
     /// Not forwarded: answered 429 with `Retry-After` seconds.
     RateLimited(u64),
-    /// Forwarded, so the upstream acts; its answer's body is cut-off JSON.
+    /// Forwarded, so the upstream acts; its answer's body is cut-off JSON:
+    /// at most its first 7 bytes, and never its last (so even `{}` breaks).
     Malformed,
     /// Not forwarded: answered 401, as to a token the upstream no longer
     /// takes.
@@ -610,7 +611,7 @@ async fn forward(
         Some(Fault::LostAnswer) => Body::from_stream(futures_util::stream::once(async {
             Err::<Bytes, std::io::Error>(std::io::Error::other("the answer was lost"))
         })),
-        Some(Fault::Malformed) => Body::from(bytes.slice(..bytes.len().min(7))),
+        Some(Fault::Malformed) => Body::from(bytes.slice(..bytes.len().saturating_sub(1).min(7))),
         _ => Body::from(bytes),
     };
     closing(response.body(body).expect("response"))
