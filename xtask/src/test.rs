@@ -232,7 +232,7 @@ pub fn verdict(layers: &[Layer]) -> (Tally, bool) {
 
 /// The fewest tests each layer must pass. Raise them as tests are added: a
 /// layer that silently shrinks below its floor fails the run.
-const NATIVE_MINIMUM: u64 = 551;
+const NATIVE_MINIMUM: u64 = 568;
 const BROWSER_MINIMUM: u64 = 30;
 const LIVE_GATEWAY_MINIMUM: u64 = 1;
 const END_TO_END_MINIMUM: u64 = 101;
