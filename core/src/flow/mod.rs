@@ -7,14 +7,65 @@
 //! or reads a clock: times come in with the inputs.
 //!
 //! ```text
-//! ChooseCourse -> ChooseLocation -> ChooseEvent -> Holding -> Details -> Payment -> Submitting
-//!                                        ^            |          |          |           |
-//!                                        |            v          v          v           v
-//!                                        +---- HoldConflict   HoldExpired (form kept)  Confirmed
-//!                                        +---- Failed (hold)                           PendingReview
-//!                                                                                      AwaitingPayment
-//!                                                                                      Failed (booking)
+//! ChooseCourse
+//!     | ChooseCourse
+//!     v
+//! ChooseLocation    (Practical Training only: Virtual BLS goes from ChooseCourse to ChooseEvent)
+//!     | ChooseLocation
+//!     v
+//! ChooseEvent
+//!     | ChooseEvent, ChooseTimeslot: Hold
+//!     v
+//! Holding <-----------------------------------------------------------------------------+
+//!     |   |                                                                             |
+//!     |   +- 409 naming our other or lapsing hold: Release, Hold (once, still Holding)  |
+//!     |   |                                                                             |
+//!     |   +- any other 409 ---------------> HoldConflict -- Retry, HoldAgain: Hold ---->+
+//!     |   |                                   |      ^                                  |
+//!     |   |                       WaitForSeat |      | StopWaiting                      |
+//!     |   |                                   v      |                                  |
+//!     |   |                                 WaitingForSeat -- seat free (Tick): Hold -->+
+//!     |   |                                                                             |
+//!     |   +- 422, network, 5xx, 429 ------> Failed (hold) -- Retry, HoldAgain: Hold --->+
+//!     |                                                                                 |
+//!     | granted (or a 409 naming our live hold): to Details, or to Payment              |
+//!     | when the hold renewed or lapsed was held there                                  |
+//!     v                                                                                 |
+//! Details <--------+                                                                    |
+//!     |            | Back (the hold is kept);                                           |
+//!     | Continue-  | Submit with details now invalid                                    |
+//!     v ToPayment  |                                                                    |
+//! Payment ---------+                                                                    |
+//!     |                                                                                 |
+//!     |   Details, Payment: KeepMySeat (final minute): RenewHold ---------------------->+
+//!     |                                                                                 |
+//!     |   Details, Payment: the hold lapses (Tick, HoldExpired) -> HoldExpired          |
+//!     |                                                            | HoldAgain: Hold -->+
+//!     | Submit
+//!     v
+//! Submitting -- 422 naming hold_ref ---------> HoldExpired (the hold is gone)
+//!     |      -- 422 on a candidate field ------> Details
+//!     |      -- 422 on anything else ----------> Payment
+//!     |      -- network, 5xx, timeout ---------> Failed (booking unknown)
+//!     |                                          | Retry (same key), Submit -> Submitting
+//!     |                                          | Back -> Payment (the hold is kept)
+//!     | 201: the booking is made
+//!     +--> Confirmed
+//!     +--> PendingReview    -- the booking read again (BookingStatus) -->  Confirmed,
+//!     +--> AwaitingPayment  --   PendingReview, AwaitingPayment, Failed (cancelled)
+//!     +--> Failed (payment page refused, or cancelled)
 //! ```
+//!
+//! Not drawn above: `Back` from `ChooseLocation` or `ChooseEvent` goes one
+//! step up the main path. `Back` from `Details` releases the hold and, like
+//! `Back` from `Holding` and from the problem steps before a booking
+//! (`HoldExpired`, `HoldConflict`, `WaitingForSeat`, `Failed` with a hold
+//! failure), returns to `ChooseEvent`. Those problem steps also take a new
+//! course, location, event or timeslot, as the choosing steps do.
+//! [`Intent::StartOver`] goes from any step but `Submitting` to
+//! `ChooseCourse`, releasing a held seat. [`Flow::resume`] starts at
+//! `Confirmed`, `PendingReview`, `AwaitingPayment` or `Failed` (cancelled),
+//! as the booking's status says.
 //!
 //! Invariants (each has a test):
 //! * **No details without a live hold.** `Details` and `Payment` always have
@@ -46,30 +97,41 @@
 //!   whether to use it or reuse the pending one. The flow holds no random
 //!   state, so it stays deterministic and testable.
 //! * "Keep my seat" ([`Intent::KeepMySeat`], final minute only) is one
-//!   `RenewHold` for the same event: the gateway replaces the hold with a
-//!   fresh one without a moment in which another session could take the
-//!   seat (the API has no extension, and answers 409 to a second hold while
-//!   one is live). It passes through `Holding` and returns to the step the
-//!   candidate was on.
+//!   `RenewHold` for the same event or timeslot: the gateway replaces the
+//!   hold with a fresh one without a moment in which another session could
+//!   take the seat (the API has no extension, and answers 409 to a second
+//!   hold while one is live). It passes through `Holding` and, once granted,
+//!   returns to the step the candidate was on.
 //! * The flow speaks the gateway's language ([`crate::widget_api`]): a hold
 //!   is its session-bound `hold_ref`, a booking is asked for with a
-//!   [`BookingRequest`](crate::widget_api::BookingRequest), and [`Outcome::hold_error`] and
-//!   [`Outcome::booking_error`] read its error answers.
-//! * A 409 that names a hold (`hold_ref`) is ours: the gateway only
-//!   discloses a hold to the session that made it. If it is for the chosen
-//!   event (or does not say which) and has time left, it is adopted;
-//!   otherwise (another event, or no time left) it is released and the seat
-//!   is asked for once more. A 409
-//!   without a hold lands in `HoldConflict`, which offers another event or a
-//!   retry.
+//!   [`BookingRequest`](crate::widget_api::BookingRequest), and
+//!   [`Outcome::hold_error`] and [`Outcome::booking_error`] read its error
+//!   answers.
+//! * A 409 that names a hold ([`SeatConflict::hold_ref`]) is taken as the
+//!   session's own. If it is for the chosen event (or does not say which)
+//!   and has time left, it is adopted; otherwise (another event, or no time
+//!   left) it is released and the seat is asked for once more, once. The
+//!   gateway answers a seat the session already holds with that hold, and
+//!   its 409 ([`SeatTaken`](crate::widget_api::SeatTaken)) names no hold, so
+//!   a 409 read by [`Outcome::hold_error`] always lands in `HoldConflict`, as
+//!   does any 409 once the release has been tried. `HoldConflict` offers
+//!   another date and a retry.
+//! * When the 409 says when the other hold lapses, within a hold's life (30
+//!   minutes), `HoldConflict` also offers to wait for the seat
+//!   ([`Intent::WaitForSeat`]): `WaitingForSeat` counts down to a moment
+//!   just after the other hold lapses ([`Flow::seat_wait_text`]) and then
+//!   asks for the seat, as a retry would; [`Intent::StopWaiting`] returns
+//!   to `HoldConflict`. The widget sends [`Intent::Tick`]s while it waits,
+//!   as while a seat is held ([`Flow::needs_ticks`]).
 //! * A 422 on booking that names `hold_ref` means the hold lapsed or was
 //!   used: it lands in `HoldExpired` (hold again, nothing lost). Other 422s
 //!   go back to `Details` when a candidate field is wrong, else to `Payment`.
 //! * Host page events carry ids, times and statuses only, never the
 //!   candidate's personal data, and their error messages are fixed texts.
-//!   They name the product, and what is held by its [`Place`]: an event's
-//!   id for Practical Training, a timeslot's course, date and time for
-//!   Virtual BLS.
+//!   All but `hbg:location-chosen` (Practical Training only) and
+//!   `hbg:error` name the product; those about the chosen or held seat name
+//!   it by its [`Place`]: an event's id for Practical Training, a
+//!   timeslot's course, date and time for Virtual BLS.
 //! * One flow for both products ([`Product`]): Virtual BLS chooses a
 //!   timeslot ([`Intent::ChooseTimeslot`]) where Practical Training chooses a
 //!   location and an event; holding, the countdown, the form (with the kit's

@@ -4,8 +4,9 @@
 use super::booking::SubmissionState;
 use super::{Command, Flow, Intent, Refusal, Step};
 
-/// A way out of a problem step (`HoldExpired`, `HoldConflict`, `Failed`),
-/// offered as a button; each sends an intent the flow accepts there.
+/// A way out of a problem step (`HoldExpired`, `HoldConflict`,
+/// `WaitingForSeat`, `Failed`), offered as a button; each sends an intent
+/// the flow accepts there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Recovery {
     /// Hold the same event again ([`Intent::HoldAgain`]).
@@ -101,8 +102,8 @@ const MESSAGE_SEAT_TAKEN: &str =
 const MESSAGE_SOMETHING_WRONG: &str = "Something went wrong.";
 
 impl Flow {
-    /// What a problem step (`HoldExpired`, `HoldConflict`, `Failed`) says and
-    /// the ways out it offers; `None` on any other step.
+    /// What a problem step (`HoldExpired`, `HoldConflict`, `WaitingForSeat`,
+    /// `Failed`) says and the ways out it offers; `None` on any other step.
     pub fn trouble(&self) -> Option<Trouble> {
         let (message, recoveries) = match self.step {
             Step::HoldExpired => (
