@@ -52,6 +52,7 @@ async function seatsLeft(eventId: number): Promise<number> {
 test("a double click on a date holds one seat with one request", async ({ page }) => {
   const calls = recordApiCalls(page);
   const event = await newEvent(stack, { courseId: course.id, locationId: LOCATIONS.leeds.id });
+  const again = await newEvent(stack, { courseId: course.id, locationId: LOCATIONS.leeds.id });
   await openWidget(page, stack.gateway.url);
   await chooseCourse(page, course.name);
   await chooseLocation(page, event.location.name);
@@ -70,6 +71,20 @@ test("a double click on a date holds one seat with one request", async ({ page }
   await expectStep(page, "Choose a date and time");
   await expect.poll(() => accountCanHold(event.id)).toBe(true);
   expect(await seatsLeft(event.id)).toBe(event.remaining_slots);
+
+  // Faster than any hand: two clicks in one task, before the widget has
+  // drawn anything in between. Still one hold request.
+  await (await findEvent(page, again)).evaluate((button: HTMLElement) => {
+    button.click();
+    button.click();
+  });
+  await expectStep(page, "Your details");
+  await expect(freshHold(page)).toBeVisible();
+  const holdsOfAgain = calls.filter(
+    (call) => call.method === "POST" && call.path === "/holds" && JSON.parse(call.request.postData() ?? "{}").event_id === again.id,
+  );
+  expect(holdsOfAgain, "hold requests for the second event").toHaveLength(1);
+  expect(await accountCanHold(again.id)).toBe(false);
 });
 
 // A reload fires `pagehide`, on which the widget releases its hold (see
