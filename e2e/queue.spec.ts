@@ -77,11 +77,12 @@ async function sentWrites(calls: ReturnType<typeof recordApiCalls>, path: string
 }
 
 /**
- * A write queued once, as the top of this file says: sent without a ticket and
- * answered 503 with a place in the queue, then sent once more, by itself,
- * with that place's ticket (and the same body) after the wait it was told,
- * and answered `success` (200 for a hold, 201 for a booking). The countdown showed every second of that wait, from
- * the number the gateway gave down to 1, never going up.
+ * A write queued once, as the top of this file says: sent without a ticket
+ * and answered 503 with a place in the queue, then sent once more, by
+ * itself, with that place's ticket (and the same body) after the wait it was
+ * told, and answered `success` (200 for a hold, 201 for a booking). The
+ * countdown showed every second of that wait, from the number the gateway
+ * gave down to 1, never going up.
  */
 function expectQueuedOnce(sent: Sent[], countdown: number[], success: number): void {
   expect(sent.map((write) => write.status), "the write's answers, in order").toEqual([503, success]);
