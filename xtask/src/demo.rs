@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::dist::{self, target_dir};
 use crate::process::command;
-use crate::servers::{self, Running};
+use crate::servers::{self, Running, DEMO_API_KEY, DEMO_CLIENT_ID, DEMO_GATEWAY_KEY};
 use crate::{setup, TaskResult};
 
 /// Where the demo's gateway listens.
@@ -26,18 +26,10 @@ pub const GATEWAY_ADDR: &str = "127.0.0.1:8080";
 pub const SANDBOX_ADDR: &str = "127.0.0.1:8081";
 /// Where the demo's webhook receiver listens.
 pub const RECEIVER_ADDR: &str = "127.0.0.1:8090";
-/// The demo account's client id (seeded in every sandbox).
-pub const DEMO_CLIENT_ID: &str = "HB-DEMO";
-/// The demo account's API key.
-pub const DEMO_API_KEY: &str = "sandbox-key";
 /// The Virtual BLS demo account's client id (seeded in every sandbox).
 pub const BLS_DEMO_CLIENT_ID: &str = "HB-BLS-DEMO";
 /// The Virtual BLS demo account's API key.
 pub const BLS_DEMO_API_KEY: &str = "bls-sandbox-key";
-/// Key signing the demo gateway's widget sessions. Demo only: it is public,
-/// so anyone could forge sessions with it. A real gateway gets its own
-/// random key through `HBG_GATEWAY_KEY`.
-pub const DEMO_GATEWAY_KEY: &str = "demo-only-gateway-key-public-never-use-in-production";
 
 const USAGE: &str = "usage: cargo xtask demo [--fresh]";
 

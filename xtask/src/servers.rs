@@ -9,10 +9,18 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::Duration;
 
-use crate::demo::{DEMO_API_KEY, DEMO_CLIENT_ID, DEMO_GATEWAY_KEY};
 use crate::dist;
 use crate::process::{command, describe};
 use crate::TaskResult;
+
+/// The demo account's client id (seeded in every sandbox).
+pub const DEMO_CLIENT_ID: &str = "HB-DEMO";
+/// The demo account's API key.
+pub const DEMO_API_KEY: &str = "sandbox-key";
+/// Key signing the demo gateway's widget sessions. Demo only: it is public,
+/// so anyone could forge sessions with it. A real gateway gets its own
+/// random key through `HBG_GATEWAY_KEY`.
+pub const DEMO_GATEWAY_KEY: &str = "demo-only-gateway-key-public-never-use-in-production";
 
 /// How long a server may take to start listening.
 const START_TIMEOUT: Duration = Duration::from_secs(30);
