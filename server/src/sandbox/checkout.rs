@@ -8,9 +8,9 @@
 //! the link is ignored), so the page cannot be used as an open redirect.
 
 use axum::extract::State;
-use axum::http::header::{CONTENT_SECURITY_POLICY, LOCATION};
+use axum::http::header::LOCATION;
 use axum::http::{HeaderValue, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use booking_core::api::{BookingStatus, Money, PayStatus};
 use booking_core::uk_time::to_uk;
 use rusqlite::{params, OptionalExtension};
@@ -21,63 +21,8 @@ use super::db::write_tx;
 use super::deliveries::event;
 use super::errors::SandboxError;
 use super::extract::{PathParam, QueryParams};
+use super::pages::{escape_html, page};
 use super::AppState;
-
-/// No scripts, no external resources, no framing.
-const CSP: &str =
-    "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'";
-
-/// Escapes text for HTML element content and quoted attributes.
-pub(crate) fn escape_html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            other => out.push(other),
-        }
-    }
-    out
-}
-
-/// A complete page of the card checkout stand-in.
-pub(crate) fn page(status: StatusCode, title: &str, body: &str) -> Response {
-    stand_in_page(
-        status,
-        title,
-        "Sandbox checkout: no real card is charged.",
-        body,
-    )
-}
-
-/// A complete page with the sandbox's styles, a notice saying what it
-/// stands in for, and `body` (HTML, already escaped).
-pub(crate) fn stand_in_page(status: StatusCode, title: &str, notice: &str, body: &str) -> Response {
-    let html = format!(
-        "<!doctype html>\n<html lang=\"en-GB\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <title>{title} - Sandbox checkout</title>\n<style>\n\
-         body {{ font-family: system-ui, sans-serif; max-width: 32rem; margin: 2rem auto; padding: 0 1rem; color: #1b1b1b; }}\n\
-         .notice {{ background: #fff4d6; border-left: 4px solid #b58100; padding: 0.5rem 0.75rem; }}\n\
-         dl {{ display: grid; grid-template-columns: max-content 1fr; gap: 0.25rem 1rem; }}\n\
-         dt {{ font-weight: 600; }}\n\
-         button {{ font-size: 1.1rem; padding: 0.6rem 1.5rem; min-height: 44px; background: #1d4ed8; color: #fff; border: 0; border-radius: 4px; cursor: pointer; }}\n\
-         button:focus-visible {{ outline: 3px solid #111; outline-offset: 2px; }}\n\
-         </style>\n</head>\n<body>\n<main>\n\
-         <p class=\"notice\">{notice}</p>\n\
-         <h1>{title}</h1>\n{body}</main>\n</body>\n</html>\n",
-        title = escape_html(title),
-        notice = escape_html(notice),
-    );
-    let mut response = (status, Html(html)).into_response();
-    response
-        .headers_mut()
-        .insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
-    response
-}
 
 /// The booking summary shown on the checkout pages.
 fn summary(booking: &BookingRecord) -> String {
@@ -284,18 +229,5 @@ pub(crate) async fn booking_page(State(state): State<AppState>, query: QueryPara
             "Booking page not found",
             "<p>No account has this booking page.</p>\n",
         ),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn escapes_markup() {
-        assert_eq!(
-            escape_html(r#"<script>alert("x")</script> & 'y'"#),
-            "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;y&#39;"
-        );
     }
 }

@@ -62,8 +62,10 @@ pub(crate) struct Db {
     jobs: mpsc::Sender<Job>,
 }
 
-/// Opens (creating, migrating and seeding as needed) the database. `now` is
-/// the sandbox time used when seeding a new database.
+/// Opens (creating, migrating and seeding Practical Training's data as
+/// needed) the database. `now` is the sandbox time used when seeding a new
+/// database. Virtual BLS's seed data is `bls::seed`'s, written by the
+/// sandbox's start right after.
 pub(crate) fn open_connection(
     location: &DatabaseLocation,
     now: DateTime<Utc>,
@@ -82,7 +84,6 @@ pub(crate) fn open_connection(
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     migrate(&mut conn)?;
     seed_if_new(&mut conn, now)?;
-    super::bls::seed::seed_if_new(&mut conn, now)?;
     Ok(conn)
 }
 
@@ -163,7 +164,7 @@ pub(crate) fn live_holds(
 }
 
 /// The schema, one entry per version.
-const MIGRATIONS: &[&str] = &[
+pub(crate) const MIGRATIONS: &[&str] = &[
     r#"
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE accounts (
@@ -471,7 +472,7 @@ ALTER TABLE wallet_transactions ADD COLUMN bls_booking_id INTEGER REFERENCES bls
 ];
 
 /// Applies the migrations the database has not seen yet.
-fn migrate(conn: &mut Connection) -> Result<(), rusqlite::Error> {
+pub(crate) fn migrate(conn: &mut Connection) -> Result<(), rusqlite::Error> {
     let version: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
     let start = usize::try_from(version).unwrap_or(usize::MAX);
     for (index, sql) in MIGRATIONS.iter().enumerate().skip(start) {
@@ -1117,28 +1118,6 @@ mod tests {
         conn.prepare("SELECT reviewed_utc, invite_id FROM bookings")
             .unwrap();
         conn.prepare("SELECT id FROM webhook_deliveries").unwrap();
-    }
-
-    #[test]
-    fn a_database_migrated_from_before_virtual_bls_gets_its_seed_once() {
-        let mut conn = Connection::open_in_memory().unwrap();
-        conn.execute_batch(MIGRATIONS[0]).unwrap();
-        conn.execute_batch(MIGRATIONS[1]).unwrap();
-        conn.pragma_update(None, "user_version", 2).unwrap();
-        migrate(&mut conn).unwrap();
-        let now = Utc::now();
-        super::super::bls::seed::seed_if_new(&mut conn, now).unwrap();
-        super::super::bls::seed::seed_if_new(&mut conn, now).unwrap();
-        let count = |sql: &str| -> i64 { conn.query_row(sql, [], |row| row.get(0)).unwrap() };
-        assert_eq!(
-            count("SELECT COUNT(*) FROM courses WHERE product = 'virtual_bls'"),
-            3
-        );
-        assert_eq!(count("SELECT COUNT(*) FROM bls_trainers"), 3);
-        assert_eq!(
-            count("SELECT COUNT(*) FROM accounts WHERE product = 'virtual_bls'"),
-            2
-        );
     }
 
     #[test]

@@ -10,7 +10,8 @@
 //! * `holds`: 30-minute seat holds. `bookings`: bookings, the pay options'
 //!   accounting, cancellation, certificates. `accounts`: profile, credits,
 //!   wallet transactions, booking URL.
-//! * `checkout`: the HTML page that stands in for Stripe Checkout.
+//! * `checkout`: the HTML page that stands in for Stripe Checkout; `pages`:
+//!   the escaping and the frame every stand-in page shares.
 //! * `errors`, `validate`, `extract`, `pagination`: Laravel-style errors,
 //!   validation, tolerant extractors and the pagination envelope. Answers are
 //!   `booking_core::api` types serialised as they are (UTC as `+00:00`).
@@ -60,6 +61,7 @@ mod errors;
 mod extract;
 mod holds;
 mod invites;
+mod pages;
 mod pagination;
 pub mod profile;
 mod rate_limit;
@@ -380,9 +382,13 @@ async fn prepare(
     let clock = Arc::new(Clock::new(config.clock_start));
     let now = clock.now();
     let location = config.db.clone();
-    let conn = tokio::task::spawn_blocking(move || db::open_connection(&location, now))
-        .await
-        .map_err(|error| std::io::Error::other(error.to_string()))??;
+    let conn = tokio::task::spawn_blocking(move || {
+        let mut conn = db::open_connection(&location, now)?;
+        bls::seed::seed_if_new(&mut conn, now)?;
+        Ok::<_, rusqlite::Error>(conn)
+    })
+    .await
+    .map_err(|error| std::io::Error::other(error.to_string()))??;
     let db = Db::start(conn)?;
     let state = AppState {
         db,

@@ -49,7 +49,6 @@ use super::super::validate::Validator;
 use super::super::wallet::{BookingRef, Charge, PayMethod, Priced};
 use super::super::AppState;
 use super::load_courses;
-use super::paypal::payment_url;
 
 /// Longest kit delivery address line, in characters.
 const ADDRESS_MAX_CHARS: usize = 255;
@@ -63,6 +62,20 @@ const SELECT: &str = "SELECT b.id, b.first_name, b.last_name, b.email, b.phone, 
      c.name, b.trainer_id, t.name, b.start_utc, b.end_utc, b.booking_status, b.pay_status, \
      b.pay_option, b.zoom_id, b.zoom_password, b.training_status, b.equipment_status, \
      b.created_utc, b.checkout_token, b.return_url, b.amount_pence";
+
+/// Where the stand-in is served.
+pub(crate) const CHECKOUT_PATH: &str = "/paypal/checkoutnow";
+
+/// The link a pending booking carries.
+pub(crate) fn payment_url(public_url: &str, token: &str, return_url: Option<&str>) -> String {
+    let mut url = format!("{public_url}{CHECKOUT_PATH}?token={token}");
+    if let Some(return_url) = return_url {
+        let encoded: String = form_urlencoded::byte_serialize(return_url.as_bytes()).collect();
+        url.push_str("&return_url=");
+        url.push_str(&encoded);
+    }
+    url
+}
 
 /// Joins for booking queries.
 const FROM: &str = "FROM bls_bookings b JOIN courses c ON c.id = b.course_id \

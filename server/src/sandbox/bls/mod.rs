@@ -77,7 +77,7 @@ pub(crate) fn router(state: AppState) -> Router {
         .layer(from_fn_with_state(state.clone(), shape::documented_only));
     Router::new()
         .nest(BLS_API_BASE, api)
-        .route(paypal::CHECKOUT_PATH, get(paypal::show).post(paypal::pay))
+        .route(bookings::CHECKOUT_PATH, get(paypal::show).post(paypal::pay))
         .route("/virtual-bls/", get(checkout::booking_page))
         .with_state(state)
 }

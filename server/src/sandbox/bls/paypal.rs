@@ -1,7 +1,8 @@
 //! The page that stands in for PayPal Checkout for Virtual BLS
 //! `candidate_pays` bookings (Practical Training's stand-in is for Stripe).
 //!
-//! `payment_url` is `{public_url}/paypal/checkoutnow?token=TOKEN`, shaped
+//! A booking's `payment_url` (`bookings::payment_url`) is
+//! `{public_url}/paypal/checkoutnow?token=TOKEN`, shaped
 //! like PayPal's own `https://www.paypal.com/checkoutnow?token=...`, with
 //! `&return_url=...` when the booking stored one.
 //!
@@ -18,30 +19,16 @@ use booking_core::api::{BookingStatus, Money, PayStatus};
 use booking_core::uk_time::{to_uk, zone_label};
 use rusqlite::params;
 
-use super::super::checkout::{escape_html, stand_in_page};
 use super::super::clock::from_unix;
 use super::super::db::write_tx;
 use super::super::errors::SandboxError;
 use super::super::extract::QueryParams;
+use super::super::pages::{escape_html, stand_in_page};
 use super::super::AppState;
-use super::bookings::{load_virtual_by_token, VirtualRecord};
-
-/// Where the stand-in is served.
-pub(crate) const CHECKOUT_PATH: &str = "/paypal/checkoutnow";
+use super::bookings::{load_virtual_by_token, VirtualRecord, CHECKOUT_PATH};
 
 /// What each page says it stands in for.
 const NOTICE: &str = "Sandbox PayPal checkout: no PayPal account is charged.";
-
-/// The link a pending booking carries.
-pub(crate) fn payment_url(public_url: &str, token: &str, return_url: Option<&str>) -> String {
-    let mut url = format!("{public_url}{CHECKOUT_PATH}?token={token}");
-    if let Some(return_url) = return_url {
-        let encoded: String = form_urlencoded::byte_serialize(return_url.as_bytes()).collect();
-        url.push_str("&return_url=");
-        url.push_str(&encoded);
-    }
-    url
-}
 
 /// The booking summary on the pages.
 fn summary(booking: &VirtualRecord) -> String {

@@ -299,3 +299,33 @@ fn insert_exception(
     )?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use rusqlite::Connection;
+
+    use super::super::super::db::{migrate, MIGRATIONS};
+    use super::*;
+
+    #[test]
+    fn a_database_migrated_from_before_virtual_bls_gets_its_seed_once() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(MIGRATIONS[0]).unwrap();
+        conn.execute_batch(MIGRATIONS[1]).unwrap();
+        conn.pragma_update(None, "user_version", 2).unwrap();
+        migrate(&mut conn).unwrap();
+        let now = Utc::now();
+        seed_if_new(&mut conn, now).unwrap();
+        seed_if_new(&mut conn, now).unwrap();
+        let count = |sql: &str| -> i64 { conn.query_row(sql, [], |row| row.get(0)).unwrap() };
+        assert_eq!(
+            count("SELECT COUNT(*) FROM courses WHERE product = 'virtual_bls'"),
+            3
+        );
+        assert_eq!(count("SELECT COUNT(*) FROM bls_trainers"), 3);
+        assert_eq!(
+            count("SELECT COUNT(*) FROM accounts WHERE product = 'virtual_bls'"),
+            2
+        );
+    }
+}
