@@ -9,6 +9,7 @@ mod attacks;
 mod bls;
 mod busy_events;
 mod contract;
+mod dependencies;
 mod fault_table;
 mod flow;
 mod load;
