@@ -1,5 +1,5 @@
 // The gateway's own hostile-input run, as the sandbox's fuzz corpus
-// (server/tests/sandbox_fuzz.rs) treats the sandbox: the server binary an
+// (sandbox/tests/sandbox/fuzz.rs) treats the sandbox: the server binary an
 // agency runs, in front of a sandbox, gets malformed, mistyped, oversized and
 // odd requests at every /api route of the widget's contract
 // (booking_core::widget_api). Each answer must be the precise 4xx the

@@ -25,9 +25,19 @@ const PAY_OPTIONS = "credits,balance,inv,candidate_pays";
 /** Every Virtual BLS pay option, as its API names them. */
 const BLS_PAY_OPTIONS = "credits,balance,invoice,candidate_pays";
 
-function serverBinary(): string {
-  const bin = process.env.BOOKING_SERVER_BIN;
-  if (!bin) throw new Error("BOOKING_SERVER_BIN is not set: run the tests with `cargo xtask test`");
+/** The servers' binaries, by the name each announces itself with. */
+const BINARIES = {
+  sandbox: { program: "booking-sandbox", variable: "BOOKING_SANDBOX_BIN" },
+  gateway: { program: "booking-gateway", variable: "BOOKING_GATEWAY_BIN" },
+} as const;
+
+/** A server the tests start: `booking-sandbox` or `booking-gateway`. */
+export type ServerName = keyof typeof BINARIES;
+
+function serverBinary(name: ServerName): string {
+  const { variable } = BINARIES[name];
+  const bin = process.env[variable];
+  if (!bin) throw new Error(`${variable} is not set: run the tests with \`cargo xtask test\``);
   return bin;
 }
 
@@ -38,21 +48,24 @@ function distDir(): string {
 }
 
 /**
- * Spawns `booking-server ARGS` and waits for its "listening on URL" line.
- * Servers log warnings and errors only, unless `RUST_LOG` says otherwise.
+ * Spawns the server `name` (`booking-sandbox` or `booking-gateway`) with
+ * ARGS and waits for its "listening on URL" line. Servers log warnings and
+ * errors only, unless `RUST_LOG` says otherwise.
  */
 export async function startServer(
+  name: ServerName,
   args: string[],
   env: Record<string, string> = {},
 ): Promise<RunningServer> {
-  const child = spawn(serverBinary(), args, {
+  const { program } = BINARIES[name];
+  const child = spawn(serverBinary(name), args, {
     stdio: ["ignore", "pipe", "inherit"],
     env: { RUST_LOG: "warn", ...process.env, ...env },
   });
   const lines = createInterface({ input: child.stdout! });
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`booking-server ${args[0]} did not start`)), 15_000);
-    child.once("exit", (code) => reject(new Error(`booking-server ${args[0]} exited with ${code}`)));
+    const timer = setTimeout(() => reject(new Error(`${program} did not start`)), 15_000);
+    child.once("exit", (code) => reject(new Error(`${program} exited with ${code}`)));
     lines.on("line", (line) => {
       const match = /listening on (http:\/\/\S+)/.exec(line);
       if (match) {
@@ -126,7 +139,7 @@ export interface Stack {
   fillEvent(id: number): Promise<SandboxEvent>;
   /** Creates a training event. */
   createEvent(event: NewEvent): Promise<SandboxEvent>;
-  /** Sets switches of the sandbox's upstream profile (`server/SANDBOX.md`). */
+  /** Sets switches of the sandbox's upstream profile (`sandbox/SANDBOX.md`). */
   setProfile(switches: Record<string, string | number>): Promise<void>;
 }
 
@@ -151,7 +164,7 @@ async function expectJson<T>(response: Response, what: string): Promise<T> {
  */
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const sandboxArgs = [
-    "sandbox",
+    "serve",
     "--db",
     ":memory:",
     "--test-clock",
@@ -161,12 +174,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     "127.0.0.1:0",
   ];
   if (options.clockStart) sandboxArgs.push("--clock-start", options.clockStart);
-  const sandbox = await startServer(sandboxArgs);
+  const sandbox = await startServer("sandbox", sandboxArgs);
   let gateway: RunningServer;
   try {
     gateway = await startServer(
+      "gateway",
       [
-        "gateway",
         "--listen",
         "127.0.0.1:0",
         "--static",

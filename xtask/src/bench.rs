@@ -14,13 +14,13 @@
 //! * The calendar's recompute for 2,000 events on a filter change, in
 //!   Chromium (`benches/calendar_browser.rs`, booking-core compiled to
 //!   wasm32, run by wasm-bindgen-test's criterion) against 2 ms.
-//! * The hold storm (`server/examples/hold_storm.rs`): 500 concurrent
+//! * The hold storm (`gateway/examples/hold_storm.rs`): 500 concurrent
 //!   hold-and-book attempts on a 12-seat event, through a gateway and
 //!   straight at a sandbox; each must make exactly 12 bookings, and the
 //!   sandbox's hold p99 is held against 50 ms. Its latencies come from this
 //!   one machine, whose cores the client and both servers share.
 //!
-//! * The hostile load (`server/examples/hostile_load.rs`): one address
+//! * The hostile load (`gateway/examples/hostile_load.rs`): one address
 //!   flooding holds while another books (the other's first hold against a
 //!   few seconds), then 10,000 hostile requests (the gateway's resident
 //!   memory before and after, against a few MB of growth).
@@ -30,7 +30,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::dist::target_dir;
+use crate::dist::{target_dir, ServerBinaries};
 use crate::process::{command, exec, run_teed};
 use crate::{compress, dist, servers, setup, TaskResult};
 
@@ -131,14 +131,14 @@ impl Row {
 pub fn run() -> TaskResult {
     setup::run()?;
     dist::build()?;
-    let server = dist::build_server()?;
+    let servers = dist::build_servers()?;
     let mut rows = widget_size()?;
-    rows.extend(browser(&server)?);
+    rows.extend(browser(&servers)?);
     rows.push(calendar_recompute()?);
-    rows.extend(hold_storm(&server)?);
-    rows.extend(webhook_drag(&server)?);
-    rows.extend(candidate_load(&server)?);
-    rows.extend(hostile_load(&server)?);
+    rows.extend(hold_storm(&servers)?);
+    rows.extend(webhook_drag(&servers)?);
+    rows.extend(candidate_load(&servers)?);
+    rows.extend(hostile_load(&servers)?);
     print_rows(&rows);
     let over: Vec<&str> = rows
         .iter()
@@ -244,9 +244,9 @@ fn size_rows(first_load: TransferSize, total: TransferSize) -> Vec<Row> {
     ]
 }
 
-/// Runs the Playwright benchmarks against the release server and `dist/`
+/// Runs the Playwright benchmarks against the release servers and `dist/`
 /// and reads the JSON they write.
-fn browser(server: &Path) -> Result<Vec<Row>, String> {
+fn browser(servers: &ServerBinaries) -> Result<Vec<Row>, String> {
     println!();
     println!("bench: the widget in Chromium (e2e/bench)");
     let results = target_dir().join("bench/browser.json");
@@ -260,7 +260,8 @@ fn browser(server: &Path) -> Result<Vec<Row>, String> {
         &["playwright", "test", "--config", "e2e/bench.config.ts"],
     );
     playwright
-        .env("BOOKING_SERVER_BIN", server)
+        .env("BOOKING_GATEWAY_BIN", &servers.gateway)
+        .env("BOOKING_SANDBOX_BIN", &servers.sandbox)
         .env("BOOKING_DIST", dist::dist_dir())
         .env("CHROMIUM_PATH", setup::CHROMIUM)
         .env("HBG_BENCH_RESULTS", &results);
@@ -422,9 +423,9 @@ fn format_ms(ms: f64) -> String {
 
 /// Starts a sandbox (test mode, in memory, rate limit out of the way) and
 /// a gateway in front of it, then runs the storm against both.
-fn hold_storm(server: &Path) -> Result<Vec<Row>, String> {
+fn hold_storm(binaries: &ServerBinaries) -> Result<Vec<Row>, String> {
     let storm = build_hold_storm()?;
-    let stack = servers::start_test_stack(server, &[])?;
+    let stack = servers::start_test_stack(binaries, &[])?;
     let (ok, output) = run_teed(command(
         storm.to_str().expect("target path is UTF-8"),
         &[
@@ -501,11 +502,11 @@ fn storm_line(output: &str, name: &str) -> Option<StormLine> {
 
 /// Builds the hold storm client with the `server` profile.
 fn build_hold_storm() -> Result<PathBuf, String> {
-    build_example("hold_storm", "the hold storm client")
+    build_example("booking-gateway", "hold_storm", "the hold storm client")
 }
 
-/// Builds `booking-server`'s example `name` with the `server` profile.
-fn build_example(name: &str, what: &str) -> Result<PathBuf, String> {
+/// Builds `package`'s example `name` with the `server` profile.
+fn build_example(package: &str, name: &str, what: &str) -> Result<PathBuf, String> {
     println!();
     println!("bench: building {what}");
     exec(command(
@@ -515,7 +516,7 @@ fn build_example(name: &str, what: &str) -> Result<PathBuf, String> {
             "--profile",
             "server",
             "--package",
-            "booking-server",
+            package,
             "--example",
             name,
         ],
@@ -524,12 +525,12 @@ fn build_example(name: &str, what: &str) -> Result<PathBuf, String> {
 }
 
 /// Whether a slow webhook receiver slows `POST /bookings`
-/// (`server/examples/webhook_drag.rs`): the bookings' p50/p99 with no
+/// (`sandbox/examples/webhook_drag.rs`): the bookings' p50/p99 with no
 /// endpoint, and with one whose receiver takes 2 s; over budget when that
 /// p99 reaches the receiver's 2 s (a delivery made inside the request).
-fn webhook_drag(server: &Path) -> Result<Vec<Row>, String> {
-    let drag = build_example("webhook_drag", "the webhook drag client")?;
-    let stack = servers::start_test_stack(server, &[])?;
+fn webhook_drag(binaries: &ServerBinaries) -> Result<Vec<Row>, String> {
+    let drag = build_example("booking-sandbox", "webhook_drag", "the webhook drag client")?;
+    let stack = servers::start_test_stack(binaries, &[])?;
     let (ok, output) = run_teed(command(
         drag.to_str().expect("target path is UTF-8"),
         &["--sandbox", stack.sandbox.url()],
@@ -558,10 +559,14 @@ fn webhook_drag(server: &Path) -> Result<Vec<Row>, String> {
 
 /// 200 candidates browsing and 30 booking within a minute through one
 /// gateway, against a sandbox keeping the documented rate limit
-/// (`server/examples/candidate_load.rs`).
-fn candidate_load(server: &Path) -> Result<Vec<Row>, String> {
-    let load = build_example("candidate_load", "the candidate load client")?;
-    let sandbox = servers::start_sandbox(server, "60")?;
+/// (`gateway/examples/candidate_load.rs`).
+fn candidate_load(binaries: &ServerBinaries) -> Result<Vec<Row>, String> {
+    let load = build_example(
+        "booking-gateway",
+        "candidate_load",
+        "the candidate load client",
+    )?;
+    let sandbox = servers::start_sandbox(&binaries.sandbox, "60")?;
     let (ok, output) = run_teed(command(
         load.to_str().expect("target path is UTF-8"),
         &["--sandbox", sandbox.url()],
@@ -613,11 +618,11 @@ const HOSTILE_MEMORY_BUDGET_KIB: u64 = 8 * 1024;
 /// One address flooding holds while another books, then 10,000 hostile
 /// requests, against a release gateway with its default caps and rate
 /// limits in front of a sandbox keeping the documented rate limit
-/// (`server/examples/hostile_load.rs`).
-fn hostile_load(server: &Path) -> Result<Vec<Row>, String> {
-    let load = build_example("hostile_load", "the hostile load client")?;
-    let sandbox = servers::start_sandbox(server, "60")?;
-    let gateway = servers::start_gateway(server, &sandbox, &[])?;
+/// (`gateway/examples/hostile_load.rs`).
+fn hostile_load(binaries: &ServerBinaries) -> Result<Vec<Row>, String> {
+    let load = build_example("booking-gateway", "hostile_load", "the hostile load client")?;
+    let sandbox = servers::start_sandbox(&binaries.sandbox, "60")?;
+    let gateway = servers::start_gateway(&binaries.gateway, &sandbox, &[])?;
     let pid = gateway.pid().to_string();
     let (ok, output) = run_teed(command(
         load.to_str().expect("target path is UTF-8"),

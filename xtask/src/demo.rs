@@ -7,7 +7,7 @@
 //! on 127.0.0.1:8080, serving `dist/` and the widget's API for both
 //! products, Practical Training with the HB-DEMO account's credentials and
 //! Virtual BLS with HB-BLS-DEMO's; and the agency's webhook receiver on
-//! 127.0.0.1:8090 (`booking-server webhook-receiver`), registered as an
+//! 127.0.0.1:8090 (`booking-sandbox webhook-receiver`), registered as an
 //! HB-DEMO webhook endpoint with a secret new at each run, printing each
 //! event it receives and checks.
 
@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::dist::{self, target_dir};
 use crate::process::command;
-use crate::servers::{self, Running};
+use crate::servers::{self, Running, DEMO_API_KEY, DEMO_CLIENT_ID, DEMO_GATEWAY_KEY};
 use crate::{setup, TaskResult};
 
 /// Where the demo's gateway listens.
@@ -26,22 +26,14 @@ pub const GATEWAY_ADDR: &str = "127.0.0.1:8080";
 pub const SANDBOX_ADDR: &str = "127.0.0.1:8081";
 /// Where the demo's webhook receiver listens.
 pub const RECEIVER_ADDR: &str = "127.0.0.1:8090";
-/// The demo account's client id (seeded in every sandbox).
-pub const DEMO_CLIENT_ID: &str = "HB-DEMO";
-/// The demo account's API key.
-pub const DEMO_API_KEY: &str = "sandbox-key";
 /// The Virtual BLS demo account's client id (seeded in every sandbox).
 pub const BLS_DEMO_CLIENT_ID: &str = "HB-BLS-DEMO";
 /// The Virtual BLS demo account's API key.
 pub const BLS_DEMO_API_KEY: &str = "bls-sandbox-key";
-/// Key signing the demo gateway's widget sessions. Demo only: it is public,
-/// so anyone could forge sessions with it. A real gateway gets its own
-/// random key through `HBG_GATEWAY_KEY`.
-pub const DEMO_GATEWAY_KEY: &str = "demo-only-gateway-key-public-never-use-in-production";
 
 const USAGE: &str = "usage: cargo xtask demo [--fresh]";
 
-/// Builds the widget and the server, starts the sandbox and then the
+/// Builds the widget and the servers, starts the sandbox and then the
 /// gateway, prints where they are and waits; Ctrl-C stops both.
 pub fn run(args: &[String]) -> TaskResult {
     let fresh = match args {
@@ -54,7 +46,7 @@ pub fn run(args: &[String]) -> TaskResult {
     servers::ensure_free(RECEIVER_ADDR, "the webhook receiver")?;
     setup::run()?;
     dist::build()?;
-    let server = dist::build_server()?;
+    let servers = dist::build_servers()?;
     let database = database(fresh)?;
 
     let children: Arc<Mutex<Vec<Running>>> = Arc::default();
@@ -66,11 +58,14 @@ pub fn run(args: &[String]) -> TaskResult {
     .map_err(|error| format!("installing the Ctrl-C handler: {error}"))?;
 
     let secret = webhook_secret()?;
-    let receiver = servers::start(receiver_command(&server, &secret), "webhook-receiver")?;
+    let receiver = servers::start(
+        receiver_command(&servers.sandbox, &secret),
+        "webhook-receiver",
+    )?;
     let receiver_url = receiver.url().to_owned();
     push(&children, receiver);
     let sandbox = match servers::start(
-        sandbox_command(&server, &database, &receiver_url, &secret),
+        sandbox_command(&servers.sandbox, &database, &receiver_url, &secret),
         "sandbox",
     ) {
         Ok(sandbox) => sandbox,
@@ -81,7 +76,7 @@ pub fn run(args: &[String]) -> TaskResult {
     };
     let sandbox_url = sandbox.url().to_owned();
     push(&children, sandbox);
-    let gateway = match servers::start(gateway_command(&server, &sandbox_url), "gateway") {
+    let gateway = match servers::start(gateway_command(&servers.gateway, &sandbox_url), "gateway") {
         Ok(gateway) => gateway,
         Err(message) => {
             stop_all(&children);
@@ -97,7 +92,7 @@ pub fn run(args: &[String]) -> TaskResult {
     println!("  agency:  {gateway_url}/agency.html and {gateway_url}/agency-iframe.html  (embedded in an agency's page, and in iframe mode)");
     println!("  both:    {gateway_url}/agency-both.html  (an agency offering Practical Training and Virtual BLS: the candidate picks one)");
     println!(
-        "  sandbox: {sandbox_url}/api/v1 and {sandbox_url}/bls/api/v1  (the Practical Training and Virtual BLS API stand-ins; server/SANDBOX.md)"
+        "  sandbox: {sandbox_url}/api/v1 and {sandbox_url}/bls/api/v1  (the Practical Training and Virtual BLS API stand-ins; sandbox/SANDBOX.md)"
     );
     println!("  try:     curl -s -X POST {sandbox_url}/api/v1/auth/token -H 'Content-Type: application/json' -d '{{\"hb_client_id\":\"{DEMO_CLIENT_ID}\",\"api_key\":\"{DEMO_API_KEY}\"}}'");
     println!(
@@ -145,11 +140,11 @@ fn remove_if_present(path: &Path) -> TaskResult {
     }
 }
 
-fn sandbox_command(server: &Path, database: &Path, receiver_url: &str, secret: &str) -> Command {
+fn sandbox_command(binary: &Path, database: &Path, receiver_url: &str, secret: &str) -> Command {
     let mut sandbox = command(
-        server.to_str().expect("target path is UTF-8"),
+        binary.to_str().expect("target path is UTF-8"),
         &[
-            "sandbox",
+            "serve",
             "--listen",
             SANDBOX_ADDR,
             "--db",
@@ -162,9 +157,9 @@ fn sandbox_command(server: &Path, database: &Path, receiver_url: &str, secret: &
     sandbox
 }
 
-fn receiver_command(server: &Path, secret: &str) -> Command {
+fn receiver_command(binary: &Path, secret: &str) -> Command {
     let mut receiver = command(
-        server.to_str().expect("target path is UTF-8"),
+        binary.to_str().expect("target path is UTF-8"),
         &["webhook-receiver", "--listen", RECEIVER_ADDR],
     );
     receiver.env("TDTA_WEBHOOK_SECRET", secret);
@@ -181,14 +176,13 @@ fn webhook_secret() -> Result<String, String> {
     Ok(bytes.iter().map(|byte| format!("{byte:02x}")).collect())
 }
 
-fn gateway_command(server: &Path, sandbox_url: &str) -> Command {
+fn gateway_command(binary: &Path, sandbox_url: &str) -> Command {
     let upstream = format!("{sandbox_url}/api/v1");
     let bls_upstream = format!("{sandbox_url}/bls/api/v1");
     let dist_dir = dist::dist_dir();
     let mut gateway = command(
-        server.to_str().expect("target path is UTF-8"),
+        binary.to_str().expect("target path is UTF-8"),
         &[
-            "gateway",
             "--listen",
             GATEWAY_ADDR,
             "--static",

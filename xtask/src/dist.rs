@@ -240,9 +240,20 @@ fn link_loader(files: &DistFiles) -> TaskResult {
     std::fs::write(&files.loader, linked).map_err(|error| format!("writing widget.js: {error}"))
 }
 
-/// Builds `booking-server` with the `server` profile and returns its path.
-pub fn build_server() -> Result<PathBuf, String> {
-    println!("dist: building booking-server");
+/// The servers' binaries, built with the `server` profile.
+#[derive(Debug, Clone, Default)]
+pub struct ServerBinaries {
+    /// `booking-gateway`, the agency-side server.
+    pub gateway: PathBuf,
+    /// `booking-sandbox`: the sandbox (`serve`) and the webhook receiver
+    /// (`webhook-receiver`).
+    pub sandbox: PathBuf,
+}
+
+/// Builds `booking-gateway` and `booking-sandbox` with the `server` profile
+/// and returns their paths.
+pub fn build_servers() -> Result<ServerBinaries, String> {
+    println!("dist: building booking-gateway and booking-sandbox");
     exec(command(
         "cargo",
         &[
@@ -250,8 +261,14 @@ pub fn build_server() -> Result<PathBuf, String> {
             "--profile",
             "server",
             "--package",
-            "booking-server",
+            "booking-gateway",
+            "--package",
+            "booking-sandbox",
         ],
     ))?;
-    Ok(target_dir().join("server/booking-server"))
+    let dir = target_dir().join("server");
+    Ok(ServerBinaries {
+        gateway: dir.join("booking-gateway"),
+        sandbox: dir.join("booking-sandbox"),
+    })
 }

@@ -1,6 +1,6 @@
-//! Running `booking-server` processes: check a port is free, start a
-//! server, wait for its `NAME listening on http://ADDR` line, and stop it
-//! when its handle is dropped.
+//! Running `booking-sandbox` and `booking-gateway` processes: check a port
+//! is free, start a server, wait for its `NAME listening on http://ADDR`
+//! line, and stop it when its handle is dropped.
 
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
@@ -9,10 +9,18 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::Duration;
 
-use crate::demo::{DEMO_API_KEY, DEMO_CLIENT_ID, DEMO_GATEWAY_KEY};
-use crate::dist;
+use crate::dist::{self, ServerBinaries};
 use crate::process::{command, describe};
 use crate::TaskResult;
+
+/// The demo account's client id (seeded in every sandbox).
+pub const DEMO_CLIENT_ID: &str = "HB-DEMO";
+/// The demo account's API key.
+pub const DEMO_API_KEY: &str = "sandbox-key";
+/// Key signing the demo gateway's widget sessions. Demo only: it is public,
+/// so anyone could forge sessions with it. A real gateway gets its own
+/// random key through `HBG_GATEWAY_KEY`.
+pub const DEMO_GATEWAY_KEY: &str = "demo-only-gateway-key-public-never-use-in-production";
 
 /// How long a server may take to start listening.
 const START_TIMEOUT: Duration = Duration::from_secs(30);
@@ -129,10 +137,13 @@ pub struct TestStack {
 /// of whose candidates share 127.0.0.1).
 const NO_EFFECTIVE_LIMIT: &str = "1000000";
 
-/// Starts a [`TestStack`] with `booking-server` at `server`, every rate
+/// Starts a [`TestStack`] with the binaries `servers`, every rate
 /// limit and per-address cap out of the way; `gateway_args` are added to the gateway's flags
 /// (e.g. `--allowed-origins`).
-pub fn start_test_stack(server: &Path, gateway_args: &[&str]) -> Result<TestStack, String> {
+pub fn start_test_stack(
+    servers: &ServerBinaries,
+    gateway_args: &[&str],
+) -> Result<TestStack, String> {
     let mut args = vec![
         "--rate-limit",
         NO_EFFECTIVE_LIMIT,
@@ -144,16 +155,17 @@ pub fn start_test_stack(server: &Path, gateway_args: &[&str]) -> Result<TestStac
         NO_EFFECTIVE_LIMIT,
     ];
     args.extend_from_slice(gateway_args);
-    start_stack(server, NO_EFFECTIVE_LIMIT, &args)
+    start_stack(servers, NO_EFFECTIVE_LIMIT, &args)
 }
 
-/// Starts a sandbox in test mode (in memory) allowing `rate_limit`
-/// requests a minute per client IP on its API.
-pub fn start_sandbox(server: &Path, rate_limit: &str) -> Result<Running, String> {
+/// Starts a sandbox (`booking-sandbox` at `sandbox_binary`) in test mode
+/// (in memory) allowing `rate_limit` requests a minute per client IP on its
+/// API.
+pub fn start_sandbox(sandbox_binary: &Path, rate_limit: &str) -> Result<Running, String> {
     let mut sandbox = command(
-        server.to_str().expect("target path is UTF-8"),
+        sandbox_binary.to_str().expect("target path is UTF-8"),
         &[
-            "sandbox",
+            "serve",
             "--listen",
             "127.0.0.1:0",
             "--db",
@@ -168,28 +180,28 @@ pub fn start_sandbox(server: &Path, rate_limit: &str) -> Result<Running, String>
 }
 
 fn start_stack(
-    server: &Path,
+    servers: &ServerBinaries,
     sandbox_rate_limit: &str,
     gateway_args: &[&str],
 ) -> Result<TestStack, String> {
-    let sandbox = start_sandbox(server, sandbox_rate_limit)?;
-    let gateway = start_gateway(server, &sandbox, gateway_args)?;
+    let sandbox = start_sandbox(&servers.sandbox, sandbox_rate_limit)?;
+    let gateway = start_gateway(&servers.gateway, &sandbox, gateway_args)?;
     Ok(TestStack { sandbox, gateway })
 }
 
-/// Starts a gateway serving `dist/` in front of `sandbox` with the demo
-/// account's credentials, every pay option and `gateway_args` (its defaults
-/// otherwise: rate limits and caps included).
+/// Starts a gateway (`booking-gateway` at `gateway_binary`) serving `dist/`
+/// in front of `sandbox` with the demo account's credentials, every pay
+/// option and `gateway_args` (its defaults otherwise: rate limits and caps
+/// included).
 pub fn start_gateway(
-    server: &Path,
+    gateway_binary: &Path,
     sandbox: &Running,
     gateway_args: &[&str],
 ) -> Result<Running, String> {
-    let server = server.to_str().expect("target path is UTF-8");
+    let gateway_binary = gateway_binary.to_str().expect("target path is UTF-8");
     let upstream = format!("{}/api/v1", sandbox.url());
     let dist_dir = dist::dist_dir();
     let mut args = vec![
-        "gateway",
         "--listen",
         "127.0.0.1:0",
         "--static",
@@ -202,7 +214,7 @@ pub fn start_gateway(
         "credits,balance,inv,candidate_pays",
     ];
     args.extend_from_slice(gateway_args);
-    let mut gateway = command(server, &args);
+    let mut gateway = command(gateway_binary, &args);
     gateway
         .env("RUST_LOG", "warn")
         .env("HBG_CLIENT_ID", DEMO_CLIENT_ID)

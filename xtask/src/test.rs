@@ -6,13 +6,11 @@
 //! load, a layer that ran fewer tests than it should), so the line reads
 //! green only when every layer ran and passed.
 
-use std::fmt;
-use std::ops::AddAssign;
-use std::path::{Path, PathBuf};
-
-use crate::dist::{self, target_dir};
+use crate::dist::{self, target_dir, ServerBinaries};
 use crate::process::{command, exec, run_teed};
 use crate::{servers, setup, TaskResult};
+use std::fmt;
+use std::ops::AddAssign;
 
 /// Passed, failed and skipped test counts.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -106,7 +104,7 @@ pub enum Kind {
     Lints,
     /// `cargo test` of the native crates.
     Native,
-    /// The widget's files and the servers' binary.
+    /// The widget's files and the servers' binaries.
     Build,
     /// `wasm-pack test --headless --chrome`.
     Browser,
@@ -270,7 +268,7 @@ pub fn run() -> TaskResult {
 
 /// Runs the layers in order until one fails; the rest stay "not run".
 fn run_layers(layers: &mut [Layer]) {
-    let mut server = PathBuf::new();
+    let mut binaries = ServerBinaries::default();
     for layer in layers.iter_mut() {
         section(layer.kind.name());
         let started = std::time::Instant::now();
@@ -279,12 +277,12 @@ fn run_layers(layers: &mut [Layer]) {
             Kind::Lints => layer.checked(lints()),
             Kind::Native => counted(layer, native_tests()),
             Kind::Build => layer.checked(dist::build().and_then(|()| {
-                server = dist::build_server()?;
+                binaries = dist::build_servers()?;
                 Ok(())
             })),
             Kind::Browser => counted(layer, browser_tests()),
-            Kind::LiveGateway => counted(layer, live_gateway_test(&server)),
-            Kind::EndToEnd => counted(layer, end_to_end(&server)),
+            Kind::LiveGateway => counted(layer, live_gateway_test(&binaries)),
+            Kind::EndToEnd => counted(layer, end_to_end(&binaries)),
         }
         layer.elapsed = started.elapsed();
         if layer.status != Status::Passed {
@@ -356,10 +354,10 @@ fn browser_tests() -> Counted {
 /// The widget's real HTTP client against a sandbox and gateway started for
 /// it, run as the README documents: the runner's page gets a fixed origin,
 /// which the gateway allows.
-fn live_gateway_test(server: &Path) -> Counted {
+fn live_gateway_test(binaries: &ServerBinaries) -> Counted {
     let runner_port = servers::free_port()?;
     let runner_origin = format!("http://127.0.0.1:{runner_port}");
-    let stack = servers::start_test_stack(server, &["--allowed-origins", &runner_origin])?;
+    let stack = servers::start_test_stack(binaries, &["--allowed-origins", &runner_origin])?;
     let mut live = command(
         "wasm-pack",
         &[
@@ -381,7 +379,7 @@ fn live_gateway_test(server: &Path) -> Counted {
     Ok((ok, parse_libtest(&output)))
 }
 
-fn end_to_end(server: &Path) -> Counted {
+fn end_to_end(binaries: &ServerBinaries) -> Counted {
     let report = target_dir().join("e2e/results.json");
     let _ = std::fs::remove_file(&report);
     let mut playwright = command(
@@ -389,7 +387,8 @@ fn end_to_end(server: &Path) -> Counted {
         &["playwright", "test", "--config", "e2e/playwright.config.ts"],
     );
     playwright
-        .env("BOOKING_SERVER_BIN", server)
+        .env("BOOKING_GATEWAY_BIN", &binaries.gateway)
+        .env("BOOKING_SANDBOX_BIN", &binaries.sandbox)
         .env("BOOKING_DIST", dist::dist_dir())
         .env("PLAYWRIGHT_JSON_OUTPUT_NAME", &report)
         .env("CHROMIUM_PATH", setup::CHROMIUM);

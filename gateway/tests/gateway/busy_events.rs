@@ -1,0 +1,97 @@
+//! The calendar promises no seat a candidate cannot hold now: once the
+//! upstream has been seen to allow the agency's account one hold per event
+//! (or one in all), the events another candidate holds are marked busy in
+//! the events list, with the seconds until that hold lapses.
+
+use crate::support::{Stack, Widget};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+/// The listed event `id`'s `busy_for_seconds`, as `widget` sees it.
+async fn busy_for(widget: &Widget, id: u64) -> Option<u64> {
+    let events = widget.get("/training-events?course_id=1").await;
+    assert_eq!(events.status, StatusCode::OK, "{}", events.text);
+    let event = events
+        .body
+        .as_array()
+        .expect("a list")
+        .iter()
+        .find(|event| event["id"] == json!(id))
+        .cloned()
+        .unwrap_or(Value::Null);
+    assert!(!event.is_null(), "event {id} listed");
+    event.get("busy_for_seconds").and_then(Value::as_u64)
+}
+
+#[tokio::test]
+async fn under_one_hold_per_event_the_held_event_is_marked_busy_for_everyone_else() {
+    let stack = Stack::start().await;
+    let (held, free) = (
+        stack.create_event(1, 9).await,
+        stack.create_event(1, 9).await,
+    );
+    let (holder, other) = (stack.widget().await, stack.widget().await);
+    let hold_ref = holder.hold_ref(held).await;
+    assert_eq!(
+        busy_for(&other, held).await,
+        None,
+        "before the upstream has shown its scope, nothing is claimed"
+    );
+
+    let conflict = other.hold(held, None).await;
+    assert_eq!(conflict.status, StatusCode::CONFLICT, "{}", conflict.text);
+    let busy = busy_for(&other, held)
+        .await
+        .expect("the held event is busy");
+    assert!((1790..=1800).contains(&busy), "{busy}");
+    assert_eq!(busy_for(&other, free).await, None, "another event is not");
+    assert_eq!(
+        busy_for(&holder, held).await,
+        None,
+        "the holder's own event is not busy to the holder"
+    );
+    let third = stack.widget().await;
+    assert!(busy_for(&third, held).await.is_some());
+
+    let released = holder.delete(&format!("/holds/{hold_ref}")).await;
+    assert!(released.status.is_success(), "{}", released.text);
+    assert_eq!(
+        busy_for(&other, held).await,
+        None,
+        "a released seat is free again"
+    );
+}
+
+#[tokio::test]
+async fn under_one_hold_in_all_every_event_is_busy_while_one_is_held() {
+    let stack = Stack::start().await;
+    stack
+        .set_profile(json!({"hold_scope": "account", "conflict_body": "with_hold"}))
+        .await;
+    let (first, second) = (
+        stack.create_event(1, 9).await,
+        stack.create_event(1, 9).await,
+    );
+    let (holder, other) = (stack.widget().await, stack.widget().await);
+    holder.hold_ref(first).await;
+    let conflict = other.hold(second, None).await;
+    assert_eq!(conflict.status, StatusCode::CONFLICT, "{}", conflict.text);
+
+    assert!(busy_for(&other, first).await.is_some());
+    assert!(
+        busy_for(&other, second).await.is_some(),
+        "no event can be held while the account's one hold is live"
+    );
+}
+
+#[tokio::test]
+async fn where_the_upstream_allows_several_holds_nothing_is_marked() {
+    let stack = Stack::start().await;
+    stack.set_profile(json!({"hold_scope": "none"})).await;
+    let event = stack.create_event(1, 9).await;
+    let (holder, other) = (stack.widget().await, stack.widget().await);
+    holder.hold_ref(event).await;
+    other.hold_ref(event).await;
+    assert_eq!(busy_for(&other, event).await, None);
+    assert_eq!(busy_for(&stack.widget().await, event).await, None);
+}

@@ -1,0 +1,26 @@
+//! The gateway's integration tests, one test binary: each module drives a
+//! real gateway over HTTP, in front of a real sandbox started in-process
+//! (or a hostile or failing upstream), on ephemeral loopback ports, so the
+//! modules' tests run side by side. `support` holds what they share.
+
+mod support;
+
+mod attacks;
+mod bls;
+mod busy_events;
+mod contract;
+mod dependencies;
+mod fault_table;
+mod flow;
+mod load;
+mod lost_answers;
+mod matrix;
+mod profiles;
+mod protection;
+mod rate_budget;
+mod resilience;
+mod secrets;
+mod sessions;
+mod shared_store;
+mod static_files;
+mod store_faults;
