@@ -2,7 +2,7 @@
 //!
 //! Every payload the widget, the gateway and the sandbox exchange is defined
 //! here once. Field names and JSON types follow
-//! `reference/practical-training-api.md`. Each answer type lists its fields
+//! the published API documentation, and our inferences where it is silent. Each answer type lists its fields
 //! next to it ([`Answer::SHAPE`], see [`crate::contract`]), each marked
 //! documented (the published documents show it in that answer) or inferred
 //! (the reference marks it *(inferred)* or *(not documented)*, or it is our
@@ -1164,8 +1164,8 @@ impl Answer for TokenInfo {
     ]);
 }
 
-/// Wire types of the Virtual BLS API (`reference/practical-training-api.md`
-/// §10, base `https://bls.hbcompliance.co.uk/api/v1`): timeslots generated
+/// Wire types of the Virtual BLS API (as published; base
+/// `https://bls.hbcompliance.co.uk/api/v1`): timeslots generated
 /// from trainers' capacity instead of training events, a kit posted to the
 /// candidate, a Zoom session instead of a venue. Auth, pagination, errors,
 /// credits, transactions, courses and the booking URL use the Practical

@@ -3,7 +3,7 @@
 //! that sends, signs and retries deliveries.
 //!
 //! This is the one place for the delivery choices the published API leaves
-//! open (`reference/practical-training-api.md` §9.1; the signing scheme and
+//! open (its webhooks section; the signing scheme and
 //! header names are `crate::webhook_check`'s):
 //! * **Retry schedule (inferred):** [`RetrySchedule::standard`], a retry
 //!   10 s, 1 min, 5 min, 30 min, 2 h and 8 h after each failed attempt, so

@@ -4,7 +4,7 @@
 //! invite applied, where the candidate picks an event and books.
 //!
 //! The published API names invites but documents nothing of them
-//! (`reference/practical-training-api.md` §7): the path, fields, states and
+//! beyond their existence: the path, fields, states and
 //! event names here are all inferred.
 //!
 //! Invariants: an account sees only its own invites, and in the outbox only

@@ -1,7 +1,7 @@
 //! The sandbox: a stateful local implementation of the upstream APIs over
 //! SQLite, for the demo, the tests and agencies' own testing, one per
-//! product: the Practical Training API (`reference/practical-training-api.md`,
-//! sections 0 to 9) under `/api/v1`, and the Virtual BLS API (section 10)
+//! product: the Practical Training API as published (its endpoints,
+//! webhooks and booking invites) under `/api/v1`, and the Virtual BLS API
 //! under `/bls/api/v1` (`bls`). Tests start one in-process with
 //! [`spawn_sandbox`]; the `booking-sandbox` binary runs one, or the webhook
 //! receiver ([`webhook_check`]).

@@ -3,7 +3,7 @@
 //! checks, de-duplicates and prints the events it is sent.
 //!
 //! This is the one place for the signing scheme, which the published API
-//! leaves open (`reference/practical-training-api.md` §9.1):
+//! leaves open (its webhooks section):
 //! * **Inferred:** the signature is HMAC-SHA256, keyed with the endpoint's
 //!   secret (its UTF-8 bytes), over `"{X-TDTA-Timestamp}.{raw body}"`, sent
 //!   as lowercase hex in [`SIGNATURE_HEADER`] (`X-TDTA-Signature`, whose name

@@ -1,6 +1,6 @@
 //! Webhook endpoints (`/webhooks`): list, create, get, update (PATCH or PUT),
 //! delete, rotate the signing secret and send a test event, in the shape
-//! BLS documents (`reference/practical-training-api.md` §8).
+//! BLS documents (the published webhooks section).
 //!
 //! Invariants: an account sees and changes only its own endpoints (another
 //! account's answers 404); the signing secret is shown once, when created or

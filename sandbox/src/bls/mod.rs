@@ -1,4 +1,4 @@
-//! The Virtual BLS API (`reference/practical-training-api.md` §10) under
+//! The Virtual BLS API, as published by Healthier Business Group, under
 //! `/bls/api/v1`: remote Basic Life Support training at **timeslots**
 //! generated from trainers' free capacity (`booking_core::slots`), a kit
 //! posted to the candidate and a Zoom session.
