@@ -2,20 +2,29 @@
 // products: a booking with each pay option (credits, balance, the agency's
 // invoice, and the candidate paying on the PayPal stand-in and coming back),
 // axe-core at every step at 320 and 1280 px (with a screenshot of each step
-// kept under target/screens), and a booking with the keyboard alone.
-import { mkdirSync } from "node:fs";
+// kept under target/screens), and a booking with the keyboard alone. Each
+// test has a stack of its own, so it finds the seeded account and free
+// times as the seed left them, whichever tests ran before it.
+import { mkdirSync, readFileSync } from "node:fs";
 import { test, expect, type Locator, type Page } from "@playwright/test";
-import { startStack, BLS_DEMO_ACCOUNT, type Stack } from "./support/stack";
+import { startStack, type Stack } from "./support/stack";
 import { stepChecker } from "./support/steps";
-import { confirmButton, expectStep, stepHeading, widget } from "./support/widget";
+import { recordApiCalls, confirmButton, expectStep, stepHeading, widget } from "./support/widget";
+import {
+  blsBookings,
+  blsTransactionsSince,
+  blsWallet,
+  theOneBlsBookingMadeBy,
+  type BlsBooking,
+} from "./support/bls";
 
 let stack: Stack;
 
-test.beforeAll(async () => {
+test.beforeEach(async () => {
   stack = await startStack();
 });
 
-test.afterAll(async () => {
+test.afterEach(async () => {
   await stack?.stop();
 });
 
@@ -38,17 +47,82 @@ function timeButtons(page: Page): Locator {
   return widget(page).getByRole("button", { name: /^\w+day \d+ \w+ \d{4}, \d\d:\d\d to \d\d:\d\d (GMT|BST)/ });
 }
 
-/** The Virtual BLS account's bookings, newest first, straight from the sandbox. */
-async function blsBookings(): Promise<Array<Record<string, any>>> {
-  const token = await fetch(`${stack.sandbox.url}/bls/api/v1/auth/token`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(BLS_DEMO_ACCOUNT),
-  }).then((response) => response.json());
-  const list = await fetch(`${stack.sandbox.url}/bls/api/v1/bookings?per_page=100`, {
-    headers: { authorization: `Bearer ${token.access_token}`, accept: "application/json" },
-  }).then((response) => response.json());
-  return list.data;
+/** The seeded course's id and price. */
+const COURSE_ID = 41;
+const COURSE_PRICE = 55;
+
+/** The booking the confirmation names, as the sandbox has it. */
+async function shownBooking(page: Page): Promise<BlsBooking> {
+  const reference = Number(await widget(page).getByRole("definition").first().textContent());
+  const made = (await blsBookings(stack)).find((booking) => booking.id === reference);
+  expect(made, `booking ${reference} in the sandbox`).toBeDefined();
+  return made!;
+}
+
+/** An instant as iCalendar writes it in UTC: `20261208T090000Z`. */
+function icsStamp(timestamp: string): string {
+  return new Date(timestamp).toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
+}
+
+/** An instant's UK wall-clock time and zone: "09:00 GMT". */
+function ukTime(instant: Date): string {
+  const clock = instant.toLocaleTimeString("en-GB", { timeZone: "Europe/London", hour: "2-digit", minute: "2-digit" });
+  const zone = instant.toLocaleTimeString("en-GB", { timeZone: "Europe/London", timeZoneName: "short" }).split(" ").pop();
+  return `${clock} ${zone === "GMT" ? "GMT" : "BST"}`;
+}
+
+/** An iCalendar UTC date-time (`20261208T090000Z`) as a Date. */
+function fromIcs(stamp: string): Date {
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(stamp);
+  if (!m) throw new Error(`not a UTC date-time: ${stamp}`);
+  return new Date(Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]));
+}
+
+/**
+ * Downloads the confirmation's calendar file and checks it describes
+ * `made` at the time the candidate chose (`chosen`: the time button's name).
+ */
+async function expectCalendarFile(page: Page, made: BlsBooking, chosen: string): Promise<void> {
+  const download = page.waitForEvent("download");
+  await page.getByRole("button", { name: "Add to calendar" }).click();
+  const file = await download;
+  expect(file.suggestedFilename()).toBe(`training-booking-${made.id}.ics`);
+  // Unfolded (RFC 5545 folds long lines with CRLF and a space).
+  const ics = readFileSync((await file.path())!, "utf8").replace(/\r\n /g, "");
+  const lines = ics.split("\r\n");
+  const field = (name: string) => {
+    const found = lines.filter((line) => line.startsWith(`${name}:`));
+    expect(found, `one ${name} line`).toHaveLength(1);
+    return found[0].slice(name.length + 1);
+  };
+  expect(lines[0]).toBe("BEGIN:VCALENDAR");
+  expect(lines.filter((line) => line === "BEGIN:VEVENT")).toHaveLength(1);
+  expect(field("UID")).toBe(`training-booking-${made.id}@hbg-booking`);
+  expect(field("SUMMARY")).toBe(COURSE);
+  expect(field("LOCATION")).toBe(made.virtual.zoom_link);
+  // In UTC, the booking's own start and end...
+  expect(field("DTSTART")).toBe(icsStamp(made.start_date));
+  expect(field("DTEND")).toBe(icsStamp(made.end_date));
+  const start = fromIcs(field("DTSTART"));
+  const end = fromIcs(field("DTEND"));
+  expect(end.getTime() - start.getTime()).toBe(60 * 60 * 1000);
+  // ...which in the UK are the time the candidate chose.
+  expect(chosen).toContain(`${ukTime(start).split(" ")[0]} to ${ukTime(end)}`);
+  const description = field("DESCRIPTION");
+  expect(description).toContain(`meeting ID ${made.virtual.zoom_id}`);
+  expect(description).toContain(`password ${made.virtual.zoom_password}`);
+  expect(description).toContain(`Booking reference ${made.id}.`);
+}
+
+/** Checks the kit address went with the booking, as typed (postcode tidied). */
+function expectKitSent(calls: ReturnType<typeof recordApiCalls>): void {
+  const sent = calls.filter((call) => call.method === "POST" && call.path === "/bookings");
+  expect(sent, "booking requests").toHaveLength(1);
+  expect(JSON.parse(sent[0].request.postData() ?? "{}").kit).toEqual({
+    address: OWEN["Address line"],
+    city: OWEN["Town or city"],
+    postcode: "LS1 4AP",
+  });
 }
 
 /** The agency page, Virtual BLS chosen, the course chosen: the timeslot calendar. */
@@ -87,55 +161,90 @@ for (const [upstream, label] of Object.entries(PAY_LABELS)) {
   test(`a Virtual BLS booking paid with ${upstream}: the Zoom session is confirmed and goes into the calendar file`, async ({
     page,
   }) => {
-    await toCalendar(page);
-    const index = Object.keys(PAY_LABELS).indexOf(upstream);
-    await holdTime(page, index);
-    await fillKitForm(page);
-    await page.getByRole("button", { name: "Continue" }).click();
-    await expectStep(page, "How the booking is paid for");
-    await page.getByRole("radio", { name: label }).check();
-    await confirmButton(page).click();
-    await expectStep(page, "Booking confirmed");
+    const calls = recordApiCalls(page);
+    const before = await blsWallet(stack);
+    let chosen = "";
+    const made = await theOneBlsBookingMadeBy(stack, async () => {
+      await toCalendar(page);
+      chosen = await holdTime(page, 0);
+      await fillKitForm(page);
+      await page.getByRole("button", { name: "Continue" }).click();
+      await expectStep(page, "How the booking is paid for");
+      await page.getByRole("radio", { name: label }).check();
+      await confirmButton(page).click();
+      await expectStep(page, "Booking confirmed");
+    });
     const shown = widget(page);
     await expect(shown).toContainText(/Online, over Zoom\s*https:\/\/zoom\.us\/j\/\d{11}/);
     await expect(shown).toContainText(/Meeting ID \d{3} \d{4} \d{4}/);
     await expect(shown).toContainText(/Password \w{6}/);
-    const reference = Number(await shown.getByRole("definition").first().textContent());
-    const made = (await blsBookings()).find((booking) => booking.id === reference)!;
+    expect((await shownBooking(page)).id).toBe(made.id);
     expect(made).toMatchObject({
       pay_option: upstream,
       booking_status: "booked",
+      pay_status: "completed",
+      course: { id: COURSE_ID },
       candidate: { name: "Owen Hughes", email: OWEN["Email address"], phone: "+447700900456" },
     });
-    const download = page.waitForEvent("download");
-    await page.getByRole("button", { name: "Add to calendar" }).click();
-    const file = await download;
-    const path = await file.path();
-    const ics = (await import("node:fs")).readFileSync(path!, "utf8").replace(/\r\n /g, "");
-    expect(ics).toContain(`LOCATION:${made.virtual.zoom_link}\r\n`);
+    await expect(shown).toContainText(made.virtual.zoom_link);
+    expectKitSent(calls);
+
+    // Paid for once, from the right pocket.
+    const after = await blsWallet(stack);
+    const written = await blsTransactionsSince(stack, before);
+    if (upstream === "credits") {
+      expect(after.credits[COURSE_ID]).toBe(before.credits[COURSE_ID] - 1);
+      expect(after.balance).toBe(before.balance);
+      expect(written).toEqual([
+        expect.objectContaining({ type: "debit", credits: 1, course_id: COURSE_ID, booking_id: made.id }),
+      ]);
+    } else if (upstream === "balance") {
+      expect(after.credits).toEqual(before.credits);
+      expect(after.balance).toBeCloseTo(before.balance - COURSE_PRICE, 2);
+      expect(written).toEqual([expect.objectContaining({ type: "debit", amount: COURSE_PRICE, booking_id: made.id })]);
+    } else {
+      expect(after.credits).toEqual(before.credits);
+      expect(after.balance).toBe(before.balance);
+      expect(written).toEqual([]);
+    }
+
+    await expectCalendarFile(page, made, chosen);
   });
 }
 
 test("candidate pays: the PayPal stand-in takes the payment and sends the candidate back to the confirmed booking", async ({
   page,
 }) => {
-  await toCalendar(page);
-  await holdTime(page, 3);
-  await fillKitForm(page);
-  await page.getByRole("button", { name: "Continue" }).click();
-  await expectStep(page, "How the booking is paid for");
-  await page.getByRole("radio", { name: "Pay by card" }).check();
-  await expect(widget(page).getByText(/secure PayPal page/)).toBeVisible();
-  await confirmButton(page).click();
-  await page.waitForURL(/\/paypal\/checkoutnow\?token=/);
+  const calls = recordApiCalls(page);
+  const before = await blsWallet(stack);
+  const made = await theOneBlsBookingMadeBy(stack, async () => {
+    await toCalendar(page);
+    await holdTime(page, 0);
+    await fillKitForm(page);
+    await page.getByRole("button", { name: "Continue" }).click();
+    await expectStep(page, "How the booking is paid for");
+    await page.getByRole("radio", { name: "Pay by card" }).check();
+    await expect(widget(page).getByText(/secure PayPal page/)).toBeVisible();
+    await confirmButton(page).click();
+    await page.waitForURL(/\/paypal\/checkoutnow\?token=/);
+  });
+  expect(made).toMatchObject({ pay_option: "candidate_pays", booking_status: "pending", pay_status: "pending" });
+  expectKitSent(calls);
   expect(new URL(page.url()).origin).toBe(stack.sandbox.url);
+  const booked = (await blsBookings(stack)).map((booking) => booking.id);
   await page.getByRole("button", { name: /^Pay £55\.00 with PayPal|^Pay £55 with PayPal/ }).click();
   await page.waitForURL(`${stack.gateway.url}/agency-both.html`);
   await expectStep(page, "Booking confirmed");
   await expect(widget(page)).toContainText(/https:\/\/zoom\.us\/j\/\d{11}/);
-  const reference = Number(await widget(page).getByRole("definition").first().textContent());
-  const made = (await blsBookings()).find((booking) => booking.id === reference)!;
-  expect(made).toMatchObject({ pay_option: "candidate_pays", booking_status: "booked", pay_status: "completed" });
+  const paid = await shownBooking(page);
+  expect(paid.id).toBe(made.id);
+  expect(paid).toMatchObject({ pay_option: "candidate_pays", booking_status: "booked", pay_status: "completed" });
+  // Still one booking, and the agency's wallet untouched: the candidate paid.
+  expect((await blsBookings(stack)).map((booking) => booking.id)).toEqual(booked);
+  const after = await blsWallet(stack);
+  expect(after.credits).toEqual(before.credits);
+  expect(after.balance).toBe(before.balance);
+  expect(await blsTransactionsSince(stack, before)).toEqual([]);
 });
 
 for (const width of [320, 1280]) {
@@ -162,9 +271,7 @@ for (const width of [320, 1280]) {
       await expectStep(page, "Choose a date and time");
       await expect(timeButtons(page).first()).toBeVisible();
       await check("timeslot calendar");
-      // The day's last free time: earlier tests in this file booked the
-      // first ones.
-      await timeButtons(page).last().click();
+      await timeButtons(page).first().click();
       await expectStep(page, "Your details");
       await expect(widget(page).getByText(/^Seat held for (30|29) minutes$/)).toBeVisible();
       await check("details and kit address");
@@ -228,9 +335,10 @@ test("a candidate books Virtual BLS with the keyboard alone", async ({ page }) =
   await page.keyboard.press("ArrowDown");
   await expect(page.getByRole("radio", { name: "Invoice the agency" })).toBeChecked();
   await tabTo(page, confirmButton(page));
-  await page.keyboard.press("Enter");
-  await expect(stepHeading(page, "Booking confirmed")).toBeFocused();
-  const reference = Number(await widget(page).getByRole("definition").first().textContent());
-  const made = (await blsBookings()).find((booking) => booking.id === reference)!;
+  const made = await theOneBlsBookingMadeBy(stack, async () => {
+    await page.keyboard.press("Enter");
+    await expect(stepHeading(page, "Booking confirmed")).toBeFocused();
+  });
+  expect((await shownBooking(page)).id).toBe(made.id);
   expect(made).toMatchObject({ pay_option: "invoice", candidate: { name: "Owen Hughes" } });
 });

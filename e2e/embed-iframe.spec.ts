@@ -182,16 +182,31 @@ test("messages from anywhere but the widget's iframe and gateway are ignored, bo
   await expect.poll(async () => Math.abs((await heights(page)).frame - (await heights(page)).content)).toBeLessThan(2);
   const before = await heights(page);
 
-  // The host page's own window pretending to be the iframe.
-  await page.evaluate(() => {
+  // The host page's own window pretending to be the iframe, then a marker
+  // message: messages from one window to another are delivered in order,
+  // so once the marker arrives the forged ones have been handled (their
+  // handlers act at once: they set the iframe's height, dispatch the event).
+  await page.evaluate(async () => {
+    const marked = new Promise<void>((resolve) =>
+      window.addEventListener("message", (event) => event.data === "marker" && resolve()),
+    );
     window.postMessage({ type: "hbg:resize", height: 7 }, "*");
     window.postMessage({ type: "hbg:booking-confirmed", detail: { booking_id: 1 } }, "*");
+    window.postMessage("marker", "*");
+    await marked;
   });
-  // The iframe's own window pretending to be the host page.
-  await page
-    .frame({ url: /\/embed\.html/ })!
-    .evaluate(() => window.postMessage({ type: "hbg:attributes", attributes: { course: "4" } }, "*"));
-  await page.waitForTimeout(500);
+  // The iframe's own window pretending to be the host page; embed.html
+  // would set the attribute on its element at once.
+  const course = await page.frame({ url: /\/embed\.html/ })!.evaluate(async () => {
+    const marked = new Promise<void>((resolve) =>
+      window.addEventListener("message", (event) => event.data === "marker" && resolve()),
+    );
+    window.postMessage({ type: "hbg:attributes", attributes: { course: "4" } }, "*");
+    window.postMessage("marker", "*");
+    await marked;
+    return document.querySelector("hbg-booking")!.getAttribute("course");
+  });
+  expect(course).toBe("1");
   expect((await heights(page)).frame).toBe(before.frame);
   expect((await heardEvents(page)).map((event) => event.type)).not.toContain("hbg:booking-confirmed");
   await expect(widget.getByText("CSTF Mandatory Practical Skills", { exact: true })).toBeVisible();
@@ -243,6 +258,8 @@ test("the host page ignores its own iframe's window once it shows another origin
 
   // The iframe goes to another site: the same window, another origin.
   await serveHostPage(page, `${EVIL}/**`, `<!DOCTYPE html><html lang="en"><title>Elsewhere</title><p>Not the widget.</p></html>`);
+  // Navigating from a task of its own (not a sleep) lets `evaluate` return
+  // before the frame's document goes away.
   await page.frame({ url: /\/embed\.html/ })!.evaluate((url) => void setTimeout(() => (location.href = url)), `${EVIL}/page`);
   await expect.poll(() => page.frame({ url: `${EVIL}/page` }) !== null).toBe(true);
   const elsewhere = page.frame({ url: `${EVIL}/page` })!;
@@ -288,6 +305,7 @@ test("the host page ignores its own iframe's window once it shows another origin
 
   // Back on the gateway, the same window is heard again: it connects, gets
   // the candidate's details, sizes the iframe and forwards its events.
+  // (Navigating from a task of its own, as above: not a sleep.)
   await elsewhere.evaluate((url) => void setTimeout(() => (location.href = url)), embedUrl);
   await expect(widget.getByRole("heading", { level: 2 })).toHaveText("Choose a location");
   await expect.poll(async () => (await eventTypes()).filter((type) => type === "hbg:ready")).toHaveLength(2);

@@ -1,6 +1,6 @@
 // <hbg-booking> in an agency's page on another origin: events, several
 // elements, attribute changes, and host CSS that tries its worst.
-import { test, expect, type Page } from "@playwright/test";
+import { test, expect, type Page, type Request } from "@playwright/test";
 import { startStack, type Stack } from "./support/stack";
 import {
   AGENCY,
@@ -11,7 +11,8 @@ import {
   serveHostPage,
   type HeardEvent,
 } from "./support/embed";
-import { stepChecker } from "./support/steps";
+import { gate, stepChecker } from "./support/steps";
+import { afterNextFrames } from "./support/widget";
 
 // The gateway listens on 127.0.0.1 here but on a public address in real
 // life: let the agency's (public) page reach it, as it would reach a public one.
@@ -179,7 +180,10 @@ test("Continue answers the first click after the last field in error is correcte
   const box = (await continueButton.boundingBox())!;
   await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
   await page.mouse.down();
-  await page.waitForTimeout(100);
+  // Between press and release: the press has moved the focus to the button
+  // (so the email field has lost it) and the page has been drawn since.
+  await expect(continueButton).toBeFocused();
+  await afterNextFrames(page);
   await page.mouse.up();
   await expect(heading).toHaveText("How the booking is paid for");
   // Back past the hold releases the seat for the tests after this one.
@@ -291,21 +295,24 @@ test("attribute and property changes after start take effect; invalid values war
     })
     .toBe(200);
 
-  // Two changes in one task are one restart with both: the widget's DOM is built once.
-  const restarts = await widget.evaluate(async (element) => {
+  // Two changes in one task are one restart with both: the widget's DOM is
+  // built once. Its builds are counted from here until it shows the details
+  // step with both changes in, by which time any second restart would have
+  // happened (and lost the step).
+  await widget.evaluate((element) => {
     const root = element.shadowRoot!.querySelector('[part="root"]')!;
-    let built = 0;
+    const restarts = { built: 0 };
+    Object.defineProperty(window, "__restarts", { value: restarts });
     new MutationObserver((records) => {
       for (const record of records) {
-        built += [...record.addedNodes].filter((node) => (node as Element).classList?.contains("hbg")).length;
+        restarts.built += [...record.addedNodes].filter((node) => (node as Element).classList?.contains("hbg")).length;
       }
     }).observe(root, { childList: true });
     element.setAttribute("course", "1");
     element.setAttribute("last-name", "Jones");
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-    return built;
   });
-  expect(restarts).toBe(1);
+  const restarts = () => page.evaluate(() => (window as unknown as { __restarts: { built: number } }).__restarts.built);
+  await expect.poll(restarts).toBe(1);
   await expect(widget.getByText("CSTF Mandatory Practical Skills", { exact: true })).toBeVisible();
   await widget.getByRole("button", { name: /^Any location/ }).click();
   await widget.getByRole("button", { name: /seats? left/ }).first().click();
@@ -313,14 +320,20 @@ test("attribute and property changes after start take effect; invalid values war
   await expect(widget.getByLabel("First name", { exact: true })).toHaveValue("Sam");
   await expect(widget.getByLabel("Last name", { exact: true })).toHaveValue("Jones");
   await expect(widget.getByLabel("Job role (optional)", { exact: true })).toHaveValue("Support Worker");
+  expect(await restarts()).toBe(1);
 
-  // Moved elsewhere in the page, it carries on where it was.
-  await widget.evaluate((element) => {
+  // Moved elsewhere in the page, it carries on where it was: the same
+  // widget, not one built again, once the move's microtasks have run and the
+  // page has been drawn.
+  const kept = await widget.evaluate(async (element) => {
+    const before = element.shadowRoot!.querySelector(".hbg");
     const box = document.createElement("div");
     document.body.append(box);
     box.append(element);
+    await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+    return element.shadowRoot!.querySelector(".hbg") === before && before !== null;
   });
-  await page.waitForTimeout(200);
+  expect(kept).toBe(true);
   await expect(heading).toHaveText("Your details");
   await expect(widget.getByLabel("Last name", { exact: true })).toHaveValue("Jones");
   await expect(widget.getByText(/Seat held for/)).toBeVisible();
@@ -444,9 +457,19 @@ test("a widget removed or restarted while its request is in flight leaves the ot
   page.on("console", (message) => {
     if (message.type() === "error") errors.push(message.text());
   });
-  // The course's events come back slowly, so the widget is gone by then.
+  // The course's events are held back until the widget is gone; every one
+  // held is then let through, and the test goes on once each has its
+  // answer (or has failed).
+  const held = gate();
+  const inFlight: Request[] = [];
+  // Answered (the page has the answer's headers: a gone widget never reads
+  // the body, so "finished" never comes), or failed.
+  const settled = new Set<Request>();
+  page.on("response", (response) => settled.add(response.request()));
+  page.on("requestfailed", (request) => settled.add(request));
   await page.route(`${stack.gateway.url}/api/training-events*`, async (route) => {
-    await new Promise((resolve) => setTimeout(resolve, 800));
+    inFlight.push(route.request());
+    await held.wait();
     await route.continue();
   });
   await openAgencyPage(
@@ -465,7 +488,12 @@ test("a widget removed or restarted while its request is in flight leaves the ot
   }
   await leaving.evaluate((element) => element.remove());
   await restarting.evaluate((element) => element.setAttribute("course", "4"));
-  await page.waitForTimeout(1200);
+  // Both widgets' requests, and the restarted one's new request, are out.
+  await expect.poll(() => inFlight.some((request) => /[?&]course_id=4(&|$)/.test(request.url()))).toBe(true);
+  held.open();
+  await expect.poll(() => inFlight.filter((request) => !settled.has(request)).length).toBe(0);
+  // And the page has run its tasks after those answers.
+  await afterNextFrames(page);
 
   await page.unroute(`${stack.gateway.url}/api/training-events*`);
   await book(staying, { course: "Basic Life Support Practical", location: /^Any location/ });

@@ -21,9 +21,9 @@ use booking_core::api::{BookingDetail, Course, TrainingEvent};
 use booking_core::flow::Booked;
 use booking_core::product::Product;
 use booking_core::widget_api::{
-    BookingReceipt, BookingRequest, ErrorAnswer, HeldSeat, HeldTimeslot, HoldRequest, QueuePlace,
-    ReleaseBeacon, SlotHoldRequest, WidgetOptions, IDEMPOTENCY_HEADER, QUEUE_TICKET_HEADER,
-    SESSION_HEADER,
+    route, BookingReceipt, BookingRequest, ErrorAnswer, HeldSeat, HeldTimeslot, HoldRequest,
+    QueuePlace, ReleaseBeacon, SlotHoldRequest, WidgetOptions, IDEMPOTENCY_HEADER,
+    QUEUE_TICKET_HEADER, SESSION_HEADER,
 };
 use chrono::NaiveDate;
 use serde::de::DeserializeOwned;
@@ -401,7 +401,7 @@ fn decode<T: DeserializeOwned>(text: &str) -> Result<T, ApiError> {
 
 impl BookingApi for HttpApi {
     fn options(&self, product: Product) -> ApiFuture<'_, WidgetOptions> {
-        let pending = self.get_text(format!("/options{}", product_query(product)));
+        let pending = self.get_text(format!("{}{}", route::OPTIONS, product_query(product)));
         Box::pin(async move {
             let options: WidgetOptions = decode(&pending.await?)?;
             if let Some(session) = &options.session {
@@ -413,7 +413,7 @@ impl BookingApi for HttpApi {
     }
 
     fn courses(&self, product: Product) -> ApiFuture<'_, Vec<Course>> {
-        decoded(self.get_text(format!("/courses{}", product_query(product))))
+        decoded(self.get_text(format!("{}{}", route::COURSES, product_query(product))))
     }
 
     fn timeslots(
@@ -423,24 +423,25 @@ impl BookingApi for HttpApi {
         to: NaiveDate,
     ) -> ApiFuture<'_, Vec<Timeslot>> {
         decoded(self.get_text(format!(
-            "/timeslots?course_id={course_id}&date_from={from}&date_to={to}"
+            "{}?course_id={course_id}&date_from={from}&date_to={to}",
+            route::TIMESLOTS
         )))
     }
 
     fn hold_timeslot(&self, request: SlotHoldRequest) -> ApiFuture<'_, HeldTimeslot> {
-        decoded(self.post_text("/timeslot-holds", &request, None))
+        decoded(self.post_text(route::TIMESLOT_HOLDS, &request, None))
     }
 
     fn training_events(&self, course_id: u64) -> ApiFuture<'_, Vec<TrainingEvent>> {
-        decoded(self.get_text(format!("/training-events?course_id={course_id}")))
+        decoded(self.get_text(format!("{}?course_id={course_id}", route::TRAINING_EVENTS)))
     }
 
     fn hold(&self, request: HoldRequest) -> ApiFuture<'_, HeldSeat> {
-        decoded(self.post_text("/holds", &request, None))
+        decoded(self.post_text(route::HOLDS, &request, None))
     }
 
     fn release(&self, hold_ref: String) -> ApiFuture<'_, ()> {
-        let path = format!("/holds/{hold_ref}");
+        let path = route::with_ref(route::HOLD, &hold_ref);
         Box::pin(async move {
             let answer = self.exchange("DELETE", &path, None, None, None).await?;
             decode(&answer.into_result()?)
@@ -456,7 +457,7 @@ impl BookingApi for HttpApi {
             hold_ref: hold_ref.to_owned(),
         };
         if let Ok(body) = serde_json::to_string(&beacon) {
-            crate::browser::send_beacon(&self.url("/holds/release"), &body);
+            crate::browser::send_beacon(&self.url(route::RELEASE_BEACON), &body);
         }
     }
 
@@ -466,7 +467,7 @@ impl BookingApi for HttpApi {
         idempotency_key: String,
         product: Product,
     ) -> ApiFuture<'_, BookingReceipt<Booked>> {
-        let pending = self.post_text("/bookings", &request, Some(idempotency_key));
+        let pending = self.post_text(route::BOOKINGS, &request, Some(idempotency_key));
         Box::pin(async move { receipt(&pending.await?, product) })
     }
 
@@ -475,7 +476,7 @@ impl BookingApi for HttpApi {
         booking_ref: String,
         product: Product,
     ) -> ApiFuture<'_, BookingReceipt<Booked>> {
-        let pending = self.get_text(format!("/bookings/{booking_ref}"));
+        let pending = self.get_text(route::with_ref(route::BOOKING, &booking_ref));
         Box::pin(async move { receipt(&pending.await?, product) })
     }
 

@@ -32,7 +32,7 @@ pub struct WidgetConfig {
 impl Default for WidgetConfig {
     fn default() -> Self {
         WidgetConfig {
-            api: "/api".to_owned(),
+            api: booking_core::widget_api::API_BASE.to_owned(),
             products: vec![Product::Practical],
             course: None,
             location: None,

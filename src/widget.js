@@ -120,6 +120,8 @@ class HbgBooking extends HTMLElement {
     root.className = "hbg-root";
     root.part = "root";
     root.lang = LANG;
+    // English runs left to right, whatever the host page's direction.
+    root.dir = "ltr";
     shadow.replaceChildren(root);
     load().then(
       () => {

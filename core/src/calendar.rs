@@ -24,7 +24,7 @@ use std::fmt;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 
 use crate::api::{Money, Timestamp, TrainingEvent};
-use crate::uk_time;
+use crate::{month_nav, uk_time};
 
 /// A day with at least one and at most this many seats left, across its
 /// bookable events, is shown as "few seats".
@@ -667,13 +667,13 @@ impl EventIndex {
         now: DateTime<Utc>,
         options: &CalendarOptions,
     ) -> Option<YearMonth> {
-        match wanted {
-            MonthWanted::First => self.first_month_with_availability(now, options),
-            MonthWanted::Before(shown) => {
-                self.previous_month_with_availability(shown, now, options)
-            }
-            MonthWanted::After(shown) => self.next_month_with_availability(shown, now, options),
-        }
+        let filter = Filter::new(now, options);
+        month_nav::month_wanted(
+            &self.entries,
+            wanted,
+            |indexed| indexed.date,
+            |indexed| filter.visibility(indexed) == Visibility::Bookable,
+        )
     }
 
     /// The earliest month with a bookable event.
@@ -682,11 +682,7 @@ impl EventIndex {
         now: DateTime<Utc>,
         options: &CalendarOptions,
     ) -> Option<YearMonth> {
-        let filter = Filter::new(now, options);
-        self.entries
-            .iter()
-            .find(|e| filter.visibility(e) == Visibility::Bookable)
-            .map(|e| YearMonth::of(e.date))
+        self.month_wanted(MonthWanted::First, now, options)
     }
 
     /// The first month after `month` with a bookable event (for "Next
@@ -697,12 +693,7 @@ impl EventIndex {
         now: DateTime<Utc>,
         options: &CalendarOptions,
     ) -> Option<YearMonth> {
-        let filter = Filter::new(now, options);
-        let after = self.entries.partition_point(|e| e.date <= month.last_day());
-        self.entries[after..]
-            .iter()
-            .find(|e| filter.visibility(e) == Visibility::Bookable)
-            .map(|e| YearMonth::of(e.date))
+        self.month_wanted(MonthWanted::After(month), now, options)
     }
 
     /// The last month before `month` with a bookable event (for "Previous
@@ -713,13 +704,7 @@ impl EventIndex {
         now: DateTime<Utc>,
         options: &CalendarOptions,
     ) -> Option<YearMonth> {
-        let filter = Filter::new(now, options);
-        let before = self.entries.partition_point(|e| e.date < month.first_day());
-        self.entries[..before]
-            .iter()
-            .rev()
-            .find(|e| filter.visibility(e) == Visibility::Bookable)
-            .map(|e| YearMonth::of(e.date))
+        self.month_wanted(MonthWanted::Before(month), now, options)
     }
 }
 

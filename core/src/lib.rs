@@ -15,6 +15,7 @@
 //! * [`redirect`]: which payment pages the widget may redirect to.
 //! * [`slots`]: Virtual BLS timeslots generated from trainers' capacity.
 //! * [`slot_calendar`]: the timeslot calendar (month grid, then a day's times).
+//! * `month_nav` (internal): month navigation, the same code for both calendars.
 //! * [`ics`]: the "add to calendar" file for a booking.
 //! * [`json`]: a small JSON reader for the widget.
 //! * [`widget_api`]: the contract between the widget and the gateway.
@@ -29,6 +30,7 @@ pub mod countdown;
 pub mod flow;
 pub mod ics;
 pub mod json;
+mod month_nav;
 pub mod product;
 pub mod redirect;
 pub mod slot_calendar;

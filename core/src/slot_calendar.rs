@@ -25,7 +25,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use crate::api::bls::Timeslot;
 use crate::api::{Money, Timestamp};
 use crate::calendar::{self, DayTally, GridWords, MonthGrid, MonthWanted, YearMonth};
-use crate::uk_time;
+use crate::{month_nav, uk_time};
 
 /// Days of timeslots read at once, from today: the booking window (90 days
 /// ahead at most) with a little to spare, within the gateway's largest
@@ -123,7 +123,8 @@ struct Listed {
     slot: Timeslot,
 }
 
-/// Timeslots sorted once by start, each with its UK date.
+/// Timeslots sorted once by UK date, then start (the date order the day
+/// and month queries read by), each with its UK date.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SlotIndex {
     slots: Vec<Listed>,
@@ -145,8 +146,8 @@ impl SlotIndex {
             })
             .collect();
         slots.sort_by(|a, b| {
-            a.start
-                .cmp(&b.start)
+            (a.date, a.start)
+                .cmp(&(b.date, b.start))
                 .then(b.slot.remaining_slots.cmp(&a.slot.remaining_slots))
         });
         slots.dedup_by(|a, b| a.slot.date == b.slot.date && a.slot.time == b.slot.time);
@@ -209,19 +210,17 @@ impl SlotIndex {
 
     /// The month `wanted` names, with a free time.
     pub fn month_wanted(&self, wanted: MonthWanted, now: DateTime<Utc>) -> Option<YearMonth> {
-        match wanted {
-            MonthWanted::First => self.first_month_with_availability(now),
-            MonthWanted::Before(shown) => self.previous_month_with_availability(shown, now),
-            MonthWanted::After(shown) => self.next_month_with_availability(shown, now),
-        }
+        month_nav::month_wanted(
+            &self.slots,
+            wanted,
+            |listed| listed.date,
+            |listed| listed.shown(now),
+        )
     }
 
     /// The earliest month with a free time.
     pub fn first_month_with_availability(&self, now: DateTime<Utc>) -> Option<YearMonth> {
-        self.slots
-            .iter()
-            .find(|listed| listed.shown(now))
-            .map(|listed| YearMonth::of(listed.date))
+        self.month_wanted(MonthWanted::First, now)
     }
 
     /// The first month after `month` with a free time ("Next month").
@@ -230,10 +229,7 @@ impl SlotIndex {
         month: YearMonth,
         now: DateTime<Utc>,
     ) -> Option<YearMonth> {
-        self.slots
-            .iter()
-            .find(|listed| listed.date > month.last_day() && listed.shown(now))
-            .map(|listed| YearMonth::of(listed.date))
+        self.month_wanted(MonthWanted::After(month), now)
     }
 
     /// The last month before `month` with a free time ("Previous month").
@@ -242,11 +238,7 @@ impl SlotIndex {
         month: YearMonth,
         now: DateTime<Utc>,
     ) -> Option<YearMonth> {
-        self.slots
-            .iter()
-            .rev()
-            .find(|listed| listed.date < month.first_day() && listed.shown(now))
-            .map(|listed| YearMonth::of(listed.date))
+        self.month_wanted(MonthWanted::Before(month), now)
     }
 }
 

@@ -5,18 +5,22 @@
 //! references bound to the widget's session, so the gateway needs no memory
 //! of them: another session cannot use, release or read them.
 //!
+//! Every path is under [`API_BASE`] and written once, in [`route`]: the
+//! widget's client builds its URLs from it and the gateway mounts its
+//! handlers on it.
+//!
 //! | method | path | body | answer |
 //! | --- | --- | --- | --- |
-//! | GET | `/api/options?product=` | | [`WidgetOptions`] (with a new session when none was sent) |
-//! | GET | `/api/courses?product=` | | `[Course]` |
-//! | GET | `/api/training-events?course_id=&location_id=` | | `[TrainingEvent]`, every upcoming page (Practical Training) |
-//! | GET | `/api/timeslots?course_id=&date_from=&date_to=` | | `[Timeslot]`, every page (Virtual BLS) |
-//! | POST | `/api/holds` | [`HoldRequest`] | [`HeldSeat`]; 409 [`SeatTaken`] |
-//! | POST | `/api/timeslot-holds` | [`SlotHoldRequest`] | [`HeldTimeslot`]; 409 [`SeatTaken`] |
-//! | DELETE | `/api/holds/{hold_ref}` | | 204 (either product's hold) |
-//! | POST | `/api/holds/release` | [`ReleaseBeacon`] as `text/plain` | 204 (for `navigator.sendBeacon`) |
-//! | POST | `/api/bookings` | [`BookingRequest`] + `Idempotency-Key` | 201 [`BookingReceipt`] (`BookingReceipt<VirtualBooking>` for a timeslot's hold) |
-//! | GET | `/api/bookings/{booking_ref}` | | [`BookingReceipt`], of the product the reference names |
+//! | GET | [`route::OPTIONS`] `?product=` | | [`WidgetOptions`] (with a new session when none was sent) |
+//! | GET | [`route::COURSES`] `?product=` | | `[Course]` |
+//! | GET | [`route::TRAINING_EVENTS`] `?course_id=&location_id=` | | `[TrainingEvent]`, every upcoming page (Practical Training) |
+//! | GET | [`route::TIMESLOTS`] `?course_id=&date_from=&date_to=` | | `[Timeslot]`, every page (Virtual BLS) |
+//! | POST | [`route::HOLDS`] | [`HoldRequest`] | [`HeldSeat`]; 409 [`SeatTaken`] |
+//! | POST | [`route::TIMESLOT_HOLDS`] | [`SlotHoldRequest`] | [`HeldTimeslot`]; 409 [`SeatTaken`] |
+//! | DELETE | [`route::HOLD`] | | 204 (either product's hold) |
+//! | POST | [`route::RELEASE_BEACON`] | [`ReleaseBeacon`] as `text/plain` | 204 (for `navigator.sendBeacon`) |
+//! | POST | [`route::BOOKINGS`] | [`BookingRequest`] + `Idempotency-Key` | 201 [`BookingReceipt`] (`BookingReceipt<VirtualBooking>` for a timeslot's hold) |
+//! | GET | [`route::BOOKING`] | | [`BookingReceipt`], of the product the reference names |
 //!
 //! `product` is [`Product`]'s name (`practical`, the default, or
 //! `virtual-bls`). A hold or booking reference names its product, so
@@ -39,6 +43,47 @@ use serde::{Deserialize, Serialize};
 use crate::api::bls::TimeslotHold;
 use crate::api::{ApiError, BookingDetail, PayOption, SeatHold, Timestamp, ValidationError};
 use crate::product::Product;
+
+/// Where the gateway serves the widget API.
+pub const API_BASE: &str = "/api";
+
+/// The widget API's paths under [`API_BASE`], each written once. A path
+/// with a `{…}` parameter is an axum route template; [`route::with_ref`]
+/// fills it.
+pub mod route {
+    /// `GET`: the widget's options and session.
+    pub const OPTIONS: &str = "/options";
+    /// `GET`: a product's courses.
+    pub const COURSES: &str = "/courses";
+    /// `GET`: a course's training events (Practical Training).
+    pub const TRAINING_EVENTS: &str = "/training-events";
+    /// `GET`: a course's timeslots (Virtual BLS).
+    pub const TIMESLOTS: &str = "/timeslots";
+    /// `POST`: hold a seat on a training event.
+    pub const HOLDS: &str = "/holds";
+    /// `POST`: hold a timeslot.
+    pub const TIMESLOT_HOLDS: &str = "/timeslot-holds";
+    /// `DELETE`: release either product's hold.
+    pub const HOLD: &str = "/holds/{hold_ref}";
+    /// `POST`: release a hold by `navigator.sendBeacon` as the page goes.
+    pub const RELEASE_BEACON: &str = "/holds/release";
+    /// `POST`: make a booking on a hold.
+    pub const BOOKINGS: &str = "/bookings";
+    /// `GET`: read a booking made through the gateway.
+    pub const BOOKING: &str = "/bookings/{booking_ref}";
+
+    /// `template` ([`HOLD`] or [`BOOKING`]) with its one parameter set to
+    /// `reference`.
+    pub fn with_ref(template: &str, reference: &str) -> String {
+        match template.split_once('{') {
+            Some((head, rest)) => {
+                let tail = rest.split_once('}').map_or("", |(_, tail)| tail);
+                format!("{head}{reference}{tail}")
+            }
+            None => template.to_owned(),
+        }
+    }
+}
 
 /// The request header carrying the widget's session token.
 pub const SESSION_HEADER: &str = "x-hbg-session";

@@ -38,6 +38,8 @@ export async function inject(route: Route, fault: Fault): Promise<void> {
         json: { message: `Too many requests. Please try again in ${RETRY_AFTER_SECONDS} seconds.` },
       });
     case "slow":
+      // The delay is the fault under test (an answer that comes late), not
+      // a wait for something to happen.
       await new Promise((resolve) => setTimeout(resolve, SLOW_MS));
       return route.continue();
   }

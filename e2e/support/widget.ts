@@ -241,3 +241,11 @@ export function recordApiCalls(page: Page): ApiCall[] {
   });
   return calls;
 }
+
+/**
+ * Waits until the page has drawn two frames from now: what a microtask, a
+ * task queued now or a re-render would change has been laid out by then.
+ */
+export async function afterNextFrames(page: Page): Promise<void> {
+  await page.evaluate(() => new Promise<void>((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve()))));
+}

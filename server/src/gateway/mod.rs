@@ -92,7 +92,9 @@ pub use session::{SessionId, Signer};
 use crate::background::Background;
 use crate::json_errors::{json_errors, Wording};
 use booking_core::product::Product;
-use booking_core::widget_api::{IDEMPOTENCY_HEADER, QUEUE_TICKET_HEADER, SESSION_HEADER};
+use booking_core::widget_api::{
+    route, API_BASE, IDEMPOTENCY_HEADER, QUEUE_TICKET_HEADER, SESSION_HEADER,
+};
 use cache::ReadCache;
 use connections::{serve_connections, ConnectionLimits};
 use errors::GatewayError;
@@ -320,19 +322,16 @@ fn router(config: &GatewayConfig, state: Arc<AppState>) -> Router {
         .expose_headers([RETRY_AFTER, REQUEST_ID])
         .max_age(Duration::from_secs(3600));
     let api = Router::new()
-        .route("/options", get(routes::options))
-        .route("/courses", get(routes::courses))
-        .route("/training-events", get(routes::training_events))
-        .route("/timeslots", get(routes::timeslots))
-        .route("/holds", post(routes::hold))
-        .route("/timeslot-holds", post(routes::hold_timeslot))
-        .route("/holds/release", post(routes::release_beacon))
-        .route(
-            "/holds/{hold_ref}",
-            axum::routing::delete(routes::release_hold),
-        )
-        .route("/bookings", post(routes::create_booking))
-        .route("/bookings/{booking_ref}", get(routes::booking))
+        .route(route::OPTIONS, get(routes::options))
+        .route(route::COURSES, get(routes::courses))
+        .route(route::TRAINING_EVENTS, get(routes::training_events))
+        .route(route::TIMESLOTS, get(routes::timeslots))
+        .route(route::HOLDS, post(routes::hold))
+        .route(route::TIMESLOT_HOLDS, post(routes::hold_timeslot))
+        .route(route::RELEASE_BEACON, post(routes::release_beacon))
+        .route(route::HOLD, axum::routing::delete(routes::release_hold))
+        .route(route::BOOKINGS, post(routes::create_booking))
+        .route(route::BOOKING, get(routes::booking))
         .fallback(routes::not_found)
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(RequestBodyDeadlineLayer::new(config.body_timeout))
@@ -378,7 +377,7 @@ fn router(config: &GatewayConfig, state: Arc<AppState>) -> Router {
         .route_service("/api/", api.clone().into_service::<axum::body::Body>())
         .fallback_service(files);
     Router::new()
-        .nest("/api", api)
+        .nest(API_BASE, api)
         .fallback_service(outside_api)
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
