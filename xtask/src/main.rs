@@ -3,7 +3,10 @@
 //! * `setup`: installs the pinned tools that are missing (idempotent, seconds when warm).
 //! * `demo [--fresh]`: builds the widget and starts the sandbox and the
 //!   gateway, printing their URLs.
-//! * `test`: formatting, lints, native, browser and end-to-end tests, with one summary line.
+//! * `test [--update-inventory]`: formatting, lints, native, browser and
+//!   end-to-end tests, each layer's passing tests checked against its
+//!   inventory (`xtask/inventory/`), with one summary line; the flag writes
+//!   the inventories from a green run instead.
 //! * `bench`: size and speed reports against the budgets; `bench --size`
 //!   writes where the module's bytes go (`docs/size.md`), `bench --levers`
 //!   what each size lever saves (`docs/size-levers.md`).
@@ -13,6 +16,7 @@ mod bench;
 mod compress;
 mod demo;
 mod dist;
+mod inventory;
 mod process;
 mod servers;
 mod setup;
@@ -26,14 +30,14 @@ use std::process::ExitCode;
 pub type TaskResult = Result<(), String>;
 
 const USAGE: &str =
-    "usage: cargo xtask <setup|demo [--fresh]|test|bench [--size|--levers [NAME...]]|dist>";
+    "usage: cargo xtask <setup|demo [--fresh]|test [--update-inventory]|bench [--size|--levers [NAME...]]|dist>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("setup") => setup::everything(),
         Some("demo") => demo::run(&args[1..]),
-        Some("test") => test::run(),
+        Some("test") => test::run(&args[1..]),
         Some("bench") => match args.get(1).map(String::as_str) {
             None => bench::run(),
             Some("--size") => setup::run()

@@ -80,6 +80,35 @@ pub fn run_teed(mut command: Command) -> Result<(bool, String), String> {
     Ok((status.success(), captured))
 }
 
+/// As [`run_teed`], with the command's stderr in the same stream, in the
+/// order written (cargo names each test binary on stderr before its tests
+/// print theirs on stdout).
+pub fn run_teed_merged(mut command: Command) -> Result<(bool, String), String> {
+    let (reader, writer) = std::io::pipe().map_err(|error| format!("a pipe: {error}"))?;
+    let error_writer = writer
+        .try_clone()
+        .map_err(|error| format!("a pipe: {error}"))?;
+    command.stdout(writer).stderr(error_writer);
+    let described = describe(&command);
+    let mut child = command
+        .spawn()
+        .map_err(|error| format!("could not start `{described}`: {error}"))?;
+    // The command keeps the pipe's writing ends: dropped, the child holds
+    // the only ones, so the reading ends when the child does.
+    drop(command);
+    let mut captured = String::new();
+    for line in BufReader::new(reader).lines() {
+        let line = line.map_err(|error| format!("reading output: {error}"))?;
+        println!("{line}");
+        captured.push_str(&line);
+        captured.push('\n');
+    }
+    let status = child
+        .wait()
+        .map_err(|error| format!("waiting for `{described}`: {error}"))?;
+    Ok((status.success(), captured))
+}
+
 /// The first line of a command's stdout, if it runs and exits 0.
 pub fn version_of(program: &str, args: &[&str]) -> Option<String> {
     let output = command(program, args).stderr(Stdio::null()).output().ok()?;

@@ -3,14 +3,16 @@
 //! `N passed, N failed, N skipped` line, printed only once the verdict is
 //! known: `failed` counts every failing test and every layer that failed
 //! without naming a failing test (a crashed binary, a spec file that did not
-//! load, a layer that ran fewer tests than it should), so the line reads
-//! green only when every layer ran and passed.
+//! load, a layer whose passing tests are not exactly its inventory's), so
+//! the line reads green only when every layer ran and passed. Each layer's
+//! tests are checked by name against `xtask/inventory/` (`inventory`).
 
-use crate::dist::{self, target_dir, ServerBinaries};
-use crate::process::{command, exec, run_teed};
-use crate::{servers, setup, TaskResult};
 use std::fmt;
 use std::ops::AddAssign;
+
+use crate::dist::{self, target_dir, ServerBinaries};
+use crate::process::{command, exec, run_teed_merged};
+use crate::{inventory, servers, setup, TaskResult};
 
 /// Passed, failed and skipped test counts.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -136,8 +138,13 @@ pub struct Layer {
     /// Which layer.
     pub kind: Kind,
     /// The fewest tests that must pass for the layer to count as run (0 for
-    /// checks that are not tests, such as formatting).
+    /// checks that are not tests, such as formatting): its inventory's
+    /// length.
     pub minimum: u64,
+    /// The names of the tests it must pass (`inventory`); `None` for checks
+    /// that are not tests, and for every layer while the inventory is being
+    /// written.
+    pub inventory: Option<Vec<String>>,
     /// How it ended.
     pub status: Status,
     /// Its tests.
@@ -151,9 +158,30 @@ impl Layer {
         Layer {
             kind,
             minimum,
+            inventory: None,
             status: Status::NotRun,
             tally: Tally::default(),
             elapsed: std::time::Duration::ZERO,
+        }
+    }
+
+    /// A layer of tests that must pass exactly the tests named in `names`.
+    fn inventoried(kind: Kind, names: Vec<String>) -> Layer {
+        let mut layer = Layer::new(kind, names.len() as u64);
+        layer.inventory = Some(names);
+        layer
+    }
+
+    /// Records a layer's outcome from its command's success, its counts and
+    /// the names of the tests that passed, checked against its inventory.
+    fn settle_named(&mut self, command_ok: bool, tally: Tally, passed: &[String]) {
+        self.settle(command_ok, tally);
+        if self.status == Status::Passed {
+            if let Some(expected) = &self.inventory {
+                if let Err(problem) = inventory::check(expected, passed) {
+                    self.status = Status::Failed(problem);
+                }
+            }
         }
     }
 
@@ -207,7 +235,7 @@ impl fmt::Display for Layer {
         if self.minimum > 0 && self.status != Status::NotRun {
             write!(
                 formatter,
-                " {} passed, {} failed, {} skipped (at least {} expected)",
+                " {} passed, {} failed, {} skipped (inventory {})",
                 self.tally.passed, self.tally.failed, self.tally.skipped, self.minimum
             )?;
         }
@@ -228,26 +256,36 @@ pub fn verdict(layers: &[Layer]) -> (Tally, bool) {
     (total, green)
 }
 
-/// The fewest tests each layer must pass. Raise them as tests are added: a
-/// layer that silently shrinks below its floor fails the run.
-const NATIVE_MINIMUM: u64 = 568;
-const BROWSER_MINIMUM: u64 = 30;
-const LIVE_GATEWAY_MINIMUM: u64 = 1;
-const END_TO_END_MINIMUM: u64 = 107;
+/// The layers of tests and their inventories' names.
+const INVENTORIED: [(Kind, &str); 4] = [
+    (Kind::Native, "native"),
+    (Kind::Browser, "browser"),
+    (Kind::LiveGateway, "live-gateway"),
+    (Kind::EndToEnd, "end-to-end"),
+];
 
-/// `cargo xtask test`: runs every layer and prints the summary.
-pub fn run() -> TaskResult {
+/// `cargo xtask test [--update-inventory]`: runs every layer and prints the
+/// summary. With `--update-inventory`, each layer of tests that passes has
+/// the names of its tests written as its inventory instead of checked.
+pub fn run(args: &[String]) -> TaskResult {
+    let update = match args {
+        [] => false,
+        [flag] if flag == "--update-inventory" => true,
+        _ => return Err("usage: cargo xtask test [--update-inventory]".to_owned()),
+    };
     setup::run()?;
-    let mut layers = vec![
-        Layer::new(Kind::Formatting, 0),
-        Layer::new(Kind::Lints, 0),
-        Layer::new(Kind::Native, NATIVE_MINIMUM),
-        Layer::new(Kind::Build, 0),
-        Layer::new(Kind::Browser, BROWSER_MINIMUM),
-        Layer::new(Kind::LiveGateway, LIVE_GATEWAY_MINIMUM),
-        Layer::new(Kind::EndToEnd, END_TO_END_MINIMUM),
-    ];
-    run_layers(&mut layers);
+    let mut layers = vec![Layer::new(Kind::Formatting, 0), Layer::new(Kind::Lints, 0)];
+    for (kind, name) in INVENTORIED {
+        if kind == Kind::Browser {
+            layers.push(Layer::new(Kind::Build, 0));
+        }
+        layers.push(if update {
+            Layer::new(kind, 0)
+        } else {
+            Layer::inventoried(kind, inventory::load(name)?)
+        });
+    }
+    run_layers(&mut layers, update);
     println!();
     println!("==> summary");
     for layer in &layers {
@@ -267,22 +305,35 @@ pub fn run() -> TaskResult {
 }
 
 /// Runs the layers in order until one fails; the rest stay "not run".
-fn run_layers(layers: &mut [Layer]) {
+/// With `update`, a layer of tests that passed has its inventory written.
+fn run_layers(layers: &mut [Layer], update: bool) {
     let mut binaries = ServerBinaries::default();
     for layer in layers.iter_mut() {
         section(layer.kind.name());
         let started = std::time::Instant::now();
-        match layer.kind {
-            Kind::Formatting => layer.checked(formatting()),
-            Kind::Lints => layer.checked(lints()),
-            Kind::Native => counted(layer, native_tests()),
-            Kind::Build => layer.checked(dist::build().and_then(|()| {
-                binaries = dist::build_servers()?;
-                Ok(())
-            })),
-            Kind::Browser => counted(layer, browser_tests()),
-            Kind::LiveGateway => counted(layer, live_gateway_test(&binaries)),
-            Kind::EndToEnd => counted(layer, end_to_end(&binaries)),
+        let outcome = match layer.kind {
+            Kind::Formatting => {
+                layer.checked(formatting());
+                None
+            }
+            Kind::Lints => {
+                layer.checked(lints());
+                None
+            }
+            Kind::Native => Some(native_tests()),
+            Kind::Build => {
+                layer.checked(dist::build().and_then(|()| {
+                    binaries = dist::build_servers()?;
+                    Ok(())
+                }));
+                None
+            }
+            Kind::Browser => Some(browser_tests()),
+            Kind::LiveGateway => Some(live_gateway_test(&binaries)),
+            Kind::EndToEnd => Some(end_to_end(&binaries)),
+        };
+        if let Some(outcome) = outcome {
+            counted(layer, outcome, update);
         }
         layer.elapsed = started.elapsed();
         if layer.status != Status::Passed {
@@ -291,13 +342,25 @@ fn run_layers(layers: &mut [Layer]) {
     }
 }
 
-/// A counted layer's command: whether it exited 0 and its tests, or why it
-/// could not be run or read.
-type Counted = Result<(bool, Tally), String>;
+/// A counted layer's command: whether it exited 0, its tests and the names
+/// of those that passed, or why it could not be run or read.
+type Counted = Result<(bool, Tally, Vec<String>), String>;
 
-fn counted(layer: &mut Layer, outcome: Counted) {
+fn counted(layer: &mut Layer, outcome: Counted, update: bool) {
     match outcome {
-        Ok((ok, tally)) => layer.settle(ok, tally),
+        Ok((ok, tally, passed)) => {
+            layer.settle_named(ok, tally, &passed);
+            if update && layer.status == Status::Passed {
+                let name = INVENTORIED
+                    .iter()
+                    .find(|(kind, _)| *kind == layer.kind)
+                    .map(|(_, name)| *name)
+                    .expect("a layer of tests has an inventory");
+                if let Err(message) = inventory::save(name, &passed) {
+                    layer.checked(Err(message));
+                }
+            }
+        }
         Err(message) => layer.checked(Err(message)),
     }
 }
@@ -341,14 +404,59 @@ fn native_tests() -> Counted {
             "--no-fail-fast",
         ],
     );
-    let (ok, output) = run_teed(native)?;
-    Ok((ok, parse_libtest(&output)))
+    let (ok, output) = run_teed_merged(native)?;
+    Ok((
+        ok,
+        parse_libtest(&output),
+        inventory::passed_in_libtest(&output),
+    ))
 }
 
-/// The browser tests, run exactly as the README tells testers to run them.
+/// The browser tests, run as the README tells testers to run them, one test
+/// file at a time (`--test`): wasm-pack stops at the first file that fails,
+/// so this way every file runs and each failing one is named.
 fn browser_tests() -> Counted {
-    let (ok, output) = run_teed(command("wasm-pack", &["test", "--headless", "--chrome"]))?;
-    Ok((ok, parse_libtest(&output)))
+    let mut all_ok = true;
+    let mut tally = Tally::default();
+    let mut passed = Vec::new();
+    let mut failed_files = Vec::new();
+    for file in browser_test_files()? {
+        let (ok, output) = run_teed_merged(command(
+            "wasm-pack",
+            &["test", "--headless", "--chrome", "--test", &file],
+        ))?;
+        let counts = parse_libtest(&output);
+        if !ok && counts.failed == 0 {
+            failed_files.push(file);
+        }
+        all_ok &= ok;
+        tally += counts;
+        passed.extend(inventory::passed_in_libtest(&output));
+    }
+    if !failed_files.is_empty() {
+        return Err(format!(
+            "browser test file(s) failed without naming a failing test: {}",
+            failed_files.join(", ")
+        ));
+    }
+    Ok((all_ok, tally, passed))
+}
+
+/// The widget's browser test files (`tests/*.rs`), but the live-gateway one,
+/// which needs a gateway and runs as its own layer.
+fn browser_test_files() -> Result<Vec<String>, String> {
+    let dir = crate::root().join("tests");
+    let entries = std::fs::read_dir(&dir).map_err(|error| format!("{}: {error}", dir.display()))?;
+    let mut files: Vec<String> = entries
+        .filter_map(Result::ok)
+        .filter_map(|entry| {
+            let name = entry.file_name().into_string().ok()?;
+            name.strip_suffix(".rs").map(str::to_owned)
+        })
+        .filter(|name| name != "live_gateway")
+        .collect();
+    files.sort();
+    Ok(files)
 }
 
 /// The widget's real HTTP client against a sandbox and gateway started for
@@ -375,8 +483,12 @@ fn live_gateway_test(binaries: &ServerBinaries) -> Counted {
             "WASM_BINDGEN_TEST_ADDRESS",
             format!("127.0.0.1:{runner_port}"),
         );
-    let (ok, output) = run_teed(live)?;
-    Ok((ok, parse_libtest(&output)))
+    let (ok, output) = run_teed_merged(live)?;
+    Ok((
+        ok,
+        parse_libtest(&output),
+        inventory::passed_in_libtest(&output),
+    ))
 }
 
 fn end_to_end(binaries: &ServerBinaries) -> Counted {
@@ -395,7 +507,11 @@ fn end_to_end(binaries: &ServerBinaries) -> Counted {
     let ok = exec(playwright).is_ok();
     let text = std::fs::read_to_string(&report)
         .map_err(|error| format!("reading {}: {error}", report.display()))?;
-    Ok((ok, parse_playwright(&text)?))
+    Ok((
+        ok,
+        parse_playwright(&text)?,
+        inventory::passed_in_playwright(&text)?,
+    ))
 }
 
 fn section(title: &str) {
