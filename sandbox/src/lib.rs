@@ -46,6 +46,7 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::{DefaultBodyLimit, MatchedPath};
 use axum::middleware::from_fn_with_state;
@@ -116,6 +117,9 @@ pub struct SandboxConfig {
     pub clock_start: Option<DateTime<Utc>>,
     /// Requests per minute per client IP on `/api/v1`.
     pub rate_limit: u32,
+    /// Test mode only: the rate limit's window, instead of a minute (for
+    /// tests of a client's own rate budget over a short window; no CLI flag).
+    pub rate_window: Duration,
     /// Base URL used in pagination links, booking and payment URLs; by
     /// default `http://` plus the bound address.
     pub public_url: Option<String>,
@@ -148,6 +152,7 @@ impl Default for SandboxConfig {
             test_clock: false,
             clock_start: None,
             rate_limit: 60,
+            rate_window: Duration::from_secs(60),
             public_url: None,
             profile: UpstreamProfile::default(),
             webhook_retry_ms: None,
@@ -166,6 +171,7 @@ impl SandboxConfig {
             test_clock: true,
             clock_start: None,
             rate_limit: 1_000_000,
+            rate_window: Duration::from_secs(60),
             public_url: None,
             profile: UpstreamProfile::default(),
             webhook_retry_ms: None,
@@ -279,9 +285,9 @@ impl AppState {
 
     /// The same shared data serving the other product: its own token cache
     /// and rate limiter (the upstreams are separate hosts).
-    fn for_product(&self, product: Product, rate_limit: u32) -> AppState {
+    fn for_product(&self, product: Product, rate_limit: u32, rate_window: Duration) -> AppState {
         AppState {
-            limiter: Arc::new(RateLimiter::new(rate_limit)),
+            limiter: Arc::new(RateLimiter::new(rate_limit, rate_window)),
             tokens: Arc::new(TokenCache::default()),
             product,
             ..self.clone()
@@ -384,6 +390,16 @@ async fn prepare(
     if config.rate_limit == 0 {
         return Err(StartError::Config("the rate limit must be at least 1"));
     }
+    if config.rate_window != Duration::from_secs(60) && !config.test_clock {
+        return Err(StartError::Config(
+            "a rate limit window other than a minute needs the test clock",
+        ));
+    }
+    if config.rate_window < Duration::from_millis(1) {
+        return Err(StartError::Config(
+            "the rate limit window must be at least a millisecond",
+        ));
+    }
     let listener = TcpListener::bind(config.listen).await?;
     let bound = listener.local_addr()?;
     let public_url = match &config.public_url {
@@ -405,7 +421,7 @@ async fn prepare(
         db,
         clock,
         public_url: public_url.clone().into(),
-        limiter: Arc::new(RateLimiter::new(config.rate_limit)),
+        limiter: Arc::new(RateLimiter::new(config.rate_limit, config.rate_window)),
         tokens: Arc::new(TokenCache::default()),
         profile: Arc::new(ProfileCell::new(config.profile)),
         webhooks: Arc::new(Deliveries::new(
@@ -425,7 +441,7 @@ async fn prepare(
             .map_err(|error| std::io::Error::other(format!("the demo's webhook: {error}")))?;
     }
     let worker = WorkerGuard(deliveries::spawn_worker(state.clone()));
-    let bls = state.for_product(Product::VirtualBls, config.rate_limit);
+    let bls = state.for_product(Product::VirtualBls, config.rate_limit, config.rate_window);
     Ok((
         listener,
         router(state, bls, config.test_clock),

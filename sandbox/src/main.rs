@@ -2,6 +2,7 @@
 //! can point a sandbox webhook at.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use booking_sandbox::UpstreamProfile;
 use booking_sandbox::{webhook_check, DatabaseLocation, DemoWebhook, SandboxConfig, StartError};
@@ -112,6 +113,7 @@ impl Command {
                     test_clock,
                     clock_start,
                     rate_limit,
+                    rate_window: Duration::from_secs(60),
                     public_url,
                     profile,
                     webhook_retry_ms,

@@ -1,7 +1,8 @@
 //! The upstream's throttle: N requests a minute per client IP on `/api/v1`.
 //!
-//! Invariants: a fixed 60-second window per IP starts at its first request
-//! (on the sandbox clock); within it at most `limit` requests pass; the rest
+//! Invariants: a fixed 60-second window per IP (shorter in tests that set
+//! `SandboxConfig::rate_window`) starts at its first request (on the sandbox
+//! clock); within it at most `limit` requests pass; the rest
 //! answer 429 `{ "message": "Too Many Attempts." }` with `Retry-After` (whole
 //! seconds until the window ends, at least 1). Every response carries
 //! `X-RateLimit-Limit` and `X-RateLimit-Remaining`.
@@ -9,6 +10,7 @@
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Mutex;
+use std::time::Duration;
 
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
@@ -18,8 +20,6 @@ use axum::response::Response;
 use super::errors::message;
 use super::AppState;
 
-/// Length of a window in milliseconds.
-const WINDOW_MS: i64 = 60_000;
 /// Above this many tracked IPs, finished windows are dropped.
 const PRUNE_AT: usize = 10_000;
 
@@ -49,14 +49,16 @@ pub(crate) enum Decision {
 #[derive(Debug)]
 pub(crate) struct RateLimiter {
     limit: u32,
+    window_ms: i64,
     windows: Mutex<HashMap<IpAddr, Window>>,
 }
 
 impl RateLimiter {
-    /// A limiter allowing `limit` requests per window and IP.
-    pub(crate) fn new(limit: u32) -> RateLimiter {
+    /// A limiter allowing `limit` requests per `window` and IP.
+    pub(crate) fn new(limit: u32, window: Duration) -> RateLimiter {
         RateLimiter {
             limit,
+            window_ms: i64::try_from(window.as_millis()).unwrap_or(i64::MAX).max(1),
             windows: Mutex::new(HashMap::new()),
         }
     }
@@ -75,20 +77,20 @@ impl RateLimiter {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         if windows.len() > PRUNE_AT {
-            windows.retain(|_, window| now_ms - window.started_ms < WINDOW_MS);
+            windows.retain(|_, window| now_ms - window.started_ms < self.window_ms);
         }
         let window = windows.entry(ip).or_insert(Window {
             started_ms: now_ms,
             count: 0,
         });
-        if now_ms - window.started_ms >= WINDOW_MS {
+        if now_ms - window.started_ms >= self.window_ms {
             *window = Window {
                 started_ms: now_ms,
                 count: 0,
             };
         }
         if window.count >= self.limit {
-            let left_ms = (window.started_ms + WINDOW_MS - now_ms).max(1);
+            let left_ms = (window.started_ms + self.window_ms - now_ms).max(1);
             let retry_after = u64::try_from((left_ms + 999) / 1000).unwrap_or(1).max(1);
             return Decision::Limited { retry_after };
         }
@@ -139,10 +141,12 @@ mod tests {
 
     const A: IpAddr = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 1));
     const B: IpAddr = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2));
+    const MINUTE: Duration = Duration::from_secs(60);
+    const WINDOW_MS: i64 = 60_000;
 
     #[test]
     fn allows_the_limit_then_refuses_until_the_window_ends() {
-        let limiter = RateLimiter::new(3);
+        let limiter = RateLimiter::new(3, MINUTE);
         assert_eq!(limiter.check(A, 0), Decision::Allowed { remaining: 2 });
         assert_eq!(limiter.check(A, 10), Decision::Allowed { remaining: 1 });
         assert_eq!(limiter.check(A, 20), Decision::Allowed { remaining: 0 });
@@ -158,8 +162,19 @@ mod tests {
     }
 
     #[test]
+    fn a_shorter_window_ends_sooner() {
+        let limiter = RateLimiter::new(1, Duration::from_secs(2));
+        assert_eq!(limiter.check(A, 0), Decision::Allowed { remaining: 0 });
+        assert_eq!(
+            limiter.check(A, 1_999),
+            Decision::Limited { retry_after: 1 }
+        );
+        assert_eq!(limiter.check(A, 2_000), Decision::Allowed { remaining: 0 });
+    }
+
+    #[test]
     fn counts_each_ip_separately() {
-        let limiter = RateLimiter::new(1);
+        let limiter = RateLimiter::new(1, MINUTE);
         assert_eq!(limiter.check(A, 0), Decision::Allowed { remaining: 0 });
         assert_eq!(limiter.check(B, 0), Decision::Allowed { remaining: 0 });
         assert!(matches!(limiter.check(A, 1), Decision::Limited { .. }));
@@ -167,7 +182,7 @@ mod tests {
 
     #[test]
     fn prunes_finished_windows() {
-        let limiter = RateLimiter::new(5);
+        let limiter = RateLimiter::new(5, MINUTE);
         for n in 0..=PRUNE_AT as u32 {
             limiter.check(IpAddr::V4(Ipv4Addr::from(n)), 0);
         }
