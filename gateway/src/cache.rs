@@ -14,7 +14,8 @@
 //!   from that copy rather than with an error; with no copy, a 429 is waited
 //!   out once (bounded) and retried, still coalesced.
 //!
-//! Invariants: errors are never cached; a stale copy is served only when the
+//! Invariants: freshness is read on the gateway's clock; errors are never
+//! cached; a stale copy is served only when the
 //! upstream is the problem, never for a 404 or a 422.
 
 use std::future::Future;
@@ -22,7 +23,10 @@ use std::time::Duration;
 
 use axum::body::Bytes;
 use moka::future::Cache;
+use moka::ops::compute::Op;
+use tokio::time::Instant;
 
+use super::clock::Clock;
 use super::errors::GatewayError;
 
 /// How fresh a kind of read must be.
@@ -49,29 +53,66 @@ const LAST_GOOD_TTL: Duration = Duration::from_secs(60 * 60);
 /// Most keys kept per cache.
 const MAX_KEYS: u64 = 10_000;
 
+/// One cache of answers, each stamped with when it was loaded: an answer is
+/// fresh for `ttl` on the gateway's clock.
+struct Stamped {
+    answers: Cache<String, (Instant, Bytes)>,
+    ttl: Duration,
+}
+
+impl Stamped {
+    /// Answers kept for `ttl`. On the system clock moka also drops them
+    /// then, freeing their memory; on a manual clock only the stamps decide.
+    fn new(ttl: Duration, clock: &Clock) -> Stamped {
+        let ttl = ttl.max(Duration::from_millis(1));
+        let builder = Cache::builder().max_capacity(MAX_KEYS);
+        let answers = if clock.is_system() {
+            builder.time_to_live(ttl).build()
+        } else {
+            builder.build()
+        };
+        Stamped { answers, ttl }
+    }
+
+    /// Whether an answer loaded `at` is still fresh at `now`.
+    fn fresh(&self, at: Instant, now: Instant) -> bool {
+        now < at + self.ttl
+    }
+
+    /// Drops the answer for `key` if it is still the one loaded `at` (a
+    /// fresher one loaded meanwhile is kept).
+    async fn drop_stale(&self, key: &str, at: Instant) {
+        self.answers
+            .entry(key.to_owned())
+            .and_compute_with(|entry| async move {
+                match entry {
+                    Some(entry) if entry.value().0 == at => Op::Remove,
+                    _ => Op::Nop,
+                }
+            })
+            .await;
+    }
+}
+
 /// The read cache.
 pub struct ReadCache {
-    catalogue: Cache<String, Bytes>,
-    events: Cache<String, Bytes>,
-    last_good: Cache<String, Bytes>,
+    catalogue: Stamped,
+    events: Stamped,
+    last_good: Stamped,
     max_retry_wait: Duration,
+    clock: Clock,
 }
 
 impl ReadCache {
-    /// A cache with these lifetimes; a 429 with no stale copy is waited out
-    /// when `Retry-After` is at most `max_retry_wait`.
-    pub fn new(ttls: CacheTtls, max_retry_wait: Duration) -> ReadCache {
-        let build = |ttl: Duration| {
-            Cache::builder()
-                .max_capacity(MAX_KEYS)
-                .time_to_live(ttl.max(Duration::from_millis(1)))
-                .build()
-        };
+    /// A cache with these lifetimes on `clock`; a 429 with no stale copy is
+    /// waited out when `Retry-After` is at most `max_retry_wait`.
+    pub fn new(ttls: CacheTtls, max_retry_wait: Duration, clock: Clock) -> ReadCache {
         ReadCache {
-            catalogue: build(ttls.catalogue),
-            events: build(ttls.events),
-            last_good: build(LAST_GOOD_TTL),
+            catalogue: Stamped::new(ttls.catalogue, &clock),
+            events: Stamped::new(ttls.events, &clock),
+            last_good: Stamped::new(LAST_GOOD_TTL, &clock),
             max_retry_wait,
+            clock,
         }
     }
 
@@ -92,22 +133,35 @@ impl ReadCache {
             Freshness::Events => &self.events,
         };
         let mut waited = false;
+        let mut dropped_stale = false;
         loop {
             let loaded = cache
+                .answers
                 .try_get_with(key.clone(), async {
                     let bytes = load().await?;
-                    self.last_good.insert(key.clone(), bytes.clone()).await;
-                    Ok::<_, GatewayError>(bytes)
+                    let at = self.clock.now();
+                    self.last_good
+                        .answers
+                        .insert(key.clone(), (at, bytes.clone()))
+                        .await;
+                    Ok::<_, GatewayError>((at, bytes))
                 })
                 .await;
             let error = match loaded {
-                Ok(bytes) => return Ok(bytes),
+                Ok((at, _)) if !dropped_stale && !cache.fresh(at, self.clock.now()) => {
+                    dropped_stale = true;
+                    cache.drop_stale(&key, at).await;
+                    continue;
+                }
+                Ok((_, bytes)) => return Ok(bytes),
                 Err(error) => GatewayError::clone(&error),
             };
             if error.is_upstream_trouble() {
-                if let Some(stale) = self.last_good.get(&key).await {
-                    tracing::warn!(cache = %cache_label(&key), "upstream trouble: answering from the last good copy");
-                    return Ok(stale);
+                if let Some((at, stale)) = self.last_good.answers.get(&key).await {
+                    if self.last_good.fresh(at, self.clock.now()) {
+                        tracing::warn!(cache = %cache_label(&key), "upstream trouble: answering from the last good copy");
+                        return Ok(stale);
+                    }
                 }
             }
             match error {
@@ -115,7 +169,7 @@ impl ReadCache {
                     if !waited && Duration::from_secs(retry_after) <= self.max_retry_wait =>
                 {
                     waited = true;
-                    tokio::time::sleep(Duration::from_secs(retry_after)).await;
+                    self.clock.sleep(Duration::from_secs(retry_after)).await;
                 }
                 error => return Err(error),
             }
@@ -135,15 +189,22 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
+    use crate::clock::ManualClock;
+
+    const TTLS: CacheTtls = CacheTtls {
+        catalogue: Duration::from_secs(60),
+        events: Duration::from_millis(50),
+    };
 
     fn cache() -> ReadCache {
-        ReadCache::new(
-            CacheTtls {
-                catalogue: Duration::from_secs(60),
-                events: Duration::from_millis(50),
-            },
-            Duration::from_secs(1),
-        )
+        ReadCache::new(TTLS, Duration::from_secs(1), Clock::system())
+    }
+
+    /// A cache on a manual clock, and the clock.
+    fn cache_on_a_manual_clock() -> (ReadCache, ManualClock) {
+        let manual = Clock::manual();
+        let cache = ReadCache::new(TTLS, Duration::from_secs(1), manual.clock());
+        (cache, manual)
     }
 
     #[tokio::test]
@@ -159,6 +220,8 @@ mod tests {
                         let loads = loads.clone();
                         async move {
                             loads.fetch_add(1, Ordering::SeqCst);
+                            // A slow load, so that the other reads arrive
+                            // while it is under way: the wait is the point.
                             tokio::time::sleep(Duration::from_millis(50)).await;
                             Ok(Bytes::from_static(b"[]"))
                         }
@@ -174,32 +237,39 @@ mod tests {
 
     #[tokio::test]
     async fn a_failing_upstream_is_answered_from_the_last_good_copy() {
-        let cache = cache();
+        let (cache, clock) = cache_on_a_manual_clock();
         let first = cache
             .get(Freshness::Events, "/training-events".into(), || async {
                 Ok(Bytes::from_static(b"[1]"))
             })
             .await;
         assert_eq!(first.unwrap(), Bytes::from_static(b"[1]"));
-        tokio::time::sleep(Duration::from_millis(120)).await;
+        clock.advance(TTLS.events);
+        let asked = AtomicUsize::new(0);
         let stale = cache
-            .get(Freshness::Events, "/training-events".into(), || async {
-                Err(GatewayError::UpstreamBusy { retry_after: 30 })
+            .get(Freshness::Events, "/training-events".into(), || {
+                asked.fetch_add(1, Ordering::SeqCst);
+                async { Err(GatewayError::UpstreamBusy { retry_after: 30 }) }
             })
             .await;
         assert_eq!(stale.unwrap(), Bytes::from_static(b"[1]"));
+        assert_eq!(
+            asked.load(Ordering::SeqCst),
+            1,
+            "the stale answer was not served as fresh"
+        );
     }
 
     #[tokio::test]
     async fn not_found_is_not_answered_from_stale_copies_nor_cached() {
-        let cache = cache();
+        let (cache, clock) = cache_on_a_manual_clock();
         cache
             .get(Freshness::Events, "/training-events/1".into(), || async {
                 Ok(Bytes::from_static(b"{}"))
             })
             .await
             .unwrap();
-        tokio::time::sleep(Duration::from_millis(120)).await;
+        clock.advance(TTLS.events);
         let gone = cache
             .get(Freshness::Events, "/training-events/1".into(), || async {
                 Err(GatewayError::NotFound("gone"))
@@ -216,20 +286,39 @@ mod tests {
 
     #[tokio::test]
     async fn a_rate_limit_without_a_copy_is_waited_out_once() {
-        let cache = cache();
-        let calls = AtomicUsize::new(0);
-        let answer = cache
-            .get(Freshness::Catalogue, "/locations".into(), || {
-                let attempt = calls.fetch_add(1, Ordering::SeqCst);
-                async move {
-                    if attempt == 0 {
-                        Err(GatewayError::UpstreamBusy { retry_after: 1 })
-                    } else {
-                        Ok(Bytes::from_static(b"[]"))
-                    }
-                }
+        let (cache, clock) = cache_on_a_manual_clock();
+        let calls = Arc::new(AtomicUsize::new(0));
+        let reading = {
+            let calls = calls.clone();
+            tokio::spawn(async move {
+                cache
+                    .get(Freshness::Catalogue, "/locations".into(), || {
+                        let attempt = calls.fetch_add(1, Ordering::SeqCst);
+                        async move {
+                            if attempt == 0 {
+                                Err(GatewayError::UpstreamBusy { retry_after: 1 })
+                            } else {
+                                Ok(Bytes::from_static(b"[]"))
+                            }
+                        }
+                    })
+                    .await
             })
-            .await;
+        };
+        while calls.load(Ordering::SeqCst) == 0 {
+            tokio::task::yield_now().await;
+        }
+        clock.advance(Duration::from_millis(999));
+        for _ in 0..10 {
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(
+            calls.load(Ordering::SeqCst),
+            1,
+            "retried before Retry-After"
+        );
+        clock.advance(Duration::from_millis(1));
+        let answer = reading.await.unwrap();
         assert_eq!(answer.unwrap(), Bytes::from_static(b"[]"));
         assert_eq!(calls.load(Ordering::SeqCst), 2);
     }

@@ -40,6 +40,7 @@ use ipnet::IpNet;
 use serde::Deserialize;
 
 use super::cache::CacheTtls;
+use super::clock::Clock;
 use super::policy::AgencyContact;
 use super::session::{DEFAULT_SESSION_MAX_AGE, MIN_KEY_BYTES};
 
@@ -145,6 +146,10 @@ pub struct GatewayConfig {
     pub upstream_rate_limit: u32,
     /// The upstream rate limit's window.
     pub upstream_rate_window: Duration,
+    /// Where the gateway reads the time: always the system clock for a
+    /// deployed gateway (neither the file nor the command line sets it);
+    /// tests give it a manual clock (the `test-clock` feature).
+    pub clock: Clock,
     /// Upstream request timeout.
     pub upstream_timeout: Duration,
     /// How long a client has to send a request's headers (also how long an
@@ -230,6 +235,7 @@ impl GatewayConfig {
             rate_limit: DEFAULT_RATE_LIMIT,
             upstream_rate_limit: DEFAULT_UPSTREAM_RATE_LIMIT,
             upstream_rate_window: Duration::from_secs(60),
+            clock: Clock::system(),
             upstream_timeout: Duration::from_secs(10),
             header_timeout: Duration::from_secs(10),
             body_timeout: Duration::from_secs(10),
@@ -270,6 +276,12 @@ impl GatewayConfig {
             return Err(ConfigError::new(
                 "upstream_rate_limit",
                 "must be at least 1",
+            ));
+        }
+        if self.shared_store.is_some() && !self.clock.is_system() {
+            return Err(ConfigError::new(
+                "shared_store",
+                "keeps real time (its expiries are Redis's): it cannot run on a manual clock",
             ));
         }
         if self.upstream_rate_window.is_zero() {

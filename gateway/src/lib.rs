@@ -54,7 +54,7 @@ use axum::middleware::{from_fn, from_fn_with_state, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use governor::clock::Clock;
+use governor::clock::Clock as _;
 use governor::{DefaultKeyedRateLimiter, Quota};
 use ipnet::{IpNet, Ipv6Net};
 use tokio::net::TcpListener;
@@ -70,6 +70,7 @@ use tracing::Level;
 
 mod budget;
 mod cache;
+mod clock;
 pub mod config;
 mod connections;
 mod drift;
@@ -83,6 +84,9 @@ mod static_files;
 mod upstream;
 
 pub use cache::CacheTtls;
+pub use clock::Clock;
+#[cfg(feature = "test-clock")]
+pub use clock::ManualClock;
 pub use config::{
     ConfigError, Credentials, GatewayArgs, GatewayConfig, ProductSettings, Secret, PAYPAL_CHECKOUT,
 };
@@ -130,6 +134,8 @@ pub(crate) struct ClientAddress(pub IpAddr);
 pub struct AppState {
     /// Practical Training's upstream first, then Virtual BLS's when configured.
     products: Vec<ProductUpstream>,
+    /// Where the gateway reads the time.
+    clock: Clock,
     cache: ReadCache,
     signer: Signer,
     /// Host page origins allowed to call `/api`.
@@ -216,7 +222,8 @@ async fn build(
     let rate = NonZeroU32::new(config.rate_limit).unwrap_or(NonZeroU32::MIN);
     let state = Arc::new(AppState {
         products,
-        cache: ReadCache::new(config.cache, MAX_RETRY_WAIT),
+        clock: config.clock.clone(),
+        cache: ReadCache::new(config.cache, MAX_RETRY_WAIT, config.clock.clone()),
         signer,
         allowed_origins: config.allowed_origins.clone(),
         account_name: config.account_name.clone(),
@@ -269,6 +276,7 @@ fn product_upstream(
         settings.credentials.clone(),
         config.upstream_timeout,
         MAX_RETRY_WAIT,
+        config.clock.clone(),
         budget::CallBudget::new(
             config.upstream_rate_limit,
             config.upstream_rate_window,

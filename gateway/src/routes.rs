@@ -116,7 +116,7 @@ fn session_from(headers: &HeaderMap, state: &AppState) -> Option<SessionId> {
     headers
         .get(SESSION_HEADER)
         .and_then(|value| value.to_str().ok())
-        .and_then(|token| state.signer.verify_session(token, Utc::now()))
+        .and_then(|token| state.signer.verify_session(token, state.clock.utc()))
 }
 
 /// A JSON body whatever its content type (the release beacon is
@@ -292,7 +292,7 @@ pub async fn options(
     let profile = profile(&state, product, &caller).await?;
     let session = match session_from(&headers, &state) {
         Some(_) => None,
-        None => Some(state.signer.new_session(Utc::now()).1),
+        None => Some(state.signer.new_session(state.clock.utc()).1),
     };
     let (name, invoice_payments) = match profile {
         Some(profile) => (profile.name, profile.invoice_payments),
@@ -464,9 +464,10 @@ async fn mark_busy(state: &AppState, session: &SessionId, events: &mut [Training
             (place, own)
         })
         .collect();
-    let lookup = state
-        .memory
-        .blocked_places(&places, scope == HoldScope::Account, Utc::now());
+    let lookup =
+        state
+            .memory
+            .blocked_places(&places, scope == HoldScope::Account, state.clock.utc());
     let blocked = match tokio::time::timeout(BUSY_MARKS_PATIENCE, lookup).await {
         Ok(Ok(blocked)) => blocked,
         Ok(Err(error)) => {
@@ -609,7 +610,7 @@ async fn hold_place<P: HoldPlace>(
     let owner = holder.owner();
     let reserved = state
         .memory
-        .reserve_hold(&hold_key, &owner, state.hold_caps, Utc::now())
+        .reserve_hold(&hold_key, &owner, state.hold_caps, state.clock.utc())
         .await?;
     let held = hold_reserved_place(state, holder, place, ticket).await;
     let not_granted = held
@@ -639,7 +640,7 @@ async fn hold_reserved_place<P: HoldPlace>(
     let first = place.hold_call()?.queueable(ticket).by(holder.caller);
     let hold_key = state.signer.hold_key(session, &key);
     let lock = state.memory.lock_place(&key).await;
-    let asked = Utc::now();
+    let asked = state.clock.utc();
     let reply = if place.renew() {
         renewed_hold(state, product, holder, place, first).await
     } else {
@@ -676,7 +677,7 @@ async fn hold_reserved_place<P: HoldPlace>(
         return Err(reply.into_error(P::NOT_FOUND));
     }
     let conflict: Option<P::Conflict> = reply.details();
-    let now = Utc::now();
+    let now = state.clock.utc();
     let own_hash = place
         .hold_ref()
         .and_then(|hold_ref| state.signer.open_hold_ref(session, hold_ref, now))
@@ -748,7 +749,7 @@ async fn grant<P: HoldPlace>(
     hold_key: &str,
     hold: P::Hold,
 ) -> Result<(String, P::Hold), GatewayError> {
-    let now = Utc::now();
+    let now = state.clock.utc();
     let hold_ref = state
         .signer
         .hold_ref(
@@ -795,7 +796,7 @@ async fn unconfirmed_hold<P: HoldPlace>(
         taken.free_in_seconds = conflict.as_ref().and_then(ConflictBody::expires_in_seconds);
         return Err(GatewayError::SeatTaken(taken));
     }
-    let now = Utc::now();
+    let now = state.clock.utc();
     let until = uk_time::clock_time(uk_time::to_uk(lapses).time());
     Err(GatewayError::SeatTaken(SeatTaken {
         message: format!(
@@ -836,7 +837,7 @@ async fn renewed_hold<P: HoldPlace>(
     ))?;
     let old_hash = state
         .signer
-        .open_hold_ref(session, old_ref, Utc::now())
+        .open_hold_ref(session, old_ref, state.clock.utc())
         .filter(|(held, _)| *held == P::PRODUCT)
         .map(|(_, hash)| hash)
         .ok_or(GatewayError::NotFound(HOLD_NOT_FOUND))?;
@@ -873,7 +874,7 @@ async fn own_remembered_hold<P: HoldPlace>(
 ) -> Option<(P::Hold, DateTime<Utc>)> {
     let (hold, lapses): (P::Hold, _) = state
         .memory
-        .session_hold(&state.signer.hold_key(session, key), Utc::now())
+        .session_hold(&state.signer.hold_key(session, key), state.clock.utc())
         .await?;
     let named = conflict.and_then(ConflictBody::hold_hash);
     named
@@ -930,7 +931,7 @@ async fn release(
 ) -> Result<StatusCode, GatewayError> {
     let (product, hash) = state
         .signer
-        .open_hold_ref(session, hold_ref, Utc::now())
+        .open_hold_ref(session, hold_ref, state.clock.utc())
         .ok_or(GatewayError::NotFound(HOLD_NOT_FOUND))?;
     release_hash(state, state.product(product)?, hash, caller).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -991,7 +992,7 @@ pub async fn release_beacon(
 ) -> Result<StatusCode, GatewayError> {
     let session = state
         .signer
-        .verify_session(&beacon.session, Utc::now())
+        .verify_session(&beacon.session, state.clock.utc())
         .ok_or(GatewayError::NoSession)?;
     release(&state, &session, &beacon.hold_ref, &caller).await
 }
@@ -1172,7 +1173,7 @@ pub async fn create_booking(
     refuse_overlong_fields(&request)?;
     let (held, hash) = state
         .signer
-        .open_hold_ref(&session, &request.hold_ref, Utc::now())
+        .open_hold_ref(&session, &request.hold_ref, state.clock.utc())
         .ok_or(GatewayError::NotFound(HOLD_NOT_FOUND))?;
     let product = state.product(held)?;
     product.policy.check_pay_option(&request.pay_option)?;
@@ -1251,7 +1252,7 @@ impl AttemptOf<'_> {
                     email: self.email,
                     pay_option: &self.pay_option,
                 },
-                Utc::now(),
+                state.clock.utc(),
             )
             .await
             .map_err(|error| {
@@ -1277,7 +1278,7 @@ impl AttemptOf<'_> {
                         booking
                     }
                     None => {
-                        let since = Utc::now();
+                        let since = state.clock.utc();
                         state
                             .memory
                             .settle(&self.key, Outcome::InFlight { since })
@@ -1338,7 +1339,7 @@ impl AttemptOf<'_> {
         if let Err(error) = &sent {
             let memory = &self.state.memory;
             if error.leaves_outcome_unknown() {
-                let at = Utc::now();
+                let at = self.state.clock.utc();
                 memory.settle(&self.key, Outcome::Unknown { at }).await;
             } else {
                 memory.forget(&self.key).await;

@@ -44,6 +44,7 @@ use tokio::sync::Mutex;
 use tokio::time::Instant;
 
 use super::budget::{CallBudget, CallClass, Caller, QueueTicket, Slot};
+use super::clock::Clock;
 use super::config::{Credentials, Secret};
 use super::drift::{self, Endpoint};
 use super::errors::GatewayError;
@@ -308,6 +309,8 @@ pub struct Upstream {
     credentials: Option<Credentials>,
     tokens: Mutex<Option<TokenState>>,
     max_retry_wait: Duration,
+    /// Where the budget, the token's lifetime and the waits read the time.
+    clock: Clock,
     budget: CallBudget,
 }
 
@@ -322,6 +325,7 @@ impl Upstream {
         credentials: Option<Credentials>,
         timeout: Duration,
         max_retry_wait: Duration,
+        clock: Clock,
         budget: CallBudget,
     ) -> Result<Upstream, reqwest::Error> {
         let http = reqwest::Client::builder()
@@ -337,6 +341,7 @@ impl Upstream {
             credentials,
             tokens: Mutex::new(None),
             max_retry_wait,
+            clock,
             budget,
         })
     }
@@ -364,7 +369,7 @@ impl Upstream {
             wait_s = retry_after,
             "upstream rate limit: waiting to retry"
         );
-        tokio::time::sleep(wait).await;
+        self.clock.sleep(wait).await;
         self.send_authorised(&call.again()).await
     }
 
@@ -403,7 +408,7 @@ impl Upstream {
             call.class,
             call.ticket.as_ref(),
             call.caller.as_ref(),
-            Instant::now(),
+            self.clock.now(),
         ) {
             Slot::After(wait) if wait.is_zero() => Ok(()),
             Slot::After(wait) => {
@@ -412,7 +417,7 @@ impl Upstream {
                     wait_ms = wait.as_millis() as u64,
                     "upstream rate limit: waiting for a slot"
                 );
-                tokio::time::sleep(wait).await;
+                self.clock.sleep(wait).await;
                 Ok(())
             }
             Slot::Queued { ticket, wait } => {
@@ -533,7 +538,7 @@ impl Upstream {
     /// The current access token, exchanging or refreshing first if needed.
     async fn access_token(&self) -> Result<Secret, GatewayError> {
         let mut tokens = self.tokens.lock().await;
-        match renewal(tokens.as_ref(), Instant::now()) {
+        match renewal(tokens.as_ref(), self.clock.now()) {
             Renewal::Keep => {}
             Renewal::Refresh => self.refresh_or_exchange(&mut tokens).await?,
             Renewal::Exchange => self.exchange(&mut tokens).await?,
@@ -574,7 +579,7 @@ impl Upstream {
         let reply = self.send_once(&call, None).await?;
         if reply.status.is_success() {
             let pair: TokenPair = reply.json("")?;
-            *tokens = Some(TokenState::from_pair(pair, Instant::now()));
+            *tokens = Some(TokenState::from_pair(pair, self.clock.now()));
             tracing::info!("refreshed the upstream access token");
             return Ok(());
         }
@@ -599,7 +604,7 @@ impl Upstream {
         match reply.status {
             status if status.is_success() => {
                 let pair: TokenPair = reply.json("")?;
-                *tokens = Some(TokenState::from_pair(pair, Instant::now()));
+                *tokens = Some(TokenState::from_pair(pair, self.clock.now()));
                 tracing::info!("exchanged the API credentials for a token pair");
                 Ok(())
             }

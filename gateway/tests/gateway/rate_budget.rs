@@ -2,27 +2,61 @@
 //! by the gateway: holds and bookings over it wait their turn in a queue
 //! the candidate is told about, and the upstream never sees more calls in a
 //! window than it allows (so never answers 429).
+//!
+//! The sandbox behind the gateway enforces the very limit the gateway is
+//! told about (`LIMIT` calls per `UPSTREAM_WINDOW` from the gateway's
+//! address), so one call too many is answered 429 and fails the test. The
+//! gateway runs on a manual clock: windows slide and queue turns come when
+//! the test advances it (and the sandbox's clock with it).
 
 use std::time::Duration;
 
-use crate::support::{assert_within_limit, Seen, Stack, Widget};
+use crate::support::{assert_within_limit, client_from, SandboxAccount, Seen, Stack, Widget};
 use booking_core::api::PayOption;
 use booking_core::widget_api::QUEUE_TICKET_HEADER;
+use booking_sandbox::SandboxConfig;
 use reqwest::{Method, StatusCode};
-use serde_json::json;
+use serde_json::{json, Value};
 
 /// The upstream's limit in these tests: calls per window.
 const LIMIT: u32 = 4;
+/// The upstream's window, the sandbox's and the one the gateway is told.
+const UPSTREAM_WINDOW: Duration = Duration::from_secs(2);
 /// The window the gateway spreads them over: the limit's two seconds plus
 /// the gateway's one-second margin.
 const WINDOW: Duration = Duration::from_secs(3);
 
 async fn stack() -> Stack {
-    Stack::start_with(|config, _| {
+    let sandbox = SandboxConfig {
+        rate_limit: LIMIT,
+        rate_window: UPSTREAM_WINDOW,
+        ..SandboxConfig::for_tests()
+    };
+    Stack::start_on_manual_clock(sandbox, |config, _| {
         config.upstream_rate_limit = LIMIT;
-        config.upstream_rate_window = Duration::from_secs(2);
+        config.upstream_rate_window = UPSTREAM_WINDOW;
         config.pay_options = vec![PayOption::Credits];
     })
+    .await
+}
+
+/// Moves both clocks on by a whole window of the gateway's: every call
+/// sent so far has left it (and the sandbox's).
+async fn a_window_passes(stack: &Stack) {
+    stack.advance(WINDOW.as_secs() as u32).await;
+}
+
+/// The sandbox's bookings on `event_id`, read straight from the sandbox
+/// from `address`: an address of the reader's own, so that the reads
+/// count neither against the gateway's limit nor against each other's.
+async fn bookings_on(stack: &Stack, event_id: u64, address: &str) -> Vec<Value> {
+    let client = client_from(address);
+    SandboxAccount {
+        client: &client,
+        url: stack.sandbox.url(),
+        account: &stack.account,
+    }
+    .bookings_on(event_id)
     .await
 }
 
@@ -72,7 +106,7 @@ async fn holds_over_the_limit_are_queued_and_go_through_on_their_turn() {
     for candidate in 0..6 {
         widgets.push(candidate_widget(&stack, candidate).await);
     }
-    tokio::time::sleep(WINDOW).await;
+    a_window_passes(&stack).await;
 
     let holds: Vec<_> = widgets
         .iter()
@@ -108,7 +142,7 @@ async fn holds_over_the_limit_are_queued_and_go_through_on_their_turn() {
             continue;
         }
         let (ticket, seconds) = queued(reply);
-        tokio::time::sleep(Duration::from_secs(seconds)).await;
+        stack.advance(seconds as u32).await;
         let again = widget
             .post(
                 "/holds",
@@ -135,7 +169,7 @@ async fn a_queued_booking_is_booked_once_on_its_turn_even_when_the_key_is_ignore
         candidate_widget(&stack, 1).await,
         candidate_widget(&stack, 2).await,
     );
-    tokio::time::sleep(WINDOW).await;
+    a_window_passes(&stack).await;
 
     let first_hold = first.hold_ref(first_event).await;
     let second_hold = second.hold_ref(second_event).await;
@@ -151,12 +185,12 @@ async fn a_queued_booking_is_booked_once_on_its_turn_even_when_the_key_is_ignore
     // Test events all start at the same time: the first booking is the
     // only one so far.
     assert_eq!(
-        stack.bookings_on(second_event).await.len(),
+        bookings_on(&stack, second_event, "127.0.0.201").await.len(),
         1,
         "a queued booking is not sent"
     );
 
-    tokio::time::sleep(Duration::from_secs(seconds)).await;
+    stack.advance(seconds as u32).await;
     let again = second
         .post(
             "/bookings",
@@ -173,7 +207,10 @@ async fn a_queued_booking_is_booked_once_on_its_turn_even_when_the_key_is_ignore
         .await;
     assert_eq!(replay.status, StatusCode::CREATED, "{}", replay.text);
     assert_eq!(replay.body["booking"]["id"], again.body["booking"]["id"]);
-    assert_eq!(stack.bookings_on(second_event).await.len(), 2);
+    assert_eq!(
+        bookings_on(&stack, second_event, "127.0.0.202").await.len(),
+        2
+    );
     assert_within_the_limit(&stack.proxy.seen());
 }
 
@@ -191,7 +228,7 @@ async fn a_ticket_the_gateway_did_not_give_claims_nothing() {
     for candidate in 0..5 {
         widgets.push(candidate_widget(&stack, candidate).await);
     }
-    tokio::time::sleep(WINDOW).await;
+    a_window_passes(&stack).await;
     for (widget, event) in widgets.iter().zip(&events[..4]) {
         widget.hold_ref(*event).await;
     }

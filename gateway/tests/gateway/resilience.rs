@@ -154,15 +154,16 @@ async fn an_upstream_server_error_is_a_502_json() {
 
 #[tokio::test]
 async fn reads_are_answered_from_cache_while_the_upstream_rate_limits() {
-    let stack = Stack::start_with(|config, _| {
-        config.cache.catalogue = Duration::from_millis(100);
-        config.cache.events = Duration::from_millis(100);
+    const TTL: Duration = Duration::from_millis(100);
+    let stack = Stack::start_on_manual_clock(SandboxConfig::for_tests(), |config, _| {
+        config.cache.catalogue = TTL;
+        config.cache.events = TTL;
     })
     .await;
     let widget = stack.widget().await;
     let fresh = widget.get("/courses").await;
     assert_eq!(fresh.status, StatusCode::OK);
-    tokio::time::sleep(Duration::from_millis(250)).await;
+    stack.clock.as_ref().expect("a manual clock").advance(TTL);
 
     stack.proxy.set_mode(Mode::RateLimit {
         count: 1000,

@@ -285,6 +285,8 @@ fn a_payment_origin_the_widget_would_refuse_stops_the_binary() {
             let _ = child.wait();
             panic!("the gateway did not stop");
         }
+        // Polling for a condition (the gateway process exited), bounded by
+        // the 30 s above.
         std::thread::sleep(Duration::from_millis(20));
     };
     let mut stdout = String::new();

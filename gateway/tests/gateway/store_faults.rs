@@ -41,6 +41,8 @@ where
     let deadline = Instant::now() + within;
     while !check().await {
         assert!(Instant::now() < deadline, "waited {within:?} for {what}");
+        // Polling for a condition of the shared store, which keeps real
+        // time (its expiries are Redis's), bounded by `within`.
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
@@ -64,6 +66,8 @@ async fn book_until_answered(widget: &Widget, hold_ref: &str, key: &str) -> Repl
         if reply.status != StatusCode::SERVICE_UNAVAILABLE || Instant::now() >= deadline {
             return reply;
         }
+        // The widget's pause before trying again: the retry cadence is the
+        // behaviour under test, against a shared store on real time.
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }

@@ -10,6 +10,7 @@ use serde_json::json;
 use tokio::time::Instant;
 
 use crate::support::{assert_within_limit, Reply, Stack, Widget};
+use booking_sandbox::SandboxConfig;
 
 /// Holds sent at once, each from its own task.
 async fn hold_all(holds: Vec<(Widget, u64)>) -> Vec<Reply> {
@@ -112,11 +113,12 @@ async fn one_address_flooding_holds_takes_neither_the_seats_nor_the_upstream_fro
 async fn queue_tickets_presented_late_never_push_the_upstream_past_its_limit() {
     const LIMIT: usize = 4;
     let window = Duration::from_secs(4);
-    let stack = Stack::start_with(|config, _| {
+    let stack = Stack::start_on_manual_clock(SandboxConfig::for_tests(), |config, _| {
         config.upstream_rate_limit = LIMIT as u32;
         config.upstream_rate_window = window - Duration::from_secs(1);
     })
     .await;
+    let clock = stack.clock.clone().expect("a manual clock");
     let mut events = Vec::new();
     let mut widgets = Vec::new();
     for n in 0..12 {
@@ -124,7 +126,7 @@ async fn queue_tickets_presented_late_never_push_the_upstream_past_its_limit() {
         widgets.push(stack.widget_from(&format!("127.0.0.{}", 20 + n)).await);
     }
     let first = hold_all((0..8).map(|n| (widgets[n].clone(), events[n])).collect()).await;
-    let asked = Instant::now();
+    let asked = clock.now();
     let mut late = Vec::new();
     let mut turn = asked;
     for (n, reply) in first.iter().enumerate() {
@@ -139,7 +141,7 @@ async fn queue_tickets_presented_late_never_push_the_upstream_past_its_limit() {
     }
     assert!(late.len() >= LIMIT, "{} holds were queued", late.len());
     // The attack: the tickets come back most of a window after their turn.
-    tokio::time::sleep_until(turn + window - Duration::from_millis(500)).await;
+    clock.advance(turn + window - Duration::from_millis(500) - clock.now());
     let presented: Vec<_> = late
         .into_iter()
         .map(|(n, ticket)| {

@@ -19,7 +19,8 @@ use axum::response::Response;
 use axum::Router;
 use booking_core::api::PayOption;
 use booking_gateway::{
-    spawn_gateway, Credentials, GatewayConfig, ProductSettings, RunningGateway, Secret,
+    spawn_gateway, Clock, Credentials, GatewayConfig, ManualClock, ProductSettings, RunningGateway,
+    Secret,
 };
 use booking_sandbox::{spawn_sandbox, RunningSandbox, SandboxConfig};
 use chrono::{DateTime, Utc};
@@ -182,7 +183,8 @@ pub struct Seen {
     pub status: u16,
     pub request_body: Bytes,
     pub request_headers: HeaderMap,
-    /// When the proxy received it.
+    /// When the proxy received it: on the gateway's manual clock when the
+    /// stack runs on one, else real time.
     pub at: std::time::Instant,
     /// The fault put on it, if any.
     pub fault: Option<Fault>,
@@ -203,6 +205,8 @@ struct ProxyState {
     /// Whether every answer closes its connection (so each upstream call
     /// opens a new one).
     one_call_per_connection: std::sync::atomic::AtomicBool,
+    /// The clock calls are stamped with, when not real time.
+    clock: Mutex<Option<ManualClock>>,
 }
 
 /// The proxy's listener: it closes the next connections at once when told
@@ -276,6 +280,7 @@ impl Proxy {
             to_refuse: Mutex::new(None),
             refused: Default::default(),
             one_call_per_connection: Default::default(),
+            clock: Mutex::new(None),
         });
         let app = Router::new().fallback(forward).with_state(state.clone());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -295,6 +300,11 @@ impl Proxy {
             state,
             _stop: stop,
         }
+    }
+
+    /// Stamps the calls it sees with `clock` rather than real time.
+    pub fn stamp_with(&self, clock: ManualClock) {
+        *self.state.clock.lock().unwrap() = Some(clock);
     }
 
     /// The upstream base URL to give the gateway.
@@ -388,7 +398,10 @@ async fn forward(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let received = std::time::Instant::now();
+    let received = match &*state.clock.lock().unwrap() {
+        Some(clock) => clock.now().into_std(),
+        None => std::time::Instant::now(),
+    };
     let path = uri
         .path()
         .strip_prefix("/api/v1")
@@ -534,6 +547,8 @@ async fn forward(
                 Some(retry_after),
             );
         }
+        // A slow upstream, in real time: the delay is the behaviour under
+        // test (the gateway's real-time upstream timeout meets it).
         Some(Mode::Delay(delay)) => tokio::time::sleep(delay).await,
         Some(
             Mode::Pass
@@ -587,6 +602,8 @@ async fn forward(
     }
     state.seen.lock().unwrap().push(record(status));
     if let Some(delay) = answer_after {
+        // An answer held back in real time: the late answer is the
+        // behaviour under test (a timeout, or a race with another call).
         tokio::time::sleep(delay).await;
     }
     if let Some((fate, release)) = stalled {
@@ -655,6 +672,8 @@ pub struct Stack {
     pub bls_account: Option<Account>,
     pub client: reqwest::Client,
     pub static_dir: TempDir,
+    /// The gateway's manual clock, for a stack started on one.
+    pub clock: Option<ManualClock>,
 }
 
 /// A gateway configuration for `upstream` with a test account: every test
@@ -721,21 +740,32 @@ impl Stack {
     /// pages on PayPal's origin and the sandbox's stand-in; `configure`
     /// adjusts the rest.
     pub async fn start_both(configure: impl FnOnce(&mut GatewayConfig, &RunningSandbox)) -> Stack {
-        Stack::start_products(true, configure).await
+        Stack::start_products(true, SandboxConfig::for_tests(), None, configure).await
     }
 
     /// A stack whose gateway configuration `configure` adjusts.
     pub async fn start_with(configure: impl FnOnce(&mut GatewayConfig, &RunningSandbox)) -> Stack {
-        Stack::start_products(false, configure).await
+        Stack::start_products(false, SandboxConfig::for_tests(), None, configure).await
+    }
+
+    /// A stack whose gateway runs on a manual clock (see
+    /// [`Stack::advance`]) in front of a sandbox started with `sandbox`;
+    /// `configure` adjusts the gateway's configuration. The proxy stamps
+    /// the calls it sees with the gateway's clock.
+    pub async fn start_on_manual_clock(
+        sandbox: SandboxConfig,
+        configure: impl FnOnce(&mut GatewayConfig, &RunningSandbox),
+    ) -> Stack {
+        Stack::start_products(false, sandbox, Some(Clock::manual()), configure).await
     }
 
     async fn start_products(
         both: bool,
+        sandbox: SandboxConfig,
+        clock: Option<ManualClock>,
         configure: impl FnOnce(&mut GatewayConfig, &RunningSandbox),
     ) -> Stack {
-        let sandbox = spawn_sandbox(SandboxConfig::for_tests())
-            .await
-            .expect("sandbox starts");
+        let sandbox = spawn_sandbox(sandbox).await.expect("sandbox starts");
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
@@ -762,6 +792,10 @@ impl Stack {
         } else {
             None
         };
+        if let Some(clock) = &clock {
+            config.clock = clock.clock();
+            proxy.stamp_with(clock.clone());
+        }
         configure(&mut config, &sandbox);
         let gateway = spawn_gateway(config).await.expect("gateway starts");
         Stack {
@@ -772,7 +806,17 @@ impl Stack {
             bls_account,
             client,
             static_dir,
+            clock,
         }
+    }
+
+    /// Moves the gateway's manual clock and the sandbox's clock forward
+    /// together by whole seconds: windows slide, caches go stale and holds
+    /// lapse on both sides without waiting.
+    pub async fn advance(&self, seconds: u32) {
+        let clock = self.clock.as_ref().expect("a stack on a manual clock");
+        self.advance_clock(i64::from(seconds)).await;
+        clock.advance(Duration::from_secs(u64::from(seconds)));
     }
 
     /// A widget with a new session.
@@ -880,6 +924,8 @@ impl Stack {
                 tokio::time::Instant::now() < deadline,
                 "the renewal released nothing"
             );
+            // Polling for a condition (the proxy saw the release), bounded
+            // by the deadline above.
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         let taken = other.hold(event_id, None).await;
@@ -1436,6 +1482,8 @@ impl RedisServer {
             if server.answers().await {
                 return server;
             }
+            // Polling for a condition (the new redis-server process
+            // answers), at most 200 times.
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
         panic!("redis-server did not answer on port {port}");
