@@ -414,11 +414,12 @@ async fn a_test_event_carries_the_documented_envelope_headers_and_signature() {
         .expect("unix seconds");
     assert!((before - 1..=chrono::Utc::now().timestamp()).contains(&timestamp));
     assert_eq!(request.header("content-type"), "application/json");
-    // The signature, recomputed independently of the verifier.
+    // The signature, recomputed here with the HMAC crate directly, not with
+    // the sender's own function.
     let secret = endpoint["secret"].as_str().unwrap();
     assert_eq!(
         request.header(SIGNATURE_HEADER),
-        signature(secret, timestamp, &request.body)
+        hmac_sha256_hex(secret, timestamp, &request.body)
     );
 
     // An inactive endpoint gets no test event.
@@ -1561,4 +1562,35 @@ async fn the_demos_receiver_is_registered_at_start_and_kept_up_to_date() {
     book(&h, &token, event, "inv").await;
     let events = receiver.wait_for_events(2).await;
     assert_eq!(types(&events), ["booking.created", "booking.created"]);
+}
+
+/// HMAC-SHA256 keyed with `secret`'s bytes over `"{timestamp}.{body}"`, as
+/// lowercase hex: the documented scheme, written here apart from the
+/// sandbox's `webhook_check::signature`.
+fn hmac_sha256_hex(secret: &str, timestamp: i64, body: &[u8]) -> String {
+    use hmac::{Hmac, Mac};
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).expect("any key");
+    mac.update(format!("{timestamp}.").as_bytes());
+    mac.update(body);
+    mac.finalize()
+        .into_bytes()
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
+#[test]
+fn the_signature_matches_a_known_answer_computed_elsewhere() {
+    // Python: hmac.new(b"whsec_test_0123456789",
+    //   b'1767225600.{"event":"webhook.test"}', hashlib.sha256).hexdigest()
+    const KNOWN: &str = "928e49b07dfecf1b04f9e847be22202f82b43e1599aec65de9a5ef990df2e21f";
+    let body = br#"{"event":"webhook.test"}"#;
+    assert_eq!(
+        signature("whsec_test_0123456789", 1_767_225_600, body),
+        KNOWN
+    );
+    assert_eq!(
+        hmac_sha256_hex("whsec_test_0123456789", 1_767_225_600, body),
+        KNOWN
+    );
 }
