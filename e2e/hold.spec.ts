@@ -253,13 +253,18 @@ test("leaving the page releases the seat for other candidates", async ({ page })
   expect(held.status, "the widget's hold is live").toBe(409);
 
   await page.goto("about:blank");
+  // The gateway keeps the seat for its release grace (15 seconds), in case
+  // the page was only reloading, then lets it go.
   let hold: { hold_hash: string } | undefined;
   await expect
-    .poll(async () => {
-      const response = await stack.sandboxApi(`/training-events/${event.id}/hold`, { method: "POST" });
-      if (response.status === 200) hold = await response.json();
-      return response.status;
-    })
+    .poll(
+      async () => {
+        const response = await stack.sandboxApi(`/training-events/${event.id}/hold`, { method: "POST" });
+        if (response.status === 200) hold = await response.json();
+        return response.status;
+      },
+      { timeout: 30_000 },
+    )
     .toBe(200);
   await stack.sandboxApi(`/training-events/hold/${hold!.hold_hash}`, { method: "DELETE" });
 });

@@ -1,6 +1,6 @@
 // What a candidate does that the widget must take calmly: a double click on
-// a date, and the same booking open in two tabs. Each ends with at most one
-// hold and at most one booking.
+// a date, a reload in the middle of the form, and the same booking open in
+// two tabs. Each ends with at most one hold and at most one booking.
 import { test, expect } from "@playwright/test";
 import { startStack, type Stack } from "./support/stack";
 import { COURSES, LOCATIONS, bookings, newEvent, theOneBookingMadeBy } from "./support/data";
@@ -85,6 +85,38 @@ test("a double click on a date holds one seat with one request", async ({ page }
   );
   expect(holdsOfAgain, "hold requests for the second event").toHaveLength(1);
   expect(await accountCanHold(again.id)).toBe(false);
+});
+
+test("a reload mid-hold takes up the same hold, its countdown not reset", async ({ page }) => {
+  const calls = recordApiCalls(page);
+  const event = await newEvent(stack, { courseId: course.id, locationId: LOCATIONS.leeds.id });
+  await openWidget(page, stack.gateway.url);
+  await holdSeat(page, course.name, event);
+  await expect(freshHold(page)).toBeVisible();
+  const holds = () => calls.filter((call) => call.method === "POST" && call.path === "/holds");
+  expect(holds()).toHaveLength(1);
+  const first = await (await holds()[0].request.response())!.json();
+
+  await page.reload();
+  await expectStep(page, "Your details");
+  await expect.poll(() => holds().length).toBe(2);
+  const response = (await holds()[1].request.response())!;
+  expect(response.status()).toBe(200);
+  const again = await response.json();
+  expect(again.hold_ref, "the same hold, taken up again").toBe(first.hold_ref);
+  expect(again.hold.hold_hash).toBe(first.hold.hold_hash);
+  expect(again.hold.expires_in_seconds, "the countdown goes on from where it was").toBeLessThanOrEqual(
+    first.hold.expires_in_seconds,
+  );
+  await expect(widget(page).getByText(/^Seat held for \d+ minutes?$/)).toBeVisible();
+  expect(await accountCanHold(event.id), "the seat is still held").toBe(false);
+
+  await toPayment(page, PRIYA, "credits");
+  const made = await theOneBookingMadeBy(stack, async () => {
+    await confirmButton(page).click();
+    await expectStep(page, "Booking confirmed");
+  });
+  expect(made).toMatchObject({ candidate: { name: "Priya Patel" }, pay_option: "credits" });
 });
 
 test("one candidate in two tabs: the second tab is told the seat is being booked, and one booking is made", async ({

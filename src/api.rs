@@ -103,8 +103,9 @@ pub trait BookingApi {
     fn hold_timeslot(&self, request: SlotHoldRequest) -> ApiFuture<'_, HeldTimeslot>;
     /// Releases a hold.
     fn release(&self, hold_ref: String) -> ApiFuture<'_, ()>;
-    /// Releases a hold while the page is going away (`navigator.sendBeacon`).
-    fn release_on_exit(&self, hold_ref: &str);
+    /// Releases a hold as the widget goes (`navigator.sendBeacon`):
+    /// `page_hidden` when the page itself went away, and may be reloading.
+    fn release_on_exit(&self, hold_ref: &str, page_hidden: bool);
     /// Creates the booking (of the product its hold is for); the same key
     /// and request return the same booking.
     fn create_booking(
@@ -448,13 +449,14 @@ impl BookingApi for HttpApi {
         })
     }
 
-    fn release_on_exit(&self, hold_ref: &str) {
+    fn release_on_exit(&self, hold_ref: &str, page_hidden: bool) {
         let Some(session) = self.session.borrow().clone() else {
             return;
         };
         let beacon = ReleaseBeacon {
             session,
             hold_ref: hold_ref.to_owned(),
+            page_hidden,
         };
         if let Ok(body) = serde_json::to_string(&beacon) {
             crate::browser::send_beacon(&self.url(route::RELEASE_BEACON), &body);

@@ -140,7 +140,7 @@ fn keep_time(state: WidgetState) {
 fn watch_page(state: WidgetState) {
     let online = window_event_listener(ev::online, move |_| state.online.set(true));
     let offline = window_event_listener(ev::offline, move |_| state.online.set(false));
-    let hide = window_event_listener(ev::pagehide, move |_| state.release_on_exit());
+    let hide = window_event_listener(ev::pagehide, move |_| state.leave_page());
     let show = window_event_listener(ev::pageshow, move |event| {
         if event.persisted() && state.flow.with_untracked(|flow| flow.hold().is_some()) {
             state.dispatch(Intent::HoldExpired);

@@ -10,10 +10,11 @@ use std::future::Future;
 use std::rc::Rc;
 use std::task::Poll;
 
-use booking_core::api::Course;
+use booking_core::api::bls::Timeslot;
+use booking_core::api::{Course, CourseRef, TrainingEvent};
 use booking_core::calendar::EventIndex;
 use booking_core::flow::{
-    BookingInProgress, Command, Flow, GrantedHold, Input, Intent, Outcome, Place, Step,
+    BookingInProgress, Chosen, Command, Flow, GrantedHold, Input, Intent, Outcome, Place, Step,
 };
 use booking_core::product::Product;
 use booking_core::redirect::PaymentRedirectPolicy;
@@ -73,6 +74,24 @@ struct StoredBooking {
     #[serde(default)]
     product: Product,
 }
+
+/// The hold this tab's page had as it went away, kept in `sessionStorage`
+/// so a reload takes it up again: what was chosen (public catalogue data)
+/// and when, never the candidate's details.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct StoredHold {
+    product: Product,
+    course: CourseRef,
+    location: Option<u64>,
+    event: Option<TrainingEvent>,
+    slot: Option<Timeslot>,
+    /// When the page went away, in Unix milliseconds.
+    left_at_ms: i64,
+}
+
+/// How long after its page went away a stored hold is taken up again: a
+/// hold's life; after it, the reloaded page starts afresh.
+const STORED_HOLD_LIFE_MS: i64 = 30 * 60 * 1000;
 
 /// The widget's state, shared through context. Cheap to copy.
 #[derive(Clone, Copy)]
@@ -442,7 +461,9 @@ impl WidgetState {
         if !prefill.is_empty() {
             self.dispatch(Intent::EditForm(prefill.form()));
         }
-        self.preselect_course();
+        if !self.resume_hold() {
+            self.preselect_course();
+        }
     }
 
     /// Loads the active courses.
@@ -572,14 +593,77 @@ impl WidgetState {
         wanted
     }
 
-    /// Releases the held seat as the page goes away (`pagehide`).
+    /// Releases the held seat as the widget is removed from a page that
+    /// stays.
     pub fn release_on_exit(self) {
         if let Some(hold_ref) = self
             .flow
             .with_untracked(|flow| flow.hold().map(|hold| hold.hold_ref.clone()))
         {
-            self.api().release_on_exit(&hold_ref);
+            self.api().release_on_exit(&hold_ref, false);
         }
+    }
+
+    /// Lets the held seat go as the page goes away (`pagehide`): the
+    /// gateway waits a little before it releases it, and what was chosen is
+    /// kept in `sessionStorage`, so a reloaded page takes the same hold up
+    /// again ([`WidgetState::resume_hold`]).
+    pub fn leave_page(self) {
+        let Some((hold_ref, stored)) = self.flow.with_untracked(|flow| {
+            let hold = flow.hold()?;
+            let (event, slot) = match flow.chosen()? {
+                Chosen::Event(event) => (Some(event.clone()), None),
+                Chosen::Slot(slot) => (None, Some(slot.clone())),
+            };
+            let stored = StoredHold {
+                product: flow.product(),
+                course: flow.course()?.clone(),
+                location: flow.location(),
+                event,
+                slot,
+                left_at_ms: self.now_utc().timestamp_millis(),
+            };
+            Some((hold.hold_ref.clone(), stored))
+        }) else {
+            return;
+        };
+        if let Ok(json) = serde_json::to_string(&stored) {
+            browser::session_set(&self.hold_storage_key(), &json);
+        }
+        self.api().release_on_exit(&hold_ref, true);
+    }
+
+    fn hold_storage_key(self) -> String {
+        format!("{}:hold", self.storage_key())
+    }
+
+    /// Takes up the hold this tab's page had before it was reloaded: the
+    /// same choices again, so the flow asks for the same place and the
+    /// gateway hands back the session's own hold, its countdown where it
+    /// was. Once only: the stored hold is forgotten. False when there is
+    /// none for this product, or it is older than a hold lives.
+    fn resume_hold(self) -> bool {
+        let key = self.hold_storage_key();
+        let stored = browser::session_get(&key)
+            .and_then(|json| booking_core::json::from_str::<StoredHold>(&json).ok());
+        browser::session_remove(&key);
+        let Some(stored) = stored else {
+            return false;
+        };
+        let age = self.now_utc().timestamp_millis() - stored.left_at_ms;
+        if stored.product != self.product_now() || !(0..STORED_HOLD_LIFE_MS).contains(&age) {
+            return false;
+        }
+        self.dispatch(Intent::ChooseCourse(stored.course));
+        match (stored.event, stored.slot) {
+            (Some(event), _) => {
+                self.dispatch(Intent::ChooseLocation(stored.location));
+                self.dispatch(Intent::ChooseEvent(event));
+            }
+            (None, Some(slot)) => self.dispatch(Intent::ChooseTimeslot(slot)),
+            (None, None) => return false,
+        }
+        true
     }
 }
 

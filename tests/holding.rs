@@ -99,7 +99,37 @@ async fn leaving_the_page_releases_the_hold_with_a_beacon() {
     window
         .dispatch_event(&web_sys::Event::new("pagehide").unwrap())
         .unwrap();
-    assert_eq!(widget.gateway.calls_to("beacon"), vec!["beacon ref-41"]);
+    assert_eq!(
+        widget.gateway.calls_to("beacon"),
+        vec!["beacon ref-41 (page hidden)"]
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_reloaded_page_takes_its_hold_up_again() {
+    let gateway = FakeGateway::new();
+    let widget = mount(gateway.clone()).await;
+    widget.hold_first_event().await;
+    let window = web_sys::window().unwrap();
+    window
+        .dispatch_event(&web_sys::Event::new("pagehide").unwrap())
+        .unwrap();
+    drop(widget);
+    assert_eq!(gateway.calls_to("hold"), vec!["hold 41"]);
+
+    let reloaded = mount_in_this_tab(gateway.clone(), Default::default()).await;
+    assert_eq!(reloaded.heading(), "Your details");
+    assert_eq!(
+        gateway.calls_to("hold"),
+        vec!["hold 41", "hold 41"],
+        "the same event asked for again, so the gateway hands back the same hold"
+    );
+    let again = mount_in_this_tab(gateway.clone(), Default::default()).await;
+    assert_eq!(
+        again.heading(),
+        "Choose a course",
+        "the kept hold is taken up once"
+    );
 }
 
 #[wasm_bindgen_test]

@@ -246,6 +246,12 @@ pub struct ReleaseBeacon {
     pub session: String,
     /// The hold to release.
     pub hold_ref: String,
+    /// Sent as the page went away (`pagehide`): it may be reloading, so the
+    /// gateway keeps the hold for its release grace, for the page to take
+    /// up again, before it releases it. Otherwise (the widget removed from
+    /// a page that stays) it is released at once.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub page_hidden: bool,
 }
 
 /// `POST /api/bookings`: the candidate's details and a held seat. Agency

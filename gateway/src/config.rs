@@ -184,6 +184,9 @@ pub struct GatewayConfig {
     pub virtual_bls: Option<ProductSettings>,
     /// The longest a widget session lives (its booking references with it).
     pub session_max_age: Duration,
+    /// How long a hold the widget's page-exit beacon asks to release is
+    /// kept for the page to come back (a reload) and take it up again.
+    pub release_grace: Duration,
     /// Live holds a widget session may have at once.
     pub holds_per_session: usize,
     /// Live holds one client address may have at once.
@@ -198,6 +201,10 @@ pub struct GatewayConfig {
 /// Default live holds per widget session: a candidate books one seat at a
 /// time, and may be holding a second while the first is let go.
 pub const DEFAULT_HOLDS_PER_SESSION: usize = 2;
+
+/// How long a hold the page-exit beacon asks to release is kept for a
+/// reloading page: a reload on a slow phone takes a few seconds.
+pub const DEFAULT_RELEASE_GRACE: Duration = Duration::from_secs(15);
 
 /// Default live holds per client address: a few candidates behind one
 /// office's address booking at once.
@@ -250,6 +257,7 @@ impl GatewayConfig {
             shared_store: None,
             virtual_bls: None,
             session_max_age: DEFAULT_SESSION_MAX_AGE,
+            release_grace: DEFAULT_RELEASE_GRACE,
             holds_per_session: DEFAULT_HOLDS_PER_SESSION,
             holds_per_address: DEFAULT_HOLDS_PER_ADDRESS,
             queued_per_session: DEFAULT_QUEUED_PER_SESSION,
@@ -589,6 +597,10 @@ pub struct GatewayArgs {
     /// Seconds a widget session lives at most [default: 43200, 12 hours].
     #[arg(long)]
     pub session_max_age: Option<f64>,
+    /// Seconds a hold released by the page-exit beacon is kept for a
+    /// reloading page to take up again [default: 15].
+    #[arg(long)]
+    pub release_grace: Option<f64>,
     /// Live holds a widget session may have at once [default: 2].
     #[arg(long)]
     pub holds_per_session: Option<usize>,
@@ -644,6 +656,7 @@ struct FileConfig {
     events_ttl: Option<f64>,
     public_url: Option<String>,
     session_max_age: Option<f64>,
+    release_grace: Option<f64>,
     holds_per_session: Option<usize>,
     holds_per_address: Option<usize>,
     queued_per_session: Option<usize>,
@@ -742,6 +755,9 @@ impl GatewayArgs {
         }
         if let Some(seconds) = pick(self.session_max_age, file.session_max_age) {
             config.session_max_age = seconds_setting("session_max_age", seconds)?;
+        }
+        if let Some(seconds) = pick(self.release_grace, file.release_grace) {
+            config.release_grace = seconds_setting("release_grace", seconds)?;
         }
         for (cap, flag, file) in [
             (

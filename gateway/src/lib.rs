@@ -155,6 +155,8 @@ pub struct AppState {
     hold_scope: routes::HoldScopeSeen,
     /// How many live holds a session and a client address may have.
     hold_caps: memory::HoldCaps,
+    /// How long a hold released by a page-exit beacon waits for its page.
+    release_grace: Duration,
 }
 
 /// Why a gateway could not start.
@@ -237,6 +239,7 @@ async fn build(
             per_address: config.holds_per_address,
         },
         trusted_proxies: config.trusted_proxies.clone(),
+        release_grace: config.release_grace,
     });
     let limits = ConnectionLimits {
         header_timeout: config.header_timeout,

@@ -292,6 +292,14 @@ pub const MAX_LIVE_HOLDS: usize = 10_000;
 /// the booking attempts on them; past it, the oldest is forgotten.
 pub const MAX_HOLD_PLACES: usize = 10_000;
 
+/// How much longer than its grace a pending release's mark is kept, so the
+/// task that releases the hold after the grace still finds it.
+pub const PENDING_RELEASE_MARGIN: Duration = Duration::seconds(60);
+
+/// The most holds waiting out their release grace at once in the process;
+/// beyond it, a beacon's hold is released at once.
+pub const MAX_PENDING_RELEASES: usize = 10_000;
+
 impl SessionHold {
     /// The hold with the seconds it has left at `now`, while it has any,
     /// and when it lapses.
@@ -533,6 +541,56 @@ impl Memory {
         }
     }
 
+    /// Notes that the page holding `hold_hash` asked, as it went away, to
+    /// release it: the hold waits `grace` for the page to come back (a
+    /// reload) and take it up ([`Memory::end_pending_release`]). False when
+    /// it cannot wait (the store does not answer, or the process holds too
+    /// many): then it is released at once.
+    pub async fn release_pending(
+        &self,
+        hold_hash: &str,
+        grace: std::time::Duration,
+        now: DateTime<Utc>,
+    ) -> bool {
+        match self {
+            Memory::InProcess(memory) => {
+                let mut pending = lock(&memory.pending_releases);
+                pending.retain(|_, until| *until > now);
+                if pending.len() >= MAX_PENDING_RELEASES {
+                    return false;
+                }
+                let until = now
+                    + chrono::Duration::from_std(grace).unwrap_or_default()
+                    + PENDING_RELEASE_MARGIN;
+                pending.insert(hold_hash.to_owned(), until);
+                true
+            }
+            Memory::Shared(store) => match store.release_pending(hold_hash, grace).await {
+                Ok(()) => true,
+                Err(error) => {
+                    tracing::warn!(%error, "a hold's release could not wait: released at once");
+                    false
+                }
+            },
+        }
+    }
+
+    /// Ends the wait of a hold whose page asked to release it: true when it
+    /// was still waiting (so nothing took it up, and it is released now, or
+    /// it is taken up now), false when it was not.
+    pub async fn end_pending_release(&self, hold_hash: &str) -> bool {
+        match self {
+            Memory::InProcess(memory) => lock(&memory.pending_releases).remove(hold_hash).is_some(),
+            Memory::Shared(store) => match store.end_pending_release(hold_hash).await {
+                Ok(ended) => ended,
+                Err(error) => {
+                    tracing::warn!(%error, "a hold's pending release could not be read");
+                    false
+                }
+            },
+        }
+    }
+
     /// Forgets the hold `hold_hash` among its session's live holds once a
     /// booking used it (the attempts on it are kept, for retries).
     pub async fn hold_used(&self, hold_hash: &str) {
@@ -746,6 +804,8 @@ pub struct InProcess {
     /// The latest hold granted on each place: when it lapses, its hash.
     event_holds: Mutex<HashMap<String, (DateTime<Utc>, String)>>,
     event_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// Holds whose page asked to release them, until when they wait.
+    pending_releases: Mutex<HashMap<String, DateTime<Utc>>>,
 }
 
 impl InProcess {
@@ -955,6 +1015,31 @@ impl SharedStore {
         let mut connection = ConnectionManager::new_with_config(client, config).await?;
         let _: String = redis::cmd("PING").query_async(&mut connection).await?;
         Ok(SharedStore { connection })
+    }
+
+    /// Marks `hold_hash` as waiting `grace` to be released (the mark lives
+    /// [`PENDING_RELEASE_MARGIN`] longer, so the release finds it).
+    async fn release_pending(
+        &self,
+        hold_hash: &str,
+        grace: std::time::Duration,
+    ) -> Result<(), StoreError> {
+        let mut connection = self.connection.clone();
+        let margin = PENDING_RELEASE_MARGIN.num_milliseconds().unsigned_abs();
+        let life = u64::try_from(grace.as_millis()).unwrap_or(u64::MAX / 2) + margin;
+        let () = connection
+            .pset_ex(store_key("release-pending", hold_hash), 1, life)
+            .await?;
+        Ok(())
+    }
+
+    /// Removes `hold_hash`'s release mark: true if it was there.
+    async fn end_pending_release(&self, hold_hash: &str) -> Result<bool, StoreError> {
+        let mut connection = self.connection.clone();
+        let removed: u32 = connection
+            .del(store_key("release-pending", hold_hash))
+            .await?;
+        Ok(removed == 1)
     }
 
     /// Counts the entries of each kind under [`KEY_PREFIX`].

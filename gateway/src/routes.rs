@@ -613,6 +613,9 @@ async fn hold_place<P: HoldPlace>(
         .reserve_hold(&hold_key, &owner, state.hold_caps, state.clock.utc())
         .await?;
     let held = hold_reserved_place(state, holder, place, ticket).await;
+    if let Ok((_, hold)) = &held {
+        state.memory.end_pending_release(hold.hold_hash()).await;
+    }
     let not_granted = held
         .as_ref()
         .is_err_and(|error| !error.leaves_outcome_unknown());
@@ -984,17 +987,46 @@ pub async fn release_hold(
 }
 
 /// `POST /api/holds/release`: the `navigator.sendBeacon` form, session in
-/// the (`text/plain`) body.
+/// the (`text/plain`) body, sent as the widget goes. When its page went
+/// away (`page_hidden`) it may be reloading, so the hold is released after
+/// the gateway's `release_grace`, unless its session takes it up first
+/// (asks for it again or books with it); otherwise, or when the hold cannot
+/// wait, it is released at once.
 pub async fn release_beacon(
     State(state): Shared,
     caller: Caller,
     JsonBody(beacon): JsonBody<ReleaseBeacon>,
 ) -> Result<StatusCode, GatewayError> {
+    let now = state.clock.utc();
     let session = state
         .signer
-        .verify_session(&beacon.session, state.clock.utc())
+        .verify_session(&beacon.session, now)
         .ok_or(GatewayError::NoSession)?;
-    release(&state, &session, &beacon.hold_ref, &caller).await
+    let (product, hash) = state
+        .signer
+        .open_hold_ref(&session, &beacon.hold_ref, now)
+        .ok_or(GatewayError::NotFound(HOLD_NOT_FOUND))?;
+    state.product(product)?;
+    let grace = state.release_grace;
+    if !beacon.page_hidden || !state.memory.release_pending(hash, grace, now).await {
+        return release(&state, &session, &beacon.hold_ref, &caller).await;
+    }
+    let hash = hash.to_owned();
+    let state = state.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(grace).await;
+        if !state.memory.end_pending_release(&hash).await {
+            return;
+        }
+        let released = match state.product(product) {
+            Ok(upstream) => release_hash(&state, upstream, &hash, &caller).await,
+            Err(error) => Err(error),
+        };
+        if let Err(error) = released {
+            tracing::info!(%error, product = %product, "a page's hold was not released: it lapses");
+        }
+    });
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// `POST /bookings` body: the API's request (either product's) plus the
@@ -1177,6 +1209,7 @@ pub async fn create_booking(
         .ok_or(GatewayError::NotFound(HOLD_NOT_FOUND))?;
     let product = state.product(held)?;
     product.policy.check_pay_option(&request.pay_option)?;
+    state.memory.end_pending_release(hash).await;
     let return_url = request
         .return_url
         .clone()

@@ -407,8 +407,13 @@ impl BookingApi for FakeGateway {
         ready(scripted.unwrap_or(Ok(())))
     }
 
-    fn release_on_exit(&self, hold_ref: &str) {
-        self.log(format!("beacon {hold_ref}"));
+    fn release_on_exit(&self, hold_ref: &str, page_hidden: bool) {
+        let when = if page_hidden {
+            "page hidden"
+        } else {
+            "removed"
+        };
+        self.log(format!("beacon {hold_ref} ({when})"));
     }
 
     fn create_booking(
@@ -464,12 +469,20 @@ impl Drop for Mounted {
     }
 }
 
-/// Mounts the widget with a gateway and settings, and waits for it to load.
+/// Mounts the widget with a gateway and settings on a fresh tab (its
+/// `sessionStorage` cleared), and waits for it to load.
 pub async fn mount_with(gateway: Rc<FakeGateway>, config: WidgetConfig) -> Mounted {
     let window = web_sys::window().unwrap();
     if let Ok(Some(storage)) = window.session_storage() {
         storage.clear().unwrap();
     }
+    mount_in_this_tab(gateway, config).await
+}
+
+/// Mounts the widget as a reloaded page would, with what the tab's
+/// `sessionStorage` kept, and waits for it to load.
+pub async fn mount_in_this_tab(gateway: Rc<FakeGateway>, config: WidgetConfig) -> Mounted {
+    let window = web_sys::window().unwrap();
     let document = window.document().unwrap();
     let root: web_sys::HtmlElement = document.create_element("div").unwrap().unchecked_into();
     document.body().unwrap().append_child(&root).unwrap();

@@ -98,7 +98,12 @@ pub fn passed_in_libtest(output: &str) -> Vec<String> {
     for line in output.lines() {
         let line = line.trim();
         if let Some(running) = line.strip_prefix("Running ") {
-            binary = binary_name(running);
+            // cargo's line names a test target and its artifact in
+            // parentheses; wasm-bindgen-test-runner's own "Running headless
+            // tests in Chrome on `…`" names none, and keeps the target.
+            if let Some(name) = binary_name(running) {
+                binary = name;
+            }
         } else if let Some(krate) = line.strip_prefix("Doc-tests ") {
             binary = format!("{krate}[doc]");
         } else if let Some(rest) = line.strip_prefix("test ") {
@@ -127,11 +132,10 @@ fn without_line(name: &str) -> &str {
 }
 
 /// `tests/x.rs (target/debug/deps/x-0123abcd)` → `x`; a binary's own
-/// tests (`unittests src/main.rs (…)`) get `[bin]` added.
-fn binary_name(running: &str) -> String {
-    let Some((source, artifact)) = running.split_once(" (") else {
-        return running.to_owned();
-    };
+/// tests (`unittests src/main.rs (…)`) get `[bin]` added. `None` for a line
+/// that names no artifact.
+fn binary_name(running: &str) -> Option<String> {
+    let (source, artifact) = running.split_once(" (")?;
     let file = artifact
         .trim_end_matches(')')
         .rsplit(['/', '\\'])
@@ -142,11 +146,11 @@ fn binary_name(running: &str) -> String {
         Some((stem, hash)) if hash.chars().all(|c| c.is_ascii_hexdigit()) => stem,
         _ => file,
     };
-    if source.ends_with("src/main.rs") {
+    Some(if source.ends_with("src/main.rs") {
         format!("{stem}[bin]")
     } else {
         stem.to_owned()
-    }
+    })
 }
 
 /// The names of the tests that passed in a Playwright JSON report: each
@@ -213,7 +217,7 @@ test core/src/api.rs - api::Money (line 42) ... ok
 
     #[test]
     fn wasm_test_binaries_are_named_without_their_hash_and_extension() {
-        let output = "Running tests/holding.rs (/t/wasm32-unknown-unknown/debug/deps/holding-8f3a9c2d1e0b4a5f.wasm)\ntest countdown_shows ... ok\n";
+        let output = "Running tests/holding.rs (/t/wasm32-unknown-unknown/debug/deps/holding-8f3a9c2d1e0b4a5f.wasm)\nRunning headless tests in Chrome on `http://127.0.0.1:36007/`\ntest countdown_shows ... ok\n";
         assert_eq!(passed_in_libtest(output), ["holding::countdown_shows"]);
     }
 

@@ -195,7 +195,8 @@ async fn timeslots_are_read_for_a_range_and_bad_ranges_are_named() {
 
 #[tokio::test]
 async fn a_timeslot_hold_is_the_sessions_own_and_another_session_gets_a_409() {
-    let stack = Stack::start_both(|_, _| {}).await;
+    let grace = std::time::Duration::from_millis(200);
+    let stack = Stack::start_both(|config, _| config.release_grace = grace).await;
     let mine = bls_widget(&stack).await;
     let theirs = bls_widget(&stack).await;
     let slot = stack.bls_slots(&mine).await[0].clone();
@@ -256,12 +257,29 @@ async fn a_timeslot_hold_is_the_sessions_own_and_another_session_gets_a_409() {
             .header("content-type", "text/plain")
             .body(
                 json!({ "session": theirs.session,
-                        "hold_ref": now_theirs.body["hold_ref"] })
+                        "hold_ref": now_theirs.body["hold_ref"],
+                        "page_hidden": true })
                 .to_string(),
             ),
     )
     .await;
     assert_eq!(beacon.status, StatusCode::NO_CONTENT, "{}", beacon.text);
+    // The wait is the behaviour under test: the grace a reloading page has.
+    tokio::time::sleep(grace).await;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+    let mine_now = loop {
+        let reply = mine.hold_slot(&slot, None).await;
+        if reply.status != StatusCode::CONFLICT || tokio::time::Instant::now() > deadline {
+            break reply;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    assert_eq!(
+        mine_now.status,
+        StatusCode::OK,
+        "released after the grace: {}",
+        mine_now.text
+    );
     let unknown = mine
         .post(
             "/timeslot-holds",

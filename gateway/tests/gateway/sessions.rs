@@ -2,7 +2,9 @@
 //! session that made them, conflicts reveal nothing to other sessions, the
 //! release beacon, and sessions that work across gateway instances.
 
-use crate::support::{gateway_config, send, Stack, Widget};
+use std::time::Duration;
+
+use crate::support::{gateway_config, send, Reply, Stack, Widget};
 use booking_core::api::PayOption;
 use booking_gateway::spawn_gateway;
 use reqwest::{Method, StatusCode};
@@ -81,6 +83,8 @@ async fn another_session_cannot_release_book_or_read_a_hold_or_booking() {
     assert!(!read.text.contains("Priya"));
     let own = owner.get(&format!("/bookings/{booking_ref}")).await;
     assert_eq!(own.status, StatusCode::OK, "{}", own.text);
+    assert_eq!(own.body["booking"]["id"], booked.body["booking"]["id"]);
+    assert_eq!(own.body["booking"]["candidate"]["name"], "Priya Patel");
 
     // A reference is answered like an unknown one.
     let unknown = intruder.get("/bookings/12345.AAAAAAAAAAAAAAAAAAAAAA").await;
@@ -129,9 +133,26 @@ async fn a_conflicting_hold_returns_the_hold_to_its_session_only() {
     assert!((1..=1800).contains(&left), "{left}");
 }
 
+/// The release grace of the beacon tests: long enough that the seat is
+/// surely still held when checked straight after the beacon.
+const GRACE: Duration = Duration::from_secs(2);
+
+/// Asks `widget` for a hold on `event_id` every tenth of a second until
+/// it is not refused 409, for at most five seconds.
+async fn hold_once_free(widget: &Widget, event_id: u64) -> Reply {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let reply = widget.hold(event_id, None).await;
+        if reply.status != StatusCode::CONFLICT || tokio::time::Instant::now() > deadline {
+            return reply;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 #[tokio::test]
 async fn releasing_frees_the_seat_and_the_beacon_needs_no_header() {
-    let stack = Stack::start().await;
+    let stack = Stack::start_with(|config, _| config.release_grace = GRACE).await;
     let event_id = stack.create_event(COURSE, 10).await;
     let owner = stack.widget().await;
     let other = stack.widget().await;
@@ -140,7 +161,16 @@ async fn releasing_frees_the_seat_and_the_beacon_needs_no_header() {
     let released = owner.delete(&format!("/holds/{hold_ref}")).await;
     assert_eq!(released.status, StatusCode::NO_CONTENT, "{}", released.text);
     let again = owner.delete(&format!("/holds/{hold_ref}")).await;
-    assert!(again.status.is_client_error(), "{}", again.text);
+    assert_eq!(
+        again.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        again.text
+    );
+    assert_eq!(
+        again.body["message"],
+        "This hold has already been released."
+    );
 
     let hold_ref = other.hold_ref(event_id).await;
     let beacon = send(
@@ -148,15 +178,27 @@ async fn releasing_frees_the_seat_and_the_beacon_needs_no_header() {
             .client
             .post(format!("{}/api/holds/release", stack.gateway.url()))
             .header("content-type", "text/plain;charset=UTF-8")
-            .body(json!({ "session": other.session, "hold_ref": hold_ref }).to_string()),
+            .body(
+                json!({ "session": other.session, "hold_ref": hold_ref, "page_hidden": true })
+                    .to_string(),
+            ),
     )
     .await;
     assert_eq!(beacon.status, StatusCode::NO_CONTENT, "{}", beacon.text);
-    let after = owner.hold(event_id, None).await;
+    let meanwhile = owner.hold(event_id, None).await;
+    assert_eq!(
+        meanwhile.status,
+        StatusCode::CONFLICT,
+        "the seat waits out the grace for a reloading page: {}",
+        meanwhile.text
+    );
+    // The wait is the behaviour under test: the grace a reloading page has.
+    tokio::time::sleep(GRACE).await;
+    let after = hold_once_free(&owner, event_id).await;
     assert_eq!(
         after.status,
         StatusCode::OK,
-        "the seat is free again: {}",
+        "the seat is free again after the grace: {}",
         after.text
     );
 
@@ -197,6 +239,7 @@ async fn sessions_and_refs_work_across_instances_sharing_the_key() {
     let booking_ref = booked.body["booking_ref"].as_str().unwrap();
     let read = on_first.get(&format!("/bookings/{booking_ref}")).await;
     assert_eq!(read.status, StatusCode::OK, "{}", read.text);
+    assert_eq!(read.body["booking"]["id"], booked.body["booking"]["id"]);
 
     // A gateway with another key knows none of it.
     let mut config = gateway_config(
@@ -217,4 +260,50 @@ async fn sessions_and_refs_work_across_instances_sharing_the_key() {
             .status,
         StatusCode::UNAUTHORIZED
     );
+}
+
+#[tokio::test]
+async fn a_page_reloaded_within_the_grace_takes_its_own_hold_up_again() {
+    let grace = Duration::from_millis(300);
+    let stack = Stack::start_with(|config, _| {
+        config.release_grace = grace;
+        config.pay_options = PayOption::KNOWN.to_vec();
+    })
+    .await;
+    let event_id = stack.create_event(COURSE, 10).await;
+    let candidate = stack.widget().await;
+    let other = stack.widget().await;
+    let first = candidate.hold(event_id, None).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.text);
+    let hold_ref = first.body["hold_ref"].as_str().expect("a hold_ref");
+    let beacon = send(
+        stack
+            .client
+            .post(format!("{}/api/holds/release", stack.gateway.url()))
+            .header("content-type", "text/plain;charset=UTF-8")
+            .body(
+                json!({ "session": candidate.session, "hold_ref": hold_ref, "page_hidden": true })
+                    .to_string(),
+            ),
+    )
+    .await;
+    assert_eq!(beacon.status, StatusCode::NO_CONTENT, "{}", beacon.text);
+
+    let taken_up = candidate.hold(event_id, None).await;
+    assert_eq!(taken_up.status, StatusCode::OK, "{}", taken_up.text);
+    assert_eq!(taken_up.body["hold_ref"], hold_ref, "the same hold");
+    // The wait is the behaviour under test: a release that must not come
+    // once the grace (and a margin) is over.
+    tokio::time::sleep(grace * 3).await;
+    let blocked = other.hold(event_id, None).await;
+    assert_eq!(
+        blocked.status,
+        StatusCode::CONFLICT,
+        "still the candidate's: {}",
+        blocked.text
+    );
+    let booked = candidate
+        .book(hold_ref, &PayOption::Credits, "after-reload")
+        .await;
+    assert_eq!(booked.status, StatusCode::CREATED, "{}", booked.text);
 }

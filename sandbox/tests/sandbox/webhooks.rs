@@ -8,12 +8,12 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::common::receiver::{eventually, TestReceiver};
+use crate::common::receiver::{eventually, HoldPoint, TestReceiver};
 use crate::common::{booking_body, temp_db, Harness, ALL_EVENTS, DEMO, NOINV};
 use booking_http::background::Background;
 use booking_sandbox::webhook_check::{
-    signature, spawn_receiver, Sink, Verifier, DELIVERY_ID_HEADER, EVENT_HEADER, EVENT_ID_HEADER,
-    SIGNATURE_HEADER, TIMESTAMP_HEADER,
+    signature, spawn_receiver, Sink, Verified, Verifier, DELIVERY_ID_HEADER, EVENT_HEADER,
+    EVENT_ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER,
 };
 use booking_sandbox::SandboxConfig;
 use reqwest::{Method, StatusCode};
@@ -414,11 +414,12 @@ async fn a_test_event_carries_the_documented_envelope_headers_and_signature() {
         .expect("unix seconds");
     assert!((before - 1..=chrono::Utc::now().timestamp()).contains(&timestamp));
     assert_eq!(request.header("content-type"), "application/json");
-    // The signature, recomputed independently of the verifier.
+    // The signature, recomputed here with the HMAC crate directly, not with
+    // the sender's own function.
     let secret = endpoint["secret"].as_str().unwrap();
     assert_eq!(
         request.header(SIGNATURE_HEADER),
-        signature(secret, timestamp, &request.body)
+        hmac_sha256_hex(secret, timestamp, &request.body)
     );
 
     // An inactive endpoint gets no test event.
@@ -763,9 +764,18 @@ async fn a_timeout_is_a_failed_attempt_and_is_retried() {
     )
     .await;
     assert_eq!(patched.status, StatusCode::OK);
-    receiver.delay_next(Duration::from_millis(1600));
+    // The first request is held unanswered until the sandbox has given up
+    // on it.
+    let mut held = receiver.hold_next(HoldPoint::BeforeChecking);
     let event = h.create_event(2, 12, 72).await;
     book(&h, &token, event, "credits").await;
+    held.reached().await;
+    eventually("the first attempt to time out", || async {
+        let log = h.deliveries(&token, "").await;
+        (log.first()?["attempts"][0]["outcome"] == "failed").then_some(())
+    })
+    .await;
+    held.release();
     let log = eventually("the delivery after a timeout", || async {
         let log = h.deliveries(&token, "").await;
         (log.len() == 1 && log[0]["status"] == "delivered").then_some(log)
@@ -870,10 +880,7 @@ async fn deleting_an_endpoint_abandons_its_pending_deliveries() {
     receiver.fail_next(usize::MAX);
     let event = h.create_event(2, 12, 72).await;
     book(&h, &token, event, "credits").await;
-    eventually("a failed attempt", || async {
-        (!receiver.requests().is_empty()).then_some(())
-    })
-    .await;
+    receiver.wait_for_requests(1).await;
     let id = endpoint["id"].as_i64().unwrap();
     assert_eq!(
         h.delete(&token, &format!("/webhooks/{id}")).await.status,
@@ -882,9 +889,20 @@ async fn deleting_an_endpoint_abandons_its_pending_deliveries() {
     let log = h.deliveries(&token, "").await;
     assert_eq!(log[0]["status"], "abandoned");
     let seen = receiver.requests().len();
-    // A few retry periods later nothing more has been sent (an in-flight
+    // A witness: another endpoint's delivery, failed three times and retried
+    // a retry period (50 ms) apart, is delivered only after several periods
+    // in which the abandoned delivery would have been due again. By then
+    // nothing more has been sent to the deleted endpoint (an in-flight
     // attempt at the moment of deletion may still land).
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    let witness = TestReceiver::start().await;
+    let other = h
+        .create_endpoint(&token, &witness.url, &["booking.created"])
+        .await;
+    witness.set_secret(other["secret"].as_str().expect("secret"));
+    witness.fail_next(3);
+    book(&h, &token, event, "credits").await;
+    witness.wait_for_events(1).await;
+    assert_eq!(witness.requests().len(), 4);
     assert!(receiver.requests().len() <= seen + 1);
 }
 
@@ -965,11 +983,10 @@ impl Drop for Process {
     }
 }
 
-#[tokio::test]
-async fn a_sandbox_killed_mid_retry_delivers_the_rest_after_a_restart() {
-    let db = temp_db();
-    let db = db.to_str().expect("path");
-    let args = [
+/// The command line of a sandbox process over the SQLite file `db`: test
+/// mode, and a retry 300 ms after a failed attempt.
+fn serve_args(db: &str) -> [&str; 10] {
+    [
         "serve",
         "--listen",
         "127.0.0.1:0",
@@ -980,35 +997,115 @@ async fn a_sandbox_killed_mid_retry_delivers_the_rest_after_a_restart() {
         "100000",
         "--webhook-retry-ms",
         "300",
-    ];
+    ]
+}
+
+/// HB-DEMO's token from the sandbox process at `base`.
+async fn process_login(client: &reqwest::Client, base: &str) -> String {
+    let reply: Value = client
+        .post(format!("{base}/api/v1/auth/token"))
+        .json(&json!({ "hb_client_id": DEMO.0, "api_key": DEMO.1 }))
+        .send()
+        .await
+        .expect("answered")
+        .json()
+        .await
+        .expect("json");
+    reply["access_token"].as_str().expect("a token").to_owned()
+}
+
+/// Registers an endpoint for `events` at `receiver` on the sandbox process
+/// at `base` and gives the receiver its secret; returns the endpoint's id.
+/// Its timeout is the longest (30 s), so an attempt cut off by a kill is
+/// not due again by its lease (the timeout and a retry period) within a
+/// test's patience: only the recovery at start makes it again in time.
+async fn process_endpoint(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    receiver: &TestReceiver,
+    events: &[&str],
+) -> i64 {
+    let endpoint: Value = client
+        .post(format!("{base}/api/v1/webhooks"))
+        .bearer_auth(token)
+        .json(&json!({
+            "name": "n",
+            "url": receiver.url,
+            "events": events,
+            "timeout_seconds": 30,
+        }))
+        .send()
+        .await
+        .expect("answered")
+        .json()
+        .await
+        .expect("json");
+    receiver.set_secret(endpoint["secret"].as_str().expect("secret"));
+    endpoint["id"].as_i64().expect("id")
+}
+
+/// Queues a `webhook.test` delivery to endpoint `id` on the sandbox
+/// process at `base`.
+async fn process_test_event(client: &reqwest::Client, base: &str, token: &str, id: i64) {
+    let status = client
+        .post(format!("{base}/api/v1/webhooks/{id}/test"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("answered")
+        .status();
+    assert_eq!(status, StatusCode::ACCEPTED);
+}
+
+/// Polls the delivery log of the sandbox process at `base` until it has
+/// deliveries and all are delivered; returns them.
+async fn process_delivered_log(client: &reqwest::Client, base: &str, token: &str) -> Vec<Value> {
+    eventually("the log to show every delivery delivered", || async {
+        let log: Value = client
+            .get(format!("{base}/_sandbox/webhook-deliveries"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .ok()?
+            .json()
+            .await
+            .ok()?;
+        let log = log["data"].as_array()?.clone();
+        (!log.is_empty() && log.iter().all(|d| d["status"] == "delivered")).then_some(log)
+    })
+    .await
+}
+
+/// Each attempt of a logged delivery as (attempt, outcome, status code,
+/// `X-TDTA-Delivery-Id`).
+fn attempt_summary(delivery: &Value) -> Vec<(i64, String, Option<i64>, String)> {
+    delivery["attempts"]
+        .as_array()
+        .expect("attempts")
+        .iter()
+        .map(|a| {
+            (
+                a["attempt"].as_i64().expect("attempt"),
+                a["outcome"].as_str().expect("outcome").to_owned(),
+                a["status_code"].as_i64(),
+                a["delivery_attempt_id"].to_string(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_sandbox_killed_mid_retry_delivers_the_rest_after_a_restart() {
+    let db = temp_db();
+    let args = serve_args(db.to_str().expect("path"));
     let receiver = TestReceiver::start().await;
     receiver.fail_next(usize::MAX);
     let client = reqwest::Client::new();
     let first = Process::start(&args);
     let api = format!("{}/api/v1", first.url);
-    let token = client
-        .post(format!("{api}/auth/token"))
-        .json(&json!({ "hb_client_id": DEMO.0, "api_key": DEMO.1 }))
-        .send()
-        .await
-        .unwrap()
-        .json::<Value>()
-        .await
-        .unwrap()["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let endpoint: Value = client
-        .post(format!("{api}/webhooks"))
-        .bearer_auth(&token)
-        .json(&json!({ "name": "n", "url": receiver.url, "events": ["booking.created"] }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    receiver.set_secret(endpoint["secret"].as_str().unwrap());
+    let token = process_login(&client, &first.url).await;
+    process_endpoint(&client, &first.url, &token, &receiver, &["booking.created"]).await;
     let events: Value = client
         .get(format!(
             "{api}/training-events?course_id=2&available_only=true&per_page=2"
@@ -1048,17 +1145,18 @@ async fn a_sandbox_killed_mid_retry_delivers_the_rest_after_a_restart() {
     }
     assert_eq!(booked.len(), 2);
     // Both deliveries fail at least once, then the sandbox is killed.
-    eventually("both deliveries to fail", || async {
-        let requests = receiver.requests();
-        let mut ids: Vec<String> = requests
-            .iter()
-            .map(|r| r.header(EVENT_ID_HEADER).to_owned())
-            .collect();
-        ids.sort();
-        ids.dedup();
-        (ids.len() == 2).then_some(())
-    })
-    .await;
+    receiver
+        .wait_until("both deliveries to fail", |receiver| {
+            let requests = receiver.requests();
+            let mut ids: Vec<String> = requests
+                .iter()
+                .map(|r| r.header(EVENT_ID_HEADER).to_owned())
+                .collect();
+            ids.sort();
+            ids.dedup();
+            (ids.len() == 2).then_some(())
+        })
+        .await;
     first.kill();
     assert!(receiver.events().is_empty());
     receiver.fail_next(0);
@@ -1071,29 +1169,9 @@ async fn a_sandbox_killed_mid_retry_delivers_the_rest_after_a_restart() {
         .collect();
     ids.sort();
     assert_eq!(ids, booked);
-    let log = eventually("the log to show both delivered", || {
-        let client = client.clone();
-        let url = format!("{}/_sandbox/webhook-deliveries", second.url);
-        let token = token.clone();
-        async move {
-            let log: Value = client
-                .get(url)
-                .bearer_auth(token)
-                .send()
-                .await
-                .ok()?
-                .json()
-                .await
-                .ok()?;
-            log["data"]
-                .as_array()?
-                .iter()
-                .all(|d| d["status"] == "delivered")
-                .then_some(log)
-        }
-    })
-    .await;
-    for delivery in log["data"].as_array().unwrap() {
+    let log = process_delivered_log(&client, &second.url, &token).await;
+    assert_eq!(log.len(), 2);
+    for delivery in &log {
         let attempts = delivery["attempts"].as_array().unwrap();
         assert!(attempts.len() >= 2, "{attempts:?}");
         assert_eq!(attempts.last().unwrap()["outcome"], "succeeded");
@@ -1102,6 +1180,141 @@ async fn a_sandbox_killed_mid_retry_delivers_the_rest_after_a_restart() {
             .all(|a| a["outcome"] == "failed" || a["outcome"] == "interrupted"));
     }
     assert!(receiver.rejections().is_empty());
+}
+
+#[tokio::test]
+async fn an_attempt_cut_off_by_a_kill_is_made_again_after_a_restart_and_delivered_once() {
+    let db = temp_db();
+    let args = serve_args(db.to_str().expect("path"));
+    let receiver = TestReceiver::start().await;
+    // The receiver accepts the first request and makes nothing of it.
+    let mut held = receiver.hold_next(HoldPoint::BeforeChecking);
+    let client = reqwest::Client::new();
+    let first = Process::start(&args);
+    let token = process_login(&client, &first.url).await;
+    let id = process_endpoint(&client, &first.url, &token, &receiver, &["webhook.test"]).await;
+    process_test_event(&client, &first.url, &token, id).await;
+    let cut_off = held.reached().await;
+    first.kill();
+    assert!(receiver.requests().is_empty(), "nothing answered yet");
+
+    let second = Process::start(&args);
+    let answered = receiver.wait_for_requests(1).await;
+    let again = &answered[0];
+    assert_eq!(again.status, 200);
+    let event_id = cut_off.header(EVENT_ID_HEADER);
+    assert!(!event_id.is_empty());
+    assert_eq!(again.header(EVENT_ID_HEADER), event_id);
+    assert_eq!(again.body, cut_off.body, "the same bytes");
+    match &again.checked {
+        Some(Ok(Verified::New(envelope))) => assert_eq!(envelope["event_id"], event_id),
+        other => panic!("the repeat was not accepted as the event: {other:?}"),
+    }
+    assert_ne!(
+        again.header(DELIVERY_ID_HEADER),
+        cut_off.header(DELIVERY_ID_HEADER),
+        "a new delivery id per attempt"
+    );
+
+    let log = process_delivered_log(&client, &second.url, &token).await;
+    assert_eq!(log.len(), 1, "{log:?}");
+    assert_eq!(log[0]["event_id"], event_id);
+    assert_eq!(
+        attempt_summary(&log[0]),
+        [
+            (
+                1,
+                "interrupted".to_owned(),
+                None,
+                cut_off.header(DELIVERY_ID_HEADER).to_owned()
+            ),
+            (
+                2,
+                "succeeded".to_owned(),
+                Some(200),
+                again.header(DELIVERY_ID_HEADER).to_owned()
+            ),
+        ]
+    );
+    assert_eq!(
+        log[0]["attempts"][0]["error"],
+        "the sandbox stopped during the attempt"
+    );
+    let arrivals = receiver.arrivals();
+    assert_eq!(arrivals.len(), 2, "the event twice, no more");
+    assert!(arrivals
+        .iter()
+        .all(|arrival| arrival.header(EVENT_ID_HEADER) == event_id));
+    assert!(receiver.rejections().is_empty());
+    held.release();
+}
+
+#[tokio::test]
+async fn a_2xx_the_killed_sandbox_missed_is_repeated_with_its_event_id_and_dropped_as_a_repeat() {
+    let db = temp_db();
+    let args = serve_args(db.to_str().expect("path"));
+    let receiver = TestReceiver::start().await;
+    // The receiver accepts the event and decides on 200, but the answer
+    // waits until the sandbox has been killed, so the sandbox never hears
+    // of the success.
+    let mut held = receiver.hold_next(HoldPoint::BeforeAnswering);
+    let client = reqwest::Client::new();
+    let first = Process::start(&args);
+    let token = process_login(&client, &first.url).await;
+    let id = process_endpoint(&client, &first.url, &token, &receiver, &["webhook.test"]).await;
+    process_test_event(&client, &first.url, &token, id).await;
+    let accepted = held.reached().await;
+    first.kill();
+    held.release();
+    let event_id = accepted.header(EVENT_ID_HEADER).to_owned();
+    assert!(!event_id.is_empty());
+    let answered = receiver.requests();
+    assert_eq!(answered.len(), 1);
+    assert_eq!(answered[0].status, 200);
+    assert!(
+        matches!(&answered[0].checked, Some(Ok(Verified::New(_)))),
+        "{:?}",
+        answered[0].checked
+    );
+
+    let second = Process::start(&args);
+    let answered = receiver.wait_for_requests(2).await;
+    let repeat = &answered[1];
+    assert_eq!(
+        repeat.header(EVENT_ID_HEADER),
+        event_id,
+        "the idempotency key"
+    );
+    assert_eq!(repeat.body, accepted.body, "the same bytes");
+    assert_eq!(
+        repeat.checked,
+        Some(Ok(Verified::Duplicate(event_id.clone()))),
+        "the verifier knows it as a repeat"
+    );
+    assert_eq!(repeat.status, 200, "a repeat is acknowledged");
+    assert_eq!(receiver.events().len(), 1, "the event is taken once");
+
+    let log = process_delivered_log(&client, &second.url, &token).await;
+    assert_eq!(log.len(), 1, "{log:?}");
+    assert_eq!(log[0]["event_id"], event_id.as_str());
+    assert_eq!(
+        attempt_summary(&log[0]),
+        [
+            (
+                1,
+                "interrupted".to_owned(),
+                None,
+                accepted.header(DELIVERY_ID_HEADER).to_owned()
+            ),
+            (
+                2,
+                "succeeded".to_owned(),
+                Some(200),
+                repeat.header(DELIVERY_ID_HEADER).to_owned()
+            ),
+        ]
+    );
+    assert_eq!(receiver.arrivals().len(), 2, "the event twice, no more");
 }
 
 /// Sends a delivery to a receiver with the given timestamp and signature.
@@ -1349,4 +1562,35 @@ async fn the_demos_receiver_is_registered_at_start_and_kept_up_to_date() {
     book(&h, &token, event, "inv").await;
     let events = receiver.wait_for_events(2).await;
     assert_eq!(types(&events), ["booking.created", "booking.created"]);
+}
+
+/// HMAC-SHA256 keyed with `secret`'s bytes over `"{timestamp}.{body}"`, as
+/// lowercase hex: the documented scheme, written here apart from the
+/// sandbox's `webhook_check::signature`.
+fn hmac_sha256_hex(secret: &str, timestamp: i64, body: &[u8]) -> String {
+    use hmac::{Hmac, Mac};
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).expect("any key");
+    mac.update(format!("{timestamp}.").as_bytes());
+    mac.update(body);
+    mac.finalize()
+        .into_bytes()
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
+#[test]
+fn the_signature_matches_a_known_answer_computed_elsewhere() {
+    // Python: hmac.new(b"whsec_test_0123456789",
+    //   b'1767225600.{"event":"webhook.test"}', hashlib.sha256).hexdigest()
+    const KNOWN: &str = "928e49b07dfecf1b04f9e847be22202f82b43e1599aec65de9a5ef990df2e21f";
+    let body = br#"{"event":"webhook.test"}"#;
+    assert_eq!(
+        signature("whsec_test_0123456789", 1_767_225_600, body),
+        KNOWN
+    );
+    assert_eq!(
+        hmac_sha256_hex("whsec_test_0123456789", 1_767_225_600, body),
+        KNOWN
+    );
 }

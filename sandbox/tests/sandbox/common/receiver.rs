@@ -1,11 +1,12 @@
-//! A scriptable webhook receiver for the tests: it records every request,
-//! can fail the first N or answer slowly, and checks each delivery with
-//! `booking_sandbox::webhook_check::Verifier`, the code agencies' receivers
-//! use.
+//! A scriptable webhook receiver for the tests: it records every request
+//! as it arrives (repeats and unanswered ones included) and every answer it
+//! gives, can fail the first N or hold one open until the test lets it go,
+//! and checks each delivery with `booking_sandbox::webhook_check::Verifier`,
+//! the code agencies' receivers use (which accepts each event id once).
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -17,8 +18,13 @@ use booking_http::background::Background;
 use booking_sandbox::webhook_check::{Rejection, Verified, Verifier};
 use serde_json::Value;
 use tokio::net::TcpListener;
+use tokio::sync::{oneshot, watch};
 
-/// One request the receiver got.
+/// How long a wait on the receiver lasts before the test fails.
+const PATIENCE: Duration = Duration::from_secs(15);
+
+/// One request the receiver answered (or decided the answer of, for a
+/// request held after checking).
 #[derive(Debug, Clone)]
 pub struct Received {
     /// Its headers.
@@ -35,19 +41,82 @@ pub struct Received {
 impl Received {
     /// A header's value as text.
     pub fn header(&self, name: &str) -> &str {
-        self.headers
-            .get(name)
-            .and_then(|value| value.to_str().ok())
-            .unwrap_or("")
+        header(&self.headers, name)
     }
 }
 
-#[derive(Default)]
+/// One request as it arrived, before anything was made of it.
+#[derive(Debug, Clone)]
+pub struct Arrival {
+    /// Its headers.
+    pub headers: HeaderMap,
+    /// Its raw body.
+    pub body: Vec<u8>,
+}
+
+impl Arrival {
+    /// A header's value as text.
+    pub fn header(&self, name: &str) -> &str {
+        header(&self.headers, name)
+    }
+}
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> &'a str {
+    headers
+        .get(name)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("")
+}
+
+/// Where a held request waits for the test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HoldPoint {
+    /// Accepted but not yet checked: the receiver has made nothing of it.
+    BeforeChecking,
+    /// Checked (the verifier has accepted or refused its event) and its
+    /// answer decided, but the answer not yet sent.
+    BeforeAnswering,
+}
+
+/// The request the receiver is to hold next.
+struct HoldOrder {
+    at: HoldPoint,
+    reached: oneshot::Sender<Arrival>,
+    release: oneshot::Receiver<()>,
+}
+
+/// A request the receiver holds (or will hold when it comes) at a
+/// [`HoldPoint`]; it goes on as usual once released or dropped.
+pub struct Held {
+    reached: Option<oneshot::Receiver<Arrival>>,
+    release: oneshot::Sender<()>,
+}
+
+impl Held {
+    /// Waits until the held request has arrived and reached its hold
+    /// point; returns it as it arrived.
+    pub async fn reached(&mut self) -> Arrival {
+        let reached = self.reached.take().expect("reached is awaited once");
+        tokio::time::timeout(PATIENCE, reached)
+            .await
+            .expect("gave up waiting for the held request")
+            .expect("the receiver kept the hold")
+    }
+
+    /// Lets the held request go on: it is checked (if it was not yet) and
+    /// answered.
+    pub fn release(self) {
+        let _ = self.release.send(());
+    }
+}
+
 struct Shared {
     verifier: Mutex<Option<Verifier>>,
     fail_next: AtomicUsize,
-    delay_next_ms: AtomicU64,
+    hold_next: Mutex<Option<HoldOrder>>,
+    arrivals: Mutex<Vec<Arrival>>,
     requests: Mutex<Vec<Received>>,
+    changed: watch::Sender<()>,
 }
 
 /// A receiver on an ephemeral loopback port.
@@ -62,7 +131,14 @@ impl TestReceiver {
     /// Starts a receiver that answers 200 to every correctly signed
     /// delivery once given the secret.
     pub async fn start() -> TestReceiver {
-        let shared = Arc::new(Shared::default());
+        let shared = Arc::new(Shared {
+            verifier: Mutex::new(None),
+            fail_next: AtomicUsize::new(0),
+            hold_next: Mutex::new(None),
+            arrivals: Mutex::new(Vec::new()),
+            requests: Mutex::new(Vec::new()),
+            changed: watch::Sender::new(()),
+        });
         let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
             .await
             .expect("bind");
@@ -90,14 +166,30 @@ impl TestReceiver {
         self.shared.fail_next.store(count, Ordering::SeqCst);
     }
 
-    /// Waits this long before answering the next request.
-    pub fn delay_next(&self, delay: Duration) {
-        self.shared
-            .delay_next_ms
-            .store(delay.as_millis() as u64, Ordering::SeqCst);
+    /// Holds the next request open at `at` until the returned [`Held`] is
+    /// released or dropped.
+    pub fn hold_next(&self, at: HoldPoint) -> Held {
+        let (reached_tx, reached_rx) = oneshot::channel();
+        let (release_tx, release_rx) = oneshot::channel();
+        *self.shared.hold_next.lock().unwrap() = Some(HoldOrder {
+            at,
+            reached: reached_tx,
+            release: release_rx,
+        });
+        Held {
+            reached: Some(reached_rx),
+            release: release_tx,
+        }
     }
 
-    /// Every request so far.
+    /// Every request so far as it arrived, in order: repeats of an event,
+    /// and requests never answered (held, or cut off), included.
+    pub fn arrivals(&self) -> Vec<Arrival> {
+        self.shared.arrivals.lock().unwrap().clone()
+    }
+
+    /// Every request answered so far (a request held before answering
+    /// counts once its answer is decided), repeats included.
     pub fn requests(&self) -> Vec<Received> {
         self.shared.requests.lock().unwrap().clone()
     }
@@ -132,21 +224,58 @@ impl TestReceiver {
             .collect()
     }
 
+    /// Waits until `check` gives a value, looking again each time a request
+    /// arrives or is answered; fails the test after 15 seconds, naming
+    /// what it waited for.
+    pub async fn wait_until<T>(&self, what: &str, mut check: impl FnMut(&Self) -> Option<T>) -> T {
+        let mut changed = self.shared.changed.subscribe();
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        loop {
+            if let Some(value) = check(self) {
+                return value;
+            }
+            tokio::time::timeout_at(deadline, changed.changed())
+                .await
+                .unwrap_or_else(|_| panic!("gave up waiting for {what}"))
+                .expect("the receiver is running");
+        }
+    }
+
     /// Waits until `count` new events have been accepted and returns them.
     pub async fn wait_for_events(&self, count: usize) -> Vec<Value> {
-        eventually(&format!("{count} webhook events"), || async {
-            let events = self.events();
+        self.wait_until(&format!("{count} webhook events"), |receiver| {
+            let events = receiver.events();
             (events.len() >= count).then_some(events)
+        })
+        .await
+    }
+
+    /// Waits until `count` requests have been answered and returns them.
+    pub async fn wait_for_requests(&self, count: usize) -> Vec<Received> {
+        self.wait_until(&format!("{count} answered requests"), |receiver| {
+            let requests = receiver.requests();
+            (requests.len() >= count).then_some(requests)
         })
         .await
     }
 }
 
 async fn receive(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> StatusCode {
-    let delay = shared.delay_next_ms.swap(0, Ordering::SeqCst);
-    if delay > 0 {
-        tokio::time::sleep(Duration::from_millis(delay)).await;
-    }
+    let arrival = Arrival {
+        headers: headers.clone(),
+        body: body.to_vec(),
+    };
+    shared.arrivals.lock().unwrap().push(arrival.clone());
+    shared.changed.send_replace(());
+    let hold = shared.hold_next.lock().unwrap().take();
+    let hold = match hold {
+        Some(order) if order.at == HoldPoint::BeforeChecking => {
+            let _ = order.reached.send(arrival.clone());
+            let _ = order.release.await;
+            None
+        }
+        other => other,
+    };
     let failing = shared
         .fail_next
         .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| {
@@ -176,11 +305,17 @@ async fn receive(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: By
         checked,
         status: status.as_u16(),
     });
+    shared.changed.send_replace(());
+    if let Some(order) = hold {
+        let _ = order.reached.send(arrival);
+        let _ = order.release.await;
+    }
     status
 }
 
 /// Polls `check` every 20 ms until it gives a value; fails the test after
-/// 15 seconds, naming what it waited for.
+/// 15 seconds, naming what it waited for. For what the receiver sees, use
+/// [`TestReceiver::wait_until`], which is woken by each request instead.
 pub async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
 where
     F: FnMut() -> Fut,
@@ -195,6 +330,9 @@ where
             tokio::time::Instant::now() < deadline,
             "gave up waiting for {what}"
         );
+        // The poll interval of a condition wait: what is polled (the
+        // sandbox's delivery log, database or log output) cannot announce a
+        // change.
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
