@@ -170,6 +170,10 @@ for (const width of [320, 1280]) {
       await expect(page.getByText(/^You are offline\./)).toBeVisible();
       await check("offline");
       await page.context().setOffline(false);
+      // Back from the details lets the seat go, so the page opened again
+      // starts afresh (a page reopened with a seat held takes it up again).
+      await page.getByRole("button", { name: "Back" }).click();
+      await expectStep(page, "Choose a date and time");
 
       await page.clock.install();
       await openWidget(page, stack.gateway.url);
