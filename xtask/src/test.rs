@@ -9,6 +9,7 @@
 
 use std::fmt;
 use std::ops::AddAssign;
+use std::time::{Duration, Instant};
 
 use crate::dist::{self, target_dir, ServerBinaries};
 use crate::process::{command, exec, run_teed_merged};
@@ -129,6 +130,37 @@ impl Kind {
             Kind::EndToEnd => "end-to-end tests",
         }
     }
+
+    /// How long the layer should take on a warm two-core machine: a layer
+    /// over its budget is named in the summary as a warning, never a
+    /// failure. Together they make the 15 minutes a warm run aims at.
+    pub fn budget(self) -> Duration {
+        Duration::from_secs(match self {
+            Kind::Formatting => 5,
+            Kind::Lints => 45,
+            Kind::Native => 210,
+            Kind::Build => 210,
+            Kind::Browser => 60,
+            Kind::LiveGateway => 20,
+            Kind::EndToEnd => 350,
+        })
+    }
+}
+
+/// The warm run's aim: the sum of the layers' budgets.
+pub fn run_budget() -> Duration {
+    [
+        Kind::Formatting,
+        Kind::Lints,
+        Kind::Native,
+        Kind::Build,
+        Kind::Browser,
+        Kind::LiveGateway,
+        Kind::EndToEnd,
+    ]
+    .into_iter()
+    .map(Kind::budget)
+    .sum()
 }
 
 /// One layer of the test run: what it is, the fewest tests it must run, and
@@ -150,7 +182,7 @@ pub struct Layer {
     /// Its tests.
     pub tally: Tally,
     /// How long it took.
-    pub elapsed: std::time::Duration,
+    pub elapsed: Duration,
 }
 
 impl Layer {
@@ -161,7 +193,7 @@ impl Layer {
             inventory: None,
             status: Status::NotRun,
             tally: Tally::default(),
-            elapsed: std::time::Duration::ZERO,
+            elapsed: Duration::ZERO,
         }
     }
 
@@ -208,6 +240,19 @@ impl Layer {
             Ok(()) => Status::Passed,
             Err(message) => Status::Failed(message),
         };
+    }
+
+    /// The warning for a layer that ran longer than its budget.
+    fn over_budget(&self) -> Option<String> {
+        let budget = self.kind.budget();
+        (self.status != Status::NotRun && self.elapsed > budget).then(|| {
+            format!(
+                "warning: {} took {:.1} s, over its budget of {} s",
+                self.kind.name(),
+                self.elapsed.as_secs_f64(),
+                budget.as_secs()
+            )
+        })
     }
 
     /// The tests this layer adds to the closing line: a layer that failed
@@ -274,6 +319,7 @@ pub fn run(args: &[String]) -> TaskResult {
         _ => return Err("usage: cargo xtask test [--update-inventory]".to_owned()),
     };
     setup::run()?;
+    let started = Instant::now();
     let mut layers = vec![Layer::new(Kind::Formatting, 0), Layer::new(Kind::Lints, 0)];
     for (kind, name) in INVENTORIED {
         if kind == Kind::Browser {
@@ -291,6 +337,10 @@ pub fn run(args: &[String]) -> TaskResult {
     for layer in &layers {
         println!("{layer}");
     }
+    println!();
+    for warning in budget_warnings(&layers, started.elapsed()) {
+        println!("{warning}");
+    }
     let (total, green) = verdict(&layers);
     println!();
     println!(
@@ -304,13 +354,26 @@ pub fn run(args: &[String]) -> TaskResult {
     }
 }
 
+/// The time budget lines: the run's time against its aim, then a warning
+/// for each layer over its budget.
+pub fn budget_warnings(layers: &[Layer], elapsed: Duration) -> Vec<String> {
+    let aim = run_budget();
+    let mut lines = vec![format!(
+        "took {:.1} min, against an aim of {} min on a warm machine",
+        elapsed.as_secs_f64() / 60.0,
+        aim.as_secs() / 60
+    )];
+    lines.extend(layers.iter().filter_map(Layer::over_budget));
+    lines
+}
+
 /// Runs the layers in order until one fails; the rest stay "not run".
 /// With `update`, a layer of tests that passed has its inventory written.
 fn run_layers(layers: &mut [Layer], update: bool) {
     let mut binaries = ServerBinaries::default();
     for layer in layers.iter_mut() {
         section(layer.kind.name());
-        let started = std::time::Instant::now();
+        let started = Instant::now();
         let outcome = match layer.kind {
             Kind::Formatting => {
                 layer.checked(formatting());
@@ -627,6 +690,29 @@ test result: FAILED. 5 passed; 2 failed; 1 ignored; 0 measured; 0 filtered out; 
             }
         );
         assert_eq!(not_run.to_string().trim(), "browser tests      not run");
+    }
+
+    #[test]
+    fn a_layer_over_its_budget_is_warned_of_but_stays_green() {
+        let mut slow = passed(Kind::Native, 1, 3);
+        slow.elapsed = Kind::Native.budget() + Duration::from_secs(1);
+        let quick = passed(Kind::Formatting, 0, 0);
+        let lines = budget_warnings(&[quick, slow.clone()], Duration::from_secs(600));
+        assert_eq!(
+            lines,
+            [
+                "took 10.0 min, against an aim of 15 min on a warm machine".to_owned(),
+                "warning: native tests took 211.0 s, over its budget of 210 s".to_owned(),
+            ]
+        );
+        assert!(verdict(&[slow]).1);
+    }
+
+    #[test]
+    fn a_layer_that_did_not_run_is_not_warned_of() {
+        let mut not_run = Layer::new(Kind::EndToEnd, 1);
+        not_run.elapsed = Duration::from_secs(1_000);
+        assert_eq!(budget_warnings(&[not_run], Duration::ZERO).len(), 1);
     }
 
     #[test]
