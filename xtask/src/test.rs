@@ -309,26 +309,76 @@ const INVENTORIED: [(Kind, &str); 4] = [
     (Kind::EndToEnd, "end-to-end"),
 ];
 
-/// `cargo xtask test [--update-inventory]`: runs every layer and prints the
-/// summary. With `--update-inventory`, each layer of tests that passes has
-/// the names of its tests written as its inventory instead of checked.
+/// What `cargo xtask test` was asked to do.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Request {
+    /// Write each passing layer's inventory instead of checking it.
+    update: bool,
+    /// Run this layer of tests alone (with the build it needs), by its
+    /// inventory's name.
+    only: Option<Kind>,
+}
+
+impl Request {
+    fn parse(args: &[String]) -> Result<Request, String> {
+        const USAGE: &str = "usage: cargo xtask test [--update-inventory] \
+                             [--only native|browser|live-gateway|end-to-end]";
+        let mut request = Request::default();
+        let mut args = args.iter();
+        while let Some(arg) = args.next() {
+            match arg.as_str() {
+                "--update-inventory" => request.update = true,
+                "--only" => {
+                    let name = args.next().ok_or(USAGE)?;
+                    let kind = INVENTORIED
+                        .iter()
+                        .find(|(_, inventory)| inventory == name)
+                        .map(|(kind, _)| *kind)
+                        .ok_or(USAGE)?;
+                    request.only = Some(kind);
+                }
+                _ => return Err(USAGE.to_owned()),
+            }
+        }
+        Ok(request)
+    }
+
+    /// The layers to run, in order.
+    fn layers(&self) -> Vec<Kind> {
+        match self.only {
+            Some(kind @ (Kind::Native | Kind::Browser)) => vec![kind],
+            Some(kind) => vec![Kind::Build, kind],
+            None => vec![
+                Kind::Formatting,
+                Kind::Lints,
+                Kind::Native,
+                Kind::Build,
+                Kind::Browser,
+                Kind::LiveGateway,
+                Kind::EndToEnd,
+            ],
+        }
+    }
+}
+
+/// `cargo xtask test [--update-inventory] [--only LAYER]`: runs every layer
+/// (or one layer of tests, with the build it needs) and prints the summary.
+/// With `--update-inventory`, each layer of tests that passes has the names
+/// of its tests written as its inventory instead of checked.
 pub fn run(args: &[String]) -> TaskResult {
-    let update = match args {
-        [] => false,
-        [flag] if flag == "--update-inventory" => true,
-        _ => return Err("usage: cargo xtask test [--update-inventory]".to_owned()),
-    };
+    let request = Request::parse(args)?;
+    let update = request.update;
     setup::run()?;
     let started = Instant::now();
-    let mut layers = vec![Layer::new(Kind::Formatting, 0), Layer::new(Kind::Lints, 0)];
-    for (kind, name) in INVENTORIED {
-        if kind == Kind::Browser {
-            layers.push(Layer::new(Kind::Build, 0));
-        }
-        layers.push(if update {
-            Layer::new(kind, 0)
-        } else {
-            Layer::inventoried(kind, inventory::load(name)?)
+    let mut layers = Vec::new();
+    for kind in request.layers() {
+        let inventory = INVENTORIED
+            .iter()
+            .find(|(inventoried, _)| *inventoried == kind)
+            .map(|(_, name)| *name);
+        layers.push(match inventory {
+            Some(name) if !update => Layer::inventoried(kind, inventory::load(name)?),
+            _ => Layer::new(kind, 0),
         });
     }
     run_layers(&mut layers, update);
@@ -338,7 +388,10 @@ pub fn run(args: &[String]) -> TaskResult {
         println!("{layer}");
     }
     println!();
-    for warning in budget_warnings(&layers, started.elapsed()) {
+    if request.only.is_none() {
+        println!("{}", against_aim(started.elapsed()));
+    }
+    for warning in layers.iter().filter_map(Layer::over_budget) {
         println!("{warning}");
     }
     let (total, green) = verdict(&layers);
@@ -354,17 +407,13 @@ pub fn run(args: &[String]) -> TaskResult {
     }
 }
 
-/// The time budget lines: the run's time against its aim, then a warning
-/// for each layer over its budget.
-pub fn budget_warnings(layers: &[Layer], elapsed: Duration) -> Vec<String> {
-    let aim = run_budget();
-    let mut lines = vec![format!(
+/// The whole run's time against its aim ([`run_budget`]).
+pub fn against_aim(elapsed: Duration) -> String {
+    format!(
         "took {:.1} min, against an aim of {} min on a warm machine",
         elapsed.as_secs_f64() / 60.0,
-        aim.as_secs() / 60
-    )];
-    lines.extend(layers.iter().filter_map(Layer::over_budget));
-    lines
+        run_budget().as_secs() / 60
+    )
 }
 
 /// Runs the layers in order until one fails; the rest stay "not run".
@@ -697,13 +746,14 @@ test result: FAILED. 5 passed; 2 failed; 1 ignored; 0 measured; 0 filtered out; 
         let mut slow = passed(Kind::Native, 1, 3);
         slow.elapsed = Kind::Native.budget() + Duration::from_secs(1);
         let quick = passed(Kind::Formatting, 0, 0);
-        let lines = budget_warnings(&[quick, slow.clone()], Duration::from_secs(600));
+        assert_eq!(quick.over_budget(), None);
         assert_eq!(
-            lines,
-            [
-                "took 10.0 min, against an aim of 15 min on a warm machine".to_owned(),
-                "warning: native tests took 211.0 s, over its budget of 210 s".to_owned(),
-            ]
+            slow.over_budget().unwrap(),
+            "warning: native tests took 211.0 s, over its budget of 210 s"
+        );
+        assert_eq!(
+            against_aim(Duration::from_secs(600)),
+            "took 10.0 min, against an aim of 15 min on a warm machine"
         );
         assert!(verdict(&[slow]).1);
     }
@@ -712,7 +762,19 @@ test result: FAILED. 5 passed; 2 failed; 1 ignored; 0 measured; 0 filtered out; 
     fn a_layer_that_did_not_run_is_not_warned_of() {
         let mut not_run = Layer::new(Kind::EndToEnd, 1);
         not_run.elapsed = Duration::from_secs(1_000);
-        assert_eq!(budget_warnings(&[not_run], Duration::ZERO).len(), 1);
+        assert_eq!(not_run.over_budget(), None);
+    }
+
+    #[test]
+    fn one_layer_runs_alone_with_the_build_it_needs() {
+        let args = |words: &[&str]| words.iter().map(|w| w.to_string()).collect::<Vec<_>>();
+        let only = |name: &str| Request::parse(&args(&["--only", name])).unwrap().layers();
+        assert_eq!(only("native"), [Kind::Native]);
+        assert_eq!(only("browser"), [Kind::Browser]);
+        assert_eq!(only("end-to-end"), [Kind::Build, Kind::EndToEnd]);
+        assert_eq!(Request::parse(&[]).unwrap().layers().len(), 7);
+        assert!(Request::parse(&args(&["--only", "lints"])).is_err());
+        assert!(Request::parse(&args(&["--only"])).is_err());
     }
 
     #[test]
