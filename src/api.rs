@@ -386,6 +386,7 @@ fn receipt(text: &str, product: Product) -> Result<BookingReceipt<Booked>, ApiEr
         BookingReceipt {
             booking_ref: receipt.booking_ref,
             booking: receipt.booking.into(),
+            manage_link: receipt.manage_link,
         }
     }
     match product {

@@ -1228,6 +1228,9 @@ pub mod bls {
             Out => "out",
             /// Received back.
             In => "in",
+            /// Not returned in time after the session ("Equipment return
+            /// overdue"). Inferred.
+            Overdue => "overdue",
         }
     }
 

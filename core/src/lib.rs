@@ -17,6 +17,8 @@
 //! * [`slot_calendar`]: the timeslot calendar (month grid, then a day's times).
 //! * `month_nav` (internal): month navigation, the same code for both calendars.
 //! * [`ics`]: the "add to calendar" file for a booking.
+//! * [`manage`]: after the booking: the durable link, the cancel policy and
+//!   the booking page's words.
 //! * [`json`]: a small JSON reader for the widget.
 //! * [`widget_api`]: the contract between the widget and the gateway.
 //! * `synthetic` (tests and benchmarks only): synthetic training events.
@@ -30,6 +32,7 @@ pub mod countdown;
 pub mod flow;
 pub mod ics;
 pub mod json;
+pub mod manage;
 mod month_nav;
 pub mod product;
 pub mod redirect;

@@ -21,6 +21,9 @@
 //! | POST | [`route::RELEASE_BEACON`] | [`ReleaseBeacon`] as `text/plain` | 204 (for `navigator.sendBeacon`) |
 //! | POST | [`route::BOOKINGS`] | [`BookingRequest`] + `Idempotency-Key` | 201 [`BookingReceipt`] (`BookingReceipt<VirtualBooking>` for a timeslot's hold) |
 //! | GET | [`route::BOOKING`] | | [`BookingReceipt`], of the product the reference names |
+//! | GET | [`route::MANAGED_BOOKING`] | | [`ManagedBooking`], of the product the link names; no session |
+//! | GET | [`route::MANAGED_CERTIFICATE`] | | the certificate, `application/pdf`; no session |
+//! | POST | [`route::MANAGED_CANCEL`] | | [`ManagedBooking`], cancelled; no session |
 //!
 //! `product` is [`Product`]'s name (`practical`, the default, or
 //! `virtual-bls`). A hold or booking reference names its product, so
@@ -28,7 +31,13 @@
 //! as Practical Training names them (`inv` for an invoice to the agency);
 //! the gateway sends Virtual BLS its own names (`invoice`).
 //!
-//! Every request but the beacon carries the session in [`SESSION_HEADER`].
+//! A booking made through the gateway also gets a durable link
+//! ([`BookingReceipt::manage_link`]): signed, not bound to the session, and
+//! good until some days after the training ([`crate::manage::BookingLink`]).
+//! The `manage` routes take it in place of a session.
+//!
+//! Every request but the beacon and the `manage` routes carries the
+//! session in [`SESSION_HEADER`].
 //! Errors are JSON: `{ "message": ... }`, with `errors` per field on 422 (the
 //! hold named `hold_ref`) and [`SeatTaken`] on a 409 for a hold; the widget
 //! reads them as an [`ErrorAnswer`].
@@ -42,6 +51,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::api::bls::TimeslotHold;
 use crate::api::{ApiError, BookingDetail, PayOption, SeatHold, Timestamp, ValidationError};
+use crate::manage::CancelOffer;
 use crate::product::Product;
 
 /// Where the gateway serves the widget API.
@@ -71,8 +81,14 @@ pub mod route {
     pub const BOOKINGS: &str = "/bookings";
     /// `GET`: read a booking made through the gateway.
     pub const BOOKING: &str = "/bookings/{booking_ref}";
+    /// `GET`: the booking a durable booking link names, for its page.
+    pub const MANAGED_BOOKING: &str = "/manage/{link}";
+    /// `GET`: that booking's completion certificate, a PDF.
+    pub const MANAGED_CERTIFICATE: &str = "/manage/{link}/certificate";
+    /// `POST`: cancel that booking, within the agency's policy.
+    pub const MANAGED_CANCEL: &str = "/manage/{link}/cancel";
 
-    /// `template` ([`HOLD`] or [`BOOKING`]) with its one parameter set to
+    /// `template` (e.g. [`HOLD`] or [`BOOKING`]) with its one parameter set to
     /// `reference`.
     pub fn with_ref(template: &str, reference: &str) -> String {
         match template.split_once('{') {
@@ -292,6 +308,24 @@ pub struct BookingReceipt<B = BookingDetail> {
     pub booking_ref: String,
     /// The booking.
     pub booking: B,
+    /// The durable link to the booking's own page (the token the
+    /// `manage` routes and the host page's `?hbg-booking=` take).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manage_link: Option<String>,
+}
+
+/// The booking a durable link names, read live from the upstream, as its
+/// page shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ManagedBooking<B = BookingDetail> {
+    /// The booking.
+    pub booking: B,
+    /// Whether the candidate may cancel it now.
+    pub cancel: CancelOffer,
+    /// The agency's e-mail address, for what the candidate cannot change
+    /// themselves.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agency_email: Option<String>,
 }
 
 /// An error answer of the gateway: its status, how long it asks to wait,

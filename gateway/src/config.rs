@@ -9,7 +9,7 @@
 //!
 //! A flag wins over the file, the file over the default. Secrets
 //! (`HBG_CLIENT_ID`, `HBG_API_KEY`, `HBG_BLS_CLIENT_ID`, `HBG_BLS_API_KEY`,
-//! `HBG_GATEWAY_KEY`, and `HBG_SHARED_STORE`, whose URL may carry a
+//! `HBG_GATEWAY_KEY`, `HBG_BOOKING_LINK_KEY`, and `HBG_SHARED_STORE`, whose URL may carry a
 //! password) are read from the environment and nowhere else, so they stay
 //! out of files and process listings.
 //!
@@ -32,6 +32,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use booking_core::api::PayOption;
+use booking_core::manage::{BadCancelPolicy, CancelPolicy};
 use booking_core::product::Product;
 use booking_core::redirect::{
     origin_of, parse_origin, parse_payment_origin, split_url, LOOPBACK_HOSTS,
@@ -196,6 +197,13 @@ pub struct GatewayConfig {
     pub queued_per_session: usize,
     /// Holds and bookings one client address may have waiting.
     pub queued_per_address: usize,
+    /// Whether and until when candidates may cancel their own Practical
+    /// Training bookings from their booking page (`candidate_cancel`).
+    pub candidate_cancel: CancelPolicy,
+    /// The key booking links are signed with (`HBG_BOOKING_LINK_KEY`):
+    /// rotating it revokes every link and nothing else. `None` signs them
+    /// with the gateway's key.
+    pub booking_link_key: Option<Secret>,
 }
 
 /// Default live holds per widget session: a candidate books one seat at a
@@ -262,6 +270,8 @@ impl GatewayConfig {
             holds_per_address: DEFAULT_HOLDS_PER_ADDRESS,
             queued_per_session: DEFAULT_QUEUED_PER_SESSION,
             queued_per_address: DEFAULT_QUEUED_PER_ADDRESS,
+            candidate_cancel: CancelPolicy::Off,
+            booking_link_key: None,
         }
     }
 
@@ -331,6 +341,14 @@ impl GatewayConfig {
             if key.expose().len() < MIN_KEY_BYTES {
                 return Err(ConfigError::new(
                     "HBG_GATEWAY_KEY",
+                    format!("must be at least {MIN_KEY_BYTES} characters"),
+                ));
+            }
+        }
+        if let Some(key) = &self.booking_link_key {
+            if key.expose().len() < MIN_KEY_BYTES {
+                return Err(ConfigError::new(
+                    "HBG_BOOKING_LINK_KEY",
                     format!("must be at least {MIN_KEY_BYTES} characters"),
                 ));
             }
@@ -614,6 +632,11 @@ pub struct GatewayArgs {
     /// Holds and bookings one client address may have waiting [default: 10].
     #[arg(long)]
     pub queued_per_address: Option<usize>,
+    /// Whether candidates may cancel their own Practical Training bookings
+    /// from their booking page: "off", or e.g. "until 48h before" (hours h
+    /// or days d) [default: off].
+    #[arg(long)]
+    pub candidate_cancel: Option<String>,
     /// Virtual BLS API base URL including `/api/v1`; setting it (or
     /// `HBG_BLS_CLIENT_ID`) books Virtual BLS too
     /// [default: http://127.0.0.1:8081/bls/api/v1, the local sandbox].
@@ -661,6 +684,7 @@ struct FileConfig {
     holds_per_address: Option<usize>,
     queued_per_session: Option<usize>,
     queued_per_address: Option<usize>,
+    candidate_cancel: Option<String>,
     trusted_proxies: Option<Vec<String>>,
     /// Replaced by `trusted_proxies`: any value stops the start.
     trust_forwarded_for: Option<toml::Value>,
@@ -785,6 +809,11 @@ impl GatewayArgs {
                 *cap = value;
             }
         }
+        if let Some(policy) = pick(self.candidate_cancel.clone(), file.candidate_cancel) {
+            config.candidate_cancel = policy.parse().map_err(|error: BadCancelPolicy| {
+                ConfigError::new("candidate_cancel", error.to_string())
+            })?;
+        }
         config.public_url = pick(self.public_url.clone(), file.public_url);
         if self.trust_forwarded_for || file.trust_forwarded_for.is_some() {
             return Err(ConfigError::new(
@@ -830,6 +859,7 @@ impl GatewayArgs {
             config.virtual_bls = Some(bls);
         }
         config.signing_key = env.var("HBG_GATEWAY_KEY").map(Secret::new);
+        config.booking_link_key = env.var("HBG_BOOKING_LINK_KEY").map(Secret::new);
         config.shared_store = env.var("HBG_SHARED_STORE").map(Secret::new);
         config.validated()
     }

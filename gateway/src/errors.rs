@@ -16,6 +16,7 @@ use axum::http::{HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use booking_core::api::{ApiError, ValidationError};
+use booking_core::manage::LinkRefusal;
 use booking_core::widget_api::{QueuePlace, SeatTaken};
 
 use super::memory::HoldRefusal;
@@ -106,6 +107,9 @@ pub enum GatewayError {
     /// last): nothing was asked for.
     #[error("too many live holds")]
     HoldsCapped(HoldRefusal),
+    /// A booking link that is not valid (404) or has expired (410).
+    #[error("booking link refused")]
+    Link(LinkRefusal),
 }
 
 impl From<HoldRefusal> for GatewayError {
@@ -162,6 +166,8 @@ impl GatewayError {
                 StatusCode::TOO_MANY_REQUESTS
             }
             GatewayError::HoldsCapped(HoldRefusal::Full) => StatusCode::SERVICE_UNAVAILABLE,
+            GatewayError::Link(LinkRefusal::Invalid) => StatusCode::NOT_FOUND,
+            GatewayError::Link(LinkRefusal::Expired) => StatusCode::GONE,
             GatewayError::UpstreamBusy { .. }
             | GatewayError::Queued(_)
             | GatewayError::NotConfigured
@@ -231,6 +237,7 @@ impl GatewayError {
             GatewayError::HoldsCapped(HoldRefusal::Full) => {
                 "Too many seats are being held right now. Please try again in a few minutes.".to_owned()
             }
+            GatewayError::Link(refusal) => refusal.message().to_owned(),
         }
     }
 

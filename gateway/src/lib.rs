@@ -15,6 +15,8 @@
 //! * `session`: HMAC-signed session tokens and hold/booking references.
 //! * `policy`: pay options, agency fields, payment and return URL origins.
 //! * `routes`: the `/api` handlers.
+//! * `manage`: the booking page's handlers, opened by a durable booking
+//!   link instead of a session.
 //! * `static_files`: the widget's files, cache lifetimes, CSP.
 //! * `errors`: one error type and its JSON bodies.
 //! * `connections`: serving connections: the connection cap, the header
@@ -35,8 +37,8 @@
 //! `HBG_GATEWAY_KEY` are interchangeable); nothing of the upstream API but
 //! the widget's routes is reachable; credentials, tokens, session tokens and
 //! references never appear in a response they were not made for, a log line
-//! or an error message; every `/api` answer is JSON with
-//! `Cache-Control: no-store`.
+//! or an error message; every `/api` answer is JSON (but a certificate,
+//! a PDF) with `Cache-Control: no-store`.
 
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
@@ -75,6 +77,7 @@ pub mod config;
 mod connections;
 mod drift;
 mod errors;
+mod manage;
 mod memory;
 mod policy;
 mod product;
@@ -94,6 +97,7 @@ pub use memory::{Remembered, StoreError};
 pub use policy::AgencyContact;
 pub use session::{SessionId, Signer};
 
+use booking_core::manage::CancelPolicy;
 use booking_core::product::Product;
 use booking_core::widget_api::{
     route, API_BASE, IDEMPOTENCY_HEADER, QUEUE_TICKET_HEADER, SESSION_HEADER,
@@ -157,6 +161,10 @@ pub struct AppState {
     hold_caps: memory::HoldCaps,
     /// How long a hold released by a page-exit beacon waits for its page.
     release_grace: Duration,
+    /// Whether and until when candidates may cancel their own bookings.
+    candidate_cancel: CancelPolicy,
+    /// The agency's address, shown for changes a candidate cannot make.
+    agency_email: Option<String>,
 }
 
 /// Why a gateway could not start.
@@ -201,6 +209,10 @@ async fn build(
             Signer::random(config.session_max_age)
         }
     };
+    let signer = match &config.booking_link_key {
+        Some(key) => signer.with_link_key(key.expose().as_bytes()),
+        None => signer,
+    };
     let practical = ProductSettings {
         upstream: config.upstream.clone(),
         credentials: config.credentials.clone(),
@@ -240,6 +252,12 @@ async fn build(
         },
         trusted_proxies: config.trusted_proxies.clone(),
         release_grace: config.release_grace,
+        candidate_cancel: config.candidate_cancel,
+        agency_email: config
+            .agency
+            .contact_email
+            .clone()
+            .or_else(|| config.agency.email.clone()),
     });
     let limits = ConnectionLimits {
         header_timeout: config.header_timeout,
@@ -344,6 +362,9 @@ fn router(config: &GatewayConfig, state: Arc<AppState>) -> Router {
         .route(route::HOLD, axum::routing::delete(routes::release_hold))
         .route(route::BOOKINGS, post(routes::create_booking))
         .route(route::BOOKING, get(routes::booking))
+        .route(route::MANAGED_BOOKING, get(manage::managed_booking))
+        .route(route::MANAGED_CERTIFICATE, get(manage::certificate))
+        .route(route::MANAGED_CANCEL, post(manage::cancel))
         .fallback(routes::not_found)
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(RequestBodyDeadlineLayer::new(config.body_timeout))

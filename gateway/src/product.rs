@@ -16,7 +16,7 @@ use std::sync::atomic::AtomicU32;
 
 use booking_core::api::bls::{HeldSlot, TimeslotHold, TimeslotHoldConflict, VirtualBooking};
 use booking_core::api::{
-    hold_seconds, BookingDetail, HeldEvent, HoldConflict, SeatHold, Timestamp,
+    hold_seconds, BookingDetail, BookingStatus, HeldEvent, HoldConflict, SeatHold, Timestamp,
 };
 use booking_core::contract::Answer;
 use booking_core::product::Product;
@@ -323,6 +323,10 @@ pub trait MadeBooking: Serialize + DeserializeOwned + Answer + Send {
     fn booked_place(&self) -> BookedPlace;
     /// Its payment page link, if any.
     fn payment_url_mut(&mut self) -> &mut Option<String>;
+    /// When its training starts and ends.
+    fn times(&self) -> (Timestamp, Timestamp);
+    /// Where it stands.
+    fn booking_status(&self) -> &BookingStatus;
 }
 
 impl MadeBooking for BookingDetail {
@@ -357,6 +361,14 @@ impl MadeBooking for BookingDetail {
     fn payment_url_mut(&mut self) -> &mut Option<String> {
         &mut self.payment_url
     }
+
+    fn times(&self) -> (Timestamp, Timestamp) {
+        (self.start_date, self.end_date)
+    }
+
+    fn booking_status(&self) -> &BookingStatus {
+        &self.booking_status
+    }
 }
 
 impl MadeBooking for VirtualBooking {
@@ -390,6 +402,14 @@ impl MadeBooking for VirtualBooking {
 
     fn payment_url_mut(&mut self) -> &mut Option<String> {
         &mut self.payment_url
+    }
+
+    fn times(&self) -> (Timestamp, Timestamp) {
+        (self.start_date, self.end_date)
+    }
+
+    fn booking_status(&self) -> &BookingStatus {
+        &self.booking_status
     }
 }
 

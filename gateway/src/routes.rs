@@ -48,7 +48,7 @@ use super::product::{
 };
 use super::session::{is_valid_idempotency_key, SessionId};
 use super::upstream::{Call, On429, Reply};
-use super::{AppState, ClientAddress};
+use super::{manage, AppState, ClientAddress};
 
 /// Shared state of the handlers.
 type Shared = State<Arc<AppState>>;
@@ -65,7 +65,7 @@ const SMALLER_PAGE: u32 = 50;
 
 const HOLD_NOT_FOUND: &str =
     "That seat hold was not found. It may have expired: hold the seat again.";
-const BOOKING_NOT_FOUND: &str = "That booking was not found.";
+pub(super) const BOOKING_NOT_FOUND: &str = "That booking was not found.";
 /// A release the upstream refused without saying why: the hold is no
 /// longer live, for one of the reasons it can stop being.
 const RELEASE_REFUSED: &str =
@@ -1040,7 +1040,7 @@ struct UpstreamBooking<R> {
 }
 
 /// Drops a `payment_url` whose origin is not on the product's allow-list.
-fn vet_payment_url<B: MadeBooking>(product: &ProductUpstream, mut booking: B) -> B {
+pub(super) fn vet_payment_url<B: MadeBooking>(product: &ProductUpstream, mut booking: B) -> B {
     let id = booking.id();
     let url = booking.payment_url_mut();
     if url
@@ -1077,7 +1077,7 @@ async fn send_booking<B: MadeBooking, R: Serialize>(
 }
 
 /// `GET /bookings/{id}` upstream.
-async fn read_booking<B: MadeBooking>(
+pub(super) async fn read_booking<B: MadeBooking>(
     product: &ProductUpstream,
     id: u64,
     caller: &Caller,
@@ -1345,10 +1345,7 @@ impl AttemptOf<'_> {
             .booking_ref(self.session, product.product, booking.id());
         Ok((
             StatusCode::CREATED,
-            Json(BookingReceipt {
-                booking_ref,
-                booking,
-            }),
+            receipt(state, product.product, booking_ref, booking),
         )
             .into_response())
     }
@@ -1400,18 +1397,26 @@ pub async fn booking(
     Ok(match held {
         Product::Practical => {
             let booking: BookingDetail = read_booking(product, id, &caller).await?;
-            receipt(booking_ref, vet_payment_url(product, booking))
+            receipt(&state, held, booking_ref, vet_payment_url(product, booking))
         }
         Product::VirtualBls => {
             let booking: VirtualBooking = read_booking(product, id, &caller).await?;
-            receipt(booking_ref, vet_payment_url(product, booking))
+            receipt(&state, held, booking_ref, vet_payment_url(product, booking))
         }
     })
 }
 
-fn receipt<B: Serialize>(booking_ref: String, booking: B) -> Response {
+/// A booking as the session that made it gets it: its reference, and the
+/// durable link to its own page.
+fn receipt<B: MadeBooking>(
+    state: &AppState,
+    product: Product,
+    booking_ref: String,
+    booking: B,
+) -> Response {
     Json(BookingReceipt {
         booking_ref,
+        manage_link: Some(manage::link_for(state, product, &booking)),
         booking,
     })
     .into_response()

@@ -20,6 +20,10 @@
 //!   key, so an attempt belongs to one session, product and hold: two
 //!   sessions never collide on (or replay) a key, nor does one key name
 //!   attempts on two holds or two products.
+//! * A booking link is `product . booking_id . issued . expires . tag`
+//!   ([`BookingLink`]), the tag an HMAC with the link key (the gateway's
+//!   key, or `HBG_BOOKING_LINK_KEY`): it names no session, and opens until
+//!   it expires or the link key is rotated.
 //!
 //! Invariants: each kind of token is signed under its own label, so one can
 //! never pass for another; tags are compared in constant time; the key never
@@ -29,6 +33,7 @@ use std::fmt;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use booking_core::manage::{BookingLink, LinkRefusal};
 use booking_core::product::Product;
 use chrono::{DateTime, Duration, Utc};
 use hmac::{Hmac, Mac};
@@ -79,6 +84,10 @@ pub const DEFAULT_SESSION_MAX_AGE: std::time::Duration =
 #[derive(Clone)]
 pub struct Signer {
     key: Vec<u8>,
+    /// The key booking links are signed with: the gateway's own unless
+    /// `HBG_BOOKING_LINK_KEY` gives another, so links can be revoked by
+    /// rotating it alone.
+    link_key: Vec<u8>,
     /// Seconds a session lives at most.
     session_max_age: i64,
 }
@@ -95,6 +104,7 @@ impl Signer {
     pub fn new(key: &[u8], session_max_age: std::time::Duration) -> Signer {
         Signer {
             key: key.to_vec(),
+            link_key: key.to_vec(),
             session_max_age: i64::try_from(session_max_age.as_secs()).unwrap_or(i64::MAX),
         }
     }
@@ -104,6 +114,49 @@ impl Signer {
         let mut key = [0u8; 32];
         rand::rng().fill_bytes(&mut key);
         Signer::new(&key, session_max_age)
+    }
+
+    /// This signer, signing booking links with `key` instead of its own
+    /// key.
+    pub fn with_link_key(mut self, key: &[u8]) -> Signer {
+        self.link_key = key.to_vec();
+        self
+    }
+
+    /// The durable link to a booking: its signed part and a signature with
+    /// the link key. It names no session.
+    pub fn booking_link(&self, link: &BookingLink) -> String {
+        let signed = link.signed_part();
+        let tag = self
+            .link_signer()
+            .tag("booking-link", None, signed.as_bytes());
+        format!("{signed}.{tag}")
+    }
+
+    /// The booking a link names, if the link key signed it and it has not
+    /// expired at `now`.
+    pub fn open_booking_link(
+        &self,
+        link: &str,
+        now: DateTime<Utc>,
+    ) -> Result<BookingLink, LinkRefusal> {
+        let (signed, tag) = link.rsplit_once('.').ok_or(LinkRefusal::Invalid)?;
+        let opened = BookingLink::read_signed_part(signed)
+            .filter(|_| {
+                self.link_signer()
+                    .verify("booking-link", None, signed.as_bytes(), tag)
+            })
+            .ok_or(LinkRefusal::Invalid)?;
+        opened.opens_at(now)?;
+        Ok(opened)
+    }
+
+    fn link_signer(&self) -> Signer {
+        Signer {
+            key: self.link_key.clone(),
+            link_key: self.link_key.clone(),
+            session_max_age: self.session_max_age,
+        }
     }
 
     fn mac(&self, label: &str, session: Option<&SessionId>, value: &[u8]) -> HmacSha256 {
@@ -342,6 +395,56 @@ mod tests {
         signer
             .hold_ref(session, product, hash, now() + Duration::minutes(30))
             .unwrap()
+    }
+
+    fn link() -> BookingLink {
+        BookingLink::issue(Product::Practical, 102436, now(), now() + Duration::days(3))
+    }
+
+    #[test]
+    fn a_booking_link_opens_without_a_session_until_it_expires() {
+        let text = signer().booking_link(&link());
+        assert_eq!(signer().open_booking_link(&text, now()), Ok(link()));
+        let after = DateTime::from_timestamp(link().expires + 1, 0).unwrap();
+        assert_eq!(
+            signer().open_booking_link(&text, after),
+            Err(LinkRefusal::Expired)
+        );
+    }
+
+    #[test]
+    fn a_forged_or_altered_booking_link_does_not_open() {
+        let text = signer().booking_link(&link());
+        let (signed, tag) = text.rsplit_once('.').unwrap();
+        let other_booking = signed.replacen("102436", "102437", 1);
+        let other_product = signed.replacen("pt.", "bls.", 1);
+        let later = format!("{}9", signed);
+        for forged in [
+            format!("{other_booking}.{tag}"),
+            format!("{other_product}.{tag}"),
+            format!("{later}.{tag}"),
+            format!("{signed}.{}", &tag[1..]),
+            signed.to_owned(),
+            String::new(),
+        ] {
+            assert_eq!(
+                signer().open_booking_link(&forged, now()),
+                Err(LinkRefusal::Invalid),
+                "{forged}"
+            );
+        }
+    }
+
+    #[test]
+    fn rotating_the_link_key_revokes_links_and_keeps_sessions() {
+        let text = signer().booking_link(&link());
+        let rotated = signer().with_link_key(b"the agency's new booking link key, rotated!");
+        assert_eq!(
+            rotated.open_booking_link(&text, now()),
+            Err(LinkRefusal::Invalid)
+        );
+        let (id, token) = signer().new_session(now());
+        assert_eq!(rotated.verify_session(&token, now()), Some(id));
     }
 
     #[test]

@@ -433,10 +433,12 @@ impl BookingApi for FakeGateway {
             Some(answer) => answer.map(|receipt| BookingReceipt {
                 booking_ref: receipt.booking_ref,
                 booking: receipt.booking.into(),
+                manage_link: receipt.manage_link,
             }),
             None => Ok(BookingReceipt {
                 booking_ref: "booking-ref-9001".into(),
                 booking,
+                manage_link: None,
             }),
         })
     }

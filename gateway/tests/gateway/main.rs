@@ -14,6 +14,7 @@ mod fault_table;
 mod flow;
 mod load;
 mod lost_answers;
+mod manage;
 mod matrix;
 mod profiles;
 mod protection;

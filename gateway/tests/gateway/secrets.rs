@@ -2,7 +2,7 @@
 //! file and the environment, runs a whole booking session against the
 //! sandbox (through a counting proxy that notes every token the sandbox
 //! issues); then no response body or header, and no log line, holds a
-//! credential, a token or a candidate's personal data. A setting the
+//! credential, a token, a booking link or a candidate's personal data. A setting the
 //! widget would refuse stops the binary before it listens.
 
 use std::io::{BufRead, BufReader, Read};
@@ -160,7 +160,11 @@ async fn no_credential_token_or_personal_data_leaks_into_responses_or_logs() {
     assert_eq!(booked.status, StatusCode::CREATED, "{}", booked.text);
     let booking_ref = booked.body["booking_ref"].as_str().unwrap().to_owned();
     let booking_id = booked.body["booking"]["id"].as_u64().unwrap();
+    let manage_link = booked.body["manage_link"].as_str().unwrap().to_owned();
     replies.push(booked);
+    let page = send(client.get(format!("{}/api/manage/{manage_link}", gateway.url))).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    replies.push(page);
     replies.push(widget.get(&format!("/bookings/{booking_ref}")).await);
     replies.push(other.get(&format!("/bookings/{booking_ref}")).await);
     replies.push(widget.post("/holds", json!({ "event_id": "x" }), &[]).await);
@@ -224,6 +228,7 @@ async fn no_credential_token_or_personal_data_leaks_into_responses_or_logs() {
         ("hold ref", hold_ref.clone()),
         ("hold hash", hold_hash.clone()),
         ("booking ref", booking_ref.clone()),
+        ("booking link", manage_link.clone()),
         ("candidate name", "Priya".to_owned()),
         ("candidate email", "priya.patel".to_owned()),
         ("candidate phone", "7700900123".to_owned()),
@@ -243,12 +248,12 @@ async fn no_credential_token_or_personal_data_leaks_into_responses_or_logs() {
     ] {
         assert!(log.contains(expected), "the log says {expected:?}: {log}");
     }
-    assert!(
-        lines
-            .iter()
-            .any(|line| line.contains("route=/api/holds/{hold_ref}")),
-        "routes are logged by template: {log}"
-    );
+    for template in ["route=/api/holds/{hold_ref}", "route=/api/manage/{link}"] {
+        assert!(
+            lines.iter().any(|line| line.contains(template)),
+            "routes are logged by template ({template}): {log}"
+        );
+    }
     assert!(
         lines
             .iter()

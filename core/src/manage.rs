@@ -1,0 +1,498 @@
+//! After the booking: the candidate's own booking page.
+//!
+//! * [`BookingLink`]: what a durable link to a booking names, and how long
+//!   it lives. The gateway signs it; nothing here needs the key.
+//! * [`CancelPolicy`]: the agency's rule for when a candidate may cancel,
+//!   and [`CancelOffer`], what it decides for one booking now.
+//! * The words the page shows: [`refund_words`] for what a cancellation
+//!   does to the payment, [`kit_words`] for a Virtual BLS kit.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::api::bls::EquipmentStatus;
+use crate::api::{PayOption, PayStatus};
+use crate::product::Product;
+
+/// Days a booking link keeps opening after its training ends.
+pub const LINK_DAYS_AFTER_TRAINING: i64 = 30;
+
+/// What a durable booking link names: one booking of one product, when the
+/// link was issued and when it stops opening. It is not bound to a
+/// browser session; the gateway signs [`BookingLink::signed_part`] and
+/// revokes every link by rotating the key it signs with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BookingLink {
+    /// The booking's product.
+    pub product: Product,
+    /// The upstream booking id.
+    pub booking_id: u64,
+    /// When the link was issued (Unix seconds).
+    pub issued: i64,
+    /// When the link stops opening (Unix seconds).
+    pub expires: i64,
+}
+
+/// Why a booking link does not open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkRefusal {
+    /// It is not a link the gateway signed (mistyped, cut short, forged, or
+    /// signed with a key since rotated).
+    Invalid,
+    /// It was, but its time is over.
+    Expired,
+}
+
+impl LinkRefusal {
+    /// What the candidate is told.
+    pub fn message(self) -> &'static str {
+        match self {
+            LinkRefusal::Invalid => {
+                "This booking link is not valid. Check that it was copied in full, or ask the agency that booked you for a new one."
+            }
+            LinkRefusal::Expired => {
+                "This booking link has expired. The agency that booked you can tell you about this booking."
+            }
+        }
+    }
+}
+
+impl BookingLink {
+    /// The link for `booking_id` of `product`, issued at `now`, opening
+    /// until [`LINK_DAYS_AFTER_TRAINING`] days after `training_ends`.
+    pub fn issue(
+        product: Product,
+        booking_id: u64,
+        now: DateTime<Utc>,
+        training_ends: DateTime<Utc>,
+    ) -> BookingLink {
+        let expires = training_ends.max(now) + Duration::days(LINK_DAYS_AFTER_TRAINING);
+        BookingLink {
+            product,
+            booking_id,
+            issued: now.timestamp(),
+            expires: expires.timestamp(),
+        }
+    }
+
+    /// The part a signature covers: `product.id.issued.expires`, in
+    /// characters that need no escaping in a URL.
+    pub fn signed_part(&self) -> String {
+        format!(
+            "{}.{}.{}.{}",
+            link_product_code(self.product),
+            self.booking_id,
+            self.issued,
+            self.expires
+        )
+    }
+
+    /// Reads a signed part back; `None` unless it is exactly what
+    /// [`BookingLink::signed_part`] writes.
+    pub fn read_signed_part(text: &str) -> Option<BookingLink> {
+        let mut parts = text.split('.');
+        let code = parts.next()?;
+        let product = Product::ALL
+            .into_iter()
+            .find(|product| link_product_code(*product) == code)?;
+        let booking_id = parts.next()?.parse().ok()?;
+        let issued = parts.next()?.parse().ok()?;
+        let expires = parts.next()?.parse().ok()?;
+        let link = BookingLink {
+            product,
+            booking_id,
+            issued,
+            expires,
+        };
+        (parts.next().is_none() && link.signed_part() == text).then_some(link)
+    }
+
+    /// The product a link's text names, before its signature is checked:
+    /// for the widget to know how to read the gateway's answer, never to
+    /// trust the link.
+    pub fn product_named(link: &str) -> Option<Product> {
+        let (signed, _tag) = link.rsplit_once('.')?;
+        BookingLink::read_signed_part(signed).map(|link| link.product)
+    }
+
+    /// Whether the link still opens at `now`.
+    pub fn opens_at(&self, now: DateTime<Utc>) -> Result<(), LinkRefusal> {
+        if now.timestamp() > self.expires {
+            Err(LinkRefusal::Expired)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// The product's short code in a link.
+fn link_product_code(product: Product) -> &'static str {
+    match product {
+        Product::Practical => "pt",
+        Product::VirtualBls => "bls",
+    }
+}
+
+/// The agency's rule for candidates cancelling their own Practical
+/// Training bookings (`candidate_cancel` in the gateway's configuration):
+/// `off`, or `until 48h before` (hours, `h`, or days, `d`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CancelPolicy {
+    /// Candidates cannot cancel; the page gives the agency's contact.
+    #[default]
+    Off,
+    /// Candidates can cancel until this long before the training starts.
+    Until(Duration),
+}
+
+/// A `candidate_cancel` setting that is not `off` or `until N[h|d] before`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadCancelPolicy(String);
+
+impl fmt::Display for BadCancelPolicy {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            formatter,
+            "candidate_cancel must be \"off\" or like \"until 48h before\" (hours h or days d), not {:?}",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for BadCancelPolicy {}
+
+impl FromStr for CancelPolicy {
+    type Err = BadCancelPolicy;
+
+    fn from_str(text: &str) -> Result<CancelPolicy, BadCancelPolicy> {
+        let bad = || BadCancelPolicy(text.to_owned());
+        let words: Vec<&str> = text.split_whitespace().collect();
+        match words.as_slice() {
+            ["off"] => Ok(CancelPolicy::Off),
+            ["until", amount, "before"] => {
+                let (number, unit) = amount.split_at(amount.len().saturating_sub(1));
+                let number: i64 = number.parse().map_err(|_| bad())?;
+                let duration = match unit {
+                    "h" => Duration::try_hours(number),
+                    "d" => Duration::try_days(number),
+                    _ => None,
+                }
+                .filter(|duration| *duration >= Duration::zero())
+                .ok_or_else(bad)?;
+                Ok(CancelPolicy::Until(duration))
+            }
+            _ => Err(bad()),
+        }
+    }
+}
+
+impl fmt::Display for CancelPolicy {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CancelPolicy::Off => formatter.write_str("off"),
+            CancelPolicy::Until(before) if before.num_hours() % 24 == 0 => {
+                write!(formatter, "until {}d before", before.num_days())
+            }
+            CancelPolicy::Until(before) => {
+                write!(formatter, "until {}h before", before.num_hours())
+            }
+        }
+    }
+}
+
+/// Whether a candidate may cancel one booking now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CancelState {
+    /// They may, until the offer's `until`.
+    Open,
+    /// The agency's time to cancel passed at the offer's `until`.
+    Closed,
+    /// The booking is already cancelled, or its training has begun.
+    Done,
+    /// Candidates cannot cancel this booking themselves (the agency's
+    /// policy is off, or the product has no cancellation): the agency can.
+    ByAgency,
+}
+
+impl CancelState {
+    /// Its name on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CancelState::Open => "open",
+            CancelState::Closed => "closed",
+            CancelState::Done => "done",
+            CancelState::ByAgency => "by_agency",
+        }
+    }
+
+    /// The state a wire name stands for; an unknown one leaves cancelling
+    /// to the agency.
+    pub fn parse(name: &str) -> CancelState {
+        [CancelState::Open, CancelState::Closed, CancelState::Done]
+            .into_iter()
+            .find(|state| state.as_str() == name)
+            .unwrap_or(CancelState::ByAgency)
+    }
+}
+
+impl Serialize for CancelState {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for CancelState {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(|name| CancelState::parse(&name))
+    }
+}
+
+/// Whether a candidate may cancel one booking now, and the deadline that
+/// decides it, as the booking page offers it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CancelOffer {
+    /// Whether they may.
+    pub state: CancelState,
+    /// The last moment to cancel (UTC, RFC 3339), for an open or closed
+    /// offer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<String>,
+}
+
+impl CancelOffer {
+    fn without_deadline(state: CancelState) -> CancelOffer {
+        CancelOffer { state, until: None }
+    }
+}
+
+impl CancelPolicy {
+    /// What the policy offers, at `now`, for a `product` booking that
+    /// starts at `starts` (nothing, once it is cancelled or over).
+    pub fn offer(
+        self,
+        product: Product,
+        cancelled_or_over: bool,
+        starts: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> CancelOffer {
+        if cancelled_or_over || starts <= now {
+            return CancelOffer::without_deadline(CancelState::Done);
+        }
+        match (self, product) {
+            (CancelPolicy::Off, _) | (_, Product::VirtualBls) => {
+                CancelOffer::without_deadline(CancelState::ByAgency)
+            }
+            (CancelPolicy::Until(before), Product::Practical) => {
+                let deadline = starts - before;
+                CancelOffer {
+                    state: if now <= deadline {
+                        CancelState::Open
+                    } else {
+                        CancelState::Closed
+                    },
+                    until: Some(deadline.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+                }
+            }
+        }
+    }
+}
+
+/// What cancelling does to the booking's payment, in the candidate's
+/// words: a credit returns to the agency, a card payment is refunded, an
+/// invoice is voided.
+pub fn refund_words(pay_option: &PayOption, pay_status: &PayStatus) -> &'static str {
+    let paid = *pay_status == PayStatus::Completed;
+    match pay_option {
+        PayOption::Credits if paid => {
+            "The course credit used for it goes back to the agency's account."
+        }
+        PayOption::Balance if paid => "The amount paid goes back to the agency's balance.",
+        PayOption::Inv => "The invoice for it is voided, so nobody pays for it.",
+        PayOption::CandidatePays if paid => {
+            "Your card payment is refunded to the card you paid with."
+        }
+        PayOption::CandidatePays => {
+            "Nothing has been paid for it yet, so there is nothing to refund."
+        }
+        _ => "The agency that booked you will settle any payment for it.",
+    }
+}
+
+/// Where a Virtual BLS kit is, in the candidate's words.
+pub fn kit_words(status: Option<&EquipmentStatus>) -> String {
+    match status {
+        None | Some(EquipmentStatus::Pending) => {
+            "Your training kit has not been posted yet.".to_owned()
+        }
+        Some(EquipmentStatus::Out) => {
+            "Your training kit has been posted to you. Keep it for the session, then send it back."
+                .to_owned()
+        }
+        Some(EquipmentStatus::In) => "Your training kit has been returned. Thank you.".to_owned(),
+        Some(EquipmentStatus::Overdue) => {
+            "Your training kit is overdue: please post it back now. Your certificate is issued once it is returned."
+                .to_owned()
+        }
+        Some(EquipmentStatus::Other(other)) => {
+            format!("Your training kit's status: {}.", other.replace('_', " "))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn at(hour: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2027, 3, 10, hour, 0, 0).unwrap()
+    }
+
+    #[test]
+    fn a_link_reads_back_and_opens_until_its_days_after_the_training() {
+        let link = BookingLink::issue(Product::VirtualBls, 4021, at(9), at(17));
+        assert_eq!(
+            BookingLink::read_signed_part(&link.signed_part()),
+            Some(link)
+        );
+        let last = at(17) + Duration::days(LINK_DAYS_AFTER_TRAINING);
+        assert_eq!(link.opens_at(last), Ok(()));
+        assert_eq!(
+            link.opens_at(last + Duration::seconds(1)),
+            Err(LinkRefusal::Expired)
+        );
+    }
+
+    #[test]
+    fn a_link_issued_after_its_training_still_lives_its_days() {
+        let link = BookingLink::issue(Product::Practical, 7, at(18), at(17));
+        assert_eq!(
+            link.expires,
+            (at(18) + Duration::days(LINK_DAYS_AFTER_TRAINING)).timestamp()
+        );
+    }
+
+    #[test]
+    fn only_what_a_link_writes_reads_back() {
+        for text in [
+            "",
+            "pt",
+            "pt.7.1.2.3",
+            "xx.7.1.2",
+            "pt.07.1.2",
+            "pt.+7.1.2",
+            "pt.7.1",
+            "PT.7.1.2",
+            "pt.-7.1.2",
+        ] {
+            assert_eq!(BookingLink::read_signed_part(text), None, "{text:?}");
+        }
+        assert!(BookingLink::read_signed_part("pt.7.1.2").is_some());
+        assert_eq!(
+            BookingLink::product_named("bls.7.1.2.tag"),
+            Some(Product::VirtualBls)
+        );
+        assert_eq!(BookingLink::product_named("bls.7.1.2"), None);
+    }
+
+    #[test]
+    fn cancel_policies_read_and_write_back() {
+        for (text, policy) in [
+            ("off", CancelPolicy::Off),
+            ("until 48h before", CancelPolicy::Until(Duration::hours(48))),
+            ("until 2d before", CancelPolicy::Until(Duration::days(2))),
+            ("until 0h before", CancelPolicy::Until(Duration::zero())),
+        ] {
+            assert_eq!(text.parse::<CancelPolicy>(), Ok(policy), "{text}");
+        }
+        assert_eq!(
+            CancelPolicy::Until(Duration::hours(48)).to_string(),
+            "until 2d before"
+        );
+        assert_eq!(
+            CancelPolicy::Until(Duration::hours(36)).to_string(),
+            "until 36h before"
+        );
+        for text in [
+            "",
+            "on",
+            "until 48 before",
+            "until h before",
+            "until -1h before",
+            "until 2w before",
+            "48h",
+        ] {
+            let error = text.parse::<CancelPolicy>().unwrap_err();
+            assert!(error.to_string().contains("until 48h before"), "{error}");
+        }
+    }
+
+    #[test]
+    fn a_candidate_may_cancel_until_the_policys_deadline_and_not_after() {
+        let policy: CancelPolicy = "until 2h before".parse().unwrap();
+        let starts = at(12);
+        let until = Some("2027-03-10T10:00:00Z".to_owned());
+        let open = policy.offer(Product::Practical, false, starts, at(10));
+        assert_eq!((open.state, &open.until), (CancelState::Open, &until));
+        let closed = policy.offer(Product::Practical, false, starts, at(11));
+        assert_eq!((closed.state, &closed.until), (CancelState::Closed, &until));
+        for (cancelled, now) in [(false, at(12)), (true, at(9))] {
+            let done = policy.offer(Product::Practical, cancelled, starts, now);
+            assert_eq!(done, CancelOffer::without_deadline(CancelState::Done));
+        }
+    }
+
+    #[test]
+    fn virtual_bls_and_a_policy_that_is_off_leave_cancelling_to_the_agency() {
+        let open: CancelPolicy = "until 1h before".parse().unwrap();
+        let by_agency = CancelOffer::without_deadline(CancelState::ByAgency);
+        assert_eq!(
+            open.offer(Product::VirtualBls, false, at(12), at(9)),
+            by_agency
+        );
+        assert_eq!(
+            CancelPolicy::Off.offer(Product::Practical, false, at(12), at(9)),
+            by_agency
+        );
+    }
+
+    #[test]
+    fn a_cancel_offer_reads_back_through_the_widgets_json_reader() {
+        let offer = CancelOffer {
+            state: CancelState::Closed,
+            until: Some("2027-03-10T10:00:00Z".to_owned()),
+        };
+        let text = serde_json::to_string(&offer).unwrap();
+        assert_eq!(text, r#"{"state":"closed","until":"2027-03-10T10:00:00Z"}"#);
+        assert_eq!(crate::json::from_str::<CancelOffer>(&text), Ok(offer));
+        assert_eq!(
+            crate::json::from_str::<CancelOffer>(r#"{"state":"later"}"#),
+            Ok(CancelOffer::without_deadline(CancelState::ByAgency))
+        );
+    }
+
+    #[test]
+    fn the_refund_is_worded_by_how_the_booking_was_paid() {
+        let paid = PayStatus::Completed;
+        assert!(refund_words(&PayOption::Credits, &paid).contains("credit"));
+        assert!(refund_words(&PayOption::Balance, &paid).contains("balance"));
+        assert!(refund_words(&PayOption::Inv, &PayStatus::Pending).contains("voided"));
+        assert!(refund_words(&PayOption::CandidatePays, &paid).contains("refunded"));
+        assert!(refund_words(&PayOption::CandidatePays, &PayStatus::Pending)
+            .contains("nothing to refund"));
+    }
+
+    #[test]
+    fn a_kit_overdue_is_said_to_be_overdue() {
+        assert!(kit_words(Some(&EquipmentStatus::Overdue)).contains("overdue"));
+        assert!(kit_words(Some(&EquipmentStatus::Out)).contains("posted to you"));
+        assert!(kit_words(None).contains("not been posted"));
+        assert_eq!(
+            kit_words(Some(&EquipmentStatus::Other("lost_in_post".into()))),
+            "Your training kit's status: lost in post."
+        );
+    }
+}
