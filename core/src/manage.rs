@@ -5,7 +5,11 @@
 //! * [`CancelPolicy`]: the agency's rule for when a candidate may cancel,
 //!   and [`CancelOffer`], what it decides for one booking now.
 //! * The words the page shows: [`refund_words`] for what a cancellation
-//!   does to the payment, [`kit_words`] for a Virtual BLS kit.
+//!   does to the payment, [`kit_words`] for a Virtual BLS kit,
+//!   [`page_facts`] for the booking itself.
+//! * [`BookingPage`]: the page as a small state machine, as the booking
+//!   flow is one: the widget sends it intents and the gateway's answers,
+//!   and carries out the commands it returns.
 
 use std::fmt;
 use std::str::FromStr;
@@ -14,8 +18,11 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::api::bls::EquipmentStatus;
-use crate::api::{PayOption, PayStatus};
+use crate::api::{BookingStatus, PayOption, PayStatus};
+use crate::flow::{Booked, BookingFact};
 use crate::product::Product;
+use crate::uk_time;
+use crate::widget_api::ManagedBooking;
 
 /// Days a booking link keeps opening after its training ends.
 pub const LINK_DAYS_AFTER_TRAINING: i64 = 30;
@@ -338,6 +345,218 @@ pub fn kit_words(status: Option<&EquipmentStatus>) -> String {
         }
         Some(EquipmentStatus::Other(other)) => {
             format!("Your training kit's status: {}.", other.replace('_', " "))
+        }
+    }
+}
+
+/// A booking's status and payment in words, e.g. "Cancelled (refunded)".
+pub fn status_words(booking_status: &BookingStatus, pay_status: &PayStatus) -> String {
+    let status = match booking_status {
+        BookingStatus::Booked => "Booked".to_owned(),
+        BookingStatus::Pending => "Waiting for confirmation".to_owned(),
+        BookingStatus::Cancelled => "Cancelled".to_owned(),
+        BookingStatus::Completed => "Completed".to_owned(),
+        BookingStatus::NoShow => "Marked as not attended".to_owned(),
+        BookingStatus::Other(other) => other.replace('_', " "),
+    };
+    let payment = match pay_status {
+        PayStatus::Completed => "paid".to_owned(),
+        PayStatus::Pending => "not paid yet".to_owned(),
+        PayStatus::Refunded => "refunded".to_owned(),
+        PayStatus::Other(other) => other.replace('_', " "),
+    };
+    format!("{status} ({payment})")
+}
+
+/// What the booking page lists: the confirmation's summary, with the
+/// status and payment in words and, for Virtual BLS, where the kit is.
+pub fn page_facts(booked: &Booked) -> Vec<BookingFact> {
+    let (status, kit) = match booked {
+        Booked::Practical(booking) => (
+            status_words(&booking.booking_status, &booking.pay_status),
+            None,
+        ),
+        Booked::Virtual(booking) => (
+            status_words(&booking.booking_status, &booking.pay_status),
+            Some(kit_words(booking.equipment_status.as_ref())),
+        ),
+    };
+    let mut facts = booked.summary();
+    for fact in &mut facts {
+        match (fact.label, &kit) {
+            ("Status", _) => fact.lines = vec![status.clone()],
+            ("Training kit", Some(kit)) => fact.lines = vec![kit.clone()],
+            _ => {}
+        }
+    }
+    facts
+}
+
+/// What the page says about cancelling, if anything: until when the
+/// candidate may and what it does to the payment, or who to ask.
+pub fn cancel_words(page: &ManagedBooking<Booked>) -> Option<String> {
+    let agency = match &page.agency_email {
+        Some(email) => format!("the agency that booked you, at {email}"),
+        None => "the agency that booked you".to_owned(),
+    };
+    let deadline = || {
+        page.cancel
+            .until
+            .as_deref()
+            .and_then(|until| DateTime::parse_from_rfc3339(until).ok())
+            .map(|until| {
+                let local = uk_time::to_uk(until.to_utc());
+                format!(
+                    "{} on {}",
+                    uk_time::clock_time(local.time()),
+                    uk_time::full_date(local.date_naive())
+                )
+            })
+            .unwrap_or_default()
+    };
+    match page.cancel.state {
+        CancelState::Open => Some(format!(
+            "You can cancel this booking until {}. {}",
+            deadline(),
+            booked_refund_words(&page.booking)
+        )),
+        CancelState::Closed => Some(format!(
+            "The time to cancel this booking online ended at {}. To change it, contact {agency}.",
+            deadline()
+        )),
+        CancelState::ByAgency => Some(format!(
+            "To change or cancel this booking, contact {agency}."
+        )),
+        CancelState::Done => None,
+    }
+}
+
+/// [`refund_words`] for either product's booking.
+pub fn booked_refund_words(booked: &Booked) -> &'static str {
+    match booked {
+        Booked::Practical(booking) => refund_words(&booking.pay_option, &booking.pay_status),
+        Booked::Virtual(booking) => {
+            refund_words(&PayOption::from(&booking.pay_option), &booking.pay_status)
+        }
+    }
+}
+
+/// The booking page: what it shows and what it is doing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BookingPage {
+    /// What the page shows.
+    pub view: PageView,
+    /// Whether the candidate is being asked to confirm a cancel.
+    pub confirming: bool,
+    /// Whether a cancel is on its way.
+    pub cancelling: bool,
+    /// Why the last cancel failed, shown by the cancel button.
+    pub problem: Option<String>,
+    /// What screen readers are told of the last change.
+    pub announcement: Option<&'static str>,
+}
+
+/// What the booking page shows.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PageView {
+    /// The booking is being read.
+    Loading,
+    /// The booking, as the gateway read it.
+    Shown(Box<ManagedBooking<Booked>>),
+    /// The link does not open (or the booking is gone): the message, and
+    /// nothing else.
+    Refused(String),
+    /// The booking could not be read this time: the message, and a retry.
+    Failed(String),
+}
+
+/// What the candidate asks of the booking page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PageIntent {
+    /// "Cancel this booking": ask to confirm.
+    AskToCancel,
+    /// "Keep my booking": the confirmation is dismissed.
+    KeepBooking,
+    /// "Yes, cancel it".
+    ConfirmCancel,
+    /// Read the booking again after a failure.
+    Retry,
+}
+
+/// An answer of the gateway to the booking page: the page, or the
+/// status (none for no answer) and message of a failure.
+pub type PageAnswer = Result<ManagedBooking<Booked>, (Option<u16>, String)>;
+
+/// What the widget is asked to do for the booking page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PageCommand {
+    /// Read the booking through its link.
+    Read,
+    /// Cancel the booking through its link.
+    Cancel,
+}
+
+impl BookingPage {
+    /// A page opening: it reads the booking.
+    pub fn open() -> (BookingPage, PageCommand) {
+        let page = BookingPage {
+            view: PageView::Loading,
+            confirming: false,
+            cancelling: false,
+            problem: None,
+            announcement: None,
+        };
+        (page, PageCommand::Read)
+    }
+
+    /// Applies an intent; returns what to send, if anything.
+    pub fn apply(&mut self, intent: PageIntent) -> Option<PageCommand> {
+        let can_cancel =
+            matches!(&self.view, PageView::Shown(page) if page.cancel.state == CancelState::Open);
+        match intent {
+            PageIntent::AskToCancel if can_cancel && !self.cancelling => {
+                self.confirming = true;
+                self.problem = None;
+                None
+            }
+            PageIntent::KeepBooking => {
+                self.confirming = false;
+                None
+            }
+            PageIntent::ConfirmCancel if can_cancel && self.confirming && !self.cancelling => {
+                self.cancelling = true;
+                self.problem = None;
+                Some(PageCommand::Cancel)
+            }
+            PageIntent::Retry if matches!(self.view, PageView::Failed(_)) => {
+                self.view = PageView::Loading;
+                Some(PageCommand::Read)
+            }
+            _ => None,
+        }
+    }
+
+    /// Takes the gateway's answer to a [`PageCommand::Read`].
+    pub fn read(&mut self, answer: PageAnswer) {
+        self.view = match answer {
+            Ok(page) => PageView::Shown(Box::new(page)),
+            Err((Some(404 | 410), message)) => PageView::Refused(message),
+            Err((_, message)) => PageView::Failed(message),
+        };
+    }
+
+    /// Takes the gateway's answer to a [`PageCommand::Cancel`]: the page
+    /// in its cancelled state, or the reason it was not cancelled (the
+    /// booking stays shown as it was).
+    pub fn cancelled(&mut self, answer: PageAnswer) {
+        self.cancelling = false;
+        match answer {
+            Ok(page) => {
+                self.confirming = false;
+                self.view = PageView::Shown(Box::new(page));
+                self.announcement = Some("Your booking is cancelled.");
+            }
+            Err((_, message)) => self.problem = Some(message),
         }
     }
 }
