@@ -19,10 +19,11 @@ use std::rc::Rc;
 use booking_core::api::bls::{Timeslot, VirtualBooking};
 use booking_core::api::{BookingDetail, Course, TrainingEvent};
 use booking_core::flow::Booked;
+use booking_core::manage::BookingLink;
 use booking_core::product::Product;
 use booking_core::widget_api::{
     route, BookingReceipt, BookingRequest, ErrorAnswer, HeldSeat, HeldTimeslot, HoldRequest,
-    QueuePlace, ReleaseBeacon, SlotHoldRequest, WidgetOptions, IDEMPOTENCY_HEADER,
+    ManagedBooking, QueuePlace, ReleaseBeacon, SlotHoldRequest, WidgetOptions, IDEMPOTENCY_HEADER,
     QUEUE_TICKET_HEADER, SESSION_HEADER,
 };
 use chrono::NaiveDate;
@@ -120,6 +121,12 @@ pub trait BookingApi {
         booking_ref: String,
         product: Product,
     ) -> ApiFuture<'_, BookingReceipt<Booked>>;
+    /// Reads the booking a durable link names, for its page.
+    fn managed_booking(&self, link: String) -> ApiFuture<'_, ManagedBooking<Booked>>;
+    /// Cancels the booking a durable link names; answers its page, cancelled.
+    fn cancel_managed_booking(&self, link: String) -> ApiFuture<'_, ManagedBooking<Booked>>;
+    /// Where the certificate of the booking a durable link names downloads.
+    fn certificate_url(&self, link: &str) -> String;
     /// Tells `listener` the seconds left while a hold or booking waits its
     /// turn in the gateway's queue, and `None` when it no longer waits.
     fn on_queue_wait(&self, listener: QueueListener) {
@@ -395,6 +402,21 @@ fn receipt(text: &str, product: Product) -> Result<BookingReceipt<Booked>, ApiEr
     }
 }
 
+/// Reads a booking page's answer as the product its link names.
+fn managed(text: &str, link: &str) -> Result<ManagedBooking<Booked>, ApiError> {
+    fn wrap<B: Into<Booked>>(page: ManagedBooking<B>) -> ManagedBooking<Booked> {
+        ManagedBooking {
+            booking: page.booking.into(),
+            cancel: page.cancel,
+            agency_email: page.agency_email,
+        }
+    }
+    match BookingLink::product_named(link).unwrap_or_default() {
+        Product::Practical => decode::<ManagedBooking<BookingDetail>>(text).map(wrap),
+        Product::VirtualBls => decode::<ManagedBooking<VirtualBooking>>(text).map(wrap),
+    }
+}
+
 /// Reads a successful answer; an empty body reads as JSON `null`.
 fn decode<T: DeserializeOwned>(text: &str) -> Result<T, ApiError> {
     let text = if text.is_empty() { "null" } else { text };
@@ -481,6 +503,23 @@ impl BookingApi for HttpApi {
     ) -> ApiFuture<'_, BookingReceipt<Booked>> {
         let pending = self.get_text(route::with_ref(route::BOOKING, &booking_ref));
         Box::pin(async move { receipt(&pending.await?, product) })
+    }
+
+    fn managed_booking(&self, link: String) -> ApiFuture<'_, ManagedBooking<Booked>> {
+        let pending = self.get_text(route::with_ref(route::MANAGED_BOOKING, &link));
+        Box::pin(async move { managed(&pending.await?, &link) })
+    }
+
+    fn cancel_managed_booking(&self, link: String) -> ApiFuture<'_, ManagedBooking<Booked>> {
+        let path = route::with_ref(route::MANAGED_CANCEL, &link);
+        Box::pin(async move {
+            let answer = self.exchange("POST", &path, None, None, None).await?;
+            managed(&answer.into_result()?, &link)
+        })
+    }
+
+    fn certificate_url(&self, link: &str) -> String {
+        self.url(&route::with_ref(route::MANAGED_CERTIFICATE, link))
     }
 
     fn on_queue_wait(&self, listener: QueueListener) {

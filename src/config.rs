@@ -24,6 +24,9 @@ pub struct WidgetConfig {
     /// Where the payment page sends the candidate back; `None` for the page
     /// the widget is on (the iframe mode passes its host page's address).
     pub return_url: Option<String>,
+    /// The durable link of a booking to show instead of the booking flow
+    /// (the host page's `?hbg-booking=`).
+    pub booking_link: Option<String>,
     /// Tells apart several widgets on one page (the element's `id`, or its
     /// position), so each keeps its own booking across the payment page.
     pub instance: String,
@@ -38,6 +41,7 @@ impl Default for WidgetConfig {
             location: None,
             prefill: Prefill::default(),
             return_url: None,
+            booking_link: None,
             instance: String::new(),
         }
     }

@@ -68,6 +68,9 @@ class HbgBookingFrame extends HTMLElement {
       const value = this.getAttribute(name);
       if (value !== null) page.searchParams.set(name, value);
     }
+    // A booking's own page, opened from its link on this page.
+    const link = new URLSearchParams(location.search).get("hbg-booking");
+    if (link) page.searchParams.set("hbg-booking", link);
     const frame = (this.frame = document.createElement("iframe"));
     // No sandbox: the widget sends the top window to the payment page.
     frame.title = "Book practical training";

@@ -3,6 +3,7 @@
 
 use std::rc::Rc;
 
+use leptos::prelude::IntoAny;
 use wasm_bindgen::prelude::*;
 
 pub mod api;
@@ -11,6 +12,7 @@ pub mod browser;
 pub mod calendar;
 pub mod config;
 pub mod host;
+pub mod manage;
 pub mod state;
 pub mod steps;
 
@@ -28,19 +30,27 @@ pub fn mount(root: web_sys::HtmlElement, config_json: &str) -> WidgetHandle {
     mount_with(root, config, api)
 }
 
-/// Mounts the widget with any [`BookingApi`] (tests use an in-memory one).
+/// Mounts the widget with any [`BookingApi`] (tests use an in-memory one):
+/// the booking page when the settings carry a booking link, else the
+/// booking flow.
 pub fn mount_with(
     root: web_sys::HtmlElement,
     config: WidgetConfig,
     api: Rc<dyn BookingApi>,
 ) -> WidgetHandle {
     let host = host::Host::for_root(&root);
-    let handle = leptos::mount::mount_to(root, move || {
-        app::App(app::AppProps {
+    let handle = leptos::mount::mount_to(root, move || match config.booking_link.clone() {
+        Some(link) => manage::BookingPageView(manage::BookingPageViewProps {
+            link,
+            api: Rc::clone(&api),
+        })
+        .into_any(),
+        None => app::App(app::AppProps {
             config: config.clone(),
             api: Rc::clone(&api),
             host: host.clone(),
         })
+        .into_any(),
     });
     WidgetHandle {
         inner: Some(Box::new(handle)),

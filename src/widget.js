@@ -96,6 +96,7 @@ function settings(element) {
     course: read(element, "course"),
     location: read(element, "location"),
     return_url: read(element, "return-url"),
+    booking_link: new URLSearchParams(location.search).get("hbg-booking"),
     prefill,
     instance: element.id || String(element.instance),
   });
