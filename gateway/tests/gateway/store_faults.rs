@@ -31,22 +31,6 @@ const COURSE: u64 = 1;
 /// The prefix of every key the gateway writes to its shared store.
 const KEY_PREFIX: &str = "hbg-gateway:";
 
-/// Waits until `check` holds, polling, and fails the test naming `what`
-/// when it does not within `within`.
-async fn wait_until<F, Fut>(what: &str, within: Duration, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = Instant::now() + within;
-    while !check().await {
-        assert!(Instant::now() < deadline, "waited {within:?} for {what}");
-        // Polling for a condition of the shared store, which keeps real
-        // time (its expiries are Redis's), bounded by `within`.
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-}
-
 /// A connection of the test's own to the shared store.
 async fn store(url: &str) -> redis::aio::MultiplexedConnection {
     redis::Client::open(url)
@@ -110,13 +94,15 @@ async fn a_booking_in_flight_meets(fault: StoreFault, fate: Fate) {
                 .await
         })
     };
-    let proxy = &both.stack.proxy;
-    wait_until(
-        "the booking to be made upstream",
-        Duration::from_secs(10),
-        || std::future::ready(proxy.count(Method::POST, "/bookings") == 1),
-    )
-    .await;
+    both.stack
+        .proxy
+        .wait_for_count(
+            "the booking to be made upstream",
+            Method::POST,
+            "/bookings",
+            1,
+        )
+        .await;
     assert_eq!(both.stack.bookings_on(event_id).await.len(), 1);
     match fault {
         StoreFault::Restarted => both.redis.restart().await,
@@ -244,12 +230,14 @@ async fn a_lock_holder_killed_mid_hold_lets_its_lock_lapse_and_another_instance_
     let mut redis = store(&both.redis.url()).await;
     let lock_key = format!("{KEY_PREFIX}event-lock:{event_id}");
     let proxy = &both.stack.proxy;
-    wait_until(
-        "the holder's upstream call, under the lock",
-        Duration::from_secs(10),
-        || std::future::ready(proxy.count(Method::POST, &hold_path) == 1),
-    )
-    .await;
+    proxy
+        .wait_for_count(
+            "the holder's upstream call, under the lock",
+            Method::POST,
+            &hold_path,
+            1,
+        )
+        .await;
     let holders_token: Option<String> = redis.get(&lock_key).await.expect("GET");
     let holders_token = holders_token.expect("the holder has the place's lock");
     let left_ms: i64 = redis.pttl(&lock_key).await.expect("PTTL");
@@ -403,14 +391,19 @@ async fn every_key_in_the_shared_store_has_a_time_to_live() {
         let event_id = events[2];
         tokio::spawn(async move { priya.hold(event_id, None).await })
     };
+    let stalled_path = format!("/training-events/{}/hold", events[2]);
+    both.stack
+        .proxy
+        .wait_until("the stalled hold's upstream call, under the lock", |seen| {
+            seen.iter().any(|seen| {
+                seen.method == Method::POST && seen.path == stalled_path && seen.status == 502
+            })
+        })
+        .await;
     let mut redis = store(&both.redis.url()).await;
     let lock_key = format!("{KEY_PREFIX}event-lock:{}", events[2]);
-    wait_until("a place's lock", Duration::from_secs(10), || {
-        let mut redis = redis.clone();
-        let lock_key = lock_key.clone();
-        async move { redis.exists(&lock_key).await.expect("EXISTS") }
-    })
-    .await;
+    let locked: bool = redis.exists(&lock_key).await.expect("EXISTS");
+    assert!(locked, "the stalled hold has the place's lock");
 
     let mut keys: Vec<String> = Vec::new();
     {
@@ -581,12 +574,9 @@ async fn the_sandbox_killed_mid_booking(fate: Fate) {
                 .await
         })
     };
-    wait_until(
-        "the booking to be in flight",
-        Duration::from_secs(10),
-        || std::future::ready(proxy.count(Method::POST, "/bookings") == 1),
-    )
-    .await;
+    proxy
+        .wait_for_count("the booking to be in flight", Method::POST, "/bookings", 1)
+        .await;
     sandbox.kill();
     release.notify_one();
     let first = first.await.expect("the first try is answered");
