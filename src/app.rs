@@ -24,7 +24,6 @@ pub fn App(config: WidgetConfig, api: Rc<dyn BookingApi>, host: Host) -> impl In
     provide_context(state);
     keep_time(state);
     watch_page(state);
-    load_dates_for_the_chosen_course(state);
 
     let step = state.step;
     let heading = NodeRef::<H2>::new();
@@ -78,9 +77,9 @@ pub fn App(config: WidgetConfig, api: Rc<dyn BookingApi>, host: Host) -> impl In
             </div>
             {move || match (state.product.get(), state.options.get()) {
                 (None, _) => view! { <steps::product::ProductStep/> }.into_any(),
-                (_, Load::Failed(error)) => view! {
+                (_, Load::Failed(reason)) => view! {
                     <steps::Problem
-                        message=error.message()
+                        message=reason
                         action="Try again"
                         on_action=Callback::new(move |()| state.load_options())
                     />
@@ -152,17 +151,5 @@ fn watch_page(state: WidgetState) {
         hide.remove();
         show.remove();
         state.release_on_exit();
-    });
-}
-
-/// Fetches the events (or timeslots) once each time the chosen course
-/// changes.
-fn load_dates_for_the_chosen_course(state: WidgetState) {
-    Effect::new(move |loaded: Option<Option<u64>>| {
-        let course_id = state.flow.with(|flow| flow.course().map(|c| c.id));
-        if let Some(id) = course_id.filter(|id| loaded.flatten() != Some(*id)) {
-            state.load_dates(id);
-        }
-        course_id
     });
 }

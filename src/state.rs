@@ -2,9 +2,17 @@
 //!
 //! Components read [`WidgetState`] (from context) and send intents with
 //! [`WidgetState::dispatch`]. Every input goes through `Flow::apply`; the
-//! commands of one transition run in order in one task, each network call
-//! awaited before the next starts (a release must finish before the seat is
-//! held again), and each API answer comes back as an [`Outcome`].
+//! commands of one transition run in order in one task, each write awaited
+//! before the next starts (a release must finish before the seat is held
+//! again), and each API answer comes back as an [`Outcome`]. Reads the flow
+//! asks for (a course's dates, a booking again) take the same road, each in
+//! a task of its own so that nothing waits for them; the dates the flow
+//! hands back are indexed once, here, for the calendars.
+//!
+//! The reads no step of the flow decides are the widget's own: the
+//! gateway's options (which open the session and give the flow its redirect
+//! policy), the product's courses, and a booking this tab left for the
+//! payment page.
 
 use std::future::Future;
 use std::rc::Rc;
@@ -14,7 +22,8 @@ use booking_core::api::bls::Timeslot;
 use booking_core::api::{Course, CourseRef, TrainingEvent};
 use booking_core::calendar::EventIndex;
 use booking_core::flow::{
-    BookingInProgress, Chosen, Command, Flow, GrantedHold, Input, Intent, Outcome, Place, Step,
+    BookingInProgress, Chosen, Command, Dates, Flow, GrantedHold, Input, Intent, Outcome, Place,
+    Step,
 };
 use booking_core::product::Product;
 use booking_core::redirect::PaymentRedirectPolicy;
@@ -37,8 +46,8 @@ pub enum Load<T> {
     Loading,
     /// The answer.
     Ready(T),
-    /// Why it failed.
-    Failed(ApiError),
+    /// Why it failed, as a sentence for people.
+    Failed(String),
 }
 
 impl<T> Load<T> {
@@ -47,7 +56,7 @@ impl<T> Load<T> {
         match self {
             Load::Loading => Progress::Loading,
             Load::Ready(_) => Progress::Ready,
-            Load::Failed(error) => Progress::Failed(error.message()),
+            Load::Failed(reason) => Progress::Failed(reason.clone()),
         }
     }
 }
@@ -104,12 +113,13 @@ pub struct WidgetState {
     pub options: RwSignal<Load<WidgetOptions>>,
     /// Active courses.
     pub courses: RwSignal<Load<Vec<Course>>>,
-    /// The chosen course's events, indexed once per fetch.
+    /// The chosen course's events, indexed once per read the flow takes.
     pub events: RwSignal<Load<EventIndex>>,
     /// Seconds a hold or booking still waits its turn in the gateway's
     /// queue, while it does.
     pub queue_wait: RwSignal<Option<u32>>,
-    /// The chosen Virtual BLS course's timeslots, indexed once per fetch.
+    /// The chosen Virtual BLS course's timeslots, indexed once per read
+    /// the flow takes.
     pub slots: RwSignal<Load<SlotIndex>>,
     /// The product booked: the host page's, or the candidate's choice when
     /// the page offers several (`None` until then).
@@ -315,12 +325,68 @@ impl WidgetState {
             Command::Announce(text) => self.announcement.set(text.to_owned()),
             Command::PersistBookingInProgress(progress) => self.remember(progress),
             Command::ClearBookingInProgress => browser::session_remove(&self.storage_key()),
-            Command::RefreshEvents => {
-                if let Some(course_id) = self.flow.with_untracked(|f| f.course().map(|c| c.id)) {
-                    self.load_dates(course_id);
-                }
+            Command::LoadDates { course_id } => self.load_dates(course_id),
+            Command::ShowDates(Dates::Events(events)) => {
+                self.events.set(Load::Ready(EventIndex::new(events)));
             }
+            Command::ShowDates(Dates::Timeslots(slots)) => {
+                self.slots.set(Load::Ready(SlotIndex::new(slots)));
+            }
+            Command::ShowDatesFailed { reason } => match self.flow.with_untracked(Flow::product) {
+                Product::Practical => self.events.set(Load::Failed(reason)),
+                Product::VirtualBls => self.slots.set(Load::Failed(reason)),
+            },
+            Command::ReadBooking { booking_id } => self.read_booking(booking_id),
         }
+    }
+
+    /// Reads what a course's calendar shows, in a task of its own, and sends
+    /// the flow the answer: its events, all of them at once (switching month
+    /// or location makes no request), or for Virtual BLS its timeslots in
+    /// one read of the booking window ([`slot_range`]), so that moving
+    /// between months and days makes no request either.
+    fn load_dates(self, course_id: u64) {
+        let product = self.flow.with_untracked(Flow::product);
+        match product {
+            Product::Practical => self.events.set(Load::Loading),
+            Product::VirtualBls => self.slots.set(Load::Loading),
+        }
+        let (from, to) = slot_range(self.now_utc());
+        self.spawn(async move {
+            let answer = match product {
+                Product::Practical => self
+                    .api()
+                    .training_events(course_id)
+                    .await
+                    .map(Dates::Events),
+                Product::VirtualBls => self
+                    .api()
+                    .timeslots(course_id, from, to)
+                    .await
+                    .map(Dates::Timeslots),
+            };
+            self.dispatch(match answer {
+                Ok(dates) => Outcome::DatesLoaded { course_id, dates },
+                Err(error) => Outcome::DatesFailed {
+                    course_id,
+                    reason: error.message(),
+                },
+            });
+        });
+    }
+
+    /// Reads a booking again, in a task of its own, and sends the flow its
+    /// status; an unanswered read changes nothing.
+    fn read_booking(self, booking_id: u64) {
+        let Some(booking_ref) = self.booking_ref(booking_id) else {
+            return;
+        };
+        let product = self.product_now();
+        self.spawn(async move {
+            if let Ok(receipt) = self.api().booking(booking_ref, product).await {
+                self.dispatch(Outcome::BookingStatus(Box::new(receipt.booking)));
+            }
+        });
     }
 
     /// Holds an event's seat or a timeslot (renewing `hold_ref` when
@@ -424,7 +490,7 @@ impl WidgetState {
                     }
                     self.begin(policy).await;
                 }
-                Err(error) => self.options.set(Load::Failed(error)),
+                Err(error) => self.options.set(Load::Failed(error.message())),
             }
         });
     }
@@ -449,7 +515,8 @@ impl WidgetState {
                     browser::session_remove(&self.storage_key());
                 }
                 Err(_) => {
-                    self.options.set(Load::Failed(ApiError::BookingUnread));
+                    self.options
+                        .set(Load::Failed(ApiError::BookingUnread.message()));
                     return;
                 }
             }
@@ -477,7 +544,7 @@ impl WidgetState {
             }
             self.courses.set(match answer {
                 Ok(courses) => Load::Ready(courses),
-                Err(error) => Load::Failed(error),
+                Err(error) => Load::Failed(error.message()),
             });
             self.preselect_course();
         });
@@ -509,79 +576,6 @@ impl WidgetState {
             }
             None => {}
         }
-    }
-
-    /// Loads what the chosen course's calendar shows: its events, or its
-    /// timeslots for Virtual BLS.
-    pub fn load_dates(self, course_id: u64) {
-        match self.product_now() {
-            Product::Practical => self.load_events(course_id),
-            Product::VirtualBls => self.load_timeslots(course_id),
-        }
-    }
-
-    /// Loads the chosen course's dates again (after a failed read).
-    pub fn reload_dates(self) {
-        if let Some(course) = self
-            .flow
-            .with_untracked(|flow| flow.course().map(|course| course.id))
-        {
-            self.load_dates(course);
-        }
-    }
-
-    /// Loads the timeslots of a Virtual BLS course in one read of the
-    /// booking window ([`slot_range`]): moving between months and days
-    /// makes no request.
-    pub fn load_timeslots(self, course_id: u64) {
-        self.slots.set(Load::Loading);
-        let (from, to) = slot_range(self.now_utc());
-        self.spawn(async move {
-            let answer = self.api().timeslots(course_id, from, to).await;
-            let still_wanted =
-                self.flow.with_untracked(|flow| flow.course().map(|c| c.id)) == Some(course_id);
-            if !still_wanted {
-                return;
-            }
-            self.slots.set(match answer {
-                Ok(slots) => Load::Ready(SlotIndex::new(slots)),
-                Err(error) => Load::Failed(error),
-            });
-        });
-    }
-
-    /// Loads the events of a course (all of them, once: switching month or
-    /// location makes no request).
-    pub fn load_events(self, course_id: u64) {
-        self.events.set(Load::Loading);
-        self.spawn(async move {
-            let answer = self.api().training_events(course_id).await;
-            let still_wanted =
-                self.flow.with_untracked(|flow| flow.course().map(|c| c.id)) == Some(course_id);
-            if !still_wanted {
-                return;
-            }
-            self.events.set(match answer {
-                Ok(events) => Load::Ready(EventIndex::new(events)),
-                Err(error) => Load::Failed(error),
-            });
-        });
-    }
-
-    /// Reads the booking again (e.g. to see whether it has been paid).
-    pub fn refresh_booking(self) {
-        let Some(booking_ref) = self.flow.with_untracked(|flow| {
-            let id = flow.booked()?.id();
-            self.booking_ref(id)
-        }) else {
-            return;
-        };
-        let product = self.product_now();
-        self.spawn(async move {
-            if let Ok(receipt) = self.api().booking(booking_ref, product).await {
-                self.dispatch(Outcome::BookingStatus(Box::new(receipt.booking)));
-            }
-        });
     }
 
     /// The location the host page asked for, handed out once: going back to

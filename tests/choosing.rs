@@ -59,6 +59,24 @@ async fn a_failed_load_explains_and_retries() {
 }
 
 #[wasm_bindgen_test]
+async fn a_failed_read_of_the_dates_explains_and_retries() {
+    let gateway = FakeGateway::new();
+    gateway
+        .training_events
+        .borrow_mut()
+        .push_back(Err(booking_widget::api::ApiError::Network));
+    let widget = mount(gateway).await;
+    widget.click("Moving & Handling").await;
+    assert_eq!(widget.heading(), "Choose a location");
+    assert!(widget
+        .text()
+        .contains("We could not reach the booking service"));
+    widget.click("Try again").await;
+    assert!(widget.has_button("Leeds"));
+    assert_eq!(widget.gateway.calls_to("events"), ["events 2", "events 2"]);
+}
+
+#[wasm_bindgen_test]
 async fn locations_come_from_the_course_events() {
     let widget = mount(FakeGateway::new()).await;
     widget.click("Moving & Handling").await;

@@ -36,6 +36,29 @@ async fn on_the_calendar() -> Mounted {
 }
 
 #[wasm_bindgen_test]
+async fn a_failed_read_of_the_times_explains_and_retries() {
+    let gateway = FakeGateway::new();
+    gateway
+        .timeslots
+        .borrow_mut()
+        .push_back(Err(status(503, "The booking service is busy.")));
+    let widget = mount_with(gateway, bls_config()).await;
+    widget.click("BLS Annual Update").await;
+    assert_eq!(widget.heading(), "Choose a date and time");
+    assert!(widget.text().contains("The booking service is busy."));
+    assert!(widget.all(".hbg-grid button").is_empty());
+    widget.click("Try again").await;
+    let first = slot(5, 9, 0, 2).start().unwrap().date_naive();
+    assert_eq!(
+        widget
+            .all(&format!(".hbg-grid button[data-date='{first}']"))
+            .len(),
+        1
+    );
+    assert_eq!(widget.gateway.calls_to("timeslots").len(), 2);
+}
+
+#[wasm_bindgen_test]
 async fn the_calendar_shows_days_with_free_times_from_one_read() {
     let widget = on_the_calendar().await;
     assert_eq!(widget.gateway.calls_to("options"), ["options virtual-bls"]);

@@ -4,10 +4,12 @@
 
 mod common;
 
-use booking_core::api::{BookingStatus, PayOption, PayStatus, ValidationError};
+use booking_core::api::{
+    BookingStatus, CourseRef, PayOption, PayStatus, TrainingEvent, ValidationError,
+};
 use booking_core::flow::{
-    Command, FailureKind, Flow, HostEvent, Input, Intent, Outcome, Recovery, Refusal, SeatConflict,
-    Step,
+    Command, Dates, FailureKind, Flow, HostEvent, Input, Intent, Outcome, Recovery, Refusal,
+    SeatConflict, Step,
 };
 use booking_core::redirect::PaymentRedirectPolicy;
 use booking_core::validation::{CandidateForm, FormField};
@@ -48,7 +50,7 @@ fn every_transition_in_the_table() {
     #[rustfmt::skip]
     let table: Vec<(&str, At, Input, Expect)> = vec![
         // Choose a course
-        ("course chosen", At::ChooseCourse, Intent::ChooseCourse(course()).into(), Moves(Step::ChooseLocation, &["hbg:course-chosen"])),
+        ("course chosen", At::ChooseCourse, Intent::ChooseCourse(course()).into(), Moves(Step::ChooseLocation, &["hbg:course-chosen", "load-dates 2"])),
         ("location before course", At::ChooseCourse, Intent::ChooseLocation(Some(5)).into(), Refused(Refusal::CourseNotChosen, &[])),
         ("event before course", At::ChooseCourse, Intent::ChooseEvent(event(41)).into(), Refused(Refusal::CourseNotChosen, &[])),
         ("back from the first step", At::ChooseCourse, Intent::Back.into(), Refused(Refusal::NothingToGoBackTo, &[])),
@@ -82,8 +84,8 @@ fn every_transition_in_the_table() {
         ("409 with our hold, event unnamed, is adopted", At::Holding, conflict(Some("H-41"), None, Some(1200)), Moves(Step::Details, &["hbg:hold-created"])),
         ("409 with our hold on another event: release, ask again", At::Holding, conflict(Some("H-40"), Some(40), Some(900)), Moves(Step::Holding, &["release H-40", "hold 41"])),
         ("409 with our lapsing hold: release, ask again", At::Holding, conflict(Some("H-41"), Some(41), Some(0)), Moves(Step::Holding, &["release H-41", "hold 41"])),
-        ("409 held by someone else", At::Holding, conflict(None, None, Some(600)), Moves(Step::HoldConflict, &["refresh-events", "hbg:error"])),
-        ("422 on hold", At::Holding, Outcome::HoldRefused(ValidationError::default()).into(), Moves(Step::Failed, &["refresh-events", "hbg:error"])),
+        ("409 held by someone else", At::Holding, conflict(None, None, Some(600)), Moves(Step::HoldConflict, &["load-dates 2", "hbg:error"])),
+        ("422 on hold", At::Holding, Outcome::HoldRefused(ValidationError::default()).into(), Moves(Step::Failed, &["load-dates 2", "hbg:error"])),
         ("network failure on hold", At::Holding, Outcome::HoldFailed("timeout".into()).into(), Moves(Step::Failed, &["hbg:error"])),
         ("back cancels the hold request", At::Holding, Intent::Back.into(), Moves(Step::ChooseEvent, &[])),
         ("another event while holding", At::Holding, Intent::ChooseEvent(event(42)).into(), Refused(Refusal::HoldInProgress, &[])),
@@ -140,7 +142,7 @@ fn every_transition_in_the_table() {
         ("candidate pays without a URL", At::Submitting, booked(B::Pending, S::Pending, P::CandidatePays, None), Moves(Step::AwaitingPayment, &["hbg:booking-created", "persist 9001"])),
         ("422 on a candidate field", At::Submitting, rejected(Some("email"), "The email must be a valid email address."), Moves(Step::Details, &["hbg:error"])),
         ("422 on the pay option", At::Submitting, rejected(Some("pay_option"), "No credits left."), Moves(Step::Payment, &["hbg:error"])),
-        ("422 without fields", At::Submitting, rejected(None, "This training event is full."), Moves(Step::Payment, &["refresh-events", "hbg:error"])),
+        ("422 without fields", At::Submitting, rejected(None, "This training event is full."), Moves(Step::Payment, &["load-dates 2", "hbg:error"])),
         ("422 on the hold", At::Submitting, rejected(Some("hold_ref"), "The hold has expired."), Moves(Step::HoldExpired, &["announce", "hbg:hold-expired"])),
         ("unknown outcome", At::Submitting, Outcome::BookingFailed("502".into()).into(), Moves(Step::Failed, &["hbg:error"])),
         ("a late hold while submitting is released", At::Submitting, granted(77, "H-77"), Refused(Refusal::StaleOutcome, &["release H-77"])),
@@ -620,7 +622,7 @@ fn any_input() -> impl Strategy<Value = Input> {
         Just(Some("javascript:alert(1)")),
     ];
     let intents = prop_oneof![
-        Just(Intent::ChooseCourse(course())),
+        prop_oneof![3 => Just(course()), 1 => Just(pmva())].prop_map(Intent::ChooseCourse),
         prop_oneof![Just(None), Just(Some(5u64))].prop_map(Intent::ChooseLocation),
         events.prop_map(Intent::ChooseEvent),
         forms.prop_map(Intent::EditForm),
@@ -641,6 +643,8 @@ fn any_input() -> impl Strategy<Value = Input> {
         }),
         Just(Intent::HoldExpired),
         Just(Intent::StartOver),
+        Just(Intent::RetryDates),
+        Just(Intent::CheckBooking),
     ];
     let outcomes = prop_oneof![
         (prop_oneof![Just(41u64), Just(42)], 0u8..3)
@@ -676,6 +680,8 @@ fn any_input() -> impl Strategy<Value = Input> {
         Just(Outcome::BookingFailed("timeout".into()).into()),
         statuses.prop_map(|s| status(booking(s, PayStatus::Completed, PayOption::Credits, None))),
         Just(Outcome::Released.into()),
+        prop_oneof![Just(COURSE_ID), Just(3u64)].prop_map(|id| dates_loaded(id, vec![event(41)])),
+        prop_oneof![Just(COURSE_ID), Just(3u64)].prop_map(dates_failed),
     ];
     prop_oneof![3 => intents.prop_map(Input::from), 2 => outcomes]
 }
@@ -772,10 +778,25 @@ proptest! {
             if before.step() == Step::Submitting && after.step() != Step::Submitting {
                 in_flight = None;
             }
-            // Redirects go only to the allowed origin.
+            // Redirects go only to the allowed origin; dates are read and
+            // shown only for the course chosen.
+            let chosen = after.course().map(|course| course.id);
+            let answered = match &input {
+                Input::Outcome(
+                    Outcome::DatesLoaded { course_id, .. } | Outcome::DatesFailed { course_id, .. },
+                ) => Some(*course_id),
+                _ => None,
+            };
             for command in &transition.commands {
-                if let Command::Redirect { url } = command {
-                    prop_assert!(url.starts_with("https://checkout.stripe.com/"));
+                match command {
+                    Command::Redirect { url } => {
+                        prop_assert!(url.starts_with("https://checkout.stripe.com/"));
+                    }
+                    Command::LoadDates { course_id } => prop_assert_eq!(Some(*course_id), chosen),
+                    Command::ShowDates(_) | Command::ShowDatesFailed { .. } => {
+                        prop_assert!(answered.is_some() && answered == chosen, "{:?} shown for {:?}", answered, chosen);
+                    }
+                    _ => {}
                 }
             }
             flow = transition.flow;
@@ -1187,4 +1208,193 @@ fn a_wait_that_meets_another_conflict_can_wait_again() {
         waiting.seat_wait_text(12_500.0).as_deref(),
         Some("Free again in 30:02")
     );
+}
+
+fn dates_loaded(course_id: u64, events: Vec<TrainingEvent>) -> Input {
+    Outcome::DatesLoaded {
+        course_id,
+        dates: Dates::Events(events),
+    }
+    .into()
+}
+
+fn dates_failed(course_id: u64) -> Input {
+    Outcome::DatesFailed {
+        course_id,
+        reason: "We could not reach the booking service.".into(),
+    }
+    .into()
+}
+
+fn pmva() -> CourseRef {
+    CourseRef {
+        id: 3,
+        name: "PMVA".into(),
+    }
+}
+
+#[test]
+fn choosing_a_course_reads_its_dates_unless_it_was_already_chosen() {
+    let chosen = at(At::ChooseCourse).apply(Intent::ChooseCourse(course()));
+    assert_eq!(
+        tags(&chosen.commands),
+        ["hbg:course-chosen", "load-dates 2"]
+    );
+    let back = drive(chosen.flow, vec![Intent::Back.into()]);
+    assert_eq!(back.step(), Step::ChooseCourse);
+    let same = back.apply(Intent::ChooseCourse(course()));
+    assert_eq!(
+        tags(&same.commands),
+        ["hbg:course-chosen"],
+        "the dates read for this course are still shown"
+    );
+    let another = same.flow.apply(Intent::ChooseCourse(pmva()));
+    assert_eq!(
+        tags(&another.commands),
+        ["hbg:course-chosen", "load-dates 3"]
+    );
+    let over = drive(at(At::Confirmed), vec![Intent::StartOver.into()]);
+    assert_eq!(
+        tags(&over.apply(Intent::ChooseCourse(course())).commands),
+        ["hbg:course-chosen", "load-dates 2"],
+        "starting over forgets the course, so its dates are read again"
+    );
+    let conflict = at(At::HoldConflict);
+    assert_eq!(
+        tags(&conflict.apply(Intent::ChooseCourse(pmva())).commands),
+        ["hbg:course-chosen", "load-dates 3"],
+        "a problem step takes another course as the choosing steps do"
+    );
+}
+
+#[test]
+fn only_the_chosen_courses_dates_are_shown() {
+    let flow = at(At::ChooseLocation);
+    let shown = flow.apply(dates_loaded(COURSE_ID, vec![event(41), event(42)]));
+    assert_eq!(shown.refused, None);
+    assert_eq!(shown.flow, flow, "the flow keeps no dates");
+    assert_eq!(tags(&shown.commands), ["show 2 events"]);
+    let failed = flow.apply(dates_failed(COURSE_ID));
+    assert_eq!(
+        tags(&failed.commands),
+        ["show failure: We could not reach the booking service."]
+    );
+
+    // The candidate chose another course before the first one's answer came.
+    let moved_on = flow.apply(Intent::ChooseCourse(pmva())).flow;
+    for stale in [
+        dates_loaded(COURSE_ID, vec![event(41)]),
+        dates_failed(COURSE_ID),
+    ] {
+        let late = moved_on.apply(stale);
+        assert_eq!(late.refused, Some(Refusal::StaleOutcome));
+        assert_eq!(late.flow, moved_on);
+        assert!(late.commands.is_empty(), "{:?}", late.commands);
+    }
+    let other = moved_on.apply(dates_loaded(3, vec![event_for(77, 3, 4)]));
+    assert_eq!(tags(&other.commands), ["show 1 events"]);
+
+    // Nobody waits for dates before a course is chosen, nor timeslots in a
+    // Practical Training flow.
+    let none = at(At::ChooseCourse).apply(dates_loaded(COURSE_ID, vec![event(41)]));
+    assert_eq!(none.refused, Some(Refusal::StaleOutcome));
+    let slots = flow.apply(Outcome::DatesLoaded {
+        course_id: COURSE_ID,
+        dates: Dates::Timeslots(Vec::new()),
+    });
+    assert_eq!(slots.refused, Some(Refusal::StaleOutcome));
+    assert!(slots.commands.is_empty());
+}
+
+#[test]
+fn a_seat_lost_or_refused_reads_the_dates_again() {
+    let full = ValidationError {
+        message: "This training event is full.".into(),
+        errors: Default::default(),
+    };
+    for (name, start, input) in [
+        ("409", At::Holding, conflict(None, None, Some(600))),
+        (
+            "422 on hold",
+            At::Holding,
+            Outcome::HoldRefused(full).into(),
+        ),
+        (
+            "422 on booking naming no field",
+            At::Submitting,
+            rejected(None, "This training event is full."),
+        ),
+    ] {
+        let transition = at(start).apply(input);
+        assert_eq!(transition.refused, None, "{name}");
+        let reads: Vec<&Command> = transition
+            .commands
+            .iter()
+            .filter(|command| matches!(command, Command::LoadDates { .. }))
+            .collect();
+        assert_eq!(
+            reads,
+            [&Command::LoadDates {
+                course_id: COURSE_ID
+            }],
+            "{name}"
+        );
+    }
+    for (name, start, input) in [
+        (
+            "network failure on hold",
+            At::Holding,
+            Outcome::HoldFailed("timeout".into()).into(),
+        ),
+        (
+            "422 on a candidate field",
+            At::Submitting,
+            rejected(Some("email"), "Invalid."),
+        ),
+        ("hold lapsed", At::Details, Intent::HoldExpired.into()),
+    ] {
+        let transition = at(start).apply(input);
+        assert!(
+            !tags(&transition.commands)
+                .iter()
+                .any(|tag| tag.starts_with("load-dates")),
+            "{name}: seats did not change"
+        );
+    }
+}
+
+#[test]
+fn retrying_reads_the_dates_again_where_they_are_shown() {
+    for start in [At::ChooseLocation, At::ChooseEvent] {
+        let retried = at(start).apply(Intent::RetryDates);
+        assert_eq!(retried.refused, None, "{start:?}");
+        assert_eq!(retried.flow, at(start), "{start:?}");
+        assert_eq!(tags(&retried.commands), ["load-dates 2"], "{start:?}");
+    }
+    for (start, refusal) in [
+        (At::ChooseCourse, Refusal::CourseNotChosen),
+        (At::Holding, Refusal::HoldInProgress),
+        (At::Details, Refusal::SeatHeld),
+        (At::HoldConflict, Refusal::NotInThisStep),
+        (At::Confirmed, Refusal::BookingFinished),
+    ] {
+        let refused = at(start).apply(Intent::RetryDates);
+        assert_eq!(refused.refused, Some(refusal), "{start:?}");
+        assert!(refused.commands.is_empty(), "{start:?}");
+    }
+}
+
+#[test]
+fn a_booking_is_read_again_only_while_it_waits_for_payment_or_review() {
+    for start in [At::AwaitingPayment, At::PendingReview] {
+        let check = at(start).apply(Intent::CheckBooking);
+        assert_eq!(check.refused, None, "{start:?}");
+        assert_eq!(check.flow, at(start), "{start:?}");
+        assert_eq!(tags(&check.commands), ["read-booking 9001"], "{start:?}");
+    }
+    for start in [At::ChooseCourse, At::Payment, At::Submitting, At::Confirmed] {
+        let refused = at(start).apply(Intent::CheckBooking);
+        assert_eq!(refused.refused, Some(Refusal::NotInThisStep), "{start:?}");
+        assert!(refused.commands.is_empty(), "{start:?}");
+    }
 }

@@ -8,7 +8,7 @@ mod common;
 
 use booking_core::api::bls::{HeldSlot, Timeslot, TimeslotHold, VirtualBooking};
 use booking_core::api::{BookingStatus, CourseRef, Money, PayOption, PayStatus};
-use booking_core::flow::{Command, Flow, HostEvent, Intent, Outcome, Place, Refusal, Step};
+use booking_core::flow::{Command, Dates, Flow, HostEvent, Intent, Outcome, Place, Refusal, Step};
 use booking_core::product::Product;
 use booking_core::redirect::PaymentRedirectPolicy;
 use booking_core::validation::{CandidateForm, FormField};
@@ -518,4 +518,32 @@ fn a_timeslot_and_a_booking_with_only_their_documented_fields_are_booked_and_tol
             .all(|fact| !fact.lines.is_empty() && fact.lines.iter().all(|l| !l.is_empty())),
         "{facts:?}"
     );
+}
+
+#[test]
+fn a_virtual_bls_course_reads_and_shows_only_its_timeslots() {
+    let flow = Flow::start_for(PaymentRedirectPolicy::default(), Product::VirtualBls).flow;
+    let chosen = flow.apply(Intent::ChooseCourse(bls_course()));
+    assert_eq!(
+        tags(&chosen.commands),
+        ["hbg:course-chosen", "load-dates 41"]
+    );
+    let flow = chosen.flow;
+    let slots = Dates::Timeslots(vec![
+        slot("2026-09-02", "14:00"),
+        slot("2026-09-02", "15:30"),
+    ]);
+    let shown = flow.apply(Outcome::DatesLoaded {
+        course_id: 41,
+        dates: slots,
+    });
+    assert_eq!(tags(&shown.commands), ["show 2 timeslots"]);
+    let events = flow.apply(Outcome::DatesLoaded {
+        course_id: 41,
+        dates: Dates::Events(vec![event(41)]),
+    });
+    assert_eq!(events.refused, Some(Refusal::StaleOutcome));
+    assert!(events.commands.is_empty());
+    let retried = flow.apply(Intent::RetryDates);
+    assert_eq!(tags(&retried.commands), ["load-dates 41"]);
 }

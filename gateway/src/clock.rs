@@ -1,7 +1,7 @@
 //! The gateway's clock: the one source of "now" for the rate budget's
 //! window and queue, the read cache's freshness, the upstream token's
-//! lifetime, the in-process memory of holds and booking attempts, and
-//! session ages.
+//! lifetime, the in-process memory of holds and booking attempts, session
+//! ages, and the grace a released page's hold waits out.
 //!
 //! Invariants:
 //! - A deployed gateway runs on the system clock ([`Clock::system`], the
@@ -58,11 +58,16 @@ impl Clock {
 
     /// Waits until this clock has moved on by `wait`.
     pub async fn sleep(&self, wait: Duration) {
+        self.sleep_until(self.now() + wait).await;
+    }
+
+    /// Waits until this clock reaches `deadline` (an instant it gave).
+    pub async fn sleep_until(&self, deadline: Instant) {
         #[cfg(any(test, feature = "test-clock"))]
         if let Some(manual) = &self.manual {
-            return manual.sleep_until(manual.now() + wait).await;
+            return manual.sleep_until(deadline).await;
         }
-        tokio::time::sleep(wait).await;
+        tokio::time::sleep_until(deadline).await;
     }
 
     /// Whether it is the system clock (as every deployed gateway's is).

@@ -989,7 +989,7 @@ pub async fn release_hold(
 /// `POST /api/holds/release`: the `navigator.sendBeacon` form, session in
 /// the (`text/plain`) body, sent as the widget goes. When its page went
 /// away (`page_hidden`) it may be reloading, so the hold is released after
-/// the gateway's `release_grace`, unless its session takes it up first
+/// the gateway's `release_grace` (on its clock), unless its session takes it up first
 /// (asks for it again or books with it); otherwise, or when the hold cannot
 /// wait, it is released at once.
 pub async fn release_beacon(
@@ -1013,8 +1013,9 @@ pub async fn release_beacon(
     }
     let hash = hash.to_owned();
     let state = state.clone();
+    let release_at = state.clock.now() + grace;
     tokio::spawn(async move {
-        tokio::time::sleep(grace).await;
+        state.clock.sleep_until(release_at).await;
         if !state.memory.end_pending_release(&hash).await {
             return;
         }

@@ -48,7 +48,7 @@ pub fn ConfirmationStep() -> impl IntoView {
                     <button
                         type="button"
                         class="hbg-button hbg-button-secondary" part="button"
-                        on:click=move |_| state.refresh_booking()
+                        on:click=move |_| state.dispatch(Intent::CheckBooking)
                     >
                         "Check the payment"
                     </button>

@@ -13,9 +13,9 @@ pub fn CourseStep() -> impl IntoView {
     view! {
         {move || match state.courses.get() {
             Load::Loading => view! { <Skeleton rows=4 label="Loading courses"/> }.into_any(),
-            Load::Failed(error) => view! {
+            Load::Failed(reason) => view! {
                 <Problem
-                    message=error.message()
+                    message=reason
                     action="Try again"
                     on_action=Callback::new(move |()| state.load_courses())
                 />

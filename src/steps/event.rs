@@ -82,7 +82,7 @@ fn Dates(now: DateTime<Utc>, as_list: RwSignal<bool>) -> impl IntoView {
         },
     );
     let progress = Memo::new(move |_| state.events.with(Load::progress));
-    let retry = Callback::new(move |()| state.reload_dates());
+    let retry = Callback::new(move |()| state.dispatch(Intent::RetryDates));
 
     view! {
         <CalendarPanel

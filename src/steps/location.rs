@@ -13,21 +13,14 @@ use crate::steps::{BackButton, Choice, ChoiceList, CourseLead, Problem, Skeleton
 pub fn LocationStep() -> impl IntoView {
     let state = expect_context::<WidgetState>();
     preselect_location(state);
-    let retry = Callback::new(move |()| {
-        if let Some(course) = state
-            .flow
-            .with_untracked(|flow| flow.course().map(|c| c.id))
-        {
-            state.load_events(course);
-        }
-    });
+    let retry = Callback::new(move |()| state.dispatch(Intent::RetryDates));
     let venues = move || {
         state.events.with(|events| match events {
             Load::Ready(index) => Some(Ok(
                 index.venues(state.now_utc(), &CalendarOptions::default())
             )),
             Load::Loading => None,
-            Load::Failed(error) => Some(Err(error.message())),
+            Load::Failed(reason) => Some(Err(reason.clone())),
         })
     };
     view! {

@@ -34,7 +34,7 @@ pub fn TimeslotStep() -> impl IntoView {
         },
     );
     let progress = Memo::new(move |_| state.slots.with(Load::progress));
-    let retry = Callback::new(move |()| state.reload_dates());
+    let retry = Callback::new(move |()| state.dispatch(Intent::RetryDates));
     view! {
         <CourseLead/>
         <CalendarPanel

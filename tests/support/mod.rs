@@ -44,6 +44,10 @@ pub struct FakeGateway {
     pub pay_options: RefCell<Vec<PayOption>>,
     /// Scripted answers to `courses`.
     pub courses: Scripted<Vec<Course>>,
+    /// Scripted answers to `training_events`.
+    pub training_events: Scripted<Vec<TrainingEvent>>,
+    /// Scripted answers to `timeslots`.
+    pub timeslots: Scripted<Vec<Timeslot>>,
     /// Scripted answers to `hold`.
     pub holds: Scripted<HeldSeat>,
     /// Scripted answers to `create_booking`.
@@ -325,7 +329,8 @@ impl BookingApi for FakeGateway {
 
     fn training_events(&self, course_id: u64) -> ApiFuture<'_, Vec<TrainingEvent>> {
         self.log(format!("events {course_id}"));
-        ready(Ok(self.timetable.borrow().clone()))
+        let scripted = self.training_events.borrow_mut().pop_front();
+        ready(scripted.unwrap_or_else(|| Ok(self.timetable.borrow().clone())))
     }
 
     fn timeslots(
@@ -335,6 +340,9 @@ impl BookingApi for FakeGateway {
         to: NaiveDate,
     ) -> ApiFuture<'_, Vec<Timeslot>> {
         self.log(format!("timeslots {course_id} {from} {to}"));
+        if let Some(scripted) = self.timeslots.borrow_mut().pop_front() {
+            return ready(scripted);
+        }
         let (from, to) = (from.to_string(), to.to_string());
         ready(Ok(self
             .slots

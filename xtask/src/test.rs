@@ -505,8 +505,12 @@ fn lints() -> TaskResult {
     exec(live)
 }
 
+/// The native crates' tests, with `BOOKING_SANDBOX_BIN` naming the
+/// sandbox binary that the gateway's restart tests run as a process of its
+/// own.
 fn native_tests() -> Counted {
-    let native = command(
+    let sandbox = build_test_sandbox()?;
+    let mut native = command(
         "cargo",
         &[
             "test",
@@ -516,12 +520,29 @@ fn native_tests() -> Counted {
             "--no-fail-fast",
         ],
     );
+    native.env("BOOKING_SANDBOX_BIN", &sandbox);
     let (ok, output) = run_teed_merged(native)?;
     Ok((
         ok,
         parse_libtest(&output),
         inventory::passed_in_libtest(&output),
     ))
+}
+
+/// Builds `booking-sandbox` (the dev profile, as the native tests are
+/// built) and returns the binary's path.
+fn build_test_sandbox() -> Result<std::path::PathBuf, String> {
+    exec(command(
+        "cargo",
+        &[
+            "build",
+            "--package",
+            "booking-sandbox",
+            "--bin",
+            "booking-sandbox",
+        ],
+    ))?;
+    Ok(target_dir().join("debug").join("booking-sandbox"))
 }
 
 /// The browser tests, run as the README tells testers to run them, one test

@@ -187,7 +187,7 @@ impl Flow {
             Step::Payment
         };
         if self.errors.fields().next().is_none() {
-            commands.push(Command::RefreshEvents);
+            self.load_dates(commands);
         }
         commands.push(Command::Emit(HostEvent::Error {
             code: "booking_rejected",
@@ -217,18 +217,33 @@ impl Flow {
         Ok(())
     }
 
+    /// Asks for the booking again, while it waits for its payment or
+    /// review.
+    pub(super) fn check_booking(&self, commands: &mut Vec<Command>) -> Result<(), Refusal> {
+        let booking_id = match &self.booking {
+            Some(booking) if self.awaits_settling() => booking.id(),
+            _ => return Err(Refusal::NotInThisStep),
+        };
+        commands.push(Command::ReadBooking { booking_id });
+        Ok(())
+    }
+
+    /// Whether the booking is made and waits for its payment or review.
+    fn awaits_settling(&self) -> bool {
+        matches!(self.step, Step::AwaitingPayment | Step::PendingReview)
+    }
+
     /// A booking read again, while waiting for its payment or review.
     pub(super) fn booking_read(
         &mut self,
         booking: Booked,
         commands: &mut Vec<Command>,
     ) -> Result<(), Refusal> {
-        let waiting = matches!(self.step, Step::AwaitingPayment | Step::PendingReview);
         let same = self
             .booking
             .as_ref()
             .is_some_and(|b| b.id() == booking.id());
-        if !(waiting && same) {
+        if !(self.awaits_settling() && same) {
             return self.stale(None, commands);
         }
         self.settle_booking(booking, commands);

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::{BookingInProgress, Place};
+use super::{BookingInProgress, Dates, Place};
 use crate::api::{BookingStatus, PayOption, PayStatus, Timestamp};
 use crate::product::Product;
 use crate::widget_api::BookingRequest;
@@ -202,6 +202,26 @@ pub enum Command {
     PersistBookingInProgress(BookingInProgress),
     /// Forget the pending booking.
     ClearBookingInProgress,
-    /// Fetch the events (or timeslots) again: seats changed.
-    RefreshEvents,
+    /// Read the course's dates (its events, or its timeslots for Virtual
+    /// BLS), then send `DatesLoaded` or `DatesFailed`. A read: nothing after
+    /// it waits for its answer.
+    LoadDates {
+        /// The chosen course.
+        course_id: u64,
+    },
+    /// Show these dates of the chosen course in the calendar (the flow does
+    /// not keep them).
+    ShowDates(Dates),
+    /// Say, where the chosen course's dates would be, why they could not be
+    /// read.
+    ShowDatesFailed {
+        /// The sentence for people.
+        reason: String,
+    },
+    /// Read the booking again, then send `BookingStatus` (a read, as
+    /// [`Command::LoadDates`]; an unanswered read sends nothing).
+    ReadBooking {
+        /// The booking awaiting payment or review.
+        booking_id: u64,
+    },
 }

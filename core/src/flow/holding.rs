@@ -256,7 +256,7 @@ impl Flow {
                     });
                 self.conflict = Some(conflict);
                 self.step = Step::HoldConflict;
-                commands.push(Command::RefreshEvents);
+                self.load_dates(commands);
                 commands.push(Command::Emit(HostEvent::Error {
                     code: "hold_conflict",
                     message: "The seat is already held",
@@ -279,7 +279,7 @@ impl Flow {
             server => server.to_owned(),
         };
         self.fail(FailureKind::HoldRefused, &message, error.message.clone());
-        commands.push(Command::RefreshEvents);
+        self.load_dates(commands);
         commands.push(Command::Emit(HostEvent::Error {
             code: "hold_refused",
             message: MESSAGE_HOLD_REFUSED,

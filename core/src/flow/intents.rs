@@ -1,7 +1,7 @@
 //! What the flow reacts to (the candidate's [`Intent`]s and the API's
 //! [`Outcome`]s) and what [`Flow::apply`] answers.
 
-use super::{Booked, Command, Flow, GrantedHold};
+use super::{Booked, Command, Dates, Flow, GrantedHold};
 use crate::api::bls::Timeslot;
 use crate::api::{CourseRef, PayOption, Timestamp, TrainingEvent, ValidationError};
 use crate::validation::{CandidateForm, FormField};
@@ -18,6 +18,8 @@ pub enum Intent {
     ChooseEvent(TrainingEvent),
     /// Pick a Virtual BLS timeslot (asks for a hold).
     ChooseTimeslot(Timeslot),
+    /// Read the chosen course's dates again (after a failed read).
+    RetryDates,
     /// The form's new contents.
     EditForm(CandidateForm),
     /// A field lost focus: re-check it if it is already in error.
@@ -58,6 +60,9 @@ pub enum Intent {
     HoldExpired,
     /// Forget everything and book again (e.g. the next candidate).
     StartOver,
+    /// Read the booking awaiting payment or review again (e.g. to see
+    /// whether it has been paid).
+    CheckBooking,
 }
 
 /// What the API answered.
@@ -91,6 +96,20 @@ pub enum Outcome {
     BookingFailed(String),
     /// A booking read again (polling, or back from the payment page).
     BookingStatus(Box<Booked>),
+    /// A course's dates, as read.
+    DatesLoaded {
+        /// The course they were read for.
+        course_id: u64,
+        /// Its events or timeslots.
+        dates: Dates,
+    },
+    /// A course's dates could not be read.
+    DatesFailed {
+        /// The course they were read for.
+        course_id: u64,
+        /// Why, as a sentence for people.
+        reason: String,
+    },
     /// A release finished.
     Released,
 }

@@ -8,25 +8,26 @@
 //!
 //! ```text
 //! ChooseCourse
-//!     | ChooseCourse
+//!     | ChooseCourse: LoadDates (unless that course was already chosen)
 //!     v
 //! ChooseLocation    (Practical Training only: Virtual BLS goes from ChooseCourse to ChooseEvent)
 //!     | ChooseLocation
 //!     v
-//! ChooseEvent
+//! ChooseEvent       (here and at ChooseLocation, RetryDates: LoadDates)
 //!     | ChooseEvent, ChooseTimeslot: Hold
 //!     v
 //! Holding <-----------------------------------------------------------------------------+
 //!     |   |                                                                             |
 //!     |   +- 409 naming our other or lapsing hold: Release, Hold (once, still Holding)  |
 //!     |   |                                                                             |
-//!     |   +- any other 409 ---------------> HoldConflict -- Retry, HoldAgain: Hold ---->+
+//!     |   +- any other 409: LoadDates ----> HoldConflict -- Retry, HoldAgain: Hold ---->+
 //!     |   |                                   |      ^                                  |
 //!     |   |                       WaitForSeat |      | StopWaiting                      |
 //!     |   |                                   v      |                                  |
 //!     |   |                                 WaitingForSeat -- seat free (Tick): Hold -->+
 //!     |   |                                                                             |
 //!     |   +- 422, network, 5xx, 429 ------> Failed (hold) -- Retry, HoldAgain: Hold --->+
+//!     |      (a 422: LoadDates)                                                         |
 //!     |                                                                                 |
 //!     | granted (or a 409 naming our live hold): to Details, or to Payment              |
 //!     | when the hold renewed or lapsed was held there                                  |
@@ -45,13 +46,13 @@
 //!     v
 //! Submitting -- 422 naming hold_ref ---------> HoldExpired (the hold is gone)
 //!     |      -- 422 on a candidate field ------> Details
-//!     |      -- 422 on anything else ----------> Payment
+//!     |      -- 422 on anything else ----------> Payment (LoadDates when it names no field)
 //!     |      -- network, 5xx, timeout ---------> Failed (booking unknown)
 //!     |                                          | Retry (same key), Submit -> Submitting
 //!     |                                          | Back -> Payment (the hold is kept)
 //!     | 201: the booking is made
 //!     +--> Confirmed
-//!     +--> PendingReview    -- the booking read again (BookingStatus) -->  Confirmed,
+//!     +--> PendingReview    -- CheckBooking: ReadBooking, its answer (BookingStatus) -->  Confirmed,
 //!     +--> AwaitingPayment  --   PendingReview, AwaitingPayment, Failed (cancelled)
 //!     +--> Failed (payment page refused, or cancelled)
 //! ```
@@ -92,6 +93,17 @@
 //!   `Failed` with a message, never a redirect.
 //!
 //! Choices made here:
+//! * Reads take the road writes take. The flow asks for the chosen
+//!   course's dates (`LoadDates`) when a course not already chosen is
+//!   chosen, when seats changed under the candidate (a 409 landing in
+//!   `HoldConflict`, a 422 on hold, a 422 on booking naming no field), and
+//!   on [`Intent::RetryDates`] from the steps that show them. The answer
+//!   comes back as [`Outcome::DatesLoaded`] or [`Outcome::DatesFailed`]; one
+//!   for a course no longer chosen is refused as stale, and one still wanted
+//!   goes back to the widget (`ShowDates`, `ShowDatesFailed`), which indexes
+//!   it for the calendar: the flow keeps no dates ([`Dates`]). A booking
+//!   awaiting payment or review is read again on [`Intent::CheckBooking`]
+//!   (`ReadBooking`), its answer an [`Outcome::BookingStatus`].
 //! * The idempotency key comes from the widget: every [`Intent::Submit`]
 //!   carries a fresh random key (`crypto.randomUUID()`), and the flow decides
 //!   whether to use it or reuse the pending one. The flow holds no random
@@ -140,6 +152,7 @@
 
 mod booking;
 mod commands;
+mod dates;
 mod details;
 mod holding;
 mod intents;
@@ -149,6 +162,7 @@ mod step;
 mod trouble;
 
 pub use commands::{Command, HostEvent};
+pub use dates::Dates;
 pub use intents::{Input, Intent, Outcome, Refusal, SeatConflict, Transition};
 pub use place::{ActiveHold, Booked, BookingFact, BookingInProgress, Chosen, GrantedHold, Place};
 pub use step::{Step, PROGRESS_STEPS};
@@ -419,6 +433,7 @@ impl Flow {
             Intent::ChooseLocation(location) => self.choose_location(location, commands),
             Intent::ChooseEvent(event) => self.choose_event(event, commands),
             Intent::ChooseTimeslot(slot) => self.choose_timeslot(slot, commands),
+            Intent::RetryDates => self.retry_dates(commands),
             Intent::EditForm(form) => self.edit_form(form),
             Intent::CheckField(field) => self.check_field(field),
             Intent::ContinueToPayment => self.continue_to_payment(),
@@ -433,6 +448,7 @@ impl Flow {
             Intent::Tick { prev_ms, now_ms } => self.tick(prev_ms, now_ms, commands),
             Intent::HoldExpired => self.hold_expired(commands),
             Intent::StartOver => self.start_over(commands),
+            Intent::CheckBooking => self.check_booking(commands),
         }
     }
 
@@ -452,6 +468,12 @@ impl Flow {
             Outcome::BookingRejected(error) => self.booking_rejected(error, commands),
             Outcome::BookingFailed(detail) => self.booking_failed(detail, commands),
             Outcome::BookingStatus(booking) => self.booking_read(*booking, commands),
+            Outcome::DatesLoaded { course_id, dates } => {
+                self.dates_loaded(course_id, dates, commands)
+            }
+            Outcome::DatesFailed { course_id, reason } => {
+                self.dates_failed(course_id, reason, commands)
+            }
             Outcome::Released => Ok(()),
         }
     }

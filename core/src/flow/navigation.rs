@@ -1,5 +1,5 @@
-//! Moving between steps: choosing the course and the location, going back
-//! and starting over.
+//! Moving between steps: choosing the course (and reading its dates when
+//! it is another) and the location, going back and starting over.
 
 use super::{Command, FailureKind, Flow, HostEvent, Refusal, Step};
 use crate::api::CourseRef;
@@ -19,7 +19,14 @@ impl Flow {
             product: self.product,
             course_id: course.id,
         }));
+        let another = self
+            .course
+            .as_ref()
+            .is_none_or(|chosen| chosen.id != course.id);
         self.course = Some(course);
+        if another {
+            self.load_dates(commands);
+        }
         self.leave_event_choice();
         self.step = match self.product {
             Product::Practical => Step::ChooseLocation,

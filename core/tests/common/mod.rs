@@ -6,7 +6,7 @@ use booking_core::api::{
     BookingDetail, BookingStatus, Candidate, CourseRef, HeldEvent, PayOption, PayStatus, SeatHold,
     TrainingEvent, ValidationError,
 };
-use booking_core::flow::{Command, Flow, Input, Intent, Outcome, Place, SeatConflict, Step};
+use booking_core::flow::{Command, Dates, Flow, Input, Intent, Outcome, Place, SeatConflict, Step};
 use booking_core::redirect::PaymentRedirectPolicy;
 use booking_core::synthetic;
 /// The course every fixture books, and its id.
@@ -346,7 +346,13 @@ pub fn tags(commands: &[Command]) -> Vec<String> {
             Command::Announce(_) => "announce".to_owned(),
             Command::PersistBookingInProgress(b) => format!("persist {}", b.booking_id),
             Command::ClearBookingInProgress => "clear-booking".to_owned(),
-            Command::RefreshEvents => "refresh-events".to_owned(),
+            Command::LoadDates { course_id } => format!("load-dates {course_id}"),
+            Command::ShowDates(Dates::Events(events)) => format!("show {} events", events.len()),
+            Command::ShowDates(Dates::Timeslots(slots)) => {
+                format!("show {} timeslots", slots.len())
+            }
+            Command::ShowDatesFailed { reason } => format!("show failure: {reason}"),
+            Command::ReadBooking { booking_id } => format!("read-booking {booking_id}"),
         })
         .collect()
 }

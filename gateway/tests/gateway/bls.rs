@@ -195,8 +195,11 @@ async fn timeslots_are_read_for_a_range_and_bad_ranges_are_named() {
 
 #[tokio::test]
 async fn a_timeslot_hold_is_the_sessions_own_and_another_session_gets_a_409() {
-    let grace = std::time::Duration::from_millis(200);
-    let stack = Stack::start_both(|config, _| config.release_grace = grace).await;
+    let grace_seconds = 15;
+    let stack = Stack::start_both_on_manual_clock(|config, _| {
+        config.release_grace = std::time::Duration::from_secs(u64::from(grace_seconds));
+    })
+    .await;
     let mine = bls_widget(&stack).await;
     let theirs = bls_widget(&stack).await;
     let slot = stack.bls_slots(&mine).await[0].clone();
@@ -264,16 +267,28 @@ async fn a_timeslot_hold_is_the_sessions_own_and_another_session_gets_a_409() {
     )
     .await;
     assert_eq!(beacon.status, StatusCode::NO_CONTENT, "{}", beacon.text);
-    // The wait is the behaviour under test: the grace a reloading page has.
-    tokio::time::sleep(grace).await;
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
-    let mine_now = loop {
-        let reply = mine.hold_slot(&slot, None).await;
-        if reply.status != StatusCode::CONFLICT || tokio::time::Instant::now() > deadline {
-            break reply;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    };
+    let still_theirs = mine.hold_slot(&slot, None).await;
+    assert_eq!(
+        still_theirs.status,
+        StatusCode::CONFLICT,
+        "the slot waits out the grace: {}",
+        still_theirs.text
+    );
+    stack.advance(grace_seconds).await;
+    let released_path = format!(
+        "/bls/api/v1/timeslots/hold/{}",
+        now_theirs.body["hold"]["hold_hash"]
+            .as_str()
+            .expect("a hash")
+    );
+    stack
+        .proxy
+        .wait_until("the timeslot hold's release after the grace", |seen| {
+            seen.iter()
+                .any(|seen| seen.method == Method::DELETE && seen.path == released_path)
+        })
+        .await;
+    let mine_now = mine.hold_slot(&slot, None).await;
     assert_eq!(
         mine_now.status,
         StatusCode::OK,

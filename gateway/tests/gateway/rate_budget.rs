@@ -72,6 +72,13 @@ fn assert_within_the_limit(seen: &[Seen]) {
     assert_within_limit(seen, LIMIT as usize, WINDOW);
 }
 
+/// The upstream calls seen, as `METHOD path status`.
+fn calls(seen: &[Seen]) -> Vec<String> {
+    seen.iter()
+        .map(|call| format!("{} {} {}", call.method, call.path, call.status))
+        .collect()
+}
+
 /// A reply's queue ticket and wait, insisting it is a queued answer.
 fn queued(reply: &crate::support::Reply) -> (String, u64) {
     assert_eq!(
@@ -161,33 +168,63 @@ async fn holds_over_the_limit_are_queued_and_go_through_on_their_turn() {
 async fn a_queued_booking_is_booked_once_on_its_turn_even_when_the_key_is_ignored() {
     let stack = stack().await;
     stack.set_profile(json!({ "idempotency": "ignored" })).await;
-    let first_event = stack.create_event(1, 4).await;
-    let second_event = stack.create_event(1, 4).await;
-    let third_event = stack.create_event(1, 4).await;
-    let (first, second, third) = (
+    let events = [
+        stack.create_event(1, 4).await,
+        stack.create_event(1, 4).await,
+        stack.create_event(1, 4).await,
+        stack.create_event(1, 4).await,
+    ];
+    let (first, second, third, fourth) = (
         candidate_widget(&stack, 0).await,
         candidate_widget(&stack, 1).await,
         candidate_widget(&stack, 2).await,
+        candidate_widget(&stack, 3).await,
     );
+    // The second candidate holds a window earlier, so that in the next
+    // window they have sent nothing and only the limit itself, not their
+    // fair share, can keep their booking back.
+    let second_hold = second.hold_ref(events[1]).await;
     a_window_passes(&stack).await;
+    let sent_earlier = stack.proxy.seen().len();
 
-    let first_hold = first.hold_ref(first_event).await;
-    let second_hold = second.hold_ref(second_event).await;
+    let first_hold = first.hold_ref(events[0]).await;
     let booked = first
         .book(&first_hold, &PayOption::Credits, "first-key")
         .await;
     assert_eq!(booked.status, StatusCode::CREATED, "{}", booked.text);
-    third.hold_ref(third_event).await;
-    let reply = second
-        .book(&second_hold, &PayOption::Credits, "second-key")
-        .await;
+    third.hold_ref(events[2]).await;
+    fourth.hold_ref(events[3]).await;
+    assert_eq!(
+        stack.proxy.seen().len() - sent_earlier,
+        LIMIT as usize,
+        "the window is full"
+    );
+    // A booking sent over the limit is answered 429, which the gateway
+    // would wait out on its clock (which only the test moves): bounded, so
+    // that such a booking fails the test rather than hangs it.
+    let reply = tokio::time::timeout(
+        Duration::from_secs(10),
+        second.book(&second_hold, &PayOption::Credits, "second-key"),
+    )
+    .await
+    .unwrap_or_else(|_| {
+        panic!(
+            "the booking over the limit was sent and is waiting out a 429: {:?}",
+            calls(&stack.proxy.seen()[sent_earlier..])
+        )
+    });
     let (ticket, seconds) = queued(&reply);
+    assert_eq!(
+        stack.proxy.seen().len() - sent_earlier,
+        LIMIT as usize,
+        "a queued booking is not sent"
+    );
     // Test events all start at the same time: the first booking is the
     // only one so far.
     assert_eq!(
-        bookings_on(&stack, second_event, "127.0.0.201").await.len(),
+        bookings_on(&stack, events[1], "127.0.0.201").await.len(),
         1,
-        "a queued booking is not sent"
+        "a queued booking is not made"
     );
 
     stack.advance(seconds as u32).await;
@@ -207,10 +244,7 @@ async fn a_queued_booking_is_booked_once_on_its_turn_even_when_the_key_is_ignore
         .await;
     assert_eq!(replay.status, StatusCode::CREATED, "{}", replay.text);
     assert_eq!(replay.body["booking"]["id"], again.body["booking"]["id"]);
-    assert_eq!(
-        bookings_on(&stack, second_event, "127.0.0.202").await.len(),
-        2
-    );
+    assert_eq!(bookings_on(&stack, events[1], "127.0.0.202").await.len(), 2);
     assert_within_the_limit(&stack.proxy.seen());
 }
 

@@ -266,7 +266,7 @@ async fn no_credential_token_or_personal_data_leaks_into_responses_or_logs() {
 /// listens, with a message naming the setting and without the secrets.
 #[test]
 fn a_payment_origin_the_widget_would_refuse_stops_the_binary() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_booking-gateway"))
+    let child = Command::new(env!("CARGO_BIN_EXE_booking-gateway"))
         .args([
             "--listen",
             "127.0.0.1:0",
@@ -280,34 +280,23 @@ fn a_payment_origin_the_widget_would_refuse_stops_the_binary() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("the binary starts");
-    let started = std::time::Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            break status;
-        }
-        if started.elapsed() > Duration::from_secs(30) {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("the gateway did not stop");
-        }
-        // Polling for a condition (the gateway process exited), bounded by
-        // the 30 s above.
-        std::thread::sleep(Duration::from_millis(20));
+    let pid = child.id();
+    let (exited, exit) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = exited.send(child.wait_with_output());
+    });
+    let Ok(output) = exit.recv_timeout(Duration::from_secs(30)) else {
+        let _ = Command::new("kill")
+            .args(["-KILL", &pid.to_string()])
+            .status();
+        panic!("the gateway did not stop");
     };
-    let mut stdout = String::new();
-    let mut stderr = String::new();
-    child
-        .stdout
-        .take()
-        .expect("stdout")
-        .read_to_string(&mut stdout)
-        .expect("stdout");
-    child
-        .stderr
-        .take()
-        .expect("stderr")
-        .read_to_string(&mut stderr)
-        .expect("stderr");
+    let output = output.expect("the gateway's output");
+    let (status, stdout, stderr) = (
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr),
+    );
     assert!(!status.success());
     assert_eq!(stdout, "", "nothing is announced");
     assert!(

@@ -4,9 +4,10 @@
 
 use std::time::Duration;
 
-use crate::support::{gateway_config, send, Reply, Stack, Widget};
+use crate::support::{gateway_config, send, Reply, Seen, Stack, Widget};
 use booking_core::api::PayOption;
 use booking_gateway::spawn_gateway;
+use booking_sandbox::SandboxConfig;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
@@ -133,26 +134,46 @@ async fn a_conflicting_hold_returns_the_hold_to_its_session_only() {
     assert!((1..=1800).contains(&left), "{left}");
 }
 
-/// The release grace of the beacon tests: long enough that the seat is
-/// surely still held when checked straight after the beacon.
-const GRACE: Duration = Duration::from_secs(2);
+/// The release grace of the beacon tests (the gateway's default), waited
+/// out on the gateway's manual clock.
+const GRACE_SECONDS: u32 = 15;
 
-/// Asks `widget` for a hold on `event_id` every tenth of a second until
-/// it is not refused 409, for at most five seconds.
-async fn hold_once_free(widget: &Widget, event_id: u64) -> Reply {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-    loop {
-        let reply = widget.hold(event_id, None).await;
-        if reply.status != StatusCode::CONFLICT || tokio::time::Instant::now() > deadline {
-            return reply;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+/// A stack on a manual clock whose gateway gives a released page's hold
+/// [`GRACE_SECONDS`] and takes every pay option.
+async fn beacon_stack() -> Stack {
+    Stack::start_on_manual_clock(SandboxConfig::for_tests(), |config, _| {
+        config.release_grace = Duration::from_secs(u64::from(GRACE_SECONDS));
+        config.pay_options = PayOption::KNOWN.to_vec();
+    })
+    .await
+}
+
+/// The release beacon `widget` sends as its page goes away (`page_hidden`)
+/// for `hold_ref`: `text/plain`, the session in the body.
+async fn page_hidden_beacon(stack: &Stack, widget: &Widget, hold_ref: &str) -> Reply {
+    send(
+        stack
+            .client
+            .post(format!("{}/api/holds/release", stack.gateway.url()))
+            .header("content-type", "text/plain;charset=UTF-8")
+            .body(
+                json!({ "session": widget.session, "hold_ref": hold_ref, "page_hidden": true })
+                    .to_string(),
+            ),
+    )
+    .await
+}
+
+/// Whether the proxy saw the hold `hash` released upstream.
+fn released_upstream(seen: &[Seen], hash: &str) -> bool {
+    let path = format!("/training-events/hold/{hash}");
+    seen.iter()
+        .any(|seen| seen.method == Method::DELETE && seen.path == path && seen.status < 300)
 }
 
 #[tokio::test]
 async fn releasing_frees_the_seat_and_the_beacon_needs_no_header() {
-    let stack = Stack::start_with(|config, _| config.release_grace = GRACE).await;
+    let stack = beacon_stack().await;
     let event_id = stack.create_event(COURSE, 10).await;
     let owner = stack.widget().await;
     let other = stack.widget().await;
@@ -172,18 +193,11 @@ async fn releasing_frees_the_seat_and_the_beacon_needs_no_header() {
         "This hold has already been released."
     );
 
-    let hold_ref = other.hold_ref(event_id).await;
-    let beacon = send(
-        stack
-            .client
-            .post(format!("{}/api/holds/release", stack.gateway.url()))
-            .header("content-type", "text/plain;charset=UTF-8")
-            .body(
-                json!({ "session": other.session, "hold_ref": hold_ref, "page_hidden": true })
-                    .to_string(),
-            ),
-    )
-    .await;
+    let held = other.hold(event_id, None).await;
+    assert_eq!(held.status, StatusCode::OK, "{}", held.text);
+    let hold_ref = held.body["hold_ref"].as_str().expect("a hold_ref");
+    let hash = held.body["hold"]["hold_hash"].as_str().expect("a hash");
+    let beacon = page_hidden_beacon(&stack, &other, hold_ref).await;
     assert_eq!(beacon.status, StatusCode::NO_CONTENT, "{}", beacon.text);
     let meanwhile = owner.hold(event_id, None).await;
     assert_eq!(
@@ -192,9 +206,23 @@ async fn releasing_frees_the_seat_and_the_beacon_needs_no_header() {
         "the seat waits out the grace for a reloading page: {}",
         meanwhile.text
     );
-    // The wait is the behaviour under test: the grace a reloading page has.
-    tokio::time::sleep(GRACE).await;
-    let after = hold_once_free(&owner, event_id).await;
+    stack.advance(GRACE_SECONDS - 1).await;
+    let almost = owner.hold(event_id, None).await;
+    assert_eq!(
+        almost.status,
+        StatusCode::CONFLICT,
+        "the seat is held until the grace is over: {}",
+        almost.text
+    );
+    assert!(!released_upstream(&stack.proxy.seen(), hash));
+    stack.advance(1).await;
+    stack
+        .proxy
+        .wait_until("the hold's release once the grace is over", |seen| {
+            released_upstream(seen, hash)
+        })
+        .await;
+    let after = owner.hold(event_id, None).await;
     assert_eq!(
         after.status,
         StatusCode::OK,
@@ -264,37 +292,49 @@ async fn sessions_and_refs_work_across_instances_sharing_the_key() {
 
 #[tokio::test]
 async fn a_page_reloaded_within_the_grace_takes_its_own_hold_up_again() {
-    let grace = Duration::from_millis(300);
-    let stack = Stack::start_with(|config, _| {
-        config.release_grace = grace;
-        config.pay_options = PayOption::KNOWN.to_vec();
-    })
-    .await;
+    let stack = beacon_stack().await;
     let event_id = stack.create_event(COURSE, 10).await;
+    let gone_event = stack.create_event(COURSE, 10).await;
     let candidate = stack.widget().await;
     let other = stack.widget().await;
+    let gone = stack.widget().await;
     let first = candidate.hold(event_id, None).await;
     assert_eq!(first.status, StatusCode::OK, "{}", first.text);
     let hold_ref = first.body["hold_ref"].as_str().expect("a hold_ref");
-    let beacon = send(
-        stack
-            .client
-            .post(format!("{}/api/holds/release", stack.gateway.url()))
-            .header("content-type", "text/plain;charset=UTF-8")
-            .body(
-                json!({ "session": candidate.session, "hold_ref": hold_ref, "page_hidden": true })
-                    .to_string(),
-            ),
-    )
-    .await;
-    assert_eq!(beacon.status, StatusCode::NO_CONTENT, "{}", beacon.text);
+    let hash = first.body["hold"]["hold_hash"].as_str().expect("a hash");
+    let gone_hold = gone.hold(gone_event, None).await;
+    assert_eq!(gone_hold.status, StatusCode::OK, "{}", gone_hold.text);
+    let gone_hash = gone_hold.body["hold"]["hold_hash"]
+        .as_str()
+        .expect("a hash");
+    for (widget, hold_ref) in [
+        (&candidate, hold_ref),
+        (
+            &gone,
+            gone_hold.body["hold_ref"].as_str().expect("a hold_ref"),
+        ),
+    ] {
+        let beacon = page_hidden_beacon(&stack, widget, hold_ref).await;
+        assert_eq!(beacon.status, StatusCode::NO_CONTENT, "{}", beacon.text);
+    }
 
     let taken_up = candidate.hold(event_id, None).await;
     assert_eq!(taken_up.status, StatusCode::OK, "{}", taken_up.text);
     assert_eq!(taken_up.body["hold_ref"], hold_ref, "the same hold");
-    // The wait is the behaviour under test: a release that must not come
-    // once the grace (and a margin) is over.
-    tokio::time::sleep(grace * 3).await;
+    // Both pages' graces end together: the page that did not come back has
+    // its hold released then, and the candidate's is not.
+    stack.advance(GRACE_SECONDS).await;
+    stack
+        .proxy
+        .wait_until(
+            "the hold of the page that did not come back released",
+            |seen| released_upstream(seen, gone_hash),
+        )
+        .await;
+    assert!(
+        !released_upstream(&stack.proxy.seen(), hash),
+        "the hold taken up again was released"
+    );
     let blocked = other.hold(event_id, None).await;
     assert_eq!(
         blocked.status,

@@ -3,7 +3,7 @@
 //! that lands on the other instance neither locks the candidate out of their
 //! own hold nor books twice. Each test starts its own `redis-server`.
 
-use crate::support::{gateway_config, temp_dir, Mode, Stack, TwoInstances, Widget};
+use crate::support::{gateway_config, temp_dir, Mode, Reply, Stack, TwoInstances, Widget};
 use booking_core::api::PayOption;
 use booking_gateway::{spawn_gateway, Secret, StartError};
 use reqwest::{Method, StatusCode};
@@ -11,6 +11,39 @@ use serde_json::json;
 
 /// Course 1, which the test account has credits for.
 const COURSE: u64 = 1;
+
+/// What a candidate is told when another candidate holds the date.
+const HELD_BY_ANOTHER: &str = "Another candidate is booking this date right now.";
+
+/// What a candidate is told when the upstream's answer did not come.
+const NOT_REACHABLE: &str = "The booking service is not reachable. Please try again in a moment.";
+
+/// Asserts `reply` is a 409 telling the candidate another candidate holds
+/// the date, and nothing of that candidate's hold.
+fn assert_held_by_another(reply: &Reply, what: &str) {
+    assert_eq!(reply.status, StatusCode::CONFLICT, "{what}: {}", reply.text);
+    let message = reply.body["message"].as_str().unwrap_or_default();
+    assert!(message.starts_with(HELD_BY_ANOTHER), "{what}: {message}");
+    assert!(
+        reply.body.get("hold_ref").is_none() && reply.body.get("hold").is_none(),
+        "{what}: another candidate's hold is not handed out: {}",
+        reply.text
+    );
+}
+
+/// Asserts `reply` grants a hold on `event_id` and returns its reference.
+fn granted_on(reply: &Reply, event_id: u64, what: &str) -> String {
+    assert_eq!(reply.status, StatusCode::OK, "{what}: {}", reply.text);
+    assert_eq!(
+        reply.body["hold"]["training_event"]["id"], event_id,
+        "{what}: the hold is on the event asked for: {}",
+        reply.text
+    );
+    reply.body["hold_ref"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{what}: a hold_ref: {}", reply.text))
+        .to_owned()
+}
 
 #[tokio::test]
 async fn a_hold_retried_on_the_other_instance_is_the_candidates_own_under_either_conflict_body() {
@@ -39,11 +72,9 @@ async fn a_hold_retried_on_the_other_instance_is_the_candidates_own_under_either
 
         let other = Widget::start(both.stack.client.clone(), both.second.url()).await;
         let taken = other.hold(event_id, None).await;
-        assert_eq!(
-            taken.status,
-            StatusCode::CONFLICT,
-            "{conflict_body}: another candidate does not get it: {}",
-            taken.text
+        assert_held_by_another(
+            &taken,
+            &format!("{conflict_body}: another candidate does not get it"),
         );
         let frees_in = taken.body["free_in_seconds"].as_i64();
         assert!(
@@ -73,6 +104,7 @@ async fn a_booking_answer_lost_upstream_and_retried_on_the_other_instance_books_
         .book(&hold_ref, &PayOption::Credits, "attempt-1")
         .await;
     assert!(lost.status.is_server_error(), "{}", lost.text);
+    assert_eq!(lost.body["message"], NOT_REACHABLE, "told to try again");
     let retried = both
         .on_second(&candidate)
         .book(&hold_ref, &PayOption::Credits, "attempt-1")
@@ -149,12 +181,7 @@ async fn without_the_store_no_booking_is_sent_and_the_candidate_is_told_to_try_a
 
     let other_event = both.stack.create_event(COURSE, 10).await;
     let held = candidate.hold(other_event, None).await;
-    assert_eq!(
-        held.status,
-        StatusCode::OK,
-        "a hold is still granted: {}",
-        held.text
-    );
+    granted_on(&held, other_event, "a hold is still granted");
 }
 
 #[tokio::test]
@@ -182,13 +209,9 @@ async fn no_candidate_on_the_other_instance_takes_the_seat_while_a_hold_is_renew
         .stack
         .hold_during_renewal(&candidate, &old_ref, event_id, &other)
         .await;
-    assert_eq!(renewed.status, StatusCode::OK, "{}", renewed.text);
-    assert_eq!(
-        taken.status,
-        StatusCode::CONFLICT,
-        "the other instance waited for the renewal's lock: {}",
-        taken.text
-    );
+    let new_ref = granted_on(&renewed, event_id, "the renewal");
+    assert_ne!(new_ref, old_ref, "a fresh hold in place of the old one");
+    assert_held_by_another(&taken, "the other instance waited for the renewal's lock");
 }
 
 #[tokio::test]
@@ -199,7 +222,7 @@ async fn an_event_held_through_one_instance_is_busy_on_the_other_until_released(
     let hold_ref = holder.hold_ref(event_id).await;
     let other = both.on_second(&both.stack.widget().await);
     let conflict = other.hold(event_id, None).await;
-    assert_eq!(conflict.status, StatusCode::CONFLICT, "{}", conflict.text);
+    assert_held_by_another(&conflict, "the other instance");
 
     let busy =
         |widget: Widget| async move {
@@ -216,7 +239,7 @@ async fn an_event_held_through_one_instance_is_busy_on_the_other_until_released(
         "the other instance knows it is held"
     );
     let released = holder.delete(&format!("/holds/{hold_ref}")).await;
-    assert!(released.status.is_success(), "{}", released.text);
+    assert_eq!(released.status, StatusCode::NO_CONTENT, "{}", released.text);
     assert!(!busy(other).await, "and that it was released");
 }
 
@@ -238,25 +261,28 @@ async fn the_caps_on_live_holds_are_shared_by_the_instances() {
         "a third seat through the other instance: {}",
         third.text
     );
-    assert!(third.text.contains("already holding"), "{}", third.text);
-    let again = both.on_second(&candidate).hold(events[0], None).await;
     assert_eq!(
-        again.status,
-        StatusCode::OK,
-        "a seat the session holds, asked again through the other instance: {}",
-        again.text
+        third.body["message"],
+        "You are already holding a seat. Book it, or go back to let it go, before holding another.",
+        "the cap is named"
     );
+    let again = both.on_second(&candidate).hold(events[0], None).await;
+    let again_ref = granted_on(
+        &again,
+        events[0],
+        "a seat the session holds, asked again through the other instance",
+    );
+    assert_eq!(again_ref, first_ref, "the same hold given back");
     let released = both
         .on_second(&candidate)
         .delete(&format!("/holds/{first_ref}"))
         .await;
     assert_eq!(released.status, StatusCode::NO_CONTENT, "{}", released.text);
     let after = candidate.hold(events[2], None).await;
-    assert_eq!(
-        after.status,
-        StatusCode::OK,
-        "a released seat frees its place in the session's caps: {}",
-        after.text
+    granted_on(
+        &after,
+        events[2],
+        "a released seat frees its place in the session's caps",
     );
 }
 
@@ -276,6 +302,7 @@ async fn a_hold_whose_answer_was_lost_is_the_candidates_on_the_other_instance() 
         });
         let lost = candidate.hold(event_id, None).await;
         assert_eq!(lost.status, StatusCode::BAD_GATEWAY, "{}", lost.text);
+        assert_eq!(lost.body["message"], NOT_REACHABLE, "told to try again");
         assert!(both
             .stack
             .proxy
@@ -285,7 +312,11 @@ async fn a_hold_whose_answer_was_lost_is_the_candidates_on_the_other_instance() 
 
         let again = both.on_second(&candidate).hold(event_id, None).await;
         if conflict_body == "with_hold" {
-            assert_eq!(again.status, StatusCode::OK, "{}", again.text);
+            granted_on(
+                &again,
+                event_id,
+                "the hold made upstream is the candidate's",
+            );
         } else {
             assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.text);
             let message = again.body["message"].as_str().unwrap_or_default();
@@ -298,7 +329,7 @@ async fn a_hold_whose_answer_was_lost_is_the_candidates_on_the_other_instance() 
             .on_second(&both.stack.widget().await)
             .hold(event_id, None)
             .await;
-        assert_eq!(other.status, StatusCode::CONFLICT, "{}", other.text);
+        assert_held_by_another(&other, conflict_body);
         assert!(
             other.body["free_in_seconds"]
                 .as_i64()

@@ -3,13 +3,13 @@
 //! instance killed while it holds a place's lock, two instances racing for
 //! the last seat, every key expiring on its own, and a sandbox process
 //! killed mid-booking and restarted on the same database. Each test starts
-//! its own `redis-server`, or, for the sandbox's restarts, its own sandbox
-//! process: this test binary started again to run only [`sandbox_process`].
+//! its own `redis-server`, or, for the sandbox's restarts, its own
+//! `booking-sandbox` process ([`sandbox_binary`]).
 
 use std::io::{BufRead, BufReader};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use crate::support::{
@@ -18,7 +18,6 @@ use crate::support::{
 };
 use booking_core::api::PayOption;
 use booking_gateway::spawn_gateway;
-use booking_sandbox::{DatabaseLocation, SandboxConfig};
 use redis::AsyncCommands;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
@@ -30,22 +29,6 @@ const COURSE: u64 = 1;
 
 /// The prefix of every key the gateway writes to its shared store.
 const KEY_PREFIX: &str = "hbg-gateway:";
-
-/// Waits until `check` holds, polling, and fails the test naming `what`
-/// when it does not within `within`.
-async fn wait_until<F, Fut>(what: &str, within: Duration, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = Instant::now() + within;
-    while !check().await {
-        assert!(Instant::now() < deadline, "waited {within:?} for {what}");
-        // Polling for a condition of the shared store, which keeps real
-        // time (its expiries are Redis's), bounded by `within`.
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-}
 
 /// A connection of the test's own to the shared store.
 async fn store(url: &str) -> redis::aio::MultiplexedConnection {
@@ -110,13 +93,15 @@ async fn a_booking_in_flight_meets(fault: StoreFault, fate: Fate) {
                 .await
         })
     };
-    let proxy = &both.stack.proxy;
-    wait_until(
-        "the booking to be made upstream",
-        Duration::from_secs(10),
-        || std::future::ready(proxy.count(Method::POST, "/bookings") == 1),
-    )
-    .await;
+    both.stack
+        .proxy
+        .wait_for_count(
+            "the booking to be made upstream",
+            Method::POST,
+            "/bookings",
+            1,
+        )
+        .await;
     assert_eq!(both.stack.bookings_on(event_id).await.len(), 1);
     match fault {
         StoreFault::Restarted => both.redis.restart().await,
@@ -244,12 +229,14 @@ async fn a_lock_holder_killed_mid_hold_lets_its_lock_lapse_and_another_instance_
     let mut redis = store(&both.redis.url()).await;
     let lock_key = format!("{KEY_PREFIX}event-lock:{event_id}");
     let proxy = &both.stack.proxy;
-    wait_until(
-        "the holder's upstream call, under the lock",
-        Duration::from_secs(10),
-        || std::future::ready(proxy.count(Method::POST, &hold_path) == 1),
-    )
-    .await;
+    proxy
+        .wait_for_count(
+            "the holder's upstream call, under the lock",
+            Method::POST,
+            &hold_path,
+            1,
+        )
+        .await;
     let holders_token: Option<String> = redis.get(&lock_key).await.expect("GET");
     let holders_token = holders_token.expect("the holder has the place's lock");
     let left_ms: i64 = redis.pttl(&lock_key).await.expect("PTTL");
@@ -403,14 +390,19 @@ async fn every_key_in_the_shared_store_has_a_time_to_live() {
         let event_id = events[2];
         tokio::spawn(async move { priya.hold(event_id, None).await })
     };
+    let stalled_path = format!("/training-events/{}/hold", events[2]);
+    both.stack
+        .proxy
+        .wait_until("the stalled hold's upstream call, under the lock", |seen| {
+            seen.iter().any(|seen| {
+                seen.method == Method::POST && seen.path == stalled_path && seen.status == 502
+            })
+        })
+        .await;
     let mut redis = store(&both.redis.url()).await;
     let lock_key = format!("{KEY_PREFIX}event-lock:{}", events[2]);
-    wait_until("a place's lock", Duration::from_secs(10), || {
-        let mut redis = redis.clone();
-        let lock_key = lock_key.clone();
-        async move { redis.exists(&lock_key).await.expect("EXISTS") }
-    })
-    .await;
+    let locked: bool = redis.exists(&lock_key).await.expect("EXISTS");
+    assert!(locked, "the stalled hold has the place's lock");
 
     let mut keys: Vec<String> = Vec::new();
     {
@@ -456,38 +448,74 @@ async fn every_key_in_the_shared_store_has_a_time_to_live() {
     assert!(stalled.status.is_server_error(), "{}", stalled.text);
 }
 
-/// Set in the environment of a sandbox process [`SandboxProcess::start`]
-/// starts: the database file and the address to listen on, a tab between.
-const SANDBOX_PROCESS: &str = "BOOKING_GATEWAY_TESTS_SANDBOX_PROCESS";
-
-/// The sandbox process of the restart tests, not a test of its own: this
-/// test binary, started again by [`SandboxProcess::start`] with
-/// [`SANDBOX_PROCESS`] set, serves a sandbox here until it is killed. (The
-/// gateway's tests cannot start the `booking-sandbox` binary: Cargo builds
-/// only a package's own binaries for its tests.)
-#[test]
-#[ignore = "the sandbox process the restart tests start; not run on its own"]
-fn sandbox_process() {
-    let Ok(setting) = std::env::var(SANDBOX_PROCESS) else {
-        return;
-    };
-    let (db, listen) = setting.split_once('\t').expect("database and address");
-    let config = SandboxConfig {
-        listen: listen.parse().expect("an address"),
-        db: DatabaseLocation::File(db.into()),
-        test_clock: true,
-        rate_limit: 100_000,
-        profile: "idempotency=ignored".parse().expect("a profile"),
-        ..SandboxConfig::default()
-    };
-    tokio::runtime::Runtime::new()
-        .expect("a runtime")
-        .block_on(booking_sandbox::serve(config, std::future::pending()))
-        .expect("the sandbox serves");
+/// The `booking-sandbox` binary the restart tests run: the one
+/// `BOOKING_SANDBOX_BIN` names (`cargo xtask test` builds it before the
+/// native tests), else one built here by the Cargo running the tests. Cargo
+/// builds only a package's own binaries for its tests, so no
+/// `CARGO_BIN_EXE_` names it.
+fn sandbox_binary() -> &'static Path {
+    static BINARY: OnceLock<PathBuf> = OnceLock::new();
+    BINARY.get_or_init(|| match std::env::var_os("BOOKING_SANDBOX_BIN") {
+        Some(binary) => {
+            let binary = PathBuf::from(binary);
+            assert!(
+                binary.is_file(),
+                "BOOKING_SANDBOX_BIN names no file: {}",
+                binary.display()
+            );
+            binary
+        }
+        None => build_sandbox_binary(),
+    })
 }
 
-/// A sandbox process ([`sandbox_process`]) on an SQLite file; killed
-/// (SIGKILL) when dropped.
+/// Builds `booking-sandbox` with the Cargo running the tests (`CARGO`), in
+/// its target directory, and returns the binary's path as Cargo reports it.
+fn build_sandbox_binary() -> PathBuf {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| {
+        panic!(
+            "no booking-sandbox binary: set BOOKING_SANDBOX_BIN to one, or run the tests \
+             through Cargo (which sets CARGO) so they can build it"
+        )
+    });
+    let built = Command::new(&cargo)
+        .args([
+            "build",
+            "--package",
+            "booking-sandbox",
+            "--bin",
+            "booking-sandbox",
+        ])
+        .args(["--message-format", "json-render-diagnostics"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stderr(Stdio::inherit())
+        .output()
+        .unwrap_or_else(|error| {
+            panic!(
+                "no booking-sandbox binary: BOOKING_SANDBOX_BIN is not set and `{} build` \
+                 did not start: {error}",
+                cargo.to_string_lossy()
+            )
+        });
+    assert!(
+        built.status.success(),
+        "no booking-sandbox binary: BOOKING_SANDBOX_BIN is not set and \
+         `cargo build --package booking-sandbox` failed ({})",
+        built.status
+    );
+    String::from_utf8_lossy(&built.stdout)
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|message| {
+            message["reason"] == "compiler-artifact"
+                && message["target"]["name"] == "booking-sandbox"
+        })
+        .find_map(|message| message["executable"].as_str().map(PathBuf::from))
+        .expect("no booking-sandbox binary: Cargo built it but named no executable")
+}
+
+/// A `booking-sandbox serve` process on an SQLite file; killed (SIGKILL)
+/// when dropped.
 struct SandboxProcess {
     child: Child,
     url: String,
@@ -498,11 +526,10 @@ impl SandboxProcess {
     /// `Idempotency-Key`, and waits until it says where it listens.
     fn start(db: &Path, listen: &str) -> SandboxProcess {
         let db = db.to_str().expect("a UTF-8 path");
-        let test_binary = std::env::current_exe().expect("the test binary");
-        let mut child = Command::new(test_binary)
-            .args(["store_faults::sandbox_process", "--exact", "--ignored"])
-            .args(["--nocapture", "--test-threads", "1"])
-            .env(SANDBOX_PROCESS, format!("{db}\t{listen}"))
+        let mut child = Command::new(sandbox_binary())
+            .args(["serve", "--listen", listen, "--db", db, "--test-clock"])
+            .args(["--rate-limit", "100000", "--profile", "idempotency=ignored"])
+            .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -513,8 +540,8 @@ impl SandboxProcess {
             .by_ref()
             .map(|line| line.expect("text"))
             .find_map(|line| {
-                line.split_once("listening on ")
-                    .map(|(_, url)| url.to_owned())
+                line.strip_prefix("sandbox listening on ")
+                    .map(str::to_owned)
             })
             .expect("the sandbox process says where it listens");
         std::thread::spawn(move || lines.map_while(Result::ok).for_each(drop));
@@ -581,12 +608,9 @@ async fn the_sandbox_killed_mid_booking(fate: Fate) {
                 .await
         })
     };
-    wait_until(
-        "the booking to be in flight",
-        Duration::from_secs(10),
-        || std::future::ready(proxy.count(Method::POST, "/bookings") == 1),
-    )
-    .await;
+    proxy
+        .wait_for_count("the booking to be in flight", Method::POST, "/bookings", 1)
+        .await;
     sandbox.kill();
     release.notify_one();
     let first = first.await.expect("the first try is answered");

@@ -26,6 +26,12 @@ use booking_sandbox::{spawn_sandbox, RunningSandbox, SandboxConfig};
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+/// The longest a test waits for a condition it waits on (a call the proxy
+/// sees): far longer than any should take, so only a broken gateway meets
+/// it.
+pub const WAIT_LIMIT: Duration = Duration::from_secs(10);
 
 /// A fresh agency account per stack, so tests never share wallets.
 pub struct Account {
@@ -193,7 +199,8 @@ pub struct Seen {
 struct ProxyState {
     target: String,
     client: reqwest::Client,
-    seen: Mutex<Vec<Seen>>,
+    /// Every call seen, in order; its receivers wake as each is noted.
+    seen: watch::Sender<Vec<Seen>>,
     mode: Mutex<Mode>,
     tokens: Mutex<Vec<String>>,
     /// One-shot faults, the first matching rule taken.
@@ -207,6 +214,20 @@ struct ProxyState {
     one_call_per_connection: std::sync::atomic::AtomicBool,
     /// The clock calls are stamped with, when not real time.
     clock: Mutex<Option<ManualClock>>,
+}
+
+/// How many of `seen` have this method and path.
+fn count_of(seen: &[Seen], method: &Method, path: &str) -> usize {
+    seen.iter()
+        .filter(|seen| seen.method == *method && seen.path == path)
+        .count()
+}
+
+impl ProxyState {
+    /// Notes a call seen, waking whoever waits on the calls seen.
+    fn note(&self, seen: Seen) {
+        self.seen.send_modify(|all| all.push(seen));
+    }
 }
 
 /// The proxy's listener: it closes the next connections at once when told
@@ -273,7 +294,7 @@ impl Proxy {
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .expect("client"),
-            seen: Mutex::new(Vec::new()),
+            seen: watch::Sender::new(Vec::new()),
             mode: Mutex::new(Mode::Pass),
             tokens: Mutex::new(Vec::new()),
             faults: Mutex::new(Vec::new()),
@@ -325,20 +346,35 @@ impl Proxy {
 
     /// Every request seen so far.
     pub fn seen(&self) -> Vec<Seen> {
-        self.state.seen.lock().unwrap().clone()
+        self.state.seen.borrow().clone()
+    }
+
+    /// Waits until the requests seen satisfy `done`, woken as each is
+    /// noted; fails the test naming `what` when they do not within
+    /// [`WAIT_LIMIT`].
+    pub async fn wait_until(&self, what: &str, mut done: impl FnMut(&[Seen]) -> bool) {
+        let mut seen = self.state.seen.subscribe();
+        tokio::time::timeout(WAIT_LIMIT, seen.wait_for(|all| done(all)))
+            .await
+            .unwrap_or_else(|_| panic!("waited {WAIT_LIMIT:?} for {what}"))
+            .expect("the proxy's record lives as long as the proxy");
     }
 
     /// Forgets the requests seen so far.
     pub fn clear(&self) {
-        self.state.seen.lock().unwrap().clear();
+        self.state.seen.send_modify(Vec::clear);
     }
 
     /// Requests seen with this method and path.
     pub fn count(&self, method: Method, path: &str) -> usize {
-        self.seen()
-            .iter()
-            .filter(|seen| seen.method == method && seen.path == path)
-            .count()
+        count_of(&self.seen(), &method, path)
+    }
+
+    /// Waits until `count` requests with this method and path have been
+    /// seen (as [`Proxy::wait_until`]).
+    pub async fn wait_for_count(&self, what: &str, method: Method, path: &str, count: usize) {
+        self.wait_until(what, |seen| count_of(seen, &method, path) == count)
+            .await;
     }
 
     /// Puts `fault` on the next upstream call `target` matches.
@@ -508,7 +544,7 @@ async fn forward(
     };
     match fault {
         Some(Fault::ServerError) => {
-            state.seen.lock().unwrap().push(record(500));
+            state.note(record(500));
             return closing(json_response(
                 500,
                 json!({ "message": "Server Error" }),
@@ -516,7 +552,7 @@ async fn forward(
             ));
         }
         Some(Fault::RateLimited(seconds)) => {
-            state.seen.lock().unwrap().push(record(429));
+            state.note(record(429));
             return closing(json_response(
                 429,
                 json!({ "message": "Too Many Attempts." }),
@@ -524,7 +560,7 @@ async fn forward(
             ));
         }
         Some(Fault::Unauthorized) => {
-            state.seen.lock().unwrap().push(record(401));
+            state.note(record(401));
             return closing(json_response(
                 401,
                 json!({ "message": "Unauthenticated." }),
@@ -536,11 +572,11 @@ async fn forward(
     }
     match mode {
         Some(Mode::Fail(status)) => {
-            state.seen.lock().unwrap().push(record(status));
+            state.note(record(status));
             return json_response(status, json!({ "message": "Server Error" }), None);
         }
         Some(Mode::RateLimit { retry_after, .. }) => {
-            state.seen.lock().unwrap().push(record(429));
+            state.note(record(429));
             return json_response(
                 429,
                 json!({ "message": "Too Many Attempts." }),
@@ -560,7 +596,7 @@ async fn forward(
         | None => {}
     }
     if let Some((Fate::NeverSent, release)) = &stalled {
-        state.seen.lock().unwrap().push(record(502));
+        state.note(record(502));
         release.notified().await;
         return json_response(502, json!({ "message": "Bad Gateway" }), None);
     }
@@ -578,13 +614,13 @@ async fn forward(
         }
     }
     let Ok(upstream) = request.body(body.clone()).send().await else {
-        state.seen.lock().unwrap().push(record(502));
+        state.note(record(502));
         return json_response(502, json!({ "message": "Bad Gateway" }), None);
     };
     let status = upstream.status().as_u16();
     let upstream_headers = upstream.headers().clone();
     let Ok(mut bytes) = upstream.bytes().await else {
-        state.seen.lock().unwrap().push(record(502));
+        state.note(record(502));
         return json_response(502, json!({ "message": "Bad Gateway" }), None);
     };
     if let Some(field) = drop_field {
@@ -600,7 +636,7 @@ async fn forward(
             }
         }
     }
-    state.seen.lock().unwrap().push(record(status));
+    state.note(record(status));
     if let Some(delay) = answer_after {
         // An answer held back in real time: the late answer is the
         // behaviour under test (a timeout, or a race with another call).
@@ -759,6 +795,20 @@ impl Stack {
         Stack::start_products(false, sandbox, Some(Clock::manual()), configure).await
     }
 
+    /// A stack booking both products, as [`Stack::start_both`], whose
+    /// gateway runs on a manual clock (see [`Stack::advance`]).
+    pub async fn start_both_on_manual_clock(
+        configure: impl FnOnce(&mut GatewayConfig, &RunningSandbox),
+    ) -> Stack {
+        Stack::start_products(
+            true,
+            SandboxConfig::for_tests(),
+            Some(Clock::manual()),
+            configure,
+        )
+        .await
+    }
+
     async fn start_products(
         both: bool,
         sandbox: SandboxConfig,
@@ -913,21 +963,11 @@ impl Stack {
             let body = json!({"event_id": event_id, "hold_ref": old_ref, "renew": true});
             tokio::spawn(async move { candidate.post("/holds", body, &[]).await })
         };
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-        while !self
-            .proxy
-            .seen()
-            .iter()
-            .any(|seen| seen.method == Method::DELETE)
-        {
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "the renewal released nothing"
-            );
-            // Polling for a condition (the proxy saw the release), bounded
-            // by the deadline above.
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+        self.proxy
+            .wait_until("the renewal's release", |seen| {
+                seen.iter().any(|seen| seen.method == Method::DELETE)
+            })
+            .await;
         let taken = other.hold(event_id, None).await;
         let renewed = renewing.await.expect("the renewal finishes");
         (renewed, taken)
@@ -1469,24 +1509,45 @@ impl RedisServer {
         RedisServer::start_on(unused_address().await.port()).await
     }
 
-    /// Starts one on `port` and waits until it answers.
+    /// Starts one on `port` and waits until it says it is ready and
+    /// answers.
     async fn start_on(port: u16) -> RedisServer {
-        let child = std::process::Command::new("redis-server")
+        let mut child = std::process::Command::new("redis-server")
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
             .args(["--save", "", "--appendonly", "no"])
-            .stdout(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
             .spawn()
             .expect("redis-server runs (cargo xtask setup installs Debian's redis-server)");
-        let server = RedisServer { child, port };
-        for _ in 0..200 {
-            if server.answers().await {
-                return server;
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let (ready, is_ready) = tokio::sync::oneshot::channel();
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            let mut ready = Some(ready);
+            for line in std::io::BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+            {
+                if line
+                    .to_ascii_lowercase()
+                    .contains("ready to accept connections")
+                {
+                    if let Some(ready) = ready.take() {
+                        let _ = ready.send(());
+                    }
+                }
             }
-            // Polling for a condition (the new redis-server process
-            // answers), at most 200 times.
-            tokio::time::sleep(Duration::from_millis(25)).await;
+        });
+        let server = RedisServer { child, port };
+        match tokio::time::timeout(WAIT_LIMIT, is_ready).await {
+            Ok(Ok(())) => {}
+            Ok(Err(_)) => panic!("redis-server stopped before it was ready on port {port}"),
+            Err(_) => panic!("redis-server was not ready on port {port} within {WAIT_LIMIT:?}"),
         }
-        panic!("redis-server did not answer on port {port}");
+        assert!(
+            server.answers().await,
+            "redis-server answers on port {port}"
+        );
+        server
     }
 
     /// Its URL.
