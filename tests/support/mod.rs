@@ -21,7 +21,7 @@ use booking_core::product::Product;
 use booking_core::uk_time::{to_uk, uk_local};
 use booking_core::widget_api::{
     BookingReceipt, BookingRequest, ErrorAnswer, HeldSeat, HeldTimeslot, HoldRequest,
-    SlotHoldRequest, WidgetOptions,
+    ManagedBooking, SlotHoldRequest, WidgetOptions,
 };
 use booking_widget::api::{ApiError, ApiFuture, BookingApi};
 use booking_widget::config::WidgetConfig;
@@ -68,6 +68,10 @@ pub struct FakeGateway {
     pub slots: RefCell<Vec<Timeslot>>,
     /// The products the gateway books.
     pub products: RefCell<Vec<Product>>,
+    /// Scripted answers to reading a booking through its link.
+    pub managed: Scripted<ManagedBooking<Booked>>,
+    /// Scripted answers to cancelling a booking through its link.
+    pub cancels: Scripted<ManagedBooking<Booked>>,
 }
 
 /// The Virtual BLS course the fixtures book.
@@ -458,6 +462,24 @@ impl BookingApi for FakeGateway {
     ) -> ApiFuture<'_, BookingReceipt<Booked>> {
         self.log(format!("booking {booking_ref}"));
         ready(Err(status(404, "Not found.")))
+    }
+
+    fn managed_booking(&self, link: String) -> ApiFuture<'_, ManagedBooking<Booked>> {
+        self.log(format!("managed {link}"));
+        ready(self.managed.borrow_mut().pop_front().unwrap_or_else(|| {
+            Err(status(404, "This booking link is not valid."))
+        }))
+    }
+
+    fn cancel_managed_booking(&self, link: String) -> ApiFuture<'_, ManagedBooking<Booked>> {
+        self.log(format!("cancel {link}"));
+        ready(self.cancels.borrow_mut().pop_front().unwrap_or_else(|| {
+            Err(status(404, "This booking link is not valid."))
+        }))
+    }
+
+    fn certificate_url(&self, link: &str) -> String {
+        format!("/api/manage/{link}/certificate")
     }
 }
 
