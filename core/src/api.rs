@@ -26,6 +26,7 @@ use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::contract::{Answer, Field, Kind};
+use crate::product::Product;
 
 /// A timestamp with the UTC offset the API sent (venue-local for events).
 /// Serialised as the API writes it: RFC 3339 with a numeric offset, so UTC
@@ -325,28 +326,109 @@ macro_rules! open_enum {
     };
 }
 
-open_enum! {
-    /// How a booking is paid for (`pay_option`).
-    pub enum PayOption {
-        /// One booking credit of the course.
-        Credits => "credits",
-        /// The event's cost from the account's money balance.
-        Balance => "balance",
-        /// An invoice to the agency; needs invoice payments enabled.
-        Inv => "inv",
-        /// The candidate pays by card on a Stripe Checkout page.
-        CandidatePays => "candidate_pays",
-    }
+/// How a booking is paid for (`pay_option`), on either product.
+///
+/// The options are listed once, in [`PayOption::KNOWN`], and named on each
+/// product's wire by [`PayOption::wire_name`]: an invoice to the agency is
+/// `inv` on Practical Training and `invoice` on Virtual BLS. Serde,
+/// `Display`, [`PayOption::as_str`] and [`PayOption::parse`] use the names of
+/// the widget contract, which are Practical Training's: the widget API, host
+/// events and the Practical Training wire types. A Virtual BLS wire type
+/// writes and reads its own names with `#[serde(with = "pay_option")]`
+/// (`api::bls`). A name that is not a known option's on its wire decodes to
+/// [`PayOption::Other`] instead of failing.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum PayOption {
+    /// One booking credit of the course.
+    Credits,
+    /// The cost from the account's money balance.
+    Balance,
+    /// An invoice to the agency; needs invoice payments enabled.
+    Inv,
+    /// The candidate pays on a checkout page: Stripe's for Practical
+    /// Training, PayPal's for Virtual BLS; pending until paid.
+    CandidatePays,
+    /// A name no known option has on the wire it came from, kept as sent.
+    Other(String),
 }
 
 impl PayOption {
-    /// The four options the API documents, in the order the widget offers them.
+    /// The options both APIs document, in the order the widget offers them.
     pub const KNOWN: [PayOption; 4] = [
         PayOption::Credits,
         PayOption::Balance,
         PayOption::Inv,
         PayOption::CandidatePays,
     ];
+
+    /// The option's name on a product's API; [`PayOption::Other`] keeps the
+    /// name it was read with.
+    pub fn wire_name(&self, product: Product) -> &str {
+        match (self, product) {
+            (PayOption::Credits, _) => "credits",
+            (PayOption::Balance, _) => "balance",
+            (PayOption::Inv, Product::Practical) => "inv",
+            (PayOption::Inv, Product::VirtualBls) => "invoice",
+            (PayOption::CandidatePays, _) => "candidate_pays",
+            (PayOption::Other(name), _) => name,
+        }
+    }
+
+    /// The option a name on a product's API stands for: the known option
+    /// with that [`PayOption::wire_name`], else [`PayOption::Other`].
+    pub fn from_wire_name(product: Product, name: &str) -> PayOption {
+        PayOption::KNOWN
+            .into_iter()
+            .find(|option| option.wire_name(product) == name)
+            .unwrap_or_else(|| PayOption::Other(name.to_owned()))
+    }
+
+    /// The option's name in the widget contract (Practical Training's).
+    pub fn as_str(&self) -> &str {
+        self.wire_name(Product::Practical)
+    }
+
+    /// The option a widget contract name stands for (Practical Training's
+    /// names); unknown names become [`PayOption::Other`].
+    pub fn parse(name: &str) -> PayOption {
+        PayOption::from_wire_name(Product::Practical, name)
+    }
+
+    /// Writes the option with its name on a product's API.
+    pub fn serialize_for<S: Serializer>(
+        &self,
+        product: Product,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.wire_name(product))
+    }
+
+    /// Reads an option from its name on a product's API.
+    pub fn deserialize_for<'de, D: Deserializer<'de>>(
+        product: Product,
+        deserializer: D,
+    ) -> Result<PayOption, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        Ok(PayOption::from_wire_name(product, &name))
+    }
+}
+
+impl fmt::Display for PayOption {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for PayOption {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.serialize_for(Product::Practical, serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for PayOption {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        PayOption::deserialize_for(Product::Practical, deserializer)
+    }
 }
 
 open_enum! {
@@ -1174,35 +1256,34 @@ impl Answer for TokenInfo {
 pub mod bls {
     use serde::{Deserialize, Serialize};
 
-    use super::{null_as_default, timestamp, CourseRef, Money, PayStatus, Timestamp, Trainer};
+    use super::{
+        null_as_default, timestamp, CourseRef, Money, PayOption, PayStatus, Timestamp, Trainer,
+    };
     use super::{Answer, Field, Kind};
     use super::{BookingStatus, Deserializer, Serializer};
     use std::fmt;
 
-    open_enum! {
-        /// How a Virtual BLS booking is paid for: `invoice` here where
-        /// Practical Training says `inv`, and `candidate_pays` goes through
-        /// PayPal, not Stripe.
-        pub enum BlsPayOption {
-            /// One credit of the course's wallet.
-            Credits => "credits",
-            /// The course cost from the booking money balance.
-            Balance => "balance",
-            /// An invoice to the agency; needs invoice payments enabled.
-            Invoice => "invoice",
-            /// The candidate pays on a PayPal page; pending until paid.
-            CandidatePays => "candidate_pays",
-        }
-    }
+    /// `#[serde(with = "pay_option")]`: a [`PayOption`] in Virtual BLS's
+    /// names, which say `invoice` where Practical Training says `inv`.
+    mod pay_option {
+        use super::super::PayOption;
+        use super::{Deserializer, Serializer};
+        use crate::product::Product;
 
-    impl BlsPayOption {
-        /// The four options §10.3 documents, in the order a widget offers them.
-        pub const KNOWN: [BlsPayOption; 4] = [
-            BlsPayOption::Credits,
-            BlsPayOption::Balance,
-            BlsPayOption::Invoice,
-            BlsPayOption::CandidatePays,
-        ];
+        /// Writes the option's Virtual BLS name.
+        pub fn serialize<S: Serializer>(
+            option: &PayOption,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            option.serialize_for(Product::VirtualBls, serializer)
+        }
+
+        /// Reads an option from its Virtual BLS name.
+        pub fn deserialize<'de, D: Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<PayOption, D::Error> {
+            PayOption::deserialize_for(Product::VirtualBls, deserializer)
+        }
     }
 
     open_enum! {
@@ -1399,8 +1480,9 @@ pub mod bls {
         /// Candidate's phone, international form.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub phone: Option<String>,
-        /// How it is paid for.
-        pub pay_option: BlsPayOption,
+        /// How it is paid for, in Virtual BLS's names.
+        #[serde(with = "pay_option")]
+        pub pay_option: PayOption,
         /// Person at the agency.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub agency_contact_name: Option<String>,
@@ -1483,8 +1565,9 @@ pub mod bls {
         pub booking_status: BookingStatus,
         /// Whether it is paid.
         pub pay_status: PayStatus,
-        /// How it is paid.
-        pub pay_option: BlsPayOption,
+        /// How it is paid, in Virtual BLS's names.
+        #[serde(with = "pay_option")]
+        pub pay_option: PayOption,
         /// Who made it, e.g. "Agency".
         #[serde(default, deserialize_with = "null_as_default")]
         pub booked_by: String,
@@ -1613,14 +1696,47 @@ mod tests {
         )
         .unwrap();
         assert_eq!(booking.session.zoom_id, "845 112 9034");
-        assert_eq!(booking.pay_option, bls::BlsPayOption::Credits);
+        assert_eq!(booking.pay_option, PayOption::Credits);
         assert_eq!(
-            bls::BlsPayOption::parse("inv"),
-            bls::BlsPayOption::Other("inv".into())
+            PayOption::from_wire_name(Product::VirtualBls, "inv"),
+            PayOption::Other("inv".into())
         );
         let written = serde_json::to_value(&booking).unwrap();
         assert_eq!(written["virtual"]["zoom_password"], "k7Tq2w");
         assert!(written.get("location").is_none());
+    }
+
+    #[test]
+    fn each_product_writes_and_reads_its_own_pay_option_names() {
+        let booking: bls::VirtualBooking = decode(
+            br#"{"id":7731,"candidate":{"name":"Owen Hughes","email":"owen.hughes@carestaff.example"},
+                "course":{"id":4,"name":"BLS Annual Update (Virtual)"},
+                "start_date":"2026-09-02T14:00:00+01:00","end_date":"2026-09-02T15:00:00+01:00",
+                "booking_status":"booked","pay_status":"completed","pay_option":"invoice","booked_by":"Agency",
+                "virtual":{"zoom_id":"845 112 9034","zoom_link":"https://zoom.us/j/8451129034","zoom_password":"k7Tq2w"},
+                "certificate_available":false,"created_at":"2026-08-28T10:41:12+00:00"}"#,
+        )
+        .unwrap();
+        assert_eq!(booking.pay_option, PayOption::Inv);
+        let written = serde_json::to_string(&booking).unwrap();
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&written).unwrap()["pay_option"],
+            "invoice"
+        );
+        let by_widget: bls::VirtualBooking = crate::json::from_str(&written).unwrap();
+        assert_eq!(by_widget.pay_option, PayOption::Inv);
+        let mut sent_inv = serde_json::from_str::<serde_json::Value>(&written).unwrap();
+        sent_inv["pay_option"] = "inv".into();
+        let unknown: bls::VirtualBooking = serde_json::from_value(sent_inv).unwrap();
+        assert_eq!(unknown.pay_option, PayOption::Other("inv".into()));
+        assert_eq!(serde_json::to_value(&unknown).unwrap()["pay_option"], "inv");
+
+        assert_eq!(serde_json::to_value(PayOption::Inv).unwrap(), "inv");
+        assert_eq!(
+            serde_json::from_str::<PayOption>(r#""invoice""#).unwrap(),
+            PayOption::Other("invoice".into())
+        );
+        assert_eq!(PayOption::Inv.to_string(), "inv");
     }
 
     #[test]

@@ -7,14 +7,12 @@
 //! details, pay options, the payment redirect policy, host events) is one
 //! piece of code that asks a [`Product`] where they differ: what is held
 //! (an event or a timeslot), whether a kit delivery address is needed, and
-//! the upstream's name for each pay option.
+//! the upstream's name for each pay option
+//! ([`PayOption::wire_name`](crate::api::PayOption::wire_name)).
 
 use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
-use crate::api::bls::BlsPayOption;
-use crate::api::PayOption;
 
 /// A booking product.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, PartialOrd, Ord)]
@@ -79,25 +77,6 @@ impl Product {
     pub fn needs_kit_address(self) -> bool {
         self == Product::VirtualBls
     }
-
-    /// The upstream's name for a pay option (the widget contract names pay
-    /// options as Practical Training does: Virtual BLS says `invoice` where
-    /// Practical Training says `inv`).
-    pub fn upstream_pay_option(self, option: &PayOption) -> String {
-        match self {
-            Product::Practical => option.as_str().to_owned(),
-            Product::VirtualBls => BlsPayOption::from(option).as_str().to_owned(),
-        }
-    }
-
-    /// The pay option an upstream name stands for, in the widget contract's
-    /// names.
-    pub fn widget_pay_option(self, upstream: &str) -> PayOption {
-        match self {
-            Product::Practical => PayOption::parse(upstream),
-            Product::VirtualBls => PayOption::from(&BlsPayOption::parse(upstream)),
-        }
-    }
 }
 
 impl fmt::Display for Product {
@@ -123,33 +102,10 @@ impl<'de> Deserialize<'de> for Product {
     }
 }
 
-impl From<&PayOption> for BlsPayOption {
-    fn from(option: &PayOption) -> BlsPayOption {
-        match option {
-            PayOption::Credits => BlsPayOption::Credits,
-            PayOption::Balance => BlsPayOption::Balance,
-            PayOption::Inv => BlsPayOption::Invoice,
-            PayOption::CandidatePays => BlsPayOption::CandidatePays,
-            PayOption::Other(other) => BlsPayOption::Other(other.clone()),
-        }
-    }
-}
-
-impl From<&BlsPayOption> for PayOption {
-    fn from(option: &BlsPayOption) -> PayOption {
-        match option {
-            BlsPayOption::Credits => PayOption::Credits,
-            BlsPayOption::Balance => PayOption::Balance,
-            BlsPayOption::Invoice => PayOption::Inv,
-            BlsPayOption::CandidatePays => PayOption::CandidatePays,
-            BlsPayOption::Other(other) => PayOption::Other(other.clone()),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::PayOption;
 
     #[test]
     fn names_read_back() {
@@ -168,31 +124,25 @@ mod tests {
 
     #[test]
     fn invoice_is_inv_for_practical_and_invoice_for_virtual_bls() {
-        assert_eq!(
-            Product::Practical.upstream_pay_option(&PayOption::Inv),
-            "inv"
-        );
-        assert_eq!(
-            Product::VirtualBls.upstream_pay_option(&PayOption::Inv),
-            "invoice"
-        );
+        assert_eq!(PayOption::Inv.wire_name(Product::Practical), "inv");
+        assert_eq!(PayOption::Inv.wire_name(Product::VirtualBls), "invoice");
         for option in PayOption::KNOWN {
             for product in Product::ALL {
-                let upstream = product.upstream_pay_option(&option);
+                let upstream = option.wire_name(product);
                 assert_eq!(
-                    product.widget_pay_option(&upstream),
+                    PayOption::from_wire_name(product, upstream),
                     option,
                     "{product} {option}"
                 );
             }
         }
         assert_eq!(
-            Product::VirtualBls.widget_pay_option("inv"),
+            PayOption::from_wire_name(Product::VirtualBls, "inv"),
             PayOption::Other("inv".into()),
             "Virtual BLS does not know inv"
         );
         assert_eq!(
-            Product::Practical.widget_pay_option("invoice"),
+            PayOption::from_wire_name(Product::Practical, "invoice"),
             PayOption::Other("invoice".into())
         );
     }

@@ -217,7 +217,7 @@ fn a_virtual_bls_booking_by_invoice_from_timeslot_to_zoom_details() {
         done.flow.booking().is_none(),
         "no Practical Training booking"
     );
-    assert_eq!(done.flow.booked().unwrap().pay_option(), PayOption::Inv);
+    assert_eq!(done.flow.booked().unwrap().pay_option(), &PayOption::Inv);
 }
 
 #[test]

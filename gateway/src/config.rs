@@ -423,9 +423,9 @@ fn pay_options_setting(product: Product, options: &[PayOption]) -> Result<(), Co
         .iter()
         .find(|option| matches!(option, PayOption::Other(_)))
     {
-        let known: Vec<String> = PayOption::KNOWN
+        let known: Vec<&str> = PayOption::KNOWN
             .iter()
-            .map(|option| product.upstream_pay_option(option))
+            .map(|option| option.wire_name(product))
             .collect();
         return Err(ConfigError::new(
             setting,
@@ -885,7 +885,7 @@ fn credentials(
 fn pay_options_named(product: Product, names: &[String]) -> Vec<PayOption> {
     names
         .iter()
-        .map(|name| product.widget_pay_option(name.trim()))
+        .map(|name| PayOption::from_wire_name(product, name.trim()))
         .collect()
 }
 

@@ -9,7 +9,7 @@
 //! judged by the widget's own [`PaymentRedirectPolicy`], so the gateway
 //! hands the widget only payment pages it will open.
 
-use booking_core::api::bls::{BlsPayOption, CreateVirtualBookingRequest};
+use booking_core::api::bls::CreateVirtualBookingRequest;
 use booking_core::api::{CreateBookingRequest, PayOption};
 use booking_core::redirect::{origin_of, PaymentRedirectPolicy};
 use booking_core::widget_api::{BookingRequest, KitAddress};
@@ -122,9 +122,9 @@ impl Policy {
     }
 
     /// The Virtual BLS upstream booking request for a widget request, a
-    /// hold and the kit's address: as [`Policy::booking_request`], with the
-    /// pay option in Virtual BLS's name (`invoice`) and no `job_role` or
-    /// `agency_email`, which its API does not take.
+    /// hold and the kit's address: as [`Policy::booking_request`], with no
+    /// `job_role` or `agency_email`, which its API does not take (the pay
+    /// option is written in Virtual BLS's names, `invoice`).
     pub fn virtual_booking_request(
         &self,
         request: &BookingRequest,
@@ -137,7 +137,7 @@ impl Policy {
             last_name: request.last_name.clone(),
             email: request.email.clone(),
             phone: request.phone.clone(),
-            pay_option: BlsPayOption::from(&request.pay_option),
+            pay_option: request.pay_option.clone(),
             agency_contact_name: self.agency.contact_name.clone(),
             agency_contact_email: self.agency.contact_email.clone(),
             address: kit.address.clone(),
@@ -246,7 +246,10 @@ mod tests {
             postcode: "LS1 4AP".into(),
         };
         let virtual_bls = policy().virtual_booking_request(&request, "HASH", &kit);
-        assert_eq!(virtual_bls.pay_option, BlsPayOption::Invoice);
+        assert_eq!(
+            serde_json::to_value(&virtual_bls).unwrap()["pay_option"],
+            "invoice"
+        );
         assert_eq!(virtual_bls.postcode, "LS1 4AP");
         assert_eq!(
             virtual_bls.agency_contact_email.as_deref(),

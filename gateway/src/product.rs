@@ -314,7 +314,7 @@ pub trait MadeBooking: Serialize + DeserializeOwned + Answer + Send {
     /// The candidate's e-mail address.
     fn email(&self) -> &str;
     /// Its pay option, in the upstream's name.
-    fn pay_option(&self) -> String;
+    fn pay_option(&self) -> &str;
     /// Its status, for the log.
     fn status(&self) -> String;
     /// When it was made.
@@ -338,8 +338,8 @@ impl MadeBooking for BookingDetail {
         &self.candidate.email
     }
 
-    fn pay_option(&self) -> String {
-        self.pay_option.as_str().to_owned()
+    fn pay_option(&self) -> &str {
+        self.pay_option.wire_name(Product::Practical)
     }
 
     fn status(&self) -> String {
@@ -380,8 +380,8 @@ impl MadeBooking for VirtualBooking {
         &self.candidate.email
     }
 
-    fn pay_option(&self) -> String {
-        self.pay_option.as_str().to_owned()
+    fn pay_option(&self) -> &str {
+        self.pay_option.wire_name(Product::VirtualBls)
     }
 
     fn status(&self) -> String {

@@ -1222,7 +1222,7 @@ pub async fn create_booking(
         key: state.signer.attempt_key(&session, held, hash, widget_key),
         hash,
         email: &request.email,
-        pay_option: held.upstream_pay_option(&request.pay_option),
+        pay_option: request.pay_option.wire_name(held).to_owned(),
         ticket: queue_ticket(&headers),
         caller: &caller,
     };

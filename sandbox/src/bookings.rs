@@ -25,6 +25,7 @@ use axum::Json;
 use booking_core::api::{
     Attendance, BookingDetail, BookingStatus, Candidate, Page, PayOption, PayStatus,
 };
+use booking_core::product::Product;
 use booking_core::uk_time::to_uk;
 use booking_core::validation::{
     is_international_phone, JOB_ROLE_MAX_CHARS, NAME_MAX_CHARS, PHONE_MAX_CHARS,
@@ -45,7 +46,7 @@ use super::holds::{load_hold, HoldRow};
 use super::pagination::{count_and_page, envelope, Filters, PageRequest};
 use super::profile::{Idempotency, ReturnUrl, UpstreamProfile};
 use super::validate::{is_http_url, Validator};
-use super::wallet::{record, BookingRef, Charge, PayMethod, Priced, WalletEntry};
+use super::wallet::{record, BookingRef, Charge, Priced, WalletEntry};
 use super::AppState;
 
 /// 404 message for an unknown booking.
@@ -157,7 +158,7 @@ impl BookingRecord {
 
     /// The checkout link, while a `candidate_pays` booking awaits payment.
     pub(crate) fn payment_url(&self, public_url: &str) -> Option<String> {
-        let awaiting = self.pay_option == PayOption::CandidatePays.as_str()
+        let awaiting = self.pay_option == PayOption::CandidatePays.wire_name(Product::Practical)
             && self.pay_status == PayStatus::Pending.as_str()
             && self.booking_status != BookingStatus::Cancelled.as_str();
         let token = self.checkout_token.as_ref().filter(|_| awaiting)?;
@@ -187,7 +188,7 @@ impl BookingRecord {
             end_date: to_uk(from_unix(self.event.end_utc)),
             booking_status: BookingStatus::parse(&self.booking_status),
             pay_status: PayStatus::parse(&self.pay_status),
-            pay_option: PayOption::parse(&self.pay_option),
+            pay_option: PayOption::from_wire_name(Product::Practical, &self.pay_option),
             booked_by: "Agency".to_owned(),
             attendance: self.attendance.as_deref().map(Attendance::parse),
             certificate_available: self.certificate_available,
@@ -319,7 +320,7 @@ fn validate_booking(
     let job_role = v.string(body, "job_role", false, JOB_ROLE_MAX_CHARS);
     let pay_option = v
         .string(body, "pay_option", true, 32)
-        .map(|value| PayOption::parse(&value));
+        .map(|value| PayOption::from_wire_name(Product::Practical, &value));
     if let Some(PayOption::Other(_)) = pay_option {
         v.add("pay_option", "The selected pay option is invalid.");
     }
@@ -551,14 +552,13 @@ fn book(
 ) -> Result<i64, SandboxError> {
     let hold = live_hold(conn, account_id, &input.hold_hash, now)?;
     let event = bookable_event(conn, &hold, now)?;
-    let method = pay_method(&input.pay_option)?;
     let item = Priced {
         course_id: i64::try_from(event.course.id).unwrap_or(0),
         course_name: &event.course.name,
         cost_pence: event.cost_pence,
         noun: "training event",
     };
-    let payment = Charge::check(conn, account_id, &item, method)?;
+    let payment = Charge::check(conn, account_id, &item, &input.pay_option)?;
     let booking_id = insert_booking(conn, account_id, &hold, &event, input, &payment, now)?;
     conn.prepare_cached("UPDATE holds SET used_utc = ?1 WHERE id = ?2")?
         .execute(params![now, hold.id])?;
@@ -570,7 +570,7 @@ fn book(
         &description,
         now,
     )?;
-    if method == PayMethod::Invoice {
+    if payment.option == PayOption::Inv {
         conn.execute(
             "INSERT INTO invoices (account_id, booking_id, amount_pence, status, created_utc) \
              VALUES (?1, ?2, ?3, 'issued', ?4)",
@@ -667,7 +667,7 @@ pub(crate) fn book_for_invite(
         email: invite.email.clone(),
         phone: None,
         job_role: None,
-        pay_option: PayOption::parse(&invite.pay_option),
+        pay_option: PayOption::from_wire_name(Product::Practical, &invite.pay_option),
         agency_contact_name: None,
         agency_contact_email: None,
         agency_email: None,
@@ -732,20 +732,6 @@ fn bookable_event(conn: &Connection, hold: &HoldRow, now: i64) -> Result<EventRo
     Ok(event)
 }
 
-/// How a Practical Training pay option is paid from the wallet.
-fn pay_method(option: &PayOption) -> Result<PayMethod, SandboxError> {
-    match option {
-        PayOption::Credits => Ok(PayMethod::Credits),
-        PayOption::Balance => Ok(PayMethod::Balance),
-        PayOption::Inv => Ok(PayMethod::Invoice),
-        PayOption::CandidatePays => Ok(PayMethod::CandidatePays),
-        PayOption::Other(_) => Err(SandboxError::invalid(
-            "pay_option",
-            "The selected pay option is invalid.",
-        )),
-    }
-}
-
 /// Inserts the booking for a live hold: `pending` while it awaits payment or
 /// review, else `booked`. Returns its id.
 fn insert_booking(
@@ -784,7 +770,7 @@ fn insert_booking(
         input.agency_contact_name,
         input.agency_contact_email,
         input.agency_email,
-        input.pay_option.as_str(),
+        input.pay_option.wire_name(Product::Practical),
         booking_status.as_str(),
         payment.status.as_str(),
         payment.amount_pence,
@@ -1029,7 +1015,7 @@ pub(crate) fn cancel_booking(
             now,
         )
     };
-    match PayOption::parse(&booking.pay_option) {
+    match PayOption::from_wire_name(Product::Practical, &booking.pay_option) {
         PayOption::Credits if paid => {
             conn.execute(
                 "INSERT INTO course_credits (account_id, course_id, credits) VALUES (?1, ?2, 1) \

@@ -23,6 +23,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use booking_core::api::{serialize_timestamp, CourseRef, Money, Page, PayOption, Timestamp};
 use booking_core::contract::{Answer, Kind};
+use booking_core::product::Product;
 use booking_core::uk_time::to_uk;
 use booking_core::validation::NAME_MAX_CHARS;
 use rusqlite::types::Value as SqlValue;
@@ -49,8 +50,6 @@ const INVITE_NOT_FOUND: &str = "Booking invite not found.";
 const INVITE_TOKEN_LEN: usize = 32;
 /// Events offered on an invite's page.
 const EVENTS_OFFERED: i64 = 20;
-/// Pay options an invite may carry.
-const PAY_OPTIONS: &[&str] = &["candidate_pays", "credits", "balance", "inv"];
 
 /// The candidate an invite is for.
 #[derive(Debug, Clone, Serialize)]
@@ -227,11 +226,10 @@ pub(crate) async fn create(
     let last_name = v.string(&body, "last_name", true, NAME_MAX_CHARS);
     let email = v.email(&body, "email", true);
     let course_id = v.integer(&body, "course_id", true, 1, i64::MAX);
-    let pay_option = v.string(&body, "pay_option", false, 32);
-    if pay_option
-        .as_deref()
-        .is_some_and(|option| !PAY_OPTIONS.contains(&option))
-    {
+    let pay_option = v
+        .string(&body, "pay_option", false, 32)
+        .map(|value| PayOption::from_wire_name(Product::Practical, &value));
+    if let Some(PayOption::Other(_)) = pay_option {
         v.add("pay_option", "The selected pay option is invalid.");
     }
     v.finish()?;
@@ -240,7 +238,10 @@ pub(crate) async fn create(
     else {
         return Err(SandboxError::Internal("validated fields missing".into()));
     };
-    let pay_option = pay_option.unwrap_or_else(|| PayOption::CandidatePays.as_str().to_owned());
+    let pay_option = pay_option
+        .unwrap_or(PayOption::CandidatePays)
+        .wire_name(Product::Practical)
+        .to_owned();
     let now = state.clock.now_secs();
     let public_url = state.public_url.clone();
     let invite = state

@@ -4,12 +4,13 @@
 //! Invariants: every movement of money or credits is one wallet transaction
 //! row carrying the money balance after it; an option the account cannot
 //! afford is refused (422 on `pay_option`) before anything is written;
-//! `credits` takes one credit of the booked course, `balance` the cost,
-//! `invoice` needs invoice payments enabled and moves nothing, and
-//! `candidate_pays` moves nothing (the candidate pays outside the wallet).
+//! `credits` takes one credit of the booked course, `balance` the cost, an
+//! invoice (`inv`, or `invoice` on Virtual BLS) needs invoice payments
+//! enabled and moves nothing, and `candidate_pays` moves nothing (the
+//! candidate pays outside the wallet).
 
 use super::deliveries::{emit, event, Audience, BALANCE_LOW_MARK_PENCE, CREDITS_LOW_MARK};
-use booking_core::api::{Money, PayStatus};
+use booking_core::api::{Money, PayOption, PayStatus};
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::db::random_token;
@@ -25,20 +26,6 @@ pub(crate) enum BookingRef {
     Practical(i64),
     /// A Virtual BLS booking (`bls_bookings`).
     Virtual(i64),
-}
-
-/// How a booking is paid, whatever the product calls it (`inv` or
-/// `invoice`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum PayMethod {
-    /// One booking credit of the course.
-    Credits,
-    /// The cost from the money balance.
-    Balance,
-    /// An invoice to the agency.
-    Invoice,
-    /// The candidate pays on a checkout page.
-    CandidatePays,
 }
 
 /// One wallet movement to record.
@@ -100,8 +87,8 @@ pub(crate) struct Priced<'a> {
 /// How a booking will be paid, found affordable before anything is written.
 #[derive(Debug)]
 pub(crate) struct Charge {
-    /// The method.
-    pub method: PayMethod,
+    /// The pay option, a known one.
+    pub option: PayOption,
     /// The booking's `pay_status` once created.
     pub status: PayStatus,
     /// Money charged, invoiced or due (0 for a credit).
@@ -117,14 +104,14 @@ pub(crate) struct Charge {
 }
 
 impl Charge {
-    /// Checks that the account can pay for `item` with `method`: a credit
-    /// of the course left, a balance that covers the cost, invoice payments
-    /// enabled; else a 422 on `pay_option`.
+    /// Checks that the account can pay for `item` with `option`: a known
+    /// option, a credit of the course left, a balance that covers the cost,
+    /// invoice payments enabled; else a 422 on `pay_option`.
     pub(crate) fn check(
         conn: &Connection,
         account_id: i64,
         item: &Priced<'_>,
-        method: PayMethod,
+        option: &PayOption,
     ) -> Result<Charge, SandboxError> {
         let (balance, invoice_payments): (i64, bool) = conn
             .prepare_cached("SELECT balance_pence, invoice_payments FROM accounts WHERE id = ?1")?
@@ -137,8 +124,8 @@ impl Charge {
             .query_row(params![account_id, item.course_id], |row| row.get(0))
             .optional()?
             .unwrap_or(0);
-        let (status, amount_pence, checkout_token) = match method {
-            PayMethod::Credits => {
+        let (status, amount_pence, checkout_token) = match option {
+            PayOption::Credits => {
                 if credits < 1 {
                     return Err(SandboxError::invalid(
                         "pay_option",
@@ -147,7 +134,7 @@ impl Charge {
                 }
                 (PayStatus::Completed, 0, None)
             }
-            PayMethod::Balance => {
+            PayOption::Balance => {
                 if balance < cost {
                     return Err(SandboxError::invalid(
                         "pay_option",
@@ -161,7 +148,7 @@ impl Charge {
                 }
                 (PayStatus::Completed, cost, None)
             }
-            PayMethod::Invoice => {
+            PayOption::Inv => {
                 if !invoice_payments {
                     return Err(SandboxError::invalid(
                         "pay_option",
@@ -170,14 +157,20 @@ impl Charge {
                 }
                 (PayStatus::Completed, cost, None)
             }
-            PayMethod::CandidatePays => (
+            PayOption::CandidatePays => (
                 PayStatus::Pending,
                 cost,
                 Some(random_token(CHECKOUT_TOKEN_LEN)),
             ),
+            PayOption::Other(_) => {
+                return Err(SandboxError::invalid(
+                    "pay_option",
+                    "The selected pay option is invalid.",
+                ));
+            }
         };
         Ok(Charge {
-            method,
+            option: option.clone(),
             status,
             amount_pence,
             checkout_token,
@@ -199,8 +192,8 @@ impl Charge {
         now: i64,
     ) -> Result<(), SandboxError> {
         let audience = Audience::Account(account_id);
-        match self.method {
-            PayMethod::Credits => {
+        match self.option {
+            PayOption::Credits => {
                 let after = self.credits_before - 1;
                 let kind = if after <= 0 {
                     Some(event::CREDITS_DEPLETED)
@@ -219,7 +212,7 @@ impl Charge {
                     emit(conn, audience, kind, data, now)?;
                 }
             }
-            PayMethod::Balance => {
+            PayOption::Balance => {
                 let after = self.balance_before - self.amount_pence;
                 let kind = if after <= 0 {
                     Some(event::BALANCE_DEPLETED)
@@ -239,14 +232,16 @@ impl Charge {
                     emit(conn, audience, kind, data, now)?;
                 }
             }
-            PayMethod::Invoice | PayMethod::CandidatePays => {}
+            PayOption::Inv | PayOption::CandidatePays | PayOption::Other(_) => {}
         }
         Ok(())
     }
 
     /// Takes payment for a booking just inserted: one credit of the course
     /// or the cost from the balance, each with its wallet transaction;
-    /// nothing for an invoice (the caller raises it) or `candidate_pays`.
+    /// nothing for an invoice (the caller raises it) or `candidate_pays`
+    /// (an unknown option never gets this far: [`Charge::check`] refuses
+    /// it).
     pub(crate) fn take(
         &self,
         conn: &Connection,
@@ -256,8 +251,8 @@ impl Charge {
         now: i64,
     ) -> Result<(), SandboxError> {
         let course_id = self.course_id;
-        match self.method {
-            PayMethod::Credits => {
+        match self.option {
+            PayOption::Credits => {
                 conn.execute(
                     "UPDATE course_credits SET credits = credits - 1 \
                      WHERE account_id = ?1 AND course_id = ?2",
@@ -277,7 +272,7 @@ impl Charge {
                     now,
                 )?;
             }
-            PayMethod::Balance => {
+            PayOption::Balance => {
                 conn.execute(
                     "UPDATE accounts SET balance_pence = balance_pence - ?1 WHERE id = ?2",
                     params![self.amount_pence, account_id],
@@ -296,7 +291,7 @@ impl Charge {
                     now,
                 )?;
             }
-            PayMethod::Invoice | PayMethod::CandidatePays => {}
+            PayOption::Inv | PayOption::CandidatePays | PayOption::Other(_) => {}
         }
         Ok(())
     }

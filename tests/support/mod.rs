@@ -9,8 +9,8 @@ use std::collections::VecDeque;
 use std::rc::Rc;
 
 use booking_core::api::bls::{
-    BlsPayOption, EquipmentStatus, HeldSlot, Timeslot, TimeslotHold, TrainingStatus,
-    VirtualBooking, VirtualCandidate, VirtualSession,
+    EquipmentStatus, HeldSlot, Timeslot, TimeslotHold, TrainingStatus, VirtualBooking,
+    VirtualCandidate, VirtualSession,
 };
 use booking_core::api::{
     BookingDetail, BookingStatus, Candidate, Course, CourseRef, HeldEvent, Location, Money,
@@ -202,7 +202,7 @@ impl FakeGateway {
             } else {
                 PayStatus::Completed
             },
-            pay_option: BlsPayOption::from(&request.pay_option),
+            pay_option: request.pay_option.clone(),
             booked_by: "Agency".into(),
             session: VirtualSession {
                 zoom_id: "845 112 9034".into(),

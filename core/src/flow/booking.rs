@@ -265,7 +265,7 @@ impl Flow {
             event_id: self.event().map_or(0, |event| event.id),
             product,
         };
-        let awaiting_card = booking.pay_option() == PayOption::CandidatePays
+        let awaiting_card = *booking.pay_option() == PayOption::CandidatePays
             && *booking.pay_status() != PayStatus::Completed
             && !matches!(booking.booking_status(), BookingStatus::Cancelled);
         match booking.booking_status() {

@@ -256,12 +256,9 @@ impl Booked {
         either_booking!(self, booking => &booking.pay_status)
     }
 
-    /// How it is paid, in the widget contract's names.
-    pub fn pay_option(&self) -> PayOption {
-        match self {
-            Booked::Practical(booking) => booking.pay_option.clone(),
-            Booked::Virtual(booking) => PayOption::from(&booking.pay_option),
-        }
+    /// How it is paid.
+    pub fn pay_option(&self) -> &PayOption {
+        either_booking!(self, booking => &booking.pay_option)
     }
 
     /// Its payment page link, if any.

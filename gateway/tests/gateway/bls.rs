@@ -8,6 +8,7 @@
 use crate::support::{bls_booking_body, booking_body, Mode, Stack, Widget};
 use axum::http::{Method, StatusCode};
 use booking_core::api::bls::VirtualBooking;
+use booking_core::api::PayOption;
 use booking_core::uk_time;
 use serde_json::{json, Value};
 
@@ -346,7 +347,8 @@ async fn virtual_bls_bookings_with_each_pay_option_carry_the_zoom_session() {
         let receipt = book(&stack, &widget, slot, pay_option).await;
         let booking: VirtualBooking =
             serde_json::from_value(receipt["booking"].clone()).expect("a VirtualBooking");
-        assert_eq!(booking.pay_option.as_str(), upstream_name);
+        assert_eq!(receipt["booking"]["pay_option"], upstream_name);
+        assert_eq!(booking.pay_option, PayOption::parse(pay_option));
         assert_eq!(receipt["booking"]["booking_status"], "booked");
         assert!(booking.session.zoom_link.starts_with("https://zoom.us/j/"));
         assert_eq!(

@@ -22,9 +22,10 @@ use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use booking_core::api::bls::{
-    BlsPayOption, EquipmentStatus, TrainingStatus, VirtualBooking, VirtualCandidate, VirtualSession,
+    EquipmentStatus, TrainingStatus, VirtualBooking, VirtualCandidate, VirtualSession,
 };
-use booking_core::api::{BookingStatus, CourseRef, Page, PayStatus, Trainer};
+use booking_core::api::{BookingStatus, CourseRef, Page, PayOption, PayStatus, Trainer};
+use booking_core::product::Product;
 use booking_core::uk_time::to_uk;
 use booking_core::validation::normalise_uk_postcode;
 use rand::Rng;
@@ -46,7 +47,7 @@ use super::super::holds::check_hold_live;
 use super::super::pagination::{count_and_page, envelope};
 use super::super::profile::UpstreamProfile;
 use super::super::validate::Validator;
-use super::super::wallet::{BookingRef, Charge, PayMethod, Priced};
+use super::super::wallet::{BookingRef, Charge, Priced};
 use super::super::AppState;
 use super::load_courses;
 
@@ -172,7 +173,7 @@ impl VirtualRecord {
 
     /// Whether a `candidate_pays` booking still awaits payment.
     pub(crate) fn awaits_payment(&self) -> bool {
-        self.pay_option == BlsPayOption::CandidatePays.as_str()
+        self.pay_option == PayOption::CandidatePays.wire_name(Product::VirtualBls)
             && self.pay_status == PayStatus::Pending.as_str()
             && self.booking_status != BookingStatus::Cancelled.as_str()
     }
@@ -193,7 +194,7 @@ impl VirtualRecord {
             end_date: to_uk(from_unix(self.end_utc)),
             booking_status: BookingStatus::parse(&self.booking_status),
             pay_status: PayStatus::parse(&self.pay_status),
-            pay_option: BlsPayOption::parse(&self.pay_option),
+            pay_option: PayOption::from_wire_name(Product::VirtualBls, &self.pay_option),
             booked_by: "Agency".to_owned(),
             session: VirtualSession {
                 zoom_id: self.zoom_id.clone(),
@@ -244,7 +245,7 @@ struct VirtualInput {
     last_name: String,
     email: String,
     phone: Option<String>,
-    pay_option: BlsPayOption,
+    pay_option: PayOption,
     agency_contact_name: Option<String>,
     agency_contact_email: Option<String>,
     address: String,
@@ -265,8 +266,8 @@ fn validate(
     let candidate = read_candidate(&mut v, body);
     let pay_option = v
         .string(body, "pay_option", true, 32)
-        .map(|value| BlsPayOption::parse(&value));
-    if let Some(BlsPayOption::Other(_)) = pay_option {
+        .map(|value| PayOption::from_wire_name(Product::VirtualBls, &value));
+    if let Some(PayOption::Other(_)) = pay_option {
         v.add("pay_option", "The selected pay option is invalid.");
     }
     let (agency_contact_name, agency_contact_email) = read_agency_contact(&mut v, body);
@@ -318,20 +319,6 @@ fn validate(
             return_url,
         }),
         _ => Err(SandboxError::Internal("validated fields missing".into())),
-    }
-}
-
-/// How a BLS pay option is paid from the wallet.
-fn pay_method(option: &BlsPayOption) -> Result<PayMethod, SandboxError> {
-    match option {
-        BlsPayOption::Credits => Ok(PayMethod::Credits),
-        BlsPayOption::Balance => Ok(PayMethod::Balance),
-        BlsPayOption::Invoice => Ok(PayMethod::Invoice),
-        BlsPayOption::CandidatePays => Ok(PayMethod::CandidatePays),
-        BlsPayOption::Other(_) => Err(SandboxError::invalid(
-            "pay_option",
-            "The selected pay option is invalid.",
-        )),
     }
 }
 
@@ -418,14 +405,13 @@ fn book(
         .into_iter()
         .next()
         .ok_or_else(|| SandboxError::invalid("hold_hash", "This course is no longer offered."))?;
-    let method = pay_method(&input.pay_option)?;
     let item = Priced {
         course_id: course.id,
         course_name: &course.name,
         cost_pence: course.cost_pence,
         noun: "timeslot",
     };
-    let charge = Charge::check(conn, account_id, &item, method)?;
+    let charge = Charge::check(conn, account_id, &item, &input.pay_option)?;
     let booking_status = if charge.status == PayStatus::Pending {
         BookingStatus::Pending
     } else {
@@ -434,7 +420,7 @@ fn book(
     let return_url = input
         .return_url
         .as_ref()
-        .filter(|_| method == PayMethod::CandidatePays);
+        .filter(|_| charge.option == PayOption::CandidatePays);
     let (zoom_id, zoom_password) = zoom_meeting();
     conn.prepare_cached(
         "INSERT INTO bls_bookings (account_id, course_id, trainer_id, hold_id, local_date, \
@@ -464,7 +450,7 @@ fn book(
         input.address,
         input.city,
         input.postcode,
-        input.pay_option.as_str(),
+        input.pay_option.wire_name(Product::VirtualBls),
         booking_status.as_str(),
         charge.status.as_str(),
         charge.amount_pence,
