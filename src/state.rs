@@ -313,6 +313,9 @@ impl WidgetState {
                 {
                     Ok(receipt) => {
                         self.keep_booking_ref(receipt.booking.id(), receipt.booking_ref);
+                        if let Some(url) = self.booking_page_url(receipt.manage_link.as_deref()) {
+                            self.dispatch(Outcome::BookingPage(url));
+                        }
                         Outcome::BookingCreated(Box::new(receipt.booking))
                     }
                     Err(ApiError::Status(answer)) => Outcome::booking_error(answer),
@@ -375,6 +378,16 @@ impl WidgetState {
         });
     }
 
+    /// The address of a booking's own page: the page the widget is on (the
+    /// host page's, in the iframe mode) with the booking's link.
+    fn booking_page_url(self, link: Option<&str>) -> Option<String> {
+        let page = self
+            .config
+            .with_value(|config| config.return_url.clone())
+            .or_else(browser::page_url)?;
+        Some(booking_core::manage::booking_page_url(&page, link?))
+    }
+
     /// Reads a booking again, in a task of its own, and sends the flow its
     /// status; an unanswered read changes nothing.
     fn read_booking(self, booking_id: u64) {
@@ -384,6 +397,9 @@ impl WidgetState {
         let product = self.product_now();
         self.spawn(async move {
             if let Ok(receipt) = self.api().booking(booking_ref, product).await {
+                if let Some(url) = self.booking_page_url(receipt.manage_link.as_deref()) {
+                    self.dispatch(Outcome::BookingPage(url));
+                }
                 self.dispatch(Outcome::BookingStatus(Box::new(receipt.booking)));
             }
         });
@@ -506,7 +522,8 @@ impl WidgetState {
                 Ok(receipt) => {
                     self.product.set(Some(stored.product));
                     self.keep_booking_ref(receipt.booking.id(), stored.booking_ref);
-                    let transition = Flow::resume(policy, receipt.booking);
+                    let page = self.booking_page_url(receipt.manage_link.as_deref());
+                    let transition = Flow::resume_with_page(policy, receipt.booking, page);
                     self.flow.set(transition.flow);
                     self.run_commands(transition.commands).await;
                     return;

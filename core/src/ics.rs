@@ -91,10 +91,14 @@ pub fn file_name(booking: &impl CalendarBooking) -> String {
     format!("training-booking-{}.ics", booking.calendar_entry().id)
 }
 
-/// The calendar file for a booking.
-pub fn booking_ics(booking: &impl CalendarBooking) -> String {
+/// The calendar file for a booking; with the address of the booking's own
+/// page (`manage_url`), the entry links to it.
+pub fn booking_ics(booking: &impl CalendarBooking, manage_url: Option<&str>) -> String {
     let entry = booking.calendar_entry();
-    let lines = [
+    let see_or_change = manage_url
+        .map(|url| format!(" See or change your booking: {url}"))
+        .unwrap_or_default();
+    let mut lines = vec![
         "BEGIN:VCALENDAR".to_owned(),
         "VERSION:2.0".to_owned(),
         "PRODID:-//Healthier Business Group//Training booking widget//EN".to_owned(),
@@ -113,13 +117,15 @@ pub fn booking_ics(booking: &impl CalendarBooking) -> String {
         format!(
             "DESCRIPTION:{}",
             escape_text(&format!(
-                "{} {}. Booking reference {}.",
+                "{} {}. Booking reference {}.{see_or_change}",
                 entry.course, entry.attend, entry.id
             ))
         ),
-        "END:VEVENT".to_owned(),
-        "END:VCALENDAR".to_owned(),
     ];
+    if let Some(url) = manage_url {
+        lines.push(format!("URL:{}", escape_text(url)));
+    }
+    lines.extend(["END:VEVENT".to_owned(), "END:VCALENDAR".to_owned()]);
     lines.iter().map(|line| fold(line)).collect()
 }
 
@@ -196,7 +202,7 @@ mod tests {
 
     #[test]
     fn times_are_written_in_utc() {
-        let ics = booking_ics(&booking("Moving & Handling Practical", "Unit 4"));
+        let ics = booking_ics(&booking("Moving & Handling Practical", "Unit 4"), None);
         assert!(ics.contains("DTSTART:20260804T083000Z\r\n"));
         assert!(ics.contains("DTEND:20260804T153000Z\r\n"));
         assert!(ics.contains("DTSTAMP:20260720T141703Z\r\n"));
@@ -205,11 +211,26 @@ mod tests {
     }
 
     #[test]
+    fn the_entry_links_to_the_bookings_own_page() {
+        let url = "https://agency.example/book?hbg-booking=pt.1.2.3.T";
+        let ics = booking_ics(&booking("Moving & Handling Practical", "Unit 4"), Some(url));
+        let unfolded = ics.replace("\r\n ", "");
+        assert!(unfolded.contains(&format!("\r\nURL:{url}\r\n")), "{ics}");
+        assert!(
+            unfolded.contains(&format!("See or change your booking: {url}")),
+            "{ics}"
+        );
+        assert!(
+            !booking_ics(&booking("Moving & Handling Practical", "Unit 4"), None).contains("URL:")
+        );
+    }
+
+    #[test]
     fn text_cannot_add_properties() {
-        let ics = booking_ics(&booking(
-            "Evil\r\nATTENDEE:mailto:x@example.com",
-            "A; B, C\\",
-        ));
+        let ics = booking_ics(
+            &booking("Evil\r\nATTENDEE:mailto:x@example.com", "A; B, C\\"),
+            None,
+        );
         assert!(!ics.contains("\r\nATTENDEE"));
         assert!(ics.contains("SUMMARY:Evil\\nATTENDEE:mailto:x@example.com"));
         assert!(ics.contains("Leeds\\, A\\; B\\, C\\\\"));
@@ -217,7 +238,7 @@ mod tests {
 
     #[test]
     fn long_lines_fold_without_splitting_characters() {
-        let ics = booking_ics(&booking(&"é".repeat(100), "Unit 4"));
+        let ics = booking_ics(&booking(&"é".repeat(100), "Unit 4"), None);
         for line in ics.split("\r\n") {
             assert!(line.len() <= 75, "line too long: {line}");
         }
@@ -244,7 +265,7 @@ mod tests {
     #[test]
     fn a_virtual_session_has_the_zoom_link_as_its_location() {
         let booking = zoom_booking("k7Tq2w");
-        let ics = booking_ics(&booking);
+        let ics = booking_ics(&booking, None);
         assert!(
             ics.contains("LOCATION:https://zoom.us/j/8451129034\r\n"),
             "{ics}"
@@ -255,7 +276,7 @@ mod tests {
             "DESCRIPTION:BLS Annual Update (Virtual) over Zoom (https://zoom.us/j/8451129034\\, meeting ID 845 112 9034\\, password k7Tq2w). Booking reference 7731."
         ), "{unfolded}");
         assert_eq!(file_name(&booking), "training-booking-7731.ics");
-        let hostile = booking_ics(&zoom_booking("x\r\nATTENDEE:mailto:x@example.com"));
+        let hostile = booking_ics(&zoom_booking("x\r\nATTENDEE:mailto:x@example.com"), None);
         assert!(!hostile.contains("\r\nATTENDEE"));
     }
 }

@@ -135,6 +135,26 @@ impl BookingLink {
     }
 }
 
+/// The host query parameter that opens a booking's own page.
+pub const LINK_PARAMETER: &str = "hbg-booking";
+
+/// The address of a booking's own page: `page_url` (the page the widget
+/// is on) with `link` in its [`LINK_PARAMETER`], any earlier one and the
+/// fragment dropped.
+pub fn booking_page_url(page_url: &str, link: &str) -> String {
+    let page = page_url.split('#').next().unwrap_or_default();
+    let (path, query) = page.split_once('?').unwrap_or((page, ""));
+    let mut parameters: Vec<&str> = query
+        .split('&')
+        .filter(|parameter| {
+            !parameter.is_empty() && parameter.split('=').next() != Some(LINK_PARAMETER)
+        })
+        .collect();
+    let own = format!("{LINK_PARAMETER}={link}");
+    parameters.push(&own);
+    format!("{path}?{}", parameters.join("&"))
+}
+
 /// The product's short code in a link.
 fn link_product_code(product: Product) -> &'static str {
     match product {
@@ -433,12 +453,7 @@ pub fn cancel_words(page: &ManagedBooking<Booked>) -> Option<String> {
 
 /// [`refund_words`] for either product's booking.
 pub fn booked_refund_words(booked: &Booked) -> &'static str {
-    match booked {
-        Booked::Practical(booking) => refund_words(&booking.pay_option, &booking.pay_status),
-        Booked::Virtual(booking) => {
-            refund_words(&PayOption::from(&booking.pay_option), &booking.pay_status)
-        }
-    }
+    refund_words(booked.pay_option(), booked.pay_status())
 }
 
 /// The booking page: what it shows and what it is doing.
@@ -615,6 +630,26 @@ mod tests {
             Some(Product::VirtualBls)
         );
         assert_eq!(BookingLink::product_named("bls.7.1.2"), None);
+    }
+
+    #[test]
+    fn a_booking_page_url_is_the_page_with_its_link() {
+        for (page, url) in [
+            (
+                "https://agency.example/book",
+                "https://agency.example/book?hbg-booking=pt.1.2.3.T",
+            ),
+            (
+                "https://agency.example/book?course=2#top",
+                "https://agency.example/book?course=2&hbg-booking=pt.1.2.3.T",
+            ),
+            (
+                "https://agency.example/book?hbg-booking=old&x=1",
+                "https://agency.example/book?x=1&hbg-booking=pt.1.2.3.T",
+            ),
+        ] {
+            assert_eq!(booking_page_url(page, "pt.1.2.3.T"), url);
+        }
     }
 
     #[test]

@@ -11,6 +11,7 @@ use booking_core::flow::{
     Command, Dates, FailureKind, Flow, HostEvent, Input, Intent, Outcome, Recovery, Refusal,
     SeatConflict, Step,
 };
+use booking_core::product::Product;
 use booking_core::redirect::PaymentRedirectPolicy;
 use booking_core::validation::{CandidateForm, FormField};
 use booking_core::widget_api::ErrorAnswer;
@@ -1397,4 +1398,41 @@ fn a_booking_is_read_again_only_while_it_waits_for_payment_or_review() {
         assert_eq!(refused.refused, Some(Refusal::NotInThisStep), "{start:?}");
         assert!(refused.commands.is_empty(), "{start:?}");
     }
+}
+
+#[test]
+fn the_booking_pages_address_goes_with_the_confirmation_to_the_host_page() {
+    let url = "https://agency.example/book?hbg-booking=pt.9001.1.2.T";
+    let submitting = at(At::Submitting);
+    let page = submitting.apply(Input::from(Outcome::BookingPage(url.to_owned())));
+    assert_eq!(page.refused, None);
+    let confirmed = page.flow.apply(created(booking(
+        BookingStatus::Booked,
+        PayStatus::Completed,
+        PayOption::Credits,
+        None,
+    )));
+    assert_eq!(confirmed.flow.step(), Step::Confirmed);
+    assert_eq!(confirmed.flow.manage_url(), Some(url));
+    assert!(
+        confirmed
+            .commands
+            .contains(&Command::Emit(HostEvent::BookingConfirmed {
+                product: Product::Practical,
+                booking_id: 9001,
+                manage_url: Some(url.to_owned()),
+            })),
+        "{:?}",
+        confirmed.commands
+    );
+}
+
+#[test]
+fn a_booking_pages_address_with_no_booking_on_its_way_is_refused() {
+    let choosing = at(At::ChooseEvent);
+    let refused = choosing.apply(Input::from(Outcome::BookingPage(
+        "https://agency.example/?hbg-booking=x".to_owned(),
+    )));
+    assert!(refused.refused.is_some());
+    assert_eq!(refused.flow.manage_url(), None);
 }

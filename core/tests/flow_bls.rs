@@ -427,7 +427,7 @@ fn progress_summary_and_calendar_file_follow_the_product() {
     );
     assert_eq!(facts[6].lines, ["booked (payment completed)"]);
     assert_eq!(booked.payment_action(), "Pay with PayPal");
-    let ics = booking_core::ics::booking_ics(&booked);
+    let ics = booking_core::ics::booking_ics(&booked, None);
     assert!(
         ics.contains("LOCATION:https://zoom.us/j/8451129034\r\n"),
         "{ics}"

@@ -56,6 +56,7 @@ fn one_of_each() -> Vec<HostEvent> {
         HostEvent::BookingConfirmed {
             product: Product::Practical,
             booking_id: 9001,
+            manage_url: None,
         },
         HostEvent::Error {
             code: "hold_failed",
@@ -98,10 +99,20 @@ fn details_name_the_product_and_the_event_or_the_slot() {
     assert_eq!(
         HostEvent::BookingConfirmed {
             product: Product::VirtualBls,
-            booking_id: 7731
+            booking_id: 7731,
+            manage_url: None,
         }
         .detail_json(),
         r#"{"product":"virtual-bls","booking_id":7731}"#
+    );
+    assert_eq!(
+        HostEvent::BookingConfirmed {
+            product: Product::Practical,
+            booking_id: 9001,
+            manage_url: Some("https://agency.example/book?hbg-booking=pt.9001.1.2.T".into()),
+        }
+        .detail_json(),
+        r#"{"product":"practical","booking_id":9001,"manage_url":"https://agency.example/book?hbg-booking=pt.9001.1.2.T"}"#
     );
 }
 

@@ -1,6 +1,7 @@
 //! The last step: what was booked, where and when (venue-local), the
 //! reference, the status (booked, pending review or awaiting payment) and an
-//! "add to calendar" file made in the browser; for Virtual BLS, the Zoom
+//! "add to calendar" file made in the browser (linking to the booking's own
+//! page, as the confirmation does); for Virtual BLS, the Zoom
 //! session (the calendar entry's location is its link) and the kit's note.
 
 use booking_core::flow::{Flow, Intent, Step};
@@ -17,14 +18,19 @@ pub fn ConfirmationStep() -> impl IntoView {
     let state = expect_context::<WidgetState>();
     let booked = Memo::new(move |_| {
         state.flow.with(|flow| {
-            flow.booked()
-                .cloned()
-                .map(|detail| (flow.step(), flow.what_next(), detail))
+            flow.booked().cloned().map(|detail| {
+                (
+                    flow.step(),
+                    flow.what_next(),
+                    detail,
+                    flow.manage_url().map(str::to_owned),
+                )
+            })
         })
     });
     view! {
         {move || {
-            let Some((step, next, detail)) = booked.get() else {
+            let Some((step, next, detail, manage_url)) = booked.get() else {
                 return ().into_any();
             };
             let next = next.unwrap_or_default();
@@ -57,9 +63,20 @@ pub fn ConfirmationStep() -> impl IntoView {
             } else {
                 ().into_any()
             };
+            let keep_link = match manage_url.clone() {
+                Some(url) => view! {
+                    <p class="hbg-keep-link">
+                        "Keep this link to see or change your booking: "
+                        <a href=url.clone() part="link">{url.clone()}</a>
+                    </p>
+                }
+                .into_any(),
+                None => ().into_any(),
+            };
             view! {
                 <p class="hbg-lead" role="status">{next}</p>
                 {summary(detail.summary())}
+                {keep_link}
                 <div class="hbg-actions">
                     {pay}
                     {check}
@@ -70,7 +87,7 @@ pub fn ConfirmationStep() -> impl IntoView {
                             browser::download(
                                 &ics::file_name(&detail),
                                 "text/calendar",
-                                &ics::booking_ics(&detail),
+                                &ics::booking_ics(&detail, manage_url.as_deref()),
                             )
                         }
                     >

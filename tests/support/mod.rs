@@ -466,16 +466,22 @@ impl BookingApi for FakeGateway {
 
     fn managed_booking(&self, link: String) -> ApiFuture<'_, ManagedBooking<Booked>> {
         self.log(format!("managed {link}"));
-        ready(self.managed.borrow_mut().pop_front().unwrap_or_else(|| {
-            Err(status(404, "This booking link is not valid."))
-        }))
+        ready(
+            self.managed
+                .borrow_mut()
+                .pop_front()
+                .unwrap_or_else(|| Err(status(404, "This booking link is not valid."))),
+        )
     }
 
     fn cancel_managed_booking(&self, link: String) -> ApiFuture<'_, ManagedBooking<Booked>> {
         self.log(format!("cancel {link}"));
-        ready(self.cancels.borrow_mut().pop_front().unwrap_or_else(|| {
-            Err(status(404, "This booking link is not valid."))
-        }))
+        ready(
+            self.cancels
+                .borrow_mut()
+                .pop_front()
+                .unwrap_or_else(|| Err(status(404, "This booking link is not valid."))),
+        )
     }
 
     fn certificate_url(&self, link: &str) -> String {

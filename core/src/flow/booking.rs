@@ -166,6 +166,20 @@ impl Flow {
         Ok(())
     }
 
+    /// Keeps the address of the booking's own page, arriving with a
+    /// booking's answer: while it is being made, or once it is made.
+    pub(super) fn booking_page(
+        &mut self,
+        url: String,
+        commands: &mut Vec<Command>,
+    ) -> Result<(), Refusal> {
+        if self.step != Step::Submitting && self.booking.is_none() {
+            return self.stale(None, commands);
+        }
+        self.manage_url = Some(url);
+        Ok(())
+    }
+
     pub(super) fn booking_rejected(
         &mut self,
         error: ValidationError,
@@ -323,6 +337,7 @@ impl Flow {
                     commands.push(Command::Emit(HostEvent::BookingConfirmed {
                         product,
                         booking_id: booking.id(),
+                        manage_url: self.manage_url.clone(),
                     }));
                 }
                 self.step = Step::Confirmed;

@@ -97,6 +97,10 @@ pub enum HostEvent {
         product: Product,
         /// Booking id.
         booking_id: u64,
+        /// The address of the booking's own page, for the agency to send
+        /// the candidate.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        manage_url: Option<String>,
     },
     /// Something went wrong.
     Error {

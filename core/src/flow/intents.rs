@@ -96,6 +96,10 @@ pub enum Outcome {
     BookingFailed(String),
     /// A booking read again (polling, or back from the payment page).
     BookingStatus(Box<Booked>),
+    /// The address of the booking's own page (the host page with its
+    /// durable link, [`crate::manage::booking_page_url`]), sent with the
+    /// booking's answer, before it.
+    BookingPage(String),
     /// A course's dates, as read.
     DatesLoaded {
         /// The course they were read for.

@@ -193,6 +193,7 @@ pub struct Flow {
     pay_option: Option<PayOption>,
     errors: FieldErrors,
     booking: Option<Booked>,
+    manage_url: Option<String>,
     conflict: Option<SeatConflict>,
     seat_frees: Option<HoldCountdown>,
     failure: Option<Failure>,
@@ -222,6 +223,7 @@ impl Flow {
             pay_option: None,
             errors: FieldErrors::default(),
             booking: None,
+            manage_url: None,
             conflict: None,
             seat_frees: None,
             failure: None,
@@ -248,9 +250,20 @@ impl Flow {
     /// redirect) or cancelled, as its status says. Unless still awaiting
     /// payment, the remembered booking is cleared.
     pub fn resume(policy: PaymentRedirectPolicy, booking: impl Into<Booked>) -> Transition {
+        Flow::resume_with_page(policy, booking, None)
+    }
+
+    /// [`Flow::resume`], with the address of the booking's own page when
+    /// the gateway gave its link ([`Outcome::BookingPage`]).
+    pub fn resume_with_page(
+        policy: PaymentRedirectPolicy,
+        booking: impl Into<Booked>,
+        manage_url: Option<String>,
+    ) -> Transition {
         let booking = booking.into();
         let mut flow = Flow::for_product(policy, booking.product());
         flow.course = Some(booking.course().clone());
+        flow.manage_url = manage_url;
         let mut commands = Vec::new();
         flow.settle_booking(booking, &mut commands);
         if flow.step != Step::AwaitingPayment {
@@ -327,6 +340,12 @@ impl Flow {
     /// The booking, once created, either product's.
     pub fn booked(&self) -> Option<&Booked> {
         self.booking.as_ref()
+    }
+
+    /// The address of the booking's own page, once the gateway gave its
+    /// link.
+    pub fn manage_url(&self) -> Option<&str> {
+        self.manage_url.as_deref()
     }
 
     /// The Practical Training booking, once created.
@@ -468,6 +487,7 @@ impl Flow {
             Outcome::BookingRejected(error) => self.booking_rejected(error, commands),
             Outcome::BookingFailed(detail) => self.booking_failed(detail, commands),
             Outcome::BookingStatus(booking) => self.booking_read(*booking, commands),
+            Outcome::BookingPage(url) => self.booking_page(url, commands),
             Outcome::DatesLoaded { course_id, dates } => {
                 self.dates_loaded(course_id, dates, commands)
             }
