@@ -212,3 +212,19 @@ test("a forged or altered link shows a clear message and nothing else", async ({
     await expect(widget(other).getByRole("button")).toHaveCount(0);
   }
 });
+
+test("in the iframe mode, the host page's booking link opens the booking's page inside the frame", async ({
+  page,
+  browser,
+}) => {
+  const { id, url } = await bookAndKeepLink(page);
+  const link = new URL(url).searchParams.get("hbg-booking")!;
+  const other = await freshPage(browser);
+  await other.goto(`${stack.gateway.url}/agency-iframe.html?hbg-booking=${link}`);
+  const frame = other.frameLocator("hbg-booking-frame iframe");
+  await expect(frame.getByRole("heading", { level: 2, name: "Your booking" })).toBeVisible();
+  await expect(frame.getByRole("term").filter({ hasText: "Booking reference" }).locator("+ dd")).toHaveText(
+    String(id),
+  );
+  await expect(frame.getByRole("button", { name: "Cancel this booking" })).toBeVisible();
+});
