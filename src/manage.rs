@@ -9,9 +9,9 @@ use std::rc::Rc;
 use booking_core::calendar::when_label;
 use booking_core::flow::Booked;
 use booking_core::manage::{
-    booked_refund_words, cancel_words, page_facts, BookingPage, CancelState, PageCommand,
-    PageIntent, PageView,
+    booked_refund_words, cancel_words, page_facts, BookingPage, PageCommand, PageIntent, PageView,
 };
+use booking_core::widget_api::CancelState;
 use leptos::html::{Button, H2};
 use leptos::prelude::*;
 use leptos::task::spawn_local;

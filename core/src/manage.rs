@@ -3,7 +3,8 @@
 //! * [`BookingLink`]: what a durable link to a booking names, and how long
 //!   it lives. The gateway signs it; nothing here needs the key.
 //! * [`CancelPolicy`]: the agency's rule for when a candidate may cancel,
-//!   and [`CancelOffer`], what it decides for one booking now.
+//!   and what it decides for one booking now (a
+//!   [`CancelOffer`](crate::widget_api::CancelOffer)).
 //! * The words the page shows: [`refund_words`] for what a cancellation
 //!   does to the payment, [`kit_words`] for a Virtual BLS kit,
 //!   [`page_facts`] for the booking itself.
@@ -22,7 +23,7 @@ use crate::api::{BookingStatus, PayOption, PayStatus};
 use crate::flow::{Booked, BookingFact};
 use crate::product::Product;
 use crate::uk_time;
-use crate::widget_api::ManagedBooking;
+use crate::widget_api::{CancelOffer, CancelState, ManagedBooking};
 
 /// Days a booking link keeps opening after its training ends.
 pub const LINK_DAYS_AFTER_TRAINING: i64 = 30;
@@ -227,71 +228,6 @@ impl fmt::Display for CancelPolicy {
                 write!(formatter, "until {}h before", before.num_hours())
             }
         }
-    }
-}
-
-/// Whether a candidate may cancel one booking now.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CancelState {
-    /// They may, until the offer's `until`.
-    Open,
-    /// The agency's time to cancel passed at the offer's `until`.
-    Closed,
-    /// The booking is already cancelled, or its training has begun.
-    Done,
-    /// Candidates cannot cancel this booking themselves (the agency's
-    /// policy is off, or the product has no cancellation): the agency can.
-    ByAgency,
-}
-
-impl CancelState {
-    /// Its name on the wire.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CancelState::Open => "open",
-            CancelState::Closed => "closed",
-            CancelState::Done => "done",
-            CancelState::ByAgency => "by_agency",
-        }
-    }
-
-    /// The state a wire name stands for; an unknown one leaves cancelling
-    /// to the agency.
-    pub fn parse(name: &str) -> CancelState {
-        [CancelState::Open, CancelState::Closed, CancelState::Done]
-            .into_iter()
-            .find(|state| state.as_str() == name)
-            .unwrap_or(CancelState::ByAgency)
-    }
-}
-
-impl Serialize for CancelState {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for CancelState {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        String::deserialize(deserializer).map(|name| CancelState::parse(&name))
-    }
-}
-
-/// Whether a candidate may cancel one booking now, and the deadline that
-/// decides it, as the booking page offers it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CancelOffer {
-    /// Whether they may.
-    pub state: CancelState,
-    /// The last moment to cancel (UTC, RFC 3339), for an open or closed
-    /// offer.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub until: Option<String>,
-}
-
-impl CancelOffer {
-    fn without_deadline(state: CancelState) -> CancelOffer {
-        CancelOffer { state, until: None }
     }
 }
 

@@ -33,7 +33,7 @@
 //!
 //! A booking made through the gateway also gets a durable link
 //! ([`BookingReceipt::manage_link`]): signed, not bound to the session, and
-//! good until some days after the training ([`crate::manage::BookingLink`]).
+//! good until some days after the training.
 //! The `manage` routes take it in place of a session.
 //!
 //! Every request but the beacon and the `manage` routes carries the
@@ -51,7 +51,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::api::bls::TimeslotHold;
 use crate::api::{ApiError, BookingDetail, PayOption, SeatHold, Timestamp, ValidationError};
-use crate::manage::CancelOffer;
 use crate::product::Product;
 
 /// Where the gateway serves the widget API.
@@ -312,6 +311,72 @@ pub struct BookingReceipt<B = BookingDetail> {
     /// `manage` routes and the host page's `?hbg-booking=` take).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub manage_link: Option<String>,
+}
+
+/// Whether a candidate may cancel one booking now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CancelState {
+    /// They may, until the offer's `until`.
+    Open,
+    /// The agency's time to cancel passed at the offer's `until`.
+    Closed,
+    /// The booking is already cancelled, or its training has begun.
+    Done,
+    /// Candidates cannot cancel this booking themselves (the agency's
+    /// policy is off, or the product has no cancellation): the agency can.
+    ByAgency,
+}
+
+impl CancelState {
+    /// Its name on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CancelState::Open => "open",
+            CancelState::Closed => "closed",
+            CancelState::Done => "done",
+            CancelState::ByAgency => "by_agency",
+        }
+    }
+
+    /// The state a wire name stands for; an unknown one leaves cancelling
+    /// to the agency.
+    pub fn parse(name: &str) -> CancelState {
+        [CancelState::Open, CancelState::Closed, CancelState::Done]
+            .into_iter()
+            .find(|state| state.as_str() == name)
+            .unwrap_or(CancelState::ByAgency)
+    }
+}
+
+impl Serialize for CancelState {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for CancelState {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(|name| CancelState::parse(&name))
+    }
+}
+
+/// Whether a candidate may cancel one booking now, and the deadline that
+/// decides it, as the booking page offers it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CancelOffer {
+    /// Whether they may.
+    pub state: CancelState,
+    /// The last moment to cancel (UTC, RFC 3339), for an open or closed
+    /// offer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<String>,
+}
+
+impl CancelOffer {
+    /// An offer with no deadline to tell.
+    pub fn without_deadline(state: CancelState) -> CancelOffer {
+        CancelOffer { state, until: None }
+    }
 }
 
 /// The booking a durable link names, read live from the upstream, as its

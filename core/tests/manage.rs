@@ -7,10 +7,9 @@ mod common;
 use booking_core::api::{BookingStatus, PayOption, PayStatus};
 use booking_core::flow::Booked;
 use booking_core::manage::{
-    cancel_words, page_facts, BookingPage, CancelOffer, CancelState, PageCommand, PageIntent,
-    PageView,
+    cancel_words, page_facts, BookingPage, PageCommand, PageIntent, PageView,
 };
-use booking_core::widget_api::ManagedBooking;
+use booking_core::widget_api::{CancelOffer, CancelState, ManagedBooking};
 use common::booking;
 
 fn page(

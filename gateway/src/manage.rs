@@ -17,10 +17,10 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use booking_core::api::bls::VirtualBooking;
 use booking_core::api::{BookingDetail, BookingStatus};
-use booking_core::manage::{BookingLink, CancelOffer, CancelState};
+use booking_core::manage::BookingLink;
 use booking_core::product::Product;
 use booking_core::uk_time;
-use booking_core::widget_api::ManagedBooking;
+use booking_core::widget_api::{CancelOffer, CancelState, ManagedBooking};
 
 use super::budget::Caller;
 use super::errors::GatewayError;
