@@ -255,49 +255,37 @@ impl Charge {
         description: &str,
         now: i64,
     ) -> Result<(), SandboxError> {
-        let course_id = self.course_id;
-        match self.method {
+        let (amount_pence, credits) = match self.method {
             PayMethod::Credits => {
                 conn.execute(
                     "UPDATE course_credits SET credits = credits - 1 \
                      WHERE account_id = ?1 AND course_id = ?2",
-                    params![account_id, course_id],
+                    params![account_id, self.course_id],
                 )?;
-                record(
-                    conn,
-                    &WalletEntry {
-                        account_id,
-                        kind: "debit",
-                        amount_pence: None,
-                        credits: Some(1),
-                        course_id,
-                        booking,
-                        description,
-                    },
-                    now,
-                )?;
+                (None, Some(1))
             }
             PayMethod::Balance => {
                 conn.execute(
                     "UPDATE accounts SET balance_pence = balance_pence - ?1 WHERE id = ?2",
                     params![self.amount_pence, account_id],
                 )?;
-                record(
-                    conn,
-                    &WalletEntry {
-                        account_id,
-                        kind: "debit",
-                        amount_pence: Some(self.amount_pence),
-                        credits: None,
-                        course_id,
-                        booking,
-                        description,
-                    },
-                    now,
-                )?;
+                (Some(self.amount_pence), None)
             }
-            PayMethod::Invoice | PayMethod::CandidatePays => {}
-        }
+            PayMethod::Invoice | PayMethod::CandidatePays => return Ok(()),
+        };
+        record(
+            conn,
+            &WalletEntry {
+                account_id,
+                kind: "debit",
+                amount_pence,
+                credits,
+                course_id: self.course_id,
+                booking,
+                description,
+            },
+            now,
+        )?;
         Ok(())
     }
 }
