@@ -92,8 +92,9 @@ pub(crate) struct BookingInvite {
 }
 
 impl Answer for BookingInvite {
-    /// Nothing of it is documented (the reference only says invites exist).
-    const SHAPE: Kind = super::shape::NOTHING;
+    /// Nothing of it is documented (the reference only says invites exist):
+    /// an object without a documented field.
+    const SHAPE: Kind = Kind::Object(&[]);
 }
 
 /// An invite row with what the page and the booking need.
