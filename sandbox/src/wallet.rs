@@ -41,6 +41,21 @@ pub(crate) enum PayMethod {
     CandidatePays,
 }
 
+impl PayMethod {
+    /// The method a product's `pay_option` names, the product calling an
+    /// invoice `invoice_word` (`inv` or `invoice`); `None` for any other
+    /// word.
+    pub(crate) fn named(option: &str, invoice_word: &str) -> Option<PayMethod> {
+        match option {
+            "credits" => Some(PayMethod::Credits),
+            "balance" => Some(PayMethod::Balance),
+            "candidate_pays" => Some(PayMethod::CandidatePays),
+            word if word == invoice_word => Some(PayMethod::Invoice),
+            _ => None,
+        }
+    }
+}
+
 /// One wallet movement to record.
 pub(crate) struct WalletEntry<'a> {
     /// The account.
