@@ -16,7 +16,6 @@ use std::fmt;
 use std::str::FromStr;
 
 use chrono::{DateTime, Duration, Utc};
-use serde::{Deserialize, Serialize};
 
 use crate::api::bls::EquipmentStatus;
 use crate::api::{BookingStatus, PayOption, PayStatus};

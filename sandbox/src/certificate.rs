@@ -7,6 +7,10 @@
 
 use std::fmt::Write as _;
 
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::http::HeaderValue;
+use axum::response::{IntoResponse, Response};
+
 /// What the certificate shows.
 #[derive(Debug, Clone)]
 pub(crate) struct CertificateFields {
@@ -47,6 +51,21 @@ fn pdf_text(text: &str, max: usize) -> String {
         }
     }
     out
+}
+
+/// The certificate as a download: the PDF, its type and its file name.
+pub(crate) fn certificate_download(fields: &CertificateFields) -> Response {
+    let disposition = format!(
+        "attachment; filename=\"certificate-{}.pdf\"",
+        fields.booking_id
+    );
+    let mut response = certificate_pdf(fields).into_response();
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/pdf"));
+    if let Ok(value) = HeaderValue::from_str(&disposition) {
+        headers.insert(CONTENT_DISPOSITION, value);
+    }
+    response
 }
 
 /// The certificate as PDF bytes.

@@ -83,7 +83,7 @@ pub(crate) fn open_connection(
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     migrate(&mut conn)?;
-    seed_if_new(&mut conn, now)?;
+    seed_once(&mut conn, "seeded_on", now, seed)?;
     Ok(conn)
 }
 
@@ -592,43 +592,57 @@ const TRAINERS: &[&str] = &[
     "Owen Price",
 ];
 
-/// A seeded account: id, client id, API key, name, email, booking-page code,
-/// invoice payments, balance in pence, credits per course.
-type SeedAccount = (
-    i64,
-    &'static str,
-    &'static str,
-    &'static str,
-    &'static str,
-    &'static str,
-    bool,
-    i64,
-    &'static [(i64, i64)],
-);
-
-const ACCOUNTS: &[SeedAccount] = &[
-    (
-        1,
-        "HB-DEMO",
-        "sandbox-key",
-        "Northwest Care Staffing",
-        "bookings@northwestcare.example",
-        "NWCARE07",
-        true,
-        41250,
-        &[(1, 6), (2, 4), (4, 2)],
-    ),
-    (
-        2,
-        "HB-DEMO-NOINV",
-        "sandbox-key-noinv",
-        "Pennine Agency",
-        "office@pennineagency.example",
-        "PENNINE02",
-        false,
-        4000,
-        &[],
-    ),
+/// Every seeded account of both products, in one list; each product's
+/// seeding inserts its own ([`seed_accounts`]).
+const SEED_ACCOUNTS: &[NewAccount<'static>] = &[
+    NewAccount {
+        id: Some(1),
+        hb_client_id: "HB-DEMO",
+        api_key: "sandbox-key",
+        name: "Northwest Care Staffing",
+        email: "bookings@northwestcare.example",
+        sgi_code: "NWCARE07",
+        invoice_payments: true,
+        balance_pence: 41250,
+        credits: &[(1, 6), (2, 4), (4, 2)],
+        product: "practical",
+    },
+    NewAccount {
+        id: Some(2),
+        hb_client_id: "HB-DEMO-NOINV",
+        api_key: "sandbox-key-noinv",
+        name: "Pennine Agency",
+        email: "office@pennineagency.example",
+        sgi_code: "PENNINE02",
+        invoice_payments: false,
+        balance_pence: 4000,
+        credits: &[],
+        product: "practical",
+    },
+    NewAccount {
+        id: None,
+        hb_client_id: "HB-BLS-DEMO",
+        api_key: "bls-sandbox-key",
+        name: "Northwest Care Staffing",
+        email: "bookings@northwestcare.example",
+        sgi_code: "NWCAREBLS",
+        invoice_payments: true,
+        balance_pence: 25000,
+        credits: &[(41, 5), (42, 2)],
+        product: "virtual_bls",
+    },
+    NewAccount {
+        id: None,
+        hb_client_id: "HB-BLS-NOINV",
+        api_key: "bls-sandbox-key-noinv",
+        name: "Pennine Agency",
+        email: "office@pennineagency.example",
+        sgi_code: "PENNINEBLS",
+        invoice_payments: false,
+        balance_pence: 3000,
+        credits: &[],
+        product: "virtual_bls",
+    },
 ];
 
 /// Past bookings of HB-DEMO: candidate first and last name, attended.
@@ -644,31 +658,47 @@ const PAST_CANDIDATES: &[(&str, &str, bool)] = &[
 /// Days ahead that the seeded timetable covers.
 const SEED_DAYS: i64 = 180;
 
-/// Seeds a new database; does nothing when it was seeded before.
-fn seed_if_new(conn: &mut Connection, now: DateTime<Utc>) -> Result<(), rusqlite::Error> {
+/// Writes a product's seed data with `seed`, in one transaction, unless
+/// the `meta` row `key` says it was written before; that row keeps the UK
+/// date of `now`, which the data depends on.
+pub(crate) fn seed_once(
+    conn: &mut Connection,
+    key: &str,
+    now: DateTime<Utc>,
+    seed: fn(&Transaction<'_>, DateTime<Utc>) -> rusqlite::Result<()>,
+) -> rusqlite::Result<()> {
     let seeded: Option<String> = conn
-        .query_row(
-            "SELECT value FROM meta WHERE key = 'seeded_on'",
-            [],
-            |row| row.get(0),
-        )
+        .query_row("SELECT value FROM meta WHERE key = ?1", [key], |row| {
+            row.get(0)
+        })
         .optional()?;
     if seeded.is_some() {
         return Ok(());
     }
     let tx = write_tx(conn)?;
+    tx.execute(
+        "INSERT INTO meta (key, value) VALUES (?1, ?2)",
+        params![key, to_uk(now).date_naive().to_string()],
+    )?;
     seed(&tx, now)?;
     tx.commit()
+}
+
+/// Inserts the seeded accounts of `product`.
+pub(crate) fn seed_accounts(tx: &Transaction<'_>, product: &str, now: i64) -> rusqlite::Result<()> {
+    for account in SEED_ACCOUNTS
+        .iter()
+        .filter(|account| account.product == product)
+    {
+        insert_account(tx, account, now)?;
+    }
+    Ok(())
 }
 
 /// Writes the catalogue, accounts, timetable and seeded bookings.
 fn seed(tx: &Transaction<'_>, now: DateTime<Utc>) -> Result<(), rusqlite::Error> {
     let today = to_uk(now).date_naive();
     let now_secs = now.timestamp();
-    tx.execute(
-        "INSERT INTO meta (key, value) VALUES ('seeded_on', ?1)",
-        [today.to_string()],
-    )?;
     for course in COURSES {
         tx.execute(
             "INSERT INTO courses (id, name, description, duration_minutes, cost_pence, requires_review) \
@@ -695,24 +725,7 @@ fn seed(tx: &Transaction<'_>, now: DateTime<Utc>) -> Result<(), rusqlite::Error>
             params![index as i64 + 1, name],
         )?;
     }
-    for &(id, client_id, key, name, email, sgi, invoice, balance, credits) in ACCOUNTS {
-        insert_account(
-            tx,
-            &NewAccount {
-                id: Some(id),
-                hb_client_id: client_id,
-                api_key: key,
-                name,
-                email,
-                sgi_code: sgi,
-                invoice_payments: invoice,
-                balance_pence: balance,
-                credits,
-                product: "practical",
-            },
-            now_secs,
-        )?;
-    }
+    seed_accounts(tx, "practical", now_secs)?;
     tx.execute(
         "INSERT INTO accounts (id, hb_client_id, api_key_hash, name, email, sgi_code, \
          invoice_payments, balance_pence, internal) \

@@ -438,15 +438,7 @@ async fn report_expired_holds(state: &AppState) -> Result<(), SandboxError> {
                      WHERE expiry_reported_utc IS NULL AND used_utc IS NULL \
                      AND released_utc IS NULL AND expires_utc <= ?1 LIMIT 500",
                 )?
-                .query_map([now], |row| {
-                    Ok((
-                        row.get(0)?,
-                        row.get(1)?,
-                        row.get(2)?,
-                        row.get(3)?,
-                        row.get(4)?,
-                    ))
-                })?
+                .query_map([now], |row| <(i64, i64, String, i64, i64)>::try_from(row))?
                 .collect::<rusqlite::Result<_>>()?;
             for (id, account, hash, event_id, expires) in expired {
                 let event = super::catalog::load_event(&tx, event_id)?;
@@ -575,20 +567,7 @@ fn claim_due(
              WHERE d.status = 'pending' AND w.is_active = 1 AND w.deleted_utc IS NULL \
              ORDER BY d.next_attempt_ms <= ?1 DESC, d.id LIMIT ?2",
         )?
-        .query_map(params![now, ROUND_LIMIT], |row| {
-            Ok((
-                row.get(0)?,
-                row.get(1)?,
-                row.get(2)?,
-                row.get(3)?,
-                row.get(4)?,
-                row.get(5)?,
-                row.get(6)?,
-                row.get(7)?,
-                row.get(8)?,
-                row.get(9)?,
-            ))
-        })?
+        .query_map(params![now, ROUND_LIMIT], |row| Row::try_from(row))?
         .collect::<rusqlite::Result<_>>()?;
     let mut taken: HashSet<i64> = busy.clone();
     let mut attempts = Vec::new();

@@ -1,4 +1,6 @@
-//! Seat holds: 30 minutes to turn a seat into a booking.
+//! Seat holds: 30 minutes to turn a seat into a booking; and what both
+//! products' holds share ([`HoldKind`]): when a hold is live, its use by a
+//! booking, and `DELETE .../hold/{holdHash}`.
 //!
 //! Invariants, all checked inside one `BEGIN IMMEDIATE` transaction:
 //! * a hold is granted only while capacity minus bookings minus live holds is
@@ -12,7 +14,7 @@
 
 use axum::extract::State;
 use axum::Json;
-use booking_core::api::{ApiError, HeldEvent, HoldConflict, SeatHold};
+use booking_core::api::{ApiError, HeldEvent, HoldConflict, SeatHold, Timestamp};
 use booking_core::uk_time::to_uk;
 use chrono::Duration;
 use rusqlite::{params, Connection, OptionalExtension};
@@ -24,7 +26,7 @@ use super::db::{live_holds, random_token, write_tx};
 use super::errors::SandboxError;
 use super::extract::{IgnoredBody, PathParam};
 use super::profile::{ConflictBody, HoldScope, UpstreamProfile};
-use super::AppState;
+use super::{AppState, Product};
 
 /// How long a hold lasts, in seconds.
 pub(crate) const HOLD_TTL: i64 = 1800;
@@ -50,40 +52,101 @@ pub(crate) struct HoldRow {
 }
 
 impl HoldRow {
-    /// Refuses a hold that is no longer live (used by a booking, released,
-    /// or expired at `now`) with a 422 on `hold_hash`: the one check, and
-    /// the one set of messages, for releasing and for booking.
+    /// Refuses a seat hold that is no longer live.
     pub(crate) fn check_live(&self, now: i64) -> Result<(), SandboxError> {
-        check_hold_live(
-            self.used_utc,
-            self.released_utc,
-            self.expires_utc,
-            now,
-            "Hold a seat again.",
-        )
+        SEAT_HOLDS.check_live(self.used_utc, self.released_utc, self.expires_utc, now)
     }
 }
 
-/// Refuses a hold (of either product) that a booking used, that was
-/// released, or that expired at `now`: 422 on `hold_hash`, the expiry
-/// message ending with `hold_again`.
-pub(crate) fn check_hold_live(
-    used_utc: Option<i64>,
-    released_utc: Option<i64>,
-    expires_utc: i64,
-    now: i64,
-    hold_again: &str,
-) -> Result<(), SandboxError> {
-    let message = if used_utc.is_some() {
-        "This hold has already been used for a booking.".to_owned()
-    } else if released_utc.is_some() {
-        "This hold has already been released.".to_owned()
-    } else if expires_utc <= now {
-        format!("This hold has expired. {hold_again}")
-    } else {
-        return Ok(());
-    };
-    Err(SandboxError::invalid("hold_hash", message))
+/// Where a product keeps its holds, and what the expiry message asks the
+/// caller to hold again.
+pub(crate) struct HoldKind {
+    /// The table.
+    table: &'static str,
+    /// The end of the expiry message.
+    hold_again: &'static str,
+}
+
+/// Practical Training's seat holds.
+pub(crate) const SEAT_HOLDS: HoldKind = HoldKind {
+    table: "holds",
+    hold_again: "Hold a seat again.",
+};
+
+/// Virtual BLS's timeslot holds.
+pub(crate) const TIMESLOT_HOLDS: HoldKind = HoldKind {
+    table: "bls_holds",
+    hold_again: "Hold a timeslot again.",
+};
+
+impl HoldKind {
+    /// The holds of `product`.
+    pub(crate) fn of(product: Product) -> &'static HoldKind {
+        match product {
+            Product::Practical => &SEAT_HOLDS,
+            Product::VirtualBls => &TIMESLOT_HOLDS,
+        }
+    }
+
+    /// Refuses a hold that a booking used, that was released, or that
+    /// expired at `now` with a 422 on `hold_hash`: the one check, and the
+    /// one set of messages, for releasing and for booking.
+    pub(crate) fn check_live(
+        &self,
+        used_utc: Option<i64>,
+        released_utc: Option<i64>,
+        expires_utc: i64,
+        now: i64,
+    ) -> Result<(), SandboxError> {
+        let message = if used_utc.is_some() {
+            "This hold has already been used for a booking.".to_owned()
+        } else if released_utc.is_some() {
+            "This hold has already been released.".to_owned()
+        } else if expires_utc <= now {
+            format!("This hold has expired. {}", self.hold_again)
+        } else {
+            return Ok(());
+        };
+        Err(SandboxError::invalid("hold_hash", message))
+    }
+
+    /// Marks hold `id` used by the booking just made.
+    pub(crate) fn mark_used(&self, conn: &Connection, id: i64, now: i64) -> rusqlite::Result<()> {
+        conn.prepare_cached(&format!(
+            "UPDATE {} SET used_utc = ?1 WHERE id = ?2",
+            self.table
+        ))?
+        .execute(params![now, id])?;
+        Ok(())
+    }
+
+    /// Releases the account's live hold with this hash: 404 when the
+    /// account has none, 422 when it is no longer live.
+    fn release(
+        &self,
+        conn: &Connection,
+        account_id: i64,
+        hold_hash: &str,
+        now: i64,
+    ) -> Result<(), SandboxError> {
+        let table = self.table;
+        let (id, expires, released, used) = conn
+            .prepare_cached(&format!(
+                "SELECT id, expires_utc, released_utc, used_utc FROM {table} \
+                 WHERE hold_hash = ?1 AND account_id = ?2"
+            ))?
+            .query_row(params![hold_hash, account_id], |row| {
+                <(i64, i64, Option<i64>, Option<i64>)>::try_from(row)
+            })
+            .optional()?
+            .ok_or(SandboxError::NotFound(HOLD_NOT_FOUND))?;
+        self.check_live(used, released, expires, now)?;
+        conn.execute(
+            &format!("UPDATE {table} SET released_utc = ?1 WHERE id = ?2"),
+            params![now, id],
+        )?;
+        Ok(())
+    }
 }
 
 /// The account's hold with this hash, whatever its state.
@@ -106,6 +169,57 @@ pub(crate) fn load_hold(
         })
     })
     .optional()
+}
+
+/// The account's live hold that a new one meets, as the 409 shows it: the
+/// message for the profile's hold scope, and the hold's hash and expiry
+/// unless the profile's conflict body is message only.
+pub(crate) struct MetHold {
+    /// Human-readable reason.
+    pub message: String,
+    /// The hold's hash and expiry (Unix seconds), when the 409 shows them.
+    shown: Option<(String, i64)>,
+}
+
+impl MetHold {
+    /// The live hold `hold_hash`, expiring at `expires_utc`, met under
+    /// `profile`; `held` names what it holds ("training event").
+    pub(crate) fn new(
+        profile: &UpstreamProfile,
+        held: &str,
+        hold_hash: String,
+        expires_utc: i64,
+    ) -> MetHold {
+        let message = match profile.hold_scope {
+            HoldScope::Event => format!("An active hold already exists for this {held}."),
+            HoldScope::Account | HoldScope::None => "An active hold already exists.".to_owned(),
+        };
+        let shown = (profile.conflict_body != ConflictBody::MessageOnly)
+            .then_some((hold_hash, expires_utc));
+        MetHold { message, shown }
+    }
+
+    /// Whether the 409 shows the hold's details.
+    pub(crate) fn shows_details(&self) -> bool {
+        self.shown.is_some()
+    }
+
+    /// The hold's hash, when shown.
+    pub(crate) fn hold_hash(&self) -> Option<String> {
+        self.shown.as_ref().map(|(hash, _)| hash.clone())
+    }
+
+    /// When the hold lapses, when shown.
+    pub(crate) fn expires_at(&self) -> Option<Timestamp> {
+        self.shown
+            .as_ref()
+            .map(|(_, expires)| utc_fixed(from_unix(*expires)))
+    }
+
+    /// Seconds the hold has left at `now`, when shown.
+    pub(crate) fn expires_in_seconds(&self, now: i64) -> Option<i64> {
+        self.shown.as_ref().map(|(_, expires)| expires - now)
+    }
 }
 
 /// The hold response's summary of an event.
@@ -134,7 +248,7 @@ fn conflicting_hold(
              AND released_utc IS NULL AND used_utc IS NULL AND expires_utc > ?2 ORDER BY id",
         )?
         .query_map(params![account_id, now], |row| {
-            Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+            <(String, i64, i64)>::try_from(row)
         })?
         .collect::<rusqlite::Result<_>>()?;
     let Some((hold_hash, expires, held_event_id)) = live
@@ -143,30 +257,20 @@ fn conflicting_hold(
     else {
         return Ok(None);
     };
-    let message = match profile.hold_scope {
-        HoldScope::Event => "An active hold already exists for this training event.",
-        HoldScope::Account | HoldScope::None => "An active hold already exists.",
-    };
-    if profile.conflict_body == ConflictBody::MessageOnly {
-        return Ok(Some(HoldConflict {
-            message: message.to_owned(),
-            hold_hash: None,
-            expires_at: None,
-            expires_in_seconds: None,
-            training_event: None,
-        }));
-    }
-    let held_event = if held_event_id == event.id {
+    let met = MetHold::new(profile, "training event", hold_hash, expires);
+    let training_event = if !met.shows_details() {
+        None
+    } else if held_event_id == event.id {
         Some(held_event(event))
     } else {
         load_event(conn, held_event_id)?.as_ref().map(held_event)
     };
     Ok(Some(HoldConflict {
-        message: message.to_owned(),
-        hold_hash: Some(hold_hash),
-        expires_at: Some(utc_fixed(from_unix(expires))),
-        expires_in_seconds: Some(expires - now),
-        training_event: held_event,
+        message: met.message.clone(),
+        hold_hash: met.hold_hash(),
+        expires_at: met.expires_at(),
+        expires_in_seconds: met.expires_in_seconds(now),
+        training_event,
     }))
 }
 
@@ -225,25 +329,22 @@ pub(crate) async fn hold(
     Ok(Json(hold))
 }
 
-/// `DELETE /training-events/hold/{holdHash}`: releases a live hold.
+/// `DELETE /training-events/hold/{holdHash}` and `DELETE
+/// /timeslots/hold/{holdHash}`: releases the caller's live hold of its
+/// product, giving the seat or the trainer's time back.
 pub(crate) async fn release(
     State(state): State<AppState>,
     authed: Authed,
     hold_hash: PathParam,
 ) -> Result<Json<ApiError>, SandboxError> {
+    let holds = HoldKind::of(state.product);
     let hold_hash = hold_hash.0;
     let now = state.clock.now_secs();
     state
         .db
         .call(move |conn| {
             let tx = write_tx(conn)?;
-            let hold = load_hold(&tx, authed.account_id, &hold_hash)?
-                .ok_or(SandboxError::NotFound(HOLD_NOT_FOUND))?;
-            hold.check_live(now)?;
-            tx.execute(
-                "UPDATE holds SET released_utc = ?1 WHERE id = ?2",
-                params![now, hold.id],
-            )?;
+            holds.release(&tx, authed.account_id, &hold_hash, now)?;
             tx.commit()?;
             Ok(())
         })

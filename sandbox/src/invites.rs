@@ -24,7 +24,6 @@ use axum::Json;
 use booking_core::api::{serialize_timestamp, CourseRef, Money, Page, PayOption, Timestamp};
 use booking_core::contract::{Answer, Kind};
 use booking_core::product::Product;
-use booking_core::uk_time::to_uk;
 use booking_core::validation::NAME_MAX_CHARS;
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{params, Connection, OptionalExtension, Row};
@@ -32,14 +31,15 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::auth::Authed;
-use super::bookings::{book_for_invite, load_booking, InviteBooking};
+use super::booking_api::ProductBooking;
+use super::bookings::{book_for_invite, BookingRecord, InviteBooking};
 use super::catalog::{to_u64, EventRow, EVENT_COLUMNS, EVENT_FROM};
 use super::clock::{from_unix, utc_fixed};
 use super::db::{live_holds, random_token, write_tx, BOOKED_SEATS};
 use super::deliveries::{emit, event, Audience};
 use super::errors::SandboxError;
 use super::extract::{JsonObject, PathParam, QueryParams};
-use super::pages::{escape_html, page};
+use super::pages::{escape_html, page, uk_when};
 use super::pagination::{count_and_page, envelope, Filters, PageRequest};
 use super::validate::Validator;
 use super::AppState;
@@ -91,8 +91,9 @@ pub(crate) struct BookingInvite {
 }
 
 impl Answer for BookingInvite {
-    /// Nothing of it is documented (the reference only says invites exist).
-    const SHAPE: Kind = super::shape::NOTHING;
+    /// Nothing of it is documented (the reference only says invites exist):
+    /// an object without a documented field.
+    const SHAPE: Kind = Kind::Object(&[]);
 }
 
 /// An invite row with what the page and the booking need.
@@ -448,17 +449,6 @@ fn offered_events(
     Ok(offered)
 }
 
-/// A venue-local date and time with its zone, for the page.
-fn when(start_utc: i64) -> String {
-    let start = to_uk(from_unix(start_utc));
-    let zone = if start.offset().local_minus_utc() == 0 {
-        "GMT"
-    } else {
-        "BST"
-    };
-    format!("{} {zone}", start.format("%A %-d %B %Y, %H:%M"))
-}
-
 /// `GET /practical-training/?sgi=CODE&invite=TOKEN`: the booking page with
 /// an invite applied. The first opening marks it `opened`.
 pub(crate) async fn page_for(state: &AppState, code: String, token: String) -> Response {
@@ -520,7 +510,7 @@ pub(crate) async fn page_for(state: &AppState, code: String, token: String) -> R
                      <p>{}, {} ({} seats left, {})</p>\n\
                      <button type=\"submit\">Book this date</button>\n</form>\n",
                     event.id,
-                    escape_html(&when(event.start_utc)),
+                    escape_html(&uk_when(event.start_utc)),
                     escape_html(&event.location.name),
                     event.remaining(),
                     escape_html(&Money(event.cost_pence).to_string()),
@@ -619,7 +609,7 @@ pub(crate) async fn book(State(state): State<AppState>, token: PathParam, body: 
                 params![now, booking_id, invite.id],
             )?;
             emit_invite(&tx, event::INVITE_USED, invite.id, &public_url, now)?;
-            let booking = load_booking(&tx, None, booking_id)?
+            let booking = BookingRecord::load(&tx, None, booking_id)?
                 .ok_or_else(|| SandboxError::Internal("invite booking missing".into()))?;
             tx.commit()?;
             Ok(booking)
@@ -643,8 +633,8 @@ pub(crate) async fn book(State(state): State<AppState>, token: PathParam, body: 
             "<p>Your place on {} at {} on {} is booked (booking #{}).</p>\n",
             escape_html(&booking.event.course.name),
             escape_html(&booking.event.location.name),
-            escape_html(&when(booking.event.start_utc)),
-            booking.id
+            escape_html(&uk_when(booking.event.start_utc)),
+            booking.stored.id
         ),
     )
 }

@@ -12,11 +12,16 @@
 //!   the conversions of stored Unix seconds.
 //! * `auth`: token pairs and the bearer-token extractor.
 //! * `catalog`: courses, locations, training events.
-//! * `holds`: 30-minute seat holds. `bookings`: bookings, the pay options'
-//!   accounting, cancellation, certificates. `accounts`: profile, credits,
-//!   wallet transactions, booking URL.
-//! * `checkout`: the HTML page that stands in for Stripe Checkout; `pages`:
-//!   the escaping and the frame every stand-in page shares.
+//! * `holds`: 30-minute seat holds, and the liveness and release of both
+//!   products' holds. `booking_api`: what both products' bookings store and
+//!   the booking endpoints they answer alike; `booking_form`: the fields of
+//!   both products' booking bodies; `idempotency`: `Idempotency-Key`.
+//!   `bookings`: Practical Training's bookings, the pay options' accounting,
+//!   cancellation. `accounts`: profile, credits, wallet transactions,
+//!   booking URL.
+//! * `checkout`: the pages that stand in for the payment providers'
+//!   checkouts (Stripe's here, PayPal's words in `bls`); `pages`: the
+//!   escaping and the frame every stand-in page shares.
 //! * `errors`, `validate`, `extract`, `pagination`: Laravel-style errors,
 //!   validation, tolerant extractors and the pagination envelope. Answers are
 //!   `booking_core::api` types serialised as they are (UTC as `+00:00`).
@@ -61,6 +66,8 @@ use tracing::Level;
 mod accounts;
 mod auth;
 mod bls;
+mod booking_api;
+mod booking_form;
 mod bookings;
 mod catalog;
 mod certificate;
@@ -71,6 +78,7 @@ mod deliveries;
 mod errors;
 mod extract;
 mod holds;
+mod idempotency;
 mod invites;
 mod pages;
 mod pagination;
@@ -89,8 +97,10 @@ pub use deliveries::RetrySchedule;
 pub use profile::UpstreamProfile;
 
 use auth::TokenCache;
+use booking_api::ProductBooking;
 use booking_http::background::Background;
 use booking_http::json_errors::{json_errors, Wording};
+use bookings::BookingRecord;
 use clock::Clock;
 use db::Db;
 use deliveries::{Deliveries, WorkerGuard};
@@ -467,26 +477,15 @@ fn default_public_url(bound: SocketAddr) -> String {
 /// All routes: `/api/v1`, `/bls/api/v1`, the checkout pages and, in test
 /// mode, `/_sandbox`.
 fn router(state: AppState, bls: AppState, test_mode: bool) -> Router {
-    let api = Router::new()
-        .route("/auth/token", post(auth::token))
-        .route("/auth/refresh", post(auth::refresh))
-        .route("/auth/token-info", get(auth::token_info))
-        .route("/auth/revoke", post(auth::revoke))
-        .route("/booking-url", get(accounts::booking_url))
+    let api = shared_routes::<BookingRecord>()
         .route("/profile", get(accounts::profile))
-        .route("/credits", get(accounts::credits))
-        .route("/transactions", get(accounts::transactions))
-        .route("/courses", get(catalog::courses))
         .route("/locations", get(catalog::locations))
         .route("/training-events", get(catalog::events))
         .route("/training-events/{id}", get(catalog::event))
         .route("/training-events/{id}/hold", post(holds::hold))
         .route("/training-events/hold/{hold_hash}", delete(holds::release))
-        .route("/bookings", get(bookings::list).post(bookings::create))
         .route("/bookings/no-shows", get(bookings::no_shows))
-        .route("/bookings/{id}", get(bookings::show))
         .route("/bookings/{id}/cancel", post(bookings::cancel))
-        .route("/bookings/{id}/certificate", get(bookings::certificate))
         .route("/webhooks", get(webhooks::list).post(webhooks::create))
         .route(
             "/webhooks/{id}",
@@ -501,14 +500,8 @@ fn router(state: AppState, bls: AppState, test_mode: bool) -> Router {
         )
         .route("/webhooks/{id}/test", post(webhooks::test))
         .route("/booking-invites", get(invites::list).post(invites::create))
-        .route("/booking-invites/{id}", get(invites::show))
-        .fallback(errors::not_found)
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(from_fn_with_state(state.clone(), rate_limit::middleware))
-        .layer(from_fn_with_state(JSON_ERRORS, json_errors))
-        .layer(from_fn_with_state(state.clone(), shape::documented_only));
-    let mut app = Router::new()
-        .nest(PRACTICAL_API_BASE, api)
+        .route("/booking-invites/{id}", get(invites::show));
+    let mut app = mount(PRACTICAL_API_BASE, api, &state)
         .route("/checkout/{token}", get(checkout::show).post(checkout::pay))
         .route("/practical-training/", get(checkout::booking_page))
         .route("/practical-training/invites/{token}", post(invites::book));
@@ -531,6 +524,43 @@ fn router(state: AppState, bls: AppState, test_mode: bool) -> Router {
                 .make_span_with(request_span)
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
+}
+
+/// The routes both APIs answer alike: tokens, the account's booking page,
+/// credits and transactions, courses, and the bookings `B` (list, create,
+/// one, its certificate).
+pub(crate) fn shared_routes<B: ProductBooking>() -> Router<AppState> {
+    Router::new()
+        .route("/auth/token", post(auth::token))
+        .route("/auth/refresh", post(auth::refresh))
+        .route("/auth/token-info", get(auth::token_info))
+        .route("/auth/revoke", post(auth::revoke))
+        .route("/booking-url", get(accounts::booking_url))
+        .route("/credits", get(accounts::credits))
+        .route("/transactions", get(accounts::transactions))
+        .route("/courses", get(catalog::courses))
+        .route(
+            "/bookings",
+            get(booking_api::list::<B>).post(booking_api::create::<B>),
+        )
+        .route("/bookings/{id}", get(booking_api::show::<B>))
+        .route(
+            "/bookings/{id}/certificate",
+            get(booking_api::certificate::<B>),
+        )
+}
+
+/// An API's `routes` nested at its `base` path: 404 for any other path, the
+/// body limit, the product's rate limit (`state`'s), JSON errors and the
+/// profile's answer shape.
+pub(crate) fn mount(base: &str, routes: Router<AppState>, state: &AppState) -> Router<AppState> {
+    let api = routes
+        .fallback(errors::not_found)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(from_fn_with_state(state.clone(), rate_limit::middleware))
+        .layer(from_fn_with_state(JSON_ERRORS, json_errors))
+        .layer(from_fn_with_state(state.clone(), shape::documented_only));
+    Router::new().nest(base, api)
 }
 
 /// The span each request is logged in: its method and its route template

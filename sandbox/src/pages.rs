@@ -1,6 +1,6 @@
 //! The HTML the stand-in pages share (the card checkout, the PayPal
 //! checkout, the public booking page and the invite pages): escaping, and
-//! the frame every page is served in.
+//! the frame every page is served in, and how a start time is written.
 //!
 //! Invariants: every interpolated value is HTML-escaped; pages carry no
 //! script and a Content-Security-Policy that forbids one.
@@ -8,6 +8,9 @@
 use axum::http::header::CONTENT_SECURITY_POLICY;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
+use booking_core::uk_time::{to_uk, zone_label};
+
+use super::clock::from_unix;
 
 /// No scripts, no external resources, no framing.
 const CSP: &str =
@@ -29,13 +32,23 @@ pub(crate) fn escape_html(text: &str) -> String {
     out
 }
 
+/// What the card checkout stand-in's pages (and the invite pages) say they
+/// stand in for.
+pub(crate) const CARD_NOTICE: &str = "Sandbox checkout: no real card is charged.";
+
 /// A complete page of the card checkout stand-in.
 pub(crate) fn page(status: StatusCode, title: &str, body: &str) -> Response {
-    stand_in_page(
-        status,
-        title,
-        "Sandbox checkout: no real card is charged.",
-        body,
+    stand_in_page(status, title, CARD_NOTICE, body)
+}
+
+/// A start time as the pages write it: the UK date and time with its zone,
+/// "Monday 2 March 2026, 09:30 GMT".
+pub(crate) fn uk_when(start_utc: i64) -> String {
+    let start = to_uk(from_unix(start_utc));
+    format!(
+        "{} {}",
+        start.format("%A %-d %B %Y, %H:%M"),
+        zone_label(*start.offset())
     )
 }
 

@@ -7,6 +7,7 @@
 //! no such page.
 
 use booking_core::api::{Page, PageLinks, PageMeta};
+use chrono::NaiveDate;
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{params_from_iter, Connection, Row};
 
@@ -87,6 +88,24 @@ impl Filters {
             self.clauses.push(clause.to_owned());
             self.values.push(value);
         }
+    }
+
+    /// Adds `column >= from` and `column <= to` (UK dates as stored) for
+    /// the bounds the request gave.
+    pub(crate) fn and_dates(
+        &mut self,
+        column: &str,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+    ) {
+        self.and_some(
+            &format!("{column} >= ?"),
+            from.map(|from| SqlValue::Text(from.to_string())),
+        );
+        self.and_some(
+            &format!("{column} <= ?"),
+            to.map(|to| SqlValue::Text(to.to_string())),
+        );
     }
 }
 

@@ -33,7 +33,7 @@ use super::webhooks::{TestQueued, WebhookEndpoint};
 use super::{AppState, Product};
 
 /// An answer nothing of which is documented.
-pub(crate) const NOTHING: Kind = Kind::Object(&[]);
+const NOTHING: Kind = Kind::Object(&[]);
 
 /// The largest answer this cuts down (far above any page of 100 items).
 const LARGEST_ANSWER: usize = 16 * 1024 * 1024;

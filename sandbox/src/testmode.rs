@@ -26,9 +26,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::accounts::{load_credits, load_profile};
-use super::bookings::{
-    cancel_booking, emit_booking, emit_seats_low, load_booking, BOOKING_NOT_FOUND,
-};
+use super::booking_api::{change_booking, BOOKING_NOT_FOUND};
+use super::bookings::{cancel_booking, emit_booking, emit_seats_low, BookingRecord};
 use super::catalog::{load_event, EVENT_NOT_FOUND};
 use super::clock::utc_fixed;
 use super::db::{
@@ -431,15 +430,12 @@ async fn mark_attendance(
         None => false,
     };
     v.finish()?;
-    let now = state.clock.now_secs();
-    let public_url = state.public_url.clone();
-    let booking = state
-        .db
-        .call(move |conn| {
-            let tx = write_tx(conn)?;
-            let booking =
-                load_booking(&tx, None, id)?.ok_or(SandboxError::NotFound(BOOKING_NOT_FOUND))?;
-            if booking.booking_status == "cancelled" {
+    change_booking(
+        &state,
+        None,
+        id,
+        move |tx, booking: &BookingRecord, public_url, now| {
+            if booking.stored.is_cancelled() {
                 return Err(SandboxError::invalid(
                     "booking",
                     "This booking has been cancelled.",
@@ -461,21 +457,16 @@ async fn mark_attendance(
                  certificate_available = ?3 WHERE id = ?4",
                 params![status, mark, attended, id],
             )?;
-            emit_booking(&tx, event::BOOKING_ATTENDANCE_MARKED, id, &public_url, now)?;
+            emit_booking(tx, event::BOOKING_ATTENDANCE_MARKED, id, public_url, now)?;
             let follow_up = if attended {
                 event::BOOKING_CERTIFICATE_AVAILABLE
             } else {
                 event::BOOKING_NO_SHOW
             };
-            emit_booking(&tx, follow_up, id, &public_url, now)?;
-            let booking = load_booking(&tx, None, id)?
-                .ok_or_else(|| SandboxError::Internal("booking missing".into()))?;
-            tx.commit()?;
-            Ok(booking)
-        })
-        .await?;
-    state.webhooks.wake();
-    Ok(Json(booking.to_detail(&state.public_url)))
+            emit_booking(tx, follow_up, id, public_url, now)
+        },
+    )
+    .await
 }
 
 /// `POST /_sandbox/bookings/{id}/review` `{ "approve": true | false }`:
@@ -499,14 +490,11 @@ async fn review_booking(
     v.finish()?;
     let approve =
         approve.ok_or_else(|| SandboxError::Internal("validated field missing".into()))?;
-    let now = state.clock.now_secs();
-    let public_url = state.public_url.clone();
-    let booking = state
-        .db
-        .call(move |conn| {
-            let tx = write_tx(conn)?;
-            let booking =
-                load_booking(&tx, None, id)?.ok_or(SandboxError::NotFound(BOOKING_NOT_FOUND))?;
+    change_booking(
+        &state,
+        None,
+        id,
+        move |tx, booking: &BookingRecord, public_url, now| {
             if !booking.awaits_review() {
                 return Err(SandboxError::invalid(
                     "booking",
@@ -514,7 +502,7 @@ async fn review_booking(
                 ));
             }
             if approve {
-                let status = if booking.pay_status == PayStatus::Completed.as_str() {
+                let status = if booking.stored.pay_status == PayStatus::Completed.as_str() {
                     BookingStatus::Booked
                 } else {
                     BookingStatus::Pending
@@ -524,21 +512,17 @@ async fn review_booking(
                     params![status.as_str(), now, id],
                 )?;
                 if status == BookingStatus::Booked {
-                    emit_booking(&tx, event::BOOKING_CONFIRMED, id, &public_url, now)?;
+                    emit_booking(tx, event::BOOKING_CONFIRMED, id, public_url, now)?;
                 }
             } else {
-                cancel_booking(&tx, &booking, "Not approved at review", &public_url, now)?;
+                cancel_booking(tx, booking, "Not approved at review", public_url, now)?;
                 tx.execute(
                     "UPDATE bookings SET reviewed_utc = ?1 WHERE id = ?2",
                     params![now, id],
                 )?;
             }
-            let booking = load_booking(&tx, None, id)?
-                .ok_or_else(|| SandboxError::Internal("booking missing".into()))?;
-            tx.commit()?;
-            Ok(booking)
-        })
-        .await?;
-    state.webhooks.wake();
-    Ok(Json(booking.to_detail(&state.public_url)))
+            Ok(())
+        },
+    )
+    .await
 }

@@ -14,6 +14,7 @@ use chrono::NaiveDate;
 use serde_json::{Map, Value};
 
 use super::errors::SandboxError;
+use super::extract::QueryParams;
 
 /// Collects field errors in the order they were found.
 #[derive(Debug, Default)]
@@ -237,6 +238,25 @@ impl Validator {
             );
         }
         parsed
+    }
+
+    /// The query's `date_from` and `date_to` (`YYYY-MM-DD`), `date_to` no
+    /// earlier than `date_from`.
+    pub(crate) fn query_date_range(
+        &mut self,
+        query: &QueryParams,
+    ) -> (Option<NaiveDate>, Option<NaiveDate>) {
+        let date_from = self.query_date(query.get("date_from"), "date_from");
+        let date_to = self.query_date(query.get("date_to"), "date_to");
+        if let (Some(from), Some(to)) = (date_from, date_to) {
+            if to < from {
+                self.add(
+                    "date_to",
+                    "The date to field must be a date after or equal to date from.",
+                );
+            }
+        }
+        (date_from, date_to)
     }
 
     /// A boolean query parameter (`true`, `false`, `1`, `0`).

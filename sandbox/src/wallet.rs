@@ -87,8 +87,8 @@ pub(crate) struct Priced<'a> {
 /// How a booking will be paid, found affordable before anything is written.
 #[derive(Debug)]
 pub(crate) struct Charge {
-    /// The pay option, a known one.
-    pub option: PayOption,
+    /// The method.
+    pub method: PayOption,
     /// The booking's `pay_status` once created.
     pub status: PayStatus,
     /// Money charged, invoiced or due (0 for a credit).
@@ -104,14 +104,14 @@ pub(crate) struct Charge {
 }
 
 impl Charge {
-    /// Checks that the account can pay for `item` with `option`: a known
+    /// Checks that the account can pay for `item` with `method`: a known
     /// option, a credit of the course left, a balance that covers the cost,
     /// invoice payments enabled; else a 422 on `pay_option`.
     pub(crate) fn check(
         conn: &Connection,
         account_id: i64,
         item: &Priced<'_>,
-        option: &PayOption,
+        method: PayOption,
     ) -> Result<Charge, SandboxError> {
         let (balance, invoice_payments): (i64, bool) = conn
             .prepare_cached("SELECT balance_pence, invoice_payments FROM accounts WHERE id = ?1")?
@@ -124,7 +124,7 @@ impl Charge {
             .query_row(params![account_id, item.course_id], |row| row.get(0))
             .optional()?
             .unwrap_or(0);
-        let (status, amount_pence, checkout_token) = match option {
+        let (status, amount_pence, checkout_token) = match method {
             PayOption::Credits => {
                 if credits < 1 {
                     return Err(SandboxError::invalid(
@@ -170,7 +170,7 @@ impl Charge {
             }
         };
         Ok(Charge {
-            option: option.clone(),
+            method,
             status,
             amount_pence,
             checkout_token,
@@ -192,7 +192,7 @@ impl Charge {
         now: i64,
     ) -> Result<(), SandboxError> {
         let audience = Audience::Account(account_id);
-        match self.option {
+        match self.method {
             PayOption::Credits => {
                 let after = self.credits_before - 1;
                 let kind = if after <= 0 {
@@ -239,9 +239,7 @@ impl Charge {
 
     /// Takes payment for a booking just inserted: one credit of the course
     /// or the cost from the balance, each with its wallet transaction;
-    /// nothing for an invoice (the caller raises it) or `candidate_pays`
-    /// (an unknown option never gets this far: [`Charge::check`] refuses
-    /// it).
+    /// nothing for an invoice (the caller raises it) or `candidate_pays`.
     pub(crate) fn take(
         &self,
         conn: &Connection,
@@ -250,49 +248,37 @@ impl Charge {
         description: &str,
         now: i64,
     ) -> Result<(), SandboxError> {
-        let course_id = self.course_id;
-        match self.option {
+        let (amount_pence, credits) = match self.method {
             PayOption::Credits => {
                 conn.execute(
                     "UPDATE course_credits SET credits = credits - 1 \
                      WHERE account_id = ?1 AND course_id = ?2",
-                    params![account_id, course_id],
+                    params![account_id, self.course_id],
                 )?;
-                record(
-                    conn,
-                    &WalletEntry {
-                        account_id,
-                        kind: "debit",
-                        amount_pence: None,
-                        credits: Some(1),
-                        course_id,
-                        booking,
-                        description,
-                    },
-                    now,
-                )?;
+                (None, Some(1))
             }
             PayOption::Balance => {
                 conn.execute(
                     "UPDATE accounts SET balance_pence = balance_pence - ?1 WHERE id = ?2",
                     params![self.amount_pence, account_id],
                 )?;
-                record(
-                    conn,
-                    &WalletEntry {
-                        account_id,
-                        kind: "debit",
-                        amount_pence: Some(self.amount_pence),
-                        credits: None,
-                        course_id,
-                        booking,
-                        description,
-                    },
-                    now,
-                )?;
+                (Some(self.amount_pence), None)
             }
-            PayOption::Inv | PayOption::CandidatePays | PayOption::Other(_) => {}
-        }
+            PayOption::Inv | PayOption::CandidatePays | PayOption::Other(_) => return Ok(()),
+        };
+        record(
+            conn,
+            &WalletEntry {
+                account_id,
+                kind: "debit",
+                amount_pence,
+                credits,
+                course_id: self.course_id,
+                booking,
+                description,
+            },
+            now,
+        )?;
         Ok(())
     }
 }

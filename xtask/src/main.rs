@@ -16,6 +16,8 @@ mod bench;
 mod compress;
 mod demo;
 mod dist;
+#[cfg(test)]
+mod imports;
 mod inventory;
 mod process;
 mod servers;

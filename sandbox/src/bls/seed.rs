@@ -1,6 +1,6 @@
 //! Virtual BLS seed data: three courses with their slot rules, three
 //! trainers with weekly schedules and exceptions, the bank holidays of
-//! England and Wales, and two accounts.
+//! England and Wales, and the two Virtual BLS accounts of `db`'s seed list.
 //!
 //! Written once, when the database has no Virtual BLS data yet (a new
 //! database, or an older one just migrated), from the UK date of the sandbox
@@ -8,9 +8,9 @@
 
 use booking_core::uk_time::{bst_ends, bst_starts, to_uk};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc, Weekday};
-use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use rusqlite::{params, Connection, Transaction};
 
-use super::super::db::{insert_account, write_tx, NewAccount};
+use super::super::db::{seed_accounts, seed_once};
 
 /// A seeded Virtual BLS course: id, name, description, minutes, price in
 /// pence, buffer before, buffer after (minutes).
@@ -115,57 +115,9 @@ pub(crate) const BANK_HOLIDAYS: &[&str] = &[
 /// session (00:00 to 04:00), so both clock changes show in the timeslots.
 const CLOCK_CHANGE_DAYS: i64 = 400;
 
-/// The Virtual BLS accounts: client id, API key, name, email, booking-page
-/// code, invoice payments, balance in pence, credits per course.
-type SeedAccount = (
-    &'static str,
-    &'static str,
-    &'static str,
-    &'static str,
-    &'static str,
-    bool,
-    i64,
-    &'static [(i64, i64)],
-);
-
-const ACCOUNTS: &[SeedAccount] = &[
-    (
-        "HB-BLS-DEMO",
-        "bls-sandbox-key",
-        "Northwest Care Staffing",
-        "bookings@northwestcare.example",
-        "NWCAREBLS",
-        true,
-        25000,
-        &[(41, 5), (42, 2)],
-    ),
-    (
-        "HB-BLS-NOINV",
-        "bls-sandbox-key-noinv",
-        "Pennine Agency",
-        "office@pennineagency.example",
-        "PENNINEBLS",
-        false,
-        3000,
-        &[],
-    ),
-];
-
 /// Seeds the Virtual BLS data unless it is there already.
 pub(crate) fn seed_if_new(conn: &mut Connection, now: DateTime<Utc>) -> rusqlite::Result<()> {
-    let seeded: Option<String> = conn
-        .query_row(
-            "SELECT value FROM meta WHERE key = 'bls_seeded_on'",
-            [],
-            |row| row.get(0),
-        )
-        .optional()?;
-    if seeded.is_some() {
-        return Ok(());
-    }
-    let tx = write_tx(conn)?;
-    seed(&tx, now)?;
-    tx.commit()
+    seed_once(conn, "bls_seeded_on", now, seed)
 }
 
 /// Minutes from midnight of an (hour, minute).
@@ -176,10 +128,6 @@ fn minutes((hour, minute): (u32, u32)) -> u32 {
 /// Writes the Virtual BLS seed data.
 fn seed(tx: &Transaction<'_>, now: DateTime<Utc>) -> rusqlite::Result<()> {
     let today = to_uk(now).date_naive();
-    tx.execute(
-        "INSERT INTO meta (key, value) VALUES ('bls_seeded_on', ?1)",
-        [today.to_string()],
-    )?;
     for &(id, name, description, minutes, cost, before, after) in COURSES {
         tx.execute(
             "INSERT INTO courses (id, name, description, duration_minutes, cost_pence, \
@@ -214,60 +162,25 @@ fn seed(tx: &Transaction<'_>, now: DateTime<Utc>) -> rusqlite::Result<()> {
             ],
         )?;
     }
-    // Marcus Bell is on holiday for a week three weeks ahead.
-    let holiday = today + Duration::days(21);
-    insert_exception(
-        tx,
-        1,
-        "unavailable",
-        holiday,
-        holiday + Duration::days(6),
-        None,
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO bls_schedule_exceptions (trainer_id, kind, first_day, last_day, \
+         start_minute, end_minute) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?;
-    // Bethan Price runs an extra Sunday morning session.
-    let mut sunday = today + Duration::days(10);
-    while sunday.weekday() != Weekday::Sun {
-        sunday += Duration::days(1);
-    }
-    insert_exception(
-        tx,
-        3,
-        "extra",
-        sunday,
-        sunday,
-        Some((9 * 60 + 45, 12 * 60 + 45)),
-    )?;
-    // Dr Alana Reid covers the night of each UK clock change.
-    let last = today + Duration::days(CLOCK_CHANGE_DAYS);
-    for year in today.year()..=last.year() {
-        for change in [bst_starts(year), bst_ends(year)].into_iter().flatten() {
-            let day = change.date_naive();
-            if (today..=last).contains(&day) {
-                insert_exception(tx, 2, "extra", day, day, Some((0, 4 * 60)))?;
-            }
-        }
+    for (trainer, kind, first, last, span) in exceptions(today) {
+        let (start, end) = span.unzip();
+        insert.execute(params![
+            trainer,
+            kind,
+            first.to_string(),
+            last.to_string(),
+            start,
+            end
+        ])?;
     }
     for day in BANK_HOLIDAYS {
         tx.execute("INSERT INTO bls_bank_holidays (day) VALUES (?1)", [day])?;
     }
-    for &(client_id, key, name, email, sgi, invoice, balance, credits) in ACCOUNTS {
-        insert_account(
-            tx,
-            &NewAccount {
-                id: None,
-                hb_client_id: client_id,
-                api_key: key,
-                name,
-                email,
-                sgi_code: sgi,
-                invoice_payments: invoice,
-                balance_pence: balance,
-                credits,
-                product: "virtual_bls",
-            },
-            now.timestamp(),
-        )?;
-    }
+    seed_accounts(tx, "virtual_bls", now.timestamp())?;
     // Booking ids look like the upstream's four-digit references.
     tx.execute(
         "INSERT INTO sqlite_sequence (name, seq) VALUES ('bls_bookings', 7000)",
@@ -276,28 +189,40 @@ fn seed(tx: &Transaction<'_>, now: DateTime<Utc>) -> rusqlite::Result<()> {
     Ok(())
 }
 
-/// Inserts a schedule exception; `span` is the extra session's minutes.
-fn insert_exception(
-    tx: &Transaction<'_>,
-    trainer: i64,
-    kind: &str,
-    first: NaiveDate,
-    last: NaiveDate,
-    span: Option<(u32, u32)>,
-) -> rusqlite::Result<()> {
-    tx.execute(
-        "INSERT INTO bls_schedule_exceptions (trainer_id, kind, first_day, last_day, \
-         start_minute, end_minute) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![
-            trainer,
-            kind,
-            first.to_string(),
-            last.to_string(),
-            span.map(|s| s.0),
-            span.map(|s| s.1)
-        ],
-    )?;
-    Ok(())
+/// A schedule exception: trainer, kind (`unavailable` or `extra`), first
+/// and last day, and the extra session's minutes.
+type SeedException = (i64, &'static str, NaiveDate, NaiveDate, Option<(u32, u32)>);
+
+/// The schedule exceptions from `today`.
+fn exceptions(today: NaiveDate) -> Vec<SeedException> {
+    // Marcus Bell is on holiday for a week three weeks ahead.
+    let holiday = today + Duration::days(21);
+    // Bethan Price runs an extra Sunday morning session.
+    let mut sunday = today + Duration::days(10);
+    while sunday.weekday() != Weekday::Sun {
+        sunday += Duration::days(1);
+    }
+    let mut exceptions = vec![
+        (1, "unavailable", holiday, holiday + Duration::days(6), None),
+        (
+            3,
+            "extra",
+            sunday,
+            sunday,
+            Some((9 * 60 + 45, 12 * 60 + 45)),
+        ),
+    ];
+    // Dr Alana Reid covers the night of each UK clock change.
+    let last = today + Duration::days(CLOCK_CHANGE_DAYS);
+    for year in today.year()..=last.year() {
+        for change in [bst_starts(year), bst_ends(year)].into_iter().flatten() {
+            let day = change.date_naive();
+            if (today..=last).contains(&day) {
+                exceptions.push((2, "extra", day, day, Some((0, 4 * 60))));
+            }
+        }
+    }
+    exceptions
 }
 
 #[cfg(test)]

@@ -11,14 +11,14 @@ use axum::extract::State;
 use axum::Json;
 use booking_core::api::bls::{EquipmentStatus, TrainingStatus, VirtualBooking};
 use rusqlite::params;
+use serde_json::{Map, Value};
 
-use super::super::bookings::BOOKING_NOT_FOUND;
-use super::super::db::write_tx;
+use super::super::booking_api::{change_booking, BOOKING_NOT_FOUND};
 use super::super::errors::SandboxError;
 use super::super::extract::{JsonObject, PathParam};
-use super::super::validate::Validator;
+use super::super::validate::{attribute, Validator};
 use super::super::AppState;
-use super::bookings::load_virtual;
+use super::bookings::VirtualRecord;
 
 /// `POST /_sandbox/bls/bookings/{id}/status`
 /// `{ "training_status": "scheduled" | "completed" | "no_show",
@@ -29,53 +29,14 @@ pub(crate) async fn mark_status(
     JsonObject(body): JsonObject,
 ) -> Result<Json<VirtualBooking>, SandboxError> {
     let id = id.id(BOOKING_NOT_FOUND)?;
-    let mut v = Validator::default();
-    let training = v
-        .string(&body, "training_status", false, 32)
-        .and_then(|value| {
-            let status = TrainingStatus::parse(&value);
-            if matches!(status, TrainingStatus::Other(_)) {
-                v.add(
-                    "training_status",
-                    "The selected training status is invalid.",
-                );
-                return None;
-            }
-            Some(status)
-        });
-    let equipment = v
-        .string(&body, "equipment_status", false, 32)
-        .and_then(|value| {
-            let status = EquipmentStatus::parse(&value);
-            if matches!(status, EquipmentStatus::Other(_)) {
-                v.add(
-                    "equipment_status",
-                    "The selected equipment status is invalid.",
-                );
-                return None;
-            }
-            Some(status)
-        });
-    if training.is_none()
-        && equipment.is_none()
-        && !body.contains_key("training_status")
-        && !body.contains_key("equipment_status")
-    {
-        v.add(
-            "training_status",
-            "The training status field is required when equipment status is not present.",
-        );
-    }
-    v.finish()?;
-    let now = state.clock.now_secs();
-    let booking = state
-        .db
-        .call(move |conn| {
-            let tx = write_tx(conn)?;
-            let booking =
-                load_virtual(&tx, None, id)?.ok_or(SandboxError::NotFound(BOOKING_NOT_FOUND))?;
+    let (training, equipment) = read_statuses(&body)?;
+    change_booking(
+        &state,
+        None,
+        id,
+        move |tx, booking: &VirtualRecord, _public_url, now| {
             if !matches!(
-                booking.booking_status.as_str(),
+                booking.stored.booking_status.as_str(),
                 "booked" | "completed" | "no_show"
             ) {
                 return Err(SandboxError::invalid(
@@ -106,11 +67,65 @@ pub(crate) async fn mark_status(
                     params![equipment.as_str(), id],
                 )?;
             }
-            let booking = load_virtual(&tx, None, id)?
-                .ok_or_else(|| SandboxError::Internal("marked booking missing".into()))?;
-            tx.commit()?;
-            Ok(booking)
-        })
-        .await?;
-    Ok(Json(booking.to_wire(&state.public_url)))
+            Ok(())
+        },
+    )
+    .await
+}
+
+/// Reads `training_status` and `equipment_status`, at least one of them.
+fn read_statuses(
+    body: &Map<String, Value>,
+) -> Result<(Option<TrainingStatus>, Option<EquipmentStatus>), SandboxError> {
+    let mut v = Validator::default();
+    let training: Option<TrainingStatus> = read_status(&mut v, body, "training_status");
+    let equipment: Option<EquipmentStatus> = read_status(&mut v, body, "equipment_status");
+    if training.is_none()
+        && equipment.is_none()
+        && !body.contains_key("training_status")
+        && !body.contains_key("equipment_status")
+    {
+        v.add(
+            "training_status",
+            "The training status field is required when equipment status is not present.",
+        );
+    }
+    v.finish()?;
+    Ok((training, equipment))
+}
+
+/// A status this endpoint sets: one of the values its open enum knows.
+trait KnownStatus: Sized {
+    /// The status `text` names, if known.
+    fn parse_known(text: &str) -> Option<Self>;
+}
+
+impl KnownStatus for TrainingStatus {
+    fn parse_known(text: &str) -> Option<Self> {
+        Some(Self::parse(text)).filter(|status| !matches!(status, Self::Other(_)))
+    }
+}
+
+impl KnownStatus for EquipmentStatus {
+    fn parse_known(text: &str) -> Option<Self> {
+        Some(Self::parse(text)).filter(|status| !matches!(status, Self::Other(_)))
+    }
+}
+
+/// An optional status `field`: `None`, with the error, for an unknown
+/// value.
+fn read_status<T: KnownStatus>(
+    v: &mut Validator,
+    body: &Map<String, Value>,
+    field: &str,
+) -> Option<T> {
+    let text = v.string(body, field, false, 32)?;
+    let status = T::parse_known(&text);
+    if status.is_none() {
+        v.add(
+            field,
+            format!("The selected {} is invalid.", attribute(field)),
+        );
+    }
+    status
 }

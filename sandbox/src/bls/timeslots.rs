@@ -1,5 +1,5 @@
-//! `GET /timeslots`, `POST /timeslots/hold` and
-//! `DELETE /timeslots/hold/{holdHash}`.
+//! `GET /timeslots` and `POST /timeslots/hold` (a hold is released by
+//! `holds`, as on Practical Training).
 //!
 //! Invariants: the list is generated on request by `booking_core::slots`
 //! from the trainers' schedules minus what live holds and bookings take; a
@@ -12,10 +12,10 @@
 use axum::extract::State;
 use axum::Json;
 use booking_core::api::bls::{HeldSlot, Timeslot, TimeslotHold, TimeslotHoldConflict};
-use booking_core::api::{ApiError, CourseRef, Money, Page};
+use booking_core::api::{CourseRef, Money, Page};
 use booking_core::slots::{choose_trainer, find_timeslot, timeslots};
 use booking_core::uk_time::{clock_time, to_uk, uk_local_at};
-use chrono::{Duration, NaiveDate, NaiveTime, Utc};
+use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
 use rusqlite::{params, Connection};
 use serde_json::{Map, Value};
 
@@ -24,13 +24,13 @@ use super::super::catalog::to_u64;
 use super::super::clock::{from_unix, utc_fixed};
 use super::super::db::{random_token, write_tx};
 use super::super::errors::SandboxError;
-use super::super::extract::{JsonObject, PathParam, QueryParams};
-use super::super::holds::{check_hold_live, HOLD_HASH_LEN, HOLD_NOT_FOUND, HOLD_TTL};
+use super::super::extract::{JsonObject, QueryParams};
+use super::super::holds::{MetHold, HOLD_HASH_LEN, HOLD_TTL};
 use super::super::pagination::{envelope, PageRequest};
-use super::super::profile::{ConflictBody, HoldScope, UpstreamProfile};
+use super::super::profile::UpstreamProfile;
 use super::super::validate::Validator;
 use super::super::AppState;
-use super::{load_busy, load_courses, load_trainers, BlsCourse};
+use super::schedule::{load_busy, load_courses, load_trainers, BlsCourse};
 
 /// The longest range one list request may span, in days.
 const MAX_RANGE_DAYS: i64 = 366;
@@ -38,6 +38,42 @@ const MAX_RANGE_DAYS: i64 = 366;
 /// Unix seconds of UK midnight starting `date`.
 fn midnight(date: NaiveDate) -> i64 {
     uk_local_at(date, NaiveTime::MIN).timestamp()
+}
+
+/// The filters of `GET /timeslots`: `course_id`, `date_from` and
+/// `date_to` (UK dates, at most [`MAX_RANGE_DAYS`] apart), and the page.
+struct TimeslotQuery {
+    course_id: Option<i64>,
+    date_from: Option<NaiveDate>,
+    date_to: Option<NaiveDate>,
+}
+
+impl TimeslotQuery {
+    /// Reads and checks the query; a 422 names each bad filter.
+    fn read(
+        query: &QueryParams,
+        max_per_page: u32,
+    ) -> Result<(TimeslotQuery, PageRequest), SandboxError> {
+        let mut v = Validator::default();
+        let course_id = v.query_integer(query.get("course_id"), "course_id", 1, i64::MAX);
+        let (date_from, date_to) = v.query_date_range(query);
+        if let (Some(from), Some(to)) = (date_from, date_to) {
+            if to >= from && (to - from).num_days() > MAX_RANGE_DAYS {
+                v.add(
+                    "date_to",
+                    format!("The date to field must be within {MAX_RANGE_DAYS} days of date from."),
+                );
+            }
+        }
+        let request = PageRequest::from_query(query, &mut v, max_per_page);
+        v.finish()?;
+        let wanted = TimeslotQuery {
+            course_id,
+            date_from,
+            date_to,
+        };
+        Ok((wanted, request))
+    }
 }
 
 /// `GET /timeslots`: free timeslots of every active course, or of
@@ -48,69 +84,11 @@ pub(crate) async fn list(
     _authed: Authed,
     query: QueryParams,
 ) -> Result<Json<Page<Timeslot>>, SandboxError> {
-    let mut v = Validator::default();
-    let course_id = v.query_integer(query.get("course_id"), "course_id", 1, i64::MAX);
-    let date_from = v.query_date(query.get("date_from"), "date_from");
-    let date_to = v.query_date(query.get("date_to"), "date_to");
-    if let (Some(from), Some(to)) = (date_from, date_to) {
-        if to < from {
-            v.add(
-                "date_to",
-                "The date to field must be a date after or equal to date from.",
-            );
-        } else if (to - from).num_days() > MAX_RANGE_DAYS {
-            v.add(
-                "date_to",
-                format!("The date to field must be within {MAX_RANGE_DAYS} days of date from."),
-            );
-        }
-    }
-    let request = PageRequest::from_query(&query, &mut v, state.profile.get().max_per_page);
-    v.finish()?;
+    let (wanted, request) = TimeslotQuery::read(&query, state.profile.get().max_per_page)?;
     let now = state.clock.now();
-    let today = to_uk(now).date_naive();
     let slots = state
         .db
-        .call(move |conn| {
-            let courses = load_courses(conn, course_id)?;
-            let from = date_from.unwrap_or(today);
-            let horizon = courses
-                .iter()
-                .map(|course| i64::from(course.rules.horizon_days))
-                .max()
-                .unwrap_or(0);
-            let to = date_to.unwrap_or(today + Duration::days(horizon));
-            if to < from {
-                return Ok(Vec::new());
-            }
-            let trainers = load_trainers(conn)?;
-            let busy = load_busy(
-                conn,
-                midnight(from - Duration::days(1)),
-                midnight(to + Duration::days(2)),
-                now.timestamp(),
-            )?;
-            let mut all: Vec<Timeslot> = courses
-                .iter()
-                .flat_map(|course| {
-                    timeslots(&trainers, &course.rules, &busy, now, from, to)
-                        .into_iter()
-                        .map(move |slot| Timeslot {
-                            date: slot.date.to_string(),
-                            time: clock_time(slot.time),
-                            course: course_ref(course),
-                            start_date: Some(slot.start),
-                            end_date: Some(slot.end),
-                            remaining_slots: Some(
-                                u32::try_from(slot.free_trainers.len()).unwrap_or(u32::MAX),
-                            ),
-                            cost_inc_vat: Some(Money(course.cost_pence)),
-                        })
-                })
-                .collect();
-            all.sort_by_key(|slot| (slot.start_date, slot.course.id));
-            Ok(all)
-        })
+        .call(move |conn| free_timeslots(conn, &wanted, now))
         .await?;
     let total = i64::try_from(slots.len()).unwrap_or(i64::MAX);
     let data: Vec<Timeslot> = slots
@@ -126,6 +104,53 @@ pub(crate) async fn list(
         total,
         data,
     )))
+}
+
+/// Every free timeslot `wanted` asks for at `now`, by start then course.
+fn free_timeslots(
+    conn: &Connection,
+    wanted: &TimeslotQuery,
+    now: DateTime<Utc>,
+) -> Result<Vec<Timeslot>, SandboxError> {
+    let today = to_uk(now).date_naive();
+    let courses = load_courses(conn, wanted.course_id)?;
+    let from = wanted.date_from.unwrap_or(today);
+    let horizon = courses
+        .iter()
+        .map(|course| i64::from(course.rules.horizon_days))
+        .max()
+        .unwrap_or(0);
+    let to = wanted.date_to.unwrap_or(today + Duration::days(horizon));
+    if to < from {
+        return Ok(Vec::new());
+    }
+    let trainers = load_trainers(conn)?;
+    let busy = load_busy(
+        conn,
+        midnight(from - Duration::days(1)),
+        midnight(to + Duration::days(2)),
+        now.timestamp(),
+    )?;
+    let mut all: Vec<Timeslot> = courses
+        .iter()
+        .flat_map(|course| {
+            timeslots(&trainers, &course.rules, &busy, now, from, to)
+                .into_iter()
+                .map(move |slot| Timeslot {
+                    date: slot.date.to_string(),
+                    time: clock_time(slot.time),
+                    course: course_ref(course),
+                    start_date: Some(slot.start),
+                    end_date: Some(slot.end),
+                    remaining_slots: Some(
+                        u32::try_from(slot.free_trainers.len()).unwrap_or(u32::MAX),
+                    ),
+                    cost_inc_vat: Some(Money(course.cost_pence)),
+                })
+        })
+        .collect();
+    all.sort_by_key(|slot| (slot.start_date, slot.course.id));
+    Ok(all)
 }
 
 /// A course as embedded in answers.
@@ -147,15 +172,9 @@ struct HoldInput {
 fn validate_hold(body: &Map<String, Value>) -> Result<HoldInput, SandboxError> {
     let mut v = Validator::default();
     let course_id = v.integer(body, "course_id", true, 1, i64::MAX);
-    let date = v.string(body, "date", true, 10).and_then(|text| {
-        let parsed = (text.len() == 10)
-            .then(|| NaiveDate::parse_from_str(&text, "%Y-%m-%d").ok())
-            .flatten();
-        if parsed.is_none() {
-            v.add("date", "The date field must match the format Y-m-d.");
-        }
-        parsed
-    });
+    let date = v
+        .string(body, "date", true, 10)
+        .and_then(|text| v.query_date(Some(text.as_str()), "date"));
     let time = v.string(body, "time", true, 5).and_then(|text| {
         let parsed = (text.len() == 5)
             .then(|| NaiveTime::parse_from_str(&text, "%H:%M").ok())
@@ -176,15 +195,9 @@ fn validate_hold(body: &Map<String, Value>) -> Result<HoldInput, SandboxError> {
     }
 }
 
-/// A live hold of the account, as the 409 describes it.
-struct LiveHold {
-    hold_hash: String,
-    expires_utc: i64,
-    course_id: i64,
-    course_name: String,
-    date: String,
-    time: String,
-}
+/// A live hold of the account, as the 409 describes it: hash, expiry
+/// (Unix seconds), course id and name, UK date and time.
+type LiveHold = (String, i64, i64, String, String, String);
 
 /// The 409 a new hold meets, if the profile's hold scope says one of the
 /// account's live holds conflicts with it.
@@ -201,53 +214,35 @@ fn conflicting_hold(
              FROM bls_holds h JOIN courses c ON c.id = h.course_id WHERE h.account_id = ?1 \
              AND h.released_utc IS NULL AND h.used_utc IS NULL AND h.expires_utc > ?2 ORDER BY h.id",
         )?
-        .query_map(params![account_id, now], |row| {
-            Ok(LiveHold {
-                hold_hash: row.get(0)?,
-                expires_utc: row.get(1)?,
-                course_id: row.get(2)?,
-                course_name: row.get(3)?,
-                date: row.get(4)?,
-                time: row.get(5)?,
-            })
-        })?
+        .query_map(params![account_id, now], |row| LiveHold::try_from(row))?
         .collect::<rusqlite::Result<_>>()?;
     let date = wanted.date.to_string();
     let time = clock_time(wanted.time);
-    let Some(hold) = live.into_iter().find(|hold| {
-        profile.hold_meets(
-            hold.course_id == wanted.course_id && hold.date == date && hold.time == time,
-        )
-    }) else {
+    let Some((hold_hash, expires, course_id, course_name, held_date, held_time)) = live
+        .into_iter()
+        .find(|(_, _, course_id, _, held_date, held_time)| {
+            profile.hold_meets(
+                *course_id == wanted.course_id && *held_date == date && *held_time == time,
+            )
+        })
+    else {
         return Ok(None);
     };
-    let message = match profile.hold_scope {
-        HoldScope::Event => "An active hold already exists for this timeslot.",
-        HoldScope::Account | HoldScope::None => "An active hold already exists.",
-    }
-    .to_owned();
-    if profile.conflict_body == ConflictBody::MessageOnly {
-        return Ok(Some(TimeslotHoldConflict {
-            message,
-            hold_hash: None,
-            expires_at: None,
-            expires_in_seconds: None,
-            slot: None,
-        }));
-    }
+    let met = MetHold::new(profile, "timeslot", hold_hash, expires);
+    let slot = met.shows_details().then(|| HeldSlot {
+        date: held_date,
+        time: held_time,
+        course: CourseRef {
+            id: to_u64(course_id),
+            name: course_name,
+        },
+    });
     Ok(Some(TimeslotHoldConflict {
-        message,
-        hold_hash: Some(hold.hold_hash),
-        expires_at: Some(utc_fixed(from_unix(hold.expires_utc))),
-        expires_in_seconds: Some(hold.expires_utc - now),
-        slot: Some(HeldSlot {
-            date: hold.date,
-            time: hold.time,
-            course: CourseRef {
-                id: to_u64(hold.course_id),
-                name: hold.course_name,
-            },
-        }),
+        message: met.message.clone(),
+        hold_hash: met.hold_hash(),
+        expires_at: met.expires_at(),
+        expires_in_seconds: met.expires_in_seconds(now),
+        slot,
     }))
 }
 
@@ -333,42 +328,4 @@ pub(crate) async fn hold(
         })
         .await?;
     Ok(Json(hold))
-}
-
-/// `DELETE /timeslots/hold/{holdHash}`: gives a live hold's trainer back.
-pub(crate) async fn release(
-    State(state): State<AppState>,
-    authed: Authed,
-    hold_hash: PathParam,
-) -> Result<Json<ApiError>, SandboxError> {
-    let hold_hash = hold_hash.0;
-    let now = state.clock.now_secs();
-    state
-        .db
-        .call(move |conn| {
-            let tx = write_tx(conn)?;
-            let hold: (i64, i64, Option<i64>, Option<i64>) = tx
-                .query_row(
-                    "SELECT id, expires_utc, released_utc, used_utc FROM bls_holds \
-                     WHERE hold_hash = ?1 AND account_id = ?2",
-                    params![hold_hash, authed.account_id],
-                    |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
-                )
-                .map_err(|error| match error {
-                    rusqlite::Error::QueryReturnedNoRows => SandboxError::NotFound(HOLD_NOT_FOUND),
-                    other => SandboxError::Database(other),
-                })?;
-            let (id, expires, released, used) = hold;
-            check_hold_live(used, released, expires, now, "Hold a timeslot again.")?;
-            tx.execute(
-                "UPDATE bls_holds SET released_utc = ?1 WHERE id = ?2",
-                params![now, id],
-            )?;
-            tx.commit()?;
-            Ok(())
-        })
-        .await?;
-    Ok(Json(ApiError {
-        message: "Hold released.".to_owned(),
-    }))
 }
