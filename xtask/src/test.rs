@@ -118,6 +118,17 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// Every layer, in the order they run.
+    pub const ALL: [Kind; 7] = [
+        Kind::Formatting,
+        Kind::Lints,
+        Kind::Native,
+        Kind::Build,
+        Kind::Browser,
+        Kind::LiveGateway,
+        Kind::EndToEnd,
+    ];
+
     /// The layer's name in the summary.
     pub fn name(self) -> &'static str {
         match self {
@@ -149,18 +160,7 @@ impl Kind {
 
 /// The warm run's aim: the sum of the layers' budgets.
 pub fn run_budget() -> Duration {
-    [
-        Kind::Formatting,
-        Kind::Lints,
-        Kind::Native,
-        Kind::Build,
-        Kind::Browser,
-        Kind::LiveGateway,
-        Kind::EndToEnd,
-    ]
-    .into_iter()
-    .map(Kind::budget)
-    .sum()
+    Kind::ALL.into_iter().map(Kind::budget).sum()
 }
 
 /// One layer of the test run: what it is, the fewest tests it must run, and
@@ -348,15 +348,7 @@ impl Request {
         match self.only {
             Some(kind @ (Kind::Native | Kind::Browser)) => vec![kind],
             Some(kind) => vec![Kind::Build, kind],
-            None => vec![
-                Kind::Formatting,
-                Kind::Lints,
-                Kind::Native,
-                Kind::Build,
-                Kind::Browser,
-                Kind::LiveGateway,
-                Kind::EndToEnd,
-            ],
+            None => Kind::ALL.to_vec(),
         }
     }
 }
