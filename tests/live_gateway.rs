@@ -10,13 +10,23 @@ use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-/// Lets spawned tasks and effects run.
+/// Lets spawned tasks and effects run: microtask rounds, the next
+/// animation frame, then microtasks again; no timer.
 async fn settle() {
-    leptos::task::tick().await;
-    gloo_timers::future::TimeoutFuture::new(20).await;
+    for _ in 0..12 {
+        leptos::task::tick().await;
+    }
+    let frame = js_sys::Promise::new(&mut |resolve, _| {
+        let _ = web_sys::window().unwrap().request_animation_frame(&resolve);
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(frame).await;
+    for _ in 0..12 {
+        leptos::task::tick().await;
+    }
 }
 
-/// Waits until `ready` holds, polling for up to ten seconds.
+/// Waits until `ready` holds, polling for up to ten seconds (the poll
+/// interval of a condition wait: the widget's DOM announces nothing).
 async fn until(what: &str, ready: impl Fn() -> bool) {
     for _ in 0..200 {
         if ready() {
