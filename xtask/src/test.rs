@@ -206,13 +206,17 @@ impl Layer {
 
     /// Records a layer's outcome from its command's success, its counts and
     /// the names of the tests that passed, checked against its inventory.
+    /// Unless a test failed (the runner names it), a difference from the
+    /// inventory is the reason given, naming each test, even when the count
+    /// alone already fails the layer.
     fn settle_named(&mut self, command_ok: bool, tally: Tally, passed: &[String]) {
         self.settle(command_ok, tally);
-        if self.status == Status::Passed {
-            if let Some(expected) = &self.inventory {
-                if let Err(problem) = inventory::check(expected, passed) {
-                    self.status = Status::Failed(problem);
-                }
+        let Some(expected) = &self.inventory else {
+            return;
+        };
+        if tally.failed == 0 {
+            if let Err(problem) = inventory::check(expected, passed) {
+                self.status = Status::Failed(problem);
             }
         }
     }
@@ -788,6 +792,22 @@ test result: FAILED. 5 passed; 2 failed; 1 ignored; 0 measured; 0 filtered out; 
         assert_eq!(Request::parse(&[]).unwrap().layers().len(), 7);
         assert!(Request::parse(&args(&["--only", "lints"])).is_err());
         assert!(Request::parse(&args(&["--only"])).is_err());
+    }
+
+    #[test]
+    fn a_test_gone_from_the_run_is_named_though_the_count_fails_too() {
+        let names = |list: &[&str]| list.iter().map(|n| n.to_string()).collect::<Vec<_>>();
+        let mut layer = Layer::inventoried(Kind::Native, names(&["a::kept", "a::ignored"]));
+        let tally = Tally {
+            passed: 1,
+            failed: 0,
+            skipped: 1,
+        };
+        layer.settle_named(true, tally, &names(&["a::kept"]));
+        match &layer.status {
+            Status::Failed(reason) => assert!(reason.ends_with(": a::ignored"), "{reason}"),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
