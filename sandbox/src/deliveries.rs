@@ -73,6 +73,9 @@ pub(crate) mod event {
     pub const BOOKING_CONFIRMED: &str = "booking.confirmed";
     /// A booking was cancelled, or refused at review (catalogue, §9.2).
     pub const BOOKING_CANCELLED: &str = "booking.cancelled";
+    /// The provider moved a booking to another training event ("Booking
+    /// Rescheduled"; the name is inferred).
+    pub const BOOKING_RESCHEDULED: &str = "booking.rescheduled";
     /// Attendance was recorded, attended or not (BLS's documented name).
     pub const BOOKING_ATTENDANCE_MARKED: &str = "booking.attendance_marked";
     /// The candidate did not attend (catalogue, §9.2).
@@ -106,6 +109,7 @@ pub(crate) const EVENT_TYPES: &[&str] = &[
     event::BOOKING_CREATED,
     event::BOOKING_CONFIRMED,
     event::BOOKING_CANCELLED,
+    event::BOOKING_RESCHEDULED,
     event::BOOKING_ATTENDANCE_MARKED,
     event::BOOKING_NO_SHOW,
     event::BOOKING_CERTIFICATE_AVAILABLE,

@@ -50,6 +50,8 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/training-events/{id}/fill", post(fill_event))
         .route("/bookings/{id}/attendance", post(mark_attendance))
         .route("/bookings/{id}/review", post(review_booking))
+        .route("/bookings/{id}/reschedule", post(reschedule_booking))
+        .route("/bookings/{id}/cancel", post(cancel_by_provider))
         .route("/webhook-deliveries", get(super::deliveries::log))
         .route("/outbox", get(super::invites::outbox))
 }
@@ -522,6 +524,90 @@ async fn review_booking(
                 )?;
             }
             Ok(())
+        },
+    )
+    .await
+}
+
+/// `POST /_sandbox/bookings/{id}/reschedule` `{ "training_event_id": N }`:
+/// the provider moves a booking to another event of its course that has
+/// not started and has a free seat (live holds keep theirs), as the
+/// provider's own "Booking Rescheduled" does; `booking.rescheduled` is
+/// written.
+async fn reschedule_booking(
+    State(state): State<AppState>,
+    id: PathParam,
+    JsonObject(body): JsonObject,
+) -> Result<Json<BookingDetail>, SandboxError> {
+    let id = id.id(BOOKING_NOT_FOUND)?;
+    let mut v = Validator::default();
+    let event_id = v.integer(&body, "training_event_id", true, 1, i64::MAX);
+    v.finish()?;
+    let event_id =
+        event_id.ok_or_else(|| SandboxError::Internal("validated field missing".into()))?;
+    change_booking(
+        &state,
+        None,
+        id,
+        move |tx, booking: &BookingRecord, public_url, now| {
+            if booking.stored.is_cancelled() {
+                return Err(SandboxError::invalid(
+                    "booking",
+                    "This booking has been cancelled.",
+                ));
+            }
+            let event = load_event(tx, event_id)?.ok_or(SandboxError::NotFound(EVENT_NOT_FOUND))?;
+            let refusal = if event.id == booking.event.id {
+                Some("The booking is already on this training event.")
+            } else if event.course.id != booking.event.course.id {
+                Some("The training event must be of the booking's course.")
+            } else if event.start_utc <= now {
+                Some("The training event has already started.")
+            } else if event.capacity - event.booked - live_holds(tx, event.id, now)? < 1 {
+                Some("The training event has no free seat.")
+            } else {
+                None
+            };
+            if let Some(message) = refusal {
+                return Err(SandboxError::invalid("training_event_id", message));
+            }
+            tx.execute(
+                "UPDATE bookings SET event_id = ?1 WHERE id = ?2",
+                params![event.id, id],
+            )?;
+            emit_booking(tx, event::BOOKING_RESCHEDULED, id, public_url, now)
+        },
+    )
+    .await
+}
+
+/// `POST /_sandbox/bookings/{id}/cancel`: the provider cancels a booking
+/// (at any time, unlike the agency's cancel before the start), refunding
+/// as the API's cancel does; `booking.cancelled` is written.
+async fn cancel_by_provider(
+    State(state): State<AppState>,
+    id: PathParam,
+    _body: IgnoredBody,
+) -> Result<Json<BookingDetail>, SandboxError> {
+    let id = id.id(BOOKING_NOT_FOUND)?;
+    change_booking(
+        &state,
+        None,
+        id,
+        move |tx, booking: &BookingRecord, public_url, now| {
+            if booking.stored.is_cancelled() {
+                return Err(SandboxError::invalid(
+                    "booking",
+                    "This booking has already been cancelled.",
+                ));
+            }
+            cancel_booking(
+                tx,
+                booking,
+                "Cancelled by the training provider",
+                public_url,
+                now,
+            )
         },
     )
     .await

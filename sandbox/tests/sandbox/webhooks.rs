@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::common::receiver::{eventually, HoldPoint, TestReceiver};
-use crate::common::{booking_body, temp_db, Harness, ALL_EVENTS, DEMO, NOINV};
+use crate::common::{booking_body, credits_for, temp_db, Harness, ALL_EVENTS, DEMO, NOINV};
 use booking_http::background::Background;
 use booking_sandbox::webhook_check::{
     signature, spawn_receiver, Sink, Verified, Verifier, DELIVERY_ID_HEADER, EVENT_HEADER,
@@ -1593,4 +1593,69 @@ fn the_signature_matches_a_known_answer_computed_elsewhere() {
         hmac_sha256_hex("whsec_test_0123456789", 1_767_225_600, body),
         KNOWN
     );
+}
+
+#[tokio::test]
+async fn the_provider_reschedules_then_cancels_and_each_change_is_sent() {
+    let (h, token, receiver, _) = setup(&["booking.rescheduled", "booking.cancelled"]).await;
+    let first = h.create_event(2, 12, 48).await;
+    let later = h.create_event(2, 12, 96).await;
+    let other_course = h.create_event(3, 12, 96).await;
+    let before = credits_for(&h.credits(&token).await, 2);
+    let booked = book(&h, &token, first, "credits").await;
+    let id = booked["id"].as_i64().unwrap();
+    let path = format!("/_sandbox/bookings/{id}/reschedule");
+    let reschedule = |event: i64| h.fixture(&path, json!({ "training_event_id": event }));
+
+    for (event, message) in [
+        (first, "The booking is already on this training event."),
+        (
+            other_course,
+            "The training event must be of the booking's course.",
+        ),
+    ] {
+        let refused = reschedule(event).await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(
+            refused.body["errors"]["training_event_id"],
+            json!([message])
+        );
+    }
+    let missing = reschedule(999_999).await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+
+    let moved = reschedule(later).await;
+    assert_eq!(moved.status, StatusCode::OK, "{}", moved.body);
+    let later_start = h
+        .get(&token, &format!("/training-events/{later}"))
+        .await
+        .body["start_date"]
+        .clone();
+    assert_eq!(moved.body["start_date"], later_start);
+    assert_eq!(moved.body["booking_status"], "booked");
+    assert_eq!(h.remaining(&token, first).await, 12, "the old seat is free");
+    assert_eq!(h.remaining(&token, later).await, 11);
+
+    let cancelled = h
+        .fixture(&format!("/_sandbox/bookings/{id}/cancel"), json!({}))
+        .await;
+    assert_eq!(cancelled.status, StatusCode::OK, "{}", cancelled.body);
+    assert_eq!(cancelled.body["booking_status"], "cancelled");
+    assert_eq!(cancelled.body["pay_status"], "refunded");
+    assert_eq!(
+        credits_for(&h.credits(&token).await, 2),
+        before,
+        "the credit is back"
+    );
+    assert_eq!(h.remaining(&token, later).await, 12);
+    let again = h
+        .fixture(&format!("/_sandbox/bookings/{id}/cancel"), json!({}))
+        .await;
+    assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    let events = receiver.wait_for_events(2).await;
+    assert_eq!(types(&events), ["booking.rescheduled", "booking.cancelled"]);
+    assert_eq!(events[0]["data"]["id"], id);
+    assert_eq!(events[0]["data"]["start_date"], later_start);
+    assert_eq!(events[1]["data"]["booking_status"], "cancelled");
 }

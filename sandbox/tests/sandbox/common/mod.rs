@@ -334,6 +334,7 @@ pub const ALL_EVENTS: &[&str] = &[
     "booking.created",
     "booking.confirmed",
     "booking.cancelled",
+    "booking.rescheduled",
     "booking.attendance_marked",
     "booking.no_show",
     "booking.certificate_available",
