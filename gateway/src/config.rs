@@ -1019,6 +1019,7 @@ mod tests {
             vec![PayOption::CandidatePays, PayOption::Inv]
         );
         assert_eq!(bls.payment_origins, vec![PAYPAL_CHECKOUT]);
+        assert_eq!(config.candidate_cancel.to_string(), "until 2d before");
     }
 
     #[test]
@@ -1027,6 +1028,21 @@ mod tests {
             .resolve(&ENV)
             .unwrap_err();
         assert!(error.to_string().starts_with("pay_options:"), "{error}");
+        let error = args(&["--candidate-cancel", "until soon"])
+            .resolve(&ENV)
+            .unwrap_err();
+        assert!(
+            error.to_string().starts_with("candidate_cancel:")
+                && error.to_string().contains("until 48h before"),
+            "{error}"
+        );
+        let short_link_key = [("HBG_BOOKING_LINK_KEY", "short")];
+        let error = args(&[]).resolve(&short_link_key).unwrap_err();
+        assert!(
+            error.to_string().starts_with("HBG_BOOKING_LINK_KEY")
+                && !error.to_string().contains("short"),
+            "{error}"
+        );
         let error = args(&["--allowed-origins", "https://a.example/path"])
             .resolve(&ENV)
             .unwrap_err();
