@@ -3,7 +3,8 @@
 // axe-core at 320 and 1280 px; a cancel made with the keyboard alone that
 // gives the credit back; the certificate once attendance is marked; a
 // Virtual BLS booking's Zoom session and kit, overdue when the sandbox says
-// so; and a forged or altered link, which shows its message and nothing else.
+// so; the provider's own reschedule and cancel (test mode), each shown; and a
+// forged or altered link, which shows its message and nothing else.
 import { test, expect, type Browser, type Page } from "@playwright/test";
 import { startStack, type Stack } from "./support/stack";
 import { COURSES, LOCATIONS, newEvent, wallet } from "./support/data";
@@ -13,6 +14,7 @@ import {
   confirmButton,
   expectStep,
   holdSeat,
+  labelsOf,
   openWidget,
   shownReference,
   toPayment,
@@ -228,3 +230,41 @@ test("in the iframe mode, the host page's booking link opens the booking's page 
   );
   await expect(frame.getByRole("button", { name: "Cancel this booking" })).toBeVisible();
 });
+
+test("the provider reschedules, then cancels, in test mode: the booking page shows each", async ({
+  page,
+  browser,
+}) => {
+  const before = await wallet(stack);
+  const { id, url } = await bookAndKeepLink(page);
+  const course = COURSES.movingAndHandling;
+  const later = await newEvent(stack, { courseId: course.id, locationId: LOCATIONS.leeds.id });
+  const other = await freshPage(browser);
+  await other.goto(url);
+  await expectStep(other, "Your booking");
+  const when = fact(other, "When");
+  const first = await when.textContent();
+
+  await provider(`/bookings/${id}/reschedule`, { training_event_id: later.id });
+  await other.reload();
+  await expect(when).not.toHaveText(first!);
+  const moved = labelsOf(later);
+  await expect(when).toHaveText(`${moved.date}, ${moved.time}`);
+  await expect(fact(other, "Status")).toHaveText("Booked (paid)");
+
+  await provider(`/bookings/${id}/cancel`, {});
+  await other.reload();
+  await expect(fact(other, "Status")).toHaveText("Cancelled (refunded)");
+  await expect(widget(other).getByRole("button", { name: "Cancel this booking" })).toBeHidden();
+  expect((await wallet(stack)).credits[course.id]).toBe(before.credits[course.id]);
+});
+
+/** Asks the sandbox, as the training provider, to change a booking. */
+async function provider(path: string, body: unknown): Promise<void> {
+  const answer = await fetch(`${stack.sandbox.url}/_sandbox${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  expect(answer.status, await answer.clone().text()).toBe(200);
+}

@@ -129,9 +129,12 @@ test("the iframe mode completes a booking, sizes the iframe to its content and f
   }
   const created = heard.find((event) => event.type === "hbg:booking-created")!.detail;
   expect(created).toMatchObject({ booking_status: "booked", pay_status: "completed" });
+  // In the iframe mode too, the booking's own page is the host page with its link.
+  const here = page.url().split(/[?#]/)[0].replace(/[.*+?^$()|[\]\\{}]/g, "\\$&");
   expect(heard.find((event) => event.type === "hbg:booking-confirmed")!.detail).toEqual({
     product: "practical",
     booking_id: created.booking_id,
+    manage_url: expect.stringMatching(new RegExp(`^${here}\\?hbg-booking=pt\\.${created.booking_id}\\.`)),
   });
   expect(JSON.stringify(heard)).not.toMatch(/Priya|Patel|carestaff|@/);
   expect(problems).toEqual([]);

@@ -73,7 +73,7 @@ const PAYLOAD_KEYS: Record<string, string[]> = {
   "hbg:hold-created": ["event_id", "expires_in_seconds", "hold_expires_at", "product"],
   "hbg:submit-started": ["event_id", "pay_option", "product"],
   "hbg:booking-created": ["booking_id", "booking_status", "pay_status", "product"],
-  "hbg:booking-confirmed": ["booking_id", "product"],
+  "hbg:booking-confirmed": ["booking_id", "manage_url", "product"],
 };
 
 test("every event of a booking reaches the host page in order, with its documented payload and no personal data", async ({
@@ -123,7 +123,13 @@ test("every event of a booking reaches the host page in order, with its document
     booking_status: "booked",
     pay_status: "completed",
   });
-  expect(detail("hbg:booking-confirmed")).toEqual({ product: "practical", booking_id: bookingId });
+  // The address of the booking's own page, for the agency to send: this page with the booking's link.
+  const here = page.url().split(/[?#]/)[0].replace(/[.*+?^$()|[\]\\{}]/g, "\\$&");
+  expect(detail("hbg:booking-confirmed")).toEqual({
+    product: "practical",
+    booking_id: bookingId,
+    manage_url: expect.stringMatching(new RegExp(`^${here}\\?hbg-booking=pt\\.${bookingId}\\.`)),
+  });
 
   // Ids, times and statuses only: nothing the candidate typed or the host prefilled.
   const all = JSON.stringify(heard);
