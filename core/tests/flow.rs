@@ -1436,3 +1436,61 @@ fn a_booking_pages_address_with_no_booking_on_its_way_is_refused() {
     assert!(refused.refused.is_some());
     assert_eq!(refused.flow.manage_url(), None);
 }
+
+#[test]
+fn a_pay_option_the_hold_says_the_account_cannot_use_is_offered_unusable() {
+    let allowed = [
+        PayOption::Credits,
+        PayOption::Balance,
+        PayOption::CandidatePays,
+    ];
+    let granted = Outcome::HoldGranted {
+        hold: booking_core::widget_api::HeldSeat {
+            hold_ref: hold_ref(41),
+            hold: seat_hold(41),
+            cannot_pay_with: vec![PayOption::Credits, PayOption::Balance],
+        }
+        .into(),
+        received_at_ms: 0.0,
+    };
+    let held = at(At::Holding).apply(Input::from(granted));
+    assert_eq!(held.refused, None);
+    let offers = held.flow.pay_option_offers(&allowed);
+    let shown: Vec<(PayOption, bool, Option<&str>)> = offers
+        .iter()
+        .map(|offer| (offer.option.clone(), offer.usable, offer.reason.as_deref()))
+        .collect();
+    assert_eq!(
+        shown[0],
+        (
+            PayOption::Credits,
+            false,
+            Some("No credits left for this course")
+        )
+    );
+    assert_eq!(shown[1].0, PayOption::Balance);
+    assert!(!shown[1].1);
+    assert!(shown[1]
+        .2
+        .unwrap()
+        .starts_with("The account balance does not cover the cost of"));
+    assert_eq!(shown[2], (PayOption::CandidatePays, true, None));
+
+    // Another event's hold says nothing of the kind: every option is usable again.
+    let back = held.flow.apply(Input::from(Intent::Back));
+    let again = back.flow.apply(Input::from(Intent::ChooseEvent(event(42))));
+    let regranted = again.flow.apply(granted_for(42));
+    assert_eq!(
+        (back.refused, again.refused, regranted.refused),
+        (None, None, None)
+    );
+    assert!(regranted
+        .flow
+        .pay_option_offers(&allowed)
+        .iter()
+        .all(|offer| offer.usable));
+}
+
+fn granted_for(event_id: u64) -> Input {
+    granted(event_id, &hold_ref(event_id))
+}

@@ -382,6 +382,7 @@ impl BookingApi for FakeGateway {
                     course: held.course,
                 },
             },
+            cannot_pay_with: Vec::new(),
         }))
     }
 
@@ -409,6 +410,7 @@ impl BookingApi for FakeGateway {
                         start_date: event.start_date,
                     },
                 },
+                cannot_pay_with: Vec::new(),
             })
         }))
     }
