@@ -210,11 +210,6 @@ pub struct HeldTimeslot {
     pub hold_ref: String,
     /// The hold as the upstream granted it.
     pub hold: TimeslotHold,
-    /// The pay options the gateway allows that the agency's account cannot
-    /// use for this place now: `credits` without a credit for the course,
-    /// `balance` short of the cost. Empty when it could not tell.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub cannot_pay_with: Vec<PayOption>,
 }
 
 /// Where a Virtual BLS training kit is posted.
@@ -236,11 +231,6 @@ pub struct HeldSeat {
     pub hold_ref: String,
     /// The hold as the upstream granted it.
     pub hold: SeatHold,
-    /// The pay options the gateway allows that the agency's account cannot
-    /// use for this place now: `credits` without a credit for the course,
-    /// `balance` short of the cost. Empty when it could not tell.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub cannot_pay_with: Vec<PayOption>,
 }
 
 /// 409 on `POST /api/holds` for a hold this session does not own: the seat

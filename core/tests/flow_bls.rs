@@ -60,7 +60,6 @@ fn granted_slot(date: &str, time: &str, hold_ref: &str) -> Outcome {
                     course: bls_course(),
                 },
             },
-            cannot_pay_with: Vec::new(),
         }
         .into(),
         received_at_ms: 0.0,

@@ -25,8 +25,7 @@ use axum::Json;
 use booking_core::api::bls::{Timeslot, VirtualBooking};
 use booking_core::api::hold_seconds;
 use booking_core::api::{
-    BookingDetail, ClientProfile, Course, CreditsResponse, Money, Page, PayOption, Timestamp,
-    TrainingEvent, TrainingEventDetail, ValidationError,
+    BookingDetail, ClientProfile, Course, Page, Timestamp, TrainingEvent, ValidationError,
 };
 use booking_core::contract::Answer;
 use booking_core::product::Product;
@@ -560,106 +559,7 @@ pub async fn hold(
         caller: &caller,
     };
     let (hold_ref, hold) = hold_place(&state, holder, &request, queue_ticket(&headers)).await?;
-    let product = state.product(Product::Practical)?;
-    let cannot_pay_with = match priced_event(&state, product, request.event_id, &caller).await {
-        Some((course_id, cost)) => {
-            cannot_pay_with(&state, product, course_id, Some(cost), &caller).await
-        }
-        None => Vec::new(),
-    };
-    Ok(Json(HeldSeat {
-        hold_ref,
-        hold,
-        cannot_pay_with,
-    }))
-}
-
-/// The course and cost of a training event, read through the events
-/// cache; `None` when it cannot be read now.
-async fn priced_event(
-    state: &AppState,
-    product: &ProductUpstream,
-    event_id: u64,
-    caller: &Caller,
-) -> Option<(u64, Money)> {
-    let bytes = state
-        .cache
-        .get(
-            Freshness::Events,
-            format!("{}/training-events/{event_id}", product.product),
-            || async {
-                let call = Call::get(
-                    "/training-events/{id}",
-                    format!("/training-events/{event_id}"),
-                )
-                .by(caller);
-                let event: TrainingEventDetail = product
-                    .upstream
-                    .json(&call, On429::Fail, "That training event was not found.")
-                    .await?;
-                to_bytes(&event)
-            },
-        )
-        .await
-        .ok()?;
-    let event: TrainingEventDetail = serde_json::from_slice(&bytes).ok()?;
-    Some((event.event.course.id, event.event.cost_inc_vat))
-}
-
-/// The pay options the gateway allows that the account cannot use for a
-/// place of `course_id` costing `cost` (unknown: the balance is not
-/// judged): `credits` without a credit of the course, `balance` short of
-/// the cost. Read from the upstream's `/credits` through the events cache,
-/// so as fresh as the events and within the call budget; empty when it
-/// cannot be read now, and the upstream's 422 explains instead.
-async fn cannot_pay_with(
-    state: &AppState,
-    product: &ProductUpstream,
-    course_id: u64,
-    cost: Option<Money>,
-    caller: &Caller,
-) -> Vec<PayOption> {
-    let allowed = |option: &PayOption| product.policy.check_pay_option(option).is_ok();
-    if !allowed(&PayOption::Credits) && !allowed(&PayOption::Balance) {
-        return Vec::new();
-    }
-    let read = state
-        .cache
-        .get(
-            Freshness::Events,
-            format!("{}/credits", product.product),
-            || async {
-                let wallet: CreditsResponse = product
-                    .upstream
-                    .json(
-                        &Call::get("/credits", "/credits").by(caller),
-                        On429::Fail,
-                        "Not found.",
-                    )
-                    .await?;
-                to_bytes(&wallet)
-            },
-        )
-        .await;
-    let Some(wallet) = read
-        .ok()
-        .and_then(|bytes| serde_json::from_slice::<CreditsResponse>(&bytes).ok())
-    else {
-        return Vec::new();
-    };
-    let mut cannot = Vec::new();
-    let has_credit = wallet
-        .booking_credits
-        .iter()
-        .any(|credit| credit.course_id == course_id && credit.credits > 0);
-    if allowed(&PayOption::Credits) && !has_credit {
-        cannot.push(PayOption::Credits);
-    }
-    if allowed(&PayOption::Balance) && cost.is_some_and(|cost| wallet.booking_money_balance < cost)
-    {
-        cannot.push(PayOption::Balance);
-    }
-    cannot
+    Ok(Json(HeldSeat { hold_ref, hold }))
 }
 
 /// `POST /api/timeslot-holds`: a Virtual BLS timeslot.
@@ -675,13 +575,7 @@ pub async fn hold_timeslot(
         caller: &caller,
     };
     let (hold_ref, hold) = hold_place(&state, holder, &request, queue_ticket(&headers)).await?;
-    let product = state.product(Product::VirtualBls)?;
-    let cannot_pay_with = cannot_pay_with(&state, product, request.course_id, None, &caller).await;
-    Ok(Json(HeldTimeslot {
-        hold_ref,
-        hold,
-        cannot_pay_with,
-    }))
+    Ok(Json(HeldTimeslot { hold_ref, hold }))
 }
 
 /// Who asks for a hold: the widget session, and who it is for the

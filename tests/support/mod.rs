@@ -382,7 +382,6 @@ impl BookingApi for FakeGateway {
                     course: held.course,
                 },
             },
-            cannot_pay_with: Vec::new(),
         }))
     }
 
@@ -410,7 +409,6 @@ impl BookingApi for FakeGateway {
                         start_date: event.start_date,
                     },
                 },
-                cannot_pay_with: Vec::new(),
             })
         }))
     }

@@ -9,22 +9,16 @@ use crate::validation::{
 
 impl Flow {
     /// The pay options to offer for the chosen event or timeslot: those the
-    /// gateway allows, in the usual order, each usable unless the gateway
-    /// said with the hold that the account cannot use it for this place (no
-    /// credit for the course, a balance short of the cost).
+    /// gateway allows, in the usual order. The gateway tells the widget
+    /// nothing about the account, so every allowed option is usable and a
+    /// 422 explains a refusal.
     pub fn pay_option_offers(&self, allowed: &[PayOption]) -> Vec<PayOptionOffer> {
         let cost = self
             .chosen
             .as_ref()
             .and_then(Chosen::cost)
             .unwrap_or_default();
-        let cannot = |option: PayOption| self.cannot_pay_with.contains(&option);
-        let facts = AccountFacts {
-            invoice_payments: None,
-            credits_for_course: cannot(PayOption::Credits).then_some(0),
-            balance_covers_cost: cannot(PayOption::Balance).then_some(false),
-        };
-        validation::offered_pay_options(allowed, &facts, cost)
+        validation::offered_pay_options(allowed, &AccountFacts::default(), cost)
     }
 
     /// The pay option to choose for the candidate on the payment step: the

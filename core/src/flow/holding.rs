@@ -208,7 +208,6 @@ impl Flow {
         if self.step != Step::Holding || self.chosen_place().as_ref() != Some(&hold.place) {
             return self.stale(Some(&hold.hold_ref), commands);
         }
-        self.cannot_pay_with = hold.cannot_pay_with;
         self.adopt_hold(
             hold.hold_ref,
             hold.place,

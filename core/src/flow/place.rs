@@ -167,8 +167,6 @@ pub struct GrantedHold {
     pub expires_at: Timestamp,
     /// Seconds left when it was granted.
     pub expires_in_seconds: i64,
-    /// The allowed pay options the account cannot use for it.
-    pub cannot_pay_with: Vec<PayOption>,
 }
 
 impl From<HeldSeat> for GrantedHold {
@@ -178,7 +176,6 @@ impl From<HeldSeat> for GrantedHold {
             place: Place::Event(held.hold.training_event.id),
             expires_at: held.hold.expires_at,
             expires_in_seconds: held.hold.expires_in_seconds,
-            cannot_pay_with: held.cannot_pay_with,
         }
     }
 }
@@ -194,7 +191,6 @@ impl From<HeldTimeslot> for GrantedHold {
             },
             expires_at: held.hold.expires_at,
             expires_in_seconds: held.hold.expires_in_seconds,
-            cannot_pay_with: held.cannot_pay_with,
         }
     }
 }

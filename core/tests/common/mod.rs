@@ -62,7 +62,6 @@ pub fn granted(event_id: u64, hold_ref: &str) -> Input {
         hold: HeldSeat {
             hold_ref: hold_ref.into(),
             hold: seat_hold(event_id),
-            cannot_pay_with: Vec::new(),
         }
         .into(),
         received_at_ms: 0.0,

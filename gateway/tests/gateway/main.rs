@@ -25,4 +25,3 @@ mod sessions;
 mod shared_store;
 mod static_files;
 mod store_faults;
-mod wallet;
