@@ -28,6 +28,8 @@ use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
 use support::{millis, percentile};
 
+// The bench clients' shared helpers, kept once with the gateway's.
+#[path = "../../gateway/examples/support/mod.rs"]
 mod support;
 
 /// Bookings in each run.

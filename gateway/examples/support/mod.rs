@@ -1,4 +1,5 @@
-//! What the bench clients share: the sandbox's clock, percentiles and how
+//! What the bench clients share (the gateway's and the sandbox's, which
+//! includes this file): the sandbox's clock, percentiles and how
 //! they print times.
 #![allow(dead_code)] // Each bench client uses a different part.
 
