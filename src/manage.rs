@@ -6,10 +6,9 @@
 
 use std::rc::Rc;
 
-use booking_core::calendar::when_label;
 use booking_core::flow::Booked;
 use booking_core::manage::{
-    booked_refund_words, cancel_words, page_facts, BookingPage, PageCommand, PageIntent, PageView,
+    cancel_question, cancel_words, page_facts, BookingPage, PageCommand, PageIntent, PageView,
 };
 use booking_core::widget_api::CancelState;
 use leptos::html::{Button, H2};
@@ -149,11 +148,7 @@ pub fn BookingPageView(link: String, api: Rc<dyn BookingApi>) -> impl IntoView {
 
 /// The certificate's download, when the upstream has one.
 fn certificate_action(booked: &Booked, url: String) -> AnyView {
-    let available = match booked {
-        Booked::Practical(booking) => booking.certificate_available,
-        Booked::Virtual(booking) => booking.certificate_available,
-    };
-    if available {
+    if booked.certificate_available() {
         view! {
             <a class="hbg-button" part="button" href=url download="">
                 "Download your certificate (PDF)"
@@ -163,20 +158,6 @@ fn certificate_action(booked: &Booked, url: String) -> AnyView {
     } else {
         ().into_any()
     }
-}
-
-/// The question a cancel is confirmed with: what, when, and what happens to
-/// the payment.
-fn cancel_question(booked: &Booked) -> String {
-    let (course, start, end) = match booked {
-        Booked::Practical(booking) => (&booking.course.name, booking.start_date, booking.end_date),
-        Booked::Virtual(booking) => (&booking.course.name, booking.start_date, booking.end_date),
-    };
-    format!(
-        "Cancel your place on {course}, {}? {}",
-        when_label(start, Some(end)),
-        booked_refund_words(booked)
-    )
 }
 
 /// Runs `focus` once the change just made is on screen.

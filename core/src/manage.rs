@@ -386,6 +386,18 @@ pub fn cancel_words(page: &ManagedBooking<Booked>) -> Option<String> {
     }
 }
 
+/// The question a cancel is confirmed with: what, when, and what happens
+/// to the payment.
+pub fn cancel_question(booked: &Booked) -> String {
+    let (start, end) = booked.times();
+    format!(
+        "Cancel your place on {}, {}? {}",
+        booked.course().name,
+        crate::calendar::when_label(start, Some(end)),
+        booked_refund_words(booked)
+    )
+}
+
 /// [`refund_words`] for either product's booking.
 pub fn booked_refund_words(booked: &Booked) -> &'static str {
     refund_words(booked.pay_option(), booked.pay_status())

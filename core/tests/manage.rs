@@ -216,3 +216,14 @@ fn the_page_words_the_status_and_payment() {
     let course = facts.iter().find(|fact| fact.label == "Course").unwrap();
     assert!(!course.lines.is_empty());
 }
+
+#[test]
+fn the_cancel_question_says_what_when_and_what_happens_to_the_payment() {
+    let question = booking_core::manage::cancel_question(&open_page().booking);
+    assert!(question.starts_with("Cancel your place on "), "{question}");
+    assert!(question.contains("Tuesday 4 August 2026, "), "{question}");
+    assert!(
+        question.ends_with("? The course credit used for it goes back to the agency's account."),
+        "{question}"
+    );
+}

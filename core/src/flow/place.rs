@@ -246,6 +246,16 @@ impl Booked {
         either_booking!(self, booking => &booking.course)
     }
 
+    /// When its training starts and ends.
+    pub fn times(&self) -> (Timestamp, Timestamp) {
+        either_booking!(self, booking => (booking.start_date, booking.end_date))
+    }
+
+    /// Whether its certificate can be downloaded.
+    pub fn certificate_available(&self) -> bool {
+        either_booking!(self, booking => booking.certificate_available)
+    }
+
     /// Where it stands.
     pub fn booking_status(&self) -> &BookingStatus {
         either_booking!(self, booking => &booking.booking_status)
