@@ -8,6 +8,9 @@
 //! * The words the page shows: [`refund_words`] for what a cancellation
 //!   does to the payment, [`kit_words`] for a Virtual BLS kit,
 //!   [`page_facts`] for the booking itself.
+//! * Another date: [`another_date_offered`] says when a candidate may move
+//!   a booking themselves, [`other_dates`] which dates it may move to, and
+//!   [`move_question`] what the move does.
 //! * [`BookingPage`]: the page as a small state machine, as the booking
 //!   flow is one: the widget sends it intents and the gateway's answers,
 //!   and carries out the commands it returns.
@@ -18,11 +21,11 @@ use std::str::FromStr;
 use chrono::{DateTime, Duration, Utc};
 
 use crate::api::bls::EquipmentStatus;
-use crate::api::{BookingStatus, PayOption, PayStatus};
+use crate::api::{BookingDetail, BookingStatus, PayOption, PayStatus, TrainingEvent};
 use crate::flow::{Booked, BookingFact};
 use crate::product::Product;
 use crate::uk_time;
-use crate::widget_api::{CancelOffer, CancelState, ManagedBooking};
+use crate::widget_api::{CancelOffer, CancelState, ManagedBooking, MovedBooking};
 
 /// Days a booking link keeps opening after its training ends.
 pub const LINK_DAYS_AFTER_TRAINING: i64 = 30;
@@ -398,6 +401,60 @@ pub fn cancel_question(booked: &Booked) -> String {
     )
 }
 
+/// Whether the candidate may move a booking to another date themselves:
+/// while they may cancel it (a move cancels it once the new booking is
+/// made), unless they paid by card (the card would be charged for the new
+/// place before this one's refund).
+pub fn another_date_offered(cancel: &CancelOffer, pay_option: &PayOption) -> bool {
+    cancel.state == CancelState::Open && *pay_option != PayOption::CandidatePays
+}
+
+/// The dates `booking` may move to, soonest first: its course's events
+/// that start after `now` with a seat left, but not its own (the one at
+/// its place and time).
+pub fn other_dates(
+    booking: &BookingDetail,
+    mut events: Vec<TrainingEvent>,
+    now: DateTime<Utc>,
+) -> Vec<TrainingEvent> {
+    events.retain(|event| {
+        let own = event.start_date == booking.start_date && event.location.id == booking.location.id;
+        event.course.id == booking.course.id
+            && event.remaining_slots > 0
+            && event.start_date.to_utc() > now
+            && !own
+    });
+    events.sort_by_key(|event| (event.start_date, event.id));
+    events
+}
+
+/// What a move to `event` does to the payment, in the candidate's words.
+pub fn move_payment_words(pay_option: &PayOption) -> &'static str {
+    match pay_option {
+        PayOption::Credits => {
+            "The new place uses one of the agency's course credits and this place's credit goes back, so the agency's credits are unchanged."
+        }
+        PayOption::Balance => {
+            "The new place is paid from the agency's balance and this place's payment goes back to it."
+        }
+        PayOption::Inv => "The agency is invoiced for the new place and this place's invoice is voided.",
+        _ => "The new place is paid as this one was, and this one's payment is returned.",
+    }
+}
+
+/// The question a move to `event` is confirmed with: where and when, the
+/// order it is done in, and what happens to the payment.
+pub fn move_question(booked: &Booked, event: &TrainingEvent) -> String {
+    let (start, end) = booked.times();
+    format!(
+        "Move your place to {} at {}? Your new place is booked first; only then is your place on {} cancelled. {}",
+        crate::calendar::when_label(event.start_date, Some(event.end_date)),
+        event.location.name,
+        crate::calendar::when_label(start, Some(end)),
+        move_payment_words(booked.pay_option())
+    )
+}
+
 /// [`refund_words`] for either product's booking.
 pub fn booked_refund_words(booked: &Booked) -> &'static str {
     refund_words(booked.pay_option(), booked.pay_status())
@@ -416,6 +473,38 @@ pub struct BookingPage {
     pub problem: Option<String>,
     /// What screen readers are told of the last change.
     pub announcement: Option<&'static str>,
+    /// The candidate's choice of another date, while they make it.
+    pub another_date: Option<AnotherDate>,
+    /// The new booking's link once the booking has moved: the page reads
+    /// and changes the new booking from then on.
+    pub moved_to: Option<String>,
+    /// Why the old booking was kept after a move, when its cancel failed.
+    pub old_booking_kept: Option<String>,
+}
+
+/// Another date being chosen: the dates offered, the one chosen, and the
+/// move on its way.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AnotherDate {
+    /// The dates offered.
+    pub dates: OtherDates,
+    /// The date chosen, to be confirmed.
+    pub chosen: Option<TrainingEvent>,
+    /// Whether the move is on its way.
+    pub moving: bool,
+    /// Why the last move failed (the booking stays as it was).
+    pub problem: Option<String>,
+}
+
+/// The other dates a booking may move to, as the page has them.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OtherDates {
+    /// Being read.
+    Loading,
+    /// Read: the dates, soonest first (none when none is free).
+    Shown(Vec<TrainingEvent>),
+    /// Not read this time: the message, and a retry.
+    Failed(String),
 }
 
 /// What the booking page shows.
@@ -443,7 +532,23 @@ pub enum PageIntent {
     ConfirmCancel,
     /// Read the booking again after a failure.
     Retry,
+    /// "Choose another date": the other dates are read.
+    AskForAnotherDate,
+    /// Read the other dates again after a failure.
+    RetryDates,
+    /// One of the other dates, by its training event's id: ask to confirm.
+    ChooseDate(u64),
+    /// "Keep my date": the choice of another date is closed.
+    KeepDate,
+    /// "Yes, move it".
+    ConfirmMove,
 }
+
+/// The gateway's answer to [`PageCommand::LoadDates`].
+pub type DatesAnswer = Result<Vec<TrainingEvent>, (Option<u16>, String)>;
+
+/// The gateway's answer to [`PageCommand::Move`].
+pub type MoveAnswer = Result<MovedBooking<Booked>, (Option<u16>, String)>;
 
 /// An answer of the gateway to the booking page: the page, or the
 /// status (none for no answer) and message of a failure.
@@ -456,6 +561,10 @@ pub enum PageCommand {
     Read,
     /// Cancel the booking through its link.
     Cancel,
+    /// Read the other dates the booking may move to.
+    LoadDates,
+    /// Move the booking to this training event (by id).
+    Move(u64),
 }
 
 impl BookingPage {
@@ -467,6 +576,9 @@ impl BookingPage {
             cancelling: false,
             problem: None,
             announcement: None,
+            another_date: None,
+            moved_to: None,
+            old_booking_kept: None,
         };
         (page, PageCommand::Read)
     }
@@ -494,7 +606,85 @@ impl BookingPage {
                 self.view = PageView::Loading;
                 Some(PageCommand::Read)
             }
+            PageIntent::AskForAnotherDate | PageIntent::RetryDates
+                if self.may_move() && !self.cancelling =>
+            {
+                self.confirming = false;
+                self.another_date = Some(AnotherDate {
+                    dates: OtherDates::Loading,
+                    chosen: None,
+                    moving: false,
+                    problem: None,
+                });
+                Some(PageCommand::LoadDates)
+            }
+            PageIntent::ChooseDate(id) => {
+                let choice = self.another_date.as_mut().filter(|choice| !choice.moving)?;
+                let OtherDates::Shown(dates) = &choice.dates else {
+                    return None;
+                };
+                choice.chosen = dates.iter().find(|event| event.id == id).cloned();
+                choice.problem = None;
+                None
+            }
+            PageIntent::KeepDate => {
+                if !self.another_date.as_ref().is_some_and(|choice| choice.moving) {
+                    self.another_date = None;
+                }
+                None
+            }
+            PageIntent::ConfirmMove => {
+                let may_move = self.may_move();
+                let choice = self.another_date.as_mut().filter(|choice| !choice.moving)?;
+                let id = choice.chosen.as_ref().filter(|_| may_move)?.id;
+                choice.moving = true;
+                choice.problem = None;
+                Some(PageCommand::Move(id))
+            }
             _ => None,
+        }
+    }
+
+    /// Whether the booking shown may move to another date.
+    fn may_move(&self) -> bool {
+        matches!(&self.view, PageView::Shown(page)
+            if another_date_offered(&page.cancel, page.booking.pay_option()))
+    }
+
+    /// The link the page reads and changes the booking through: the new
+    /// booking's once the booking has moved, else `opened`.
+    pub fn link<'a>(&'a self, opened: &'a str) -> &'a str {
+        self.moved_to.as_deref().unwrap_or(opened)
+    }
+
+    /// Takes the gateway's answer to a [`PageCommand::LoadDates`].
+    pub fn dates(&mut self, answer: DatesAnswer) {
+        if let Some(choice) = self.another_date.as_mut() {
+            choice.dates = match answer {
+                Ok(dates) => OtherDates::Shown(dates),
+                Err((_, message)) => OtherDates::Failed(message),
+            };
+        }
+    }
+
+    /// Takes the gateway's answer to a [`PageCommand::Move`]: the new
+    /// booking shown, through its own link from now on, or the reason the
+    /// move was not made (the booking stays as it was).
+    pub fn moved(&mut self, answer: MoveAnswer) {
+        match answer {
+            Ok(moved) => {
+                self.another_date = None;
+                self.view = PageView::Shown(Box::new(moved.page));
+                self.moved_to = Some(moved.manage_link);
+                self.old_booking_kept = moved.old_booking_kept;
+                self.announcement = Some("Your booking is moved to the new date.");
+            }
+            Err((_, message)) => {
+                if let Some(choice) = self.another_date.as_mut() {
+                    choice.moving = false;
+                    choice.problem = Some(message);
+                }
+            }
         }
     }
 

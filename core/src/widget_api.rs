@@ -24,6 +24,8 @@
 //! | GET | [`route::MANAGED_BOOKING`] | | [`ManagedBooking`], of the product the link names; no session |
 //! | GET | [`route::MANAGED_CERTIFICATE`] | | the certificate, `application/pdf`; no session |
 //! | POST | [`route::MANAGED_CANCEL`] | | [`ManagedBooking`], cancelled; no session |
+//! | GET | [`route::MANAGED_DATES`] | | `[TrainingEvent]`: the other dates the booking can move to; no session |
+//! | POST | [`route::MANAGED_MOVE`] | [`MoveRequest`] + `Idempotency-Key` | [`MovedBooking`]: the new booking, then the old one cancelled; no session |
 //!
 //! `product` is [`Product`]'s name (`practical`, the default, or
 //! `virtual-bls`). A hold or booking reference names its product, so
@@ -86,6 +88,11 @@ pub mod route {
     pub const MANAGED_CERTIFICATE: &str = "/manage/{link}/certificate";
     /// `POST`: cancel that booking, within the agency's policy.
     pub const MANAGED_CANCEL: &str = "/manage/{link}/cancel";
+    /// `GET`: the other dates that booking can move to.
+    pub const MANAGED_DATES: &str = "/manage/{link}/dates";
+    /// `POST`: move that booking to another date: the new seat held and
+    /// booked first, the old booking cancelled only then.
+    pub const MANAGED_MOVE: &str = "/manage/{link}/move";
 
     /// `template` (e.g. [`HOLD`] or [`BOOKING`]) with its one parameter set to
     /// `reference`.
@@ -391,6 +398,28 @@ pub struct ManagedBooking<B = BookingDetail> {
     /// themselves.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agency_email: Option<String>,
+}
+
+/// The body of a move to another date: the training event to move to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MoveRequest {
+    /// The new date's training event, of the booking's course.
+    pub training_event_id: u64,
+}
+
+/// The answer to a move: the new booking's page and its own link (the old
+/// link shows the old booking, cancelled), and why the old booking was
+/// kept when its cancel failed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MovedBooking<B = BookingDetail> {
+    /// The new booking's page.
+    pub page: ManagedBooking<B>,
+    /// The durable link to the new booking's page.
+    pub manage_link: String,
+    /// Set when the new booking was made but the old one could not be
+    /// cancelled: what the candidate is told (the agency is told too).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub old_booking_kept: Option<String>,
 }
 
 /// An error answer of the gateway: its status, how long it asks to wait,
