@@ -418,7 +418,8 @@ pub fn other_dates(
     now: DateTime<Utc>,
 ) -> Vec<TrainingEvent> {
     events.retain(|event| {
-        let own = event.start_date == booking.start_date && event.location.id == booking.location.id;
+        let own =
+            event.start_date == booking.start_date && event.location.id == booking.location.id;
         event.course.id == booking.course.id
             && event.remaining_slots > 0
             && event.start_date.to_utc() > now
@@ -426,6 +427,17 @@ pub fn other_dates(
     });
     events.sort_by_key(|event| (event.start_date, event.id));
     events
+}
+
+/// A candidate's full name, as the upstream answers it, split into the
+/// first and last names a booking takes: the last word is the last name
+/// (a one-word name is both).
+pub fn split_name(name: &str) -> (String, String) {
+    let name = name.trim();
+    match name.rsplit_once(char::is_whitespace) {
+        Some((first, last)) => (first.trim_end().to_owned(), last.to_owned()),
+        None => (name.to_owned(), name.to_owned()),
+    }
 }
 
 /// What a move to `event` does to the payment, in the candidate's words.
@@ -628,7 +640,11 @@ impl BookingPage {
                 None
             }
             PageIntent::KeepDate => {
-                if !self.another_date.as_ref().is_some_and(|choice| choice.moving) {
+                if !self
+                    .another_date
+                    .as_ref()
+                    .is_some_and(|choice| choice.moving)
+                {
                     self.another_date = None;
                 }
                 None
@@ -874,6 +890,21 @@ mod tests {
         assert!(refund_words(&PayOption::CandidatePays, &paid).contains("refunded"));
         assert!(refund_words(&PayOption::CandidatePays, &PayStatus::Pending)
             .contains("nothing to refund"));
+    }
+
+    #[test]
+    fn a_full_name_splits_at_its_last_word() {
+        for (name, first, last) in [
+            ("Priya Patel", "Priya", "Patel"),
+            ("Mary Ann  Smith ", "Mary Ann", "Smith"),
+            ("Cher", "Cher", "Cher"),
+        ] {
+            assert_eq!(
+                split_name(name),
+                (first.to_owned(), last.to_owned()),
+                "{name}"
+            );
+        }
     }
 
     #[test]

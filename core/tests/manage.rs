@@ -5,9 +5,9 @@
 
 mod common;
 
+use booking_core::api::TrainingEvent;
 use booking_core::api::{BookingStatus, PayOption, PayStatus};
 use booking_core::flow::Booked;
-use booking_core::api::TrainingEvent;
 use booking_core::manage::{
     another_date_offered, cancel_words, move_question, other_dates, page_facts, BookingPage,
     OtherDates, PageCommand, PageIntent, PageView,
@@ -257,9 +257,16 @@ fn another_date_is_offered_while_a_cancel_is_open_and_not_to_a_card_payer() {
         assert!(another_date_offered(&open, &pay_option), "{pay_option:?}");
     }
     assert!(!another_date_offered(&open, &PayOption::CandidatePays));
-    for state in [CancelState::Closed, CancelState::Done, CancelState::ByAgency] {
+    for state in [
+        CancelState::Closed,
+        CancelState::Done,
+        CancelState::ByAgency,
+    ] {
         let offer = CancelOffer::without_deadline(state);
-        assert!(!another_date_offered(&offer, &PayOption::Credits), "{state:?}");
+        assert!(
+            !another_date_offered(&offer, &PayOption::Credits),
+            "{state:?}"
+        );
     }
 }
 
@@ -294,7 +301,11 @@ fn the_other_dates_are_the_courses_later_events_with_a_seat_soonest_first() {
 fn another_date_is_chosen_confirmed_and_sent_once_then_the_new_booking_is_shown() {
     let (mut booking_page, _) = BookingPage::open();
     booking_page.read(Ok(open_page()));
-    assert_eq!(booking_page.apply(PageIntent::ConfirmMove), None, "nothing chosen");
+    assert_eq!(
+        booking_page.apply(PageIntent::ConfirmMove),
+        None,
+        "nothing chosen"
+    );
     assert_eq!(
         booking_page.apply(PageIntent::AskForAnotherDate),
         Some(PageCommand::LoadDates)
@@ -310,8 +321,9 @@ fn another_date_is_chosen_confirmed_and_sent_once_then_the_new_booking_is_shown(
     booking_page.apply(PageIntent::ChooseDate(50));
     let question = move_question(&shown(&booking_page).booking, &later);
     assert!(
-        question.starts_with("Move your place to Tuesday 11 August 2026, 09:30 to 16:30 BST at Venue 5?")
-            && question.contains("only then is your place on Tuesday 4 August 2026")
+        question.starts_with(
+            "Move your place to Tuesday 11 August 2026, 09:30 to 16:30 BST at Venue 5?"
+        ) && question.contains("only then is your place on Tuesday 4 August 2026")
             && question.ends_with("so the agency's credits are unchanged."),
         "{question}"
     );
@@ -355,9 +367,15 @@ fn a_failed_move_keeps_the_booking_and_the_choice_with_the_reason() {
     let (mut booking_page, _) = BookingPage::open();
     booking_page.read(Ok(open_page()));
     booking_page.apply(PageIntent::AskForAnotherDate);
-    booking_page.dates(Err((None, "We could not reach the booking service.".into())));
+    booking_page.dates(Err((
+        None,
+        "We could not reach the booking service.".into(),
+    )));
     assert!(matches!(
-        booking_page.another_date.as_ref().map(|choice| &choice.dates),
+        booking_page
+            .another_date
+            .as_ref()
+            .map(|choice| &choice.dates),
         Some(OtherDates::Failed(_))
     ));
     assert_eq!(
@@ -371,7 +389,10 @@ fn a_failed_move_keeps_the_booking_and_the_choice_with_the_reason() {
     assert_eq!(shown(&booking_page).booking.id(), 9001);
     assert_eq!(booking_page.link("pt.9001.1.2.OLD"), "pt.9001.1.2.OLD");
     let choice = booking_page.another_date.as_ref().unwrap();
-    assert_eq!(choice.problem.as_deref(), Some("That seat has just been taken."));
+    assert_eq!(
+        choice.problem.as_deref(),
+        Some("That seat has just been taken.")
+    );
     assert!(!choice.moving);
     assert_eq!(
         booking_page.apply(PageIntent::ConfirmMove),

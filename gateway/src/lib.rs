@@ -365,6 +365,8 @@ fn router(config: &GatewayConfig, state: Arc<AppState>) -> Router {
         .route(route::MANAGED_BOOKING, get(manage::managed_booking))
         .route(route::MANAGED_CERTIFICATE, get(manage::certificate))
         .route(route::MANAGED_CANCEL, post(manage::cancel))
+        .route(route::MANAGED_DATES, get(manage::dates))
+        .route(route::MANAGED_MOVE, post(manage::move_booking))
         .fallback(routes::not_found)
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(RequestBodyDeadlineLayer::new(config.body_timeout))

@@ -350,7 +350,7 @@ fn id_filter(field: &str, value: Option<&str>) -> Result<Option<u64>, GatewayErr
 }
 
 /// A cached list read of every page of `route` with `query`, as JSON.
-async fn cached_list<T: DeserializeOwned + Serialize + Answer>(
+pub(super) async fn cached_list<T: DeserializeOwned + Serialize + Answer>(
     state: &AppState,
     product: &ProductUpstream,
     route: &'static str,
@@ -581,9 +581,11 @@ pub async fn hold_timeslot(
 /// Who asks for a hold: the widget session, and who it is for the
 /// upstream's rate limit and the caps.
 #[derive(Clone, Copy)]
-struct Holder<'a> {
-    session: &'a SessionId,
-    caller: &'a Caller,
+pub(super) struct Holder<'a> {
+    /// The session the hold is granted to.
+    pub session: &'a SessionId,
+    /// Who it is for.
+    pub caller: &'a Caller,
 }
 
 impl Holder<'_> {
@@ -600,7 +602,7 @@ impl Holder<'_> {
 /// the session's and the client address's caps on live holds (a place the
 /// session holds already, retried or renewed, passes): a place not granted
 /// is given back to the caps, unless the upstream's answer was lost.
-async fn hold_place<P: HoldPlace>(
+pub(super) async fn hold_place<P: HoldPlace>(
     state: &AppState,
     holder: Holder<'_>,
     place: &P,
@@ -944,7 +946,7 @@ async fn release(
 /// latest and among its session's live holds. A release whose answer was
 /// lost is sent again once: a hold the upstream then does not know, or
 /// says is already released (404, 422), was released by the first.
-async fn release_hash(
+pub(super) async fn release_hash(
     state: &AppState,
     product: &ProductUpstream,
     hash: &str,
@@ -1033,11 +1035,13 @@ pub async fn release_beacon(
 /// `POST /bookings` body: the API's request (either product's) plus the
 /// sandbox's `return_url` extension (the real API ignores it).
 #[derive(Debug, Serialize)]
-struct UpstreamBooking<R> {
+pub(super) struct UpstreamBooking<R> {
+    /// The API's own request.
     #[serde(flatten)]
-    request: R,
+    pub request: R,
+    /// Where the payment page returns to, when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
-    return_url: Option<String>,
+    pub return_url: Option<String>,
 }
 
 /// Drops a `payment_url` whose origin is not on the product's allow-list.
@@ -1185,13 +1189,7 @@ pub async fn create_booking(
     headers: HeaderMap,
     JsonBody(request): JsonBody<BookingRequest>,
 ) -> Result<Response, GatewayError> {
-    let widget_key = headers
-        .get(IDEMPOTENCY_HEADER)
-        .and_then(|value| value.to_str().ok())
-        .filter(|key| is_valid_idempotency_key(key))
-        .ok_or(GatewayError::BadRequest(
-            "Send an Idempotency-Key header (1 to 128 visible characters) unique to this booking attempt.",
-        ))?;
+    let widget_key = widget_key(&headers)?;
     // A pay option no product allows is refused before the reference is
     // even opened; then the one the reference names must allow it.
     let allowed_somewhere = state
@@ -1251,22 +1249,38 @@ pub async fn create_booking(
     }
 }
 
+/// The widget's `Idempotency-Key` for a booking attempt, checked.
+pub(super) fn widget_key(headers: &HeaderMap) -> Result<&str, GatewayError> {
+    headers
+        .get(IDEMPOTENCY_HEADER)
+        .and_then(|value| value.to_str().ok())
+        .filter(|key| is_valid_idempotency_key(key))
+        .ok_or(GatewayError::BadRequest(
+            "Send an Idempotency-Key header (1 to 128 visible characters) unique to this booking attempt.",
+        ))
+}
+
 /// One create-booking attempt: what it needs to be remembered, replayed or
 /// reconciled, whichever product it books.
-struct AttemptOf<'a> {
-    state: &'a AppState,
-    product: &'a ProductUpstream,
-    session: &'a SessionId,
+pub(super) struct AttemptOf<'a> {
+    /// The gateway's state.
+    pub state: &'a AppState,
+    /// The product booked.
+    pub product: &'a ProductUpstream,
+    /// The session booking.
+    pub session: &'a SessionId,
     /// The attempt's key, also its upstream idempotency key.
-    key: String,
-    hash: &'a str,
-    email: &'a str,
+    pub key: String,
+    /// The hold it books.
+    pub hash: &'a str,
+    /// The candidate's e-mail address.
+    pub email: &'a str,
     /// The pay option in the upstream's name.
-    pay_option: String,
+    pub pay_option: String,
     /// The queue ticket it was sent again with, on its turn.
-    ticket: Option<String>,
+    pub ticket: Option<String>,
     /// Who it is for, for the upstream's rate limit.
-    caller: &'a Caller,
+    pub caller: &'a Caller,
 }
 
 impl AttemptOf<'_> {
@@ -1276,6 +1290,24 @@ impl AttemptOf<'_> {
         &self,
         body: &UpstreamBooking<R>,
     ) -> Result<Response, GatewayError> {
+        let booking: B = self.made(body).await?;
+        let booking_ref =
+            self.state
+                .signer
+                .booking_ref(self.session, self.product.product, booking.id());
+        Ok((
+            StatusCode::CREATED,
+            receipt(self.state, self.product.product, booking_ref, booking),
+        )
+            .into_response())
+    }
+
+    /// Sends the booking once, or finds the one an earlier try made: the
+    /// booking, its payment link vetted.
+    pub(super) async fn made<B: MadeBooking, R: Serialize>(
+        &self,
+        body: &UpstreamBooking<R>,
+    ) -> Result<B, GatewayError> {
         let (state, product) = (self.state, self.product);
         let begun = state
             .memory
@@ -1341,14 +1373,7 @@ impl AttemptOf<'_> {
             booking_status = %booking.status(),
             "booking created"
         );
-        let booking_ref = state
-            .signer
-            .booking_ref(self.session, product.product, booking.id());
-        Ok((
-            StatusCode::CREATED,
-            receipt(state, product.product, booking_ref, booking),
-        )
-            .into_response())
+        Ok(booking)
     }
 
     /// Sends the booking upstream and remembers what its answer says of

@@ -303,6 +303,22 @@ impl Signer {
         self.session_key("attempt", session, value.as_bytes())
     }
 
+    /// The session a move of booking `booking_id` to another date runs as,
+    /// in place of a widget session: named by the booking and the widget's
+    /// key for the move, so every retry of one move is the same session
+    /// (its hold and its booking attempt are found again), and another
+    /// move is another session.
+    pub fn move_session(&self, booking_id: u64, widget_key: &str) -> SessionId {
+        let value = [booking_id.to_string().as_str(), widget_key].join("\0");
+        let digest = self
+            .mac("move", None, value.as_bytes())
+            .finalize()
+            .into_bytes();
+        let mut id = [0u8; 16];
+        id.copy_from_slice(&digest[..16]);
+        SessionId(id)
+    }
+
     /// The key the gateway knows a session by when it counts its holds and
     /// its requests waiting (hex, 64 characters; names no session).
     pub fn owner_key(&self, session: &SessionId) -> String {

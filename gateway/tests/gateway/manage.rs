@@ -355,3 +355,277 @@ async fn guessing_links_is_rate_limited_like_every_request() {
     assert_eq!(&statuses[..5], [StatusCode::NOT_FOUND; 5]);
     assert_eq!(&statuses[5..], [StatusCode::TOO_MANY_REQUESTS; 2]);
 }
+
+/// `POST /api/manage/{link}/move` to `event_id` with the widget's `key`.
+async fn move_to(stack: &Stack, link: &str, event_id: u64, key: &str) -> Reply {
+    let url = format!("{}/api/manage/{link}/move", stack.gateway.url());
+    let request = stack
+        .client
+        .post(url)
+        .header("Idempotency-Key", key)
+        .json(&json!({ "training_event_id": event_id }));
+    send(request).await
+}
+
+/// The sandbox's bookings on `event_id` that are not cancelled.
+async fn live_bookings_on(stack: &Stack, event_id: u64) -> Vec<serde_json::Value> {
+    stack
+        .bookings_on(event_id)
+        .await
+        .into_iter()
+        .filter(|booking| booking["booking_status"] != "cancelled")
+        .collect()
+}
+
+/// The upstream calls a move makes that change something, in order, as
+/// `(method, path)` with the ids named.
+fn changes(stack: &Stack) -> Vec<(String, String)> {
+    stack
+        .proxy
+        .seen()
+        .into_iter()
+        .filter(|seen| seen.method == Method::POST || seen.method == Method::DELETE)
+        .filter(|seen| !seen.path.starts_with("/auth"))
+        .map(|seen| (seen.method.to_string(), seen.path))
+        .collect()
+}
+
+#[tokio::test]
+async fn another_date_is_held_then_booked_and_only_then_the_old_booking_cancelled() {
+    let stack = Stack::start_with(practical_with_cancel("until 48h before")).await;
+    let (credits_before, _) = stack.wallet(COURSE).await;
+    let (old_id, old_link) = book(&stack, &PayOption::Credits).await;
+    let old_event = stack.create_event_in(COURSE, 10, 7).await;
+    let later = stack.create_event_in(COURSE, 10, 14).await;
+    let other_course = stack.create_event_in(COURSE + 1, 10, 14).await;
+
+    let dates = manage(&stack, Method::GET, &old_link, "/dates").await;
+    assert_eq!(dates.status, StatusCode::OK, "{}", dates.text);
+    let offered: Vec<u64> = dates
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|event| event["id"].as_u64().unwrap())
+        .collect();
+    assert!(offered.contains(&later), "{offered:?}");
+    assert!(!offered.contains(&other_course), "{offered:?}");
+    assert!(
+        !offered.contains(&old_event),
+        "an event at the booking's own place and time is its own date: {offered:?}"
+    );
+
+    stack.proxy.clear();
+    let moved = move_to(&stack, &old_link, later, "move-1").await;
+    assert_eq!(moved.status, StatusCode::OK, "{}", moved.text);
+    let new_id = moved.body["page"]["booking"]["id"].as_u64().unwrap();
+    assert_ne!(new_id, old_id);
+    assert_eq!(moved.body["page"]["booking"]["booking_status"], "booked");
+    assert_eq!(moved.body["page"]["booking"]["pay_option"], "credits");
+    assert_eq!(moved.body["old_booking_kept"], serde_json::Value::Null);
+    assert_eq!(
+        changes(&stack),
+        [
+            ("POST".to_owned(), format!("/training-events/{later}/hold")),
+            ("POST".to_owned(), "/bookings".to_owned()),
+            ("POST".to_owned(), format!("/bookings/{old_id}/cancel")),
+        ],
+        "held, booked, then cancelled"
+    );
+
+    let old_page = manage(&stack, Method::GET, &old_link, "").await;
+    assert_eq!(old_page.body["booking"]["booking_status"], "cancelled");
+    let new_link = moved.body["manage_link"].as_str().unwrap();
+    let new_page = manage(&stack, Method::GET, new_link, "").await;
+    assert_eq!(new_page.body["booking"]["id"], new_id);
+    assert_eq!(
+        new_page.body["booking"]["candidate"],
+        old_page.body["booking"]["candidate"]
+    );
+    assert_eq!(live_bookings_on(&stack, later).await.len(), 1);
+    assert_eq!(
+        stack.wallet(COURSE).await.0,
+        credits_before - 1,
+        "one credit for one booking: net unchanged by the move"
+    );
+}
+
+#[tokio::test]
+async fn a_move_with_its_answers_lost_under_an_ignored_idempotency_key_books_once() {
+    let stack = Stack::start_with(practical_with_cancel("until 48h before")).await;
+    stack.set_profile(json!({ "idempotency": "ignored" })).await;
+    let (credits_before, _) = stack.wallet(COURSE).await;
+    let (old_id, old_link) = book(&stack, &PayOption::Credits).await;
+    let later = stack.create_event_in(COURSE, 10, 14).await;
+    stack.proxy.clear();
+    let hold_path = format!("/training-events/{later}/hold");
+    let cancel_path = format!("/bookings/{old_id}/cancel");
+
+    // The hold's answer is lost: the move fails, and nothing is booked.
+    stack.proxy.fault_next(
+        Target::exactly(Method::POST, hold_path.clone()),
+        Fault::LostAnswer,
+    );
+    let first = move_to(&stack, &old_link, later, "move-lost").await;
+    assert!(first.status.is_server_error(), "{}", first.text);
+    // Tried again: the lost hold is found, and the booking's answer is lost.
+    stack.proxy.fault_next(
+        Target::exactly(Method::POST, "/bookings"),
+        Fault::LostAnswer,
+    );
+    let second = move_to(&stack, &old_link, later, "move-lost").await;
+    assert!(second.status.is_server_error(), "{}", second.text);
+    // Tried again: the booking the lost answer made is found, and the
+    // cancel's answer is lost too, settled by reading the old booking back.
+    stack.proxy.fault_next(
+        Target::exactly(Method::POST, cancel_path.clone()),
+        Fault::LostAnswer,
+    );
+    let third = move_to(&stack, &old_link, later, "move-lost").await;
+    assert_eq!(third.status, StatusCode::OK, "{}", third.text);
+    assert_eq!(third.body["old_booking_kept"], serde_json::Value::Null);
+    assert_eq!(
+        stack.proxy.faulted(Fault::LostAnswer).len(),
+        3,
+        "three answers lost"
+    );
+    // The answer to the widget is lost too: asked once more, the same move.
+    let fourth = move_to(&stack, &old_link, later, "move-lost").await;
+    assert_eq!(fourth.status, StatusCode::OK, "{}", fourth.text);
+    assert_eq!(
+        fourth.body["page"]["booking"]["id"],
+        third.body["page"]["booking"]["id"]
+    );
+
+    assert_eq!(
+        stack.proxy.count(Method::POST, "/bookings"),
+        1,
+        "booked once"
+    );
+    assert_eq!(live_bookings_on(&stack, later).await.len(), 1);
+    let old_page = manage(&stack, Method::GET, &old_link, "").await;
+    assert_eq!(old_page.body["booking"]["booking_status"], "cancelled");
+    assert_eq!(stack.wallet(COURSE).await.0, credits_before - 1);
+}
+
+#[tokio::test]
+async fn a_move_the_upstream_refuses_keeps_the_old_booking_and_gives_the_seat_back() {
+    let stack = Stack::start_with(practical_with_cancel("until 48h before")).await;
+    let (old_id, old_link) = book(&stack, &PayOption::Credits).await;
+    let later = stack.create_event_in(COURSE, 10, 14).await;
+    while stack.wallet(COURSE).await.0 > 0 {
+        book(&stack, &PayOption::Credits).await;
+    }
+
+    let refused = move_to(&stack, &old_link, later, "move-no-credit").await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.text
+    );
+    assert_eq!(
+        stack
+            .proxy
+            .count(Method::POST, &format!("/bookings/{old_id}/cancel")),
+        0,
+        "the old booking is not touched"
+    );
+    assert_eq!(
+        changes(&stack).last().map(|(method, _)| method.as_str()),
+        Some("DELETE"),
+        "the new seat is given back"
+    );
+    let old_page = manage(&stack, Method::GET, &old_link, "").await;
+    assert_eq!(old_page.body["booking"]["booking_status"], "booked");
+    assert!(live_bookings_on(&stack, later).await.is_empty());
+}
+
+#[tokio::test]
+async fn an_old_booking_that_cannot_be_cancelled_is_told_and_a_retry_cancels_it() {
+    let stack = Stack::start_with(practical_with_cancel("until 48h before")).await;
+    let (old_id, old_link) = book(&stack, &PayOption::Credits).await;
+    let later = stack.create_event_in(COURSE, 10, 14).await;
+    let cancel_path = format!("/bookings/{old_id}/cancel");
+    stack.proxy.fault_next(
+        Target::exactly(Method::POST, cancel_path.clone()),
+        Fault::ServerError,
+    );
+    let moved = move_to(&stack, &old_link, later, "move-kept").await;
+    assert_eq!(moved.status, StatusCode::OK, "{}", moved.text);
+    let kept = moved.body["old_booking_kept"].as_str().unwrap();
+    assert!(
+        kept.starts_with(&format!(
+            "Your new place is booked, but your old place (booking {old_id}) could not be cancelled."
+        )) && kept.contains("bookings@carestaff.example"),
+        "{kept}"
+    );
+    let old_page = manage(&stack, Method::GET, &old_link, "").await;
+    assert_eq!(old_page.body["booking"]["booking_status"], "booked");
+
+    let again = move_to(&stack, &old_link, later, "move-kept").await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.text);
+    assert_eq!(again.body["old_booking_kept"], serde_json::Value::Null);
+    assert_eq!(
+        again.body["page"]["booking"]["id"],
+        moved.body["page"]["booking"]["id"]
+    );
+    assert_eq!(
+        stack.proxy.count(Method::POST, "/bookings"),
+        2,
+        "the first booking and the new one, no third"
+    );
+    let old_page = manage(&stack, Method::GET, &old_link, "").await;
+    assert_eq!(old_page.body["booking"]["booking_status"], "cancelled");
+}
+
+#[tokio::test]
+async fn a_move_outside_the_policy_or_to_a_date_not_offered_is_refused_and_sends_nothing() {
+    let stack = Stack::start_with(practical_with_cancel("until 8d before")).await;
+    let (_, closed_link) = book(&stack, &PayOption::Credits).await;
+    let later = stack.create_event_in(COURSE, 10, 14).await;
+    stack.proxy.clear();
+    let closed = move_to(&stack, &closed_link, later, "move-closed").await;
+    assert_eq!(
+        closed.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        closed.text
+    );
+    assert!(
+        closed.body["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("The time to cancel this booking online ended at "),
+        "{}",
+        closed.text
+    );
+    let dates = manage(&stack, Method::GET, &closed_link, "/dates").await;
+    assert_eq!(dates.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    let open = Stack::start_with(practical_with_cancel("until 48h before")).await;
+    let (_, open_link) = book(&open, &PayOption::Credits).await;
+    let other_course_there = open.create_event_in(COURSE + 1, 10, 14).await;
+    open.proxy.clear();
+    let elsewhere = move_to(&open, &open_link, other_course_there, "move-elsewhere").await;
+    assert_eq!(elsewhere.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        elsewhere.body["errors"]["training_event_id"].is_array(),
+        "{}",
+        elsewhere.text
+    );
+    let unkeyed = send(
+        open.client
+            .post(format!(
+                "{}/api/manage/{open_link}/move",
+                open.gateway.url()
+            ))
+            .json(&json!({ "training_event_id": later })),
+    )
+    .await;
+    assert_eq!(unkeyed.status, StatusCode::BAD_REQUEST);
+    assert!(
+        changes(&stack).is_empty() && changes(&open).is_empty(),
+        "nothing held, booked or cancelled"
+    );
+}

@@ -1002,7 +1002,15 @@ impl Stack {
     /// returns its id.
     pub async fn create_event(&self, course_id: u64, capacity: u32) -> u64 {
         self.sandbox_account()
-            .create_event(course_id, capacity)
+            .create_event_in(course_id, capacity, 7)
+            .await
+    }
+
+    /// Creates an event of `course_id` at location 1, `days` ahead, and
+    /// returns its id.
+    pub async fn create_event_in(&self, course_id: u64, capacity: u32, days: i64) -> u64 {
+        self.sandbox_account()
+            .create_event_in(course_id, capacity, days)
             .await
     }
 
@@ -1096,8 +1104,14 @@ impl SandboxAccount<'_> {
     /// Creates an event of `course_id` at location 1, a week ahead, and
     /// returns its id.
     pub async fn create_event(&self, course_id: u64, capacity: u32) -> u64 {
+        self.create_event_in(course_id, capacity, 7).await
+    }
+
+    /// Creates an event of `course_id` at location 1, `days` ahead, and
+    /// returns its id.
+    pub async fn create_event_in(&self, course_id: u64, capacity: u32, days: i64) -> u64 {
         let now = sandbox_now(self.client, self.url).await;
-        let start = now + chrono::Duration::days(7);
+        let start = now + chrono::Duration::days(days);
         let reply = self
             .client
             .post(format!("{}/_sandbox/training-events", self.url))
