@@ -3,8 +3,10 @@
 // axe-core at 320 and 1280 px; a cancel made with the keyboard alone that
 // gives the credit back; the certificate once attendance is marked; a
 // Virtual BLS booking's Zoom session and kit, overdue when the sandbox says
-// so; the provider's own reschedule and cancel (test mode), each shown; and a
-// forged or altered link, which shows its message and nothing else.
+// so; another date, chosen and confirmed, booked before the old booking is
+// cancelled; the provider's own reschedule and cancel (test mode), each
+// shown; and a forged or altered link, which shows its message and nothing
+// else.
 import { test, expect, type Browser, type Page } from "@playwright/test";
 import { startStack, type Stack } from "./support/stack";
 import { COURSES, LOCATIONS, newEvent, wallet } from "./support/data";
@@ -34,9 +36,11 @@ test.afterAll(async () => {
   await stack?.stop();
 });
 
-/** Books a new Moving and Handling event with credits; answers the booking's id and page address. */
-async function bookAndKeepLink(page: Page): Promise<{ id: number; url: string }> {
-  const course = COURSES.movingAndHandling;
+/** Books a new event of `course` (Moving and Handling unless named) with credits; answers the booking's id and page address. */
+async function bookAndKeepLink(
+  page: Page,
+  course: { id: number; name: string } = COURSES.movingAndHandling,
+): Promise<{ id: number; url: string }> {
   const event = await newEvent(stack, { courseId: course.id, locationId: LOCATIONS.leeds.id });
   await openWidget(page, stack.gateway.url);
   await holdSeat(page, course.name, event);
@@ -257,6 +261,67 @@ test("the provider reschedules, then cancels, in test mode: the booking page sho
   await expect(fact(other, "Status")).toHaveText("Cancelled (refunded)");
   await expect(widget(other).getByRole("button", { name: "Cancel this booking" })).toBeHidden();
   expect((await wallet(stack)).credits[course.id]).toBe(before.credits[course.id]);
+});
+
+test("another date: the new place is booked, then the old one cancelled; one booking remains and the credits are net unchanged", async ({
+  page,
+  browser,
+}, testInfo) => {
+  const course = COURSES.cstf;
+  const before = await wallet(stack);
+  const { id, url } = await bookAndKeepLink(page, course);
+  const later = await newEvent(stack, { courseId: course.id, locationId: LOCATIONS.leeds.id });
+  const other = await freshPage(browser);
+  const check = stepChecker(other, testInfo);
+  await other.goto(url);
+  await expectStep(other, "Your booking");
+
+  await widget(other).getByRole("button", { name: "Choose another date" }).click();
+  const dates = widget(other).getByRole("region", { name: "Choose another date" });
+  await expect(other.getByRole("heading", { level: 3, name: "Choose another date" })).toBeFocused();
+  const date = dates.getByRole("button", { name: labelsOf(later).choice });
+  await expect(date).toBeVisible();
+  await check("another date");
+  await date.click();
+  await expect(date).toBeHidden();
+  await widget(other).getByRole("button", { name: "Choose a different date" }).click();
+  await expect(other.getByRole("heading", { level: 3, name: "Choose another date" })).toBeFocused();
+  await date.click();
+  await expect(date).toBeHidden();
+  const question = widget(other).getByRole("group", { name: /^Move your place to / });
+  await expect(question).toContainText(`Move your place to ${labelsOf(later).date}`);
+  await expect(question).toContainText("Your new place is booked first; only then is your place on");
+  await expect(question).toContainText("so the agency's credits are unchanged.");
+  await expect(widget(other).getByRole("button", { name: "Keep my date" })).toBeFocused();
+  await check("move confirmation");
+  await widget(other).getByRole("button", { name: "Yes, move it" }).click();
+
+  const moved = labelsOf(later);
+  await expect(fact(other, "When")).toHaveText(`${moved.date}, ${moved.time}`);
+  await expect(fact(other, "Status")).toHaveText("Booked (paid)");
+  await expect(widget(other).getByRole("status").filter({ hasText: "Your booking is moved to the new date." })).toBeAttached();
+  await expect(other.getByRole("heading", { level: 2, name: "Your booking" })).toBeFocused();
+  const newId = Number(await fact(other, "Booking reference").textContent());
+  expect(newId).not.toBe(id);
+  const newLink = widget(other).getByRole("link", { name: /hbg-booking=/ });
+  await expect(widget(other)).toContainText("Keep this new link to see or change your booking");
+  expect(await newLink.getAttribute("href")).toMatch(new RegExp(`\\?hbg-booking=pt\\.${newId}\\.`));
+  await check("moved");
+
+  const old = await (await stack.sandboxApi(`/bookings/${id}`)).json();
+  expect(old).toMatchObject({ booking_status: "cancelled", pay_status: "refunded" });
+  const all = (await (await stack.sandboxApi("/bookings?per_page=100")).json()) as {
+    data: { id: number; start_date: string; booking_status: string }[];
+  };
+  const live = all.data.filter((booking) => [id, newId].includes(booking.id) && booking.booking_status !== "cancelled");
+  expect(live.map((booking) => booking.id)).toEqual([newId]);
+  expect(live[0].start_date).toBe(later.start_date);
+  expect((await wallet(stack)).credits[course.id]).toBe(before.credits[course.id] - 1);
+
+  // The old link now shows the old booking, cancelled.
+  await other.goto(url);
+  await expect(fact(other, "Status")).toHaveText("Cancelled (refunded)");
+  await expect(widget(other).getByRole("button", { name: "Choose another date" })).toBeHidden();
 });
 
 /** Asks the sandbox, as the training provider, to change a booking. */

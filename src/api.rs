@@ -23,8 +23,8 @@ use booking_core::manage::BookingLink;
 use booking_core::product::Product;
 use booking_core::widget_api::{
     route, BookingReceipt, BookingRequest, ErrorAnswer, HeldSeat, HeldTimeslot, HoldRequest,
-    ManagedBooking, QueuePlace, ReleaseBeacon, SlotHoldRequest, WidgetOptions, IDEMPOTENCY_HEADER,
-    QUEUE_TICKET_HEADER, SESSION_HEADER,
+    ManagedBooking, MoveRequest, MovedBooking, QueuePlace, ReleaseBeacon, SlotHoldRequest,
+    WidgetOptions, IDEMPOTENCY_HEADER, QUEUE_TICKET_HEADER, SESSION_HEADER,
 };
 use chrono::NaiveDate;
 use serde::de::DeserializeOwned;
@@ -125,6 +125,17 @@ pub trait BookingApi {
     fn managed_booking(&self, link: String) -> ApiFuture<'_, ManagedBooking<Booked>>;
     /// Cancels the booking a durable link names; answers its page, cancelled.
     fn cancel_managed_booking(&self, link: String) -> ApiFuture<'_, ManagedBooking<Booked>>;
+    /// The other dates the booking a durable link names may move to.
+    fn other_dates(&self, link: String) -> ApiFuture<'_, Vec<TrainingEvent>>;
+    /// Moves the booking a durable link names to another training event:
+    /// the new booking made first, then the old one cancelled. The same key
+    /// and event return the same move.
+    fn move_managed_booking(
+        &self,
+        link: String,
+        event_id: u64,
+        idempotency_key: String,
+    ) -> ApiFuture<'_, MovedBooking<Booked>>;
     /// Where the certificate of the booking a durable link names downloads.
     fn certificate_url(&self, link: &str) -> String;
     /// Tells `listener` the seconds left while a hold or booking waits its
@@ -515,6 +526,38 @@ impl BookingApi for HttpApi {
         Box::pin(async move {
             let answer = self.exchange("POST", &path, None, None, None).await?;
             managed(&answer.into_result()?, &link)
+        })
+    }
+
+    fn other_dates(&self, link: String) -> ApiFuture<'_, Vec<TrainingEvent>> {
+        decoded(self.get_text(route::with_ref(route::MANAGED_DATES, &link)))
+    }
+
+    fn move_managed_booking(
+        &self,
+        link: String,
+        event_id: u64,
+        idempotency_key: String,
+    ) -> ApiFuture<'_, MovedBooking<Booked>> {
+        let path = route::with_ref(route::MANAGED_MOVE, &link);
+        Box::pin(async move {
+            let body = serde_json::to_string(&MoveRequest {
+                training_event_id: event_id,
+            })
+            .map_err(|_| ApiError::Decode("the request could not be written".to_owned()))?;
+            let answer = self
+                .exchange("POST", &path, Some(&body), Some(&idempotency_key), None)
+                .await?;
+            let moved: MovedBooking<BookingDetail> = decode(&answer.into_result()?)?;
+            Ok(MovedBooking {
+                page: ManagedBooking {
+                    booking: moved.page.booking.into(),
+                    cancel: moved.page.cancel,
+                    agency_email: moved.page.agency_email,
+                },
+                manage_link: moved.manage_link,
+                old_booking_kept: moved.old_booking_kept,
+            })
         })
     }
 

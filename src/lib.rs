@@ -43,6 +43,7 @@ pub fn mount_with(
         Some(link) => manage::BookingPageView(manage::BookingPageViewProps {
             link,
             api: Rc::clone(&api),
+            page_url: config.return_url.clone().or_else(browser::page_url),
         })
         .into_any(),
         None => app::App(app::AppProps {

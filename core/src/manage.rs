@@ -550,6 +550,8 @@ pub enum PageIntent {
     RetryDates,
     /// One of the other dates, by its training event's id: ask to confirm.
     ChooseDate(u64),
+    /// "Choose a different date": back to the dates from the question.
+    BackToDates,
     /// "Keep my date": the choice of another date is closed.
     KeepDate,
     /// "Yes, move it".
@@ -637,6 +639,13 @@ impl BookingPage {
                 };
                 choice.chosen = dates.iter().find(|event| event.id == id).cloned();
                 choice.problem = None;
+                None
+            }
+            PageIntent::BackToDates => {
+                if let Some(choice) = self.another_date.as_mut().filter(|choice| !choice.moving) {
+                    choice.chosen = None;
+                    choice.problem = None;
+                }
                 None
             }
             PageIntent::KeepDate => {

@@ -319,6 +319,13 @@ fn another_date_is_chosen_confirmed_and_sent_once_then_the_new_booking_is_shown(
     );
     assert_eq!(booking_page.apply(PageIntent::ConfirmMove), None);
     booking_page.apply(PageIntent::ChooseDate(50));
+    booking_page.apply(PageIntent::BackToDates);
+    assert_eq!(
+        booking_page.apply(PageIntent::ConfirmMove),
+        None,
+        "back to the dates: nothing chosen"
+    );
+    booking_page.apply(PageIntent::ChooseDate(50));
     let question = move_question(&shown(&booking_page).booking, &later);
     assert!(
         question.starts_with(

@@ -5,6 +5,7 @@ import type { SandboxEvent, Stack } from "./stack";
 
 /** Course ids of the sandbox's seed data. */
 export const COURSES = {
+  cstf: { id: 1, name: "CSTF Mandatory Practical Skills" },
   movingAndHandling: { id: 2, name: "Moving & Handling Practical" },
   pmva: { id: 3, name: "PMVA (Prevention and Management of Violence and Aggression)" },
   basicLifeSupport: { id: 4, name: "Basic Life Support Practical" },

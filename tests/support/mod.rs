@@ -21,7 +21,7 @@ use booking_core::product::Product;
 use booking_core::uk_time::{to_uk, uk_local};
 use booking_core::widget_api::{
     BookingReceipt, BookingRequest, ErrorAnswer, HeldSeat, HeldTimeslot, HoldRequest,
-    ManagedBooking, SlotHoldRequest, WidgetOptions,
+    ManagedBooking, MovedBooking, SlotHoldRequest, WidgetOptions,
 };
 use booking_widget::api::{ApiError, ApiFuture, BookingApi};
 use booking_widget::config::WidgetConfig;
@@ -72,6 +72,10 @@ pub struct FakeGateway {
     pub managed: Scripted<ManagedBooking<Booked>>,
     /// Scripted answers to cancelling a booking through its link.
     pub cancels: Scripted<ManagedBooking<Booked>>,
+    /// Scripted answers to the other dates a booking may move to.
+    pub other_dates: Scripted<Vec<TrainingEvent>>,
+    /// Scripted answers to moving a booking to another date.
+    pub moves: Scripted<MovedBooking<Booked>>,
 }
 
 /// The Virtual BLS course the fixtures book.
@@ -478,6 +482,32 @@ impl BookingApi for FakeGateway {
         self.log(format!("cancel {link}"));
         ready(
             self.cancels
+                .borrow_mut()
+                .pop_front()
+                .unwrap_or_else(|| Err(status(404, "This booking link is not valid."))),
+        )
+    }
+
+    fn other_dates(&self, link: String) -> ApiFuture<'_, Vec<TrainingEvent>> {
+        self.log(format!("dates {link}"));
+        ready(
+            self.other_dates
+                .borrow_mut()
+                .pop_front()
+                .unwrap_or_else(|| Ok(Vec::new())),
+        )
+    }
+
+    fn move_managed_booking(
+        &self,
+        link: String,
+        event_id: u64,
+        idempotency_key: String,
+    ) -> ApiFuture<'_, MovedBooking<Booked>> {
+        self.log(format!("move {link} to {event_id}"));
+        self.keys.borrow_mut().push(idempotency_key);
+        ready(
+            self.moves
                 .borrow_mut()
                 .pop_front()
                 .unwrap_or_else(|| Err(status(404, "This booking link is not valid."))),
