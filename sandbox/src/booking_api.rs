@@ -1,6 +1,8 @@
 //! What both products' bookings share, and the booking endpoints they
 //! answer alike, written once over [`ProductBooking`]: `POST /bookings`,
-//! `GET /bookings`, `GET /bookings/{id}` and `GET /bookings/{id}/certificate`.
+//! `GET /bookings`, `GET /bookings/{id}` and `GET /bookings/{id}/certificate`;
+//! and what every booking change does alike: its webhook event
+//! ([`emit_booking`]) and cancellation ([`cancel_booking`]).
 //!
 //! Each product's table stores the columns of [`StoredBooking`] (the
 //! candidate, the statuses and the payment), and its record reads them first
@@ -9,13 +11,15 @@
 //! Invariants: another account's booking answers 404; `POST /bookings` is
 //! idempotent per key (`idempotency`); a list filters on the UK date of the
 //! training; a certificate is served only when the product's record says
-//! it is available.
+//! it is available; a booking event carries the booking as the product's
+//! API answers it, as it stands once the change is made.
 
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::Json;
 use booking_core::api::{BookingStatus, Page, PayOption, PayStatus, Timestamp};
+use booking_core::product::Product;
 use booking_core::uk_time::to_uk;
 use rusqlite::types::ToSql;
 use rusqlite::types::Value as SqlValue;
@@ -28,13 +32,14 @@ use super::booking_form::CandidateInput;
 use super::certificate::{certificate_download, CertificateFields};
 use super::clock::{from_unix, utc_fixed};
 use super::db::write_tx;
+use super::deliveries::{emit, event, Audience};
 use super::errors::SandboxError;
 use super::extract::{JsonObject, PathParam, QueryParams};
 use super::idempotency::{book_once, Created, RequestIdentity};
 use super::pagination::{count_and_page, envelope, Filters, PageRequest};
 use super::profile::UpstreamProfile;
 use super::validate::Validator;
-use super::wallet::Charge;
+use super::wallet::{refund, BookingRef, Charge, Refund};
 use super::AppState;
 
 /// Who every booking says made it.
@@ -220,6 +225,10 @@ pub(crate) trait ProductBooking: Sized + Send + 'static {
     type Wire: Serialize + Send;
     /// A validated `POST /bookings` body.
     type Input: Send + 'static;
+    /// The product, whose names its `pay_option` column stores.
+    const PRODUCT: Product;
+    /// The product's bookings table.
+    const TABLE: &'static str;
     /// The product's bookings table as `b`, with the joins its own columns
     /// need.
     const FROM: &'static str;
@@ -239,8 +248,12 @@ pub(crate) trait ProductBooking: Sized + Send + 'static {
     fn to_wire(&self, public_url: &str) -> Self::Wire;
     /// The path of the product's checkout stand-in for a booking's token.
     fn checkout_link(token: &str) -> String;
+    /// The course's id.
+    fn course_id(&self) -> i64;
     /// The course's name.
     fn course_name(&self) -> &str;
+    /// The booking as wallet transactions describe it ("Booking #7001: ...").
+    fn describe(&self) -> String;
     /// When the training starts, Unix seconds.
     fn start_utc(&self) -> i64;
     /// Where the training takes place, as the certificate says.
@@ -259,6 +272,16 @@ pub(crate) trait ProductBooking: Sized + Send + 'static {
     /// Books inside the caller's transaction: checks, pays, inserts and
     /// writes what it causes; returns the booking id.
     fn book(conn: &Connection, booker: &Booker, input: &Self::Input) -> Result<i64, SandboxError>;
+
+    /// How it is paid.
+    fn pay_method(&self) -> PayOption {
+        PayOption::from_wire_name(Self::PRODUCT, &self.stored().pay_option)
+    }
+
+    /// The booking as the wallet refers to it.
+    fn wallet_ref(&self) -> BookingRef {
+        BookingRef::of(Self::PRODUCT, self.stored().id)
+    }
 
     /// `SELECT` and the columns [`ProductBooking::from_row`] reads.
     fn select() -> String {
@@ -448,6 +471,64 @@ pub(crate) async fn change_booking<B: ProductBooking>(
         .await?;
     state.webhooks.wake();
     Ok(Json(booking.to_wire(&state.public_url)))
+}
+
+/// Writes a booking event of `kind` for the booking's account, inside the
+/// caller's transaction, carrying booking `id` of `B` as `B`'s API answers
+/// it (links built on `public_url`) as it now stands.
+pub(crate) fn emit_booking<B: ProductBooking>(
+    conn: &Connection,
+    kind: &str,
+    id: i64,
+    public_url: &str,
+    now: i64,
+) -> Result<(), SandboxError> {
+    let booking = B::load(conn, None, id)?
+        .ok_or_else(|| SandboxError::Internal("booking for an event missing".into()))?;
+    let data = serde_json::to_value(booking.to_wire(public_url))
+        .map_err(|error| SandboxError::Internal(error.to_string()))?;
+    emit(
+        conn,
+        Audience::Account(booking.stored().account_id),
+        kind,
+        data,
+        now,
+    )?;
+    Ok(())
+}
+
+/// Cancels a booking inside the caller's transaction: what it took comes
+/// back (`wallet::refund`, the wallet transaction described as `reason`), a
+/// paid booking ends `refunded`, it stops holding its seat or its trainer's
+/// time (a cancelled booking counts for neither), and `booking.cancelled`
+/// is written.
+pub(crate) fn cancel_booking<B: ProductBooking>(
+    conn: &Connection,
+    booking: &B,
+    reason: &str,
+    public_url: &str,
+    now: i64,
+) -> Result<(), SandboxError> {
+    let id = booking.stored().id;
+    let description = format!("{reason}: {}", booking.describe());
+    let pay_status = refund(
+        conn,
+        &Refund {
+            stored: booking.stored(),
+            method: booking.pay_method(),
+            course_id: booking.course_id(),
+            booking: booking.wallet_ref(),
+            description: &description,
+        },
+        now,
+    )?;
+    conn.prepare_cached(&format!(
+        "UPDATE {} SET booking_status = 'cancelled', pay_status = ?1, cancelled_utc = ?2 \
+         WHERE id = ?3",
+        B::TABLE
+    ))?
+    .execute(params![pay_status.as_str(), now, id])?;
+    emit_booking::<B>(conn, event::BOOKING_CANCELLED, id, public_url, now)
 }
 
 /// The account's booking with the path's id, or 404.

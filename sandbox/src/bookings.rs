@@ -21,9 +21,7 @@
 
 use axum::extract::State;
 use axum::Json;
-use booking_core::api::{
-    Attendance, BookingDetail, BookingStatus, Candidate, Page, PayOption, PayStatus,
-};
+use booking_core::api::{Attendance, BookingDetail, BookingStatus, Candidate, Page, PayOption};
 use booking_core::product::Product;
 use booking_core::uk_time::to_uk;
 use booking_core::validation::JOB_ROLE_MAX_CHARS;
@@ -34,8 +32,8 @@ use serde_json::{Map, Value};
 
 use super::auth::Authed;
 use super::booking_api::{
-    change_booking, page_of, Booker, NewBooking, ProductBooking, StoredBooking, BOOKED_BY,
-    BOOKING_NOT_FOUND, STORED_COLUMN_COUNT,
+    cancel_booking, change_booking, emit_booking, page_of, Booker, NewBooking, ProductBooking,
+    StoredBooking, BOOKED_BY, BOOKING_NOT_FOUND, STORED_COLUMN_COUNT,
 };
 use super::booking_form::{BookingForm, CandidateInput};
 use super::catalog::{load_event, to_u64, EventRow, EVENT_COLUMNS};
@@ -48,7 +46,7 @@ use super::holds::{load_hold, HoldRow, SEAT_HOLDS};
 use super::pagination::{Filters, PageRequest};
 use super::profile::UpstreamProfile;
 use super::validate::Validator;
-use super::wallet::{record, BookingRef, Charge, Priced, WalletEntry};
+use super::wallet::{BookingRef, Charge, Priced};
 use super::AppState;
 
 /// A booking's own columns, after the stored ones; then its event's.
@@ -125,6 +123,8 @@ impl BookingRecord {
 impl ProductBooking for BookingRecord {
     type Wire = BookingDetail;
     type Input = BookingInput;
+    const PRODUCT: Product = Product::Practical;
+    const TABLE: &'static str = "bookings";
     const FROM: &'static str = BOOKING_FROM;
 
     fn own_columns() -> String {
@@ -161,7 +161,7 @@ impl ProductBooking for BookingRecord {
             end_date: to_uk(from_unix(self.event.end_utc)),
             booking_status: stored.booking_status(),
             pay_status: stored.pay_status(),
-            pay_option: PayOption::parse(&stored.pay_option),
+            pay_option: self.pay_method(),
             booked_by: BOOKED_BY.to_owned(),
             attendance: self.attendance.as_deref().map(Attendance::parse),
             certificate_available: self.certificate_available,
@@ -174,8 +174,16 @@ impl ProductBooking for BookingRecord {
         format!("/checkout/{token}")
     }
 
+    fn course_id(&self) -> i64 {
+        i64::try_from(self.event.course.id).unwrap_or(0)
+    }
+
     fn course_name(&self) -> &str {
         &self.event.course.name
+    }
+
+    fn describe(&self) -> String {
+        describe(self.stored.id, &self.event)
     }
 
     fn start_utc(&self) -> i64 {
@@ -243,14 +251,13 @@ fn book_hold(
     let (account_id, now) = (booker.account_id, booker.now);
     let hold = live_hold(conn, account_id, &input.candidate.hold_hash, now)?;
     let event = bookable_event(conn, &hold, now)?;
-    let method = input.candidate.pay_method.clone();
     let item = Priced {
         course_id: i64::try_from(event.course.id).unwrap_or(0),
         course_name: &event.course.name,
         cost_pence: event.cost_pence,
         noun: "training event",
     };
-    let payment = Charge::check(conn, account_id, &item, method.clone())?;
+    let payment = Charge::check(conn, account_id, &item, input.candidate.pay_method.clone())?;
     let new = NewBooking {
         candidate: &input.candidate,
         charge: &payment,
@@ -262,7 +269,7 @@ fn book_hold(
         ("job_role", &input.job_role),
         ("agency_email", &input.agency_email),
     ];
-    let booking_id = new.insert(conn, "bookings", booker, &own)?;
+    let booking_id = new.insert(conn, BookingRecord::TABLE, booker, &own)?;
     SEAT_HOLDS.mark_used(conn, hold.id, now)?;
     let description = describe(booking_id, &event);
     payment.take(
@@ -272,41 +279,11 @@ fn book_hold(
         &description,
         now,
     )?;
-    if method == PayOption::Inv {
-        conn.execute(
-            "INSERT INTO invoices (account_id, booking_id, amount_pence, status, created_utc) \
-             VALUES (?1, ?2, ?3, 'issued', ?4)",
-            params![account_id, booking_id, event.cost_pence, now],
-        )?;
-    }
     let public_url = booker.public_url;
-    emit_booking(conn, event::BOOKING_CREATED, booking_id, public_url, now)?;
+    emit_booking::<BookingRecord>(conn, event::BOOKING_CREATED, booking_id, public_url, now)?;
     emit_seats_low(conn, &event, public_url, now)?;
     payment.emit_running_low(conn, account_id, &item, now)?;
     Ok(booking_id)
-}
-
-/// Writes a booking event of `kind` carrying the booking as
-/// `BookingDetail`, for the booking's account.
-pub(crate) fn emit_booking(
-    conn: &Connection,
-    kind: &str,
-    booking_id: i64,
-    public_url: &str,
-    now: i64,
-) -> Result<(), SandboxError> {
-    let booking = BookingRecord::load(conn, None, booking_id)?
-        .ok_or_else(|| SandboxError::Internal("booking for an event missing".into()))?;
-    let data = serde_json::to_value(booking.to_wire(public_url))
-        .map_err(|error| SandboxError::Internal(error.to_string()))?;
-    emit(
-        conn,
-        Audience::Account(booking.stored.account_id),
-        kind,
-        data,
-        now,
-    )?;
-    Ok(())
 }
 
 /// Writes `training_event.seats_low` when the event, as it stood before
@@ -511,73 +488,4 @@ pub(crate) async fn cancel(
         },
     )
     .await
-}
-
-/// Cancels a booking inside the caller's transaction: a paid credit or
-/// money comes back as a wallet transaction described as `reason`, an
-/// invoice is voided, a paid booking ends `refunded`, the seat is free, and
-/// `booking.cancelled` is written.
-pub(crate) fn cancel_booking(
-    conn: &Connection,
-    booking: &BookingRecord,
-    reason: &str,
-    public_url: &str,
-    now: i64,
-) -> Result<(), SandboxError> {
-    let stored = &booking.stored;
-    let id = stored.id;
-    let account_id = stored.account_id;
-    let paid = stored.pay_status == PayStatus::Completed.as_str();
-    let course_id = i64::try_from(booking.event.course.id).unwrap_or(0);
-    let description = format!("{reason}: {}", describe(id, &booking.event));
-    let refund = |amount_pence: Option<i64>, credits: Option<i64>| {
-        record(
-            conn,
-            &WalletEntry {
-                account_id,
-                kind: "credit",
-                amount_pence,
-                credits,
-                course_id,
-                booking: BookingRef::Practical(id),
-                description: &description,
-            },
-            now,
-        )
-    };
-    match PayOption::parse(&stored.pay_option) {
-        PayOption::Credits if paid => {
-            conn.execute(
-                "INSERT INTO course_credits (account_id, course_id, credits) VALUES (?1, ?2, 1) \
-                 ON CONFLICT (account_id, course_id) DO UPDATE SET credits = credits + 1",
-                params![account_id, course_id],
-            )?;
-            refund(None, Some(1))?;
-        }
-        PayOption::Balance if paid => {
-            conn.execute(
-                "UPDATE accounts SET balance_pence = balance_pence + ?1 WHERE id = ?2",
-                params![stored.amount_pence, account_id],
-            )?;
-            refund(Some(stored.amount_pence), None)?;
-        }
-        PayOption::Inv => {
-            conn.execute(
-                "UPDATE invoices SET status = 'void' WHERE booking_id = ?1",
-                [id],
-            )?;
-        }
-        _ => {}
-    }
-    let pay_status = if paid {
-        PayStatus::Refunded.as_str()
-    } else {
-        stored.pay_status.as_str()
-    };
-    conn.execute(
-        "UPDATE bookings SET booking_status = 'cancelled', pay_status = ?1, \
-         cancelled_utc = ?2 WHERE id = ?3",
-        params![pay_status, now, id],
-    )?;
-    emit_booking(conn, event::BOOKING_CANCELLED, id, public_url, now)
 }

@@ -17,8 +17,8 @@ use axum::response::{IntoResponse, Response};
 use booking_core::api::{BookingStatus, Money};
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::booking_api::ProductBooking;
-use super::bookings::{emit_booking, BookingRecord};
+use super::booking_api::{emit_booking, ProductBooking};
+use super::bookings::BookingRecord;
 use super::db::write_tx;
 use super::deliveries::event;
 use super::errors::SandboxError;
@@ -224,7 +224,13 @@ impl CheckoutStandIn for BookingRecord {
             params![status.as_str(), now, stored.id],
         )?;
         if status == BookingStatus::Booked {
-            emit_booking(conn, event::BOOKING_CONFIRMED, stored.id, public_url, now)?;
+            emit_booking::<BookingRecord>(
+                conn,
+                event::BOOKING_CONFIRMED,
+                stored.id,
+                public_url,
+                now,
+            )?;
         }
         Ok(())
     }

@@ -469,6 +469,26 @@ CREATE TABLE bls_idempotency_keys (
 );
 ALTER TABLE wallet_transactions ADD COLUMN bls_booking_id INTEGER REFERENCES bls_bookings(id);
 "#,
+    // Virtual BLS cancellations, the certificate's event sent once, and
+    // invoices of either product's bookings.
+    r#"
+ALTER TABLE bls_bookings ADD COLUMN cancelled_utc INTEGER;
+ALTER TABLE bls_bookings ADD COLUMN certificate_reported_utc INTEGER;
+CREATE TABLE invoices_of_both (
+    id INTEGER PRIMARY KEY,
+    account_id INTEGER NOT NULL REFERENCES accounts(id),
+    booking_id INTEGER UNIQUE REFERENCES bookings(id),
+    bls_booking_id INTEGER UNIQUE REFERENCES bls_bookings(id),
+    amount_pence INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    created_utc INTEGER NOT NULL,
+    CHECK ((booking_id IS NULL) != (bls_booking_id IS NULL))
+);
+INSERT INTO invoices_of_both (id, account_id, booking_id, amount_pence, status, created_utc)
+    SELECT id, account_id, booking_id, amount_pence, status, created_utc FROM invoices;
+DROP TABLE invoices;
+ALTER TABLE invoices_of_both RENAME TO invoices;
+"#,
 ];
 
 /// Applies the migrations the database has not seen yet.
@@ -1131,6 +1151,10 @@ mod tests {
         conn.prepare("SELECT reviewed_utc, invite_id FROM bookings")
             .unwrap();
         conn.prepare("SELECT id FROM webhook_deliveries").unwrap();
+        conn.prepare("SELECT booking_id, bls_booking_id FROM invoices")
+            .unwrap();
+        conn.prepare("SELECT cancelled_utc, certificate_reported_utc FROM bls_bookings")
+            .unwrap();
     }
 
     #[test]

@@ -1,6 +1,7 @@
-//! Webhook events and their delivery: the event catalogue, writing an event
-//! (in the transaction of the change it reports), and the background worker
-//! that sends, signs and retries deliveries.
+//! Webhook events and their delivery: each product's event catalogue,
+//! writing an event (in the transaction of the change it reports), and the
+//! background worker that sends, signs and retries deliveries, alike for
+//! both products.
 //!
 //! This is the one place for the delivery choices the published API leaves
 //! open (its webhooks section; the signing scheme and
@@ -57,7 +58,7 @@ use super::errors::SandboxError;
 use super::extract::QueryParams;
 use super::validate::Validator;
 use super::webhook_targets::{CheckedResolver, Reach, Refused};
-use super::AppState;
+use super::{AppState, Product};
 use crate::webhook_check::{
     signature, DELIVERY_ID_HEADER, EVENT_HEADER, EVENT_ID_HEADER, SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
@@ -69,17 +70,21 @@ pub(crate) mod event {
     /// A booking was made (documented, §9.1).
     pub const BOOKING_CREATED: &str = "booking.created";
     /// A pending booking became `booked`: the candidate paid, or it was
-    /// approved at review once paid (catalogue, §9.2).
+    /// approved at review once paid (catalogue, §9.2; BLS's documented
+    /// name).
     pub const BOOKING_CONFIRMED: &str = "booking.confirmed";
     /// A booking was cancelled, or refused at review (catalogue, §9.2).
     pub const BOOKING_CANCELLED: &str = "booking.cancelled";
-    /// The provider moved a booking to another training event ("Booking
-    /// Rescheduled"; the name is inferred).
+    /// The provider moved a booking to another training event or timeslot
+    /// ("Booking rescheduled"; the name is inferred).
     pub const BOOKING_RESCHEDULED: &str = "booking.rescheduled";
     /// Attendance was recorded, attended or not (BLS's documented name).
     pub const BOOKING_ATTENDANCE_MARKED: &str = "booking.attendance_marked";
     /// The candidate did not attend (catalogue, §9.2).
     pub const BOOKING_NO_SHOW: &str = "booking.no_show";
+    /// A Virtual BLS kit was not returned in time ("Equipment return
+    /// overdue"; the name is inferred).
+    pub const BOOKING_EQUIPMENT_OVERDUE: &str = "booking.equipment_overdue";
     /// The certificate can be downloaded (BLS's documented name).
     pub const BOOKING_CERTIFICATE_AVAILABLE: &str = "booking.certificate_available";
     /// A hold lapsed unused (catalogue, §9.2).
@@ -104,8 +109,8 @@ pub(crate) mod event {
     pub const WEBHOOK_TEST: &str = "webhook.test";
 }
 
-/// Every event type an endpoint may subscribe to.
-pub(crate) const EVENT_TYPES: &[&str] = &[
+/// Every event type a Practical Training endpoint may subscribe to.
+pub(crate) const PRACTICAL_EVENTS: &[&str] = &[
     event::BOOKING_CREATED,
     event::BOOKING_CONFIRMED,
     event::BOOKING_CANCELLED,
@@ -124,6 +129,27 @@ pub(crate) const EVENT_TYPES: &[&str] = &[
     event::INVITE_USED,
     event::WEBHOOK_TEST,
 ];
+
+/// Every event type a Virtual BLS endpoint may subscribe to: the eight its
+/// event pages title (reference §9.2).
+pub(crate) const VIRTUAL_BLS_EVENTS: &[&str] = &[
+    event::BOOKING_CREATED,
+    event::BOOKING_CONFIRMED,
+    event::BOOKING_RESCHEDULED,
+    event::BOOKING_CANCELLED,
+    event::BOOKING_ATTENDANCE_MARKED,
+    event::BOOKING_EQUIPMENT_OVERDUE,
+    event::BOOKING_CERTIFICATE_AVAILABLE,
+    event::WEBHOOK_TEST,
+];
+
+/// The event catalogue of `product`: what its endpoints may subscribe to.
+pub(crate) fn catalogue(product: Product) -> &'static [&'static str] {
+    match product {
+        Product::Practical => PRACTICAL_EVENTS,
+        Product::VirtualBls => VIRTUAL_BLS_EVENTS,
+    }
+}
 
 /// `training_event.seats_low` fires when a booking leaves this many seats
 /// or fewer (and more were left before).

@@ -2,9 +2,9 @@
 //! SQLite, for the demo, the tests and agencies' own testing, one per
 //! product: the Practical Training API as published (its endpoints,
 //! webhooks and booking invites) under `/api/v1`, and the Virtual BLS API
-//! under `/bls/api/v1` (`bls`). Tests start one in-process with
-//! [`spawn_sandbox`]; the `booking-sandbox` binary runs one, or the webhook
-//! receiver ([`webhook_check`]).
+//! (its endpoints and webhooks) under `/bls/api/v1` (`bls`). Tests start
+//! one in-process with [`spawn_sandbox`]; the `booking-sandbox` binary runs
+//! one, or the webhook receiver ([`webhook_check`]).
 //!
 //! Modules and their jobs:
 //! * `db`: connection, schema, seed data (venue times through
@@ -30,11 +30,11 @@
 //!   API leaves open (hold scope, idempotency, the 409's body, `return_url`,
 //!   the largest page, the answers' shape); `shape`: `shape=documented`,
 //!   every answer cut down to the fields the published documents show.
-//! * `webhooks`: webhook endpoints; `webhook_targets`: the addresses a
-//!   webhook may be sent to (no private, link-local or, outside test mode,
-//!   loopback ones); `deliveries`: the event catalogue, events written with
-//!   the changes they report, and the worker that signs, sends and retries
-//!   them; `invites`: booking invites, their page and the test-mode outbox.
+//! * `webhooks`: webhook endpoints, both products'; `webhook_targets`: the
+//!   addresses a webhook may be sent to (no private, link-local or, outside
+//!   test mode, loopback ones); `deliveries`: each product's event
+//!   catalogue, events written with the changes they report, and the worker
+//!   that signs, sends and retries them; `invites`: booking invites, their page and the test-mode outbox.
 //! * `testmode`: `/_sandbox/*` clock and fixture endpoints, mounted only with
 //!   `--test-clock`.
 //! * `bls`: the Virtual BLS API, sharing the modules above where section 10
@@ -486,19 +486,6 @@ fn router(state: AppState, bls: AppState, test_mode: bool) -> Router {
         .route("/training-events/hold/{hold_hash}", delete(holds::release))
         .route("/bookings/no-shows", get(bookings::no_shows))
         .route("/bookings/{id}/cancel", post(bookings::cancel))
-        .route("/webhooks", get(webhooks::list).post(webhooks::create))
-        .route(
-            "/webhooks/{id}",
-            get(webhooks::show)
-                .patch(webhooks::patch)
-                .put(webhooks::put)
-                .delete(webhooks::delete),
-        )
-        .route(
-            "/webhooks/{id}/rotate-secret",
-            post(webhooks::rotate_secret),
-        )
-        .route("/webhooks/{id}/test", post(webhooks::test))
         .route("/booking-invites", get(invites::list).post(invites::create))
         .route("/booking-invites/{id}", get(invites::show));
     let mut app = mount(PRACTICAL_API_BASE, api, &state)
@@ -527,8 +514,8 @@ fn router(state: AppState, bls: AppState, test_mode: bool) -> Router {
 }
 
 /// The routes both APIs answer alike: tokens, the account's booking page,
-/// credits and transactions, courses, and the bookings `B` (list, create,
-/// one, its certificate).
+/// credits and transactions, courses, the bookings `B` (list, create, one,
+/// its certificate) and webhook endpoints.
 pub(crate) fn shared_routes<B: ProductBooking>() -> Router<AppState> {
     Router::new()
         .route("/auth/token", post(auth::token))
@@ -548,6 +535,19 @@ pub(crate) fn shared_routes<B: ProductBooking>() -> Router<AppState> {
             "/bookings/{id}/certificate",
             get(booking_api::certificate::<B>),
         )
+        .route("/webhooks", get(webhooks::list).post(webhooks::create))
+        .route(
+            "/webhooks/{id}",
+            get(webhooks::show)
+                .patch(webhooks::patch)
+                .put(webhooks::put)
+                .delete(webhooks::delete),
+        )
+        .route(
+            "/webhooks/{id}/rotate-secret",
+            post(webhooks::rotate_secret),
+        )
+        .route("/webhooks/{id}/test", post(webhooks::test))
 }
 
 /// An API's `routes` nested at its `base` path: 404 for any other path, the

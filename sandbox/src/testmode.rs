@@ -26,8 +26,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::accounts::{load_credits, load_profile};
-use super::booking_api::{change_booking, BOOKING_NOT_FOUND};
-use super::bookings::{cancel_booking, emit_booking, emit_seats_low, BookingRecord};
+use super::booking_api::{cancel_booking, change_booking, emit_booking, BOOKING_NOT_FOUND};
+use super::bookings::{emit_seats_low, BookingRecord};
 use super::catalog::{load_event, EVENT_NOT_FOUND};
 use super::clock::utc_fixed;
 use super::db::{
@@ -260,8 +260,8 @@ async fn create_account(
     Ok((StatusCode::CREATED, Json(created)))
 }
 
-/// Reads an RFC 3339 timestamp field.
-fn timestamp(
+/// Reads an RFC 3339 timestamp field (years 2000 to 2200).
+pub(crate) fn timestamp(
     v: &mut Validator,
     body: &serde_json::Map<String, Value>,
     field: &str,
@@ -459,13 +459,19 @@ async fn mark_attendance(
                  certificate_available = ?3 WHERE id = ?4",
                 params![status, mark, attended, id],
             )?;
-            emit_booking(tx, event::BOOKING_ATTENDANCE_MARKED, id, public_url, now)?;
+            emit_booking::<BookingRecord>(
+                tx,
+                event::BOOKING_ATTENDANCE_MARKED,
+                id,
+                public_url,
+                now,
+            )?;
             let follow_up = if attended {
                 event::BOOKING_CERTIFICATE_AVAILABLE
             } else {
                 event::BOOKING_NO_SHOW
             };
-            emit_booking(tx, follow_up, id, public_url, now)
+            emit_booking::<BookingRecord>(tx, follow_up, id, public_url, now)
         },
     )
     .await
@@ -514,7 +520,13 @@ async fn review_booking(
                     params![status.as_str(), now, id],
                 )?;
                 if status == BookingStatus::Booked {
-                    emit_booking(tx, event::BOOKING_CONFIRMED, id, public_url, now)?;
+                    emit_booking::<BookingRecord>(
+                        tx,
+                        event::BOOKING_CONFIRMED,
+                        id,
+                        public_url,
+                        now,
+                    )?;
                 }
             } else {
                 cancel_booking(tx, booking, "Not approved at review", public_url, now)?;
@@ -575,7 +587,7 @@ async fn reschedule_booking(
                 "UPDATE bookings SET event_id = ?1 WHERE id = ?2",
                 params![event.id, id],
             )?;
-            emit_booking(tx, event::BOOKING_RESCHEDULED, id, public_url, now)
+            emit_booking::<BookingRecord>(tx, event::BOOKING_RESCHEDULED, id, public_url, now)
         },
     )
     .await

@@ -6,13 +6,17 @@
 //! afford is refused (422 on `pay_option`) before anything is written;
 //! `credits` takes one credit of the booked course, `balance` the cost, an
 //! invoice (`inv`, or `invoice` on Virtual BLS) needs invoice payments
-//! enabled and moves nothing, and `candidate_pays` moves nothing (the
-//! candidate pays outside the wallet).
+//! enabled, raises an invoice and moves nothing, and `candidate_pays` moves
+//! nothing (the candidate pays outside the wallet). A refund gives back
+//! exactly what the booking took: the credit or the money (another wallet
+//! transaction), or voids the invoice.
 
 use super::deliveries::{emit, event, Audience, BALANCE_LOW_MARK_PENCE, CREDITS_LOW_MARK};
 use booking_core::api::{Money, PayOption, PayStatus};
+use booking_core::product::Product;
 use rusqlite::{params, Connection, OptionalExtension};
 
+use super::booking_api::StoredBooking;
 use super::db::random_token;
 use super::errors::SandboxError;
 
@@ -26,6 +30,25 @@ pub(crate) enum BookingRef {
     Practical(i64),
     /// A Virtual BLS booking (`bls_bookings`).
     Virtual(i64),
+}
+
+impl BookingRef {
+    /// Booking `id` of `product`.
+    pub(crate) fn of(product: Product, id: i64) -> BookingRef {
+        match product {
+            Product::Practical => BookingRef::Practical(id),
+            Product::VirtualBls => BookingRef::Virtual(id),
+        }
+    }
+
+    /// The values of the `booking_id` and `bls_booking_id` columns that
+    /// point at it.
+    fn columns(self) -> (Option<i64>, Option<i64>) {
+        match self {
+            BookingRef::Practical(id) => (Some(id), None),
+            BookingRef::Virtual(id) => (None, Some(id)),
+        }
+    }
 }
 
 /// One wallet movement to record.
@@ -49,10 +72,7 @@ pub(crate) struct WalletEntry<'a> {
 /// Writes a wallet transaction row; `balance_after` is the account's money
 /// balance as it now stands.
 pub(crate) fn record(conn: &Connection, entry: &WalletEntry<'_>, now: i64) -> rusqlite::Result<()> {
-    let (practical, virtual_bls) = match entry.booking {
-        BookingRef::Practical(id) => (Some(id), None),
-        BookingRef::Virtual(id) => (None, Some(id)),
-    };
+    let (practical, virtual_bls) = entry.booking.columns();
     conn.prepare_cached(
         "INSERT INTO wallet_transactions (account_id, kind, amount_pence, credits, course_id, \
          booking_id, bls_booking_id, description, balance_after_pence, created_utc) \
@@ -238,8 +258,8 @@ impl Charge {
     }
 
     /// Takes payment for a booking just inserted: one credit of the course
-    /// or the cost from the balance, each with its wallet transaction;
-    /// nothing for an invoice (the caller raises it) or `candidate_pays`.
+    /// or the cost from the balance, each with its wallet transaction; an
+    /// invoice for the cost; nothing for `candidate_pays`.
     pub(crate) fn take(
         &self,
         conn: &Connection,
@@ -264,7 +284,22 @@ impl Charge {
                 )?;
                 (Some(self.amount_pence), None)
             }
-            PayOption::Inv | PayOption::CandidatePays | PayOption::Other(_) => return Ok(()),
+            PayOption::Inv => {
+                let (practical, virtual_bls) = booking.columns();
+                conn.prepare_cached(
+                    "INSERT INTO invoices (account_id, booking_id, bls_booking_id, amount_pence, \
+                     status, created_utc) VALUES (?1, ?2, ?3, ?4, 'issued', ?5)",
+                )?
+                .execute(params![
+                    account_id,
+                    practical,
+                    virtual_bls,
+                    self.amount_pence,
+                    now
+                ])?;
+                return Ok(());
+            }
+            PayOption::CandidatePays | PayOption::Other(_) => return Ok(()),
         };
         record(
             conn,
@@ -281,4 +316,79 @@ impl Charge {
         )?;
         Ok(())
     }
+}
+
+/// A booking being cancelled, as its refund needs it.
+pub(crate) struct Refund<'a> {
+    /// The columns every booking stores: account, payment, amount.
+    pub stored: &'a StoredBooking,
+    /// How it was paid.
+    pub method: PayOption,
+    /// Its course, whose credit comes back.
+    pub course_id: i64,
+    /// The booking, in its product's table.
+    pub booking: BookingRef,
+    /// What the wallet transaction says.
+    pub description: &'a str,
+}
+
+/// Gives back what a booking took, inside the caller's transaction: a paid
+/// credit comes back to the course and paid money to the balance, each as a
+/// `credit` wallet transaction; an invoice is voided; an unpaid booking
+/// gets nothing back. Returns the booking's `pay_status` after it:
+/// `refunded` when it was paid, else as it was.
+pub(crate) fn refund(
+    conn: &Connection,
+    booking: &Refund<'_>,
+    now: i64,
+) -> Result<PayStatus, SandboxError> {
+    let stored = booking.stored;
+    let account_id = stored.account_id;
+    let paid = stored.pay_status() == PayStatus::Completed;
+    let give_back = |amount_pence: Option<i64>, credits: Option<i64>| {
+        record(
+            conn,
+            &WalletEntry {
+                account_id,
+                kind: "credit",
+                amount_pence,
+                credits,
+                course_id: booking.course_id,
+                booking: booking.booking,
+                description: booking.description,
+            },
+            now,
+        )
+    };
+    match booking.method {
+        PayOption::Credits if paid => {
+            conn.execute(
+                "INSERT INTO course_credits (account_id, course_id, credits) VALUES (?1, ?2, 1) \
+                 ON CONFLICT (account_id, course_id) DO UPDATE SET credits = credits + 1",
+                params![account_id, booking.course_id],
+            )?;
+            give_back(None, Some(1))?;
+        }
+        PayOption::Balance if paid => {
+            conn.execute(
+                "UPDATE accounts SET balance_pence = balance_pence + ?1 WHERE id = ?2",
+                params![stored.amount_pence, account_id],
+            )?;
+            give_back(Some(stored.amount_pence), None)?;
+        }
+        PayOption::Inv => {
+            let (practical, virtual_bls) = booking.booking.columns();
+            conn.execute(
+                "UPDATE invoices SET status = 'void' \
+                 WHERE booking_id IS ?1 AND bls_booking_id IS ?2",
+                params![practical, virtual_bls],
+            )?;
+        }
+        _ => {}
+    }
+    Ok(if paid {
+        PayStatus::Refunded
+    } else {
+        stored.pay_status()
+    })
 }

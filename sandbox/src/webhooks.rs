@@ -1,15 +1,17 @@
 //! Webhook endpoints (`/webhooks`): list, create, get, update (PATCH or PUT),
 //! delete, rotate the signing secret and send a test event, in the shape
-//! BLS documents (the published webhooks section).
+//! BLS documents (the published webhooks section), the same handlers under
+//! both products' APIs.
 //!
 //! Invariants: an account sees and changes only its own endpoints (another
-//! account's answers 404); the signing secret is shown once, when created or
+//! account's answers 404, so does one of the other product, whose accounts
+//! are its own); the signing secret is shown once, when created or
 //! rotated, and afterwards only its prefix; a URL is `https`, or `http` to a
 //! loopback host in test mode only, and its host is no private, link-local,
 //! multicast or unspecified address, nor loopback outside test mode, nor a
 //! name that resolves to one (`webhook_targets`); every event type named is
-//! in the catalogue (`deliveries::EVENT_TYPES`); deleting an endpoint
-//! abandons its pending deliveries.
+//! in the catalogue of the API's product (`deliveries::catalogue`); deleting
+//! an endpoint abandons its pending deliveries.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -26,13 +28,13 @@ use serde_json::{Map, Value};
 use super::auth::Authed;
 use super::clock::{from_unix, utc_fixed};
 use super::db::{random_token, write_tx};
-use super::deliveries::{emit, event, Audience, EVENT_TYPES};
+use super::deliveries::{catalogue, emit, event, Audience};
 use super::errors::SandboxError;
 use super::extract::{IgnoredBody, JsonObject, PathParam, QueryParams};
 use super::pagination::{count_and_page, envelope, Filters, PageRequest};
 use super::validate::Validator;
 use super::webhook_targets::Reach;
-use super::AppState;
+use super::{AppState, Product};
 
 /// 404 message for an unknown endpoint.
 const ENDPOINT_NOT_FOUND: &str = "Webhook endpoint not found.";
@@ -198,12 +200,14 @@ async fn address_allowed(url: &str, reach: Reach) -> Result<(), &'static str> {
     })
 }
 
-/// Validates a body; with `whole`, `name`, `url` and `events` are required
-/// (create and PUT), else every field is optional (PATCH).
+/// Validates a body for an endpoint of `product`; with `whole`, `name`,
+/// `url` and `events` are required (create and PUT), else every field is
+/// optional (PATCH).
 async fn validate(
     body: &Map<String, Value>,
     whole: bool,
     test_mode: bool,
+    product: Product,
 ) -> Result<EndpointInput, SandboxError> {
     let mut v = Validator::default();
     let name = v.string(body, "name", whole, 100);
@@ -233,7 +237,7 @@ async fn validate(
             for (index, item) in items.iter().enumerate() {
                 let field = format!("events.{index}");
                 match item.as_str().map(str::trim) {
-                    Some(kind) if EVENT_TYPES.contains(&kind) => {
+                    Some(kind) if catalogue(product).contains(&kind) => {
                         if events.iter().any(|seen| seen == kind) {
                             v.add(&field, format!("The {field} field has a duplicate value."));
                         } else {
@@ -306,7 +310,7 @@ pub(crate) async fn create(
     authed: Authed,
     JsonObject(body): JsonObject,
 ) -> Result<(StatusCode, Json<WebhookEndpoint>), SandboxError> {
-    let input = validate(&body, true, state.test_mode).await?;
+    let input = validate(&body, true, state.test_mode, state.product).await?;
     let now = state.clock.now_secs();
     let endpoint = state
         .db
@@ -385,7 +389,7 @@ async fn update(
     whole: bool,
 ) -> Result<Json<WebhookEndpoint>, SandboxError> {
     let id = id.id(ENDPOINT_NOT_FOUND)?;
-    let input = validate(&body, whole, state.test_mode)
+    let input = validate(&body, whole, state.test_mode, state.product)
         .await
         .map(|mut input| {
             if whole {
@@ -566,7 +570,7 @@ pub(crate) async fn ensure_demo_endpoint(
                 [],
                 |row| row.get(0),
             )?;
-            let events = serde_json::to_string(EVENT_TYPES)
+            let events = serde_json::to_string(catalogue(Product::Practical))
                 .map_err(|error| SandboxError::Internal(error.to_string()))?;
             let updated = tx.execute(
                 "UPDATE webhook_endpoints SET url = ?3, events = ?4, secret = ?5, is_active = 1, \

@@ -15,13 +15,14 @@
 //! * Every answer carries the `virtual` block (Zoom) and no location; the
 //!   certificate exists only when `training_status = completed` and
 //!   `equipment_status = in`.
+//! * A booking made writes `booking.created` in its transaction.
 //! * `Idempotency-Key` behaves as on Practical Training (replay, or 422 for
 //!   another body; not read under `idempotency=ignored`).
 
 use booking_core::api::bls::{
     EquipmentStatus, TrainingStatus, VirtualBooking, VirtualCandidate, VirtualSession,
 };
-use booking_core::api::{CourseRef, PayOption, Trainer};
+use booking_core::api::{CourseRef, Trainer};
 use booking_core::product::Product;
 use booking_core::uk_time::to_uk;
 use booking_core::validation::normalise_uk_postcode;
@@ -31,12 +32,13 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde_json::{Map, Value};
 
 use super::super::booking_api::{
-    Booker, NewBooking, ProductBooking, StoredBooking, BOOKED_BY, STORED_COLUMN_COUNT,
+    emit_booking, Booker, NewBooking, ProductBooking, StoredBooking, BOOKED_BY, STORED_COLUMN_COUNT,
 };
 use super::super::booking_form::{validated_fields_missing, BookingForm, CandidateInput};
 use super::super::catalog::to_u64;
 use super::super::clock::from_unix;
 use super::super::db::random_token;
+use super::super::deliveries::event;
 use super::super::errors::SandboxError;
 use super::super::holds::TIMESLOT_HOLDS;
 use super::super::profile::UpstreamProfile;
@@ -109,6 +111,8 @@ impl VirtualRecord {
 impl ProductBooking for VirtualRecord {
     type Wire = VirtualBooking;
     type Input = VirtualInput;
+    const PRODUCT: Product = Product::VirtualBls;
+    const TABLE: &'static str = "bls_bookings";
     const FROM: &'static str = FROM;
 
     fn own_columns() -> String {
@@ -158,7 +162,7 @@ impl ProductBooking for VirtualRecord {
             end_date: to_uk(from_unix(self.end_utc)),
             booking_status: stored.booking_status(),
             pay_status: stored.pay_status(),
-            pay_option: PayOption::from_wire_name(Product::VirtualBls, &stored.pay_option),
+            pay_option: self.pay_method(),
             booked_by: BOOKED_BY.to_owned(),
             session: VirtualSession {
                 zoom_id: self.zoom_id.clone(),
@@ -177,8 +181,16 @@ impl ProductBooking for VirtualRecord {
         format!("{CHECKOUT_PATH}?token={token}")
     }
 
+    fn course_id(&self) -> i64 {
+        i64::try_from(self.course.id).unwrap_or(0)
+    }
+
     fn course_name(&self) -> &str {
         &self.course.name
+    }
+
+    fn describe(&self) -> String {
+        describe(self.stored.id, &self.course.name, self.start_utc)
     }
 
     fn start_utc(&self) -> i64 {
@@ -239,7 +251,7 @@ impl ProductBooking for VirtualRecord {
     const KEYS_TABLE: &'static str = "bls_idempotency_keys";
 
     /// Books a live hold: the hold's trainer and span, the kit's address
-    /// and a Zoom meeting.
+    /// and a Zoom meeting; writes `booking.created`.
     fn book(conn: &Connection, booker: &Booker, input: &VirtualInput) -> Result<i64, SandboxError> {
         let (account_id, now) = (booker.account_id, booker.now);
         let hold = live_hold(conn, account_id, &input.candidate.hold_hash, now)?;
@@ -279,22 +291,33 @@ impl ProductBooking for VirtualRecord {
             ("training_status", &TrainingStatus::Scheduled.as_str()),
             ("equipment_status", &EquipmentStatus::Pending.as_str()),
         ];
-        let booking_id = new.insert(conn, "bls_bookings", booker, &own)?;
+        let booking_id = new.insert(conn, Self::TABLE, booker, &own)?;
         TIMESLOT_HOLDS.mark_used(conn, hold.id, now)?;
-        let description = format!(
-            "Booking #{booking_id}: {}, online, {}",
-            course.name,
-            to_uk(from_unix(hold.start_utc)).format("%-d %b %Y %H:%M")
-        );
         charge.take(
             conn,
             account_id,
             BookingRef::Virtual(booking_id),
-            &description,
+            &describe(booking_id, &course.name, hold.start_utc),
+            now,
+        )?;
+        emit_booking::<Self>(
+            conn,
+            event::BOOKING_CREATED,
+            booking_id,
+            booker.public_url,
             now,
         )?;
         Ok(booking_id)
     }
+}
+
+/// A booking as wallet transactions describe it: "Booking #7001: BLS
+/// Annual Update (Virtual), online, 8 Dec 2026 09:00" (UK time).
+fn describe(booking_id: i64, course_name: &str, start_utc: i64) -> String {
+    format!(
+        "Booking #{booking_id}: {course_name}, online, {}",
+        to_uk(from_unix(start_utc)).format("%-d %b %Y %H:%M")
+    )
 }
 
 /// A Zoom meeting for one booking: an 11-digit id written "845 1129 0341"

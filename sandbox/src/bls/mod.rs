@@ -8,7 +8,9 @@
 //! pagination envelope, Laravel-style errors and validation, the rate limit
 //! (its own limiter: another host upstream), the upstream profile, the
 //! wallet (`wallet`), credits, transactions and the booking URL
-//! (`accounts`), the payment stand-in's pages (`checkout`). What is its own:
+//! (`accounts`), the payment stand-in's pages (`checkout`), webhook
+//! endpoints (`webhooks`, its own event catalogue) and their delivery
+//! (`deliveries`), and cancellation (`booking_api`). What is its own:
 //! its accounts and courses (`product = 'virtual_bls'`), the trainers'
 //! schedules, timeslot holds and bookings (`bls_*` tables), and the PayPal
 //! stand-in.
@@ -16,7 +18,8 @@
 //! Modules: `seed` (seed data), `schedule` (courses, trainers' schedules
 //! and what keeps them busy), `timeslots` (list, hold), `bookings` (the
 //! Virtual BLS booking record and how one is made), `paypal` (the stand-in
-//! checkout page), `testmode` (marking training and kit status). The
+//! checkout page), `testmode` (the provider's side: marking training and
+//! kit status, moving and cancelling bookings). The
 //! endpoints both products answer alike are the crate root's
 //! (`shared_routes`), `booking_api`'s and `holds`'s.
 //!
@@ -59,5 +62,8 @@ pub(crate) fn router(state: AppState) -> Router {
 
 /// The Virtual BLS test-mode routes, relative to `/_sandbox`.
 pub(crate) fn testmode_router() -> Router<AppState> {
-    Router::new().route("/bls/bookings/{id}/status", post(testmode::mark_status))
+    Router::new()
+        .route("/bls/bookings/{id}/status", post(testmode::mark_status))
+        .route("/bls/bookings/{id}/reschedule", post(testmode::reschedule))
+        .route("/bls/bookings/{id}/cancel", post(testmode::cancel))
 }

@@ -9,13 +9,16 @@
 //! Invariants: those of every stand-in (`checkout`): every value is
 //! HTML-escaped, no script, a strict Content-Security-Policy, paying is a
 //! plain form POST and harmless twice, and the browser is sent back only to
-//! the `return_url` stored with the booking.
+//! the `return_url` stored with the booking; paying writes
+//! `booking.confirmed` once, in the payment's transaction.
 
 use axum::extract::State;
 use axum::response::Response;
 use rusqlite::{params, Connection};
 
+use super::super::booking_api::emit_booking;
 use super::super::checkout::{pay_for, pay_page, CheckoutStandIn};
+use super::super::deliveries::event;
 use super::super::errors::SandboxError;
 use super::super::extract::QueryParams;
 use super::super::pages::uk_when;
@@ -43,13 +46,20 @@ impl CheckoutStandIn for VirtualRecord {
         "<p>Your payment has been received and your session is booked. The training kit will be posted to you.</p>\n"
     }
 
-    /// A paid booking is `booked`.
-    fn settle(&self, conn: &Connection, _public_url: &str, now: i64) -> Result<(), SandboxError> {
+    /// A paid booking is `booked`, and `booking.confirmed` is written.
+    fn settle(&self, conn: &Connection, public_url: &str, now: i64) -> Result<(), SandboxError> {
         if self.stored.awaits_payment() {
             conn.execute(
                 "UPDATE bls_bookings SET pay_status = 'completed', booking_status = 'booked', \
                  paid_utc = ?1 WHERE id = ?2",
                 params![now, self.stored.id],
+            )?;
+            emit_booking::<VirtualRecord>(
+                conn,
+                event::BOOKING_CONFIRMED,
+                self.stored.id,
+                public_url,
+                now,
             )?;
         }
         Ok(())

@@ -172,12 +172,13 @@ fn day_span(start: i64, end: i64) -> Option<DaySpan> {
 
 /// What keeps trainers busy at `now` between `from` and `to` (Unix
 /// seconds): the buffered spans of live holds and of bookings that are not
-/// cancelled.
+/// cancelled, but for booking `moving` (one about to be moved).
 pub(crate) fn load_busy(
     conn: &Connection,
     from: i64,
     to: i64,
     now: i64,
+    moving: Option<i64>,
 ) -> rusqlite::Result<Vec<BusySpan>> {
     conn.prepare_cached(
         "SELECT trainer_id, busy_from_utc, busy_to_utc FROM bls_holds \
@@ -185,9 +186,10 @@ pub(crate) fn load_busy(
          AND busy_to_utc > ?1 AND busy_from_utc < ?2 \
          UNION ALL \
          SELECT trainer_id, busy_from_utc, busy_to_utc FROM bls_bookings \
-         WHERE booking_status != 'cancelled' AND busy_to_utc > ?1 AND busy_from_utc < ?2",
+         WHERE booking_status != 'cancelled' AND busy_to_utc > ?1 AND busy_from_utc < ?2 \
+         AND (?4 IS NULL OR id != ?4)",
     )?
-    .query_map(params![from, to, now], |row| {
+    .query_map(params![from, to, now, moving], |row| {
         let trainer: i64 = row.get(0)?;
         Ok(BusySpan {
             trainer_id: u64::try_from(trainer).unwrap_or(0),

@@ -130,6 +130,7 @@ fn free_timeslots(
         midnight(from - Duration::days(1)),
         midnight(to + Duration::days(2)),
         now.timestamp(),
+        None,
     )?;
     let mut all: Vec<Timeslot> = courses
         .iter()
@@ -159,6 +160,71 @@ pub(crate) fn course_ref(course: &BlsCourse) -> CourseRef {
         id: to_u64(course.id),
         name: course.name.clone(),
     }
+}
+
+/// A free timeslot as a hold or a move takes it: when it is, who teaches
+/// it, and the span it keeps them busy.
+pub(crate) struct TakenSlot {
+    /// UK date.
+    pub date: NaiveDate,
+    /// UK wall-clock start.
+    pub time: NaiveTime,
+    /// Start, Unix seconds.
+    pub start_utc: i64,
+    /// End, Unix seconds.
+    pub end_utc: i64,
+    /// The trainer who takes it.
+    pub trainer_id: i64,
+    /// Start of the buffered span, Unix seconds.
+    pub busy_from_utc: i64,
+    /// End of the buffered span, Unix seconds.
+    pub busy_to_utc: i64,
+}
+
+/// The course's timeslot at UK `date` and `time` if it is free at `now`,
+/// found by the generation `GET /timeslots` runs (call it inside the
+/// `BEGIN IMMEDIATE` transaction that writes what takes it), with the
+/// trainer who takes it: `keep` when they are free for it, else the free
+/// trainer least busy that day. Booking `moving`'s own span does not count
+/// as busy (it is the booking being moved).
+pub(crate) fn take_timeslot(
+    conn: &Connection,
+    course: &BlsCourse,
+    date: NaiveDate,
+    time: NaiveTime,
+    now: DateTime<Utc>,
+    moving: Option<i64>,
+    keep: Option<i64>,
+) -> Result<Option<TakenSlot>, SandboxError> {
+    let trainers = load_trainers(conn)?;
+    let busy = load_busy(
+        conn,
+        midnight(date - Duration::days(1)),
+        midnight(date + Duration::days(2)),
+        now.timestamp(),
+        moving,
+    )?;
+    let Some(slot) = find_timeslot(&trainers, &course.rules, &busy, now, date, time) else {
+        return Ok(None);
+    };
+    let kept = keep
+        .and_then(|id| u64::try_from(id).ok())
+        .filter(|id| slot.free_trainers.contains(id));
+    let trainer_id = kept
+        .or_else(|| choose_trainer(&slot, &busy))
+        .and_then(|id| i64::try_from(id).ok())
+        .ok_or_else(|| SandboxError::Internal("a free slot without a trainer".into()))?;
+    let start = slot.start.with_timezone(&Utc);
+    let span = course.rules.buffered(start);
+    Ok(Some(TakenSlot {
+        date: slot.date,
+        time: slot.time,
+        start_utc: start.timestamp(),
+        end_utc: slot.end.timestamp(),
+        trainer_id,
+        busy_from_utc: span.from.timestamp(),
+        busy_to_utc: span.to.timestamp(),
+    }))
 }
 
 /// A validated hold request.
@@ -272,25 +338,13 @@ pub(crate) async fn hold(
             {
                 return Err(SandboxError::TimeslotHoldConflict(Box::new(conflict)));
             }
-            let trainers = load_trainers(&tx)?;
-            let busy = load_busy(
-                &tx,
-                midnight(input.date - Duration::days(1)),
-                midnight(input.date + Duration::days(2)),
-                now_secs,
-            )?;
-            let slot = find_timeslot(&trainers, &course.rules, &busy, now, input.date, input.time)
+            let slot = take_timeslot(&tx, &course, input.date, input.time, now, None, None)?
                 .ok_or_else(|| {
                     SandboxError::invalid(
                         "time",
                         "This timeslot is not available. Choose another time.",
                     )
                 })?;
-            let trainer = choose_trainer(&slot, &busy)
-                .and_then(|id| i64::try_from(id).ok())
-                .ok_or_else(|| SandboxError::Internal("a free slot without a trainer".into()))?;
-            let start = slot.start.with_timezone(&Utc);
-            let span = course.rules.buffered(start);
             let hold_hash = random_token(HOLD_HASH_LEN);
             let expires = now_secs + HOLD_TTL;
             let date = slot.date.to_string();
@@ -304,13 +358,13 @@ pub(crate) async fn hold(
                 hold_hash,
                 authed.account_id,
                 course.id,
-                trainer,
+                slot.trainer_id,
                 date,
                 time,
-                start.timestamp(),
-                slot.end.timestamp(),
-                span.from.timestamp(),
-                span.to.timestamp(),
+                slot.start_utc,
+                slot.end_utc,
+                slot.busy_from_utc,
+                slot.busy_to_utc,
                 now_secs,
                 expires
             ])?;

@@ -10,6 +10,7 @@ mod attacks;
 mod auth;
 mod bls;
 mod bls_bookings;
+mod bls_webhooks;
 mod bookings;
 mod concurrency;
 mod events;

@@ -8,7 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::common::receiver::{eventually, HoldPoint, TestReceiver};
+use crate::common::receiver::{eventually, hmac_sha256_hex, HoldPoint, TestReceiver};
 use crate::common::{booking_body, credits_for, temp_db, Harness, ALL_EVENTS, DEMO, NOINV};
 use booking_http::background::Background;
 use booking_sandbox::webhook_check::{
@@ -1562,21 +1562,6 @@ async fn the_demos_receiver_is_registered_at_start_and_kept_up_to_date() {
     book(&h, &token, event, "inv").await;
     let events = receiver.wait_for_events(2).await;
     assert_eq!(types(&events), ["booking.created", "booking.created"]);
-}
-
-/// HMAC-SHA256 keyed with `secret`'s bytes over `"{timestamp}.{body}"`, as
-/// lowercase hex: the documented scheme, written here apart from the
-/// sandbox's `webhook_check::signature`.
-fn hmac_sha256_hex(secret: &str, timestamp: i64, body: &[u8]) -> String {
-    use hmac::{Hmac, Mac};
-    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).expect("any key");
-    mac.update(format!("{timestamp}.").as_bytes());
-    mac.update(body);
-    mac.finalize()
-        .into_bytes()
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
 }
 
 #[test]

@@ -336,3 +336,18 @@ where
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+/// HMAC-SHA256 keyed with `secret`'s bytes over `"{timestamp}.{body}"`, as
+/// lowercase hex: the documented scheme, written here apart from the
+/// sandbox's `webhook_check::signature`.
+pub fn hmac_sha256_hex(secret: &str, timestamp: i64, body: &[u8]) -> String {
+    use hmac::{Hmac, Mac};
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).expect("any key");
+    mac.update(format!("{timestamp}.").as_bytes());
+    mac.update(body);
+    mac.finalize()
+        .into_bytes()
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
