@@ -116,10 +116,9 @@ async fn static_headers(
         HeaderValue::from_static("cross-origin"),
     );
     out.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    out.insert(
-        REFERRER_POLICY,
-        HeaderValue::from_static("strict-origin-when-cross-origin"),
-    );
+    // A page opened from a booking link carries the link in its address:
+    // no other site is ever told it.
+    out.insert(REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     if is_html {
         out.insert(CONTENT_SECURITY_POLICY, headers.csp.clone());
         out.insert(

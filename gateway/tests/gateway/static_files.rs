@@ -86,7 +86,7 @@ async fn pages_carry_the_strict_content_security_policy() {
     );
     assert_eq!(
         page.headers()["referrer-policy"],
-        "strict-origin-when-cross-origin"
+        "same-origin"
     );
     assert!(page.headers().contains_key("permissions-policy"));
     let script = get(&gateway, "/widget.js", None).await;
