@@ -18,6 +18,7 @@ import {
   holdSeat,
   openWidget,
   toPayment,
+  widget,
 } from "./support/widget";
 
 let stack: Stack;
@@ -178,10 +179,10 @@ for (const width of [320, 1280]) {
       await page.clock.install();
       await openWidget(page, stack.gateway.url);
       await holdSeat(page, COURSES.fireSafety.name, refused);
-      await toPayment(page, PRIYA, "credits");
-      await confirmButton(page).click();
-      await expect(page.getByRole("heading", { name: "There is a problem", level: 3 })).toBeVisible();
-      await check("a pay option refused");
+      await toPayment(page, PRIYA, "balance");
+      await expect(page.getByRole("radio", { name: "Use a booking credit" })).toBeDisabled();
+      await expect(widget(page)).toContainText("No credits left for this course");
+      await check("a pay option the account cannot use");
 
       await page.clock.fastForward("30:01");
       await expectStep(page, "Your seat is no longer held");

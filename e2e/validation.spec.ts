@@ -3,18 +3,20 @@
 // error summary taking focus and nothing typed lost.
 import { test, expect } from "@playwright/test";
 import { startStack, type Stack } from "./support/stack";
-import { COURSES, LOCATIONS, newEvent, theOneBookingMadeBy, wallet } from "./support/data";
+import { COURSES, LOCATIONS, newEvent, spendCredits, theOneBookingMadeBy, wallet } from "./support/data";
 import {
-  FIELD_LABELS,
-  PRIYA,
   confirmButton,
   errorSummary,
   expectDetails,
   expectStep,
+  FIELD_LABELS,
   fillDetails,
   holdSeat,
+  literal,
   openWidget,
+  PRIYA,
   toPayment,
+  widget,
 } from "./support/widget";
 
 let stack: Stack;
@@ -103,23 +105,18 @@ test("the server's field errors show at their fields, the summary takes focus, n
   expect(made.candidate).toMatchObject({ email: PRIYA.email, phone: "+447700900123" });
 });
 
-test("a pay option the account cannot use is refused at the pay options", async ({ page }) => {
+test("a pay option the account cannot use for the seat is shown with its reason and cannot be chosen", async ({
+  page,
+}) => {
   const event = await newEvent(stack, { courseId: COURSES.fireSafety.id, locationId: LOCATIONS.leeds.id });
   const before = await wallet(stack);
   expect(before.credits[COURSES.fireSafety.id] ?? 0, "the demo account has no Fire Safety credits").toBe(0);
   await openWidget(page, stack.gateway.url);
   await holdSeat(page, COURSES.fireSafety.name, event);
-  await toPayment(page, PRIYA, "credits");
-
-  await confirmButton(page).click();
-  await expectStep(page, "How the booking is paid for");
-  await expect(errorSummary(page)).toBeFocused();
-  await expect(errorSummary(page).getByRole("link")).toHaveText(["You have no booking credits left for Fire Safety Practical."]);
-  const options = page.getByRole("group", { name: "How the booking is paid for" });
-  await expect(options).toHaveAccessibleDescription(/Error: You have no booking credits left for Fire Safety Practical\.$/);
-
-  await page.getByRole("radio", { name: "Pay from the account balance" }).check();
-  await expect(options).not.toHaveAccessibleDescription(/Error/);
+  await toPayment(page, PRIYA, "balance");
+  const credit = page.getByRole("radio", { name: "Use a booking credit" });
+  await expect(credit).toBeDisabled();
+  await expect(widget(page)).toContainText("No credits left for this course");
   const made = await theOneBookingMadeBy(stack, async () => {
     await confirmButton(page).click();
     await expectStep(page, "Booking confirmed");
@@ -128,13 +125,46 @@ test("a pay option the account cannot use is refused at the pay options", async 
   expect((await wallet(stack)).balance).toBeCloseTo(before.balance - 55, 2);
 });
 
+test("a credit spent elsewhere after the seat was held is refused at the pay options, and another option books", async ({
+  page,
+}) => {
+  const course = COURSES.cstf;
+  const event = await newEvent(stack, { courseId: course.id, locationId: LOCATIONS.leeds.id });
+  await openWidget(page, stack.gateway.url);
+  await holdSeat(page, course.name, event);
+  await toPayment(page, PRIYA, "credits");
+  // The agency's last credits for the course go to other bookings meanwhile.
+  await spendCredits(stack, course.id);
+  const before = await wallet(stack);
+
+  await confirmButton(page).click();
+  await expectStep(page, "How the booking is paid for");
+  await expect(errorSummary(page)).toBeFocused();
+  await expect(errorSummary(page).getByRole("link")).toHaveText([`You have no booking credits left for ${course.name}.`]);
+  const options = page.getByRole("group", { name: "How the booking is paid for" });
+  await expect(options).toHaveAccessibleDescription(
+    new RegExp(`Error: You have no booking credits left for ${literal(course.name)}\\.$`),
+  );
+
+  await page.getByRole("radio", { name: "Pay from the account balance" }).check();
+  await expect(options).not.toHaveAccessibleDescription(/Error/);
+  const made = await theOneBookingMadeBy(stack, async () => {
+    await confirmButton(page).click();
+    await expectStep(page, "Booking confirmed");
+  });
+  expect(made).toMatchObject({ pay_option: "balance", course: { id: course.id } });
+  expect((await wallet(stack)).balance).toBeLessThan(before.balance);
+});
+
 // The error summary's link to the pay option error takes focus to the first
 // choice, as GOV.UK's radios do.
 test("the summary's link to a pay option error moves focus to the pay options", async ({ page }) => {
-  const event = await newEvent(stack, { courseId: COURSES.fireSafety.id, locationId: LOCATIONS.leeds.id });
+  const course = COURSES.basicLifeSupport;
+  const event = await newEvent(stack, { courseId: course.id, locationId: LOCATIONS.leeds.id });
   await openWidget(page, stack.gateway.url);
-  await holdSeat(page, COURSES.fireSafety.name, event);
+  await holdSeat(page, course.name, event);
   await toPayment(page, PRIYA, "credits");
+  await spendCredits(stack, course.id);
   await confirmButton(page).click();
   await expect(errorSummary(page)).toBeFocused();
 

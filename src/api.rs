@@ -17,14 +17,14 @@ use std::pin::Pin;
 use std::rc::Rc;
 
 use booking_core::api::bls::{Timeslot, VirtualBooking};
-use booking_core::api::{BookingDetail, Course, TrainingEvent};
+use booking_core::api::{BookingDetail, Course, Money, PayOption, TrainingEvent};
 use booking_core::flow::Booked;
 use booking_core::manage::BookingLink;
 use booking_core::product::Product;
 use booking_core::widget_api::{
     route, BookingReceipt, BookingRequest, ErrorAnswer, HeldSeat, HeldTimeslot, HoldRequest,
     ManagedBooking, MoveRequest, MovedBooking, QueuePlace, ReleaseBeacon, SlotHoldRequest,
-    WidgetOptions, IDEMPOTENCY_HEADER, QUEUE_TICKET_HEADER, SESSION_HEADER,
+    UnusablePayOptions, WidgetOptions, IDEMPOTENCY_HEADER, QUEUE_TICKET_HEADER, SESSION_HEADER,
 };
 use chrono::NaiveDate;
 use serde::de::DeserializeOwned;
@@ -102,6 +102,14 @@ pub trait BookingApi {
     fn hold(&self, request: HoldRequest) -> ApiFuture<'_, HeldSeat>;
     /// Holds a Virtual BLS timeslot for 30 minutes.
     fn hold_timeslot(&self, request: SlotHoldRequest) -> ApiFuture<'_, HeldTimeslot>;
+    /// The allowed pay options the agency's account cannot use for the
+    /// session's held place (its course, and its cost when known).
+    fn unusable_pay_options(
+        &self,
+        hold_ref: String,
+        course_id: u64,
+        cost: Option<Money>,
+    ) -> ApiFuture<'_, Vec<PayOption>>;
     /// Releases a hold.
     fn release(&self, hold_ref: String) -> ApiFuture<'_, ()>;
     /// Releases a hold as the widget goes (`navigator.sendBeacon`):
@@ -473,6 +481,25 @@ impl BookingApi for HttpApi {
 
     fn hold(&self, request: HoldRequest) -> ApiFuture<'_, HeldSeat> {
         decoded(self.post_text(route::HOLDS, &request, None))
+    }
+
+    fn unusable_pay_options(
+        &self,
+        hold_ref: String,
+        course_id: u64,
+        cost: Option<Money>,
+    ) -> ApiFuture<'_, Vec<PayOption>> {
+        let mut path = format!(
+            "{}?course_id={course_id}",
+            route::with_ref(route::HOLD_PAY_OPTIONS, &hold_ref)
+        );
+        if let Some(Money(pence)) = cost {
+            path.push_str(&format!("&cost={pence}"));
+        }
+        let pending = self.get_text(path);
+        Box::pin(async move {
+            decode::<UnusablePayOptions>(&pending.await?).map(|answer| answer.cannot_pay_with)
+        })
     }
 
     fn release(&self, hold_ref: String) -> ApiFuture<'_, ()> {

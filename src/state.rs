@@ -19,7 +19,7 @@ use std::rc::Rc;
 use std::task::Poll;
 
 use booking_core::api::bls::Timeslot;
-use booking_core::api::{Course, CourseRef, TrainingEvent};
+use booking_core::api::{Course, CourseRef, Money, TrainingEvent};
 use booking_core::calendar::EventIndex;
 use booking_core::flow::{
     BookingInProgress, Chosen, Command, Dates, Flow, GrantedHold, Input, Intent, Outcome, Place,
@@ -340,7 +340,30 @@ impl WidgetState {
                 Product::VirtualBls => self.slots.set(Load::Failed(reason)),
             },
             Command::ReadBooking { booking_id } => self.read_booking(booking_id),
+            Command::ReadPayOptions {
+                hold_ref,
+                course_id,
+                cost,
+            } => self.read_pay_options(hold_ref, course_id, cost),
         }
+    }
+
+    /// Reads which pay options the account cannot use for the held place,
+    /// in a task of its own, and sends the flow the answer; an unanswered
+    /// read changes nothing (every allowed option stays offered).
+    fn read_pay_options(self, hold_ref: String, course_id: u64, cost: Option<Money>) {
+        self.spawn(async move {
+            let answer = self
+                .api()
+                .unusable_pay_options(hold_ref.clone(), course_id, cost)
+                .await;
+            if let Ok(cannot_pay_with) = answer {
+                self.dispatch(Outcome::PayOptionsRead {
+                    hold_ref,
+                    cannot_pay_with,
+                });
+            }
+        });
     }
 
     /// Reads what a course's calendar shows, in a task of its own, and sends

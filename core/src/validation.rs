@@ -687,8 +687,8 @@ pub struct AccountFacts {
     pub invoice_payments: Option<bool>,
     /// Booking credits left for the chosen course.
     pub credits_for_course: Option<u32>,
-    /// The money balance.
-    pub balance: Option<Money>,
+    /// Whether the money balance covers the chosen place's cost.
+    pub balance_covers_cost: Option<bool>,
 }
 
 /// One way to pay, as the payment step offers it.
@@ -749,9 +749,9 @@ pub fn offered_pay_options(
                 PayOption::Credits if facts.credits_for_course == Some(0) => {
                     Some("No credits left for this course".to_owned())
                 }
-                PayOption::Balance if facts.balance.is_some_and(|b| b < event_cost) => Some(
-                    format!("The account balance does not cover the cost of {event_cost}"),
-                ),
+                PayOption::Balance if facts.balance_covers_cost == Some(false) => Some(format!(
+                    "The account balance does not cover the cost of {event_cost}"
+                )),
                 PayOption::Inv if facts.invoice_payments == Some(false) => {
                     Some("Invoice payments are not enabled for this account".to_owned())
                 }
@@ -1186,7 +1186,7 @@ mod tests {
         let poor = AccountFacts {
             invoice_payments: Some(false),
             credits_for_course: Some(0),
-            balance: Some(Money(9499)),
+            balance_covers_cost: Some(false),
         };
         let offers = offered_pay_options(&everything, &poor, cost);
         let reasons: Vec<Option<&str>> = offers.iter().map(|o| o.reason.as_deref()).collect();
@@ -1217,7 +1217,7 @@ mod tests {
         let rich = AccountFacts {
             invoice_payments: Some(true),
             credits_for_course: Some(1),
-            balance: Some(Money(9500)),
+            balance_covers_cost: Some(true),
         };
         assert!(offered_pay_options(&everything, &rich, cost)
             .iter()
@@ -1240,7 +1240,7 @@ mod tests {
         let facts = AccountFacts::default();
         assert_eq!(facts.invoice_payments, None);
         assert_eq!(facts.credits_for_course, None);
-        assert_eq!(facts.balance, None);
+        assert_eq!(facts.balance_covers_cost, None);
         let credits: CreditsResponse = serde_json::from_str(
             r#"{"booking_credits":[{"course_id":2,"course_name":"M&H","credits":6}],
                 "booking_money_balance":412.5,"currency":"GBP"}"#,

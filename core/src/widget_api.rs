@@ -18,6 +18,7 @@
 //! | POST | [`route::HOLDS`] | [`HoldRequest`] | [`HeldSeat`]; 409 [`SeatTaken`] |
 //! | POST | [`route::TIMESLOT_HOLDS`] | [`SlotHoldRequest`] | [`HeldTimeslot`]; 409 [`SeatTaken`] |
 //! | DELETE | [`route::HOLD`] | | 204 (either product's hold) |
+//! | GET | [`route::HOLD_PAY_OPTIONS`] | | [`UnusablePayOptions`]: the allowed pay options the account cannot use for the held place |
 //! | POST | [`route::RELEASE_BEACON`] | [`ReleaseBeacon`] as `text/plain` | 204 (for `navigator.sendBeacon`) |
 //! | POST | [`route::BOOKINGS`] | [`BookingRequest`] + `Idempotency-Key` | 201 [`BookingReceipt`] (`BookingReceipt<VirtualBooking>` for a timeslot's hold) |
 //! | GET | [`route::BOOKING`] | | [`BookingReceipt`], of the product the reference names |
@@ -76,6 +77,9 @@ pub mod route {
     pub const TIMESLOT_HOLDS: &str = "/timeslot-holds";
     /// `DELETE`: release either product's hold.
     pub const HOLD: &str = "/holds/{hold_ref}";
+    /// `GET`: the allowed pay options the agency's account cannot use for
+    /// that hold's place.
+    pub const HOLD_PAY_OPTIONS: &str = "/holds/{hold_ref}/pay-options";
     /// `POST`: release a hold by `navigator.sendBeacon` as the page goes.
     pub const RELEASE_BEACON: &str = "/holds/release";
     /// `POST`: make a booking on a hold.
@@ -398,6 +402,16 @@ pub struct ManagedBooking<B = BookingDetail> {
     /// themselves.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agency_email: Option<String>,
+}
+
+/// The allowed pay options the agency's account cannot use for a held
+/// place now: `credits` without a credit left for the course, `balance`
+/// short of the place's cost. Empty when the gateway could not tell.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct UnusablePayOptions {
+    /// The options, in the gateway's allowed order.
+    #[serde(default)]
+    pub cannot_pay_with: Vec<PayOption>,
 }
 
 /// The body of a move to another date: the training event to move to.

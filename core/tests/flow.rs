@@ -79,10 +79,10 @@ fn every_transition_in_the_table() {
         ("hold again with nothing to hold", At::ChooseEvent, Intent::HoldAgain.into(), Refused(Refusal::NotInThisStep, &[])),
         ("keep a seat not held", At::ChooseEvent, Intent::KeepMySeat { now_ms: 0.0 }.into(), Refused(Refusal::NoLiveHold, &[])),
         // Holding
-        ("hold granted", At::Holding, granted(41, "H-41"), Moves(Step::Details, &["hbg:hold-created"])),
+        ("hold granted", At::Holding, granted(41, "H-41"), Moves(Step::Details, &["hbg:hold-created", "read-pay-options H-41"])),
         ("hold granted for another event", At::Holding, granted(99, "H-99"), Refused(Refusal::StaleOutcome, &["release H-99"])),
-        ("409 with our hold on this event is adopted", At::Holding, conflict(Some("H-41"), Some(41), Some(1200)), Moves(Step::Details, &["hbg:hold-created"])),
-        ("409 with our hold, event unnamed, is adopted", At::Holding, conflict(Some("H-41"), None, Some(1200)), Moves(Step::Details, &["hbg:hold-created"])),
+        ("409 with our hold on this event is adopted", At::Holding, conflict(Some("H-41"), Some(41), Some(1200)), Moves(Step::Details, &["hbg:hold-created", "read-pay-options H-41"])),
+        ("409 with our hold, event unnamed, is adopted", At::Holding, conflict(Some("H-41"), None, Some(1200)), Moves(Step::Details, &["hbg:hold-created", "read-pay-options H-41"])),
         ("409 with our hold on another event: release, ask again", At::Holding, conflict(Some("H-40"), Some(40), Some(900)), Moves(Step::Holding, &["release H-40", "hold 41"])),
         ("409 with our lapsing hold: release, ask again", At::Holding, conflict(Some("H-41"), Some(41), Some(0)), Moves(Step::Holding, &["release H-41", "hold 41"])),
         ("409 held by someone else", At::Holding, conflict(None, None, Some(600)), Moves(Step::HoldConflict, &["load-dates 2", "hbg:error"])),
@@ -95,7 +95,7 @@ fn every_transition_in_the_table() {
         ("expiry while holding", At::Holding, Intent::HoldExpired.into(), Refused(Refusal::NoLiveHold, &[])),
         ("type while holding", At::Holding, Intent::EditForm(typed_form()).into(), Moves(Step::Holding, &[])),
         // Keep my seat: release then hold, back to where the candidate was
-        ("seat kept", At::KeepingSeat, granted(41, "H-41b"), Moves(Step::Payment, &["hbg:hold-created"])),
+        ("seat kept", At::KeepingSeat, granted(41, "H-41b"), Moves(Step::Payment, &["hbg:hold-created", "read-pay-options H-41b"])),
         // Details
         ("details valid", At::Details, Intent::ContinueToPayment.into(), Moves(Step::Payment, &[])),
         ("blur re-checks a field", At::Details, Intent::CheckField(FormField::Email).into(), Moves(Step::Details, &[])),
@@ -1435,4 +1435,79 @@ fn a_booking_pages_address_with_no_booking_on_its_way_is_refused() {
     )));
     assert!(refused.refused.is_some());
     assert_eq!(refused.flow.manage_url(), None);
+}
+
+#[test]
+fn a_pay_option_the_gateway_says_the_account_cannot_use_is_offered_unusable() {
+    let allowed = [
+        PayOption::Credits,
+        PayOption::Balance,
+        PayOption::CandidatePays,
+    ];
+    let held = at(At::Holding).apply(granted(41, &hold_ref(41)));
+    assert!(
+        held.commands.iter().any(|command| matches!(
+            command,
+            Command::ReadPayOptions { hold_ref: read, course_id, cost: Some(_) }
+                if *read == hold_ref(41) && *course_id == COURSE_ID
+        )),
+        "the account's pay options are read once the seat is held"
+    );
+    assert!(
+        held.flow
+            .pay_option_offers(&allowed)
+            .iter()
+            .all(|offer| offer.usable),
+        "until the gateway says, every allowed option is offered"
+    );
+    let stale = held.flow.apply(Input::from(Outcome::PayOptionsRead {
+        hold_ref: "H-old".to_owned(),
+        cannot_pay_with: vec![PayOption::Credits],
+    }));
+    assert!(
+        stale
+            .flow
+            .pay_option_offers(&allowed)
+            .iter()
+            .all(|offer| offer.usable),
+        "an answer for another hold is dropped"
+    );
+    let read = stale.flow.apply(Input::from(Outcome::PayOptionsRead {
+        hold_ref: hold_ref(41),
+        cannot_pay_with: vec![PayOption::Credits, PayOption::Balance],
+    }));
+    let shown: Vec<(PayOption, bool, Option<String>)> = read
+        .flow
+        .pay_option_offers(&allowed)
+        .into_iter()
+        .map(|offer| (offer.option, offer.usable, offer.reason))
+        .collect();
+    assert_eq!(
+        shown[0],
+        (
+            PayOption::Credits,
+            false,
+            Some("No credits left for this course".to_owned())
+        )
+    );
+    assert_eq!(
+        (shown[1].0.clone(), shown[1].1),
+        (PayOption::Balance, false)
+    );
+    assert!(
+        shown[1].2.as_deref().is_some_and(
+            |reason| reason.starts_with("The account balance does not cover the cost of")
+        )
+    );
+    assert_eq!(shown[2], (PayOption::CandidatePays, true, None));
+
+    // Another event chosen: what was said of the last one no longer holds.
+    let back = read.flow.apply(Input::from(Intent::Back));
+    let again = back.flow.apply(Input::from(Intent::ChooseEvent(event(42))));
+    let regranted = again.flow.apply(granted(42, &hold_ref(42)));
+    assert!(regranted
+        .flow
+        .pay_option_offers(&allowed)
+        .iter()
+        .all(|offer| offer.usable));
 }

@@ -124,3 +124,28 @@ export async function transactionsSince(stack: Stack, before: Wallet): Promise<W
   const known = new Set(before.transactionIds);
   return (await transactions(stack)).filter((t) => !known.has(t.id));
 }
+
+/**
+ * Spends every credit the demo account has for `courseId` through the
+ * sandbox's API, as the agency's other bookings would: a hold and a
+ * booking paid with a credit, until none is left.
+ */
+export async function spendCredits(stack: Stack, courseId: number): Promise<void> {
+  while (((await wallet(stack)).credits[courseId] ?? 0) > 0) {
+    const event = await newEvent(stack, { courseId, locationId: LOCATIONS.leeds.id });
+    const held = await stack.sandboxApi(`/training-events/${event.id}/hold`, { method: "POST" });
+    expect(held.status, "a seat held for another booking").toBe(200);
+    const { hold_hash } = (await held.json()) as { hold_hash: string };
+    const booked = await stack.sandboxApi("/bookings", {
+      method: "POST",
+      body: JSON.stringify({
+        hold_hash,
+        first_name: "Sam",
+        last_name: "Okafor",
+        email: "sam.okafor@carestaff.example",
+        pay_option: "credits",
+      }),
+    });
+    expect(booked.status, await booked.clone().text()).toBe(201);
+  }
+}

@@ -360,6 +360,7 @@ fn router(config: &GatewayConfig, state: Arc<AppState>) -> Router {
         .route(route::TIMESLOT_HOLDS, post(routes::hold_timeslot))
         .route(route::RELEASE_BEACON, post(routes::release_beacon))
         .route(route::HOLD, axum::routing::delete(routes::release_hold))
+        .route(route::HOLD_PAY_OPTIONS, get(routes::hold_pay_options))
         .route(route::BOOKINGS, post(routes::create_booking))
         .route(route::BOOKING, get(routes::booking))
         .route(route::MANAGED_BOOKING, get(manage::managed_booking))

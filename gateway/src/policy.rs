@@ -65,6 +65,11 @@ impl Policy {
             .collect()
     }
 
+    /// The pay options allowed, in order.
+    pub fn pay_options(&self) -> &[PayOption] {
+        &self.pay_options
+    }
+
     /// Origins a `payment_url` may point at.
     pub fn payment_origins(&self) -> &[String] {
         &self.payment.allowed_origins

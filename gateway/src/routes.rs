@@ -25,15 +25,16 @@ use axum::Json;
 use booking_core::api::bls::{Timeslot, VirtualBooking};
 use booking_core::api::hold_seconds;
 use booking_core::api::{
-    BookingDetail, ClientProfile, Course, Page, Timestamp, TrainingEvent, ValidationError,
+    BookingDetail, ClientProfile, Course, CreditsResponse, Money, Page, PayOption, Timestamp,
+    TrainingEvent, ValidationError,
 };
 use booking_core::contract::Answer;
 use booking_core::product::Product;
 use booking_core::uk_time;
 use booking_core::widget_api::{
     BookingReceipt, BookingRequest, HeldSeat, HeldTimeslot, HoldRequest, KitAddress, ReleaseBeacon,
-    SeatTaken, SlotHoldRequest, WidgetOptions, IDEMPOTENCY_HEADER, QUEUE_TICKET_HEADER,
-    SESSION_HEADER,
+    SeatTaken, SlotHoldRequest, UnusablePayOptions, WidgetOptions, IDEMPOTENCY_HEADER,
+    QUEUE_TICKET_HEADER, SESSION_HEADER,
 };
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::de::DeserializeOwned;
@@ -976,6 +977,81 @@ pub(super) async fn release_hash(
     } else {
         Err(reply.into_error_or(HOLD_NOT_FOUND, RELEASE_REFUSED))
     }
+}
+
+/// The query of `GET /api/holds/{hold_ref}/pay-options`: the held place's
+/// course and cost (in pence), as the widget shows them. They only decide
+/// what the asking session is shown; the upstream decides the booking.
+#[derive(Debug, Deserialize)]
+pub struct PayOptionsQuery {
+    /// The course.
+    course_id: Option<String>,
+    /// The cost in pence, when known.
+    cost: Option<String>,
+}
+
+/// `GET /api/holds/{hold_ref}/pay-options`: which allowed pay options the
+/// agency's account cannot use for the session's held place: `credits`
+/// without a credit left for the course, `balance` short of the cost. Read
+/// from the upstream's `/credits`, cached as long as the events are; the
+/// read never waits for the upstream's rate limit (holds and bookings come
+/// first), and when it cannot be made the answer is an error, on which the
+/// widget offers every allowed option.
+pub async fn hold_pay_options(
+    State(state): Shared,
+    WidgetSession(session): WidgetSession,
+    caller: Caller,
+    Path(hold_ref): Path<String>,
+    Query(query): Query<PayOptionsQuery>,
+) -> Result<Json<UnusablePayOptions>, GatewayError> {
+    let (held, _) = state
+        .signer
+        .open_hold_ref(&session, &hold_ref, state.clock.utc())
+        .ok_or(GatewayError::NotFound(HOLD_NOT_FOUND))?;
+    let product = state.product(held)?;
+    let course_id = id_filter("course_id", query.course_id.as_deref())?
+        .ok_or_else(|| GatewayError::invalid("course_id", "Name the course of the held place."))?;
+    let cost = match query.cost.as_deref() {
+        None => None,
+        Some(text) => Some(Money(text.parse().map_err(|_| {
+            GatewayError::invalid("cost", "The cost must be a whole number of pence.")
+        })?)),
+    };
+    let bytes = state
+        .cache
+        .get(
+            Freshness::Events,
+            format!("{}/credits", product.product),
+            || async {
+                let call = Call::get("/credits", "/credits").by(&caller);
+                let credits: CreditsResponse = product
+                    .upstream
+                    .json(&call, On429::Fail, "The account's credits were not found.")
+                    .await?;
+                to_bytes(&credits)
+            },
+        )
+        .await?;
+    let wallet: CreditsResponse = serde_json::from_slice(&bytes)
+        .map_err(|error| GatewayError::BadGateway(format!("re-reading cached credits: {error}")))?;
+    let credits_left = wallet
+        .booking_credits
+        .iter()
+        .filter(|credit| credit.course_id == course_id)
+        .map(|credit| credit.credits)
+        .sum::<u32>();
+    let cannot_pay_with = product
+        .policy
+        .pay_options()
+        .iter()
+        .filter(|option| match option {
+            PayOption::Credits => credits_left == 0,
+            PayOption::Balance => cost.is_some_and(|cost| wallet.booking_money_balance < cost),
+            _ => false,
+        })
+        .cloned()
+        .collect();
+    Ok(Json(UnusablePayOptions { cannot_pay_with }))
 }
 
 /// `DELETE /api/holds/{hold_ref}`: either product's hold.

@@ -72,6 +72,8 @@ pub struct FakeGateway {
     pub managed: Scripted<ManagedBooking<Booked>>,
     /// Scripted answers to cancelling a booking through its link.
     pub cancels: Scripted<ManagedBooking<Booked>>,
+    /// What the gateway says the account cannot pay with, for any hold.
+    pub cannot_pay_with: RefCell<Vec<PayOption>>,
     /// Scripted answers to the other dates a booking may move to.
     pub other_dates: Scripted<Vec<TrainingEvent>>,
     /// Scripted answers to moving a booking to another date.
@@ -486,6 +488,16 @@ impl BookingApi for FakeGateway {
                 .pop_front()
                 .unwrap_or_else(|| Err(status(404, "This booking link is not valid."))),
         )
+    }
+
+    fn unusable_pay_options(
+        &self,
+        hold_ref: String,
+        course_id: u64,
+        _cost: Option<Money>,
+    ) -> ApiFuture<'_, Vec<PayOption>> {
+        self.log(format!("pay-options {hold_ref} {course_id}"));
+        ready(Ok(self.cannot_pay_with.borrow().clone()))
     }
 
     fn other_dates(&self, link: String) -> ApiFuture<'_, Vec<TrainingEvent>> {

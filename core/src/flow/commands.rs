@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use super::{BookingInProgress, Dates, Place};
-use crate::api::{BookingStatus, PayOption, PayStatus, Timestamp};
+use crate::api::{BookingStatus, Money, PayOption, PayStatus, Timestamp};
 use crate::product::Product;
 use crate::widget_api::BookingRequest;
 
@@ -221,6 +221,18 @@ pub enum Command {
     ShowDatesFailed {
         /// The sentence for people.
         reason: String,
+    },
+    /// Read which allowed pay options the account cannot use for the
+    /// hold's place, then send `PayOptionsRead` (a read, as
+    /// [`Command::LoadDates`]; an unanswered read sends nothing, and every
+    /// allowed option stays offered).
+    ReadPayOptions {
+        /// The hold just adopted.
+        hold_ref: String,
+        /// Its place's course.
+        course_id: u64,
+        /// Its place's cost, when known.
+        cost: Option<Money>,
     },
     /// Read the booking again, then send `BookingStatus` (a read, as
     /// [`Command::LoadDates`]; an unanswered read sends nothing).

@@ -9,16 +9,36 @@ use crate::validation::{
 
 impl Flow {
     /// The pay options to offer for the chosen event or timeslot: those the
-    /// gateway allows, in the usual order. The gateway tells the widget
-    /// nothing about the account, so every allowed option is usable and a
-    /// 422 explains a refusal.
+    /// gateway allows, in the usual order, each usable unless the gateway
+    /// said the account cannot use it for the held place (no credit left
+    /// for the course, a balance short of the cost). Until it says, or when
+    /// it cannot, every allowed option is usable and a 422 explains a
+    /// refusal.
     pub fn pay_option_offers(&self, allowed: &[PayOption]) -> Vec<PayOptionOffer> {
         let cost = self
             .chosen
             .as_ref()
             .and_then(Chosen::cost)
             .unwrap_or_default();
-        validation::offered_pay_options(allowed, &AccountFacts::default(), cost)
+        let cannot = |option: PayOption| self.cannot_pay_with.contains(&option);
+        let facts = AccountFacts {
+            invoice_payments: None,
+            credits_for_course: cannot(PayOption::Credits).then_some(0),
+            balance_covers_cost: cannot(PayOption::Balance).then_some(false),
+        };
+        validation::offered_pay_options(allowed, &facts, cost)
+    }
+
+    /// Takes what the gateway said of the pay options for the hold
+    /// `hold_ref`; an answer for a hold no longer held is dropped.
+    pub(super) fn pay_options_read(&mut self, hold_ref: &str, cannot_pay_with: Vec<PayOption>) {
+        if self
+            .hold
+            .as_ref()
+            .is_some_and(|held| held.hold_ref == hold_ref)
+        {
+            self.cannot_pay_with = cannot_pay_with;
+        }
     }
 
     /// The pay option to choose for the candidate on the payment step: the

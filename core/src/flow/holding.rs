@@ -316,6 +316,14 @@ impl Flow {
             hold_expires_at: expires_at,
             expires_in_seconds: countdown.expires_in_seconds(),
         }));
+        let new_place = self.hold.as_ref().is_none_or(|held| held.place != place);
+        if let Some(course) = self.course().filter(|_| new_place) {
+            commands.push(Command::ReadPayOptions {
+                hold_ref: hold_ref.clone(),
+                course_id: course.id,
+                cost: self.chosen.as_ref().and_then(Chosen::cost),
+            });
+        }
         self.hold = Some(ActiveHold {
             hold_ref,
             place,

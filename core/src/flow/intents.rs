@@ -114,6 +114,14 @@ pub enum Outcome {
         /// Why, as a sentence for people.
         reason: String,
     },
+    /// What the gateway said of the pay options for a hold's place: the
+    /// allowed ones the account cannot use.
+    PayOptionsRead {
+        /// The hold they were read for.
+        hold_ref: String,
+        /// The allowed pay options the account cannot use for its place.
+        cannot_pay_with: Vec<PayOption>,
+    },
     /// A release finished.
     Released,
 }

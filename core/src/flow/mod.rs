@@ -191,6 +191,7 @@ pub struct Flow {
     conflict_release_tried: bool,
     form: CandidateForm,
     pay_option: Option<PayOption>,
+    cannot_pay_with: Vec<PayOption>,
     errors: FieldErrors,
     booking: Option<Booked>,
     manage_url: Option<String>,
@@ -221,6 +222,7 @@ impl Flow {
             conflict_release_tried: false,
             form: CandidateForm::for_product(product),
             pay_option: None,
+            cannot_pay_with: Vec::new(),
             errors: FieldErrors::default(),
             booking: None,
             manage_url: None,
@@ -493,6 +495,13 @@ impl Flow {
             }
             Outcome::DatesFailed { course_id, reason } => {
                 self.dates_failed(course_id, reason, commands)
+            }
+            Outcome::PayOptionsRead {
+                hold_ref,
+                cannot_pay_with,
+            } => {
+                self.pay_options_read(&hold_ref, cannot_pay_with);
+                Ok(())
             }
             Outcome::Released => Ok(()),
         }

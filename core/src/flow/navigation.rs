@@ -114,6 +114,7 @@ impl Flow {
     /// Clears what belongs to a previous event choice (not the form).
     fn leave_event_choice(&mut self) {
         self.chosen = None;
+        self.cannot_pay_with.clear();
         self.conflict = None;
         self.seat_frees = None;
         self.failure = None;

@@ -353,6 +353,7 @@ pub fn tags(commands: &[Command]) -> Vec<String> {
             }
             Command::ShowDatesFailed { reason } => format!("show failure: {reason}"),
             Command::ReadBooking { booking_id } => format!("read-booking {booking_id}"),
+            Command::ReadPayOptions { hold_ref, .. } => format!("read-pay-options {hold_ref}"),
         })
         .collect()
 }

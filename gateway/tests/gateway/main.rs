@@ -25,3 +25,4 @@ mod sessions;
 mod shared_store;
 mod static_files;
 mod store_faults;
+mod wallet;
