@@ -21,6 +21,8 @@
 //! * `errors`: one error type and its JSON bodies.
 //! * `connections`: serving connections: the connection cap, the header
 //!   timeout, graceful shutdown.
+//! * `preflight`: the read-only check of each upstream an agency runs
+//!   before going live.
 //!
 //! The rate limit counts each client address ([`ClientAddress`]): the peer's,
 //! or, from a proxy in `trusted_proxies`, the one its `X-Forwarded-For`
@@ -80,6 +82,7 @@ mod errors;
 mod manage;
 mod memory;
 mod policy;
+pub mod preflight;
 mod product;
 mod routes;
 mod session;

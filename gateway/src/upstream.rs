@@ -36,7 +36,7 @@ use booking_core::api::{RefreshRequest, TokenPair, TokenRequest, ValidationError
 use booking_core::contract::Answer;
 use booking_core::product::Product;
 use booking_core::widget_api::QueuePlace;
-use reqwest::header::{AUTHORIZATION, RETRY_AFTER};
+use reqwest::header::{HeaderMap, AUTHORIZATION, RETRY_AFTER};
 use reqwest::Method;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -177,6 +177,8 @@ pub struct Reply {
     pub status: StatusCode,
     /// The body.
     pub body: Bytes,
+    /// The headers.
+    pub headers: HeaderMap,
     /// The endpoint that answered.
     pub endpoint: Endpoint,
 }
@@ -458,6 +460,34 @@ impl Upstream {
     /// One HTTP exchange, in its slot of the budget; transport failures,
     /// 5xx and 429 become errors.
     async fn send_once(&self, call: &Call, token: Option<&Secret>) -> Result<Reply, GatewayError> {
+        let reply = self.transmit(call, token).await?;
+        if reply.status == StatusCode::TOO_MANY_REQUESTS {
+            let retry_after = reply
+                .headers
+                .get(RETRY_AFTER)
+                .and_then(|value| value.to_str().ok())
+                .and_then(|value| value.trim().parse::<u64>().ok())
+                .map(|seconds| seconds.min(LONGEST_RETRY_AFTER));
+            return Err(GatewayError::UpstreamBusy {
+                retry_after: retry_after.unwrap_or(1),
+            });
+        }
+        if reply.status.is_server_error() {
+            return Err(GatewayError::BadGateway(format!(
+                "upstream {} answered {}",
+                call.route, reply.status
+            )));
+        }
+        Ok(reply)
+    }
+
+    /// One HTTP exchange, in its slot of the budget, whatever the status:
+    /// only a transport failure is an error.
+    pub(crate) async fn transmit(
+        &self,
+        call: &Call,
+        token: Option<&Secret>,
+    ) -> Result<Reply, GatewayError> {
         self.take_slot(call).await?;
         let started = Instant::now();
         let mut request = self
@@ -481,21 +511,13 @@ impl Upstream {
         let outcome = match request.send().await {
             Ok(response) => {
                 let status = response.status();
-                let retry_after = response
-                    .headers()
-                    .get(RETRY_AFTER)
-                    .and_then(|value| value.to_str().ok())
-                    .and_then(|value| value.trim().parse::<u64>().ok())
-                    .map(|seconds| seconds.min(LONGEST_RETRY_AFTER));
-                response
-                    .bytes()
-                    .await
-                    .map(|body| (status, retry_after, body))
+                let headers = response.headers().clone();
+                response.bytes().await.map(|body| (status, headers, body))
             }
             Err(error) => Err(error),
         };
         let elapsed_ms = started.elapsed().as_millis() as u64;
-        let (status, retry_after, body) = outcome.map_err(|error| {
+        let (status, headers, body) = outcome.map_err(|error| {
             let failure = transport_failure(&error);
             tracing::warn!(
                 upstream = call.route,
@@ -513,20 +535,10 @@ impl Upstream {
             elapsed_ms,
             "upstream call"
         );
-        if status == StatusCode::TOO_MANY_REQUESTS {
-            return Err(GatewayError::UpstreamBusy {
-                retry_after: retry_after.unwrap_or(1),
-            });
-        }
-        if status.is_server_error() {
-            return Err(GatewayError::BadGateway(format!(
-                "upstream {} answered {status}",
-                call.route
-            )));
-        }
         Ok(Reply {
             status,
             body,
+            headers,
             endpoint: Endpoint {
                 product: self.product,
                 method: call.method.clone(),
@@ -590,7 +602,8 @@ impl Upstream {
         self.exchange(tokens).await
     }
 
-    async fn exchange(&self, tokens: &mut Option<TokenState>) -> Result<(), GatewayError> {
+    /// The call exchanging the credentials for a token pair.
+    pub(crate) fn token_call(&self) -> Result<Call, GatewayError> {
         let credentials = self
             .credentials
             .as_ref()
@@ -599,7 +612,11 @@ impl Upstream {
             hb_client_id: credentials.client_id.clone(),
             api_key: credentials.api_key.expose().to_owned(),
         };
-        let call = Call::post("/auth/token", "/auth/token", Some(&body))?;
+        Call::post("/auth/token", "/auth/token", Some(&body))
+    }
+
+    async fn exchange(&self, tokens: &mut Option<TokenState>) -> Result<(), GatewayError> {
+        let call = self.token_call()?;
         let reply = self.send_once(&call, None).await?;
         match reply.status {
             status if status.is_success() => {
@@ -695,6 +712,7 @@ mod tests {
         Reply {
             status,
             body: Bytes::from_static(body),
+            headers: HeaderMap::new(),
             endpoint: Endpoint {
                 product: Product::VirtualBls,
                 method: Method::POST,

@@ -16,6 +16,7 @@ mod load;
 mod lost_answers;
 mod manage;
 mod matrix;
+mod preflight;
 mod profiles;
 mod protection;
 mod rate_budget;

@@ -92,6 +92,15 @@ pub enum Mode {
         path_prefix: String,
         field: &'static str,
     },
+    /// Forward everything, and put `field` with `value` into each JSON
+    /// answer to a request whose path starts with `path_prefix` (as
+    /// [`Mode::DropField`] takes one out), as an upstream that sends a
+    /// field nobody reads would.
+    AddField {
+        path_prefix: String,
+        field: &'static str,
+        value: Value,
+    },
 }
 
 /// What becomes of a request [`Mode::Stall`] keeps in flight.
@@ -464,6 +473,7 @@ async fn forward(
     let mut answer_after = None;
     let mut stalled = None;
     let mut drop_field = None;
+    let mut add_field = None;
     let mode = {
         let mut mode = state.mode.lock().unwrap();
         let current = mode.clone();
@@ -493,6 +503,16 @@ async fn forward(
         if let Mode::DropField { path_prefix, field } = &*mode {
             if path.starts_with(path_prefix.as_str()) {
                 drop_field = Some(*field);
+            }
+        }
+        if let Mode::AddField {
+            path_prefix,
+            field,
+            value,
+        } = &*mode
+        {
+            if path.starts_with(path_prefix.as_str()) {
+                add_field = Some((*field, value.clone()));
             }
         }
         if let Mode::LoseAnswer {
@@ -591,7 +611,8 @@ async fn forward(
             | Mode::LoseAnswer { .. }
             | Mode::DelayAnswer { .. }
             | Mode::Stall { .. }
-            | Mode::DropField { .. },
+            | Mode::DropField { .. }
+            | Mode::AddField { .. },
         )
         | None => {}
     }
@@ -625,6 +646,9 @@ async fn forward(
     };
     if let Some(field) = drop_field {
         bytes = without_field(&bytes, field);
+    }
+    if let Some((field, value)) = add_field {
+        bytes = with_field(&bytes, field, value);
     }
     if status == 200 && (path == "/auth/token" || path == "/auth/refresh") {
         if let Ok(pair) = serde_json::from_slice::<Value>(&bytes) {
@@ -681,6 +705,23 @@ fn without_field(bytes: &Bytes, field: &str) -> Bytes {
     if let Some(items) = answer.get_mut("data").and_then(Value::as_array_mut) {
         for item in items.iter_mut().filter_map(Value::as_object_mut) {
             item.remove(field);
+        }
+    }
+    Bytes::from(answer.to_string())
+}
+
+/// A JSON answer with `field` set to `value`, at its top level and in each
+/// item of its `data`; any other answer as it is.
+fn with_field(bytes: &Bytes, field: &str, value: Value) -> Bytes {
+    let Ok(mut answer) = serde_json::from_slice::<Value>(bytes) else {
+        return bytes.clone();
+    };
+    if let Some(object) = answer.as_object_mut() {
+        object.insert(field.to_owned(), value.clone());
+    }
+    if let Some(items) = answer.get_mut("data").and_then(Value::as_array_mut) {
+        for item in items.iter_mut().filter_map(Value::as_object_mut) {
+            item.insert(field.to_owned(), value.clone());
         }
     }
     Bytes::from(answer.to_string())
