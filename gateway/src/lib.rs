@@ -21,6 +21,8 @@
 //! * `errors`: one error type and its JSON bodies.
 //! * `connections`: serving connections: the connection cap, the header
 //!   timeout, graceful shutdown.
+//! * `health`: `/healthz` and `/readyz`, outside `/api`: no session, no
+//!   origin check, no per-client rate limit.
 //!
 //! The rate limit counts each client address ([`ClientAddress`]): the peer's,
 //! or, from a proxy in `trusted_proxies`, the one its `X-Forwarded-For`
@@ -77,6 +79,7 @@ pub mod config;
 mod connections;
 mod drift;
 mod errors;
+mod health;
 mod manage;
 mod memory;
 mod policy;
@@ -318,6 +321,7 @@ fn product_upstream(
             config.agency.clone(),
         ),
         page_size: AtomicU32::new(routes::LARGEST_PAGE),
+        last_probe: health::LastProbe::default(),
     })
 }
 
@@ -399,7 +403,7 @@ fn router(config: &GatewayConfig, state: Arc<AppState>) -> Router {
                 })
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
-        .with_state(state);
+        .with_state(state.clone());
     let files = static_files::router(config).layer(
         TraceLayer::new_for_http()
             .make_span_with(|request: &Request| request_span(request, request.uri().path()))
@@ -411,7 +415,21 @@ fn router(config: &GatewayConfig, state: Arc<AppState>) -> Router {
     let outside_api = Router::new()
         .route_service("/api/", api.clone().into_service::<axum::body::Body>())
         .fallback_service(files);
+    let health = Router::new()
+        .route(health::HEALTHZ, get(health::healthz))
+        .route(health::READYZ, get(health::readyz))
+        .layer(SetResponseHeaderLayer::overriding(
+            CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|request: &Request| request_span(request, request.uri().path()))
+                .on_response(DefaultOnResponse::new().level(Level::DEBUG)),
+        )
+        .with_state(state.clone());
     Router::new()
+        .merge(health)
         .nest(API_BASE, api)
         .fallback_service(outside_api)
         .layer(CatchPanicLayer::custom(panic_response))

@@ -312,6 +312,8 @@ pub struct Upstream {
     /// Where the budget, the token's lifetime and the waits read the time.
     clock: Clock,
     budget: CallBudget,
+    /// When the upstream last answered a call with a 2xx, by [`Clock`].
+    last_answered: std::sync::Mutex<Option<Instant>>,
 }
 
 impl Upstream {
@@ -343,7 +345,29 @@ impl Upstream {
             max_retry_wait,
             clock,
             budget,
+            last_answered: std::sync::Mutex::new(None),
         })
+    }
+
+    /// When the upstream last answered a call (the token's included) with
+    /// a 2xx, by the gateway's clock.
+    pub fn last_answered(&self) -> Option<Instant> {
+        *self
+            .last_answered
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Whether a token pair is held whose access token is good for now,
+    /// so a call needs no exchange or refresh first.
+    pub async fn holds_token(&self) -> bool {
+        renewal(self.tokens.lock().await.as_ref(), self.clock.now()) == Renewal::Keep
+    }
+
+    /// Makes sure a good access token is held, exchanging or refreshing as
+    /// a call would.
+    pub async fn ensure_token(&self) -> Result<(), GatewayError> {
+        self.access_token().await.map(drop)
     }
 
     /// Whether it was given credentials (without them every call answers
@@ -523,6 +547,12 @@ impl Upstream {
                 "upstream {} answered {status}",
                 call.route
             )));
+        }
+        if status.is_success() {
+            *self
+                .last_answered
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(self.clock.now());
         }
         Ok(Reply {
             status,

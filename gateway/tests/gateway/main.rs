@@ -12,6 +12,7 @@ mod contract;
 mod dependencies;
 mod fault_table;
 mod flow;
+mod health;
 mod load;
 mod lost_answers;
 mod manage;
