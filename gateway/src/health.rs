@@ -3,7 +3,8 @@
 //! `/healthz` answers 200 `{"status":"ok"}` whenever the process serves;
 //! it asks nothing of anyone. `/readyz` answers 200 `{"status":"ready"}`
 //! when the gateway can book, and otherwise 503 naming each failing check
-//! in plain words (`failing`, and all of them in `message`). Ready means:
+//! in plain words (`failing`, and all of them in `message`, with the
+//! `request_id` every error body carries). Ready means:
 //! - each configured product's upstream token is valid: a cached one, or
 //!   the token exchange succeeds;
 //! - the store is reachable: the shared store (Redis) answers a `PING`; the
@@ -33,6 +34,7 @@ use tokio::time::Instant;
 
 use super::errors::GatewayError;
 use super::product::ProductUpstream;
+use super::request_id::error_body;
 use super::upstream::{Call, On429};
 use super::AppState;
 
@@ -139,7 +141,11 @@ pub async fn readyz(State(state): State<Arc<AppState>>) -> Response {
         message: Some(format!("Not ready: {}.", problems.join("; "))),
         failing,
     };
-    (StatusCode::SERVICE_UNAVAILABLE, Json(readiness)).into_response()
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        Json(error_body(&readiness)),
+    )
+        .into_response()
 }
 
 /// Whether one product's upstream is ready at `now`: answered lately with

@@ -23,6 +23,8 @@
 //!   timeout, graceful shutdown.
 //! * `health`: `/healthz` and `/readyz`, outside `/api`: no session, no
 //!   origin check, no per-client rate limit.
+//! * `request_id`: each request's id, in its span, on its upstream calls,
+//!   in its answer's `X-Request-Id` and its JSON error bodies.
 //!
 //! The rate limit counts each client address ([`ClientAddress`]): the peer's,
 //! or, from a proxy in `trusted_proxies`, the one its `X-Forwarded-For`
@@ -66,7 +68,6 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::{RequestBodyDeadlineLayer, TimeoutError};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
@@ -84,6 +85,7 @@ mod manage;
 mod memory;
 mod policy;
 mod product;
+mod request_id;
 mod routes;
 mod session;
 mod static_files;
@@ -127,8 +129,6 @@ pub const QUEUED_TURN_EXTRA: Duration = Duration::from_secs(15);
 
 /// Longest a graceful shutdown waits to revoke the upstream token.
 const REVOKE_TIMEOUT: Duration = Duration::from_secs(3);
-
-const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 
@@ -353,7 +353,7 @@ fn router(config: &GatewayConfig, state: Arc<AppState>) -> Router {
             HeaderName::from_static(IDEMPOTENCY_HEADER),
             HeaderName::from_static(QUEUE_TICKET_HEADER),
         ])
-        .expose_headers([RETRY_AFTER, REQUEST_ID])
+        .expose_headers([RETRY_AFTER, request_id::HEADER])
         .max_age(Duration::from_secs(3600));
     let api = Router::new()
         .route(route::OPTIONS, get(routes::options))
@@ -433,30 +433,25 @@ fn router(config: &GatewayConfig, state: Arc<AppState>) -> Router {
         .nest(API_BASE, api)
         .fallback_service(outside_api)
         .layer(CatchPanicLayer::custom(panic_response))
-        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(from_fn(request_id::assign))
 }
 
-/// The span of one request: its id, method and route (a template for
-/// `/api`, so no reference or query string reaches the log).
+/// The span of one request: its id (`request_id`, see [`request_id`]),
+/// method and route (a template for `/api`, so no reference or query
+/// string reaches the log).
 fn request_span(request: &Request, route: &str) -> tracing::Span {
-    let id = request
-        .headers()
-        .get(REQUEST_ID)
-        .and_then(|value| value.to_str().ok())
-        .unwrap_or("-");
-    tracing::info_span!("request", id = %id, method = %request.method(), route = %route)
+    let id = request_id::current();
+    let id = id.as_ref().map_or("-", request_id::RequestId::as_str);
+    tracing::info_span!("request", request_id = %id, method = %request.method(), route = %route)
 }
 
 fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
     tracing::error!("a request handler panicked");
-    (
-        StatusCode::INTERNAL_SERVER_ERROR,
-        axum::Json(booking_core::api::ApiError {
-            message: "Something went wrong. Please try again.".to_owned(),
-        }),
-    )
-        .into_response()
+    let body = request_id::error_body(&booking_core::api::ApiError {
+        message: "Something went wrong. Please try again.".to_owned(),
+        request_id: None,
+    });
+    (StatusCode::INTERNAL_SERVER_ERROR, axum::Json(body)).into_response()
 }
 
 /// 504 for a request not answered within `request_timeout`, or

@@ -22,6 +22,9 @@
 //! ([`super::drift`]), so an answer is read for its documented fields
 //! whatever else it carries or lacks.
 //!
+//! Every call carries the id of the request it is made for as
+//! `X-Request-Id` (`super::request_id`).
+//!
 //! Every HTTP exchange, the token's included, first takes a slot of the
 //! [`CallBudget`] (the upstream's rate limit, kept by the gateway): a hold
 //! or booking that would pass it answers [`GatewayError::Queued`] without
@@ -48,6 +51,7 @@ use super::clock::Clock;
 use super::config::{Credentials, Secret};
 use super::drift::{self, Endpoint};
 use super::errors::GatewayError;
+use super::request_id;
 
 /// How long before its expiry an access token is refreshed.
 const REFRESH_MARGIN: Duration = Duration::from_secs(60);
@@ -496,6 +500,9 @@ impl Upstream {
         }
         if let Some(key) = &call.idempotency_key {
             request = request.header(IDEMPOTENCY_KEY, key);
+        }
+        if let Some(id) = request_id::current() {
+            request = request.header(request_id::HEADER, id.as_str());
         }
         if let Some(body) = &call.body {
             request = request

@@ -20,6 +20,7 @@ mod matrix;
 mod profiles;
 mod protection;
 mod rate_budget;
+mod request_ids;
 mod resilience;
 mod secrets;
 mod sessions;

@@ -257,7 +257,8 @@ async fn no_credential_token_or_personal_data_leaks_into_responses_or_logs() {
     assert!(
         lines
             .iter()
-            .any(|line| line.contains("request{id=") && !line.contains("request{id=-")),
+            .any(|line| line.contains("request{request_id=")
+                && !line.contains("request{request_id=-")),
         "request lines carry a request id: {log}"
     );
 }

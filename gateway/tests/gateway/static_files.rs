@@ -84,10 +84,7 @@ async fn pages_carry_the_strict_content_security_policy() {
          img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; \
          base-uri 'none'; form-action 'self'; frame-ancestors 'self' https://www.agency.example"
     );
-    assert_eq!(
-        page.headers()["referrer-policy"],
-        "same-origin"
-    );
+    assert_eq!(page.headers()["referrer-policy"], "same-origin");
     assert!(page.headers().contains_key("permissions-policy"));
     let script = get(&gateway, "/widget.js", None).await;
     assert!(script.headers().get("content-security-policy").is_none());
