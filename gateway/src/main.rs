@@ -40,8 +40,9 @@ async fn run(command: Command) -> Result<(), ServerError> {
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    booking_http::init_tracing();
-    match run(Command::parse()).await {
+    let command = Command::parse();
+    booking_http::init_tracing_as(command.args.log_format.unwrap_or_default());
+    match run(command).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("booking-gateway: {error}");

@@ -326,7 +326,12 @@ impl From<redis::RedisError> for StoreError {
 
 impl From<serde_json::Error> for StoreError {
     fn from(error: serde_json::Error) -> StoreError {
-        StoreError(format!("an entry that is not ours: {error}"))
+        StoreError(format!(
+            "an entry that is not ours ({:?} error at line {} column {})",
+            error.classify(),
+            error.line(),
+            error.column()
+        ))
     }
 }
 
