@@ -22,9 +22,10 @@ use booking_core::flow::Booked;
 use booking_core::manage::BookingLink;
 use booking_core::product::Product;
 use booking_core::widget_api::{
-    route, BookingReceipt, BookingRequest, ErrorAnswer, HeldSeat, HeldTimeslot, HoldRequest,
-    ManagedBooking, MoveRequest, MovedBooking, QueuePlace, ReleaseBeacon, SlotHoldRequest,
-    UnusablePayOptions, WidgetOptions, IDEMPOTENCY_HEADER, QUEUE_TICKET_HEADER, SESSION_HEADER,
+    quoting_reference, route, BookingReceipt, BookingRequest, ErrorAnswer, HeldSeat, HeldTimeslot,
+    HoldRequest, ManagedBooking, MoveRequest, MovedBooking, QueuePlace, ReleaseBeacon,
+    SlotHoldRequest, UnusablePayOptions, WidgetOptions, IDEMPOTENCY_HEADER, QUEUE_TICKET_HEADER,
+    SESSION_HEADER,
 };
 use chrono::NaiveDate;
 use serde::de::DeserializeOwned;
@@ -57,11 +58,12 @@ impl ApiError {
                 "We could not reach the booking service. Check your connection and try again."
                     .to_owned()
             }
-            ApiError::Status(answer) if !answer.message().is_empty() => {
-                answer.message().to_owned()
-            }
             ApiError::Status(answer) => {
-                format!("The booking service answered {}.", answer.status)
+                let sentence = match answer.message() {
+                    "" => format!("The booking service answered {}.", answer.status),
+                    message => message.to_owned(),
+                };
+                quoting_reference(&sentence, answer.request_id.as_deref())
             }
             ApiError::Decode(_) => {
                 "The booking service sent an answer we could not read.".to_owned()

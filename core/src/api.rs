@@ -1117,6 +1117,10 @@ pub struct ApiError {
     /// Human-readable reason.
     #[serde(default, deserialize_with = "null_as_default")]
     pub message: String,
+    /// The gateway's id of the request that failed, for the candidate to
+    /// quote (`widget_api::REQUEST_ID_HEADER`); no upstream sends it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 impl Answer for ApiError {

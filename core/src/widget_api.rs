@@ -114,6 +114,32 @@ pub mod route {
 /// The request header carrying the widget's session token.
 pub const SESSION_HEADER: &str = "x-hbg-session";
 
+/// The header carrying a request's id both ways: a load balancer may send
+/// one (kept when [`is_request_id`]), and the gateway answers with the id
+/// it used, which every JSON error body carries as `request_id` too.
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// The longest request id kept.
+pub const MAX_REQUEST_ID_LEN: usize = 64;
+
+/// Whether `value` is a sane request id: 1 to [`MAX_REQUEST_ID_LEN`]
+/// characters of `A-Z`, `a-z`, `0-9`, `.`, `_` and `-`.
+pub fn is_request_id(value: &str) -> bool {
+    (1..=MAX_REQUEST_ID_LEN).contains(&value.len())
+        && value
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'.' | b'_' | b'-'))
+}
+
+/// `sentence` for people, ending with the reference to quote to the agency
+/// when the gateway gave one: `... (quote reference ID)`.
+pub fn quoting_reference(sentence: &str, request_id: Option<&str>) -> String {
+    match request_id {
+        Some(id) => format!("{sentence} (quote reference {id})"),
+        None => sentence.to_owned(),
+    }
+}
+
 /// The request header carrying the idempotency key of a booking attempt.
 pub const IDEMPOTENCY_HEADER: &str = "idempotency-key";
 
@@ -446,6 +472,15 @@ pub struct ErrorAnswer {
     pub retry_after: Option<u32>,
     /// The body.
     pub body: ErrorBody,
+    /// The request's id the body gives (`request_id`), when it is sane.
+    pub request_id: Option<String>,
+}
+
+/// The `request_id` of an error body, whatever else it holds.
+#[derive(Deserialize)]
+struct Reference {
+    #[serde(default)]
+    request_id: Option<String>,
 }
 
 /// The body of an error answer.
@@ -472,12 +507,18 @@ impl ErrorAnswer {
             422 => ErrorBody::Invalid(crate::json::from_str(text).unwrap_or_default()),
             _ => ErrorBody::Message(crate::json::from_str(text).unwrap_or(ApiError {
                 message: String::new(),
+                request_id: None,
             })),
         };
+        let request_id = crate::json::from_str::<Reference>(text)
+            .ok()
+            .and_then(|reference| reference.request_id)
+            .filter(|id| is_request_id(id));
         ErrorAnswer {
             status,
             retry_after: None,
             body,
+            request_id,
         }
     }
 
@@ -551,6 +592,64 @@ mod tests {
         assert!(matches!(busy.body, ErrorBody::Message(_)));
         assert_eq!(busy.status, 503);
         assert_eq!(busy.retry_after, None);
+    }
+
+    #[test]
+    fn an_error_body_with_a_request_id_is_read() {
+        for (status, text) in [
+            (503, r#"{"message":"Busy.","request_id":"lb-7f3a.01_x"}"#),
+            (409, r#"{"message":"Held.","request_id":"lb-7f3a.01_x"}"#),
+            (
+                422,
+                r#"{"message":"Bad.","errors":{},"request_id":"lb-7f3a.01_x"}"#,
+            ),
+        ] {
+            let answer = ErrorAnswer::read(status, text);
+            assert_eq!(answer.request_id.as_deref(), Some("lb-7f3a.01_x"), "{text}");
+            assert!(!answer.message().is_empty(), "{text}");
+        }
+        let error: ApiError =
+            crate::json::from_str(r#"{"message":"Not found.","request_id":"r-1"}"#).unwrap();
+        assert_eq!(error.request_id.as_deref(), Some("r-1"));
+        for text in [
+            r#"{"message":"Busy."}"#,
+            r#"{"message":"Busy.","request_id":"has space"}"#,
+            r#"{"message":"Busy.","request_id":7}"#,
+        ] {
+            assert_eq!(ErrorAnswer::read(503, text).request_id, None, "{text}");
+        }
+    }
+
+    #[test]
+    fn request_ids_are_short_and_plain() {
+        let longest = "a".repeat(MAX_REQUEST_ID_LEN);
+        for sane in ["a", "lb-7f3a.01_x", "0123456789abcdef", longest.as_str()] {
+            assert!(is_request_id(sane), "{sane:?}");
+        }
+        let too_long = "a".repeat(MAX_REQUEST_ID_LEN + 1);
+        for bad in [
+            "",
+            "has space",
+            "a/b",
+            "é",
+            "<x>",
+            "a\nb",
+            too_long.as_str(),
+        ] {
+            assert!(!is_request_id(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn an_error_message_ends_with_the_reference_to_quote() {
+        assert_eq!(
+            quoting_reference("The booking service is busy.", Some("lb-7f3a")),
+            "The booking service is busy. (quote reference lb-7f3a)"
+        );
+        assert_eq!(
+            quoting_reference("The booking service is busy.", None),
+            "The booking service is busy."
+        );
     }
 
     #[test]

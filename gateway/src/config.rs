@@ -531,9 +531,14 @@ impl ConfigError {
 /// under the same name with `_` for `-` (`static` for `--static`).
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct GatewayArgs {
-    /// TOML file with any of the settings below.
+    /// TOML file with any of the settings below but --log-format.
     #[arg(long)]
     pub config: Option<PathBuf>,
+    /// How log lines are written: text, or json (one object per line, with
+    /// each request's request_id); also HBG_LOG_FORMAT. Not read from the
+    /// file: logging starts before it is read [default: text].
+    #[arg(long, env = "HBG_LOG_FORMAT")]
+    pub log_format: Option<booking_http::LogFormat>,
     /// Address to listen on; port 0 picks a free port [default: 127.0.0.1:8080].
     #[arg(long)]
     pub listen: Option<SocketAddr>,

@@ -1,6 +1,7 @@
 //! Every way a gateway request can fail, and the JSON the widget gets for it.
 //!
-//! Invariants: every `/api` failure answers JSON, `{ "message": ... }`, with
+//! Invariants: every `/api` failure answers JSON, `{ "message": ... }` and
+//! the request's id as `request_id` (`super::request_id`), with
 //! `errors` per field on 422 (the upstream's field errors passed through,
 //! `hold_hash` renamed to `hold_ref`); messages are written for candidates and
 //! never carry credentials, tokens, upstream URLs or the cause of an upstream
@@ -20,6 +21,7 @@ use booking_core::manage::LinkRefusal;
 use booking_core::widget_api::{QueuePlace, SeatTaken};
 
 use super::memory::HoldRefusal;
+use super::request_id::error_body;
 
 /// Message for requests without a valid session.
 pub const NO_SESSION: &str = "Start a new booking session.";
@@ -277,18 +279,16 @@ impl IntoResponse for GatewayError {
         }
         let status = self.status();
         let retry_after = self.retry_after();
-        let mut response = match self {
-            GatewayError::Validation(body) => (status, Json(body)).into_response(),
-            GatewayError::SeatTaken(body) => (status, Json(body)).into_response(),
-            GatewayError::Queued(place) => (status, Json(place)).into_response(),
-            other => (
-                status,
-                Json(ApiError {
-                    message: other.message(),
-                }),
-            )
-                .into_response(),
+        let body = match self {
+            GatewayError::Validation(body) => error_body(&body),
+            GatewayError::SeatTaken(body) => error_body(&body),
+            GatewayError::Queued(place) => error_body(&place),
+            other => error_body(&ApiError {
+                message: other.message(),
+                request_id: None,
+            }),
         };
+        let mut response = (status, Json(body)).into_response();
         if let Some(seconds) = retry_after {
             response
                 .headers_mut()

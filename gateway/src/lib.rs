@@ -23,6 +23,10 @@
 //!   timeout, graceful shutdown.
 //! * `preflight`: the read-only check of each upstream an agency runs
 //!   before going live.
+//! * `health`: `/healthz` and `/readyz`, outside `/api`: no session, no
+//!   origin check, no per-client rate limit.
+//! * `request_id`: each request's id, in its span, on its upstream calls,
+//!   in its answer's `X-Request-Id` and its JSON error bodies.
 //!
 //! The rate limit counts each client address ([`ClientAddress`]): the peer's,
 //! or, from a proxy in `trusted_proxies`, the one its `X-Forwarded-For`
@@ -66,7 +70,6 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::{RequestBodyDeadlineLayer, TimeoutError};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
@@ -79,11 +82,13 @@ pub mod config;
 mod connections;
 mod drift;
 mod errors;
+mod health;
 mod manage;
 mod memory;
 mod policy;
 pub mod preflight;
 mod product;
+mod request_id;
 mod routes;
 mod session;
 mod static_files;
@@ -127,8 +132,6 @@ pub const QUEUED_TURN_EXTRA: Duration = Duration::from_secs(15);
 
 /// Longest a graceful shutdown waits to revoke the upstream token.
 const REVOKE_TIMEOUT: Duration = Duration::from_secs(3);
-
-const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 
@@ -321,6 +324,7 @@ fn product_upstream(
             config.agency.clone(),
         ),
         page_size: AtomicU32::new(routes::LARGEST_PAGE),
+        last_probe: health::LastProbe::default(),
     })
 }
 
@@ -352,7 +356,7 @@ fn router(config: &GatewayConfig, state: Arc<AppState>) -> Router {
             HeaderName::from_static(IDEMPOTENCY_HEADER),
             HeaderName::from_static(QUEUE_TICKET_HEADER),
         ])
-        .expose_headers([RETRY_AFTER, REQUEST_ID])
+        .expose_headers([RETRY_AFTER, request_id::HEADER])
         .max_age(Duration::from_secs(3600));
     let api = Router::new()
         .route(route::OPTIONS, get(routes::options))
@@ -403,7 +407,7 @@ fn router(config: &GatewayConfig, state: Arc<AppState>) -> Router {
                 })
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
-        .with_state(state);
+        .with_state(state.clone());
     let files = static_files::router(config).layer(
         TraceLayer::new_for_http()
             .make_span_with(|request: &Request| request_span(request, request.uri().path()))
@@ -415,34 +419,43 @@ fn router(config: &GatewayConfig, state: Arc<AppState>) -> Router {
     let outside_api = Router::new()
         .route_service("/api/", api.clone().into_service::<axum::body::Body>())
         .fallback_service(files);
+    let health = Router::new()
+        .route(health::HEALTHZ, get(health::healthz))
+        .route(health::READYZ, get(health::readyz))
+        .layer(SetResponseHeaderLayer::overriding(
+            CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|request: &Request| request_span(request, request.uri().path()))
+                .on_response(DefaultOnResponse::new().level(Level::DEBUG)),
+        )
+        .with_state(state.clone());
     Router::new()
+        .merge(health)
         .nest(API_BASE, api)
         .fallback_service(outside_api)
         .layer(CatchPanicLayer::custom(panic_response))
-        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(from_fn(request_id::assign))
 }
 
-/// The span of one request: its id, method and route (a template for
-/// `/api`, so no reference or query string reaches the log).
+/// The span of one request: its id (`request_id`, see [`request_id`]),
+/// method and route (a template for `/api`, so no reference or query
+/// string reaches the log).
 fn request_span(request: &Request, route: &str) -> tracing::Span {
-    let id = request
-        .headers()
-        .get(REQUEST_ID)
-        .and_then(|value| value.to_str().ok())
-        .unwrap_or("-");
-    tracing::info_span!("request", id = %id, method = %request.method(), route = %route)
+    let id = request_id::current();
+    let id = id.as_ref().map_or("-", request_id::RequestId::as_str);
+    tracing::info_span!("request", request_id = %id, method = %request.method(), route = %route)
 }
 
 fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
     tracing::error!("a request handler panicked");
-    (
-        StatusCode::INTERNAL_SERVER_ERROR,
-        axum::Json(booking_core::api::ApiError {
-            message: "Something went wrong. Please try again.".to_owned(),
-        }),
-    )
-        .into_response()
+    let body = request_id::error_body(&booking_core::api::ApiError {
+        message: "Something went wrong. Please try again.".to_owned(),
+        request_id: None,
+    });
+    (StatusCode::INTERNAL_SERVER_ERROR, axum::Json(body)).into_response()
 }
 
 /// 504 for a request not answered within `request_timeout`, or

@@ -84,8 +84,13 @@ async fn run(command: Command) -> Result<ExitCode, ServerError> {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    booking_http::init_tracing();
-    match run(Command::parse()).await {
+    let command = Command::parse();
+    let log_format = match &command.action {
+        Some(Action::Preflight { args, .. }) => args.log_format,
+        None => command.args.log_format,
+    };
+    booking_http::init_tracing_as(log_format.unwrap_or_default());
+    match run(command).await {
         Ok(code) => code,
         Err(error) => {
             eprintln!("booking-gateway: {error}");

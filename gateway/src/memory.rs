@@ -326,7 +326,12 @@ impl From<redis::RedisError> for StoreError {
 
 impl From<serde_json::Error> for StoreError {
     fn from(error: serde_json::Error) -> StoreError {
-        StoreError(format!("an entry that is not ours: {error}"))
+        StoreError(format!(
+            "an entry that is not ours ({:?} error at line {} column {})",
+            error.classify(),
+            error.line(),
+            error.column()
+        ))
     }
 }
 
@@ -356,6 +361,15 @@ pub struct Remembered {
 }
 
 impl Memory {
+    /// Whether the memory can be reached: the in-process memory always
+    /// can; a shared store must answer a `PING`.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        match self {
+            Memory::InProcess(_) => Ok(()),
+            Memory::Shared(store) => store.ping().await,
+        }
+    }
+
     /// How many entries of each kind are remembered now.
     pub async fn remembered(&self) -> Remembered {
         match self {
@@ -1015,6 +1029,13 @@ impl SharedStore {
         let mut connection = ConnectionManager::new_with_config(client, config).await?;
         let _: String = redis::cmd("PING").query_async(&mut connection).await?;
         Ok(SharedStore { connection })
+    }
+
+    /// Whether the store answers a `PING`.
+    async fn ping(&self) -> Result<(), StoreError> {
+        let mut connection = self.connection.clone();
+        let _: String = redis::cmd("PING").query_async(&mut connection).await?;
+        Ok(())
     }
 
     /// Marks `hold_hash` as waiting `grace` to be released (the mark lives

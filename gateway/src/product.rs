@@ -41,6 +41,8 @@ pub struct ProductUpstream {
     pub policy: Policy,
     /// Items asked for per upstream page: the most the upstream accepted.
     pub page_size: AtomicU32,
+    /// Its last readiness probe (`/readyz`).
+    pub last_probe: super::health::LastProbe,
 }
 
 impl ProductUpstream {

@@ -1092,7 +1092,7 @@ pub async fn release_beacon(
     let hash = hash.to_owned();
     let state = state.clone();
     let release_at = state.clock.now() + grace;
-    tokio::spawn(async move {
+    tokio::spawn(super::request_id::carried(async move {
         state.clock.sleep_until(release_at).await;
         if !state.memory.end_pending_release(&hash).await {
             return;
@@ -1104,7 +1104,7 @@ pub async fn release_beacon(
         if let Err(error) = released {
             tracing::info!(%error, product = %product, "a page's hold was not released: it lapses");
         }
-    });
+    }));
     Ok(StatusCode::NO_CONTENT)
 }
 

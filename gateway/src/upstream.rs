@@ -22,6 +22,9 @@
 //! ([`super::drift`]), so an answer is read for its documented fields
 //! whatever else it carries or lacks.
 //!
+//! Every call carries the id of the request it is made for as
+//! `X-Request-Id` (`super::request_id`).
+//!
 //! Every HTTP exchange, the token's included, first takes a slot of the
 //! [`CallBudget`] (the upstream's rate limit, kept by the gateway): a hold
 //! or booking that would pass it answers [`GatewayError::Queued`] without
@@ -48,6 +51,7 @@ use super::clock::Clock;
 use super::config::{Credentials, Secret};
 use super::drift::{self, Endpoint};
 use super::errors::GatewayError;
+use super::request_id;
 
 /// How long before its expiry an access token is refreshed.
 const REFRESH_MARGIN: Duration = Duration::from_secs(60);
@@ -314,6 +318,8 @@ pub struct Upstream {
     /// Where the budget, the token's lifetime and the waits read the time.
     clock: Clock,
     budget: CallBudget,
+    /// When the upstream last answered a call with a 2xx, by [`Clock`].
+    last_answered: std::sync::Mutex<Option<Instant>>,
 }
 
 impl Upstream {
@@ -345,7 +351,29 @@ impl Upstream {
             max_retry_wait,
             clock,
             budget,
+            last_answered: std::sync::Mutex::new(None),
         })
+    }
+
+    /// When the upstream last answered a call (the token's included) with
+    /// a 2xx, by the gateway's clock.
+    pub fn last_answered(&self) -> Option<Instant> {
+        *self
+            .last_answered
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Whether a token pair is held whose access token is good for now,
+    /// so a call needs no exchange or refresh first.
+    pub async fn holds_token(&self) -> bool {
+        renewal(self.tokens.lock().await.as_ref(), self.clock.now()) == Renewal::Keep
+    }
+
+    /// Makes sure a good access token is held, exchanging or refreshing as
+    /// a call would.
+    pub async fn ensure_token(&self) -> Result<(), GatewayError> {
+        self.access_token().await.map(drop)
     }
 
     /// Whether it was given credentials (without them every call answers
@@ -503,6 +531,9 @@ impl Upstream {
         if let Some(key) = &call.idempotency_key {
             request = request.header(IDEMPOTENCY_KEY, key);
         }
+        if let Some(id) = request_id::current() {
+            request = request.header(request_id::HEADER, id.as_str());
+        }
         if let Some(body) = &call.body {
             request = request
                 .header(reqwest::header::CONTENT_TYPE, "application/json")
@@ -535,6 +566,12 @@ impl Upstream {
             elapsed_ms,
             "upstream call"
         );
+        if status.is_success() {
+            *self
+                .last_answered
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(self.clock.now());
+        }
         Ok(Reply {
             status,
             body,

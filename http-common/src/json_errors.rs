@@ -5,7 +5,9 @@
 //! Invariants: the status and every header but the body's own
 //! (`Content-Length`, `Content-Encoding`) are kept, so `Allow` and
 //! `Retry-After` survive; successes and JSON errors pass untouched; each
-//! server words the messages its own way ([`Wording`]).
+//! server words the messages its own way ([`Wording`]); a rewritten body
+//! carries the request's `X-Request-Id` as `request_id` when the request has
+//! a sane one (`booking_core::widget_api::is_request_id`).
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -14,6 +16,7 @@ use axum::http::{HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
 use booking_core::api::ApiError;
+use booking_core::widget_api::{is_request_id, REQUEST_ID_HEADER};
 
 /// The message a rewritten error carries, from the request's method and the
 /// response's status.
@@ -24,6 +27,12 @@ pub type Wording = fn(&Method, StatusCode) -> String;
 /// `from_fn_with_state(wording, json_errors)`.
 pub async fn json_errors(State(wording): State<Wording>, request: Request, next: Next) -> Response {
     let method = request.method().clone();
+    let request_id = request
+        .headers()
+        .get(REQUEST_ID_HEADER)
+        .and_then(|value| value.to_str().ok())
+        .filter(|value| is_request_id(value))
+        .map(str::to_owned);
     let response = next.run(request).await;
     let status = response.status();
     if !(status.is_client_error() || status.is_server_error()) {
@@ -40,6 +49,7 @@ pub async fn json_errors(State(wording): State<Wording>, request: Request, next:
     let (mut parts, _body) = response.into_parts();
     let body = serde_json::to_vec(&ApiError {
         message: wording(&method, status),
+        request_id,
     })
     .unwrap_or_default();
     parts.headers.remove(CONTENT_LENGTH);
@@ -66,6 +76,14 @@ mod tests {
     }
 
     async fn answer(path: &str, method: Method) -> (StatusCode, Vec<(String, String)>, String) {
+        answer_with(path, method, &[]).await
+    }
+
+    async fn answer_with(
+        path: &str,
+        method: Method,
+        headers: &[(&str, &str)],
+    ) -> (StatusCode, Vec<(String, String)>, String) {
         let mut app = Router::new()
             .route("/ok", get(|| async { "fine" }))
             .route(
@@ -86,16 +104,17 @@ mod tests {
                         StatusCode::NOT_FOUND,
                         Json(ApiError {
                             message: "Booking not found.".into(),
+                            request_id: None,
                         }),
                     )
                 }),
             )
             .layer(from_fn_with_state(wording as Wording, json_errors));
-        let request = Request::builder()
-            .method(method)
-            .uri(path)
-            .body(Body::empty())
-            .unwrap();
+        let mut request = Request::builder().method(method).uri(path);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let request = request.body(Body::empty()).unwrap();
         let response = app.call(request).await.unwrap();
         let status = response.status();
         let headers = response
@@ -133,6 +152,15 @@ mod tests {
         let (status, _, body) = answer("/nowhere", Method::GET).await;
         assert_eq!(status, StatusCode::NOT_FOUND);
         assert_eq!(body, r#"{"message":"GET 404"}"#);
+    }
+
+    #[tokio::test]
+    async fn a_rewritten_error_carries_a_sane_request_id() {
+        let (_, _, body) =
+            answer_with("/plain", Method::GET, &[("x-request-id", "lb-1.a_b")]).await;
+        assert_eq!(body, r#"{"message":"GET 429","request_id":"lb-1.a_b"}"#);
+        let (_, _, body) = answer_with("/plain", Method::GET, &[("x-request-id", "a b")]).await;
+        assert_eq!(body, r#"{"message":"GET 429"}"#);
     }
 
     #[tokio::test]

@@ -5,8 +5,9 @@
 //!   body as `{ "message": ... }`.
 //! * `background`: a server serving in the background of the current Tokio
 //!   runtime, for tests and tools.
-//! * [`announce`], [`shutdown_signal`] and [`init_tracing`]: the
-//!   `listening on` line, Ctrl-C and SIGTERM, and logging to stderr.
+//! * [`announce`], [`shutdown_signal`] and [`init_tracing_as`]: the
+//!   `listening on` line, Ctrl-C and SIGTERM, and logging to stderr as text
+//!   or JSON lines ([`LogFormat`]).
 
 use tokio::net::TcpListener;
 
@@ -42,15 +43,52 @@ pub async fn shutdown_signal() {
     }
 }
 
-/// Logs to stderr, filtered by `RUST_LOG` (default `info`); colours only
-/// when stderr is a terminal, so log files and collectors get plain text.
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Plain text, one line per event (the default).
+    #[default]
+    Text,
+    /// One JSON object per line: the event's fields at the top level, the
+    /// request's span (its `request_id`, method and route) under `span`.
+    Json,
+}
+
+impl std::str::FromStr for LogFormat {
+    type Err = String;
+
+    /// `text` or `json`.
+    fn from_str(name: &str) -> Result<LogFormat, String> {
+        match name.trim().to_ascii_lowercase().as_str() {
+            "text" => Ok(LogFormat::Text),
+            "json" => Ok(LogFormat::Json),
+            _ => Err(format!("{name:?} is not a log format: write text or json")),
+        }
+    }
+}
+
+/// Logs plain text to stderr, as [`init_tracing_as`] does.
 pub fn init_tracing() {
+    init_tracing_as(LogFormat::Text);
+}
+
+/// Logs to stderr in `format`, filtered by `RUST_LOG` (default `info`);
+/// text in colour only when stderr is a terminal, so log files and
+/// collectors get plain text.
+pub fn init_tracing_as(format: LogFormat) {
     use std::io::IsTerminal;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_writer(std::io::stderr)
-        .init();
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => logs.with_ansi(std::io::stderr().is_terminal()).init(),
+        LogFormat::Json => logs
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .init(),
+    }
 }

@@ -323,5 +323,6 @@ pub(crate) async fn revoke(
     state.tokens.forget(authed.token_id);
     Ok(Json(ApiError {
         message: "Token revoked.".to_owned(),
+        request_id: None,
     }))
 }

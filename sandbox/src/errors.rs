@@ -101,6 +101,7 @@ pub(crate) fn message(status: StatusCode, text: &str) -> Response {
         status,
         Json(ApiError {
             message: text.to_owned(),
+            request_id: None,
         }),
     )
         .into_response()

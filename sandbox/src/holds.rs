@@ -351,5 +351,6 @@ pub(crate) async fn release(
         .await?;
     Ok(Json(ApiError {
         message: "Hold released.".to_owned(),
+        request_id: None,
     }))
 }

@@ -462,6 +462,7 @@ pub(crate) async fn delete(
         .await?;
     Ok(Json(ApiError {
         message: "Webhook endpoint deleted.".to_owned(),
+        request_id: None,
     }))
 }
 

@@ -257,7 +257,8 @@ async fn no_credential_token_or_personal_data_leaks_into_responses_or_logs() {
     assert!(
         lines
             .iter()
-            .any(|line| line.contains("request{id=") && !line.contains("request{id=-")),
+            .any(|line| line.contains("request{request_id=")
+                && !line.contains("request{request_id=-")),
         "request lines carry a request id: {log}"
     );
 }
@@ -307,4 +308,59 @@ fn a_payment_origin_the_widget_would_refuse_stops_the_binary() {
     );
     assert!(!stderr.contains("refusal-test-api-key"), "{stderr}");
     assert!(!stderr.contains(SIGNING_KEY), "{stderr}");
+}
+
+/// With `--log-format json`, or `HBG_LOG_FORMAT=json`, the binary logs one
+/// JSON object per line, and a request's lines carry its id.
+#[test]
+fn json_logs_are_one_object_a_line_carrying_the_request_id() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    for (how, flags, env) in [
+        ("flag", &["--log-format", "json"][..], &[][..]),
+        ("environment", &[][..], &[("HBG_LOG_FORMAT", "json")][..]),
+    ] {
+        let dir = temp_dir("json-log");
+        let mut args: Vec<String> = ["--listen", "127.0.0.1:0", "--static"]
+            .iter()
+            .map(|arg| (*arg).to_owned())
+            .collect();
+        args.push(dir.path().to_str().unwrap().to_owned());
+        args.extend(flags.iter().map(|flag| (*flag).to_owned()));
+        let mut gateway = start_gateway(&args, env);
+        let id = format!("json-log-{how}");
+        let reply = runtime.block_on(send(
+            reqwest::Client::new()
+                .get(format!("{}/api/options", gateway.url))
+                .header("x-request-id", &id),
+        ));
+        assert_eq!(reply.headers["x-request-id"], id.as_str());
+
+        let pid = gateway.child.id().to_string();
+        assert!(Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success());
+        assert!(gateway.child.wait().unwrap().success());
+        let log = gateway
+            .stderr
+            .recv_timeout(Duration::from_secs(10))
+            .expect("the log");
+        let lines: Vec<serde_json::Value> = log
+            .lines()
+            .map(|line| {
+                serde_json::from_str(line)
+                    .unwrap_or_else(|_| panic!("{how}: a line that is not JSON: {line:?}"))
+            })
+            .collect();
+        assert!(lines.len() > 2, "{how}: {log}");
+        assert!(lines.iter().all(serde_json::Value::is_object), "{log}");
+        assert!(
+            lines
+                .iter()
+                .any(|line| line["span"]["request_id"] == id.as_str()
+                    && line["span"]["route"] == "/api/options"),
+            "{how}: the request's lines carry its id: {log}"
+        );
+    }
 }
