@@ -29,11 +29,10 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use booking_core::product::Product;
 use serde::Serialize;
-use tokio::sync::Mutex;
 use tokio::time::Instant;
 
 use super::errors::GatewayError;
-use super::product::ProductUpstream;
+use super::product::{Probe, ProductUpstream};
 use super::request_id::error_body;
 use super::upstream::{Call, On429};
 use super::AppState;
@@ -51,16 +50,6 @@ pub const FRESH_FOR: Duration = Duration::from_secs(60);
 /// The problem of a probe that was dropped before it finished (the
 /// request that ran it went away).
 const UNFINISHED: &str = "the last check of the upstream did not finish";
-
-/// A product's last readiness probe: when it began and how it went.
-#[derive(Debug, Default)]
-pub struct LastProbe(Mutex<Option<Probe>>);
-
-#[derive(Debug, Clone)]
-struct Probe {
-    at: Instant,
-    outcome: Result<(), String>,
-}
 
 /// `{"status":"ok"}`: the process serves.
 #[derive(Debug, Serialize)]

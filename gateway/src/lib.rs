@@ -324,7 +324,7 @@ fn product_upstream(
             config.agency.clone(),
         ),
         page_size: AtomicU32::new(routes::LARGEST_PAGE),
-        last_probe: health::LastProbe::default(),
+        last_probe: product::LastProbe::default(),
     })
 }
 

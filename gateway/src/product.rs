@@ -42,7 +42,21 @@ pub struct ProductUpstream {
     /// Items asked for per upstream page: the most the upstream accepted.
     pub page_size: AtomicU32,
     /// Its last readiness probe (`/readyz`).
-    pub last_probe: super::health::LastProbe,
+    pub last_probe: LastProbe,
+}
+
+/// A product's last readiness probe (`/readyz`): when it began and how it
+/// went.
+#[derive(Debug, Default)]
+pub struct LastProbe(pub(super) tokio::sync::Mutex<Option<Probe>>);
+
+/// One readiness probe.
+#[derive(Debug, Clone)]
+pub(super) struct Probe {
+    /// When it began.
+    pub at: tokio::time::Instant,
+    /// How it went: the problem, in words, when it failed.
+    pub outcome: Result<(), String>,
 }
 
 impl ProductUpstream {

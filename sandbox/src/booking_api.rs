@@ -514,7 +514,9 @@ pub(crate) fn cancel_booking<B: ProductBooking>(
     let pay_status = refund(
         conn,
         &Refund {
-            stored: booking.stored(),
+            account_id: booking.stored().account_id,
+            pay_status: booking.stored().pay_status(),
+            amount_pence: booking.stored().amount_pence,
             method: booking.pay_method(),
             course_id: booking.course_id(),
             booking: booking.wallet_ref(),

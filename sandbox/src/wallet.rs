@@ -16,7 +16,6 @@ use booking_core::api::{Money, PayOption, PayStatus};
 use booking_core::product::Product;
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::booking_api::StoredBooking;
 use super::db::random_token;
 use super::errors::SandboxError;
 
@@ -320,8 +319,12 @@ impl Charge {
 
 /// A booking being cancelled, as its refund needs it.
 pub(crate) struct Refund<'a> {
-    /// The columns every booking stores: account, payment, amount.
-    pub stored: &'a StoredBooking,
+    /// The account that made it.
+    pub account_id: i64,
+    /// Whether it is paid.
+    pub pay_status: PayStatus,
+    /// Money charged, invoiced or due.
+    pub amount_pence: i64,
     /// How it was paid.
     pub method: PayOption,
     /// Its course, whose credit comes back.
@@ -342,9 +345,8 @@ pub(crate) fn refund(
     booking: &Refund<'_>,
     now: i64,
 ) -> Result<PayStatus, SandboxError> {
-    let stored = booking.stored;
-    let account_id = stored.account_id;
-    let paid = stored.pay_status() == PayStatus::Completed;
+    let account_id = booking.account_id;
+    let paid = booking.pay_status == PayStatus::Completed;
     let give_back = |amount_pence: Option<i64>, credits: Option<i64>| {
         record(
             conn,
@@ -372,9 +374,9 @@ pub(crate) fn refund(
         PayOption::Balance if paid => {
             conn.execute(
                 "UPDATE accounts SET balance_pence = balance_pence + ?1 WHERE id = ?2",
-                params![stored.amount_pence, account_id],
+                params![booking.amount_pence, account_id],
             )?;
-            give_back(Some(stored.amount_pence), None)?;
+            give_back(Some(booking.amount_pence), None)?;
         }
         PayOption::Inv => {
             let (practical, virtual_bls) = booking.booking.columns();
@@ -389,6 +391,6 @@ pub(crate) fn refund(
     Ok(if paid {
         PayStatus::Refunded
     } else {
-        stored.pay_status()
+        booking.pay_status.clone()
     })
 }

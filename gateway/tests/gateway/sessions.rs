@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use crate::support::{gateway_config, send, Reply, Seen, Stack, Widget};
+use crate::support::{gateway_config, send, without_request_id, Reply, Seen, Stack, Widget};
 use booking_core::api::PayOption;
 use booking_gateway::spawn_gateway;
 use booking_sandbox::SandboxConfig;
@@ -90,10 +90,6 @@ async fn another_session_cannot_release_book_or_read_a_hold_or_booking() {
     // A reference is answered like an unknown one.
     let unknown = intruder.get("/bookings/12345.AAAAAAAAAAAAAAAAAAAAAA").await;
     assert_eq!(unknown.status, read.status);
-    let without_request_id = |mut body: serde_json::Value| {
-        body.as_object_mut().map(|body| body.remove("request_id"));
-        body
-    };
     assert_eq!(
         without_request_id(unknown.body),
         without_request_id(read.body)

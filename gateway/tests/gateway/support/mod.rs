@@ -1258,6 +1258,19 @@ pub struct Reply {
 }
 
 /// Sends a request and insists that any body is JSON.
+/// An error body without its `request_id` (each request has its own), after
+/// checking it has one.
+pub fn without_request_id(mut body: Value) -> Value {
+    let id = body
+        .as_object_mut()
+        .and_then(|body| body.remove("request_id"));
+    assert!(
+        id.as_ref().is_some_and(Value::is_string),
+        "an error body carries its request id: {body}"
+    );
+    body
+}
+
 pub async fn send(request: reqwest::RequestBuilder) -> Reply {
     let response = request.send().await.expect("gateway answers");
     let status = response.status();
