@@ -150,19 +150,8 @@ async function expectJson<T>(response: Response, what: string): Promise<T> {
   return JSON.parse(text) as T;
 }
 
-/**
- * Starts a sandbox (in-memory database, test clock, no effective rate limit)
- * and a gateway serving `$BOOKING_DIST` in front of it for both products:
- * Practical Training with the HB-DEMO account's credentials, Virtual BLS
- * with HB-BLS-DEMO's, every pay option and the sandbox's checkout pages
- * (Stripe's and PayPal's stand-ins) allowed as payment origins, and no
- * effective upstream rate limit unless `gatewayArgs` sets
- * `--upstream-rate-limit`. Every candidate of a test connects from
- * 127.0.0.1, so the caps per client address are out of the way too (each
- * session keeps its own). The gateway does not cache training events,
- * so events a test creates or fills show in the widget at once.
- */
-export async function startStack(options: StackOptions = {}): Promise<Stack> {
+/** Starts a sandbox: in-memory database, test clock, no effective rate limit. */
+export async function startSandbox(options: StackOptions = {}): Promise<RunningServer> {
   const sandboxArgs = [
     "serve",
     "--db",
@@ -174,52 +163,87 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     "127.0.0.1:0",
   ];
   if (options.clockStart) sandboxArgs.push("--clock-start", options.clockStart);
-  const sandbox = await startServer("sandbox", sandboxArgs);
+  return startServer("sandbox", sandboxArgs);
+}
+
+/**
+ * Starts a gateway serving `$BOOKING_DIST` in front of `sandbox` for both
+ * products: Practical Training with the HB-DEMO account's credentials,
+ * Virtual BLS with HB-BLS-DEMO's, every pay option and the sandbox's checkout
+ * pages (Stripe's and PayPal's stand-ins) allowed as payment origins, and no
+ * effective upstream rate limit unless `args` sets `--upstream-rate-limit`.
+ * Every candidate of a test connects from 127.0.0.1, so the caps per client
+ * address are out of the way too (each session keeps its own). The gateway
+ * does not cache training events, so events a test creates or fills show in
+ * the widget at once. Every gateway a test starts signs with one key.
+ */
+export async function startGateway(
+  sandbox: RunningServer,
+  args: string[] = [],
+  env: Record<string, string> = {},
+): Promise<RunningServer> {
+  return startServer(
+    "gateway",
+    [
+      ...(args.includes("--listen") ? [] : ["--listen", "127.0.0.1:0"]),
+      "--static",
+      distDir(),
+      "--upstream",
+      `${sandbox.url}/api/v1`,
+      "--payment-origins",
+      sandbox.url,
+      "--pay-options",
+      PAY_OPTIONS,
+      "--rate-limit",
+      "1000000",
+      "--holds-per-address",
+      "1000000",
+      "--queued-per-address",
+      "1000000",
+      "--events-ttl",
+      "0",
+      "--bls-upstream",
+      `${sandbox.url}/bls/api/v1`,
+      "--bls-payment-origins",
+      sandbox.url,
+      "--bls-pay-options",
+      BLS_PAY_OPTIONS,
+      ...(args.includes("--upstream-rate-limit") ? [] : ["--upstream-rate-limit", "1000000"]),
+      ...args,
+    ],
+    {
+      HBG_CLIENT_ID: DEMO_ACCOUNT.hb_client_id,
+      HBG_API_KEY: DEMO_ACCOUNT.api_key,
+      HBG_BLS_CLIENT_ID: BLS_DEMO_ACCOUNT.hb_client_id,
+      HBG_BLS_API_KEY: BLS_DEMO_ACCOUNT.api_key,
+      HBG_GATEWAY_KEY: TEST_GATEWAY_KEY,
+      ...env,
+    },
+  );
+}
+
+/** A sandbox and a gateway in front of it (`startSandbox`, `startGateway`). */
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const sandbox = await startSandbox(options);
   let gateway: RunningServer;
   try {
-    gateway = await startServer(
-      "gateway",
-      [
-        "--listen",
-        "127.0.0.1:0",
-        "--static",
-        distDir(),
-        "--upstream",
-        `${sandbox.url}/api/v1`,
-        "--payment-origins",
-        sandbox.url,
-        "--pay-options",
-        PAY_OPTIONS,
-        "--rate-limit",
-        "1000000",
-        "--holds-per-address",
-        "1000000",
-        "--queued-per-address",
-        "1000000",
-        "--events-ttl",
-        "0",
-        "--bls-upstream",
-        `${sandbox.url}/bls/api/v1`,
-        "--bls-payment-origins",
-        sandbox.url,
-        "--bls-pay-options",
-        BLS_PAY_OPTIONS,
-        ...(options.gatewayArgs?.includes("--upstream-rate-limit") ? [] : ["--upstream-rate-limit", "1000000"]),
-        ...(options.gatewayArgs ?? []),
-      ],
-      {
-        HBG_CLIENT_ID: DEMO_ACCOUNT.hb_client_id,
-        HBG_API_KEY: DEMO_ACCOUNT.api_key,
-        HBG_BLS_CLIENT_ID: BLS_DEMO_ACCOUNT.hb_client_id,
-        HBG_BLS_API_KEY: BLS_DEMO_ACCOUNT.api_key,
-        HBG_GATEWAY_KEY: TEST_GATEWAY_KEY,
-      },
-    );
+    gateway = await startGateway(sandbox, options.gatewayArgs ?? []);
   } catch (error) {
     await sandbox.stop();
     throw error;
   }
+  return {
+    ...sandboxHelpers(sandbox),
+    gateway,
+    stop: async () => {
+      await gateway.stop();
+      await sandbox.stop();
+    },
+  };
+}
 
+/** The helpers that set up and read test data in `sandbox`. */
+export function sandboxHelpers(sandbox: RunningServer): Omit<Stack, "gateway" | "stop"> {
   let token: string | undefined;
   const login = async (): Promise<string> => {
     const response = await fetch(`${sandbox.url}/api/v1/auth/token`, {
@@ -258,11 +282,6 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 
   return {
     sandbox,
-    gateway,
-    stop: async () => {
-      await gateway.stop();
-      await sandbox.stop();
-    },
     sandboxApi,
     advanceClock: (seconds) =>
       testMode<ClockReading>("/clock", { advance_seconds: seconds }, "moving the sandbox clock"),

@@ -120,18 +120,20 @@ fn cargo_tool(
 }
 
 /// Debian's packages: Chromium and ChromeDriver (browser and end-to-end
-/// tests), and `redis-server` (the store the gateway instances share in the
-/// tests of several instances).
+/// tests), `redis-server` (the store the gateway instances share in the
+/// tests of several instances) and nginx (the load balancer in front of
+/// them in the end-to-end test of `deploy/nginx.conf`).
 fn debian_packages() -> TaskResult {
     let wanted = [
-        ("chromium", CHROMIUM),
-        ("chromium-driver", "chromedriver"),
-        ("redis-server", "redis-server"),
+        ("chromium", CHROMIUM, "--version"),
+        ("chromium-driver", "chromedriver", "--version"),
+        ("redis-server", "redis-server", "--version"),
+        ("nginx", "/usr/sbin/nginx", "-v"),
     ];
     let missing: Vec<&str> = wanted
         .iter()
-        .filter(|(_, binary)| version_of(binary, &["--version"]).is_none())
-        .map(|(package, _)| *package)
+        .filter(|(_, binary, flag)| version_of(binary, &[flag]).is_none())
+        .map(|(package, _, _)| *package)
         .collect();
     if missing.is_empty() {
         return Ok(());

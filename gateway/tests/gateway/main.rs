@@ -10,6 +10,7 @@ mod bls;
 mod busy_events;
 mod contract;
 mod dependencies;
+mod deploy;
 mod fault_table;
 mod flow;
 mod health;
