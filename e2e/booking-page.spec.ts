@@ -8,7 +8,7 @@
 // shown; and a forged or altered link, which shows its message and nothing
 // else.
 import { test, expect, type Browser, type Page } from "@playwright/test";
-import { startStack, type Stack } from "./support/stack";
+import { BLS_DEMO_ACCOUNT, startStack, type Stack } from "./support/stack";
 import { COURSES, LOCATIONS, newEvent, wallet } from "./support/data";
 import { stepChecker } from "./support/steps";
 import {
@@ -143,7 +143,7 @@ test("once attendance is marked, the certificate downloads from the booking page
   expect(Buffer.concat(chunks).subarray(0, 5).toString()).toBe("%PDF-");
 });
 
-test("a Virtual BLS booking's page shows its Zoom session and kit, and a kit marked overdue as overdue", async ({
+test("a Virtual BLS booking's page shows its Zoom session and kit, a kit marked overdue as overdue, and the provider's reschedule and cancel", async ({
   page,
   browser,
 }) => {
@@ -195,7 +195,41 @@ test("a Virtual BLS booking's page shows its Zoom session and kit, and a kit mar
   await expect(fact(other, "Training kit")).toHaveText(
     "Your training kit is overdue: please post it back now. Your certificate is issued once it is returned.",
   );
+
+  // The provider moves the session to another free timeslot, then cancels it (test mode).
+  const when = fact(other, "When");
+  const first = await when.textContent();
+  const booking = (await blsApi(`/bookings/${id}`)) as { course: { id: number }; start_date: string };
+  const today = new Date().toISOString().slice(0, 10);
+  const later = new Date(Date.now() + 14 * 86_400_000).toISOString().slice(0, 10);
+  const slots = (await blsApi(
+    `/timeslots?course_id=${booking.course.id}&date_from=${today}&date_to=${later}`,
+  )) as { data: { start_date: string }[] };
+  const free = slots.data.find((slot) => Date.parse(slot.start_date) !== Date.parse(booking.start_date));
+  expect(free, "another free timeslot of the course").toBeTruthy();
+  await provider(`/bls/bookings/${id}/reschedule`, { starts_at: free!.start_date });
+  await other.reload();
+  await expect(when).not.toHaveText(first!);
+  await provider(`/bls/bookings/${id}/cancel`, {});
+  await other.reload();
+  await expect(fact(other, "Status")).toHaveText("Cancelled (refunded)");
 });
+
+/** Reads the sandbox's Virtual BLS API (`/bls/api/v1` + `path`) as HB-BLS-DEMO. */
+async function blsApi(path: string): Promise<unknown> {
+  const base = `${stack.sandbox.url}/bls/api/v1`;
+  const login = await fetch(`${base}/auth/token`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(BLS_DEMO_ACCOUNT),
+  });
+  const { access_token } = (await login.json()) as { access_token: string };
+  const answer = await fetch(`${base}${path}`, {
+    headers: { authorization: `Bearer ${access_token}`, accept: "application/json" },
+  });
+  expect(answer.status, await answer.clone().text()).toBe(200);
+  return answer.json();
+}
 
 test("a forged or altered link shows a clear message and nothing else", async ({ page, browser }) => {
   const { url } = await bookAndKeepLink(page);
