@@ -645,6 +645,9 @@ async fn hold_reserved_place<P: HoldPlace>(
     let key = place.key();
     let first = place.hold_call()?.queueable(ticket).by(holder.caller);
     let hold_key = state.signer.hold_key(session, &key);
+    if let Some(taken) = known_taken::<P>(state, place, &key, &hold_key).await {
+        return Err(GatewayError::SeatTaken(taken));
+    }
     let lock = state.memory.lock_place(&key).await;
     let asked = state.clock.utc();
     let reply = if place.renew() {
@@ -745,6 +748,42 @@ async fn hold_reserved_place<P: HoldPlace>(
     let mut taken = seat_taken(held_until, held_where);
     taken.free_in_seconds = free_in_seconds;
     Err(GatewayError::SeatTaken(taken))
+}
+
+/// A seat the memory knows another session holds, on an upstream seen to
+/// allow the agency's account one live hold per event (or one in all): the
+/// upstream would only answer 409, so the candidate is told at once, as
+/// that 409 would tell them, with no call and without waiting for the
+/// place's lock. Never for a renewal, nor when the session holds the place
+/// itself or asked for it and lost the answer (those need the upstream).
+async fn known_taken<P: HoldPlace>(
+    state: &AppState,
+    place: &P,
+    key: &str,
+    hold_key: &str,
+) -> Option<SeatTaken> {
+    if P::PRODUCT != Product::Practical
+        || place.renew()
+        || state.hold_scope.get() == HoldScope::Unknown
+    {
+        return None;
+    }
+    let now = state.clock.utc();
+    let memory = &state.memory;
+    if memory
+        .session_hold::<P::Hold>(hold_key, now)
+        .await
+        .is_some()
+        || memory.unconfirmed_hold(hold_key, now).await.is_some()
+    {
+        return None;
+    }
+    let seconds = hold_seconds(memory.place_hold_frees_in(key, now).await?);
+    let held_until = (now + chrono::Duration::seconds(seconds)).fixed_offset();
+    let mut taken = seat_taken(Some(held_until), HeldWhere::ThisEvent);
+    taken.free_in_seconds = Some(seconds);
+    tracing::info!(place = %key, "seat held by another session: told from memory");
+    Some(taken)
 }
 
 /// Grants `hold` to the holder, as its session's hold on the place

@@ -95,3 +95,38 @@ async fn where_the_upstream_allows_several_holds_nothing_is_marked() {
     assert_eq!(busy_for(&other, event).await, None);
     assert_eq!(busy_for(&stack.widget().await, event).await, None);
 }
+
+#[tokio::test]
+async fn once_one_hold_per_event_is_known_a_seat_another_holds_is_refused_without_asking_upstream()
+{
+    let stack = Stack::start().await;
+    let held = stack.create_event(1, 9).await;
+    let hold_path = format!("/training-events/{held}/hold");
+    let asked = || stack.proxy.count(reqwest::Method::POST, &hold_path);
+    let (holder, other, third) = (
+        stack.widget().await,
+        stack.widget().await,
+        stack.widget().await,
+    );
+    let hold_ref = holder.hold_ref(held).await;
+    let first_conflict = other.hold(held, None).await;
+    assert_eq!(first_conflict.status, StatusCode::CONFLICT);
+    assert_eq!(asked(), 2, "the scope is learnt from the upstream's 409");
+
+    let told = third.hold(held, None).await;
+    assert_eq!(told.status, StatusCode::CONFLICT, "{}", told.text);
+    assert_eq!(asked(), 2, "the third candidate is told from memory");
+    assert_eq!(told.body["message"], first_conflict.body["message"]);
+    let free_in = told.body["free_in_seconds"].as_i64().unwrap();
+    assert!((1790..=1800).contains(&free_in), "{free_in}");
+
+    let own = holder.hold(held, Some(&hold_ref)).await;
+    assert_eq!(own.status, StatusCode::OK, "{}", own.text);
+    assert_eq!(asked(), 3, "the holder's own hold is asked of the upstream");
+
+    let released = holder.delete(&format!("/holds/{hold_ref}")).await;
+    assert!(released.status.is_success(), "{}", released.text);
+    let freed = third.hold(held, None).await;
+    assert_eq!(freed.status, StatusCode::OK, "{}", freed.text);
+    assert_eq!(asked(), 4, "a seat no longer held is asked for again");
+}
