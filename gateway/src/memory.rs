@@ -609,9 +609,16 @@ impl Memory {
     /// booking used it (the attempts on it are kept, for retries).
     pub async fn hold_used(&self, hold_hash: &str) {
         match self {
-            Memory::InProcess(memory) => memory.forget_session_hold(hold_hash),
+            Memory::InProcess(memory) => {
+                lock(&memory.event_holds).retain(|_, (_, hash)| hash != hold_hash);
+                memory.forget_session_hold(hold_hash);
+            }
             Memory::Shared(store) => {
-                if let Err(error) = store.forget_session_hold(hold_hash).await {
+                let forgotten = match store.forget_session_hold(hold_hash).await {
+                    Ok(()) => store.forget_place_hold(hold_hash).await,
+                    Err(error) => Err(error),
+                };
+                if let Err(error) = forgotten {
                     tracing::warn!(%error, "a used hold was left to lapse");
                 }
             }
@@ -684,6 +691,32 @@ impl Memory {
                 (left > 0 && !own).then_some(left)
             })
             .collect())
+    }
+
+    /// Seconds until the hold this gateway granted on the place lapses,
+    /// while it is live and neither used nor released. Unlike
+    /// [`Memory::place_hold_frees_in`], a hold whose answer was lost does not
+    /// count: the upstream may never have made it.
+    pub async fn granted_place_hold_frees_in(
+        &self,
+        place: &str,
+        now: DateTime<Utc>,
+    ) -> Option<i64> {
+        let lapses = match self {
+            Memory::InProcess(memory) => lock(&memory.event_holds)
+                .get(place)
+                .filter(|(_, hash)| !hash.is_empty())
+                .map(|(lapses, _)| *lapses),
+            Memory::Shared(store) => match store.granted_event_hold_lapses(place).await {
+                Ok(lapses) => lapses,
+                Err(error) => {
+                    tracing::warn!(%error, place, "a place's hold could not be looked up");
+                    None
+                }
+            },
+        }?;
+        let left = (lapses - now).num_seconds();
+        (left > 0).then_some(left)
     }
 
     /// Seconds until the latest hold this gateway granted on the place (an
@@ -1474,6 +1507,23 @@ impl SharedStore {
         self.lapses(store_key("event-hold", place)).await
     }
 
+    /// When the place's latest granted hold lapses, while one is known
+    /// (a hold whose answer was lost has no hash, and does not count).
+    async fn granted_event_hold_lapses(
+        &self,
+        place: &str,
+    ) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let hash: Option<String> = self
+            .connection
+            .clone()
+            .get(store_key("event-hold-hash", place))
+            .await?;
+        match hash {
+            Some(_) => self.event_hold_lapses(place).await,
+            None => Ok(None),
+        }
+    }
+
     /// Deletes the place's and its kind's latest hold when they are
     /// `hold_hash`, in one script.
     async fn released(&self, hold_hash: &str) -> Result<(), StoreError> {
@@ -1490,6 +1540,13 @@ impl SharedStore {
             .ignore()
             .query_async(&mut connection)
             .await?;
+        self.forget_place_hold(hold_hash).await
+    }
+
+    /// Forgets `hold_hash` as its place's latest hold (and its kind's), if
+    /// it still is: released, or used by a booking.
+    async fn forget_place_hold(&self, hold_hash: &str) -> Result<(), StoreError> {
+        let mut connection = self.connection.clone();
         let place: Option<String> = connection.get(store_key("hold-place", hold_hash)).await?;
         let Some(place) = place else {
             return Ok(());

@@ -778,7 +778,7 @@ async fn known_taken<P: HoldPlace>(
     {
         return None;
     }
-    let seconds = hold_seconds(memory.place_hold_frees_in(key, now).await?);
+    let seconds = hold_seconds(memory.granted_place_hold_frees_in(key, now).await?);
     let held_until = (now + chrono::Duration::seconds(seconds)).fixed_offset();
     let mut taken = seat_taken(Some(held_until), HeldWhere::ThisEvent);
     taken.free_in_seconds = Some(seconds);

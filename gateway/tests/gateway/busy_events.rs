@@ -130,3 +130,72 @@ async fn once_one_hold_per_event_is_known_a_seat_another_holds_is_refused_withou
     assert_eq!(freed.status, StatusCode::OK, "{}", freed.text);
     assert_eq!(asked(), 4, "a seat no longer held is asked for again");
 }
+
+/// Holds `event` for `holder`, meets a 409 for `other` (the upstream's
+/// scope is learnt), books the hold, and answers what the third candidate
+/// then gets, how many times the hold was asked of the upstream before and
+/// after it tries, and whether the event was listed busy before it did.
+async fn book_then_try(
+    stack: &Stack,
+    event: u64,
+    holder: &Widget,
+    other: &Widget,
+    third: &Widget,
+) -> (StatusCode, usize, usize, Option<u64>) {
+    let hold_path = format!("/training-events/{event}/hold");
+    let hold_ref = holder.hold_ref(event).await;
+    assert_eq!(other.hold(event, None).await.status, StatusCode::CONFLICT);
+    assert_eq!(third.hold(event, None).await.status, StatusCode::CONFLICT);
+    let booked = holder
+        .book(&hold_ref, &booking_core::api::PayOption::Inv, "storm-key")
+        .await;
+    assert_eq!(booked.status, StatusCode::CREATED, "{}", booked.text);
+    let busy = busy_for(other, event).await;
+    let before = stack.proxy.count(reqwest::Method::POST, &hold_path);
+    let after_booking = third.hold(event, None).await;
+    let after = stack.proxy.count(reqwest::Method::POST, &hold_path);
+    (after_booking.status, before, after, busy)
+}
+
+#[tokio::test]
+async fn a_hold_used_by_a_booking_no_longer_keeps_the_seat_from_others() {
+    let stack = Stack::start_with(|config, _| {
+        config.pay_options = booking_core::api::PayOption::KNOWN.to_vec();
+    })
+    .await;
+    let event = stack.create_event(1, 9).await;
+    let (holder, other, third) = (
+        stack.widget().await,
+        stack.widget().await,
+        stack.widget().await,
+    );
+    let (status, before, after, busy) = book_then_try(&stack, event, &holder, &other, &third).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "the booked hold no longer holds the seat"
+    );
+    assert_eq!(after, before + 1, "asked of the upstream again");
+    assert_eq!(busy, None, "nor was the event listed busy");
+}
+
+#[tokio::test]
+async fn across_instances_a_hold_used_by_a_booking_no_longer_keeps_the_seat_from_others() {
+    let both = crate::support::TwoInstances::start_with(|config| {
+        config.pay_options = booking_core::api::PayOption::KNOWN.to_vec();
+    })
+    .await;
+    let event = both.stack.create_event(1, 9).await;
+    let holder = both.stack.widget().await;
+    let other = both.on_second(&both.stack.widget().await);
+    let third = both.on_second(&both.stack.widget().await);
+    let (status, before, after, busy) =
+        book_then_try(&both.stack, event, &holder, &other, &third).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "the booked hold no longer holds the seat"
+    );
+    assert_eq!(after, before + 1, "asked of the upstream again");
+    assert_eq!(busy, None, "nor was the event listed busy");
+}
