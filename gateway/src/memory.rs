@@ -780,16 +780,17 @@ impl Memory {
         }
     }
 
-    /// Takes the lock on one place's holds (an event or a timeslot): a
-    /// hold, or a renewal's release and hold, is asked for upstream by one
-    /// session at a time, so a renewal leaves no moment in which another
-    /// session of this gateway (or, with a shared store, of any instance)
-    /// can take the seat. When the shared store does not answer, the hold
-    /// goes ahead unlocked.
-    pub async fn lock_place(&self, place: &str) -> EventLock {
+    /// Takes the lock on one place's holds (an event or a timeslot), so a
+    /// renewal's release and hold leave no moment in which another session
+    /// of this gateway (or, with a shared store, of any instance) can take
+    /// the seat. A renewal takes it alone (`renewal`); in the process, plain
+    /// holds share it with each other, and only wait for a renewal; in the
+    /// shared store every hold takes it alone. When the shared store does
+    /// not answer, the hold goes ahead unlocked.
+    pub async fn lock_place(&self, place: &str, renewal: bool) -> EventLock {
         match self {
             Memory::InProcess(memory) => EventLock::InProcess {
-                _guard: memory.lock_event(place).await,
+                _guard: memory.lock_event(place, renewal).await,
             },
             Memory::Shared(store) => match store.lock_event(place).await {
                 Ok(lock) => lock,
@@ -808,8 +809,8 @@ impl Memory {
 pub enum EventLock {
     /// This process's lock, given back when dropped.
     InProcess {
-        /// The guard of the event's mutex.
-        _guard: tokio::sync::OwnedMutexGuard<()>,
+        /// The guard of the place's lock.
+        _guard: PlaceGuard,
     },
     /// A lock in the shared store, named by a token only its taker knows.
     Shared {
@@ -835,6 +836,22 @@ impl EventLock {
     }
 }
 
+/// A guard of one place's lock in the process: shared by plain holds,
+/// alone for a renewal.
+#[derive(Debug)]
+pub enum PlaceGuard {
+    /// A plain hold's.
+    Shared {
+        /// Held until dropped.
+        _guard: tokio::sync::OwnedRwLockReadGuard<()>,
+    },
+    /// A renewal's.
+    Alone {
+        /// Held until dropped.
+        _guard: tokio::sync::OwnedRwLockWriteGuard<()>,
+    },
+}
+
 /// How long a shared event lock lives at most: longer than a renewal's two
 /// upstream calls take, short enough that a crashed instance's lock does not
 /// hold others up for long.
@@ -850,19 +867,27 @@ pub struct InProcess {
     session_holds: Mutex<HashMap<String, SessionHold>>,
     /// The latest hold granted on each place: when it lapses, its hash.
     event_holds: Mutex<HashMap<String, (DateTime<Utc>, String)>>,
-    event_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    event_locks: Mutex<HashMap<String, Arc<tokio::sync::RwLock<()>>>>,
     /// Holds whose page asked to release them, until when they wait.
     pending_releases: Mutex<HashMap<String, DateTime<Utc>>>,
 }
 
 impl InProcess {
-    async fn lock_event(&self, place: &str) -> tokio::sync::OwnedMutexGuard<()> {
+    async fn lock_event(&self, place: &str, alone: bool) -> PlaceGuard {
         let lock = {
             let mut locks = lock(&self.event_locks);
             locks.retain(|_, lock| Arc::strong_count(lock) > 1);
             locks.entry(place.to_owned()).or_default().clone()
         };
-        lock.lock_owned().await
+        if alone {
+            PlaceGuard::Alone {
+                _guard: lock.write_owned().await,
+            }
+        } else {
+            PlaceGuard::Shared {
+                _guard: lock.read_owned().await,
+            }
+        }
     }
 
     fn begin(

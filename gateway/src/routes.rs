@@ -648,7 +648,7 @@ async fn hold_reserved_place<P: HoldPlace>(
     if let Some(taken) = known_taken::<P>(state, place, &key, &hold_key).await {
         return Err(GatewayError::SeatTaken(taken));
     }
-    let lock = state.memory.lock_place(&key).await;
+    let lock = state.memory.lock_place(&key, place.renew()).await;
     let asked = state.clock.utc();
     let reply = if place.renew() {
         renewed_hold(state, product, holder, place, first).await

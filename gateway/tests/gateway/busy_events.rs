@@ -199,3 +199,48 @@ async fn across_instances_a_hold_used_by_a_booking_no_longer_keeps_the_seat_from
     assert_eq!(after, before + 1, "asked of the upstream again");
     assert_eq!(busy, None, "nor was the event listed busy");
 }
+
+#[tokio::test]
+async fn plain_holds_on_one_event_do_not_wait_for_each_other_at_the_gateway() {
+    let stack = Stack::start().await;
+    let event = stack.create_event(1, 9).await;
+    let hold_path = format!("/training-events/{event}/hold");
+    let release = std::sync::Arc::new(tokio::sync::Notify::new());
+    stack.proxy.set_mode(crate::support::Mode::Stall {
+        method: reqwest::Method::POST,
+        path: hold_path.clone(),
+        fate: crate::support::Fate::Answered,
+        release: release.clone(),
+    });
+    let first = {
+        let widget = stack.widget().await;
+        tokio::spawn(async move { widget.hold(event, None).await })
+    };
+    stack
+        .proxy
+        .wait_for_count(
+            "the first hold upstream",
+            reqwest::Method::POST,
+            &hold_path,
+            1,
+        )
+        .await;
+    let other = stack.widget().await;
+    let second = tokio::time::timeout(std::time::Duration::from_secs(10), other.hold(event, None))
+        .await
+        .expect("the second hold does not wait for the first to be answered");
+    assert_eq!(
+        second.status,
+        StatusCode::CONFLICT,
+        "answered while the first is still in flight: {}",
+        second.text
+    );
+    assert_eq!(
+        stack.proxy.count(reqwest::Method::POST, &hold_path),
+        2,
+        "both asked the upstream"
+    );
+    release.notify_one();
+    let first = first.await.expect("the first hold is answered");
+    assert_eq!(first.status, StatusCode::OK, "{}", first.text);
+}
