@@ -161,6 +161,20 @@ impl CallBudget {
         }
     }
 
+    /// How many holds and bookings wait in the queue at `now` (a ticket
+    /// more than [`LATE_GRACE`] late no longer does).
+    pub fn waiting(&self, now: Instant) -> usize {
+        let ledger = self
+            .ledger
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
+        ledger
+            .waiting
+            .iter()
+            .filter(|waiting| waiting.told + LATE_GRACE >= now)
+            .count()
+    }
+
     /// The calls of each window a read may use.
     fn read_share(&self) -> u32 {
         (self.limit - self.limit / WRITE_RESERVE_ONE_IN).max(1)
@@ -639,6 +653,28 @@ mod tests {
         assert!(matches!(queue("a", "2"), Slot::Queued { .. }));
         assert!(matches!(queue("a", "3"), Slot::TooManyWaiting { .. }));
         assert!(matches!(queue("b", "4"), Slot::Queued { .. }));
+        assert_eq!(budget.waiting(now), 3, "the requests queued wait");
+    }
+
+    #[test]
+    fn a_ticket_past_its_grace_no_longer_waits() {
+        let budget = CallBudget::new(1, MINUTE, CAPS);
+        let now = Instant::now();
+        budget.slot(CallClass::Write, None, None, now);
+        let Slot::Queued { wait, .. } = budget.slot(
+            CallClass::QueueableWrite,
+            None,
+            Some(&caller("a", "1")),
+            now,
+        ) else {
+            panic!("queued");
+        };
+        assert_eq!(budget.waiting(now), 1);
+        assert_eq!(budget.waiting(now + wait + LATE_GRACE), 1);
+        assert_eq!(
+            budget.waiting(now + wait + LATE_GRACE + Duration::from_secs(1)),
+            0
+        );
     }
 
     #[test]

@@ -118,6 +118,10 @@ pub const LOCAL_BLS_UPSTREAM: &str = "http://127.0.0.1:8081/bls/api/v1";
 pub struct GatewayConfig {
     /// Address to listen on; port 0 picks a free port.
     pub listen: SocketAddr,
+    /// Address of the admin listener serving `GET /metrics` (port 0 picks a
+    /// free port); `None` serves no metrics. It must stay private: bind it
+    /// to loopback or an internal network, never where candidates reach.
+    pub admin_listen: Option<SocketAddr>,
     /// The upstream API base URL including its version path, e.g.
     /// `https://tdta.hbcompliance.co.uk/api/v1` or `http://127.0.0.1:8081/api/v1`.
     pub upstream: String,
@@ -238,6 +242,7 @@ impl GatewayConfig {
     pub fn new(upstream: impl Into<String>, static_dir: impl Into<PathBuf>) -> GatewayConfig {
         GatewayConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            admin_listen: None,
             upstream: upstream.into(),
             static_dir: static_dir.into(),
             credentials: None,
@@ -286,6 +291,12 @@ impl GatewayConfig {
             bls.payment_origins =
                 payment_origins_setting(Product::VirtualBls, &bls.payment_origins)?;
             pay_options_setting(Product::VirtualBls, &bls.pay_options)?;
+        }
+        if self.admin_listen == Some(self.listen) && self.listen.port() != 0 {
+            return Err(ConfigError::new(
+                "admin_listen",
+                "must differ from listen: metrics are never served on the public listener",
+            ));
         }
         if self.rate_limit == 0 {
             return Err(ConfigError::new("rate_limit", "must be at least 1"));
@@ -542,6 +553,11 @@ pub struct GatewayArgs {
     /// Address to listen on; port 0 picks a free port [default: 127.0.0.1:8080].
     #[arg(long)]
     pub listen: Option<SocketAddr>,
+    /// Address of the admin listener serving Prometheus metrics at
+    /// /metrics, e.g. 127.0.0.1:9090; keep it private (loopback or an
+    /// internal network); also HBG_ADMIN_LISTEN [default: none, no metrics].
+    #[arg(long, env = "HBG_ADMIN_LISTEN")]
+    pub admin_listen: Option<SocketAddr>,
     /// Upstream API base URL including `/api/v1`
     /// [default: http://127.0.0.1:8081/api/v1, the local sandbox].
     #[arg(long)]
@@ -662,6 +678,7 @@ pub struct GatewayArgs {
 #[serde(deny_unknown_fields)]
 struct FileConfig {
     listen: Option<SocketAddr>,
+    admin_listen: Option<SocketAddr>,
     upstream: Option<String>,
     #[serde(rename = "static")]
     static_dir: Option<PathBuf>,
@@ -737,6 +754,7 @@ impl GatewayArgs {
         if let Some(listen) = pick(self.listen, file.listen) {
             config.listen = listen;
         }
+        config.admin_listen = pick(self.admin_listen, file.admin_listen);
         if let Some(origins) = pick(self.allowed_origins.clone(), file.allowed_origins) {
             config.allowed_origins = origins;
         }
@@ -1025,6 +1043,44 @@ mod tests {
         );
         assert_eq!(bls.payment_origins, vec![PAYPAL_CHECKOUT]);
         assert_eq!(config.candidate_cancel.to_string(), "until 2d before");
+    }
+
+    #[test]
+    fn the_admin_listener_is_off_unless_set_by_flag_or_file() {
+        assert_eq!(args(&[]).resolve(&ENV).unwrap().admin_listen, None);
+        let dir = std::env::temp_dir().join(format!("gateway-admin-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("gateway.toml");
+        std::fs::write(&path, "admin_listen = \"127.0.0.1:9090\"\n").unwrap();
+        let from_file = args(&["--config", path.to_str().unwrap()])
+            .resolve(&ENV)
+            .unwrap();
+        assert_eq!(
+            from_file.admin_listen,
+            Some(SocketAddr::from(([127, 0, 0, 1], 9090)))
+        );
+        let flag = args(&[
+            "--config",
+            path.to_str().unwrap(),
+            "--admin-listen",
+            "127.0.0.1:9191",
+        ])
+        .resolve(&ENV)
+        .unwrap();
+        assert_eq!(
+            flag.admin_listen,
+            Some(SocketAddr::from(([127, 0, 0, 1], 9191)))
+        );
+        let error = args(&[
+            "--listen",
+            "127.0.0.1:8080",
+            "--admin-listen",
+            "127.0.0.1:8080",
+        ])
+        .resolve(&ENV)
+        .unwrap_err();
+        assert!(error.to_string().starts_with("admin_listen:"), "{error}");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

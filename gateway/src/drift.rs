@@ -7,7 +7,9 @@
 //! time it is seen for its endpoint (product, method and route), once for
 //! the life of the process: the log says where the published contract, or
 //! the project's guesses about it, no longer match the upstream, without
-//! repeating it on every call.
+//! repeating it on every call. Every difference in every answer is also
+//! counted, per gateway instance, in its metrics (`hbg_contract_drift_total`,
+//! by the caller: see `super::metrics`).
 //!
 //! Invariants: a line names the endpoint, the field and how it differs,
 //! never a value (an answer may hold personal data); the set of differences
@@ -49,10 +51,12 @@ pub const MAX_SEEN: usize = 1024;
 static SEEN: LazyLock<Mutex<HashSet<(Endpoint, String, DriftKind)>>> =
     LazyLock::new(|| Mutex::new(HashSet::new()));
 
-/// Compares an answer of `endpoint` with `shape`, and logs each difference
-/// not logged before.
-pub fn check(endpoint: &Endpoint, answer: &Value, shape: &Kind) {
-    for drift in drift(answer, shape) {
+/// Compares an answer of `endpoint` with `shape`, logs each difference
+/// not logged before, and says how many differences the answer has, logged
+/// or not (the caller counts them in its instance's metrics).
+pub fn check(endpoint: &Endpoint, answer: &Value, shape: &Kind) -> usize {
+    let found = drift(answer, shape);
+    for drift in &found {
         if !first_time(endpoint, &drift.field, drift.kind) {
             continue;
         }
@@ -69,6 +73,7 @@ pub fn check(endpoint: &Endpoint, answer: &Value, shape: &Kind) {
             "the upstream's answer differs from the contract the gateway reads"
         );
     }
+    found.len()
 }
 
 /// Whether this difference is new (it is remembered then), within

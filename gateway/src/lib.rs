@@ -27,6 +27,8 @@
 //!   origin check, no per-client rate limit.
 //! * `request_id`: each request's id, in its span, on its upstream calls,
 //!   in its answer's `X-Request-Id` and its JSON error bodies.
+//! * `metrics`: the instance's Prometheus metrics, served as `GET /metrics`
+//!   on the admin listener (`admin_listen`) only, never on the public one.
 //!
 //! The rate limit counts each client address ([`ClientAddress`]): the peer's,
 //! or, from a proxy in `trusted_proxies`, the one its `X-Forwarded-For`
@@ -85,6 +87,7 @@ mod errors;
 mod health;
 mod manage;
 mod memory;
+mod metrics;
 mod policy;
 pub mod preflight;
 mod product;
@@ -115,6 +118,7 @@ use booking_http::json_errors::{json_errors, Wording};
 use cache::ReadCache;
 use connections::{serve_connections, ConnectionLimits};
 use errors::GatewayError;
+use metrics::Metrics;
 use policy::Policy;
 use product::ProductUpstream;
 use upstream::Upstream;
@@ -132,6 +136,9 @@ pub const QUEUED_TURN_EXTRA: Duration = Duration::from_secs(15);
 
 /// Longest a graceful shutdown waits to revoke the upstream token.
 const REVOKE_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// Connections the admin listener serves at once: a few scrapers.
+const ADMIN_MAX_CONNECTIONS: u32 = 16;
 
 const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 
@@ -171,6 +178,8 @@ pub struct AppState {
     candidate_cancel: CancelPolicy,
     /// The agency's address, shown for changes a candidate cannot make.
     agency_email: Option<String>,
+    /// This instance's metrics, served on the admin listener.
+    metrics: Arc<Metrics>,
 }
 
 /// Why a gateway could not start.
@@ -230,14 +239,25 @@ async fn build(
             "HBG_CLIENT_ID and HBG_API_KEY are not set: Practical Training's /api routes answer 503"
         );
     }
-    let mut products = vec![product_upstream(&config, Product::Practical, &practical)?];
+    let metrics = Arc::new(Metrics::new());
+    let mut products = vec![product_upstream(
+        &config,
+        Product::Practical,
+        &practical,
+        &metrics,
+    )?];
     if let Some(bls) = &config.virtual_bls {
         if bls.credentials.is_none() {
             tracing::warn!(
                 "HBG_BLS_CLIENT_ID and HBG_BLS_API_KEY are not set: Virtual BLS's /api routes answer 503"
             );
         }
-        products.push(product_upstream(&config, Product::VirtualBls, bls)?);
+        products.push(product_upstream(
+            &config,
+            Product::VirtualBls,
+            bls,
+            &metrics,
+        )?);
     }
     let rate = NonZeroU32::new(config.rate_limit).unwrap_or(NonZeroU32::MIN);
     let state = Arc::new(AppState {
@@ -264,6 +284,7 @@ async fn build(
             .contact_email
             .clone()
             .or_else(|| config.agency.email.clone()),
+        metrics,
     });
     let limits = ConnectionLimits {
         header_timeout: config.header_timeout,
@@ -291,11 +312,13 @@ fn own_origin(public_url: Option<&str>, bound: SocketAddr) -> String {
     format!("http://{bound}")
 }
 
-/// One product's upstream client and policy.
+/// One product's upstream client, its calls counted in `metrics`, and
+/// its policy.
 fn product_upstream(
     config: &GatewayConfig,
     product: Product,
     settings: &ProductSettings,
+    metrics: &Arc<Metrics>,
 ) -> Result<ProductUpstream, StartError> {
     let upstream = Upstream::new(
         product,
@@ -313,7 +336,8 @@ fn product_upstream(
             },
         ),
     )
-    .map_err(|error| StartError::Client(error.to_string()))?;
+    .map_err(|error| StartError::Client(error.to_string()))?
+    .counted_in(metrics.clone());
     Ok(ProductUpstream {
         product,
         upstream,
@@ -438,6 +462,10 @@ fn router(config: &GatewayConfig, state: Arc<AppState>) -> Router {
         .fallback_service(outside_api)
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(from_fn(request_id::assign))
+        .layer(from_fn_with_state(
+            state.metrics.clone(),
+            metrics::count_request,
+        ))
 }
 
 /// The span of one request: its id (`request_id`, see [`request_id`]),
@@ -632,10 +660,11 @@ async fn rate_limit(
     next.run(request).await
 }
 
-/// A gateway serving in the background (see [`spawn_gateway`]). Dropping it
-/// stops the server.
+/// A gateway serving in the background (see [`spawn_gateway`]), with its
+/// admin listener when `admin_listen` is set. Dropping it stops both.
 pub struct RunningGateway {
     server: Background,
+    admin: Option<Background>,
     state: Arc<AppState>,
 }
 
@@ -643,6 +672,7 @@ impl std::fmt::Debug for RunningGateway {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RunningGateway")
             .field("server", &self.server)
+            .field("admin", &self.admin)
             .finish_non_exhaustive()
     }
 }
@@ -658,6 +688,12 @@ impl RunningGateway {
         self.server.url()
     }
 
+    /// The admin listener's `http://ADDR`, which serves `GET /metrics`;
+    /// `None` without `admin_listen`.
+    pub fn admin_url(&self) -> Option<&str> {
+        self.admin.as_ref().map(Background::url)
+    }
+
     /// How much the gateway remembers right now (for tests and operators:
     /// what hostile requests leave behind).
     pub async fn remembered(&self) -> Remembered {
@@ -667,6 +703,9 @@ impl RunningGateway {
     /// Stops accepting connections, waits for open requests to finish and
     /// revokes the upstream token.
     pub async fn shutdown(self) -> std::io::Result<()> {
+        if let Some(admin) = self.admin {
+            admin.shutdown().await?;
+        }
         self.server.shutdown().await
     }
 }
@@ -682,25 +721,73 @@ impl RunningGateway {
 /// ```
 pub async fn spawn_gateway(config: GatewayConfig) -> Result<RunningGateway, StartError> {
     let listener = TcpListener::bind(config.listen).await?;
+    let admin_listener = bind_admin(&config).await?;
     let local_addr = listener.local_addr()?;
     let (app, state, limits) = build(config, local_addr).await?;
+    let admin = admin_listener
+        .map(|admin| spawn_admin(admin, &state, limits))
+        .transpose()?;
     let server = Background::spawn(local_addr, |stop| {
         run(listener, app, state.clone(), limits, stop)
     });
-    Ok(RunningGateway { server, state })
+    Ok(RunningGateway {
+        server,
+        admin,
+        state,
+    })
 }
 
 /// Runs a gateway in the foreground until `shutdown` resolves, announcing
-/// `gateway listening on http://ADDR` on stdout once it accepts connections.
+/// `gateway listening on http://ADDR` on stdout once it accepts
+/// connections, then, with `admin_listen`, `gateway admin listening on
+/// http://ADDR`.
 pub async fn serve(
     config: GatewayConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), StartError> {
     let listener = TcpListener::bind(config.listen).await?;
+    let admin_listener = bind_admin(&config).await?;
     let (app, state, limits) = build(config, listener.local_addr()?).await?;
     booking_http::announce("gateway", &listener)?;
+    if let Some(admin) = &admin_listener {
+        booking_http::announce("gateway admin", admin)?;
+    }
+    let admin = admin_listener
+        .map(|admin| spawn_admin(admin, &state, limits))
+        .transpose()?;
     run(listener, app, state, limits, shutdown).await?;
+    if let Some(admin) = admin {
+        admin.shutdown().await?;
+    }
     Ok(())
+}
+
+/// The admin listener, bound when `admin_listen` is set.
+async fn bind_admin(config: &GatewayConfig) -> std::io::Result<Option<TcpListener>> {
+    match config.admin_listen {
+        Some(address) => Ok(Some(TcpListener::bind(address).await?)),
+        None => Ok(None),
+    }
+}
+
+/// Serves the admin routes ([`metrics::admin_router`]) on `listener` in
+/// the background, with the public listener's header timeout and at most
+/// [`ADMIN_MAX_CONNECTIONS`] connections.
+fn spawn_admin(
+    listener: TcpListener,
+    state: &Arc<AppState>,
+    limits: ConnectionLimits,
+) -> std::io::Result<Background> {
+    let local_addr = listener.local_addr()?;
+    let app = metrics::admin_router(state.clone());
+    let limits = ConnectionLimits {
+        max_connections: ADMIN_MAX_CONNECTIONS,
+        ..limits
+    };
+    Ok(Background::spawn(local_addr, |stop| async move {
+        serve_connections(listener, app, limits, stop).await;
+        Ok(())
+    }))
 }
 
 /// Serves until `shutdown` resolves, then revokes the upstream tokens.

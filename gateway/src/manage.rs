@@ -433,7 +433,10 @@ async fn settled(
     failure: GatewayError,
 ) -> Result<BookingDetail, GatewayError> {
     match read_booking::<BookingDetail>(product, id, caller).await {
-        Ok(booking) if booking.booking_status == BookingStatus::Cancelled => Ok(booking),
+        Ok(booking) if booking.booking_status == BookingStatus::Cancelled => {
+            product.upstream.metrics().lost_cancel_settled();
+            Ok(booking)
+        }
         _ => Err(failure),
     }
 }

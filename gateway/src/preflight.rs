@@ -33,6 +33,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::sync::Arc;
 
 use booking_core::api::bls::Timeslot;
 use booking_core::api::{
@@ -566,10 +567,22 @@ pub async fn run(config: GatewayConfig) -> Result<Report, StartError> {
         pay_options: config.pay_options.clone(),
         payment_origins: config.payment_origins.clone(),
     };
-    let mut products = vec![product_upstream(&config, Product::Practical, &practical)?];
+    // The preflight serves nothing: its calls are counted nowhere read.
+    let metrics = Arc::default();
+    let mut products = vec![product_upstream(
+        &config,
+        Product::Practical,
+        &practical,
+        &metrics,
+    )?];
     let mut urls = vec![practical.upstream.clone()];
     if let Some(bls) = &config.virtual_bls {
-        products.push(product_upstream(&config, Product::VirtualBls, bls)?);
+        products.push(product_upstream(
+            &config,
+            Product::VirtualBls,
+            bls,
+            &metrics,
+        )?);
         urls.push(bls.upstream.clone());
     }
     let mut report = Report {

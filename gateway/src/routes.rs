@@ -832,6 +832,7 @@ async fn unconfirmed_hold<P: HoldPlace>(
         let on_the_place = state.signer.hold_key(holder.session, &hold.place_key()) == hold_key;
         if on_the_place && !state.memory.hold_owned(hold.hold_hash()).await {
             tracing::info!("a hold whose answer was lost is the session's: granted");
+            state.metrics.lost_hold_granted();
             return grant::<P>(state, holder, hold_key, hold.within_bounds()).await;
         }
     }
@@ -1442,6 +1443,7 @@ impl AttemptOf<'_> {
             })?;
         let booking: B = match begun {
             Begun::Made(id) => {
+                state.metrics.booking_replayed();
                 tracing::info!(
                     booking_id = id,
                     "booking attempt retried: its booking replayed"
@@ -1452,6 +1454,7 @@ impl AttemptOf<'_> {
             Begun::Unknown(earlier) => {
                 match lost_booking::<B>(product, &earlier, self.caller).await? {
                     Some(booking) => {
+                        state.metrics.lost_booking_found(self);
                         tracing::info!(
                             booking_id = booking.id(),
                             "booking attempt retried: the booking its lost answer made was found"
@@ -1507,6 +1510,7 @@ impl AttemptOf<'_> {
             self.caller,
         )
         .await;
+        self.state.metrics.booking_sent(&sent, self);
         if let Err(error) = &sent {
             let memory = &self.state.memory;
             if error.leaves_outcome_unknown() {

@@ -31,6 +31,7 @@
 //! being sent, and a read that would answers [`GatewayError::UpstreamBusy`],
 //! so the upstream's 429 is the exception, not the way the limit is found.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Bytes;
@@ -51,6 +52,7 @@ use super::clock::Clock;
 use super::config::{Credentials, Secret};
 use super::drift::{self, Endpoint};
 use super::errors::GatewayError;
+use super::metrics::Metrics;
 use super::request_id;
 
 /// How long before its expiry an access token is refreshed.
@@ -185,6 +187,8 @@ pub struct Reply {
     pub headers: HeaderMap,
     /// The endpoint that answered.
     pub endpoint: Endpoint,
+    /// Where the drift found in the answer is counted.
+    pub metrics: Arc<Metrics>,
 }
 
 impl Reply {
@@ -200,7 +204,10 @@ impl Reply {
         }
         let answer: serde_json::Value = serde_json::from_slice(&self.body)
             .map_err(|error| GatewayError::BadGateway(unreadable(&error)))?;
-        drift::check(&self.endpoint, &answer, &T::SHAPE);
+        self.metrics.drift(
+            &self.endpoint,
+            drift::check(&self.endpoint, &answer, &T::SHAPE),
+        );
         serde_json::from_value(answer).map_err(|error| GatewayError::BadGateway(unreadable(&error)))
     }
 
@@ -209,7 +216,10 @@ impl Reply {
     /// are a bonus, never a requirement).
     pub fn details<T: DeserializeOwned + Answer>(&self) -> Option<T> {
         let answer: serde_json::Value = serde_json::from_slice(&self.body).ok()?;
-        drift::check(&self.endpoint, &answer, &T::SHAPE);
+        self.metrics.drift(
+            &self.endpoint,
+            drift::check(&self.endpoint, &answer, &T::SHAPE),
+        );
         serde_json::from_value(answer).ok()
     }
 
@@ -320,13 +330,16 @@ pub struct Upstream {
     budget: CallBudget,
     /// When the upstream last answered a call with a 2xx, by [`Clock`].
     last_answered: std::sync::Mutex<Option<Instant>>,
+    /// The gateway instance's metrics, where its calls are counted.
+    metrics: Arc<Metrics>,
 }
 
 impl Upstream {
     /// A client for `product`'s API at `base` (e.g.
     /// `https://tdta.hbcompliance.co.uk/api/v1`). Without credentials every
     /// call answers [`GatewayError::NotConfigured`]. Calls are spread so
-    /// that no more than `budget` allows are sent.
+    /// that no more than `budget` allows are sent. They are counted in
+    /// metrics of their own until [`Upstream::counted_in`] says where.
     pub fn new(
         product: Product,
         base: &str,
@@ -352,7 +365,26 @@ impl Upstream {
             clock,
             budget,
             last_answered: std::sync::Mutex::new(None),
+            metrics: Arc::default(),
         })
+    }
+
+    /// The same client, its calls counted in the gateway instance's
+    /// `metrics`.
+    pub fn counted_in(mut self, metrics: Arc<Metrics>) -> Upstream {
+        self.metrics = metrics;
+        self
+    }
+
+    /// The gateway instance's metrics.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// How many holds and bookings wait in the queue of this upstream's
+    /// budget now.
+    pub fn queue_length(&self) -> usize {
+        self.budget.waiting(self.clock.now())
     }
 
     /// When the upstream last answered a call (the token's included) with
@@ -451,6 +483,7 @@ impl Upstream {
                 Ok(())
             }
             Slot::Queued { ticket, wait } => {
+                self.metrics.queued(wait);
                 let seconds = u32::try_from(whole_seconds(wait)).unwrap_or(u32::MAX);
                 tracing::info!(
                     upstream = call.route,
@@ -548,6 +581,11 @@ impl Upstream {
             Err(error) => Err(error),
         };
         let elapsed_ms = started.elapsed().as_millis() as u64;
+        self.metrics.upstream_call(
+            self.product,
+            call.route,
+            outcome.as_ref().ok().map(|(status, _, _)| *status),
+        );
         let (status, headers, body) = outcome.map_err(|error| {
             let failure = transport_failure(&error);
             tracing::warn!(
@@ -581,6 +619,7 @@ impl Upstream {
                 method: call.method.clone(),
                 route: call.route,
             },
+            metrics: self.metrics.clone(),
         })
     }
 
@@ -755,6 +794,7 @@ mod tests {
                 method: Method::POST,
                 route,
             },
+            metrics: Arc::default(),
         }
     }
 

@@ -18,6 +18,7 @@ mod load;
 mod lost_answers;
 mod manage;
 mod matrix;
+mod metrics;
 mod preflight;
 mod profiles;
 mod protection;
