@@ -246,7 +246,7 @@ test("a forged or altered link shows a clear message and nothing else", async ({
     await other.goto(`${stack.gateway.url}/?hbg-booking=${encodeURIComponent(bad)}`);
     await expectStep(other, "Your booking");
     await expect(widget(other).getByRole("alert")).toHaveText(
-      "This booking link is not valid. Check that it was copied in full, or ask the agency that booked you for a new one.",
+      /^This booking link is not valid\. Check that it was copied in full, or ask the agency that booked you for a new one\. \(quote reference [0-9a-f]{32}\)$/,
     );
     await expect(widget(other).getByRole("term")).toHaveCount(0);
     await expect(widget(other).getByRole("button")).toHaveCount(0);

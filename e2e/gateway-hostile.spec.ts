@@ -374,7 +374,7 @@ test("every field of every body, given a wrong type or a hostile value, is refus
     if (answer.status === 409) {
       const keysShown = JSON.stringify(Object.keys(answer.json as object).sort());
       if (
-        keysShown !== '["free_in_seconds","held_until","message"]' ||
+        keysShown !== '["free_in_seconds","held_until","message","request_id"]' ||
         answer.text.includes(holdRef.split(".")[0])
       ) {
         run.problems.push(`hold_ref ${raw.slice(0, 40)}: the 409 shows more than until when: ${answer.text}`);
@@ -612,7 +612,7 @@ test("unknown, foreign and hostile references, ids and filters are 404 or 422, n
     },
     409,
   );
-  expect(Object.keys(taken.json as object).sort()).toEqual(["free_in_seconds", "held_until", "message"]);
+  expect(Object.keys(taken.json as object).sort()).toEqual(["free_in_seconds", "held_until", "message", "request_id"]);
   expect(taken.text).not.toContain(hash);
 
   // Unknown events to hold.

@@ -95,7 +95,7 @@ fn every_transition_in_the_table() {
         ("expiry while holding", At::Holding, Intent::HoldExpired.into(), Refused(Refusal::NoLiveHold, &[])),
         ("type while holding", At::Holding, Intent::EditForm(typed_form()).into(), Moves(Step::Holding, &[])),
         // Keep my seat: release then hold, back to where the candidate was
-        ("seat kept", At::KeepingSeat, granted(41, "H-41b"), Moves(Step::Payment, &["hbg:hold-created", "read-pay-options H-41b"])),
+        ("seat kept", At::KeepingSeat, granted(41, "H-41b"), Moves(Step::Payment, &["hbg:hold-created"])),
         // Details
         ("details valid", At::Details, Intent::ContinueToPayment.into(), Moves(Step::Payment, &[])),
         ("blur re-checks a field", At::Details, Intent::CheckField(FormField::Email).into(), Moves(Step::Details, &[])),

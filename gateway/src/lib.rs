@@ -170,6 +170,9 @@ pub struct AppState {
     memory: memory::Memory,
     /// What the upstream has been seen to allow an account's holds.
     hold_scope: routes::HoldScopeSeen,
+    /// When the upstream last refused a hold on each place for another
+    /// session's hold.
+    recent_conflicts: routes::RecentConflicts,
     /// How many live holds a session and a client address may have.
     hold_caps: memory::HoldCaps,
     /// How long a hold released by a page-exit beacon waits for its page.
@@ -272,6 +275,7 @@ async fn build(
         limiter_checks: AtomicU64::new(0),
         memory,
         hold_scope: routes::HoldScopeSeen::default(),
+        recent_conflicts: routes::RecentConflicts::default(),
         hold_caps: memory::HoldCaps {
             per_session: config.holds_per_session,
             per_address: config.holds_per_address,

@@ -10,7 +10,7 @@
 //! fields come from the configuration; a `payment_url` off the allow-list is
 //! never handed to the widget; reads go through the cache.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -735,6 +735,9 @@ async fn hold_reserved_place<P: HoldPlace>(
     if P::PRODUCT == Product::Practical {
         state.hold_scope.seen(held_where);
     }
+    if held_where == HeldWhere::ThisEvent {
+        state.recent_conflicts.seen(&key, now);
+    }
     let said_until = conflict.as_ref().and_then(ConflictBody::expires_at);
     let free_in_seconds = conflict
         .as_ref()
@@ -750,25 +753,65 @@ async fn hold_reserved_place<P: HoldPlace>(
     Err(GatewayError::SeatTaken(taken))
 }
 
+/// How long after the upstream refused a hold on a place for another
+/// session's hold the memory is trusted to say so again: the upstream stays
+/// the authority on when a hold ends (it may end one early, and its clock
+/// is its own).
+const CONFLICT_FRESH_FOR: chrono::Duration = chrono::Duration::seconds(1);
+
+/// The most places [`RecentConflicts`] keeps.
+const MAX_RECENT_CONFLICTS: usize = 10_000;
+
+/// When the upstream last refused a hold on each place because another
+/// session of the agency held it.
+#[derive(Debug, Default)]
+pub struct RecentConflicts(std::sync::Mutex<HashMap<String, DateTime<Utc>>>);
+
+impl RecentConflicts {
+    /// The upstream refused a hold on `place` at `at` for another's hold.
+    fn seen(&self, place: &str, at: DateTime<Utc>) {
+        let mut places = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        places.retain(|_, seen| at.signed_duration_since(*seen) < CONFLICT_FRESH_FOR);
+        if places.len() < MAX_RECENT_CONFLICTS {
+            places.insert(place.to_owned(), at);
+        }
+    }
+
+    /// Whether it did so within [`CONFLICT_FRESH_FOR`] of `now`.
+    fn fresh(&self, place: &str, now: DateTime<Utc>) -> bool {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(place)
+            .is_some_and(|seen| now.signed_duration_since(*seen) < CONFLICT_FRESH_FOR)
+    }
+}
+
 /// A seat the memory knows another session holds, on an upstream seen to
-/// allow the agency's account one live hold per event (or one in all): the
-/// upstream would only answer 409, so the candidate is told at once, as
-/// that 409 would tell them, with no call and without waiting for the
-/// place's lock. Never for a renewal, nor when the session holds the place
-/// itself or asked for it and lost the answer (those need the upstream).
+/// allow the agency's account one live hold per event (or one in all), and
+/// that refused a hold on it for that reason within [`CONFLICT_FRESH_FOR`]:
+/// the upstream would only answer 409 again, so the candidate is told at
+/// once, as that 409 would tell them, with no call and without waiting for
+/// the place's lock. Never for a renewal, nor when the session holds the
+/// place itself or asked for it and lost the answer (those need the
+/// upstream).
 async fn known_taken<P: HoldPlace>(
     state: &AppState,
     place: &P,
     key: &str,
     hold_key: &str,
 ) -> Option<SeatTaken> {
+    let now = state.clock.utc();
     if P::PRODUCT != Product::Practical
         || place.renew()
         || state.hold_scope.get() == HoldScope::Unknown
+        || !state.recent_conflicts.fresh(key, now)
     {
         return None;
     }
-    let now = state.clock.utc();
     let memory = &state.memory;
     if memory
         .session_hold::<P::Hold>(hold_key, now)

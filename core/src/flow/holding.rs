@@ -316,11 +316,12 @@ impl Flow {
             hold_expires_at: expires_at,
             expires_in_seconds: countdown.expires_in_seconds(),
         }));
-        let new_place = self.hold.as_ref().is_none_or(|held| held.place != place);
-        if let Some(course) = self.course().filter(|_| new_place) {
+        let new_place = self.pay_options_read_for.as_ref() != Some(&place);
+        if let Some(course_id) = self.course().map(|course| course.id).filter(|_| new_place) {
+            self.pay_options_read_for = Some(place.clone());
             commands.push(Command::ReadPayOptions {
                 hold_ref: hold_ref.clone(),
-                course_id: course.id,
+                course_id,
                 cost: self.chosen.as_ref().and_then(Chosen::cost),
             });
         }

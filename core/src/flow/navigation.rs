@@ -115,6 +115,7 @@ impl Flow {
     fn leave_event_choice(&mut self) {
         self.chosen = None;
         self.cannot_pay_with.clear();
+        self.pay_options_read_for = None;
         self.conflict = None;
         self.seat_frees = None;
         self.failure = None;

@@ -244,3 +244,24 @@ async fn plain_holds_on_one_event_do_not_wait_for_each_other_at_the_gateway() {
     let first = first.await.expect("the first hold is answered");
     assert_eq!(first.status, StatusCode::OK, "{}", first.text);
 }
+
+#[tokio::test]
+async fn a_seat_is_told_held_from_memory_only_just_after_the_upstream_said_so() {
+    let stack =
+        Stack::start_on_manual_clock(booking_sandbox::SandboxConfig::for_tests(), |_, _| {}).await;
+    let held = stack.create_event(1, 9).await;
+    let hold_path = format!("/training-events/{held}/hold");
+    let asked = || stack.proxy.count(reqwest::Method::POST, &hold_path);
+    let (holder, other, third) = (
+        stack.widget().await,
+        stack.widget().await,
+        stack.widget().await,
+    );
+    holder.hold_ref(held).await;
+    assert_eq!(other.hold(held, None).await.status, StatusCode::CONFLICT);
+    assert_eq!(third.hold(held, None).await.status, StatusCode::CONFLICT);
+    assert_eq!(asked(), 2, "told from memory just after the upstream's 409");
+    stack.advance(2).await;
+    assert_eq!(third.hold(held, None).await.status, StatusCode::CONFLICT);
+    assert_eq!(asked(), 3, "a second later the upstream is asked again");
+}
