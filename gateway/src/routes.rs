@@ -753,49 +753,83 @@ async fn hold_reserved_place<P: HoldPlace>(
     Err(GatewayError::SeatTaken(taken))
 }
 
-/// How long after the upstream refused a hold on a place for another
-/// session's hold the memory is trusted to say so again: the upstream stays
-/// the authority on when a hold ends (it may end one early, and its clock
-/// is its own).
+/// The window in which the upstream's refusals of holds on a place, for
+/// another session's hold, are counted: the memory is trusted to say so
+/// again only within it. The upstream stays the authority on when a hold
+/// ends (it may end one early, and its clock is its own).
 const CONFLICT_FRESH_FOR: chrono::Duration = chrono::Duration::seconds(1);
+
+/// Refusals in [`CONFLICT_FRESH_FOR`] that make a place contested: only
+/// then is a hold on it refused from memory. A single candidate waiting
+/// for a seat is always answered by the upstream; a crowd racing for one is
+/// answered at once, and spends none of the upstream's calls.
+const CONTESTED_AFTER: u32 = 3;
 
 /// The most places [`RecentConflicts`] keeps.
 const MAX_RECENT_CONFLICTS: usize = 10_000;
 
-/// When the upstream last refused a hold on each place because another
+/// The upstream's recent refusals of holds on each place because another
 /// session of the agency held it.
 #[derive(Debug, Default)]
-pub struct RecentConflicts(std::sync::Mutex<HashMap<String, DateTime<Utc>>>);
+pub struct RecentConflicts(std::sync::Mutex<HashMap<String, Refusals>>);
+
+/// Refusals of holds on one place in one window: when it began, when the
+/// last came and how many came.
+#[derive(Debug, Clone, Copy)]
+struct Refusals {
+    since: DateTime<Utc>,
+    last: DateTime<Utc>,
+    count: u32,
+}
 
 impl RecentConflicts {
     /// The upstream refused a hold on `place` at `at` for another's hold.
     fn seen(&self, place: &str, at: DateTime<Utc>) {
+        let window = |since: DateTime<Utc>| at.signed_duration_since(since) < CONFLICT_FRESH_FOR;
         let mut places = self
             .0
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        places.retain(|_, seen| at.signed_duration_since(*seen) < CONFLICT_FRESH_FOR);
-        if places.len() < MAX_RECENT_CONFLICTS {
-            places.insert(place.to_owned(), at);
+        places.retain(|_, refusals| window(refusals.last));
+        let first = Refusals {
+            since: at,
+            last: at,
+            count: 1,
+        };
+        let room = places.len() < MAX_RECENT_CONFLICTS;
+        match places.get_mut(place) {
+            Some(refusals) if window(refusals.since) => {
+                refusals.last = at;
+                refusals.count += 1;
+            }
+            Some(refusals) => *refusals = first,
+            None if room => {
+                places.insert(place.to_owned(), first);
+            }
+            None => {}
         }
     }
 
-    /// Whether it did so within [`CONFLICT_FRESH_FOR`] of `now`.
-    fn fresh(&self, place: &str, now: DateTime<Utc>) -> bool {
+    /// Whether the place is contested at `now`: refused [`CONTESTED_AFTER`]
+    /// times or more in one window, the last within [`CONFLICT_FRESH_FOR`].
+    fn contested(&self, place: &str, now: DateTime<Utc>) -> bool {
         self.0
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .get(place)
-            .is_some_and(|seen| now.signed_duration_since(*seen) < CONFLICT_FRESH_FOR)
+            .is_some_and(|refusals| {
+                refusals.count >= CONTESTED_AFTER
+                    && now.signed_duration_since(refusals.last) < CONFLICT_FRESH_FOR
+            })
     }
 }
 
 /// A seat the memory knows another session holds, on an upstream seen to
 /// allow the agency's account one live hold per event (or one in all), and
-/// that refused a hold on it for that reason within [`CONFLICT_FRESH_FOR`]:
-/// the upstream would only answer 409 again, so the candidate is told at
-/// once, as that 409 would tell them, with no call and without waiting for
-/// the place's lock. Never for a renewal, nor when the session holds the
+/// contested ([`RecentConflicts::contested`]): the upstream would only
+/// answer 409 again, so the candidate is told at once, as that 409 would
+/// tell them, with no call and without waiting for the place's lock.
+/// Never for a renewal, nor when the session holds the
 /// place itself or asked for it and lost the answer (those need the
 /// upstream).
 async fn known_taken<P: HoldPlace>(
@@ -808,7 +842,7 @@ async fn known_taken<P: HoldPlace>(
     if P::PRODUCT != Product::Practical
         || place.renew()
         || state.hold_scope.get() == HoldScope::Unknown
-        || !state.recent_conflicts.fresh(key, now)
+        || !state.recent_conflicts.contested(key, now)
     {
         return None;
     }

@@ -96,39 +96,65 @@ async fn where_the_upstream_allows_several_holds_nothing_is_marked() {
     assert_eq!(busy_for(&stack.widget().await, event).await, None);
 }
 
+/// Candidates refused a hold on `event` by the upstream until the place is
+/// contested: three 409s within a second.
+async fn contest(stack: &Stack, event: u64) -> Vec<Widget> {
+    let mut refused = Vec::new();
+    for _ in 0..3 {
+        let candidate = stack.widget().await;
+        let conflict = candidate.hold(event, None).await;
+        assert_eq!(conflict.status, StatusCode::CONFLICT, "{}", conflict.text);
+        refused.push(candidate);
+    }
+    refused
+}
+
 #[tokio::test]
-async fn once_one_hold_per_event_is_known_a_seat_another_holds_is_refused_without_asking_upstream()
-{
+async fn a_contested_seat_another_holds_is_refused_without_asking_upstream() {
     let stack = Stack::start().await;
     let held = stack.create_event(1, 9).await;
     let hold_path = format!("/training-events/{held}/hold");
     let asked = || stack.proxy.count(reqwest::Method::POST, &hold_path);
-    let (holder, other, third) = (
-        stack.widget().await,
-        stack.widget().await,
-        stack.widget().await,
-    );
+    let holder = stack.widget().await;
     let hold_ref = holder.hold_ref(held).await;
-    let first_conflict = other.hold(held, None).await;
+    let waiting = stack.widget().await;
+    let first_conflict = waiting.hold(held, None).await;
     assert_eq!(first_conflict.status, StatusCode::CONFLICT);
-    assert_eq!(asked(), 2, "the scope is learnt from the upstream's 409");
+    let refused_again = waiting.hold(held, None).await;
+    assert_eq!(refused_again.status, StatusCode::CONFLICT);
+    assert_eq!(
+        asked(),
+        3,
+        "one candidate waiting is answered by the upstream"
+    );
 
-    let told = third.hold(held, None).await;
+    let third_refusal = stack.widget().await.hold(held, None).await;
+    assert_eq!(third_refusal.status, StatusCode::CONFLICT);
+    assert_eq!(
+        asked(),
+        4,
+        "three refusals within a second: the seat is contested"
+    );
+    let told = stack.widget().await.hold(held, None).await;
     assert_eq!(told.status, StatusCode::CONFLICT, "{}", told.text);
-    assert_eq!(asked(), 2, "the third candidate is told from memory");
+    assert_eq!(
+        asked(),
+        4,
+        "once the seat is contested, it is told from memory"
+    );
     assert_eq!(told.body["message"], first_conflict.body["message"]);
     let free_in = told.body["free_in_seconds"].as_i64().unwrap();
     assert!((1790..=1800).contains(&free_in), "{free_in}");
 
     let own = holder.hold(held, Some(&hold_ref)).await;
     assert_eq!(own.status, StatusCode::OK, "{}", own.text);
-    assert_eq!(asked(), 3, "the holder's own hold is asked of the upstream");
+    assert_eq!(asked(), 5, "the holder's own hold is asked of the upstream");
 
     let released = holder.delete(&format!("/holds/{hold_ref}")).await;
     assert!(released.status.is_success(), "{}", released.text);
-    let freed = third.hold(held, None).await;
+    let freed = stack.widget().await.hold(held, None).await;
     assert_eq!(freed.status, StatusCode::OK, "{}", freed.text);
-    assert_eq!(asked(), 4, "a seat no longer held is asked for again");
+    assert_eq!(asked(), 6, "a seat no longer held is asked for again");
 }
 
 /// Holds `event` for `holder`, meets a 409 for `other` (the upstream's
@@ -252,16 +278,21 @@ async fn a_seat_is_told_held_from_memory_only_just_after_the_upstream_said_so() 
     let held = stack.create_event(1, 9).await;
     let hold_path = format!("/training-events/{held}/hold");
     let asked = || stack.proxy.count(reqwest::Method::POST, &hold_path);
-    let (holder, other, third) = (
-        stack.widget().await,
-        stack.widget().await,
-        stack.widget().await,
+    stack.widget().await.hold_ref(held).await;
+    let refused = contest(&stack, held).await;
+    assert_eq!(
+        refused[0].hold(held, None).await.status,
+        StatusCode::CONFLICT
     );
-    holder.hold_ref(held).await;
-    assert_eq!(other.hold(held, None).await.status, StatusCode::CONFLICT);
-    assert_eq!(third.hold(held, None).await.status, StatusCode::CONFLICT);
-    assert_eq!(asked(), 2, "told from memory just after the upstream's 409");
+    assert_eq!(
+        asked(),
+        4,
+        "told from memory just after the upstream's 409s"
+    );
     stack.advance(2).await;
-    assert_eq!(third.hold(held, None).await.status, StatusCode::CONFLICT);
-    assert_eq!(asked(), 3, "a second later the upstream is asked again");
+    assert_eq!(
+        refused[0].hold(held, None).await.status,
+        StatusCode::CONFLICT
+    );
+    assert_eq!(asked(), 5, "a second later the upstream is asked again");
 }
