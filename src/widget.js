@@ -10,7 +10,7 @@
 // "early step". A choice made on it is kept, and made again on the
 // module's own step once that is ready, which then replaces the early one
 // (focus kept). `?hbg-early=off` on the page's address turns the early step
-// off, to compare load paths.
+// and the preload hints off, to compare load paths.
 const base = import.meta.url;
 const asset = (name) => new URL(name, base).href;
 const GLUE = asset("__HBG_GLUE__");
@@ -65,6 +65,25 @@ let styling;
 let glue;
 let sheet;
 let count = 0;
+
+// Preload hints in the host page's head, so the browser fetches the module,
+// its glue and the stylesheet at its highest priority. The module is then
+// compiled as it streams in (`instantiateStreaming`).
+function hint() {
+  for (const [rel, href, as] of [
+    ["modulepreload", GLUE],
+    ["preload", WASM, "fetch"],
+    ["preload", CSS, "fetch"],
+  ]) {
+    if (document.head.querySelector(`link[href="${href}"]`)) continue;
+    const link = document.createElement("link");
+    link.rel = rel;
+    link.href = href;
+    if (as) link.as = as;
+    link.crossOrigin = "anonymous";
+    document.head.append(link);
+  }
+}
 
 // The stylesheet, fetched once for every element. A missing stylesheet
 // leaves the widget unstyled rather than absent.
@@ -273,4 +292,7 @@ for (const [property, attribute] of Object.entries(PROPERTIES)) {
   });
 }
 
-if (!customElements.get("hbg-booking")) customElements.define("hbg-booking", HbgBooking);
+if (!customElements.get("hbg-booking")) {
+  if (EARLY && document.querySelector("hbg-booking")) hint();
+  customElements.define("hbg-booking", HbgBooking);
+}
