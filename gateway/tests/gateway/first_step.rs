@@ -64,14 +64,15 @@ async fn gateway() -> (RunningGateway, TempDir) {
     (spawn_gateway(config).await.expect("gateway starts"), dir)
 }
 
-/// The answer's status, and the step's HTML and courses when there is one.
+/// The answer's status, and the step's HTML and courses when there is one
+/// (else the body as it came).
 async fn first_step(gateway: &RunningGateway, query: &str) -> (StatusCode, String, Value) {
     let response = reqwest::get(format!("{}/api/first-step{query}", gateway.url()))
         .await
         .expect("answered");
     let status = response.status();
     let text = response.text().await.expect("body");
-    if text.is_empty() {
+    if status != StatusCode::OK {
         return (status, text, Value::Null);
     }
     let answer: Value = serde_json::from_str(&text).expect("a JSON answer");
@@ -121,6 +122,10 @@ async fn several_products_are_a_choice_and_a_preselected_course_waits_for_the_mo
     assert_eq!(courses, serde_json::json!([]));
     let (status, html, _) = first_step(&gateway, "?product=practical&course=4").await;
     assert_eq!((status, html.as_str()), (StatusCode::NO_CONTENT, ""));
-    let (status, _, _) = first_step(&gateway, "?product=nonsense").await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (status, body, _) = first_step(&gateway, "?product=nonsense").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(
+        body.contains("The product must be practical or virtual-bls."),
+        "{body}"
+    );
 }
