@@ -178,8 +178,10 @@ class HbgBooking extends HTMLElement {
     // English runs left to right, whatever the host page's direction.
     root.dir = "ltr";
     shadow.replaceChildren(root);
-    Promise.all([firstStep(this), style()]).then(([early]) => this.showEarly(root, early));
-    load().then(
+    // The module waits for the early step's answer (started at the same
+    // time, and much smaller), so as to take its courses over.
+    const early = Promise.all([firstStep(this), style()]).then(([answer]) => this.showEarly(root, answer));
+    Promise.all([load(), early]).then(
       () => {
         if (sheet) shadow.adoptedStyleSheets = [sheet];
         this.mount();
