@@ -49,6 +49,11 @@ const LOADING: Record<"options" | "courses" | "events", string> = {
   events: "Loading locations",
 };
 
+/** The widget's page without the early step: the module's own reads and loading states. */
+function withoutEarlyStep(): string {
+  return `${stack.gateway.url}/?hbg-early=off`;
+}
+
 for (const call of ["options", "courses", "events"] as const) {
   for (const fault of FAULTS) {
     const outcome = fault === "slow" ? "the widget says it is loading, then carries on" : "the widget recovers by itself";
@@ -57,7 +62,7 @@ for (const call of ["options", "courses", "events"] as const) {
       const attempts = await faultCall(page, call, fault);
 
       await theOneBookingMadeBy(stack, async () => {
-        await page.goto(stack.gateway.url);
+        await page.goto(withoutEarlyStep());
         if (call !== "events" && fault === "slow") {
           await expect(page.getByRole("status").filter({ hasText: LOADING[call] })).toBeVisible();
         }
@@ -81,7 +86,7 @@ for (const call of ["options", "courses", "events"] as const) {
   test(`reading ${call} keeps failing: the widget explains, and tries again when asked`, async ({ page }) => {
     const event = await leedsEvent();
     const attempts = await faultCall(page, call, "abort", Infinity);
-    await page.goto(stack.gateway.url);
+    await page.goto(withoutEarlyStep());
     if (call === "events") await chooseCourse(page, course.name);
 
     const problem = page.getByRole("alert");

@@ -45,7 +45,8 @@ for (const width of [320, 1280]) {
         await courses.wait();
         await route.continue();
       });
-      await page.goto(stack.gateway.url);
+      // The module's own loading state shows without the early step.
+      await page.goto(`${stack.gateway.url}/?hbg-early=off`);
       await expect(page.getByRole("status").filter({ hasText: "Loading courses" })).toBeVisible();
       await check("loading");
       courses.open();

@@ -4,6 +4,7 @@
 use std::rc::Rc;
 use std::time::Duration;
 
+use booking_core::first_step::progress_text;
 use booking_core::flow::{Flow, Intent, Step};
 use booking_core::product::Product;
 use booking_core::widget_api::QueuePlace;
@@ -50,7 +51,7 @@ pub fn App(config: WidgetConfig, api: Rc<dyn BookingApi>, host: Host) -> impl In
                     let product = state.product.get()?;
                     step.get()
                         .progress_of(product)
-                        .map(|(n, of)| format!("Step {n} of {of}"))
+                        .map(|(n, of)| progress_text(n, of))
                 }}
             </p>
             <h2 id="hbg-step-heading" class="hbg-heading" part="heading" tabindex="-1" node_ref=heading>

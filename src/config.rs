@@ -2,6 +2,7 @@
 //! preselect, and candidate fields to prefill. `widget.js` reads these from
 //! the element's attributes and passes them as JSON.
 
+use booking_core::api::Course;
 use booking_core::product::Product;
 use booking_core::validation::CandidateForm;
 use serde::Deserialize;
@@ -30,6 +31,9 @@ pub struct WidgetConfig {
     /// Tells apart several widgets on one page (the element's `id`, or its
     /// position), so each keeps its own booking across the payment page.
     pub instance: String,
+    /// The one product's courses as the early step read them (`widget.js`
+    /// passes them on), taken instead of reading them again.
+    pub courses: Option<Vec<Course>>,
 }
 
 impl Default for WidgetConfig {
@@ -43,6 +47,7 @@ impl Default for WidgetConfig {
             return_url: None,
             booking_link: None,
             instance: String::new(),
+            courses: None,
         }
     }
 }

@@ -26,7 +26,11 @@ use config::WidgetConfig;
 pub fn mount(root: web_sys::HtmlElement, config_json: &str) -> WidgetHandle {
     console_error_panic_hook::set_once();
     let config = WidgetConfig::from_json(config_json);
-    let api: Rc<dyn BookingApi> = Rc::new(HttpApi::new(&config.api));
+    let mut api = HttpApi::new(&config.api);
+    if let (Some(courses), [product]) = (config.courses.clone(), config.products.as_slice()) {
+        api = api.with_courses(*product, courses);
+    }
+    let api: Rc<dyn BookingApi> = Rc::new(api);
     mount_with(root, config, api)
 }
 

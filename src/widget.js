@@ -4,6 +4,13 @@
 // (one shared, adopted stylesheet). Attributes, and the matching properties,
 // are read into the widget's settings; a change after start remounts the
 // widget with the new settings, coalesced in a microtask.
+// While the module loads, each element shows its first step (the product
+// choice or the course list) as the gateway renders it (`/api/first-step`,
+// every text escaped there), fetched in parallel with the module: the
+// "early step". A choice made on it is kept, and made again on the
+// module's own step once that is ready, which then replaces the early one
+// (focus kept). `?hbg-early=off` on the page's address turns the early step
+// and the preload hints off, to compare load paths.
 const base = import.meta.url;
 const asset = (name) => new URL(name, base).href;
 const GLUE = asset("__HBG_GLUE__");
@@ -11,6 +18,7 @@ const WASM = asset("__HBG_WASM__");
 const CSS = asset("__HBG_CSS__");
 const LANG = "en-GB";
 const TAG = "<hbg-booking>";
+const EARLY = new URLSearchParams(location.search).get("hbg-early") !== "off";
 
 // Property name -> attribute name. `lang` is HTMLElement's own.
 const PROPERTIES = {
@@ -53,30 +61,76 @@ const READERS = {
 };
 
 let loading;
+let styling;
 let glue;
 let sheet;
 let count = 0;
 
+// Preload hints in the host page's head, so the browser fetches the module,
+// its glue and the stylesheet at its highest priority. The module is then
+// compiled as it streams in (`instantiateStreaming`).
+function hint() {
+  for (const [rel, href, as] of [
+    ["modulepreload", GLUE],
+    ["preload", WASM, "fetch"],
+    ["preload", CSS, "fetch"],
+  ]) {
+    if (document.head.querySelector(`link[href="${href}"]`)) continue;
+    const link = document.createElement("link");
+    link.rel = rel;
+    link.href = href;
+    if (as) link.as = as;
+    link.crossOrigin = "anonymous";
+    document.head.append(link);
+  }
+}
+
+// The stylesheet, fetched once for every element. A missing stylesheet
+// leaves the widget unstyled rather than absent.
+function style() {
+  styling ??= fetch(CSS, { mode: "cors", credentials: "same-origin" })
+    .then((response) => (response.ok ? response.text() : Promise.reject(response.status)))
+    .then((text) => (sheet = new CSSStyleSheet()).replace(text))
+    .catch((error) => console.warn(`${TAG}: the stylesheet did not load (${error})`));
+  return styling;
+}
+
 // The module and the stylesheet, fetched once (and in parallel) for every
-// element. A missing stylesheet leaves the widget unstyled rather than absent.
+// element.
 function load() {
   if (loading) return loading;
-  const wasm = fetch(WASM);
+  const wasm = fetch(WASM, { mode: "cors", credentials: "same-origin" });
   loading = Promise.all([
     Promise.all([import(GLUE), wasm]).then(async ([module]) => {
       await module.default({ module_or_path: wasm });
       glue = module;
     }),
-    fetch(CSS)
-      .then((response) => (response.ok ? response.text() : Promise.reject(response.status)))
-      .then((text) => (sheet = new CSSStyleSheet()).replace(text))
-      .catch((error) => console.warn(`${TAG}: the stylesheet did not load (${error})`)),
+    style(),
   ]).catch((error) => {
     loading = undefined;
     throw error;
   });
   return loading;
 }
+
+// The element's first step from the gateway ({html, courses}), or
+// undefined when the module must show it (a preselected course, a booking
+// link, no courses) or the gateway cannot say.
+async function firstStep(element) {
+  if (!EARLY || new URLSearchParams(location.search).has("hbg-booking")) return;
+  const query = new URLSearchParams({ product: (read(element, "product") ?? ["practical"]).join(" ") });
+  const course = read(element, "course");
+  if (course) query.set("course", course);
+  try {
+    const response = await fetch(`${read(element, "api") ?? asset("api")}/first-step?${query}`);
+    if (response.status === 200) return await response.json();
+  } catch {}
+}
+
+// Whether the module's view has settled on a step: a heading, and nothing
+// still loading.
+const settled = (root) => root.querySelector(".hbg-heading") && !root.querySelector('[aria-busy="true"]');
+const titles = (root) => [...root.querySelectorAll(".hbg-choice")].map((button) => button.textContent);
 
 // An attribute's setting: null when absent, empty or invalid.
 function read(element, name) {
@@ -124,7 +178,10 @@ class HbgBooking extends HTMLElement {
     // English runs left to right, whatever the host page's direction.
     root.dir = "ltr";
     shadow.replaceChildren(root);
-    load().then(
+    // The module waits for the early step's answer (started at the same
+    // time, and much smaller), so as to take its courses over.
+    const early = Promise.all([firstStep(this), style()]).then(([answer]) => this.showEarly(root, answer));
+    Promise.all([load(), early]).then(
       () => {
         if (sheet) shadow.adoptedStyleSheets = [sheet];
         this.mount();
@@ -139,6 +196,23 @@ class HbgBooking extends HTMLElement {
     );
   }
 
+  // Shows the early step in `root` while the module loads, keeping the
+  // last choice made on it.
+  showEarly(root, early) {
+    if (typeof early?.html !== "string" || this.root !== root || this.handle) return;
+    if (sheet) this.shadowRoot.adoptedStyleSheets = [sheet];
+    root.innerHTML = early.html;
+    this.early = { root, chosen: -1, courses: early.courses?.length ? early.courses : null };
+    root.addEventListener("click", (event) => {
+      const button = event.target.closest?.(".hbg-choice");
+      if (!button || this.early?.root !== root) return;
+      const buttons = [...root.querySelectorAll(".hbg-choice")];
+      for (const other of buttons) other.removeAttribute("aria-pressed");
+      button.setAttribute("aria-pressed", "true");
+      this.early.chosen = buttons.indexOf(button);
+    });
+  }
+
   // Mounts the widget with the current settings, unless they are the ones
   // it already has.
   mount() {
@@ -147,7 +221,40 @@ class HbgBooking extends HTMLElement {
     if (this.handle && config === this.config) return;
     this.handle?.unmount();
     this.config = config;
-    this.handle = glue.mount(this.root, config);
+    if (!this.early) {
+      this.handle = glue.mount(this.root, config);
+      return;
+    }
+    // The module renders out of sight beside the early step, and replaces
+    // it once its own step has settled. It takes the courses the early step
+    // listed rather than reading them again.
+    const { root: early, chosen, courses } = this.early;
+    if (this.root !== early) this.root.remove();
+    const next = early.cloneNode(false);
+    next.hidden = true;
+    early.after(next);
+    this.root = next;
+    this.handle = glue.mount(next, JSON.stringify({ ...JSON.parse(config), courses }));
+    const takeOver = () => {
+      if (this.root !== next) return observer.disconnect();
+      if (!settled(next)) return;
+      observer.disconnect();
+      const shadow = this.shadowRoot;
+      const before = titles(early);
+      const focused = [...early.querySelectorAll(".hbg-choice")].indexOf(shadow.activeElement);
+      const choice = this.early?.chosen ?? chosen;
+      this.early = undefined;
+      early.remove();
+      next.hidden = false;
+      const after = titles(next);
+      const same = (index) => index >= 0 && before[index] === after[index];
+      const buttons = next.querySelectorAll(".hbg-choice");
+      if (same(choice)) buttons[choice].click();
+      else if (same(focused)) buttons[focused].focus();
+    };
+    const observer = new MutationObserver(takeOver);
+    observer.observe(next, { childList: true, subtree: true, attributes: true, characterData: true });
+    takeOver();
   }
 
   attributeChangedCallback(name, old, value) {
@@ -170,7 +277,7 @@ class HbgBooking extends HTMLElement {
     queueMicrotask(() => {
       if (this.isConnected) return;
       this.handle?.unmount();
-      this.handle = this.root = this.config = undefined;
+      this.handle = this.root = this.config = this.early = undefined;
     });
   }
 }
@@ -187,4 +294,7 @@ for (const [property, attribute] of Object.entries(PROPERTIES)) {
   });
 }
 
-if (!customElements.get("hbg-booking")) customElements.define("hbg-booking", HbgBooking);
+if (!customElements.get("hbg-booking")) {
+  if (EARLY && document.querySelector("hbg-booking")) hint();
+  customElements.define("hbg-booking", HbgBooking);
+}

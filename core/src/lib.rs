@@ -11,6 +11,8 @@
 //! * [`calendar`]: the month grid and day agendas computed from events.
 //! * [`countdown`]: the seat hold countdown and its warnings.
 //! * [`flow`]: the booking flow as a pure state machine.
+//! * [`first_step`]: the first step's words, for the widget and the gateway's
+//!   early step.
 //! * [`validation`]: candidate form checks, field errors, pay options on offer.
 //! * [`redirect`]: which payment pages the widget may redirect to.
 //! * [`slots`]: Virtual BLS timeslots generated from trainers' capacity.
@@ -29,6 +31,7 @@ pub mod api;
 pub mod calendar;
 pub mod contract;
 pub mod countdown;
+pub mod first_step;
 pub mod flow;
 pub mod ics;
 pub mod json;

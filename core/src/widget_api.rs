@@ -53,7 +53,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::api::bls::TimeslotHold;
-use crate::api::{ApiError, BookingDetail, PayOption, SeatHold, Timestamp, ValidationError};
+use crate::api::{
+    ApiError, BookingDetail, Course, PayOption, SeatHold, Timestamp, ValidationError,
+};
 use crate::product::Product;
 
 /// Where the gateway serves the widget API.
@@ -67,6 +69,11 @@ pub mod route {
     pub const OPTIONS: &str = "/options";
     /// `GET`: a product's courses.
     pub const COURSES: &str = "/courses";
+    /// `GET`: the widget's first step, shown before the module has loaded
+    /// (`?product=`, one name or several separated by spaces; `&course=`
+    /// when one is preselected): a [`super::FirstStepAnswer`]; 204 when
+    /// that step needs the module.
+    pub const FIRST_STEP: &str = "/first-step";
     /// `GET`: a course's training events (Practical Training).
     pub const TRAINING_EVENTS: &str = "/training-events";
     /// `GET`: a course's timeslots (Virtual BLS).
@@ -183,6 +190,18 @@ impl QueuePlace {
              It goes through {when}: keep this page open."
         )
     }
+}
+
+/// `GET /api/first-step`: the widget's first step as the widget's own
+/// markup (every text escaped), and the courses it lists, which the module
+/// then takes instead of reading them again.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FirstStepAnswer {
+    /// The step's HTML.
+    pub html: String,
+    /// The courses listed, as `GET /api/courses` answers them; empty for
+    /// the product choice.
+    pub courses: Vec<Course>,
 }
 
 /// `GET /api/options`: what the widget may offer, for this agency.

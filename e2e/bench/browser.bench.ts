@@ -5,8 +5,8 @@
 //   from choosing a location to the calendar being shown
 //   (`hbg:location-chosen` to `hbg:calendar-shown`), each the median of
 //   repeated first visits (a new browser context, so an empty cache).
-// The results are written as JSON to `$HBG_BENCH_RESULTS`.
-import { writeFileSync } from "node:fs";
+// The results are merged into the JSON at `$HBG_BENCH_RESULTS`.
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { test, expect, type Page } from "@playwright/test";
 import { startStack, type Stack } from "../support/stack";
 import { COURSES, LOCATIONS, newEvent } from "../support/data";
@@ -44,7 +44,9 @@ test.afterAll(async () => {
   await stack?.stop();
   const path = process.env.HBG_BENCH_RESULTS;
   if (!path) throw new Error("HBG_BENCH_RESULTS is not set: run the benchmarks with `cargo xtask bench`");
-  writeFileSync(path, JSON.stringify(results, null, 2));
+  // Merged with what the other benchmark files wrote there.
+  const merged = existsSync(path) ? JSON.parse(readFileSync(path, "utf8")) : {};
+  writeFileSync(path, JSON.stringify({ ...merged, ...results }, null, 2));
 });
 
 test("requests from page load to a confirmed booking, and while switching", async ({ page }) => {

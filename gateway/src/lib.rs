@@ -15,6 +15,8 @@
 //! * `session`: HMAC-signed session tokens and hold/booking references.
 //! * `policy`: pay options, agency fields, payment and return URL origins.
 //! * `routes`: the `/api` handlers.
+//! * `first_step`: the widget's first step as escaped HTML, shown before
+//!   its module has loaded.
 //! * `manage`: the booking page's handlers, opened by a durable booking
 //!   link instead of a session.
 //! * `static_files`: the widget's files, cache lifetimes, CSP.
@@ -84,6 +86,7 @@ pub mod config;
 mod connections;
 mod drift;
 mod errors;
+mod first_step;
 mod health;
 mod manage;
 mod memory;
@@ -389,6 +392,7 @@ fn router(config: &GatewayConfig, state: Arc<AppState>) -> Router {
     let api = Router::new()
         .route(route::OPTIONS, get(routes::options))
         .route(route::COURSES, get(routes::courses))
+        .route(route::FIRST_STEP, get(first_step::first_step))
         .route(route::TRAINING_EVENTS, get(routes::training_events))
         .route(route::TIMESLOTS, get(routes::timeslots))
         .route(route::HOLDS, post(routes::hold))

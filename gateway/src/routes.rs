@@ -322,15 +322,23 @@ pub async fn courses(
     Query(query): Query<ProductQuery>,
 ) -> Result<Response, GatewayError> {
     let product = state.product(query.product()?)?;
-    let bytes = state
+    Ok(json_bytes(course_list(&state, product, &caller).await?))
+}
+
+/// A product's courses as JSON, from the catalogue cache.
+pub(super) async fn course_list(
+    state: &AppState,
+    product: &ProductUpstream,
+    caller: &Caller,
+) -> Result<Bytes, GatewayError> {
+    state
         .cache
         .get(
             Freshness::Catalogue,
             format!("{}/courses", product.product),
-            || async { to_bytes(&all_pages::<Course>(product, "/courses", &[], &caller).await?) },
+            || async { to_bytes(&all_pages::<Course>(product, "/courses", &[], caller).await?) },
         )
-        .await?;
-    Ok(json_bytes(bytes))
+        .await
 }
 
 /// Query of `GET /api/training-events`.

@@ -1,5 +1,6 @@
 //! Step 1: choose a course.
 
+use booking_core::first_step::{course_meta, NO_COURSES};
 use booking_core::flow::Intent;
 use leptos::prelude::*;
 
@@ -22,7 +23,7 @@ pub fn CourseStep() -> impl IntoView {
             }
             .into_any(),
             Load::Ready(courses) if courses.is_empty() => view! {
-                <p class="hbg-empty">"No courses are open for booking at the moment."</p>
+                <p class="hbg-empty">{NO_COURSES}</p>
             }
             .into_any(),
             Load::Ready(courses) => {
@@ -32,12 +33,8 @@ pub fn CourseStep() -> impl IntoView {
                         let chosen = course_ref(&course);
                         Choice {
                             hidden: None,
+                            meta: course_meta(&course),
                             title: course.name,
-                            meta: course
-                                .cost_inc_vat
-                                .map(|cost| format!("{cost} per place"))
-                                .into_iter()
-                                .collect(),
                             action: Some(Callback::new(move |()| {
                                 state.dispatch(Intent::ChooseCourse(chosen.clone()))
                             })),

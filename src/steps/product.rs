@@ -9,7 +9,7 @@ use crate::state::WidgetState;
 use crate::steps::{Choice, ChoiceList};
 
 /// The heading of the product choice.
-pub const HEADING: &str = "Choose the training";
+pub use booking_core::first_step::PRODUCT_HEADING as HEADING;
 
 /// The products the host page offers, a button each.
 #[component]

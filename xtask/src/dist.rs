@@ -58,6 +58,9 @@ pub fn build() -> TaskResult {
     let files = files()?;
     drop_unused_glue_exports(&files.glue)?;
     link_loader(&files)?;
+    for page in ["index.html", "embed.html"] {
+        add_preload_hints(&files, &dist_dir().join(page))?;
+    }
     minify(&files.glue)?;
     minify(&files.loader)?;
     drop_build_directives(&dist_dir().join("index.html"))?;
@@ -238,6 +241,48 @@ fn link_loader(files: &DistFiles) -> TaskResult {
         return Err("widget.js has a placeholder xtask does not know".to_owned());
     }
     std::fs::write(&files.loader, linked).map_err(|error| format!("writing widget.js: {error}"))
+}
+
+/// Adds preload hints for the module, its glue and the stylesheet to the
+/// head of one of the gateway's pages, before its first script (or at the
+/// end of the head), so the browser fetches them while it reads the page,
+/// before `widget.js` asks for them. Each hint matches the request
+/// `widget.js` makes (CORS, same-origin credentials), so nothing is fetched
+/// twice.
+fn add_preload_hints(files: &DistFiles, page: &Path) -> TaskResult {
+    let html = std::fs::read_to_string(page)
+        .map_err(|error| format!("reading {}: {error}", page.display()))?;
+    let mut lines: Vec<String> = html.lines().map(str::to_owned).collect();
+    let at = lines
+        .iter()
+        .position(|line| line.contains("<script") || line.contains("</head>"))
+        .ok_or_else(|| format!("{} has no </head>", page.display()))?;
+    let indent: String = lines[at]
+        .chars()
+        .take_while(|c| c.is_whitespace())
+        .collect();
+    let indent = if lines[at].contains("</head>") {
+        format!("{indent}  ")
+    } else {
+        indent
+    };
+    let hints = [
+        format!(
+            "{indent}<link rel=\"modulepreload\" href=\"{}\" crossorigin=\"anonymous\">",
+            file_name(&files.glue)
+        ),
+        format!(
+            "{indent}<link rel=\"preload\" href=\"{}\" as=\"fetch\" crossorigin=\"anonymous\">",
+            file_name(&files.wasm)
+        ),
+        format!(
+            "{indent}<link rel=\"preload\" href=\"{}\" as=\"fetch\" crossorigin=\"anonymous\">",
+            file_name(&files.css)
+        ),
+    ];
+    lines.splice(at..at, hints);
+    std::fs::write(page, lines.join("\n") + "\n")
+        .map_err(|error| format!("writing {}: {error}", page.display()))
 }
 
 /// The servers' binaries, built with the `server` profile.

@@ -7,7 +7,8 @@
 //!   end-to-end tests, each layer's passing tests checked against its
 //!   inventory (`xtask/inventory/`), with one summary line; the flag writes
 //!   the inventories from a green run instead.
-//! * `bench`: size and speed reports against the budgets; `bench --size`
+//! * `bench`: size and speed reports against the budgets (`bench --browser`:
+//!   the widget's size and its Chromium benchmarks only); `bench --size`
 //!   writes where the module's bytes go (`docs/size.md`), `bench --levers`
 //!   what each size lever saves (`docs/size-levers.md`).
 //! * `dist`: builds the widget's release files into `dist/`.
@@ -32,7 +33,7 @@ use std::process::ExitCode;
 pub type TaskResult = Result<(), String>;
 
 const USAGE: &str =
-    "usage: cargo xtask <setup|demo [--fresh]|test [--update-inventory]|bench [--size|--levers [NAME...]]|dist>";
+    "usage: cargo xtask <setup|demo [--fresh]|test [--update-inventory]|bench [--browser|--size|--levers [NAME...]]|dist>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -41,7 +42,8 @@ fn main() -> ExitCode {
         Some("demo") => demo::run(&args[1..]),
         Some("test") => test::run(&args[1..]),
         Some("bench") => match args.get(1).map(String::as_str) {
-            None => bench::run(),
+            None => bench::run(false),
+            Some("--browser") => bench::run(true),
             Some("--size") => setup::run()
                 .and_then(|()| setup::size_tools())
                 .and_then(|()| size::attribution()),

@@ -12,6 +12,7 @@ mod contract;
 mod dependencies;
 mod deploy;
 mod fault_table;
+mod first_step;
 mod flow;
 mod health;
 mod load;
