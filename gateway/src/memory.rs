@@ -702,21 +702,7 @@ impl Memory {
         place: &str,
         now: DateTime<Utc>,
     ) -> Option<i64> {
-        let lapses = match self {
-            Memory::InProcess(memory) => lock(&memory.event_holds)
-                .get(place)
-                .filter(|(_, hash)| !hash.is_empty())
-                .map(|(lapses, _)| *lapses),
-            Memory::Shared(store) => match store.granted_event_hold_lapses(place).await {
-                Ok(lapses) => lapses,
-                Err(error) => {
-                    tracing::warn!(%error, place, "a place's hold could not be looked up");
-                    None
-                }
-            },
-        }?;
-        let left = (lapses - now).num_seconds();
-        (left > 0).then_some(left)
+        self.hold_frees_in(place, true, now).await
     }
 
     /// Seconds until the latest hold this gateway granted on the place (an
@@ -725,11 +711,27 @@ impl Memory {
     /// seat frees, this does (a hold per account per place is always one the
     /// agency's gateway granted).
     pub async fn place_hold_frees_in(&self, place: &str, now: DateTime<Utc>) -> Option<i64> {
+        self.hold_frees_in(place, false, now).await
+    }
+
+    /// Seconds until the place's latest hold lapses, while it has any left;
+    /// with `granted_only`, only a hold the upstream confirmed counts.
+    async fn hold_frees_in(
+        &self,
+        place: &str,
+        granted_only: bool,
+        now: DateTime<Utc>,
+    ) -> Option<i64> {
         let lapses = match self {
             Memory::InProcess(memory) => lock(&memory.event_holds)
                 .get(place)
+                .filter(|(_, hash)| !granted_only || !hash.is_empty())
                 .map(|(lapses, _)| *lapses),
-            Memory::Shared(store) => match store.event_hold_lapses(place).await {
+            Memory::Shared(store) => match if granted_only {
+                store.granted_event_hold_lapses(place).await
+            } else {
+                store.event_hold_lapses(place).await
+            } {
                 Ok(lapses) => lapses,
                 Err(error) => {
                     tracing::warn!(%error, place, "a place's hold could not be looked up");

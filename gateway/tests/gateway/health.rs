@@ -3,8 +3,6 @@
 //! store and that the upstream answered lately, probing it at most once a
 //! minute per product however often it is asked.
 
-use std::time::Duration;
-
 use axum::http::{Method, StatusCode};
 use booking_gateway::Secret;
 use booking_sandbox::SandboxConfig;
@@ -34,16 +32,11 @@ fn failing(reply: &Reply) -> Vec<(String, String)> {
         .unwrap_or_default()
 }
 
-/// Asks `/readyz` until it answers 200, failing after [`WAIT_LIMIT`].
+/// Asks `/readyz` again, each time its answer comes, until it answers 200
+/// (the store's client reconnects as it is asked), failing after
+/// [`WAIT_LIMIT`].
 async fn wait_until_ready(stack: &Stack) {
-    let waiting = async {
-        loop {
-            if get(stack, "/readyz").await.status == StatusCode::OK {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    };
+    let waiting = async { while get(stack, "/readyz").await.status != StatusCode::OK {} };
     tokio::time::timeout(WAIT_LIMIT, waiting)
         .await
         .unwrap_or_else(|_| panic!("/readyz was not ready within {WAIT_LIMIT:?}"));
